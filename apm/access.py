@@ -1,0 +1,98 @@
+"""The one place that decides what a user may see.
+
+Every view, download, export, report and admin list asks these functions for
+a queryset of what the user may see and looks objects up inside it, so that
+anything else answers 404. The rule (DESIGN.md, "Quality bars"):
+
+* an administrator (or superuser) sees everything;
+* a department head sees the projects of the departments they head, plus every
+  project on which they are a reporting head;
+* a project manager sees the projects they manage; a team member the projects
+  they are on (anyone also sees projects they manage, are on, or report on);
+* a client contact sees their client's projects, in the client audience only,
+  and nothing else.
+
+Models are looked up through the app registry so that ``apm`` does not import
+the apps that depend on it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+
+from apm.accounts.models import Role
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+INTERNAL = "internal"
+CLIENT = "client"
+
+
+def _model(label: str):
+    return apps.get_model(label)
+
+
+def audience_for(user: User) -> str:
+    """``"client"`` for client contacts, ``"internal"`` for everyone else."""
+    return CLIENT if getattr(user, "is_client", False) else INTERNAL
+
+
+def visible_projects(user: User) -> QuerySet:
+    """The projects ``user`` may see (a queryset of ``projects.Project``); none when anonymous."""
+    project = _model("projects.Project")
+    if not user.is_authenticated or not user.is_active:
+        return project.objects.none()
+    if user.is_administrator:
+        return project.objects.all()
+    if user.is_client:
+        return project.objects.filter(pk__in=project.objects.filter(client__contacts__user=user).values("pk"))
+    rule = Q(project_manager=user) | Q(team_members__user=user) | Q(reporting_heads=user) | Q(departments__heads=user)
+    return project.objects.filter(pk__in=project.objects.filter(rule).values("pk"))
+
+
+def visible_departments(user: User) -> QuerySet:
+    """Departments whose portfolio ``user`` may see: all for administrators, headed ones for heads."""
+    department = _model("teams.Department")
+    if not user.is_authenticated or not user.is_active or user.is_client:
+        return department.objects.none()
+    if user.is_administrator:
+        return department.objects.all()
+    return department.objects.filter(heads=user)
+
+
+def visible_reports(user: User) -> QuerySet:
+    """Reports ``user`` may open: their projects' reports, their departments' portfolio reports.
+
+    Client contacts see only client-audience reports of their own projects.
+    """
+    report = _model("reports.Report")
+    if not user.is_authenticated or not user.is_active:
+        return report.objects.none()
+    if user.is_administrator:
+        return report.objects.all()
+    if user.is_client:
+        return report.objects.filter(audience=CLIENT, project__in=visible_projects(user))
+    rule = (
+        Q(project__in=visible_projects(user))
+        | Q(department__in=visible_departments(user))
+        | Q(scope="pm_portfolio", project_manager=user)
+    )
+    return report.objects.filter(rule)
+
+
+def can_send_reports(user: User) -> bool:
+    """Whether ``user`` may ask for a report to be sent now (not client contacts or team members)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.is_administrator or user.role in (Role.DEPARTMENT_HEAD, Role.PROJECT_MANAGER))
+    )
+
+
+def can_edit_projects(user: User) -> bool:
+    """Whether ``user`` may create and edit projects (administrators, heads and PMs)."""
+    return can_send_reports(user)

@@ -1,0 +1,199 @@
+"""Writing to and sending from the email outbox (the only way APM sends email).
+
+``outbox_enqueue`` writes a message in the caller's transaction and publishes
+the send task after commit. ``outbox_send`` claims the message with a
+conditional UPDATE (queued -> sending), sends it, and marks it sent; a second
+run of the same task finds nothing to claim and sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apm.outbox.models import EmailStatus, OutboundAttachment, OutboundEmail
+from apm.queueing import publish, publish_on_commit
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class AttachmentSpec:
+    """A file in default storage to attach: ``storage_name`` is its name there."""
+
+    filename: str
+    storage_name: str
+    mimetype: str = "application/octet-stream"
+
+
+class SendResult(Enum):
+    SENT = "sent"
+    NOTHING_TO_DO = "nothing_to_do"
+    RETRY_LATER = "retry_later"
+    FAILED = "failed"
+
+
+def make_message_id() -> str:
+    """A new globally unique Message-ID, e.g. ``<3f2a...@apm.localhost>``."""
+    return f"<{uuid.uuid4().hex}@{settings.APM_MESSAGE_ID_DOMAIN}>"
+
+
+def backoff_seconds(tries: int) -> int:
+    """Seconds to wait before try ``tries + 1``: 30, 60, 120, ... capped at one hour."""
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(tries - 1, 0), BACKOFF_MAX_SECONDS)
+
+
+def outbox_enqueue(
+    *,
+    kind: str,
+    to: Sequence[str],
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    attachments: Iterable[AttachmentSpec] = (),
+    from_email: str | None = None,
+) -> OutboundEmail:
+    """Write one message to the outbox and send it after the transaction commits.
+
+    ``to`` is a non-empty list of addresses. Raises ``ValueError`` for an empty
+    recipient list. Returns the saved ``OutboundEmail`` (status queued).
+    """
+    recipients = [address.strip() for address in to if address and address.strip()]
+    if not recipients:
+        raise ValueError("An email needs at least one recipient.")
+    now = timezone.now()
+    with transaction.atomic():
+        email = OutboundEmail.objects.create(
+            kind=kind,
+            message_id=make_message_id(),
+            from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+            to=recipients,
+            subject=" ".join(subject.split())[:998],
+            body_text=body_text,
+            body_html=body_html,
+            queued_at=now,
+        )
+        OutboundAttachment.objects.bulk_create(
+            OutboundAttachment(email=email, filename=a.filename, mimetype=a.mimetype, file=a.storage_name)
+            for a in attachments
+        )
+        from apm.outbox.tasks import send_email
+
+        publish_on_commit(send_email, email.pk)
+    return email
+
+
+def _claim(email_id: int, now) -> bool:
+    stuck_before = now - timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
+    claimable = Q(status=EmailStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    # A message left in "sending" by a worker that died is sent again, with
+    # the same Message-ID.
+    claimable |= Q(status=EmailStatus.SENDING, sending_started_at__lt=stuck_before)
+    claimed = OutboundEmail.objects.filter(claimable, pk=email_id).update(
+        status=EmailStatus.SENDING, tries=F("tries") + 1, sending_started_at=now
+    )
+    return claimed == 1
+
+
+def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The Django email for an outbox row, with its stored Message-ID and attachments."""
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=list(email.to),
+        headers={"Message-ID": email.message_id},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    for attachment in email.attachments.all():
+        with default_storage.open(attachment.file.name, "rb") as handle:
+            message.attach(attachment.filename, handle.read(), attachment.mimetype)
+    return message
+
+
+def outbox_send(*, email_id: int) -> SendResult:
+    """Send one outbox message if it is due; safe to call any number of times.
+
+    Returns SENT when this call sent it, NOTHING_TO_DO when it was already sent,
+    being sent by another worker, or not yet due, RETRY_LATER after a failure
+    with tries left (``next_attempt_at`` is set), FAILED after the last try.
+    """
+    now = timezone.now()
+    if not _claim(email_id, now):
+        return SendResult.NOTHING_TO_DO
+    email = OutboundEmail.objects.prefetch_related("attachments").get(pk=email_id)
+    try:
+        build_message(email).send(fail_silently=False)
+    except Exception as exc:  # any SMTP, network or storage error: record it and retry
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        logger.warning("Sending email %s failed (try %s): %s", email_id, email.tries, error)
+        if email.tries >= settings.APM_MAX_TRIES:
+            OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
+                status=EmailStatus.FAILED, last_error=error
+            )
+            return SendResult.FAILED
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
+            status=EmailStatus.QUEUED,
+            last_error=error,
+            next_attempt_at=now + timedelta(seconds=backoff_seconds(email.tries)),
+            queued_at=now,
+        )
+        return SendResult.RETRY_LATER
+    OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return SendResult.SENT
+
+
+def outbox_retry(*, email_id: int) -> bool:
+    """Put a failed message back in the queue (an operator's "retry" button).
+
+    Returns True when the message was failed and is now queued again.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        changed = OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.FAILED).update(
+            status=EmailStatus.QUEUED, tries=0, next_attempt_at=None, queued_at=now
+        )
+        if changed:
+            from apm.outbox.tasks import send_email
+
+            publish_on_commit(send_email, email_id)
+    return bool(changed)
+
+
+def outbox_sweep(*, now=None) -> int:
+    """Publish again every message that a lost broker message or a dead worker left behind.
+
+    Picks queued messages that are due and were handed to the broker longer
+    than ``APM_REQUEUE_AFTER_SECONDS`` ago, and messages stuck in sending for
+    longer than ``APM_STUCK_AFTER_SECONDS``. Returns how many were published.
+    """
+    from apm.outbox.tasks import send_email
+
+    now = now or timezone.now()
+    requeue_before = now - timedelta(seconds=settings.APM_REQUEUE_AFTER_SECONDS)
+    stuck_before = now - timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
+    due = Q(status=EmailStatus.QUEUED, queued_at__lt=requeue_before) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    stuck = Q(status=EmailStatus.SENDING, sending_started_at__lt=stuck_before)
+    ids = list(OutboundEmail.objects.filter(due | stuck).values_list("pk", flat=True)[:500])
+    if ids:
+        OutboundEmail.objects.filter(pk__in=ids, status=EmailStatus.QUEUED).update(queued_at=now)
+    return sum(publish(send_email, pk) for pk in ids)

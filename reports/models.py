@@ -1,0 +1,175 @@
+"""Report schedules, reports (with their data snapshot and PDF) and deliveries."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from apm.outbox.models import OutboundEmail
+from projects.models import Project
+from teams.models import Department
+
+
+class ReportKind(models.TextChoices):
+    HIGHLIGHT = "highlight", "Project highlight report"
+    PORTFOLIO = "portfolio", "Department portfolio report"
+
+
+class Audience(models.TextChoices):
+    INTERNAL = "internal", "Internal (costs, rates, margins)"
+    CLIENT = "client", "Client (no internal figures)"
+
+
+class Scope(models.TextChoices):
+    PROJECT = "project", "One project"
+    DEPARTMENT = "department", "A department"
+    PM_PORTFOLIO = "pm_portfolio", "A project manager's portfolio"
+    COMPANY = "company", "The whole company"
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+def validate_time_zone(value: str) -> None:
+    """Raise ValidationError unless ``value`` is an IANA time zone name."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/London).") from exc
+
+
+class ReportSchedule(models.Model):
+    """When a report of a kind, scope and audience goes out, and to whom.
+
+    Weekly: on ``weekdays`` (list of ISO weekday numbers, 1 = Monday).
+    Monthly: on ``day_of_month`` (1-28), or the last day when it is 0.
+    At ``local_time`` in ``time_zone``. ``next_run_at`` (UTC) is the next
+    occurrence; the dispatcher claims it with a conditional UPDATE.
+    """
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=ReportKind.choices)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.INTERNAL)
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    project_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
+    weekdays = models.JSONField(default=list, blank=True, help_text="ISO weekdays, 1 = Monday … 7 = Sunday.")
+    day_of_month = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(0), MaxValueValidator(28)], help_text="0 = last day of the month."
+    )
+    local_time = models.TimeField()
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
+    send_to_reporting_heads = models.BooleanField(default=True)
+    send_to_client_contacts = models.BooleanField(default=False)
+    extra_recipients = models.TextField(blank=True, help_text="Extra addresses, one per line.")
+    active = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    RENDERED = "rendered", "Rendered"
+    FAILED = "failed", "Failed"
+
+
+class Report(models.Model):
+    """One report: a kind, audience and scope for a period, its snapshot and its PDF.
+
+    ``snapshot`` is the data the PDF was rendered from (JSON; money as
+    strings), kept so that a PDF can always be explained and re-rendered.
+    One report per (schedule, scheduled_for): a second dispatch is a no-op.
+    """
+
+    schedule = models.ForeignKey(
+        ReportSchedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    kind = models.CharField(max_length=20, choices=ReportKind.choices)
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
+    project_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    title = models.CharField(max_length=300)
+    scheduled_for = models.DateTimeField(help_text="The schedule occurrence (UTC), or the request time.")
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField()
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED)
+    tries = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    queued_at = models.DateTimeField()
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(null=True, blank=True)
+    pdf = models.FileField(upload_to="reports/%Y/%m/", max_length=500, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    extra_recipients = models.TextField(blank=True, help_text="For on-demand reports: addresses, one per line.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "scheduled_for"],
+                condition=models.Q(schedule__isnull=False),
+                name="one_report_per_schedule_occurrence",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "queued_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Delivery(models.Model):
+    """A report sent to one recipient: one outbox email per (report, address)."""
+
+    class RecipientKind(models.TextChoices):
+        REPORTING_HEAD = "reporting_head", "Reporting head"
+        CLIENT_CONTACT = "client_contact", "Client contact"
+        EXTRA = "extra", "Extra address"
+        REQUESTER = "requester", "Requested by"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="deliveries")
+    email_address = models.EmailField()
+    recipient_name = models.CharField(max_length=200, blank=True)
+    recipient_kind = models.CharField(max_length=20, choices=RecipientKind.choices)
+    email = models.OneToOneField(
+        OutboundEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="delivery"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "email_address"]
+        constraints = [models.UniqueConstraint(fields=["report", "email_address"], name="one_delivery_per_recipient")]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.report} -> {self.email_address}"

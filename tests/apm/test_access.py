@@ -1,0 +1,49 @@
+"""The access rule: each role sees exactly its projects."""
+
+from __future__ import annotations
+
+import pytest
+
+from apm.access import audience_for, visible_projects
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(user) -> set[str]:
+    return set(visible_projects(user).values_list("code", flat=True))
+
+
+def test_it_shows_everything_to_an_administrator(world, admin_user):
+    assert codes(admin_user) == {"ALPHA-1", "BETA-1"}
+
+
+def test_it_shows_a_head_their_departments_projects(world, head):
+    assert codes(head) == {"ALPHA-1"}
+
+
+def test_it_shows_a_reporting_head_from_another_department_the_project_they_report_on(world, outside_head):
+    assert codes(outside_head) == {"ALPHA-1", "BETA-1"}
+
+
+def test_it_shows_a_pm_and_a_team_member_their_own_projects(world, pm, member):
+    assert codes(pm) == {"ALPHA-1"}
+    assert codes(member) == {"ALPHA-1"}
+
+
+def test_it_shows_a_client_only_their_clients_projects_in_the_client_audience(
+    world, client_user, other_client_user
+):
+    assert codes(client_user) == {"ALPHA-1"}
+    assert codes(other_client_user) == {"BETA-1"}
+    assert audience_for(client_user) == "client"
+
+
+def test_it_shows_nothing_to_an_anonymous_user(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert codes(AnonymousUser()) == set()
+
+
+def test_it_returns_each_project_once_when_several_rules_match(world, outside_head, pm):
+    world["alpha_project"].reporting_heads.add(pm)
+    assert visible_projects(pm).count() == 1

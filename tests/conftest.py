@@ -1,0 +1,85 @@
+"""Shared fixtures: one user per role and a small world they live in.
+
+The world: department ALPHA (head ``head``) runs ``alpha_project`` for client
+Acme, managed by ``pm`` with ``member`` on the team; department BETA runs
+``beta_project`` for client Globex; ``outside_head`` heads BETA but is a
+reporting head of ``alpha_project``. ``client_user`` is an Acme contact.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from apm.accounts.models import Role
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded and generated files go to a temporary folder, never var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(username="admin", role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def head(db):
+    return factories.UserFactory(username="head", role=Role.DEPARTMENT_HEAD)
+
+
+@pytest.fixture
+def outside_head(db):
+    return factories.UserFactory(username="outside_head", role=Role.DEPARTMENT_HEAD)
+
+
+@pytest.fixture
+def pm(db):
+    return factories.UserFactory(username="pm", role=Role.PROJECT_MANAGER)
+
+
+@pytest.fixture
+def member(db):
+    return factories.UserFactory(username="member", role=Role.TEAM_MEMBER)
+
+
+@pytest.fixture
+def client_user(db):
+    return factories.UserFactory(username="client", role=Role.CLIENT_CONTACT)
+
+
+@pytest.fixture
+def other_client_user(db):
+    return factories.UserFactory(username="other_client", role=Role.CLIENT_CONTACT)
+
+
+@pytest.fixture
+def world(db, head, outside_head, pm, member, client_user, other_client_user):
+    """The two departments, two clients and two projects described in the module docstring."""
+    alpha = factories.DepartmentFactory(code="ALPHA", name="Alpha Department")
+    alpha.heads.add(head)
+    beta = factories.DepartmentFactory(code="BETA", name="Beta Department")
+    beta.heads.add(outside_head)
+    acme = factories.ClientFactory(name="Acme")
+    globex = factories.ClientFactory(name="Globex")
+    factories.ClientContactFactory(client=acme, name="Ann Client", email="ann@acme.example", user=client_user)
+    factories.ClientContactFactory(
+        client=globex, name="Gil Client", email="gil@globex.example", user=other_client_user
+    )
+    alpha_project = factories.ProjectFactory(
+        code="ALPHA-1", name="Alpha Project", client=acme, project_manager=pm, departments=[alpha]
+    )
+    alpha_project.reporting_heads.add(outside_head)
+    alpha_project.team_members.add(factories.TeamMemberFactory(name="Mo Member", user=member, department=alpha))
+    beta_project = factories.ProjectFactory(code="BETA-1", name="Beta Project", client=globex, departments=[beta])
+    return {
+        "alpha": alpha,
+        "beta": beta,
+        "acme": acme,
+        "globex": globex,
+        "alpha_project": alpha_project,
+        "beta_project": beta_project,
+    }

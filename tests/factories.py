@@ -1,0 +1,112 @@
+"""factory_boy factories shared by the whole suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from apm.accounts.models import Role, User
+from projects.models import Client, ClientContact, Milestone, Project, StatusUpdate
+from projects.rag import RAG
+from teams.models import Department, TeamMember
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = "Tester"
+    role = Role.TEAM_MEMBER
+    password = factory.django.Password("correct horse battery staple")
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"D{n:03d}")
+    name = factory.LazyAttribute(lambda d: f"Department {d.code}")
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TeamMember
+
+    name = factory.Sequence(lambda n: f"Member {n}")
+    email = factory.Sequence(lambda n: f"member{n}@example.com")
+    department = factory.SubFactory(DepartmentFactory)
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Client {n}")
+
+
+class ClientContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientContact
+
+    client = factory.SubFactory(ClientFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.Sequence(lambda n: f"contact{n}@client.example")
+    opted_in_reports = True
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"P{n:05d}")
+    name = factory.Sequence(lambda n: f"Project {n}")
+    client = factory.SubFactory(ClientFactory)
+    category = "ICT"
+    start_date = dt.date(2024, 1, 1)
+    end_date = dt.date(2027, 12, 31)
+    bac = Decimal("1000000.00")
+    currency = "GBP"
+    rag = RAG.AMBER
+
+    @factory.post_generation
+    def departments(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.departments.add(*extracted)
+
+    @factory.post_generation
+    def reporting_heads(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.reporting_heads.add(*extracted)
+
+
+class StatusUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusUpdate
+
+    project = factory.SubFactory(ProjectFactory)
+    as_of = dt.date(2025, 3, 31)
+    rating_published = "Amber"
+    rag = RAG.AMBER
+    commentary_overall = "On track with minor risks."
+    budget_period = Decimal("100000.00")
+    forecast_period = Decimal("110000.00")
+    whole_life_cost = Decimal("1000000.00")
+    percent_complete = Decimal("40")
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Milestone {n}")
+    due_date = dt.date(2025, 6, 30)
