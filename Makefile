@@ -23,8 +23,22 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py setup_demo
+
+# The app with demo data on the embedded defaults: web on http://127.0.0.1:8000,
+# a Celery worker and beat, all in the foreground (Ctrl-C stops them).
+run: demo
+	$(BIN)/honcho start -f Procfile
+
 test: lint
 	$(BIN)/pytest -p xdist -n 2
+
+bench: $(STAMP)
+	$(BIN)/python bench/report_render.py
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

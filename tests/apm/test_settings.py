@@ -1,0 +1,77 @@
+"""Settings: embedded defaults with no environment, production checks with one."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+
+PRINT_SETTINGS = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'broker': s.CELERY_BROKER_URL, "
+    "'email': s.EMAIL_BACKEND, 'media': str(s.MEDIA_ROOT), 'var': str(s.VAR_DIR), "
+    "'options': s.DATABASES['default'].get('OPTIONS', {}), 'eager': s.CELERY_TASK_ALWAYS_EAGER}))"
+)
+
+
+def run_with_env(args: list[str], env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "APM_VAR_DIR": str(tmp_path / "var")}
+    base["DJANGO_SETTINGS_MODULE"] = "apm.settings"
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=settings.BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_it_runs_embedded_with_no_environment(tmp_path):
+    result = run_with_env(["-c", PRINT_SETTINGS], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["db"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in values["options"]["init_command"]
+    assert values["options"]["timeout"] >= 5
+    assert values["broker"] == "filesystem://"
+    assert values["email"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert values["media"] == str(tmp_path / "var" / "media")
+    assert values["eager"] is False
+
+
+def test_it_switches_to_postgres_redis_and_smtp_from_the_environment(tmp_path):
+    env = {
+        "DATABASE_URL": "postgres://apm@db.example:5432/apm",
+        "REDIS_URL": "redis://cache.example:6379/2",
+        "EMAIL_URL": "smtp://mailer.example:2525",
+    }
+    code = PRINT_SETTINGS.replace("'eager'", "'host': s.EMAIL_HOST, 'port': s.EMAIL_PORT, 'eager'")
+    result = run_with_env(["-c", code], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["db"] == "django.db.backends.postgresql"
+    assert values["broker"] == "redis://cache.example:6379/2"
+    assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (values["host"], values["port"]) == ("mailer.example", 2525)
+
+
+def test_it_passes_the_deploy_checks_in_production(tmp_path):
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "apm.example.com",
+    }
+    result = run_with_env(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_refuses_to_start_in_production_without_a_secret_key(tmp_path):
+    result = run_with_env(["manage.py", "check"], {"DEBUG": "false"}, tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
