@@ -120,7 +120,10 @@ class Report(models.Model):
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED)
     tries = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    queued_at = models.DateTimeField()
+    queued_at = models.DateTimeField(help_text="When the render task was last handed to the broker.")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a failed render: not tried again before this (backoff)."
+    )
     render_started_at = models.DateTimeField(null=True, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
     snapshot = models.JSONField(null=True, blank=True)
