@@ -100,12 +100,18 @@ class Project(models.Model):
         return f"{self.code} — {self.name}"
 
 
+class RatingSource(models.TextChoices):
+    IPA = "ipa", "IPA Delivery Confidence Assessment"
+    SRO = "sro", "SRO's own assessment"
+
+
 class StatusUpdate(models.Model):
     """A project's status as of a date: the rating as published, its RAG, and commentary.
 
     Money fields are in the project's currency, major units. ``withheld``
     maps a field name to the text published instead of a value (e.g. an FOI
-    exemption). ``percent_complete`` is 0-100.
+    exemption). ``percent_complete`` is 0-100. ``rating_source`` says whose
+    assessment ``rating_published`` is (blank when not known or no rating).
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="status_updates")
@@ -114,6 +120,12 @@ class StatusUpdate(models.Model):
     source = models.CharField(max_length=60, blank=True, help_text="Where it came from, e.g. gmpp-2021.")
     rating_published = models.CharField(max_length=40, blank=True)
     rating_note = models.TextField(blank=True, help_text="Text published instead of a rating.")
+    rating_source = models.CharField(
+        max_length=10,
+        choices=RatingSource.choices,
+        blank=True,
+        help_text="Whose assessment the published rating is (GMPP 2022 publishes the IPA's or the SRO's).",
+    )
     rag = models.CharField("RAG", max_length=5, choices=RAG.choices, blank=True)
     commentary_overall = models.TextField(blank=True)
     commentary_schedule = models.TextField(blank=True)
