@@ -19,7 +19,7 @@ The files (IPA annual report data, re-exported by a bootcamp team; see
   ``sed -n 'Np'`` count them); a row's number is the line where it starts, the
   header being line 1. In-cell line breaks become ``\\n`` in the text kept.
 * Money is in £ million: ``£1,234.50``, ``£278``, or plain ``1234.5``;
-  stored in pounds (× 1,000,000, 2 decimal places).
+  stored in pounds (times 1,000,000, 2 decimal places).
 * Dates are ``dd.mm.yy`` (2018-2020), ISO ``yyyy-mm-dd`` (2021-2022) or
   ``dd.mm.yyyy``. Two-digit years follow ``strptime``'s ``%y`` (00-68 ->
   20xx, 69-99 -> 19xx).
@@ -389,9 +389,7 @@ def _rating(ipa_text: str, sro_text: str) -> tuple[str, RAG | None, str, str]:
     return "", None, "", "\n\n".join(notes)
 
 
-def parse_record(
-    row: dict[str, str | None], *, header: GmppHeader, default_year: int | None = None
-) -> GmppRecord:
+def parse_record(row: dict[str, str | None], *, header: GmppHeader, default_year: int | None = None) -> GmppRecord:
     """One row of a GMPP file as a GmppRecord. Raises RowError saying why when the row is bad.
 
     Bad: a ragged row (cell count differs from the header), no project name,
@@ -400,11 +398,13 @@ def parse_record(
     withheld text. Rating cells never make a row bad: text that is not a
     rating becomes ``rating_note``.
     """
+    width = len(header.columns)
     if None in row:
-        raise RowError(f"the row has {len(header.columns) + len(row[None])} cells; the header has {len(header.columns)}")  # type: ignore[index]
+        extra = len(row[None])  # type: ignore[index]
+        raise RowError(f"the row has {width + extra} cells; the header has {width}")
     missing = [name for name, value in row.items() if value is None]
     if missing:
-        raise RowError(f"the row has {len(header.columns) - len(missing)} cells; the header has {len(header.columns)}")
+        raise RowError(f"the row has {width - len(missing)} cells; the header has {width}")
     mapping = header.mapped()
 
     def cell(target: str) -> str:
