@@ -1,0 +1,651 @@
+"""Writes of the reports app: schedules, dispatch, on-demand requests, rendering and delivery.
+
+The main job (DESIGN.md, "The main job, end to end"):
+
+1. :func:`reports_dispatch_due` claims each due schedule with a conditional
+   UPDATE (healthchecks' ``sendreports``: filter on id *and* the old
+   ``next_run_at``; proceed only when exactly one row changed) and writes one
+   queued :class:`~reports.models.Report` per occurrence (a unique constraint
+   makes a second write a no-op), publishing the render task after commit.
+2. :func:`report_render` claims the report (queued -> rendering), builds the
+   snapshot, renders the PDF, stores it, and in the same transaction writes
+   one :class:`~reports.models.Delivery` and one outbox email per recipient.
+3. :func:`reports_sweep` re-publishes reports a lost broker message or a dead
+   worker left behind. The outbox sends the emails and has its own sweeper.
+
+Nothing here waits on the broker: :func:`apm.queueing.publish` swallows
+broker errors and the sweeper publishes again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apm import queueing
+from apm.access import can_send_reports, visible_departments, visible_projects
+from apm.accounts.models import Role, User
+from apm.outbox.services import AttachmentSpec, backoff_seconds, outbox_enqueue
+from projects.models import ClientContact
+from reports import schedule as occurrences
+from reports.models import Audience, Delivery, Report, ReportKind, ReportSchedule, ReportStatus, Scope
+
+if TYPE_CHECKING:
+    from projects.models import Project
+    from teams.models import Department
+
+logger = logging.getLogger(__name__)
+
+#: On-demand reports with no earlier report of the same subject cover this many days.
+ON_DEMAND_DEFAULT_DAYS = 28
+
+
+# --- Schedules -------------------------------------------------------------
+
+
+def _rule(schedule: ReportSchedule) -> dict[str, Any]:
+    return {
+        "frequency": schedule.frequency,
+        "weekdays": schedule.weekdays,
+        "day_of_month": schedule.day_of_month,
+        "local_time": schedule.local_time,
+        "time_zone": schedule.time_zone,
+    }
+
+
+def schedule_activate(*, schedule: ReportSchedule, now: dt.datetime) -> ReportSchedule:
+    """Set ``schedule.next_run_at`` to its first occurrence after ``now`` (None when inactive).
+
+    Call it whenever a schedule is created, edited or resumed. Saves only
+    ``next_run_at``. Raises ``ValueError`` when the rule is invalid (see
+    :func:`reports.schedule.next_occurrence`).
+    """
+    schedule.next_run_at = occurrences.next_occurrence(**_rule(schedule), after=now) if schedule.active else None
+    schedule.save(update_fields=["next_run_at"])
+    return schedule
+
+
+def _schedule_title(schedule: ReportSchedule, period_end: dt.date) -> str:
+    return f"{schedule.name}, {period_end.day} {period_end:%B %Y}"[:300]
+
+
+def schedule_claim_occurrence(
+    *, schedule: ReportSchedule, expected_next_run_at: dt.datetime, now: dt.datetime
+) -> Report | None:
+    """Claim the due occurrence ``expected_next_run_at`` of ``schedule`` and write its Report.
+
+    The claim is one conditional UPDATE on (id, old ``next_run_at``) that
+    moves ``next_run_at`` to the first occurrence after ``now`` and sets
+    ``last_run_at``; only the caller that changed exactly one row goes on, so
+    two dispatchers never both create a report. When occurrences were missed
+    (the system was down) the report is for the latest occurrence at or
+    before ``now``, not one per missed occurrence.
+
+    Returns the new queued Report (render published after commit), or None
+    when another caller already claimed it or the report already exists.
+    """
+    rule = _rule(schedule)
+    latest = occurrences.previous_occurrence(**rule, before=now, inclusive=True)
+    occurrence = max(latest, expected_next_run_at)
+    next_run_at = occurrences.next_occurrence(**rule, after=now)
+    with transaction.atomic():
+        claimed = ReportSchedule.objects.filter(pk=schedule.pk, active=True, next_run_at=expected_next_run_at).update(
+            next_run_at=next_run_at, last_run_at=now
+        )
+        if claimed != 1:
+            return None
+        period_start, period_end = occurrences.occurrence_period(**rule, occurrence=occurrence)
+        report, created = Report.objects.get_or_create(
+            schedule=schedule,
+            scheduled_for=occurrence,
+            defaults={
+                "kind": schedule.kind,
+                "audience": schedule.audience,
+                "scope": schedule.scope,
+                "project_id": schedule.project_id,
+                "department_id": schedule.department_id,
+                "project_manager_id": schedule.project_manager_id,
+                "title": _schedule_title(schedule, period_end),
+                "period_start": period_start,
+                "period_end": period_end,
+                "status": ReportStatus.QUEUED,
+                "queued_at": now,
+            },
+        )
+        if not created:
+            return None
+        _publish_render_on_commit(report.pk)
+    schedule.next_run_at, schedule.last_run_at = next_run_at, now
+    return report
+
+
+def reports_dispatch_due(*, now: dt.datetime) -> list[Report]:
+    """Write one queued Report for every active schedule due at ``now``; returns the new ones.
+
+    Safe to run any number of times and from several processes at once: each
+    occurrence yields exactly one Report (see :func:`schedule_claim_occurrence`).
+    A schedule whose rule has become invalid is logged and skipped.
+    """
+    due = ReportSchedule.objects.filter(active=True, next_run_at__isnull=False, next_run_at__lte=now).order_by(
+        "next_run_at", "pk"
+    )
+    created: list[Report] = []
+    for schedule in due:
+        try:
+            report = schedule_claim_occurrence(schedule=schedule, expected_next_run_at=schedule.next_run_at, now=now)
+        except ValueError:
+            logger.exception("Schedule %s (%s) has an invalid rule; skipped", schedule.pk, schedule)
+            continue
+        if report is not None:
+            created.append(report)
+    return created
+
+
+# --- On-demand requests ----------------------------------------------------
+
+
+def _clean_addresses(addresses: Iterable[str]) -> list[str]:
+    """Stripped non-empty addresses; raises ``ValueError`` naming every invalid one."""
+    cleaned = [address.strip() for address in addresses if address and address.strip()]
+    bad = []
+    for address in cleaned:
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if bad:
+        raise ValueError(f"Not valid email addresses: {', '.join(bad)}.")
+    return cleaned
+
+
+def _client_addresses(addresses: Iterable[str]) -> set[str]:
+    """The lower-cased addresses among ``addresses`` that belong to client contacts."""
+    wanted = {address.lower() for address in addresses}
+    if not wanted:
+        return set()
+    query = Q()
+    for address in wanted:
+        query |= Q(email__iexact=address)
+    found = {email.lower() for email in ClientContact.objects.filter(query).values_list("email", flat=True)}
+    found |= {
+        email.lower() for email in User.objects.filter(query, role=Role.CLIENT_CONTACT).values_list("email", flat=True)
+    }
+    return found & wanted
+
+
+def _check_subject(
+    *, kind: str, audience: str, scope: str, project: Project | None, department: Department | None, project_manager
+) -> None:
+    if kind not in ReportKind.values:
+        raise ValueError(f"Unknown report kind {kind!r}; expected one of {', '.join(ReportKind.values)}.")
+    if audience not in Audience.values:
+        raise ValueError(f"Unknown audience {audience!r}; expected one of {', '.join(Audience.values)}.")
+    if scope not in Scope.values:
+        raise ValueError(f"Unknown scope {scope!r}; expected one of {', '.join(Scope.values)}.")
+    needs = {Scope.PROJECT: "project", Scope.DEPARTMENT: "department", Scope.PM_PORTFOLIO: "project_manager"}
+    given = {"project": project, "department": department, "project_manager": project_manager}
+    wanted = needs.get(scope)
+    if wanted and given[wanted] is None:
+        raise ValueError(f"A report with scope {scope!r} needs a {wanted.replace('_', ' ')}.")
+    extra = [name for name, value in given.items() if value is not None and name != wanted]
+    if extra:
+        raise ValueError(f"A report with scope {scope!r} takes no {' or '.join(n.replace('_', ' ') for n in extra)}.")
+    if kind == ReportKind.HIGHLIGHT and scope != Scope.PROJECT:
+        raise ValueError("A highlight report covers one project: use scope 'project'.")
+    if audience == Audience.CLIENT and scope != Scope.PROJECT:
+        raise ValueError("A client-audience report covers one project: use scope 'project'.")
+
+
+def _check_requester_may_see(
+    *, user: User, scope: str, project: Project | None, department: Department | None, project_manager
+) -> None:
+    if not can_send_reports(user):
+        raise PermissionDenied("You may not send reports.")
+    if scope == Scope.PROJECT and not visible_projects(user).filter(pk=project.pk).exists():
+        raise PermissionDenied("You may not report on this project.")
+    if scope == Scope.DEPARTMENT and not visible_departments(user).filter(pk=department.pk).exists():
+        raise PermissionDenied("You may not report on this department.")
+    if scope == Scope.PM_PORTFOLIO and not (user.is_administrator or user.pk == project_manager.pk):
+        raise PermissionDenied("You may only send your own portfolio report.")
+    if scope == Scope.COMPANY and not user.is_administrator:
+        raise PermissionDenied("Only administrators may send the company report.")
+
+
+def _subject_name(*, scope: str, project, department, project_manager) -> str:
+    if scope == Scope.PROJECT:
+        return str(project)
+    if scope == Scope.DEPARTMENT:
+        return str(department)
+    if scope == Scope.PM_PORTFOLIO:
+        return f"portfolio of {project_manager}"
+    return "the company"
+
+
+def _same_subject(report_or_kwargs: dict[str, Any]) -> Q:
+    return Q(**{key: report_or_kwargs[key] for key in ("kind", "audience", "scope")}) & Q(
+        project_id=report_or_kwargs["project_id"],
+        department_id=report_or_kwargs["department_id"],
+        project_manager_id=report_or_kwargs["project_manager_id"],
+    )
+
+
+def report_request(
+    *,
+    kind: str,
+    audience: str,
+    scope: str,
+    project: Project | None = None,
+    department: Department | None = None,
+    project_manager: User | None = None,
+    requested_by: User,
+    extra_recipients: Sequence[str] = (),
+) -> Report:
+    """ "Send now": write a queued on-demand Report and publish its render after commit.
+
+    Never renders in the request and never waits on the broker (a failed
+    publish is logged; :func:`reports_sweep` publishes again). The period runs
+    from the day after the last report of the same subject (else
+    ``ON_DEMAND_DEFAULT_DAYS`` days back) to today in ``settings.TIME_ZONE``.
+    Recipients (resolved at render time): the scope's recipients as a schedule
+    would have them, the requester and ``extra_recipients``.
+
+    Raises ``ValueError`` on inconsistent input (unknown kind, audience or
+    scope; scope project without a project, or with a department; a highlight
+    or client report not scoped to one project; invalid addresses; a client
+    contact's address on an internal report) and ``PermissionDenied`` when
+    ``requested_by`` may not send reports about that subject.
+    """
+    _check_subject(
+        kind=kind,
+        audience=audience,
+        scope=scope,
+        project=project,
+        department=department,
+        project_manager=project_manager,
+    )
+    addresses = _clean_addresses(extra_recipients)
+    if audience == Audience.INTERNAL:
+        clients = _client_addresses(addresses)
+        if clients:
+            raise ValueError(
+                f"An internal report is never sent to client contacts: remove {', '.join(sorted(clients))}."
+            )
+    _check_requester_may_see(
+        user=requested_by, scope=scope, project=project, department=department, project_manager=project_manager
+    )
+    now = timezone.now()
+    today = timezone.localtime(now, zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
+    subject = {
+        "kind": kind,
+        "audience": audience,
+        "scope": scope,
+        "project_id": project.pk if project else None,
+        "department_id": department.pk if department else None,
+        "project_manager_id": project_manager.pk if project_manager else None,
+    }
+    last_end = (
+        Report.objects.filter(_same_subject(subject), period_end__lt=today)
+        .order_by("-period_end")
+        .values_list("period_end", flat=True)
+        .first()
+    )
+    if last_end:
+        period_start = last_end + dt.timedelta(days=1)
+    else:
+        period_start = today - dt.timedelta(days=ON_DEMAND_DEFAULT_DAYS - 1)
+    name = _subject_name(scope=scope, project=project, department=department, project_manager=project_manager)
+    title = f"{ReportKind(kind).label}: {name}, {today.day} {today:%B %Y}"[:300]
+    with transaction.atomic():
+        report = Report.objects.create(
+            **subject,
+            schedule=None,
+            title=title,
+            scheduled_for=now,
+            period_start=period_start,
+            period_end=today,
+            status=ReportStatus.QUEUED,
+            queued_at=now,
+            requested_by=requested_by,
+            extra_recipients="\n".join(addresses),
+        )
+        _publish_render_on_commit(report.pk)
+    return report
+
+
+# --- Recipients ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One address a report goes to; ``kind`` is a ``Delivery.RecipientKind`` value."""
+
+    address: str
+    name: str
+    kind: str
+
+
+def _user_recipients(users: Iterable[User], kind: str) -> list[Recipient]:
+    return [
+        Recipient(user.email.strip(), user.get_full_name() or user.username, kind)
+        for user in users
+        if user.is_active and user.email and user.email.strip()
+    ]
+
+
+def _reporting_heads(report: Report) -> list[Recipient]:
+    kind = Delivery.RecipientKind.REPORTING_HEAD
+    if report.scope == Scope.PROJECT and report.project_id:
+        return _user_recipients(report.project.reporting_heads.order_by("pk"), kind)
+    if report.scope == Scope.DEPARTMENT and report.department_id:
+        return _user_recipients(report.department.heads.order_by("pk"), kind)
+    if report.scope == Scope.COMPANY:
+        heads = User.objects.filter(headed_departments__isnull=False).distinct().order_by("pk")
+        return _user_recipients(heads, kind)
+    if report.scope == Scope.PM_PORTFOLIO and report.project_manager_id:
+        return _user_recipients([report.project_manager], kind)
+    return []
+
+
+def _client_contacts(report: Report) -> list[Recipient]:
+    if report.scope != Scope.PROJECT or not report.project_id or not report.project.client_id:
+        return []
+    contacts = report.project.client.contacts.filter(opted_in_reports=True).order_by("pk")
+    return [
+        Recipient(contact.email.strip(), contact.name, Delivery.RecipientKind.CLIENT_CONTACT)
+        for contact in contacts
+        if contact.email and contact.email.strip()
+    ]
+
+
+def report_recipients(*, report: Report) -> list[Recipient]:
+    """Who receives ``report``, deduplicated by lower-cased address, in a stable order.
+
+    Scheduled reports follow the schedule's flags; on-demand ones (no
+    schedule) behave as a schedule sending to reporting heads (internal) or
+    client contacts (client), plus the requester. Reporting heads: a
+    project's ``reporting_heads``, a department's heads, every department
+    head for the company, the PM for a PM's portfolio — internal audience
+    only. Opted-in client contacts of the project's client — client audience
+    only. Then extra addresses. An internal report never goes to a client
+    contact's address, whatever the source. Users without an email are skipped.
+    """
+    schedule = report.schedule
+    internal = report.audience == Audience.INTERNAL
+    to_heads = schedule.send_to_reporting_heads if schedule else True
+    to_contacts = schedule.send_to_client_contacts if schedule else True
+    extra_lines = (schedule.extra_recipients if schedule else report.extra_recipients) or ""
+    candidates: list[Recipient] = []
+    if internal and to_heads:
+        candidates += _reporting_heads(report)
+    if not internal and to_contacts:
+        candidates += _client_contacts(report)
+    if schedule is None and report.requested_by_id:
+        candidates += _user_recipients([report.requested_by], Delivery.RecipientKind.REQUESTER)
+    for line in extra_lines.splitlines():
+        address = line.strip()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            logger.warning("Report %s: skipping invalid extra address %r", report.pk, address)
+            continue
+        candidates.append(Recipient(address, "", Delivery.RecipientKind.EXTRA))
+    if internal:
+        clients = _client_addresses(r.address for r in candidates)
+        candidates = [r for r in candidates if r.address.lower() not in clients]
+    seen: set[str] = set()
+    recipients = []
+    for recipient in candidates:
+        key = recipient.address.lower()
+        if key not in seen:
+            seen.add(key)
+            recipients.append(recipient)
+    return recipients
+
+
+# --- Rendering and delivery ------------------------------------------------
+
+
+def _publish_render_on_commit(report_id: int) -> None:
+    from reports.tasks import render_report
+
+    queueing.publish_on_commit(render_report, report_id)
+
+
+def _claim_render(report_id: int, now: dt.datetime) -> bool:
+    stuck_before = now - dt.timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
+    claimable = Q(status=ReportStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    # A render left behind by a worker that died is taken over.
+    claimable |= Q(status=ReportStatus.RENDERING, render_started_at__lt=stuck_before)
+    changed = Report.objects.filter(claimable, pk=report_id).update(
+        status=ReportStatus.RENDERING, tries=F("tries") + 1, render_started_at=now
+    )
+    return changed == 1
+
+
+def _previous_snapshot(report: Report) -> dict | None:
+    rendered = Report.objects.filter(status=ReportStatus.RENDERED, snapshot__isnull=False).exclude(pk=report.pk)
+    if report.schedule_id:
+        rendered = rendered.filter(schedule_id=report.schedule_id)
+    else:
+        rendered = rendered.filter(
+            _same_subject(
+                {
+                    "kind": report.kind,
+                    "audience": report.audience,
+                    "scope": report.scope,
+                    "project_id": report.project_id,
+                    "department_id": report.department_id,
+                    "project_manager_id": report.project_manager_id,
+                }
+            )
+        )
+    rendered = rendered.filter(scheduled_for__lt=report.scheduled_for)
+    return rendered.order_by("-scheduled_for", "-pk").values_list("snapshot", flat=True).first()
+
+
+def _build_snapshot(report: Report, previous: dict | None) -> dict:
+    from reports.snapshot import report_build_snapshot
+
+    return report_build_snapshot(
+        kind=report.kind,
+        audience=report.audience,
+        scope=report.scope,
+        project=report.project,
+        department=report.department,
+        project_manager=report.project_manager,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        title=report.title,
+        previous_snapshot=previous,
+    )
+
+
+def _render(snapshot: dict):
+    from reports.rendering import report_render_snapshot
+
+    return report_render_snapshot(snapshot)
+
+
+def report_page_url(report: Report) -> str:
+    """Absolute link to the report's page (``settings.APM_SITE_URL`` + the ``reports:detail`` route)."""
+    try:
+        path = reverse("reports:detail", kwargs={"pk": report.pk})
+    except NoReverseMatch:
+        path = f"/reports/{report.pk}/"
+    return settings.APM_SITE_URL.rstrip("/") + path
+
+
+def _pdf_filename(report: Report) -> str:
+    return f"{slugify(report.title)[:80] or 'report'}-{report.pk}.pdf"
+
+
+def _email_context(report: Report, snapshot: dict, recipient: Recipient) -> dict[str, Any]:
+    return {
+        "report": report,
+        "title": snapshot.get("title") or report.title,
+        "summary_lines": list(snapshot.get("summary_lines") or []),
+        "report_url": report_page_url(report),
+        "recipient_name": recipient.name,
+        "period_start": report.period_start,
+        "period_end": report.period_end,
+    }
+
+
+def _deliver(report: Report, snapshot: dict) -> int:
+    """One Delivery and one outbox email per recipient not yet delivered to; returns how many were new."""
+    attachment = AttachmentSpec(
+        filename=_pdf_filename(report), storage_name=report.pdf.name, mimetype="application/pdf"
+    )
+    existing = {address.lower() for address in report.deliveries.values_list("email_address", flat=True)}
+    created = 0
+    for recipient in report_recipients(report=report):
+        if recipient.address.lower() in existing:
+            continue
+        context = _email_context(report, snapshot, recipient)
+        email = outbox_enqueue(
+            kind="report",
+            to=[recipient.address],
+            subject=render_to_string("emails/report-subject.txt", context),
+            body_text=render_to_string("emails/report-body-text.txt", context),
+            body_html=render_to_string("emails/report-body-html.html", context),
+            attachments=[attachment],
+        )
+        Delivery.objects.create(
+            report=report,
+            email_address=recipient.address,
+            recipient_name=recipient.name[:200],
+            recipient_kind=recipient.kind,
+            email=email,
+        )
+        created += 1
+    return created
+
+
+def _record_failure(report_id: int, claimed_at: dt.datetime, error: str) -> None:
+    report = Report.objects.get(pk=report_id)
+    if report.tries >= settings.APM_MAX_TRIES:
+        Report.objects.filter(pk=report_id, status=ReportStatus.RENDERING, render_started_at=claimed_at).update(
+            status=ReportStatus.FAILED, last_error=error, next_attempt_at=None
+        )
+        return
+    now = timezone.now()
+    Report.objects.filter(pk=report_id, status=ReportStatus.RENDERING, render_started_at=claimed_at).update(
+        status=ReportStatus.QUEUED,
+        last_error=error,
+        next_attempt_at=now + dt.timedelta(seconds=backoff_seconds(report.tries)),
+        queued_at=now,
+    )
+
+
+def report_render(*, report_id: int) -> Report:
+    """Render report ``report_id`` and queue its emails; safe to call any number of times.
+
+    Claims the report with a conditional UPDATE (queued and due -> rendering,
+    ``tries`` + 1; or rendering for longer than
+    ``settings.APM_STUCK_AFTER_SECONDS``). When the claim fails (already
+    rendered, being rendered, failed, or waiting for its backoff) it returns
+    the report unchanged. Otherwise it builds the snapshot (with the previous
+    rendered report's snapshot of the same schedule or subject), renders the
+    PDF, and in one transaction stores it (``pdf``, ``page_count``, SHA-256
+    of the bytes, ``snapshot``, ``rendered_at``, status rendered) and writes
+    one Delivery with one outbox email per recipient (unique per address, so
+    nothing is sent twice).
+
+    On any exception it records ``last_error`` and puts the report back in
+    the queue with ``next_attempt_at`` (exponential backoff), or marks it
+    failed after ``settings.APM_MAX_TRIES`` tries. The caller (the task)
+    retries when the returned report is queued.
+    """
+    claimed_at = timezone.now()
+    if not _claim_render(report_id, claimed_at):
+        return Report.objects.get(pk=report_id)
+    report = Report.objects.select_related("schedule", "project__client", "department", "project_manager").get(
+        pk=report_id
+    )
+    stored_name = ""
+    try:
+        snapshot = _build_snapshot(report, _previous_snapshot(report))
+        rendered = _render(snapshot)
+        pdf = bytes(rendered.pdf)
+        with transaction.atomic():
+            # Still ours? A render that overran APM_STUCK_AFTER_SECONDS may
+            # have been taken over; the later one then delivers.
+            locked = (
+                Report.objects.select_for_update()
+                .filter(pk=report_id, status=ReportStatus.RENDERING, render_started_at=claimed_at)
+                .first()
+            )
+            if locked is None:
+                logger.warning("Report %s was taken over by another render; dropping this one", report_id)
+                return Report.objects.get(pk=report_id)
+            report.pdf.save(_pdf_filename(report), ContentFile(pdf), save=False)
+            stored_name = report.pdf.name
+            report.page_count = rendered.page_count
+            report.sha256 = hashlib.sha256(pdf).hexdigest()
+            report.snapshot = snapshot
+            report.rendered_at = timezone.now()
+            report.status = ReportStatus.RENDERED
+            report.last_error = ""
+            report.next_attempt_at = None
+            report.save(
+                update_fields=[
+                    "pdf",
+                    "page_count",
+                    "sha256",
+                    "snapshot",
+                    "rendered_at",
+                    "status",
+                    "last_error",
+                    "next_attempt_at",
+                ]
+            )
+            _deliver(report, snapshot)
+    except Exception as exc:  # snapshot, template, WeasyPrint, storage or database: record and retry
+        logger.exception("Rendering report %s failed", report_id)
+        if stored_name:
+            default_storage.delete(stored_name)
+        _record_failure(report_id, claimed_at, f"{type(exc).__name__}: {exc}"[:2000])
+        return Report.objects.get(pk=report_id)
+    return report
+
+
+def reports_sweep(*, now: dt.datetime | None = None) -> int:
+    """Publish the render task again for reports a lost message or a dead worker left behind.
+
+    Picks queued reports that are due and were handed to the broker more
+    than ``settings.APM_REQUEUE_AFTER_SECONDS`` ago, and reports in rendering
+    for longer than ``settings.APM_STUCK_AFTER_SECONDS``. Returns how many
+    were published. (The outbox has its own sweeper, ``outbox_sweep``.)
+    """
+    from reports.tasks import render_report
+
+    now = now or timezone.now()
+    requeue_before = now - dt.timedelta(seconds=settings.APM_REQUEUE_AFTER_SECONDS)
+    stuck_before = now - dt.timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
+    due = Q(status=ReportStatus.QUEUED, queued_at__lt=requeue_before) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    stuck = Q(status=ReportStatus.RENDERING, render_started_at__lt=stuck_before)
+    ids = list(Report.objects.filter(due | stuck).order_by("pk").values_list("pk", flat=True)[:500])
+    if ids:
+        Report.objects.filter(pk__in=ids, status=ReportStatus.QUEUED).update(queued_at=now)
+    return sum(queueing.publish(render_report, pk) for pk in ids)

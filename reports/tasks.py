@@ -1,0 +1,44 @@
+"""Celery tasks of the reports app: thin wrappers that take ids and call the services.
+
+Beat runs ``dispatch_due_reports`` and ``sweep_stuck_reports`` (see
+``CELERY_BEAT_SCHEDULE`` in ``apm/settings.py``; the names must match).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from apm.outbox.services import backoff_seconds
+from reports.models import ReportStatus
+from reports.services import report_render, reports_dispatch_due, reports_sweep
+
+_LIMITS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.CELERY_TASK_TIME_LIMIT,
+}
+
+
+@shared_task(**_LIMITS)
+def dispatch_due_reports() -> list[int]:
+    """Create the reports of every due schedule; returns the new report ids."""
+    return [report.pk for report in reports_dispatch_due(now=timezone.now())]
+
+
+@shared_task(bind=True, max_retries=None, **_LIMITS)
+def render_report(self, report_id: int) -> str:
+    """Render report ``report_id`` and queue its emails; retried with backoff while it fails."""
+    report = report_render(report_id=report_id)
+    if report.status == ReportStatus.QUEUED and report.next_attempt_at is not None:
+        countdown = max((report.next_attempt_at - timezone.now()).total_seconds(), backoff_seconds(report.tries))
+        raise self.retry(countdown=countdown)
+    return report.status
+
+
+@shared_task(**_LIMITS)
+def sweep_stuck_reports() -> int:
+    """Publish again the reports a lost broker message or a dead worker left behind."""
+    return reports_sweep(now=timezone.now())
