@@ -486,12 +486,14 @@ def _render(snapshot: dict):
 
 
 def report_page_url(report: Report) -> str:
-    """Absolute link to the report's page (``settings.APM_SITE_URL`` + the ``reports:detail`` route)."""
-    try:
-        path = reverse("reports:detail", kwargs={"pk": report.pk})
-    except NoReverseMatch:
-        path = f"/reports/{report.pk}/"
-    return settings.APM_SITE_URL.rstrip("/") + path
+    """Absolute link to the report in APM: ``settings.APM_SITE_URL`` + its page (or its PDF) route."""
+    for route in ("reports:detail", "reports:pdf"):
+        try:
+            path = reverse(route, kwargs={"pk": report.pk})
+        except NoReverseMatch:
+            continue
+        return settings.APM_SITE_URL.rstrip("/") + path
+    return settings.APM_SITE_URL.rstrip("/") + f"/reports/{report.pk}/"
 
 
 def _pdf_filename(report: Report) -> str:
