@@ -110,3 +110,21 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     name = factory.Sequence(lambda n: f"Milestone {n}")
     due_date = dt.date(2025, 6, 30)
+
+
+class ReportScheduleFactory(factory.django.DjangoModelFactory):
+    """A weekly Monday 09:00 (Europe/London) internal portfolio schedule for a department."""
+
+    class Meta:
+        model = "reports.ReportSchedule"
+
+    name = factory.Sequence(lambda n: f"Schedule {n}")
+    kind = "portfolio"
+    audience = "internal"
+    scope = "department"
+    department = factory.SubFactory(DepartmentFactory)
+    frequency = "weekly"
+    weekdays = factory.LazyFunction(lambda: [1])
+    day_of_month = 1
+    local_time = dt.time(9, 0)
+    time_zone = "Europe/London"
