@@ -118,6 +118,13 @@ class StatusUpdate(models.Model):
     as_of = models.DateField()
     period_label = models.CharField(max_length=60, blank=True)
     source = models.CharField(max_length=60, blank=True, help_text="Where it came from, e.g. gmpp-2021.")
+    source_key = models.CharField(
+        max_length=400,
+        blank=True,
+        db_index=True,
+        help_text="How the source named the project in this update (GMPP: department codes and normalised name); "
+        "an import finds the same project again by it.",
+    )
     rating_published = models.CharField(max_length=40, blank=True)
     rating_note = models.TextField(blank=True, help_text="Text published instead of a rating.")
     rating_source = models.CharField(
