@@ -36,6 +36,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO; a worker rendering reports all day needs none of it.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 #: Base URL the report HTML is parsed against; never resolvable (RFC 2606 ``.invalid``).
 REPORT_BASE_URL = "https://apm.invalid/"
