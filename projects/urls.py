@@ -1,3 +1,5 @@
+"""Project URLs. ``<code>`` is a project code (no slashes); anything unknown is a 404."""
+
 from django.urls import path
 
 from projects import views
@@ -6,4 +8,7 @@ app_name = "projects"
 
 urlpatterns = [
     path("", views.project_list, name="list"),
+    path("new/", views.project_create, name="create"),
+    path("<str:code>/", views.project_detail, name="detail"),
+    path("<str:code>/edit/", views.project_edit, name="edit"),
 ]

@@ -1,0 +1,137 @@
+"""The project create/edit form (crispy-forms, Bootstrap 5)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+
+from apm.accounts.models import Role
+from projects.models import Project
+from teams.models import Department
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+
+class ProjectForm(forms.ModelForm):
+    """Create or edit a project.
+
+    Validation, each with a message naming the field: the code must be new
+    (case-insensitively), the end date may not be before the start date, BAC
+    (budget at completion, in the chosen currency) may not be negative, and
+    the person saving must still be able to see the project afterwards
+    (apm.access: as its PM, a reporting head, or head of one of its
+    departments), so that nobody creates a project they then cannot open.
+    """
+
+    class Meta:
+        model = Project
+        fields = [
+            "code",
+            "name",
+            "client",
+            "departments",
+            "project_manager",
+            "reporting_heads",
+            "category",
+            "status",
+            "rag",
+            "start_date",
+            "end_date",
+            "bac",
+            "currency",
+            "reference",
+            "description",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "departments": forms.SelectMultiple(attrs={"size": 6}),
+            "reporting_heads": forms.SelectMultiple(attrs={"size": 6}),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {"bac": "Budget at completion (BAC)", "rag": "RAG", "project_manager": "Project manager"}
+        help_texts = {
+            "code": "Unique, e.g. DFT-0042.",
+            "departments": "Hold Ctrl (⌘ on a Mac) to choose several.",
+            "reporting_heads": "Everyone who receives this project's reports. Hold Ctrl (⌘) to choose several.",
+            "bac": "In the chosen currency, major units (e.g. pounds). Not shown to client contacts.",
+        }
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        people = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+        self.fields["project_manager"].queryset = people.filter(
+            role__in=[Role.PROJECT_MANAGER, Role.DEPARTMENT_HEAD, Role.ADMINISTRATOR]
+        )
+        self.fields["reporting_heads"].queryset = people.filter(role__in=[Role.DEPARTMENT_HEAD, Role.ADMINISTRATOR])
+        self.fields["departments"].queryset = Department.objects.order_by("code")
+        self.fields["bac"].widget.attrs.setdefault("min", "0")
+        self.fields["bac"].widget.attrs.setdefault("step", "0.01")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("code", css_class="col-md-3"), Column("name", css_class="col-md-9")),
+            Row(
+                Column("client", css_class="col-md-4"),
+                Column("category", css_class="col-md-4"),
+                Column("reference", css_class="col-md-4"),
+            ),
+            Row(
+                Column("departments", css_class="col-md-4"),
+                Column("project_manager", css_class="col-md-4"),
+                Column("reporting_heads", css_class="col-md-4"),
+            ),
+            Row(
+                Column("status", css_class="col-md-3"),
+                Column("rag", css_class="col-md-3"),
+                Column("start_date", css_class="col-md-3"),
+                Column("end_date", css_class="col-md-3"),
+            ),
+            Row(Column("bac", css_class="col-md-4"), Column("currency", css_class="col-md-2")),
+            "description",
+            Submit("save", "Save project"),
+        )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        clash = Project.objects.filter(code__iexact=code)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(f"A project with code {code} already exists; choose another code.")
+        return code
+
+    def clean_bac(self) -> Decimal | None:
+        bac = self.cleaned_data.get("bac")
+        if bac is not None and bac < 0:
+            raise forms.ValidationError("BAC cannot be negative.")
+        return bac
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", f"The end date ({end:%d %b %Y}) is before the start date ({start:%d %b %Y}).")
+        if not self.user.is_administrator and not self.errors:
+            pm = cleaned.get("project_manager")
+            heads = cleaned.get("reporting_heads") or []
+            departments = cleaned.get("departments") or []
+            sees_it = (
+                pm == self.user
+                or self.user in heads
+                or any(self.user in d.heads.all() for d in departments)
+                or (self.instance.pk and self.instance.team_members.filter(user=self.user).exists())
+            )
+            if not sees_it:
+                raise forms.ValidationError(
+                    "You would no longer be able to see this project: make yourself its project manager "
+                    "or a reporting head, or choose a department you head."
+                )
+        return cleaned

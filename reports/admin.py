@@ -1,0 +1,133 @@
+"""Django admin for report schedules, reports (a read-only snapshot) and deliveries.
+
+For staff who are not administrators, reports and deliveries are scoped
+through ``apm.access.visible_reports`` and schedules to the projects and
+departments the user may see.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from apm.access import visible_departments, visible_projects, visible_reports
+from reports.models import Delivery, Report, ReportSchedule
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    return request.user.is_administrator
+
+
+@admin.register(ReportSchedule)
+class ReportScheduleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "audience",
+        "scope",
+        "frequency",
+        "local_time",
+        "time_zone",
+        "active",
+        "next_run_at",
+    )
+    list_filter = ("active", "kind", "audience", "scope", "frequency")
+    search_fields = ("name", "project__code", "department__code")
+    list_select_related = ("project", "department")
+    autocomplete_fields = ("project", "department", "project_manager")
+    readonly_fields = ("next_run_at", "last_run_at", "created_by", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReportSchedule]:
+        qs = super().get_queryset(request)
+        if _is_admin(request):
+            return qs
+        user = request.user
+        return qs.filter(
+            Q(project__in=visible_projects(user))
+            | Q(department__in=visible_departments(user))
+            | Q(scope="pm_portfolio", project_manager=user)
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("email_address", "recipient_name", "recipient_kind", "email_status", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return super().get_queryset(request).select_related("email")
+
+    @admin.display(description="email status")
+    def email_status(self, obj: Delivery) -> str:
+        return obj.email.get_status_display() if obj.email_id else "not queued"
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Reports are records of what was sent: read-only, with a link to the stored PDF."""
+
+    list_display = ("title", "kind", "audience", "scope", "period_end", "status", "page_count", "pdf_link")
+    list_filter = ("status", "kind", "audience", "scope")
+    search_fields = ("title", "project__code", "department__code")
+    list_select_related = ("project", "department")
+    date_hierarchy = "scheduled_for"
+    inlines = [DeliveryInline]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [f.name for f in Report._meta.fields] + ["pdf_link"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Viewable (read-only) but never edited: a report is a snapshot of what was sent.
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        if _is_admin(request):
+            return super().get_queryset(request)
+        return visible_reports(request.user).select_related("project", "department")
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj: Report) -> str:
+        if obj.status != "rendered" or not obj.pdf:
+            return "—"
+        return format_html('<a href="{}">Download PDF</a>', reverse("reports:pdf", args=[obj.pk]))
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("report", "email_address", "recipient_kind", "email_status", "created_at")
+    list_filter = ("recipient_kind", "email__status")
+    search_fields = ("email_address", "recipient_name", "report__title")
+    list_select_related = ("report", "email")
+    readonly_fields = ("report", "email_address", "recipient_name", "recipient_kind", "email", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        qs = super().get_queryset(request)
+        if _is_admin(request):
+            return qs
+        return qs.filter(report__in=visible_reports(request.user))
+
+    @admin.display(description="email status", ordering="email__status")
+    def email_status(self, obj: Delivery) -> str:
+        return obj.email.get_status_display() if obj.email_id else "not queued"

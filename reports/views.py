@@ -1,0 +1,203 @@
+"""Report pages: the index, a scope's report archive, PDF download and "Send now".
+
+Every lookup happens inside ``apm.access`` querysets (visible_projects,
+visible_departments, visible_reports): anything else answers 404. "Send now"
+only queues a report through ``reports.services.report_request``; the PDF is
+rendered by a worker, never in the web request.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apm.access import (
+    CLIENT,
+    audience_for,
+    can_send_reports,
+    visible_departments,
+    visible_projects,
+    visible_reports,
+)
+from apm.outbox.models import EmailStatus
+from reports.models import Audience, Report, ReportKind, ReportStatus, Scope
+
+# Reports in these states change without the user doing anything: the list polls.
+PENDING = (ReportStatus.QUEUED, ReportStatus.RENDERING)
+
+
+class SendNowForm(forms.Form):
+    """Kind and audience for an on-demand report, limited to what is valid for the scope and user.
+
+    Project scope: highlight reports, internal or client audience. Department
+    scope: portfolio reports, internal audience only (a portfolio spans
+    several clients). Client contacts are offered the client audience only.
+    """
+
+    kind = forms.ChoiceField(label="Report")
+    audience = forms.ChoiceField(label="Audience")
+
+    def __init__(self, *args, scope: str, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = send_now_kinds(scope=scope)
+        self.fields["audience"].choices = send_now_audiences(scope=scope, user=user)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+def send_now_kinds(*, scope: str) -> list[tuple[str, str]]:
+    """The report kinds valid for ``scope`` as (value, label) choices."""
+    kind = ReportKind.HIGHLIGHT if scope == Scope.PROJECT else ReportKind.PORTFOLIO
+    return [(kind.value, kind.label)]
+
+
+def send_now_audiences(*, scope: str, user) -> list[tuple[str, str]]:
+    """The audiences ``user`` may ask for in ``scope`` as (value, label) choices."""
+    if audience_for(user) == CLIENT:
+        return [(Audience.CLIENT.value, Audience.CLIENT.label)]
+    if scope == Scope.DEPARTMENT:
+        return [(Audience.INTERNAL.value, Audience.INTERNAL.label)]
+    return [(a.value, a.label) for a in Audience]
+
+
+def _reports_for(user, **scope_filter) -> QuerySet[Report]:
+    """The user's visible reports in a scope, newest first, with delivery counts.
+
+    Each report carries ``sent_count``, ``failed_count`` and ``queued_count``
+    (queued or sending in the outbox, or not yet handed to it).
+    """
+    done = Q(deliveries__email__status__in=[EmailStatus.SENT, EmailStatus.FAILED])
+    return (
+        visible_reports(user)
+        .filter(**scope_filter)
+        .annotate(
+            sent_count=Count("deliveries", filter=Q(deliveries__email__status=EmailStatus.SENT)),
+            failed_count=Count("deliveries", filter=Q(deliveries__email__status=EmailStatus.FAILED)),
+            queued_count=Count("deliveries", filter=~done | Q(deliveries__email__isnull=True)),
+        )
+        .order_by("-scheduled_for", "-pk")
+    )
+
+
+@login_required
+def report_index(request: HttpRequest) -> HttpResponse:
+    """The departments and projects whose reports the user may see."""
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "departments": visible_departments(request.user).order_by("code"),
+            "projects": visible_projects(request.user).select_related("client").order_by("code"),
+        },
+    )
+
+
+def _scope_page(request: HttpRequest, *, scope: str, subject, reports: QuerySet[Report], send_url: str):
+    reports = list(reports)
+    context = {
+        "scope": scope,
+        "subject": subject,
+        "reports": reports,
+        "polling": any(r.status in PENDING for r in reports),
+        "can_send": can_send_reports(request.user),
+        "send_form": SendNowForm(scope=scope, user=request.user),
+        "send_url": send_url,
+        "is_client": audience_for(request.user) == CLIENT,
+    }
+    if request.htmx:
+        return render(request, "reports/_report_table.html", context)
+    return render(request, "reports/report_list.html", context)
+
+
+@login_required
+def project_reports(request: HttpRequest, code: str) -> HttpResponse:
+    """The project's highlight reports the user may see, newest first."""
+    project = get_object_or_404(visible_projects(request.user).select_related("client"), code=code)
+    return _scope_page(
+        request,
+        scope=Scope.PROJECT,
+        subject=project,
+        reports=_reports_for(request.user, scope=Scope.PROJECT, project=project),
+        send_url=reverse("reports:project_send", kwargs={"code": project.code}),
+    )
+
+
+@login_required
+def department_reports(request: HttpRequest, code: str) -> HttpResponse:
+    """The department's portfolio reports, for administrators and the department's heads."""
+    department = get_object_or_404(visible_departments(request.user), code__iexact=code)
+    return _scope_page(
+        request,
+        scope=Scope.DEPARTMENT,
+        subject=department,
+        reports=_reports_for(request.user, scope=Scope.DEPARTMENT, department=department),
+        send_url=reverse("reports:department_send", kwargs={"code": department.code}),
+    )
+
+
+def _send_now(request: HttpRequest, *, scope: str, project=None, department=None) -> HttpResponse:
+    back = (
+        redirect("reports:project", code=project.code)
+        if project is not None
+        else redirect("reports:department", code=department.code)
+    )
+    if not can_send_reports(request.user):
+        raise PermissionDenied("You may not send reports.")
+    form = SendNowForm(request.POST, scope=scope, user=request.user)
+    if not form.is_valid():
+        # Also the server-side check that a client contact never asks for the internal audience.
+        messages.error(request, "That report cannot be sent: choose one of the offered kinds and audiences.")
+        return back
+    from reports.services import report_request  # engineer C's service; imported late to keep views importable
+
+    try:
+        report_request(
+            kind=form.cleaned_data["kind"],
+            audience=form.cleaned_data["audience"],
+            scope=scope,
+            project=project,
+            department=department,
+            requested_by=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, "The report was not queued: " + " ".join(exc.messages))
+        return back
+    messages.success(request, "Report queued; it will be emailed when ready.")
+    return back
+
+
+@login_required
+@require_POST
+def project_send_now(request: HttpRequest, code: str) -> HttpResponse:
+    """POST: queue a highlight report of the project now (404 when not visible, 403 when not allowed)."""
+    project = get_object_or_404(visible_projects(request.user), code=code)
+    return _send_now(request, scope=Scope.PROJECT, project=project)
+
+
+@login_required
+@require_POST
+def department_send_now(request: HttpRequest, code: str) -> HttpResponse:
+    """POST: queue a portfolio report of the department now (404 when not visible)."""
+    department = get_object_or_404(visible_departments(request.user), code__iexact=code)
+    return _send_now(request, scope=Scope.DEPARTMENT, department=department)
+
+
+@login_required
+def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The report's PDF as an attachment; 404 unless visible to the user and rendered."""
+    report = get_object_or_404(visible_reports(request.user), pk=pk, status=ReportStatus.RENDERED)
+    if not report.pdf:
+        raise Http404("This report has no PDF.")
+    try:
+        handle = report.pdf.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("The PDF file is missing.") from exc
+    filename = f"{report.title or 'report'}-{report.period_end:%Y-%m-%d}.pdf".replace("/", "-")
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
