@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +28,7 @@ from apm.access import (
 )
 from apm.outbox.models import EmailStatus
 from reports.models import Audience, Report, ReportKind, ReportStatus, Scope
+from reports.services import report_request
 
 # Reports in these states change without the user doing anything: the list polls.
 PENDING = (ReportStatus.QUEUED, ReportStatus.RENDERING)
@@ -155,8 +156,6 @@ def _send_now(request: HttpRequest, *, scope: str, project=None, department=None
         # Also the server-side check that a client contact never asks for the internal audience.
         messages.error(request, "That report cannot be sent: choose one of the offered kinds and audiences.")
         return back
-    from reports.services import report_request  # engineer C's service; imported late to keep views importable
-
     try:
         report_request(
             kind=form.cleaned_data["kind"],
@@ -166,8 +165,9 @@ def _send_now(request: HttpRequest, *, scope: str, project=None, department=None
             department=department,
             requested_by=request.user,
         )
-    except ValidationError as exc:
-        messages.error(request, "The report was not queued: " + " ".join(exc.messages))
+    except ValueError as exc:
+        # PermissionDenied from the service propagates as a 403.
+        messages.error(request, f"The report was not queued: {exc}")
         return back
     messages.success(request, "Report queued; it will be emailed when ready.")
     return back
