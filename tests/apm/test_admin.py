@@ -1,0 +1,149 @@
+"""The Django admin: every model opens, and staff who are not administrators see only their scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from apm.outbox.models import OutboundEmail
+from reports.models import Delivery, Report
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    "projects.client",
+    "projects.clientcontact",
+    "projects.project",
+    "projects.statusupdate",
+    "projects.milestone",
+    "reports.reportschedule",
+    "reports.report",
+    "reports.delivery",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def admin_url(label: str, view: str, *args) -> str:
+    app, model = label.split(".")
+    return reverse(f"admin:{app}_{model}_{view}", args=args)
+
+
+def make_report(*, project=None, department=None, audience="internal", title="A report"):
+    now = timezone.now()
+    report = Report.objects.create(
+        kind="highlight" if project else "portfolio",
+        audience=audience,
+        scope="project" if project else "department",
+        project=project,
+        department=department,
+        title=title,
+        scheduled_for=now,
+        period_end=dt.date(2025, 3, 31),
+        status="rendered",
+        queued_at=now,
+        snapshot={"title": title},
+    )
+    report.pdf.save(f"r{report.pk}.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    return report
+
+
+def staff(user, *codenames: str):
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_it_registers_every_model_of_projects_and_reports():
+    registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
+    assert set(MODELS) <= registered
+
+
+@pytest.mark.parametrize("label", MODELS)
+def test_it_opens_every_changelist_and_search_for_a_superuser(client, world, admin_user, label):
+    report = make_report(project=world["alpha_project"])
+    Delivery.objects.create(report=report, email_address="x@example.com", recipient_kind="extra")
+    factories.StatusUpdateFactory(project=world["alpha_project"])
+    factories.MilestoneFactory(project=world["alpha_project"])
+    client.force_login(admin_user)
+    assert client.get(admin_url(label, "changelist")).status_code == 200
+    assert client.get(admin_url(label, "changelist"), {"q": "alpha"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["projects.client", "projects.project", "projects.statusupdate", "projects.milestone", "reports.reportschedule"],
+)
+def test_it_opens_the_add_form_for_a_superuser(client, world, admin_user, label):
+    client.force_login(admin_user)
+    assert client.get(admin_url(label, "add")).status_code == 200
+
+
+def test_it_shows_a_client_with_its_contacts_inline(client, world, admin_user):
+    client.force_login(admin_user)
+    html = client.get(admin_url("projects.client", "change", world["acme"].pk)).content.decode()
+    assert "ann@acme.example" in html
+
+
+def test_it_shows_a_report_read_only_with_a_pdf_link_and_delivery_status(client, world, admin_user):
+    report = make_report(project=world["alpha_project"], title="Alpha highlight")
+    email = OutboundEmail.objects.create(
+        message_id="<d1@test>",
+        from_email="a@b.c",
+        to=["head@example.com"],
+        subject="s",
+        body_text="b",
+        status="sent",
+        queued_at=timezone.now(),
+    )
+    Delivery.objects.create(report=report, email_address="head@example.com", recipient_kind="extra", email=email)
+    client.force_login(admin_user)
+    html = client.get(admin_url("reports.report", "change", report.pk)).content.decode()
+    assert reverse("reports:pdf", args=[report.pk]) in html
+    assert 'name="title"' not in html  # read-only: no input for the snapshot's fields
+    assert "Sent" in html
+    assert client.get(admin_url("reports.report", "add")).status_code == 403
+    listing = client.get(admin_url("reports.delivery", "changelist")).content.decode()
+    assert "head@example.com" in listing
+    assert "Sent" in listing
+
+
+def test_it_scopes_project_and_report_lists_for_staff_who_are_not_administrators(client, world, head):
+    alpha_report = make_report(project=world["alpha_project"], title="Alpha highlight")
+    beta_report = make_report(project=world["beta_project"], title="Beta highlight")
+    staff(head, "view_project", "change_project", "view_report", "view_statusupdate", "view_delivery")
+    factories.StatusUpdateFactory(project=world["beta_project"], rating_published="Beta rating")
+    client.force_login(head)
+
+    projects = client.get(admin_url("projects.project", "changelist"))
+    assert projects.status_code == 200
+    assert {p.code for p in projects.context["cl"].result_list} == {"ALPHA-1"}
+    assert client.get(admin_url("projects.project", "change", world["alpha_project"].pk)).status_code == 200
+    beta_change = client.get(admin_url("projects.project", "change", world["beta_project"].pk))
+    assert beta_change.status_code == 302  # admin answers "does not exist" and redirects to the index
+    assert "Beta Project" not in client.get(beta_change["Location"], follow=True).content.decode()
+
+    reports = client.get(admin_url("reports.report", "changelist"))
+    assert {r.pk for r in reports.context["cl"].result_list} == {alpha_report.pk}
+    assert client.get(admin_url("reports.report", "change", beta_report.pk)).status_code == 302
+
+    updates = client.get(admin_url("projects.statusupdate", "changelist"))
+    assert list(updates.context["cl"].result_list) == []
+
+
+def test_it_refuses_the_admin_to_users_who_are_not_staff(client, world, client_user):
+    client.force_login(client_user)
+    response = client.get(admin_url("projects.project", "changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
