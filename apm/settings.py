@@ -155,6 +155,11 @@ if REDIS_URL:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
         "socket_connect_timeout": 5,
         "socket_timeout": 10,
+        # Publishing opens the connection once more at most, at once: a web
+        # request must not wait (kombu's default is ~4 s of retries) when the
+        # broker is down; the sweepers publish again.
+        "max_retries": 1,
+        "interval_start": 0,
     }
 else:
     _broker_dir = VAR_DIR / "broker"
