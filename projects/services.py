@@ -174,6 +174,9 @@ class _Tally:
     created: set[int] = field(default_factory=set)
     updated: set[int] = field(default_factory=set)
     touched: set[int] = field(default_factory=set)
+    # Per-run caches by code; emptied when a row is rolled back.
+    departments: dict[str, Department] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
 
 
 def source_key(record: GmppRecord) -> str:
@@ -246,17 +249,21 @@ def _read_files(paths: Iterable[Path | str], summary: ImportSummary) -> list[_Pe
     return pending
 
 
-def _department(code: str, summary: ImportSummary) -> Department:
-    department = Department.objects.filter(code__iexact=code).first()
+def _department(code: str, summary: ImportSummary, tally: _Tally) -> Department:
+    department = tally.departments.get(code) or Department.objects.filter(code__iexact=code).first()
     if department is None:
         department = Department.objects.create(code=code, name=DEPARTMENT_NAMES.get(code, code))
         summary.departments_created += 1
+    tally.departments[code] = department
     return department
 
 
-def _client(code: str, summary: ImportSummary) -> Client:
-    client, created = Client.objects.get_or_create(name=f"{CLIENT_PREFIX}{code}")
-    summary.clients_created += int(created)
+def _client(code: str, summary: ImportSummary, tally: _Tally) -> Client:
+    client = tally.clients.get(code)
+    if client is None:
+        client, created = Client.objects.get_or_create(name=f"{CLIENT_PREFIX}{code}")
+        summary.clients_created += int(created)
+        tally.clients[code] = client
     return client
 
 
@@ -278,8 +285,8 @@ def _write_record(
     record = item.record
     key = source_key(record)
     as_of = record.as_of
-    departments = [_department(code, summary) for code in record.departments]
-    client = _client(record.departments[0], summary)
+    departments = [_department(code, summary, tally) for code in record.departments]
+    client = _client(record.departments[0], summary, tally)
 
     project = _find_project(record, key)
     created = project is None
@@ -296,7 +303,10 @@ def _write_record(
         )
     seen[(project.pk, as_of)] = item
 
-    is_latest = not project.status_updates.filter(as_of__gt=as_of).exists()
+    # (as_of, rag, whole-life cost) of the project's stored updates, this row's included below.
+    stored = [] if created else project.status_updates.values_list("as_of", "rag", "whole_life_cost")
+    history = {row[0]: row[1:] for row in stored}
+    is_latest = all(other <= as_of for other in history)
     changes: dict[str, object] = {}
     takes_number = project.reference is None or is_latest
     if record.reference and project.reference != record.reference and takes_number:
@@ -343,15 +353,11 @@ def _write_record(
         else:
             summary.updates_unchanged += 1
 
-    # Read back from the stored updates: independent of the order rows arrived in.
-    latest = project.status_updates.order_by("-as_of").values("rag").first()
-    rag = latest["rag"] if latest else ""
-    bac = (
-        project.status_updates.filter(whole_life_cost__isnull=False)
-        .order_by("-as_of")
-        .values_list("whole_life_cost", flat=True)
-        .first()
-    )
+    # From all the project's stored updates: independent of the order rows arrived in.
+    history[as_of] = (record.rag, record.whole_life_cost)
+    dates = sorted(history, reverse=True)
+    rag = history[dates[0]][0]
+    bac = next((history[d][1] for d in dates if history[d][1] is not None), None)
     if project.rag != rag:
         changes["rag"] = rag
     if project.bac != bac:
@@ -398,6 +404,8 @@ def portfolio_import_gmpp(*, paths: Iterable[Path | str], progress: Progress | N
                 summary.updates_unchanged,
             ) = counts
             tally.created, tally.updated, tally.touched, seen = snapshot
+            tally.departments.clear()
+            tally.clients.clear()
             reason = str(exc) if isinstance(exc, RowError) else f"the database refused the row: {exc}"
             summary.skipped.append(SkippedRow(item.path, item.line, reason))
         if progress is not None:
