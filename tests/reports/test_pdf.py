@@ -16,7 +16,10 @@ from reports import pdf as pdf_module
 from reports.pdf import REPORT_BASE_URL, StaticOnlyURLFetcher, URLRefused, html_to_pdf, static_path_for_url
 
 # A 1x1 transparent PNG.
-PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+PIXEL = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture
