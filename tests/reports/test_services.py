@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from apm.outbox.models import OutboundEmail
 from apm.outbox.services import SendResult, outbox_send
 from reports.models import Delivery, Report, ReportSchedule, ReportStatus
+from reports.selectors import report_recipients
 from reports.services import (
-    report_recipients,
     report_render,
     report_request,
     reports_dispatch_due,

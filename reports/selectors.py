@@ -1,0 +1,126 @@
+"""Reads of the reports app: who receives a report.
+
+An internal report never goes to a client contact's address, whatever the
+source (schedule, extra addresses, requester); a client report never goes to
+reporting heads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Q
+
+from apm.accounts.models import Role, User
+from projects.models import ClientContact
+from reports.models import Audience, Delivery, Report, Scope
+
+logger = logging.getLogger(__name__)
+
+
+def client_addresses(addresses: Iterable[str]) -> set[str]:
+    """The lower-cased addresses among ``addresses`` that belong to client contacts."""
+    wanted = {address.lower() for address in addresses}
+    if not wanted:
+        return set()
+    query = Q()
+    for address in wanted:
+        query |= Q(email__iexact=address)
+    found = {email.lower() for email in ClientContact.objects.filter(query).values_list("email", flat=True)}
+    found |= {
+        email.lower() for email in User.objects.filter(query, role=Role.CLIENT_CONTACT).values_list("email", flat=True)
+    }
+    return found & wanted
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One address a report goes to; ``kind`` is a ``Delivery.RecipientKind`` value."""
+
+    address: str
+    name: str
+    kind: str
+
+
+def _user_recipients(users: Iterable[User], kind: str) -> list[Recipient]:
+    return [
+        Recipient(user.email.strip(), user.get_full_name() or user.username, kind)
+        for user in users
+        if user.is_active and user.email and user.email.strip()
+    ]
+
+
+def _reporting_heads(report: Report) -> list[Recipient]:
+    kind = Delivery.RecipientKind.REPORTING_HEAD
+    if report.scope == Scope.PROJECT and report.project_id:
+        return _user_recipients(report.project.reporting_heads.order_by("pk"), kind)
+    if report.scope == Scope.DEPARTMENT and report.department_id:
+        return _user_recipients(report.department.heads.order_by("pk"), kind)
+    if report.scope == Scope.COMPANY:
+        heads = User.objects.filter(headed_departments__isnull=False).distinct().order_by("pk")
+        return _user_recipients(heads, kind)
+    if report.scope == Scope.PM_PORTFOLIO and report.project_manager_id:
+        return _user_recipients([report.project_manager], kind)
+    return []
+
+
+def _client_contacts(report: Report) -> list[Recipient]:
+    if report.scope != Scope.PROJECT or not report.project_id or not report.project.client_id:
+        return []
+    contacts = report.project.client.contacts.filter(opted_in_reports=True).order_by("pk")
+    return [
+        Recipient(contact.email.strip(), contact.name, Delivery.RecipientKind.CLIENT_CONTACT)
+        for contact in contacts
+        if contact.email and contact.email.strip()
+    ]
+
+
+def report_recipients(*, report: Report) -> list[Recipient]:
+    """Who receives ``report``, deduplicated by lower-cased address, in a stable order.
+
+    Scheduled reports follow the schedule's flags; on-demand ones (no
+    schedule) behave as a schedule sending to reporting heads (internal) or
+    client contacts (client), plus the requester. Reporting heads: a
+    project's ``reporting_heads``, a department's heads, every department
+    head for the company, the PM for a PM's portfolio — internal audience
+    only. Opted-in client contacts of the project's client — client audience
+    only. Then extra addresses. An internal report never goes to a client
+    contact's address, whatever the source. Users without an email are skipped.
+    """
+    schedule = report.schedule
+    internal = report.audience == Audience.INTERNAL
+    to_heads = schedule.send_to_reporting_heads if schedule else True
+    to_contacts = schedule.send_to_client_contacts if schedule else True
+    extra_lines = (schedule.extra_recipients if schedule else report.extra_recipients) or ""
+    candidates: list[Recipient] = []
+    if internal and to_heads:
+        candidates += _reporting_heads(report)
+    if not internal and to_contacts:
+        candidates += _client_contacts(report)
+    if schedule is None and report.requested_by_id:
+        candidates += _user_recipients([report.requested_by], Delivery.RecipientKind.REQUESTER)
+    for line in extra_lines.splitlines():
+        address = line.strip()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            logger.warning("Report %s: skipping invalid extra address %r", report.pk, address)
+            continue
+        candidates.append(Recipient(address, "", Delivery.RecipientKind.EXTRA))
+    if internal:
+        clients = client_addresses(r.address for r in candidates)
+        candidates = [r for r in candidates if r.address.lower() not in clients]
+    seen: set[str] = set()
+    recipients = []
+    for recipient in candidates:
+        key = recipient.address.lower()
+        if key not in seen:
+            seen.add(key)
+            recipients.append(recipient)
+    return recipients
