@@ -15,10 +15,15 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploaded and generated files go to a temporary folder, never var/."""
+def _test_settings(settings, tmp_path):
+    """Files go to a temporary folder, never var/; mail to mail.outbox; fast password hashing.
+
+    PBKDF2 costs about a quarter of a second per user created; the role
+    users below would make the suite minutes slower.
+    """
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -66,9 +71,7 @@ def world(db, head, outside_head, pm, member, client_user, other_client_user):
     acme = factories.ClientFactory(name="Acme")
     globex = factories.ClientFactory(name="Globex")
     factories.ClientContactFactory(client=acme, name="Ann Client", email="ann@acme.example", user=client_user)
-    factories.ClientContactFactory(
-        client=globex, name="Gil Client", email="gil@globex.example", user=other_client_user
-    )
+    factories.ClientContactFactory(client=globex, name="Gil Client", email="gil@globex.example", user=other_client_user)
     alpha_project = factories.ProjectFactory(
         code="ALPHA-1", name="Alpha Project", client=acme, project_manager=pm, departments=[alpha]
     )

@@ -30,9 +30,7 @@ def test_it_shows_a_pm_and_a_team_member_their_own_projects(world, pm, member):
     assert codes(member) == {"ALPHA-1"}
 
 
-def test_it_shows_a_client_only_their_clients_projects_in_the_client_audience(
-    world, client_user, other_client_user
-):
+def test_it_shows_a_client_only_their_clients_projects_in_the_client_audience(world, client_user, other_client_user):
     assert codes(client_user) == {"ALPHA-1"}
     assert codes(other_client_user) == {"BETA-1"}
     assert audience_for(client_user) == "client"

@@ -29,11 +29,6 @@ MODELS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def admin_url(label: str, view: str, *args) -> str:
     app, model = label.split(".")
     return reverse(f"admin:{app}_{model}_{view}", args=args)

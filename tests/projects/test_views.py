@@ -16,12 +16,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The role users are hashed with MD5 here: PBKDF2 would make this module minutes slower."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # A BAC no other figure on the page could produce: its presence means money leaked.
 SENTINEL_BAC = Decimal("7654321.00")
 SENTINEL_TEXT = ("7,654,321", "7654321")

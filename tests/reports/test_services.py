@@ -38,12 +38,6 @@ OCCURRENCE = dt.datetime(2025, 6, 9, 8, 0, tzinfo=UTC)
 NOW = OCCURRENCE + dt.timedelta(seconds=30)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The factories hash a password per user; the slow default hasher adds seconds per test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def published(monkeypatch):
     """Every task published (after commit), as (task name, args); no broker involved."""

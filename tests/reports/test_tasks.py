@@ -26,11 +26,6 @@ class Retried(Exception):
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
     monkeypatch.setattr("apm.queueing.publish", lambda task, *args, countdown=None: True)
 

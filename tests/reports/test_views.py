@@ -17,12 +17,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The role users are hashed with MD5 here: PBKDF2 would make this module minutes slower."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 PDF_BYTES = b"%PDF-1.4\n% test pdf\n%%EOF\n"
 
 
