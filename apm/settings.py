@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
+    "apm",
     "apm.accounts",
     "apm.outbox",
     "teams",

@@ -9,7 +9,6 @@ coloured chip with the word.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -19,12 +18,13 @@ from django.conf import settings
 from django.template import Engine
 from django.utils.html import format_html
 
+from apm.formatting import format_date, format_money
 from reports.pdf import html_to_pdf
+
+__all__ = ["RenderedReport", "format_date", "format_money", "report_render_html", "report_render_snapshot"]
 
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥"}
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
 #: Commentary longer than this (characters) is cut at a word boundary and ends with "…".
 COMMENTARY_LIMIT = 1200
@@ -38,42 +38,6 @@ class RenderedReport:
     html: str
     pdf: bytes
     page_count: int
-
-
-def format_money(amount: Decimal | str | None, currency: str) -> str:
-    """Whole units with thousands separators and the currency: ``"£1,234,567"``, ``"-£1,200"``.
-
-    ``amount`` is a Decimal or a Decimal string in major units (pounds),
-    rounded half-up to whole units. ``None`` or an empty/unparseable string
-    gives ``"—"``. Currencies without a symbol read ``"CHF 1,234"``.
-    """
-    if amount is None or amount == "":
-        return "—"
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        return "—"
-    if not value.is_finite():
-        return "—"
-    whole = value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-    sign = "-" if whole < 0 else ""
-    digits = f"{abs(whole):,.0f}"
-    symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
-    if symbol:
-        return f"{sign}{symbol}{digits}"
-    return f"{sign}{(currency or '').upper()} {digits}".strip()
-
-
-def format_date(value: str | dt.date | None) -> str:
-    """``"2022-03-31"`` or a date -> ``"31 Mar 2022"``; ``"—"`` for None or an unreadable value."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return "—"
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def truncate_commentary(text: str | None, limit: int = COMMENTARY_LIMIT) -> str:

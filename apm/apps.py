@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ApmConfig(AppConfig):
+    """The project package as an app: shared template filters (``apm_format``)."""
+
+    name = "apm"
+    verbose_name = "APM"

@@ -1,0 +1,50 @@
+"""Formatting shared by web pages, emails and PDFs: money and dates as readers expect them.
+
+Money: whole units with thousands separators and the currency symbol
+(``£1,234,567``); dates: ``31 Mar 2022``. Templates use the ``money`` and
+``day`` filters of ``{% load apm_format %}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥"}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_money(amount: Decimal | str | None, currency: str) -> str:
+    """Whole units with thousands separators and the currency: ``"£1,234,567"``, ``"-£1,200"``.
+
+    ``amount`` is a Decimal or a Decimal string in major units (pounds),
+    rounded half-up to whole units. ``None`` or an empty/unparseable string
+    gives ``"—"``. Currencies without a symbol read ``"CHF 1,234"``.
+    """
+    if amount is None or amount == "":
+        return "—"
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return "—"
+    if not value.is_finite():
+        return "—"
+    whole = value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    sign = "-" if whole < 0 else ""
+    digits = f"{abs(whole):,.0f}"
+    symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
+    if symbol:
+        return f"{sign}{symbol}{digits}"
+    return f"{sign}{(currency or '').upper()} {digits}".strip()
+
+
+def format_date(value: str | dt.date | None) -> str:
+    """``"2022-03-31"`` or a date -> ``"31 Mar 2022"``; ``"—"`` for None or an unreadable value."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return "—"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
