@@ -44,3 +44,36 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MemberRate(models.Model):
+    """A person's hourly cost and bill rates from ``valid_from`` (inclusive) to ``valid_to`` (inclusive).
+
+    Money is Decimal per hour in ``currency``. History is kept: a new rate is a
+    new row, so costs of past time entries, taken at the rate valid on their
+    date, never change. Periods of one person must not overlap
+    (``teams.services.member_rate_set`` closes the previous one).
+    """
+
+    member = models.ForeignKey(TeamMember, on_delete=models.CASCADE, related_name="rates")
+    cost_rate = models.DecimalField("cost rate per hour", max_digits=10, decimal_places=2)
+    bill_rate = models.DecimalField("bill rate per hour", max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="GBP")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Empty: still valid.")
+
+    class Meta:
+        ordering = ["member", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "valid_from"], name="one_rate_per_member_and_start"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="rate_period_not_reversed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost_rate__gte=0) & models.Q(bill_rate__gte=0), name="rates_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.cost_rate}/{self.bill_rate} {self.currency} from {self.valid_from}"

@@ -1,0 +1,25 @@
+"""Models of the projects app, one module per area.
+
+Each area module's models are re-exported here so that
+``from projects.models import Project`` keeps working.
+"""
+
+from projects.models.portfolio import (
+    CURRENCY_CHOICES,
+    Client,
+    ClientContact,
+    Milestone,
+    Project,
+    ProjectStatus,
+    StatusUpdate,
+)
+
+__all__ = [
+    "CURRENCY_CHOICES",
+    "Client",
+    "ClientContact",
+    "Milestone",
+    "Project",
+    "ProjectStatus",
+    "StatusUpdate",
+]

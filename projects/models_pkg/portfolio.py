@@ -1,0 +1,185 @@
+"""Clients, projects, status updates and milestones."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from projects.rag import RAG
+from teams.models import Department, TeamMember
+
+CURRENCY_CHOICES = [("GBP", "GBP £"), ("EUR", "EUR €"), ("USD", "USD $"), ("CHF", "CHF"), ("JPY", "JPY ¥")]
+
+
+class Client(models.Model):
+    """A client account: the organisation a project is delivered for."""
+
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientContact(models.Model):
+    """A person at the client. ``opted_in_reports`` contacts receive client-audience reports."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="client_contact"
+    )
+    opted_in_reports = models.BooleanField("opted in to reports", default=False)
+
+    class Meta:
+        ordering = ["client__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["client", "email"], name="client_contact_email_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> ({self.client})"
+
+
+class ProjectStatus(models.TextChoices):
+    PIPELINE = "pipeline", "Pipeline"
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    CLOSED = "closed", "Closed"
+
+
+class Project(models.Model):
+    """A project run for a client across one or more departments.
+
+    ``bac`` is the budget at completion in ``currency`` (Decimal, major units,
+    e.g. pounds). ``rag`` is the current RAG (the latest status update's).
+    ``reference`` is an external identifier such as a GMPP project number.
+    """
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=300)
+    reference = models.CharField(max_length=60, unique=True, null=True, blank=True)
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.PROTECT, related_name="projects")
+    departments = models.ManyToManyField(Department, related_name="projects", blank=True)
+    reporting_heads = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="reported_projects", blank=True)
+    project_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_projects",
+    )
+    team_members = models.ManyToManyField(TeamMember, related_name="projects", blank=True)
+    category = models.CharField(max_length=120, blank=True)
+    description = models.TextField(blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    bac = models.DecimalField(
+        "budget at completion (BAC)",
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="GBP")
+    status = models.CharField(max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE)
+    rag = models.CharField("RAG", max_length=5, choices=RAG.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [models.Index(fields=["rag"]), models.Index(fields=["category"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class RatingSource(models.TextChoices):
+    IPA = "ipa", "IPA Delivery Confidence Assessment"
+    SRO = "sro", "SRO's own assessment"
+
+
+class StatusUpdate(models.Model):
+    """A project's status as of a date: the rating as published, its RAG, and commentary.
+
+    Money fields are in the project's currency, major units. ``withheld``
+    maps a field name to the text published instead of a value (e.g. an FOI
+    exemption). ``percent_complete`` is 0-100. ``rating_source`` says whose
+    assessment ``rating_published`` is (blank when not known or no rating).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="status_updates")
+    as_of = models.DateField()
+    period_label = models.CharField(max_length=60, blank=True)
+    source = models.CharField(max_length=60, blank=True, help_text="Where it came from, e.g. gmpp-2021.")
+    source_key = models.CharField(
+        max_length=400,
+        blank=True,
+        db_index=True,
+        help_text="How the source named the project in this update (GMPP: department codes and normalised name); "
+        "an import finds the same project again by it.",
+    )
+    rating_published = models.CharField(max_length=40, blank=True)
+    rating_note = models.TextField(blank=True, help_text="Text published instead of a rating.")
+    rating_source = models.CharField(
+        max_length=10,
+        choices=RatingSource.choices,
+        blank=True,
+        help_text="Whose assessment the published rating is (GMPP 2022 publishes the IPA's or the SRO's).",
+    )
+    rag = models.CharField("RAG", max_length=5, choices=RAG.choices, blank=True)
+    commentary_overall = models.TextField(blank=True)
+    commentary_schedule = models.TextField(blank=True)
+    commentary_budget = models.TextField(blank=True)
+    budget_period = models.DecimalField("budget for the period", max_digits=18, decimal_places=2, null=True, blank=True)
+    forecast_period = models.DecimalField(
+        "forecast for the period", max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    whole_life_cost = models.DecimalField(
+        "whole-life cost baseline", max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    percent_complete = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    withheld = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-as_of"]
+        get_latest_by = "as_of"
+        constraints = [models.UniqueConstraint(fields=["project", "as_of"], name="status_update_per_date")]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} as of {self.as_of}: {self.rating_published or '—'}"
+
+    @property
+    def variance_period(self) -> Decimal | None:
+        """Forecast minus budget for the period (positive = overspend), or None."""
+        if self.budget_period is None or self.forecast_period is None:
+            return None
+        return self.forecast_period - self.budget_period
+
+
+class Milestone(models.Model):
+    """A dated point in a project's plan."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    name = models.CharField(max_length=300)
+    due_date = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "due_date"]
+
+    def __str__(self) -> str:
+        return self.name
