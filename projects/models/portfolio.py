@@ -112,6 +112,12 @@ class StatusUpdate(models.Model):
     maps a field name to the text published instead of a value (e.g. an FOI
     exemption). ``percent_complete`` is 0-100. ``rating_source`` says whose
     assessment ``rating_published`` is (blank when not known or no rating).
+
+    The PM's weekly update adds five more RAG ratings (``rag`` is the overall
+    one; ``rag_time``, ``rag_cost``, ``rag_scope``, ``rag_quality``,
+    ``rag_risk``), the narrative (``work_done``, ``work_planned``,
+    ``decisions_needed`` and ``risks_issues`` one item per line,
+    ``lessons_learned``) and its ``author``.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="status_updates")
@@ -152,6 +158,23 @@ class StatusUpdate(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     withheld = models.JSONField(default=dict, blank=True)
+    # The PM's weekly update (issue 7). ``rag`` above stays the overall RAG.
+    rag_time = models.CharField("time RAG", max_length=5, choices=RAG.choices, blank=True)
+    rag_cost = models.CharField("cost RAG", max_length=5, choices=RAG.choices, blank=True)
+    rag_scope = models.CharField("scope RAG", max_length=5, choices=RAG.choices, blank=True)
+    rag_quality = models.CharField("quality RAG", max_length=5, choices=RAG.choices, blank=True)
+    rag_risk = models.CharField("risk RAG", max_length=5, choices=RAG.choices, blank=True)
+    work_done = models.TextField("work done this period", blank=True)
+    work_planned = models.TextField("work planned next period", blank=True)
+    decisions_needed = models.TextField(
+        "decisions needed", blank=True, help_text="From the client or management, one per line."
+    )
+    lessons_learned = models.TextField(blank=True)
+    risks_issues = models.TextField("key risks and issues", blank=True, help_text="One per line.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_updates"
+    )
+    updated_at = models.DateTimeField(auto_now=True, null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
