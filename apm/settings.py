@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
+    "import_export",
     "apm",
     "apm.accounts",
     "apm.outbox",
