@@ -23,3 +23,35 @@ __all__ = [
     "ProjectStatus",
     "StatusUpdate",
 ]
+
+from projects.models.budget import (
+    Baseline,
+    BudgetAlert,
+    BudgetEvent,
+    BudgetLine,
+    ContingencyRequest,
+    ContingencyState,
+    CostCategory,
+    ExceptionState,
+    Expense,
+    ProjectBudget,
+    TimeEntry,
+    ToleranceException,
+    ToleranceKind,
+)
+
+__all__ += [
+    "Baseline",
+    "BudgetAlert",
+    "BudgetEvent",
+    "BudgetLine",
+    "ContingencyRequest",
+    "ContingencyState",
+    "CostCategory",
+    "ExceptionState",
+    "Expense",
+    "ProjectBudget",
+    "TimeEntry",
+    "ToleranceException",
+    "ToleranceKind",
+]

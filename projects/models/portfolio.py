@@ -200,6 +200,14 @@ class Milestone(models.Model):
     name = models.CharField(max_length=300)
     due_date = models.DateField()
     completed_on = models.DateField(null=True, blank=True)
+    weight = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Share of the planned value earned at this milestone (relative; 0 = not weighted). "
+        "With no weighted milestones planned value runs linearly over the project's dates.",
+    )
 
     class Meta:
         ordering = ["project", "due_date"]

@@ -1,0 +1,343 @@
+"""Budgets, time and costs, baselines, tolerances and exceptions, threshold alerts, contingency.
+
+Money is Decimal in the project's currency, major units (e.g. pounds),
+two decimal places (the minor unit), rounded half-up where it is computed
+(``projects.budget.evm.money``). Internal figures: none of these models may
+reach a client page, client report or client export.
+
+Budget at completion (BAC) is the sum of a project's budget lines; the
+contingency reserve is held apart and moves into a line only when a
+department head approves a drawdown (``ContingencyRequest``).
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from functools import cached_property
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.deconstruct import deconstructible
+
+from projects.models.portfolio import Project
+from teams.models import TeamMember
+
+ZERO = Decimal("0")
+
+
+class CostCategory(models.TextChoices):
+    LABOUR = "labour", "Labour"
+    SUBCONTRACTORS = "subcontractors", "Subcontractors"
+    MATERIALS = "materials", "Materials"
+    TRAVEL = "travel", "Travel"
+    OTHER = "other", "Other"
+
+
+@deconstructible(path="projects.models.budget.PrivateStorage")
+class PrivateStorage(FileSystemStorage):
+    """Files under ``settings.PRIVATE_MEDIA_ROOT``: outside MEDIA_ROOT, with no public URL.
+
+    The location is read from settings on each use, so tests that move it
+    (``settings.PRIVATE_MEDIA_ROOT = tmp_path``) are honoured.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):  # type: ignore[override]
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+    @cached_property
+    def base_url(self):  # type: ignore[override]
+        return None
+
+    def url(self, name):
+        raise ValueError("Private files have no URL; serve them through a view that checks access.")
+
+
+private_storage = PrivateStorage()
+
+
+class ProjectBudget(models.Model):
+    """A project's budget settings: contingency reserve, tolerances, bottom-up estimate to complete.
+
+    ``contingency_reserve`` (money) is what is left in the reserve.
+    ``cost_tolerance_percent`` (0-100): the forecast EAC may differ from BAC
+    by this share either way. ``time_tolerance_days``: the forecast finish
+    may differ from the baseline finish by this many days either way.
+    ``etc_bottom_up``: the PM's own estimate to complete (money), or None.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="budget")
+    contingency_reserve = models.DecimalField(
+        max_digits=18, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    cost_tolerance_percent = models.DecimalField(
+        "cost tolerance (±%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
+    )
+    time_tolerance_days = models.PositiveIntegerField("time tolerance (± days)", default=14)
+    etc_bottom_up = models.DecimalField(
+        "bottom-up estimate to complete (ETC)",
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(contingency_reserve__gte=0), name="contingency_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"Budget of {self.project.code}"
+
+
+class BudgetLine(models.Model):
+    """One line of a project's budget at completion: a category, what it is for, an amount."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    description = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "category", "pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="budget_line_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.get_category_display()}: {self.amount}"
+
+
+class TimeEntry(models.Model):
+    """Hours a person worked on a project on a date, costed when written.
+
+    ``cost_rate`` (money per hour) is the person's cost rate valid on
+    ``date`` when the entry was written; ``cost`` = hours * cost_rate rounded
+    half-up to the minor unit. Both are stored, so a later rate change never
+    rewrites a past cost.
+    """
+
+    member = models.ForeignKey(TeamMember, on_delete=models.PROTECT, related_name="time_entries")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="time_entries")
+    date = models.DateField()
+    hours = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("24"))],
+    )
+    billable = models.BooleanField(default=True)
+    note = models.CharField(max_length=300, blank=True)
+    cost_rate = models.DecimalField(max_digits=10, decimal_places=2, editable=False)
+    cost = models.DecimalField(max_digits=18, decimal_places=2, editable=False)
+    currency = models.CharField(max_length=3, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "pk"]
+        verbose_name_plural = "time entries"
+        indexes = [models.Index(fields=["project", "date"]), models.Index(fields=["member", "date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0) & models.Q(hours__lte=24), name="time_entry_hours_in_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.date} {self.hours} h on {self.project.code}"
+
+
+class Expense(models.Model):
+    """A cost other than time: date, amount, category, supplier and (optionally) a receipt.
+
+    The receipt is a PDF, PNG or JPEG (checked by content), stored in
+    private storage and served only by a view that checks access.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="expenses")
+    date = models.DateField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(max_length=3)
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    supplier = models.CharField(max_length=200)
+    description = models.CharField(max_length=300, blank=True)
+    receipt = models.FileField(storage=private_storage, upload_to="receipts/%Y/%m/", max_length=300, blank=True)
+    receipt_name = models.CharField(max_length=200, blank=True, help_text="The uploaded file's name.")
+    receipt_content_type = models.CharField(max_length=60, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "pk"]
+        indexes = [models.Index(fields=["project", "date"])]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="expense_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.date} {self.supplier}: {self.amount} {self.currency}"
+
+
+class Baseline(models.Model):
+    """A snapshot of a project's budget and dates: what current figures are compared against.
+
+    ``number`` counts from 1 per project; exactly one baseline per project is
+    ``is_current``. ``lines`` is ``[{"category", "description", "amount"}]``
+    and ``milestones`` is ``[{"name", "due_date", "weight"}]`` (money and
+    weights as Decimal strings, dates ISO). A new baseline (e.g. from an
+    approved change request, ``change_reference``) keeps the old ones.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="baselines")
+    number = models.PositiveIntegerField()
+    is_current = models.BooleanField(default=True)
+    reason = models.CharField(max_length=300)
+    change_reference = models.CharField(max_length=60, blank=True, help_text="E.g. the approved change request.")
+    bac = models.DecimalField(max_digits=18, decimal_places=2)
+    contingency_reserve = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    lines = models.JSONField(default=list)
+    milestones = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="baseline_number_per_project"),
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(is_current=True), name="one_current_baseline_per_project"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} baseline {self.number}"
+
+
+class ToleranceKind(models.TextChoices):
+    COST = "cost", "Cost"
+    TIME = "time", "Time"
+
+
+class ExceptionState(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed (back inside tolerance)"
+
+
+class ToleranceException(models.Model):
+    """A breach of a project's cost or time tolerance (PRINCE2 exception), raised once.
+
+    At most one open exception per (project, kind), enforced by the
+    database: recalculating with the same breach changes nothing. It closes
+    when the forecast is back inside tolerance; a later breach is a new row.
+    ``figures`` holds the metrics when it was raised (JSON, money as Decimal
+    strings): ``tolerance``, ``actual`` (percent or days), ``bac``, ``eac``,
+    ``vac``, ``cpi``, ``spi``, ``forecast_finish``, ``baseline_finish``, ``as_of``.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tolerance_exceptions")
+    kind = models.CharField(max_length=10, choices=ToleranceKind.choices)
+    state = models.CharField(max_length=10, choices=ExceptionState.choices, default=ExceptionState.OPEN)
+    summary = models.CharField(max_length=300)
+    figures = models.JSONField(default=dict)
+    raised_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind"],
+                condition=models.Q(state="open"),
+                name="one_open_exception_per_project_and_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.get_kind_display()} exception ({self.state})"
+
+
+class BudgetAlert(models.Model):
+    """A budget threshold crossed: actual cost reached ``threshold`` percent of BAC. One per threshold."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_alerts")
+    threshold = models.PositiveSmallIntegerField()
+    actual_cost = models.DecimalField(max_digits=18, decimal_places=2)
+    bac = models.DecimalField(max_digits=18, decimal_places=2)
+    crossed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["project", "threshold"]
+        constraints = [models.UniqueConstraint(fields=["project", "threshold"], name="one_alert_per_threshold")]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.threshold}% of BAC spent"
+
+
+class ContingencyState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ContingencyRequest(models.Model):
+    """The PM asks to move ``amount`` from the contingency reserve into a budget line of ``category``."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="contingency_requests")
+    amount = models.DecimalField(max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    reason = models.TextField()
+    state = models.CharField(max_length=10, choices=ContingencyState.choices, default=ContingencyState.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} contingency {self.amount} ({self.state})"
+
+
+class BudgetEvent(models.Model):
+    """The audit trail of a project's budget: who did what, when, with the figures (JSON)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_events")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.action} at {self.at:%Y-%m-%d %H:%M}"
