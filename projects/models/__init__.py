@@ -55,3 +55,13 @@ __all__ += [
     "ToleranceException",
     "ToleranceKind",
 ]
+
+from projects.models.staffing import (  # noqa: E402
+    Allocation,
+    AllocationStatus,
+    OpenRole,
+    OpenRoleSkill,
+    OpenRoleStatus,
+)
+
+__all__ += ["Allocation", "AllocationStatus", "OpenRole", "OpenRoleSkill", "OpenRoleStatus"]

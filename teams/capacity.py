@@ -1,0 +1,181 @@
+"""Capacity, bookings and free hours, week by week. Pure arithmetic: no database, no projects.
+
+Weeks are ISO weeks starting on Monday and are named by that Monday's date.
+Hours are hours (Decimal). A person's weekly capacity is spread evenly over
+their working days (ISO weekday numbers 1 Monday … 7 Sunday); a public
+holiday or a whole day of time off on a working day takes that day's hours
+out of the week; part-day time off takes its hours (never more than the day).
+
+A booking (an allocation of so many hours per week from ``start`` to ``end``,
+both inclusive) counts in full in the weeks it covers entirely and pro rata
+to the person's working days it covers in a first or last partial week.
+
+In a week: ``free = max(0, capacity - confirmed)``; ``over`` when confirmed
+hours exceed capacity (an over-allocation: a warning, never hidden);
+tentative bookings are reported apart and never reduce ``free``;
+``utilisation`` is ``confirmed / capacity * 100`` (percent 0-100, more when
+over-allocated; None when the week has no capacity, where any booking is over).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+ZERO = Decimal(0)
+WEEK = dt.timedelta(days=7)
+DAY = dt.timedelta(days=1)
+DEFAULT_WEEKDAYS: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """Hours per week booked from ``start`` to ``end`` (inclusive); ``confirmed`` or tentative."""
+
+    start: dt.date
+    end: dt.date
+    hours_per_week: Decimal
+    confirmed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Absence:
+    """Time off from ``start`` to ``end`` (inclusive); ``hours_per_day`` None means whole days."""
+
+    start: dt.date
+    end: dt.date
+    hours_per_day: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WeekLoad:
+    """One person's week: hours of capacity, confirmed and tentative bookings, and free hours (≥ 0)."""
+
+    week: dt.date
+    capacity: Decimal
+    confirmed: Decimal
+    tentative: Decimal
+    full_capacity: Decimal
+
+    @property
+    def free(self) -> Decimal:
+        """Hours still free: capacity less confirmed bookings, never below zero."""
+        return max(ZERO, self.capacity - self.confirmed)
+
+    @property
+    def over(self) -> bool:
+        """True when confirmed bookings exceed the week's capacity (over-allocated)."""
+        return self.confirmed > self.capacity
+
+    @property
+    def away(self) -> bool:
+        """True when time off or a holiday took hours out of this week."""
+        return self.capacity < self.full_capacity
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Confirmed hours as a percent of capacity (whole number), None when nothing to compare."""
+        if self.capacity > 0:
+            return (self.confirmed * 100 / self.capacity).quantize(Decimal(1), ROUND_HALF_UP)
+        return None
+
+    @property
+    def tentative_utilisation(self) -> Decimal | None:
+        """Tentative hours as a percent of capacity (whole number), None without capacity."""
+        if self.capacity > 0:
+            return (self.tentative * 100 / self.capacity).quantize(Decimal(1), ROUND_HALF_UP)
+        return None
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s ISO week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def weeks_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Mondays of the ISO weeks that touch ``start``…``end`` (inclusive); [] when end < start."""
+    if end < start:
+        return []
+    first, last = week_start(start), week_start(end)
+    return [first + WEEK * i for i in range((last - first).days // 7 + 1)]
+
+
+def _working_days_in(week: dt.date, weekdays: frozenset[int], start: dt.date, end: dt.date) -> int:
+    """How many of the person's working days of ``week`` fall within ``start``…``end``."""
+    lo = max(week, start)
+    hi = min(week + dt.timedelta(days=6), end)
+    if hi < lo:
+        return 0
+    return sum(1 for i in range((hi - lo).days + 1) if (lo + DAY * i).isoweekday() in weekdays)
+
+
+def week_loads(
+    *,
+    weeks: Sequence[dt.date],
+    weekly_hours: Decimal,
+    weekdays: Iterable[int] = DEFAULT_WEEKDAYS,
+    bookings: Iterable[Booking] = (),
+    absences: Iterable[Absence] = (),
+    holidays: Iterable[dt.date] = (),
+) -> list[WeekLoad]:
+    """One ``WeekLoad`` per Monday in ``weeks`` (ascending, consecutive or not) for one person.
+
+    ``weekly_hours`` is the contracted capacity per week; ``weekdays`` the ISO
+    weekday numbers worked (none: capacity zero). Bookings and absences may
+    reach outside ``weeks``; only the part inside counts.
+    """
+    days = frozenset(weekdays)
+    per_day = weekly_hours / len(days) if days else ZERO
+    index = {week: i for i, week in enumerate(weeks)}
+    capacity = [weekly_hours if days else ZERO] * len(weeks)
+    full = list(capacity)
+    confirmed = [ZERO] * len(weeks)
+    tentative = [ZERO] * len(weeks)
+
+    # Hours off per working day, by day (a holiday and leave on one day count once).
+    off: dict[dt.date, Decimal] = {}
+    for holiday in holidays:
+        if week_start(holiday) in index and holiday.isoweekday() in days:
+            off[holiday] = per_day
+    for absence in absences:
+        for week in weeks_between(absence.start, absence.end):
+            if week not in index:
+                continue
+            for i in range(7):
+                day = week + DAY * i
+                if absence.start <= day <= absence.end and day.isoweekday() in days:
+                    hours = per_day if absence.hours_per_day is None else min(per_day, absence.hours_per_day)
+                    off[day] = min(per_day, off.get(day, ZERO) + hours)
+    for day, hours in off.items():
+        i = index[week_start(day)]
+        capacity[i] = max(ZERO, capacity[i] - hours)
+
+    n_days = len(days)
+    for booking in bookings:
+        for week in weeks_between(booking.start, booking.end):
+            i = index.get(week)
+            if i is None:
+                continue
+            if booking.start <= week and week + dt.timedelta(days=6) <= booking.end:
+                hours = booking.hours_per_week
+            elif n_days:
+                hours = booking.hours_per_week * _working_days_in(week, days, booking.start, booking.end) / n_days
+            else:
+                hours = booking.hours_per_week
+            if booking.confirmed:
+                confirmed[i] += hours
+            else:
+                tentative[i] += hours
+    return [
+        WeekLoad(week=week, capacity=capacity[i], confirmed=confirmed[i], tentative=tentative[i], full_capacity=full[i])
+        for i, week in enumerate(weeks)
+    ]
+
+
+def needed_hours(*, week: dt.date, hours_per_week: Decimal, start: dt.date, end: dt.date) -> Decimal:
+    """Hours a role needs in ``week``: all of ``hours_per_week`` in a full week, pro rata to the
+    weekdays (Monday to Friday) it covers in a first or last partial week."""
+    covered = _working_days_in(week, DEFAULT_WEEKDAYS, start, end)
+    return hours_per_week if covered == 5 else hours_per_week * covered / 5
