@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 
-from teams.models import MemberRate, TeamMember
+from teams.importers.onet import read_onet
+from teams.models import JobRole, MemberRate, Skill, SkillCategory, SkillCategoryKind, TeamMember
 
 
 def member_rate_set(
@@ -40,3 +43,90 @@ def member_rate_set(
             currency=currency.upper(),
             valid_from=valid_from,
         )
+
+
+@dataclass
+class CatalogueImportSummary:
+    """Counts of one catalogue import: rows created and updated per kind (unchanged rows are not counted)."""
+
+    categories_created: int = 0
+    categories_updated: int = 0
+    skills_created: int = 0
+    skills_updated: int = 0
+    roles_created: int = 0
+    roles_updated: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(vars(self).values())
+
+    def __str__(self) -> str:
+        return (
+            f"categories: {self.categories_created} created, {self.categories_updated} updated; "
+            f"skills: {self.skills_created} created, {self.skills_updated} updated; "
+            f"roles: {self.roles_created} created, {self.roles_updated} updated"
+        )
+
+
+def _sync(model, rows: list[dict], key: str, existing: dict, fields: list[str]) -> tuple[int, int]:
+    """Create rows whose ``key`` is new, update the ``fields`` that differ; returns (created, updated)."""
+    new, changed = [], []
+    for row in rows:
+        obj = existing.get(row[key] if key != "name" else row[key].upper())
+        if obj is None:
+            new.append(model(**row))
+            continue
+        if any(getattr(obj, name) != row[name] for name in fields):
+            for name in fields:
+                setattr(obj, name, row[name])
+            changed.append(obj)
+    model.objects.bulk_create(new, batch_size=1000)
+    if changed:
+        model.objects.bulk_update(changed, fields, batch_size=1000)
+    return len(new), len(changed)
+
+
+def skill_catalogue_import_onet(*, directory: Path) -> CatalogueImportSummary:
+    """Load the O*NET skill groups, 35 skills, technologies (by commodity) and occupations from ``directory``.
+
+    Idempotent: a row is matched by name (categories, skills; case-insensitive
+    for skills) or O*NET-SOC code (roles) and only updated when a field
+    differs, so a second run changes nothing. Our own categories and skills
+    are never touched; an O*NET skill whose name matches one of ours keeps
+    our category. All or nothing (one transaction). Raises ``OnetFormatError``
+    (from ``teams.importers.onet``) when a file or column is missing.
+    """
+    catalogue = read_onet(directory)
+    summary = CatalogueImportSummary()
+    with transaction.atomic():
+        categories = {c.name.upper(): c for c in SkillCategory.objects.all()}
+        rows = [
+            {"name": c.name, "kind": c.kind, "source_code": c.source_code, "description": c.description}
+            for c in catalogue.categories
+        ]
+        ours = {name for name, c in categories.items() if c.kind == SkillCategoryKind.CUSTOM}
+        rows = [row for row in rows if row["name"].upper() not in ours]
+        summary.categories_created, summary.categories_updated = _sync(
+            SkillCategory, rows, "name", categories, ["kind", "source_code", "description"]
+        )
+        category_ids = dict(SkillCategory.objects.values_list("name", "pk"))
+        skills = {s.name.upper(): s for s in Skill.objects.select_related("category")}
+        custom = {name for name, s in skills.items() if s.category.kind == SkillCategoryKind.CUSTOM}
+        rows = [
+            {
+                "name": s.name,
+                "category_id": category_ids[s.category],
+                "source_code": s.source_code,
+                "description": s.description,
+                "hot_technology": s.hot_technology,
+            }
+            for s in catalogue.skills
+            if s.name.upper() not in custom
+        ]
+        summary.skills_created, summary.skills_updated = _sync(
+            Skill, rows, "name", skills, ["category_id", "source_code", "description", "hot_technology"]
+        )
+        roles = {r.code: r for r in JobRole.objects.exclude(code=None)}
+        rows = [{"code": r.code, "title": r.title, "description": r.description} for r in catalogue.roles]
+        summary.roles_created, summary.roles_updated = _sync(JobRole, rows, "code", roles, ["title", "description"])
+    return summary

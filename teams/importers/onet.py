@@ -1,0 +1,135 @@
+"""Read the O*NET 29.2 text files (tab-separated, CRLF; see ../shared/data/real/SOURCES.md).
+
+* ``Content Model Reference.txt``: rows ``2.A.n``/``2.B.n`` are the 7 skill
+  groups (categories), rows ``2.A.n.x``/``2.B.n.x`` the 35 generic skills.
+* ``Technology Skills.txt``: one row per occupation and technology
+  (``Example``) with its commodity (``Commodity Code``, ``Commodity Title``):
+  a technology becomes a skill in the category of its commodity. A
+  technology listed under several commodities goes to the one it is listed
+  under most often (ties: the title first in alphabetical order).
+* ``Occupation Data.txt``: occupations (``O*NET-SOC Code``, ``Title``,
+  ``Description``), imported as job roles.
+
+O*NET 29.2 Database by the U.S. Department of Labor, Employment and
+Training Administration (USDOL/ETA), used under CC BY 4.0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONTENT_MODEL = "Content Model Reference.txt"
+TECHNOLOGY = "Technology Skills.txt"
+OCCUPATIONS = "Occupation Data.txt"
+FILES = (CONTENT_MODEL, TECHNOLOGY, OCCUPATIONS)
+
+_GROUP = re.compile(r"^2\.[AB]\.\d+$")
+_SKILL = re.compile(r"^2\.[AB]\.\d+\.[a-z]+$")
+
+
+class OnetFormatError(ValueError):
+    """A file is missing or does not have the expected columns."""
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    name: str
+    kind: str  # "onet_skill" or "onet_technology"
+    source_code: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SkillRow:
+    name: str
+    category: str
+    source_code: str = ""
+    description: str = ""
+    hot_technology: bool = False
+
+
+@dataclass(frozen=True)
+class RoleRow:
+    code: str
+    title: str
+    description: str
+
+
+@dataclass
+class OnetCatalogue:
+    categories: list[CategoryRow] = field(default_factory=list)
+    skills: list[SkillRow] = field(default_factory=list)
+    roles: list[RoleRow] = field(default_factory=list)
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """Rows of a tab-separated O*NET file as dicts; raises OnetFormatError on missing columns."""
+    if not path.is_file():
+        raise OnetFormatError(f"No such file: {path}")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
+    if not lines:
+        raise OnetFormatError(f"{path.name} is empty.")
+    header = [name.strip() for name in lines[0].split("\t")]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise OnetFormatError(f"{path.name} lacks the column(s) {', '.join(missing)}.")
+    return [dict(zip(header, (cell.strip() for cell in line.split("\t")), strict=False)) for line in lines[1:]]
+
+
+def read_onet(directory: Path) -> OnetCatalogue:
+    """The skill groups, skills, technology categories and occupations in ``directory``.
+
+    Skill names are unique regardless of case (the first seen wins: generic
+    skills before technologies, technologies in name order).
+    """
+    catalogue = OnetCatalogue()
+    for row in _rows(directory / CONTENT_MODEL, ("Element ID", "Element Name", "Description")):
+        code = row["Element ID"]
+        if _GROUP.match(code):
+            catalogue.categories.append(
+                CategoryRow(
+                    name=row["Element Name"], kind="onet_skill", source_code=code, description=row["Description"]
+                )
+            )
+    groups = {category.source_code: category.name for category in catalogue.categories}
+    for row in _rows(directory / CONTENT_MODEL, ("Element ID", "Element Name", "Description")):
+        code = row["Element ID"]
+        if _SKILL.match(code):
+            group = groups.get(code.rsplit(".", 1)[0])
+            if group is None:
+                raise OnetFormatError(f"{CONTENT_MODEL}: skill {code} has no group row.")
+            catalogue.skills.append(
+                SkillRow(name=row["Element Name"], category=group, source_code=code, description=row["Description"])
+            )
+
+    tech_rows = _rows(directory / TECHNOLOGY, ("Example", "Commodity Code", "Commodity Title", "Hot Technology"))
+    commodities: dict[str, str] = {}
+    listed: dict[str, Counter[str]] = defaultdict(Counter)
+    hot: dict[str, bool] = defaultdict(bool)
+    for row in tech_rows:
+        name, title = row.get("Example", ""), row.get("Commodity Title", "")
+        if not name or not title:
+            continue
+        commodities.setdefault(title, row.get("Commodity Code", ""))
+        listed[name][title] += 1
+        hot[name] = hot[name] or row.get("Hot Technology", "") == "Y"
+    for title in sorted(commodities):
+        catalogue.categories.append(CategoryRow(name=title, kind="onet_technology", source_code=commodities[title]))
+    seen = {skill.name.casefold() for skill in catalogue.skills}
+    for name in sorted(listed):
+        if name.casefold() in seen:
+            continue
+        seen.add(name.casefold())
+        category = min(listed[name].items(), key=lambda item: (-item[1], item[0]))[0]
+        catalogue.skills.append(SkillRow(name=name, category=category, hot_technology=hot[name]))
+
+    for row in _rows(directory / OCCUPATIONS, ("O*NET-SOC Code", "Title", "Description")):
+        if row["O*NET-SOC Code"] and row["Title"]:
+            catalogue.roles.append(
+                RoleRow(code=row["O*NET-SOC Code"], title=row["Title"], description=row["Description"])
+            )
+    return catalogue
