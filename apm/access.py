@@ -96,3 +96,37 @@ def can_send_reports(user: User) -> bool:
 def can_edit_projects(user: User) -> bool:
     """Whether ``user`` may create and edit projects (administrators, heads and PMs)."""
     return can_send_reports(user)
+
+
+def visible_members(user: User) -> QuerySet:
+    """The people (``teams.TeamMember``) ``user`` may see: their skills, capacity and allocations.
+
+    * administrators: everyone;
+    * project managers: everyone, because staffing a project means searching
+      the whole pool of people across departments for the right skills and
+      free hours (DESIGN.md: the PM "staffs the team by skill");
+    * department heads: the people of the departments they head, and the
+      people on projects they may see (as head or reporting head);
+    * team members: themselves and the people on the projects they are on;
+    * client contacts and anonymous users: nobody.
+    """
+    member = _model("teams.TeamMember")
+    if not user.is_authenticated or not user.is_active or user.is_client:
+        return member.objects.none()
+    if user.is_administrator or user.role == Role.PROJECT_MANAGER:
+        return member.objects.all()
+    projects = visible_projects(user)
+    rule = Q(user=user) | Q(projects__in=projects) | Q(allocations__project__in=projects)
+    if user.role == Role.DEPARTMENT_HEAD:
+        rule |= Q(department__heads=user)
+    return member.objects.filter(pk__in=member.objects.filter(rule).values("pk"))
+
+
+def can_staff_projects(user: User) -> bool:
+    """Whether ``user`` may state open roles and book people (administrators, heads and PMs)."""
+    return can_edit_projects(user)
+
+
+def can_see_rates(user: User) -> bool:
+    """Whether ``user`` may see people's cost and bill rates (administrators and heads; never clients)."""
+    return user.is_authenticated and user.is_active and (user.is_administrator or user.role == Role.DEPARTMENT_HEAD)
