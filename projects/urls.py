@@ -12,3 +12,10 @@ urlpatterns = [
     path("<str:code>/", views.project_detail, name="detail"),
     path("<str:code>/edit/", views.project_edit, name="edit"),
 ]
+
+# The PM's weekly update (reports issue 7).
+from projects import update_views  # noqa: E402
+
+urlpatterns += [
+    path("<str:code>/update/", update_views.status_update_edit, name="update"),
+]

@@ -127,6 +127,15 @@ class StaticOnlyURLFetcher(URLFetcher):
         return response
 
 
+def html_to_pdf_document(html: str):
+    """Lay out report ``html`` (a complete document) and return WeasyPrint's ``Document``.
+
+    Same fetcher and rules as :func:`html_to_pdf`; call ``write_pdf()`` on it for the bytes.
+    """
+    fetcher = StaticOnlyURLFetcher()
+    return HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher, media_type="print").render()
+
+
 def html_to_pdf(html: str) -> tuple[bytes, int]:
     """Render report ``html`` (a complete document) to ``(pdf_bytes, page_count)``.
 

@@ -17,9 +17,12 @@ from django import template
 from django.conf import settings
 from django.template import Engine
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from apm.charts.rag import rag_distribution_svg
+from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
-from reports.pdf import html_to_pdf
+from reports.pdf import html_to_pdf_document
 
 __all__ = ["RenderedReport", "format_date", "format_money", "report_render_html", "report_render_snapshot"]
 
@@ -28,7 +31,11 @@ register = template.Library()
 RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
 #: Commentary longer than this (characters) is cut at a word boundary and ends with "…".
 COMMENTARY_LIMIT = 1200
-TEMPLATES = {"portfolio": "reports/pdf/portfolio.html", "highlight": "reports/pdf/highlight.html"}
+TEMPLATES = {
+    "portfolio": "reports/pdf/portfolio.html",
+    "highlight": "reports/pdf/highlight.html",
+    "exception": "reports/pdf/exception.html",
+}
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,56 @@ def _signed_class_filter(amount):
     return "over" if value > 0 else "under" if value < 0 else ""
 
 
+@register.filter(name="timeline")
+def _timeline_filter(milestones, today):
+    """The milestone timeline SVG (apm.charts.timeline) of a row's milestones around ``today``."""
+    return mark_safe(milestone_timeline_svg(milestones=milestones or [], today=today))  # noqa: S308 (escaped inside)
+
+
+@register.filter(name="initials")
+def _initials_filter(name):
+    """Up to two initials of ``name`` for a monogram logo (any script: first letters of the first two words)."""
+    words = [word for word in str(name or "").split() if word[:1].isalnum()]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:2].upper() if words[0][:1].isascii() else words[0][:1]
+    return (words[0][:1] + words[1][:1]).upper()
+
+
+#: Reports with more pages than this get a table of contents after the cover.
+TOC_MIN_PAGES = 6
+#: Rough pages per project row in a portfolio table and per commentary block (first guess of the length).
+_PORTFOLIO_ROWS_PER_PAGE = 28
+_COMMENTARIES_PER_PAGE = 3
+
+
+def _toc_entries(snapshot: dict) -> list[tuple[str, str]]:
+    """``[(anchor id, title)]`` of the report's main sections, in order."""
+    kind = snapshot.get("kind")
+    if kind == "portfolio":
+        entries = [("sec-summary", "Summary"), ("sec-projects", "Projects")]
+        if len((snapshot.get("changes") or {}).get("lines") or []) > 12:
+            entries.append(("sec-all-changes", "All changes since the last report"))
+        if snapshot.get("projects"):
+            entries.append(("sec-commentary", "Latest commentary"))
+        return entries
+    if kind == "highlight":
+        return [
+            (f"sec-project-{index}", f"{row.get('code')} — {row.get('name')}")
+            for index, row in enumerate(snapshot.get("projects") or [])
+        ]
+    return []
+
+
+def _guess_needs_toc(snapshot: dict) -> bool:
+    projects = snapshot.get("projects") or []
+    if snapshot.get("kind") == "portfolio":
+        pages = 1 + len(projects) / _PORTFOLIO_ROWS_PER_PAGE + len(projects) / _COMMENTARIES_PER_PAGE
+        return pages >= TOC_MIN_PAGES
+    return len(projects) >= TOC_MIN_PAGES
+
+
 @functools.lru_cache(maxsize=1)
 def _engine() -> Engine:
     return Engine(
@@ -110,10 +167,12 @@ def _engine() -> Engine:
     )
 
 
-def report_render_html(snapshot: dict) -> str:
+def report_render_html(snapshot: dict, *, toc: bool | None = None) -> str:
     """The print HTML of ``snapshot`` (from :func:`reports.snapshot.report_build_snapshot`).
 
-    Raises ValueError for an unknown ``kind``.
+    ``toc``: include the table of contents (None: a first guess from the
+    number of projects; :func:`report_render_snapshot` settles it from the
+    page count). Raises ValueError for an unknown ``kind``.
     """
     kind = snapshot.get("kind")
     if kind not in TEMPLATES:
@@ -128,15 +187,41 @@ def report_render_html(snapshot: dict) -> str:
         "changes": snapshot.get("changes", {}),
         "red_projects": [row for row in projects if row.get("rag") == "red"],
         "static_url": settings.STATIC_URL,
+        "company_name": getattr(settings, "APM_COMPANY_NAME", "") or "APM",
+        "client_name": _client_name(snapshot),
+        "rag_chart": mark_safe(  # noqa: S308 (the chart escapes its text)
+            rag_distribution_svg(
+                counts={key: totals.get(key, 0) for key in ("red", "amber", "green", "not_rated")},
+                title="RAG distribution",
+            )
+        ),
+        "toc": _toc_entries(snapshot) if (toc if toc is not None else _guess_needs_toc(snapshot)) else [],
     }
     return _engine().get_template(TEMPLATES[kind]).render(template.Context(context))
+
+
+def _client_name(snapshot: dict) -> str:
+    """The client a report is for: the project's client when every project has the same one, else ""."""
+    clients = {row.get("client") or "" for row in snapshot.get("projects") or []}
+    return clients.pop() if len(clients) == 1 else ""
 
 
 def report_render_snapshot(snapshot: dict) -> RenderedReport:
     """Render ``snapshot`` to HTML and PDF (A4, through the static-only URL fetcher).
 
-    Raises ValueError for an unknown ``kind``; WeasyPrint errors propagate.
+    A report of more than ``TOC_MIN_PAGES - 1`` pages has a table of
+    contents. The first layout uses a guess from the number of projects;
+    only when the page count contradicts the guess is it laid out again with
+    the other choice, so the result depends on the snapshot alone (a
+    re-render gives the same text). Raises ValueError for an unknown
+    ``kind``; WeasyPrint errors propagate.
     """
-    html = report_render_html(snapshot)
-    pdf, pages = html_to_pdf(html)
-    return RenderedReport(html=html, pdf=pdf, page_count=pages)
+    guess = _guess_needs_toc(snapshot)
+    html = report_render_html(snapshot, toc=guess)
+    document = html_to_pdf_document(html)
+    needs = len(document.pages) >= TOC_MIN_PAGES
+    if needs != guess:
+        html = report_render_html(snapshot, toc=needs)
+        document = html_to_pdf_document(html)
+    pdf = document.write_pdf()
+    return RenderedReport(html=html, pdf=pdf, page_count=len(document.pages))

@@ -115,7 +115,9 @@ def _load_projects(queryset: QuerySet, period_end: dt.date) -> list[Project]:
         .order_by("-as_of")
         .values("as_of")[:1]
     )
-    latest_updates = StatusUpdate.objects.filter(as_of__lte=period_end, as_of=Subquery(latest_date))
+    latest_updates = StatusUpdate.objects.filter(as_of__lte=period_end, as_of=Subquery(latest_date)).select_related(
+        "author"
+    )
     return list(
         queryset.select_related("client")
         .prefetch_related(
@@ -166,9 +168,124 @@ def _public_project_row(project: Project, latest: StatusUpdate | None, period_en
         "commentary_overall": latest.commentary_overall if latest else "",
         "commentary_schedule": latest.commentary_schedule if latest else "",
         "milestones": _milestone_rows(project, period_end),
-        # No decision log exists yet; the template says "Nothing awaiting your decision".
-        "decisions": [],
+        "decisions": _lines(latest.decisions_needed) if latest else [],
+        "work_done": latest.work_done if latest else "",
+        "work_planned": latest.work_planned if latest else "",
+        "risks_issues": _lines(latest.risks_issues) if latest else [],
+        "author": _person(latest.author) if latest and latest.author_id else "",
     }
+
+
+def _lines(text: str | None) -> list[str]:
+    """Non-empty stripped lines of ``text`` (a bullet "- " or "* " at the start is dropped)."""
+    lines = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line[:2] in ("- ", "* ", "• "):
+            line = line[2:].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+#: The six ratings of a weekly update: (snapshot key, StatusUpdate field, label). Cost is internal only.
+RATINGS = (
+    ("overall", "rag", "Overall"),
+    ("time", "rag_time", "Time"),
+    ("cost", "rag_cost", "Cost"),
+    ("scope", "rag_scope", "Scope"),
+    ("quality", "rag_quality", "Quality"),
+    ("risk", "rag_risk", "Risk"),
+)
+INTERNAL_RATINGS = frozenset({"cost"})
+#: Cost tolerance (percent 0-100 of the period budget) for the highlight report's tolerance line.
+COST_TOLERANCE_PERCENT = Decimal("10")
+#: Deliverables (milestones) due within this many days after the period end are "due next".
+DUE_HORIZON_DAYS = 28
+
+
+def _highlight_details(
+    project: Project, latest: StatusUpdate | None, *, audience: str, period_start: dt.date | None, period_end: dt.date
+) -> dict[str, Any]:
+    """The highlight report's extra fields of one project (two or three queries).
+
+    ``ratings``: ``[{key, label, rag, previous}]`` this update against the
+    one before it (cost left out for clients); ``deliverables_completed`` and
+    ``deliverables_due`` (milestones completed in the period; open ones
+    overdue or due within ``DUE_HORIZON_DAYS``); ``change_requests``
+    (internal only, when APM tracks them). Internal only: ``lessons_learned``
+    and ``tolerance`` (cost variance against ``COST_TOLERANCE_PERCENT``,
+    overdue milestones against none).
+    """
+    previous = None
+    if latest is not None:
+        previous = StatusUpdate.objects.filter(project=project, as_of__lt=latest.as_of).order_by("-as_of").first()
+    ratings = []
+    for key, field, label in RATINGS:
+        if audience != INTERNAL and key in INTERNAL_RATINGS:
+            continue
+        ratings.append(
+            {
+                "key": key,
+                "label": label,
+                "rag": (getattr(latest, field) if latest else "") or "",
+                "previous": (getattr(previous, field) if previous else "") or "",
+            }
+        )
+    horizon = period_end + dt.timedelta(days=DUE_HORIZON_DAYS)
+    completed, due = [], []
+    for milestone in project.milestones.all():
+        if milestone.completed_on is not None:
+            in_period = period_start is None or milestone.completed_on >= period_start
+            if in_period and milestone.completed_on <= period_end:
+                completed.append({"name": milestone.name, "date": _iso(milestone.completed_on)})
+        elif milestone.due_date <= horizon:
+            due.append(
+                {"name": milestone.name, "date": _iso(milestone.due_date), "overdue": milestone.due_date < period_end}
+            )
+    details: dict[str, Any] = {
+        "ratings": ratings,
+        "previous_as_of": _iso(previous.as_of) if previous else None,
+        "deliverables_completed": completed,
+        "deliverables_due": due,
+    }
+    if audience == INTERNAL:
+        details["lessons_learned"] = latest.lessons_learned if latest else ""
+        details["change_requests"] = _change_requests(project)
+        variance = latest.variance_period if latest else None
+        budget = latest.budget_period if latest else None
+        percent = None
+        if variance is not None and budget:
+            percent = (variance * 100 / budget).quantize(Decimal("0.1"))
+        overdue = sum(1 for item in due if item["overdue"])
+        details["tolerance"] = {
+            "cost_percent": str(percent) if percent is not None else None,
+            "cost_limit_percent": str(COST_TOLERANCE_PERCENT),
+            "cost_exceeded": percent is not None and abs(percent) > COST_TOLERANCE_PERCENT,
+            "overdue_milestones": overdue,
+            "time_exceeded": overdue > 0,
+        }
+    return details
+
+
+def _change_requests(project: Project) -> list[dict[str, str]]:
+    """Open change requests of ``project`` when APM tracks them (``projects.ChangeRequest``), else []."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("projects", "ChangeRequest")
+    except LookupError:
+        return []
+    rows = []
+    for item in model.objects.filter(project=project).order_by("pk")[:50]:
+        title = getattr(item, "title", "") or getattr(item, "name", "") or str(item)
+        status = item.get_status_display() if hasattr(item, "get_status_display") else ""
+        rows.append({"title": str(title), "status": str(status)})
+    return rows
 
 
 def _internal_money(project: Project, latest: StatusUpdate | None) -> dict[str, Any]:
@@ -293,6 +410,19 @@ def snapshot_changes(*, projects: list[dict[str, Any]], previous_snapshot: dict 
             f"{move['code']} {move['name']}: {RAG_WORDS.get(move['from'], move['from'])} → "
             f"{RAG_WORDS.get(move['to'], move['to'])}"
         )
+    for code, row in now.items():
+        old_ratings = {r.get("key"): r.get("rag") or "" for r in before.get(code, {}).get("ratings") or []}
+        for rating in row.get("ratings") or []:
+            if rating["key"] == "overall" or rating["key"] not in old_ratings:
+                continue
+            if old_ratings[rating["key"]] != rating["rag"]:
+                lines.append(
+                    f"{rating['label']}: {RAG_WORDS.get(old_ratings[rating['key']], '')} → "
+                    f"{RAG_WORDS.get(rating['rag'], '')}"
+                )
+        old_pct, new_pct = before.get(code, {}).get("percent_complete"), row.get("percent_complete")
+        if code in before and old_pct is not None and new_pct is not None and Decimal(old_pct) != Decimal(new_pct):
+            lines.append(f"{code}: {Decimal(old_pct).normalize():f}% → {Decimal(new_pct).normalize():f}% complete")
     added = [{"code": code, "name": now[code]["name"]} for code in now if code not in before]
     removed = [{"code": code, "name": str(before[code].get("name", ""))} for code in before if code not in now]
     lines.extend(f"New in this report: {item['code']} {item['name']}" for item in added)
@@ -352,6 +482,7 @@ def report_build_snapshot(
     period_end: dt.date,
     title: str,
     previous_snapshot: dict | None = None,
+    tolerance_exception_id: int | None = None,
 ) -> dict:
     """Build the JSON-serialisable snapshot of a report (shape in the module docstring).
 
@@ -361,6 +492,10 @@ def report_build_snapshot(
     whatever the number of projects. Raises ValueError for an unknown kind,
     audience or scope, or when the scope's object is missing.
     """
+    if kind == "exception":
+        from reports.exception import exception_snapshot
+
+        return exception_snapshot(exception_id=tolerance_exception_id, audience=audience, title=title)
     if kind not in KINDS:
         raise ValueError(f"Unknown report kind {kind!r}; expected one of {', '.join(KINDS)}.")
     if audience not in (INTERNAL, CLIENT):
@@ -374,6 +509,10 @@ def report_build_snapshot(
         row = _public_project_row(item, latest, period_end)
         if audience == INTERNAL:
             row.update(_internal_money(item, latest))
+        if kind == "highlight":
+            row.update(
+                _highlight_details(item, latest, audience=audience, period_start=period_start, period_end=period_end)
+            )
         rows.append(row)
 
     totals: dict[str, Any] = _rag_counts(rows)

@@ -1,0 +1,72 @@
+"""The PM's weekly update page: one form, quick on a phone. Thin: logic is in projects.update_forms.
+
+The project is looked up inside ``apm.access.visible_projects`` (404 for
+anything else); only users who may edit projects (administrators, heads,
+PMs) may file an update (others 404, so nothing is confirmed to exist).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from apm.access import can_edit_projects, visible_projects
+from projects.models import StatusUpdate
+from projects.update_forms import (
+    NARRATIVE_FIELDS,
+    RATING_FIELDS,
+    StatusUpdateForm,
+    status_update_initial,
+    status_update_known_facts,
+    status_update_record,
+)
+
+
+def _as_of_from(request: HttpRequest, today: dt.date) -> dt.date:
+    raw = request.GET.get("as_of") or ""
+    try:
+        return dt.date.fromisoformat(raw) if raw else today
+    except ValueError:
+        return today
+
+
+@login_required
+def status_update_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """GET: the weekly update form (today's update, or ``?as_of=YYYY-MM-DD``); POST: save it.
+
+    An update already filed for that date is edited rather than duplicated.
+    """
+    if not can_edit_projects(request.user):
+        raise Http404("No such project.")
+    project = get_object_or_404(visible_projects(request.user), code=code)
+    today = timezone.localdate()
+    as_of = _as_of_from(request, today)
+    if request.method == "POST":
+        with contextlib.suppress(ValueError):
+            as_of = dt.date.fromisoformat(request.POST.get("as_of", ""))
+    existing = StatusUpdate.objects.filter(project=project, as_of=as_of).first()
+    initial = {} if existing else status_update_initial(project=project, today=today)
+    form = StatusUpdateForm(request.POST or None, instance=existing, initial=initial, project=project, today=today)
+    if request.method == "POST" and form.is_valid():
+        update = status_update_record(form=form, author=request.user)
+        messages.success(request, f"Update as of {update.as_of:%-d %b %Y} saved; the next highlight report uses it.")
+        return redirect("projects:detail", code=project.code)
+    return render(
+        request,
+        "projects/update/form.html",
+        {
+            "project": project,
+            "form": form,
+            "editing": existing,
+            "rating_fields": [form[name] for name, _label in RATING_FIELDS],
+            "narrative_fields": [form[name] for name in NARRATIVE_FIELDS],
+            "number_fields": [form[name] for name in ("percent_complete", "budget_period", "forecast_period")],
+            "facts": status_update_known_facts(project=project, today=today),
+        },
+    )
