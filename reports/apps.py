@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class ReportsConfig(AppConfig):
     name = "reports"
+
+    def ready(self) -> None:
+        # An exception raised in projects queues its exception report here
+        # (projects never imports reports).
+        from projects.budget.signals import tolerance_exception_raised
+        from reports.exception import exception_report_queue
+
+        tolerance_exception_raised.connect(exception_report_queue, dispatch_uid="reports.exception_report_queue")

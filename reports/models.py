@@ -17,6 +17,7 @@ from teams.models import Department
 class ReportKind(models.TextChoices):
     HIGHLIGHT = "highlight", "Project highlight report"
     PORTFOLIO = "portfolio", "Department portfolio report"
+    EXCEPTION = "exception", "Exception report"
 
 
 class Audience(models.TextChoices):
@@ -134,6 +135,10 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     extra_recipients = models.TextField(blank=True, help_text="For on-demand reports: addresses, one per line.")
+    # Exception reports: the tolerance breach the report is about.
+    tolerance_exception = models.ForeignKey(
+        "projects.ToleranceException", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

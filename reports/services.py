@@ -368,6 +368,7 @@ def _build_snapshot(report: Report, previous: dict | None) -> dict:
         period_end=report.period_end,
         title=report.title,
         previous_snapshot=previous,
+        tolerance_exception_id=report.tolerance_exception_id,
     )
 
 

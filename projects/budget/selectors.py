@@ -1,0 +1,294 @@
+"""Reads of budgets, costs and earned value. Internal figures only: never for client contacts.
+
+Costs are aggregated in the database (``Sum`` in correlated subqueries), so
+the number of queries is fixed whatever the number of projects or entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from projects.budget import evm
+from projects.models import (
+    Baseline,
+    BudgetLine,
+    CostCategory,
+    Expense,
+    Milestone,
+    Project,
+    ProjectBudget,
+    StatusUpdate,
+    TimeEntry,
+)
+
+if TYPE_CHECKING:
+    from teams.models import TeamMember
+
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+ZERO = Decimal("0")
+
+
+def today() -> dt.date:
+    """Today in ``settings.TIME_ZONE``."""
+    return timezone.localdate()
+
+
+def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
+    """``SUM(field)`` of ``queryset`` (already filtered on ``OuterRef``) as a money subquery, 0 when empty."""
+    total = queryset.order_by().values("project").annotate(total=Sum(field)).values("total")[:1]
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def with_cost_figures(queryset: QuerySet, *, as_of: dt.date) -> QuerySet:
+    """``queryset`` of projects annotated with money aggregated in the database.
+
+    Adds ``lines_total`` (sum of budget lines, 0 when none), ``line_count``,
+    ``time_cost`` and ``expense_cost`` (dated on or before ``as_of``) and
+    ``pct_complete`` (the newest non-null ``percent_complete`` of a status
+    update dated on or before ``as_of``, or None).
+    """
+    lines = BudgetLine.objects.filter(project=OuterRef("pk"))
+    newest_pct = (
+        StatusUpdate.objects.filter(project=OuterRef("pk"), as_of__lte=as_of, percent_complete__isnull=False)
+        .order_by("-as_of", "-pk")
+        .values("percent_complete")[:1]
+    )
+    return queryset.annotate(
+        lines_total=_sum_subquery(lines, "amount"),
+        time_cost=_sum_subquery(TimeEntry.objects.filter(project=OuterRef("pk"), date__lte=as_of), "cost"),
+        expense_cost=_sum_subquery(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
+        pct_complete=Subquery(newest_pct, output_field=DecimalField(max_digits=5, decimal_places=2)),
+    )
+
+
+def with_plan(queryset: QuerySet) -> QuerySet:
+    """``queryset`` of projects with ``current_baselines`` (0 or 1), ``milestones`` and ``budget`` loaded.
+
+    Three extra queries at most, whatever the number of projects.
+    """
+    return queryset.select_related("budget").prefetch_related(
+        Prefetch("baselines", queryset=Baseline.objects.filter(is_current=True), to_attr="current_baselines"),
+        Prefetch("milestones", queryset=Milestone.objects.order_by("due_date", "pk")),
+    )
+
+
+def _budget(project: Project) -> ProjectBudget | None:
+    try:
+        return project.budget
+    except ProjectBudget.DoesNotExist:
+        return None
+
+
+def project_bac(project: Project, lines_total: Decimal | None) -> Decimal:
+    """BAC: the sum of the budget lines when the project has any, else ``Project.bac`` (0 when empty)."""
+    if lines_total:
+        return evm.money(lines_total)
+    return evm.money(project.bac or ZERO)
+
+
+def plan_of(project: Project) -> tuple[dt.date | None, dt.date | None, tuple[evm.PlanMilestone, ...], str]:
+    """The baseline plan PV is measured against: (start, finish, weighted milestones, source label).
+
+    The current baseline's dates and milestones when there is one, else the
+    project's own dates and milestones. Needs :func:`with_plan` (or plain
+    attribute access, one query more each).
+    """
+    baselines = getattr(project, "current_baselines", None)
+    if baselines is None:
+        baselines = list(project.baselines.filter(is_current=True))
+    if baselines:
+        baseline = baselines[0]
+        milestones = tuple(
+            evm.PlanMilestone(dt.date.fromisoformat(m["due_date"]), Decimal(m["weight"]))
+            for m in baseline.milestones
+            if m.get("due_date")
+        )
+        return baseline.start_date, baseline.end_date, milestones, f"baseline {baseline.number}"
+    milestones = tuple(evm.PlanMilestone(m.due_date, m.weight) for m in project.milestones.all())
+    return project.start_date, project.end_date, milestones, "current plan (no baseline yet)"
+
+
+def evm_inputs_of(project: Project, *, as_of: dt.date) -> evm.EvmInputs:
+    """EVM inputs from a project annotated by :func:`with_cost_figures` and loaded by :func:`with_plan`."""
+    start, finish, milestones, _ = plan_of(project)
+    budget = _budget(project)
+    return evm.EvmInputs(
+        bac=project_bac(project, project.lines_total),
+        ac=evm.money(project.time_cost + project.expense_cost),
+        percent_complete=project.pct_complete if project.pct_complete is not None else ZERO,
+        as_of=as_of,
+        start=start,
+        finish=finish,
+        milestones=milestones,
+        etc_bottom_up=budget.etc_bottom_up if budget is not None else None,
+    )
+
+
+def project_with_figures(*, project_id: int, as_of: dt.date) -> Project:
+    """The project ``project_id`` annotated and loaded for EVM (four queries)."""
+    return with_plan(with_cost_figures(Project.objects.filter(pk=project_id), as_of=as_of)).get()
+
+
+def project_metrics(*, project: Project, as_of: dt.date | None = None) -> evm.EvmMetrics:
+    """Earned value figures of ``project`` as of ``as_of`` (default today); see :mod:`projects.budget.evm`."""
+    as_of = as_of or today()
+    loaded = project_with_figures(project_id=project.pk, as_of=as_of)
+    return evm.evm_compute(evm_inputs_of(loaded, as_of=as_of))
+
+
+# --- The budget page ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    """One category of the budget page: budgeted, actual to date, remaining (money), forecast share."""
+
+    category: str
+    label: str
+    budget: Decimal
+    actual: Decimal
+    remaining: Decimal
+    lines: list[BudgetLine]
+
+
+def budget_by_category(*, project: Project, as_of: dt.date) -> list[CategoryRow]:
+    """Budget lines, actual cost and remaining per category (time entries are labour). Three queries."""
+    lines_by_category: dict[str, list[BudgetLine]] = defaultdict(list)
+    for line in BudgetLine.objects.filter(project=project).order_by("category", "pk"):
+        lines_by_category[line.category].append(line)
+    actual: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    labour = TimeEntry.objects.filter(project=project, date__lte=as_of).aggregate(total=Sum("cost"))["total"]
+    actual[CostCategory.LABOUR] += labour or ZERO
+    expenses = (
+        Expense.objects.filter(project=project, date__lte=as_of)
+        .order_by()
+        .values("category")
+        .annotate(total=Sum("amount"))
+    )
+    for row in expenses:
+        actual[row["category"]] += row["total"] or ZERO
+    rows = []
+    for value, label in CostCategory.choices:
+        budget = evm.money_sum(line.amount for line in lines_by_category[value])
+        spent = evm.money(actual[value])
+        if not lines_by_category[value] and not spent:
+            continue
+        rows.append(CategoryRow(value, label, budget, spent, evm.money(budget - spent), lines_by_category[value]))
+    return rows
+
+
+def burn_up_series(*, project: Project, as_of: dt.date, points: int = 24) -> list[dict[str, Any]]:
+    """PV, EV and AC (cumulative money) at up to ``points`` evenly spaced dates, for the burn-up chart.
+
+    Dates run from the plan's start to the later of its finish and ``as_of``;
+    EV and AC stop at ``as_of`` (``None`` after it). EV at a date uses the
+    newest percent complete reported on or before it. Three queries.
+    Returns ``[{"date", "pv", "ev", "ac"}]`` (Decimal or None).
+    """
+    loaded = with_plan(Project.objects.filter(pk=project.pk)).get()
+    start, finish, milestones, _ = plan_of(loaded)
+    lines_total = BudgetLine.objects.filter(project=project).aggregate(total=Sum("amount"))["total"]
+    bac = project_bac(project, lines_total)
+    start = start or loaded.created_at.date()
+    end = max(finish or as_of, as_of)
+    if end <= start:
+        end = start + dt.timedelta(days=1)
+    span = (end - start).days
+    step = max(1, span // max(points - 1, 1))
+    dates = [start + dt.timedelta(days=d) for d in range(0, span + 1, step)]
+    if dates[-1] != end:
+        dates.append(end)
+    if as_of not in dates and start <= as_of <= end:
+        dates.append(as_of)
+        dates.sort()
+    costs: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
+    for row in TimeEntry.objects.filter(project=project).order_by().values("date").annotate(total=Sum("cost")):
+        costs[row["date"]] += row["total"]
+    for row in Expense.objects.filter(project=project).order_by().values("date").annotate(total=Sum("amount")):
+        costs[row["date"]] += row["total"]
+    progress = list(
+        StatusUpdate.objects.filter(project=project, percent_complete__isnull=False)
+        .order_by("as_of")
+        .values_list("as_of", "percent_complete")
+    )
+    cost_days = sorted(costs)
+    series = []
+    for day in dates:
+        pv = evm.planned_value(
+            bac=bac, planned_pct=evm.planned_percent(start=start, finish=finish, milestones=milestones, as_of=day)
+        )
+        if day > as_of:
+            series.append({"date": day, "pv": pv, "ev": None, "ac": None})
+            continue
+        ac = evm.money_sum(costs[d] for d in cost_days if d <= day)
+        pct = ZERO
+        for reported_on, value in progress:
+            if reported_on <= day:
+                pct = value
+        series.append({"date": day, "pv": pv, "ev": evm.earned_value(bac=bac, percent_complete=pct), "ac": ac})
+    return series
+
+
+# --- Department portfolio ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    """One project of the department portfolio table (internal): metrics and their RAG."""
+
+    project: Project
+    currency: str
+    metrics: evm.EvmMetrics
+    rag: str
+
+
+def portfolio_rows(*, projects: QuerySet, as_of: dt.date | None = None) -> list[PortfolioRow]:
+    """CPI, SPI, EAC and a RAG (``evm.rag_from_indices``) for each project, ordered by code.
+
+    Four queries whatever the number of projects: the projects with their
+    costs aggregated in the database and the budget joined, then the
+    current baselines, milestones and departments prefetched.
+    """
+    as_of = as_of or today()
+    loaded = with_plan(with_cost_figures(projects, as_of=as_of)).order_by("code")
+    rows = []
+    for project in loaded:
+        metrics = evm.evm_compute(evm_inputs_of(project, as_of=as_of))
+        rows.append(
+            PortfolioRow(
+                project=project,
+                currency=project.currency,
+                metrics=metrics,
+                rag=evm.rag_from_indices(cpi_value=metrics.cpi, spi_value=metrics.spi),
+            )
+        )
+    return rows
+
+
+def member_week(*, member: TeamMember, week_start: dt.date) -> dict[str, Any]:
+    """A person's time for the week from ``week_start`` (a Monday): projects, days and hours.
+
+    Returns ``{"days": [7 dates], "projects": [Project], "hours": {(project_id, date): Decimal},
+    "entries": [TimeEntry], "totals": {date: Decimal}}``. Two queries. No costs or rates.
+    """
+    days = [week_start + dt.timedelta(days=i) for i in range(7)]
+    projects = list(member.projects.order_by("code"))
+    entries = list(
+        TimeEntry.objects.filter(member=member, date__gte=days[0], date__lte=days[-1])
+        .select_related("project")
+        .order_by("date", "pk")
+    )
+    hours: dict[tuple[int, dt.date], Decimal] = defaultdict(lambda: ZERO)
+    totals: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
+    for entry in entries:
+        hours[(entry.project_id, entry.date)] += entry.hours
+        totals[entry.date] += entry.hours
+    return {"days": days, "projects": projects, "hours": dict(hours), "entries": entries, "totals": dict(totals)}

@@ -1,0 +1,585 @@
+"""Writes of budgets, time and costs, baselines, tolerances, alerts and contingency.
+
+Every change to a budget writes a :class:`~projects.models.BudgetEvent` (the
+audit trail) in the same transaction. Notifications go through the email
+outbox (``apm.outbox.services.outbox_enqueue``), never ``send_mail``.
+Money is Decimal in the project's currency, rounded half-up to the minor unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import filetype
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apm.access import visible_projects
+from apm.outbox.services import outbox_enqueue
+from projects.budget import evm, selectors
+from projects.budget.signals import tolerance_exception_raised
+from projects.models import (
+    Baseline,
+    BudgetAlert,
+    BudgetEvent,
+    BudgetLine,
+    ContingencyRequest,
+    ContingencyState,
+    CostCategory,
+    ExceptionState,
+    Expense,
+    Milestone,
+    Project,
+    ProjectBudget,
+    TimeEntry,
+    ToleranceException,
+    ToleranceKind,
+)
+from teams.selectors import member_rate_on
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from apm.accounts.models import User
+    from teams.models import TeamMember
+
+logger = logging.getLogger(__name__)
+
+#: Budget threshold alerts: percent of BAC spent (AC / BAC * 100), each sent once per project.
+ALERT_THRESHOLDS = (50, 75, 90, 100)
+#: Receipts: PDF, PNG or JPEG by content (not by name), at most this many bytes.
+RECEIPT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _audit(*, project: Project, actor: User | None, action: str, **detail: Any) -> BudgetEvent:
+    clean = {k: (str(v) if isinstance(v, Decimal | dt.date) else v) for k, v in detail.items()}
+    return BudgetEvent.objects.create(project=project, at=timezone.now(), actor=actor, action=action, detail=clean)
+
+
+def budget_get(*, project: Project) -> ProjectBudget:
+    """The project's budget settings, created with the defaults on first use."""
+    budget, _ = ProjectBudget.objects.get_or_create(project=project)
+    return budget
+
+
+def _sync_bac(project: Project) -> Decimal:
+    """Set ``Project.bac`` to the sum of its budget lines (so reports and lists agree); returns it."""
+    total = evm.money(BudgetLine.objects.filter(project=project).aggregate(t=Sum("amount"))["t"] or 0)
+    Project.objects.filter(pk=project.pk).update(bac=total)
+    project.bac = total
+    return total
+
+
+def budget_line_add(
+    *, project: Project, category: str, amount: Decimal, description: str = "", actor: User | None
+) -> BudgetLine:
+    """Add a budget line (money >= 0) and set BAC to the sum of the lines. ValueError for bad input."""
+    if category not in CostCategory.values:
+        raise ValueError(f"Unknown category {category!r}.")
+    amount = evm.money(amount)
+    if amount < 0:
+        raise ValueError("A budget line cannot be negative.")
+    with transaction.atomic():
+        line = BudgetLine.objects.create(project=project, category=category, amount=amount, description=description)
+        bac = _sync_bac(project)
+        _audit(project=project, actor=actor, action="line_added", category=category, amount=amount, bac=bac)
+    return line
+
+
+def budget_line_remove(*, line: BudgetLine, actor: User | None) -> None:
+    """Remove a budget line and set BAC to the sum of the remaining lines."""
+    project = line.project
+    with transaction.atomic():
+        detail = {"category": line.category, "amount": line.amount, "description": line.description}
+        line.delete()
+        bac = _sync_bac(project)
+        _audit(project=project, actor=actor, action="line_removed", bac=bac, **detail)
+
+
+def budget_settings_update(
+    *,
+    project: Project,
+    contingency_reserve: Decimal,
+    cost_tolerance_percent: Decimal,
+    time_tolerance_days: int,
+    etc_bottom_up: Decimal | None,
+    actor: User | None,
+) -> ProjectBudget:
+    """Set the contingency reserve, tolerances (± percent of BAC, ± days) and bottom-up ETC; audited."""
+    if contingency_reserve < 0 or cost_tolerance_percent < 0 or time_tolerance_days < 0:
+        raise ValueError("Reserve and tolerances cannot be negative.")
+    with transaction.atomic():
+        budget = budget_get(project=project)
+        before = {
+            "contingency_reserve": str(budget.contingency_reserve),
+            "cost_tolerance_percent": str(budget.cost_tolerance_percent),
+            "time_tolerance_days": budget.time_tolerance_days,
+            "etc_bottom_up": None if budget.etc_bottom_up is None else str(budget.etc_bottom_up),
+        }
+        budget.contingency_reserve = evm.money(contingency_reserve)
+        budget.cost_tolerance_percent = cost_tolerance_percent
+        budget.time_tolerance_days = time_tolerance_days
+        budget.etc_bottom_up = None if etc_bottom_up is None else evm.money(etc_bottom_up)
+        budget.save()
+        _audit(
+            project=project,
+            actor=actor,
+            action="settings_changed",
+            before=before,
+            contingency_reserve=budget.contingency_reserve,
+            cost_tolerance_percent=budget.cost_tolerance_percent,
+            time_tolerance_days=budget.time_tolerance_days,
+            etc_bottom_up=budget.etc_bottom_up,
+        )
+    return budget
+
+
+# --- Actuals --------------------------------------------------------------------------
+
+
+def time_entry_record(
+    *,
+    member: TeamMember,
+    project: Project,
+    date: dt.date,
+    hours: Decimal,
+    billable: bool = True,
+    note: str = "",
+    actor: User | None = None,
+) -> TimeEntry:
+    """Record ``hours`` (0 < h <= 24) by ``member`` on ``project`` on ``date``, costed now.
+
+    The cost rate is the one valid on ``date`` (``teams.selectors.member_rate_on``)
+    and is stored with the cost (hours * rate, half-up to the minor unit), so a
+    later rate change never rewrites it. Raises ValueError when the member is
+    not on the project, has no rate on that date, the rate's currency is not
+    the project's, or the hours are out of range. Re-checks the budget after.
+    """
+    hours = Decimal(hours)
+    if hours <= 0 or hours > 24:
+        raise ValueError("Hours must be more than 0 and at most 24.")
+    if not project.team_members.filter(pk=member.pk).exists():
+        raise ValueError(f"{member} is not on the team of {project.code}.")
+    rate = member_rate_on(member_id=member.pk, on=date)
+    if rate is None:
+        raise ValueError(f"{member} has no cost rate on {date:%d %b %Y}; ask an administrator to set one.")
+    if rate.currency != project.currency:
+        raise ValueError(f"{member}'s rate is in {rate.currency} but {project.code} is budgeted in {project.currency}.")
+    with transaction.atomic():
+        entry = TimeEntry.objects.create(
+            member=member,
+            project=project,
+            date=date,
+            hours=hours,
+            billable=billable,
+            note=note,
+            cost_rate=rate.cost_rate,
+            cost=evm.money(hours * rate.cost_rate),
+            currency=project.currency,
+            created_by=actor,
+        )
+        budget_check(project=project)
+    return entry
+
+
+def receipt_check(upload: UploadedFile) -> str:
+    """The content type of a receipt upload (PDF, PNG or JPEG by its bytes), or ValueError with a clear message."""
+    if upload.size is not None and upload.size > RECEIPT_MAX_BYTES:
+        raise ValueError(f"The receipt is {upload.size / 1048576:.1f} MB; the limit is 10 MB.")
+    if not upload.size:
+        raise ValueError("The receipt file is empty.")
+    upload.seek(0)
+    head = upload.read(261)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in RECEIPT_TYPES:
+        raise ValueError("A receipt must be a PDF, PNG or JPEG file (checked by its content, not its name).")
+    return kind.mime
+
+
+def expense_record(
+    *,
+    project: Project,
+    date: dt.date,
+    amount: Decimal,
+    category: str,
+    supplier: str,
+    description: str = "",
+    receipt: UploadedFile | None = None,
+    actor: User | None = None,
+) -> Expense:
+    """Record an expense (money > 0, project currency) with an optional receipt; re-checks the budget.
+
+    The receipt is checked first (:func:`receipt_check`), so a bad upload
+    raises ValueError and changes nothing. It is stored in private storage
+    under a generated name.
+    """
+    amount = evm.money(amount)
+    if amount <= 0:
+        raise ValueError("An expense must be more than zero.")
+    if category not in CostCategory.values:
+        raise ValueError(f"Unknown category {category!r}.")
+    content_type = receipt_check(receipt) if receipt is not None else ""
+    with transaction.atomic():
+        expense = Expense(
+            project=project,
+            date=date,
+            amount=amount,
+            currency=project.currency,
+            category=category,
+            supplier=supplier,
+            description=description,
+            created_by=actor,
+            receipt_content_type=content_type,
+        )
+        if receipt is not None:
+            expense.receipt_name = (receipt.name or "receipt")[-200:]
+            expense.receipt.save(f"receipt.{RECEIPT_TYPES[content_type]}", receipt, save=False)
+        try:
+            expense.save()
+            _audit(project=project, actor=actor, action="expense_added", amount=amount, supplier=supplier)
+            budget_check(project=project)
+        except Exception:
+            if expense.receipt:
+                expense.receipt.storage.delete(expense.receipt.name)
+            raise
+    return expense
+
+
+# --- Baselines ------------------------------------------------------------------------
+
+
+def baseline_create(*, project: Project, reason: str, actor: User | None, change_reference: str = "") -> Baseline:
+    """Snapshot the project's budget (lines, BAC, contingency) and dates as its new current baseline.
+
+    The previous baseline stays, no longer current. Called by the PM, and by
+    an approved change request (``change_reference`` names it).
+    """
+    if not reason.strip():
+        raise ValueError("Say why the baseline is set.")
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        budget = budget_get(project=project)
+        lines = list(BudgetLine.objects.filter(project=project).order_by("category", "pk"))
+        milestones = list(Milestone.objects.filter(project=project).order_by("due_date", "pk"))
+        last = Baseline.objects.filter(project=project).order_by("-number").first()
+        Baseline.objects.filter(project=project, is_current=True).update(is_current=False)
+        baseline = Baseline.objects.create(
+            project=project,
+            number=(last.number + 1) if last else 1,
+            is_current=True,
+            reason=reason.strip()[:300],
+            change_reference=change_reference,
+            bac=selectors.project_bac(project, sum((line.amount for line in lines), Decimal("0"))),
+            contingency_reserve=budget.contingency_reserve,
+            currency=project.currency,
+            start_date=project.start_date,
+            end_date=project.end_date,
+            lines=[{"category": x.category, "description": x.description, "amount": str(x.amount)} for x in lines],
+            milestones=[
+                {"name": m.name, "due_date": m.due_date.isoformat(), "weight": str(m.weight)} for m in milestones
+            ],
+            created_by=actor,
+        )
+        _audit(project=project, actor=actor, action="baseline_set", number=baseline.number, bac=baseline.bac)
+    return baseline
+
+
+def baseline_compare(*, project: Project, baseline: Baseline) -> dict[str, Any]:
+    """Current against ``baseline``: ``{"rows": [{label, baseline, current, change, kind}]}``.
+
+    ``kind`` is "money" or "date"; ``change`` is money or days (current - baseline).
+    """
+    budget = budget_get(project=project)
+    lines_total = BudgetLine.objects.filter(project=project).aggregate(t=Sum("amount"))["t"]
+    current_bac = selectors.project_bac(project, lines_total)
+    rows = [
+        {"label": "BAC", "baseline": baseline.bac, "current": current_bac, "change": current_bac - baseline.bac},
+        {
+            "label": "Contingency reserve",
+            "baseline": baseline.contingency_reserve,
+            "current": budget.contingency_reserve,
+            "change": budget.contingency_reserve - baseline.contingency_reserve,
+        },
+    ]
+    for label, before, now in (
+        ("Start", baseline.start_date, project.start_date),
+        ("Finish", baseline.end_date, project.end_date),
+    ):
+        change = (now - before).days if before and now else None
+        rows.append({"label": label, "baseline": before, "current": now, "change": change, "kind": "date"})
+    for row in rows[:2]:
+        row["kind"] = "money"
+    return {"rows": rows}
+
+
+# --- Tolerances, exceptions and threshold alerts ---------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    """What :func:`budget_check` found and did."""
+
+    metrics: evm.EvmMetrics
+    raised: list[ToleranceException] = field(default_factory=list)
+    closed: list[ToleranceException] = field(default_factory=list)
+    alerts: list[BudgetAlert] = field(default_factory=list)
+
+
+def _breaches(project: Project, budget: ProjectBudget, metrics: evm.EvmMetrics) -> dict[str, dict[str, Any] | None]:
+    """For each tolerance kind, the breach figures or None when inside tolerance.
+
+    Cost: |EAC - BAC| / BAC * 100 > cost tolerance percent. Time: |forecast
+    finish - baseline finish| in days > time tolerance days. Either way
+    (PRINCE2 tolerances are plus or minus).
+    """
+    out: dict[str, dict[str, Any] | None] = {ToleranceKind.COST: None, ToleranceKind.TIME: None}
+    common = {
+        "as_of": metrics.as_of.isoformat(),
+        "bac": str(metrics.bac),
+        "eac": str(metrics.eac),
+        "eac_method": metrics.eac_method,
+        "vac": str(metrics.vac),
+        "ac": str(metrics.ac),
+        "ev": str(metrics.ev),
+        "pv": str(metrics.pv),
+        "cpi": None if metrics.cpi is None else str(metrics.cpi),
+        "spi": None if metrics.spi is None else str(metrics.spi),
+        "currency": project.currency,
+        "forecast_finish": metrics.forecast_finish.isoformat() if metrics.forecast_finish else None,
+        "baseline_finish": metrics.planned_finish.isoformat() if metrics.planned_finish else None,
+    }
+    if metrics.bac > 0 and metrics.ac > 0:
+        variance_pct = (metrics.eac - metrics.bac) * 100 / metrics.bac
+        if abs(variance_pct) > budget.cost_tolerance_percent:
+            out[ToleranceKind.COST] = {
+                **common,
+                "tolerance": f"±{budget.cost_tolerance_percent.normalize():f}% of BAC",
+                "actual": f"{variance_pct.quantize(Decimal('0.1')):+}%",
+            }
+    if metrics.forecast_finish and metrics.planned_finish and metrics.ev > 0:
+        slip = (metrics.forecast_finish - metrics.planned_finish).days
+        if abs(slip) > budget.time_tolerance_days:
+            out[ToleranceKind.TIME] = {
+                **common,
+                "tolerance": f"±{budget.time_tolerance_days} days",
+                "actual": f"{slip:+} days",
+            }
+    return out
+
+
+def _people_to_notify(project: Project) -> list[str]:
+    users = list(project.reporting_heads.all())
+    if project.project_manager_id:
+        users.insert(0, project.project_manager)
+    seen, out = set(), []
+    for user in users:
+        address = (user.email or "").strip()
+        if user.is_active and address and address.lower() not in seen:
+            seen.add(address.lower())
+            out.append(address)
+    return out
+
+
+def _notify(*, project: Project, template: str, context: dict[str, Any], to: list[str] | None = None) -> None:
+    """One outbox email from ``templates/emails/<template>-subject|body-text|body-html``."""
+    recipients = to if to is not None else _people_to_notify(project)
+    if not recipients:
+        logger.warning("No one to notify about %s for %s", template, project.code)
+        return
+    context = {"project": project, **context}
+    outbox_enqueue(
+        kind="notification",
+        to=recipients,
+        subject=render_to_string(f"emails/{template}-subject.txt", context),
+        body_text=render_to_string(f"emails/{template}-body-text.txt", context),
+        body_html=render_to_string(f"emails/{template}-body-html.html", context),
+    )
+
+
+def _raise_exception(
+    project: Project, kind: str, figures: dict[str, Any], now: dt.datetime
+) -> ToleranceException | None:
+    label = ToleranceKind(kind).label
+    summary = f"{label} tolerance {figures['tolerance']} broken: forecast {figures['actual']}"
+    try:
+        with transaction.atomic():
+            exception = ToleranceException.objects.create(
+                project=project, kind=kind, summary=summary, figures=figures, raised_at=now
+            )
+    except IntegrityError:  # another worker raised it first: raised once
+        return None
+    _audit(project=project, actor=None, action="exception_raised", kind=kind, summary=summary)
+    _notify(project=project, template="budget-exception", context={"exception": exception, "figures": figures})
+    tolerance_exception_raised.send(sender=ToleranceException, exception=exception)
+    return exception
+
+
+def budget_check(*, project: Project, as_of: dt.date | None = None) -> CheckResult:
+    """Recalculate ``project``'s figures; raise or close tolerance exceptions; send threshold alerts.
+
+    Idempotent: an open exception per (project, kind) is raised once (a
+    database constraint backs this) and closed when the forecast is back
+    inside tolerance; a later breach raises a new one. On raising it writes
+    the audit entry, emails the PM and every reporting head (outbox) and
+    sends ``tolerance_exception_raised`` (the reports app queues the
+    exception report PDF). Threshold alerts: one per (project, threshold in
+    ``ALERT_THRESHOLDS``) when AC reaches that percent of BAC.
+    """
+    as_of = as_of or selectors.today()
+    now = timezone.now()
+    with transaction.atomic():
+        loaded = selectors.project_with_figures(project_id=project.pk, as_of=as_of)
+        metrics = evm.evm_compute(selectors.evm_inputs_of(loaded, as_of=as_of))
+        budget = budget_get(project=loaded)
+        result = CheckResult(metrics=metrics)
+        open_by_kind = {e.kind: e for e in ToleranceException.objects.filter(project=loaded, state=ExceptionState.OPEN)}
+        for kind, figures in _breaches(loaded, budget, metrics).items():
+            current = open_by_kind.get(kind)
+            if figures is not None and current is None:
+                raised = _raise_exception(loaded, kind, figures, now)
+                if raised is not None:
+                    result.raised.append(raised)
+            elif figures is None and current is not None:
+                closed = ToleranceException.objects.filter(pk=current.pk, state=ExceptionState.OPEN).update(
+                    state=ExceptionState.CLOSED, closed_at=now
+                )
+                if closed:
+                    current.state, current.closed_at = ExceptionState.CLOSED, now
+                    result.closed.append(current)
+                    _audit(project=loaded, actor=None, action="exception_closed", kind=kind)
+        if metrics.bac > 0:
+            spent_pct = metrics.ac * 100 / metrics.bac
+            for threshold in ALERT_THRESHOLDS:
+                if spent_pct < threshold:
+                    break
+                alert, created = BudgetAlert.objects.get_or_create(
+                    project=loaded,
+                    threshold=threshold,
+                    defaults={"actual_cost": metrics.ac, "bac": metrics.bac, "crossed_at": now},
+                )
+                if created:
+                    result.alerts.append(alert)
+            if result.alerts:
+                top = result.alerts[-1]
+                _notify(project=loaded, template="budget-threshold", context={"alert": top, "metrics": metrics})
+    return result
+
+
+# --- Contingency drawdown --------------------------------------------------------------------
+
+
+def may_request_contingency(*, user: User, project: Project) -> bool:
+    """The project's PM (or an administrator) may ask for contingency."""
+    return user.is_authenticated and (user.is_administrator or project.project_manager_id == user.pk)
+
+
+def may_decide_contingency(*, user: User, project: Project) -> bool:
+    """A head of one of the project's departments, one of its reporting heads, or an administrator."""
+    if not user.is_authenticated or not user.is_active or user.is_client:
+        return False
+    if user.is_administrator:
+        return True
+    return Project.objects.filter(pk=project.pk).filter(Q(departments__heads=user) | Q(reporting_heads=user)).exists()
+
+
+def contingency_request(
+    *, project: Project, amount: Decimal, category: str, reason: str, actor: User
+) -> ContingencyRequest:
+    """The PM asks to move ``amount`` (money > 0, at most the reserve) into a ``category`` line.
+
+    Raises PermissionDenied unless ``actor`` is the PM (or an administrator),
+    ValueError for a bad amount, category or empty reason. Changes no budget.
+    """
+    if not may_request_contingency(user=actor, project=project):
+        raise PermissionDenied("Only the project manager may request contingency.")
+    amount = evm.money(amount)
+    if amount <= 0:
+        raise ValueError("Ask for more than zero.")
+    if category not in CostCategory.values:
+        raise ValueError(f"Unknown category {category!r}.")
+    if not reason.strip():
+        raise ValueError("Give a reason for the drawdown.")
+    budget = budget_get(project=project)
+    if amount > budget.contingency_reserve:
+        raise ValueError(f"Only {budget.contingency_reserve} {project.currency} is left in the contingency reserve.")
+    with transaction.atomic():
+        request = ContingencyRequest.objects.create(
+            project=project,
+            amount=amount,
+            category=category,
+            reason=reason.strip(),
+            requested_by=actor,
+            requested_at=timezone.now(),
+        )
+        _audit(project=project, actor=actor, action="contingency_requested", request=request.pk, amount=amount)
+    return request
+
+
+def contingency_decide(
+    *, request: ContingencyRequest, approve: bool, note: str = "", actor: User
+) -> ContingencyRequest:
+    """A department head approves or rejects a pending request; only approval changes the budget.
+
+    Approval, in one transaction with the budget row locked: the reserve goes
+    down by the amount and a budget line of the requested category goes up
+    by it (so BAC rises by it), with the audit entry. Raises PermissionDenied
+    unless ``actor`` may decide (:func:`may_decide_contingency`), ValueError
+    when the request is no longer pending or the reserve is now too small.
+    The PM is emailed the decision.
+    """
+    project = request.project
+    if not may_decide_contingency(user=actor, project=project):
+        raise PermissionDenied("Only a head of the project's departments or a reporting head may decide.")
+    with transaction.atomic():
+        locked = ContingencyRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.state != ContingencyState.PENDING:
+            raise ValueError(f"This request was already {locked.get_state_display().lower()}.")
+        budget_get(project=project)
+        budget = ProjectBudget.objects.select_for_update().get(project=project)
+        if approve:
+            if locked.amount > budget.contingency_reserve:
+                raise ValueError(
+                    f"Only {budget.contingency_reserve} {project.currency} is left in the reserve; cannot approve."
+                )
+            budget.contingency_reserve = evm.money(budget.contingency_reserve - locked.amount)
+            budget.save(update_fields=["contingency_reserve", "updated_at"])
+            BudgetLine.objects.create(
+                project=project,
+                category=locked.category,
+                amount=locked.amount,
+                description=f"Contingency drawdown #{locked.pk}",
+            )
+            bac = _sync_bac(project)
+        locked.state = ContingencyState.APPROVED if approve else ContingencyState.REJECTED
+        locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), note.strip()
+        locked.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        _audit(
+            project=project,
+            actor=actor,
+            action="contingency_approved" if approve else "contingency_rejected",
+            request=locked.pk,
+            amount=locked.amount,
+            reserve_left=budget.contingency_reserve,
+            **({"bac": bac} if approve else {}),
+        )
+        requester = locked.requested_by
+        if requester is not None and requester.email:
+            _notify(project=project, template="contingency-decided", context={"request": locked}, to=[requester.email])
+    return locked
+
+
+def projects_for_time_entry(*, user: User):
+    """Projects ``user`` may log time on: those their TeamMember is on (and can see)."""
+    member = getattr(user, "team_member", None)
+    if member is None:
+        return Project.objects.none()
+    return visible_projects(user).filter(team_members=member)
