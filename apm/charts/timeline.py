@@ -23,7 +23,7 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 def milestone_timeline_svg(
-    *, milestones: Sequence[dict[str, Any]], today: dt.date | str, width: int = 640, max_items: int = 12
+    *, milestones: Sequence[dict[str, Any]], today: dt.date | str, width: int = 680, max_items: int = 12
 ) -> str:
     """An inline ``<svg>`` timeline of ``milestones`` around ``today``.
 
@@ -47,7 +47,7 @@ def milestone_timeline_svg(
     first = min(items[0][0], today)
     last = max(items[-1][0], today)
     span = max((last - first).days, 1)
-    height, axis, margin = 120, 60, 40
+    height, axis, margin = 120, 60, 85
 
     def x_of(day: dt.date) -> float:
         return margin + (width - 2 * margin) * (day - first).days / span
