@@ -11,5 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("projects/", include("projects.urls")),
     path("reports/", include("reports.urls")),
+    path("teams/", include("teams.urls")),
+    path("staffing/", include("projects.staffing_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -19,3 +19,13 @@ from projects import update_views  # noqa: E402
 urlpatterns += [
     path("<str:code>/update/", update_views.status_update_edit, name="update"),
 ]
+
+# Staffing (teams issue 3): the project's team, open roles, suggestions and one-click assign.
+from projects import staffing_views  # noqa: E402
+
+urlpatterns += [
+    path("<str:code>/team/", staffing_views.project_team, name="team"),
+    path("<str:code>/team/roles/new/", staffing_views.role_create, name="role_create"),
+    path("<str:code>/team/roles/<int:role_id>/suggestions/", staffing_views.role_suggestions, name="role_suggestions"),
+    path("<str:code>/team/roles/<int:role_id>/assign/", staffing_views.role_assign, name="role_assign"),
+]

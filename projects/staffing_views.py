@@ -1,0 +1,251 @@
+"""Staffing pages: a project's team (open roles, allocations, gaps, suggestions, one-click
+assign), the capacity heatmap and a person's page. Thin: reads and writes go through
+projects.staffing.
+
+Projects are looked up inside ``apm.access.visible_projects`` and people inside
+``apm.access.visible_members``; anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.forms import inlineformset_factory
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apm.access import can_see_rates, can_staff_projects, visible_members
+from projects import selectors, staffing
+from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, Project
+from teams.capacity import week_start, weeks_between
+from teams.fit import week_label
+from teams.models import Department, MemberSkill, Skill, TimeOff
+
+HEATMAP_PAGE = 100
+
+
+def _project_or_404(request: HttpRequest, code: str) -> Project:
+    project = selectors.project_get(user=request.user, code=code)
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+def _staffable_role_or_404(request: HttpRequest, code: str, role_id: int) -> tuple[Project, OpenRole]:
+    if not can_staff_projects(request.user):
+        raise Http404("No such role.")
+    project = _project_or_404(request, code)
+    return project, get_object_or_404(OpenRole, pk=role_id, project=project)
+
+
+@login_required
+def project_team(request: HttpRequest, code: str) -> HttpResponse:
+    """The project's team: open roles with their skills and gaps, and allocations (fixed queries)."""
+    if request.user.is_client:
+        raise Http404("No such project.")
+    project = _project_or_404(request, code)
+    return render(
+        request,
+        "projects/team/team.html",
+        {
+            "project": project,
+            "covers": staffing.project_role_cover(project=project),
+            "allocations": staffing.project_allocations(project=project),
+            "can_staff": can_staff_projects(request.user),
+        },
+    )
+
+
+@login_required
+def role_suggestions(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
+    """Ranked candidates for an open role (an htmx fragment, or a page without htmx)."""
+    project, role = _staffable_role_or_404(request, code, role_id)
+    suggestions = staffing.staffing_suggestions(role=role, limit=20)
+    template = "projects/team/_suggestions.html" if request.htmx else "projects/team/suggestions.html"
+    return render(request, template, {"project": project, "role": role, "suggestions": suggestions})
+
+
+@login_required
+@require_POST
+def role_assign(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
+    """Book a suggested person for the role's hours and dates in one click.
+
+    POST ``member`` (id), ``status`` (confirmed or tentative) and ``allow_over``
+    ("1" after the PM saw the over-allocation warning). Answers the row
+    fragment for htmx, or redirects to the team page.
+    """
+    project, role = _staffable_role_or_404(request, code, role_id)
+    try:
+        member_id = int(request.POST.get("member", ""))
+    except ValueError:
+        raise Http404("No such person.") from None
+    member = get_object_or_404(visible_members(request.user), pk=member_id)
+    status = request.POST.get("status", AllocationStatus.CONFIRMED)
+    context: dict[str, object] = {"project": project, "role": role, "member": member}
+    try:
+        allocation = staffing.allocation_create(
+            project=project,
+            member=member,
+            hours_per_week=role.hours_per_week,
+            start_date=role.start_date,
+            end_date=role.end_date,
+            status=status,
+            open_role=role,
+            created_by=request.user,
+            allow_over_allocation=request.POST.get("allow_over") == "1",
+        )
+    except staffing.OverAllocationError as exc:
+        context["over"] = exc
+    except ValueError as exc:
+        context["error"] = str(exc)
+    else:
+        context["allocation"] = allocation
+    if request.htmx:
+        return render(request, "projects/team/_assigned.html", context)
+    if "allocation" in context:
+        messages.success(request, f"{member} booked as {role.title}.")
+    else:
+        messages.error(request, str(context.get("over") or context.get("error")))
+    return redirect("projects:team", code=project.code)
+
+
+class OpenRoleForm(forms.ModelForm):
+    class Meta:
+        model = OpenRole
+        fields = ["title", "job_role", "hours_per_week", "start_date", "end_date", "note"]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", "The end date is before the start date.")
+        return data
+
+
+RequirementFormSet = inlineformset_factory(
+    OpenRole, OpenRoleSkill, fields=["skill", "min_level"], extra=5, max_num=30, can_delete=True
+)
+
+
+@login_required
+def role_create(request: HttpRequest, code: str) -> HttpResponse:
+    """State an open role: title, hours per week, dates and the skills needed with a minimum level."""
+    if not can_staff_projects(request.user):
+        raise Http404("No such project.")
+    project = _project_or_404(request, code)
+    form = OpenRoleForm(request.POST or None, initial={"start_date": project.start_date, "end_date": project.end_date})
+    form.fields["job_role"].widget.attrs["class"] = "form-select"
+    role = OpenRole(project=project)
+    formset = RequirementFormSet(request.POST or None, instance=role, prefix="skills")
+    # Offer the skills someone holds, the 35 O*NET skills and our own: not all 8,800 technologies.
+    held = Skill.objects.filter(
+        Q(pk__in=MemberSkill.objects.values("skill_id")) | ~Q(source_code="") | Q(category__kind="custom")
+    ).order_by("name")
+    for sub in [*formset.forms, formset.empty_form]:
+        sub.fields["skill"].queryset = held
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            form.instance.project = project
+            role = form.save()
+            formset.instance = role
+            formset.save()
+        messages.success(request, f"Open role {role.title} added.")
+        return redirect("projects:team", code=project.code)
+    return render(request, "projects/team/role_form.html", {"project": project, "form": form, "formset": formset})
+
+
+def _parse_week(value: str | None) -> dt.date:
+    """A Monday from ``YYYY-MM-DD`` (any day of that week); today's week when missing or bad."""
+    try:
+        return week_start(dt.date.fromisoformat(value or ""))
+    except ValueError:
+        return week_start(timezone.localdate())
+
+
+@login_required
+def capacity_heatmap(request: HttpRequest) -> HttpResponse:
+    """People by weeks: confirmed utilisation percent, tentative apart, over-allocation in red.
+
+    GET ``from`` (a date in the first week), ``weeks`` (1-26, default 12),
+    ``department`` (id). A fixed number of queries whatever the number of people.
+    """
+    if request.user.is_client:
+        raise Http404("No such page.")
+    first = _parse_week(request.GET.get("from"))
+    try:
+        count = max(1, min(26, int(request.GET.get("weeks", 12))))
+    except ValueError:
+        count = 12
+    weeks = staffing.heatmap_weeks(start=first, count=count)
+    members = visible_members(request.user)
+    departments = list(Department.objects.filter(pk__in=members.values("department")).order_by("code"))
+    department = request.GET.get("department", "")
+    if department.isdigit():
+        members = members.filter(department_id=int(department))
+    members = members.filter(is_active=True).select_related("department").order_by("name", "pk")
+    page = Paginator(members, HEATMAP_PAGE).get_page(request.GET.get("page"))
+    people = list(page.object_list)
+    loads = staffing.member_week_loads(members=people, weeks=weeks)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/team/capacity.html",
+        {
+            "weeks": [(week, week_label(week)) for week in weeks],
+            "rows": [(person, loads[person.pk]) for person in people],
+            "page": page,
+            "query": query.urlencode(),
+            "departments": departments,
+            "department": department,
+            "first": first,
+            "count": count,
+            "previous": first - dt.timedelta(weeks=count),
+            "next": first + dt.timedelta(weeks=count),
+        },
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's page: role, capacity, skills and levels, time off, allocations and utilisation
+    for the next 12 weeks; rates only for administrators and heads."""
+    member = get_object_or_404(visible_members(request.user).select_related("department", "job_role"), pk=pk)
+    today = timezone.localdate()
+    weeks = weeks_between(today, today + dt.timedelta(weeks=11))
+    loads = staffing.member_week_loads(members=[member], weeks=weeks)[member.pk]
+    allocations = (
+        Allocation.objects.filter(member=member, end_date__gte=today - dt.timedelta(days=90))
+        .select_related("project", "open_role")
+        .order_by("start_date", "pk")
+    )
+    booked = sum((load.confirmed for load in loads), Decimal(0))
+    capacity = sum((load.capacity for load in loads), Decimal(0))
+    return render(
+        request,
+        "projects/team/person.html",
+        {
+            "member": member,
+            "skills": MemberSkill.objects.filter(member=member)
+            .select_related("skill__category", "assessed_by")
+            .order_by("-level", "skill__name"),
+            "time_off": TimeOff.objects.filter(member=member, end__gte=today).order_by("start"),
+            "allocations": allocations,
+            "weeks": [(load, week_label(load.week)) for load in loads],
+            "utilisation": round(booked * 100 / capacity) if capacity else None,
+            "rates": member.rates.order_by("-valid_from") if can_see_rates(request.user) else None,
+        },
+    )

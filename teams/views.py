@@ -1,0 +1,76 @@
+"""People pages of the teams app: the skills matrix. Thin: reads go through teams.selectors.
+
+People are looked up inside ``apm.access.visible_members``; anything else is a 404.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apm.access import visible_members
+from teams import selectors
+from teams.models import Department, Level, Skill
+
+PAGE_SIZE = 100
+
+
+class MatrixFilter(forms.Form):
+    department = forms.ModelChoiceField(queryset=Department.objects.none(), required=False, empty_label="All")
+    skills = forms.ModelMultipleChoiceField(queryset=Skill.objects.none(), required=False)
+    q = forms.CharField(label="Name", required=False, max_length=100)
+
+    def __init__(self, *args, departments, skills, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments
+        self.fields["skills"].queryset = skills
+        for field in self.fields.values():
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm"
+                if field.widget.input_type == "select"
+                else ("form-control form-control-sm")
+            )
+
+
+@login_required
+def skills_matrix(request: HttpRequest) -> HttpResponse:
+    """People by skills with levels 1-5, filterable by department, skills and name (100 people a page).
+
+    Clients (who see nobody) get a 404. A fixed number of queries whatever the number of people.
+    """
+    members = visible_members(request.user)
+    if request.user.is_client:
+        raise Http404("No such page.")
+    departments = Department.objects.filter(pk__in=members.values("department")).order_by("code")
+    form = MatrixFilter(
+        request.GET or None, departments=departments, skills=selectors.held_skills(members=members).order_by("name")
+    )
+    skill_ids: list[int] = []
+    if form.is_valid():
+        if form.cleaned_data["department"]:
+            members = members.filter(department=form.cleaned_data["department"])
+        if form.cleaned_data["q"]:
+            members = members.filter(name__icontains=form.cleaned_data["q"])
+        skill_ids = [s.pk for s in form.cleaned_data["skills"]]
+        if skill_ids:
+            members = members.filter(skills__skill_id__in=skill_ids).distinct()
+    members = members.select_related("department", "job_role").order_by("name", "pk")
+    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    skills = selectors.matrix_skills(members=members, skill_ids=skill_ids)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "teams/skills_matrix.html",
+        {
+            "form": form,
+            "page": page,
+            "skills": skills,
+            "rows": selectors.skills_matrix(members=list(page.object_list), skills=skills),
+            "levels": Level.choices,
+            "query": query.urlencode(),
+        },
+    )
