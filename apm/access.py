@@ -98,6 +98,22 @@ def can_edit_projects(user: User) -> bool:
     return can_send_reports(user)
 
 
+def editable_projects(user: User) -> QuerySet:
+    """The projects ``user`` may edit: all for administrators; for heads and PMs, the
+    projects they manage or whose departments they head.
+
+    Being on the team or a reporting head from another department lets you see
+    a project, not change its budget, client or manager.
+    """
+    project = _model("projects.Project")
+    if not can_edit_projects(user):
+        return project.objects.none()
+    if user.is_administrator:
+        return project.objects.all()
+    rule = Q(project_manager=user) | Q(departments__heads=user)
+    return project.objects.filter(pk__in=project.objects.filter(rule).values("pk"))
+
+
 def visible_members(user: User) -> QuerySet:
     """The people (``teams.TeamMember``) ``user`` may see: their skills, capacity and allocations.
 

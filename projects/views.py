@@ -14,7 +14,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from apm.access import audience_for, can_edit_projects
+from apm.access import audience_for, can_edit_projects, editable_projects
 from projects import selectors
 from projects.filters import ProjectFilter
 from projects.forms import ProjectForm
@@ -69,7 +69,7 @@ def project_detail(request: HttpRequest, code: str) -> HttpResponse:
             "milestones": selectors.project_milestones(project=project),
             "show_money": selectors.shows_money(user=request.user),
             "is_client": audience_for(request.user) == "client",
-            "can_edit": can_edit_projects(request.user),
+            "can_edit": editable_projects(request.user).filter(pk=project.pk).exists(),
         },
     )
 
@@ -94,7 +94,9 @@ def project_edit(request: HttpRequest, code: str) -> HttpResponse:
     """Edit a project the user may see and edit (others 404)."""
     if not can_edit_projects(request.user):
         raise Http404("No such project.")
-    project = _visible_project_or_404(request, code)
+    project = editable_projects(request.user).filter(code=code).first()
+    if project is None:
+        raise Http404("No such project.")
     form = ProjectForm(request.POST or None, instance=project, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -45,3 +45,19 @@ def test_it_shows_nothing_to_an_anonymous_user(world):
 def test_it_returns_each_project_once_when_several_rules_match(world, outside_head, pm):
     world["alpha_project"].reporting_heads.add(pm)
     assert visible_projects(pm).count() == 1
+
+
+def test_it_lets_only_the_pm_department_heads_and_administrators_edit(
+    world, admin_user, head, outside_head, pm, member
+):
+    from apm.access import editable_projects
+
+    def editable(user) -> set[str]:
+        return set(editable_projects(user).values_list("code", flat=True))
+
+    assert editable(admin_user) == {"ALPHA-1", "BETA-1"}
+    assert editable(head) == {"ALPHA-1"}
+    assert editable(pm) == {"ALPHA-1"}
+    # Reporting on a project from another department, or being on its team, is not enough.
+    assert editable(outside_head) == {"BETA-1"}
+    assert editable(member) == set()

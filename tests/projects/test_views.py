@@ -318,3 +318,15 @@ def test_it_edits_a_project_and_keeps_it_unchanged_on_bad_input(client, world, h
     project.refresh_from_db()
     assert project.name == "Alpha Renamed"
     assert project.bac == Decimal("250000.00")
+
+
+def test_it_lets_team_members_and_outside_reporting_heads_see_but_not_edit(client, world, pm, outside_head):
+    # pm is on beta_project's team (a PM by role) and outside_head reports on alpha_project.
+    world["beta_project"].team_members.add(factories.TeamMemberFactory(name="PM on the team", user=pm))
+    for user, code in ((pm, "BETA-1"), (outside_head, "ALPHA-1")):
+        client.force_login(user)
+        assert client.get(reverse("projects:detail", args=[code])).status_code == 200
+        assert client.get(reverse("projects:edit", args=[code])).status_code == 404
+        response = client.post(reverse("projects:edit", args=[code]), {"code": code, "name": "Renamed"})
+        assert response.status_code == 404
+    assert Project.objects.filter(name="Renamed").count() == 0
