@@ -247,7 +247,13 @@ def _highlight_details(
             due.append(
                 {"name": milestone.name, "date": _iso(milestone.due_date), "overdue": milestone.due_date < period_end}
             )
+    contacts = []
+    if project.client_id:
+        contacts = [
+            contact.name for contact in project.client.contacts.filter(opted_in_reports=True).order_by("name", "pk")
+        ]
     details: dict[str, Any] = {
+        "client_contacts": contacts,
         "ratings": ratings,
         "previous_as_of": _iso(previous.as_of) if previous else None,
         "deliverables_completed": completed,
