@@ -128,3 +128,53 @@ class ReportScheduleFactory(factory.django.DjangoModelFactory):
     day_of_month = 1
     local_time = dt.time(9, 0)
     time_zone = "Europe/London"
+
+
+class SkillCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "teams.SkillCategory"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    kind = "custom"
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "teams.Skill"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Skill {n}")
+    category = factory.SubFactory(SkillCategoryFactory)
+
+
+class MemberSkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "teams.MemberSkill"
+
+    member = factory.SubFactory(TeamMemberFactory)
+    skill = factory.SubFactory(SkillFactory)
+    level = 3
+
+
+class OpenRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.OpenRole"
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Role {n}")
+    hours_per_week = Decimal("20")
+    start_date = dt.date(2025, 3, 3)
+    end_date = dt.date(2025, 4, 27)
+
+
+class AllocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Allocation"
+
+    project = factory.SubFactory(ProjectFactory)
+    member = factory.SubFactory(TeamMemberFactory)
+    hours_per_week = Decimal("10")
+    start_date = dt.date(2025, 3, 3)
+    end_date = dt.date(2025, 4, 27)
+    status = "confirmed"
