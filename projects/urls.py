@@ -29,3 +29,19 @@ urlpatterns += [
     path("<str:code>/team/roles/<int:role_id>/suggestions/", staffing_views.role_suggestions, name="role_suggestions"),
     path("<str:code>/team/roles/<int:role_id>/assign/", staffing_views.role_assign, name="role_assign"),
 ]
+
+# Budget, time and costs (issue 4).
+from projects.budget import views as budget_views  # noqa: E402
+
+urlpatterns += [
+    path("time/week/", budget_views.timesheet, name="timesheet"),
+    path("departments/<str:dept>/budget/", budget_views.department_portfolio, name="department_budget"),
+    path("<str:code>/budget/", budget_views.budget_page, name="budget"),
+    path("<str:code>/budget/lines/", budget_views.budget_line_add, name="budget_line_add"),
+    path("<str:code>/budget/settings/", budget_views.budget_settings, name="budget_settings"),
+    path("<str:code>/budget/expenses/", budget_views.expense_add, name="expense_add"),
+    path("<str:code>/budget/expenses/<int:pk>/receipt/", budget_views.expense_receipt, name="expense_receipt"),
+    path("<str:code>/budget/baselines/", budget_views.baseline_add, name="baseline_add"),
+    path("<str:code>/budget/contingency/", budget_views.contingency_request, name="contingency_request"),
+    path("<str:code>/budget/contingency/<int:pk>/", budget_views.contingency_decide, name="contingency_decide"),
+]

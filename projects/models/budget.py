@@ -341,3 +341,8 @@ class BudgetEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def action_label(self) -> str:
+        """``"line_added"`` -> ``"Line added"``."""
+        return self.action.replace("_", " ").capitalize()

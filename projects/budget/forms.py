@@ -1,0 +1,74 @@
+"""Forms of the budget pages. Plain Django forms: the services validate the business rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+
+from projects.models import CostCategory
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class BudgetLineForm(forms.Form):
+    category = forms.ChoiceField(choices=CostCategory.choices)
+    description = forms.CharField(max_length=200, required=False)
+    amount = forms.DecimalField(min_value=Decimal("0"), **MONEY)
+
+
+class BudgetSettingsForm(forms.Form):
+    contingency_reserve = forms.DecimalField(min_value=Decimal("0"), **MONEY)
+    cost_tolerance_percent = forms.DecimalField(
+        label="Cost tolerance (± % of BAC)", min_value=Decimal("0"), max_value=Decimal("100"), decimal_places=2
+    )
+    time_tolerance_days = forms.IntegerField(label="Time tolerance (± days)", min_value=0, max_value=3650)
+    etc_bottom_up = forms.DecimalField(
+        label="Bottom-up estimate to complete (optional)", required=False, min_value=Decimal("0"), **MONEY
+    )
+
+
+class ExpenseForm(forms.Form):
+    date = forms.DateField(widget=DATE)
+    amount = forms.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    category = forms.ChoiceField(choices=CostCategory.choices)
+    supplier = forms.CharField(max_length=200)
+    description = forms.CharField(max_length=300, required=False)
+    receipt = forms.FileField(required=False, help_text="PDF, PNG or JPEG, at most 10 MB.")
+
+
+class BaselineForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+    change_reference = forms.CharField(max_length=60, required=False)
+
+
+class ContingencyRequestForm(forms.Form):
+    amount = forms.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    category = forms.ChoiceField(choices=CostCategory.choices, help_text="The budget line it goes to.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ContingencyDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    note = forms.CharField(required=False, max_length=1000)
+
+
+class TimeEntryForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=None, to_field_name="code")
+    date = forms.DateField(widget=DATE)
+    hours = forms.DecimalField(min_value=Decimal("0.25"), max_value=Decimal("24"), decimal_places=2)
+    billable = forms.BooleanField(required=False, initial=True)
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, projects=None, week: list[dt.date] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+        self.week = week or []
+
+    def clean_date(self) -> dt.date:
+        value = self.cleaned_data["date"]
+        if self.week and not (self.week[0] <= value <= self.week[-1]):
+            raise forms.ValidationError("Pick a day of the week shown.")
+        return value

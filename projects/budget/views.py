@@ -1,0 +1,292 @@
+"""Budget pages: the project budget, receipts, the weekly timesheet and the department portfolio table.
+
+Thin: reads go through ``projects.budget.selectors``, writes through
+``projects.budget.services``. Every lookup is scoped by ``apm.access``;
+budgets hold internal costs, so client contacts (and anyone who may not
+edit projects) get 404 on budget pages, never 403. Team members reach only
+their own timesheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apm.access import audience_for, can_edit_projects, visible_departments, visible_projects
+from apm.charts.burn_up import burn_up_svg
+from projects.budget import forms, selectors, services
+from projects.models import (
+    Baseline,
+    BudgetAlert,
+    BudgetEvent,
+    ContingencyRequest,
+    Expense,
+    Project,
+    ToleranceException,
+)
+from teams.models import Department
+
+
+def _budget_project_or_404(request: HttpRequest, code: str) -> Project:
+    """The project, if the user may see its budget (internal and allowed to edit projects), else 404."""
+    user = request.user
+    if audience_for(user) != "internal" or not can_edit_projects(user):
+        raise Http404("No such project.")
+    project = visible_projects(user).select_related("project_manager", "client").filter(code=code).first()
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+def _as_of(request: HttpRequest) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.GET.get("as_of", ""))
+    except ValueError:
+        return selectors.today()
+
+
+@login_required
+def budget_page(request: HttpRequest, code: str) -> HttpResponse:
+    """Lines, actuals, remaining and forecast; EVM figures; the burn-up chart; exceptions, baselines, contingency."""
+    project = _budget_project_or_404(request, code)
+    as_of = _as_of(request)
+    metrics = selectors.project_metrics(project=project, as_of=as_of)
+    budget = services.budget_get(project=project)
+    baselines = list(Baseline.objects.filter(project=project).order_by("-number"))
+    current = next((b for b in baselines if b.is_current), None)
+    may_decide = services.may_decide_contingency(user=request.user, project=project)
+    return render(
+        request,
+        "projects/budget/budget.html",
+        {
+            "project": project,
+            "as_of": as_of,
+            "m": metrics,
+            "remaining": metrics.bac - metrics.ac,
+            "budget": budget,
+            "categories": selectors.budget_by_category(project=project, as_of=as_of),
+            "chart": burn_up_svg(
+                selectors.burn_up_series(project=project, as_of=as_of),
+                currency=project.currency,
+                title="Burn-up: planned value, earned value and actual cost",
+            ),
+            "exceptions": list(ToleranceException.objects.filter(project=project)[:10]),
+            "alerts": list(BudgetAlert.objects.filter(project=project)),
+            "baselines": baselines,
+            "comparison": services.baseline_compare(project=project, baseline=current) if current else None,
+            "requests": list(ContingencyRequest.objects.filter(project=project).select_related("requested_by")[:20]),
+            "expenses": list(Expense.objects.filter(project=project).order_by("-date", "-pk")[:20]),
+            "events": list(BudgetEvent.objects.filter(project=project).select_related("actor")[:15]),
+            "may_request": services.may_request_contingency(user=request.user, project=project),
+            "may_decide": may_decide,
+            "line_form": forms.BudgetLineForm(),
+            "settings_form": forms.BudgetSettingsForm(
+                initial={
+                    "contingency_reserve": budget.contingency_reserve,
+                    "cost_tolerance_percent": budget.cost_tolerance_percent,
+                    "time_tolerance_days": budget.time_tolerance_days,
+                    "etc_bottom_up": budget.etc_bottom_up,
+                }
+            ),
+            "expense_form": forms.ExpenseForm(initial={"date": as_of}),
+            "baseline_form": forms.BaselineForm(),
+            "contingency_form": forms.ContingencyRequestForm(),
+        },
+    )
+
+
+def _form_errors(form) -> str:
+    return "; ".join(
+        f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors) for name, errors in form.errors.items()
+    )
+
+
+def _done(request: HttpRequest, project: Project, ok: str | None = None, error: str | None = None) -> HttpResponse:
+    if error:
+        messages.error(request, error)
+    elif ok:
+        messages.success(request, ok)
+    return redirect("projects:budget", code=project.code)
+
+
+def _pm_only(request: HttpRequest, project: Project) -> None:
+    if not services.may_request_contingency(user=request.user, project=project):
+        raise PermissionDenied("Only the project manager may change the budget.")
+
+
+@login_required
+@require_POST
+def budget_line_add(request: HttpRequest, code: str) -> HttpResponse:
+    project = _budget_project_or_404(request, code)
+    _pm_only(request, project)
+    form = forms.BudgetLineForm(request.POST)
+    if not form.is_valid():
+        return _done(request, project, error=f"Budget line not added. {_form_errors(form)}")
+    services.budget_line_add(project=project, actor=request.user, **form.cleaned_data)
+    return _done(request, project, ok="Budget line added; BAC updated.")
+
+
+@login_required
+@require_POST
+def budget_settings(request: HttpRequest, code: str) -> HttpResponse:
+    project = _budget_project_or_404(request, code)
+    _pm_only(request, project)
+    form = forms.BudgetSettingsForm(request.POST)
+    if not form.is_valid():
+        return _done(request, project, error=f"Settings not saved. {_form_errors(form)}")
+    services.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
+    services.budget_check(project=project)
+    return _done(request, project, ok="Reserve and tolerances saved.")
+
+
+@login_required
+@require_POST
+def expense_add(request: HttpRequest, code: str) -> HttpResponse:
+    project = _budget_project_or_404(request, code)
+    _pm_only(request, project)
+    form = forms.ExpenseForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _done(request, project, error=f"Expense not recorded. {_form_errors(form)}")
+    try:
+        services.expense_record(project=project, actor=request.user, **form.cleaned_data)
+    except ValueError as exc:
+        return _done(request, project, error=f"Expense not recorded. {exc}")
+    return _done(request, project, ok="Expense recorded.")
+
+
+@login_required
+def expense_receipt(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """The receipt as a download (attachment), only to those who may see the project's budget."""
+    project = _budget_project_or_404(request, code)
+    expense = get_object_or_404(Expense, pk=pk, project=project)
+    if not expense.receipt:
+        raise Http404("No receipt.")
+    extension = expense.receipt.name.rsplit(".", 1)[-1]
+    response = FileResponse(
+        expense.receipt.open("rb"),
+        as_attachment=True,
+        filename=f"receipt-{project.code}-{expense.pk}.{extension}",
+        content_type=expense.receipt_content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def baseline_add(request: HttpRequest, code: str) -> HttpResponse:
+    project = _budget_project_or_404(request, code)
+    _pm_only(request, project)
+    form = forms.BaselineForm(request.POST)
+    if not form.is_valid():
+        return _done(request, project, error=f"Baseline not set. {_form_errors(form)}")
+    baseline = services.baseline_create(project=project, actor=request.user, **form.cleaned_data)
+    return _done(request, project, ok=f"Baseline {baseline.number} set.")
+
+
+@login_required
+@require_POST
+def contingency_request(request: HttpRequest, code: str) -> HttpResponse:
+    project = _budget_project_or_404(request, code)
+    form = forms.ContingencyRequestForm(request.POST)
+    if not form.is_valid():
+        return _done(request, project, error=f"Request not sent. {_form_errors(form)}")
+    try:
+        services.contingency_request(project=project, actor=request.user, **form.cleaned_data)
+    except ValueError as exc:
+        return _done(request, project, error=f"Request not sent. {exc}")
+    return _done(request, project, ok="Contingency request sent for approval.")
+
+
+@login_required
+@require_POST
+def contingency_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = _budget_project_or_404(request, code)
+    item = get_object_or_404(ContingencyRequest, pk=pk, project=project)
+    form = forms.ContingencyDecisionForm(request.POST)
+    if not form.is_valid():
+        return _done(request, project, error=f"No decision recorded. {_form_errors(form)}")
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        services.contingency_decide(request=item, approve=approve, note=form.cleaned_data["note"], actor=request.user)
+    except ValueError as exc:
+        return _done(request, project, error=str(exc))
+    return _done(request, project, ok=f"Contingency request {'approved' if approve else 'rejected'}.")
+
+
+@login_required
+def timesheet(request: HttpRequest) -> HttpResponse:
+    """The signed-in team member's week (Monday to Sunday, ``?week=YYYY-MM-DD``) and a form to log time."""
+    member = getattr(request.user, "team_member", None)
+    if member is None or audience_for(request.user) != "internal":
+        raise Http404("No timesheet for this login.")
+    try:
+        day = dt.date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        day = selectors.today()
+    week_start = day - dt.timedelta(days=day.weekday())
+    week = [week_start + dt.timedelta(days=i) for i in range(7)]
+    projects = services.projects_for_time_entry(user=request.user).order_by("code")
+    form = forms.TimeEntryForm(request.POST or None, projects=projects, week=week, initial={"date": day})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.time_entry_record(member=member, actor=request.user, **data)
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{data['hours']} h logged on {data['project'].code}.")
+            return redirect(f"{request.path}?week={week_start.isoformat()}")
+    data = selectors.member_week(member=member, week_start=week_start)
+    visible_ids = set(projects.values_list("pk", flat=True))
+    rows = [
+        {"project": p, "hours": [data["hours"].get((p.pk, d)) for d in week]}
+        for p in data["projects"]
+        if p.pk in visible_ids
+    ]
+    return render(
+        request,
+        "projects/budget/timesheet.html",
+        {
+            "form": form,
+            "week": week,
+            "rows": rows,
+            "totals": [data["totals"].get(d) for d in week],
+            "week_total": sum(data["totals"].values()),
+            "entries": data["entries"],
+            "previous": (week_start - dt.timedelta(days=7)).isoformat(),
+            "next": (week_start + dt.timedelta(days=7)).isoformat(),
+        },
+    )
+
+
+@login_required
+def department_portfolio(request: HttpRequest, dept: str) -> HttpResponse:
+    """CPI, SPI, EAC and RAG of every project of a department the user may see (heads, administrators)."""
+    department = visible_departments(request.user).filter(code=dept.upper()).first()
+    if department is None:
+        raise Http404("No such department.")
+    as_of = _as_of(request)
+    rows = selectors.portfolio_rows(projects=Project.objects.filter(departments=department), as_of=as_of)
+    counts = {rag: sum(1 for r in rows if r.rag == rag) for rag in ("red", "amber", "green")}
+    return render(
+        request,
+        "projects/budget/portfolio.html",
+        {
+            "department": department,
+            "rows": rows,
+            "as_of": as_of,
+            "counts": counts,
+            "departments": _departments(request),
+        },
+    )
+
+
+def _departments(request: HttpRequest) -> list[Department]:
+    return list(visible_departments(request.user).order_by("code"))
