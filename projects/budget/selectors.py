@@ -253,9 +253,9 @@ class PortfolioRow:
 def portfolio_rows(*, projects: QuerySet, as_of: dt.date | None = None) -> list[PortfolioRow]:
     """CPI, SPI, EAC and a RAG (``evm.rag_from_indices``) for each project, ordered by code.
 
-    Four queries whatever the number of projects: the projects with their
+    Three queries whatever the number of projects: the projects with their
     costs aggregated in the database and the budget joined, then the
-    current baselines, milestones and departments prefetched.
+    current baselines and the milestones prefetched.
     """
     as_of = as_of or today()
     loaded = with_plan(with_cost_figures(projects, as_of=as_of)).order_by("code")
