@@ -96,6 +96,71 @@ def report_index(request: HttpRequest) -> HttpResponse:
         {
             "departments": visible_departments(request.user).order_by("code"),
             "projects": visible_projects(request.user).select_related("client").order_by("code"),
+            "can_send": can_send_reports(request.user),
+        },
+    )
+
+
+class ArchiveSearchForm(forms.Form):
+    """Search the report archive: project code or name, department code, kind, period end between two dates."""
+
+    project = forms.CharField(required=False, max_length=100, label="Project code or name")
+    department = forms.CharField(required=False, max_length=20, label="Department code")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *ReportKind.choices])
+    date_from = forms.DateField(
+        required=False, label="Period ending from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if field.widget.input_type == "select" else "form-control form-control-sm"
+            )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("The first date is after the second.")
+        return data
+
+
+ARCHIVE_PAGE = 100
+
+
+@login_required
+def report_archive(request: HttpRequest) -> HttpResponse:
+    """Every report the user may see, searchable by project, department, kind and period end (100 newest)."""
+    form = ArchiveSearchForm(request.GET or None)
+    reports = _reports_for(request.user).select_related("project", "department")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["project"]:
+            reports = reports.filter(
+                Q(project__code__icontains=data["project"]) | Q(project__name__icontains=data["project"])
+            )
+        if data["department"]:
+            reports = reports.filter(
+                Q(department__code__iexact=data["department"])
+                | Q(project__departments__code__iexact=data["department"])
+            ).distinct()
+        if data["kind"]:
+            reports = reports.filter(kind=data["kind"])
+        if data["date_from"]:
+            reports = reports.filter(period_end__gte=data["date_from"])
+        if data["date_to"]:
+            reports = reports.filter(period_end__lte=data["date_to"])
+    elif form.is_bound:
+        reports = reports.none()
+    return render(
+        request,
+        "reports/archive.html",
+        {
+            "form": form,
+            "reports": list(reports[:ARCHIVE_PAGE]),
+            "limit": ARCHIVE_PAGE,
+            "is_client": audience_for(request.user) == CLIENT,
         },
     )
 

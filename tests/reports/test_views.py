@@ -80,6 +80,8 @@ def no_broker(monkeypatch):
         raise AssertionError("a PDF was rendered during the web request")
 
     monkeypatch.setattr("reports.pdf.html_to_pdf", refuse)
+    monkeypatch.setattr("reports.pdf.html_to_pdf_document", refuse)
+    monkeypatch.setattr("reports.rendering.html_to_pdf_document", refuse)
     monkeypatch.setattr("reports.rendering.report_render_snapshot", refuse)
     return published
 
