@@ -197,8 +197,8 @@ def test_it_answers_the_client_on_page_one_of_a_highlight_report(world):
     assert "63% complete" in page1
     assert "Discovery finished." in page1
     assert "Beta opens in May." in page1
-    assert "Nothing awaiting your decision." in page1
-    assert "No milestones recorded." in page1
+    assert "Nothing awaiting a decision." in page1
+    assert "Nothing due in the next four weeks." in page1
 
 
 @pytest.mark.django_db
