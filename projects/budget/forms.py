@@ -66,6 +66,9 @@ class TimeEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
         self.week = week or []
+        for name, field in self.fields.items():
+            css = "form-check-input" if name == "billable" else "form-select" if name == "project" else "form-control"
+            field.widget.attrs.setdefault("class", css)
 
     def clean_date(self) -> dt.date:
         value = self.cleaned_data["date"]
