@@ -2,8 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
+
+from apm.converters import CodeConverter
+
+# <code:...> in every app's URLs: registered before the apps' URLconfs load.
+register_converter(CodeConverter, "code")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list", permanent=False)),

@@ -8,10 +8,10 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views.report_index, name="index"),
-    path("project/<str:code>/", views.project_reports, name="project"),
-    path("project/<str:code>/send/", views.project_send_now, name="project_send"),
-    path("department/<str:code>/", views.department_reports, name="department"),
-    path("department/<str:code>/send/", views.department_send_now, name="department_send"),
+    path("project/<code:code>/", views.project_reports, name="project"),
+    path("project/<code:code>/send/", views.project_send_now, name="project_send"),
+    path("department/<code:code>/", views.department_reports, name="department"),
+    path("department/<code:code>/send/", views.department_send_now, name="department_send"),
     path("<int:pk>/pdf/", views.report_pdf, name="pdf"),
     path("archive/", views.report_archive, name="archive"),
     path("schedules/", schedule_views.schedule_list, name="schedules"),

@@ -5,13 +5,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from apm.converters import RESERVED_PROJECT_CODES, code_validator
 from projects.rag import RAG
 from teams.models import Department, TeamMember
 
 CURRENCY_CHOICES = [("GBP", "GBP £"), ("EUR", "EUR €"), ("USD", "USD $"), ("CHF", "CHF"), ("JPY", "JPY ¥")]
+
+
+def validate_not_reserved_project_code(value: str) -> None:
+    """Refuse codes that are fixed words in project URLs (``new``, ``time``, ``departments``)."""
+    if value.lower() in RESERVED_PROJECT_CODES:
+        raise ValidationError(f"“{value}” is reserved in APM's addresses; choose another code.")
 
 
 class Client(models.Model):
@@ -60,7 +68,12 @@ class Project(models.Model):
     ``reference`` is an external identifier such as a GMPP project number.
     """
 
-    code = models.CharField(max_length=40, unique=True)
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[code_validator, validate_not_reserved_project_code],
+        help_text="Letters, digits, '_', '.' or '-'; it is the project's address in APM.",
+    )
     name = models.CharField(max_length=300)
     reference = models.CharField(max_length=60, unique=True, null=True, blank=True)
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.PROTECT, related_name="projects")
