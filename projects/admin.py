@@ -1,22 +1,32 @@
 """Django admin for clients, projects, status updates and milestones.
 
-Lists for staff who are not administrators are scoped through
-``apm.access.visible_projects``, like every other page: a head with admin
-access sees and edits only the projects they may see.
+The admin is open to administrators only (apm.admin_site); everyone else
+works in APM's own pages, scoped by apm.access.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
 
-from apm.access import visible_projects
-from projects.models import Client, ClientContact, Milestone, Project, StatusUpdate
-
-
-def _is_admin(request: HttpRequest) -> bool:
-    return request.user.is_administrator
+from projects.models import (
+    Allocation,
+    Baseline,
+    BudgetAlert,
+    BudgetEvent,
+    BudgetLine,
+    Client,
+    ClientContact,
+    ContingencyRequest,
+    Expense,
+    Milestone,
+    OpenRole,
+    OpenRoleSkill,
+    Project,
+    ProjectBudget,
+    StatusUpdate,
+    TimeEntry,
+    ToleranceException,
+)
 
 
 class ClientContactInline(admin.TabularInline):
@@ -32,12 +42,6 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ("name", "contacts__name", "contacts__email")
     inlines = [ClientContactInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
-        qs = super().get_queryset(request)
-        if _is_admin(request):
-            return qs
-        return qs.filter(pk__in=visible_projects(request.user).values("client"))
-
 
 @admin.register(ClientContact)
 class ClientContactAdmin(admin.ModelAdmin):
@@ -47,17 +51,11 @@ class ClientContactAdmin(admin.ModelAdmin):
     autocomplete_fields = ("client", "user")
     list_select_related = ("client", "user")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ClientContact]:
-        qs = super().get_queryset(request)
-        if _is_admin(request):
-            return qs
-        return qs.filter(client__in=visible_projects(request.user).values("client"))
-
 
 class MilestoneInline(admin.TabularInline):
     model = Milestone
     extra = 0
-    fields = ("name", "due_date", "completed_on")
+    fields = ("name", "due_date", "completed_on", "weight")
 
 
 @admin.register(Project)
@@ -78,11 +76,6 @@ class ProjectAdmin(admin.ModelAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
-        if _is_admin(request):
-            return super().get_queryset(request)
-        return visible_projects(request.user).select_related("client")
-
 
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(admin.ModelAdmin):
@@ -94,12 +87,6 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     date_hierarchy = "as_of"
     readonly_fields = ("created_at",)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusUpdate]:
-        qs = super().get_queryset(request)
-        if _is_admin(request):
-            return qs
-        return qs.filter(project__in=visible_projects(request.user))
-
 
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
@@ -109,8 +96,124 @@ class MilestoneAdmin(admin.ModelAdmin):
     list_select_related = ("project",)
     autocomplete_fields = ("project",)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Milestone]:
-        qs = super().get_queryset(request)
-        if _is_admin(request):
-            return qs
-        return qs.filter(project__in=visible_projects(request.user))
+
+# --- Budget, time and costs (issue 4) ---------------------------------------
+
+
+class BudgetLineInline(admin.TabularInline):
+    model = BudgetLine
+    extra = 0
+
+
+@admin.register(ProjectBudget)
+class ProjectBudgetAdmin(admin.ModelAdmin):
+    list_display = ("project", "contingency_reserve", "cost_tolerance_percent", "time_tolerance_days")
+    search_fields = ("project__code", "project__name")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(admin.ModelAdmin):
+    list_display = ("project", "category", "amount")
+    list_filter = ("category",)
+    search_fields = ("project__code", "project__name")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(admin.ModelAdmin):
+    list_display = ("date", "member", "project", "hours", "billable", "cost")
+    list_filter = ("billable", "date")
+    search_fields = ("project__code", "member__name", "note")
+    list_select_related = ("project", "member")
+    autocomplete_fields = ("project", "member")
+    date_hierarchy = "date"
+
+
+@admin.register(Expense)
+class ExpenseAdmin(admin.ModelAdmin):
+    list_display = ("date", "project", "category", "supplier", "amount")
+    list_filter = ("category", "date")
+    search_fields = ("project__code", "supplier")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+    date_hierarchy = "date"
+
+
+@admin.register(Baseline)
+class BaselineAdmin(admin.ModelAdmin):
+    list_display = ("project", "created_at", "reason")
+    search_fields = ("project__code", "reason")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in Baseline._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # baselines are snapshots taken by projects.budget.services.baseline_create
+
+
+@admin.register(ToleranceException)
+class ToleranceExceptionAdmin(admin.ModelAdmin):
+    list_display = ("project", "kind", "state", "raised_at")
+    list_filter = ("kind", "state")
+    search_fields = ("project__code",)
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in ToleranceException._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # raised by budget_check, once per breach
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(admin.ModelAdmin):
+    list_display = ("project", "threshold")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in BudgetAlert._meta.fields]
+
+
+@admin.register(ContingencyRequest)
+class ContingencyRequestAdmin(admin.ModelAdmin):
+    list_display = ("project", "amount", "state")
+    list_filter = ("state",)
+    search_fields = ("project__code", "reason")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in ContingencyRequest._meta.fields]
+
+
+@admin.register(BudgetEvent)
+class BudgetEventAdmin(admin.ModelAdmin):
+    list_display = ("project", "action", "at", "actor")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in BudgetEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the audit trail is written by the budget services only
+
+
+# --- Staffing (issue 3) ------------------------------------------------------
+
+
+class OpenRoleSkillInline(admin.TabularInline):
+    model = OpenRoleSkill
+    extra = 0
+    autocomplete_fields = ("skill",)
+
+
+@admin.register(OpenRole)
+class OpenRoleAdmin(admin.ModelAdmin):
+    list_display = ("project", "title", "hours_per_week", "start_date", "end_date", "status")
+    list_filter = ("status",)
+    search_fields = ("project__code", "title")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+    inlines = [OpenRoleSkillInline]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(admin.ModelAdmin):
+    list_display = ("member", "project", "hours_per_week", "start_date", "end_date", "status")
+    list_filter = ("status",)
+    search_fields = ("project__code", "member__name")
+    list_select_related = ("project", "member")
+    autocomplete_fields = ("project", "member")
