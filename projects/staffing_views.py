@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apm.access import can_see_rates, can_staff_projects, visible_members
+from apm.access import can_see_rates, can_staff_projects, editable_projects, visible_members
 from projects import selectors, staffing
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, Project
 from teams.capacity import week_start, weeks_between
@@ -40,10 +40,15 @@ def _project_or_404(request: HttpRequest, code: str) -> Project:
     return project
 
 
-def _staffable_role_or_404(request: HttpRequest, code: str, role_id: int) -> tuple[Project, OpenRole]:
+def _staffable_project_or_404(request: HttpRequest, code: str) -> Project:
+    """A project the user may staff: one they may edit (apm.access.editable_projects), else 404."""
     if not can_staff_projects(request.user):
-        raise Http404("No such role.")
-    project = _project_or_404(request, code)
+        raise Http404("No such project.")
+    return get_object_or_404(editable_projects(request.user), code=code)
+
+
+def _staffable_role_or_404(request: HttpRequest, code: str, role_id: int) -> tuple[Project, OpenRole]:
+    project = _staffable_project_or_404(request, code)
     return project, get_object_or_404(OpenRole, pk=role_id, project=project)
 
 
@@ -60,7 +65,8 @@ def project_team(request: HttpRequest, code: str) -> HttpResponse:
             "project": project,
             "covers": staffing.project_role_cover(project=project),
             "allocations": staffing.project_allocations(project=project),
-            "can_staff": can_staff_projects(request.user),
+            "can_staff": can_staff_projects(request.user)
+            and editable_projects(request.user).filter(pk=project.pk).exists(),
         },
     )
 
@@ -143,9 +149,7 @@ RequirementFormSet = inlineformset_factory(
 @login_required
 def role_create(request: HttpRequest, code: str) -> HttpResponse:
     """State an open role: title, hours per week, dates and the skills needed with a minimum level."""
-    if not can_staff_projects(request.user):
-        raise Http404("No such project.")
-    project = _project_or_404(request, code)
+    project = _staffable_project_or_404(request, code)
     form = OpenRoleForm(request.POST or None, initial={"start_date": project.start_date, "end_date": project.end_date})
     form.fields["job_role"].widget.attrs["class"] = "form-select"
     role = OpenRole(project=project)

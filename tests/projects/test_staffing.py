@@ -244,3 +244,15 @@ def test_it_prints_the_ranking_from_the_command(role, capsys):
     assert [c["name"] for c in data["roles"][0]["candidates"]] == ["Eve", "Jo"]
     call_command("staffing_suggest", "--project", "ALPHA-1")
     assert "1. Eve score 100% fit 100% free 100%" in capsys.readouterr().out
+
+
+def test_it_lets_a_reporting_head_from_another_department_see_but_not_staff(client, outside_head, role, world):
+    eve = _person("Eve", 5, 4)
+    client.force_login(outside_head)
+    page = client.get(reverse("projects:team", args=["ALPHA-1"]))
+    assert page.status_code == 200
+    assert "Suggest people" not in page.content.decode()
+    assign = reverse("projects:role_assign", args=["ALPHA-1", role.pk])
+    assert client.post(assign, {"member": eve.pk, "status": "confirmed"}).status_code == 404
+    assert client.get(reverse("projects:role_create", args=["ALPHA-1"])).status_code == 404
+    assert not Allocation.objects.filter(member=eve).exists()
