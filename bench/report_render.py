@@ -138,7 +138,7 @@ def main() -> int:
     from django.db.models import Count
     from django.utils import timezone
 
-    from reports.rendering import report_render_html, report_render_snapshot
+    from reports.rendering import report_render_snapshot
     from reports.snapshot import report_build_snapshot
     from teams.models import Department
 
@@ -178,7 +178,8 @@ def main() -> int:
     tracemalloc.stop()
     max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
-    html = report_render_html(snapshot)
+    # The HTML WeasyPrint actually laid out (with its table of contents when over five pages).
+    html = rendered.html
     pages = rendered.page_count
     print(f"Department:            {department.code} ({department.n} projects, audience {args.audience})")
     print(f"Pages:                 {pages}   HTML {len(html) / 1024:.0f} KiB   PDF {len(rendered.pdf) / 1024:.0f} KiB")
