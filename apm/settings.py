@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "import_export",
+    "simple_history",
     "apm",
     "apm.accounts",
     "apm.outbox",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records who made each change in the history of deliverables, reviews, change requests and RAID items.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "apm.urls"
@@ -198,6 +201,16 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-reports": {"task": "reports.tasks.sweep_stuck_reports", "schedule": 120.0},
     "sweep-outbox": {"task": "apm.outbox.tasks.sweep_outbox", "schedule": 60.0},
 }
+# Critical issues not acknowledged in time escalate once (projects/tasks.py).
+CELERY_BEAT_SCHEDULE["escalate-critical-issues"] = {
+    "task": "projects.tasks.escalate_critical_issues",
+    "schedule": 300.0,
+}
+# Hours a reporting head has to acknowledge a critical issue before it escalates
+# (a project may set its own in RaidSettings).
+APM_CRITICAL_ACK_HOURS = env.int("APM_CRITICAL_ACK_HOURS", default=4)
+# Review evidence uploads: at most this many bytes (content checked by type).
+APM_EVIDENCE_MAX_BYTES = env.int("APM_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 # Work left in "rendering" or "sending" longer than this is taken as lost.
 APM_STUCK_AFTER_SECONDS = env.int("APM_STUCK_AFTER_SECONDS", default=600)
 # Queued work not picked up in this time is published again by the sweeper.

@@ -178,3 +178,46 @@ class AllocationFactory(factory.django.DjangoModelFactory):
     start_date = dt.date(2025, 3, 3)
     end_date = dt.date(2025, 4, 27)
     status = "confirmed"
+
+
+# --- Deliverables, quality, change requests and the RAID log (issue 5) ---
+
+
+class DeliverableFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Deliverable"
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Deliverable {n}")
+    start_date = dt.date(2025, 1, 6)
+    due_date = dt.date(2025, 6, 30)
+    acceptance_criteria = factory.LazyFunction(lambda: ["Meets the brief"])
+
+
+class QualityStandardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.QualityStandard"
+
+    name = factory.Sequence(lambda n: f"Standard {n}")
+    version = 1
+
+
+class QualityCriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.QualityCriterion"
+
+    standard = factory.SubFactory(QualityStandardFactory)
+    order = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Criterion {n}")
+
+
+class RaidItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.RaidItem"
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = "risk"
+    title = factory.Sequence(lambda n: f"Risk {n}")
+    raised_at = factory.LazyFunction(lambda: dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC))
+    probability = 3
+    impact = 3

@@ -65,3 +65,55 @@ from projects.models.staffing import (  # noqa: E402
 )
 
 __all__ += ["Allocation", "AllocationStatus", "OpenRole", "OpenRoleSkill", "OpenRoleStatus"]
+
+from projects.models.changes import (  # noqa: E402
+    Approvers,
+    ApproverSide,
+    ChangeApproval,
+    ChangeRequest,
+    ChangeStatus,
+    RaisedBy,
+)
+from projects.models.delivery import (  # noqa: E402
+    Deliverable,
+    DeliverableBaseline,
+    DeliverableStatus,
+    SignOffOverride,
+)
+from projects.models.quality import (  # noqa: E402
+    CheckResult,
+    NonConformance,
+    NonConformanceStatus,
+    QualityCriterion,
+    QualityReview,
+    QualityStandard,
+    ReviewCheck,
+    ReviewOutcome,
+)
+from projects.models.raid import RaidItem, RaidKind, RaidSettings, RaidStatus, Severity  # noqa: E402
+
+__all__ += [
+    "ApproverSide",
+    "Approvers",
+    "ChangeApproval",
+    "ChangeRequest",
+    "ChangeStatus",
+    "CheckResult",
+    "Deliverable",
+    "DeliverableBaseline",
+    "DeliverableStatus",
+    "NonConformance",
+    "NonConformanceStatus",
+    "QualityCriterion",
+    "QualityReview",
+    "QualityStandard",
+    "RaidItem",
+    "RaidKind",
+    "RaidSettings",
+    "RaidStatus",
+    "RaisedBy",
+    "ReviewCheck",
+    "ReviewOutcome",
+    "Severity",
+    "SignOffOverride",
+]

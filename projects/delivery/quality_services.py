@@ -1,0 +1,314 @@
+"""Writes of quality standards, quality reviews and non-conformances (one function per state change).
+
+Evidence uploads are checked by content (``filetype``), at most
+``settings.APM_EVIDENCE_MAX_BYTES``, and stored in private storage under a
+generated name; they are served only by a view that checks access.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from projects.delivery import workflow
+from projects.delivery.permissions import may_manage, may_work_on
+from projects.delivery.services import _save
+from projects.models import (
+    CheckResult,
+    Deliverable,
+    DeliverableStatus,
+    NonConformance,
+    NonConformanceStatus,
+    Project,
+    QualityCriterion,
+    QualityReview,
+    QualityStandard,
+    ReviewCheck,
+    ReviewOutcome,
+)
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from apm.accounts.models import User
+
+#: Evidence: PDF, images and Office files, by content (not by name).
+EVIDENCE_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+}
+
+
+def evidence_check(upload: UploadedFile) -> str:
+    """The content type of an evidence upload, or ValueError with a clear message (size, empty, type)."""
+    limit = settings.APM_EVIDENCE_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValueError(f"The evidence file is {upload.size / 1048576:.1f} MB; the limit is {limit / 1048576:.0f} MB.")
+    if not upload.size:
+        raise ValueError("The evidence file is empty.")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in EVIDENCE_TYPES:
+        raise ValueError(
+            "Evidence must be a PDF, an image (PNG, JPEG, GIF, WebP) or a Word, Excel or PowerPoint file "
+            "(checked by its content, not its name)."
+        )
+    return kind.mime
+
+
+# --- Standards ----------------------------------------------------------------------------------
+
+
+def quality_standard_create(
+    *, name: str, criteria: Sequence[str], user: User, client=None, description: str = ""
+) -> QualityStandard:
+    """A new standard (version 1), or the next version of one with that name and client.
+
+    Only administrators (management) write standards. The previous version
+    stays (inactive) so reviews keep their criteria. ValueError without a
+    name or criteria.
+    """
+    if not (user.is_authenticated and user.is_administrator):
+        raise PermissionDenied("Only administrators maintain quality standards.")
+    texts = [c.strip() for c in criteria if c and c.strip()]
+    if not name.strip() or not texts:
+        raise ValueError("A standard needs a name and at least one criterion.")
+    with transaction.atomic():
+        previous = QualityStandard.objects.filter(name=name.strip(), client=client).order_by("-version").first()
+        standard = QualityStandard.objects.create(
+            name=name.strip(),
+            client=client,
+            description=description,
+            version=(previous.version + 1) if previous else 1,
+        )
+        QualityCriterion.objects.bulk_create(
+            QualityCriterion(standard=standard, order=i, text=text[:500]) for i, text in enumerate(texts, start=1)
+        )
+        if previous is not None:
+            # Projects on the old version move to the new one; old reviews keep the old criteria.
+            standard.projects.set(previous.projects.all())
+            previous.projects.clear()
+            QualityStandard.objects.filter(name=standard.name, client=client).exclude(pk=standard.pk).update(
+                is_active=False
+            )
+    return standard
+
+
+def project_standards_set(*, project: Project, standards: Iterable[QualityStandard], user: User) -> list:
+    """State which standards apply to ``project``: active company-wide ones and its client's.
+
+    Raises PermissionDenied unless ``user`` manages the project, ValueError
+    for another client's standard or an inactive version.
+    """
+    if not may_manage(user=user, project=project):
+        raise PermissionDenied("Only the project manager or a head chooses the project's standards.")
+    chosen = list(standards)
+    for standard in chosen:
+        if standard.client_id is not None and standard.client_id != project.client_id:
+            raise ValueError(f"{standard} is another client's standard.")
+        if not standard.is_active:
+            raise ValueError(f"{standard} is an old version; choose the current one.")
+    with transaction.atomic():
+        for standard in QualityStandard.objects.filter(projects=project):
+            standard.projects.remove(project)
+        for standard in chosen:
+            standard.projects.add(project)
+    return chosen
+
+
+def applicable_criteria(*, project: Project) -> list[QualityCriterion]:
+    """Every criterion of the standards that apply to ``project``, by standard and order (one query)."""
+    return list(
+        QualityCriterion.objects.filter(standard__projects=project)
+        .select_related("standard")
+        .order_by("standard__client_id", "standard__name", "order", "pk")
+    )
+
+
+# --- Reviews ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckInput:
+    """One criterion's result in a review: ``result`` is passed, failed or na."""
+
+    criterion_id: int
+    result: str
+    note: str = ""
+    evidence_link: str = ""
+    evidence_file: UploadedFile | None = None
+
+
+def review_record(
+    *, deliverable: Deliverable, reviewer: User, checks: Sequence[CheckInput], summary: str = ""
+) -> QualityReview:
+    """Record a completed review of a deliverable in review against every applicable criterion.
+
+    Every criterion of the project's standards needs a result; a failed one
+    needs a note (what is wrong) and opens a :class:`NonConformance` owned
+    by the deliverable's owner. Evidence files are checked first, so a bad
+    upload changes nothing. Raises PermissionDenied unless ``reviewer`` works
+    on the project; ValueError when the deliverable is not in review, the
+    project has no standards, or a result is missing or unknown.
+    """
+    project = deliverable.project
+    if not may_work_on(user=reviewer, project=project):
+        raise PermissionDenied("You may not review this project's deliverables.")
+    if deliverable.status != DeliverableStatus.IN_REVIEW:
+        raise ValueError(
+            f"{deliverable.name} is {deliverable.get_status_display().lower()}; move it to in review first."
+        )
+    criteria = {c.pk: c for c in applicable_criteria(project=project)}
+    if not criteria:
+        raise ValueError(f"No quality standard applies to {project.code} yet; choose its standards first.")
+    given = {c.criterion_id: c for c in checks}
+    missing = [c.text for pk, c in criteria.items() if pk not in given]
+    if missing:
+        raise ValueError(f"Give a result for every criterion; missing: {'; '.join(missing[:5])}.")
+    extra = set(given) - set(criteria)
+    if extra:
+        raise ValueError("A result was given for a criterion that does not apply to this project.")
+    content_types: dict[int, str] = {}
+    for item in checks:
+        if item.result not in CheckResult.values:
+            raise ValueError(f"Unknown result {item.result!r}: passed, failed or na.")
+        if item.result == CheckResult.FAILED and not item.note.strip():
+            raise ValueError(f"Say what is wrong for the failed criterion “{criteria[item.criterion_id].text}”.")
+        if item.evidence_file is not None:
+            content_types[item.criterion_id] = evidence_check(item.evidence_file)
+    failed = any(item.result == CheckResult.FAILED for item in checks)
+    now = timezone.now()
+    stored: list[ReviewCheck] = []
+    try:
+        with transaction.atomic():
+            review = QualityReview(
+                deliverable=deliverable,
+                reviewer=reviewer,
+                completed_at=now,
+                outcome=ReviewOutcome.FAILED if failed else ReviewOutcome.PASSED,
+                summary=summary.strip(),
+            )
+            _save(review, user=reviewer, reason="review recorded")
+            for item in checks:
+                check = ReviewCheck(
+                    review=review,
+                    criterion=criteria[item.criterion_id],
+                    result=item.result,
+                    note=item.note.strip(),
+                    evidence_link=item.evidence_link.strip(),
+                )
+                if item.evidence_file is not None:
+                    content_type = content_types[item.criterion_id]
+                    check.evidence_content_type = content_type
+                    check.evidence_name = (item.evidence_file.name or "evidence")[-200:]
+                    check.evidence_file.save(f"evidence.{EVIDENCE_TYPES[content_type]}", item.evidence_file, save=False)
+                    stored.append(check)
+                _save(check, user=reviewer, reason="checked")
+                if item.result == CheckResult.FAILED:
+                    nc = NonConformance(
+                        deliverable=deliverable,
+                        review_check=check,
+                        title=check.criterion.text[:500],
+                        description=check.note,
+                        action_owner=deliverable.owner,
+                        opened_at=now,
+                    )
+                    _save(nc, user=reviewer, reason="opened by a failed check")
+    except Exception:
+        for check in stored:
+            check.evidence_file.storage.delete(check.evidence_file.name)
+        raise
+    return review
+
+
+def _nc_move(nc: NonConformance, *, to: str, user: User, reason: str, **fields) -> NonConformance:
+    with transaction.atomic():
+        locked = NonConformance.objects.select_for_update().get(pk=nc.pk)
+        workflow.check_transition(
+            what=f"Non-conformance {locked.reference}",
+            table=workflow.NON_CONFORMANCE_TRANSITIONS,
+            labels=dict(NonConformanceStatus.choices),
+            current=locked.status,
+            target=to,
+        )
+        locked.status = to
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        _save(locked, user=user, reason=reason)
+    nc.refresh_from_db()
+    return nc
+
+
+def non_conformance_plan(
+    *, non_conformance: NonConformance, user: User, corrective_action: str, owner: User | None, due: dt.date | None
+) -> NonConformance:
+    """Set the corrective action, its owner and due date on a non-conformance not yet closed."""
+    if not may_work_on(user=user, project=non_conformance.deliverable.project):
+        raise PermissionDenied("You may not plan corrective actions on this project.")
+    if non_conformance.status == NonConformanceStatus.CLOSED:
+        raise ValueError(f"{non_conformance.reference} is closed (verified); it cannot change.")
+    if not corrective_action.strip():
+        raise ValueError("Describe the corrective action.")
+    non_conformance.corrective_action = corrective_action.strip()
+    non_conformance.action_owner = owner
+    non_conformance.action_due = due
+    _save(non_conformance, user=user, reason="corrective action planned")
+    return non_conformance
+
+
+def non_conformance_action_done(*, non_conformance: NonConformance, user: User, note: str = "") -> NonConformance:
+    """Open -> corrective action done (awaiting verification); needs a corrective action written."""
+    if not may_work_on(user=user, project=non_conformance.deliverable.project):
+        raise PermissionDenied("You may not update this non-conformance.")
+    if not non_conformance.corrective_action.strip():
+        raise ValueError(f"{non_conformance.reference} has no corrective action yet; plan one first.")
+    return _nc_move(
+        non_conformance,
+        to=NonConformanceStatus.ACTION_DONE,
+        user=user,
+        reason=f"action done{': ' + note.strip() if note.strip() else ''}",
+        action_done_at=timezone.now(),
+    )
+
+
+def non_conformance_verify(
+    *, non_conformance: NonConformance, user: User, passed: bool, note: str = ""
+) -> NonConformance:
+    """Verify a corrective action: passed closes it (stamped who, when); failed reopens it.
+
+    The project manager, a head or an administrator verifies, and not the
+    action's owner (nobody checks their own work). Raises PermissionDenied /
+    TransitionError.
+    """
+    if not may_manage(user=user, project=non_conformance.deliverable.project):
+        raise PermissionDenied("Only the project manager, a head or an administrator verifies corrective actions.")
+    if passed and non_conformance.action_owner_id == user.pk and not user.is_administrator:
+        raise PermissionDenied("The owner of a corrective action cannot verify it; ask someone else.")
+    if passed:
+        return _nc_move(
+            non_conformance,
+            to=NonConformanceStatus.CLOSED,
+            user=user,
+            reason=f"verified{': ' + note.strip() if note.strip() else ''}",
+            closed_at=timezone.now(),
+            verified_by=user,
+        )
+    if not note.strip():
+        raise ValueError("Say why the corrective action is not good enough.")
+    return _nc_move(non_conformance, to=NonConformanceStatus.OPEN, user=user, reason=f"not verified: {note.strip()}")

@@ -1,0 +1,13 @@
+"""Celery tasks of the projects app. Thin: each calls the service of the same name."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from projects.delivery.raid_services import raid_escalate_overdue
+
+
+@shared_task(name="projects.tasks.escalate_critical_issues", ignore_result=True)
+def escalate_critical_issues() -> int:
+    """Escalate critical issues not acknowledged in time (each once); beat runs it every 5 minutes."""
+    return raid_escalate_overdue()
