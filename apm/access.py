@@ -10,7 +10,14 @@ anything else answers 404. The rule (DESIGN.md, "Quality bars"):
 * a project manager sees the projects they manage; a team member the projects
   they are on (anyone also sees projects they manage, are on, or report on);
 * a client contact sees their client's projects, in the client audience only,
-  and nothing else.
+  and nothing else; only they decide for the client in the portal
+  (:func:`can_decide_for_client`).
+
+Permission checks for actions live here too (``can_*`` and ``editable_*``);
+views look the object up in the visible queryset first (404 when outside it)
+and then ask the action check (403 when the user may see but not act).
+``tests/apm/test_access_sweep.py`` walks every URL of the project as every
+role to hold the views to this.
 
 Models are looked up through the app registry so that ``apm`` does not import
 the apps that depend on it.
@@ -146,3 +153,48 @@ def can_staff_projects(user: User) -> bool:
 def can_see_rates(user: User) -> bool:
     """Whether ``user`` may see people's cost and bill rates (administrators and heads; never clients)."""
     return user.is_authenticated and user.is_active and (user.is_administrator or user.role == Role.DEPARTMENT_HEAD)
+
+
+def can_decide_for_client(user: User, project) -> bool:
+    """Whether ``user`` may sign off deliverables and decide change requests of ``project`` in the portal.
+
+    Only client contacts of the project's own client: the decision is the
+    client's, so internal users (even administrators) may not make it for them.
+    """
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_client
+        and project.client_id is not None
+        and visible_projects(user).filter(pk=project.pk).exists()
+    )
+
+
+def visible_share_links(user: User) -> QuerySet:
+    """Share links (``portal.ShareLink``) ``user`` may list and revoke: those of projects they may edit."""
+    link = _model("portal.ShareLink")
+    if not can_edit_projects(user):
+        return link.objects.none()
+    return link.objects.filter(project__in=editable_projects(user))
+
+
+def visible_client_contacts(user: User) -> QuerySet:
+    """Client contacts (``projects.ClientContact``) ``user`` may invite to the portal.
+
+    The contacts of the clients of the projects ``user`` may edit; nobody for
+    client contacts, team members and anonymous users.
+    """
+    contact = _model("projects.ClientContact")
+    if not can_edit_projects(user):
+        return contact.objects.none()
+    if user.is_administrator:
+        return contact.objects.all()
+    return contact.objects.filter(client__projects__in=editable_projects(user)).distinct()
+
+
+def visible_audit_events(user: User) -> QuerySet:
+    """Audit log rows ``user`` may read: all for administrators, none for anyone else."""
+    event = _model("accounts.AuditEvent")
+    if user.is_authenticated and user.is_active and user.is_administrator:
+        return event.objects.all()
+    return event.objects.none()

@@ -9,6 +9,7 @@ and SMTP. A bad value raises ``ImproperlyConfigured`` at start-up.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "import_export",
+    "axes",
+    "csp",
     "simple_history",
     "apm",
     "apm.accounts",
@@ -53,10 +56,13 @@ INSTALLED_APPS = [
     "teams",
     "projects",
     "reports",
+    "projects.portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +73,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records who made each change in the history of deliverables, reviews, change requests and RAID items.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "apm.urls"
@@ -82,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -108,9 +117,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes checks every login for a lockout before the model backend runs.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -224,19 +238,83 @@ APM_REAL_DATA_DIR = Path(env.str("APM_REAL_DATA_DIR", default=str(BASE_DIR.paren
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- Security (production: DEBUG off) -------------------------------------
+# --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Django's login() already gives the session a new key (no session fixation);
+# tests/apm/test_security.py holds it to that.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The number of reverse proxies in front of the app that append to
+# X-Forwarded-For (nginx, a load balancer). 0: the client is REMOTE_ADDR and
+# X-Forwarded-For is ignored. N: the client is the N-th address from the right,
+# so addresses a client put in the header itself are never believed
+# (apm.accounts.ip.client_ip; used by login throttling and the audit log).
+APM_TRUSTED_PROXY_COUNT = env.int("APM_TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+if APM_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("APM_TRUSTED_PROXY_COUNT must be 0 or more.")
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# Content-Security-Policy (django-csp 4): scripts only from our own static
+# files or carrying the per-request nonce ({{ CSP_NONCE }}); never inline
+# event handlers. Styles allow 'unsafe-inline' because Bootstrap markup and
+# htmx's indicator style use style attributes; no script can run from them.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins from
+# one client address, or for one username, further logins are refused for
+# AXES_COOLOFF_MINUTES. The address comes from apm.accounts.ip.client_ip, so a
+# forged X-Forwarded-For cannot reset the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apm.accounts.ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Invitations: how long a set-password link works.
+APM_INVITATION_HOURS = env.int("APM_INVITATION_HOURS", default=72)
+# Share links: the longest a PM may make one last.
+APM_SHARE_LINK_MAX_DAYS = env.int("APM_SHARE_LINK_MAX_DAYS", default=90)
 
 LOGGING = {
     "version": 1,

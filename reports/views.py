@@ -26,6 +26,8 @@ from apm.access import (
     visible_projects,
     visible_reports,
 )
+from apm.accounts.models import AuditKind
+from apm.accounts.services import audit_record
 from apm.outbox.models import EmailStatus
 from reports.models import Audience, Report, ReportKind, ReportStatus, Scope
 from reports.services import report_request
@@ -265,4 +267,5 @@ def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
     except (FileNotFoundError, OSError) as exc:
         raise Http404("The PDF file is missing.") from exc
     filename = f"{report.title or 'report'}-{report.period_end:%Y-%m-%d}.pdf".replace("/", "-")
+    audit_record(kind=AuditKind.REPORT_DOWNLOADED, request=request, target=f"report:{report.pk}")
     return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from apm.accounts.models import User
+from apm.accounts.models import AuditEvent, Invitation, User
 
 
 @admin.register(User)
@@ -10,3 +10,33 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "is_active", "is_staff")
     fieldsets = (*BaseUserAdmin.fieldsets, ("Role", {"fields": ("role",)}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Role", {"fields": ("email", "role")}))
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("user", "invited_by", "created_at", "expires_at", "used_at", "retired")
+    list_select_related = ("user", "invited_by")
+    readonly_fields = ("user", "invited_by", "created_at", "expires_at", "used_at", "retired")
+    search_fields = ("user__username", "user__email")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: rows are written by code and never edited."""
+
+    list_display = ("created_at", "kind", "username", "ip", "target")
+    list_filter = ("kind",)
+    search_fields = ("username", "target", "ip")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

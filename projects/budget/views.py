@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apm.access import audience_for, can_edit_projects, visible_departments, visible_projects
+from apm.accounts.models import AuditKind
+from apm.accounts.services import audit_record
 from apm.charts.burn_up import burn_up_svg
 from projects.budget import forms, selectors, services
 from projects.models import (
@@ -168,6 +170,7 @@ def expense_receipt(request: HttpRequest, code: str, pk: int) -> FileResponse:
     if not expense.receipt:
         raise Http404("No receipt.")
     extension = expense.receipt.name.rsplit(".", 1)[-1]
+    audit_record(kind=AuditKind.DOCUMENT_DOWNLOADED, request=request, target=f"receipt:{expense.pk}")
     response = FileResponse(
         expense.receipt.open("rb"),
         as_attachment=True,

@@ -1,0 +1,1 @@
+"""The client portal: status pages for client contacts, and share links (issue 8)."""

@@ -1,0 +1,39 @@
+"""Portal forms: a client's decision, and a PM's new share link."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+
+class DecisionForm(forms.Form):
+    """A client's answer: ``decision`` is "accept"/"reject" (sign-off) or "approve"/"reject" (change request)."""
+
+    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("approve", "Approve"), ("reject", "Reject")])
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not (cleaned.get("comment") or "").strip():
+            self.add_error("comment", "Please say why, so the team can put it right.")
+        return cleaned
+
+    @property
+    def positive(self) -> bool:
+        return self.cleaned_data["decision"] in ("accept", "approve")
+
+
+class ShareLinkForm(forms.Form):
+    label = forms.CharField(required=False, max_length=120, help_text="Who the link is for (only you see this).")
+    days = forms.IntegerField(
+        label="Valid for (days)",
+        min_value=1,
+        initial=14,
+        help_text="The link stops working after this many days; you can revoke it sooner.",
+    )
+
+    def clean_days(self) -> int:
+        days = self.cleaned_data["days"]
+        if days > settings.APM_SHARE_LINK_MAX_DAYS:
+            raise forms.ValidationError(f"At most {settings.APM_SHARE_LINK_MAX_DAYS} days.")
+        return days

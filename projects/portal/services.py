@@ -1,0 +1,146 @@
+"""Portal services: share links (create, revoke, open) and inviting a client contact.
+
+Each writes its audit row (``apm.accounts.services.audit_record``) in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from apm.accounts.models import AuditKind, Invitation, Role, User
+from apm.accounts.services import audit_record, invitation_create, new_token, token_hash
+from projects.portal.models import ShareLink
+
+if TYPE_CHECKING:
+    from projects.models import ClientContact, Project
+
+
+@dataclass(frozen=True)
+class NewShareLink:
+    """A share link just made and its token (shown once: only its hash is stored)."""
+
+    link: ShareLink
+    token: str
+
+
+def share_link_create(
+    *, project: Project, user: User, days: int, label: str = "", now: datetime | None = None
+) -> NewShareLink:
+    """Make a read-only share link to ``project``'s client status page, valid for ``days`` days.
+
+    ``days`` is 1 to ``APM_SHARE_LINK_MAX_DAYS``; raises ``ValueError``
+    otherwise. The caller has checked that ``user`` may edit the project
+    (``apm.access.editable_projects``).
+    """
+    if not 1 <= days <= settings.APM_SHARE_LINK_MAX_DAYS:
+        raise ValueError(f"A share link lasts 1 to {settings.APM_SHARE_LINK_MAX_DAYS} days.")
+    now = now or timezone.now()
+    token = new_token()
+    with transaction.atomic():
+        link = ShareLink.objects.create(
+            project=project,
+            token_hash=token_hash(token),
+            label=label.strip()[:120],
+            created_by=user,
+            expires_at=now + timedelta(days=days),
+        )
+        audit_record(
+            kind=AuditKind.SHARE_LINK_CREATED,
+            user=user,
+            target=f"share_link:{link.pk}",
+            detail={"project": project.code, "expires_at": link.expires_at.isoformat()},
+        )
+    return NewShareLink(link=link, token=token)
+
+
+def share_link_revoke(*, link: ShareLink, user: User, now: datetime | None = None) -> bool:
+    """Revoke ``link`` at once; True when this call revoked it (False when it already was)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=user, updated_at=now
+        )
+        if changed:
+            audit_record(
+                kind=AuditKind.SHARE_LINK_REVOKED,
+                user=user,
+                target=f"share_link:{link.pk}",
+                detail={"project": link.project.code},
+            )
+    return bool(changed)
+
+
+def share_link_open(*, token: str, request: HttpRequest | None = None, now: datetime | None = None) -> ShareLink | None:
+    """The live share link for ``token``, counting and logging the opening; None when unknown, revoked or expired.
+
+    Every opening of a live link writes an audit row (``share_link_opened``,
+    with the visitor's IP and browser). Openings of dead links are not
+    logged as openings.
+    """
+    now = now or timezone.now()
+    link = (
+        ShareLink.objects.select_related("project", "project__client")
+        .filter(token_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if link is None:
+        return None
+    with transaction.atomic():
+        ShareLink.objects.filter(pk=link.pk).update(open_count=F("open_count") + 1, last_opened_at=now)
+        audit_record(
+            kind=AuditKind.SHARE_LINK_OPENED,
+            request=request,
+            target=f"share_link:{link.pk}",
+            detail={"project": link.project.code},
+        )
+    return link
+
+
+def _username_for(email: str) -> str:
+    base = re.sub(r"[^\w.@+-]", "", email.lower())[:140] or "client"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base[:140]}-{n}"
+    return candidate
+
+
+def client_contact_invite(*, contact: ClientContact, invited_by: User) -> Invitation:
+    """Invite a client contact to the portal: make their login if needed, email a set-password link.
+
+    A contact without a login gets one (role client contact, no usable
+    password until the link is used; username from the email). Raises
+    ``ValueError`` when the contact's login belongs to an internal user (an
+    internal person must never be given a client login by a PM) or the
+    contact has no email address.
+    """
+    if not contact.email:
+        raise ValueError("This contact has no email address.")
+    with transaction.atomic():
+        user = contact.user
+        if user is None:
+            name = contact.name.split(maxsplit=1)
+            user = User(
+                username=_username_for(contact.email),
+                email=contact.email,
+                first_name=(name[0] if name else "")[:150],
+                last_name=(name[1] if len(name) > 1 else "")[:150],
+                role=Role.CLIENT_CONTACT,
+            )
+            user.set_unusable_password()
+            user.save()
+            contact.user = user
+            contact.save(update_fields=["user"])
+        elif not user.is_client:
+            raise ValueError("This contact's login is an internal account; an administrator must change it.")
+        return invitation_create(user=user, invited_by=invited_by)
