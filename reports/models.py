@@ -18,6 +18,7 @@ class ReportKind(models.TextChoices):
     HIGHLIGHT = "highlight", "Project highlight report"
     PORTFOLIO = "portfolio", "Department portfolio report"
     EXCEPTION = "exception", "Exception report"
+    QUALITY = "quality", "Quality report"
 
 
 class Audience(models.TextChoices):

@@ -35,6 +35,7 @@ TEMPLATES = {
     "portfolio": "reports/pdf/portfolio.html",
     "highlight": "reports/pdf/highlight.html",
     "exception": "reports/pdf/exception.html",
+    "quality": "reports/pdf/quality.html",
 }
 
 

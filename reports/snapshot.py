@@ -502,6 +502,18 @@ def report_build_snapshot(
         from reports.exception import exception_snapshot
 
         return exception_snapshot(exception_id=tolerance_exception_id, audience=audience, title=title)
+    if kind == "quality":
+        from reports.quality import quality_projects, quality_snapshot
+
+        return quality_snapshot(
+            projects=quality_projects(scope=scope, project=project, department=department),
+            audience=audience,
+            scope=scope,
+            scope_label=_scope_label(scope=scope, project=project, department=department, project_manager=None),
+            title=title,
+            period_start=period_start,
+            period_end=period_end,
+        )
     if kind not in KINDS:
         raise ValueError(f"Unknown report kind {kind!r}; expected one of {', '.join(KINDS)}.")
     if audience not in (INTERNAL, CLIENT):

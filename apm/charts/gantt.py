@@ -1,0 +1,138 @@
+"""A Gantt-style timeline as a server-rendered SVG: baseline and current dates of each deliverable.
+
+The same function draws the picture for the browser and for the PDF reports
+(WeasyPrint renders inline SVG). Each row has a thin grey bar for the
+baseline dates and a coloured bar for the current plan, filled to the
+percent complete; a dashed line marks ``today``. Colours carry the status,
+and a label after the bar repeats it in words, so grey print still reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.html import escape
+
+STATUS_COLOURS = {
+    "not_started": "#9aa5b1",
+    "in_progress": "#2f6fb3",
+    "in_review": "#7a4fb3",
+    "awaiting_sign_off": "#c07a12",
+    "accepted": "#2e7d32",
+    "rejected": "#b3261e",
+}
+STATUS_WORDS = {
+    "not_started": "not started",
+    "in_progress": "in progress",
+    "in_review": "in review",
+    "awaiting_sign_off": "awaiting sign-off",
+    "accepted": "accepted",
+    "rejected": "rejected",
+}
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def gantt_svg(
+    *, rows: Sequence[dict[str, Any]], today: dt.date | str, width: int = 900, title: str = "Deliverables timeline"
+) -> str:
+    """An inline ``<svg>`` Gantt chart of ``rows``; "" when there is nothing to draw.
+
+    Each row is a dict: ``name``, ``start`` and ``end`` (current plan; date
+    or ISO string; a missing start is drawn as a one-day bar at the end),
+    ``baseline_start`` and ``baseline_end`` (or None), ``status`` (a
+    DeliverableStatus value) and ``percent`` (0-100). The SVG scales to its
+    container (``viewBox``, width 100%); ``width`` is the drawing's width in
+    user units. Names are escaped and cut to 34 characters.
+    """
+    items = []
+    for row in rows:
+        end = _as_date(row.get("end"))
+        if end is None:
+            continue
+        start = _as_date(row.get("start")) or end
+        b_end = _as_date(row.get("baseline_end"))
+        b_start = _as_date(row.get("baseline_start")) or b_end
+        items.append((str(row.get("name", "")), start, end, b_start, b_end, row.get("status", ""), row.get("percent")))
+    if not items:
+        return ""
+    today = _as_date(today)
+    days = [d for item in items for d in (item[1], item[2], item[3], item[4]) if d] + [today]
+    first, last = min(days), max(days)
+    first -= dt.timedelta(days=3)
+    last += dt.timedelta(days=3)
+    span = max((last - first).days, 1)
+    label_w, right_w, row_h, top = 230, 110, 26, 34
+    plot_w = width - label_w - right_w
+    height = top + row_h * len(items) + 20
+
+    def x_of(day: dt.date) -> float:
+        return label_w + plot_w * (day - first).days / span
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-gantt" width="100%" '
+        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    # Month ticks along the top.
+    month = dt.date(first.year, first.month, 1)
+    step = 1 if span <= 400 else 3 if span <= 1200 else 12
+    while month <= last:
+        if month >= first:
+            x = x_of(month)
+            parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 8}" stroke="#e3e6ea"/>')
+            parts.append(
+                f'<text x="{x + 2:.1f}" y="{top - 10}" font-size="10" fill="#555">{month:%b} {month:%y}</text>'
+            )
+        year, mon = divmod(month.month - 1 + step, 12)
+        month = dt.date(month.year + year, mon + 1, 1)
+    for index, (name, start, end, b_start, b_end, status, percent) in enumerate(items):
+        y = top + index * row_h
+        label = name if len(name) <= 34 else name[:33] + "…"
+        parts.append(f'<text x="4" y="{y + 16}" font-size="11" fill="#222">{escape(label)}</text>')
+        if b_end is not None:
+            bx, bw = x_of(b_start), max(x_of(b_end + dt.timedelta(days=1)) - x_of(b_start), 2)
+            parts.append(
+                f'<rect x="{bx:.1f}" y="{y + 17}" width="{bw:.1f}" height="5" fill="#b7bec7">'
+                f"<title>Baseline {b_start:%d %b %Y} to {b_end:%d %b %Y}</title></rect>"
+            )
+        colour = STATUS_COLOURS.get(status, "#2f6fb3")
+        x, w = x_of(start), max(x_of(end + dt.timedelta(days=1)) - x_of(start), 3)
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="11" rx="2" fill="#fff" stroke="{colour}">'
+            f"<title>{escape(name)}: {start:%d %b %Y} to {end:%d %b %Y}</title></rect>"
+        )
+        pct = max(0, min(100, int(percent or 0)))
+        if pct:
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{w * pct / 100:.1f}" height="11" rx="2" fill="{colour}"/>'
+            )
+        late = b_end is not None and end > b_end
+        word = STATUS_WORDS.get(status, status)
+        note = f"{word} · {pct}%" + (f" · +{(end - b_end).days}d" if late else "")
+        parts.append(
+            f'<text x="{width - right_w + 6}" y="{y + 14}" font-size="10" fill="{"#b3261e" if late else "#444"}">'
+            f"{escape(note)}</text>"
+        )
+    tx = x_of(today)
+    parts.append(
+        f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{height - 6}" stroke="#b3261e" stroke-dasharray="4,3"/>'
+    )
+    parts.append(
+        f'<g font-size="9" fill="#555"><rect x="4" y="{height - 10}" width="14" height="4" fill="#b7bec7"/>'
+        f'<text x="22" y="{height - 5}">baseline</text>'
+        f'<line x1="80" y1="{height - 8}" x2="94" y2="{height - 8}" stroke="#b3261e" stroke-dasharray="4,3"/>'
+        f'<text x="98" y="{height - 5}">today {today:%d %b %Y}</text></g>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
