@@ -289,6 +289,8 @@ def _change_requests(project: Project) -> list[dict[str, str]]:
     rows = []
     for item in model.objects.filter(project=project).order_by("pk")[:50]:
         title = getattr(item, "title", "") or getattr(item, "name", "") or str(item)
+        if getattr(item, "number", None):
+            title = f"CR-{item.number} {title}"
         status = item.get_status_display() if hasattr(item, "get_status_display") else ""
         rows.append({"title": str(title), "status": str(status)})
     return rows

@@ -177,3 +177,21 @@ def test_it_renders_a_stored_snapshot_again_to_the_same_text(world):
     assert page_texts(first.pdf) == page_texts(again.pdf)
     assert first.page_count == again.page_count
     assert "Stored work" in "".join(page_texts(again.pdf))
+
+
+@pytest.mark.parametrize("kind", ["highlight", "portfolio"])
+def test_it_renders_the_same_pages_and_text_as_plain_weasyprint(world, kind):
+    from reports.pdf import html_to_pdf_plain
+
+    for n in range(12):
+        project = factories.ProjectFactory(code=f"SAME-{n:02d}", departments=[world["alpha"]])
+        factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, 3, 28), commentary_overall="Words " * 150)
+    scope = {"scope": "department", "department": world["alpha"]}
+    if kind == "highlight":
+        scope = {"scope": "project", "project": project}
+    snapshot = report_build_snapshot(kind=kind, audience="internal", title="Same", **scope, **PERIOD)
+    fast = report_render_snapshot(snapshot)
+    fast_again = report_render_snapshot(snapshot)  # the cached stylesheet and fonts, second use
+    plain_pdf, plain_pages = html_to_pdf_plain(fast.html)
+    assert fast.page_count == fast_again.page_count == plain_pages
+    assert page_texts(fast.pdf) == page_texts(plain_pdf) == page_texts(fast_again.pdf)
