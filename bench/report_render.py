@@ -10,7 +10,9 @@ the migrations and imports the real GMPP files from APM_REAL_DATA_DIR with
 the end. Nothing is asserted: it prints figures.
 
 Printed: projects, pages, HTML size; snapshot seconds; render seconds (HTML
-+ PDF, first run and median of ``--repeat``); pages per second; peak Python
++ PDF, first run and median of ``--repeat``); plain WeasyPrint on the same
+HTML (``reports.pdf.html_to_pdf_plain``), the gain and whether pages and
+extracted text are identical; pages per second; peak Python
 memory during one render (tracemalloc) and the process's peak RSS
 (ru_maxrss); and, when /usr/bin/chromium exists, Chromium's headless
 print-to-PDF time for the same HTML (stylesheet inlined as a file:// link)
@@ -187,12 +189,34 @@ def main() -> int:
     print(f"WeasyPrint render:     first {first:.2f} s, median of {len(timings[1:]) or 1} {median:.2f} s")
     print(f"Pages per second:      {pages / median:.1f}")
     print(f"Peak memory:           tracemalloc {peak / 2**20:.1f} MiB (one render), ru_maxrss {max_rss_mib:.0f} MiB")
+    # Plain WeasyPrint on the same HTML (new font configuration, print.css fetched and parsed each time,
+    # automatic hyphenation of commentary as before the profile-driven changes).
+    plain_html = html.replace("</head>", "<style>.commentary { hyphens: auto; }</style></head>", 1)
+    import io
+
+    from pypdf import PdfReader
+
+    from reports.pdf import html_to_pdf_plain
+
+    plain_timings = []
+    for _ in range(max(args.repeat, 1)):
+        started = time.perf_counter()
+        plain_pdf, plain_pages = html_to_pdf_plain(plain_html)
+        plain_timings.append(time.perf_counter() - started)
+    plain = statistics.median(plain_timings)
+
+    def texts(pdf: bytes) -> list[str]:
+        return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+    same = plain_pages == pages and texts(plain_pdf) == texts(rendered.pdf)
+    print(f"Plain WeasyPrint:      median {plain:.2f} s ({plain_pages} pages); ours {median:.2f} s")
+    print(f"Gain over plain:       {(1 - median / plain) * 100:.0f}% less time; pages and text identical: {same}")
     if CHROMIUM.exists():
         result = chromium_print(html)
         if result:
             seconds, chromium_pages = result
             print(f"Chromium print-to-PDF: {seconds:.2f} s ({chromium_pages} pages, includes browser start-up)")
-            print(f"WeasyPrint/Chromium:   {median / seconds:.2f}x the time")
+            print(f"WeasyPrint/Chromium:   ours {median / seconds:.2f}x, plain {plain / seconds:.2f}x the time")
     else:
         print("Chromium:              not installed (/usr/bin/chromium), no comparison")
     return 0
