@@ -217,3 +217,5 @@ class AllocationAdmin(admin.ModelAdmin):
     search_fields = ("project__code", "member__name")
     list_select_related = ("project", "member")
     autocomplete_fields = ("project", "member")
+
+import projects.delivery.admin  # noqa: E402,F401  (quality standards, deliverables, changes, RAID)

@@ -4,6 +4,7 @@ from django.urls import path
 
 from projects import staffing_views, update_views, views
 from projects.budget import views as budget_views
+from projects.delivery import views as delivery_views
 
 app_name = "projects"
 
@@ -30,4 +31,26 @@ urlpatterns = [
     path("<code:code>/budget/baselines/", budget_views.baseline_add, name="baseline_add"),
     path("<code:code>/budget/contingency/", budget_views.contingency_request, name="contingency_request"),
     path("<code:code>/budget/contingency/<int:pk>/", budget_views.contingency_decide, name="contingency_decide"),
+]
+
+# Deliverables, quality, change requests and the RAID log (issue 5).
+urlpatterns += [
+    path("<code:code>/deliverables/", delivery_views.deliverable_list, name="deliverables"),
+    path("<code:code>/deliverables/new/", delivery_views.deliverable_create, name="deliverable_create"),
+    path("<code:code>/deliverables/baseline/", delivery_views.schedule_baseline, name="schedule_baseline"),
+    path("<code:code>/deliverables/<int:pk>/", delivery_views.deliverable_detail, name="deliverable"),
+    path("<code:code>/deliverables/<int:pk>/edit/", delivery_views.deliverable_edit, name="deliverable_edit"),
+    path("<code:code>/deliverables/<int:pk>/move/", delivery_views.deliverable_move, name="deliverable_move"),
+    path("<code:code>/deliverables/<int:pk>/review/", delivery_views.review_create, name="review_create"),
+    path("<code:code>/quality/", delivery_views.quality_page, name="quality"),
+    path("<code:code>/quality/evidence/<int:pk>/", delivery_views.evidence_download, name="evidence"),
+    path("<code:code>/quality/nc/<int:pk>/", delivery_views.non_conformance_action, name="nc_action"),
+    path("<code:code>/changes/", delivery_views.change_list, name="changes"),
+    path("<code:code>/changes/new/", delivery_views.change_create, name="change_create"),
+    path("<code:code>/changes/<int:number>/", delivery_views.change_detail, name="change"),
+    path("<code:code>/changes/<int:number>/action/", delivery_views.change_action, name="change_action"),
+    path("<code:code>/raid/", delivery_views.raid_log, name="raid"),
+    path("<code:code>/raid/new/", delivery_views.raid_create, name="raid_create"),
+    path("<code:code>/raid/<int:pk>/", delivery_views.raid_detail, name="raid_item"),
+    path("<code:code>/raid/<int:pk>/action/", delivery_views.raid_action, name="raid_action"),
 ]

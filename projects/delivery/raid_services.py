@@ -292,3 +292,46 @@ def _addresses_of_contacts(contacts) -> list[str]:
             seen.add(address.lower())
             out.append(address)
     return out
+
+
+def raid_issue_open_role(*, item: RaidItem, user: User, hours_per_week=None):
+    """One click from a critical issue: an open staffing role to cover it (starts today, four weeks).
+
+    Returns the new ``OpenRole``; the PM adds skills on the team page.
+    Raises PermissionDenied unless ``user`` manages the project.
+    """
+    from decimal import Decimal
+
+    from projects.models import OpenRole
+
+    if not may_manage(user=user, project=item.project):
+        raise PermissionDenied("Only the project manager or a head opens staffing roles.")
+    today = timezone.localdate()
+    end = max(today + dt.timedelta(days=27), item.project.end_date or today)
+    end = min(end, today + dt.timedelta(days=90))
+    with transaction.atomic():
+        role = OpenRole.objects.create(
+            project=item.project,
+            title=f"Cover for {item.reference}: {item.title}"[:200],
+            hours_per_week=Decimal(hours_per_week or 20),
+            start_date=today,
+            end_date=end,
+            note=f"Opened from critical issue {item.reference}.",
+        )
+        _save(item, user=user, reason=f"staffing role #{role.pk} opened", fields=["status"])
+    return role
+
+
+def raid_issue_request_contingency(*, item: RaidItem, user: User, amount, category: str):
+    """One click from a critical issue: ask the heads for contingency money (``contingency_request``)."""
+    from projects.budget.services import contingency_request
+
+    request = contingency_request(
+        project=item.project,
+        amount=amount,
+        category=category,
+        reason=f"Critical issue {item.reference}: {item.title}",
+        actor=user,
+    )
+    _save(item, user=user, reason=f"contingency request #{request.pk}", fields=["status"])
+    return request
