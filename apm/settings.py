@@ -327,5 +327,7 @@ LOGGING = {
         # WeasyPrint logs every layout step at INFO: one line per page per render.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes logs every login and reset at INFO; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import import_module
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -32,29 +33,27 @@ REPORTS = 24
 RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 
 
-def quality_api() -> Any | None:
-    """The deliverables and change-request services (issue 5) when they exist, else None.
+def quality_api() -> SimpleNamespace | None:
+    """The deliverables and change-request functions of issue 5, or None while they do not exist.
 
-    The module must offer ``deliverable_sign_off``, ``change_request_decide``,
-    ``deliverables_awaiting_sign_off`` and ``change_requests_awaiting_client``;
-    until it lands, the portal leaves those two sections out.
+    A namespace with ``deliverable_sign_off``, ``change_request_decide``
+    (``projects.delivery.services``), ``deliverables_awaiting_sign_off`` and
+    ``change_requests_awaiting_client`` (``projects.delivery.selectors``).
+    Without them the portal leaves those two sections out.
     """
-    for name in ("projects.quality", "projects.quality.services", "projects.deliverables", "projects.services"):
+    names = {
+        "deliverable_sign_off": "projects.delivery.services",
+        "change_request_decide": "projects.delivery.services",
+        "deliverables_awaiting_sign_off": "projects.delivery.selectors",
+        "change_requests_awaiting_client": "projects.delivery.selectors",
+    }
+    found = {}
+    for attr, module_name in names.items():
         try:
-            module = import_module(name)
-        except ImportError:
-            continue
-        if all(
-            hasattr(module, attr)
-            for attr in (
-                "deliverable_sign_off",
-                "change_request_decide",
-                "deliverables_awaiting_sign_off",
-                "change_requests_awaiting_client",
-            )
-        ):
-            return module
-    return None
+            found[attr] = getattr(import_module(module_name), attr)
+        except (ImportError, AttributeError):
+            return None
+    return SimpleNamespace(**found)
 
 
 def portal_projects(*, user: User) -> QuerySet[Project]:
