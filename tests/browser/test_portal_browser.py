@@ -1,0 +1,147 @@
+"""The client portal in a real browser: log in, see only your projects, sign off, download, phone width.
+
+Runs against pytest-django's live server (a thread serving the test
+database and static files). Also checks that the main pages raise no
+Content-Security-Policy violation (they would show as console errors).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from tests import factories
+from tests.browser.conftest import watch
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def portal_world(world, pm):
+    project = world["alpha_project"]
+    project.name = "Alpha Project with a rather long name that has to wrap on a phone screen"
+    project.save(update_fields=["name"])
+    for as_of, rag in ((dt.date(2025, 1, 31), "green"), (dt.date(2025, 2, 28), "amber"), (dt.date(2025, 3, 31), "red")):
+        factories.StatusUpdateFactory(
+            project=project,
+            as_of=as_of,
+            rag=rag,
+            percent_complete=Decimal("55"),
+            work_done="Built the onboarding flow; reviewed accessibility with the client's team",
+            decisions_needed="Choose the launch date",
+        )
+    for n in range(6):
+        factories.MilestoneFactory(
+            project=project, name=f"Milestone number {n} with a long name", due_date=dt.date(2025, 2 + n, 1)
+        )
+    deliverable = factories.DeliverableFactory(
+        project=project, name="Onboarding flow designs", status="awaiting_sign_off"
+    )
+    report = apps.get_model("reports", "Report").objects.create(
+        kind="highlight",
+        audience="client",
+        scope="project",
+        project=project,
+        title="Highlight report March 2025",
+        scheduled_for=timezone.now(),
+        period_end=dt.date(2025, 3, 31),
+        status="rendered",
+        queued_at=timezone.now(),
+        page_count=2,
+        snapshot={},
+    )
+    report.pdf.save("march.pdf", ContentFile(b"%PDF-1.4\n%browser\n"), save=True)
+    return {"project": project, "deliverable": deliverable, "report": report}
+
+
+def log_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_it_lets_a_client_follow_sign_off_and_download(browser, live_server, portal_world, client_user, console_errors):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    watch(page, console_errors)
+    log_in(page, live_server, "client")
+    assert page.url == f"{live_server.url}/portal/"
+    cards = page.locator(".portal-card").all_inner_texts()
+    assert len(cards) == 1
+    assert "ALPHA-1" in cards[0]
+    assert "BETA-1" not in page.content()
+
+    page.click("text=ALPHA-1")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Alpha Project")
+    assert page.locator(f"#deliverable-{portal_world['deliverable'].pk}").is_visible()
+
+    with page.expect_download() as download_info:
+        page.click("text=PDF")
+    download = download_info.value
+    assert download.suggested_filename == "ALPHA-1-2025-03-31.pdf"
+    with open(download.path(), "rb") as handle:
+        assert handle.read().startswith(b"%PDF")
+
+    page.locator(f"#deliverable-{portal_world['deliverable'].pk} button[value=accept]").click()
+    page.wait_for_load_state("networkidle")
+    assert "your decision on" in page.locator(".alert-success").inner_text()
+    assert page.locator(f"#deliverable-{portal_world['deliverable'].pk}").count() == 0
+    portal_world["deliverable"].refresh_from_db()
+    assert portal_world["deliverable"].status == "accepted"
+    assert console_errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_it_fits_the_status_page_without_horizontal_scrolling(
+    browser, live_server, portal_world, client_user, width, console_errors, tmp_path
+):
+    context = browser.new_context(
+        viewport={"width": width, "height": 844}, is_mobile=width < 500, has_touch=width < 500
+    )
+    page = context.new_page()
+    watch(page, console_errors)
+    log_in(page, live_server, "client")
+    page.goto(f"{live_server.url}/portal/ALPHA-1/")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(tmp_path / f"status-{width}.png"), full_page=True)
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    inner_width = page.evaluate("window.innerWidth")
+    assert scroll_width <= inner_width, f"{scroll_width}px of content in a {inner_width}px window"
+    assert console_errors == []
+    context.close()
+
+
+def test_it_raises_no_csp_violation_on_the_main_pages(browser, live_server, portal_world, pm, console_errors):
+    context = browser.new_context()
+    page = context.new_page()
+    watch(page, console_errors)
+    log_in(page, live_server, "pm")
+    for path in (
+        "/projects/",
+        "/projects/ALPHA-1/",
+        "/projects/ALPHA-1/budget/",
+        "/projects/ALPHA-1/team/",
+        "/reports/",
+        "/reports/outbox/",
+        "/portal/ALPHA-1/",
+        "/portal/ALPHA-1/access/",
+    ):
+        response = page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert response.status == 200, path
+        if path == "/projects/ALPHA-1/":
+            # The scripts ran: the policy let Bootstrap and htmx load.
+            assert page.evaluate("typeof bootstrap !== 'undefined' && typeof htmx !== 'undefined'")
+    assert console_errors == []
+    context.close()
