@@ -247,6 +247,20 @@ def _highlight_details(
             due.append(
                 {"name": milestone.name, "date": _iso(milestone.due_date), "overdue": milestone.due_date < period_end}
             )
+    for deliverable in project.deliverables.all():
+        signed = deliverable.signed_off_at.date() if deliverable.signed_off_at else None
+        if deliverable.status == "accepted":
+            if signed and (period_start is None or signed >= period_start) and signed <= period_end:
+                completed.append({"name": deliverable.name, "date": _iso(signed)})
+        elif deliverable.due_date <= horizon:
+            due.append(
+                {
+                    "name": f"{deliverable.name} ({deliverable.get_status_display().lower()})",
+                    "date": _iso(deliverable.due_date),
+                    "overdue": deliverable.due_date < period_end,
+                }
+            )
+    due.sort(key=lambda item: (item["date"], item["name"]))
     contacts = []
     if project.client_id:
         contacts = [
@@ -262,6 +276,19 @@ def _highlight_details(
     if audience == INTERNAL:
         details["lessons_learned"] = latest.lessons_learned if latest else ""
         details["change_requests"] = _change_requests(project)
+        # The RAID log is the team's working register: internal reports only.
+        details["raid"] = [
+            {
+                "kind": item.get_kind_display(),
+                "title": item.title,
+                "status": item.get_status_display(),
+                "score": item.score,
+                "severity": item.get_severity_display() if item.severity else "",
+            }
+            for item in project.raid_items.filter(kind__in=["risk", "issue"])
+            .exclude(status="closed")
+            .order_by("pk")[:30]
+        ]
         variance = latest.variance_period if latest else None
         budget = latest.budget_period if latest else None
         percent = None

@@ -61,11 +61,15 @@ def project(world):
 def test_it_shows_the_form_with_what_apm_already_knows(client, pm, project):
     factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, 3, 21), rag="green", work_planned="Plan X")
     factories.MilestoneFactory(project=project, name="Branch pilot sign-off", due_date=dt.date(2025, 4, 4))
+    factories.DeliverableFactory(project=project, name="Teller training pack", due_date=dt.date(2025, 4, 10))
+    factories.RaidItemFactory(project=project, title="Union consultation delay")
     client.force_login(pm)
     response = client.get(reverse("projects:update", kwargs={"code": project.code}))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Branch pilot sign-off" in html
+    assert "Teller training pack" in html
+    assert "Union consultation delay" in html
     assert "Plan X" in html
     # Carried over: last week's overall rating and period budget.
     assert response.context["form"].initial["rag"] == "green"

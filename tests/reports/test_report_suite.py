@@ -195,3 +195,34 @@ def test_it_renders_the_same_pages_and_text_as_plain_weasyprint(world, kind):
     plain_pdf, plain_pages = html_to_pdf_plain(fast.html)
     assert fast.page_count == fast_again.page_count == plain_pages
     assert page_texts(fast.pdf) == page_texts(plain_pdf) == page_texts(fast_again.pdf)
+
+
+@pytest.mark.parametrize("audience", ["internal", "client"])
+def test_it_fills_deliverables_and_the_raid_log_from_what_apm_knows(world, audience):
+    project = world["alpha_project"]
+    factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, 3, 28))
+    factories.DeliverableFactory(
+        project=project,
+        name="Signed discovery report",
+        due_date=dt.date(2025, 3, 20),
+        status="accepted",
+        signed_off_at=dt.datetime(2025, 3, 21, 10, 0, tzinfo=dt.UTC),
+    )
+    factories.DeliverableFactory(project=project, name="Late data model", due_date=dt.date(2025, 3, 25))
+    factories.DeliverableFactory(project=project, name="Far future launch", due_date=dt.date(2025, 12, 1))
+    factories.RaidItemFactory(project=project, title="Supplier insolvency", probability=4, impact=5)
+    factories.RaidItemFactory(project=project, title="Closed long ago", status="closed")
+    snapshot = report_build_snapshot(
+        kind="highlight", audience=audience, scope="project", project=project, title="H", **PERIOD
+    )
+    text = one_line(" ".join(page_texts(report_render_snapshot(snapshot).pdf)))
+    assert "Signed discovery report" in text
+    assert "Overdue: Late data model (not started)" in text
+    assert "Far future launch" not in text
+    if audience == "internal":
+        assert "Supplier insolvency" in text
+        assert "RAID log (internal)" in text
+    else:
+        assert "Supplier insolvency" not in json.dumps(snapshot)
+        assert "RAID log" not in text
+    assert "Closed long ago" not in text
