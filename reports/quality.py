@@ -60,6 +60,10 @@ def _window(period_start: dt.date | None, period_end: dt.date) -> tuple[dt.datet
     return start, end
 
 
+def _days(count: int) -> str:
+    return f"{count} day{'s' if count != 1 else ''}"
+
+
 def _name(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
@@ -175,7 +179,7 @@ def quality_snapshot(
         f"{len(reviews)} review{'s' if len(reviews) != 1 else ''} in the period, {passed_reviews} passed; "
         f"pass rate {overall + '%' if overall else '—'} of the criteria that applied.",
         f"{len(open_ncs)} open non-conformance{'s' if len(open_ncs) != 1 else ''}"
-        + (f", the oldest {max(r['age_days'] for r in open_ncs)} days old." if open_ncs else "."),
+        + (f", the oldest {_days(max(r['age_days'] for r in open_ncs))} old." if open_ncs else "."),
         f"Client sign-offs: {accepted} accepted, {rejected} rejected.",
     ]
     return {

@@ -91,9 +91,7 @@ def gantt_svg(
         if month >= first:
             x = x_of(month)
             parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 8}" stroke="#e3e6ea"/>')
-            parts.append(
-                f'<text x="{x + 2:.1f}" y="{top - 10}" font-size="10" fill="#555">{month:%b} {month:%y}</text>'
-            )
+            parts.append(f'<text x="{x + 2:.1f}" y="{top - 10}" font-size="10" fill="#555">{month:%b %Y}</text>')
         year, mon = divmod(month.month - 1 + step, 12)
         month = dt.date(month.year + year, mon + 1, 1)
     for index, (name, start, end, b_start, b_end, status, percent) in enumerate(items):

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import formats, timezone
+
 HIDDEN = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user"}
+
+
+def _shown(value: Any) -> Any:
+    """Datetimes in the reader's time zone, to the minute; other values as they are."""
+    if isinstance(value, dt.datetime):
+        return formats.date_format(timezone.localtime(value), "j M Y H:i")
+    return value
 
 
 def history_rows(obj, *, limit: int = 50) -> list[dict[str, Any]]:
@@ -20,10 +30,17 @@ def history_rows(obj, *, limit: int = 50) -> list[dict[str, Any]]:
                 if change.field in HIDDEN:
                     continue
                 try:
-                    label = obj._meta.get_field(change.field).verbose_name
+                    field = obj._meta.get_field(change.field)
                 except Exception:  # a field since removed
-                    label = change.field
-                changes.append((str(label), change.old, change.new))
+                    changes.append((change.field, change.old, change.new))
+                    continue
+                old, new = change.old, change.new
+                if getattr(field, "choices", None):
+                    words = dict(field.flatchoices)
+                    old, new = words.get(old, old), words.get(new, new)
+                elif isinstance(old, list) or isinstance(new, list):  # many-to-many: the related rows
+                    old, new = len(old or []), len(new or [])
+                changes.append((str(field.verbose_name), _shown(old), _shown(new)))
         rows.append(
             {
                 "at": record.history_date,

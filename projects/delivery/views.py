@@ -141,8 +141,13 @@ def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
     item = _deliverable_or_404(project, pk)
     from projects.delivery.workflow import DELIVERABLE_TRANSITIONS
 
+    labels = dict(NEXT_LABELS)
+    if item.status != DeliverableStatus.NOT_STARTED:
+        labels[DeliverableStatus.IN_PROGRESS] = "Back to work"
+    if item.status == DeliverableStatus.AWAITING_SIGN_OFF:
+        labels[DeliverableStatus.IN_REVIEW] = "Withdraw from sign-off"
     moves = [
-        (status, NEXT_LABELS.get(status, f"Back to {DeliverableStatus(status).label.lower()}"))
+        (status, labels.get(status, f"Back to {DeliverableStatus(status).label.lower()}"))
         for status in sorted(DELIVERABLE_TRANSITIONS[item.status])
         if status not in (DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED)
     ]
@@ -445,6 +450,12 @@ def raid_log(request: HttpRequest, code: str) -> HttpResponse:
             "items": items,
             "kind": kind,
             "kinds": RaidKind.choices,
+            "plurals": [
+                ("risk", "Risks"),
+                ("issue", "Issues"),
+                ("assumption", "Assumptions"),
+                ("dependency", "Dependencies"),
+            ],
             "grid": [(5 - index, row) for index, row in enumerate(grid)],
             "critical": critical,
         },

@@ -202,3 +202,13 @@ def test_it_keeps_review_evidence_private(project, pm, member, item):
     check = review.checks.get()
     with pytest.raises(ValueError, match="no URL"):
         check.evidence_file.url  # noqa: B018
+
+
+def test_it_shows_the_history_of_a_change_with_affected_deliverables(client, pm, project, item):
+    change = services.change_request_create(
+        project=project, user=pm, title="T", description="D", reason="R", affected_deliverables=[item]
+    )
+    services.change_request_submit(change_request=change, user=pm)
+    client.force_login(pm)
+    html = client.get(reverse("projects:change", args=[project.code, change.number])).content.decode()
+    assert "Submitted for approval" in html
