@@ -9,6 +9,7 @@ coloured chip with the word.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -112,6 +113,23 @@ def _signed_class_filter(amount):
 def _timeline_filter(milestones, today):
     """The milestone timeline SVG (apm.charts.timeline) of a row's milestones around ``today``."""
     return mark_safe(milestone_timeline_svg(milestones=milestones or [], today=today))  # noqa: S308 (escaped inside)
+
+
+@register.filter(name="burn_up")
+def _burn_up_filter(series, currency):
+    """The burn-up SVG (apm.charts.burn_up) of a snapshot's stored PV/EV/AC series; "" when empty."""
+    from apm.charts.burn_up import burn_up_svg
+
+    if not series:
+        return ""
+    points = [
+        {
+            "date": dt.date.fromisoformat(point["date"]),
+            **{key: Decimal(point[key]) if point.get(key) is not None else None for key in ("pv", "ev", "ac")},
+        }
+        for point in series
+    ]
+    return mark_safe(burn_up_svg(points, currency=currency or "GBP", title="Burn-up: PV, EV and AC"))  # noqa: S308
 
 
 @register.filter(name="initials")

@@ -276,6 +276,7 @@ def _highlight_details(
     if audience == INTERNAL:
         details["lessons_learned"] = latest.lessons_learned if latest else ""
         details["change_requests"] = _change_requests(project)
+        details["burn_up"] = _burn_up(project, period_end)
         # The RAID log is the team's working register: internal reports only.
         details["raid"] = [
             {
@@ -303,6 +304,23 @@ def _highlight_details(
             "time_exceeded": overdue > 0,
         }
     return details
+
+
+def _burn_up(project: Project, period_end: dt.date) -> list[dict[str, str | None]]:
+    """Cumulative PV, EV and AC (money strings, project currency) for the burn-up chart; [] without a budget.
+
+    From ``projects.budget.selectors.burn_up_series`` (formulas there); the
+    SVG is drawn at render time (``apm.charts.burn_up``) from these figures.
+    """
+    from projects.budget.selectors import burn_up_series
+
+    series = burn_up_series(project=project, as_of=period_end)
+    if not any(point.get("pv") for point in series):
+        return []
+    return [
+        {"date": _iso(point["date"]), "pv": _money(point["pv"]), "ev": _money(point["ev"]), "ac": _money(point["ac"])}
+        for point in series
+    ]
 
 
 def _change_requests(project: Project) -> list[dict[str, str]]:

@@ -226,3 +226,21 @@ def test_it_fills_deliverables_and_the_raid_log_from_what_apm_knows(world, audie
         assert "Supplier insolvency" not in json.dumps(snapshot)
         assert "RAID log" not in text
     assert "Closed long ago" not in text
+
+
+def test_it_draws_the_burn_up_from_the_stored_series_for_the_internal_audience_only(world):
+    from projects.models import BudgetLine
+    from reports.rendering import report_render_html
+
+    project = world["alpha_project"]
+    BudgetLine.objects.create(project=project, category="labour", amount=Decimal("800000"))
+    factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, 3, 28))
+    common = {"kind": "highlight", "scope": "project", "project": project, "title": "B", **PERIOD}
+    internal = report_build_snapshot(audience="internal", **common)
+    client = report_build_snapshot(audience="client", **common)
+    series = internal["projects"][0]["burn_up"]
+    assert series
+    assert all(isinstance(point["pv"], str) for point in series)
+    assert "chart-burn-up" in report_render_html(json.loads(json.dumps(internal)))
+    assert "burn_up" not in client["projects"][0]
+    assert "chart-burn-up" not in report_render_html(client)
