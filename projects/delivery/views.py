@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm.access import audience_for, visible_projects
+from apm.accounts.models import AuditKind
+from apm.accounts.services import audit_record
 from apm.charts.gantt import gantt_svg
 from projects.delivery import forms, quality_services, raid_services, selectors, services
 from projects.delivery.history import history_rows
@@ -301,6 +303,7 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     if not check.evidence_file:
         raise Http404("No evidence file.")
     handle = check.evidence_file.open("rb")
+    audit_record(kind=AuditKind.DOCUMENT_DOWNLOADED, request=request, target=f"evidence:{check.pk}")
     return FileResponse(
         handle,
         as_attachment=True,
