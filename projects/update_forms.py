@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.db import transaction
 
+from projects.budget.services import budget_check
 from projects.models import Milestone, Project, StatusUpdate
 from projects.rag import RAG
 
@@ -170,7 +171,10 @@ def status_update_record(*, form: StatusUpdateForm, author: User) -> StatusUpdat
     """Save a valid weekly update by ``author`` and make its overall RAG the project's current RAG.
 
     Only when it is the project's newest update does ``Project.rag`` change.
-    Raises ``ValueError`` when the form is not valid.
+    The new percent complete moves earned value, so the budget tolerances
+    are checked again (``projects.budget.services.budget_check``: an
+    exception is raised once per breach). Raises ``ValueError`` when the
+    form is not valid.
     """
     if not form.is_valid():
         raise ValueError("The update form is not valid.")
@@ -188,4 +192,5 @@ def status_update_record(*, form: StatusUpdateForm, author: User) -> StatusUpdat
         if newest == update.pk and project.rag != update.rag:
             project.rag = update.rag
             project.save(update_fields=["rag", "updated_at"])
+        budget_check(project=project)
     return update

@@ -1,8 +1,8 @@
 """The PM's weekly update page: one form, quick on a phone. Thin: logic is in projects.update_forms.
 
-The project is looked up inside ``apm.access.visible_projects`` (404 for
-anything else); only users who may edit projects (administrators, heads,
-PMs) may file an update (others 404, so nothing is confirmed to exist).
+The project is looked up inside ``apm.access.editable_projects`` (its PM,
+heads of its departments, administrators); anyone else gets a 404, so
+nothing is confirmed to exist.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from apm.access import can_edit_projects, visible_projects
+from apm.access import editable_projects
 from projects.models import StatusUpdate
 from projects.update_forms import (
     NARRATIVE_FIELDS,
@@ -42,9 +42,7 @@ def status_update_edit(request: HttpRequest, code: str) -> HttpResponse:
 
     An update already filed for that date is edited rather than duplicated.
     """
-    if not can_edit_projects(request.user):
-        raise Http404("No such project.")
-    project = get_object_or_404(visible_projects(request.user), code=code)
+    project = get_object_or_404(editable_projects(request.user), code=code)
     today = timezone.localdate()
     as_of = _as_of_from(request, today)
     if request.method == "POST":

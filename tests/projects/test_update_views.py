@@ -155,3 +155,32 @@ def test_it_puts_every_field_of_the_form_into_the_next_highlight_pdf(client, pm,
         assert "120,000" not in text
         assert "cost" not in by_key
         assert grid.split("Last period")[0].split() == ["This", "period", "Amber", "Red", "Green", "Amber", "Red"]
+
+
+@time_machine.travel(dt.datetime(2025, 6, 30, 12, tzinfo=dt.UTC), tick=False)
+def test_it_checks_the_budget_tolerances_when_progress_is_reported(client, pm, project):
+    from projects.budget import services as budget
+    from projects.models import Expense, ToleranceException
+
+    project.start_date, project.end_date = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+    project.save()
+    budget.budget_line_add(project=project, category="labour", amount=Decimal("100000"), actor=pm)
+    Expense.objects.create(
+        project=project, date=dt.date(2025, 6, 1), amount=Decimal("60000"), currency="GBP", category="travel"
+    )
+    assert not ToleranceException.objects.exists()
+    client.force_login(pm)
+    # 50 % done for 60,000 spent: EAC 120,000 against BAC 100,000 breaks the ±10 % cost tolerance.
+    response = client.post(
+        reverse("projects:update", kwargs={"code": project.code}),
+        weekly_post(as_of="2025-06-30", percent_complete="50"),
+    )
+    assert response.status_code == 302
+    assert list(ToleranceException.objects.values_list("kind", "state")) == [("cost", "open")]
+
+
+def test_it_is_404_for_a_reporting_head_from_another_department(client, outside_head, project):
+    client.force_login(outside_head)
+    assert client.get(reverse("projects:update", kwargs={"code": project.code})).status_code == 404
+    assert client.post(reverse("projects:update", kwargs={"code": project.code}), weekly_post()).status_code == 404
+    assert not StatusUpdate.objects.filter(project=project).exists()
