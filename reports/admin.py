@@ -1,24 +1,22 @@
 """Django admin for report schedules, reports (a read-only snapshot) and deliveries.
 
-For staff who are not administrators, reports and deliveries are scoped
-through ``apm.access.visible_reports`` and schedules to the projects and
-departments the user may see.
+The admin is for administrators only (apm.admin_site). Schedules saved here
+go through the same form and validation as the schedule pages and are
+activated (``next_run_at`` set) on every save.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from apm.access import visible_departments, visible_projects, visible_reports
 from reports.models import Delivery, Report, ReportSchedule
-
-
-def _is_admin(request: HttpRequest) -> bool:
-    return request.user.is_administrator
+from reports.schedule_forms import ReportScheduleForm
+from reports.services import schedule_activate
 
 
 @admin.register(ReportSchedule)
@@ -40,21 +38,23 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     autocomplete_fields = ("project", "department", "project_manager")
     readonly_fields = ("next_run_at", "last_run_at", "created_by", "created_at")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ReportSchedule]:
-        qs = super().get_queryset(request)
-        if _is_admin(request):
-            return qs
-        user = request.user
-        return qs.filter(
-            Q(project__in=visible_projects(user))
-            | Q(department__in=visible_departments(user))
-            | Q(scope="pm_portfolio", project_manager=user)
-        )
+    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+        """The same form and validation as the schedule pages (reports.schedule_forms)."""
+        kwargs["form"] = ReportScheduleForm
+        base = super().get_form(request, obj, **kwargs)
+
+        class AdminScheduleForm(base):
+            def __init__(self, *args, **form_kwargs) -> None:
+                super().__init__(*args, user=request.user, **form_kwargs)
+
+        return AdminScheduleForm
 
     def save_model(self, request, obj, form, change) -> None:
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        # A new or edited rule takes effect from now: without this the schedule never runs.
+        schedule_activate(schedule=obj, now=timezone.now())
 
 
 class DeliveryInline(admin.TabularInline):
@@ -96,11 +96,6 @@ class ReportAdmin(admin.ModelAdmin):
         # Viewable (read-only) but never edited: a report is a snapshot of what was sent.
         return False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
-        if _is_admin(request):
-            return super().get_queryset(request)
-        return visible_reports(request.user).select_related("project", "department")
-
     @admin.display(description="PDF")
     def pdf_link(self, obj: Report) -> str:
         if obj.status != "rendered" or not obj.pdf:
@@ -121,12 +116,6 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
-        qs = super().get_queryset(request)
-        if _is_admin(request):
-            return qs
-        return qs.filter(report__in=visible_reports(request.user))
 
     @admin.display(description="email status", ordering="email__status")
     def email_status(self, obj: Delivery) -> str:

@@ -38,6 +38,14 @@ class Frequency(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
 
 
+#: Monthly days: 1-28, then the two named ones (values fixed in reports.schedule).
+DAY_OF_MONTH_CHOICES = [
+    *((day, f"Day {day}") for day in range(1, 29)),
+    (0, "Last day of the month"),
+    (29, "Last working day of the month (Mon-Fri)"),
+]
+
+
 def validate_time_zone(value: str) -> None:
     """Raise ValidationError unless ``value`` is an IANA time zone name."""
     try:
@@ -50,7 +58,8 @@ class ReportSchedule(models.Model):
     """When a report of a kind, scope and audience goes out, and to whom.
 
     Weekly: on ``weekdays`` (list of ISO weekday numbers, 1 = Monday).
-    Monthly: on ``day_of_month`` (1-28), or the last day when it is 0.
+    Monthly: on ``day_of_month`` (1-28), the last day (0) or the last working
+    day, Monday to Friday (29); see ``reports.schedule``.
     At ``local_time`` in ``time_zone``. ``next_run_at`` (UTC) is the next
     occurrence; the dispatcher claims it with a conditional UPDATE.
     """
@@ -67,7 +76,11 @@ class ReportSchedule(models.Model):
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
     weekdays = models.JSONField(default=list, blank=True, help_text="ISO weekdays, 1 = Monday … 7 = Sunday.")
     day_of_month = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(0), MaxValueValidator(28)], help_text="0 = last day of the month."
+        "day of the month",
+        default=1,
+        choices=DAY_OF_MONTH_CHOICES,
+        validators=[MinValueValidator(0), MaxValueValidator(29)],
+        help_text="For monthly schedules.",
     )
     local_time = models.TimeField()
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])

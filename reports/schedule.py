@@ -3,7 +3,9 @@
 A schedule fires at ``local_time`` in its own ``time_zone`` on
 
 * weekly: each ISO weekday in ``weekdays`` (1 = Monday ... 7 = Sunday);
-* monthly: day ``day_of_month`` (1-28) of each month, or the last day when it is 0.
+* monthly: day ``day_of_month`` (1-28) of each month, the last day when it is
+  :data:`LAST_DAY` (0), or the last working day (Monday to Friday; public
+  holidays are not known to schedules) when it is :data:`LAST_WORKING_DAY` (29).
 
 Daylight-saving time (PEP 495 semantics through ``zoneinfo``):
 
@@ -35,6 +37,19 @@ MONTHLY = "monthly"
 _SEARCH_DAYS = 400
 
 
+#: ``day_of_month`` values with a meaning of their own.
+LAST_DAY = 0
+LAST_WORKING_DAY = 29
+
+
+def _last_working_day(year: int, month: int) -> int:
+    """The day of the month of the last Monday-to-Friday of ``year``-``month``."""
+    day = calendar.monthrange(year, month)[1]
+    while dt.date(year, month, day).isoweekday() > 5:
+        day -= 1
+    return day
+
+
 def _zone(time_zone: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(time_zone)
@@ -51,8 +66,11 @@ def _check_rule(frequency: str, weekdays: Iterable[int] | None, day_of_month: in
             raise ValueError(f"Weekdays must be ISO weekday numbers 1-7, not {sorted(days)}.")
         return days
     if frequency == MONTHLY:
-        if day_of_month is None or not 0 <= int(day_of_month) <= 28:
-            raise ValueError(f"A monthly schedule runs on day 1-28, or 0 for the last day, not {day_of_month!r}.")
+        if day_of_month is None or not LAST_DAY <= int(day_of_month) <= LAST_WORKING_DAY:
+            raise ValueError(
+                "A monthly schedule runs on day 1-28, 0 for the last day or 29 for the last working day, "
+                f"not {day_of_month!r}."
+            )
         return frozenset()
     raise ValueError(f"Unknown frequency {frequency!r}; expected 'weekly' or 'monthly'.")
 
@@ -60,8 +78,10 @@ def _check_rule(frequency: str, weekdays: Iterable[int] | None, day_of_month: in
 def _fires_on(day: dt.date, frequency: str, weekdays: frozenset[int], day_of_month: int) -> bool:
     if frequency == WEEKLY:
         return day.isoweekday() in weekdays
-    if day_of_month == 0:
+    if day_of_month == LAST_DAY:
         return day.day == calendar.monthrange(day.year, day.month)[1]
+    if day_of_month == LAST_WORKING_DAY:
+        return day.day == _last_working_day(day.year, day.month)
     return day.day == day_of_month
 
 
@@ -113,7 +133,7 @@ def next_occurrence(
     """The first occurrence strictly after ``after``, as an aware UTC datetime.
 
     ``frequency`` is ``"weekly"`` (``weekdays``: ISO weekday numbers) or
-    ``"monthly"`` (``day_of_month``: 1-28, 0 = last day). Computed in
+    ``"monthly"`` (``day_of_month``: 1-28, 0 = last day, 29 = last working day). Computed in
     ``time_zone`` (IANA name) with the DST rules in the module docstring.
     Raises ``ValueError`` for an unknown frequency or time zone, an empty or
     out-of-range rule, or a naive ``after``.

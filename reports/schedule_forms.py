@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from apm.access import visible_departments, visible_projects
+from apm.accounts.models import Role, User
 from reports.models import Audience, Frequency, ReportKind, ReportSchedule, Scope, validate_time_zone
 from reports.selectors import client_addresses
 from reports.services import _check_subject, _clean_addresses
@@ -35,6 +36,7 @@ class ReportScheduleForm(forms.ModelForm):
             "scope",
             "project",
             "department",
+            "project_manager",
             "frequency",
             "weekdays",
             "day_of_month",
@@ -48,14 +50,26 @@ class ReportScheduleForm(forms.ModelForm):
             "local_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "extra_recipients": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"day_of_month": "Day of the month (monthly; 0 = last day)", "local_time": "Local time"}
+        labels = {"day_of_month": "Day of the month (monthly)", "local_time": "Local time"}
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["project"].queryset = visible_projects(user).order_by("code")
         self.fields["department"].queryset = visible_departments(user).order_by("code")
-        self.fields["scope"].choices = [(s.value, s.label) for s in (Scope.PROJECT, Scope.DEPARTMENT)]
+        scopes = [Scope.PROJECT, Scope.DEPARTMENT]
+        if user.is_administrator:
+            # Administrators schedule any PM's portfolio and the company report.
+            managers = User.objects.filter(role=Role.PROJECT_MANAGER, is_active=True)
+            scopes += [Scope.PM_PORTFOLIO, Scope.COMPANY]
+        elif user.role == Role.PROJECT_MANAGER:
+            managers = User.objects.filter(pk=user.pk)
+            scopes.append(Scope.PM_PORTFOLIO)
+        else:
+            managers = User.objects.none()
+        self.fields["project_manager"].queryset = managers.order_by("first_name", "last_name", "username")
+        self.fields["project_manager"].label = "Project manager (for a PM's portfolio)"
+        self.fields["scope"].choices = [(s.value, s.label) for s in scopes]
         self.fields["kind"].choices = [(k.value, k.label) for k in (ReportKind.HIGHLIGHT, ReportKind.PORTFOLIO)]
         self.fields["time_zone"].validators = []
         for name, field in self.fields.items():
@@ -78,10 +92,12 @@ class ReportScheduleForm(forms.ModelForm):
         if data.get("frequency") == Frequency.WEEKLY and not data.get("weekdays"):
             self.add_error("weekdays", "Choose at least one weekday for a weekly schedule.")
         scope = data.get("scope")
-        if scope == Scope.PROJECT:
-            data["department"] = None
-        elif scope == Scope.DEPARTMENT:
-            data["project"] = None
+        # Only the object of the chosen scope is kept; the other pickers are ignored.
+        for field, wanted in (("project", Scope.PROJECT), ("department", Scope.DEPARTMENT)):
+            if scope != wanted:
+                data[field] = None
+        if scope != Scope.PM_PORTFOLIO:
+            data["project_manager"] = None
         try:
             _check_subject(
                 kind=data.get("kind"),
@@ -89,7 +105,7 @@ class ReportScheduleForm(forms.ModelForm):
                 scope=scope,
                 project=data.get("project"),
                 department=data.get("department"),
-                project_manager=None,
+                project_manager=data.get("project_manager"),
             )
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None

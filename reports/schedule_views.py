@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apm.access import can_send_reports, visible_departments, visible_projects
 from reports import schedule as occurrences
-from reports.models import ReportSchedule
+from reports.models import ReportSchedule, Scope
 from reports.rendering import report_render_html, report_render_snapshot
 from reports.schedule_forms import ReportScheduleForm
 from reports.services import _rule, report_request, schedule_activate
@@ -26,13 +26,16 @@ from reports.snapshot import report_build_snapshot
 
 
 def visible_schedules(user) -> QuerySet[ReportSchedule]:
-    """Schedules ``user`` may see and manage: of their visible projects and departments (all for admins)."""
+    """Schedules ``user`` may see and manage: of their visible projects and departments, and their own
+    portfolio schedules as a PM (all for administrators, who alone manage company schedules)."""
     if not can_send_reports(user):
         return ReportSchedule.objects.none()
     if user.is_administrator:
         return ReportSchedule.objects.all()
     return ReportSchedule.objects.filter(
-        Q(project__in=visible_projects(user)) | Q(department__in=visible_departments(user))
+        Q(project__in=visible_projects(user))
+        | Q(department__in=visible_departments(user))
+        | Q(scope=Scope.PM_PORTFOLIO, project_manager=user)
     )
 
 

@@ -61,8 +61,9 @@ def _reporting_heads(report: Report) -> list[Recipient]:
     if report.scope == Scope.DEPARTMENT and report.department_id:
         return _user_recipients(report.department.heads.order_by("pk"), kind)
     if report.scope == Scope.COMPANY:
-        heads = User.objects.filter(headed_departments__isnull=False).distinct().order_by("pk")
-        return _user_recipients(heads, kind)
+        # Every project's figures: only administrators may see them all.
+        administrators = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True)).order_by("pk")
+        return _user_recipients(administrators, kind)
     if report.scope == Scope.PM_PORTFOLIO and report.project_manager_id:
         return _user_recipients([report.project_manager], kind)
     return []
@@ -85,8 +86,8 @@ def report_recipients(*, report: Report) -> list[Recipient]:
     Scheduled reports follow the schedule's flags; on-demand ones (no
     schedule) behave as a schedule sending to reporting heads (internal) or
     client contacts (client), plus the requester. Reporting heads: a
-    project's ``reporting_heads``, a department's heads, every department
-    head for the company, the PM for a PM's portfolio — internal audience
+    project's ``reporting_heads``, a department's heads, the administrators
+    for the company (who alone may see every project), the PM for a PM's portfolio — internal audience
     only. Opted-in client contacts of the project's client — client audience
     only. Then extra addresses. An internal report never goes to a client
     contact's address, whatever the source. Users without an email are skipped.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.apps import apps as django_apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
@@ -153,3 +154,23 @@ def test_it_refuses_the_admin_to_users_who_are_not_staff(client, world, client_u
     response = client.get(admin_url("projects.project", "changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@time_machine.travel(dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_it_activates_a_schedule_saved_in_the_admin_and_validates_it_like_the_pages(client, world, admin_user):
+    from reports.models import ReportSchedule
+
+    client.force_login(admin_user)
+    data = {
+        "name": "Admin made", "kind": "portfolio", "audience": "internal", "scope": "department",
+        "department": world["alpha"].pk, "frequency": "weekly", "weekdays": ["4"], "day_of_month": "1",
+        "local_time": "09:00", "time_zone": "Europe/London", "send_to_reporting_heads": "on",
+        "extra_recipients": "", "active": "on",
+    }  # fmt: skip
+    bad = client.post(admin_url("reports.reportschedule", "add"), {**data, "weekdays": []})
+    assert bad.status_code == 200
+    assert not ReportSchedule.objects.exists()
+    response = client.post(admin_url("reports.reportschedule", "add"), data)
+    assert response.status_code == 302
+    # Thursday 5 June 2025, 09:00 BST.
+    assert ReportSchedule.objects.get().next_run_at == dt.datetime(2025, 6, 5, 8, 0, tzinfo=dt.UTC)

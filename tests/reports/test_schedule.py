@@ -119,9 +119,15 @@ def test_it_fires_weekly_only_on_the_chosen_iso_weekdays(time_zone):
 
 @pytest.mark.parametrize("time_zone", ZONES)
 @pytest.mark.parametrize(
-    ("day_of_month", "expected_days"), [(0, [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]), (15, [15] * 12)]
+    ("day_of_month", "expected_days"),
+    [
+        (0, [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]),
+        (15, [15] * 12),
+        # Last working day (Mon-Fri): 31 May, 31 Aug and 30 Nov 2025 fall on a weekend.
+        (29, [31, 28, 31, 30, 30, 30, 31, 29, 30, 31, 28, 31]),
+    ],
 )
-def test_it_fires_monthly_on_the_day_or_the_last_day(time_zone, day_of_month, expected_days):
+def test_it_fires_monthly_on_the_day_the_last_day_or_the_last_working_day(time_zone, day_of_month, expected_days):
     zone = zoneinfo.ZoneInfo(time_zone)
     rule = {
         "frequency": "monthly",

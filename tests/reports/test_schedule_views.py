@@ -203,3 +203,30 @@ def test_it_searches_the_archive_by_project_department_kind_and_date(client, hea
     }
     assert titles(head, date_from="2025-07-01", date_to="2025-06-01") == set()
     assert titles(client_user) == {client_copy.title}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_schedules_a_pms_own_portfolio_monthly_on_the_last_working_day(client, pm, world):
+    client.force_login(pm)
+    data = form_data(
+        world, name="My portfolio", scope="pm_portfolio", department="", project_manager=pm.pk,
+        frequency="monthly", weekdays=[], day_of_month="29",
+    )  # fmt: skip
+    response = client.post(reverse("reports:schedule_create"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    schedule = ReportSchedule.objects.get(name="My portfolio")
+    assert (schedule.scope, schedule.project_manager, schedule.department) == ("pm_portfolio", pm, None)
+    # The last working day of June 2025 is Monday the 30th, 09:00 BST.
+    assert schedule.next_run_at == dt.datetime(2025, 6, 30, 8, 0, tzinfo=dt.UTC)
+    assert "My portfolio" in client.get(reverse("reports:schedules")).content.decode()
+
+
+def test_it_offers_the_company_scope_to_administrators_only(client, head, admin_user, world):
+    client.force_login(head)
+    response = client.post(reverse("reports:schedule_create"), form_data(world, scope="company", department=""))
+    assert response.status_code == 200
+    assert not ReportSchedule.objects.exists()
+    client.force_login(admin_user)
+    response = client.post(reverse("reports:schedule_create"), form_data(world, scope="company", department=""))
+    assert response.status_code == 302
+    assert ReportSchedule.objects.get().scope == "company"
