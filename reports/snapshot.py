@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from projects.models import Milestone, Project, StatusUpdate
+from projects.models import Milestone, Project, ProjectBudget, StatusUpdate
 from reports.rendering import format_money
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ RATINGS = (
     ("risk", "rag_risk", "Risk"),
 )
 INTERNAL_RATINGS = frozenset({"cost"})
-#: Cost tolerance (percent 0-100 of the period budget) for the highlight report's tolerance line.
+#: Cost tolerance (percent 0-100) when the project has no budget settings of its own.
 COST_TOLERANCE_PERCENT = Decimal("10")
 #: Deliverables (milestones) due within this many days after the period end are "due next".
 DUE_HORIZON_DAYS = 28
@@ -218,8 +218,10 @@ def _highlight_details(
     ``deliverables_due`` (milestones completed in the period; open ones
     overdue or due within ``DUE_HORIZON_DAYS``); ``change_requests``
     (internal only, when APM tracks them). Internal only: ``lessons_learned``
-    and ``tolerance`` (cost variance against ``COST_TOLERANCE_PERCENT``,
-    overdue milestones against none).
+    and ``tolerance`` (period cost variance against the project's cost
+    tolerance, ``ProjectBudget.cost_tolerance_percent`` or
+    ``COST_TOLERANCE_PERCENT`` without one; overdue milestones; the open
+    tolerance exceptions raised by ``projects.budget.services.budget_check``).
     """
     previous = None
     if latest is not None:
@@ -296,12 +298,20 @@ def _highlight_details(
         if variance is not None and budget:
             percent = (variance * 100 / budget).quantize(Decimal("0.1"))
         overdue = sum(1 for item in due if item["overdue"])
+        settings_row = ProjectBudget.objects.filter(project=project).values_list("cost_tolerance_percent", flat=True)
+        limit = next(iter(settings_row), None) or COST_TOLERANCE_PERCENT
+        open_exceptions = [
+            {"kind": exception.kind, "summary": exception.summary, "raised_at": _iso(exception.raised_at.date())}
+            for exception in project.tolerance_exceptions.filter(state="open").order_by("kind")
+        ]
         details["tolerance"] = {
             "cost_percent": str(percent) if percent is not None else None,
-            "cost_limit_percent": str(COST_TOLERANCE_PERCENT),
-            "cost_exceeded": percent is not None and abs(percent) > COST_TOLERANCE_PERCENT,
+            "cost_limit_percent": format(Decimal(limit).normalize(), "f"),
+            "cost_exceeded": (percent is not None and abs(percent) > limit)
+            or any(e["kind"] == "cost" for e in open_exceptions),
             "overdue_milestones": overdue,
-            "time_exceeded": overdue > 0,
+            "time_exceeded": overdue > 0 or any(e["kind"] == "time" for e in open_exceptions),
+            "open_exceptions": open_exceptions,
         }
     return details
 

@@ -170,3 +170,26 @@ def test_it_runs_the_same_number_of_queries_for_3_and_30_projects(django_assert_
     assert len(few["projects"]) == 3
     assert len(many["projects"]) == 30
     assert (many["totals"]["red"], many["totals"]["amber"], many["totals"]["green"]) == (10, 10, 10)
+
+
+def test_it_states_the_projects_own_cost_tolerance_and_open_exceptions_internally_only(world):
+    from django.utils import timezone
+
+    from projects.models import ProjectBudget, ToleranceException
+
+    project = world["alpha_project"]
+    factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, 3, 31))
+    ProjectBudget.objects.create(project=project, cost_tolerance_percent=Decimal("5.00"))
+    ToleranceException.objects.create(
+        project=project, kind="time", summary="Forecast finish 40 days late", raised_at=timezone.now()
+    )
+    kwargs = {"kind": "highlight", "scope": "project", "project": project}
+    internal = build(audience="internal", **kwargs)["projects"][0]["tolerance"]
+    assert internal["cost_limit_percent"] == "5"
+    # Budget 100,000 and forecast 110,000: +10% is outside the project's ±5%.
+    assert internal["cost_exceeded"] is True
+    assert internal["time_exceeded"] is True
+    assert [e["summary"] for e in internal["open_exceptions"]] == ["Forecast finish 40 days late"]
+    client = build(audience="client", **kwargs)
+    assert "tolerance" not in client["projects"][0]
+    assert "40 days late" not in json.dumps(client)
