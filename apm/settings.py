@@ -220,6 +220,21 @@ CELERY_BEAT_SCHEDULE["escalate-critical-issues"] = {
     "task": "projects.tasks.escalate_critical_issues",
     "schedule": 300.0,
 }
+# Overdue replies and documents expiring within 30 days are reminded to the PM, once each
+# (projects/documents/reminders.py); hourly, so a reminder goes out the morning it falls due.
+CELERY_BEAT_SCHEDULE["send-document-reminders"] = {
+    "task": "projects.tasks.send_document_reminders",
+    "schedule": 3600.0,
+}
+# Document register and correspondence uploads: at most this many bytes (content checked by type).
+APM_DOCUMENT_MAX_BYTES = env.int("APM_DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# The letterhead of letters written in APM (templates/letters/letter.html); the address one line per "|".
+APM_COMPANY_NAME = env.str("APM_COMPANY_NAME", default="APM Account Services Ltd")
+APM_COMPANY_ADDRESS = [
+    line.strip()
+    for line in env.str("APM_COMPANY_ADDRESS", default="1 Example Street|London EC1A 1AA|United Kingdom").split("|")
+    if line.strip()
+]
 # Hours a reporting head has to acknowledge a critical issue before it escalates
 # (a project may set its own in RaidSettings).
 APM_CRITICAL_ACK_HOURS = env.int("APM_CRITICAL_ACK_HOURS", default=4)

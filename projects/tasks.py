@@ -11,3 +11,11 @@ from projects.delivery.raid_services import raid_escalate_overdue
 def escalate_critical_issues() -> int:
     """Escalate critical issues not acknowledged in time (each once); beat runs it every 5 minutes."""
     return raid_escalate_overdue()
+
+
+@shared_task(name="projects.tasks.send_document_reminders", ignore_result=True)
+def send_document_reminders() -> int:
+    """Remind PMs of overdue replies and expiring documents (each once); beat runs it hourly."""
+    from projects.documents.reminders import reminders_send
+
+    return reminders_send()

@@ -5,6 +5,9 @@ from django.urls import path
 from projects import staffing_views, update_views, views
 from projects.budget import views as budget_views
 from projects.delivery import views as delivery_views
+from projects.desk import views as desk_views
+from projects.documents import correspondence_views
+from projects.documents import views as document_views
 
 app_name = "projects"
 
@@ -13,6 +16,9 @@ urlpatterns = [
     path("new/", views.project_create, name="create"),
     # Budget, time and costs (issue 4): fixed words before the project code.
     path("time/week/", budget_views.timesheet, name="timesheet"),
+    # The PM's desk (issue 6): a fixed word before the project code ("desk" is a reserved code).
+    path("desk/", desk_views.desk, name="desk"),
+    path("departments/<code:dept>/compliance/", document_views.department_compliance, name="department_compliance"),
     path("departments/<code:dept>/budget/", budget_views.department_portfolio, name="department_budget"),
     path("<code:code>/", views.project_detail, name="detail"),
     path("<code:code>/edit/", views.project_edit, name="edit"),
@@ -53,4 +59,46 @@ urlpatterns += [
     path("<code:code>/raid/new/", delivery_views.raid_create, name="raid_create"),
     path("<code:code>/raid/<int:pk>/", delivery_views.raid_detail, name="raid_item"),
     path("<code:code>/raid/<int:pk>/action/", delivery_views.raid_action, name="raid_action"),
+]
+
+# Documents in line with the deal: register, clauses and proposals, compliance, correspondence, letters (issue 6).
+urlpatterns += [
+    path("<code:code>/documents/", document_views.document_list, name="documents"),
+    path("<code:code>/documents/new/", document_views.document_create, name="document_create"),
+    path("<code:code>/documents/<int:pk>/", document_views.document_detail, name="document"),
+    path("<code:code>/documents/<int:pk>/edit/", document_views.document_edit, name="document_edit"),
+    path("<code:code>/documents/<int:pk>/status/", document_views.document_status, name="document_status"),
+    path("<code:code>/documents/<int:pk>/versions/", document_views.document_version_add, name="document_version_add"),
+    path("<code:code>/documents/<int:pk>/download/", document_views.document_download, name="document_download"),
+    path("<code:code>/documents/versions/<int:pk>/download/", document_views.version_download, name="version_download"),
+    path("<code:code>/clauses/", document_views.clause_list, name="clauses"),
+    path("<code:code>/clauses/new/", document_views.clause_create, name="clause_create"),
+    path("<code:code>/clauses/<int:pk>/", document_views.clause_detail, name="clause"),
+    path("<code:code>/clauses/<int:pk>/evidence/", document_views.clause_evidence, name="clause_evidence"),
+    path("<code:code>/clauses/<int:pk>/propose/", document_views.clause_propose, name="clause_propose"),
+    path("<code:code>/clauses/proposals/<int:pk>/decide/", document_views.proposal_decide, name="proposal_decide"),
+    path("<code:code>/compliance/", document_views.compliance, name="compliance"),
+    path("<code:code>/correspondence/", correspondence_views.correspondence_list, name="correspondence"),
+    path("<code:code>/correspondence/new/", correspondence_views.correspondence_create, name="correspondence_create"),
+    path("<code:code>/correspondence/letter/", correspondence_views.letter_create, name="letter_create"),
+    path(
+        "<code:code>/correspondence/<int:pk>/",
+        correspondence_views.correspondence_detail,
+        name="correspondence_entry",
+    ),
+    path(
+        "<code:code>/correspondence/<int:pk>/status/",
+        correspondence_views.correspondence_status,
+        name="correspondence_status",
+    ),
+    path(
+        "<code:code>/correspondence/<int:pk>/attach/",
+        correspondence_views.correspondence_attach,
+        name="correspondence_attach",
+    ),
+    path(
+        "<code:code>/correspondence/files/<int:pk>/",
+        correspondence_views.attachment_download,
+        name="correspondence_file",
+    ),
 ]

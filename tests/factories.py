@@ -221,3 +221,39 @@ class RaidItemFactory(factory.django.DjangoModelFactory):
     raised_at = factory.LazyFunction(lambda: dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC))
     probability = 3
     impact = 3
+
+
+# --- Documents, clauses and correspondence (issue 6) ---
+
+
+class ClauseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Clause"
+
+    project = factory.SubFactory(ProjectFactory)
+    number = factory.Sequence(lambda n: f"{n + 1}.1")
+    title = factory.Sequence(lambda n: f"Obligation {n}")
+    text = "The supplier shall hold the permits the works need."
+    kind = "obligation"
+
+
+class CorrespondenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.Correspondence"
+
+    project = factory.SubFactory(ProjectFactory)
+    direction = "in"
+    channel = "letter"
+    date = dt.date(2025, 3, 3)
+    counterpart_kind = "authority"
+    counterpart_organisation = "Camden Council Planning"
+    subject = factory.Sequence(lambda n: f"Planning letter {n}")
+
+
+class LetterTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.LetterTemplate"
+
+    name = factory.Sequence(lambda n: f"Template {n}")
+    subject = "Permit application for $project_name"
+    body = "Dear $recipient_person,\n\nWe apply for a permit for $project_name ($project_code).\n\nRegards"

@@ -16,8 +16,13 @@ from apm.accounts.services import invitation_accept, invitation_find
 
 
 def landing_url(user) -> str:
-    """Where a user lands after logging in: the portal for client contacts, the project list for others."""
-    return reverse("portal:home") if getattr(user, "is_client", False) else reverse("projects:list")
+    """Where a user lands after logging in: the portal for client contacts, the desk for project
+    managers, the project list for others."""
+    if getattr(user, "is_client", False):
+        return reverse("portal:home")
+    if getattr(user, "role", None) == "project_manager":
+        return reverse("projects:desk")
+    return reverse("projects:list")
 
 
 def home(request: HttpRequest) -> HttpResponse:

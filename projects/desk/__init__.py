@@ -1,0 +1,1 @@
+"""The PM's desk: what needs action today across a PM's projects."""

@@ -1,0 +1,207 @@
+"""Pages of the correspondence log and of letters written in the app. Internal only (clients 404).
+
+Thin: reads through ``projects.documents.selectors``, writes through
+``projects.documents.services`` and ``projects.documents.letters``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from projects.delivery.history import history_rows
+from projects.delivery.permissions import may_manage
+from projects.documents import forms, letters, selectors, services
+from projects.documents.uploads import UploadRefused
+from projects.documents.views import REFUSALS, _manage_or_404, form_errors, project_or_404, refused
+from projects.documents.workflow import CORRESPONDENCE_TRANSITIONS
+from projects.models import (
+    Correspondence,
+    CorrespondenceAttachment,
+    CorrespondenceStatus,
+    Counterpart,
+    LetterTemplate,
+)
+
+
+@login_required
+def correspondence_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The project's correspondence log, newest first; filter by counterpart or replies pending."""
+    project = project_or_404(request, code)
+    counterpart = request.GET.get("counterpart", "")
+    counterpart = counterpart if counterpart in Counterpart.values else ""
+    pending = request.GET.get("pending") == "1"
+    return render(
+        request,
+        "projects/documents/correspondence.html",
+        {
+            "project": project,
+            "entries": selectors.correspondence_list(
+                project=project, counterpart_kind=counterpart, pending_only=pending
+            ),
+            "counterparts": Counterpart.choices,
+            "counterpart": counterpart,
+            "pending": pending,
+            "today": timezone.localdate(),
+            "may_manage": may_manage(user=request.user, project=project),
+        },
+    )
+
+
+@login_required
+def correspondence_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_or_404(request, code)
+    _manage_or_404(request, project)
+    form = forms.CorrespondenceForm(
+        request.POST or None, request.FILES or None, project=project, initial={"date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = data.pop("file")
+        try:
+            entry = services.correspondence_log(
+                project=project, user=request.user, uploads=[upload] if upload else [], **data
+            )
+        except REFUSALS as exc:
+            form.add_error("file" if isinstance(exc, UploadRefused) else None, str(exc))
+        else:
+            messages.success(request, f"Logged: {entry.subject}.")
+            return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+    return render(
+        request,
+        "projects/documents/form.html",
+        {"project": project, "form": form, "title": "Log correspondence", "here": "New entry", "tab": "correspondence"},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _entry_or_404(project, pk: int) -> Correspondence:
+    return get_object_or_404(Correspondence.objects.select_related("project", "created_by"), pk=pk, project=project)
+
+
+@login_required
+def correspondence_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = project_or_404(request, code)
+    entry = _entry_or_404(project, pk)
+    return render(
+        request,
+        "projects/documents/correspondence_detail.html",
+        {
+            "project": project,
+            "entry": entry,
+            "attachments": list(entry.attachments.all()),
+            "documents": list(entry.documents.all()),
+            "clauses": list(entry.clauses.all()),
+            "moves": [(s, CorrespondenceStatus(s).label) for s in sorted(CORRESPONDENCE_TRANSITIONS[entry.status])],
+            "history": history_rows(entry),
+            "today": timezone.localdate(),
+            "may_manage": may_manage(user=request.user, project=project),
+            "attachment_form": forms.AttachmentForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def correspondence_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = project_or_404(request, code)
+    entry = _entry_or_404(project, pk)
+    _manage_or_404(request, project)
+    form = forms.CorrespondenceStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
+    else:
+        try:
+            services.correspondence_set_status(entry=entry, user=request.user, status=form.cleaned_data["status"])
+        except REFUSALS as exc:
+            refused(request, exc)
+        else:
+            messages.success(request, f"Now {entry.get_status_display().lower()}.")
+    return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+
+
+@login_required
+@require_POST
+def correspondence_attach(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = project_or_404(request, code)
+    entry = _entry_or_404(project, pk)
+    _manage_or_404(request, project)
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was stored. {form_errors(form)}")
+    else:
+        try:
+            services.correspondence_attach(entry=entry, user=request.user, upload=form.cleaned_data["file"])
+        except REFUSALS as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "File attached.")
+    return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+
+
+@login_required
+def attachment_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """A correspondence attachment (or generated letter), as an attachment; internal users of the project."""
+    project = project_or_404(request, code)
+    attachment = get_object_or_404(CorrespondenceAttachment, pk=pk, correspondence__project=project)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("The file is missing from storage.") from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+@login_required
+def letter_create(request: HttpRequest, code: str) -> HttpResponse:
+    """Write an outgoing letter: choose a template (GET ``?template=``) to fill the text, edit, create the PDF."""
+    project = project_or_404(request, code)
+    _manage_or_404(request, project)
+    initial = {"counterpart_kind": Counterpart.AUTHORITY}
+    chosen = request.GET.get("template", "")
+    if request.method == "GET" and chosen.isdigit():
+        template = LetterTemplate.objects.filter(is_active=True, pk=int(chosen)).first()
+        if template is not None:
+            subject, body = letters.letter_fill(
+                template=template,
+                project=project,
+                user=request.user,
+                recipient_organisation=request.GET.get("recipient_organisation", ""),
+                recipient_person=request.GET.get("recipient_person", ""),
+                their_reference=request.GET.get("their_reference", ""),
+            )
+            initial.update(
+                {k: request.GET.get(k, "") for k in ("recipient_organisation", "recipient_person", "their_reference")}
+            )
+            initial.update({"template": template.pk, "subject": subject, "body": body})
+    form = forms.LetterForm(request.POST or None, project=project, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        template = data.pop("template")
+        if template is not None and not data["body"].strip():
+            data["subject"], data["body"] = letters.letter_fill(
+                template=template,
+                project=project,
+                user=request.user,
+                recipient_organisation=data["recipient_organisation"],
+                recipient_person=data["recipient_person"],
+                their_reference=data["their_reference"],
+            )
+        try:
+            entry = letters.letter_create(project=project, user=request.user, **data)
+        except REFUSALS as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Letter {entry.our_reference} written and logged; download the PDF below.")
+            return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+    return render(
+        request,
+        "projects/documents/letter_form.html",
+        {"project": project, "form": form, "placeholders": letters.PLACEHOLDERS},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,271 @@
+"""Reads of the document register, clauses, compliance and correspondence; fixed numbers of queries.
+
+Who sees which document: :func:`visible_documents` (built on
+``apm.access.visible_projects`` and ``audience_for``): internal users every
+document of the projects they may see, a client contact only the documents
+shared with the client of their own client's projects.
+
+Compliance of an obligation (:func:`obligation_rows`), as of ``today``:
+
+* ``met``: its evidence is on file: a current document of the named kind,
+  approved or signed and not past its expiry; the named deliverable accepted;
+  or a report of the named kind sent (an email of a delivery marked sent);
+* ``missing``: it names no evidence, so nothing can show it met;
+* ``overdue``: not met and its deadline has passed;
+* ``due``: not met, deadline today or later (or none yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.db.models import Prefetch, Q, QuerySet
+
+from apm.access import CLIENT, audience_for, visible_projects
+from projects.models import (
+    Clause,
+    ClauseChangeProposal,
+    ClauseKind,
+    Correspondence,
+    CorrespondenceStatus,
+    DeliverableStatus,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    DocumentVersion,
+    EvidenceKind,
+    Project,
+    ProposalStatus,
+    Visibility,
+)
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+MET, DUE, OVERDUE, MISSING = "met", "due", "overdue", "missing"
+COMPLIANCE_LABELS = {MET: "Met", DUE: "Due", OVERDUE: "Overdue", MISSING: "Missing evidence"}
+#: Days ahead a document's expiry is flagged (desk, reminders).
+EXPIRY_NOTICE_DAYS = 30
+LIVE_DOCUMENT = (DocumentStatus.APPROVED, DocumentStatus.SIGNED)
+
+
+def visible_documents(user: User) -> QuerySet[Document]:
+    """Documents ``user`` may see: of visible projects; for a client contact only those shared with the client."""
+    documents = Document.objects.filter(project__in=visible_projects(user))
+    if audience_for(user) == CLIENT:
+        documents = documents.filter(visibility=Visibility.CLIENT)
+    return documents
+
+
+def _current_version() -> Prefetch:
+    return Prefetch("versions", queryset=DocumentVersion.objects.filter(is_current=True), to_attr="current_versions")
+
+
+def document_list(*, user: User, project: Project, kind: str = "", status: str = "") -> list[Document]:
+    """The register of ``project`` as ``user`` may see it, with ``current_versions`` ([v] or []); 2 queries."""
+    documents = visible_documents(user).filter(project=project).select_related("owner")
+    if kind:
+        documents = documents.filter(kind=kind)
+    if status:
+        documents = documents.filter(status=status)
+    return list(documents.prefetch_related(_current_version()).order_by("kind", "title", "pk"))
+
+
+def shared_documents(*, project: Project) -> list[Document]:
+    """Documents of ``project`` shared with the client, not superseded, with their current version (2 queries)."""
+    return list(
+        Document.objects.filter(project=project, visibility=Visibility.CLIENT)
+        .exclude(status__in=[DocumentStatus.SUPERSEDED, DocumentStatus.DRAFT])
+        .prefetch_related(_current_version())
+        .order_by("kind", "title")
+    )
+
+
+# --- Compliance ---------------------------------------------------------------------------
+
+
+@dataclass
+class ObligationRow:
+    """One obligation's compliance: ``state`` is met, due, overdue or missing; ``evidence`` says what shows it."""
+
+    clause: Clause
+    state: str
+    evidence: str
+    days_left: int | None
+
+    @property
+    def label(self) -> str:
+        return COMPLIANCE_LABELS[self.state]
+
+    @property
+    def days_overdue(self) -> int:
+        """Days past the deadline (0 when not past it or no deadline)."""
+        return max(0, -self.days_left) if self.days_left is not None else 0
+
+
+def _evidence_label(clause: Clause) -> str:
+    if clause.evidence == EvidenceKind.DOCUMENT:
+        return f"{DocumentKind(clause.evidence_document_kind).label} approved or signed"
+    if clause.evidence == EvidenceKind.DELIVERABLE:
+        name = clause.evidence_deliverable.name if clause.evidence_deliverable else "(deliverable removed)"
+        return f"Deliverable “{name}” accepted"
+    if clause.evidence == EvidenceKind.REPORT:
+        return f"A {clause.evidence_report_kind} report sent"
+    return "Nothing named yet"
+
+
+def _reports_sent(projects: QuerySet) -> set[tuple[int, str]]:
+    """(project id, report kind) of reports sent to at least one recipient; one query.
+
+    Read through the app registry: ``projects`` never imports ``reports``.
+    """
+    try:
+        report = apps.get_model("reports", "Report")
+    except LookupError:
+        return set()
+    return set(
+        report.objects.filter(project__in=projects, deliveries__email__status="sent")
+        .values_list("project_id", "kind")
+        .distinct()
+    )
+
+
+def obligation_rows(*, projects: QuerySet[Project], today: dt.date) -> list[ObligationRow]:
+    """Each obligation clause of ``projects`` with its compliance state; 3 queries whatever the number.
+
+    Ordered overdue, missing, due, met, then by deadline and number.
+    """
+    clauses = list(
+        Clause.objects.filter(project__in=projects, kind=ClauseKind.OBLIGATION)
+        .select_related("project", "evidence_deliverable")
+        .order_by("project__code", "number")
+    )
+    if not clauses:
+        return []
+    on_file = set(
+        Document.objects.filter(project__in=projects, status__in=LIVE_DOCUMENT, versions__is_current=True)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .values_list("project_id", "kind")
+        .distinct()
+    )
+    sent = _reports_sent(projects)
+    rows = []
+    for clause in clauses:
+        if clause.evidence == EvidenceKind.DOCUMENT:
+            met = (clause.project_id, clause.evidence_document_kind) in on_file
+        elif clause.evidence == EvidenceKind.DELIVERABLE:
+            met = clause.evidence_deliverable is not None and (
+                clause.evidence_deliverable.status == DeliverableStatus.ACCEPTED
+            )
+        elif clause.evidence == EvidenceKind.REPORT:
+            met = (clause.project_id, clause.evidence_report_kind) in sent
+        else:
+            met = False
+        days_left = (clause.deadline - today).days if clause.deadline else None
+        if met:
+            state = MET
+        elif not clause.evidence:
+            state = MISSING
+        elif days_left is not None and days_left < 0:
+            state = OVERDUE
+        else:
+            state = DUE
+        rows.append(ObligationRow(clause=clause, state=state, evidence=_evidence_label(clause), days_left=days_left))
+    order = {OVERDUE: 0, MISSING: 1, DUE: 2, MET: 3}
+    rows.sort(key=lambda r: (order[r.state], r.clause.deadline or dt.date.max, r.clause.project.code))
+    return rows
+
+
+def compliance_counts(rows: Iterable[ObligationRow]) -> dict[str, int]:
+    """``{"met": n, "due": n, "overdue": n, "missing": n, "total": n}``."""
+    counts = dict.fromkeys((MET, DUE, OVERDUE, MISSING), 0)
+    for row in rows:
+        counts[row.state] += 1
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+@dataclass
+class ProjectCompliance:
+    """A project's line of the department compliance view and report section."""
+
+    project: Project
+    overdue: list[ObligationRow] = field(default_factory=list)
+    missing_evidence: list[ObligationRow] = field(default_factory=list)
+    missing_documents: list[str] = field(default_factory=list)
+    expired_documents: list[Document] = field(default_factory=list)
+    due: int = 0
+    met: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.overdue or self.missing_evidence or self.missing_documents or self.expired_documents)
+
+
+def portfolio_compliance(
+    *, projects: QuerySet[Project], today: dt.date, rows: list[ObligationRow] | None = None
+) -> list[ProjectCompliance]:
+    """Per project (ordered by code): overdue obligations, missing evidence, missing and expired documents.
+
+    "Missing documents" are the document kinds obligations wait for that are
+    not on file (approved or signed, current, not expired); "expired" are
+    documents past their expiry not marked superseded. 5 queries (2 when
+    ``rows`` from :func:`obligation_rows` of the same projects are given).
+    """
+    lines = {p.pk: ProjectCompliance(project=p) for p in projects.order_by("code")}
+    for row in rows if rows is not None else obligation_rows(projects=projects, today=today):
+        line = lines.get(row.clause.project_id)
+        if line is None:
+            continue
+        if row.state == OVERDUE:
+            line.overdue.append(row)
+        elif row.state == MISSING:
+            line.missing_evidence.append(row)
+        elif row.state == DUE:
+            line.due += 1
+        else:
+            line.met += 1
+        if row.state != MET and row.clause.evidence == EvidenceKind.DOCUMENT:
+            label = DocumentKind(row.clause.evidence_document_kind).label
+            if label not in line.missing_documents:
+                line.missing_documents.append(label)
+    for document in Document.objects.filter(project__in=projects, expires_on__lt=today).exclude(
+        status=DocumentStatus.SUPERSEDED
+    ):
+        if document.project_id in lines:
+            lines[document.project_id].expired_documents.append(document)
+    return list(lines.values())
+
+
+# --- Clauses and correspondence -----------------------------------------------------------------
+
+
+def clause_list(*, project: Project) -> list[Clause]:
+    """The project's clauses with the contract and ``pending`` ([proposal] or []); 2 queries."""
+    pending = Prefetch(
+        "proposals",
+        queryset=ClauseChangeProposal.objects.filter(status=ProposalStatus.PENDING).select_related("proposed_by"),
+        to_attr="pending",
+    )
+    return list(
+        Clause.objects.filter(project=project)
+        .select_related("contract", "evidence_deliverable")
+        .prefetch_related(pending)
+        .order_by("number", "pk")
+    )
+
+
+def correspondence_list(*, project: Project, counterpart_kind: str = "", pending_only: bool = False):
+    """The project's correspondence, newest first, with attachments, documents and clauses; 4 queries."""
+    entries = Correspondence.objects.filter(project=project)
+    if counterpart_kind:
+        entries = entries.filter(counterpart_kind=counterpart_kind)
+    if pending_only:
+        entries = entries.filter(
+            reply_due_on__isnull=False, status__in=[CorrespondenceStatus.OPEN, CorrespondenceStatus.AWAITING_REPLY]
+        )
+    return list(entries.prefetch_related("attachments", "documents", "clauses").order_by("-date", "-pk"))

@@ -1,0 +1,530 @@
+"""Writes of the document register, clauses and their change proposals, and correspondence.
+
+One function per state change; each checks who may act
+(``projects.delivery.permissions``), checks the transition against
+``projects.documents.workflow``, writes with django-simple-history recording
+who and why, and changes nothing when it refuses (``UploadRefused``,
+``TransitionError`` or ``ValueError`` with a clear message;
+``PermissionDenied`` when the user may not act). Files are checked by
+content before anything is written (``projects.documents.uploads``).
+
+Letters are in :mod:`projects.documents.letters`, reminders in
+:mod:`projects.documents.reminders`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apm.accounts.models import Role
+from projects.delivery.permissions import is_head_of, may_manage
+from projects.delivery.services import _save
+from projects.documents import workflow
+from projects.documents.uploads import CheckedUpload, upload_check
+from projects.models import (
+    Clause,
+    ClauseChangeProposal,
+    ClauseKind,
+    Correspondence,
+    CorrespondenceAttachment,
+    CorrespondenceStatus,
+    Deliverable,
+    Direction,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    DocumentVersion,
+    EvidenceKind,
+    Project,
+    ProposalStatus,
+    Visibility,
+)
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+
+def _require_manager(*, user: User, project: Project) -> None:
+    if not may_manage(user=user, project=project):
+        raise PermissionDenied("Only the project's manager, its department heads or an administrator may do that.")
+
+
+def may_decide_proposals(*, user: User, project: Project) -> bool:
+    """Management: an administrator, or a department head who heads or reports on ``project``."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_administrator:
+        return True
+    return user.role == Role.DEPARTMENT_HEAD and is_head_of(user=user, project=project)
+
+
+def _check_dates(*, effective_on: dt.date | None, expires_on: dt.date | None) -> None:
+    if effective_on and expires_on and expires_on < effective_on:
+        raise ValueError("The expiry date is before the effective date.")
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _store_version(*, document: Document, number: int, upload: UploadedFile, checked: CheckedUpload, user, note: str):
+    version = DocumentVersion(
+        document=document,
+        number=number,
+        is_current=True,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=_sha256(upload),
+        note=note[:300],
+        uploaded_by=user,
+        uploaded_at=timezone.now(),
+    )
+    version.file.save(f"{document.project.code}-doc{document.pk}-v{number}.{checked.extension}", upload, save=False)
+    version.save()
+    return version
+
+
+# --- Documents ------------------------------------------------------------------------------
+
+
+def document_create(
+    *,
+    project: Project,
+    user: User,
+    kind: str,
+    title: str,
+    upload: UploadedFile,
+    visibility: str = Visibility.INTERNAL,
+    owner: User | None = None,
+    signed_on: dt.date | None = None,
+    effective_on: dt.date | None = None,
+    expires_on: dt.date | None = None,
+    note: str = "",
+) -> Document:
+    """Register a document with its first version (v1, current), status draft.
+
+    Raises ``UploadRefused`` (content, size), ``ValueError`` (dates, kind) or
+    ``PermissionDenied``; nothing is stored then.
+    """
+    _require_manager(user=user, project=project)
+    if kind not in DocumentKind.values:
+        raise ValueError(f"Unknown document kind {kind!r}.")
+    if visibility not in Visibility.values:
+        raise ValueError(f"Unknown visibility {visibility!r}.")
+    _check_dates(effective_on=effective_on, expires_on=expires_on)
+    checked = upload_check(upload)
+    with transaction.atomic():
+        document = Document(
+            project=project,
+            kind=kind,
+            title=title.strip()[:300],
+            visibility=visibility,
+            owner=owner or user,
+            signed_on=signed_on,
+            effective_on=effective_on,
+            expires_on=expires_on,
+            created_by=user,
+        )
+        _save(document, user=user, reason="Registered")
+        _store_version(document=document, number=1, upload=upload, checked=checked, user=user, note=note)
+    return document
+
+
+def document_add_version(*, document: Document, user: User, upload: UploadedFile, note: str = "") -> DocumentVersion:
+    """Upload a new version of ``document``: it becomes current, the earlier ones are kept.
+
+    Refused for a superseded document. Raises ``UploadRefused``,
+    ``ValueError`` or ``PermissionDenied``; nothing is stored then.
+    """
+    _require_manager(user=user, project=document.project)
+    if document.status == DocumentStatus.SUPERSEDED:
+        raise ValueError("This document is superseded: register the new document instead of adding a version.")
+    checked = upload_check(upload)
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        number = (locked.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+        locked.versions.filter(is_current=True).update(is_current=False)
+        version = _store_version(document=locked, number=number, upload=upload, checked=checked, user=user, note=note)
+        _save(locked, user=user, reason=f"Version {number} uploaded", fields=["updated_at"])
+    return version
+
+
+def document_update(
+    *,
+    document: Document,
+    user: User,
+    title: str,
+    owner: User | None,
+    visibility: str,
+    signed_on: dt.date | None,
+    effective_on: dt.date | None,
+    expires_on: dt.date | None,
+) -> Document:
+    """Change a document's title, owner, who may see it and its dates (not its status: see document_set_status)."""
+    _require_manager(user=user, project=document.project)
+    if visibility not in Visibility.values:
+        raise ValueError(f"Unknown visibility {visibility!r}.")
+    _check_dates(effective_on=effective_on, expires_on=expires_on)
+    document.title = title.strip()[:300]
+    document.owner = owner
+    document.visibility = visibility
+    document.signed_on = signed_on
+    document.effective_on = effective_on
+    document.expires_on = expires_on
+    _save(document, user=user, reason="Details edited")
+    return document
+
+
+def document_set_status(*, document: Document, user: User, status: str, today: dt.date | None = None) -> Document:
+    """Move ``document`` to ``status`` along the workflow table; signing stamps ``signed_on`` (today) if empty.
+
+    Raises ``TransitionError`` for a move the table does not allow, with the allowed moves in the message.
+    """
+    _require_manager(user=user, project=document.project)
+    workflow.check_transition(
+        what=f"“{document.title}”",
+        table=workflow.DOCUMENT_TRANSITIONS,
+        labels=dict(DocumentStatus.choices),
+        current=document.status,
+        target=status,
+    )
+    fields = ["status", "updated_at"]
+    document.status = status
+    if status == DocumentStatus.SIGNED and document.signed_on is None:
+        document.signed_on = today or timezone.localdate()
+        fields.append("signed_on")
+    _save(document, user=user, reason=f"Now {DocumentStatus(status).label.lower()}", fields=fields)
+    return document
+
+
+# --- Clauses and proposals --------------------------------------------------------------------
+
+
+def _check_evidence(
+    *,
+    project: Project,
+    kind: str,
+    evidence: str,
+    evidence_document_kind: str,
+    evidence_deliverable: Deliverable | None,
+    evidence_report_kind: str,
+) -> None:
+    if evidence and kind != ClauseKind.OBLIGATION:
+        raise ValueError("Only an obligation names evidence of being met.")
+    if evidence == EvidenceKind.DOCUMENT and not evidence_document_kind:
+        raise ValueError("Say which kind of document shows the obligation is met.")
+    if evidence == EvidenceKind.DELIVERABLE:
+        if evidence_deliverable is None:
+            raise ValueError("Say which deliverable shows the obligation is met.")
+        if evidence_deliverable.project_id != project.pk:
+            raise ValueError("The deliverable must be one of this project's.")
+    if evidence == EvidenceKind.REPORT and not evidence_report_kind:
+        raise ValueError("Say which kind of report must be sent.")
+
+
+def _contract_of(project: Project, contract: Document | None) -> Document | None:
+    if contract is not None and contract.project_id != project.pk:
+        raise ValueError("The contract must be a document of this project.")
+    return contract
+
+
+def clause_create(
+    *,
+    project: Project,
+    user: User,
+    number: str,
+    title: str,
+    text: str,
+    kind: str = ClauseKind.OBLIGATION,
+    contract: Document | None = None,
+    evidence: str = EvidenceKind.NONE,
+    evidence_document_kind: str = "",
+    evidence_deliverable: Deliverable | None = None,
+    evidence_report_kind: str = "",
+    deadline: dt.date | None = None,
+) -> Clause:
+    """Add a clause (version 1) to the project's contract. Raises ``ValueError`` (duplicate number, evidence)."""
+    _require_manager(user=user, project=project)
+    number = number.strip()
+    if not number or not text.strip():
+        raise ValueError("A clause needs a number and its wording.")
+    if kind not in ClauseKind.values:
+        raise ValueError(f"Unknown clause kind {kind!r}.")
+    _check_evidence(
+        project=project,
+        kind=kind,
+        evidence=evidence,
+        evidence_document_kind=evidence_document_kind,
+        evidence_deliverable=evidence_deliverable,
+        evidence_report_kind=evidence_report_kind,
+    )
+    if Clause.objects.filter(project=project, number=number).exists():
+        raise ValueError(f"Clause {number} already exists in this project's contract.")
+    clause = Clause(
+        project=project,
+        contract=_contract_of(project, contract),
+        number=number,
+        title=title.strip()[:300],
+        text=text.strip(),
+        kind=kind,
+        evidence=evidence,
+        evidence_document_kind=evidence_document_kind if evidence == EvidenceKind.DOCUMENT else "",
+        evidence_deliverable=evidence_deliverable if evidence == EvidenceKind.DELIVERABLE else None,
+        evidence_report_kind=evidence_report_kind if evidence == EvidenceKind.REPORT else "",
+        deadline=deadline,
+    )
+    _save(clause, user=user, reason="Clause added")
+    return clause
+
+
+def clause_set_evidence(
+    *,
+    clause: Clause,
+    user: User,
+    evidence: str,
+    evidence_document_kind: str = "",
+    evidence_deliverable: Deliverable | None = None,
+    evidence_report_kind: str = "",
+    deadline: dt.date | None = None,
+) -> Clause:
+    """Name what shows an obligation is met and its deadline (the wording changes only by proposal)."""
+    _require_manager(user=user, project=clause.project)
+    _check_evidence(
+        project=clause.project,
+        kind=clause.kind,
+        evidence=evidence,
+        evidence_document_kind=evidence_document_kind,
+        evidence_deliverable=evidence_deliverable,
+        evidence_report_kind=evidence_report_kind,
+    )
+    clause.evidence = evidence
+    clause.evidence_document_kind = evidence_document_kind if evidence == EvidenceKind.DOCUMENT else ""
+    clause.evidence_deliverable = evidence_deliverable if evidence == EvidenceKind.DELIVERABLE else None
+    clause.evidence_report_kind = evidence_report_kind if evidence == EvidenceKind.REPORT else ""
+    clause.deadline = deadline
+    _save(clause, user=user, reason="Evidence and deadline set")
+    return clause
+
+
+def clause_proposal_create(*, clause: Clause, user: User, text: str, reason: str) -> ClauseChangeProposal:
+    """The PM proposes a new wording for ``clause`` with a reason; one pending proposal per clause.
+
+    Raises ``ValueError`` (empty, unchanged wording, one already pending) or ``PermissionDenied``.
+    """
+    _require_manager(user=user, project=clause.project)
+    text, reason = text.strip(), reason.strip()
+    if not text or not reason:
+        raise ValueError("A proposal needs the new wording and the reason for it.")
+    with transaction.atomic():
+        locked = Clause.objects.select_for_update().get(pk=clause.pk)
+        if text == locked.text.strip():
+            raise ValueError("The proposed wording is the same as the current one.")
+        if locked.proposals.filter(status=ProposalStatus.PENDING).exists():
+            raise ValueError(f"Clause {locked.number} already has a proposal waiting for a decision.")
+        proposal = ClauseChangeProposal(
+            clause=locked,
+            proposed_text=text,
+            reason=reason,
+            base_version=locked.version,
+            old_text=locked.text,
+            proposed_by=user,
+            proposed_at=timezone.now(),
+        )
+        _save(proposal, user=user, reason="Proposed")
+    return proposal
+
+
+def clause_proposal_decide(
+    *, proposal: ClauseChangeProposal, user: User, approve: bool, comment: str
+) -> ClauseChangeProposal:
+    """Management approves or rejects a pending proposal with a comment.
+
+    Approval writes the new wording as a new clause version (``version`` + 1);
+    the old wording stays in the clause's history and in ``old_text``.
+    Rejection changes nothing on the clause. Refused (``PermissionDenied``)
+    for anyone but an administrator or a head of the project, and for the
+    person who proposed it; ``ValueError`` when the comment is missing on a
+    rejection or the clause changed since the proposal was made.
+    """
+    clause = proposal.clause
+    if not may_decide_proposals(user=user, project=clause.project):
+        raise PermissionDenied("Only a department head of the project or an administrator decides clause proposals.")
+    if proposal.proposed_by_id == user.pk:
+        raise PermissionDenied("Someone other than the proposer must decide this proposal.")
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValueError("Say why the proposal is rejected.")
+    target = ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED
+    with transaction.atomic():
+        locked = ClauseChangeProposal.objects.select_for_update().select_related("clause").get(pk=proposal.pk)
+        workflow.check_transition(
+            what=f"The proposal for clause {clause.number}",
+            table=workflow.PROPOSAL_TRANSITIONS,
+            labels=dict(ProposalStatus.choices),
+            current=locked.status,
+            target=target,
+        )
+        now = timezone.now()
+        if approve:
+            current = Clause.objects.select_for_update().get(pk=clause.pk)
+            if current.version != locked.base_version:
+                raise ValueError(
+                    f"Clause {current.number} changed since this proposal was made (now version {current.version}); "
+                    "reject it and propose again against the current wording."
+                )
+            current.text = locked.proposed_text
+            current.version += 1
+            _save(current, user=user, reason=f"Version {current.version}: proposal approved")
+            locked.new_version = current.version
+        locked.status = target
+        locked.decided_by = user
+        locked.decided_at = now
+        locked.decision_comment = comment
+        _save(locked, user=user, reason=ProposalStatus(target).label)
+    proposal.refresh_from_db()
+    clause.refresh_from_db()
+    return proposal
+
+
+def clause_proposal_withdraw(*, proposal: ClauseChangeProposal, user: User) -> ClauseChangeProposal:
+    """The proposer (or a manager of the project) withdraws a pending proposal."""
+    _require_manager(user=user, project=proposal.clause.project)
+    workflow.check_transition(
+        what=f"The proposal for clause {proposal.clause.number}",
+        table=workflow.PROPOSAL_TRANSITIONS,
+        labels=dict(ProposalStatus.choices),
+        current=proposal.status,
+        target=ProposalStatus.WITHDRAWN,
+    )
+    proposal.status = ProposalStatus.WITHDRAWN
+    proposal.decided_by = user
+    proposal.decided_at = timezone.now()
+    _save(proposal, user=user, reason="Withdrawn")
+    return proposal
+
+
+# --- Correspondence ---------------------------------------------------------------------------
+
+
+def _attach(*, entry: Correspondence, user, upload: UploadedFile, checked: CheckedUpload, is_letter: bool = False):
+    attachment = CorrespondenceAttachment(
+        correspondence=entry,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        is_letter=is_letter,
+        uploaded_by=user,
+        uploaded_at=timezone.now(),
+    )
+    attachment.file.save(f"{entry.project.code}-corr{entry.pk}.{checked.extension}", upload, save=False)
+    attachment.save()
+    return attachment
+
+
+def _own(project: Project, objects: Iterable, what: str) -> list:
+    objects = list(objects)
+    if any(obj.project_id != project.pk for obj in objects):
+        raise ValueError(f"The {what} must be this project's.")
+    return objects
+
+
+def correspondence_log(
+    *,
+    project: Project,
+    user: User,
+    direction: str,
+    channel: str,
+    date: dt.date,
+    counterpart_kind: str,
+    counterpart_organisation: str,
+    subject: str,
+    counterpart_person: str = "",
+    summary: str = "",
+    their_reference: str = "",
+    our_reference: str = "",
+    reply_due_on: dt.date | None = None,
+    documents: Iterable[Document] = (),
+    clauses: Iterable[Clause] = (),
+    uploads: Iterable[UploadedFile] = (),
+) -> Correspondence:
+    """Log a letter, email or call; with ``reply_due_on`` it waits for a reply (status awaiting reply).
+
+    Attachments are checked by content first; raises ``UploadRefused``,
+    ``ValueError`` or ``PermissionDenied`` and stores nothing then.
+    """
+    _require_manager(user=user, project=project)
+    if direction not in Direction.values:
+        raise ValueError("Say whether it came in or went out.")
+    if reply_due_on is not None and reply_due_on < date:
+        raise ValueError("The reply cannot be due before the correspondence is dated.")
+    documents = _own(project, documents, "permits and filings")
+    clauses = _own(project, clauses, "obligations")
+    uploads = list(uploads)
+    checked = [upload_check(upload) for upload in uploads]
+    with transaction.atomic():
+        entry = Correspondence(
+            project=project,
+            direction=direction,
+            channel=channel,
+            date=date,
+            counterpart_kind=counterpart_kind,
+            counterpart_organisation=counterpart_organisation.strip()[:300],
+            counterpart_person=counterpart_person.strip()[:200],
+            subject=subject.strip()[:300],
+            summary=summary.strip(),
+            their_reference=their_reference.strip()[:100],
+            our_reference=our_reference.strip()[:100],
+            reply_due_on=reply_due_on,
+            status=CorrespondenceStatus.AWAITING_REPLY if reply_due_on else CorrespondenceStatus.OPEN,
+            created_by=user,
+        )
+        _save(entry, user=user, reason="Logged")
+        entry.documents.set(documents)
+        entry.clauses.set(clauses)
+        for upload, check in zip(uploads, checked, strict=True):
+            _attach(entry=entry, user=user, upload=upload, checked=check)
+    return entry
+
+
+def correspondence_attach(*, entry: Correspondence, user: User, upload: UploadedFile) -> CorrespondenceAttachment:
+    """Attach a file (checked by content) to a logged entry."""
+    _require_manager(user=user, project=entry.project)
+    checked = upload_check(upload)
+    with transaction.atomic():
+        return _attach(entry=entry, user=user, upload=upload, checked=checked)
+
+
+def correspondence_set_status(
+    *, entry: Correspondence, user: User, status: str, replied_on: dt.date | None = None
+) -> Correspondence:
+    """Move an entry along its workflow; "replied" stamps ``replied_on`` (today unless given)."""
+    _require_manager(user=user, project=entry.project)
+    workflow.check_transition(
+        what=f"“{entry.subject}”",
+        table=workflow.CORRESPONDENCE_TRANSITIONS,
+        labels=dict(CorrespondenceStatus.choices),
+        current=entry.status,
+        target=status,
+    )
+    fields = ["status", "updated_at"]
+    entry.status = status
+    if status == CorrespondenceStatus.REPLIED:
+        entry.replied_on = replied_on or timezone.localdate()
+        fields.append("replied_on")
+    _save(entry, user=user, reason=f"Now {CorrespondenceStatus(status).label.lower()}", fields=fields)
+    return entry

@@ -1,0 +1,234 @@
+"""The document register: uploads checked by content and size, versions, statuses, and who sees what."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from projects.documents import services
+from projects.documents.selectors import visible_documents
+from projects.documents.uploads import UploadRefused, upload_check
+from projects.documents.workflow import TransitionError
+from projects.models import Document, DocumentVersion
+from tests.projects.document_files import (
+    JPEG_BYTES,
+    PDF_BYTES,
+    PNG_BYTES,
+    office_bytes,
+    pdf,
+    plain_zip,
+    upload,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def stored_files(settings) -> list:
+    root = settings.PRIVATE_MEDIA_ROOT
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def register(project, pm, *, visibility="internal", title="Master services agreement", kind="contract"):
+    return services.document_create(
+        project=project, user=pm, kind=kind, title=title, upload=pdf(), visibility=visibility
+    )
+
+
+# --- Upload checks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("a.pdf", PDF_BYTES, "application/pdf"),
+        ("a.PNG", PNG_BYTES, "image/png"),
+        ("a.jpeg", JPEG_BYTES, "image/jpeg"),
+        ("a.docx", office_bytes("docx"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("a.xlsx", office_bytes("xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+def test_it_accepts_each_type_by_its_content(name, content, expected):
+    assert upload_check(upload(name, content)).content_type == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("scan.pdf", PNG_BYTES, "its content is a PNG image"),
+        ("contract.docx", office_bytes("xlsx"), "its content is an Excel workbook"),
+        ("budget.xlsx", plain_zip(), "is not a PDF, PNG, JPEG"),
+        ("notes.pdf", b"just some text, not a PDF at all", "is not a PDF, PNG, JPEG"),
+        ("run.pdf", b"MZ\x90\x00" + b"\x00" * 60, "is not a PDF, PNG, JPEG"),
+    ],
+)
+def test_it_refuses_content_that_does_not_match_its_claimed_type_and_stores_nothing(
+    settings, world, pm, client, name, content, words
+):
+    project = world["alpha_project"]
+    with pytest.raises(UploadRefused, match=words):
+        services.document_create(project=project, user=pm, kind="contract", title="X", upload=upload(name, content))
+    assert Document.objects.count() == 0
+    assert DocumentVersion.objects.count() == 0
+    assert stored_files(settings) == []
+    # Through the page: the same clear message, a 400 and still nothing stored.
+    client.force_login(pm)
+    response = client.post(
+        reverse("projects:document_create", args=[project.code]),
+        {"kind": "contract", "title": "X", "visibility": "internal", "file": upload(name, content)},
+    )
+    assert response.status_code == 400
+    assert "Nothing was stored" in response.content.decode()
+    assert Document.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_it_refuses_a_file_over_the_limit_and_stores_nothing(settings, world, pm, client):
+    settings.APM_DOCUMENT_MAX_BYTES = 1024
+    project = world["alpha_project"]
+    big = upload("big.pdf", PDF_BYTES + b"0" * 2048)
+    with pytest.raises(UploadRefused, match="the limit is"):
+        services.document_create(project=project, user=pm, kind="contract", title="Big", upload=big)
+    client.force_login(pm)
+    response = client.post(
+        reverse("projects:document_create", args=[project.code]),
+        {"kind": "contract", "title": "Big", "visibility": "internal", "file": upload("big.pdf", PDF_BYTES * 100)},
+    )
+    assert response.status_code == 400
+    assert "the limit is" in response.content.decode()
+    assert Document.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_it_refuses_a_new_version_that_is_not_what_it_claims_and_keeps_the_current_one(settings, world, pm, client):
+    document = register(world["alpha_project"], pm)
+    client.force_login(pm)
+    response = client.post(
+        reverse("projects:document_version_add", args=["ALPHA-1", document.pk]),
+        {"file": upload("v2.pdf", PNG_BYTES)},
+        follow=True,
+    )
+    assert "its content is a PNG image" in response.content.decode()
+    assert list(document.versions.values_list("number", "is_current")) == [(1, True)]
+    assert len(stored_files(settings)) == 1
+
+
+# --- Versions and statuses ------------------------------------------------------------------
+
+
+def test_it_keeps_every_version_and_marks_the_latest_current(settings, world, pm):
+    document = register(world["alpha_project"], pm)
+    services.document_add_version(document=document, user=pm, upload=upload("v2.docx", office_bytes("docx")))
+    third = services.document_add_version(document=document, user=pm, upload=pdf("v3.pdf"), note="Signed copy")
+    assert list(document.versions.order_by("number").values_list("number", "is_current")) == [
+        (1, False),
+        (2, False),
+        (3, True),
+    ]
+    assert third.note == "Signed copy"
+    assert len(third.sha256) == 64
+    assert len(stored_files(settings)) == 3
+    # Stored outside the web root, under the private folder.
+    assert all(str(path).startswith(str(settings.PRIVATE_MEDIA_ROOT)) for path in stored_files(settings))
+
+
+def test_it_moves_status_only_along_the_workflow(world, pm):
+    document = register(world["alpha_project"], pm)
+    with pytest.raises(TransitionError, match="cannot go from draft to signed"):
+        services.document_set_status(document=document, user=pm, status="signed")
+    document.refresh_from_db()
+    assert document.status == "draft"
+    for status in ("under_review", "approved", "signed"):
+        services.document_set_status(document=document, user=pm, status=status)
+    document.refresh_from_db()
+    assert document.status == "signed"
+    assert document.signed_on is not None
+    services.document_set_status(document=document, user=pm, status="superseded")
+    with pytest.raises(TransitionError, match="final"):
+        services.document_set_status(document=document, user=pm, status="draft")
+    with pytest.raises(ValueError, match="superseded"):
+        services.document_add_version(document=document, user=pm, upload=pdf())
+    assert [h.status for h in document.history.order_by("history_date")][-1] == "superseded"
+
+
+def test_it_lets_only_managers_register_documents(world, member, head):
+    from apm.accounts.models import User
+
+    member_user = User.objects.get(username="member")
+    with pytest.raises(PermissionDenied):
+        register(world["alpha_project"], member_user)
+    assert register(world["alpha_project"], head).created_by == head
+
+
+def test_it_refuses_an_expiry_before_the_effective_date(world, pm):
+    import datetime as dt
+
+    with pytest.raises(ValueError, match="expiry date is before"):
+        services.document_create(
+            project=world["alpha_project"],
+            user=pm,
+            kind="permit",
+            title="Permit",
+            upload=pdf(),
+            effective_on=dt.date(2025, 5, 1),
+            expires_on=dt.date(2025, 4, 1),
+        )
+    assert Document.objects.count() == 0
+
+
+# --- Who sees what -------------------------------------------------------------------------
+
+
+def test_a_client_never_sees_an_internal_document_by_page_or_download(world, pm, client_user, client):
+    project = world["alpha_project"]
+    internal = register(project, pm, title="Internal margin analysis")
+    shared = register(project, pm, visibility="client", title="Signed statement of work", kind="sow")
+    for status in ("under_review", "approved"):
+        services.document_set_status(document=shared, user=pm, status=status)
+    assert list(visible_documents(client_user)) == [shared]
+    client.force_login(client_user)
+    # Register and detail pages are internal: 404 for a client.
+    assert client.get(reverse("projects:documents", args=[project.code])).status_code == 404
+    assert client.get(reverse("projects:document", args=[project.code, internal.pk])).status_code == 404
+    # Downloads: the internal document's current and old versions answer 404; the shared one downloads.
+    assert client.get(reverse("projects:document_download", args=[project.code, internal.pk])).status_code == 404
+    version = internal.versions.get()
+    assert client.get(reverse("projects:version_download", args=[project.code, version.pk])).status_code == 404
+    response = client.get(reverse("projects:document_download", args=[project.code, shared.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == PDF_BYTES
+    # The client's status page lists the shared document and not the internal one.
+    page = client.get(reverse("portal:project", args=[project.code])).content.decode()
+    assert "Signed statement of work" in page
+    assert "Internal margin analysis" not in page
+
+
+def test_a_client_of_another_account_sees_no_document_of_this_one(world, pm, other_client_user, client):
+    project = world["alpha_project"]
+    shared = register(project, pm, visibility="client", title="Shared SOW", kind="sow")
+    client.force_login(other_client_user)
+    assert client.get(reverse("projects:document_download", args=[project.code, shared.pk])).status_code == 404
+
+
+def test_it_serves_files_as_attachments_to_the_team(world, pm, member, client):
+    document = register(world["alpha_project"], pm)
+    client.force_login(member)
+    response = client.get(reverse("projects:document_download", args=["ALPHA-1", document.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="contract.pdf"'
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_it_shows_the_register_with_current_versions_in_fixed_queries(world, pm, client, django_assert_max_num_queries):
+    project = world["alpha_project"]
+    for n in range(8):
+        register(project, pm, title=f"Doc {n}")
+    client.force_login(pm)
+    client.get(reverse("projects:documents", args=[project.code]))
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("projects:documents", args=[project.code]))
+    page = response.content.decode()
+    assert page.count("v1") == 8
+    assert "Doc 7" in page
