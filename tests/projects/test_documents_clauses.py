@@ -1,0 +1,240 @@
+"""Contract clauses, clause change proposals and the compliance view."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+
+from projects.documents import services
+from projects.documents.selectors import obligation_rows, portfolio_compliance
+from projects.documents.workflow import TransitionError
+from projects.models import Clause, ClauseChangeProposal, Project
+from tests import factories
+from tests.projects.document_files import pdf
+
+pytestmark = pytest.mark.django_db
+
+OLD = "The supplier shall report monthly."
+NEW = "The supplier shall report every two weeks."
+
+
+@pytest.fixture
+def clause(world, pm):
+    return services.clause_create(
+        project=world["alpha_project"], user=pm, number="7.1", title="Reporting", text=OLD, kind="reporting"
+    )
+
+
+def test_it_approves_a_proposal_as_a_new_version_and_keeps_the_old_wording(clause, pm, head):
+    proposal = services.clause_proposal_create(clause=clause, user=pm, text=NEW, reason="Client asked for it")
+    services.clause_proposal_decide(proposal=proposal, user=head, approve=True, comment="Agreed at the board")
+    clause.refresh_from_db()
+    proposal.refresh_from_db()
+    assert (clause.text, clause.version) == (NEW, 2)
+    assert (proposal.status, proposal.old_text, proposal.new_version) == ("approved", OLD, 2)
+    assert proposal.decided_by == head
+    assert proposal.decision_comment == "Agreed at the board"
+    # The history holds both wordings, with who changed it.
+    wordings = list(clause.history.order_by("history_date").values_list("text", "version", "history_user"))
+    assert wordings[0][:2] == (OLD, 1)
+    assert wordings[-1] == (NEW, 2, head.pk)
+    assert [h.status for h in proposal.history.order_by("history_date")] == ["pending", "approved"]
+
+
+def test_it_changes_nothing_on_the_clause_when_a_proposal_is_rejected(clause, pm, head):
+    before = Clause.objects.filter(pk=clause.pk).values().get()
+    history_before = clause.history.count()
+    proposal = services.clause_proposal_create(clause=clause, user=pm, text=NEW, reason="Faster")
+    services.clause_proposal_decide(proposal=proposal, user=head, approve=False, comment="Not in this contract")
+    after = Clause.objects.filter(pk=clause.pk).values().get()
+    assert after == before
+    assert clause.history.count() == history_before
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.new_version, proposal.decision_comment) == (
+        "rejected",
+        None,
+        "Not in this contract",
+    )
+
+
+def test_it_needs_a_reason_to_reject_and_a_manager_to_decide(clause, pm, head, member, outside_head):
+    proposal = services.clause_proposal_create(clause=clause, user=pm, text=NEW, reason="Faster")
+    with pytest.raises(ValueError, match="why"):
+        services.clause_proposal_decide(proposal=proposal, user=head, approve=False, comment=" ")
+    for user in (pm, member):
+        with pytest.raises(PermissionDenied):
+            services.clause_proposal_decide(proposal=proposal, user=user, approve=True, comment="ok")
+    # A reporting head of the project (head of another department) is management for it too.
+    services.clause_proposal_decide(proposal=proposal, user=outside_head, approve=True, comment="")
+    with pytest.raises(TransitionError, match="final"):
+        services.clause_proposal_decide(proposal=proposal, user=head, approve=False, comment="late")
+    clause.refresh_from_db()
+    assert clause.version == 2
+
+
+def test_it_refuses_the_proposer_deciding_their_own_proposal(clause, admin_user):
+    proposal = services.clause_proposal_create(clause=clause, user=admin_user, text=NEW, reason="Tidy")
+    with pytest.raises(PermissionDenied, match="other than the proposer"):
+        services.clause_proposal_decide(proposal=proposal, user=admin_user, approve=True, comment="")
+    assert ClauseChangeProposal.objects.get().status == "pending"
+
+
+def test_it_allows_one_pending_proposal_per_clause_and_refuses_a_stale_approval(clause, pm, head):
+    first = services.clause_proposal_create(clause=clause, user=pm, text=NEW, reason="Faster")
+    with pytest.raises(ValueError, match="already has a proposal"):
+        services.clause_proposal_create(clause=clause, user=pm, text="Weekly.", reason="Even faster")
+    services.clause_proposal_withdraw(proposal=first, user=pm)
+    second = services.clause_proposal_create(clause=clause, user=pm, text="Weekly.", reason="Even faster")
+    # The wording moves on under the pending proposal (e.g. by an admin fix): approving it would lose that.
+    Clause.objects.filter(pk=clause.pk).update(version=5)
+    with pytest.raises(ValueError, match="changed since this proposal"):
+        services.clause_proposal_decide(proposal=second, user=head, approve=True, comment="")
+    clause.refresh_from_db()
+    assert clause.text == OLD
+
+
+def test_it_decides_through_the_page_with_a_clear_message(clause, pm, head, client):
+    proposal = services.clause_proposal_create(clause=clause, user=pm, text=NEW, reason="Faster")
+    url = reverse("projects:proposal_decide", args=["ALPHA-1", proposal.pk])
+    client.force_login(pm)
+    assert client.post(url, {"decision": "approve", "comment": ""}).status_code == 403
+    client.force_login(head)
+    page = client.post(url, {"decision": "reject", "comment": ""}, follow=True).content.decode()
+    assert "Say why the proposal is rejected" in page
+    page = client.post(url, {"decision": "approve", "comment": "Fine"}, follow=True).content.decode()
+    assert "new version" in page
+    clause.refresh_from_db()
+    assert clause.text == NEW
+    detail = client.get(reverse("projects:clause", args=["ALPHA-1", clause.pk])).content.decode()
+    assert "Version 2" in detail
+    assert OLD in detail  # the old wording is shown in the proposal and the history
+
+
+# --- Compliance ---------------------------------------------------------------------------
+
+
+@time_machine.travel(dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_it_lists_obligations_as_met_due_overdue_or_missing_evidence(world, pm):
+    project = world["alpha_project"]
+    today = timezone.localdate()
+    deliverable = factories.DeliverableFactory(project=project, status="accepted")
+    permit = services.document_create(
+        project=project, user=pm, kind="permit", title="Street works permit", upload=pdf()
+    )
+    for status in ("under_review", "approved"):
+        services.document_set_status(document=permit, user=pm, status=status)
+
+    def obligation(number, **kwargs):
+        return services.clause_create(project=project, user=pm, number=number, title=f"C{number}", text="t", **kwargs)
+
+    obligation("1", evidence="document", evidence_document_kind="permit", deadline=dt.date(2025, 5, 1))
+    obligation("2", evidence="deliverable", evidence_deliverable=deliverable)
+    obligation("3", evidence="document", evidence_document_kind="nda", deadline=dt.date(2025, 5, 30))
+    obligation("4", evidence="document", evidence_document_kind="licence", deadline=dt.date(2025, 7, 1))
+    obligation("5")
+    obligation("6", evidence="report", evidence_report_kind="highlight", deadline=dt.date(2025, 6, 1))
+    states = {row.clause.number: row.state for row in obligation_rows(projects=Project.objects.all(), today=today)}
+    assert states == {"1": "met", "2": "met", "3": "overdue", "4": "due", "5": "missing", "6": "overdue"}
+
+    # An expired permit no longer shows the obligation met.
+    type(permit).objects.filter(pk=permit.pk).update(expires_on=dt.date(2025, 6, 1))
+    states = {row.clause.number: row.state for row in obligation_rows(projects=Project.objects.all(), today=today)}
+    assert states["1"] == "overdue"
+    line = portfolio_compliance(projects=Project.objects.filter(pk=project.pk), today=today)[0]
+    assert [r.clause.number for r in line.overdue] == ["1", "3", "6"]
+    assert line.missing_documents == ["Permit", "NDA", "Licence"]
+    assert [d.title for d in line.expired_documents] == ["Street works permit"]
+
+
+def test_it_counts_a_report_sent_as_evidence(world, pm):
+    from apm.outbox.models import OutboundEmail
+    from reports.models import Delivery, Report
+
+    project = world["alpha_project"]
+    services.clause_create(
+        project=project,
+        user=pm,
+        number="9",
+        title="Monthly report",
+        text="t",
+        evidence="report",
+        evidence_report_kind="highlight",
+    )
+    now = timezone.now()
+    report = Report.objects.create(
+        kind="highlight",
+        audience="client",
+        scope="project",
+        project=project,
+        title="r",
+        scheduled_for=now,
+        period_end=dt.date(2025, 3, 31),
+        status="rendered",
+        queued_at=now,
+    )
+    email = OutboundEmail.objects.create(
+        kind="report",
+        message_id="<r@x>",
+        from_email="a@x.example",
+        to=["c@x.example"],
+        subject="s",
+        body_text="b",
+        queued_at=now,
+        status="queued",
+    )
+    Delivery.objects.create(report=report, email_address="c@x.example", recipient_kind="extra", email=email)
+    assert obligation_rows(projects=Project.objects.all(), today=dt.date(2025, 6, 1))[0].state == "due"
+    OutboundEmail.objects.filter(pk=email.pk).update(status="sent")
+    assert obligation_rows(projects=Project.objects.all(), today=dt.date(2025, 6, 1))[0].state == "met"
+
+
+def test_it_shows_department_compliance_to_its_head_only(world, pm, head, client):
+    services.clause_create(
+        project=world["alpha_project"],
+        user=pm,
+        number="3",
+        title="Insurance certificate",
+        text="t",
+        evidence="document",
+        evidence_document_kind="other",
+        deadline=dt.date(2020, 1, 1),
+    )
+    url = reverse("projects:department_compliance", args=["ALPHA"])
+    client.force_login(head)
+    page = client.get(url).content.decode()
+    assert "Insurance certificate" in page
+    assert "Overdue" in page
+    client.force_login(pm)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("projects:compliance", args=["ALPHA-1"])).status_code == 200
+
+
+def test_it_refuses_evidence_that_is_not_the_projects(world, pm):
+    other = factories.DeliverableFactory(project=world["beta_project"])
+    with pytest.raises(ValueError, match="this project's"):
+        services.clause_create(
+            project=world["alpha_project"],
+            user=pm,
+            number="1",
+            title="x",
+            text="t",
+            evidence="deliverable",
+            evidence_deliverable=other,
+        )
+    with pytest.raises(ValueError, match="Only an obligation"):
+        services.clause_create(
+            project=world["alpha_project"],
+            user=pm,
+            number="1",
+            title="x",
+            text="t",
+            kind="payment",
+            evidence="document",
+            evidence_document_kind="nda",
+        )
+    assert Clause.objects.count() == 0
