@@ -130,6 +130,21 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:change_action": {"number": "change_number"},
     "projects:raid_item": {"pk": "raid_item"},
     "projects:raid_action": {"pk": "raid_item"},
+    # Documents, clauses, correspondence and letters (issue 6).
+    "projects:document": {"pk": "document"},
+    "projects:document_edit": {"pk": "document"},
+    "projects:document_status": {"pk": "document"},
+    "projects:document_version_add": {"pk": "document"},
+    "projects:document_download": {"pk": "document"},
+    "projects:version_download": {"pk": "document_version"},
+    "projects:clause": {"pk": "clause"},
+    "projects:clause_evidence": {"pk": "clause"},
+    "projects:clause_propose": {"pk": "clause"},
+    "projects:proposal_decide": {"pk": "clause_proposal"},
+    "projects:correspondence_entry": {"pk": "correspondence"},
+    "projects:correspondence_status": {"pk": "correspondence"},
+    "projects:correspondence_attach": {"pk": "correspondence"},
+    "projects:correspondence_file": {"pk": "correspondence_file"},
 }
 #: Defaults for argument names not listed for a URL.
 DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
@@ -187,6 +202,31 @@ OWN_EXPECTED: dict[str, dict[str, int]] = {
     "projects:team": {"client": 404},
     "projects:timesheet": {"admin": 404, "client": 404, "head": 404, "pm": 404},
     "projects:update": {"client": 404, "member": 404},
+    # Documents (issue 6): internal pages; a client downloads only documents shared with the client (the
+    # sweep's document is one); writes are for those who manage the project.
+    "projects:desk": {"client": 404},
+    "projects:department_compliance": {"client": 404, "member": 404, "pm": 404},
+    "projects:documents": {"client": 404},
+    "projects:document_create": {"client": 404, "member": 404},
+    "projects:document": {"client": 404},
+    "projects:document_edit": {"client": 404, "member": 404},
+    "projects:document_status": {"client": 404, "member": 404},
+    "projects:document_version_add": {"client": 404, "member": 404},
+    "projects:version_download": {"client": 404},
+    "projects:clauses": {"client": 404},
+    "projects:clause_create": {"client": 404, "member": 404},
+    "projects:clause": {"client": 404},
+    "projects:clause_evidence": {"client": 404, "member": 404},
+    "projects:clause_propose": {"client": 404, "member": 404},
+    "projects:proposal_decide": {"client": 404},
+    "projects:compliance": {"client": 404},
+    "projects:correspondence": {"client": 404},
+    "projects:correspondence_create": {"client": 404, "member": 404},
+    "projects:correspondence_entry": {"client": 404},
+    "projects:correspondence_status": {"client": 404, "member": 404},
+    "projects:correspondence_attach": {"client": 404, "member": 404},
+    "projects:correspondence_file": {"client": 404},
+    "projects:letter_create": {"client": 404, "member": 404},
     "reports:department": {"client": 404, "member": 404, "pm": 404},
     "reports:department_send": {"client": 404, "member": 404, "pm": 404},
     "reports:outbox": {"client": 404, "member": 404},
@@ -289,6 +329,51 @@ def _quality_objects(project, *, reviewer) -> dict[str, Any]:
     }
 
 
+def _document_objects(project, *, pm) -> dict[str, Any]:
+    """A document shared with the client (approved), an obligation with a pending proposal, a logged letter."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from projects.documents import services as document_services
+
+    def pdf() -> SimpleUploadedFile:
+        return SimpleUploadedFile("d.pdf", b"%PDF-1.4\n%sweep\n", content_type="application/pdf")
+
+    document = document_services.document_create(
+        project=project, user=pm, kind="sow", title=f"{project.code} SOW", upload=pdf(), visibility="client"
+    )
+    for status in ("under_review", "approved"):
+        document_services.document_set_status(document=document, user=pm, status=status)
+    clause = document_services.clause_create(
+        project=project,
+        user=pm,
+        number="1.1",
+        title="Permits",
+        text="Hold the permits.",
+        evidence="document",
+        evidence_document_kind="permit",
+    )
+    proposal = document_services.clause_proposal_create(clause=clause, user=pm, text="Hold all permits.", reason="r")
+    entry = document_services.correspondence_log(
+        project=project,
+        user=pm,
+        direction="in",
+        channel="letter",
+        date=dt.date(2025, 3, 3),
+        counterpart_kind="authority",
+        counterpart_organisation="Council",
+        subject="Permit",
+        uploads=[pdf()],
+    )
+    return {
+        "document": document,
+        "document_version": document.versions.get(),
+        "clause": clause,
+        "clause_proposal": proposal,
+        "correspondence": entry,
+        "correspondence_file": entry.attachments.get(),
+    }
+
+
 def _side(world, *, key: str, contact, pm, person) -> Side:
     project = world[f"{key}_project"]
     department = world[key]
@@ -386,6 +471,7 @@ def _side(world, *, key: str, contact, pm, person) -> Side:
             "contact": contact,
             "change_number": str(change_request.number),
             **_quality_objects(project, reviewer=pm),
+            **_document_objects(project, pm=pm),
         },
     )
 
