@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apm.access import visible_projects
+from apm.accounts.models import Role
 from apm.outbox.services import outbox_enqueue
 from projects.budget import evm, selectors
 from projects.budget.signals import tolerance_exception_raised
@@ -47,7 +48,7 @@ from teams.selectors import member_rate_on
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
-    from apm.accounts.models import User
+    from apm.accounts.models import Role, User
     from teams.models import TeamMember
 
 logger = logging.getLogger(__name__)
@@ -483,11 +484,14 @@ def may_request_contingency(*, user: User, project: Project) -> bool:
 
 
 def may_decide_contingency(*, user: User, project: Project) -> bool:
-    """A head of one of the project's departments, one of its reporting heads, or an administrator."""
+    """A head of one of the project's departments or one of its reporting heads (role department head), or
+    an administrator."""
     if not user.is_authenticated or not user.is_active or user.is_client:
         return False
     if user.is_administrator:
         return True
+    if user.role != Role.DEPARTMENT_HEAD:
+        return False
     return Project.objects.filter(pk=project.pk).filter(Q(departments__heads=user) | Q(reporting_heads=user)).exists()
 
 
@@ -532,13 +536,17 @@ def contingency_decide(
     Approval, in one transaction with the budget row locked: the reserve goes
     down by the amount and a budget line of the requested category goes up
     by it (so BAC rises by it), with the audit entry. Raises PermissionDenied
-    unless ``actor`` may decide (:func:`may_decide_contingency`), ValueError
+    unless ``actor`` may decide (:func:`may_decide_contingency`) or when
+    ``actor`` requested it or manages the project (administrators excepted), ValueError
     when the request is no longer pending or the reserve is now too small.
     The PM is emailed the decision.
     """
     project = request.project
     if not may_decide_contingency(user=actor, project=project):
         raise PermissionDenied("Only a head of the project's departments or a reporting head may decide.")
+    if not actor.is_administrator and actor.pk in (request.requested_by_id, project.project_manager_id):
+        # Separation of duties: the PM who asked for the money does not approve it.
+        raise PermissionDenied("You asked for this money or manage the project: another head must decide.")
     with transaction.atomic():
         locked = ContingencyRequest.objects.select_for_update().get(pk=request.pk)
         if locked.state != ContingencyState.PENDING:

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from apm.access import editable_projects, visible_projects
+from apm.accounts.models import Role
 from projects.models import Project
 
 if TYPE_CHECKING:
-    from apm.accounts.models import User
+    from apm.accounts.models import Role, User
 
 
 def _active_internal(user: User) -> bool:
@@ -38,11 +39,15 @@ def may_work_on(*, user: User, project: Project) -> bool:
 
 
 def is_head_of(*, user: User, project: Project) -> bool:
-    """A reporting head of the project, a head of one of its departments, or an administrator."""
+    """A reporting head of the project or a head of one of its departments (role department head), or an
+    administrator. Someone with another role listed as a reporting head receives reports but decides nothing.
+    """
     if not _active_internal(user):
         return False
     if user.is_administrator:
         return True
+    if user.role != Role.DEPARTMENT_HEAD:
+        return False
     return Project.objects.filter(pk=project.pk).filter(Q(reporting_heads=user) | Q(departments__heads=user)).exists()
 
 

@@ -437,20 +437,17 @@ def change_request_implement(*, change_request: ChangeRequest, user: User) -> Ch
 
 def approver_side(*, user: User, change_request: ChangeRequest) -> str | None:
     """The side ``user`` decides for: "client" for a contact of the project's client, "head" for a
-    reporting head or a head of its departments; an administrator takes the first undecided required
-    side (heads first). None when the user is neither.
+    reporting head, a head of its departments or an administrator. None when the user is neither.
+
+    Nobody inside the company decides for the client, administrators included:
+    a change that needs the client's approval waits for a client contact.
     """
     project = change_request.project
     if client_contact_of(user=user, project=project) is not None:
         return ApproverSide.CLIENT
-    if not is_head_of(user=user, project=project):
-        return None
-    if user.is_administrator:
-        decided = set(change_request.approvals.values_list("side", flat=True))
-        for side in change_request.required_sides:
-            if side not in decided:
-                return side
-    return ApproverSide.HEAD
+    if is_head_of(user=user, project=project):
+        return ApproverSide.HEAD
+    return None
 
 
 def _apply_change(change: ChangeRequest, *, user: User) -> dict[str, Any]:
@@ -519,6 +516,16 @@ def change_request_decide(*, change_request: ChangeRequest, user: User, approve:
     if side not in change_request.required_sides:
         needed = change_request.get_approvers_display().lower()
         raise PermissionDenied(f"{change_request.reference} needs the approval of: {needed}.")
+    project = change_request.project
+    if (
+        side == ApproverSide.HEAD
+        and not user.is_administrator
+        and user.pk in (change_request.author_id, project.project_manager_id)
+    ):
+        # Separation of duties: whoever raised the change or runs the project does not approve it.
+        raise PermissionDenied(
+            f"You raised {change_request.reference} or manage the project: another head must decide it."
+        )
     comment = (comment or "").strip()
     if not approve and not comment:
         raise ValueError("Say why the change is rejected.")

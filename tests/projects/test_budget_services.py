@@ -330,3 +330,23 @@ def test_it_computes_project_metrics_from_the_database(project, mo):
     assert metrics.bac == D("100000.00")
     # Linear: 90 of 365 days planned.
     assert metrics.pv == D("24657.53")
+
+
+def test_it_refuses_self_approval_and_approval_by_a_reporting_head_who_is_not_a_head(project, pm, head, member):
+    services.budget_settings_update(
+        project=project, contingency_reserve=D("10000"), cost_tolerance_percent=D("10"),
+        time_tolerance_days=14, etc_bottom_up=None, actor=pm,
+    )  # fmt: skip
+    # A head who also manages the project asks for money: they may not approve it themselves.
+    project.project_manager = head
+    project.save()
+    own = services.contingency_request(project=project, amount=D("500"), category="labour", reason="x", actor=head)
+    with pytest.raises(PermissionDenied, match="another head must decide"):
+        services.contingency_decide(request=own, approve=True, actor=head)
+    # A team member listed as a reporting head receives reports but decides nothing.
+    project.reporting_heads.add(member)
+    with pytest.raises(PermissionDenied):
+        services.contingency_decide(request=own, approve=True, actor=member)
+    own.refresh_from_db()
+    assert own.state == "pending"
+    assert services.budget_get(project=project).contingency_reserve == D("10000")

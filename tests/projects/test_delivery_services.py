@@ -364,3 +364,30 @@ def test_it_refuses_a_negative_cost_impact(project, pm):
         services.change_request_create(
             project=project, user=pm, title="T", description="D", reason="R", cost_impact=Decimal("-1")
         )
+
+
+def test_it_never_lets_anyone_inside_decide_for_the_client(change, pm, admin_user):
+    services.change_request_submit(change_request=change, user=pm)
+    services.change_request_decide(change_request=change, user=admin_user, approve=True, comment="")
+    # The administrator decided the head side; the client side waits for a client contact.
+    with pytest.raises(ValueError, match="already decided"):
+        services.change_request_decide(change_request=change, user=admin_user, approve=True, comment="")
+    change.refresh_from_db()
+    assert change.status == "submitted"
+    assert list(change.approvals.values_list("side", flat=True)) == ["head"]
+
+
+def test_it_refuses_a_head_approving_a_change_they_raised(project, head):
+    from apm.accounts.models import Role
+
+    project.project_manager = None
+    project.save()
+    own = services.change_request_create(
+        project=project, user=head, title="Mine", description="D", reason="R", approvers="head"
+    )
+    services.change_request_submit(change_request=own, user=head)
+    with pytest.raises(PermissionDenied, match="another head must decide"):
+        services.change_request_decide(change_request=own, user=head, approve=True, comment="")
+    own.refresh_from_db()
+    assert own.status == "submitted"
+    assert head.role == Role.DEPARTMENT_HEAD
