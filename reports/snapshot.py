@@ -594,7 +594,7 @@ def report_build_snapshot(
     if audience == INTERNAL:
         totals.update(_money_totals(rows))
     changes = snapshot_changes(projects=rows, previous_snapshot=previous_snapshot)
-    return {
+    snapshot = {
         "schema": SCHEMA_VERSION,
         "kind": kind,
         "audience": audience,
@@ -610,4 +610,50 @@ def report_build_snapshot(
         "totals": totals,
         "changes": changes,
         "summary_lines": _summary_lines(kind=kind, audience=audience, rows=rows, totals=totals, changes=changes),
+    }
+    if kind == "portfolio" and audience == INTERNAL:
+        # Internal only: the client snapshot is built without it, never redacted afterwards.
+        snapshot["compliance"] = _compliance_section(queryset, period_end)
+    return snapshot
+
+
+def _compliance_section(queryset: QuerySet, as_of: dt.date) -> dict[str, Any]:
+    """Contract compliance of the portfolio as of ``as_of`` (the period end), for the internal audience.
+
+    Shape: ``{"as_of", "overdue": n, "missing_evidence": n, "missing_documents": n, "expired_documents": n,
+    "projects": [{"code", "name", "overdue": [{"number", "title", "deadline"}], "missing_evidence":
+    [{"number", "title"}], "missing_documents": ["Permit", ...], "expired_documents": [{"title",
+    "expires_on"}]}]}``; only projects with something to report are listed. Obligation states as in
+    ``projects.documents.selectors`` (5 queries whatever the number of projects).
+    """
+    from projects.documents.selectors import portfolio_compliance
+
+    listed = []
+    for line in portfolio_compliance(projects=queryset, today=as_of):
+        if line.clean:
+            continue
+        listed.append(
+            {
+                "code": line.project.code,
+                "name": line.project.name,
+                "overdue": [
+                    {"number": r.clause.number, "title": r.clause.title, "deadline": _iso(r.clause.deadline)}
+                    for r in line.overdue
+                ],
+                "missing_evidence": [
+                    {"number": r.clause.number, "title": r.clause.title} for r in line.missing_evidence
+                ],
+                "missing_documents": list(line.missing_documents),
+                "expired_documents": [
+                    {"title": d.title, "expires_on": _iso(d.expires_on)} for d in line.expired_documents
+                ],
+            }
+        )
+    return {
+        "as_of": _iso(as_of),
+        "overdue": sum(len(p["overdue"]) for p in listed),
+        "missing_evidence": sum(len(p["missing_evidence"]) for p in listed),
+        "missing_documents": sum(len(p["missing_documents"]) for p in listed),
+        "expired_documents": sum(len(p["expired_documents"]) for p in listed),
+        "projects": listed,
     }

@@ -144,8 +144,6 @@ def obligation_rows(*, projects: QuerySet[Project], today: dt.date) -> list[Obli
         .select_related("project", "evidence_deliverable")
         .order_by("project__code", "number")
     )
-    if not clauses:
-        return []
     on_file = set(
         Document.objects.filter(project__in=projects, status__in=LIVE_DOCUMENT, versions__is_current=True)
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
