@@ -71,10 +71,30 @@ def visible_departments(user: User) -> QuerySet:
     return department.objects.filter(heads=user)
 
 
-def visible_reports(user: User) -> QuerySet:
-    """Reports ``user`` may open: their projects' reports, their departments' portfolio reports.
+def finance_projects(user: User) -> QuerySet:
+    """Projects whose internal figures ``user`` may see: budgets, costs, rates, internal reports.
 
-    Client contacts see only client-audience reports of their own projects.
+    Administrators all; otherwise the projects they manage, whose departments
+    they head, or on which they are a reporting head (who receive the internal
+    reports anyway). Being on the team shows the project, not its money.
+    Client contacts never.
+    """
+    project = _model("projects.Project")
+    if not user.is_authenticated or not user.is_active or user.is_client:
+        return project.objects.none()
+    if user.is_administrator:
+        return project.objects.all()
+    rule = Q(project_manager=user) | Q(departments__heads=user) | Q(reporting_heads=user)
+    return project.objects.filter(pk__in=project.objects.filter(rule).values("pk"))
+
+
+def visible_reports(user: User) -> QuerySet:
+    """Reports ``user`` may open.
+
+    Client contacts: client-audience reports of their own projects. Others:
+    client-audience reports of projects they see, internal ones of projects
+    whose figures they may see (:func:`finance_projects`), their departments'
+    portfolio reports, and their own portfolio reports as a PM.
     """
     report = _model("reports.Report")
     if not user.is_authenticated or not user.is_active:
@@ -84,7 +104,8 @@ def visible_reports(user: User) -> QuerySet:
     if user.is_client:
         return report.objects.filter(audience=CLIENT, project__in=visible_projects(user))
     rule = (
-        Q(project__in=visible_projects(user))
+        Q(audience=CLIENT, project__in=visible_projects(user))
+        | Q(audience=INTERNAL, project__in=finance_projects(user))
         | Q(department__in=visible_departments(user))
         | Q(scope="pm_portfolio", project_manager=user)
     )

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apm.access import can_see_rates, can_staff_projects, editable_projects, visible_members
+from apm.access import can_see_rates, can_staff_projects, editable_projects, visible_members, visible_projects
 from projects import selectors, staffing
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, Project
 from teams.capacity import week_start, weeks_between
@@ -232,7 +232,13 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     weeks = weeks_between(today, today + dt.timedelta(weeks=11))
     loads = staffing.member_week_loads(members=[member], weeks=weeks)[member.pk]
     allocations = (
-        Allocation.objects.filter(member=member, end_date__gte=today - dt.timedelta(days=90))
+        # Bookings on projects the viewer cannot see stay out of the list (their hours
+        # still count in the utilisation above, without naming the project).
+        Allocation.objects.filter(
+            member=member,
+            end_date__gte=today - dt.timedelta(days=90),
+            project__in=visible_projects(request.user),
+        )
         .select_related("project", "open_role")
         .order_by("start_date", "pk")
     )

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apm.access import can_send_reports, visible_departments, visible_projects
+from apm.access import can_send_reports, finance_projects, visible_departments
 from reports import schedule as occurrences
 from reports.models import ReportSchedule, Scope
 from reports.rendering import report_render_html, report_render_snapshot
@@ -26,14 +26,15 @@ from reports.snapshot import report_build_snapshot
 
 
 def visible_schedules(user) -> QuerySet[ReportSchedule]:
-    """Schedules ``user`` may see and manage: of their visible projects and departments, and their own
+    """Schedules ``user`` may see and manage: of projects whose figures they may see
+    (apm.access.finance_projects), of their departments, and their own
     portfolio schedules as a PM (all for administrators, who alone manage company schedules)."""
     if not can_send_reports(user):
         return ReportSchedule.objects.none()
     if user.is_administrator:
         return ReportSchedule.objects.all()
     return ReportSchedule.objects.filter(
-        Q(project__in=visible_projects(user))
+        Q(project__in=finance_projects(user))
         | Q(department__in=visible_departments(user))
         | Q(scope=Scope.PM_PORTFOLIO, project_manager=user)
     )

@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apm.access import audience_for, can_edit_projects, visible_departments, visible_projects
+from apm.access import audience_for, finance_projects, visible_departments
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.charts.burn_up import burn_up_svg
@@ -36,11 +36,9 @@ from teams.models import Department
 
 
 def _budget_project_or_404(request: HttpRequest, code: str) -> Project:
-    """The project, if the user may see its budget (internal and allowed to edit projects), else 404."""
+    """The project, if the user may see its figures (apm.access.finance_projects), else 404."""
     user = request.user
-    if audience_for(user) != "internal" or not can_edit_projects(user):
-        raise Http404("No such project.")
-    project = visible_projects(user).select_related("project_manager", "client").filter(code=code).first()
+    project = finance_projects(user).select_related("project_manager", "client").filter(code=code).first()
     if project is None:
         raise Http404("No such project.")
     return project

@@ -61,3 +61,15 @@ def test_it_lets_only_the_pm_department_heads_and_administrators_edit(
     # Reporting on a project from another department, or being on its team, is not enough.
     assert editable(outside_head) == {"BETA-1"}
     assert editable(member) == set()
+
+
+def test_it_shows_internal_figures_to_managers_and_heads_not_to_the_team(world, head, outside_head, pm, member):
+    from apm.access import finance_projects
+
+    def finance(user) -> set[str]:
+        return set(finance_projects(user).values_list("code", flat=True))
+
+    assert finance(pm) == {"ALPHA-1"}
+    assert finance(head) == {"ALPHA-1"}
+    assert finance(outside_head) == {"ALPHA-1", "BETA-1"}  # a reporting head of ALPHA-1
+    assert finance(member) == set()  # on the team: sees the project, not its budget

@@ -218,3 +218,10 @@ def test_it_explains_bad_project_metrics_input(project):
         call_command("project_metrics", "--project", "NOPE")
     with pytest.raises(CommandError, match="--as-of"):
         call_command("project_metrics", "--project", project.code, "--as-of", "31/03/2025")
+
+
+def test_it_hides_the_budget_from_a_pm_who_is_only_on_the_team(client, world, pm):
+    world["beta_project"].team_members.add(factories.TeamMemberFactory(name="PM on the team", user=pm))
+    client.force_login(pm)
+    assert client.get(reverse("projects:detail", args=["BETA-1"])).status_code == 200
+    assert client.get(reverse("projects:budget", args=["BETA-1"])).status_code == 404

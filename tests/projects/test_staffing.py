@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from projects.models import Allocation, OpenRoleSkill
 from projects.staffing import OverAllocationError, allocation_create, staffing_suggestions
@@ -256,3 +257,19 @@ def test_it_lets_a_reporting_head_from_another_department_see_but_not_staff(clie
     assert client.post(assign, {"member": eve.pk, "status": "confirmed"}).status_code == 404
     assert client.get(reverse("projects:role_create", args=["ALPHA-1"])).status_code == 404
     assert not Allocation.objects.filter(member=eve).exists()
+
+
+def test_it_keeps_bookings_on_projects_the_viewer_cannot_see_off_a_persons_page(client, member, world):
+    colleague = TeamMemberFactory(name="Colleague")
+    world["alpha_project"].team_members.add(colleague)
+    today = timezone.localdate()
+    span = {"start_date": today, "end_date": today + dt.timedelta(weeks=8)}
+    AllocationFactory(member=colleague, project=world["alpha_project"], **span)
+    AllocationFactory(member=colleague, project=world["beta_project"], **span)
+    client.force_login(member)
+    page = client.get(reverse("staffing:person", args=[colleague.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "ALPHA-1" in html
+    assert "BETA-1" not in html
+    assert "Beta Project" not in html

@@ -92,7 +92,8 @@ DOWNLOADS = {
     "head": {"alpha_internal", "alpha_client", "alpha_portfolio"},
     "outside_head": {"alpha_internal", "alpha_client", "beta_internal", "beta_client", "beta_portfolio"},
     "pm": {"alpha_internal", "alpha_client"},
-    "member": {"alpha_internal", "alpha_client"},
+    # A team member sees the project, not its money: client-audience reports only.
+    "member": {"alpha_client"},
     "client_user": {"alpha_client"},
     "other_client_user": {"beta_client"},
 }
