@@ -110,16 +110,21 @@ def deliverable_create(
     start_date: dt.date | None = None,
     acceptance_criteria: Iterable[str] | str = (),
     depends_on: Iterable[Deliverable] = (),
+    percent_complete: int = 0,
 ) -> Deliverable:
     """Add a deliverable (status not started). ``acceptance_criteria``: a list or one criterion per line.
 
+    ``percent_complete`` is a whole percent 0-100 (default 0).
     Raises PermissionDenied unless ``user`` manages the project, ValueError
-    for a missing name, reversed dates, a milestone or dependency of another project.
+    for a missing name, reversed dates, a percent outside 0-100, a milestone
+    or dependency of another project.
     """
     if not may_manage(user=user, project=project):
         raise PermissionDenied("Only the project manager, a head of its departments or an administrator may add.")
     if not name.strip():
         raise ValueError("Give the deliverable a name.")
+    if percent_complete is None or not 0 <= int(percent_complete) <= 100:
+        raise ValueError("Percent complete is a whole number from 0 to 100.")
     _check_dates(start_date, due_date)
     if milestone is not None and milestone.project_id != project.pk:
         raise ValueError("That milestone belongs to another project.")
@@ -133,6 +138,7 @@ def deliverable_create(
             milestone=milestone,
             start_date=start_date,
             due_date=due_date,
+            percent_complete=percent_complete,
             acceptance_criteria=_criteria(acceptance_criteria),
         )
         _save(item, user=user, reason="created")

@@ -212,3 +212,16 @@ def test_it_shows_the_history_of_a_change_with_affected_deliverables(client, pm,
     client.force_login(pm)
     html = client.get(reverse("projects:change", args=[project.code, change.number])).content.decode()
     assert "Submitted for approval" in html
+
+
+def test_it_creates_a_deliverable_with_its_percent_complete_from_the_form(client, pm, project):
+    client.force_login(pm)
+    response = client.post(
+        reverse("projects:deliverable_create", args=[project.code]),
+        {"name": "Brand book", "due_date": "2025-07-31", "percent_complete": "40"},
+    )
+    item = Deliverable.objects.get(project=project, name="Brand book")
+    assert response.status_code == 302
+    assert response.url == reverse("projects:deliverable", args=[project.code, item.pk])
+    assert item.percent_complete == 40
+    assert item.due_date == dt.date(2025, 7, 31)
