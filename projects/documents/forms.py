@@ -30,7 +30,7 @@ from projects.models import Document as DocumentModel
 
 DATE = forms.DateInput(attrs={"type": "date"})
 ACCEPT = ".pdf,.png,.jpg,.jpeg,.docx,.xlsx"
-FILE_HELP = f"{ACCEPTED_TEXT}; checked by its content."
+FILE_HELP = f"Accepted: {ACCEPTED_TEXT}, checked by its content."
 
 
 def _people(project: Project):
