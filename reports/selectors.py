@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from apm.accounts.models import Role, User
 from projects.models import ClientContact
-from reports.models import Audience, Delivery, Report, Scope
+from reports.models import Audience, Delivery, Report, ReportKind, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,11 @@ def _user_recipients(users: Iterable[User], kind: str) -> list[Recipient]:
 def _reporting_heads(report: Report) -> list[Recipient]:
     kind = Delivery.RecipientKind.REPORTING_HEAD
     if report.scope == Scope.PROJECT and report.project_id:
-        return _user_recipients(report.project.reporting_heads.order_by("pk"), kind)
+        heads = list(report.project.reporting_heads.order_by("pk"))
+        if report.kind == ReportKind.EXCEPTION:
+            # A broken tolerance goes up the line too: the heads of the project's departments.
+            heads += User.objects.filter(headed_departments__projects=report.project_id).distinct().order_by("pk")
+        return _user_recipients(heads, kind)
     if report.scope == Scope.DEPARTMENT and report.department_id:
         return _user_recipients(report.department.heads.order_by("pk"), kind)
     if report.scope == Scope.COMPANY:

@@ -253,7 +253,7 @@ class EvmMetrics:
 EAC_TYPICAL = "BAC / CPI"
 EAC_ATYPICAL = "AC + (BAC - EV)"
 EAC_BOTTOM_UP = "AC + bottom-up ETC"
-EAC_NO_COST = "BAC (nothing spent yet)"
+EAC_NO_COST = "BAC, as nothing is spent yet"
 
 
 def evm_compute(inputs: EvmInputs) -> EvmMetrics:

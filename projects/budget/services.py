@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apm.access import visible_projects
-from apm.accounts.models import Role
+from apm.accounts.models import Role, User
 from apm.outbox.services import outbox_enqueue
 from projects.budget import evm, selectors
 from projects.budget.signals import tolerance_exception_raised
@@ -48,7 +48,6 @@ from teams.selectors import member_rate_on
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
-    from apm.accounts.models import Role, User
     from teams.models import TeamMember
 
 logger = logging.getLogger(__name__)
@@ -335,12 +334,17 @@ class CheckResult:
     alerts: list[BudgetAlert] = field(default_factory=list)
 
 
-def _breaches(project: Project, budget: ProjectBudget, metrics: evm.EvmMetrics) -> dict[str, dict[str, Any] | None]:
+def _breaches(
+    project: Project, budget: ProjectBudget, metrics: evm.EvmMetrics, *, has_baseline: bool
+) -> dict[str, dict[str, Any] | None]:
     """For each tolerance kind, the breach figures or None when inside tolerance.
 
     Cost: |EAC - BAC| / BAC * 100 > cost tolerance percent. Time: |forecast
-    finish - baseline finish| in days > time tolerance days. Either way
-    (PRINCE2 tolerances are plus or minus).
+    finish - baseline finish| in days > time tolerance days, only once a
+    baseline has been set (PRINCE2 measures time tolerance against the
+    baseline plan; before one is agreed, the straight line over the
+    project's dates is a guess, and a project imported mid-way would look
+    years late). Either way (PRINCE2 tolerances are plus or minus).
     """
     out: dict[str, dict[str, Any] | None] = {ToleranceKind.COST: None, ToleranceKind.TIME: None}
     common = {
@@ -366,7 +370,7 @@ def _breaches(project: Project, budget: ProjectBudget, metrics: evm.EvmMetrics) 
                 "tolerance": f"±{budget.cost_tolerance_percent.normalize():f}% of BAC",
                 "actual": f"{variance_pct.quantize(Decimal('0.1')):+}%",
             }
-    if metrics.forecast_finish and metrics.planned_finish and metrics.ev > 0:
+    if has_baseline and metrics.forecast_finish and metrics.planned_finish and metrics.ev > 0:
         slip = (metrics.forecast_finish - metrics.planned_finish).days
         if abs(slip) > budget.time_tolerance_days:
             out[ToleranceKind.TIME] = {
@@ -378,7 +382,9 @@ def _breaches(project: Project, budget: ProjectBudget, metrics: evm.EvmMetrics) 
 
 
 def _people_to_notify(project: Project) -> list[str]:
+    """The PM, every reporting head and the heads of the project's departments (addresses, deduplicated)."""
     users = list(project.reporting_heads.all())
+    users += User.objects.filter(headed_departments__projects=project).distinct().order_by("pk")
     if project.project_manager_id:
         users.insert(0, project.project_manager)
     seen, out = set(), []
@@ -443,7 +449,8 @@ def budget_check(*, project: Project, as_of: dt.date | None = None) -> CheckResu
         budget = budget_get(project=loaded)
         result = CheckResult(metrics=metrics)
         open_by_kind = {e.kind: e for e in ToleranceException.objects.filter(project=loaded, state=ExceptionState.OPEN)}
-        for kind, figures in _breaches(loaded, budget, metrics).items():
+        has_baseline = Baseline.objects.filter(project=loaded, is_current=True).exists()
+        for kind, figures in _breaches(loaded, budget, metrics, has_baseline=has_baseline).items():
             current = open_by_kind.get(kind)
             if figures is not None and current is None:
                 raised = _raise_exception(loaded, kind, figures, now)

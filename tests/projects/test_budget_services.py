@@ -167,7 +167,7 @@ def _progress(project, pct, on):
     StatusUpdate.objects.update_or_create(project=project, as_of=on, defaults={"percent_complete": pct, "rag": "amber"})
 
 
-def test_it_raises_an_exception_once_per_breach_and_again_only_after_recovery(project, pm, outside_head):
+def test_it_raises_an_exception_once_per_breach_and_again_only_after_recovery(project, pm, head, outside_head):
     # Plan: 100,000 over 2025. End of June: 50% done (on schedule) for 60,000 -> EAC 120,000, +20% against ±10%.
     _progress(project, D("50"), dt.date(2025, 6, 30))
     _spend(project, D("60000"), dt.date(2025, 6, 1))
@@ -180,10 +180,10 @@ def test_it_raises_an_exception_once_per_breach_and_again_only_after_recovery(pr
     assert cost.state == "open"
     assert cost.figures["eac"] == "120000.00"
     assert cost.figures["actual"] == "+20.0%"
-    # PM and the reporting head are told once; the exception report is queued once.
+    # PM, the reporting head and the department's head are told once; the exception report is queued once.
     notices = OutboundEmail.objects.filter(subject__startswith="Exception: ALPHA-1 cost")
     assert notices.count() == 1
-    assert set(notices.get().to) == {pm.email, outside_head.email}
+    assert set(notices.get().to) == {pm.email, outside_head.email, head.email}
     assert Report.objects.filter(kind="exception", tolerance_exception=cost).count() == 1
 
     # Back inside tolerance: 55% done for 60,000 -> EAC 109,091 (+9.1%).
@@ -208,11 +208,14 @@ def test_it_raises_an_exception_once_per_breach_and_again_only_after_recovery(pr
     assert Report.objects.filter(kind="exception", tolerance_exception__kind="cost").count() == 2
 
 
-def test_it_raises_a_time_exception_when_the_forecast_finish_slips_past_tolerance(project):
+def test_it_raises_a_time_exception_when_the_forecast_finish_slips_past_tolerance(project, pm):
     # End of June, plan 49.6% but only 30% done: SPI ~0.6 -> finish months late.
     _progress(project, D("30"), dt.date(2025, 6, 30))
     _spend(project, D("30000"), dt.date(2025, 6, 1))
     with time_machine.travel(dt.datetime(2025, 6, 30, 12, tzinfo=LONDON)):
+        # No baseline agreed yet: no time tolerance to break.
+        assert services.budget_check(project=project).raised == []
+        services.baseline_create(project=project, reason="Plan agreed", actor=pm)
         result = services.budget_check(project=project)
     assert [e.kind for e in result.raised] == ["time"]
     figures = result.raised[0].figures
@@ -350,3 +353,15 @@ def test_it_refuses_self_approval_and_approval_by_a_reporting_head_who_is_not_a_
     own.refresh_from_db()
     assert own.state == "pending"
     assert services.budget_get(project=project).contingency_reserve == D("10000")
+
+
+def test_it_sends_the_exception_report_to_the_pm_reporting_heads_and_department_heads(project, pm, head, outside_head):
+    from reports.selectors import report_recipients
+
+    _progress(project, D("50"), dt.date(2025, 6, 30))
+    _spend(project, D("60000"), dt.date(2025, 6, 1))
+    with time_machine.travel(dt.datetime(2025, 6, 30, 12, tzinfo=LONDON)):
+        exception = services.budget_check(project=project).raised[0]
+    report = Report.objects.get(tolerance_exception=exception)
+    addresses = {recipient.address for recipient in report_recipients(report=report)}
+    assert addresses == {pm.email, outside_head.email, head.email}
