@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm.access import can_see_rates, can_staff_projects, editable_projects, visible_members, visible_projects
+from apm.dates import parse_date_param, parse_id_param
 from projects import selectors, staffing
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, Project
 from teams.capacity import week_start, weeks_between
@@ -173,10 +174,7 @@ def role_create(request: HttpRequest, code: str) -> HttpResponse:
 
 def _parse_week(value: str | None) -> dt.date:
     """A Monday from ``YYYY-MM-DD`` (any day of that week); today's week when missing or bad."""
-    try:
-        return week_start(dt.date.fromisoformat(value or ""))
-    except ValueError:
-        return week_start(timezone.localdate())
+    return week_start(parse_date_param(value, timezone.localdate()))
 
 
 @login_required
@@ -197,8 +195,9 @@ def capacity_heatmap(request: HttpRequest) -> HttpResponse:
     members = visible_members(request.user)
     departments = list(Department.objects.filter(pk__in=members.values("department")).order_by("code"))
     department = request.GET.get("department", "")
-    if department.isdigit():
-        members = members.filter(department_id=int(department))
+    department_id = parse_id_param(department)
+    if department_id is not None:
+        members = members.filter(department_id=department_id)
     members = members.filter(is_active=True).select_related("department").order_by("name", "pk")
     page = Paginator(members, HEATMAP_PAGE).get_page(request.GET.get("page"))
     people = list(page.object_list)

@@ -7,7 +7,6 @@ nothing is confirmed to exist.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from apm.access import editable_projects
+from apm.dates import parse_date_param
 from projects.models import StatusUpdate
 from projects.update_forms import (
     NARRATIVE_FIELDS,
@@ -29,11 +29,7 @@ from projects.update_forms import (
 
 
 def _as_of_from(request: HttpRequest, today: dt.date) -> dt.date:
-    raw = request.GET.get("as_of") or ""
-    try:
-        return dt.date.fromisoformat(raw) if raw else today
-    except ValueError:
-        return today
+    return parse_date_param(request.GET.get("as_of"), today)
 
 
 @login_required
@@ -46,8 +42,7 @@ def status_update_edit(request: HttpRequest, code: str) -> HttpResponse:
     today = timezone.localdate()
     as_of = _as_of_from(request, today)
     if request.method == "POST":
-        with contextlib.suppress(ValueError):
-            as_of = dt.date.fromisoformat(request.POST.get("as_of", ""))
+        as_of = parse_date_param(request.POST.get("as_of"), as_of)
     existing = StatusUpdate.objects.filter(project=project, as_of=as_of).first()
     initial = {} if existing else status_update_initial(project=project, today=today)
     form = StatusUpdateForm(request.POST or None, instance=existing, initial=initial, project=project, today=today)

@@ -22,6 +22,7 @@ from apm.access import audience_for, finance_projects, visible_departments
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.charts.burn_up import burn_up_svg
+from apm.dates import parse_date_param
 from projects.budget import forms, selectors, services
 from projects.models import (
     Baseline,
@@ -45,10 +46,7 @@ def _budget_project_or_404(request: HttpRequest, code: str) -> Project:
 
 
 def _as_of(request: HttpRequest) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.GET.get("as_of", ""))
-    except ValueError:
-        return selectors.today()
+    return parse_date_param(request.GET.get("as_of"), selectors.today())
 
 
 @login_required
@@ -227,10 +225,7 @@ def timesheet(request: HttpRequest) -> HttpResponse:
     member = getattr(request.user, "team_member", None)
     if member is None or audience_for(request.user) != "internal":
         raise Http404("No timesheet for this login.")
-    try:
-        day = dt.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        day = selectors.today()
+    day = parse_date_param(request.GET.get("week"), selectors.today())
     week_start = day - dt.timedelta(days=day.weekday())
     week = [week_start + dt.timedelta(days=i) for i in range(7)]
     projects = services.projects_for_time_entry(user=request.user).order_by("code")
