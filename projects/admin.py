@@ -219,3 +219,4 @@ class AllocationAdmin(admin.ModelAdmin):
     autocomplete_fields = ("project", "member")
 
 import projects.delivery.admin  # noqa: E402,F401  (quality standards, deliverables, changes, RAID)
+from projects.documents import admin as documents_admin  # noqa: E402,F401  (documents, clauses, correspondence)

@@ -232,3 +232,26 @@ def test_it_shows_the_register_with_current_versions_in_fixed_queries(world, pm,
     page = response.content.decode()
     assert page.count("v1") == 8
     assert "Doc 7" in page
+
+
+def test_it_opens_the_admin_pages_of_a_document_and_a_letter_without_file_links(world, pm, admin_user, client):
+    from projects.documents import letters
+
+    document = register(world["alpha_project"], pm)
+    entry = letters.letter_create(
+        project=world["alpha_project"],
+        user=pm,
+        recipient_organisation="Council",
+        subject="S",
+        body="B",
+        counterpart_kind="authority",
+    )
+    client.force_login(admin_user)
+    for url in (
+        reverse("admin:projects_document_change", args=[document.pk]),
+        reverse("admin:projects_correspondence_change", args=[entry.pk]),
+        reverse("admin:projects_lettertemplate_add"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "/private/" not in response.content.decode()

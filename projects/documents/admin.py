@@ -1,0 +1,117 @@
+"""Admin for the document register, clauses and proposals, correspondence, letter templates and reminders.
+
+Imported by ``projects.admin`` so that autodiscovery registers it. Management
+writes letter templates here. Files are private (no URL): the admin shows
+their names, never a link; they are downloaded through the access-checked
+views. State fields are read-only here: every state change goes through
+``projects.documents.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from projects.models import (
+    Clause,
+    ClauseChangeProposal,
+    Correspondence,
+    CorrespondenceAttachment,
+    Document,
+    DocumentVersion,
+    LetterTemplate,
+    ReminderSent,
+)
+
+
+class VersionInline(admin.TabularInline):
+    model = DocumentVersion
+    extra = 0
+    can_delete = False
+    fields = ("number", "is_current", "original_name", "content_type", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # uploads are checked by content in the register's pages
+
+
+class ProposalInline(admin.TabularInline):
+    model = ClauseChangeProposal
+    extra = 0
+    can_delete = False
+    fields = ("status", "proposed_by", "proposed_at", "reason", "decided_by", "decided_at", "decision_comment")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AttachmentInline(admin.TabularInline):
+    model = CorrespondenceAttachment
+    extra = 0
+    can_delete = False
+    fields = ("original_name", "content_type", "size", "is_letter", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Document)
+class DocumentAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "project", "kind", "status", "visibility", "expires_on")
+    list_filter = ("kind", "status", "visibility")
+    search_fields = ("title", "project__code", "project__name")
+    raw_id_fields = ("project", "owner", "created_by")
+    readonly_fields = ("status",)
+    inlines = [VersionInline]
+
+
+@admin.register(Clause)
+class ClauseAdmin(SimpleHistoryAdmin):
+    list_display = ("number", "title", "project", "kind", "version", "deadline")
+    list_filter = ("kind", "evidence")
+    search_fields = ("number", "title", "project__code")
+    raw_id_fields = ("project", "contract", "evidence_deliverable")
+    readonly_fields = ("text", "version")
+    inlines = [ProposalInline]
+
+
+@admin.register(ClauseChangeProposal)
+class ClauseChangeProposalAdmin(SimpleHistoryAdmin):
+    list_display = ("clause", "status", "proposed_by", "proposed_at", "decided_by")
+    list_filter = ("status",)
+    search_fields = ("clause__number", "clause__title", "clause__project__code")
+    raw_id_fields = ("clause", "proposed_by", "decided_by")
+    readonly_fields = ("status", "old_text", "new_version", "base_version")
+
+
+@admin.register(Correspondence)
+class CorrespondenceAdmin(SimpleHistoryAdmin):
+    list_display = ("date", "direction", "subject", "counterpart_organisation", "project", "reply_due_on", "status")
+    list_filter = ("direction", "channel", "counterpart_kind", "status")
+    search_fields = ("subject", "counterpart_organisation", "their_reference", "our_reference", "project__code")
+    raw_id_fields = ("project", "created_by")
+    filter_horizontal = ("documents", "clauses")
+    readonly_fields = ("status",)
+    inlines = [AttachmentInline]
+
+
+@admin.register(LetterTemplate)
+class LetterTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "subject", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "subject")
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ("kind", "object_id", "due_on", "project", "sent_to", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("project__code", "sent_to")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
