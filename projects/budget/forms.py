@@ -10,7 +10,14 @@ from django import forms
 from projects.models import CostCategory
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-MONEY = {"max_digits": 18, "decimal_places": 2}
+#: The largest sum of money a form takes (£1 trillion): more would overflow the database's decimal columns.
+MAX_MONEY = Decimal(10**12)
+MONEY = {
+    "max_digits": 18,
+    "decimal_places": 2,
+    "max_value": MAX_MONEY,
+    "error_messages": {"max_value": "Enter an amount of at most £1,000,000,000,000."},
+}
 
 
 class BudgetLineForm(forms.Form):

@@ -14,6 +14,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -138,8 +139,9 @@ def budget_settings(request: HttpRequest, code: str) -> HttpResponse:
     form = forms.BudgetSettingsForm(request.POST)
     if not form.is_valid():
         return _done(request, project, error=f"Settings not saved. {_form_errors(form)}")
-    services.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
-    services.budget_check(project=project)
+    with transaction.atomic():  # a failing check must not leave half-saved settings behind
+        services.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
+        services.budget_check(project=project)
     return _done(request, project, ok="Reserve and tolerances saved.")
 
 

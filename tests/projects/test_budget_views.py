@@ -225,3 +225,43 @@ def test_it_hides_the_budget_from_a_pm_who_is_only_on_the_team(client, world, pm
     client.force_login(pm)
     assert client.get(reverse("projects:detail", args=["BETA-1"])).status_code == 200
     assert client.get(reverse("projects:budget", args=["BETA-1"])).status_code == 404
+
+
+def test_it_refuses_huge_budget_settings_with_a_message_and_changes_nothing(client, project, pm):
+    before = services.budget_get(project=project)
+    response = _login(client, pm).post(
+        reverse("projects:budget_settings", args=[project.code]),
+        {
+            "contingency_reserve": "9999999999999999.99",
+            "cost_tolerance_percent": "10",
+            "time_tolerance_days": "14",
+            "etc_bottom_up": "9999999999999999.99",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Settings not saved" in response.content.decode()
+    assert "at most £1,000,000,000,000" in response.content.decode()
+    after = services.budget_get(project=project)
+    assert (after.contingency_reserve, after.etc_bottom_up, after.cost_tolerance_percent) == (
+        before.contingency_reserve,
+        before.etc_bottom_up,
+        before.cost_tolerance_percent,
+    )
+    assert client.get(reverse("projects:budget", args=[project.code])).status_code == 200
+
+
+def test_it_saves_settings_and_runs_the_check_in_one_transaction(client, project, pm, monkeypatch):
+    before = services.budget_get(project=project).contingency_reserve
+
+    def failing_check(**kwargs):
+        raise RuntimeError("check failed")
+
+    monkeypatch.setattr(services, "budget_check", failing_check)
+    client.raise_request_exception = False
+    response = _login(client, pm).post(
+        reverse("projects:budget_settings", args=[project.code]),
+        {"contingency_reserve": "1234", "cost_tolerance_percent": "10", "time_tolerance_days": "14"},
+    )
+    assert response.status_code == 500
+    assert services.budget_get(project=project).contingency_reserve == before != D("1234")
