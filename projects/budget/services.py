@@ -78,16 +78,44 @@ def _sync_bac(project: Project) -> Decimal:
     return total
 
 
+#: Description of the line that holds a BAC not yet split into lines.
+UNALLOCATED_DESCRIPTION = "Not yet split into lines"
+
+
 def budget_line_add(
     *, project: Project, category: str, amount: Decimal, description: str = "", actor: User | None
 ) -> BudgetLine:
-    """Add a budget line (money >= 0) and set BAC to the sum of the lines. ValueError for bad input."""
+    """Add a budget line (money >= 0); BAC stays the sum of the lines. ValueError for bad input.
+
+    A project whose BAC was set before it had lines (an imported whole-life
+    cost, a BAC typed on the project form) keeps that BAC: the first line
+    splits it, leaving the rest on an "unallocated" line, and later lines are
+    taken from that line until it is used up; only then does BAC grow.
+    """
     if category not in CostCategory.values:
         raise ValueError(f"Unknown category {category!r}.")
     amount = evm.money(amount)
     if amount < 0:
         raise ValueError("A budget line cannot be negative.")
     with transaction.atomic():
+        lines = BudgetLine.objects.select_for_update().filter(project=project)
+        prior_bac = Project.objects.filter(pk=project.pk).values_list("bac", flat=True).first() or Decimal("0")
+        if not lines.exists() and prior_bac > 0:
+            BudgetLine.objects.create(
+                project=project,
+                category=CostCategory.OTHER,
+                amount=evm.money(prior_bac),
+                description=UNALLOCATED_DESCRIPTION,
+                unallocated=True,
+            )
+        pool = lines.filter(unallocated=True).first()
+        if pool is not None and amount > 0:
+            taken = min(pool.amount, amount)
+            pool.amount = evm.money(pool.amount - taken)
+            if pool.amount > 0:
+                pool.save(update_fields=["amount"])
+            else:
+                pool.delete()
         line = BudgetLine.objects.create(project=project, category=category, amount=amount, description=description)
         bac = _sync_bac(project)
         _audit(project=project, actor=actor, action="line_added", category=category, amount=amount, bac=bac)

@@ -24,6 +24,7 @@ from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
+from apm.formatting import format_money
 from projects.budget import forms, selectors, services
 from projects.models import (
     Baseline,
@@ -128,7 +129,9 @@ def budget_line_add(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         return _done(request, project, error=f"Budget line not added. {_form_errors(form)}")
     services.budget_line_add(project=project, actor=request.user, **form.cleaned_data)
-    return _done(request, project, ok="Budget line added; BAC updated.")
+    project.refresh_from_db(fields=["bac"])
+    bac = format_money(project.bac, project.currency)
+    return _done(request, project, ok=f"Budget line added; the BAC is {bac} (the lines always add up to it).")
 
 
 @login_required
@@ -272,7 +275,7 @@ def department_portfolio(request: HttpRequest, dept: str) -> HttpResponse:
         raise Http404("No such department.")
     as_of = _as_of(request)
     rows = selectors.portfolio_rows(projects=Project.objects.filter(departments=department), as_of=as_of)
-    counts = {rag: sum(1 for r in rows if r.rag == rag) for rag in ("red", "amber", "green")}
+    counts = {rag or "none": sum(1 for r in rows if r.rag == rag) for rag in ("red", "amber", "green", "")}
     return render(
         request,
         "projects/budget/portfolio.html",

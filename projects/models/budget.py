@@ -108,12 +108,19 @@ class ProjectBudget(models.Model):
 
 
 class BudgetLine(models.Model):
-    """One line of a project's budget at completion: a category, what it is for, an amount."""
+    """One line of a project's budget at completion: a category, what it is for, an amount.
+
+    ``unallocated`` marks the one line holding the part of a BAC that was set
+    before the budget was split into lines (e.g. an imported whole-life
+    cost); new lines are taken from it first, so the BAC stays put until it
+    is spent out (see ``projects.budget.services.budget_line_add``).
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
     category = models.CharField(max_length=20, choices=CostCategory.choices)
     description = models.CharField(max_length=200, blank=True)
     amount = models.DecimalField(max_digits=18, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    unallocated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -41,6 +41,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def project(world, pm):
     project = world["alpha_project"]
     project.start_date, project.end_date = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+    project.bac = None  # no budget yet: the lines make the BAC
     project.save()
     services.budget_line_add(project=project, category="labour", amount=D("80000"), actor=pm)
     services.budget_line_add(project=project, category="travel", amount=D("20000"), actor=pm)
@@ -365,3 +366,20 @@ def test_it_sends_the_exception_report_to_the_pm_reporting_heads_and_department_
     report = Report.objects.get(tolerance_exception=exception)
     addresses = {recipient.address for recipient in report_recipients(report=report)}
     assert addresses == {pm.email, outside_head.email, head.email}
+
+
+def test_it_splits_an_existing_bac_instead_of_replacing_it(world, pm):
+    # An imported project: BAC 1,000,000 and no budget lines yet.
+    project = world["alpha_project"]
+    assert project.bac == D("1000000.00")
+    services.budget_line_add(project=project, category="labour", amount=D("300000"), actor=pm)
+    project.refresh_from_db()
+    assert project.bac == D("1000000.00")
+    lines = {(line.category, line.unallocated): line.amount for line in project.budget_lines.all()}
+    assert lines == {("labour", False): D("300000.00"), ("other", True): D("700000.00")}
+    # Later lines come out of the unallocated rest; once it is used up, BAC grows.
+    services.budget_line_add(project=project, category="travel", amount=D("800000"), actor=pm)
+    project.refresh_from_db()
+    assert project.bac == D("1100000.00")
+    assert not project.budget_lines.filter(unallocated=True).exists()
+    assert sum(line.amount for line in project.budget_lines.all()) == project.bac

@@ -26,6 +26,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 @pytest.fixture
 def project(world, pm):
     project = world["alpha_project"]
+    project.bac = None  # no budget yet: the lines make the BAC
+    project.save()
     services.budget_line_add(project=project, category="labour", amount=D("90000"), actor=pm)
     member_rate_set(
         member=project.team_members.get(), cost_rate=D("55.00"), bill_rate=D("95.00"), valid_from=dt.date(2024, 1, 1)
@@ -265,3 +267,27 @@ def test_it_saves_settings_and_runs_the_check_in_one_transaction(client, project
     )
     assert response.status_code == 500
     assert services.budget_get(project=project).contingency_reserve == before != D("1234")
+
+
+def test_it_shows_no_rag_on_the_department_table_when_cpi_and_spi_are_unknown(client, world, head):
+    as_of = dt.date(2025, 3, 31)
+    (row,) = selectors.portfolio_rows(projects=Project.objects.filter(departments=world["alpha"]), as_of=as_of)
+    assert (row.metrics.cpi, row.metrics.spi) == (None, None)
+    assert row.rag == ""
+    response = _login(client, head).get(reverse("projects:department_budget", args=["ALPHA"]), {"as_of": "2025-03-31"})
+    body = response.content.decode()
+    assert '<span class="rag rag-none">No data</span>' in body
+    assert "rag-red" not in body and "rag-green" not in body
+    assert "1 project: 0 red, 0 amber, 0 green, 1 no data." in body
+
+
+def test_it_shows_a_zero_cpi_as_zero_and_rates_it_red_on_the_department_table(client, world, head, pm):
+    project = world["alpha_project"]
+    services.budget_line_add(project=project, category="labour", amount=D("1000"), actor=pm)
+    Expense.objects.create(
+        project=project, date=dt.date(2025, 3, 1), amount=D("100"), currency="GBP", category="other", supplier="S"
+    )
+    response = _login(client, head).get(reverse("projects:department_budget", args=["ALPHA"]), {"as_of": "2025-03-31"})
+    body = response.content.decode()
+    assert '<td class="num">0.0000</td>' in body or '<td class="num">0.00</td>' in body
+    assert "rag-red" in body
