@@ -247,11 +247,15 @@ class PortfolioRow:
     project: Project
     currency: str
     metrics: evm.EvmMetrics
-    rag: str
+    rag: str  # "green", "amber", "red", or "" when there is nothing to rate
 
 
 def portfolio_rows(*, projects: QuerySet, as_of: dt.date | None = None) -> list[PortfolioRow]:
     """CPI, SPI, EAC and a RAG (``evm.rag_from_indices``) for each project, ordered by code.
+
+    The RAG is "" (no data) when there is nothing to rate: CPI and SPI both
+    undefined, or no percent complete reported by ``as_of`` (EV would be an
+    assumed 0 %, so a CPI or SPI of 0 would measure nothing).
 
     Three queries whatever the number of projects: the projects with their
     costs aggregated in the database and the budget joined, then the
@@ -262,14 +266,9 @@ def portfolio_rows(*, projects: QuerySet, as_of: dt.date | None = None) -> list[
     rows = []
     for project in loaded:
         metrics = evm.evm_compute(evm_inputs_of(project, as_of=as_of))
-        rows.append(
-            PortfolioRow(
-                project=project,
-                currency=project.currency,
-                metrics=metrics,
-                rag=evm.rag_from_indices(cpi_value=metrics.cpi, spi_value=metrics.spi),
-            )
-        )
+        nothing_to_rate = project.pct_complete is None or (metrics.cpi is None and metrics.spi is None)
+        rag = "" if nothing_to_rate else evm.rag_from_indices(cpi_value=metrics.cpi, spi_value=metrics.spi)
+        rows.append(PortfolioRow(project=project, currency=project.currency, metrics=metrics, rag=rag))
     return rows
 
 

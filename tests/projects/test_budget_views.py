@@ -269,15 +269,17 @@ def test_it_saves_settings_and_runs_the_check_in_one_transaction(client, project
     assert services.budget_get(project=project).contingency_reserve == before != D("1234")
 
 
-def test_it_shows_no_rag_on_the_department_table_when_cpi_and_spi_are_unknown(client, world, head):
-    as_of = dt.date(2025, 3, 31)
-    (row,) = selectors.portfolio_rows(projects=Project.objects.filter(departments=world["alpha"]), as_of=as_of)
-    assert (row.metrics.cpi, row.metrics.spi) == (None, None)
+def test_it_shows_no_rag_on_the_department_table_when_there_is_nothing_to_rate(client, world, head):
+    (row,) = selectors.portfolio_rows(
+        projects=Project.objects.filter(departments=world["alpha"]), as_of=dt.date(2025, 3, 31)
+    )
+    assert (row.metrics.ac, row.metrics.cpi) == (D("0.00"), None)  # no costs, no progress reported
     assert row.rag == ""
     response = _login(client, head).get(reverse("projects:department_budget", args=["ALPHA"]), {"as_of": "2025-03-31"})
     body = response.content.decode()
     assert '<span class="rag rag-none">No data</span>' in body
-    assert "rag-red" not in body and "rag-green" not in body
+    assert "rag-red" not in body
+    assert "rag-green" not in body
     assert "1 project: 0 red, 0 amber, 0 green, 1 no data." in body
 
 
@@ -287,7 +289,9 @@ def test_it_shows_a_zero_cpi_as_zero_and_rates_it_red_on_the_department_table(cl
     Expense.objects.create(
         project=project, date=dt.date(2025, 3, 1), amount=D("100"), currency="GBP", category="other", supplier="S"
     )
+    StatusUpdate.objects.create(project=project, as_of=dt.date(2025, 3, 1), percent_complete=D("0"))
     response = _login(client, head).get(reverse("projects:department_budget", args=["ALPHA"]), {"as_of": "2025-03-31"})
     body = response.content.decode()
-    assert '<td class="num">0.0000</td>' in body or '<td class="num">0.00</td>' in body
-    assert "rag-red" in body
+    assert '<td class="num">0.0000</td>' in body
+    assert '<span class="rag rag-red">Red</span>' in body
+    assert "1 project: 1 red, 0 amber, 0 green." in body
