@@ -130,8 +130,8 @@ class OpenRoleForm(forms.ModelForm):
         model = OpenRole
         fields = ["title", "job_role", "hours_per_week", "start_date", "end_date", "note"]
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
 

@@ -225,3 +225,9 @@ def test_it_creates_a_deliverable_with_its_percent_complete_from_the_form(client
     assert response.url == reverse("projects:deliverable", args=[project.code, item.pk])
     assert item.percent_complete == 40
     assert item.due_date == dt.date(2025, 7, 31)
+
+
+def test_it_prefills_the_deliverable_dates_as_iso_for_date_inputs(client, pm, project, item):
+    client.force_login(pm)
+    body = client.get(reverse("projects:deliverable_edit", args=[project.code, item.pk])).content.decode()
+    assert 'type="date" name="due_date" value="2025-06-30"' in body

@@ -273,3 +273,10 @@ def test_it_keeps_bookings_on_projects_the_viewer_cannot_see_off_a_persons_page(
     assert "ALPHA-1" in html
     assert "BETA-1" not in html
     assert "Beta Project" not in html
+
+
+def test_it_prefills_the_open_role_dates_as_iso_for_date_inputs(client, pm, world):
+    client.force_login(pm)
+    body = client.get(reverse("projects:role_create", args=["ALPHA-1"])).content.decode()
+    assert 'type="date" name="start_date" value="2024-01-01"' in body
+    assert 'type="date" name="end_date" value="2027-12-31"' in body
