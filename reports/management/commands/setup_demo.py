@@ -10,6 +10,8 @@ schedule is simply made due again.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -17,11 +19,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from projects.services import portfolio_import_gmpp
 
 from apm.accounts.models import Role, User
+from projects.models import ClientContact, Project
+from projects.services import portfolio_import_gmpp
 from reports.models import Audience, Frequency, ReportKind, ReportSchedule, Scope
-from teams.models import Department
+from teams.models import Department, TeamMember
+from teams.services import member_rate_set
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "apm-demo-2026"  # noqa: S105 - printed on purpose: a local demo login
@@ -35,6 +39,46 @@ def demo_portfolio_files() -> tuple[list[Path], str]:
         return real, "real"
     demo_dir = Path(settings.BASE_DIR) / "projects" / "demo"
     return sorted(demo_dir.glob("*.csv")), "demo"
+
+
+def _demo_user(username: str, first: str, last: str, role: str) -> User:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"email": f"{username}@apm.localhost", "first_name": first, "last_name": last, "role": role},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _demo_people(department: Department) -> list[str]:
+    """A PM, a team member and a client contact on three of ``department``'s projects, so every
+    role has something to see. Idempotent. Returns the logins as "username (role)" strings."""
+    projects = list(Project.objects.filter(departments=department).select_related("client").order_by("code")[:3])
+    if not projects:
+        return []
+    pm = _demo_user("pm", "Paula", "Manning", Role.PROJECT_MANAGER)
+    member_user = _demo_user("member", "Tom", "Morgan", Role.TEAM_MEMBER)
+    client_user = _demo_user("client", "Carla", "Client", Role.CLIENT_CONTACT)
+    member, _ = TeamMember.objects.get_or_create(
+        user=member_user, defaults={"name": "Tom Morgan", "email": member_user.email, "department": department}
+    )
+    if not member.rates.exists():
+        member_rate_set(member=member, cost_rate=Decimal("55"), bill_rate=Decimal("95"), valid_from=dt.date(2015, 1, 1))
+    for project in projects:
+        if project.project_manager_id is None:
+            project.project_manager = pm
+            project.save(update_fields=["project_manager", "updated_at"])
+        project.team_members.add(member)
+    client = projects[0].client
+    if client is not None:
+        ClientContact.objects.get_or_create(
+            client=client,
+            email=client_user.email,
+            defaults={"name": "Carla Client", "user": client_user, "opted_in_reports": True},
+        )
+    return ["pm (project manager)", "member (team member)", f"client (client contact of {client})"]
 
 
 class Command(BaseCommand):
@@ -52,7 +96,7 @@ class Command(BaseCommand):
                 defaults={
                     "email": DEMO_EMAIL,
                     "first_name": "Demo",
-                    "last_name": "Head",
+                    "last_name": "Administrator",
                     "role": Role.ADMINISTRATOR,
                     "is_staff": True,
                     "is_superuser": True,
@@ -66,6 +110,7 @@ class Command(BaseCommand):
                 self.stderr.write("No department was imported; no schedule created.")
                 return
             department.heads.add(user)
+            logins = _demo_people(department)
             now = timezone.now()
             schedule, _ = ReportSchedule.objects.update_or_create(
                 name=f"Demo: weekly portfolio report for {department.code}",
@@ -87,8 +132,9 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD} (heads {department.code}; "
+                f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD} (administrator, heads {department.code}; "
                 f"reports go to {user.email}).\n"
+                f"Same password for: {', '.join(logins)}.\n"
                 f"Schedule {schedule.name!r} is due now; the email with its PDF lands in "
                 f"{getattr(settings, 'EMAIL_FILE_PATH', 'the configured mailbox')}."
             )
