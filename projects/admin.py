@@ -218,5 +218,6 @@ class AllocationAdmin(admin.ModelAdmin):
     list_select_related = ("project", "member")
     autocomplete_fields = ("project", "member")
 
+
 import projects.delivery.admin  # noqa: E402,F401  (quality standards, deliverables, changes, RAID)
 from projects.documents import admin as documents_admin  # noqa: E402,F401  (documents, clauses, correspondence)
