@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import filetype
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -24,6 +23,7 @@ from django.utils import timezone
 from apm.access import visible_projects
 from apm.accounts.models import Role, User
 from apm.outbox.services import outbox_enqueue
+from apm.uploads import UploadPolicy, upload_check
 from projects.budget import evm, selectors
 from projects.budget.signals import tolerance_exception_raised
 from projects.models import (
@@ -219,18 +219,18 @@ def time_entry_record(
 
 
 def receipt_check(upload: UploadedFile) -> str:
-    """The content type of a receipt upload (PDF, PNG or JPEG by its bytes), or ValueError with a clear message."""
-    if upload.size is not None and upload.size > RECEIPT_MAX_BYTES:
-        raise ValueError(f"The receipt is {upload.size / 1048576:.1f} MB; the limit is 10 MB.")
-    if not upload.size:
-        raise ValueError("The receipt file is empty.")
-    upload.seek(0)
-    head = upload.read(261)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in RECEIPT_TYPES:
-        raise ValueError("A receipt must be a PDF, PNG or JPEG file (checked by its content, not its name).")
-    return kind.mime
+    """The content type of a receipt upload (PDF, PNG or JPEG by its bytes, at most ``RECEIPT_MAX_BYTES``).
+
+    Raises ``apm.uploads.UploadRefused`` (a ValueError) with a clear message.
+    """
+    policy = UploadPolicy(
+        what="receipt",
+        accepted=tuple(RECEIPT_TYPES),
+        accepted_text="a PDF, PNG or JPEG file",
+        max_bytes=RECEIPT_MAX_BYTES,
+        check_extension=False,
+    )
+    return upload_check(upload, policy).content_type
 
 
 def expense_record(

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import filetype
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from apm.uploads import UploadPolicy, upload_check
 from projects.delivery import workflow
 from projects.delivery.permissions import may_manage, may_work_on
 from projects.delivery.services import _save
@@ -54,22 +54,16 @@ EVIDENCE_TYPES = {
 
 
 def evidence_check(upload: UploadedFile) -> str:
-    """The content type of an evidence upload, or ValueError with a clear message (size, empty, type)."""
-    limit = settings.APM_EVIDENCE_MAX_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise ValueError(f"The evidence file is {upload.size / 1048576:.1f} MB; the limit is {limit / 1048576:.0f} MB.")
-    if not upload.size:
-        raise ValueError("The evidence file is empty.")
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in EVIDENCE_TYPES:
-        raise ValueError(
-            "Evidence must be a PDF, an image (PNG, JPEG, GIF, WebP) or a Word, Excel or PowerPoint file "
-            "(checked by its content, not its name)."
-        )
-    return kind.mime
+    """The content type of an evidence upload (PDF, image or Office file by its bytes, at most
+    ``settings.APM_EVIDENCE_MAX_BYTES``). Raises ``apm.uploads.UploadRefused`` (a ValueError)."""
+    policy = UploadPolicy(
+        what="evidence file",
+        accepted=tuple(EVIDENCE_TYPES),
+        accepted_text="a PDF, an image (PNG, JPEG, GIF, WebP) or a Word, Excel or PowerPoint file",
+        max_bytes=settings.APM_EVIDENCE_MAX_BYTES,
+        check_extension=False,
+    )
+    return upload_check(upload, policy).content_type
 
 
 # --- Standards ----------------------------------------------------------------------------------
