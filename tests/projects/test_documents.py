@@ -230,7 +230,8 @@ def test_it_shows_the_register_with_current_versions_in_fixed_queries(world, pm,
     with django_assert_max_num_queries(12):
         response = client.get(reverse("projects:documents", args=[project.code]))
     page = response.content.decode()
-    assert page.count("v1") == 8
+    # Count the version cells, not the bare text: a random CSP nonce may contain "v1".
+    assert page.count('<td class="num">v1</td>') == 8
     assert "Doc 7" in page
 
 
