@@ -271,3 +271,24 @@ def test_it_explains_bad_command_input(world, tmp_path, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("render_report", *args, "--audience", "internal", "--output", output)
     assert not output.exists()
+
+
+def test_it_says_when_the_latest_update_is_older_than_the_period(world):
+    import datetime as dt
+    import io
+
+    from pypdf import PdfReader
+
+    from reports.rendering import report_render_snapshot
+    from reports.snapshot import report_build_snapshot
+    from tests import factories
+
+    project = world["alpha_project"]
+    factories.StatusUpdateFactory(project=project, as_of=dt.date(2024, 3, 31))
+    snapshot = report_build_snapshot(
+        kind="highlight", audience="client", scope="project", project=project,
+        period_start=dt.date(2025, 3, 1), period_end=dt.date(2025, 3, 31), title="Highlight",
+    )  # fmt: skip
+    pdf = report_render_snapshot(snapshot).pdf
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "No update in this period: what follows is as of 31 Mar 2024." in text
