@@ -25,6 +25,7 @@ from apm.accounts.services import audit_record
 from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
 from apm.formatting import format_money
+from apm.forms import form_errors
 from projects.budget import forms, selectors, services
 from projects.models import (
     Baseline,
@@ -101,12 +102,6 @@ def budget_page(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _form_errors(form) -> str:
-    return "; ".join(
-        f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors) for name, errors in form.errors.items()
-    )
-
-
 def _done(request: HttpRequest, project: Project, ok: str | None = None, error: str | None = None) -> HttpResponse:
     if error:
         messages.error(request, error)
@@ -127,7 +122,7 @@ def budget_line_add(request: HttpRequest, code: str) -> HttpResponse:
     _pm_only(request, project)
     form = forms.BudgetLineForm(request.POST)
     if not form.is_valid():
-        return _done(request, project, error=f"Budget line not added. {_form_errors(form)}")
+        return _done(request, project, error=f"Budget line not added. {form_errors(form)}")
     services.budget_line_add(project=project, actor=request.user, **form.cleaned_data)
     project.refresh_from_db(fields=["bac"])
     bac = format_money(project.bac, project.currency)
@@ -141,7 +136,7 @@ def budget_settings(request: HttpRequest, code: str) -> HttpResponse:
     _pm_only(request, project)
     form = forms.BudgetSettingsForm(request.POST)
     if not form.is_valid():
-        return _done(request, project, error=f"Settings not saved. {_form_errors(form)}")
+        return _done(request, project, error=f"Settings not saved. {form_errors(form)}")
     with transaction.atomic():  # a failing check must not leave half-saved settings behind
         services.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
         services.budget_check(project=project)
@@ -155,7 +150,7 @@ def expense_add(request: HttpRequest, code: str) -> HttpResponse:
     _pm_only(request, project)
     form = forms.ExpenseForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _done(request, project, error=f"Expense not recorded. {_form_errors(form)}")
+        return _done(request, project, error=f"Expense not recorded. {form_errors(form)}")
     try:
         services.expense_record(project=project, actor=request.user, **form.cleaned_data)
     except ValueError as exc:
@@ -189,7 +184,7 @@ def baseline_add(request: HttpRequest, code: str) -> HttpResponse:
     _pm_only(request, project)
     form = forms.BaselineForm(request.POST)
     if not form.is_valid():
-        return _done(request, project, error=f"Baseline not set. {_form_errors(form)}")
+        return _done(request, project, error=f"Baseline not set. {form_errors(form)}")
     baseline = services.baseline_create(project=project, actor=request.user, **form.cleaned_data)
     return _done(request, project, ok=f"Baseline {baseline.number} set.")
 
@@ -200,7 +195,7 @@ def contingency_request(request: HttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     form = forms.ContingencyRequestForm(request.POST)
     if not form.is_valid():
-        return _done(request, project, error=f"Request not sent. {_form_errors(form)}")
+        return _done(request, project, error=f"Request not sent. {form_errors(form)}")
     try:
         services.contingency_request(project=project, actor=request.user, **form.cleaned_data)
     except ValueError as exc:
@@ -215,7 +210,7 @@ def contingency_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse
     item = get_object_or_404(ContingencyRequest, pk=pk, project=project)
     form = forms.ContingencyDecisionForm(request.POST)
     if not form.is_valid():
-        return _done(request, project, error=f"No decision recorded. {_form_errors(form)}")
+        return _done(request, project, error=f"No decision recorded. {form_errors(form)}")
     approve = form.cleaned_data["decision"] == "approve"
     try:
         services.contingency_decide(request=item, approve=approve, note=form.cleaned_data["note"], actor=request.user)

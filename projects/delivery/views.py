@@ -21,6 +21,7 @@ from apm.access import audience_for, visible_projects
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.charts.gantt import gantt_svg
+from apm.forms import form_errors
 from projects.delivery import forms, quality_services, raid_services, selectors, services
 from projects.delivery.history import history_rows
 from projects.delivery.permissions import is_head_of, may_manage, may_work_on
@@ -52,10 +53,6 @@ def _project_or_404(request: HttpRequest, code: str) -> Project:
 
 def _refused(request: HttpRequest, exc: Exception) -> None:
     messages.error(request, str(exc) if str(exc) else "You may not do that.")
-
-
-def _errors(form) -> str:
-    return " ".join(f"{'' if name == '__all__' else name + ': '}{' '.join(errs)}" for name, errs in form.errors.items())
 
 
 def _common(request: HttpRequest, project: Project) -> dict:
@@ -186,7 +183,7 @@ def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     item = _deliverable_or_404(project, pk)
     form = forms.MoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Nothing changed. {_errors(form)}")
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
     else:
         try:
             services.deliverable_transition(deliverable=item, user=request.user, **form.cleaned_data)
@@ -240,7 +237,7 @@ def quality_page(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, "Standards saved.")
                 return redirect("projects:quality", code=project.code)
         else:
-            messages.error(request, f"Nothing changed. {_errors(form)}")
+            messages.error(request, f"Nothing changed. {form_errors(form)}")
     applied = list(project.quality_standards.select_related("client").prefetch_related("criteria"))
     ncs = list(selectors.open_non_conformances(project=project))
     today = timezone.localdate()
@@ -319,7 +316,7 @@ def non_conformance_action(request: HttpRequest, code: str, pk: int) -> HttpResp
     nc = get_object_or_404(NonConformance.objects.select_related("deliverable"), pk=pk, deliverable__project=project)
     form = forms.NonConformanceForm(request.POST, project=project)
     if not form.is_valid():
-        messages.error(request, f"Nothing changed. {_errors(form)}")
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
         return redirect("projects:deliverable", code=project.code, pk=nc.deliverable_id)
     data, user = form.cleaned_data, request.user
     try:
@@ -410,7 +407,7 @@ def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
     change = _change_or_404(project, number)
     form = forms.ChangeActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Nothing changed. {_errors(form)}")
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
         return redirect("projects:change", code=project.code, number=number)
     action, comment, user = form.cleaned_data["action"], form.cleaned_data["comment"], request.user
     try:
@@ -559,7 +556,7 @@ def raid_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     else:
         back = redirect("projects:raid_item", code=project.code, pk=item.pk)
     if not form.is_valid():
-        messages.error(request, f"Nothing changed. {_errors(form)}")
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
         return back
     data, user = form.cleaned_data, request.user
     try:

@@ -13,11 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apm.forms import form_errors
 from projects.delivery.history import history_rows
 from projects.delivery.permissions import may_manage
 from projects.documents import forms, letters, selectors, services
 from projects.documents.uploads import UploadRefused
-from projects.documents.views import REFUSALS, _manage_or_404, form_errors, project_or_404, refused
+from projects.documents.views import REFUSALS, _manage_or_404, project_or_404, refused
 from projects.documents.workflow import CORRESPONDENCE_TRANSITIONS
 from projects.models import (
     Correspondence,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm.access import CLIENT, audience_for, visible_departments, visible_projects
+from apm.forms import form_errors
 from projects.delivery.history import history_rows
 from projects.delivery.permissions import may_manage
 from projects.documents import forms, selectors, services
@@ -52,10 +53,6 @@ def project_or_404(request: HttpRequest, code: str):
 def refused(request: HttpRequest, exc: Exception) -> None:
     """Show the service's refusal; nothing changed."""
     messages.error(request, f"Nothing changed. {exc}" if str(exc) else "You may not do that.")
-
-
-def form_errors(form) -> str:
-    return " ".join(f"{'' if name == '__all__' else name + ': '}{' '.join(errs)}" for name, errs in form.errors.items())
 
 
 def _manage_or_404(request: HttpRequest, project) -> None:
