@@ -210,10 +210,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks live in code (reports/tasks.py registers them on the beat
 # schedule below); never clicked together in an admin.
+# The intervals (seconds) are settings so that the fault tests can run them short.
+APM_DISPATCH_SECONDS = env.float("APM_DISPATCH_SECONDS", default=60.0)
+APM_SWEEP_SECONDS = env.float("APM_SWEEP_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-due-reports": {"task": "reports.tasks.dispatch_due_reports", "schedule": 60.0},
-    "sweep-stuck-reports": {"task": "reports.tasks.sweep_stuck_reports", "schedule": 120.0},
-    "sweep-outbox": {"task": "apm.outbox.tasks.sweep_outbox", "schedule": 60.0},
+    "dispatch-due-reports": {"task": "reports.tasks.dispatch_due_reports", "schedule": APM_DISPATCH_SECONDS},
+    "sweep-stuck-reports": {"task": "reports.tasks.sweep_stuck_reports", "schedule": APM_SWEEP_SECONDS},
+    "sweep-outbox": {"task": "apm.outbox.tasks.sweep_outbox", "schedule": APM_SWEEP_SECONDS},
 }
 # Critical issues not acknowledged in time escalate once (projects/tasks.py).
 CELERY_BEAT_SCHEDULE["escalate-critical-issues"] = {

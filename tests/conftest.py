@@ -12,6 +12,21 @@ import pytest
 
 from apm.accounts.models import Role
 from tests import factories
+from tests.faults.results import reset_results, results_table
+
+
+def pytest_sessionstart(session):
+    """Forget fault-test rows from an earlier run (in the controller, not in xdist workers)."""
+    if not hasattr(session.config, "workerinput"):
+        reset_results()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the fault-test results table (tests/faults) when any fault test recorded a row."""
+    table = results_table()
+    if table:
+        terminalreporter.section("fault tests: reports and emails under injected faults")
+        terminalreporter.write_line(table)
 
 
 @pytest.fixture(autouse=True)
