@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apm",
     "apm.accounts",
     "apm.outbox",
+    "apm.health",
     "teams",
     "projects",
     "reports",
@@ -248,6 +249,10 @@ APM_STUCK_AFTER_SECONDS = env.int("APM_STUCK_AFTER_SECONDS", default=600)
 # Queued work not picked up in this time is published again by the sweeper.
 APM_REQUEUE_AFTER_SECONDS = env.int("APM_REQUEUE_AFTER_SECONDS", default=120)
 APM_MAX_TRIES = env.int("APM_MAX_TRIES", default=8)
+# Failed sends and renders wait this long before try 2, then twice as long each time (capped at an hour).
+APM_RETRY_BASE_SECONDS = env.float("APM_RETRY_BASE_SECONDS", default=30.0)
+if APM_RETRY_BASE_SECONDS <= 0:
+    raise ImproperlyConfigured("APM_RETRY_BASE_SECONDS must be more than 0.")
 
 # --- Real data ------------------------------------------------------------
 APM_REAL_DATA_DIR = Path(env.str("APM_REAL_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "real")))
@@ -278,6 +283,8 @@ if APM_TRUSTED_PROXY_COUNT < 0:
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe the nodes over plain HTTP: the health answers carry nothing secret.
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"

@@ -22,4 +22,6 @@ urlpatterns = [
     # The client portal (issue 8): status pages for client contacts and share links.
     path("portal/", include("projects.portal.urls")),
     path("admin/", admin.site.urls),
+    # Database, broker and beat checks for the load balancer and monitoring (no login).
+    path("health/", include("apm.health.urls")),
 ]

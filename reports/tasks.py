@@ -10,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apm.health.services import DISPATCH_HEARTBEAT, heartbeat_record
 from apm.outbox.services import backoff_seconds
 from reports.models import ReportStatus
 from reports.services import report_render, reports_dispatch_due, reports_sweep
@@ -24,8 +25,14 @@ _LIMITS = {
 
 @shared_task(**_LIMITS)
 def dispatch_due_reports() -> list[int]:
-    """Create the reports of every due schedule; returns the new report ids."""
-    return [report.pk for report in reports_dispatch_due(now=timezone.now())]
+    """Create the reports of every due schedule; returns the new report ids.
+
+    Then records the dispatcher's heartbeat, which ``/health/`` reads to tell
+    that beat (and a worker) ran recently.
+    """
+    created = [report.pk for report in reports_dispatch_due(now=timezone.now())]
+    heartbeat_record(name=DISPATCH_HEARTBEAT, now=timezone.now())
+    return created
 
 
 @shared_task(bind=True, max_retries=None, **_LIMITS)

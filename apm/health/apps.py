@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class HealthConfig(AppConfig):
+    """``/health/``: database, broker and beat checks for load balancers and monitoring."""
+
+    name = "apm.health"
+    label = "health"
+    verbose_name = "Health"
