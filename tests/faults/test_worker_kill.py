@@ -1,0 +1,214 @@
+"""kill -9 a Celery worker at named points: no report and no email is lost.
+
+Real processes (see tests/faults/conftest.py): a prefork worker and a beat
+on the PostgreSQL test database and Redis, with a 6 s visibility timeout,
+dispatch and sweeps every second, work taken as lost after 8 s in rendering
+or sending, and a local SMTP server that records each accepted Message-ID.
+
+Three kill points:
+
+- the pool child while it renders a report (it is frozen with SIGSTOP
+  first, and killed only when the report row is still "rendering" with no
+  PDF, so the kill lands mid-render);
+- the pool child while it sends, the SMTP server holding its reply to DATA:
+  either the server then drops the message (the client died before it was
+  accepted: it must arrive exactly once) or keeps it (the one window SMTP
+  cannot close: the server has it and the row is not marked sent; it is
+  sent again, with the same Message-ID);
+- the main worker process while it has tasks reserved (prefetched, not yet
+  acknowledged: visible in Redis's ``unacked`` hash) and its pool child is
+  mid-send (Celery gives pool children PDEATHSIG=SIGKILL, so the child dies
+  with it; the server keeps the held message in one trial, drops it in the
+  other); a new worker is started and the work comes back (the sweepers
+  re-publish queued rows after APM_REQUEUE_AFTER_SECONDS and take rows
+  stuck in rendering or sending after APM_STUCK_AFTER_SECONDS; Redis
+  restores the dead worker's unacknowledged messages after the visibility
+  timeout).
+
+After the kills the test waits (guard: SETTLE_TIMEOUT) until every report
+is rendered and every email sent, then counts per (report, recipient):
+every one delivered, a duplicate only where the server kept a message from
+a killed sender, and then with one Message-ID.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from apm.outbox.models import OutboundEmail
+from reports.models import Report, ReportStatus
+from tests.faults.conftest import (
+    RECIPIENTS,
+    audit,
+    due_schedules,
+    kill,
+    pool_children,
+    redis_unacked,
+    say,
+    seed_department,
+    settle,
+    wait_until,
+)
+from tests.faults.results import FaultResult, record_fault
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+RENDER_KILLS = 4
+#: Send kills: (server keeps the message?) per trial.
+SEND_KILLS = (False, True, False, True)
+#: Main worker kills: (server keeps the held message?) per trial.
+MAIN_KILLS = (True, False)
+
+
+def only_child(worker) -> int:
+    """The single pool child of a worker started with concurrency 1."""
+    return wait_until(lambda: pool_children(worker.process.pid)[:1], 30, "the worker's pool child")[0]
+
+
+def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
+    department = seed_department()
+    schedules = due_schedules(department, RENDER_KILLS)
+    worker = fleet.worker("render-kill")
+    fleet.beat("beat")
+    killed: list[int] = []
+    while len(killed) < RENDER_KILLS:
+
+        def rendering_now():
+            # A first render (tries == 1) in progress, not one taken over after a kill.
+            return (
+                Report.objects.filter(status=ReportStatus.RENDERING, tries=1, rendered_at__isnull=True)
+                .exclude(pk__in=killed)
+                .values_list("pk", flat=True)
+                .first()
+            )
+
+        report_id = wait_until(rendering_now, 60, "a report being rendered", interval=0.02)
+        child = only_child(worker)
+        kill(child, signal.SIGSTOP)
+        time.sleep(0.2)  # a COMMIT already on the wire lands before we look again
+        row = Report.objects.get(pk=report_id)
+        if row.status != ReportStatus.RENDERING or row.rendered_at is not None:
+            kill(child, signal.SIGCONT)  # it had finished: not a mid-render kill, try the next one
+            say(f"render kill: report {report_id} finished before the freeze; not counted")
+            continue
+        kill(child)
+        killed.append(report_id)
+        say(f"render kill {len(killed)}: report {report_id} mid-render, pool child {child} killed")
+
+    settle(reports=len(schedules))
+    result = audit(fault_mail, recipients=RECIPIENTS)
+    for schedule in schedules:
+        assert Report.objects.filter(schedule=schedule).count() == 1
+    for report in Report.objects.filter(pk__in=killed):
+        assert report.tries >= 2, "a killed render is rendered again"
+    say(f"render kills: {result}")
+    record_fault(
+        FaultResult(
+            fault="kill -9 pool child while rendering",
+            trials=len(killed),
+            expected=result.expected,
+            delivered=result.delivered,
+            duplicates=result.duplicates,
+            lost=result.lost,
+            note=f"emails (report x recipient); {len(schedules)} reports",
+        )
+    )
+    assert (result.delivered, result.duplicates, result.lost) == (result.expected, 0, 0)
+    assert sum(fault_mail.accepted_ids().values()) == result.expected
+
+
+def test_kill_9_the_pool_child_while_it_sends(fleet, fault_mail):
+    department = seed_department()
+    schedules = due_schedules(department, 2)
+    fault_mail.hold_next()
+    worker = fleet.worker("send-kill")
+    fleet.beat("beat")
+    kept: list[str] = []
+    for trial, keep in enumerate(SEND_KILLS, start=1):
+        message_id = fault_mail.wait_held()
+        row = OutboundEmail.objects.get(message_id=message_id)
+        assert row.status == "sending"
+        child = only_child(worker)
+        kill(child)
+        # The server answers only now: the client is gone either way.
+        if trial < len(SEND_KILLS):
+            fault_mail.hold_next()
+        fault_mail.release(accept=keep)
+        if keep:
+            kept.append(message_id)
+        window = "after the server kept the message" if keep else "before the server accepted"
+        say(f"send kill {trial}: email {row.pk} {message_id} mid-send, pool child {child} killed {window}")
+
+    settle(reports=len(schedules))
+    result = audit(fault_mail, recipients=RECIPIENTS)
+    say(f"send kills: {result}")
+    record_fault(
+        FaultResult(
+            fault="kill -9 pool child while sending",
+            trials=len(SEND_KILLS),
+            expected=result.expected,
+            delivered=result.delivered,
+            duplicates=result.duplicates,
+            lost=result.lost,
+            note=f"emails; duplicates only where the server kept a killed send ({len(kept)} trials), same Message-ID",
+        )
+    )
+    assert (result.delivered, result.lost) == (result.expected, 0)
+    # Sent twice exactly where the server had kept the message of a killed
+    # sender (re-sent with the same Message-ID), and nowhere else.
+    assert result.duplicate_ids == frozenset(kept)
+    counts = fault_mail.accepted_ids()
+    assert all(counts[message_id] == 2 for message_id in kept)
+    assert sum(counts.values()) == result.expected + len(kept)
+
+
+def test_kill_9_the_main_worker_process_with_tasks_reserved(fleet, fault_mail, redis_url):
+    department = seed_department()
+    fleet.beat("beat")
+    worker = fleet.worker("main-kill-0", prefetch=4)
+    reports = 0
+    kept: list[str] = []
+    for trial, keep in enumerate(MAIN_KILLS, start=1):
+        reports += len(due_schedules(department, 2, label=f"trial {trial}"))
+        # The pool child is kept busy sending (the server holds its DATA)
+        # while the main process reserves more work from Redis.
+        fault_mail.hold_next()
+        message_id = fault_mail.wait_held()
+
+        def reserved():
+            names = redis_unacked(redis_url)
+            work = [name for name in names if name.endswith(("render_report", "send_email"))]
+            return names if len(names) >= 3 and len(work) >= 2 else None
+
+        names = wait_until(reserved, 30, "the worker to reserve report work while its child sends")
+        kill(worker.process.pid)
+        worker.process.wait(timeout=10)
+        # Celery gives pool children PDEATHSIG=SIGKILL: the sending child dies
+        # with its parent, so it never reads this answer.
+        fault_mail.release(accept=keep)
+        if keep:
+            kept.append(message_id)
+        say(f"main kill {trial}: worker {worker.process.pid} killed with {len(names)} unacked tasks: {sorted(names)}")
+        worker = fleet.worker(f"main-kill-{trial}", prefetch=4)
+        say(f"  new worker {worker.process.pid} ready; unacked now {len(redis_unacked(redis_url))}")
+
+    settle(reports=reports)
+    result = audit(fault_mail, recipients=RECIPIENTS)
+    say(f"main kills: {result}")
+    record_fault(
+        FaultResult(
+            fault="kill -9 main worker with reserved tasks",
+            trials=len(MAIN_KILLS),
+            expected=result.expected,
+            delivered=result.delivered,
+            duplicates=result.duplicates,
+            lost=result.lost,
+            note=f"emails; {reports} reports; new worker started after each kill",
+        )
+    )
+    assert (result.delivered, result.lost) == (result.expected, 0)
+    # Only a message the server kept while its sender's worker died may come twice.
+    assert result.duplicate_ids <= frozenset(kept)
