@@ -341,11 +341,28 @@ APM_INVITATION_HOURS = env.int("APM_INVITATION_HOURS", default=72)
 # Share links: the longest a PM may make one last.
 APM_SHARE_LINK_MAX_DAYS = env.int("APM_SHARE_LINK_MAX_DAYS", default=90)
 
+# Logs go to stderr, one line per record. APM_LOG_FORMAT=json (production) writes JSON lines with
+# python-json-logger; text (the default) is readable. Either way report_id, schedule_id,
+# delivery_id and email_id are fields of the record (apm/logs.py), appended as key=value in text.
+APM_LOG_FORMAT = env.str("APM_LOG_FORMAT", default="text")
+if APM_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("APM_LOG_FORMAT must be 'text' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {
+            "()": "apm.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(processName)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "processName": "process"},
+            "timestamp": "time",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": APM_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -356,3 +373,6 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+# Celery workers and beat keep this configuration instead of replacing the root handler with
+# their own format, so worker lines are JSON too in production.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
