@@ -22,12 +22,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apm.logs import log_ids
 from apm.outbox.models import EmailStatus, OutboundAttachment, OutboundEmail
 from apm.queueing import publish, publish_on_commit
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 
 
@@ -52,9 +52,14 @@ def make_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{settings.APM_MESSAGE_ID_DOMAIN}>"
 
 
-def backoff_seconds(tries: int) -> int:
-    """Seconds to wait before try ``tries + 1``: 30, 60, 120, ... capped at one hour."""
-    return min(BACKOFF_BASE_SECONDS * 2 ** max(tries - 1, 0), BACKOFF_MAX_SECONDS)
+def backoff_seconds(tries: int) -> float:
+    """Seconds to wait before try ``tries + 1``: base, 2 x base, 4 x base, ... capped at one hour.
+
+    The base is ``settings.APM_RETRY_BASE_SECONDS`` (30 by default: 30, 60,
+    120, ...); the fault tests set it below a second so that retries happen
+    within the test.
+    """
+    return min(settings.APM_RETRY_BASE_SECONDS * 2 ** max(tries - 1, 0), BACKOFF_MAX_SECONDS)
 
 
 def outbox_enqueue(
@@ -94,6 +99,7 @@ def outbox_enqueue(
         from apm.outbox.tasks import send_email
 
         publish_on_commit(send_email, email.pk)
+    logger.info("Email %s (%s) queued", email.pk, kind, extra=log_ids(email_id=email.pk))
     return email
 
 
@@ -141,11 +147,14 @@ def outbox_send(*, email_id: int) -> SendResult:
         build_message(email).send(fail_silently=False)
     except Exception as exc:  # any SMTP, network or storage error: record it and retry
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        logger.warning("Sending email %s failed (try %s): %s", email_id, email.tries, error)
+        logger.warning(
+            "Sending email %s failed (try %s): %s", email_id, email.tries, error, extra=log_ids(email_id=email_id)
+        )
         if email.tries >= settings.APM_MAX_TRIES:
             OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
                 status=EmailStatus.FAILED, last_error=error
             )
+            logger.error("Email %s failed after %s tries", email_id, email.tries, extra=log_ids(email_id=email_id))
             return SendResult.FAILED
         OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
             status=EmailStatus.QUEUED,
@@ -156,6 +165,13 @@ def outbox_send(*, email_id: int) -> SendResult:
         return SendResult.RETRY_LATER
     OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.SENDING).update(
         status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+    logger.info(
+        "Email %s sent (try %s), Message-ID %s",
+        email_id,
+        email.tries,
+        email.message_id,
+        extra=log_ids(email_id=email_id),
     )
     return SendResult.SENT
 
@@ -174,6 +190,7 @@ def outbox_retry(*, email_id: int) -> bool:
             from apm.outbox.tasks import send_email
 
             publish_on_commit(send_email, email_id)
+            logger.info("Email %s put back in the queue after failing", email_id, extra=log_ids(email_id=email_id))
     return bool(changed)
 
 
@@ -196,4 +213,6 @@ def outbox_sweep(*, now=None) -> int:
     ids = list(OutboundEmail.objects.filter(due | stuck).values_list("pk", flat=True)[:500])
     if ids:
         OutboundEmail.objects.filter(pk__in=ids, status=EmailStatus.QUEUED).update(queued_at=now)
+    for pk in ids:
+        logger.info("Sweeper publishes email %s again", pk, extra=log_ids(email_id=pk))
     return sum(publish(send_email, pk) for pk in ids)

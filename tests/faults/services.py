@@ -1,0 +1,449 @@
+"""Services the fault tests can break: an own Redis, an own PostgreSQL cluster, an SMTP catcher.
+
+Never the system services: ``RedisServer`` is a ``redis-server`` on a free
+port that a test stops (SIGKILL, as a crash) and starts again on the SAME
+port, with persistence off, so whatever the broker held is gone when it comes
+back (the sweepers must make up for it). ``PostgresCluster`` is a cluster
+made with ``initdb`` in a temporary folder (as user postgres via ``runuser``
+when run as root), migrated once per session, that a test restarts with
+``pg_ctl``. ``SmtpCatcher`` is an aiosmtpd server that refuses connections
+while stopped, answers 421 to the first tries of each message when told to,
+550 for chosen recipients, and records the Message-ID of every attempt.
+
+Each fixture skips with a clear reason when its program is missing, and fails
+instead under ``CI=true`` (see ``tests.integration.conftest.unavailable``).
+The test modules import the fixture functions (``redis_server_fixture`` etc.);
+pytest knows them by their ``name``: ``redis_server``, ``postgres_cluster``, ``smtp_catcher``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email import policy
+from pathlib import Path
+
+import kombu.pools
+import pytest
+from django.conf import settings
+
+from tests.integration.conftest import WORKER_START_TIMEOUT, Worker, free_port, stop, unavailable
+
+#: Seconds a service gets to come up before the test fails (a guard, not a timing).
+START_TIMEOUT = 30
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
+    """Poll ``predicate`` until it returns a truthy value (returned); fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+# --- Redis -------------------------------------------------------------------
+
+
+@dataclass
+class RedisServer:
+    """A ``redis-server`` of our own on ``127.0.0.1:port`` (no persistence); stop() and start() keep the port."""
+
+    binary: str
+    port: int
+    folder: Path
+    process: subprocess.Popen | None = None
+    starts: int = 0
+
+    def url(self, db: int = 0) -> str:
+        """``redis://127.0.0.1:<port>/<db>``."""
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def ping(self) -> bool:
+        """Whether the server answers PING now (one short try)."""
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def start(self) -> None:
+        """Start the server on the same port as before and wait until it answers PING."""
+        assert self.process is None or self.process.poll() is not None, "Redis is already running"
+        self.starts += 1
+        log = (self.folder / f"redis-{self.starts}.log").open("wb")
+        command = [
+            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(self.folder), "--daemonize", "no",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        wait_until(self.ping, START_TIMEOUT, f"redis-server on port {self.port}")
+
+    def stop(self) -> None:
+        """Kill the server (SIGKILL, like a crash): every queued and reserved message is gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        assert not self.ping()
+
+
+@pytest.fixture(name="redis_server")
+def redis_server_fixture(tmp_path):
+    """An own ``RedisServer``, started; killed in teardown."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed (apt-get install redis-server): the fault tests start their own")
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(binary=binary, port=free_port(), folder=folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+@contextlib.contextmanager
+def celery_broker(url: str):
+    """Point this process's Celery app at ``url`` with the production transport options, then back."""
+    from apm.celery import app as celery_app
+
+    def reset_pool() -> None:
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+            celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+        # kombu keeps producer pools per connection URL in a global registry;
+        # without this the next use of the same URL gets the closed pool.
+        kombu.pools.reset()
+
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
+    celery_app.conf.broker_url = url
+    # As apm/settings.py sets them for REDIS_URL: publishing gives up fast.
+    celery_app.conf.broker_transport_options = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 10,
+        "max_retries": 1,
+        "interval_start": 0,
+    }
+    reset_pool()
+    try:
+        yield celery_app
+    finally:
+        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+        reset_pool()
+
+
+# --- PostgreSQL --------------------------------------------------------------
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@dataclass
+class PostgresCluster:
+    """An own PostgreSQL cluster on ``127.0.0.1:port`` with database ``dbname`` (migrated)."""
+
+    bin: Path
+    folder: Path
+    port: int
+    dbname: str = "apm_faults"
+    as_postgres: bool = False
+
+    @property
+    def url(self) -> str:
+        """The DATABASE_URL of the cluster's database."""
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.dbname}"
+
+    def _run(self, *command: str) -> subprocess.CompletedProcess:
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
+        result = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def pg_ctl(self, *args: str) -> None:
+        """Run ``pg_ctl -D <data> <args>`` (waits for the action to finish)."""
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-o", options,
+                  "-l", str(self.folder / "log"), "-w", "-t", "60", *args)  # fmt: skip
+
+    def start(self) -> None:
+        """Start the cluster and wait until it accepts connections."""
+        self.pg_ctl("start")
+
+    def stop(self) -> None:
+        """Fast shutdown: every open connection is cut."""
+        self.pg_ctl("stop", "-m", "fast")
+
+    def connect(self):
+        """A new autocommit psycopg connection to the database (the caller closes it)."""
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement on a fresh connection; the rows it returns ([] for none)."""
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture(scope="session", name="postgres_cluster")
+def postgres_cluster_fixture():
+    """An own ``PostgresCluster`` for the session: initdb, start, createdb and ``manage.py migrate`` once."""
+    pg_bin = _pg_bin()
+    if pg_bin is None:
+        unavailable("PostgreSQL server binaries (initdb, pg_ctl) are not installed: the fault tests start their own")
+    as_postgres = os.geteuid() == 0
+    if as_postgres and shutil.which("runuser") is None:
+        unavailable("running as root without runuser: cannot start PostgreSQL as user postgres")
+    folder = Path(tempfile.mkdtemp(prefix="apm-faults-pg-"))
+    if as_postgres:
+        shutil.chown(folder, user="postgres", group="postgres")
+    cluster = PostgresCluster(bin=pg_bin, folder=folder, port=free_port(), as_postgres=as_postgres)
+    cluster._run(str(pg_bin / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
+    cluster.start()
+    try:
+        cluster._run(str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
+                     cluster.dbname)  # fmt: skip
+        migrate = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=settings.BASE_DIR,
+            env={**os.environ, "DATABASE_URL": cluster.url, "DJANGO_SETTINGS_MODULE": "apm.settings"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if migrate.returncode != 0:
+            pytest.fail(f"migrate on the fault-test cluster failed:\n{migrate.stdout}\n{migrate.stderr}")
+        yield cluster
+    finally:
+        with contextlib.suppress(Exception):
+            cluster.pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_django(code: str, *, database_url: str, media_root: Path) -> str:
+    """Run Python ``code`` in a new Django process on ``database_url``; returns what it printed.
+
+    For writing rows into a database the test process is not connected to
+    (the own PostgreSQL cluster). Fails the test when the code raises.
+    """
+    script = "import django; django.setup()\n" + code
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "apm.settings",
+            "DATABASE_URL": database_url,
+            "MEDIA_ROOT": str(media_root),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"Django snippet failed:\n{code}\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+# --- SMTP --------------------------------------------------------------------
+
+
+@dataclass
+class SmtpCatcher:
+    """A local SMTP server that can be down, answer 421 for a while, or 550 for some recipients.
+
+    ``start()``/``stop()`` listen on the same port each time (stopped:
+    connection refused). While listening: the first ``refuse_first`` DATA
+    commands of each Message-ID are answered "421" (a temporary failure), any
+    message to an address in ``permanent`` is answered "550", everything else
+    is accepted. Every DATA attempt is recorded in ``attempts`` as
+    (Message-ID, recipients, reply code); accepted messages also in
+    ``accepted`` as (Message-ID, recipients, raw bytes).
+    """
+
+    port: int
+    refuse_first: int = 0
+    permanent: set[str] = field(default_factory=set)
+    attempts: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
+    accepted: list[tuple[str, tuple[str, ...], bytes]] = field(default_factory=list)
+    _controller: object | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = bytes(envelope.original_content or envelope.content)
+        message_id = email.message_from_bytes(raw, policy=policy.default).get("Message-ID", "")
+        rcpts = tuple(address.lower() for address in envelope.rcpt_tos)
+        with self._lock:
+            tried = sum(1 for seen, _rcpts, _code in self.attempts if seen == message_id)
+            if self.permanent.intersection(rcpts):
+                code = 550
+            elif tried < self.refuse_first:
+                code = 421
+            else:
+                code = 250
+                self.accepted.append((message_id, rcpts, raw))
+            self.attempts.append((message_id, rcpts, code))
+        return {
+            550: "550 5.1.1 Mailbox unavailable",
+            421: "421 4.3.2 Service not available, try again later",
+            250: "250 Message accepted for delivery",
+        }[code]
+
+    @property
+    def listening(self) -> bool:
+        """Whether the server is up (else connections are refused)."""
+        return self._controller is not None
+
+    def start(self) -> None:
+        """Listen on ``port`` (again)."""
+        from aiosmtpd.controller import Controller
+
+        assert self._controller is None, "the SMTP catcher is already listening"
+        controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        controller.start()
+        self._controller = controller
+
+    def stop(self) -> None:
+        """Stop listening: connections are refused until ``start()``."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def accepted_per_message_id(self) -> Counter:
+        """How many times each Message-ID was accepted (a count over 1 is a duplicate)."""
+        with self._lock:
+            return Counter(message_id for message_id, _rcpts, _raw in self.accepted)
+
+    def attempted_message_ids(self, address: str) -> set[str]:
+        """Every Message-ID an attempt to ``address`` carried."""
+        with self._lock:
+            return {mid for mid, rcpts, _code in self.attempts if address.lower() in rcpts}
+
+
+@pytest.fixture(name="smtp_catcher")
+def smtp_catcher_fixture():
+    """An ``SmtpCatcher`` on a free port, listening and accepting; stopped in teardown."""
+    catcher = SmtpCatcher(port=free_port())
+    catcher.start()
+    try:
+        yield catcher
+    finally:
+        catcher.stop()
+
+
+# --- Celery processes ----------------------------------------------------------
+
+
+def service_env(
+    *, database_url: str, redis_url: str, smtp_port: int, var_dir: Path, media_root: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a worker or beat on the given services, with short intervals for tests.
+
+    Dispatch and sweep every second, queued work re-published after 3 s,
+    retries after 0.2 s doubling; ``extra`` overrides any of them.
+    """
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "apm.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "EMAIL_TIMEOUT": "5",
+        "MEDIA_ROOT": str(media_root),
+        "APM_VAR_DIR": str(var_dir),
+        "APM_DISPATCH_SECONDS": "1",
+        "APM_SWEEP_SECONDS": "1",
+        "APM_REQUEUE_AFTER_SECONDS": "3",
+        "APM_RETRY_BASE_SECONDS": "0.2",
+        "CELERY_VISIBILITY_TIMEOUT": "30",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def start_celery(kind: str, *, env: dict[str, str], log_path: Path, name: str = "") -> Worker:
+    """Start ``celery -A apm worker`` (prefork, concurrency 1) or ``celery -A apm beat``; wait until it runs.
+
+    ``kind`` is "worker" or "beat". Returns a ``Worker`` (process and log);
+    stop it with ``tests.integration.conftest.stop``.
+    """
+    if kind == "worker":
+        command = [
+            sys.executable, "-m", "celery", "-A", "apm", "worker", "-l", "info", "-P", "prefork", "-c", "1",
+            "--without-mingle", "--without-gossip", "--without-heartbeat",
+            "-n", f"{name or 'apm-faults'}-{os.getpid()}@%h",
+        ]  # fmt: skip
+        ready = "ready."
+    else:
+        schedule = Path(env["APM_VAR_DIR"]) / "beat-schedule"
+        command = [sys.executable, "-m", "celery", "-A", "apm", "beat", "-l", "info", "-s", str(schedule),
+                   "--max-interval", "1"]  # fmt: skip
+        ready = "beat: Starting..."
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    worker = Worker(process=process, log_path=log_path)
+    try:
+        worker.wait_for(ready, WORKER_START_TIMEOUT)
+    except BaseException:
+        stop(process)
+        raise
+    return worker
+
+
+def alive(process: subprocess.Popen) -> bool:
+    """Whether the process is still the one we started and running (not exited, not restarted)."""
+    return process.poll() is None
+
+
+# --- Data ----------------------------------------------------------------------
+
+
+def department_with_heads(code: str, head_emails: list[str]):
+    """A department ``code`` with one project and a department head per address in ``head_emails``.
+
+    Returns the Department. Usable in the test process and, through
+    ``run_django``, in a process on the own PostgreSQL cluster.
+    """
+    from apm.accounts.models import Role
+    from tests import factories
+
+    department = factories.DepartmentFactory(code=code, name=f"Fault department {code}")
+    for address in head_emails:
+        username = f"{code.lower()}_{address.split('@')[0]}".replace(".", "_")
+        department.heads.add(factories.UserFactory(username=username, email=address, role=Role.DEPARTMENT_HEAD))
+    factories.ProjectFactory(code=f"{code}-1", name=f"Fault project {code}", departments=[department])
+    return department
