@@ -67,6 +67,8 @@ FAULT_ENV = {
     "APM_STUCK_AFTER_SECONDS": "8",
     "EMAIL_TIMEOUT": "20",
 }
+#: The line a beat logs once it runs.
+BEAT_READY = "beat: Starting..."
 #: Generous guard for "the system has settled" (not a timing assertion).
 SETTLE_TIMEOUT = 150
 
@@ -224,7 +226,9 @@ class Fleet:
     tmp_path: Path
     processes: list[Worker] = field(default_factory=list)
 
-    def _start(self, name: str, arguments: list[str], ready: str, extra_env: dict[str, str] | None) -> Worker:
+    def _start(
+        self, name: str, arguments: list[str], ready: str, extra_env: dict[str, str] | None, wait: bool
+    ) -> Worker:
         var_dir = self.tmp_path / f"var-{name}"
         var_dir.mkdir()
         env = {**self.env, **(extra_env or {}), "APM_VAR_DIR": str(var_dir)}
@@ -240,7 +244,8 @@ class Fleet:
             )
         started = Worker(process=process, log_path=log_path)
         self.processes.append(started)
-        started.wait_for(ready, WORKER_START_TIMEOUT)
+        if wait:
+            started.wait_for(ready, WORKER_START_TIMEOUT)
         return started
 
     def worker(
@@ -251,11 +256,14 @@ class Fleet:
             "worker", "-l", "info", "-P", "prefork", "-c", str(concurrency), "--prefetch-multiplier", str(prefetch),
             "--without-mingle", "--without-gossip", "--without-heartbeat", "-n", f"{name}-{os.getpid()}@%h",
         ]  # fmt: skip
-        return self._start(name, arguments, "ready.", extra_env)
+        return self._start(name, arguments, "ready.", extra_env, wait=True)
 
-    def beat(self, name: str, *, extra_env: dict[str, str] | None = None) -> Worker:
-        """Start a beat ``name`` with its own schedule file and wait until it runs."""
-        return self._start(name, ["beat", "-l", "info"], "beat: Starting...", extra_env)
+    def beat(self, name: str, *, extra_env: dict[str, str] | None = None, wait: bool = True) -> Worker:
+        """Start a beat ``name`` with its own schedule file; unless ``wait`` is false, wait until it runs.
+
+        Without waiting, call ``wait_for(BEAT_READY, WORKER_START_TIMEOUT)`` on the result.
+        """
+        return self._start(name, ["beat", "-l", "info"], BEAT_READY, extra_env, wait=wait)
 
     def stop_all(self) -> None:
         """Kill every process started (and its pool): beats first, so no new work is published."""
