@@ -41,6 +41,7 @@ from django.utils.text import slugify
 from apm import queueing
 from apm.access import can_send_reports, visible_departments, visible_projects
 from apm.accounts.models import User
+from apm.logs import log_ids
 from apm.outbox.services import AttachmentSpec, backoff_seconds, outbox_enqueue
 from reports import schedule as occurrences
 from reports.models import Audience, Delivery, Report, ReportKind, ReportSchedule, ReportStatus, Scope
@@ -132,6 +133,13 @@ def schedule_claim_occurrence(
             return None
         _publish_render_on_commit(report.pk)
     schedule.next_run_at, schedule.last_run_at = next_run_at, now
+    logger.info(
+        "Schedule %s: report %s queued for %s",
+        schedule.pk,
+        report.pk,
+        occurrence.isoformat(),
+        extra=log_ids(report_id=report.pk, schedule_id=schedule.pk),
+    )
     return report
 
 
@@ -150,7 +158,12 @@ def reports_dispatch_due(*, now: dt.datetime) -> list[Report]:
         try:
             report = schedule_claim_occurrence(schedule=schedule, expected_next_run_at=schedule.next_run_at, now=now)
         except ValueError:
-            logger.exception("Schedule %s (%s) has an invalid rule; skipped", schedule.pk, schedule)
+            logger.exception(
+                "Schedule %s (%s) has an invalid rule; skipped",
+                schedule.pk,
+                schedule,
+                extra=log_ids(schedule_id=schedule.pk),
+            )
             continue
         if report is not None:
             created.append(report)
@@ -310,6 +323,7 @@ def report_request(
             extra_recipients="\n".join(addresses),
         )
         _publish_render_on_commit(report.pk)
+    logger.info("Report %s queued on demand by user %s", report.pk, requested_by.pk, extra=log_ids(report_id=report.pk))
     return report
 
 
@@ -424,12 +438,22 @@ def _deliver(report: Report, snapshot: dict) -> int:
             body_html=render_to_string("emails/report-body-html.html", context),
             attachments=[attachment],
         )
-        Delivery.objects.create(
+        delivery = Delivery.objects.create(
             report=report,
             email_address=recipient.address,
             recipient_name=recipient.name[:200],
             recipient_kind=recipient.kind,
             email=email,
+        )
+        logger.info(
+            "Report %s: delivery %s to a %s queued as email %s",
+            report.pk,
+            delivery.pk,
+            recipient.kind,
+            email.pk,
+            extra=log_ids(
+                report_id=report.pk, schedule_id=report.schedule_id, delivery_id=delivery.pk, email_id=email.pk
+            ),
         )
         created += 1
     return created
@@ -440,6 +464,13 @@ def _record_failure(report_id: int, claimed_at: dt.datetime, error: str) -> None
     if report.tries >= settings.APM_MAX_TRIES:
         Report.objects.filter(pk=report_id, status=ReportStatus.RENDERING, render_started_at=claimed_at).update(
             status=ReportStatus.FAILED, last_error=error, next_attempt_at=None
+        )
+        logger.error(
+            "Report %s failed after %s tries: %s",
+            report_id,
+            report.tries,
+            error,
+            extra=log_ids(report_id=report_id, schedule_id=report.schedule_id),
         )
         return
     now = timezone.now()
@@ -490,7 +521,11 @@ def report_render(*, report_id: int) -> Report:
                 .first()
             )
             if locked is None:
-                logger.warning("Report %s was taken over by another render; dropping this one", report_id)
+                logger.warning(
+                    "Report %s was taken over by another render; dropping this one",
+                    report_id,
+                    extra=log_ids(report_id=report_id, schedule_id=report.schedule_id),
+                )
                 return Report.objects.get(pk=report_id)
             report.pdf.save(_pdf_filename(report), ContentFile(pdf), save=False)
             stored_name = report.pdf.name
@@ -513,13 +548,23 @@ def report_render(*, report_id: int) -> Report:
                     "next_attempt_at",
                 ]
             )
-            _deliver(report, snapshot)
+            delivered = _deliver(report, snapshot)
     except Exception as exc:  # snapshot, template, WeasyPrint, storage or database: record and retry
-        logger.exception("Rendering report %s failed", report_id)
+        logger.exception(
+            "Rendering report %s failed", report_id, extra=log_ids(report_id=report_id, schedule_id=report.schedule_id)
+        )
         if stored_name:
             default_storage.delete(stored_name)
         _record_failure(report_id, claimed_at, f"{type(exc).__name__}: {exc}"[:2000])
         return Report.objects.get(pk=report_id)
+    logger.info(
+        "Report %s rendered (try %s): %s pages, %s new deliveries",
+        report_id,
+        report.tries,
+        report.page_count,
+        delivered,
+        extra=log_ids(report_id=report_id, schedule_id=report.schedule_id),
+    )
     return report
 
 
@@ -543,4 +588,6 @@ def reports_sweep(*, now: dt.datetime | None = None) -> int:
     ids = list(Report.objects.filter(due | stuck).order_by("pk").values_list("pk", flat=True)[:500])
     if ids:
         Report.objects.filter(pk__in=ids, status=ReportStatus.QUEUED).update(queued_at=now)
+    for pk in ids:
+        logger.info("Sweeper publishes report %s again", pk, extra=log_ids(report_id=pk))
     return sum(queueing.publish(render_report, pk) for pk in ids)
