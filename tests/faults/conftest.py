@@ -101,14 +101,27 @@ class Accepted:
 
 
 @dataclass
+class Held:
+    """A message the server holds after its DATA: ``decision`` is None until released."""
+
+    message: Accepted
+    decision: bool | None = None
+
+
+@dataclass
 class FaultMail:
     """aiosmtpd handler: records accepted messages; can hold one message before answering DATA.
 
     ``hold_next()`` arms a hold: the next message whose Message-ID was never
     held before is kept waiting after its DATA arrived; ``wait_held()``
-    returns its Message-ID; ``release(accept=...)`` lets the server go on,
-    keeping the message (250) or dropping it (451). Thread-safe: the test
-    thread calls these while the server runs in its own thread.
+    returns its Message-ID; ``release(message_id, accept=...)`` decides its fate: kept
+    (recorded as accepted, as a server that had queued it would deliver it,
+    whether or not the client is still there to read the 250) or dropped
+    (answered 451 and not recorded). The decision is recorded by the test
+    thread, not by the handler: aiosmtpd cancels a handler whose client
+    disconnected, so a killed sender must not decide what the server keeps.
+    Thread-safe: the test thread calls these while the server runs in its
+    own thread.
     """
 
     accepted: list[Accepted] = field(default_factory=list)
@@ -116,44 +129,53 @@ class FaultMail:
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _armed: bool = False
-    _held: threading.Event = field(default_factory=threading.Event)
-    _decision: bool | None = None
+    _holds: dict[str, Held] = field(default_factory=dict)
+    _held_event: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server, session, envelope):
         raw = bytes(envelope.original_content or envelope.content)
         message_id = email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"] or ""
+        message = Accepted(tuple(envelope.rcpt_tos), message_id)
+        held = None
         with self._lock:
-            hold = self._armed and message_id not in self.held_ids
-            if hold:
+            if self._armed and message_id not in self.held_ids:
                 self._armed = False
-                self._decision = None
+                held = self._holds[message_id] = Held(message)
                 self.held_ids.append(message_id)
-                self._held.set()
-        if hold:
-            deadline = time.monotonic() + 60
-            while self._decision is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-            if not self._decision:
-                return "451 Requested action aborted: local error in processing"
-        with self._lock:
-            self.accepted.append(Accepted(tuple(envelope.rcpt_tos), message_id))
-        return "250 Message accepted for delivery"
+                self._held_event.set()
+            else:
+                self.accepted.append(message)
+        if held is None:
+            return "250 Message accepted for delivery"
+        deadline = time.monotonic() + 60
+        while held.decision is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if held.decision:
+            return "250 Message accepted for delivery"
+        return "451 Requested action aborted: local error in processing"
 
     def hold_next(self) -> None:
         """Hold the next message (never held before) after its DATA, until :meth:`release`."""
         with self._lock:
-            self._held.clear()
+            self._held_event.clear()
             self._armed = True
 
     def wait_held(self, timeout: float = 60) -> str:
         """The Message-ID of the held message, once the server has received all of it."""
-        if not self._held.wait(timeout):
+        if not self._held_event.wait(timeout):
             pytest.fail(f"No message reached the SMTP server within {timeout}s")
-        return self.held_ids[-1]
+        with self._lock:
+            return self.held_ids[-1]
 
-    def release(self, *, accept: bool) -> None:
-        """Answer the held message: 250 and keep it (``accept``), or 451 and drop it."""
-        self._decision = accept
+    def release(self, message_id: str, *, accept: bool) -> None:
+        """Decide held message ``message_id``: kept and recorded as accepted (``accept``), or dropped."""
+        with self._lock:
+            held = self._holds.get(message_id)
+            if held is None or held.decision is not None:
+                return
+            if accept:
+                self.accepted.append(held.message)
+            held.decision = accept
 
     def accepted_ids(self) -> Counter:
         """How many times the server accepted each Message-ID."""
@@ -173,7 +195,8 @@ def fault_mail():
     try:
         yield handler
     finally:
-        handler.release(accept=False)
+        for message_id in list(handler.held_ids):
+            handler.release(message_id, accept=False)
         controller.stop()
 
 

@@ -136,7 +136,7 @@ def test_kill_9_the_pool_child_while_it_sends(fleet, fault_mail):
         # The server answers only now: the client is gone either way.
         if trial < len(SEND_KILLS):
             fault_mail.hold_next()
-        fault_mail.release(accept=keep)
+        fault_mail.release(message_id, accept=keep)
         if keep:
             kept.append(message_id)
         window = "after the server kept the message" if keep else "before the server accepted"
@@ -188,7 +188,7 @@ def test_kill_9_the_main_worker_process_with_tasks_reserved(fleet, fault_mail, r
         worker.process.wait(timeout=10)
         # Celery gives pool children PDEATHSIG=SIGKILL: the sending child dies
         # with its parent, so it never reads this answer.
-        fault_mail.release(accept=keep)
+        fault_mail.release(message_id, accept=keep)
         if keep:
             kept.append(message_id)
         say(f"main kill {trial}: worker {worker.process.pid} killed with {len(names)} unacked tasks: {sorted(names)}")
