@@ -12,37 +12,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apm.access import visible_members
-from apm.dates import parse_id_param
+from apm.forms import IdChoiceField, IdMultipleChoiceField
 from teams import selectors
 from teams.models import Department, Level, Skill
 
 PAGE_SIZE = 100
 
 
-class _IdChoiceField(forms.ModelChoiceField):
-    """A model choice whose value must be an id in 1..2**63-1 (a huge id would overflow SQLite)."""
-
-    def to_python(self, value):
-        if value not in self.empty_values and parse_id_param(str(value)) is None:
-            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(value)
-
-
-class _IdMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Several ids, each in 1..2**63-1, else a validation error instead of a database overflow."""
-
-    def _check_values(self, value):
-        for pk in value or ():
-            if parse_id_param(str(pk)) is None:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
-                )
-        return super()._check_values(value)
-
-
 class MatrixFilter(forms.Form):
-    department = _IdChoiceField(queryset=Department.objects.none(), required=False, empty_label="All")
-    skills = _IdMultipleChoiceField(queryset=Skill.objects.none(), required=False)
+    department = IdChoiceField(queryset=Department.objects.none(), required=False, empty_label="All")
+    skills = IdMultipleChoiceField(queryset=Skill.objects.none(), required=False)
     q = forms.CharField(label="Name", required=False, max_length=100)
 
     def __init__(self, *args, departments, skills, **kwargs):

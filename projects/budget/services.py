@@ -547,7 +547,8 @@ def contingency_request(
         raise ValueError(f"Unknown category {category!r}.")
     if not reason.strip():
         raise ValueError("Give a reason for the drawdown.")
-    budget = budget_get(project=project)
+    # Read, not get_or_create: a refused request must leave no row behind (the defaults have no reserve).
+    budget = ProjectBudget.objects.filter(project=project).first() or ProjectBudget(project=project)
     if amount > budget.contingency_reserve:
         raise ValueError(f"Only {budget.contingency_reserve} {project.currency} is left in the contingency reserve.")
     with transaction.atomic():

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 
 from apm.accounts.models import User
+from apm.forms import IdMultipleChoiceField
 from projects.models import (
     Approvers,
     CostCategory,
@@ -52,7 +53,7 @@ class DeliverableForm(forms.Form):
     acceptance_criteria = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="One criterion per line."
     )
-    depends_on = forms.ModelMultipleChoiceField(
+    depends_on = IdMultipleChoiceField(
         queryset=Deliverable.objects.none(), required=False, help_text="Finished before this one can be."
     )
 
@@ -92,7 +93,7 @@ class MoveForm(forms.Form):
 
 
 class StandardsForm(forms.Form):
-    standards = forms.ModelMultipleChoiceField(
+    standards = IdMultipleChoiceField(
         queryset=QualityStandard.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -130,7 +131,7 @@ class ChangeRequestForm(forms.Form):
     schedule_impact_days = forms.IntegerField(
         initial=0, min_value=-3650, max_value=3650, label="Schedule impact (days)"
     )
-    affected_deliverables = forms.ModelMultipleChoiceField(queryset=Deliverable.objects.none(), required=False)
+    affected_deliverables = IdMultipleChoiceField(queryset=Deliverable.objects.none(), required=False)
     scope_impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     quality_impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     client_summary = forms.CharField(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 
 from apm.accounts.models import Role, User
+from apm.forms import IdMultipleChoiceField
 from projects.documents.uploads import ACCEPTED_TEXT
 from projects.models import Channel as ChannelChoices
 from projects.models import Clause as ClauseModel
@@ -133,10 +134,10 @@ class CorrespondenceForm(forms.Form):
     their_reference = forms.CharField(max_length=100, required=False, label="Their reference number")
     our_reference = forms.CharField(max_length=100, required=False)
     reply_due_on = forms.DateField(required=False, widget=DATE, label="Reply due by")
-    documents = forms.ModelMultipleChoiceField(
+    documents = IdMultipleChoiceField(
         queryset=DocumentModel.objects.none(), required=False, label="Permits and filings it concerns"
     )
-    clauses = forms.ModelMultipleChoiceField(
+    clauses = IdMultipleChoiceField(
         queryset=ClauseModel.objects.none(), required=False, label="Obligations it concerns"
     )
     file = forms.FileField(
@@ -173,10 +174,10 @@ class LetterForm(forms.Form):
         help_text="Paragraphs separated by an empty line. Leave empty to start from the template.",
     )
     reply_due_on = forms.DateField(required=False, widget=DATE, label="Reply due by")
-    documents = forms.ModelMultipleChoiceField(
+    documents = IdMultipleChoiceField(
         queryset=DocumentModel.objects.none(), required=False, label="Permits and filings it concerns"
     )
-    clauses = forms.ModelMultipleChoiceField(
+    clauses = IdMultipleChoiceField(
         queryset=ClauseModel.objects.none(), required=False, label="Obligations it concerns"
     )
 
