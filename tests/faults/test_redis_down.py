@@ -161,6 +161,7 @@ def test_it_answers_send_now_and_sends_every_due_report_once_when_redis_stops(
             note=f"reports; {SCHEDULES * len(HEADS)} emails, each accepted once",
         )
     )
+    assert (delivered, duplicated) == (SCHEDULES, 0)
     delivered, duplicated = outcome([on_demand], {*HEADS, REQUESTER})
     record_fault(
         FaultResult(
