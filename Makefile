@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate demo ci bench clean
+.PHONY: run test lint format install migrate demo ci bench load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/report_render.py
+
+# The load test (bench/load/README.md): PostgreSQL on 127.0.0.1:5432 (APM_LOAD_DATABASE_URL),
+# its own redis-server, gunicorn with DEBUG=false, a worker and beat, locust headless. Not in `make test`.
+LOAD_VENV := bench/out/venv-load
+$(LOAD_VENV)/.installed: bench/requirements-load.txt
+	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install --quiet -r bench/requirements-load.txt
+	touch $@
+
+load: $(STAMP) $(LOAD_VENV)/.installed
+	$(BIN)/python bench/load/run.py $(LOAD_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache
