@@ -133,12 +133,11 @@ def _wait_http(url: str, procs: dict[str, subprocess.Popen], seconds: float = 60
 
 def _write_users() -> dict:
     """Logins and what each may open, for the locustfile (bench/out/load-users.json)."""
+    from seed import LOAD_PASSWORD
+
     from apm.accounts.models import Role
     from projects.models import ClientContact, Project
     from teams.models import Department
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from seed import LOAD_PASSWORD
 
     pms: dict[str, list[str]] = defaultdict(list)
     for username, code in Project.objects.filter(project_manager__role=Role.PROJECT_MANAGER).values_list(
@@ -263,6 +262,7 @@ def _run(args: argparse.Namespace, procs: dict[str, subprocess.Popen]) -> int:
 
     os.environ.update(env)
     sys.path.insert(0, str(BASE_DIR))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     import django
 
     django.setup()
@@ -339,7 +339,12 @@ def _run(args: argparse.Namespace, procs: dict[str, subprocess.Popen]) -> int:
     reports = Report.objects.filter(created_at__gte=started_at)
     rendered = reports.filter(status=ReportStatus.RENDERED).count()
     emails = OutboundEmail.objects.filter(created_at__gte=started_at)
-    sent = emails.filter(status=EmailStatus.SENT).count()
+    sent = OutboundEmail.objects.filter(sent_at__gte=started_at, status=EmailStatus.SENT).count()
+    from pages import measure
+    from pages import report as pages_report
+
+    alone = measure()
+    load_average = os.getloadavg()
     summary = summarise(records, seconds)
     summary.update(
         {
@@ -351,6 +356,8 @@ def _run(args: argparse.Namespace, procs: dict[str, subprocess.Popen]) -> int:
             "reports_rendered": rendered,
             "emails_created": emails.count(),
             "emails_sent": sent,
+            "load_average": load_average,
+            "pages_alone": alone,
         }
     )
     pages = summary["pages"]
@@ -368,7 +375,12 @@ def _run(args: argparse.Namespace, procs: dict[str, subprocess.Popen]) -> int:
         *_table([summary["pages"], summary["overall"]])[1:],
         "",
         f"Reports during the run: {rendered} rendered of {summary['reports_created']} created "
-        f"({due} schedules due); {sent} of {summary['emails_created']} emails sent.",
+        f"({due} schedules due); {sent} emails sent ({summary['emails_created']} queued during the run).",
+        f"Machine load average after the run (1, 5, 15 min): {load_average[0]:.1f} {load_average[1]:.1f} "
+        f"{load_average[2]:.1f} on {os.cpu_count()} CPUs.",
+        "",
+        *pages_report(alone),
+        "",
         f"Target (no error, p95 < {TARGET_P95_MS:.0f} ms for pages): {verdict} "
         f"(p95 {pages['p95']:.0f} ms, {pages['errors']} errors).",
     ]
