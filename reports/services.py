@@ -339,8 +339,8 @@ def _publish_render_on_commit(report_id: int) -> None:
 def _claim_render(report_id: int, now: dt.datetime) -> bool:
     stuck_before = now - dt.timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
     claimable = Q(status=ReportStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    # A render left behind by a worker that died is taken over.
-    claimable |= Q(status=ReportStatus.RENDERING, render_started_at__lt=stuck_before)
+    # A render left behind by a dead worker is taken over (failed by the sweeper after the last try).
+    claimable |= Q(status=ReportStatus.RENDERING, render_started_at__lt=stuck_before, tries__lt=settings.APM_MAX_TRIES)
     changed = Report.objects.filter(claimable, pk=report_id).update(
         status=ReportStatus.RENDERING, tries=F("tries") + 1, render_started_at=now
     )
@@ -575,6 +575,9 @@ def reports_sweep(*, now: dt.datetime | None = None) -> int:
     than ``settings.APM_REQUEUE_AFTER_SECONDS`` ago, and reports in rendering
     for longer than ``settings.APM_STUCK_AFTER_SECONDS``. Returns how many
     were published. (The outbox has its own sweeper, ``outbox_sweep``.)
+
+    One stuck after ``settings.APM_MAX_TRIES`` tries (its worker died each
+    time: killed, out of memory) is marked failed instead, with the reason.
     """
     from reports.tasks import render_report
 
@@ -585,6 +588,13 @@ def reports_sweep(*, now: dt.datetime | None = None) -> int:
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     stuck = Q(status=ReportStatus.RENDERING, render_started_at__lt=stuck_before)
+    for pk, tries in Report.objects.filter(stuck, tries__gte=settings.APM_MAX_TRIES).values_list("pk", "tries"):
+        error = f"Its worker was lost during the last of {tries} tries (killed, or out of memory?)"
+        if Report.objects.filter(stuck, pk=pk, tries=tries).update(
+            status=ReportStatus.FAILED, next_attempt_at=None, last_error=error
+        ):
+            logger.error("Report %s failed: its worker was lost %s times", pk, tries, extra=log_ids(report_id=pk))
+    stuck &= Q(tries__lt=settings.APM_MAX_TRIES)
     ids = list(Report.objects.filter(due | stuck).order_by("pk").values_list("pk", flat=True)[:500])
     if ids:
         Report.objects.filter(pk__in=ids, status=ReportStatus.QUEUED).update(queued_at=now)

@@ -107,8 +107,9 @@ def _claim(email_id: int, now) -> bool:
     stuck_before = now - timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
     claimable = Q(status=EmailStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     # A message left in "sending" by a worker that died is sent again, with
-    # the same Message-ID.
-    claimable |= Q(status=EmailStatus.SENDING, sending_started_at__lt=stuck_before)
+    # the same Message-ID, unless every try so far was lost that way (then
+    # the sweeper marks it failed).
+    claimable |= Q(status=EmailStatus.SENDING, sending_started_at__lt=stuck_before, tries__lt=settings.APM_MAX_TRIES)
     claimed = OutboundEmail.objects.filter(claimable, pk=email_id).update(
         status=EmailStatus.SENDING, tries=F("tries") + 1, sending_started_at=now
     )
@@ -200,6 +201,10 @@ def outbox_sweep(*, now=None) -> int:
     Picks queued messages that are due and were handed to the broker longer
     than ``APM_REQUEUE_AFTER_SECONDS`` ago, and messages stuck in sending for
     longer than ``APM_STUCK_AFTER_SECONDS``. Returns how many were published.
+
+    A message stuck in sending after ``APM_MAX_TRIES`` tries (its worker
+    died on every try) is marked failed, listed for an operator, instead of
+    being sent again forever.
     """
     from apm.outbox.tasks import send_email
 
@@ -210,6 +215,11 @@ def outbox_sweep(*, now=None) -> int:
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     stuck = Q(status=EmailStatus.SENDING, sending_started_at__lt=stuck_before)
+    for pk, tries in OutboundEmail.objects.filter(stuck, tries__gte=settings.APM_MAX_TRIES).values_list("pk", "tries"):
+        error = f"Its worker was lost during the last of {tries} tries; it may have been delivered"
+        if OutboundEmail.objects.filter(stuck, pk=pk, tries=tries).update(status=EmailStatus.FAILED, last_error=error):
+            logger.error("Email %s failed: its worker was lost %s times", pk, tries, extra=log_ids(email_id=pk))
+    stuck &= Q(tries__lt=settings.APM_MAX_TRIES)
     ids = list(OutboundEmail.objects.filter(due | stuck).values_list("pk", flat=True)[:500])
     if ids:
         OutboundEmail.objects.filter(pk__in=ids, status=EmailStatus.QUEUED).update(queued_at=now)
