@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,9 +33,25 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the username's length checked before anything authenticates.
+
+    Django sets the username field's ``max_length`` after the field is built, so
+    no length validator runs: a longer username reached ``authenticate`` and
+    django-axes' record of the failed attempt (255 characters), a 500 on
+    PostgreSQL.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+
 class LoginView(auth_views.LoginView):
     """Django's login (it rotates the session key); client contacts land on the portal."""
 
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:

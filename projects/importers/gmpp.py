@@ -62,6 +62,8 @@ from projects.rag import RAG, canonical_rating, rating_to_rag
 ENCODING = "cp1252"
 MILLION = Decimal("1000000")
 CENT = Decimal("0.01")
+#: StatusUpdate's money columns hold 18 digits, 2 after the point: under £10,000,000,000 million.
+MAX_MILLIONS_DIGITS = 10
 
 AS_OF_BY_YEAR: dict[int, dt.date] = {
     2018: dt.date(2017, 9, 30),
@@ -220,7 +222,8 @@ def parse_money(text: str | None) -> Decimal | None:
 
     Accepts ``£1,234.50``, ``£278``, ``1234.5``, ``-£3.2``, ``£-3.2`` and a
     trailing ``m``. Blank -> None. Raises ValueError for anything else
-    (including withheld text: check ``withheld_text`` first).
+    (including withheld text: check ``withheld_text`` first) and for £10bn
+    million or more (more than the database's money columns hold).
     """
     raw = "".join((text or "").split())
     if not raw:
@@ -231,6 +234,9 @@ def parse_money(text: str | None) -> Decimal | None:
     match = _MONEY_RE.match(compact)
     if match is None:
         raise ValueError(f"not an amount in £m: {raw[:60]!r}")
+    whole = match["int"].replace(",", "").lstrip("0")
+    if len(whole) > MAX_MILLIONS_DIGITS:
+        raise ValueError(f"too large an amount in £m (at most {MAX_MILLIONS_DIGITS} digits): {raw[:60]!r}")
     try:
         millions = Decimal(match["sign"] + match["int"].replace(",", "") + (match["frac"] or ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex only lets numbers through

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -57,3 +58,33 @@ def test_it_leaves_no_budget_row_behind_when_a_contingency_request_is_refused(cl
     assert not ProjectBudget.objects.filter(project=world["alpha_project"]).exists()
     assert not ContingencyRequest.objects.exists()
     assert ProjectBudget(project=world["alpha_project"]).contingency_reserve == Decimal("0")
+
+
+def test_it_skips_a_gmpp_row_whose_amount_is_too_large_and_imports_the_rest(tmp_path):
+    # Was: decimal.InvalidOperation from parse_money's quantize, which stopped the whole import.
+    from django.core.management import call_command
+
+    from projects.models import Project
+
+    path = tmp_path / "portfolio_2023.csv"
+    path.write_text(
+        "year;project_name;department;total_baseline\n"
+        "2023;Too Big;DPW;99999999999999999999999999999999999999\n"
+        "2023;Just Right;DPW;£41.20\n",
+        encoding="cp1252",
+    )
+    out = io.StringIO()
+    call_command("import_portfolio", "--format", "gmpp", str(path), stdout=out)
+    assert "line 2: budget_period: too large an amount" in out.getvalue()
+    assert list(Project.objects.values_list("name", flat=True)) == ["Just Right"]
+
+
+def test_it_refuses_a_username_longer_than_any_user_can_have(client, db):
+    # Was: a 500 on PostgreSQL (django-axes stores the failed username in 255 characters).
+    from apm.accounts.models import AuditEvent
+
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("login"), {"username": "x" * 400, "password": "x" * 400})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    assert AuditEvent.objects.count() == before
