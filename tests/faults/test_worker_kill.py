@@ -21,9 +21,12 @@ Three kill points:
   with it; the server keeps the held message in one trial, drops it in the
   other); a new worker is started and the work comes back (the sweepers
   re-publish queued rows after APM_REQUEUE_AFTER_SECONDS and take rows
-  stuck in rendering or sending after APM_STUCK_AFTER_SECONDS; Redis
-  restores the dead worker's unacknowledged messages after the visibility
-  timeout).
+  stuck in rendering or sending after APM_STUCK_AFTER_SECONDS; Redis also
+  restores the dead worker's unacknowledged messages once the visibility
+  timeout has passed, at kombu's next restore scan, which can be later).
+
+And a poison pill: a report whose render is killed on every try ends
+failed after APM_MAX_TRIES, with the reason, instead of looping.
 
 After the kills the test waits (guard: SETTLE_TIMEOUT) until every report
 is rendered and every email sent, then counts per (report, recipient):
@@ -68,6 +71,23 @@ def only_child(worker) -> int:
     return wait_until(lambda: pool_children(worker.process.pid)[:1], 30, "the worker's pool child")[0]
 
 
+def kill_mid_render(worker, report_id: int) -> int | None:
+    """SIGKILL the pool child while it renders ``report_id``; returns its pid, or None if it had finished.
+
+    The child is frozen (SIGSTOP) first; it is killed only when the row is
+    still rendering with no PDF, else it is let go on (SIGCONT).
+    """
+    child = only_child(worker)
+    kill(child, signal.SIGSTOP)
+    time.sleep(0.2)  # a COMMIT already on the wire lands before we look again
+    row = Report.objects.get(pk=report_id)
+    if row.status != ReportStatus.RENDERING or row.rendered_at is not None:
+        kill(child, signal.SIGCONT)
+        return None
+    kill(child)
+    return child
+
+
 def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
     department = seed_department()
     schedules = due_schedules(department, RENDER_KILLS)
@@ -86,15 +106,10 @@ def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
             )
 
         report_id = wait_until(rendering_now, 60, "a report being rendered", interval=0.02)
-        child = only_child(worker)
-        kill(child, signal.SIGSTOP)
-        time.sleep(0.2)  # a COMMIT already on the wire lands before we look again
-        row = Report.objects.get(pk=report_id)
-        if row.status != ReportStatus.RENDERING or row.rendered_at is not None:
-            kill(child, signal.SIGCONT)  # it had finished: not a mid-render kill, try the next one
+        child = kill_mid_render(worker, report_id)
+        if child is None:
             say(f"render kill: report {report_id} finished before the freeze; not counted")
             continue
-        kill(child)
         killed.append(report_id)
         say(f"render kill {len(killed)}: report {report_id} mid-render, pool child {child} killed")
 
@@ -212,3 +227,40 @@ def test_kill_9_the_main_worker_process_with_tasks_reserved(fleet, fault_mail, r
     assert (result.delivered, result.lost) == (result.expected, 0)
     # Only a message the server kept while its sender's worker died may come twice.
     assert result.duplicate_ids <= frozenset(kept)
+
+
+def test_kill_9_the_pool_child_on_every_render_try(fleet, fault_mail):
+    """A report that kills its worker every time (a poison pill) ends failed, visibly, after the last try."""
+    department = seed_department()
+    [schedule] = due_schedules(department, 1)
+    worker = fleet.worker("poison", extra_env={"APM_MAX_TRIES": "2"})
+    fleet.beat("beat", extra_env={"APM_MAX_TRIES": "2"})
+    for attempt in (1, 2):
+        wait_until(
+            lambda attempt=attempt: Report.objects.filter(status=ReportStatus.RENDERING, tries=attempt).exists(),
+            60,
+            f"render try {attempt}",
+            interval=0.02,
+        )
+        child = kill_mid_render(worker, Report.objects.get(schedule=schedule).pk)
+        assert child is not None, "the render finished before the kill"
+        say(f"poison kill {attempt}: pool child {child} killed during render try {attempt}")
+    report = wait_until(
+        lambda: Report.objects.filter(schedule=schedule, status=ReportStatus.FAILED).first(), 60, "the report to fail"
+    )
+    say(f"poison: report {report.pk} {report.status} after {report.tries} tries: {report.last_error}")
+    record_fault(
+        FaultResult(
+            fault="kill -9 pool child on every render try",
+            trials=2,
+            expected=1,
+            delivered=0,
+            duplicates=0,
+            lost=0,
+            note="reports; failed after APM_MAX_TRIES=2 with the reason, listed as failed, not retried forever",
+        )
+    )
+    assert report.tries == 2
+    assert "worker was lost" in report.last_error
+    assert OutboundEmail.objects.count() == 0
+    assert fault_mail.accepted == []
