@@ -70,6 +70,8 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     if not path.is_file():
         raise OnetFormatError(f"No such file: {path}")
     text = path.read_text(encoding="utf-8", errors="replace")
+    if "\x00" in text:
+        raise OnetFormatError(f"{path.name} contains NUL characters: not a text file.")
     lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
     if not lines:
         raise OnetFormatError(f"{path.name} is empty.")
@@ -84,7 +86,9 @@ def read_onet(directory: Path) -> OnetCatalogue:
     """The skill groups, skills, technology categories and occupations in ``directory``.
 
     Skill names are unique regardless of case (the first seen wins: generic
-    skills before technologies, technologies in name order).
+    skills before technologies, technologies in name order). Raises
+    OnetFormatError for a missing file or column, a NUL character, or a blank
+    or too long name or code (nothing is written then).
     """
     catalogue = OnetCatalogue()
     for row in _rows(directory / CONTENT_MODEL, ("Element ID", "Element Name", "Description")):
@@ -132,4 +136,29 @@ def read_onet(directory: Path) -> OnetCatalogue:
             catalogue.roles.append(
                 RoleRow(code=row["O*NET-SOC Code"], title=row["Title"], description=row["Description"])
             )
+    _check_sizes(catalogue)
     return catalogue
+
+
+#: The longest names and codes the catalogue's tables hold (teams.models: SkillCategory, Skill, JobRole).
+NAME_MAX = 200
+CODE_MAX = 20
+
+
+def _check_sizes(catalogue: OnetCatalogue) -> None:
+    """Raise OnetFormatError for a blank or too long name or code (the database would refuse it mid-import)."""
+    values = [(CONTENT_MODEL, "Element Name", c.name, NAME_MAX) for c in catalogue.categories]
+    values += [(CONTENT_MODEL, "Element ID", c.source_code, CODE_MAX) for c in catalogue.categories]
+    values += [(CONTENT_MODEL, "Element Name", s.name, NAME_MAX) for s in catalogue.skills]
+    values += [(CONTENT_MODEL, "Element ID", s.source_code, CODE_MAX) for s in catalogue.skills]
+    values += [(OCCUPATIONS, "Title", r.title, NAME_MAX) for r in catalogue.roles]
+    values += [(OCCUPATIONS, "O*NET-SOC Code", r.code, CODE_MAX) for r in catalogue.roles]
+    for file_name, column, value, limit in values:
+        if len(value) > limit:
+            raise OnetFormatError(f"{file_name}: a {column} is longer than {limit} characters: {value[:40]!r}…")
+    for category in catalogue.categories:
+        if not category.name:
+            raise OnetFormatError(f"{CONTENT_MODEL}: skill group {category.source_code} has no name.")
+    for skill in catalogue.skills:
+        if not skill.name:
+            raise OnetFormatError(f"{CONTENT_MODEL}: skill {skill.source_code} has no name.")

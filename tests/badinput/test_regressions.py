@@ -88,3 +88,25 @@ def test_it_refuses_a_username_longer_than_any_user_can_have(client, db):
     assert response.status_code == 200
     assert "at most 150 characters" in response.content.decode()
     assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("Ω" * 5000, "longer than 200 characters"), ("a\x00b", "NUL characters")]
+)
+def test_it_refuses_an_onet_catalogue_the_database_cannot_hold(tmp_path, db, name, message):
+    # Was: a 5,000-character group name stored on SQLite (failing full_clean) and a DataError on PostgreSQL.
+    from django.core.management import CommandError, call_command
+
+    from teams.models import Skill, SkillCategory
+
+    (tmp_path / "Content Model Reference.txt").write_text(
+        f"Element ID\tElement Name\tDescription\r\n2.A.1\t{name}\td\r\n2.A.1.a\tReading\td\r\n", encoding="utf-8"
+    )
+    (tmp_path / "Technology Skills.txt").write_text(
+        "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\r\n", encoding="utf-8"
+    )
+    (tmp_path / "Occupation Data.txt").write_text("O*NET-SOC Code\tTitle\tDescription\r\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=message):
+        call_command("import_skills", "--format", "onet", str(tmp_path), stdout=io.StringIO())
+    assert not SkillCategory.objects.exists()
+    assert not Skill.objects.exists()
