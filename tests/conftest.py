@@ -8,11 +8,24 @@ reporting head of ``alpha_project``. ``client_user`` is an Acme contact.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from apm.accounts.models import Role
 from tests import factories
 from tests.faults.results import reset_results, results_table
+
+# Hypothesis: in CI (CI=true) the examples are derandomized and no example database is kept, so a red
+# run is red again for anyone who reruns it and a green branch does not turn red because a new random
+# example turned up; on a laptop they are random and failures are remembered (.hypothesis/), to keep
+# exploring. HYPOTHESIS_PROFILE=ci|dev chooses explicitly.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 
 def pytest_sessionstart(session):

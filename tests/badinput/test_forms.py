@@ -1,0 +1,347 @@
+"""Bad input into every form: generated values posted to every URL that accepts POST.
+
+The URLs are found by walking the resolver (tests/apm/test_access_sweep.py);
+a view accepts POST when its source reads ``request.POST``/``FILES``, is
+``@require_POST``, or its class has ``post``. :data:`TARGETS` says, for each
+such URL, who posts and which form classes' fields are posted; a new POST URL
+that is not in the table fails :func:`test_it_knows_every_url_that_accepts_post`.
+
+For each target, hypothesis draws a value per field (hostile text, huge and
+non-finite numbers, impossible dates, ids of objects the user may not see,
+lists where a scalar is expected, missing fields, empty and wrong-type files:
+tests/badinput/strategies.py) and posts it as a user who may use the form.
+The properties:
+
+* never a 500 (the test client re-raises a view's exception);
+* a refusal (a 4xx, a form shown again with errors, or an error message)
+  changes no row of any table (:func:`tests.badinput.conftest.row_prints`);
+* whatever was written is whole: every added or changed row passes
+  ``full_clean()``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.messages import constants as message_levels
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from projects import forms as project_forms
+from projects import update_forms
+from projects.budget import forms as budget_forms
+from projects.delivery import forms as delivery_forms
+from projects.documents import forms as document_forms
+from projects.portal import forms as portal_forms
+from projects.staffing_views import OpenRoleForm, RequirementFormSet
+from reports.schedule_forms import ReportScheduleForm
+from tests.apm.test_access_sweep import Route, Side, all_routes, fill, url_for
+from tests.badinput import strategies as hs
+from tests.badinput.conftest import changed_rows, row_prints
+
+pytestmark = pytest.mark.django_db
+
+#: Examples per form: 52 forms x this many posts, each with two whole-database prints, in the time budget.
+EXAMPLES = 12
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _model(label: str):
+    return apps.get_model(label)
+
+
+def _ids(label: str):
+    return lambda own: hs.model_ids(_model(label))
+
+
+def _choice(*values: str):
+    return lambda own: st.one_of(st.sampled_from(values), hs.texts(20))
+
+
+def _formset(prefix: str, form_class: type[forms.Form]):
+    """Management form and up to three sub-forms of an inline formset, with junk counts too."""
+
+    def build(own: Side) -> dict[str, st.SearchStrategy]:
+        counts = st.one_of(st.sampled_from(["0", "1", "2", "3"]), hs.numbers())
+        strategies: dict[str, st.SearchStrategy] = {
+            f"{prefix}-TOTAL_FORMS": counts,
+            f"{prefix}-INITIAL_FORMS": st.one_of(st.just("0"), hs.numbers()),
+            f"{prefix}-MIN_NUM_FORMS": st.just("0"),
+            f"{prefix}-MAX_NUM_FORMS": st.just("1000"),
+        }
+        for i in range(3):
+            for name, f in form_class.base_fields.items():
+                strategies[f"{prefix}-{i}-{name}"] = hs.value_for(f)
+        return strategies
+
+    return build
+
+
+def _criteria(own: Side) -> dict[str, st.SearchStrategy]:
+    """A review's per-criterion fields (``result-<id>``, ``note-``, ``link-``, ``file-``) for some criteria."""
+    ids = list(_model("projects.QualityCriterion").objects.values_list("pk", flat=True)[:3])
+    results = st.one_of(st.sampled_from(["pass", "fail", "passed", "failed", "n/a", "na", ""]), hs.texts(20))
+    strategies: dict[str, st.SearchStrategy] = {"summary": hs.texts()}
+    for pk in ids:
+        strategies[f"result-{pk}"] = results
+        strategies[f"note-{pk}"] = hs.texts()
+        strategies[f"link-{pk}"] = st.one_of(st.just("https://example.com/e"), hs.texts(60))
+        strategies[f"file-{pk}"] = st.one_of(hs.uploads(), st.just(hs.MISSING))
+    return strategies
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who posts to a URL and what: the fields of ``forms`` plus ``more`` (built from the own side)."""
+
+    role: str | None  # None: an anonymous visitor
+    forms: tuple[type[forms.BaseForm], ...] = ()
+    more: Any = None  # (own: Side) -> {field name: strategy}
+    overrides: dict[str, Any] = field(default_factory=dict)  # field name -> (own) -> strategy
+
+
+_PROJECT_CODES = lambda own: st.one_of(  # noqa: E731
+    st.sampled_from(list(_model("projects.Project").objects.values_list("code", flat=True))), hs.texts(20)
+)
+
+#: Every URL that accepts POST: who posts and which form classes' fields. Admin URLs are tested in
+#: test_imports.py (the import-export forms) and tests/apm/test_admin.py.
+TARGETS: dict[str, Target] = {
+    "login": Target(None, (AuthenticationForm,)),
+    "logout": Target("pm"),
+    "accounts:invitation": Target(None, (SetPasswordForm,)),
+    "projects:create": Target("pm", (project_forms.ProjectForm,)),
+    "projects:edit": Target("pm", (project_forms.ProjectForm,)),
+    "projects:update": Target("pm", (update_forms.StatusUpdateForm,), more=lambda own: {"as_of": hs.dates()}),
+    "projects:role_create": Target("pm", (OpenRoleForm,), more=_formset("skills", RequirementFormSet.form)),
+    "projects:role_assign": Target(
+        "pm",
+        more=lambda own: {
+            "member": hs.value_for(forms.ModelChoiceField(_model("teams.TeamMember").objects.all())),
+            "status": st.one_of(st.sampled_from(["confirmed", "tentative"]), hs.texts(20)),
+            "allow_over": st.sampled_from(["1", "0", "", "yes"]),
+        },
+    ),
+    "projects:budget_line_add": Target("pm", (budget_forms.BudgetLineForm,)),
+    "projects:budget_settings": Target("pm", (budget_forms.BudgetSettingsForm,)),
+    "projects:expense_add": Target("pm", (budget_forms.ExpenseForm,)),
+    "projects:baseline_add": Target("pm", (budget_forms.BaselineForm,)),
+    "projects:contingency_request": Target("pm", (budget_forms.ContingencyRequestForm,)),
+    "projects:contingency_decide": Target("head", (budget_forms.ContingencyDecisionForm,)),
+    "projects:timesheet": Target("member", (budget_forms.TimeEntryForm,), overrides={"project": _PROJECT_CODES}),
+    "projects:deliverable_create": Target("pm", (delivery_forms.DeliverableForm,)),
+    "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),
+    "projects:deliverable_move": Target("pm", (delivery_forms.MoveForm,)),
+    "projects:schedule_baseline": Target("pm", (delivery_forms.BaselineForm,)),
+    "projects:quality": Target("pm", (delivery_forms.StandardsForm,)),
+    "projects:review_create": Target("pm", more=_criteria),
+    "projects:nc_action": Target("pm", (delivery_forms.NonConformanceForm,)),
+    "projects:change_create": Target("pm", (delivery_forms.ChangeRequestForm,)),
+    "projects:change_action": Target("pm", (delivery_forms.ChangeActionForm,)),
+    "projects:raid_create": Target(
+        "pm", (delivery_forms.RaidItemForm,), more=lambda own: {"kind": _choice("risk", "issue", "assumption")(own)}
+    ),
+    "projects:raid_item": Target("pm", (delivery_forms.RaidItemForm,)),
+    "projects:raid_action": Target(
+        "pm", (delivery_forms.RaidActionForm,), more=lambda own: {"next": st.sampled_from(["log", "", "x"])}
+    ),
+    "projects:document_create": Target("pm", (document_forms.DocumentForm,)),
+    "projects:document_edit": Target("pm", (document_forms.DocumentDetailsForm,)),
+    "projects:document_status": Target("pm", (document_forms.StatusForm,)),
+    "projects:document_version_add": Target("pm", (document_forms.VersionForm,)),
+    "projects:clause_create": Target("pm", (document_forms.NewClauseForm,)),
+    "projects:clause_evidence": Target("pm", (document_forms.EvidenceForm,)),
+    "projects:clause_propose": Target("pm", (document_forms.ProposalForm,)),
+    "projects:proposal_decide": Target("head", (document_forms.DecisionForm,)),
+    "projects:correspondence_create": Target("pm", (document_forms.CorrespondenceForm,)),
+    "projects:correspondence_status": Target("pm", (document_forms.CorrespondenceStatusForm,)),
+    "projects:correspondence_attach": Target("pm", (document_forms.AttachmentForm,)),
+    "projects:letter_create": Target("pm", (document_forms.LetterForm,)),
+    "portal:sign_off": Target("client", (portal_forms.DecisionForm,)),
+    "portal:decide": Target("client", (portal_forms.DecisionForm,)),
+    "portal:access": Target("pm", (portal_forms.ShareLinkForm,)),
+    "portal:share_revoke": Target("pm"),
+    "portal:invite": Target("pm"),
+    "reports:project_send": Target(
+        "pm",
+        more=lambda own: {
+            "kind": _choice("highlight", "portfolio", "quality")(own),
+            "audience": _choice("internal", "client")(own),
+        },
+    ),
+    "reports:department_send": Target(
+        "head",
+        more=lambda own: {
+            "kind": _choice("highlight", "portfolio", "quality")(own),
+            "audience": _choice("internal", "client")(own),
+        },
+    ),
+    "reports:schedule_create": Target("pm", (ReportScheduleForm,)),
+    "reports:schedule_edit": Target("pm", (ReportScheduleForm,)),
+    "reports:schedule_toggle": Target("pm"),
+    "reports:schedule_send": Target("pm"),
+    "reports:outbox_resend": Target("pm"),
+}
+
+#: Rows that may change even when a request is refused, and why.
+REFUSAL_MAY_WRITE: dict[str, set[str]] = {
+    # A failed login is audited (and counted by django-axes, whose tables the print leaves out).
+    "login": {"accounts.AuditEvent"},
+}
+
+
+def _view_accepts_post(route: Route) -> bool:
+    """Whether the view of ``route`` reads POST data: by its source and that of the helpers it hands the request."""
+    from django.urls import resolve
+
+    view = resolve(url_for(route, fill(route, _DUMMY) or {})).func
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return hasattr(view_class, "post")
+    function = inspect.unwrap(view)
+    source = inspect.getsource(function)
+    # One level of helpers called with the request (``_save(request, ...)``), from the view's module.
+    for helper_name in re.findall(r"(\w+)\(\s*request\b", source):
+        helper = function.__globals__.get(helper_name)
+        if inspect.isfunction(helper):
+            source += inspect.getsource(helper)
+    return any(marker in source for marker in ("request.POST", "request.FILES", "require_POST"))
+
+
+class _DummySide:
+    """Fills every URL argument with ``1`` (enough to resolve a path to its view)."""
+
+    project = department = contact = None
+    objects: dict = {}
+
+    def value(self, key: str) -> str:
+        return "ALPHA-1" if key in ("project_code", "department_code") else ("html" if key == "html" else "1")
+
+
+_DUMMY = _DummySide()
+
+
+def post_routes() -> list[str]:
+    """Names of the non-admin URLs whose views accept POST."""
+    return sorted(
+        route.name
+        for route in all_routes()
+        if not route.name.startswith("admin:") and fill(route, _DUMMY) is not None and _view_accepts_post(route)
+    )
+
+
+def test_it_knows_every_url_that_accepts_post():
+    found = set(post_routes())
+    assert found - set(TARGETS) == set(), "Add these POST URLs to TARGETS in tests/badinput/test_forms.py"
+    assert set(TARGETS) - found == set(), "These TARGETS no longer accept POST (or were renamed): remove them"
+
+
+# --- The property -------------------------------------------------------------------------
+
+
+def _is_refusal(response) -> bool:
+    if 400 <= response.status_code < 500:
+        return True
+    context = response.context
+    if context is not None:
+        for key in ("form", "formset"):
+            try:
+                candidate = context[key]
+            except KeyError:
+                continue
+            if getattr(candidate, "is_bound", False) and candidate.errors and any(candidate.errors):
+                return True
+    stored = getattr(response.wsgi_request, "_messages", None)
+    return stored is not None and any(m.level >= message_levels.ERROR for m in stored)
+
+
+def assert_whole(diff: dict[str, dict[str, Any]]) -> None:
+    """Every added row passes full_clean(), and every changed row on the columns that changed.
+
+    (Rows of the test world may lack what a form would give them, e.g. an author: only what the
+    request wrote is judged.) Historical rows of simple-history are copies and are skipped.
+    """
+    problems = []
+    for label, rows in diff.items():
+        model = apps.get_model(label)
+        if model.__name__.startswith("Historical"):
+            continue
+        for obj in model._default_manager.filter(pk__in=[*rows["added"], *rows["changed"]]):
+            try:
+                obj.full_clean(validate_unique=False, validate_constraints=False)
+            except ValidationError as exc:
+                errors = exc.message_dict
+                if obj.pk in rows["changed"]:
+                    written = set(rows["changed"][obj.pk])
+                    errors = {k: v for k, v in errors.items() if k in written or k == NON_FIELD_ERRORS}
+                if errors:
+                    problems.append(f"{label} {obj.pk}: {errors}")
+    assert problems == [], problems
+
+
+def _fields(target: Target, own: Side) -> dict[str, st.SearchStrategy]:
+    strategies: dict[str, st.SearchStrategy] = {}
+    for form_class in target.forms:
+        for name, f in form_class.base_fields.items():
+            if name in target.overrides:
+                strategies[name] = st.one_of(target.overrides[name](own), st.just(hs.MISSING))
+            else:
+                strategies[name] = hs.value_for(f)
+    if target.more is not None:
+        strategies.update(target.more(own))
+    return strategies
+
+
+def _route(name: str) -> Route:
+    return next(route for route in all_routes() if route.name == name)
+
+
+def post_once(client, url: str, data: dict) -> tuple[Any, dict]:
+    """POST ``data`` to ``url``; return the response and the rows it changed. Files are rewound first."""
+    for value in data.values():
+        for item in value if isinstance(value, list) else [value]:
+            if hasattr(item, "seek"):
+                item.seek(0)
+    # Only this request's messages decide whether it was refused: drop what earlier examples left.
+    client.cookies.pop("messages", None)
+    if client.session.get("_messages") is not None:
+        session = client.session
+        del session["_messages"]
+        session.save()
+    before = row_prints()
+    response = client.post(url, data)
+    return response, changed_rows(before, row_prints())
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+@SETTINGS
+@given(data=st.data())
+def test_it_refuses_bad_input_cleanly(client, sides, users, name, data):
+    own, _other = sides
+    target = TARGETS[name]
+    route = _route(name)
+    url = url_for(route, fill(route, own) or {})
+    if target.role is not None:
+        client.force_login(users[target.role])
+    else:
+        client.logout()
+    post = data.draw(hs.post_data({}, _fields(target, own)), label="post")
+    response, diff = post_once(client, url, post)
+    assert response.status_code < 500, response.status_code
+    if _is_refusal(response):
+        allowed = REFUSAL_MAY_WRITE.get(name, set())
+        assert {label for label in diff if label not in allowed} == set(), (response.status_code, diff)
+    else:
+        assert_whole(diff)
