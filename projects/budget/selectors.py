@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from projects.models import (
     Milestone,
     Project,
     ProjectBudget,
+    ProjectStatus,
     StatusUpdate,
     TimeEntry,
 )
@@ -89,9 +91,13 @@ def _budget(project: Project) -> ProjectBudget | None:
 
 def project_bac(project: Project, lines_total: Decimal | None) -> Decimal:
     """BAC: the sum of the budget lines when the project has any, else ``Project.bac`` (0 when empty)."""
+    return _bac(project.bac, lines_total)
+
+
+def _bac(project_bac_field: Decimal | None, lines_total: Decimal | None) -> Decimal:
     if lines_total:
         return evm.money(lines_total)
-    return evm.money(project.bac or ZERO)
+    return evm.money(project_bac_field or ZERO)
 
 
 def plan_of(project: Project) -> tuple[dt.date | None, dt.date | None, tuple[evm.PlanMilestone, ...], str]:
@@ -106,14 +112,19 @@ def plan_of(project: Project) -> tuple[dt.date | None, dt.date | None, tuple[evm
         baselines = list(project.baselines.filter(is_current=True))
     if baselines:
         baseline = baselines[0]
-        milestones = tuple(
-            evm.PlanMilestone(dt.date.fromisoformat(m["due_date"]), Decimal(m["weight"]))
-            for m in baseline.milestones
-            if m.get("due_date")
-        )
+        milestones = baseline_milestones(baseline.milestones)
         return baseline.start_date, baseline.end_date, milestones, f"baseline {baseline.number}"
     milestones = tuple(evm.PlanMilestone(m.due_date, m.weight) for m in project.milestones.all())
     return project.start_date, project.end_date, milestones, "current plan (no baseline yet)"
+
+
+def baseline_milestones(stored: list[dict[str, Any]]) -> tuple[evm.PlanMilestone, ...]:
+    """A baseline's stored ``[{"due_date": ISO date, "weight": str}]`` as plan milestones; undated ones skipped."""
+    return tuple(
+        evm.PlanMilestone(dt.date.fromisoformat(m["due_date"]), Decimal(m["weight"]))
+        for m in stored
+        if m.get("due_date")
+    )
 
 
 def evm_inputs_of(project: Project, *, as_of: dt.date) -> evm.EvmInputs:
@@ -266,10 +277,170 @@ def portfolio_rows(*, projects: QuerySet, as_of: dt.date | None = None) -> list[
     rows = []
     for project in loaded:
         metrics = evm.evm_compute(evm_inputs_of(project, as_of=as_of))
-        nothing_to_rate = project.pct_complete is None or (metrics.cpi is None and metrics.spi is None)
-        rag = "" if nothing_to_rate else evm.rag_from_indices(cpi_value=metrics.cpi, spi_value=metrics.spi)
+        rag = _portfolio_rag(project.pct_complete, metrics.cpi, metrics.spi)
         rows.append(PortfolioRow(project=project, currency=project.currency, metrics=metrics, rag=rag))
     return rows
+
+
+def _portfolio_rag(pct_complete: Decimal | None, cpi: Decimal | None, spi: Decimal | None) -> str:
+    if pct_complete is None or (cpi is None and spi is None):
+        return ""
+    return evm.rag_from_indices(cpi_value=cpi, spi_value=spi)
+
+
+# --- Department portfolio table: filtered, sorted, one page at a time ----------------------
+
+PORTFOLIO_PAGE_SIZE = 50
+#: Status filters of the table; "open" (the default) is every status but closed.
+PORTFOLIO_STATUSES = ("open", "closed", "all")
+#: Sort keys of the table: by code (the default), or the worst first.
+PORTFOLIO_SORTS = ("code", "rag", "cpi", "spi")
+_RAG_ORDER = {"red": 0, "amber": 1, "green": 2, "": 3}
+
+
+@dataclass(frozen=True)
+class PortfolioRating:
+    """What a project of the table is counted and sorted by: CPI and SPI (Decimal, 4 places, or None) and RAG."""
+
+    pk: int
+    code: str
+    cpi: Decimal | None
+    spi: Decimal | None
+    rag: str
+
+
+@dataclass(frozen=True)
+class PortfolioTable:
+    """One page of the department table and the summary of every project of the filter.
+
+    ``page`` is a Django ``Page`` of :class:`PortfolioRating` (all rows of the
+    filter, sorted); ``rows`` the full :class:`PortfolioRow` of that page, in
+    the same order; ``counts`` the RAG counts over all rows of the filter
+    (``red``, ``amber``, ``green``, ``none``); ``total`` their number;
+    ``status_counts`` the number of projects per status filter.
+    """
+
+    status: str
+    sort: str
+    page: Page
+    rows: list[PortfolioRow]
+    counts: dict[str, int]
+    total: int
+    status_counts: dict[str, int]
+
+
+def _indices(
+    *,
+    bac: Decimal,
+    ac: Decimal,
+    percent_complete: Decimal,
+    start: dt.date | None,
+    finish: dt.date | None,
+    milestones: tuple[evm.PlanMilestone, ...],
+    as_of: dt.date,
+) -> tuple[Decimal | None, Decimal | None]:
+    """(CPI, SPI) by the steps of ``evm.evm_compute`` that they need, and nothing else."""
+    bac, ac = evm.money(bac), evm.money(ac)
+    pct = max(ZERO, min(evm.HUNDRED, percent_complete))
+    planned_pct = evm.planned_percent(start=start, finish=finish, milestones=milestones, as_of=as_of)
+    pv = evm.planned_value(bac=bac, planned_pct=planned_pct)
+    ev = evm.earned_value(bac=bac, percent_complete=pct)
+    return evm.cpi(ev=ev, ac=ac), evm.spi(ev=ev, pv=pv)
+
+
+def portfolio_ratings(*, projects: QuerySet, as_of: dt.date) -> list[PortfolioRating]:
+    """CPI, SPI and RAG of every project of ``projects``, ordered by code; three queries whatever their number.
+
+    The same figures as :func:`portfolio_rows` (same inputs, same
+    :mod:`projects.budget.evm` functions), from plain values instead of model
+    instances and without EAC and the rest: cheap enough to count and sort a
+    department of a thousand projects before showing one page of it.
+    """
+    figures = with_cost_figures(projects, as_of=as_of).order_by("code")
+    figures = figures.values_list(
+        "pk", "code", "bac", "start_date", "end_date", "lines_total", "time_cost", "expense_cost", "pct_complete"
+    )
+    current = Baseline.objects.filter(project__in=projects.values("pk"), is_current=True)
+    baselines: dict[int, tuple[dt.date | None, dt.date | None, tuple[evm.PlanMilestone, ...]]] = {}
+    for project_id, start, finish, stored in current.values_list("project_id", "start_date", "end_date", "milestones"):
+        baselines.setdefault(project_id, (start, finish, baseline_milestones(stored)))
+    own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
+    planned = Milestone.objects.filter(project__in=projects.values("pk")).exclude(
+        project__in=Baseline.objects.filter(is_current=True).values("project")
+    )
+    for project_id, due_date, weight in planned.order_by().values_list("project_id", "due_date", "weight"):
+        own[project_id].append(evm.PlanMilestone(due_date, weight))
+    ratings = []
+    for pk, code, bac, start, finish, lines_total, time_cost, expense_cost, pct in figures:
+        milestones: tuple[evm.PlanMilestone, ...] = tuple(own.get(pk, ()))
+        if pk in baselines:
+            start, finish, milestones = baselines[pk]
+        cpi, spi = _indices(
+            bac=_bac(bac, lines_total),
+            ac=time_cost + expense_cost,
+            percent_complete=pct if pct is not None else ZERO,
+            start=start,
+            finish=finish,
+            milestones=milestones,
+            as_of=as_of,
+        )
+        ratings.append(PortfolioRating(pk=pk, code=code, cpi=cpi, spi=spi, rag=_portfolio_rag(pct, cpi, spi)))
+    return ratings
+
+
+def _sorted(ratings: list[PortfolioRating], sort: str) -> list[PortfolioRating]:
+    """Stable sorts on the list ordered by code, so ties stay in code order; undefined indices last."""
+    if sort == "rag":
+        return sorted(ratings, key=lambda r: _RAG_ORDER[r.rag])
+    if sort in ("cpi", "spi"):
+        return sorted(ratings, key=lambda r: (getattr(r, sort) is None, getattr(r, sort) or ZERO))
+    return ratings
+
+
+def portfolio_table(
+    *,
+    projects: QuerySet,
+    as_of: dt.date,
+    status: str = "open",
+    sort: str = "code",
+    page: str | int | None = 1,
+    per_page: int = PORTFOLIO_PAGE_SIZE,
+) -> PortfolioTable:
+    """The department table: ``projects`` filtered by ``status``, sorted by ``sort``, one page of ``per_page``.
+
+    ``status`` is one of :data:`PORTFOLIO_STATUSES` and ``sort`` one of
+    :data:`PORTFOLIO_SORTS` (anything else: the default); ``page`` is taken
+    as ``Paginator.get_page`` takes it (junk gives page 1, past the end the
+    last page). The summary covers every project of the filter, through
+    :func:`portfolio_ratings`; only the page's projects are loaded in full
+    (:func:`portfolio_rows`). Seven queries whatever the number of projects.
+    """
+    status = status if status in PORTFOLIO_STATUSES else "open"
+    sort = sort if sort in PORTFOLIO_SORTS else "code"
+    per_status = dict(projects.order_by().values_list("status").annotate(n=Count("pk")))
+    closed = per_status.get(ProjectStatus.CLOSED, 0)
+    status_counts = {"open": sum(per_status.values()) - closed, "closed": closed, "all": sum(per_status.values())}
+    if status == "open":
+        projects = projects.exclude(status=ProjectStatus.CLOSED)
+    elif status == "closed":
+        projects = projects.filter(status=ProjectStatus.CLOSED)
+    ratings = portfolio_ratings(projects=projects, as_of=as_of)
+    counts = {rag or "none": 0 for rag in _RAG_ORDER}
+    for rating in ratings:
+        counts[rating.rag or "none"] += 1
+    shown = Paginator(_sorted(ratings, sort), per_page).get_page(page)
+    position = {rating.pk: i for i, rating in enumerate(shown.object_list)}
+    rows = portfolio_rows(projects=Project.objects.filter(pk__in=list(position)), as_of=as_of) if position else []
+    rows.sort(key=lambda row: position[row.project.pk])
+    return PortfolioTable(
+        status=status,
+        sort=sort,
+        page=shown,
+        rows=rows,
+        counts=counts,
+        total=len(ratings),
+        status_counts=status_counts,
+    )
 
 
 def member_week(*, member: TeamMember, week_start: dt.date) -> dict[str, Any]:

@@ -10,6 +10,7 @@ their own timesheet.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -264,21 +265,40 @@ def timesheet(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def department_portfolio(request: HttpRequest, dept: str) -> HttpResponse:
-    """CPI, SPI, EAC and RAG of every project of a department the user may see (heads, administrators)."""
+    """CPI, SPI, EAC and RAG of a department's projects the user may see (heads, administrators), 50 a page.
+
+    ``?status=open|closed|all`` (open by default), ``?sort=code|rag|cpi|spi``,
+    ``?page=``, ``?as_of=``; the RAG counts above the table cover every
+    project of the filter, not only the page.
+    """
     department = visible_departments(request.user).filter(code=dept.upper()).first()
     if department is None:
         raise Http404("No such department.")
     as_of = _as_of(request)
-    rows = selectors.portfolio_rows(projects=Project.objects.filter(departments=department), as_of=as_of)
-    counts = {rag or "none": sum(1 for r in rows if r.rag == rag) for rag in ("red", "amber", "green", "")}
+    table = selectors.portfolio_table(
+        projects=Project.objects.filter(departments=department),
+        as_of=as_of,
+        status=request.GET.get("status", ""),
+        sort=request.GET.get("sort", ""),
+        page=request.GET.get("page"),
+    )
+    # Links keep the date, the filter and the sort; each link sets its own part (and page 1 unless it pages).
+    keep = {"as_of": as_of.isoformat(), "status": table.status, "sort": table.sort}
     return render(
         request,
         "projects/budget/portfolio.html",
         {
             "department": department,
-            "rows": rows,
+            "table": table,
+            "rows": table.rows,
             "as_of": as_of,
-            "counts": counts,
+            "counts": table.counts,
+            "status_links": [
+                (value, label, table.status_counts[value], urlencode({**keep, "status": value}))
+                for value, label in (("open", "Open"), ("closed", "Closed"), ("all", "All"))
+            ],
+            "sort_links": {value: urlencode({**keep, "sort": value}) for value in selectors.PORTFOLIO_SORTS},
+            "query": urlencode(keep),
             "departments": _departments(request),
         },
     )

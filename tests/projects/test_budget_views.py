@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
 from decimal import Decimal
 
@@ -151,7 +152,14 @@ def test_it_answers_404_on_the_timesheet_to_a_login_without_a_team_member(client
     assert _login(client, pm).get(reverse("projects:timesheet")).status_code == 404
 
 
-def _portfolio(count: int, department) -> None:
+PERCENTS = [D("20"), D("23"), D("25")]  # as of 2025-03-31, SPI 0.8111 red, 0.9328 amber, 1.0139 green
+
+
+def _portfolio(count: int, department, *, closed_every: int = 0) -> None:
+    """``count`` projects Q0000... with a BAC of 100,000 and AC of 100, a third each red, amber and green by SPI.
+
+    Every ``closed_every``-th project (from Q0000) is closed when given.
+    """
     projects = Project.objects.bulk_create(
         Project(
             code=f"Q{i:04d}",
@@ -159,6 +167,7 @@ def _portfolio(count: int, department) -> None:
             start_date=dt.date(2025, 1, 1),
             end_date=dt.date(2025, 12, 31),
             bac=D("1000"),
+            status="closed" if closed_every and i % closed_every == 0 else "active",
         )
         for i in range(count)
     )
@@ -171,11 +180,16 @@ def _portfolio(count: int, department) -> None:
         for p in projects
     )
     StatusUpdate.objects.bulk_create(
-        StatusUpdate(project=p, as_of=dt.date(2025, 3, 31), percent_complete=D("20")) for p in projects
+        StatusUpdate(project=p, as_of=dt.date(2025, 3, 31), percent_complete=PERCENTS[i % 3])
+        for i, p in enumerate(projects)
     )
 
 
-@pytest.mark.parametrize("count", [10, 500])
+def _codes(response) -> list[str]:
+    return re.findall(r'class="project-code"><a href="[^"]+">([^<]+)</a>', response.content.decode())
+
+
+@pytest.mark.parametrize("count", [10, 200])
 def test_it_builds_the_department_portfolio_in_a_fixed_number_of_queries(
     client, world, head, count, django_assert_num_queries
 ):
@@ -188,10 +202,107 @@ def test_it_builds_the_department_portfolio_in_a_fixed_number_of_queries(
     row = next(r for r in rows if r.project.code == "Q0000")
     assert (row.metrics.ac, row.metrics.ev, row.metrics.cpi) == (D("100.00"), D("20000.00"), D("200.0000"))
     _login(client, head)
-    with django_assert_num_queries(7):  # session, user, department, the three above, the department list
+    # session, user, department; statuses, the ratings (3), the page's rows (3); the department list
+    with django_assert_num_queries(11):
         response = client.get(reverse("projects:department_budget", args=["alpha"]) + "?as_of=2025-03-31")
     assert response.status_code == 200
-    assert response.content.decode().count('class="project-code"') == count + 1
+    assert len(_codes(response)) == min(count + 1, selectors.PORTFOLIO_PAGE_SIZE)
+    with django_assert_num_queries(11):
+        assert client.get(reverse("projects:department_budget", args=["alpha"]), {"sort": "rag", "page": "2"})
+
+
+def test_it_pages_the_department_table_and_counts_every_row_in_the_summary(client, world, head):
+    _portfolio(119, world["alpha"])  # 120 with ALPHA-1: pages of 50, 50 and 20
+    _login(client, head)
+    url = reverse("projects:department_budget", args=["alpha"])
+    pages = [client.get(url, {"as_of": "2025-03-31", "page": n}) for n in (1, 2, 3)]
+    codes = [_codes(page) for page in pages]
+    assert [len(c) for c in codes] == [50, 50, 20]
+    assert [code for page in codes for code in page] == [
+        "ALPHA-1",
+        *(f"Q{i:04d}" for i in range(119)),
+    ]  # by code, as before, no overlap
+    for page in pages:  # the summary covers all 120 rows on every page; ALPHA-1 has nothing to rate
+        assert "120 projects: 40 red, 40 amber, 39 green, 1 no data." in page.content.decode()
+    assert "Showing 51\N{EN DASH}100." in pages[1].content.decode()
+    assert "page=3" in pages[1].content.decode()  # the pagination links to the next page
+
+
+def test_it_shows_open_projects_by_default_and_filters_closed_and_all(client, world, head):
+    _portfolio(30, world["alpha"], closed_every=3)  # Q0000, Q0003, ... closed: the red ones (20 %)
+    _login(client, head)
+    url = reverse("projects:department_budget", args=["alpha"])
+    opened = client.get(url, {"as_of": "2025-03-31"})
+    assert "Q0000" not in _codes(opened)
+    assert len(_codes(opened)) == 21
+    assert "21 projects: 0 red, 10 amber, 10 green, 1 no data." in opened.content.decode()
+    closed = client.get(url, {"as_of": "2025-03-31", "status": "closed"})
+    assert _codes(closed) == [f"Q{i:04d}" for i in range(0, 30, 3)]
+    assert "Closed: 10 projects: 10 red, 0 amber, 0 green." in closed.content.decode()
+    everything = client.get(url, {"as_of": "2025-03-31", "status": "all"})
+    assert len(_codes(everything)) == 31
+    assert "31 projects: 10 red, 10 amber, 10 green, 1 no data." in everything.content.decode()
+
+
+def test_it_sorts_the_department_table_worst_first_across_pages(client, world, head):
+    _portfolio(119, world["alpha"])
+    _login(client, head)
+    url = reverse("projects:department_budget", args=["alpha"])
+    by_rag = client.get(url, {"as_of": "2025-03-31", "sort": "rag"})
+    assert _codes(by_rag)[:40] == [f"Q{i:04d}" for i in range(0, 119, 3)]  # the 40 reds, then ambers by code
+    assert _codes(by_rag)[40:50] == [f"Q{i:04d}" for i in range(1, 30, 3)]
+    last = client.get(url, {"as_of": "2025-03-31", "sort": "rag", "page": "3"})
+    assert _codes(last)[-1] == "ALPHA-1"  # no data last
+    by_spi = client.get(url, {"as_of": "2025-03-31", "sort": "spi"})
+    assert _codes(by_spi)[:3] == ["ALPHA-1", "Q0000", "Q0003"]  # ALPHA-1: nothing earned yet, SPI 0 as shown
+    assert "sort=spi" in by_spi.content.decode()  # the page links keep the sort
+
+
+@pytest.mark.parametrize(
+    "query", [{"status": "nope", "sort": "evil", "page": "abc"}, {"page": "99999"}, {"page": "-1", "sort": ""}]
+)
+def test_it_answers_junk_table_parameters_with_the_defaults(client, world, head, query):
+    _portfolio(3, world["alpha"])
+    response = _login(client, head).get(reverse("projects:department_budget", args=["alpha"]), query)
+    assert response.status_code == 200
+    assert _codes(response)
+
+
+def test_it_rates_the_department_summary_exactly_as_the_full_rows(world, pm):
+    """The cheap ratings (counts and sort) agree with the full EVM rows on every kind of plan and figure."""
+    alpha = world["alpha"]
+    plain = factories.ProjectFactory(code="R-PLAIN", departments=[alpha], start_date=None, end_date=None)
+    StatusUpdate.objects.create(project=plain, as_of=dt.date(2025, 1, 1), percent_complete=D("10"))
+    weighted = factories.ProjectFactory(code="R-WEIGHTED", departments=[alpha], bac=D("50000"))
+    factories.MilestoneFactory(project=weighted, due_date=dt.date(2025, 2, 1), weight=D("1.50"))
+    factories.MilestoneFactory(project=weighted, due_date=dt.date(2025, 9, 1), weight=D("3"))
+    factories.MilestoneFactory(project=weighted, due_date=dt.date(2025, 1, 1), weight=D("0"))
+    StatusUpdate.objects.create(project=weighted, as_of=dt.date(2025, 3, 1), percent_complete=D("40"))
+    Expense.objects.create(
+        project=weighted, date=dt.date(2025, 2, 1), amount=D("30000"), currency="GBP", category="other", supplier="S"
+    )
+    Expense.objects.create(  # after the date: not counted
+        project=weighted, date=dt.date(2025, 6, 1), amount=D("99"), currency="GBP", category="other", supplier="S"
+    )
+    based = factories.ProjectFactory(code="R-BASELINE", departments=[alpha], bac=D("80000"))
+    factories.MilestoneFactory(project=based, due_date=dt.date(2025, 3, 1), weight=D("1"))
+    services.budget_line_add(project=based, category="labour", amount=D("80000"), actor=pm)
+    services.baseline_create(project=based, reason="Agreed plan", actor=pm)
+    factories.MilestoneFactory(project=based, due_date=dt.date(2024, 1, 1), weight=D("5"))  # not in the baseline
+    StatusUpdate.objects.create(project=based, as_of=dt.date(2025, 3, 2), percent_complete=D("120"))
+    zero = factories.ProjectFactory(code="R-ZERO", departments=[alpha])
+    StatusUpdate.objects.create(project=zero, as_of=dt.date(2025, 3, 1), percent_complete=D("0"))
+    Expense.objects.create(
+        project=zero, date=dt.date(2025, 3, 1), amount=D("10"), currency="GBP", category="other", supplier="S"
+    )
+    projects = Project.objects.filter(departments=alpha)
+    for as_of in (dt.date(2024, 6, 1), dt.date(2025, 3, 31), dt.date(2026, 1, 1)):
+        full = selectors.portfolio_rows(projects=projects, as_of=as_of)
+        cheap = selectors.portfolio_ratings(projects=projects, as_of=as_of)
+        assert [(r.code, r.cpi, r.spi, r.rag) for r in cheap] == [
+            (r.project.code, r.metrics.cpi, r.metrics.spi, r.rag) for r in full
+        ]
+    assert {r.rag for r in cheap} >= {"red", ""}
 
 
 def test_it_answers_404_on_a_department_table_the_user_does_not_head(client, world, head, pm):
