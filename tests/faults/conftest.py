@@ -316,6 +316,10 @@ def fleet(postgres_url, broker, redis_url, fault_mail, tmp_path):  # noqa: F811
         yield processes
     finally:
         processes.stop_all()
+        # Captured: pytest shows it when the test failed (the tmp folders rotate away).
+        for started in processes.processes:
+            tail = "\n".join(started.log().splitlines()[-40:])
+            say(f"--- last lines of {started.log_path.name} ---\n{tail}")
 
 
 # --- Outcome ------------------------------------------------------------------

@@ -36,13 +36,15 @@ a killed sender, and then with one Message-ID.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 
 import pytest
+from django.db import connection, transaction
 
 from apm.outbox.models import OutboundEmail
-from reports.models import Report, ReportStatus
+from reports.models import Delivery, Report, ReportStatus
 from tests.faults.conftest import (
     RECIPIENTS,
     audit,
@@ -88,30 +90,73 @@ def kill_mid_render(worker, report_id: int) -> int | None:
     return child
 
 
+@contextlib.contextmanager
+def delivery_writes_blocked():
+    """Hold a SHARE lock on the Delivery table: a render then waits in its final transaction, before commit."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {Delivery._meta.db_table} IN SHARE MODE")
+        yield
+
+
+def render_waiting_on_delivery_lock() -> bool:
+    """Whether a database session waits for the Delivery table lock (a render about to commit)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+            [Delivery._meta.db_table],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def kill_render_before_commit(worker) -> tuple[Report, int]:
+    """Kill the pool child once the render it runs has built its PDF and waits to commit it.
+
+    Deterministic: the Delivery table is locked first, so the next render
+    stops in its final transaction (report row updated, PDF file written,
+    not committed). With one pool child the render that waits is the report
+    in rendering that started last (earlier ones are renders already killed).
+    Returns (that report as it was, the killed child's pid).
+    """
+    with delivery_writes_blocked():
+        wait_until(render_waiting_on_delivery_lock, 60, "a render to wait for its commit")
+        report = Report.objects.filter(status=ReportStatus.RENDERING).order_by("-render_started_at").first()
+        child = only_child(worker)
+        kill(child)
+    return report, child
+
+
 def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
     department = seed_department()
-    schedules = due_schedules(department, RENDER_KILLS)
     worker = fleet.worker("render-kill")
     fleet.beat("beat")
     killed: list[int] = []
-    while len(killed) < RENDER_KILLS:
+    schedules = []
+    misses = 0
+    for trial in range(1, RENDER_KILLS + 1):
+        before_commit = trial % 2 == 0
+        while True:
+            [schedule] = due_schedules(department, 1, label=f"trial {trial} try {misses}")
+            schedules.append(schedule)
+            if before_commit:
+                # Usually this trial's report; a sweeper's takeover of an
+                # earlier killed one if that comes first (killed again).
+                report, child = kill_render_before_commit(worker)
+                report_id = report.pk
+                break
 
-        def rendering_now():
-            # A first render (tries == 1) in progress, not one taken over after a kill.
-            return (
-                Report.objects.filter(status=ReportStatus.RENDERING, tries=1, rendered_at__isnull=True)
-                .exclude(pk__in=killed)
-                .values_list("pk", flat=True)
-                .first()
-            )
+            def started(schedule=schedule):
+                return Report.objects.filter(schedule=schedule).exclude(status=ReportStatus.QUEUED).first()
 
-        report_id = wait_until(rendering_now, 60, "a report being rendered", interval=0.02)
-        child = kill_mid_render(worker, report_id)
-        if child is None:
-            say(f"render kill: report {report_id} finished before the freeze; not counted")
-            continue
+            report_id = wait_until(started, 60, "the report's render to start", interval=0.02).pk
+            child = kill_mid_render(worker, report_id)
+            if child is not None:
+                break
+            misses += 1
+            assert misses <= 5, "every render finished before it could be frozen"
+            say(f"render kill {trial}: report {report_id} finished before the freeze; another schedule falls due")
         killed.append(report_id)
-        say(f"render kill {len(killed)}: report {report_id} mid-render, pool child {child} killed")
+        where = "waiting to commit its PDF" if before_commit else "mid-render (frozen, then killed)"
+        say(f"render kill {trial}: report {report_id} {where}, pool child {child} killed")
 
     settle(reports=len(schedules))
     result = audit(fault_mail, recipients=RECIPIENTS)
@@ -128,7 +173,7 @@ def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
             delivered=result.delivered,
             duplicates=result.duplicates,
             lost=result.lost,
-            note=f"emails (report x recipient); {len(schedules)} reports",
+            note=f"emails; {len(schedules)} reports; half mid-render, half with the PDF built, before commit",
         )
     )
     assert (result.delivered, result.duplicates, result.lost) == (result.expected, 0, 0)
@@ -236,15 +281,10 @@ def test_kill_9_the_pool_child_on_every_render_try(fleet, fault_mail):
     worker = fleet.worker("poison", extra_env={"APM_MAX_TRIES": "2"})
     fleet.beat("beat", extra_env={"APM_MAX_TRIES": "2"})
     for attempt in (1, 2):
-        wait_until(
-            lambda attempt=attempt: Report.objects.filter(status=ReportStatus.RENDERING, tries=attempt).exists(),
-            60,
-            f"render try {attempt}",
-            interval=0.02,
-        )
-        child = kill_mid_render(worker, Report.objects.get(schedule=schedule).pk)
-        assert child is not None, "the render finished before the kill"
-        say(f"poison kill {attempt}: pool child {child} killed during render try {attempt}")
+        # Try 2 is the sweeper's takeover, APM_STUCK_AFTER_SECONDS after try 1.
+        report, child = kill_render_before_commit(worker)
+        assert (report.schedule_id, report.tries) == (schedule.pk, attempt)
+        say(f"poison kill {attempt}: pool child {child} killed during render try {attempt} of report {report.pk}")
     report = wait_until(
         lambda: Report.objects.filter(schedule=schedule, status=ReportStatus.FAILED).first(), 60, "the report to fail"
     )
