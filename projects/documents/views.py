@@ -15,6 +15,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,6 +39,7 @@ from projects.models import (
 )
 
 REFUSALS = (ValueError, PermissionDenied, UploadRefused)
+COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the department view
 
 
 def project_or_404(request: HttpRequest, code: str):
@@ -439,19 +441,31 @@ def compliance(request: HttpRequest, code: str) -> HttpResponse:
 def department_compliance(request: HttpRequest, dept: str) -> HttpResponse:
     """A department's obligations across its projects, and per project what is overdue or missing.
 
+    The counts cover every obligation; the table lists only the projects with
+    something outstanding, 50 a page (``?page=``), with the obligations
+    needing action of those projects below it. A department of a thousand
+    clean projects is one line, not a thousand rows.
+
     For heads of the department and administrators (``visible_departments``); others 404.
     """
     department = get_object_or_404(visible_departments(request.user), code=dept)
     projects = department.projects.all()
     today = timezone.localdate()
     rows = selectors.obligation_rows(projects=projects, today=today)
+    lines = selectors.portfolio_compliance(projects=projects, today=today, rows=rows)
+    outstanding = [line for line in lines if not line.clean]
+    page = Paginator(outstanding, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))
+    on_page = {line.project.pk for line in page.object_list}
     return render(
         request,
         "projects/documents/department_compliance.html",
         {
             "department": department,
-            "rows": [r for r in rows if r.state != selectors.MET],
+            "rows": [r for r in rows if r.state != selectors.MET and r.clause.project_id in on_page],
             "counts": selectors.compliance_counts(rows),
-            "lines": selectors.portfolio_compliance(projects=projects, today=today, rows=rows),
+            "lines": page.object_list,
+            "page": page,
+            "project_count": len(lines),
+            "clean_count": len(lines) - len(outstanding),
         },
     )

@@ -214,6 +214,48 @@ def test_it_shows_department_compliance_to_its_head_only(world, pm, head, client
     assert client.get(reverse("projects:compliance", args=["ALPHA-1"])).status_code == 200
 
 
+def test_it_lists_only_projects_with_something_outstanding_on_department_compliance_a_page_at_a_time(
+    world, pm, head, client, django_assert_num_queries
+):
+    alpha = world["alpha"]
+    for i in range(52):  # ALPHA-1 and 52 more: 50 with an overdue obligation, 2 clean
+        project = factories.ProjectFactory(code=f"C{i:03d}", project_manager=pm, departments=[alpha])
+        if i < 50:
+            Clause.objects.create(
+                project=project,
+                number="1",
+                title=f"Duty {i}",
+                text="t",
+                evidence="manual",
+                deadline=dt.date(2020, 1, 1),
+            )
+    Clause.objects.create(
+        project=world["alpha_project"],
+        number="1",
+        title="Duty A",
+        text="t",
+        evidence="manual",
+        deadline=dt.date(2020, 1, 1),
+    )
+    url = reverse("projects:department_compliance", args=["ALPHA"])
+    client.force_login(head)
+    with django_assert_num_queries(8):
+        first = client.get(url).content.decode()
+    second = client.get(url, {"page": "2"}).content.decode()
+    for page in (first, second):  # the counts cover every obligation of the department
+        assert "51 obligations: " in page
+        assert "51 of 53 projects with something outstanding; 2 with nothing outstanding are not listed." in page
+    assert "Showing 1&ndash;50." in first
+    assert "Showing 51&ndash;51." in second
+    assert "C049" in second  # ALPHA-1 sorts first, so C049 is the 51st
+    assert "C049" not in first
+    assert "Duty 49" in second  # the obligations listed are those of the page's projects
+    assert "Duty 49" not in first
+    assert "C050" not in first + second  # clean: not listed
+    with django_assert_num_queries(8):
+        assert client.get(url, {"page": "junk"}).status_code == 200
+
+
 def test_it_refuses_evidence_that_is_not_the_projects(world, pm):
     other = factories.DeliverableFactory(project=world["beta_project"])
     with pytest.raises(ValueError, match="this project's"):
