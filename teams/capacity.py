@@ -139,8 +139,17 @@ def week_loads(
     for holiday in holidays:
         if week_start(holiday) in index and holiday.isoweekday() in days:
             off[holiday] = per_day
+    # Only the weeks asked for: a booking or absence of years must not cost a loop step per week of it.
+    window_start = min(weeks, default=None)
+    window_end = max(weeks) + dt.timedelta(days=6) if weeks else None
+
+    def touched(start: dt.date, end: dt.date) -> list[dt.date]:
+        if window_start is None or window_end is None:
+            return []
+        return weeks_between(max(start, window_start), min(end, window_end))
+
     for absence in absences:
-        for week in weeks_between(absence.start, absence.end):
+        for week in touched(absence.start, absence.end):
             if week not in index:
                 continue
             for i in range(7):
@@ -154,7 +163,7 @@ def week_loads(
 
     n_days = len(days)
     for booking in bookings:
-        for week in weeks_between(booking.start, booking.end):
+        for week in touched(booking.start, booking.end):
             i = index.get(week)
             if i is None:
                 continue
