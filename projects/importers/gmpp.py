@@ -328,7 +328,10 @@ def read_header(path: Path | str) -> GmppHeader:
     first = next(_physical_lines(text), "")
     if not first.strip():
         raise GmppFormatError(f"{path}: the file is empty or has no header line")
-    return _header_from_line(first)
+    try:
+        return _header_from_line(first)
+    except csv.Error as exc:
+        raise GmppFormatError(f"{path}, line 1: cannot parse the header ({exc})") from exc
 
 
 def read_rows(path: Path | str) -> Iterator[tuple[int, dict[str, str | None]]]:
@@ -398,7 +401,7 @@ def _rating(ipa_text: str, sro_text: str) -> tuple[str, RAG | None, str, str]:
 def parse_record(row: dict[str, str | None], *, header: GmppHeader, default_year: int | None = None) -> GmppRecord:
     """One row of a GMPP file as a GmppRecord. Raises RowError saying why when the row is bad.
 
-    Bad: a ragged row (cell count differs from the header), no project name,
+    Bad: a ragged row (cell count differs from the header), a NUL character, no project name,
     no department, no usable year (the ``year`` cell, else ``default_year``,
     usually from the file name), a date or amount that is neither a value nor
     withheld text. Rating cells never make a row bad: text that is not a
@@ -411,6 +414,8 @@ def parse_record(row: dict[str, str | None], *, header: GmppHeader, default_year
     missing = [name for name, value in row.items() if value is None]
     if missing:
         raise RowError(f"the row has {width - len(missing)} cells; the header has {width}")
+    if any("\x00" in value for value in row.values() if isinstance(value, str)):
+        raise RowError("the row contains NUL characters (not text)")
     mapping = header.mapped()
 
     def cell(target: str) -> str:

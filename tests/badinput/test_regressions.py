@@ -110,3 +110,28 @@ def test_it_refuses_an_onet_catalogue_the_database_cannot_hold(tmp_path, db, nam
         call_command("import_skills", "--format", "onet", str(tmp_path), stdout=io.StringIO())
     assert not SkillCategory.objects.exists()
     assert not Skill.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\r\x00", "cannot parse the header"),
+        (b"year;project_name;department\n2023;Null\x00Name;DPW\n2023;Fine;DPW\n", "line 2: the row contains NUL"),
+    ],
+)
+def test_it_refuses_nul_bytes_in_a_gmpp_file_cleanly(tmp_path, db, content, expected):
+    # Was: csv.Error escaping read_header ("new-line character seen in unquoted field"), and on PostgreSQL
+    # a ValueError (NUL in a text column) escaping the per-row import.
+    from django.core.management import CommandError, call_command
+
+    from projects.models import Project
+
+    path = tmp_path / "uk_2023.csv"
+    path.write_bytes(content)
+    out = io.StringIO()
+    try:
+        call_command("import_portfolio", "--format", "gmpp", str(path), stdout=out)
+    except CommandError as exc:
+        out.write(str(exc))
+    assert expected in out.getvalue()
+    assert list(Project.objects.values_list("name", flat=True)) == (["Fine"] if b"Fine" in content else [])
