@@ -360,10 +360,14 @@ def portfolio_ratings(*, projects: QuerySet, as_of: dt.date) -> list[PortfolioRa
     figures = figures.values_list(
         "pk", "code", "bac", "start_date", "end_date", "lines_total", "time_cost", "expense_cost", "pct_complete"
     )
-    current = Baseline.objects.filter(project__in=projects.values("pk"), is_current=True)
-    baselines: dict[int, tuple[dt.date | None, dt.date | None, tuple[evm.PlanMilestone, ...]]] = {}
-    for project_id, start, finish, stored in current.values_list("project_id", "start_date", "end_date", "milestones"):
-        baselines.setdefault(project_id, (start, finish, baseline_milestones(stored)))
+    # One current baseline per project (a constraint), so no ordering (which would join the projects to sort).
+    current = Baseline.objects.filter(project__in=projects.values("pk"), is_current=True).order_by()
+    baselines: dict[int, tuple[dt.date | None, dt.date | None, tuple[evm.PlanMilestone, ...]]] = {
+        project_id: (start, finish, baseline_milestones(stored))
+        for project_id, start, finish, stored in current.values_list(
+            "project_id", "start_date", "end_date", "milestones"
+        )
+    }
     own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
     planned = Milestone.objects.filter(project__in=projects.values("pk")).exclude(
         project__in=Baseline.objects.filter(is_current=True).values("project")
