@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from apm.accounts.models import Role
+from apm.forms import IdMultipleChoiceField
 from projects.models import Project
 from teams.models import Department
 
@@ -55,6 +56,8 @@ class ProjectForm(forms.ModelForm):
             "reporting_heads": forms.SelectMultiple(attrs={"size": 6}),
             "description": forms.Textarea(attrs={"rows": 4}),
         }
+        # Ids outside 1..2**63-1 are a form error, not an OverflowError from SQLite (apm.forms).
+        field_classes = {"departments": IdMultipleChoiceField, "reporting_heads": IdMultipleChoiceField}
         labels = {"bac": "Budget at completion (BAC)", "rag": "RAG", "project_manager": "Project manager"}
         help_texts = {
             "code": "Unique, e.g. DFT-0042.",

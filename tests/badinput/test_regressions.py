@@ -135,3 +135,13 @@ def test_it_refuses_nul_bytes_in_a_gmpp_file_cleanly(tmp_path, db, content, expe
         out.write(str(exc))
     assert expected in out.getvalue()
     assert list(Project.objects.values_list("name", flat=True)) == (["Fine"] if b"Fine" in content else [])
+
+
+@pytest.mark.parametrize("field", ["departments", "reporting_heads"])
+def test_it_refuses_a_project_department_or_head_id_too_large_for_the_database(client, world, pm, field):
+    # Was: OverflowError (SQLite) from the ModelForm's own ModelMultipleChoiceField.
+    client.force_login(pm)
+    before = row_prints()
+    response = client.post(reverse("projects:edit", args=["ALPHA-1"]), {"name": "Alpha", field: [str(2**63)]})
+    assert response.status_code == 200
+    assert changed_rows(before, row_prints()) == {}
