@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from apm.accounts.models import Role
 from tests import factories
-from tests.faults.results import reset_results, results_table
+from tests.faults.results import results_table, start_results
 
 # Hypothesis: in CI (CI=true) the examples are derandomized and no example database is kept, so a red
 # run is red again for anyone who reruns it and a green branch does not turn red because a new random
@@ -28,14 +28,16 @@ hypothesis_settings.load_profile(
 )
 
 
-def pytest_sessionstart(session):
-    """Forget fault-test rows from an earlier run (in the controller, not in xdist workers)."""
-    if not hasattr(session.config, "workerinput"):
-        reset_results()
+def pytest_configure(config):
+    """Name this run's fault-test results file (in the controller, before xdist starts its workers)."""
+    if not hasattr(config, "workerinput"):
+        start_results()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Print the fault-test results table (tests/faults) when any fault test recorded a row."""
+    """Print the fault-test results table (tests/faults) when any fault test recorded a row (controller only)."""
+    if hasattr(config, "workerinput"):
+        return
     table = results_table()
     if table:
         terminalreporter.section("fault tests: reports and emails under injected faults")

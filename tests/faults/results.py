@@ -1,17 +1,23 @@
 """The fault-test results table: each fault test records one row; pytest prints them all.
 
-Rows go to a JSON-lines file under var/test-results/ so that rows recorded in
-pytest-xdist workers reach the controller, which prints the table at the end
-of the run (see ``pytest_terminal_summary`` in tests/conftest.py).
+Rows go to a JSON-lines file under var/test-results/, one per pytest run
+(named after the controller's process id, handed to pytest-xdist workers in
+the environment variable below), so that rows recorded in workers reach the
+controller, which prints the table at the end of the run (see
+``pytest_terminal_summary`` in tests/conftest.py), and two runs at the same
+time do not mix their rows.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-RESULTS_FILE = Path(__file__).resolve().parents[2] / "var" / "test-results" / "faults.jsonl"
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "var" / "test-results"
+#: Set by the controller for itself and its xdist workers: this run's results file.
+RESULTS_ENV = "APM_FAULT_RESULTS_FILE"
 COLUMNS = ("fault", "trials", "expected", "delivered", "duplicates", "lost", "note")
 
 
@@ -34,23 +40,37 @@ class FaultResult:
     note: str = ""
 
 
+def results_file() -> Path:
+    """This run's results file: from the environment (set by ``start_results``), else one per process."""
+    return Path(os.environ.get(RESULTS_ENV) or RESULTS_DIR / f"faults-{os.getpid()}.jsonl")
+
+
 def record_fault(result: FaultResult) -> None:
-    """Append one row to the results file (safe across xdist workers: one short append)."""
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS_FILE.open("a", encoding="utf-8") as handle:
+    """Append one row to this run's results file (safe across xdist workers: one short append)."""
+    path = results_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(asdict(result)) + "\n")
 
 
-def reset_results() -> None:
-    """Forget the rows of an earlier run (called once, by the controller, at session start)."""
-    RESULTS_FILE.unlink(missing_ok=True)
+def start_results() -> None:
+    """Name this run's results file and hand it to the xdist workers (the controller, at session start).
+
+    Sets the environment variable that the workers inherit; a file left by
+    an earlier run with the same process id is removed.
+    """
+    path = RESULTS_DIR / f"faults-{os.getpid()}.jsonl"
+    path.unlink(missing_ok=True)
+    os.environ[RESULTS_ENV] = str(path)
 
 
 def results_table() -> str:
-    """The recorded rows as a fixed-width text table, or "" when none were recorded."""
-    if not RESULTS_FILE.exists():
+    """The recorded rows as a fixed-width text table, or "" when none were recorded (removes the file)."""
+    path = results_file()
+    if not path.exists():
         return ""
-    rows = [json.loads(line) for line in RESULTS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path.unlink(missing_ok=True)
     if not rows:
         return ""
     cells = [COLUMNS] + [tuple(str(row.get(column, "")) for column in COLUMNS) for row in rows]
