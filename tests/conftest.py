@@ -58,6 +58,20 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def published(monkeypatch):
+    """Every task published, as a list of (task name, args), instead of sending it to a broker."""
+    calls: list[tuple[str, tuple]] = []
+
+    def fake_publish(task, *args, countdown=None):
+        calls.append((task.name, args))
+        return True
+
+    monkeypatch.setattr("apm.queueing.publish", fake_publish)
+    monkeypatch.setattr("apm.outbox.services.publish", fake_publish)
+    return calls
+
+
+@pytest.fixture
 def admin_user(db):
     return factories.UserFactory(username="admin", role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
 

@@ -27,20 +27,6 @@ OURS = ("reports.services", "apm.outbox.services")
 
 
 @pytest.fixture
-def published(monkeypatch):
-    """Tasks are recorded, not sent to a broker."""
-    calls: list[tuple[str, tuple]] = []
-
-    def fake_publish(task, *args, countdown=None):
-        calls.append((task.name, args))
-        return True
-
-    monkeypatch.setattr("apm.queueing.publish", fake_publish)
-    monkeypatch.setattr("apm.outbox.services.publish", fake_publish)
-    return calls
-
-
-@pytest.fixture
 def render_and_send(world, head, published, caplog, django_capture_on_commit_callbacks):
     """Dispatch, render and send one scheduled report; returns (report, delivery, our log records)."""
     factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 6, 1))

@@ -37,20 +37,6 @@ class FailingBackend(BaseEmailBackend):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
 
-@pytest.fixture
-def published(monkeypatch):
-    """Record every publish instead of talking to a broker."""
-    calls: list[tuple[str, tuple]] = []
-
-    def fake_publish(task, *args, countdown=None):
-        calls.append((task.name, args))
-        return True
-
-    monkeypatch.setattr("apm.queueing.publish", fake_publish)
-    monkeypatch.setattr(services, "publish", fake_publish)
-    return calls
-
-
 def enqueue(**overrides) -> OutboundEmail:
     fields = {"kind": "notification", "to": ["ann@example.com"], "subject": "Hello", "body_text": "Body"}
     fields.update(overrides)

@@ -26,20 +26,6 @@ pytestmark = pytest.mark.django_db
 START = dt.datetime(2025, 6, 9, 8, 0, 30, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def published(monkeypatch):
-    """Every task published, as (task name, args); no broker involved."""
-    calls: list[tuple[str, tuple]] = []
-
-    def fake_publish(task, *args, countdown=None):
-        calls.append((task.name, args))
-        return True
-
-    monkeypatch.setattr("apm.queueing.publish", fake_publish)
-    monkeypatch.setattr(outbox_services, "publish", fake_publish)
-    return calls
-
-
 def lose_the_worker_each_try(claim, sweep, settings, tries: int) -> dt.datetime:
     """Claim ``tries`` times, each claim's worker dying at once; returns when the last one is stuck."""
     now = START

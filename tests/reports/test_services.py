@@ -39,20 +39,6 @@ NOW = OCCURRENCE + dt.timedelta(seconds=30)
 
 
 @pytest.fixture
-def published(monkeypatch):
-    """Every task published (after commit), as (task name, args); no broker involved."""
-    calls: list[tuple[str, tuple]] = []
-
-    def fake_publish(task, *args, countdown=None):
-        calls.append((task.name, args))
-        return True
-
-    monkeypatch.setattr("apm.queueing.publish", fake_publish)
-    monkeypatch.setattr("apm.outbox.services.publish", fake_publish)
-    return calls
-
-
-@pytest.fixture
 def travel():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
