@@ -44,6 +44,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.faults.results import FaultResult
 from tests.integration.conftest import (  # noqa: F401  (fixtures re-exported for tests/faults)
     WORKER_START_TIMEOUT,
     Worker,
@@ -366,6 +367,18 @@ class Audit:
     duplicates: int
     lost: int
     duplicate_ids: frozenset[str]
+
+    def row(self, *, fault: str, trials: int, note: str) -> FaultResult:
+        """These counts as one row of the results table."""
+        return FaultResult(
+            fault=fault,
+            trials=trials,
+            expected=self.expected,
+            delivered=self.delivered,
+            duplicates=self.duplicates,
+            lost=self.lost,
+            note=note,
+        )
 
 
 def audit(mail: FaultMail, *, recipients: list[str]) -> Audit:

@@ -28,7 +28,7 @@ from tests.faults.conftest import (
     settle,
     wait_until,
 )
-from tests.faults.results import FaultResult, record_fault
+from tests.faults.results import record_fault
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -72,13 +72,9 @@ def test_two_beats_dispatch_each_occurrence_once(fleet, fault_mail):
     result = audit(fault_mail, recipients=RECIPIENTS)
     say(f"two beats: {result}")
     record_fault(
-        FaultResult(
+        result.row(
             fault="two beat processes at once",
             trials=len(schedules),
-            expected=result.expected,
-            delivered=result.delivered,
-            duplicates=result.duplicates,
-            lost=result.lost,
             note=f"emails; {len(schedules)} occurrences, {sum(dispatched)} dispatches from 2 beats, 1 report each",
         )
     )

@@ -166,13 +166,9 @@ def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
         assert report.tries >= 2, "a killed render is rendered again"
     say(f"render kills: {result}")
     record_fault(
-        FaultResult(
+        result.row(
             fault="kill -9 pool child while rendering",
             trials=len(killed),
-            expected=result.expected,
-            delivered=result.delivered,
-            duplicates=result.duplicates,
-            lost=result.lost,
             note=f"emails; {len(schedules)} reports; half mid-render, half with the PDF built, before commit",
         )
     )
@@ -206,13 +202,9 @@ def test_kill_9_the_pool_child_while_it_sends(fleet, fault_mail):
     result = audit(fault_mail, recipients=RECIPIENTS)
     say(f"send kills: {result}")
     record_fault(
-        FaultResult(
+        result.row(
             fault="kill -9 pool child while sending",
             trials=len(SEND_KILLS),
-            expected=result.expected,
-            delivered=result.delivered,
-            duplicates=result.duplicates,
-            lost=result.lost,
             note=f"emails; duplicates only where the server kept a killed send ({len(kept)} trials), same Message-ID",
         )
     )
@@ -259,13 +251,9 @@ def test_kill_9_the_main_worker_process_with_tasks_reserved(fleet, fault_mail, r
     result = audit(fault_mail, recipients=RECIPIENTS)
     say(f"main kills: {result}")
     record_fault(
-        FaultResult(
+        result.row(
             fault="kill -9 main worker with reserved tasks",
             trials=len(MAIN_KILLS),
-            expected=result.expected,
-            delivered=result.delivered,
-            duplicates=result.duplicates,
-            lost=result.lost,
             note=f"emails; {reports} reports; new worker started after each kill",
         )
     )
