@@ -201,7 +201,13 @@ class ProjectCompliance:
 
     @property
     def clean(self) -> bool:
+        """Nothing wrong: no overdue obligation, no missing evidence or document, nothing expired."""
         return not (self.overdue or self.missing_evidence or self.missing_documents or self.expired_documents)
+
+    @property
+    def needs_action(self) -> bool:
+        """Something wrong, or an obligation due (deadline ahead, not met yet): listed on the department page."""
+        return not self.clean or self.due > 0
 
 
 def portfolio_compliance(

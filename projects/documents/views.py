@@ -441,10 +441,11 @@ def compliance(request: HttpRequest, code: str) -> HttpResponse:
 def department_compliance(request: HttpRequest, dept: str) -> HttpResponse:
     """A department's obligations across its projects, and per project what is overdue or missing.
 
-    The counts cover every obligation; the table lists only the projects with
-    something outstanding, 50 a page (``?page=``), with the obligations
-    needing action of those projects below it. A department of a thousand
-    clean projects is one line, not a thousand rows.
+    The counts cover every obligation; the table lists only the projects
+    needing action (something wrong, or an obligation due), 50 a page
+    (``?page=``), with the obligations needing action of those projects
+    below it. A department of a thousand projects with nothing to do is one
+    line, not a thousand rows.
 
     For heads of the department and administrators (``visible_departments``); others 404.
     """
@@ -453,7 +454,7 @@ def department_compliance(request: HttpRequest, dept: str) -> HttpResponse:
     today = timezone.localdate()
     rows = selectors.obligation_rows(projects=projects, today=today)
     lines = selectors.portfolio_compliance(projects=projects, today=today, rows=rows)
-    outstanding = [line for line in lines if not line.clean]
+    outstanding = [line for line in lines if line.needs_action]
     page = Paginator(outstanding, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))
     on_page = {line.project.pk for line in page.object_list}
     return render(

@@ -244,7 +244,7 @@ def test_it_lists_only_projects_with_something_outstanding_on_department_complia
     second = client.get(url, {"page": "2"}).content.decode()
     for page in (first, second):  # the counts cover every obligation of the department
         assert "51 obligations: " in page
-        assert "51 of 53 projects with something outstanding; 2 with nothing outstanding are not listed." in page
+        assert "51 of 53 projects need action; 2 with nothing to do are not listed." in page
     assert "Showing 1&ndash;50." in first
     assert "Showing 51&ndash;51." in second
     assert "C049" in second  # ALPHA-1 sorts first, so C049 is the 51st
@@ -254,6 +254,25 @@ def test_it_lists_only_projects_with_something_outstanding_on_department_complia
     assert "C050" not in first + second  # clean: not listed
     with django_assert_num_queries(8):
         assert client.get(url, {"page": "junk"}).status_code == 200
+
+
+def test_it_lists_a_project_whose_only_obligation_is_due_on_department_compliance(world, head, client):
+    """An obligation with its deadline ahead needs action even when nothing is wrong yet (review finding)."""
+    Clause.objects.create(
+        project=world["alpha_project"],
+        number="1",
+        title="Quarterly report",
+        text="t",
+        evidence="manual",
+        deadline=timezone.localdate() + dt.timedelta(days=20),
+    )
+    client.force_login(head)
+    page = client.get(reverse("projects:department_compliance", args=["ALPHA"])).content.decode()
+    assert "1 obligation: " in page
+    assert "1 due" in page
+    assert "1 of 1 project needs action; 0 with nothing to do are not listed." in page
+    assert "Quarterly report" in page
+    assert "Every obligation is met." not in page
 
 
 def test_it_refuses_evidence_that_is_not_the_projects(world, pm):
