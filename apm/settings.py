@@ -115,6 +115,11 @@ else:
     # A worker survives a PostgreSQL restart: stale connections are tested
     # before use and replaced.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that drops packets fails a connection in seconds, not
+    # after the kernel's TCP timeout (minutes): pages, tasks and /health/ answer.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

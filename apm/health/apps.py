@@ -7,3 +7,6 @@ class HealthConfig(AppConfig):
     name = "apm.health"
     label = "health"
     verbose_name = "Health"
+
+    def ready(self) -> None:
+        from apm.health import system_checks  # noqa: F401  (registers the checks)

@@ -3,7 +3,9 @@
 Each check returns a :class:`CheckResult`; ``detail`` says what went wrong
 and goes to the log only (it can name hosts and carry driver messages), never
 into the response body. No check waits long: the broker check uses short
-socket timeouts and no retries.
+socket timeouts and no retries, PostgreSQL connections give up after
+``DATABASE_CONNECT_TIMEOUT`` seconds (settings), and the beat check, which
+reads the database, is not run when the database check failed.
 """
 
 from __future__ import annotations
@@ -137,5 +139,16 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
 
 
 def run_checks(names: tuple[str, ...] = tuple(CHECKS)) -> list[CheckResult]:
-    """Run the checks ``names`` (keys of :data:`CHECKS`) in order; never raises."""
-    return [CHECKS[name]() for name in names]
+    """Run the checks ``names`` (keys of :data:`CHECKS`) in order; never raises.
+
+    When the database check failed, the beat check fails without waiting on
+    the database a second time.
+    """
+    results: list[CheckResult] = []
+    for name in names:
+        database_down = any(r.name == "database" and not r.ok for r in results)
+        if name == "beat" and database_down:
+            results.append(CheckResult("beat", False, "not checked: the database is down"))
+        else:
+            results.append(CHECKS[name]())
+    return results

@@ -153,6 +153,25 @@ def test_it_answers_503_naming_the_database_when_it_is_down(client, monkeypatch)
     assert "db.internal" not in response.content.decode()
 
 
+def test_it_does_not_wait_on_a_dead_database_twice(monkeypatch):
+    """The beat check reads the database: with the database down it fails without trying again."""
+    monkeypatch.setattr(checks, "connection", _DeadConnection())
+
+    def beat_must_not_run():
+        raise AssertionError("the beat check queried a database known to be down")
+
+    monkeypatch.setitem(checks.CHECKS, "beat", beat_must_not_run)
+    monkeypatch.setitem(checks.CHECKS, "broker", lambda: checks.CheckResult("broker", True))
+    results = checks.run_checks()
+    assert [(r.name, r.ok) for r in results] == [("database", False), ("broker", True), ("beat", False)]
+
+
+def test_it_gives_up_connecting_to_postgresql_after_a_few_seconds(settings):
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        pytest.skip("SQLite has no connection to time out")
+    assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 5
+
+
 def test_it_records_the_heartbeat_when_the_dispatcher_runs():
     with time_machine.travel(NOW, tick=False):
         assert dispatch_due_reports() == []
@@ -161,3 +180,13 @@ def test_it_records_the_heartbeat_when_the_dispatcher_runs():
     with time_machine.travel(later, tick=False):
         dispatch_due_reports()
     assert list(Heartbeat.objects.values_list("last_seen", flat=True)) == [later]
+
+
+def test_it_warns_when_a_healthy_task_could_be_taken_for_lost(settings):
+    from apm.health.system_checks import check_lost_work_timeouts
+
+    assert check_lost_work_timeouts() == []  # the defaults are consistent
+    settings.APM_STUCK_AFTER_SECONDS = 300
+    settings.CELERY_TASK_TIME_LIMIT = 300
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 120}
+    assert [w.id for w in check_lost_work_timeouts()] == ["apm.W001", "apm.W002"]
