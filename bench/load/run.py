@@ -8,8 +8,9 @@
    seeds 10,000 projects and 500 people (``bench/load/seed.py``; reused when
    its marker says it is seeded, ``--force-seed`` to seed again).
 2. Starts, as in production with ``DEBUG=false``: gunicorn on a free
-   loopback port, one Celery worker and one beat on Redis database 22
-   (``APM_LOAD_REDIS_URL``, flushed at start and end: it is this test's own),
+   loopback port, one Celery worker and one beat (at ``--worker-nice``) on
+   a ``redis-server`` of its own on a free port (or ``APM_LOAD_REDIS_URL``,
+   a database given to this test alone: it is flushed),
    email written as files under ``bench/out/var/mail``. The load schedules
    (40 client highlight reports and one department portfolio) are made due
    at the start, with the dispatcher every 10 s, so reports are generated in

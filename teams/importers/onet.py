@@ -147,10 +147,16 @@ CODE_MAX = 20
 
 def _check_sizes(catalogue: OnetCatalogue) -> None:
     """Raise OnetFormatError for a blank or too long name or code (the database would refuse it mid-import)."""
-    values = [(CONTENT_MODEL, "Element Name", c.name, NAME_MAX) for c in catalogue.categories]
-    values += [(CONTENT_MODEL, "Element ID", c.source_code, CODE_MAX) for c in catalogue.categories]
-    values += [(CONTENT_MODEL, "Element Name", s.name, NAME_MAX) for s in catalogue.skills]
-    values += [(CONTENT_MODEL, "Element ID", s.source_code, CODE_MAX) for s in catalogue.skills]
+    # Technology commodities and examples come from the technology file, the rest from the content model.
+    technology = [c for c in catalogue.categories if c.kind == "onet_technology"]
+    groups = [c for c in catalogue.categories if c.kind != "onet_technology"]
+    values = [(CONTENT_MODEL, "Element Name", c.name, NAME_MAX) for c in groups]
+    values += [(CONTENT_MODEL, "Element ID", c.source_code, CODE_MAX) for c in groups]
+    values += [(TECHNOLOGY, "Commodity Title", c.name, NAME_MAX) for c in technology]
+    values += [(TECHNOLOGY, "Commodity Code", c.source_code, CODE_MAX) for c in technology]
+    values += [(CONTENT_MODEL, "Element Name", s.name, NAME_MAX) for s in catalogue.skills if s.source_code]
+    values += [(CONTENT_MODEL, "Element ID", s.source_code, CODE_MAX) for s in catalogue.skills if s.source_code]
+    values += [(TECHNOLOGY, "Example", s.name, NAME_MAX) for s in catalogue.skills if not s.source_code]
     values += [(OCCUPATIONS, "Title", r.title, NAME_MAX) for r in catalogue.roles]
     values += [(OCCUPATIONS, "O*NET-SOC Code", r.code, CODE_MAX) for r in catalogue.roles]
     for file_name, column, value, limit in values:
