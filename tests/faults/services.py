@@ -7,7 +7,8 @@ back (the sweepers must make up for it). ``PostgresCluster`` is a cluster
 made with ``initdb`` in a temporary folder (as user postgres via ``runuser``
 when run as root), migrated once per session, that a test restarts with
 ``pg_ctl``. ``SmtpCatcher`` is an aiosmtpd server that refuses connections
-while stopped, answers 421 to the first tries of each message when told to,
+while stopped, drops the connection on and then answers 421 to the first
+tries of each message when told to (counted per Message-ID, not in time),
 550 for chosen recipients, and records the Message-ID of every attempt.
 
 Each fixture skips with a clear reason when its program is missing, and fails
@@ -23,6 +24,7 @@ import email
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -98,11 +100,21 @@ class RedisServer:
         wait_until(self.ping, START_TIMEOUT, f"redis-server on port {self.port}")
 
     def stop(self) -> None:
-        """Kill the server (SIGKILL, like a crash): every queued and reserved message is gone."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        """Kill the server (SIGKILL, like a crash): every queued and reserved message is gone.
+
+        Raises AssertionError when something still answers on the port afterwards.
+        """
+        self.kill()
         assert not self.ping()
+
+    def kill(self) -> None:
+        """SIGKILL the server process if there is one and wait for it; never raises (teardown of a half start)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
 
 
 @pytest.fixture(name="redis_server")
@@ -114,12 +126,12 @@ def redis_server_fixture(tmp_path):
     folder = tmp_path / "redis"
     folder.mkdir()
     server = RedisServer(binary=binary, port=free_port(), folder=folder)
-    server.start()
     try:
+        # Inside the try: a server that never answers PING is still killed.
+        server.start()
         yield server
     finally:
-        with contextlib.suppress(Exception):
-            server.stop()
+        server.kill()
 
 
 @contextlib.contextmanager
@@ -201,6 +213,51 @@ class PostgresCluster:
         """Fast shutdown: every open connection is cut."""
         self.pg_ctl("stop", "-m", "fast")
 
+    def destroy(self) -> None:
+        """Stop the postmaster however far it got and remove the folder; never raises (teardown).
+
+        Tries ``pg_ctl stop -m immediate`` first; if that fails or times out
+        (no data folder yet, a start that hung), SIGKILLs the postmaster
+        named in ``postmaster.pid``, if any.
+        """
+        data = self.folder / "data"
+        if (data / "PG_VERSION").exists():
+            prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
+            stopped = False
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                stopped = (
+                    subprocess.run(
+                        [
+                            *prefix,
+                            str(self.bin / "pg_ctl"),
+                            "-D",
+                            str(data),
+                            "stop",
+                            "-m",
+                            "immediate",
+                            "-w",
+                            "-t",
+                            "30",
+                        ],
+                        capture_output=True,
+                        timeout=60,
+                        check=False,
+                    ).returncode
+                    == 0
+                )
+            if not stopped:
+                self._kill_postmaster(data)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    @staticmethod
+    def _kill_postmaster(data: Path) -> None:
+        """SIGKILL the postmaster of ``data`` (from postmaster.pid) if it is still a postgres of that folder."""
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int((data / "postmaster.pid").read_text().split()[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "postgres" in cmdline and str(data) in cmdline:
+                os.kill(pid, signal.SIGKILL)
+
     def connect(self):
         """A new autocommit psycopg connection to the database (the caller closes it)."""
         import psycopg
@@ -227,9 +284,11 @@ def postgres_cluster_fixture():
     if as_postgres:
         shutil.chown(folder, user="postgres", group="postgres")
     cluster = PostgresCluster(bin=pg_bin, folder=folder, port=free_port(), as_postgres=as_postgres)
-    cluster._run(str(pg_bin / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
-    cluster.start()
     try:
+        # Inside the try: a failed initdb or a start that times out still
+        # leaves no postgres process and no apm-faults-pg-* folder behind.
+        cluster._run(str(pg_bin / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
+        cluster.start()
         cluster._run(str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
                      cluster.dbname)  # fmt: skip
         migrate = subprocess.run(
@@ -245,9 +304,7 @@ def postgres_cluster_fixture():
             pytest.fail(f"migrate on the fault-test cluster failed:\n{migrate.stdout}\n{migrate.stderr}")
         yield cluster
     finally:
-        with contextlib.suppress(Exception):
-            cluster.pg_ctl("stop", "-m", "immediate")
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.destroy()
 
 
 def run_django(code: str, *, database_url: str, media_root: Path) -> str:
@@ -278,21 +335,27 @@ def run_django(code: str, *, database_url: str, media_root: Path) -> str:
 
 # --- SMTP --------------------------------------------------------------------
 
+#: The reply code recorded for an attempt whose connection the catcher cut instead of answering.
+DROPPED = 0
+
 
 @dataclass
 class SmtpCatcher:
     """A local SMTP server that can be down, answer 421 for a while, or 550 for some recipients.
 
     ``start()``/``stop()`` listen on the same port each time (stopped:
-    connection refused). While listening: the first ``refuse_first`` DATA
-    commands of each Message-ID are answered "421" (a temporary failure), any
-    message to an address in ``permanent`` is answered "550", everything else
-    is accepted. Every DATA attempt is recorded in ``attempts`` as
-    (Message-ID, recipients, reply code); accepted messages also in
-    ``accepted`` as (Message-ID, recipients, raw bytes).
+    connection refused). While listening, any message to an address in
+    ``permanent`` is answered "550"; otherwise the first ``drop_first`` DATA
+    commands of each Message-ID get no answer, the connection is cut (the
+    client sees the server disconnect), the next ``refuse_first`` are
+    answered "421" (a temporary failure), and the rest are accepted. Every
+    DATA attempt is recorded in ``attempts`` as (Message-ID, recipients,
+    reply code; :data:`DROPPED` for a cut connection); accepted messages also
+    in ``accepted`` as (Message-ID, recipients, raw bytes).
     """
 
     port: int
+    drop_first: int = 0
     refuse_first: int = 0
     permanent: set[str] = field(default_factory=set)
     attempts: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
@@ -308,13 +371,19 @@ class SmtpCatcher:
             tried = sum(1 for seen, _rcpts, _code in self.attempts if seen == message_id)
             if self.permanent.intersection(rcpts):
                 code = 550
-            elif tried < self.refuse_first:
+            elif tried < self.drop_first:
+                code = DROPPED
+            elif tried < self.drop_first + self.refuse_first:
                 code = 421
             else:
                 code = 250
                 self.accepted.append((message_id, rcpts, raw))
             self.attempts.append((message_id, rcpts, code))
+        if code == DROPPED:
+            # No reply: the client's read fails (SMTPServerDisconnected), the message was not taken.
+            server.transport.abort()
         return {
+            DROPPED: "421 4.4.2 Connection dropped",
             550: "550 5.1.1 Mailbox unavailable",
             421: "421 4.3.2 Service not available, try again later",
             250: "250 Message accepted for delivery",
@@ -331,14 +400,15 @@ class SmtpCatcher:
 
         assert self._controller is None, "the SMTP catcher is already listening"
         controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = controller  # before start(): stop() cleans up a start that failed half-way
         controller.start()
-        self._controller = controller
 
     def stop(self) -> None:
-        """Stop listening: connections are refused until ``start()``."""
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
+        """Stop listening: connections are refused until ``start()``. Safe when not (fully) started."""
+        controller, self._controller = self._controller, None
+        if controller is not None:
+            with contextlib.suppress(AssertionError, RuntimeError):
+                controller.stop()
 
     def accepted_per_message_id(self) -> Counter:
         """How many times each Message-ID was accepted (a count over 1 is a duplicate)."""
@@ -355,8 +425,8 @@ class SmtpCatcher:
 def smtp_catcher_fixture():
     """An ``SmtpCatcher`` on a free port, listening and accepting; stopped in teardown."""
     catcher = SmtpCatcher(port=free_port())
-    catcher.start()
     try:
+        catcher.start()
         yield catcher
     finally:
         catcher.stop()
@@ -422,6 +492,23 @@ def start_celery(kind: str, *, env: dict[str, str], log_path: Path, name: str = 
         stop(process)
         raise
     return worker
+
+
+@contextlib.contextmanager
+def frozen(process: subprocess.Popen):
+    """Freeze ``process`` and its children (SIGSTOP to its process group) for the block; SIGCONT after.
+
+    For a process started with ``start_new_session=True`` (the group is its
+    pid), e.g. a worker and its pool: while frozen it makes no progress, so
+    what the test reads and does in the block cannot race it, however long
+    the block takes.
+    """
+    os.killpg(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGCONT)
 
 
 def alive(process: subprocess.Popen) -> bool:
