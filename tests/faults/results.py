@@ -28,7 +28,10 @@ class FaultResult:
     ``expected`` is the number of reports (or emails, say which in ``note``)
     that should have gone out, ``delivered`` how many distinct ones did,
     ``duplicates`` how many were sent more than once (each with the same
-    Message-ID), ``lost`` how many never arrived.
+    Message-ID), ``lost`` how many never arrived. An item that is meant to
+    fail (a permanent bounce, a report that kills every worker) is not
+    expected: such a row reads expected 0, delivered 0, lost 0, and its
+    ``note`` says how many failed as they should and where that is visible.
     """
 
     fault: str

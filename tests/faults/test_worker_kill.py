@@ -9,7 +9,9 @@ Three kill points:
 
 - the pool child while it renders a report (it is frozen with SIGSTOP
   first, and killed only when the report row is still "rendering" with no
-  PDF, so the kill lands mid-render);
+  PDF, so the kill lands mid-render; once the killed child's database
+  sessions have ended, a render whose COMMIT was already on its way and
+  landed counts as a missed kill, not a killed one);
 - the pool child while it sends, the SMTP server holding its reply to DATA:
   either the server then drops the message (the client died before it was
   accepted: it must arrive exactly once) or keeps it (the one window SMTP
@@ -37,14 +39,17 @@ a killed sender, and then with one Message-ID.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
-import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
+from django.urls import reverse
 
 from apm.outbox.models import OutboundEmail
 from reports.models import Delivery, Report, ReportStatus
+from tests import factories
 from tests.faults.conftest import (
     RECIPIENTS,
     audit,
@@ -70,23 +75,75 @@ MAIN_KILLS = (True, False)
 
 def only_child(worker) -> int:
     """The single pool child of a worker started with concurrency 1."""
-    return wait_until(lambda: pool_children(worker.process.pid)[:1], 30, "the worker's pool child")[0]
+    return wait_until(lambda: pool_children(worker.process.pid)[:1], 60, "the worker's pool child")[0]
+
+
+def database_backends(pid: int) -> list[int]:
+    """PostgreSQL backend pids serving ``pid``'s TCP connections to the test database (from /proc and pg_stat_activity).
+
+    Matches the process's sockets (``/proc/<pid>/fd``) to their local ports
+    in ``/proc/<pid>/net/tcp*`` (remote port: the database's), and those to
+    ``pg_stat_activity.client_port``. [] when it has none (or reaches the
+    database over a Unix socket).
+    """
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+    db_port = int(connection.settings_dict.get("PORT") or 5432)
+    ports = []
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == db_port:
+                    ports.append(int(local.rsplit(":", 1)[1], 16))
+    if not ports:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND client_port = ANY(%s)", [ports]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def backends_alive(backends: list[int]) -> bool:
+    """Whether any of these PostgreSQL backend pids still runs (has not finished its client's last statements)."""
+    if not backends:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [backends])
+        return cursor.fetchone()[0] > 0
 
 
 def kill_mid_render(worker, report_id: int) -> int | None:
-    """SIGKILL the pool child while it renders ``report_id``; returns its pid, or None if it had finished.
+    """SIGKILL the pool child while it renders ``report_id``; returns its pid, or None for a missed kill.
 
-    The child is frozen (SIGSTOP) first; it is killed only when the row is
-    still rendering with no PDF, else it is let go on (SIGCONT).
+    The child is frozen (SIGSTOP) first; when the row is no longer rendering
+    it is let go on (SIGCONT). Else it is killed, and once its database
+    sessions have ended (a backend runs what its client sent, e.g. a COMMIT
+    already on its way, before it sees the connection close) the row is read
+    again: a render that committed after all is a missed kill too (None), so
+    every kill counted really interrupted a render.
     """
     child = only_child(worker)
     kill(child, signal.SIGSTOP)
-    time.sleep(0.2)  # a COMMIT already on the wire lands before we look again
     row = Report.objects.get(pk=report_id)
     if row.status != ReportStatus.RENDERING or row.rendered_at is not None:
         kill(child, signal.SIGCONT)
         return None
+    backends = database_backends(child)
     kill(child)
+    wait_until(lambda: not backends_alive(backends), 60, f"the database sessions {backends} of killed child {child}")
+    row = Report.objects.get(pk=report_id)
+    if row.status != ReportStatus.RENDERING or row.rendered_at is not None:
+        say(f"report {report_id}: its render committed before pool child {child} was killed")
+        return None
+    say(f"report {report_id}: pool child {child} killed mid-render; its database sessions {backends} ended")
     return child
 
 
@@ -153,7 +210,7 @@ def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
                 break
             misses += 1
             assert misses <= 5, "every render finished before it could be frozen"
-            say(f"render kill {trial}: report {report_id} finished before the freeze; another schedule falls due")
+            say(f"render kill {trial}: report {report_id} finished before the kill; another schedule falls due")
         killed.append(report_id)
         where = "waiting to commit its PDF" if before_commit else "mid-render (frozen, then killed)"
         say(f"render kill {trial}: report {report_id} {where}, pool child {child} killed")
@@ -235,7 +292,7 @@ def test_kill_9_the_main_worker_process_with_tasks_reserved(fleet, fault_mail, r
             work = [name for name in names if name.endswith(("render_report", "send_email"))]
             return names if len(names) >= 3 and len(work) >= 2 else None
 
-        names = wait_until(reserved, 30, "the worker to reserve report work while its child sends")
+        names = wait_until(reserved, 60, "the worker to reserve report work while its child sends")
         kill(worker.process.pid)
         worker.process.wait(timeout=10)
         # Celery gives pool children PDEATHSIG=SIGKILL: the sending child dies
@@ -262,7 +319,7 @@ def test_kill_9_the_main_worker_process_with_tasks_reserved(fleet, fault_mail, r
     assert result.duplicate_ids <= frozenset(kept)
 
 
-def test_kill_9_the_pool_child_on_every_render_try(fleet, fault_mail):
+def test_kill_9_the_pool_child_on_every_render_try(fleet, fault_mail, client):
     """A report that kills its worker every time (a poison pill) ends failed, visibly, after the last try."""
     department = seed_department()
     [schedule] = due_schedules(department, 1)
@@ -281,14 +338,20 @@ def test_kill_9_the_pool_child_on_every_render_try(fleet, fault_mail):
         FaultResult(
             fault="kill -9 pool child on every render try",
             trials=2,
-            expected=1,
+            expected=0,
             delivered=0,
             duplicates=0,
             lost=0,
-            note="reports; failed after APM_MAX_TRIES=2 with the reason, listed as failed, not retried forever",
+            note="1 report failed as it should, after APM_MAX_TRIES=2, with the reason; visible as failed "
+            "on the department's reports page, not retried forever",
         )
     )
     assert report.tries == 2
     assert "worker was lost" in report.last_error
     assert OutboundEmail.objects.count() == 0
     assert fault_mail.accepted == []
+    # Listed as failed on the department's reports page.
+    client.force_login(factories.UserFactory(username="poison_admin", role="administrator", is_staff=True))
+    page = client.get(reverse("reports:department", kwargs={"code": department.code}))
+    assert page.status_code == 200
+    assert 'report-status-failed">Failed<' in page.content.decode()
