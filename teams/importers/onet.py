@@ -66,7 +66,10 @@ class OnetCatalogue:
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
-    """Rows of a tab-separated O*NET file as dicts; raises OnetFormatError on missing columns."""
+    """Rows of a tab-separated O*NET file as dicts, every header column present (blank when a line is short).
+
+    Raises OnetFormatError for a missing file, NUL characters, an empty file or missing columns.
+    """
     if not path.is_file():
         raise OnetFormatError(f"No such file: {path}")
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -79,7 +82,13 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     missing = [name for name in required if name not in header]
     if missing:
         raise OnetFormatError(f"{path.name} lacks the column(s) {', '.join(missing)}.")
-    return [dict(zip(header, (cell.strip() for cell in line.split("\t")), strict=False)) for line in lines[1:]]
+    rows = []
+    for line in lines[1:]:
+        cells = [cell.strip() for cell in line.split("\t")]
+        # A short line (a stray line break inside a cell) gets blanks for its missing columns, never a KeyError.
+        cells += [""] * (len(header) - len(cells))
+        rows.append(dict(zip(header, cells, strict=False)))
+    return rows
 
 
 def read_onet(directory: Path) -> OnetCatalogue:
