@@ -155,7 +155,7 @@ CODE_MAX = 20
 
 
 def _check_sizes(catalogue: OnetCatalogue) -> None:
-    """Raise OnetFormatError for a blank or too long name or code (the database would refuse it mid-import)."""
+    """Raise OnetFormatError for a blank, too long or repeated name or code (the database would refuse it)."""
     # Technology commodities and examples come from the technology file, the rest from the content model.
     technology = [c for c in catalogue.categories if c.kind == "onet_technology"]
     groups = [c for c in catalogue.categories if c.kind != "onet_technology"]
@@ -171,6 +171,21 @@ def _check_sizes(catalogue: OnetCatalogue) -> None:
     for file_name, column, value, limit in values:
         if len(value) > limit:
             raise OnetFormatError(f"{file_name}: a {column} is longer than {limit} characters: {value[:40]!r}…")
+    # The database holds each category and skill name, and each occupation code, once (regardless of case).
+    for file_name, label, values in (
+        (
+            f"{CONTENT_MODEL} / {TECHNOLOGY}",
+            "skill group or technology category",
+            [c.name for c in catalogue.categories],
+        ),
+        (f"{CONTENT_MODEL} / {TECHNOLOGY}", "skill", [s.name for s in catalogue.skills]),
+        (OCCUPATIONS, "O*NET-SOC Code", [r.code for r in catalogue.roles]),
+    ):
+        seen: set[str] = set()
+        for value in values:
+            if value.casefold() in seen:
+                raise OnetFormatError(f"{file_name}: the {label} {value[:40]!r} appears twice.")
+            seen.add(value.casefold())
     for category in catalogue.categories:
         if not category.name:
             raise OnetFormatError(f"{CONTENT_MODEL}: skill group {category.source_code} has no name.")

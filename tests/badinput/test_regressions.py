@@ -112,6 +112,25 @@ def test_it_refuses_an_onet_catalogue_the_database_cannot_hold(tmp_path, db, nam
     assert not Skill.objects.exists()
 
 
+def test_it_refuses_an_onet_catalogue_naming_a_skill_group_twice(tmp_path, db):
+    # Was: IntegrityError escaping the import (skill group names are unique).
+    from django.core.management import CommandError, call_command
+
+    from teams.models import SkillCategory
+
+    (tmp_path / "Content Model Reference.txt").write_text(
+        "Element ID\tElement Name\tDescription\r\n2.A.1\tBasic Skills\td\r\n2.A.2\tbasic skills\td\r\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "Technology Skills.txt").write_text(
+        "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\r\n", encoding="utf-8"
+    )
+    (tmp_path / "Occupation Data.txt").write_text("O*NET-SOC Code\tTitle\tDescription\r\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="'basic skills' appears twice"):
+        call_command("import_skills", "--format", "onet", str(tmp_path), stdout=io.StringIO())
+    assert not SkillCategory.objects.exists()
+
+
 def test_it_reads_a_short_onet_line_as_blanks(tmp_path, db):
     # Was: KeyError 'Title' escaping the import when a stray line break left a line with fewer columns.
     from django.core.management import call_command
