@@ -40,8 +40,8 @@ from projects.models import (
 )
 
 
-def _project_or_404(request: HttpRequest, code: str) -> Project:
-    """The project if the user may see it in the internal audience, else 404."""
+def project_or_404(request: HttpRequest, code: str) -> Project:
+    """The project if the user may see it in the internal audience, else 404 (delivery and document pages)."""
     user = request.user
     if audience_for(user) != "internal":
         raise Http404("No such project.")
@@ -69,7 +69,7 @@ def _common(request: HttpRequest, project: Project) -> dict:
 @login_required
 def deliverable_list(request: HttpRequest, code: str) -> HttpResponse:
     """The project's deliverables: Gantt (baseline and current dates) and a table; a fixed number of queries."""
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     items = list(selectors.deliverable_list(project=project))
     chart = gantt_svg(rows=selectors.gantt_rows(project=project), today=timezone.localdate())
     return render(
@@ -81,7 +81,7 @@ def deliverable_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def deliverable_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     if not may_manage(user=request.user, project=project):
         raise Http404("No such page.")
     form = forms.DeliverableForm(request.POST or None, project=project)
@@ -107,7 +107,7 @@ def _deliverable_or_404(project: Project, pk: int) -> Deliverable:
 
 @login_required
 def deliverable_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     item = _deliverable_or_404(project, pk)
     if not may_manage(user=request.user, project=project):
         raise Http404("No such page.")
@@ -136,7 +136,7 @@ NEXT_LABELS = {
 @login_required
 def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """A deliverable: facts, acceptance criteria, dependencies, reviews, non-conformances, sign-off, history."""
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     item = _deliverable_or_404(project, pk)
     from projects.delivery.workflow import DELIVERABLE_TRANSITIONS
 
@@ -179,7 +179,7 @@ def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     item = _deliverable_or_404(project, pk)
     form = forms.MoveForm(request.POST)
     if not form.is_valid():
@@ -197,7 +197,7 @@ def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def schedule_baseline(request: HttpRequest, code: str) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     form = forms.BaselineForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the baseline is set.")
@@ -219,7 +219,7 @@ def schedule_baseline(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def quality_page(request: HttpRequest, code: str) -> HttpResponse:
     """The standards that apply to the project (chosen here) and its open non-conformances."""
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     form = forms.StandardsForm(
         request.POST or None,
         project=project,
@@ -253,7 +253,7 @@ def quality_page(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def review_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Record a review: a result, note and evidence for every criterion of every applicable standard."""
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     item = _deliverable_or_404(project, pk)
     if not may_work_on(user=request.user, project=project):
         raise Http404("No such page.")
@@ -295,7 +295,7 @@ def review_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 def evidence_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """A review's evidence file, to people who may see the project internally (private storage)."""
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     check = get_object_or_404(ReviewCheck, pk=pk, review__deliverable__project=project)
     if not check.evidence_file:
         raise Http404("No evidence file.")
@@ -312,7 +312,7 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 @login_required
 @require_POST
 def non_conformance_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     nc = get_object_or_404(NonConformance.objects.select_related("deliverable"), pk=pk, deliverable__project=project)
     form = forms.NonConformanceForm(request.POST, project=project)
     if not form.is_valid():
@@ -346,7 +346,7 @@ def non_conformance_action(request: HttpRequest, code: str, pk: int) -> HttpResp
 
 @login_required
 def change_list(request: HttpRequest, code: str) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     return render(
         request,
         "projects/delivery/changes.html",
@@ -356,7 +356,7 @@ def change_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def change_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     if not may_work_on(user=request.user, project=project):
         raise Http404("No such page.")
     form = forms.ChangeRequestForm(request.POST or None, project=project)
@@ -381,7 +381,7 @@ def _change_or_404(project: Project, number: int) -> ChangeRequest:
 
 @login_required
 def change_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     change = _change_or_404(project, number)
     side = services.approver_side(user=request.user, change_request=change)
     decided = set(change.approvals.values_list("side", flat=True))
@@ -403,7 +403,7 @@ def change_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     change = _change_or_404(project, number)
     form = forms.ChangeActionForm(request.POST)
     if not form.is_valid():
@@ -435,7 +435,7 @@ def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
 @login_required
 def raid_log(request: HttpRequest, code: str) -> HttpResponse:
     """The RAID log: critical issues first, the risk heat map, and every item by kind."""
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     kind = request.GET.get("kind", "")
     if kind not in RaidKind.values:
         kind = ""
@@ -464,7 +464,7 @@ def raid_log(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def raid_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     if not may_work_on(user=request.user, project=project):
         raise Http404("No such page.")
     kind = request.GET.get("kind") or request.POST.get("kind") or RaidKind.RISK
@@ -491,7 +491,7 @@ def raid_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     item = get_object_or_404(
         RaidItem.objects.select_related("owner", "acknowledged_by", "raised_by"), pk=pk, project=project
     )
@@ -548,7 +548,7 @@ def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @require_POST
 def raid_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Move, acknowledge, tell the client, and the one-click actions of a critical issue."""
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code)
     item = get_object_or_404(RaidItem, pk=pk, project=project)
     form = forms.RaidActionForm(request.POST)
     if request.POST.get("next") == "log":

@@ -25,6 +25,7 @@ from apm.access import CLIENT, audience_for, visible_departments, visible_projec
 from apm.forms import form_errors
 from projects.delivery.history import history_rows
 from projects.delivery.permissions import may_manage
+from projects.delivery.views import project_or_404
 from projects.documents import forms, selectors, services
 from projects.documents.uploads import UploadRefused
 from projects.documents.workflow import DOCUMENT_TRANSITIONS
@@ -40,16 +41,6 @@ from projects.models import (
 
 REFUSALS = (ValueError, PermissionDenied, UploadRefused)
 COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the department view
-
-
-def project_or_404(request: HttpRequest, code: str):
-    """The project if the user may see it in the internal audience, else 404."""
-    if audience_for(request.user) != "internal":
-        raise Http404("No such project.")
-    project = visible_projects(request.user).select_related("client", "project_manager").filter(code=code).first()
-    if project is None:
-        raise Http404("No such project.")
-    return project
 
 
 def refused(request: HttpRequest, exc: Exception) -> None:
