@@ -13,6 +13,8 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 
+from apm import access
+
 
 class ApmAdminSite(admin.AdminSite):
     site_header = "APM administration"
@@ -20,9 +22,9 @@ class ApmAdminSite(admin.AdminSite):
     index_title = "Administration"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        """Active staff users who are administrators (role or superuser)."""
+        """Active staff users who may administer (``apm.access.administer``: the role or a superuser)."""
         user = request.user
-        return bool(user.is_active and user.is_staff and getattr(user, "is_administrator", False))
+        return bool(user.is_staff and access.administer.allows(user))
 
 
 class ApmAdminConfig(AdminConfig):

@@ -92,6 +92,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                # ``can``: what the navigation offers, from the access policy.
+                "apm.access.context",
             ],
         },
     },
@@ -126,7 +128,7 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes checks every login for a lockout before the model backend runs.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "apm.accounts.backends.ApmModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -278,11 +280,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # The number of reverse proxies in front of the app that append to
-# X-Forwarded-For (nginx, a load balancer). 0: the client is REMOTE_ADDR and
-# X-Forwarded-For is ignored. N: the client is the N-th address from the right,
-# so addresses a client put in the header itself are never believed
-# (apm.accounts.ip.client_ip; used by login throttling and the audit log).
-APM_TRUSTED_PROXY_COUNT = env.int("APM_TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+# X-Forwarded-For (nginx, a load balancer). 0, the default in every mode: the
+# client is REMOTE_ADDR and X-Forwarded-For is ignored, so a forged header
+# changes nothing (a login carrying the header then logs one warning per process:
+# behind a proxy everyone would share its address). N: the client is the N-th
+# address from the right, so addresses a client put in the header itself are
+# never believed (apm.accounts.ip.client_ip; login throttling and the audit log).
+APM_TRUSTED_PROXY_COUNT = env.int("APM_TRUSTED_PROXY_COUNT", default=0)
 if APM_TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("APM_TRUSTED_PROXY_COUNT must be 0 or more.")
 if not DEBUG:
@@ -345,6 +349,14 @@ AXES_VERBOSE = False
 APM_INVITATION_HOURS = env.int("APM_INVITATION_HOURS", default=72)
 # Share links: the longest a PM may make one last.
 APM_SHARE_LINK_MAX_DAYS = env.int("APM_SHARE_LINK_MAX_DAYS", default=90)
+# Internal reports (costs, margins) go only to people who may see the money, or to addresses in these
+# domains (comma-separated, e.g. "bank.example,agency.example"): the company's own, where people
+# without an APM login read them. Empty: APM users only.
+APM_INTERNAL_EMAIL_DOMAINS = [
+    domain.strip().lower().lstrip("@")
+    for domain in env.list("APM_INTERNAL_EMAIL_DOMAINS", default=[])
+    if domain.strip()
+]
 
 # Logs go to stderr, one line per record. APM_LOG_FORMAT=json (production) writes JSON lines with
 # python-json-logger; text (the default) is readable. Either way report_id, schedule_id,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import filetype
 from django.core.files.uploadedfile import UploadedFile
 
+from apm.errors import Refused
+
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -60,7 +62,7 @@ _OFFICE_MAIN_PARTS = {
 _CONTENT_TYPES_MAX = 256 * 1024
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Refused):
     """An upload that is empty, too large, of a type not accepted, or whose content does not match its name."""
 
 
@@ -109,7 +111,7 @@ def _office_type(upload: UploadedFile) -> str | None:
 def upload_check(upload: UploadedFile, policy: UploadPolicy) -> CheckedUpload:
     """Check ``upload`` against ``policy`` by size and content; return what it is.
 
-    Raises :class:`UploadRefused` (a ValueError) with a message that says what
+    Raises :class:`UploadRefused` (an ``apm.errors.Refused``) with a message that says what
     was wrong and what is accepted, ending "Nothing was stored."
     """
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "file"

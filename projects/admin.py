@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from projects.admin_files import PrivateFilesAdminMixin, ProtectedDownload
 from projects.models import (
     Allocation,
     Baseline,
@@ -133,7 +134,8 @@ class TimeEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Expense)
-class ExpenseAdmin(admin.ModelAdmin):
+class ExpenseAdmin(PrivateFilesAdminMixin, admin.ModelAdmin):
+    private_file_downloads = {"receipt": ProtectedDownload("projects:expense_receipt", "project")}
     list_display = ("date", "project", "category", "supplier", "amount")
     list_filter = ("category", "date")
     search_fields = ("project__code", "supplier")

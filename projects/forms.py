@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
-from django.contrib.auth import get_user_model
 
-from apm.accounts.models import Role
+from apm import access
 from apm.forms import IdMultipleChoiceField
 from projects.models import Project
 from teams.models import Department
@@ -24,10 +23,11 @@ class ProjectForm(forms.ModelForm):
 
     Validation, each with a message naming the field: the code must be new
     (case-insensitively), the end date may not be before the start date, BAC
-    (budget at completion, in the chosen currency) may not be negative, and
-    the person saving must still be able to see the project afterwards
-    (apm.access: as its PM, a reporting head, or head of one of its
-    departments), so that nobody creates a project they then cannot open.
+    (budget at completion, in the chosen currency) may not be negative. The
+    client can be changed only by those with ``access.change_client`` on the
+    project as stored (others see it, disabled); anyone may choose it for a
+    new project. Whether the person saving could still see the project
+    afterwards is checked when saving (``projects.portfolio.services.project_save``).
     """
 
     class Meta:
@@ -69,12 +69,14 @@ class ProjectForm(forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        people = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-        self.fields["project_manager"].queryset = people.filter(
-            role__in=[Role.PROJECT_MANAGER, Role.DEPARTMENT_HEAD, Role.ADMINISTRATOR]
-        )
-        self.fields["reporting_heads"].queryset = people.filter(role__in=[Role.DEPARTMENT_HEAD, Role.ADMINISTRATOR])
+        order = ("first_name", "last_name", "username")
+        self.fields["project_manager"].queryset = access.project_manager_candidates().order_by(*order)
+        self.fields["reporting_heads"].queryset = access.reporting_head_candidates().order_by(*order)
         self.fields["departments"].queryset = Department.objects.order_by("code")
+        if self.instance.pk is not None and not access.change_client.allows(user, self.instance):
+            client = self.fields["client"]
+            client.disabled = True
+            client.help_text = "Only an administrator or a head of the project's departments may change the client."
         self.fields["bac"].widget.attrs.setdefault("min", "0")
         self.fields["bac"].widget.attrs.setdefault("step", "0.01")
         self.helper = FormHelper()
@@ -122,19 +124,4 @@ class ProjectForm(forms.ModelForm):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", f"The end date ({end:%d %b %Y}) is before the start date ({start:%d %b %Y}).")
-        if not self.user.is_administrator and not self.errors:
-            pm = cleaned.get("project_manager")
-            heads = cleaned.get("reporting_heads") or []
-            departments = cleaned.get("departments") or []
-            sees_it = (
-                pm == self.user
-                or self.user in heads
-                or any(self.user in d.heads.all() for d in departments)
-                or (self.instance.pk and self.instance.team_members.filter(user=self.user).exists())
-            )
-            if not sees_it:
-                raise forms.ValidationError(
-                    "You would no longer be able to see this project: make yourself its project manager "
-                    "or a reporting head, or choose a department you head."
-                )
         return cleaned

@@ -3,7 +3,7 @@
 Reads (selectors) load what they need in a fixed number of queries,
 whatever the number of people, and hand plain values to
 ``teams.capacity`` and ``teams.fit``. Writes (services) check their input
-and raise ``ValueError`` or ``OverAllocationError``; views stay thin.
+and refuse with ``apm.errors.Refused`` (``OverAllocationError`` is one); views stay thin.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from apm.errors import Refused
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, OpenRoleStatus, Project
 from teams.capacity import Absence, Booking, WeekLoad, needed_hours, week_loads, week_start, weeks_between
 from teams.fit import Person, Requirement, Suggestion, rank_candidates
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from apm.accounts.models import User
 
 
-class OverAllocationError(ValueError):
+class OverAllocationError(Refused):
     """Booking would take a person's confirmed hours over capacity; ``weeks`` lists the Mondays."""
 
     def __init__(self, member: TeamMember, weeks: list[WeekLoad]):
@@ -203,15 +204,15 @@ def allocation_create(
     bookings then cover its hours, the role is marked filled.
     """
     if hours_per_week <= 0:
-        raise ValueError("Hours per week must be more than zero.")
+        raise Refused("Hours per week must be more than zero.")
     if end_date < start_date:
-        raise ValueError("The end date is before the start date.")
+        raise Refused("The end date is before the start date.")
     if status not in AllocationStatus.values:
-        raise ValueError(f"Unknown status {status!r}.")
+        raise Refused(f"Unknown status {status!r}.")
     if not member.is_active:
-        raise ValueError(f"{member} is not active.")
+        raise Refused(f"{member} is not active.")
     if open_role is not None and open_role.project_id != project.pk:
-        raise ValueError("That role belongs to another project.")
+        raise Refused("That role belongs to another project.")
     # Serialise bookings of one person so two PMs cannot both take the last free hours.
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     if status == AllocationStatus.CONFIRMED and not allow_over_allocation:

@@ -2,8 +2,9 @@
 assign), the capacity heatmap and a person's page. Thin: reads and writes go through
 projects.staffing.
 
-Projects are looked up inside ``apm.access.visible_projects`` and people inside
-``apm.access.visible_members``; anything else is a 404.
+Projects are looked up with ``projects.common.lookups.project_or_404`` (the team
+page: ``access.see_internal``; open roles and booking: ``access.staff_project``)
+and people inside ``access.see_member``; anything else is a 404.
 """
 
 from __future__ import annotations
@@ -19,46 +20,37 @@ from django.db import transaction
 from django.db.models import Q
 from django.forms import inlineformset_factory
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apm.access import can_see_rates, can_staff_projects, editable_projects, visible_members, visible_projects
+from apm import access
 from apm.dates import parse_date_param, parse_id_param
-from projects import selectors, staffing
+from apm.errors import Refused
+from projects import staffing
+from projects.common.lookups import child_or_404, project_or_404
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, Project
 from teams.capacity import week_start, weeks_between
 from teams.fit import week_label
-from teams.models import Department, MemberSkill, Skill, TimeOff
+from teams.models import Department, MemberSkill, Skill, TeamMember, TimeOff
 
 HEATMAP_PAGE = 100
 
 
-def _project_or_404(request: HttpRequest, code: str) -> Project:
-    project = selectors.project_get(user=request.user, code=code)
-    if project is None:
-        raise Http404("No such project.")
-    return project
-
-
 def _staffable_project_or_404(request: HttpRequest, code: str) -> Project:
-    """A project the user may staff: one they may edit (apm.access.editable_projects), else 404."""
-    if not can_staff_projects(request.user):
-        raise Http404("No such project.")
-    return get_object_or_404(editable_projects(request.user), code=code)
+    """A project the user may staff (``access.staff_project``), else 404."""
+    return project_or_404(request, code, access.staff_project)
 
 
 def _staffable_role_or_404(request: HttpRequest, code: str, role_id: int) -> tuple[Project, OpenRole]:
     project = _staffable_project_or_404(request, code)
-    return project, get_object_or_404(OpenRole, pk=role_id, project=project)
+    return project, child_or_404(OpenRole, project=project, pk=role_id)
 
 
 @login_required
 def project_team(request: HttpRequest, code: str) -> HttpResponse:
     """The project's team: open roles with their skills and gaps, and allocations (fixed queries)."""
-    if request.user.is_client:
-        raise Http404("No such project.")
-    project = _project_or_404(request, code)
+    project = project_or_404(request, code, access.see_internal)
     return render(
         request,
         "projects/team/team.html",
@@ -66,8 +58,7 @@ def project_team(request: HttpRequest, code: str) -> HttpResponse:
             "project": project,
             "covers": staffing.project_role_cover(project=project),
             "allocations": staffing.project_allocations(project=project),
-            "can_staff": can_staff_projects(request.user)
-            and editable_projects(request.user).filter(pk=project.pk).exists(),
+            "can_staff": access.staff_project.allows(request.user, project),
         },
     )
 
@@ -95,7 +86,7 @@ def role_assign(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
         member_id = int(request.POST.get("member", ""))
     except ValueError:
         raise Http404("No such person.") from None
-    member = get_object_or_404(visible_members(request.user), pk=member_id)
+    member = access.object_or_404(request.user, access.see_member, pk=member_id)
     status = request.POST.get("status", AllocationStatus.CONFIRMED)
     context: dict[str, object] = {"project": project, "role": role, "member": member}
     try:
@@ -112,8 +103,8 @@ def role_assign(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
         )
     except staffing.OverAllocationError as exc:
         context["over"] = exc
-    except ValueError as exc:
-        context["error"] = str(exc)
+    except Refused as exc:
+        context["error"] = exc.message
     else:
         context["allocation"] = allocation
     if request.htmx:
@@ -184,7 +175,7 @@ def capacity_heatmap(request: HttpRequest) -> HttpResponse:
     GET ``from`` (a date in the first week), ``weeks`` (1-26, default 12),
     ``department`` (id). A fixed number of queries whatever the number of people.
     """
-    if request.user.is_client:
+    if not access.see_workspace.allows(request.user):
         raise Http404("No such page.")
     first = _parse_week(request.GET.get("from"))
     try:
@@ -192,7 +183,7 @@ def capacity_heatmap(request: HttpRequest) -> HttpResponse:
     except ValueError:
         count = 12
     weeks = staffing.heatmap_weeks(start=first, count=count)
-    members = visible_members(request.user)
+    members = access.see_member.queryset(request.user)
     departments = list(Department.objects.filter(pk__in=members.values("department")).order_by("code"))
     department = request.GET.get("department", "")
     department_id = parse_id_param(department)
@@ -225,8 +216,12 @@ def capacity_heatmap(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A person's page: role, capacity, skills and levels, time off, allocations and utilisation
-    for the next 12 weeks; rates only for administrators and heads."""
-    member = get_object_or_404(visible_members(request.user).select_related("department", "job_role"), pk=pk)
+    for the next 12 weeks; rates only with ``access.see_member_rates`` (administrators and the heads
+    of the person's department)."""
+    user = request.user
+    member = access.object_or_404(
+        user, access.see_member, queryset=TeamMember.objects.select_related("department", "job_role"), pk=pk
+    )
     today = timezone.localdate()
     weeks = weeks_between(today, today + dt.timedelta(weeks=11))
     loads = staffing.member_week_loads(members=[member], weeks=weeks)[member.pk]
@@ -236,7 +231,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Allocation.objects.filter(
             member=member,
             end_date__gte=today - dt.timedelta(days=90),
-            project__in=visible_projects(request.user),
+            project__in=access.see_project.queryset(user),
         )
         .select_related("project", "open_role")
         .order_by("start_date", "pk")
@@ -255,6 +250,6 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "allocations": allocations,
             "weeks": [(load, week_label(load.week)) for load in loads],
             "utilisation": round(booked * 100 / capacity) if capacity else None,
-            "rates": member.rates.order_by("-valid_from") if can_see_rates(request.user) else None,
+            "rates": member.rates.order_by("-valid_from") if access.see_member_rates.allows(user, member) else None,
         },
     )

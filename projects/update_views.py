@@ -1,8 +1,8 @@
 """The PM's weekly update page: one form, quick on a phone. Thin: logic is in projects.update_forms.
 
-The project is looked up inside ``apm.access.editable_projects`` (its PM,
-heads of its departments, administrators); anyone else gets a 404, so
-nothing is confirmed to exist.
+The project is looked up with ``access.edit_project`` (its PM, heads of its
+departments, administrators); anyone else gets a 404, so nothing is
+confirmed to exist.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from apm.access import editable_projects
+from apm import access
 from apm.dates import parse_date_param
+from projects.common.lookups import project_or_404
 from projects.models import StatusUpdate
 from projects.update_forms import (
     NARRATIVE_FIELDS,
@@ -38,7 +39,7 @@ def status_update_edit(request: HttpRequest, code: str) -> HttpResponse:
 
     An update already filed for that date is edited rather than duplicated.
     """
-    project = get_object_or_404(editable_projects(request.user), code=code)
+    project = project_or_404(request, code, access.edit_project)
     today = timezone.localdate()
     as_of = _as_of_from(request, today)
     if request.method == "POST":

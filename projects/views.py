@@ -1,7 +1,8 @@
 """Project pages: list, page, create and edit. Thin: reads go through projects.selectors.
 
-Every lookup happens inside ``apm.access.visible_projects`` so that a project
-the user may not see answers 404, never 403 (which would confirm it exists).
+Every project is looked up with ``projects.common.lookups.project_or_404`` and
+a capability of ``apm.access``, so that a project the user may not see
+answers 404, never 403 (which would confirm it exists).
 """
 
 from __future__ import annotations
@@ -10,22 +11,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from apm.access import audience_for, can_edit_projects, editable_projects
+from apm import access
+from apm.errors import Refused
 from projects import selectors
+from projects.common.lookups import project_or_404
 from projects.filters import ProjectFilter
 from projects.forms import ProjectForm
 from projects.models import Project
+from projects.portfolio.services import project_save
 
 PAGE_SIZE = 50
 
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    """The projects the user may see, filtered and paginated (50 a page); no money for clients."""
+    """The projects the user may see, filtered and paginated (50 a page); BAC only where they may see money."""
     user = request.user
     project_filter = ProjectFilter(request.GET or None, queryset=selectors.project_list(user=user), user=user)
     paginator = Paginator(project_filter.qs, PAGE_SIZE)
@@ -40,24 +43,18 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "projects": page.object_list,
             "query": query.urlencode(),
-            "show_money": selectors.shows_money(user=user),
-            "can_edit": can_edit_projects(user),
+            "show_money": any(project.money_visible for project in page.object_list),
+            "can_create": access.create_project.allows(user),
         },
     )
 
 
-def _visible_project_or_404(request: HttpRequest, code: str) -> Project:
-    project = selectors.project_get(user=request.user, code=code)
-    if project is None:
-        raise Http404("No such project.")
-    return project
-
-
 @login_required
 def project_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """One project: header, status history, latest commentary and milestones."""
-    project = _visible_project_or_404(request, code)
+    """One project: header, status history, latest commentary and milestones (money only with see_money)."""
+    project = project_or_404(request, code, prefetch=selectors.PROJECT_PREFETCH)
     history = selectors.project_status_history(project=project)
+    user = request.user
     return render(
         request,
         "projects/project_detail.html",
@@ -67,41 +64,44 @@ def project_detail(request: HttpRequest, code: str) -> HttpResponse:
             "strip": list(reversed(history)),
             "latest": history[0] if history else None,
             "milestones": selectors.project_milestones(project=project),
-            "show_money": selectors.shows_money(user=request.user),
-            "is_client": audience_for(request.user) == "client",
-            "can_edit": editable_projects(request.user).filter(pk=project.pk).exists(),
+            "may": selectors.project_abilities(user=user, project=project),
         },
     )
+
+
+def _save(request: HttpRequest, form: ProjectForm, *, old_client_id: int | None) -> Project | None:
+    try:
+        return project_save(form=form, user=request.user, old_client_id=old_client_id)
+    except Refused as exc:
+        form.add_error(None, exc.message)
+        return None
 
 
 @login_required
 def project_create(request: HttpRequest) -> HttpResponse:
     """Create a project (administrators, heads and PMs; others 403)."""
-    if not can_edit_projects(request.user):
+    if not access.create_project.allows(request.user):
         raise PermissionDenied("You may not create projects.")
-    initial = {} if request.user.is_administrator else {"project_manager": request.user}
+    initial = {} if access.administer.allows(request.user) else {"project_manager": request.user}
     form = ProjectForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            project = form.save()
-        messages.success(request, f"Project {project.code} created.")
-        return redirect("projects:detail", code=project.code)
+        project = _save(request, form, old_client_id=None)
+        if project is not None:
+            messages.success(request, f"Project {project.code} created.")
+            return redirect("projects:detail", code=project.code)
     return render(request, "projects/project_form.html", {"form": form, "project": None, "code": None})
 
 
 @login_required
 def project_edit(request: HttpRequest, code: str) -> HttpResponse:
-    """Edit a project the user may see and edit (others 404)."""
-    if not can_edit_projects(request.user):
-        raise Http404("No such project.")
-    project = editable_projects(request.user).filter(code=code).first()
-    if project is None:
-        raise Http404("No such project.")
+    """Edit a project the user may edit (others 404); the client only with ``access.change_client``."""
+    project = project_or_404(request, code, access.edit_project)
+    old_client_id = project.client_id
     form = ProjectForm(request.POST or None, instance=project, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            project = form.save()
-        messages.success(request, f"Project {project.code} saved.")
-        return redirect("projects:detail", code=project.code)
+        saved = _save(request, form, old_client_id=old_client_id)
+        if saved is not None:
+            messages.success(request, f"Project {saved.code} saved.")
+            return redirect("projects:detail", code=saved.code)
     # The form may have copied an edited code onto the instance: link back with the stored one.
     return render(request, "projects/project_form.html", {"form": form, "project": project, "code": code})

@@ -62,6 +62,13 @@ class ReportSchedule(models.Model):
     day, Monday to Friday (29); see ``reports.schedule``.
     At ``local_time`` in ``time_zone``. ``next_run_at`` (UTC) is the next
     occurrence; the dispatcher claims it with a conditional UPDATE.
+
+    ``created_by`` is the schedule's owner: whoever last saved or resumed it.
+    At every dispatch the owner, as they are then, must still be allowed to
+    send its audience about its scope (``apm.access.may_send``), and every
+    extra address of an internal schedule must still be allowed to receive it
+    (``apm.access.may_receive_internal``); otherwise the schedule is paused
+    (``active`` false) with ``paused_reason`` saying why.
     """
 
     name = models.CharField(max_length=200)
@@ -88,10 +95,18 @@ class ReportSchedule(models.Model):
     send_to_client_contacts = models.BooleanField(default=False)
     extra_recipients = models.TextField(blank=True, help_text="Extra addresses, one per line.")
     active = models.BooleanField(default=True)
+    paused_reason = models.TextField(blank=True, help_text="Why the dispatcher paused it, shown on the schedules page.")
+    paused_at = models.DateTimeField(null=True, blank=True)
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="owner",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Whoever last saved or resumed the schedule; it sends only while they may.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -3,8 +3,11 @@
 Clear messages for what a user can get wrong: an unknown time zone, a weekly
 schedule without weekdays, a schedule with no recipients, a scope without
 its project or department, a client report not on one project, extra
-addresses that are not email addresses or belong to client contacts on an
-internal report. Projects and departments offered are those the user may see.
+addresses that are not email addresses, or that may not receive an internal
+report (client contacts, people who may not see the money, outside domains).
+Only what the user may send is offered (``apm.access``): the projects they
+may send reports about, the departments they head, the internal audience
+only when they may send it about something.
 """
 
 from __future__ import annotations
@@ -13,11 +16,10 @@ from typing import Any
 
 from django import forms
 
-from apm.access import visible_departments, visible_projects
-from apm.accounts.models import Role, User
+from apm import access
+from apm.errors import Refused
 from reports.models import Audience, Frequency, ReportKind, ReportSchedule, Scope, validate_time_zone
-from reports.selectors import client_addresses
-from reports.services import _check_subject, _clean_addresses
+from reports.services import check_recipients, check_sender, check_subject, clean_addresses
 
 WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
 
@@ -55,19 +57,29 @@ class ReportScheduleForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["project"].queryset = visible_projects(user).order_by("code")
-        self.fields["department"].queryset = visible_departments(user).order_by("code")
+        projects = access.send_client.queryset(user)
+        departments = access.see_department.queryset(user)
+        self.fields["project"].queryset = projects.order_by("code")
+        self.fields["department"].queryset = departments.order_by("code")
         scopes = [Scope.PROJECT, Scope.DEPARTMENT]
-        if user.is_administrator:
+        if access.administer.allows(user):
             # Administrators schedule any PM's portfolio and the company report.
-            managers = User.objects.filter(role=Role.PROJECT_MANAGER, is_active=True)
+            managers = access.project_manager_candidates()
             scopes += [Scope.PM_PORTFOLIO, Scope.COMPANY]
-        elif user.role == Role.PROJECT_MANAGER:
-            managers = User.objects.filter(pk=user.pk)
-            scopes.append(Scope.PM_PORTFOLIO)
         else:
-            managers = User.objects.none()
+            managers = access.project_manager_candidates().filter(pk=user.pk)
+            scopes.append(Scope.PM_PORTFOLIO)
         self.fields["project_manager"].queryset = managers.order_by("first_name", "last_name", "username")
+        may_internal = (
+            access.administer.allows(user)
+            or access.send_internal.queryset(user).exists()
+            or departments.exists()
+            or access.run_project.queryset(user).exists()
+        )
+        if not may_internal:
+            # Offer only what the user may use: the client audience of the projects they run.
+            self.fields["audience"].choices = [(Audience.CLIENT.value, Audience.CLIENT.label)]
+            self.fields["audience"].initial = Audience.CLIENT
         self.fields["project_manager"].label = "Project manager (for a PM's portfolio)"
         self.fields["scope"].choices = [(s.value, s.label) for s in scopes]
         self.fields["kind"].choices = [(k.value, k.label) for k in (ReportKind.HIGHLIGHT, ReportKind.PORTFOLIO)]
@@ -98,28 +110,23 @@ class ReportScheduleForm(forms.ModelForm):
                 data[field] = None
         if scope != Scope.PM_PORTFOLIO:
             data["project_manager"] = None
+        subject = {
+            "scope": scope,
+            "project": data.get("project"),
+            "department": data.get("department"),
+            "project_manager": data.get("project_manager"),
+        }
         try:
-            _check_subject(
-                kind=data.get("kind"),
-                audience=data.get("audience"),
-                scope=scope,
-                project=data.get("project"),
-                department=data.get("department"),
-                project_manager=data.get("project_manager"),
-            )
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            check_subject(kind=data.get("kind"), audience=data.get("audience"), **subject)
+            check_sender(user=self.user, audience=data.get("audience"), **subject)
+        except Refused as exc:
+            raise forms.ValidationError(exc.message) from None
         try:
-            addresses = _clean_addresses((data.get("extra_recipients") or "").splitlines())
-        except ValueError as exc:
-            self.add_error("extra_recipients", str(exc))
+            addresses = clean_addresses((data.get("extra_recipients") or "").splitlines())
+            check_recipients(addresses=addresses, audience=data.get("audience"), **subject)
+        except Refused as exc:
+            self.add_error("extra_recipients", exc.message)
             addresses = []
-        if data.get("audience") == Audience.INTERNAL and addresses:
-            clients = client_addresses(addresses)
-            if clients:
-                self.add_error(
-                    "extra_recipients", f"Internal reports never go to client contacts: {', '.join(sorted(clients))}."
-                )
         data["extra_recipients"] = "\n".join(addresses)
         internal = data.get("audience") == Audience.INTERNAL
         has_group = data.get("send_to_reporting_heads") if internal else data.get("send_to_client_contacts")

@@ -1,7 +1,10 @@
 """Report schedules in the browser: list, create, edit, pause and resume, preview, send now.
 
-Schedules are looked up inside :func:`visible_schedules` (404 otherwise).
-Every create, edit and resume calls ``reports.services.schedule_activate``.
+Schedules are looked up inside ``apm.access.manage_schedule`` (404 otherwise):
+those whose audience the user may send about their scope. Every create,
+edit and resume goes through ``reports.services.schedule_save`` (which
+makes the user the owner, after checking they may send it and that its
+internal figures go only to people who may see them).
 The PDF preview renders in the request, but only on an explicit click, and
 is never delivered; "Send now" only queues a report (a worker renders it).
 """
@@ -10,59 +13,54 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apm.access import can_send_reports, finance_projects, visible_departments
+from apm import access
+from apm.errors import Refused
+from apm.outbox.services import outbox_retry
 from reports import schedule as occurrences
-from reports.models import ReportSchedule, Scope
+from reports import services
+from reports.models import Delivery, ReportSchedule
 from reports.rendering import report_render_html, report_render_snapshot
 from reports.schedule_forms import ReportScheduleForm
-from reports.services import _rule, report_request, schedule_activate
+from reports.services import report_request, schedule_rule, schedule_save
 from reports.snapshot import report_build_snapshot
 
+SCHEDULE_RELATED = ("project", "department", "project_manager", "created_by")
 
-def visible_schedules(user) -> QuerySet[ReportSchedule]:
-    """Schedules ``user`` may see and manage: of projects whose figures they may see
-    (apm.access.finance_projects), of their departments, and their own
-    portfolio schedules as a PM (all for administrators, who alone manage company schedules)."""
-    if not can_send_reports(user):
-        return ReportSchedule.objects.none()
-    if user.is_administrator:
-        return ReportSchedule.objects.all()
-    return ReportSchedule.objects.filter(
-        Q(project__in=finance_projects(user))
-        | Q(department__in=visible_departments(user))
-        | Q(scope=Scope.PM_PORTFOLIO, project_manager=user)
-    )
+
+def _may_schedule(request: HttpRequest) -> None:
+    """Schedules and deliveries are for those who may send reports at all; others 404."""
+    if not access.create_project.allows(request.user):
+        raise Http404("No schedules.")
 
 
 def _schedule_or_404(request: HttpRequest, pk: int) -> ReportSchedule:
-    return get_object_or_404(visible_schedules(request.user).select_related("project", "department"), pk=pk)
+    queryset = ReportSchedule.objects.select_related(*SCHEDULE_RELATED)
+    return access.object_or_404(request.user, access.manage_schedule, queryset=queryset, pk=pk)
 
 
 @login_required
 def schedule_list(request: HttpRequest) -> HttpResponse:
-    """The user's schedules with their next run (in the schedule's own zone)."""
-    if not can_send_reports(request.user):
-        raise Http404("No schedules.")
-    schedules = visible_schedules(request.user).select_related("project", "department").order_by("name")
+    """The user's schedules with their next run (in the schedule's own zone), owner and any pause reason."""
+    _may_schedule(request)
+    schedules = access.manage_schedule.queryset(request.user).select_related(*SCHEDULE_RELATED).order_by("name")
     return render(request, "reports/schedules/list.html", {"schedules": schedules})
 
 
 def _save(request: HttpRequest, instance: ReportSchedule | None) -> HttpResponse:
     form = ReportScheduleForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
-        schedule = form.save(commit=False)
-        if schedule.pk is None:
-            schedule.created_by = request.user
-        schedule.save()
-        schedule_activate(schedule=schedule, now=timezone.now())
-        messages.success(request, f"Schedule “{schedule.name}” saved; next report {_when(schedule)}.")
-        return redirect("reports:schedules")
+        try:
+            schedule = schedule_save(schedule=form.save(commit=False), user=request.user, now=timezone.now())
+        except Refused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Schedule “{schedule.name}” saved; next report {_when(schedule)}.")
+            return redirect("reports:schedules")
     return render(request, "reports/schedules/form.html", {"form": form, "schedule": instance})
 
 
@@ -76,8 +74,7 @@ def _when(schedule: ReportSchedule) -> str:
 @login_required
 def schedule_create(request: HttpRequest) -> HttpResponse:
     """Create a schedule (heads, PMs, administrators)."""
-    if not can_send_reports(request.user):
-        raise Http404("No schedules.")
+    _may_schedule(request)
     return _save(request, None)
 
 
@@ -90,12 +87,15 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def schedule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    """Pause a running schedule or resume a paused one (resuming starts from now: no burst of old reports)."""
+    """Pause a running schedule or resume a paused one (resuming starts from now: no burst of old reports;
+    the one who resumes it becomes its owner)."""
     schedule = _schedule_or_404(request, pk)
-    schedule.active = not schedule.active
-    schedule.save(update_fields=["active"])
-    schedule_activate(schedule=schedule, now=timezone.now())
-    messages.success(request, f"Schedule “{schedule.name}” {'resumed' if schedule.active else 'paused'}.")
+    try:
+        services.schedule_toggle(schedule=schedule, user=request.user, now=timezone.now())
+    except Refused as exc:
+        messages.error(request, f"The schedule stays paused: {exc.message}")
+    else:
+        messages.success(request, f"Schedule “{schedule.name}” {'resumed' if schedule.active else 'paused'}.")
     return redirect("reports:schedules")
 
 
@@ -114,8 +114,8 @@ def schedule_send_now(request: HttpRequest, pk: int) -> HttpResponse:
             requested_by=request.user,
             extra_recipients=schedule.extra_recipients.splitlines(),
         )
-    except ValueError as exc:
-        messages.error(request, f"The report was not queued: {exc}")
+    except Refused as exc:
+        messages.error(request, f"The report was not queued: {exc.message}")
     else:
         messages.success(request, "Report queued; it will be emailed when ready.")
     return redirect("reports:schedules")
@@ -123,8 +123,8 @@ def schedule_send_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _preview_snapshot(schedule: ReportSchedule) -> dict:
     now = timezone.now()
-    upcoming = schedule.next_run_at or occurrences.next_occurrence(**_rule(schedule), after=now)
-    start, end = occurrences.occurrence_period(**_rule(schedule), occurrence=upcoming)
+    upcoming = schedule.next_run_at or occurrences.next_occurrence(**schedule_rule(schedule), after=now)
+    start, end = occurrences.occurrence_period(**schedule_rule(schedule), occurrence=upcoming)
     return report_build_snapshot(
         kind=schedule.kind,
         audience=schedule.audience,
@@ -157,19 +157,14 @@ def schedule_preview(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 @login_required
 def outbox_list(request: HttpRequest) -> HttpResponse:
-    """Deliveries of the reports the user may send (all for administrators): status, tries, last error.
+    """Deliveries of the reports the user may send (``access.see_delivery``): audience, status, tries, last error.
 
     Fixed number of queries whatever the number of rows (report and email joined); 200 newest.
     """
-    from reports.models import Delivery
-
-    if not can_send_reports(request.user):
-        raise Http404("No deliveries.")
-    deliveries = Delivery.objects.select_related("report", "email").order_by("-created_at", "-pk")
-    if not request.user.is_administrator:
-        from apm.access import visible_reports
-
-        deliveries = deliveries.filter(report__in=visible_reports(request.user))
+    _may_schedule(request)
+    deliveries = (
+        access.see_delivery.queryset(request.user).select_related("report", "email").order_by("-created_at", "-pk")
+    )
     status = request.GET.get("status", "")
     if status:
         deliveries = deliveries.filter(email__status=status)
@@ -180,16 +175,9 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def outbox_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a failed delivery again (same Message-ID, tries reset) through ``outbox_retry``."""
-    from apm.access import visible_reports
-    from apm.outbox.services import outbox_retry
-    from reports.models import Delivery
-
-    if not can_send_reports(request.user):
-        raise Http404("No such delivery.")
-    deliveries = Delivery.objects.all()
-    if not request.user.is_administrator:
-        deliveries = deliveries.filter(report__in=visible_reports(request.user))
-    delivery = get_object_or_404(deliveries, pk=pk, email__isnull=False)
+    _may_schedule(request)
+    queryset = Delivery.objects.filter(email__isnull=False)
+    delivery = access.object_or_404(request.user, access.see_delivery, queryset=queryset, pk=pk)
     if outbox_retry(email_id=delivery.email_id):
         messages.success(request, f"Delivery to {delivery.email_address} queued again.")
     else:

@@ -15,9 +15,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 
-from apm.accounts.models import Role, User
+from apm import access
+from apm.accounts.models import User
 from projects.models import ClientContact
-from reports.models import Audience, Delivery, Report, ReportKind, Scope
+from reports.models import Audience, Delivery, Report, ReportKind, ReportSchedule, Scope
+from teams.models import TeamMember
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +33,7 @@ def client_addresses(addresses: Iterable[str]) -> set[str]:
     for address in wanted:
         query |= Q(email__iexact=address)
     found = {email.lower() for email in ClientContact.objects.filter(query).values_list("email", flat=True)}
-    found |= {
-        email.lower() for email in User.objects.filter(query, role=Role.CLIENT_CONTACT).values_list("email", flat=True)
-    }
+    found |= {email.lower() for email in access.client_logins().filter(query).values_list("email", flat=True)}
     return found & wanted
 
 
@@ -66,8 +66,7 @@ def _reporting_heads(report: Report) -> list[Recipient]:
         return _user_recipients(report.department.heads.order_by("pk"), kind)
     if report.scope == Scope.COMPANY:
         # Every project's figures: only administrators may see them all.
-        administrators = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True)).order_by("pk")
-        return _user_recipients(administrators, kind)
+        return _user_recipients(access.administrators().order_by("pk"), kind)
     if report.scope == Scope.PM_PORTFOLIO and report.project_manager_id:
         return _user_recipients([report.project_manager], kind)
     return []
@@ -129,3 +128,12 @@ def report_recipients(*, report: Report) -> list[Recipient]:
             seen.add(key)
             recipients.append(recipient)
     return recipients
+
+
+def schedule_paused_recipients(*, schedule: ReportSchedule) -> list[str]:
+    """Who is told that ``schedule`` was paused: the heads of its owner's department, else the administrators."""
+    owner = schedule.created_by
+    member = TeamMember.objects.filter(user=owner).select_related("department").first() if owner else None
+    heads = list(member.department.heads.filter(is_active=True).order_by("pk")) if member else []
+    people = heads or list(access.administrators().order_by("pk"))
+    return [r.address for r in _user_recipients(people, Delivery.RecipientKind.REPORTING_HEAD)]

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
@@ -38,14 +38,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apm import queueing
-from apm.access import can_send_reports, visible_departments, visible_projects
-from apm.accounts.models import User
+from apm import access, queueing
+from apm.accounts.models import AuditKind, User
+from apm.accounts.services import audit_record
+from apm.errors import Refused
 from apm.logs import log_ids
 from apm.outbox.services import AttachmentSpec, backoff_seconds, outbox_enqueue
 from reports import schedule as occurrences
 from reports.models import Audience, Delivery, Report, ReportKind, ReportSchedule, ReportStatus, Scope
-from reports.selectors import Recipient, client_addresses, report_recipients
+from reports.selectors import Recipient, client_addresses, report_recipients, schedule_paused_recipients
 
 if TYPE_CHECKING:
     from projects.models import Project
@@ -60,7 +61,7 @@ ON_DEMAND_DEFAULT_DAYS = 28
 # --- Schedules -------------------------------------------------------------
 
 
-def _rule(schedule: ReportSchedule) -> dict[str, Any]:
+def schedule_rule(schedule: ReportSchedule) -> dict[str, Any]:
     return {
         "frequency": schedule.frequency,
         "weekdays": schedule.weekdays,
@@ -77,9 +78,135 @@ def schedule_activate(*, schedule: ReportSchedule, now: dt.datetime) -> ReportSc
     ``next_run_at``. Raises ``ValueError`` when the rule is invalid (see
     :func:`reports.schedule.next_occurrence`).
     """
-    schedule.next_run_at = occurrences.next_occurrence(**_rule(schedule), after=now) if schedule.active else None
+    schedule.next_run_at = (
+        occurrences.next_occurrence(**schedule_rule(schedule), after=now) if schedule.active else None
+    )
     schedule.save(update_fields=["next_run_at"])
     return schedule
+
+
+def _schedule_subject(schedule: ReportSchedule) -> dict[str, Any]:
+    return {
+        "scope": schedule.scope,
+        "project": schedule.project,
+        "department": schedule.department,
+        "project_manager": schedule.project_manager,
+    }
+
+
+def schedule_save(*, schedule: ReportSchedule, user: User, now: dt.datetime) -> ReportSchedule:
+    """Save ``schedule`` (new or edited) with ``user`` as its owner, and set its next run.
+
+    ``user`` must be allowed to send its audience about its scope, and every
+    extra address of an internal schedule allowed to receive it; raises
+    :class:`Refused` otherwise, saving nothing. Saving clears a pause reason
+    (the new owner vouches for it). Raises ``ValueError`` for an invalid rule
+    (the form has checked it).
+    """
+    subject = _schedule_subject(schedule)
+    check_sender(user=user, audience=schedule.audience, **subject)
+    check_recipients(
+        addresses=clean_addresses(schedule.extra_recipients.splitlines()), audience=schedule.audience, **subject
+    )
+    with transaction.atomic():
+        schedule.created_by = user
+        schedule.paused_reason, schedule.paused_at = "", None
+        schedule.save()
+        schedule_activate(schedule=schedule, now=now)
+    return schedule
+
+
+def schedule_toggle(*, schedule: ReportSchedule, user: User, now: dt.datetime) -> ReportSchedule:
+    """Pause a running schedule, or resume a paused one from ``now`` (no burst of missed reports).
+
+    Resuming makes ``user`` the owner, after the same checks as
+    :func:`schedule_save` (raises :class:`Refused` when they fail, changing nothing).
+    """
+    if schedule.active:
+        schedule.active = False
+        with transaction.atomic():
+            schedule.save(update_fields=["active"])
+            schedule_activate(schedule=schedule, now=now)
+        return schedule
+    schedule.active = True
+    try:
+        return schedule_save(schedule=schedule, user=user, now=now)
+    except Refused:
+        schedule.active = False
+        raise
+
+
+def schedule_refusal(*, schedule: ReportSchedule) -> str:
+    """Why ``schedule`` may not send now ("" when it may), judged against its owner as they are now.
+
+    The owner (``created_by``) must exist, be active and still be allowed to
+    send the schedule's audience about its scope (``access.may_send``: for
+    the internal audience, the money of every project in scope); every extra
+    address of an internal schedule must still be allowed to receive it
+    (``access.may_receive_internal``); client contacts' addresses are dropped
+    when the report is sent, whatever the schedule says.
+    """
+    owner = schedule.created_by
+    subject = _schedule_subject(schedule)
+    if owner is None:
+        return "It has no owner. Someone who may send it must edit and save it, and so become its owner."
+    name = owner.get_full_name() or owner.get_username()
+    if not owner.is_active:
+        return f"Its owner, {name}, is deactivated. Someone who may send it must edit and save it."
+    if not access.may_send(owner, audience=schedule.audience, **subject):
+        what = "internal reports (with costs and margins)" if schedule.audience == Audience.INTERNAL else "reports"
+        return f"Its owner, {name}, may no longer send {what} about {_subject_name(**subject)}."
+    if schedule.audience == Audience.INTERNAL:
+        # A client contact's address is dropped from every internal report when it is sent
+        # (reports.selectors.report_recipients); anyone else who may not see the money stops the schedule.
+        addresses = [line.strip() for line in schedule.extra_recipients.splitlines() if _is_address(line.strip())]
+        clients = client_addresses(addresses)
+        outsiders = [a for a in addresses if a.lower() not in clients and not access.may_receive_internal(a, **subject)]
+        if outsiders:
+            return f"It would send internal figures to {', '.join(outsiders)}, who may not see them."
+    return ""
+
+
+def schedule_pause(
+    *, schedule: ReportSchedule, reason: str, expected_next_run_at: dt.datetime, now: dt.datetime
+) -> bool:
+    """Pause ``schedule`` with ``reason`` and tell its owner's department heads (once); True when this call paused it.
+
+    A conditional UPDATE on (id, active, old ``next_run_at``), so two
+    dispatchers pause it, and tell, once. The heads of the owner's department
+    are emailed through the outbox (the administrators when the owner has no
+    department or it has no heads), and the audit log records it.
+    """
+    with transaction.atomic():
+        paused = ReportSchedule.objects.filter(pk=schedule.pk, active=True, next_run_at=expected_next_run_at).update(
+            active=False, next_run_at=None, paused_reason=reason[:2000], paused_at=now
+        )
+        if paused != 1:
+            return False
+        schedule.active, schedule.next_run_at, schedule.paused_reason, schedule.paused_at = False, None, reason, now
+        audit_record(
+            kind=AuditKind.SCHEDULE_PAUSED,
+            user=None,
+            target=f"schedule:{schedule.pk}",
+            detail={"reason": reason[:500], "owner": schedule.created_by_id},
+        )
+        recipients = schedule_paused_recipients(schedule=schedule)
+        if recipients:
+            context = {
+                "schedule": schedule,
+                "reason": reason,
+                "owner": schedule.created_by,
+                "schedules_url": settings.APM_SITE_URL.rstrip("/") + reverse("reports:schedules"),
+            }
+            outbox_enqueue(
+                kind="notification",
+                to=recipients,
+                subject=render_to_string("emails/schedule-paused-subject.txt", context),
+                body_text=render_to_string("emails/schedule-paused-body-text.txt", context),
+                body_html=render_to_string("emails/schedule-paused-body-html.html", context),
+            )
+    logger.warning("Schedule %s paused: %s", schedule.pk, reason, extra=log_ids(schedule_id=schedule.pk))
+    return True
 
 
 def _schedule_title(schedule: ReportSchedule, period_end: dt.date) -> str:
@@ -101,7 +228,7 @@ def schedule_claim_occurrence(
     Returns the new queued Report (render published after commit), or None
     when another caller already claimed it or the report already exists.
     """
-    rule = _rule(schedule)
+    rule = schedule_rule(schedule)
     latest = occurrences.previous_occurrence(**rule, before=now, inclusive=True)
     occurrence = max(latest, expected_next_run_at)
     next_run_at = occurrences.next_occurrence(**rule, after=now)
@@ -148,13 +275,20 @@ def reports_dispatch_due(*, now: dt.datetime) -> list[Report]:
 
     Safe to run any number of times and from several processes at once: each
     occurrence yields exactly one Report (see :func:`schedule_claim_occurrence`).
-    A schedule whose rule has become invalid is logged and skipped.
+    A schedule whose rule has become invalid is logged and skipped. A
+    schedule its owner may no longer send, or whose internal figures would go
+    to an address no longer allowed to see them (:func:`schedule_refusal`),
+    is paused instead (:func:`schedule_pause`).
     """
     due = ReportSchedule.objects.filter(active=True, next_run_at__isnull=False, next_run_at__lte=now).order_by(
         "next_run_at", "pk"
     )
     created: list[Report] = []
-    for schedule in due:
+    for schedule in due.select_related("created_by", "project", "department", "project_manager"):
+        reason = schedule_refusal(schedule=schedule)
+        if reason:
+            schedule_pause(schedule=schedule, reason=reason, expected_next_run_at=schedule.next_run_at, now=now)
+            continue
         try:
             report = schedule_claim_occurrence(schedule=schedule, expected_next_run_at=schedule.next_run_at, now=now)
         except ValueError:
@@ -173,56 +307,86 @@ def reports_dispatch_due(*, now: dt.datetime) -> list[Report]:
 # --- On-demand requests ----------------------------------------------------
 
 
-def _clean_addresses(addresses: Iterable[str]) -> list[str]:
-    """Stripped non-empty addresses; raises ``ValueError`` naming every invalid one."""
+def _is_address(text: str) -> bool:
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def clean_addresses(addresses: Iterable[str]) -> list[str]:
+    """Stripped non-empty addresses; raises :class:`Refused` naming every invalid one."""
     cleaned = [address.strip() for address in addresses if address and address.strip()]
-    bad = []
-    for address in cleaned:
-        try:
-            validate_email(address)
-        except ValidationError:
-            bad.append(address)
+    bad = [address for address in cleaned if not _is_address(address)]
     if bad:
-        raise ValueError(f"Not valid email addresses: {', '.join(bad)}.")
+        raise Refused(f"Not valid email addresses: {', '.join(bad)}.")
     return cleaned
 
 
-def _check_subject(
+def check_subject(
     *, kind: str, audience: str, scope: str, project: Project | None, department: Department | None, project_manager
 ) -> None:
+    """Raise :class:`Refused` unless kind, audience and scope make a report (the scope's object given, no other)."""
     if kind not in ReportKind.values:
-        raise ValueError(f"Unknown report kind {kind!r}; expected one of {', '.join(ReportKind.values)}.")
+        raise Refused(f"Unknown report kind {kind!r}; expected one of {', '.join(ReportKind.values)}.")
     if audience not in Audience.values:
-        raise ValueError(f"Unknown audience {audience!r}; expected one of {', '.join(Audience.values)}.")
+        raise Refused(f"Unknown audience {audience!r}; expected one of {', '.join(Audience.values)}.")
     if scope not in Scope.values:
-        raise ValueError(f"Unknown scope {scope!r}; expected one of {', '.join(Scope.values)}.")
+        raise Refused(f"Unknown scope {scope!r}; expected one of {', '.join(Scope.values)}.")
     needs = {Scope.PROJECT: "project", Scope.DEPARTMENT: "department", Scope.PM_PORTFOLIO: "project_manager"}
     given = {"project": project, "department": department, "project_manager": project_manager}
     wanted = needs.get(scope)
     if wanted and given[wanted] is None:
-        raise ValueError(f"A report with scope {scope!r} needs a {wanted.replace('_', ' ')}.")
+        raise Refused(f"A report with scope {scope!r} needs a {wanted.replace('_', ' ')}.")
     extra = [name for name, value in given.items() if value is not None and name != wanted]
     if extra:
-        raise ValueError(f"A report with scope {scope!r} takes no {' or '.join(n.replace('_', ' ') for n in extra)}.")
+        raise Refused(f"A report with scope {scope!r} takes no {' or '.join(n.replace('_', ' ') for n in extra)}.")
     if kind == ReportKind.HIGHLIGHT and scope != Scope.PROJECT:
-        raise ValueError("A highlight report covers one project: use scope 'project'.")
+        raise Refused("A highlight report covers one project: use scope 'project'.")
     if audience == Audience.CLIENT and scope != Scope.PROJECT:
-        raise ValueError("A client-audience report covers one project: use scope 'project'.")
+        raise Refused("A client-audience report covers one project: use scope 'project'.")
 
 
-def _check_requester_may_see(
-    *, user: User, scope: str, project: Project | None, department: Department | None, project_manager
+def check_sender(
+    *, user: User | None, audience: str, scope: str, project: Project | None, department, project_manager
 ) -> None:
-    if not can_send_reports(user):
-        raise PermissionDenied("You may not send reports.")
-    if scope == Scope.PROJECT and not visible_projects(user).filter(pk=project.pk).exists():
-        raise PermissionDenied("You may not report on this project.")
-    if scope == Scope.DEPARTMENT and not visible_departments(user).filter(pk=department.pk).exists():
-        raise PermissionDenied("You may not report on this department.")
-    if scope == Scope.PM_PORTFOLIO and not (user.is_administrator or user.pk == project_manager.pk):
-        raise PermissionDenied("You may only send your own portfolio report.")
-    if scope == Scope.COMPANY and not user.is_administrator:
-        raise PermissionDenied("Only administrators may send the company report.")
+    """Raise :class:`Refused` unless ``user`` may send ``audience`` about the scope (``access.may_send``).
+
+    The internal audience needs the money of every project in scope; the
+    client audience, a project ``user`` runs or reports on.
+    """
+    subject = {"scope": scope, "project": project, "department": department, "project_manager": project_manager}
+    if access.may_send(user, audience=audience, **subject):
+        return
+    name = _subject_name(**subject)
+    if audience == Audience.INTERNAL:
+        raise Refused(f"You may not send internal reports (with costs and margins) about {name}.")
+    raise Refused(f"You may not send client reports about {name}.")
+
+
+def check_recipients(
+    *, addresses: Sequence[str], audience: str, scope: str, project: Project | None, department, project_manager
+) -> None:
+    """Raise :class:`Refused`, naming the addresses, when an internal report may not go to some of ``addresses``.
+
+    Never to a client contact; otherwise only to people who may see the money
+    of the whole scope, or to a domain an administrator allowed
+    (``access.may_receive_internal``, ``APM_INTERNAL_EMAIL_DOMAINS``). Client
+    reports may go to any valid address.
+    """
+    if audience != Audience.INTERNAL or not addresses:
+        return
+    clients = client_addresses(addresses)
+    if clients:
+        raise Refused(f"An internal report is never sent to client contacts: remove {', '.join(sorted(clients))}.")
+    subject = {"scope": scope, "project": project, "department": department, "project_manager": project_manager}
+    outsiders = [address for address in addresses if not access.may_receive_internal(address, **subject)]
+    if outsiders:
+        raise Refused(
+            f"An internal report shows costs and margins: {', '.join(outsiders)} may not see them "
+            f"(not people of APM allowed to see this {scope.replace('_', ' ')}'s money, nor an allowed domain)."
+        )
 
 
 def _subject_name(*, scope: str, project, department, project_manager) -> str:
@@ -263,30 +427,18 @@ def report_request(
     Recipients (resolved at render time): the scope's recipients as a schedule
     would have them, the requester and ``extra_recipients``.
 
-    Raises ``ValueError`` on inconsistent input (unknown kind, audience or
+    Raises :class:`Refused` on inconsistent input (unknown kind, audience or
     scope; scope project without a project, or with a department; a highlight
-    or client report not scoped to one project; invalid addresses; a client
-    contact's address on an internal report) and ``PermissionDenied`` when
-    ``requested_by`` may not send reports about that subject.
+    or client report not scoped to one project; invalid addresses), when
+    ``requested_by`` may not send that audience about that subject
+    (:func:`check_sender`), and when an extra address may not receive it
+    (:func:`check_recipients`).
     """
-    _check_subject(
-        kind=kind,
-        audience=audience,
-        scope=scope,
-        project=project,
-        department=department,
-        project_manager=project_manager,
-    )
-    addresses = _clean_addresses(extra_recipients)
-    if audience == Audience.INTERNAL:
-        clients = client_addresses(addresses)
-        if clients:
-            raise ValueError(
-                f"An internal report is never sent to client contacts: remove {', '.join(sorted(clients))}."
-            )
-    _check_requester_may_see(
-        user=requested_by, scope=scope, project=project, department=department, project_manager=project_manager
-    )
+    subject_args = {"scope": scope, "project": project, "department": department, "project_manager": project_manager}
+    check_subject(kind=kind, audience=audience, **subject_args)
+    addresses = clean_addresses(extra_recipients)
+    check_sender(user=requested_by, audience=audience, **subject_args)
+    check_recipients(addresses=addresses, audience=audience, **subject_args)
     now = timezone.now()
     today = timezone.localtime(now, zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
     subject = {

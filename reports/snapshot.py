@@ -5,12 +5,15 @@ units, e.g. pounds; dates ISO ``YYYY-MM-DD``; ``generated_at`` an aware ISO
 datetime) holding everything the print templates show. It is stored with the
 Report so that a PDF can always be explained and re-rendered.
 
-Redaction happens here: the client snapshot is *built* from a whitelist
-(:func:`_public_project_row` reads only fields a client may see, and the
-client totals hold only RAG counts), never by deleting internal keys
-afterwards. Internal figures (BAC, period budget and forecast, variance,
-whole-life cost, budget commentary, withheld-field notes) are added only by
-:func:`_internal_money` for the internal audience.
+Redaction happens here: the client snapshot is *built* from the client view
+(``projects.common.client_view``: a project row is a ``ClientProject``, a
+highlight report's details a ``ClientHighlightDetails``, serialised by its
+``serialise``; the client totals hold only RAG counts), never by deleting
+internal keys afterwards. The internal audience *adds* to the same row:
+the money of :func:`_internal_money` (BAC, period budget and forecast,
+variance, whole-life cost, budget commentary, withheld-field notes) and, in
+a highlight report, the cost rating, lessons learned, change requests,
+burn-up, RAID log and tolerances.
 
 Shape::
 
@@ -29,12 +32,16 @@ Shape::
       "summary_lines": ["12 projects: 3 red, 5 amber, 4 green, 0 not rated", ...],
     }
 
-A project row: ``code, name, client, status, rag ("red"|"amber"|"green"|""),
+A project row: the keys of ``client_view.ClientProject`` in JSON form
+(``code, name, client, status, rag ("red"|"amber"|"green"|""),
 rating_published, rating_note, percent_complete (0-100 string or None),
 start_date, end_date, as_of, period_label, commentary_overall,
-commentary_schedule, milestones [{name, due_date, completed_on, state}],
-decisions []`` and, internal only, ``currency, bac, budget_period,
-forecast_period, variance, whole_life_cost, commentary_budget, withheld``.
+commentary_schedule, work_done, work_planned, decisions [], risks_issues [],
+author, milestones [{name, due_date, completed_on, state}]``); in a highlight
+report also those of ``client_view.ClientHighlightDetails``; and, internal
+only, ``currency, bac, budget_period, forecast_period, variance,
+whole_life_cost, commentary_budget, withheld`` (and the highlight report's
+internal keys, :func:`_highlight_details`).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
+from projects.common import client_view
 from projects.models import Milestone, Project, ProjectBudget, StatusUpdate
 from reports.rendering import format_money
 
@@ -129,79 +137,15 @@ def _load_projects(queryset: QuerySet, period_end: dt.date) -> list[Project]:
     )
 
 
-def _milestone_rows(project: Project, period_end: dt.date) -> list[dict[str, Any]]:
-    rows = []
-    for milestone in project.milestones.all():
-        if milestone.completed_on is not None:
-            state = "done"
-        elif milestone.due_date < period_end:
-            state = "overdue"
-        else:
-            state = "upcoming"
-        rows.append(
-            {
-                "name": milestone.name,
-                "due_date": _iso(milestone.due_date),
-                "completed_on": _iso(milestone.completed_on),
-                "state": state,
-            }
-        )
-    return rows
+def _client_row(project: Project, latest: StatusUpdate | None, period_end: dt.date) -> dict[str, Any]:
+    """The client view of a project as of ``period_end`` (a ``ClientProject`` in JSON form): what a client may see."""
+    return client_view.serialise(
+        client_view.client_project(project, latest=latest, milestones=project.milestones.all(), today=period_end)
+    )
 
 
-def _public_project_row(project: Project, latest: StatusUpdate | None, period_end: dt.date) -> dict[str, Any]:
-    """The fields of a project a client may see (the whitelist; no money, no budget commentary)."""
-    rag = (latest.rag if latest is not None else project.rag) or ""
-    return {
-        "code": project.code,
-        "name": project.name,
-        "client": project.client.name if project.client_id else "",
-        "status": project.get_status_display(),
-        "rag": rag,
-        "rating_published": latest.rating_published if latest else "",
-        "rating_note": latest.rating_note if latest else "",
-        "percent_complete": _money(latest.percent_complete) if latest else None,
-        "start_date": _iso(project.start_date),
-        "end_date": _iso(project.end_date),
-        "as_of": _iso(latest.as_of) if latest else None,
-        "period_label": latest.period_label if latest else "",
-        "commentary_overall": latest.commentary_overall if latest else "",
-        "commentary_schedule": latest.commentary_schedule if latest else "",
-        "milestones": _milestone_rows(project, period_end),
-        "decisions": _lines(latest.decisions_needed) if latest else [],
-        "work_done": latest.work_done if latest else "",
-        "work_planned": latest.work_planned if latest else "",
-        "risks_issues": _lines(latest.risks_issues) if latest else [],
-        "author": _person(latest.author) if latest and latest.author_id else "",
-    }
-
-
-def _lines(text: str | None) -> list[str]:
-    """Non-empty stripped lines of ``text`` (a bullet "- " or "* " at the start is dropped)."""
-    lines = []
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if line[:2] in ("- ", "* ", "• "):
-            line = line[2:].strip()
-        if line:
-            lines.append(line)
-    return lines
-
-
-def _person(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
-
-
-#: The six ratings of a weekly update: (snapshot key, StatusUpdate field, label). Cost is internal only.
-RATINGS = (
-    ("overall", "rag", "Overall"),
-    ("time", "rag_time", "Time"),
-    ("cost", "rag_cost", "Cost"),
-    ("scope", "rag_scope", "Scope"),
-    ("quality", "rag_quality", "Quality"),
-    ("risk", "rag_risk", "Risk"),
-)
-INTERNAL_RATINGS = frozenset({"cost"})
+#: The ratings of a weekly update in the report's order; the client's are ``client_view.CLIENT_RATINGS``.
+RATING_ORDER = ("overall", "time", "cost", "scope", "quality", "risk")
 #: Cost tolerance (percent 0-100) when the project has no budget settings of its own.
 COST_TOLERANCE_PERCENT = Decimal("10")
 #: Deliverables (milestones) due within this many days after the period end are "due next".
@@ -211,71 +155,43 @@ DUE_HORIZON_DAYS = 28
 def _highlight_details(
     project: Project, latest: StatusUpdate | None, *, audience: str, period_start: dt.date | None, period_end: dt.date
 ) -> dict[str, Any]:
-    """The highlight report's extra fields of one project (two or three queries).
+    """The highlight report's extra fields of one project (three queries).
 
-    ``ratings``: ``[{key, label, rag, previous}]`` this update against the
-    one before it (cost left out for clients); ``deliverables_completed`` and
-    ``deliverables_due`` (milestones completed in the period; open ones
-    overdue or due within ``DUE_HORIZON_DAYS``); ``change_requests``
-    (internal only, when APM tracks them). Internal only: ``lessons_learned``
-    and ``tolerance`` (period cost variance against the project's cost
-    tolerance, ``ProjectBudget.cost_tolerance_percent`` or
+    The client's: a ``client_view.ClientHighlightDetails`` in JSON form
+    (contacts who receive reports; ratings ``[{key, label, rag, previous}]``
+    of this update against the one before it, without cost; milestones and
+    deliverables completed in the period, and open ones overdue or due
+    within ``DUE_HORIZON_DAYS``). The internal audience adds the cost rating
+    to ``ratings`` and the keys ``lessons_learned``, ``change_requests``,
+    ``burn_up``, ``raid`` and ``tolerance`` (period cost variance against
+    the project's cost tolerance, ``ProjectBudget.cost_tolerance_percent`` or
     ``COST_TOLERANCE_PERCENT`` without one; overdue milestones; the open
     tolerance exceptions raised by ``projects.budget.services.budget_check``).
     """
     previous = None
     if latest is not None:
         previous = StatusUpdate.objects.filter(project=project, as_of__lt=latest.as_of).order_by("-as_of").first()
-    ratings = []
-    for key, field, label in RATINGS:
-        if audience != INTERNAL and key in INTERNAL_RATINGS:
-            continue
-        ratings.append(
-            {
-                "key": key,
-                "label": label,
-                "rag": (getattr(latest, field) if latest else "") or "",
-                "previous": (getattr(previous, field) if previous else "") or "",
-            }
+    contacts = project.client.contacts.filter(opted_in_reports=True).order_by("name", "pk") if project.client_id else []
+    details: dict[str, Any] = client_view.serialise(
+        client_view.client_highlight_details(
+            latest=latest,
+            previous=previous,
+            milestones=project.milestones.all(),
+            deliverables=project.deliverables.all(),
+            contacts=contacts,
+            period_start=period_start,
+            period_end=period_end,
+            horizon_days=DUE_HORIZON_DAYS,
         )
-    horizon = period_end + dt.timedelta(days=DUE_HORIZON_DAYS)
-    completed, due = [], []
-    for milestone in project.milestones.all():
-        if milestone.completed_on is not None:
-            in_period = period_start is None or milestone.completed_on >= period_start
-            if in_period and milestone.completed_on <= period_end:
-                completed.append({"name": milestone.name, "date": _iso(milestone.completed_on)})
-        elif milestone.due_date <= horizon:
-            due.append(
-                {"name": milestone.name, "date": _iso(milestone.due_date), "overdue": milestone.due_date < period_end}
-            )
-    for deliverable in project.deliverables.all():
-        signed = deliverable.signed_off_at.date() if deliverable.signed_off_at else None
-        if deliverable.status == "accepted":
-            if signed and (period_start is None or signed >= period_start) and signed <= period_end:
-                completed.append({"name": deliverable.name, "date": _iso(signed)})
-        elif deliverable.due_date <= horizon:
-            due.append(
-                {
-                    "name": f"{deliverable.name} ({deliverable.get_status_display().lower()})",
-                    "date": _iso(deliverable.due_date),
-                    "overdue": deliverable.due_date < period_end,
-                }
-            )
-    due.sort(key=lambda item: (item["date"], item["name"]))
-    contacts = []
-    if project.client_id:
-        contacts = [
-            contact.name for contact in project.client.contacts.filter(opted_in_reports=True).order_by("name", "pk")
-        ]
-    details: dict[str, Any] = {
-        "client_contacts": contacts,
-        "ratings": ratings,
-        "previous_as_of": _iso(previous.as_of) if previous else None,
-        "deliverables_completed": completed,
-        "deliverables_due": due,
-    }
+    )
     if audience == INTERNAL:
+        cost = {
+            "key": "cost",
+            "label": "Cost",
+            "rag": (latest.rag_cost if latest else "") or "",
+            "previous": (previous.rag_cost if previous else "") or "",
+        }
+        details["ratings"] = sorted([*details["ratings"], cost], key=lambda rating: RATING_ORDER.index(rating["key"]))
         details["lessons_learned"] = latest.lessons_learned if latest else ""
         details["change_requests"] = _change_requests(project)
         details["burn_up"] = _burn_up(project, period_end)
@@ -297,7 +213,7 @@ def _highlight_details(
         percent = None
         if variance is not None and budget:
             percent = (variance * 100 / budget).quantize(Decimal("0.1"))
-        overdue = sum(1 for item in due if item["overdue"])
+        overdue = sum(1 for item in details["deliverables_due"] if item["overdue"])
         settings_row = ProjectBudget.objects.filter(project=project).values_list("cost_tolerance_percent", flat=True)
         limit = next(iter(settings_row), None) or COST_TOLERANCE_PERCENT
         open_exceptions = [
@@ -581,7 +497,7 @@ def report_build_snapshot(
     rows = []
     for item in projects:
         latest = item.latest_updates[0] if item.latest_updates else None
-        row = _public_project_row(item, latest, period_end)
+        row = _client_row(item, latest, period_end)
         if audience == INTERNAL:
             row.update(_internal_money(item, latest))
         if kind == "highlight":

@@ -1,9 +1,10 @@
 """Report pages: the index, a scope's report archive, PDF download and "Send now".
 
-Every lookup happens inside ``apm.access`` querysets (visible_projects,
-visible_departments, visible_reports): anything else answers 404. "Send now"
-only queues a report through ``reports.services.report_request``; the PDF is
-rendered by a worker, never in the web request.
+Every lookup happens inside ``apm.access`` capabilities (see_project,
+see_department, see_report): anything else answers 404. "Send now" offers
+only the audiences the user may send (``access.may_send``) and only queues a
+report through ``reports.services.report_request``; the PDF is rendered by a
+worker, never in the web request.
 """
 
 from __future__ import annotations
@@ -14,21 +15,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apm.access import (
-    CLIENT,
-    audience_for,
-    can_send_reports,
-    visible_departments,
-    visible_projects,
-    visible_reports,
-)
+from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
+from apm.errors import Refused
 from apm.outbox.models import EmailStatus
+from projects.common.lookups import project_or_404
 from reports.models import Audience, Report, ReportKind, ReportStatus, Scope
 from reports.services import report_request
 
@@ -39,18 +35,21 @@ PENDING = (ReportStatus.QUEUED, ReportStatus.RENDERING)
 class SendNowForm(forms.Form):
     """Kind and audience for an on-demand report, limited to what is valid for the scope and user.
 
-    Project scope: highlight reports, internal or client audience. Department
-    scope: portfolio reports, internal audience only (a portfolio spans
-    several clients). Client contacts are offered the client audience only.
+    Project scope: highlight reports, in the audiences the user may send
+    (the internal one only with the project's money). Department scope:
+    portfolio reports, internal audience only (a portfolio spans several
+    clients).
     """
 
     kind = forms.ChoiceField(label="Report")
     audience = forms.ChoiceField(label="Audience")
 
-    def __init__(self, *args, scope: str, user, **kwargs) -> None:
+    def __init__(self, *args, scope: str, user, project=None, department=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = send_now_kinds(scope=scope)
-        self.fields["audience"].choices = send_now_audiences(scope=scope, user=user)
+        self.fields["audience"].choices = send_now_audiences(
+            scope=scope, user=user, project=project, department=department
+        )
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
 
@@ -61,13 +60,14 @@ def send_now_kinds(*, scope: str) -> list[tuple[str, str]]:
     return [(kind.value, kind.label)]
 
 
-def send_now_audiences(*, scope: str, user) -> list[tuple[str, str]]:
-    """The audiences ``user`` may ask for in ``scope`` as (value, label) choices."""
-    if audience_for(user) == CLIENT:
-        return [(Audience.CLIENT.value, Audience.CLIENT.label)]
-    if scope == Scope.DEPARTMENT:
-        return [(Audience.INTERNAL.value, Audience.INTERNAL.label)]
-    return [(a.value, a.label) for a in Audience]
+def send_now_audiences(*, scope: str, user, project=None, department=None) -> list[tuple[str, str]]:
+    """The audiences ``user`` may send now about the project or department, as (value, label) choices."""
+    audiences = [Audience.INTERNAL] if scope == Scope.DEPARTMENT else list(Audience)
+    return [
+        (a.value, a.label)
+        for a in audiences
+        if access.may_send(user, audience=a.value, scope=scope, project=project, department=department)
+    ]
 
 
 def _reports_for(user, **scope_filter) -> QuerySet[Report]:
@@ -78,7 +78,7 @@ def _reports_for(user, **scope_filter) -> QuerySet[Report]:
     """
     done = Q(deliveries__email__status__in=[EmailStatus.SENT, EmailStatus.FAILED])
     return (
-        visible_reports(user)
+        access.see_report.queryset(user)
         .filter(**scope_filter)
         .annotate(
             sent_count=Count("deliveries", filter=Q(deliveries__email__status=EmailStatus.SENT)),
@@ -96,9 +96,9 @@ def report_index(request: HttpRequest) -> HttpResponse:
         request,
         "reports/index.html",
         {
-            "departments": visible_departments(request.user).order_by("code"),
-            "projects": visible_projects(request.user).select_related("client").order_by("code"),
-            "can_send": can_send_reports(request.user),
+            "departments": access.see_department.queryset(request.user).order_by("code"),
+            "projects": access.see_project.queryset(request.user).select_related("client").order_by("code"),
+            "can_schedule": access.create_project.allows(request.user),
         },
     )
 
@@ -162,22 +162,24 @@ def report_archive(request: HttpRequest) -> HttpResponse:
             "form": form,
             "reports": list(reports[:ARCHIVE_PAGE]),
             "limit": ARCHIVE_PAGE,
-            "is_client": audience_for(request.user) == CLIENT,
+            "is_client": access.audience_for(request.user) == access.CLIENT,
         },
     )
 
 
 def _scope_page(request: HttpRequest, *, scope: str, subject, reports: QuerySet[Report], send_url: str):
     reports = list(reports)
+    where = {"project": subject} if scope == Scope.PROJECT else {"department": subject}
+    send_form = SendNowForm(scope=scope, user=request.user, **where)
     context = {
         "scope": scope,
         "subject": subject,
         "reports": reports,
         "polling": any(r.status in PENDING for r in reports),
-        "can_send": can_send_reports(request.user),
-        "send_form": SendNowForm(scope=scope, user=request.user),
+        "can_send": bool(send_form.fields["audience"].choices),
+        "send_form": send_form,
         "send_url": send_url,
-        "is_client": audience_for(request.user) == CLIENT,
+        "is_client": access.audience_for(request.user) == access.CLIENT,
     }
     if request.htmx:
         return render(request, "reports/_report_table.html", context)
@@ -187,7 +189,7 @@ def _scope_page(request: HttpRequest, *, scope: str, subject, reports: QuerySet[
 @login_required
 def project_reports(request: HttpRequest, code: str) -> HttpResponse:
     """The project's highlight reports the user may see, newest first."""
-    project = get_object_or_404(visible_projects(request.user).select_related("client"), code=code)
+    project = project_or_404(request, code)
     return _scope_page(
         request,
         scope=Scope.PROJECT,
@@ -200,7 +202,7 @@ def project_reports(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def department_reports(request: HttpRequest, code: str) -> HttpResponse:
     """The department's portfolio reports, for administrators and the department's heads."""
-    department = get_object_or_404(visible_departments(request.user), code__iexact=code)
+    department = access.object_or_404(request.user, access.see_department, code__iexact=code)
     return _scope_page(
         request,
         scope=Scope.DEPARTMENT,
@@ -216,11 +218,11 @@ def _send_now(request: HttpRequest, *, scope: str, project=None, department=None
         if project is not None
         else redirect("reports:department", code=department.code)
     )
-    if not can_send_reports(request.user):
-        raise PermissionDenied("You may not send reports.")
-    form = SendNowForm(request.POST, scope=scope, user=request.user)
+    form = SendNowForm(request.POST, scope=scope, user=request.user, project=project, department=department)
+    if not form.fields["audience"].choices:
+        raise PermissionDenied("You may not send reports about this.")
     if not form.is_valid():
-        # Also the server-side check that a client contact never asks for the internal audience.
+        # Also the server-side check that nobody asks for an audience they may not send.
         messages.error(request, "That report cannot be sent: choose one of the offered kinds and audiences.")
         return back
     try:
@@ -232,9 +234,8 @@ def _send_now(request: HttpRequest, *, scope: str, project=None, department=None
             department=department,
             requested_by=request.user,
         )
-    except ValueError as exc:
-        # PermissionDenied from the service propagates as a 403.
-        messages.error(request, f"The report was not queued: {exc}")
+    except Refused as exc:
+        messages.error(request, f"The report was not queued: {exc.message}")
         return back
     messages.success(request, "Report queued; it will be emailed when ready.")
     return back
@@ -244,7 +245,7 @@ def _send_now(request: HttpRequest, *, scope: str, project=None, department=None
 @require_POST
 def project_send_now(request: HttpRequest, code: str) -> HttpResponse:
     """POST: queue a highlight report of the project now (404 when not visible, 403 when not allowed)."""
-    project = get_object_or_404(visible_projects(request.user), code=code)
+    project = project_or_404(request, code)
     return _send_now(request, scope=Scope.PROJECT, project=project)
 
 
@@ -252,14 +253,14 @@ def project_send_now(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def department_send_now(request: HttpRequest, code: str) -> HttpResponse:
     """POST: queue a portfolio report of the department now (404 when not visible)."""
-    department = get_object_or_404(visible_departments(request.user), code__iexact=code)
+    department = access.object_or_404(request.user, access.see_department, code__iexact=code)
     return _send_now(request, scope=Scope.DEPARTMENT, department=department)
 
 
 @login_required
 def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The report's PDF as an attachment; 404 unless visible to the user and rendered."""
-    report = get_object_or_404(visible_reports(request.user), pk=pk, status=ReportStatus.RENDERED)
+    report = access.object_or_404(request.user, access.see_report, pk=pk, status=ReportStatus.RENDERED)
     if not report.pdf:
         raise Http404("This report has no PDF.")
     try:

@@ -3,17 +3,21 @@
 The admin's import shows a preview with errors per row and writes nothing
 until confirmed. People are matched by email, skills by name, levels by
 (person's email, skill name); departments by code, roles by O*NET-SOC code.
+Exports write text that a spreadsheet would run as a formula (``=``, ``+``,
+``-``, ``@``, tab, carriage return at the start) with a leading ``'``
+(``apm.exports.SafeModelResource``).
 """
 
 from __future__ import annotations
 
-from import_export import fields, resources
+from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
+from apm.exports import SafeModelResource
 from teams.models import Department, JobRole, MemberSkill, Skill, SkillCategory, TeamMember
 
 
-class TeamMemberResource(resources.ModelResource):
+class TeamMemberResource(SafeModelResource):
     department = fields.Field(
         attribute="department", column_name="department", widget=ForeignKeyWidget(Department, field="code")
     )
@@ -29,7 +33,7 @@ class TeamMemberResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class SkillResource(resources.ModelResource):
+class SkillResource(SafeModelResource):
     category = fields.Field(
         attribute="category", column_name="category", widget=ForeignKeyWidget(SkillCategory, field="name")
     )
@@ -43,7 +47,7 @@ class SkillResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class MemberSkillResource(resources.ModelResource):
+class MemberSkillResource(SafeModelResource):
     member = fields.Field(attribute="member", column_name="email", widget=ForeignKeyWidget(TeamMember, field="email"))
     skill = fields.Field(attribute="skill", column_name="skill", widget=ForeignKeyWidget(Skill, field="name"))
 

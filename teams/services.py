@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from apm.errors import Refused
 from teams.importers.onet import read_onet
 from teams.models import JobRole, MemberRate, Skill, SkillCategory, SkillCategoryKind, TeamMember
 
@@ -29,11 +30,11 @@ def member_rate_set(
     or after ``valid_from`` (change that one instead).
     """
     if cost_rate < 0 or bill_rate < 0:
-        raise ValueError("Rates cannot be negative.")
+        raise Refused("Rates cannot be negative.")
     with transaction.atomic():
         rates = MemberRate.objects.select_for_update().filter(member=member)
         if rates.filter(valid_from__gte=valid_from).exists():
-            raise ValueError(f"{member} already has a rate starting on or after {valid_from:%d %b %Y}.")
+            raise Refused(f"{member} already has a rate starting on or after {valid_from:%d %b %Y}.")
         rates.filter(valid_to__isnull=True).update(valid_to=valid_from - dt.timedelta(days=1))
         rates.filter(valid_to__gte=valid_from).update(valid_to=valid_from - dt.timedelta(days=1))
         return MemberRate.objects.create(

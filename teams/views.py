@@ -1,6 +1,6 @@
 """People pages of the teams app: the skills matrix. Thin: reads go through teams.selectors.
 
-People are looked up inside ``apm.access.visible_members``; anything else is a 404.
+People are looked up inside ``apm.access.see_member``; anything else is a 404.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apm.access import visible_members
+from apm import access
 from apm.forms import IdChoiceField, IdMultipleChoiceField
 from teams import selectors
 from teams.models import Department, Level, Skill
@@ -42,9 +42,9 @@ def skills_matrix(request: HttpRequest) -> HttpResponse:
 
     Clients (who see nobody) get a 404. A fixed number of queries whatever the number of people.
     """
-    members = visible_members(request.user)
-    if request.user.is_client:
+    if not access.see_workspace.allows(request.user):
         raise Http404("No such page.")
+    members = access.see_member.queryset(request.user)
     departments = Department.objects.filter(pk__in=members.values("department")).order_by("code")
     form = MatrixFilter(
         request.GET or None, departments=departments, skills=selectors.held_skills(members=members).order_by("name")

@@ -113,7 +113,11 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
 
 
 class ReportScheduleFactory(factory.django.DjangoModelFactory):
-    """A weekly Monday 09:00 (Europe/London) internal portfolio schedule for a department."""
+    """A weekly Monday 09:00 (Europe/London) internal portfolio schedule for a department.
+
+    Its owner is an administrator (``schedule-owner``), who may send anything: a test about who may
+    keep a schedule sets ``created_by`` itself.
+    """
 
     class Meta:
         model = "reports.ReportSchedule"
@@ -128,6 +132,7 @@ class ReportScheduleFactory(factory.django.DjangoModelFactory):
     day_of_month = 1
     local_time = dt.time(9, 0)
     time_zone = "Europe/London"
+    created_by = factory.SubFactory(UserFactory, username="schedule-owner", role=Role.ADMINISTRATOR, email="")
 
 
 class SkillCategoryFactory(factory.django.DjangoModelFactory):

@@ -6,15 +6,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from apm.accounts.roles import Role
 
-class Role(models.TextChoices):
-    """The five roles of APM (DESIGN.md, "Who uses it")."""
-
-    ADMINISTRATOR = "administrator", "Administrator"
-    DEPARTMENT_HEAD = "department_head", "Department head"
-    PROJECT_MANAGER = "project_manager", "Project manager"
-    TEAM_MEMBER = "team_member", "Team member"
-    CLIENT_CONTACT = "client_contact", "Client contact"
+__all__ = ["AuditEvent", "AuditKind", "Invitation", "Role", "User"]
 
 
 class User(AbstractUser):
@@ -77,6 +71,8 @@ class AuditKind(models.TextChoices):
     REPORT_DOWNLOADED = "report_downloaded", "Report downloaded"
     DOCUMENT_DOWNLOADED = "document_downloaded", "Document downloaded"
     CLIENT_DECISION = "client_decision", "Client decision"
+    PROJECT_CLIENT_CHANGED = "project_client_changed", "Project's client changed"
+    SCHEDULE_PAUSED = "schedule_paused", "Report schedule paused"
 
 
 class AuditEvent(models.Model):

@@ -13,17 +13,13 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from apm import access
 from apm.accounts.services import invitation_accept, invitation_find
 
 
 def landing_url(user) -> str:
-    """Where a user lands after logging in: the portal for client contacts, the desk for project
-    managers, the project list for others."""
-    if getattr(user, "is_client", False):
-        return reverse("portal:home")
-    if getattr(user, "role", None) == "project_manager":
-        return reverse("projects:desk")
-    return reverse("projects:list")
+    """Where a user lands after logging in (``apm.access.home_page``): the portal, the desk or the project list."""
+    return reverse({"portal": "portal:home", "desk": "projects:desk"}.get(access.home_page(user), "projects:list"))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -78,6 +74,6 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         else:
             if user is None:
                 return render(request, "registration/invitation_invalid.html", status=404)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="apm.accounts.backends.ApmModelBackend")
             return redirect(landing_url(user))
     return render(request, "registration/invitation_accept.html", {"form": form, "invited": invitation.user})

@@ -79,6 +79,8 @@ def _app_env(database_url: str, redis_url: str) -> dict[str, str]:
         {
             "DJANGO_SETTINGS_MODULE": "apm.settings",
             "DEBUG": "false",
+            # The load test plays the one TLS proxy in front: each simulated user has its own address.
+            "APM_TRUSTED_PROXY_COUNT": "1",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": database_url,

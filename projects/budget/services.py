@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import QuerySet, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apm.access import visible_projects
-from apm.accounts.models import Role, User
+from apm import access
+from apm.accounts.models import User
+from apm.errors import Refused
 from apm.outbox.services import outbox_enqueue
 from apm.uploads import UploadPolicy, upload_check
 from projects.budget import evm, selectors
@@ -93,10 +93,10 @@ def budget_line_add(
     taken from that line until it is used up; only then does BAC grow.
     """
     if category not in CostCategory.values:
-        raise ValueError(f"Unknown category {category!r}.")
+        raise Refused(f"Unknown category {category!r}.")
     amount = evm.money(amount)
     if amount < 0:
-        raise ValueError("A budget line cannot be negative.")
+        raise Refused("A budget line cannot be negative.")
     with transaction.atomic():
         lines = BudgetLine.objects.select_for_update().filter(project=project)
         prior_bac = Project.objects.filter(pk=project.pk).values_list("bac", flat=True).first() or Decimal("0")
@@ -143,7 +143,7 @@ def budget_settings_update(
 ) -> ProjectBudget:
     """Set the contingency reserve, tolerances (± percent of BAC, ± days) and bottom-up ETC; audited."""
     if contingency_reserve < 0 or cost_tolerance_percent < 0 or time_tolerance_days < 0:
-        raise ValueError("Reserve and tolerances cannot be negative.")
+        raise Refused("Reserve and tolerances cannot be negative.")
     with transaction.atomic():
         budget = budget_get(project=project)
         before = {
@@ -193,14 +193,14 @@ def time_entry_record(
     """
     hours = Decimal(hours)
     if hours <= 0 or hours > 24:
-        raise ValueError("Hours must be more than 0 and at most 24.")
+        raise Refused("Hours must be more than 0 and at most 24.")
     if not project.team_members.filter(pk=member.pk).exists():
-        raise ValueError(f"{member} is not on the team of {project.code}.")
+        raise Refused(f"{member} is not on the team of {project.code}.")
     rate = member_rate_on(member_id=member.pk, on=date)
     if rate is None:
-        raise ValueError(f"{member} has no cost rate on {date:%d %b %Y}; ask an administrator to set one.")
+        raise Refused(f"{member} has no cost rate on {date:%d %b %Y}; ask an administrator to set one.")
     if rate.currency != project.currency:
-        raise ValueError(f"{member}'s rate is in {rate.currency} but {project.code} is budgeted in {project.currency}.")
+        raise Refused(f"{member}'s rate is in {rate.currency} but {project.code} is budgeted in {project.currency}.")
     with transaction.atomic():
         entry = TimeEntry.objects.create(
             member=member,
@@ -252,9 +252,9 @@ def expense_record(
     """
     amount = evm.money(amount)
     if amount <= 0:
-        raise ValueError("An expense must be more than zero.")
+        raise Refused("An expense must be more than zero.")
     if category not in CostCategory.values:
-        raise ValueError(f"Unknown category {category!r}.")
+        raise Refused(f"Unknown category {category!r}.")
     content_type = receipt_check(receipt) if receipt is not None else ""
     with transaction.atomic():
         expense = Expense(
@@ -292,7 +292,7 @@ def baseline_create(*, project: Project, reason: str, actor: User | None, change
     an approved change request (``change_reference`` names it).
     """
     if not reason.strip():
-        raise ValueError("Say why the baseline is set.")
+        raise Refused("Say why the baseline is set.")
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         budget = budget_get(project=project)
@@ -410,7 +410,10 @@ def _breaches(
 
 
 def _people_to_notify(project: Project) -> list[str]:
-    """The PM, every reporting head and the heads of the project's departments (addresses, deduplicated)."""
+    """The PM, every reporting head and the heads of the project's departments (addresses, deduplicated).
+
+    Budget emails carry the project's money: only those who may see it (``access.see_money``) get them.
+    """
     users = list(project.reporting_heads.all())
     users += User.objects.filter(headed_departments__projects=project).distinct().order_by("pk")
     if project.project_manager_id:
@@ -418,7 +421,7 @@ def _people_to_notify(project: Project) -> list[str]:
     seen, out = set(), []
     for user in users:
         address = (user.email or "").strip()
-        if user.is_active and address and address.lower() not in seen:
+        if address and address.lower() not in seen and access.see_money.allows(user, project):
             seen.add(address.lower())
             out.append(address)
     return out
@@ -513,23 +516,6 @@ def budget_check(*, project: Project, as_of: dt.date | None = None) -> CheckResu
 # --- Contingency drawdown --------------------------------------------------------------------
 
 
-def may_request_contingency(*, user: User, project: Project) -> bool:
-    """The project's PM (or an administrator) may ask for contingency."""
-    return user.is_authenticated and (user.is_administrator or project.project_manager_id == user.pk)
-
-
-def may_decide_contingency(*, user: User, project: Project) -> bool:
-    """A head of one of the project's departments or one of its reporting heads (role department head), or
-    an administrator."""
-    if not user.is_authenticated or not user.is_active or user.is_client:
-        return False
-    if user.is_administrator:
-        return True
-    if user.role != Role.DEPARTMENT_HEAD:
-        return False
-    return Project.objects.filter(pk=project.pk).filter(Q(departments__heads=user) | Q(reporting_heads=user)).exists()
-
-
 def contingency_request(
     *, project: Project, amount: Decimal, category: str, reason: str, actor: User
 ) -> ContingencyRequest:
@@ -538,19 +524,18 @@ def contingency_request(
     Raises PermissionDenied unless ``actor`` is the PM (or an administrator),
     ValueError for a bad amount, category or empty reason. Changes no budget.
     """
-    if not may_request_contingency(user=actor, project=project):
-        raise PermissionDenied("Only the project manager may request contingency.")
+    access.edit_budget.require(actor, project, "Only the project manager may request contingency.")
     amount = evm.money(amount)
     if amount <= 0:
-        raise ValueError("Ask for more than zero.")
+        raise Refused("Ask for more than zero.")
     if category not in CostCategory.values:
-        raise ValueError(f"Unknown category {category!r}.")
+        raise Refused(f"Unknown category {category!r}.")
     if not reason.strip():
-        raise ValueError("Give a reason for the drawdown.")
+        raise Refused("Give a reason for the drawdown.")
     # Read, not get_or_create: a refused request must leave no row behind (the defaults have no reserve).
     budget = ProjectBudget.objects.filter(project=project).first() or ProjectBudget(project=project)
     if amount > budget.contingency_reserve:
-        raise ValueError(f"Only {budget.contingency_reserve} {project.currency} is left in the contingency reserve.")
+        raise Refused(f"Only {budget.contingency_reserve} {project.currency} is left in the contingency reserve.")
     with transaction.atomic():
         request = ContingencyRequest.objects.create(
             project=project,
@@ -572,26 +557,27 @@ def contingency_decide(
     Approval, in one transaction with the budget row locked: the reserve goes
     down by the amount and a budget line of the requested category goes up
     by it (so BAC rises by it), with the audit entry. Raises PermissionDenied
-    unless ``actor`` may decide (:func:`may_decide_contingency`) or when
+    unless ``actor`` may decide (``access.decide_as_head``) or when
     ``actor`` requested it or manages the project (administrators excepted), ValueError
     when the request is no longer pending or the reserve is now too small.
     The PM is emailed the decision.
     """
     project = request.project
-    if not may_decide_contingency(user=actor, project=project):
-        raise PermissionDenied("Only a head of the project's departments or a reporting head may decide.")
-    if not actor.is_administrator and actor.pk in (request.requested_by_id, project.project_manager_id):
+    access.decide_as_head.require(
+        actor, project, "Only a head of the project's departments or a reporting head may decide."
+    )
+    if not access.administer.allows(actor) and actor.pk in (request.requested_by_id, project.project_manager_id):
         # Separation of duties: the PM who asked for the money does not approve it.
-        raise PermissionDenied("You asked for this money or manage the project: another head must decide.")
+        raise Refused("You asked for this money or manage the project: another head must decide.")
     with transaction.atomic():
         locked = ContingencyRequest.objects.select_for_update().get(pk=request.pk)
         if locked.state != ContingencyState.PENDING:
-            raise ValueError(f"This request was already {locked.get_state_display().lower()}.")
+            raise Refused(f"This request was already {locked.get_state_display().lower()}.")
         budget_get(project=project)
         budget = ProjectBudget.objects.select_for_update().get(project=project)
         if approve:
             if locked.amount > budget.contingency_reserve:
-                raise ValueError(
+                raise Refused(
                     f"Only {budget.contingency_reserve} {project.currency} is left in the reserve; cannot approve."
                 )
             budget.contingency_reserve = evm.money(budget.contingency_reserve - locked.amount)
@@ -621,9 +607,6 @@ def contingency_decide(
     return locked
 
 
-def projects_for_time_entry(*, user: User):
-    """Projects ``user`` may log time on: those their TeamMember is on (and can see)."""
-    member = getattr(user, "team_member", None)
-    if member is None:
-        return Project.objects.none()
-    return visible_projects(user).filter(team_members=member)
+def projects_for_time_entry(*, user: User) -> QuerySet[Project]:
+    """Projects ``user`` may log time on (``access.log_time``: those their TeamMember is on)."""
+    return access.log_time.queryset(user)

@@ -1,9 +1,10 @@
 """Budget pages: the project budget, receipts, the weekly timesheet and the department portfolio table.
 
 Thin: reads go through ``projects.budget.selectors``, writes through
-``projects.budget.services``. Every lookup is scoped by ``apm.access``;
-budgets hold internal costs, so client contacts (and anyone who may not
-edit projects) get 404 on budget pages, never 403. Team members reach only
+``projects.budget.services``. Budgets hold the project's money, so every
+budget page asks ``apm.access.see_money`` (anyone else, team members and
+client contacts included, gets 404) and every change ``access.edit_budget``
+(403 for those who see the money but may not change it). People reach only
 their own timesheet.
 """
 
@@ -17,17 +18,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from apm.access import audience_for, finance_projects, visible_departments
+from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
+from apm.errors import Refused
 from apm.formatting import format_money
 from apm.forms import form_errors
 from projects.budget import forms, selectors, services
+from projects.common.lookups import child_or_404, project_or_404
 from projects.models import (
     Baseline,
     BudgetAlert,
@@ -41,12 +44,8 @@ from teams.models import Department
 
 
 def _budget_project_or_404(request: HttpRequest, code: str) -> Project:
-    """The project, if the user may see its figures (apm.access.finance_projects), else 404."""
-    user = request.user
-    project = finance_projects(user).select_related("project_manager", "client").filter(code=code).first()
-    if project is None:
-        raise Http404("No such project.")
-    return project
+    """The project, if the user may see its money (``access.see_money``), else 404."""
+    return project_or_404(request, code, access.see_money)
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -62,7 +61,7 @@ def budget_page(request: HttpRequest, code: str) -> HttpResponse:
     budget = services.budget_get(project=project)
     baselines = list(Baseline.objects.filter(project=project).order_by("-number"))
     current = next((b for b in baselines if b.is_current), None)
-    may_decide = services.may_decide_contingency(user=request.user, project=project)
+    may_decide = access.decide_as_head.allows(request.user, project)
     return render(
         request,
         "projects/budget/budget.html",
@@ -85,7 +84,7 @@ def budget_page(request: HttpRequest, code: str) -> HttpResponse:
             "requests": list(ContingencyRequest.objects.filter(project=project).select_related("requested_by")[:20]),
             "expenses": list(Expense.objects.filter(project=project).order_by("-date", "-pk")[:20]),
             "events": list(BudgetEvent.objects.filter(project=project).select_related("actor")[:15]),
-            "may_request": services.may_request_contingency(user=request.user, project=project),
+            "may_request": access.edit_budget.allows(request.user, project),
             "may_decide": may_decide,
             "line_form": forms.BudgetLineForm(),
             "settings_form": forms.BudgetSettingsForm(
@@ -112,7 +111,7 @@ def _done(request: HttpRequest, project: Project, ok: str | None = None, error: 
 
 
 def _pm_only(request: HttpRequest, project: Project) -> None:
-    if not services.may_request_contingency(user=request.user, project=project):
+    if not access.edit_budget.allows(request.user, project):
         raise PermissionDenied("Only the project manager may change the budget.")
 
 
@@ -154,7 +153,7 @@ def expense_add(request: HttpRequest, code: str) -> HttpResponse:
         return _done(request, project, error=f"Expense not recorded. {form_errors(form)}")
     try:
         services.expense_record(project=project, actor=request.user, **form.cleaned_data)
-    except ValueError as exc:
+    except Refused as exc:
         return _done(request, project, error=f"Expense not recorded. {exc}")
     return _done(request, project, ok="Expense recorded.")
 
@@ -163,7 +162,7 @@ def expense_add(request: HttpRequest, code: str) -> HttpResponse:
 def expense_receipt(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """The receipt as a download (attachment), only to those who may see the project's budget."""
     project = _budget_project_or_404(request, code)
-    expense = get_object_or_404(Expense, pk=pk, project=project)
+    expense = child_or_404(Expense, project=project, pk=pk)
     if not expense.receipt:
         raise Http404("No receipt.")
     extension = expense.receipt.name.rsplit(".", 1)[-1]
@@ -194,12 +193,13 @@ def baseline_add(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def contingency_request(request: HttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
+    _pm_only(request, project)
     form = forms.ContingencyRequestForm(request.POST)
     if not form.is_valid():
         return _done(request, project, error=f"Request not sent. {form_errors(form)}")
     try:
         services.contingency_request(project=project, actor=request.user, **form.cleaned_data)
-    except ValueError as exc:
+    except Refused as exc:
         return _done(request, project, error=f"Request not sent. {exc}")
     return _done(request, project, ok="Contingency request sent for approval.")
 
@@ -208,14 +208,14 @@ def contingency_request(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def contingency_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     project = _budget_project_or_404(request, code)
-    item = get_object_or_404(ContingencyRequest, pk=pk, project=project)
+    item = child_or_404(ContingencyRequest, project=project, pk=pk)
     form = forms.ContingencyDecisionForm(request.POST)
     if not form.is_valid():
         return _done(request, project, error=f"No decision recorded. {form_errors(form)}")
     approve = form.cleaned_data["decision"] == "approve"
     try:
         services.contingency_decide(request=item, approve=approve, note=form.cleaned_data["note"], actor=request.user)
-    except ValueError as exc:
+    except Refused as exc:
         return _done(request, project, error=str(exc))
     return _done(request, project, ok=f"Contingency request {'approved' if approve else 'rejected'}.")
 
@@ -223,9 +223,9 @@ def contingency_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse
 @login_required
 def timesheet(request: HttpRequest) -> HttpResponse:
     """The signed-in team member's week (Monday to Sunday, ``?week=YYYY-MM-DD``) and a form to log time."""
-    member = getattr(request.user, "team_member", None)
-    if member is None or audience_for(request.user) != "internal":
+    if not access.keep_timesheet.allows(request.user):
         raise Http404("No timesheet for this login.")
+    member = request.user.team_member
     day = parse_date_param(request.GET.get("week"), selectors.today())
     week_start = day - dt.timedelta(days=day.weekday())
     week = [week_start + dt.timedelta(days=i) for i in range(7)]
@@ -235,7 +235,7 @@ def timesheet(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.time_entry_record(member=member, actor=request.user, **data)
-        except ValueError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"{data['hours']} h logged on {data['project'].code}.")
@@ -271,9 +271,7 @@ def department_portfolio(request: HttpRequest, dept: str) -> HttpResponse:
     ``?page=``, ``?as_of=``; the RAG counts above the table cover every
     project of the filter, not only the page.
     """
-    department = visible_departments(request.user).filter(code=dept.upper()).first()
-    if department is None:
-        raise Http404("No such department.")
+    department = access.object_or_404(request.user, access.see_department, code=dept.upper())
     as_of = _as_of(request)
     table = selectors.portfolio_table(
         projects=Project.objects.filter(departments=department),
@@ -305,4 +303,4 @@ def department_portfolio(request: HttpRequest, dept: str) -> HttpResponse:
 
 
 def _departments(request: HttpRequest) -> list[Department]:
-    return list(visible_departments(request.user).order_by("code"))
+    return list(access.see_department.queryset(request.user).order_by("code"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from projects.admin_files import PrivateFilesAdminMixin, ProtectedDownload
 from projects.models import (
     ChangeApproval,
     ChangeRequest,
@@ -30,8 +31,9 @@ class CriterionInline(admin.TabularInline):
     extra = 3
 
 
-class ReviewCheckInline(admin.TabularInline):
+class ReviewCheckInline(PrivateFilesAdminMixin, admin.TabularInline):
     model = ReviewCheck
+    private_file_downloads = {"evidence_file": ProtectedDownload("projects:evidence", "review.deliverable.project")}
     extra = 0
     raw_id_fields = ("criterion",)
 

@@ -142,9 +142,13 @@ class ChangeRequestForm(forms.Form):
     )
     approvers = forms.ChoiceField(choices=Approvers.choices, label="Who must approve")
 
-    def __init__(self, *args, project, **kwargs):
+    def __init__(self, *args, project, see_money: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["affected_deliverables"].queryset = Deliverable.objects.filter(project=project)
+        if not see_money:
+            # Someone who may not see the project's money does not price its changes: the PM does.
+            del self.fields["cost_impact"]
+            del self.fields["cost_category"]
 
 
 class ChangeActionForm(forms.Form):

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apm import access
+from apm.errors import Refused
 from apm.uploads import UploadPolicy, upload_check
 from projects.delivery import workflow
-from projects.delivery.permissions import may_manage, may_work_on
 from projects.delivery.services import _save
 from projects.models import (
     CheckResult,
@@ -78,11 +79,11 @@ def quality_standard_create(
     stays (inactive) so reviews keep their criteria. ValueError without a
     name or criteria.
     """
-    if not (user.is_authenticated and user.is_administrator):
-        raise PermissionDenied("Only administrators maintain quality standards.")
+    if not (user.is_authenticated and access.administer.allows(user)):
+        raise Refused("Only administrators maintain quality standards.")
     texts = [c.strip() for c in criteria if c and c.strip()]
     if not name.strip() or not texts:
-        raise ValueError("A standard needs a name and at least one criterion.")
+        raise Refused("A standard needs a name and at least one criterion.")
     with transaction.atomic():
         previous = QualityStandard.objects.filter(name=name.strip(), client=client).order_by("-version").first()
         standard = QualityStandard.objects.create(
@@ -110,14 +111,14 @@ def project_standards_set(*, project: Project, standards: Iterable[QualityStanda
     Raises PermissionDenied unless ``user`` manages the project, ValueError
     for another client's standard or an inactive version.
     """
-    if not may_manage(user=user, project=project):
-        raise PermissionDenied("Only the project manager or a head chooses the project's standards.")
+    if not access.edit_project.allows(user, project):
+        raise Refused("Only the project manager or a head chooses the project's standards.")
     chosen = list(standards)
     for standard in chosen:
         if standard.client_id is not None and standard.client_id != project.client_id:
-            raise ValueError(f"{standard} is another client's standard.")
+            raise Refused(f"{standard} is another client's standard.")
         if not standard.is_active:
-            raise ValueError(f"{standard} is an old version; choose the current one.")
+            raise Refused(f"{standard} is an old version; choose the current one.")
     with transaction.atomic():
         for standard in QualityStandard.objects.filter(projects=project):
             standard.projects.remove(project)
@@ -149,6 +150,22 @@ class CheckInput:
     evidence_file: UploadedFile | None = None
 
 
+def _check_valid(item: CheckInput, criterion: QualityCriterion) -> None:
+    """Refuse a check that ``ReviewCheck`` would not hold (e.g. a link that is not http or https).
+
+    The model's own field validation, run before anything is written: ``save()`` alone does not validate.
+    """
+    check = ReviewCheck(
+        criterion=criterion, result=item.result, note=item.note.strip(), evidence_link=item.evidence_link.strip()
+    )
+    try:
+        check.full_clean(
+            exclude=["review", "criterion", "evidence_file"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        raise Refused(f"“{criterion.text}”: {' '.join(exc.messages)} Nothing was recorded.") from exc
+
+
 def review_record(
     *, deliverable: Deliverable, reviewer: User, checks: Sequence[CheckInput], summary: str = ""
 ) -> QualityReview:
@@ -160,30 +177,31 @@ def review_record(
     upload changes nothing. Raises PermissionDenied unless ``reviewer`` works
     on the project; ValueError when the deliverable is not in review, the
     project has no standards, or a result is missing or unknown.
+    ``apm.errors.Refused`` also for a check the model refuses (an evidence
+    link that is not an http or https address), before anything is written.
     """
     project = deliverable.project
-    if not may_work_on(user=reviewer, project=project):
-        raise PermissionDenied("You may not review this project's deliverables.")
+    if not access.work_on_project.allows(reviewer, project):
+        raise Refused("You may not review this project's deliverables.")
     if deliverable.status != DeliverableStatus.IN_REVIEW:
-        raise ValueError(
-            f"{deliverable.name} is {deliverable.get_status_display().lower()}; move it to in review first."
-        )
+        raise Refused(f"{deliverable.name} is {deliverable.get_status_display().lower()}; move it to in review first.")
     criteria = {c.pk: c for c in applicable_criteria(project=project)}
     if not criteria:
-        raise ValueError(f"No quality standard applies to {project.code} yet; choose its standards first.")
+        raise Refused(f"No quality standard applies to {project.code} yet; choose its standards first.")
     given = {c.criterion_id: c for c in checks}
     missing = [c.text for pk, c in criteria.items() if pk not in given]
     if missing:
-        raise ValueError(f"Give a result for every criterion; missing: {'; '.join(missing[:5])}.")
+        raise Refused(f"Give a result for every criterion; missing: {'; '.join(missing[:5])}.")
     extra = set(given) - set(criteria)
     if extra:
-        raise ValueError("A result was given for a criterion that does not apply to this project.")
+        raise Refused("A result was given for a criterion that does not apply to this project.")
     content_types: dict[int, str] = {}
     for item in checks:
         if item.result not in CheckResult.values:
-            raise ValueError(f"Unknown result {item.result!r}: passed, failed or na.")
+            raise Refused(f"Unknown result {item.result!r}: passed, failed or na.")
         if item.result == CheckResult.FAILED and not item.note.strip():
-            raise ValueError(f"Say what is wrong for the failed criterion “{criteria[item.criterion_id].text}”.")
+            raise Refused(f"Say what is wrong for the failed criterion “{criteria[item.criterion_id].text}”.")
+        _check_valid(item, criteria[item.criterion_id])
         if item.evidence_file is not None:
             content_types[item.criterion_id] = evidence_check(item.evidence_file)
     failed = any(item.result == CheckResult.FAILED for item in checks)
@@ -253,12 +271,12 @@ def non_conformance_plan(
     *, non_conformance: NonConformance, user: User, corrective_action: str, owner: User | None, due: dt.date | None
 ) -> NonConformance:
     """Set the corrective action, its owner and due date on a non-conformance not yet closed."""
-    if not may_work_on(user=user, project=non_conformance.deliverable.project):
-        raise PermissionDenied("You may not plan corrective actions on this project.")
+    if not access.work_on_project.allows(user, non_conformance.deliverable.project):
+        raise Refused("You may not plan corrective actions on this project.")
     if non_conformance.status == NonConformanceStatus.CLOSED:
-        raise ValueError(f"{non_conformance.reference} is closed (verified); it cannot change.")
+        raise Refused(f"{non_conformance.reference} is closed (verified); it cannot change.")
     if not corrective_action.strip():
-        raise ValueError("Describe the corrective action.")
+        raise Refused("Describe the corrective action.")
     non_conformance.corrective_action = corrective_action.strip()
     non_conformance.action_owner = owner
     non_conformance.action_due = due
@@ -268,10 +286,10 @@ def non_conformance_plan(
 
 def non_conformance_action_done(*, non_conformance: NonConformance, user: User, note: str = "") -> NonConformance:
     """Open -> corrective action done (awaiting verification); needs a corrective action written."""
-    if not may_work_on(user=user, project=non_conformance.deliverable.project):
-        raise PermissionDenied("You may not update this non-conformance.")
+    if not access.work_on_project.allows(user, non_conformance.deliverable.project):
+        raise Refused("You may not update this non-conformance.")
     if not non_conformance.corrective_action.strip():
-        raise ValueError(f"{non_conformance.reference} has no corrective action yet; plan one first.")
+        raise Refused(f"{non_conformance.reference} has no corrective action yet; plan one first.")
     return _nc_move(
         non_conformance,
         to=NonConformanceStatus.ACTION_DONE,
@@ -290,10 +308,10 @@ def non_conformance_verify(
     action's owner (nobody checks their own work). Raises PermissionDenied /
     TransitionError.
     """
-    if not may_manage(user=user, project=non_conformance.deliverable.project):
-        raise PermissionDenied("Only the project manager, a head or an administrator verifies corrective actions.")
-    if passed and non_conformance.action_owner_id == user.pk and not user.is_administrator:
-        raise PermissionDenied("The owner of a corrective action cannot verify it; ask someone else.")
+    if not access.edit_project.allows(user, non_conformance.deliverable.project):
+        raise Refused("Only the project manager, a head or an administrator verifies corrective actions.")
+    if passed and non_conformance.action_owner_id == user.pk and not access.administer.allows(user):
+        raise Refused("The owner of a corrective action cannot verify it; ask someone else.")
     if passed:
         return _nc_move(
             non_conformance,
@@ -304,5 +322,5 @@ def non_conformance_verify(
             verified_by=user,
         )
     if not note.strip():
-        raise ValueError("Say why the corrective action is not good enough.")
+        raise Refused("Say why the corrective action is not good enough.")
     return _nc_move(non_conformance, to=NonConformanceStatus.OPEN, user=user, reason=f"not verified: {note.strip()}")

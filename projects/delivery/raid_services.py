@@ -21,16 +21,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apm.accounts.models import Role, User
+from apm import access
+from apm.accounts.models import User
+from apm.errors import Refused
 from apm.outbox.services import outbox_enqueue
 from projects.delivery import workflow
-from projects.delivery.permissions import is_head_of, may_manage, may_work_on
 from projects.delivery.services import _save
 from projects.models import ClientContact, Project, RaidItem, RaidKind, RaidSettings, RaidStatus, Severity
 
@@ -75,7 +74,7 @@ def escalation_recipients(item: RaidItem) -> list[str]:
     """Who an overdue critical issue escalates to: department heads not told yet, then administrators."""
     told = list(item.notified_to or [])
     heads = _addresses(_department_heads(item.project), skip=told)
-    admins = User.objects.filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True)).order_by("username")
+    admins = access.administrators().order_by("username")
     return heads + _addresses(admins, skip=[*told, *heads])
 
 
@@ -121,16 +120,16 @@ def _clean(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         allowed |= set(ISSUE_FIELDS)
     unknown = set(fields) - allowed
     if unknown:
-        raise ValueError(f"A {RaidKind(kind).label.lower()} has no {', '.join(sorted(unknown))}.")
+        raise Refused(f"A {RaidKind(kind).label.lower()} has no {', '.join(sorted(unknown))}.")
     if "title" in fields and not str(fields["title"] or "").strip():
-        raise ValueError("Give it a title.")
+        raise Refused("Give it a title.")
     if kind == RaidKind.RISK:
         for name in ("probability", "impact"):
             value = fields.get(name)
             if value is not None and not (isinstance(value, int) and 1 <= value <= 5):
-                raise ValueError(f"The {name} of a risk is a whole number from 1 to 5.")
+                raise Refused(f"The {name} of a risk is a whole number from 1 to 5.")
     if kind == RaidKind.ISSUE and "severity" in fields and fields["severity"] not in Severity.values:
-        raise ValueError("Choose a severity: low, medium, high or critical.")
+        raise Refused("Choose a severity: low, medium, high or critical.")
     return fields
 
 
@@ -142,17 +141,17 @@ def raid_item_create(*, project: Project, kind: str, user: User, **fields: Any) 
     issue severity, affects_client, client_message. A risk needs probability
     and impact, an issue a severity. Raises PermissionDenied / ValueError.
     """
-    if not may_work_on(user=user, project=project):
-        raise PermissionDenied("You may not log RAID items on this project.")
+    if not access.work_on_project.allows(user, project):
+        raise Refused("You may not log RAID items on this project.")
     if kind not in RaidKind.values:
-        raise ValueError(f"Unknown kind {kind!r}: risk, issue, assumption or dependency.")
+        raise Refused(f"Unknown kind {kind!r}: risk, issue, assumption or dependency.")
     fields = _clean(kind, fields)
     if not str(fields.get("title") or "").strip():
-        raise ValueError("Give it a title.")
+        raise Refused("Give it a title.")
     if kind == RaidKind.RISK and (fields.get("probability") is None or fields.get("impact") is None):
-        raise ValueError("A risk needs a probability and an impact (1-5).")
+        raise Refused("A risk needs a probability and an impact (1-5).")
     if kind == RaidKind.ISSUE and not fields.get("severity"):
-        raise ValueError("An issue needs a severity.")
+        raise Refused("An issue needs a severity.")
     with transaction.atomic():
         item = RaidItem(project=project, kind=kind, raised_by=user, raised_at=timezone.now(), **fields)
         _save(item, user=user, reason="logged")
@@ -162,8 +161,8 @@ def raid_item_create(*, project: Project, kind: str, user: User, **fields: Any) 
 
 def raid_item_update(*, item: RaidItem, user: User, **fields: Any) -> RaidItem:
     """Change an item's fields (not its status); an issue that becomes critical tells the heads at once."""
-    if not may_work_on(user=user, project=item.project):
-        raise PermissionDenied("You may not change this RAID item.")
+    if not access.work_on_project.allows(user, item.project):
+        raise Refused("You may not change this RAID item.")
     fields = _clean(item.kind, fields)
     with transaction.atomic():
         for name, value in fields.items():
@@ -175,8 +174,8 @@ def raid_item_update(*, item: RaidItem, user: User, **fields: Any) -> RaidItem:
 
 def raid_item_transition(*, item: RaidItem, to: str, user: User, note: str = "") -> RaidItem:
     """Open / monitoring / closed (and reopen). Raises PermissionDenied or TransitionError."""
-    if not may_work_on(user=user, project=item.project):
-        raise PermissionDenied("You may not change this RAID item.")
+    if not access.work_on_project.allows(user, item.project):
+        raise Refused("You may not change this RAID item.")
     with transaction.atomic():
         locked = RaidItem.objects.select_for_update().get(pk=item.pk)
         workflow.check_transition(
@@ -196,14 +195,14 @@ def raid_item_transition(*, item: RaidItem, to: str, user: User, note: str = "")
 def raid_issue_acknowledge(*, item: RaidItem, user: User) -> RaidItem:
     """A head (reporting head, department head or administrator) acknowledges a critical issue; once."""
     if not item.is_critical:
-        raise ValueError(f"{item.reference} is not a critical issue; nothing to acknowledge.")
-    if not is_head_of(user=user, project=item.project):
-        raise PermissionDenied("Only a head of the project or an administrator acknowledges critical issues.")
+        raise Refused(f"{item.reference} is not a critical issue; nothing to acknowledge.")
+    if not access.decide_as_head.allows(user, item.project):
+        raise Refused("Only a head of the project or an administrator acknowledges critical issues.")
     with transaction.atomic():
         locked = RaidItem.objects.select_for_update().get(pk=item.pk)
         if locked.acknowledged_at is not None:
             who = locked.acknowledged_by or "someone"
-            raise ValueError(
+            raise Refused(
                 f"{locked.reference} was already acknowledged by {who} on {locked.acknowledged_at:%d %b %Y %H:%M}."
             )
         locked.acknowledged_by, locked.acknowledged_at = user, timezone.now()
@@ -264,18 +263,18 @@ def raid_issue_tell_client(*, item: RaidItem, user: User, message: str | None = 
     message, or the client has no contact with an address.
     """
     project = item.project
-    if not may_manage(user=user, project=project):
-        raise PermissionDenied("Only the project manager or a head writes to the client.")
+    if not access.edit_project.allows(user, project):
+        raise Refused("Only the project manager or a head writes to the client.")
     if item.kind != RaidKind.ISSUE or not item.affects_client:
-        raise ValueError("Only an issue marked as affecting the client is told to the client.")
+        raise Refused("Only an issue marked as affecting the client is told to the client.")
     text = (message if message is not None else item.client_message).strip()
     if not text:
-        raise ValueError("Write the message to the client first (in client words).")
+        raise Refused("Write the message to the client first (in client words).")
     if project.client_id is None:
-        raise ValueError(f"{project.code} has no client.")
+        raise Refused(f"{project.code} has no client.")
     to = _addresses_of_contacts(ClientContact.objects.filter(client_id=project.client_id).order_by("name"))
     if not to:
-        raise ValueError(f"{project.client} has no contact with an email address.")
+        raise Refused(f"{project.client} has no contact with an email address.")
     with transaction.atomic():
         item.client_message = text
         item.client_notified_at = timezone.now()
@@ -304,8 +303,8 @@ def raid_issue_open_role(*, item: RaidItem, user: User, hours_per_week=None):
 
     from projects.models import OpenRole
 
-    if not may_manage(user=user, project=item.project):
-        raise PermissionDenied("Only the project manager or a head opens staffing roles.")
+    if not access.edit_project.allows(user, item.project):
+        raise Refused("Only the project manager or a head opens staffing roles.")
     today = timezone.localdate()
     end = max(today + dt.timedelta(days=27), item.project.end_date or today)
     end = min(end, today + dt.timedelta(days=90))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from apm.access import visible_projects
+from apm import access
 from projects.models import (
     Approvers,
     ApproverSide,
@@ -113,7 +113,9 @@ def risk_heat_map(*, project: Project) -> list[list[int]]:
 def critical_issues_for(*, user: User) -> QuerySet:
     """Open critical issues on the projects ``user`` may see (for the top of the PM's desk), newest first."""
     return (
-        RaidItem.objects.filter(project__in=visible_projects(user), kind=RaidKind.ISSUE, severity=Severity.CRITICAL)
+        RaidItem.objects.filter(
+            project__in=access.see_internal.queryset(user), kind=RaidKind.ISSUE, severity=Severity.CRITICAL
+        )
         .exclude(status=RaidStatus.CLOSED)
         .select_related("project", "acknowledged_by")
         .order_by("-raised_at")

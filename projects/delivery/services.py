@@ -17,14 +17,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apm import access
+from apm.errors import Refused
 from projects.budget import services as budget_services
 from projects.delivery import workflow
-from projects.delivery.permissions import client_contact_of, is_head_of, may_manage, may_work_on
 from projects.models import (
     Approvers,
     ApproverSide,
@@ -68,24 +68,24 @@ def _criteria(value: Iterable[str] | str) -> list[str]:
 
 def _check_dates(start: dt.date | None, due: dt.date) -> None:
     if due is None:
-        raise ValueError("A deliverable needs a due date.")
+        raise Refused("A deliverable needs a due date.")
     if start is not None and start > due:
-        raise ValueError(f"The start ({start:%d %b %Y}) is after the due date ({due:%d %b %Y}).")
+        raise Refused(f"The start ({start:%d %b %Y}) is after the due date ({due:%d %b %Y}).")
 
 
 def _check_dependencies(deliverable: Deliverable | None, project: Project, depends_on: Iterable[Deliverable]) -> list:
     deps = list(depends_on)
     for dep in deps:
         if dep.project_id != project.pk:
-            raise ValueError(f"{dep} belongs to another project.")
+            raise Refused(f"{dep} belongs to another project.")
         if deliverable is not None and dep.pk == deliverable.pk:
-            raise ValueError("A deliverable cannot depend on itself.")
+            raise Refused("A deliverable cannot depend on itself.")
     if deliverable is not None and deps:
         # Refuse cycles: walk what the new dependencies depend on.
         seen, frontier = set(), {d.pk for d in deps}
         while frontier:
             if deliverable.pk in frontier:
-                raise ValueError("These dependencies would make a loop (a deliverable waiting on itself).")
+                raise Refused("These dependencies would make a loop (a deliverable waiting on itself).")
             seen |= frontier
             frontier = (
                 set(
@@ -119,15 +119,15 @@ def deliverable_create(
     for a missing name, reversed dates, a percent outside 0-100, a milestone
     or dependency of another project.
     """
-    if not may_manage(user=user, project=project):
-        raise PermissionDenied("Only the project manager, a head of its departments or an administrator may add.")
+    if not access.edit_project.allows(user, project):
+        raise Refused("Only the project manager, a head of its departments or an administrator may add.")
     if not name.strip():
-        raise ValueError("Give the deliverable a name.")
+        raise Refused("Give the deliverable a name.")
     if percent_complete is None or not 0 <= int(percent_complete) <= 100:
-        raise ValueError("Percent complete is a whole number from 0 to 100.")
+        raise Refused("Percent complete is a whole number from 0 to 100.")
     _check_dates(start_date, due_date)
     if milestone is not None and milestone.project_id != project.pk:
-        raise ValueError("That milestone belongs to another project.")
+        raise Refused("That milestone belongs to another project.")
     deps = _check_dependencies(None, project, depends_on)
     with transaction.atomic():
         item = Deliverable(
@@ -158,23 +158,23 @@ def deliverable_update(*, deliverable: Deliverable, user: User, **changes: Any) 
     An accepted deliverable is final. Raises PermissionDenied / ValueError.
     """
     project = deliverable.project
-    managing = may_manage(user=user, project=project)
-    if not managing and not (may_work_on(user=user, project=project) and set(changes) <= {"percent_complete"}):
-        raise PermissionDenied("You may not change this deliverable.")
+    managing = access.edit_project.allows(user, project)
+    if not managing and not (access.work_on_project.allows(user, project) and set(changes) <= {"percent_complete"}):
+        raise Refused("You may not change this deliverable.")
     if deliverable.status == DeliverableStatus.ACCEPTED:
-        raise ValueError("This deliverable was accepted by the client: it is final and cannot change.")
+        raise Refused("This deliverable was accepted by the client: it is final and cannot change.")
     unknown = set(changes) - {*EDITABLE_FIELDS, "acceptance_criteria", "depends_on"}
     if unknown:
-        raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
+        raise Refused(f"Cannot change {', '.join(sorted(unknown))} here.")
     pct = changes.get("percent_complete", deliverable.percent_complete)
     if pct is None or not 0 <= int(pct) <= 100:
-        raise ValueError("Percent complete is a whole number from 0 to 100.")
+        raise Refused("Percent complete is a whole number from 0 to 100.")
     if "name" in changes and not str(changes["name"]).strip():
-        raise ValueError("Give the deliverable a name.")
+        raise Refused("Give the deliverable a name.")
     _check_dates(changes.get("start_date", deliverable.start_date), changes.get("due_date", deliverable.due_date))
     milestone = changes.get("milestone", deliverable.milestone)
     if milestone is not None and milestone.project_id != project.pk:
-        raise ValueError("That milestone belongs to another project.")
+        raise Refused("That milestone belongs to another project.")
     deps = _check_dependencies(deliverable, project, changes["depends_on"]) if "depends_on" in changes else None
     with transaction.atomic():
         for field in EDITABLE_FIELDS:
@@ -207,8 +207,8 @@ def deliverable_transition(
     changes nothing then.
     """
     project = deliverable.project
-    if not may_work_on(user=user, project=project):
-        raise PermissionDenied("You may not move this deliverable.")
+    if not access.work_on_project.allows(user, project):
+        raise Refused("You may not move this deliverable.")
     with transaction.atomic():
         locked = Deliverable.objects.select_for_update().get(pk=deliverable.pk)
         what = f"Deliverable {locked.reference} ({locked.name})"
@@ -223,21 +223,21 @@ def deliverable_transition(
             raise workflow.TransitionError(f"{what}: only the client's sign-off accepts or rejects a deliverable.")
         override = None
         sign_off_move = DeliverableStatus.AWAITING_SIGN_OFF in (to, locked.status)
-        if sign_off_move and not may_manage(user=user, project=project):
-            raise PermissionDenied("Only the project manager or a head sends deliverables to client sign-off.")
+        if sign_off_move and not access.edit_project.allows(user, project):
+            raise Refused("Only the project manager or a head sends deliverables to client sign-off.")
         if to == DeliverableStatus.AWAITING_SIGN_OFF:
             if project.client_id is None:
-                raise ValueError(f"{project.code} has no client to sign the deliverable off.")
+                raise Refused(f"{project.code} has no client to sign the deliverable off.")
             open_ncs = open_non_conformances(deliverable=locked)
             if open_ncs:
                 refs = ", ".join(f"{nc.reference} ({nc.title})" for nc in open_ncs)
                 if not override_reason.strip():
-                    raise ValueError(
+                    raise Refused(
                         f"{what} cannot go to client sign-off while non-conformances are open: {refs}. "
                         "Close them, or ask an administrator to override with a reason."
                     )
-                if not user.is_administrator:
-                    raise PermissionDenied("Only an administrator may override open non-conformances.")
+                if not access.administer.allows(user):
+                    raise Refused("Only an administrator may override open non-conformances.")
                 override = SignOffOverride.objects.create(
                     deliverable=locked,
                     by=user,
@@ -272,23 +272,23 @@ def deliverable_sign_off(*, deliverable: Deliverable, user: User, accepted: bool
     has no comment.
     """
     project = deliverable.project
-    contact = client_contact_of(user=user, project=project)
-    if contact is None:
-        raise PermissionDenied("Only a contact of the project's client may sign off its deliverables.")
+    if not access.decide_for_client.allows(user, project):
+        raise Refused("Only a contact of the project's client may sign off its deliverables.")
+    contact = user.client_contact
     comment = (comment or "").strip()
     if not accepted and not comment:
-        raise ValueError("Say why the deliverable is rejected, so the team knows what to change.")
+        raise Refused("Say why the deliverable is rejected, so the team knows what to change.")
     with transaction.atomic():
         locked = Deliverable.objects.select_for_update().get(pk=deliverable.pk)
         if locked.status != DeliverableStatus.AWAITING_SIGN_OFF:
             if locked.signed_off_at is not None and locked.status == DeliverableStatus.ACCEPTED:
-                raise ValueError(f"{locked.name} was already accepted on {locked.signed_off_at:%d %b %Y}: final.")
-            raise ValueError(
+                raise Refused(f"{locked.name} was already accepted on {locked.signed_off_at:%d %b %Y}: final.")
+            raise Refused(
                 f"{locked.name} is {locked.get_status_display().lower()}, not awaiting sign-off; nothing to decide."
             )
         open_ncs = open_non_conformances(deliverable=locked)
         if open_ncs and not locked.overrides.exists():
-            raise ValueError(f"{locked.name} has open non-conformances; the team must close them before sign-off.")
+            raise Refused(f"{locked.name} has open non-conformances; the team must close them before sign-off.")
         now = timezone.now()
         locked.status = DeliverableStatus.ACCEPTED if accepted else DeliverableStatus.REJECTED
         locked.signed_off_by, locked.signed_off_contact, locked.signed_off_at = user, contact, now
@@ -320,8 +320,8 @@ def deliverable_baseline_snapshot(*, project: Project, baseline: Baseline) -> in
 
 def schedule_baseline_set(*, project: Project, user: User, reason: str) -> Baseline:
     """The PM sets a new baseline (budget and schedule, via ``baseline_create``) with every deliverable's dates."""
-    if not may_manage(user=user, project=project):
-        raise PermissionDenied("Only the project manager or a head may set a baseline.")
+    if not access.edit_project.allows(user, project):
+        raise Refused("Only the project manager or a head may set a baseline.")
     with transaction.atomic():
         baseline = budget_services.baseline_create(project=project, reason=reason, actor=user)
         deliverable_baseline_snapshot(project=project, baseline=baseline)
@@ -354,24 +354,24 @@ def change_request_create(
     is made by editing budget lines). Raises PermissionDenied unless
     ``user`` works on the project, ValueError for bad input.
     """
-    if not may_work_on(user=user, project=project):
-        raise PermissionDenied("You may not raise change requests on this project.")
+    if not access.work_on_project.allows(user, project):
+        raise Refused("You may not raise change requests on this project.")
     if not title.strip() or not description.strip() or not reason.strip():
-        raise ValueError("A change request needs a title, a description and a reason.")
+        raise Refused("A change request needs a title, a description and a reason.")
     cost_impact = Decimal(cost_impact or 0)
     if cost_impact < 0:
-        raise ValueError("The cost impact is 0 or more; record a saving by editing the budget lines.")
+        raise Refused("The cost impact is 0 or more; record a saving by editing the budget lines.")
     if (
         raised_by not in RaisedBy.values
         or approvers not in Approvers.values
         or cost_category not in CostCategory.values
     ):
-        raise ValueError("Unknown raiser, approvers or cost category.")
+        raise Refused("Unknown raiser, approvers or cost category.")
     if approvers in (Approvers.CLIENT, Approvers.BOTH) and project.client_id is None:
-        raise ValueError(f"{project.code} has no client to approve the change.")
+        raise Refused(f"{project.code} has no client to approve the change.")
     affected = list(affected_deliverables)
     if any(d.project_id != project.pk for d in affected):
-        raise ValueError("An affected deliverable belongs to another project.")
+        raise Refused("An affected deliverable belongs to another project.")
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
         number = (ChangeRequest.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -420,24 +420,24 @@ def _change_move(change: ChangeRequest, *, to: str, user: User) -> ChangeRequest
 
 def change_request_submit(*, change_request: ChangeRequest, user: User) -> ChangeRequest:
     """Draft -> submitted (the PM sends it for approval). PermissionDenied / TransitionError."""
-    if not may_manage(user=user, project=change_request.project):
-        raise PermissionDenied("Only the project manager or a head submits change requests.")
+    if not access.edit_project.allows(user, change_request.project):
+        raise Refused("Only the project manager or a head submits change requests.")
     return _change_move(change_request, to=ChangeStatus.SUBMITTED, user=user)
 
 
 def change_request_withdraw(*, change_request: ChangeRequest, user: User) -> ChangeRequest:
     """Submitted -> draft, when nobody has decided yet."""
-    if not may_manage(user=user, project=change_request.project):
-        raise PermissionDenied("Only the project manager or a head withdraws change requests.")
+    if not access.edit_project.allows(user, change_request.project):
+        raise Refused("Only the project manager or a head withdraws change requests.")
     if change_request.approvals.exists():
-        raise ValueError(f"{change_request.reference} already has a decision; it cannot be withdrawn.")
+        raise Refused(f"{change_request.reference} already has a decision; it cannot be withdrawn.")
     return _change_move(change_request, to=ChangeStatus.DRAFT, user=user)
 
 
 def change_request_implement(*, change_request: ChangeRequest, user: User) -> ChangeRequest:
     """Approved -> implemented (the PM says the change is done)."""
-    if not may_manage(user=user, project=change_request.project):
-        raise PermissionDenied("Only the project manager or a head marks change requests implemented.")
+    if not access.edit_project.allows(user, change_request.project):
+        raise Refused("Only the project manager or a head marks change requests implemented.")
     return _change_move(change_request, to=ChangeStatus.IMPLEMENTED, user=user)
 
 
@@ -449,9 +449,9 @@ def approver_side(*, user: User, change_request: ChangeRequest) -> str | None:
     a change that needs the client's approval waits for a client contact.
     """
     project = change_request.project
-    if client_contact_of(user=user, project=project) is not None:
+    if access.decide_for_client.allows(user, project):
         return ApproverSide.CLIENT
-    if is_head_of(user=user, project=project):
+    if access.decide_as_head.allows(user, project):
         return ApproverSide.HEAD
     return None
 
@@ -518,31 +518,29 @@ def change_request_decide(*, change_request: ChangeRequest, user: User, approve:
     """
     side = approver_side(user=user, change_request=change_request)
     if side is None:
-        raise PermissionDenied("Only a department head, a client contact or an administrator decides changes.")
+        raise Refused("Only a department head, a client contact or an administrator decides changes.")
     if side not in change_request.required_sides:
         needed = change_request.get_approvers_display().lower()
-        raise PermissionDenied(f"{change_request.reference} needs the approval of: {needed}.")
+        raise Refused(f"{change_request.reference} needs the approval of: {needed}.")
     project = change_request.project
     if (
         side == ApproverSide.HEAD
-        and not user.is_administrator
+        and not access.administer.allows(user)
         and user.pk in (change_request.author_id, project.project_manager_id)
     ):
         # Separation of duties: whoever raised the change or runs the project does not approve it.
-        raise PermissionDenied(
-            f"You raised {change_request.reference} or manage the project: another head must decide it."
-        )
+        raise Refused(f"You raised {change_request.reference} or manage the project: another head must decide it.")
     comment = (comment or "").strip()
     if not approve and not comment:
-        raise ValueError("Say why the change is rejected.")
+        raise Refused("Say why the change is rejected.")
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
         if locked.status != ChangeStatus.SUBMITTED:
-            raise ValueError(
+            raise Refused(
                 f"{locked.reference} is {locked.get_status_display().lower()}; only a submitted change is decided."
             )
         if locked.approvals.filter(side=side).exists():
-            raise ValueError(f"The {ApproverSide(side).label.lower()} side already decided {locked.reference}.")
+            raise Refused(f"The {ApproverSide(side).label.lower()} side already decided {locked.reference}.")
         now = timezone.now()
         ChangeApproval.objects.create(
             change_request=locked, side=side, user=user, approved=approve, comment=comment, at=now

@@ -2,29 +2,29 @@
 
 Thin: reads through ``projects.delivery.selectors``, writes through the
 services. Internal pages: a client contact or anyone who may not see the
-project gets 404 (``apm.access.visible_projects``); the client's sign-off
-and change approval pages are the portal's (issue 8). Actions answer a
-refusal with the service's message and change nothing.
+project's internal pages gets 404 (``apm.access.see_internal``); the client's
+sign-off and change approval are the portal's. Actions answer a refusal
+(``apm.errors.Refused``) with the service's message and change nothing.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apm.access import audience_for, visible_projects
+from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.charts.gantt import gantt_svg
+from apm.errors import Refused
 from apm.forms import form_errors
+from projects.common.lookups import child_or_404, project_or_404
 from projects.delivery import forms, quality_services, raid_services, selectors, services
 from projects.delivery.history import history_rows
-from projects.delivery.permissions import is_head_of, may_manage, may_work_on
 from projects.delivery.quality_services import CheckInput
 from projects.models import (
     ChangeRequest,
@@ -40,26 +40,20 @@ from projects.models import (
 )
 
 
-def project_or_404(request: HttpRequest, code: str) -> Project:
-    """The project if the user may see it in the internal audience, else 404 (delivery and document pages)."""
-    user = request.user
-    if audience_for(user) != "internal":
-        raise Http404("No such project.")
-    project = visible_projects(user).select_related("client", "project_manager").filter(code=code).first()
-    if project is None:
-        raise Http404("No such project.")
-    return project
+def _project(request: HttpRequest, code: str, capability: access.Capability = access.see_internal) -> Project:
+    return project_or_404(request, code, capability)
 
 
-def _refused(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, str(exc) if str(exc) else "You may not do that.")
+def _refused(request: HttpRequest, exc: Refused) -> None:
+    messages.error(request, exc.message)
 
 
 def _common(request: HttpRequest, project: Project) -> dict:
     return {
         "project": project,
-        "may_manage": may_manage(user=request.user, project=project),
-        "may_work": may_work_on(user=request.user, project=project),
+        "may_manage": access.edit_project.allows(request.user, project),
+        "may_work": access.work_on_project.allows(request.user, project),
+        "see_money": access.see_money.allows(request.user, project),
     }
 
 
@@ -69,7 +63,7 @@ def _common(request: HttpRequest, project: Project) -> dict:
 @login_required
 def deliverable_list(request: HttpRequest, code: str) -> HttpResponse:
     """The project's deliverables: Gantt (baseline and current dates) and a table; a fixed number of queries."""
-    project = project_or_404(request, code)
+    project = _project(request, code)
     items = list(selectors.deliverable_list(project=project))
     chart = gantt_svg(rows=selectors.gantt_rows(project=project), today=timezone.localdate())
     return render(
@@ -81,15 +75,13 @@ def deliverable_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def deliverable_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
-    if not may_manage(user=request.user, project=project):
-        raise Http404("No such page.")
+    project = _project(request, code, access.edit_project)
     form = forms.DeliverableForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             item = services.deliverable_create(project=project, user=request.user, **data)
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             messages.success(request, f"Deliverable {item.name} added.")
@@ -100,22 +92,18 @@ def deliverable_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _deliverable_or_404(project: Project, pk: int) -> Deliverable:
-    return get_object_or_404(
-        Deliverable.objects.select_related("owner", "milestone", "project"), pk=pk, project=project
-    )
+    return child_or_404(Deliverable.objects.select_related("owner", "milestone", "project"), project=project, pk=pk)
 
 
 @login_required
 def deliverable_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = _project(request, code, access.edit_project)
     item = _deliverable_or_404(project, pk)
-    if not may_manage(user=request.user, project=project):
-        raise Http404("No such page.")
     form = forms.DeliverableForm(request.POST or None, project=project, instance=item)
     if request.method == "POST" and form.is_valid():
         try:
             services.deliverable_update(deliverable=item, user=request.user, **form.cleaned_data)
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             messages.success(request, "Deliverable saved.")
@@ -136,7 +124,7 @@ NEXT_LABELS = {
 @login_required
 def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """A deliverable: facts, acceptance criteria, dependencies, reviews, non-conformances, sign-off, history."""
-    project = project_or_404(request, code)
+    project = _project(request, code)
     item = _deliverable_or_404(project, pk)
     from projects.delivery.workflow import DELIVERABLE_TRANSITIONS
 
@@ -171,7 +159,7 @@ def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
             "overrides": list(item.overrides.select_related("by")),
             "history": history_rows(item),
             "nc_form": forms.NonConformanceForm(project=project),
-            "is_admin": request.user.is_administrator,
+            "is_admin": access.administer.allows(request.user),
         },
     )
 
@@ -179,7 +167,7 @@ def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = _project(request, code)
     item = _deliverable_or_404(project, pk)
     form = forms.MoveForm(request.POST)
     if not form.is_valid():
@@ -187,7 +175,7 @@ def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     else:
         try:
             services.deliverable_transition(deliverable=item, user=request.user, **form.cleaned_data)
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             messages.success(request, f"{item.name} is now {item.get_status_display().lower()}.")
@@ -197,7 +185,7 @@ def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def schedule_baseline(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = _project(request, code)
     form = forms.BaselineForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the baseline is set.")
@@ -206,7 +194,7 @@ def schedule_baseline(request: HttpRequest, code: str) -> HttpResponse:
             baseline = services.schedule_baseline_set(
                 project=project, user=request.user, reason=form.cleaned_data["reason"]
             )
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             messages.success(request, f"Baseline {baseline.number} set with every deliverable's dates.")
@@ -219,7 +207,7 @@ def schedule_baseline(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def quality_page(request: HttpRequest, code: str) -> HttpResponse:
     """The standards that apply to the project (chosen here) and its open non-conformances."""
-    project = project_or_404(request, code)
+    project = _project(request, code)
     form = forms.StandardsForm(
         request.POST or None,
         project=project,
@@ -231,7 +219,7 @@ def quality_page(request: HttpRequest, code: str) -> HttpResponse:
                 quality_services.project_standards_set(
                     project=project, standards=form.cleaned_data["standards"], user=request.user
                 )
-            except (ValueError, PermissionDenied) as exc:
+            except Refused as exc:
                 _refused(request, exc)
             else:
                 messages.success(request, "Standards saved.")
@@ -253,10 +241,8 @@ def quality_page(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def review_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Record a review: a result, note and evidence for every criterion of every applicable standard."""
-    project = project_or_404(request, code)
+    project = _project(request, code, access.work_on_project)
     item = _deliverable_or_404(project, pk)
-    if not may_work_on(user=request.user, project=project):
-        raise Http404("No such page.")
     criteria = quality_services.applicable_criteria(project=project)
     if request.method == "POST":
         checks = [
@@ -274,7 +260,7 @@ def review_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             review = quality_services.review_record(
                 deliverable=item, reviewer=request.user, checks=checks, summary=request.POST.get("summary", "")
             )
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             messages.success(request, f"Review recorded: {review.get_outcome_display().lower()}.")
@@ -295,8 +281,8 @@ def review_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 def evidence_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """A review's evidence file, to people who may see the project internally (private storage)."""
-    project = project_or_404(request, code)
-    check = get_object_or_404(ReviewCheck, pk=pk, review__deliverable__project=project)
+    project = _project(request, code)
+    check = child_or_404(ReviewCheck, project=project, field="review__deliverable__project", pk=pk)
     if not check.evidence_file:
         raise Http404("No evidence file.")
     handle = check.evidence_file.open("rb")
@@ -312,8 +298,10 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 @login_required
 @require_POST
 def non_conformance_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
-    nc = get_object_or_404(NonConformance.objects.select_related("deliverable"), pk=pk, deliverable__project=project)
+    project = _project(request, code)
+    nc = child_or_404(
+        NonConformance.objects.select_related("deliverable"), project=project, field="deliverable__project", pk=pk
+    )
     form = forms.NonConformanceForm(request.POST, project=project)
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {form_errors(form)}")
@@ -334,7 +322,7 @@ def non_conformance_action(request: HttpRequest, code: str, pk: int) -> HttpResp
             quality_services.non_conformance_verify(
                 non_conformance=nc, user=user, passed=data["action"] == "verify", note=data["note"]
             )
-    except (ValueError, PermissionDenied) as exc:
+    except Refused as exc:
         _refused(request, exc)
     else:
         messages.success(request, f"{nc.reference} updated.")
@@ -346,7 +334,7 @@ def non_conformance_action(request: HttpRequest, code: str, pk: int) -> HttpResp
 
 @login_required
 def change_list(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = _project(request, code)
     return render(
         request,
         "projects/delivery/changes.html",
@@ -356,14 +344,13 @@ def change_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def change_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
-    if not may_work_on(user=request.user, project=project):
-        raise Http404("No such page.")
-    form = forms.ChangeRequestForm(request.POST or None, project=project)
+    project = _project(request, code, access.work_on_project)
+    see_money = access.see_money.allows(request.user, project)
+    form = forms.ChangeRequestForm(request.POST or None, project=project, see_money=see_money)
     if request.method == "POST" and form.is_valid():
         try:
             change = services.change_request_create(project=project, user=request.user, **form.cleaned_data)
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             messages.success(request, f"{change.reference} saved as a draft.")
@@ -374,14 +361,14 @@ def change_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _change_or_404(project: Project, number: int) -> ChangeRequest:
-    return get_object_or_404(
+    return child_or_404(
         ChangeRequest.objects.select_related("author", "baseline", "project"), project=project, number=number
     )
 
 
 @login_required
 def change_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = _project(request, code)
     change = _change_or_404(project, number)
     side = services.approver_side(user=request.user, change_request=change)
     decided = set(change.approvals.values_list("side", flat=True))
@@ -403,7 +390,7 @@ def change_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = _project(request, code)
     change = _change_or_404(project, number)
     form = forms.ChangeActionForm(request.POST)
     if not form.is_valid():
@@ -421,7 +408,7 @@ def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
             services.change_request_decide(
                 change_request=change, user=user, approve=action == "approve", comment=comment
             )
-    except (ValueError, PermissionDenied) as exc:
+    except Refused as exc:
         _refused(request, exc)
     else:
         change.refresh_from_db()
@@ -435,7 +422,7 @@ def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
 @login_required
 def raid_log(request: HttpRequest, code: str) -> HttpResponse:
     """The RAID log: critical issues first, the risk heat map, and every item by kind."""
-    project = project_or_404(request, code)
+    project = _project(request, code)
     kind = request.GET.get("kind", "")
     if kind not in RaidKind.values:
         kind = ""
@@ -464,9 +451,7 @@ def raid_log(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def raid_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
-    if not may_work_on(user=request.user, project=project):
-        raise Http404("No such page.")
+    project = _project(request, code, access.work_on_project)
     kind = request.GET.get("kind") or request.POST.get("kind") or RaidKind.RISK
     if kind not in RaidKind.values:
         raise Http404("No such kind.")
@@ -476,7 +461,7 @@ def raid_create(request: HttpRequest, code: str) -> HttpResponse:
             item = raid_services.raid_item_create(
                 project=project, kind=kind, user=request.user, **form.service_fields()
             )
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             note = " The reporting heads were told at once." if item.is_critical else ""
@@ -491,9 +476,9 @@ def raid_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
-    item = get_object_or_404(
-        RaidItem.objects.select_related("owner", "acknowledged_by", "raised_by"), pk=pk, project=project
+    project = _project(request, code)
+    item = child_or_404(
+        RaidItem.objects.select_related("owner", "acknowledged_by", "raised_by"), project=project, pk=pk
     )
     form = forms.RaidItemForm(
         request.POST or None,
@@ -520,7 +505,7 @@ def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             raid_services.raid_item_update(item=item, user=request.user, **form.service_fields())
-        except (ValueError, PermissionDenied) as exc:
+        except Refused as exc:
             _refused(request, exc)
         else:
             messages.success(request, f"{item.reference} saved.")
@@ -537,7 +522,7 @@ def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "moves": sorted(RAID_TRANSITIONS[item.status]),
             "may_ack": item.is_critical
             and item.acknowledged_at is None
-            and is_head_of(user=request.user, project=project),
+            and access.decide_as_head.allows(request.user, project),
             "history": history_rows(item),
             "categories": forms.CostCategory.choices,
         },
@@ -548,8 +533,8 @@ def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @require_POST
 def raid_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Move, acknowledge, tell the client, and the one-click actions of a critical issue."""
-    project = project_or_404(request, code)
-    item = get_object_or_404(RaidItem, pk=pk, project=project)
+    project = _project(request, code)
+    item = child_or_404(RaidItem, project=project, pk=pk)
     form = forms.RaidActionForm(request.POST)
     if request.POST.get("next") == "log":
         back = redirect("projects:raid", code=project.code)
@@ -571,7 +556,7 @@ def raid_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             messages.success(request, f"The client was told ({count} contact{'s' if count != 1 else ''}).")
         elif data["action"] == "contingency":
             if not data.get("amount"):
-                raise ValueError("Say how much contingency you need.")
+                raise Refused("Say how much contingency you need.")
             raid_services.raid_issue_request_contingency(
                 item=item, user=user, amount=data["amount"], category=data.get("category") or "labour"
             )
@@ -580,6 +565,6 @@ def raid_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             role = raid_services.raid_issue_open_role(item=item, user=user, hours_per_week=data.get("hours_per_week"))
             messages.success(request, f"Open role “{role.title}” added; add the skills it needs.")
             return redirect("projects:team", code=project.code)
-    except (ValueError, PermissionDenied) as exc:
+    except Refused as exc:
         _refused(request, exc)
     return back

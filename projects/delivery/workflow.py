@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from apm.errors import Refused
 from projects.models import ChangeStatus, DeliverableStatus, NonConformanceStatus, RaidStatus
 
 D = DeliverableStatus
@@ -48,7 +49,7 @@ RAID_TRANSITIONS: Mapping[str, frozenset[str]] = {
 }
 
 
-class TransitionError(ValueError):
+class TransitionError(Refused):
     """A state change the workflow does not allow; the message says what is allowed instead."""
 
 

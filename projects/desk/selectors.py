@@ -1,7 +1,7 @@
 """The PM's desk: what needs action today across the user's projects, each list one query (or a fixed few).
 
-Whose projects: the ones the user manages; a department head also the
-projects of the departments they head (``apm.access.editable_projects``).
+Whose projects: the ones the user runs (``apm.access.run_project``): those they
+manage and, for a department head, the projects of the departments they head.
 Every list filters on ``project__in=<that queryset>`` (a subquery), so the
 number of queries is the same for 3 projects and for 60
 (tests/projects/test_desk.py pins it).
@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
-from apm.access import editable_projects
-from apm.accounts.models import Role
+from apm import access
 from projects.documents.selectors import DUE, EXPIRY_NOTICE_DAYS, MET, ObligationRow, obligation_rows
 from projects.models import (
     Allocation,
@@ -68,12 +67,8 @@ CAPACITY_WEEKS = 4
 
 
 def desk_projects(user: User) -> QuerySet[Project]:
-    """The projects on ``user``'s desk: managed ones; for department heads also their departments' projects."""
-    if not (user.is_authenticated and user.is_active) or user.is_client:
-        return Project.objects.none()
-    if user.role == Role.DEPARTMENT_HEAD:
-        return editable_projects(user)
-    return Project.objects.filter(project_manager=user)
+    """The projects on ``user``'s desk: those they run (``access.run_project``)."""
+    return access.run_project.queryset(user)
 
 
 @dataclass

@@ -7,14 +7,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from apm.access import audience_for
+from apm import access
 from projects.desk.selectors import desk_for
 
 
 @login_required
 def desk(request: HttpRequest) -> HttpResponse:
     """The desk of the logged-in internal user (client contacts 404); a fixed number of queries."""
-    if audience_for(request.user) != "internal":
+    if not access.see_workspace.allows(request.user):
         raise Http404("No such page.")
     today = timezone.localdate()
     return render(request, "projects/desk/desk.html", {"desk": desk_for(user=request.user, today=today)})

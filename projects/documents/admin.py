@@ -2,9 +2,9 @@
 
 Imported by ``projects.admin`` so that autodiscovery registers it. Management
 writes letter templates here. Files are private (no URL): the admin shows
-their names, never a link; they are downloaded through the access-checked
-views. State fields are read-only here: every state change goes through
-``projects.documents.services``.
+their names linked to the access-checked download views
+(``projects.admin_files``). State fields are read-only here: every state
+change goes through ``projects.documents.services``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from projects.admin_files import PrivateFilesAdminMixin, ProtectedDownload
 from projects.models import (
     Clause,
     ClauseChangeProposal,
@@ -24,11 +25,12 @@ from projects.models import (
 )
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(PrivateFilesAdminMixin, admin.TabularInline):
     model = DocumentVersion
     extra = 0
     can_delete = False
-    fields = ("number", "is_current", "original_name", "content_type", "size", "uploaded_by", "uploaded_at")
+    fields = ("number", "is_current", "file", "original_name", "content_type", "size", "uploaded_by", "uploaded_at")
+    private_file_downloads = {"file": ProtectedDownload("projects:version_download", "document.project")}
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -46,11 +48,12 @@ class ProposalInline(admin.TabularInline):
         return False
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(PrivateFilesAdminMixin, admin.TabularInline):
     model = CorrespondenceAttachment
     extra = 0
     can_delete = False
-    fields = ("original_name", "content_type", "size", "is_letter", "uploaded_by", "uploaded_at")
+    fields = ("file", "original_name", "content_type", "size", "is_letter", "uploaded_by", "uploaded_at")
+    private_file_downloads = {"file": ProtectedDownload("projects:correspondence_file", "correspondence.project")}
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -9,16 +9,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apm import access
+from apm.errors import Refused
 from apm.forms import form_errors
+from projects.common.lookups import child_or_404
 from projects.delivery.history import history_rows
-from projects.delivery.permissions import may_manage
 from projects.documents import forms, letters, selectors, services
 from projects.documents.uploads import UploadRefused
-from projects.documents.views import REFUSALS, _manage_or_404, project_or_404, refused
+from projects.documents.views import internal_project, managed_project, refused
 from projects.documents.workflow import CORRESPONDENCE_TRANSITIONS
 from projects.models import (
     Correspondence,
@@ -32,7 +34,7 @@ from projects.models import (
 @login_required
 def correspondence_list(request: HttpRequest, code: str) -> HttpResponse:
     """The project's correspondence log, newest first; filter by counterpart or replies pending."""
-    project = project_or_404(request, code)
+    project = internal_project(request, code)
     counterpart = request.GET.get("counterpart", "")
     counterpart = counterpart if counterpart in Counterpart.values else ""
     pending = request.GET.get("pending") == "1"
@@ -48,15 +50,14 @@ def correspondence_list(request: HttpRequest, code: str) -> HttpResponse:
             "counterpart": counterpart,
             "pending": pending,
             "today": timezone.localdate(),
-            "may_manage": may_manage(user=request.user, project=project),
+            "may_manage": access.edit_project.allows(request.user, project),
         },
     )
 
 
 @login_required
 def correspondence_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
-    _manage_or_404(request, project)
+    project = managed_project(request, code)
     form = forms.CorrespondenceForm(
         request.POST or None, request.FILES or None, project=project, initial={"date": timezone.localdate()}
     )
@@ -67,7 +68,7 @@ def correspondence_create(request: HttpRequest, code: str) -> HttpResponse:
             entry = services.correspondence_log(
                 project=project, user=request.user, uploads=[upload] if upload else [], **data
             )
-        except REFUSALS as exc:
+        except Refused as exc:
             form.add_error("file" if isinstance(exc, UploadRefused) else None, str(exc))
         else:
             messages.success(request, f"Logged: {entry.subject}.")
@@ -81,12 +82,12 @@ def correspondence_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _entry_or_404(project, pk: int) -> Correspondence:
-    return get_object_or_404(Correspondence.objects.select_related("project", "created_by"), pk=pk, project=project)
+    return child_or_404(Correspondence.objects.select_related("project", "created_by"), project=project, pk=pk)
 
 
 @login_required
 def correspondence_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = internal_project(request, code)
     entry = _entry_or_404(project, pk)
     return render(
         request,
@@ -100,7 +101,7 @@ def correspondence_detail(request: HttpRequest, code: str, pk: int) -> HttpRespo
             "moves": [(s, CorrespondenceStatus(s).label) for s in sorted(CORRESPONDENCE_TRANSITIONS[entry.status])],
             "history": history_rows(entry),
             "today": timezone.localdate(),
-            "may_manage": may_manage(user=request.user, project=project),
+            "may_manage": access.edit_project.allows(request.user, project),
             "attachment_form": forms.AttachmentForm(),
         },
     )
@@ -109,16 +110,15 @@ def correspondence_detail(request: HttpRequest, code: str, pk: int) -> HttpRespo
 @login_required
 @require_POST
 def correspondence_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = managed_project(request, code)
     entry = _entry_or_404(project, pk)
-    _manage_or_404(request, project)
     form = forms.CorrespondenceStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {form_errors(form)}")
     else:
         try:
             services.correspondence_set_status(entry=entry, user=request.user, status=form.cleaned_data["status"])
-        except REFUSALS as exc:
+        except Refused as exc:
             refused(request, exc)
         else:
             messages.success(request, f"Now {entry.get_status_display().lower()}.")
@@ -128,16 +128,15 @@ def correspondence_status(request: HttpRequest, code: str, pk: int) -> HttpRespo
 @login_required
 @require_POST
 def correspondence_attach(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = managed_project(request, code)
     entry = _entry_or_404(project, pk)
-    _manage_or_404(request, project)
     form = forms.AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, f"Nothing was stored. {form_errors(form)}")
     else:
         try:
             services.correspondence_attach(entry=entry, user=request.user, upload=form.cleaned_data["file"])
-        except REFUSALS as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, "File attached.")
@@ -147,8 +146,8 @@ def correspondence_attach(request: HttpRequest, code: str, pk: int) -> HttpRespo
 @login_required
 def attachment_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """A correspondence attachment (or generated letter), as an attachment; internal users of the project."""
-    project = project_or_404(request, code)
-    attachment = get_object_or_404(CorrespondenceAttachment, pk=pk, correspondence__project=project)
+    project = internal_project(request, code)
+    attachment = child_or_404(CorrespondenceAttachment, project=project, field="correspondence__project", pk=pk)
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
@@ -161,8 +160,7 @@ def attachment_download(request: HttpRequest, code: str, pk: int) -> FileRespons
 @login_required
 def letter_create(request: HttpRequest, code: str) -> HttpResponse:
     """Write an outgoing letter: choose a template (GET ``?template=``) to fill the text, edit, create the PDF."""
-    project = project_or_404(request, code)
-    _manage_or_404(request, project)
+    project = managed_project(request, code)
     initial = {"counterpart_kind": Counterpart.AUTHORITY}
     chosen = request.GET.get("template", "")
     if request.method == "GET" and chosen.isdigit():
@@ -195,7 +193,7 @@ def letter_create(request: HttpRequest, code: str) -> HttpResponse:
             )
         try:
             entry = letters.letter_create(project=project, user=request.user, **data)
-        except REFUSALS as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Letter {entry.our_reference} written and logged; download the PDF below.")

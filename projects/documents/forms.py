@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django import forms
 
-from apm.accounts.models import Role, User
+from apm import access
+from apm.accounts.models import User
 from apm.forms import IdMultipleChoiceField
 from projects.documents.uploads import ACCEPTED_TEXT
 from projects.models import Channel as ChannelChoices
@@ -35,7 +36,7 @@ FILE_HELP = f"Accepted: {ACCEPTED_TEXT}, checked by its content."
 
 
 def _people(project: Project):
-    return User.objects.filter(is_active=True).exclude(role=Role.CLIENT_CONTACT).order_by("first_name", "username")
+    return access.internal_users().order_by("first_name", "username")
 
 
 class DocumentForm(forms.Form):

@@ -21,9 +21,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apm import access
+from apm.errors import Refused
 from apm.pdf import html_to_pdf
 from projects.delivery.services import _save
-from projects.documents.services import _require_manager
+from projects.documents.services import NOT_A_MANAGER
 from projects.models import (
     Channel,
     Clause,
@@ -147,14 +149,14 @@ def letter_create(
     Returns the new ``Correspondence`` (its attachment ``is_letter``). Raises
     ``ValueError`` (empty subject or body) or ``PermissionDenied``.
     """
-    _require_manager(user=user, project=project)
+    access.edit_project.require(user, project, NOT_A_MANAGER)
     if not subject.strip() or not body.strip() or not recipient_organisation.strip():
-        raise ValueError("A letter needs a recipient organisation, a subject and a body.")
+        raise Refused("A letter needs a recipient organisation, a subject and a body.")
     date = date or timezone.localdate()
     if reply_due_on is not None and reply_due_on < date:
-        raise ValueError("The reply cannot be due before the letter is dated.")
+        raise Refused("The reply cannot be due before the letter is dated.")
     if any(d.project_id != project.pk for d in documents) or any(c.project_id != project.pk for c in clauses):
-        raise ValueError("The permits, filings and obligations must be this project's.")
+        raise Refused("The permits, filings and obligations must be this project's.")
     with transaction.atomic():
         # One letter at a time per project, so two PMs never get the same reference.
         Project.objects.select_for_update().filter(pk=project.pk).first()

@@ -1,7 +1,6 @@
 """Reads of the document register, clauses, compliance and correspondence; fixed numbers of queries.
 
-Who sees which document: :func:`visible_documents` (built on
-``apm.access.visible_projects`` and ``audience_for``): internal users every
+Who sees which document is ``apm.access.see_document``: internal users every
 document of the projects they may see, a client contact only the documents
 shared with the client of their own client's projects.
 
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 from django.apps import apps
 from django.db.models import Prefetch, Q, QuerySet
 
-from apm.access import CLIENT, audience_for, visible_projects
+from apm import access
 from projects.models import (
     Clause,
     ClauseChangeProposal,
@@ -53,21 +52,13 @@ EXPIRY_NOTICE_DAYS = 30
 LIVE_DOCUMENT = (DocumentStatus.APPROVED, DocumentStatus.SIGNED)
 
 
-def visible_documents(user: User) -> QuerySet[Document]:
-    """Documents ``user`` may see: of visible projects; for a client contact only those shared with the client."""
-    documents = Document.objects.filter(project__in=visible_projects(user))
-    if audience_for(user) == CLIENT:
-        documents = documents.filter(visibility=Visibility.CLIENT)
-    return documents
-
-
 def _current_version() -> Prefetch:
     return Prefetch("versions", queryset=DocumentVersion.objects.filter(is_current=True), to_attr="current_versions")
 
 
 def document_list(*, user: User, project: Project, kind: str = "", status: str = "") -> list[Document]:
     """The register of ``project`` as ``user`` may see it, with ``current_versions`` ([v] or []); 2 queries."""
-    documents = visible_documents(user).filter(project=project).select_related("owner")
+    documents = access.see_document.queryset(user).filter(project=project).select_related("owner")
     if kind:
         documents = documents.filter(kind=kind)
     if status:

@@ -19,14 +19,13 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apm.accounts.models import Role
-from projects.delivery.permissions import is_head_of, may_manage
+from apm import access
+from apm.errors import Refused
 from projects.delivery.services import _save
 from projects.documents import workflow
 from projects.documents.uploads import CheckedUpload, upload_check
@@ -53,23 +52,13 @@ if TYPE_CHECKING:
     from apm.accounts.models import User
 
 
-def _require_manager(*, user: User, project: Project) -> None:
-    if not may_manage(user=user, project=project):
-        raise PermissionDenied("Only the project's manager, its department heads or an administrator may do that.")
-
-
-def may_decide_proposals(*, user: User, project: Project) -> bool:
-    """Management: an administrator, or a department head who heads or reports on ``project``."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    if user.is_administrator:
-        return True
-    return user.role == Role.DEPARTMENT_HEAD and is_head_of(user=user, project=project)
+#: The refusal of every document, clause and correspondence write by someone who may not edit the project.
+NOT_A_MANAGER = "Only the project's manager, its department heads or an administrator may do that."
 
 
 def _check_dates(*, effective_on: dt.date | None, expires_on: dt.date | None) -> None:
     if effective_on and expires_on and expires_on < effective_on:
-        raise ValueError("The expiry date is before the effective date.")
+        raise Refused("The expiry date is before the effective date.")
 
 
 def _sha256(upload: UploadedFile) -> str:
@@ -121,11 +110,11 @@ def document_create(
     Raises ``UploadRefused`` (content, size), ``ValueError`` (dates, kind) or
     ``PermissionDenied``; nothing is stored then.
     """
-    _require_manager(user=user, project=project)
+    access.edit_project.require(user, project, NOT_A_MANAGER)
     if kind not in DocumentKind.values:
-        raise ValueError(f"Unknown document kind {kind!r}.")
+        raise Refused(f"Unknown document kind {kind!r}.")
     if visibility not in Visibility.values:
-        raise ValueError(f"Unknown visibility {visibility!r}.")
+        raise Refused(f"Unknown visibility {visibility!r}.")
     _check_dates(effective_on=effective_on, expires_on=expires_on)
     checked = upload_check(upload)
     with transaction.atomic():
@@ -151,9 +140,9 @@ def document_add_version(*, document: Document, user: User, upload: UploadedFile
     Refused for a superseded document. Raises ``UploadRefused``,
     ``ValueError`` or ``PermissionDenied``; nothing is stored then.
     """
-    _require_manager(user=user, project=document.project)
+    access.edit_project.require(user, document.project, NOT_A_MANAGER)
     if document.status == DocumentStatus.SUPERSEDED:
-        raise ValueError("This document is superseded: register the new document instead of adding a version.")
+        raise Refused("This document is superseded: register the new document instead of adding a version.")
     checked = upload_check(upload)
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
@@ -176,9 +165,9 @@ def document_update(
     expires_on: dt.date | None,
 ) -> Document:
     """Change a document's title, owner, who may see it and its dates (not its status: see document_set_status)."""
-    _require_manager(user=user, project=document.project)
+    access.edit_project.require(user, document.project, NOT_A_MANAGER)
     if visibility not in Visibility.values:
-        raise ValueError(f"Unknown visibility {visibility!r}.")
+        raise Refused(f"Unknown visibility {visibility!r}.")
     _check_dates(effective_on=effective_on, expires_on=expires_on)
     document.title = title.strip()[:300]
     document.owner = owner
@@ -195,7 +184,7 @@ def document_set_status(*, document: Document, user: User, status: str, today: d
 
     Raises ``TransitionError`` for a move the table does not allow, with the allowed moves in the message.
     """
-    _require_manager(user=user, project=document.project)
+    access.edit_project.require(user, document.project, NOT_A_MANAGER)
     workflow.check_transition(
         what=f"“{document.title}”",
         table=workflow.DOCUMENT_TRANSITIONS,
@@ -225,21 +214,21 @@ def _check_evidence(
     evidence_report_kind: str,
 ) -> None:
     if evidence and kind != ClauseKind.OBLIGATION:
-        raise ValueError("Only an obligation names evidence of being met.")
+        raise Refused("Only an obligation names evidence of being met.")
     if evidence == EvidenceKind.DOCUMENT and not evidence_document_kind:
-        raise ValueError("Say which kind of document shows the obligation is met.")
+        raise Refused("Say which kind of document shows the obligation is met.")
     if evidence == EvidenceKind.DELIVERABLE:
         if evidence_deliverable is None:
-            raise ValueError("Say which deliverable shows the obligation is met.")
+            raise Refused("Say which deliverable shows the obligation is met.")
         if evidence_deliverable.project_id != project.pk:
-            raise ValueError("The deliverable must be one of this project's.")
+            raise Refused("The deliverable must be one of this project's.")
     if evidence == EvidenceKind.REPORT and not evidence_report_kind:
-        raise ValueError("Say which kind of report must be sent.")
+        raise Refused("Say which kind of report must be sent.")
 
 
 def _contract_of(project: Project, contract: Document | None) -> Document | None:
     if contract is not None and contract.project_id != project.pk:
-        raise ValueError("The contract must be a document of this project.")
+        raise Refused("The contract must be a document of this project.")
     return contract
 
 
@@ -259,12 +248,12 @@ def clause_create(
     deadline: dt.date | None = None,
 ) -> Clause:
     """Add a clause (version 1) to the project's contract. Raises ``ValueError`` (duplicate number, evidence)."""
-    _require_manager(user=user, project=project)
+    access.edit_project.require(user, project, NOT_A_MANAGER)
     number = number.strip()
     if not number or not text.strip():
-        raise ValueError("A clause needs a number and its wording.")
+        raise Refused("A clause needs a number and its wording.")
     if kind not in ClauseKind.values:
-        raise ValueError(f"Unknown clause kind {kind!r}.")
+        raise Refused(f"Unknown clause kind {kind!r}.")
     _check_evidence(
         project=project,
         kind=kind,
@@ -274,7 +263,7 @@ def clause_create(
         evidence_report_kind=evidence_report_kind,
     )
     if Clause.objects.filter(project=project, number=number).exists():
-        raise ValueError(f"Clause {number} already exists in this project's contract.")
+        raise Refused(f"Clause {number} already exists in this project's contract.")
     clause = Clause(
         project=project,
         contract=_contract_of(project, contract),
@@ -303,7 +292,7 @@ def clause_set_evidence(
     deadline: dt.date | None = None,
 ) -> Clause:
     """Name what shows an obligation is met and its deadline (the wording changes only by proposal)."""
-    _require_manager(user=user, project=clause.project)
+    access.edit_project.require(user, clause.project, NOT_A_MANAGER)
     _check_evidence(
         project=clause.project,
         kind=clause.kind,
@@ -326,16 +315,16 @@ def clause_proposal_create(*, clause: Clause, user: User, text: str, reason: str
 
     Raises ``ValueError`` (empty, unchanged wording, one already pending) or ``PermissionDenied``.
     """
-    _require_manager(user=user, project=clause.project)
+    access.edit_project.require(user, clause.project, NOT_A_MANAGER)
     text, reason = text.strip(), reason.strip()
     if not text or not reason:
-        raise ValueError("A proposal needs the new wording and the reason for it.")
+        raise Refused("A proposal needs the new wording and the reason for it.")
     with transaction.atomic():
         locked = Clause.objects.select_for_update().get(pk=clause.pk)
         if text == locked.text.strip():
-            raise ValueError("The proposed wording is the same as the current one.")
+            raise Refused("The proposed wording is the same as the current one.")
         if locked.proposals.filter(status=ProposalStatus.PENDING).exists():
-            raise ValueError(f"Clause {locked.number} already has a proposal waiting for a decision.")
+            raise Refused(f"Clause {locked.number} already has a proposal waiting for a decision.")
         proposal = ClauseChangeProposal(
             clause=locked,
             proposed_text=text,
@@ -362,13 +351,13 @@ def clause_proposal_decide(
     rejection or the clause changed since the proposal was made.
     """
     clause = proposal.clause
-    if not may_decide_proposals(user=user, project=clause.project):
-        raise PermissionDenied("Only a department head of the project or an administrator decides clause proposals.")
+    if not access.decide_as_head.allows(user, clause.project):
+        raise Refused("Only a department head of the project or an administrator decides clause proposals.")
     if proposal.proposed_by_id == user.pk:
-        raise PermissionDenied("Someone other than the proposer must decide this proposal.")
+        raise Refused("Someone other than the proposer must decide this proposal.")
     comment = comment.strip()
     if not approve and not comment:
-        raise ValueError("Say why the proposal is rejected.")
+        raise Refused("Say why the proposal is rejected.")
     target = ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED
     with transaction.atomic():
         locked = ClauseChangeProposal.objects.select_for_update().select_related("clause").get(pk=proposal.pk)
@@ -383,7 +372,7 @@ def clause_proposal_decide(
         if approve:
             current = Clause.objects.select_for_update().get(pk=clause.pk)
             if current.version != locked.base_version:
-                raise ValueError(
+                raise Refused(
                     f"Clause {current.number} changed since this proposal was made (now version {current.version}); "
                     "reject it and propose again against the current wording."
                 )
@@ -403,7 +392,7 @@ def clause_proposal_decide(
 
 def clause_proposal_withdraw(*, proposal: ClauseChangeProposal, user: User) -> ClauseChangeProposal:
     """The proposer (or a manager of the project) withdraws a pending proposal."""
-    _require_manager(user=user, project=proposal.clause.project)
+    access.edit_project.require(user, proposal.clause.project, NOT_A_MANAGER)
     workflow.check_transition(
         what=f"The proposal for clause {proposal.clause.number}",
         table=workflow.PROPOSAL_TRANSITIONS,
@@ -439,7 +428,7 @@ def _attach(*, entry: Correspondence, user, upload: UploadedFile, checked: Check
 def _own(project: Project, objects: Iterable, what: str) -> list:
     objects = list(objects)
     if any(obj.project_id != project.pk for obj in objects):
-        raise ValueError(f"The {what} must be this project's.")
+        raise Refused(f"The {what} must be this project's.")
     return objects
 
 
@@ -467,11 +456,11 @@ def correspondence_log(
     Attachments are checked by content first; raises ``UploadRefused``,
     ``ValueError`` or ``PermissionDenied`` and stores nothing then.
     """
-    _require_manager(user=user, project=project)
+    access.edit_project.require(user, project, NOT_A_MANAGER)
     if direction not in Direction.values:
-        raise ValueError("Say whether it came in or went out.")
+        raise Refused("Say whether it came in or went out.")
     if reply_due_on is not None and reply_due_on < date:
-        raise ValueError("The reply cannot be due before the correspondence is dated.")
+        raise Refused("The reply cannot be due before the correspondence is dated.")
     documents = _own(project, documents, "permits and filings")
     clauses = _own(project, clauses, "obligations")
     uploads = list(uploads)
@@ -503,7 +492,7 @@ def correspondence_log(
 
 def correspondence_attach(*, entry: Correspondence, user: User, upload: UploadedFile) -> CorrespondenceAttachment:
     """Attach a file (checked by content) to a logged entry."""
-    _require_manager(user=user, project=entry.project)
+    access.edit_project.require(user, entry.project, NOT_A_MANAGER)
     checked = upload_check(upload)
     with transaction.atomic():
         return _attach(entry=entry, user=user, upload=upload, checked=checked)
@@ -513,7 +502,7 @@ def correspondence_set_status(
     *, entry: Correspondence, user: User, status: str, replied_on: dt.date | None = None
 ) -> Correspondence:
     """Move an entry along its workflow; "replied" stamps ``replied_on`` (today unless given)."""
-    _require_manager(user=user, project=entry.project)
+    access.edit_project.require(user, entry.project, NOT_A_MANAGER)
     workflow.check_transition(
         what=f"“{entry.subject}”",
         table=workflow.CORRESPONDENCE_TRANSITIONS,

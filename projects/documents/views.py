@@ -17,15 +17,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apm.access import CLIENT, audience_for, visible_departments, visible_projects
+from apm import access
+from apm.errors import Refused
 from apm.forms import form_errors
+from projects.common.lookups import child_or_404, project_or_404
 from projects.delivery.history import history_rows
-from projects.delivery.permissions import may_manage
-from projects.delivery.views import project_or_404
 from projects.documents import forms, selectors, services
 from projects.documents.uploads import UploadRefused
 from projects.documents.workflow import DOCUMENT_TRANSITIONS
@@ -39,18 +39,22 @@ from projects.models import (
     Project,
 )
 
-REFUSALS = (ValueError, PermissionDenied, UploadRefused)
 COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the department view
 
 
-def refused(request: HttpRequest, exc: Exception) -> None:
+def refused(request: HttpRequest, exc: Refused) -> None:
     """Show the service's refusal; nothing changed."""
-    messages.error(request, f"Nothing changed. {exc}" if str(exc) else "You may not do that.")
+    messages.error(request, f"Nothing changed. {exc.message}")
 
 
-def _manage_or_404(request: HttpRequest, project) -> None:
-    if not may_manage(user=request.user, project=project):
-        raise Http404("No such page.")
+def internal_project(request: HttpRequest, code: str) -> Project:
+    """The project, for its internal document and correspondence pages (``access.see_internal_documents``)."""
+    return project_or_404(request, code, access.see_internal_documents)
+
+
+def managed_project(request: HttpRequest, code: str) -> Project:
+    """The project, for writes to its register, clauses and correspondence (``access.edit_project``)."""
+    return project_or_404(request, code, access.edit_project)
 
 
 # --- Register -----------------------------------------------------------------------------
@@ -59,7 +63,7 @@ def _manage_or_404(request: HttpRequest, project) -> None:
 @login_required
 def document_list(request: HttpRequest, code: str) -> HttpResponse:
     """The project's document register, by kind and status; a fixed number of queries."""
-    project = project_or_404(request, code)
+    project = internal_project(request, code)
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "")
     kind = kind if kind in DocumentKind.values else ""
@@ -75,7 +79,7 @@ def document_list(request: HttpRequest, code: str) -> HttpResponse:
             "statuses": DocumentStatus.choices,
             "kind": kind,
             "status": status,
-            "may_manage": may_manage(user=request.user, project=project),
+            "may_manage": access.edit_project.allows(request.user, project),
             "today": timezone.localdate(),
             "soon": timezone.localdate() + dt.timedelta(days=selectors.EXPIRY_NOTICE_DAYS),
         },
@@ -84,8 +88,7 @@ def document_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def document_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
-    _manage_or_404(request, project)
+    project = managed_project(request, code)
     form = forms.DocumentForm(request.POST or None, request.FILES or None, project=project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -103,7 +106,7 @@ def document_create(request: HttpRequest, code: str) -> HttpResponse:
                 expires_on=data["expires_on"],
                 note=data["note"],
             )
-        except REFUSALS as exc:
+        except Refused as exc:
             form.add_error("file" if isinstance(exc, UploadRefused) else None, str(exc))
         else:
             messages.success(request, f"“{document.title}” registered as version 1.")
@@ -116,16 +119,15 @@ def document_create(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _document_or_404(request: HttpRequest, project, pk: int) -> Document:
-    return get_object_or_404(
-        selectors.visible_documents(request.user).select_related("owner", "project"), pk=pk, project=project
-    )
+def _document_or_404(request: HttpRequest, project: Project, pk: int) -> Document:
+    documents = access.see_document.queryset(request.user).select_related("owner", "project")
+    return child_or_404(documents, project=project, pk=pk)
 
 
 @login_required
 def document_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """A document: facts, versions (newest first), status moves, clauses and correspondence, history."""
-    project = project_or_404(request, code)
+    project = internal_project(request, code)
     document = _document_or_404(request, project, pk)
     return render(
         request,
@@ -138,7 +140,7 @@ def document_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "clauses": list(document.clauses.all()),
             "correspondence": list(document.correspondence.all()),
             "history": history_rows(document),
-            "may_manage": may_manage(user=request.user, project=project),
+            "may_manage": access.edit_project.allows(request.user, project),
             "version_form": forms.VersionForm(),
             "details_form": forms.DocumentDetailsForm(
                 project=project,
@@ -158,16 +160,15 @@ def document_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = managed_project(request, code)
     document = _document_or_404(request, project, pk)
-    _manage_or_404(request, project)
     form = forms.DocumentDetailsForm(request.POST, project=project)
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {form_errors(form)}")
     else:
         try:
             services.document_update(document=document, user=request.user, **form.cleaned_data)
-        except REFUSALS as exc:
+        except Refused as exc:
             refused(request, exc)
         else:
             messages.success(request, "Details saved.")
@@ -177,16 +178,15 @@ def document_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = managed_project(request, code)
     document = _document_or_404(request, project, pk)
-    _manage_or_404(request, project)
     form = forms.StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {form_errors(form)}")
     else:
         try:
             services.document_set_status(document=document, user=request.user, status=form.cleaned_data["status"])
-        except REFUSALS as exc:
+        except Refused as exc:
             refused(request, exc)
         else:
             messages.success(request, f"“{document.title}” is now {document.get_status_display().lower()}.")
@@ -196,9 +196,8 @@ def document_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_version_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = managed_project(request, code)
     document = _document_or_404(request, project, pk)
-    _manage_or_404(request, project)
     form = forms.VersionForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, f"Nothing was stored. {form_errors(form)}")
@@ -207,7 +206,7 @@ def document_version_add(request: HttpRequest, code: str, pk: int) -> HttpRespon
             version = services.document_add_version(
                 document=document, user=request.user, upload=form.cleaned_data["file"], note=form.cleaned_data["note"]
             )
-        except REFUSALS as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Version {version.number} uploaded; it is now the current one.")
@@ -233,13 +232,11 @@ def _send(version: DocumentVersion) -> FileResponse:
 def document_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """The current version of a document, as an attachment, to anyone who may see the document.
 
-    A client contact may see only documents shared with their client
-    (``selectors.visible_documents``): anything else is a 404.
+    A client contact may see only documents shared with their client, neither
+    drafts nor superseded (``access.see_document``): anything else is a 404.
     """
-    project = get_object_or_404(visible_projects(request.user), code=code)
-    document = get_object_or_404(selectors.visible_documents(request.user), pk=pk, project=project)
-    if audience_for(request.user) == CLIENT and document.status in (DocumentStatus.DRAFT, DocumentStatus.SUPERSEDED):
-        raise Http404("No such document.")
+    project = project_or_404(request, code)
+    document = _document_or_404(request, project, pk)
     version = document.versions.filter(is_current=True).first()
     if version is None:
         raise Http404("No file.")
@@ -249,12 +246,11 @@ def document_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 @login_required
 def version_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """Any version of a document, as an attachment; internal users who may see the project only."""
-    project = project_or_404(request, code)
-    version = get_object_or_404(
-        DocumentVersion.objects.select_related("document"),
-        pk=pk,
-        document__in=selectors.visible_documents(request.user).filter(project=project),
+    project = internal_project(request, code)
+    versions = DocumentVersion.objects.select_related("document").filter(
+        document__in=access.see_document.queryset(request.user)
     )
+    version = child_or_404(versions, project=project, field="document__project", pk=pk)
     return _send(version)
 
 
@@ -264,27 +260,26 @@ def version_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 @login_required
 def clause_list(request: HttpRequest, code: str) -> HttpResponse:
     """The contract broken into clauses, with pending proposals."""
-    project = project_or_404(request, code)
+    project = internal_project(request, code)
     return render(
         request,
         "projects/documents/clauses.html",
         {
             "project": project,
             "clauses": selectors.clause_list(project=project),
-            "may_manage": may_manage(user=request.user, project=project),
+            "may_manage": access.edit_project.allows(request.user, project),
         },
     )
 
 
 @login_required
 def clause_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = project_or_404(request, code)
-    _manage_or_404(request, project)
+    project = managed_project(request, code)
     form = forms.NewClauseForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
             clause = services.clause_create(project=project, user=request.user, **form.cleaned_data)
-        except REFUSALS as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Clause {clause.number} added.")
@@ -297,16 +292,16 @@ def clause_create(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _clause_or_404(project, pk: int) -> Clause:
-    return get_object_or_404(
-        Clause.objects.select_related("contract", "evidence_deliverable", "project"), pk=pk, project=project
+def _clause_or_404(project: Project, pk: int) -> Clause:
+    return child_or_404(
+        Clause.objects.select_related("contract", "evidence_deliverable", "project"), project=project, pk=pk
     )
 
 
 @login_required
 def clause_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """A clause: current wording and version, evidence and deadline, proposals and their decisions, history."""
-    project = project_or_404(request, code)
+    project = internal_project(request, code)
     clause = _clause_or_404(project, pk)
     proposals = list(clause.proposals.select_related("proposed_by", "decided_by"))
     pending = next((p for p in proposals if p.status == "pending"), None)
@@ -322,8 +317,8 @@ def clause_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "proposals": proposals,
             "pending": pending,
             "history": history_rows(clause),
-            "may_manage": may_manage(user=request.user, project=project),
-            "may_decide": services.may_decide_proposals(user=request.user, project=project)
+            "may_manage": access.edit_project.allows(request.user, project),
+            "may_decide": access.decide_as_head.allows(request.user, project)
             and (pending is None or pending.proposed_by_id != request.user.pk),
             "proposal_form": forms.ProposalForm(initial={"text": clause.text}),
             "evidence_form": forms.EvidenceForm(
@@ -343,16 +338,15 @@ def clause_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def clause_evidence(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = managed_project(request, code)
     clause = _clause_or_404(project, pk)
-    _manage_or_404(request, project)
     form = forms.EvidenceForm(request.POST, project=project)
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {form_errors(form)}")
     else:
         try:
             services.clause_set_evidence(clause=clause, user=request.user, **form.cleaned_data)
-        except REFUSALS as exc:
+        except Refused as exc:
             refused(request, exc)
         else:
             messages.success(request, "Evidence and deadline saved.")
@@ -362,16 +356,15 @@ def clause_evidence(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def clause_propose(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = project_or_404(request, code)
+    project = managed_project(request, code)
     clause = _clause_or_404(project, pk)
-    _manage_or_404(request, project)
     form = forms.ProposalForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {form_errors(form)}")
     else:
         try:
             services.clause_proposal_create(clause=clause, user=request.user, **form.cleaned_data)
-        except REFUSALS as exc:
+        except Refused as exc:
             refused(request, exc)
         else:
             messages.success(request, "Proposal sent to management for a decision.")
@@ -382,15 +375,17 @@ def clause_propose(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @require_POST
 def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Management approves or rejects a proposal; the proposer or a manager may withdraw it."""
-    project = project_or_404(request, code)
-    proposal = get_object_or_404(
-        ClauseChangeProposal.objects.select_related("clause__project"), pk=pk, clause__project=project
+    project = internal_project(request, code)
+    proposal = child_or_404(
+        ClauseChangeProposal.objects.select_related("clause__project"), project=project, field="clause__project", pk=pk
     )
     form = forms.DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Nothing changed. {form_errors(form)}")
         return redirect("projects:clause", code=project.code, pk=proposal.clause_id)
     decision = form.cleaned_data["decision"]
+    if decision != "withdraw" and not access.decide_as_head.allows(request.user, project):
+        raise PermissionDenied("Only a department head of the project or an administrator decides clause proposals.")
     try:
         if decision == "withdraw":
             services.clause_proposal_withdraw(proposal=proposal, user=request.user)
@@ -401,9 +396,7 @@ def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 approve=decision == "approve",
                 comment=form.cleaned_data["comment"],
             )
-    except PermissionDenied:
-        raise
-    except REFUSALS as exc:
+    except Refused as exc:
         refused(request, exc)
     else:
         words = {"approve": "approved: the clause has a new version", "reject": "rejected", "withdraw": "withdrawn"}
@@ -417,10 +410,8 @@ def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 def compliance(request: HttpRequest, code: str) -> HttpResponse:
     """Each obligation of the project as met, due, overdue or missing evidence."""
-    project = project_or_404(request, code)
-    rows = selectors.obligation_rows(
-        projects=visible_projects(request.user).filter(pk=project.pk), today=timezone.localdate()
-    )
+    project = internal_project(request, code)
+    rows = selectors.obligation_rows(projects=Project.objects.filter(pk=project.pk), today=timezone.localdate())
     return render(
         request,
         "projects/documents/compliance.html",
@@ -438,9 +429,9 @@ def department_compliance(request: HttpRequest, dept: str) -> HttpResponse:
     below it. A department of a thousand projects with nothing to do is one
     line, not a thousand rows.
 
-    For heads of the department and administrators (``visible_departments``); others 404.
+    For heads of the department and administrators (``access.see_department``); others 404.
     """
-    department = get_object_or_404(visible_departments(request.user), code=dept)
+    department = access.object_or_404(request.user, access.see_department, code=dept)
     projects = department.projects.all()
     today = timezone.localdate()
     rows = selectors.obligation_rows(projects=projects, today=today)

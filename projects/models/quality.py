@@ -8,7 +8,7 @@ apply (``QualityStandard.projects``).
 
 A :class:`QualityReview` checks a deliverable against every applicable
 standard: one :class:`ReviewCheck` per criterion (passed, failed or not
-applicable) with a note and evidence (a private file or a link). Each failed
+applicable) with a note and evidence (a private file or an http(s) link). Each failed
 check opens a :class:`NonConformance` with a corrective action (owner, due
 date); it is closed when verified. Every change is kept (``history``).
 """
@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from apm.validators import web_url
 from projects.models.budget import private_storage
 from projects.models.delivery import Deliverable
 from projects.models.portfolio import Client, Project
@@ -114,7 +115,7 @@ class ReviewCheck(models.Model):
     criterion = models.ForeignKey(QualityCriterion, on_delete=models.PROTECT, related_name="checks")
     result = models.CharField(max_length=10, choices=CheckResult.choices)
     note = models.TextField(blank=True)
-    evidence_link = models.URLField(blank=True, max_length=500)
+    evidence_link = models.URLField(blank=True, max_length=500, validators=[web_url])
     evidence_file = models.FileField(upload_to="evidence/%Y/%m/", storage=private_storage, blank=True, max_length=300)
     evidence_name = models.CharField(max_length=200, blank=True, help_text="The uploaded file's own name.")
     evidence_content_type = models.CharField(max_length=100, blank=True)

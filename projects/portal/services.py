@@ -1,7 +1,8 @@
 """Portal services: share links (create, revoke, open) and inviting a client contact.
 
 Each writes its audit row (``apm.accounts.services.audit_record``) in the same
-transaction as the change.
+transaction as the change, and refuses with ``apm.errors.Refused`` (changing
+nothing) what it will not do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from django.utils import timezone
 
 from apm.accounts.models import AuditKind, Invitation, Role, User
 from apm.accounts.services import audit_record, invitation_create, new_token, token_hash
+from apm.errors import Refused
 from projects.portal.models import ShareLink
+from projects.portal.selectors import live_share_link
 
 if TYPE_CHECKING:
     from projects.models import ClientContact, Project
@@ -38,12 +41,12 @@ def share_link_create(
 ) -> NewShareLink:
     """Make a read-only share link to ``project``'s client status page, valid for ``days`` days.
 
-    ``days`` is 1 to ``APM_SHARE_LINK_MAX_DAYS``; raises ``ValueError``
-    otherwise. The caller has checked that ``user`` may edit the project
-    (``apm.access.editable_projects``).
+    ``days`` is 1 to ``APM_SHARE_LINK_MAX_DAYS``; raises ``Refused``
+    otherwise. The caller has checked that ``user`` may manage the project's
+    share links (``apm.access.manage_share_links``).
     """
     if not 1 <= days <= settings.APM_SHARE_LINK_MAX_DAYS:
-        raise ValueError(f"A share link lasts 1 to {settings.APM_SHARE_LINK_MAX_DAYS} days.")
+        raise Refused(f"A share link lasts 1 to {settings.APM_SHARE_LINK_MAX_DAYS} days.")
     now = now or timezone.now()
     token = new_token()
     with transaction.atomic():
@@ -88,11 +91,7 @@ def share_link_open(*, token: str, request: HttpRequest | None = None, now: date
     logged as openings.
     """
     now = now or timezone.now()
-    link = (
-        ShareLink.objects.select_related("project", "project__client")
-        .filter(token_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
-    )
+    link = live_share_link(token=token, now=now)
     if link is None:
         return None
     with transaction.atomic():
@@ -120,12 +119,12 @@ def client_contact_invite(*, contact: ClientContact, invited_by: User) -> Invita
 
     A contact without a login gets one (role client contact, no usable
     password until the link is used; username from the email). Raises
-    ``ValueError`` when the contact's login belongs to an internal user (an
+    ``Refused`` when the contact's login belongs to an internal user (an
     internal person must never be given a client login by a PM) or the
-    contact has no email address.
+    contact (or their login) has no email address.
     """
     if not contact.email:
-        raise ValueError("This contact has no email address.")
+        raise Refused("This contact has no email address.")
     with transaction.atomic():
         user = contact.user
         if user is None:
@@ -142,5 +141,10 @@ def client_contact_invite(*, contact: ClientContact, invited_by: User) -> Invita
             contact.user = user
             contact.save(update_fields=["user"])
         elif not user.is_client:
-            raise ValueError("This contact's login is an internal account; an administrator must change it.")
-        return invitation_create(user=user, invited_by=invited_by)
+            raise Refused("This contact's login is an internal account; an administrator must change it.")
+        try:
+            return invitation_create(user=user, invited_by=invited_by)
+        except ValueError as exc:
+            # invitation_create refuses a login without an address with a ValueError; inside the
+            # transaction, so the login made above is not kept either.
+            raise Refused(str(exc)) from exc

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from projects.delivery.permissions import may_manage
+from apm import access
+from projects.delivery.selectors import critical_issues_for
 from projects.models import RaidItem, RaidKind, RaidStatus, Severity
 
 register = template.Library()
@@ -16,11 +17,10 @@ def critical_issues(context, project=None):
 
     Internal users only; two queries.
     """
-    from apm.access import audience_for
-    from projects.delivery.selectors import critical_issues_for
-
     user = context["request"].user
-    if audience_for(user) != "internal":
+    if project is None and not access.see_workspace.allows(user):
+        return {"critical": [], "may_manage": False}
+    if project is not None and not access.see_internal.allows(user, project):
         return {"critical": [], "may_manage": False}
     if project is None:
         items = list(critical_issues_for(user=user)[:10])
@@ -33,7 +33,7 @@ def critical_issues(context, project=None):
     )
     return {
         "critical": items,
-        "may_manage": bool(items) and may_manage(user=user, project=project),
+        "may_manage": bool(items) and access.edit_project.allows(user, project),
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -14,7 +16,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apm.outbox.models import OutboundEmail
-from projects.models import StatusUpdate
+from projects.admin_files import PrivateFileWidget
+from projects.models import (
+    CorrespondenceAttachment,
+    Document,
+    DocumentVersion,
+    Expense,
+    QualityReview,
+    ReviewCheck,
+    StatusUpdate,
+)
+from projects.models.budget import private_storage
 from reports.models import Delivery, Report
 from tests import factories
 
@@ -174,3 +186,119 @@ def test_it_activates_a_schedule_saved_in_the_admin_and_validates_it_like_the_pa
     assert response.status_code == 302
     # Thursday 5 June 2025, 09:00 BST.
     assert ReportSchedule.objects.get().next_run_at == dt.datetime(2025, 6, 5, 8, 0, tzinfo=dt.UTC)
+
+
+#: Every model with a file in private storage (no URL; served only by views that check access).
+PRIVATE_FILE_MODELS = sorted(
+    label_of(model)
+    for model in django_apps.get_models()
+    if any(getattr(field, "storage", None) is private_storage for field in model._meta.get_fields())
+    and not model.__name__.startswith("Historical")
+)
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def private_files(world, admin_user):
+    """One row of each model in PRIVATE_FILE_MODELS with its file stored: label -> (admin page, download URL)."""
+    project = world["alpha_project"]
+    code = project.code
+    now = timezone.now()
+    expense = Expense(
+        project=project, date=dt.date(2025, 3, 3), amount="12.50", currency="GBP", category="travel",
+        supplier="Rail", receipt_name="ticket.pdf", receipt_content_type="application/pdf",
+    )  # fmt: skip
+    expense.receipt.save("receipt.pdf", ContentFile(PDF), save=True)
+    deliverable = factories.DeliverableFactory(project=project)
+    review = QualityReview.objects.create(
+        deliverable=deliverable, reviewer=admin_user, completed_at=now, outcome="passed"
+    )
+    check = ReviewCheck(
+        review=review, criterion=factories.QualityCriterionFactory(), result="passed",
+        evidence_name="minutes.pdf", evidence_content_type="application/pdf",
+    )  # fmt: skip
+    check.evidence_file.save("evidence.pdf", ContentFile(PDF), save=True)
+    document = Document.objects.create(project=project, kind="contract", title="Master services agreement")
+    version = DocumentVersion(
+        document=document, number=1, original_name="msa.pdf", content_type="application/pdf", size=len(PDF),
+        sha256="0" * 64, uploaded_at=now,
+    )  # fmt: skip
+    version.file.save("msa.pdf", ContentFile(PDF), save=True)
+    entry = factories.CorrespondenceFactory(project=project)
+    letter = CorrespondenceAttachment(
+        correspondence=entry, original_name="letter.pdf", content_type="application/pdf", size=len(PDF),
+        is_letter=True, uploaded_at=now,
+    )  # fmt: skip
+    letter.file.save("letter.pdf", ContentFile(PDF), save=True)
+    return {
+        "projects.expense": (
+            admin_url("projects.expense", "change", expense.pk),
+            reverse("projects:expense_receipt", args=[code, expense.pk]),
+        ),
+        "projects.reviewcheck": (
+            admin_url("projects.qualityreview", "change", review.pk),
+            reverse("projects:evidence", args=[code, check.pk]),
+        ),
+        "projects.documentversion": (
+            admin_url("projects.document", "change", document.pk),
+            reverse("projects:version_download", args=[code, version.pk]),
+        ),
+        "projects.correspondenceattachment": (
+            admin_url("projects.correspondence", "change", entry.pk),
+            reverse("projects:correspondence_file", args=[code, letter.pk]),
+        ),
+    }
+
+
+def test_it_knows_every_model_with_a_private_file(private_files):
+    assert sorted(private_files) == PRIVATE_FILE_MODELS
+
+
+@pytest.mark.parametrize("label", PRIVATE_FILE_MODELS)
+def test_it_links_a_private_file_to_its_protected_download_on_the_admin_page(client, admin_user, private_files, label):
+    page, download = private_files[label]
+    client.force_login(admin_user)
+    response = client.get(page)
+    assert response.status_code == 200
+    assert f'href="{download}"' in response.content.decode()
+    # The link is one the administrator may follow: the file comes as an attachment.
+    response = client.get(download)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == PDF
+
+
+def test_it_keeps_a_receipt_when_an_expense_is_saved_in_the_admin(client, world, admin_user, private_files):
+    expense = Expense.objects.get()
+    stored = expense.receipt.name
+    client.force_login(admin_user)
+    response = client.post(
+        admin_url("projects.expense", "change", expense.pk),
+        {
+            "project": world["alpha_project"].pk, "date": "2025-03-04", "amount": "13.00", "currency": "GBP",
+            "category": "travel", "supplier": "Rail", "description": "", "receipt_name": "ticket.pdf",
+            "receipt_content_type": "application/pdf", "created_by": "",
+            # Read-only in the admin: an upload here would skip the check by content.
+            "receipt": ContentFile(b"MZ not a receipt", name="other.pdf"),
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    expense.refresh_from_db()
+    assert (expense.amount, expense.receipt.name) == (Decimal("13.00"), stored)
+    assert expense.receipt.read() == PDF
+
+
+@pytest.mark.parametrize("label", REGISTERED)
+def test_it_opens_every_add_form_for_a_superuser_or_refuses_it(client, world, admin_user, label):
+    client.force_login(admin_user)
+    response = client.get(admin_url(label, "add"))
+    assert response.status_code in (200, 403)
+    if label in ("projects.expense", "projects.qualityreview", "projects.document", "projects.correspondence"):
+        assert response.status_code == 200
+
+
+def test_it_shows_a_private_file_without_a_download_view_as_plain_text(private_files):
+    expense = Expense.objects.get()
+    html = PrivateFileWidget().render("receipt", expense.receipt)
+    assert html == os.path.basename(expense.receipt.name)
+    assert PrivateFileWidget().render("receipt", Expense().receipt) == "—"

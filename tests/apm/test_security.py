@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from apm.accounts import ip
 from apm.accounts.ip import client_ip
 from apm.accounts.models import AuditEvent, AuditKind
 from tests.apm.test_settings import run_with_env
@@ -115,6 +116,48 @@ def test_it_takes_the_client_address_from_the_trusted_proxies_only(rf, settings,
     assert client_ip(request) == expected
 
 
+def test_it_ignores_a_forged_forwarded_for_by_default_in_production(tmp_path):
+    env = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "apm.example.com"}
+    code = (
+        "import django; django.setup(); from django.test import RequestFactory; "
+        "from apm.accounts.ip import client_ip; "
+        "print(client_ip(RequestFactory().get('/', REMOTE_ADDR='192.0.2.1', HTTP_X_FORWARDED_FOR='6.6.6.6')))"
+    )
+    result = run_with_env(["-c", code], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "192.0.2.1"
+
+
+def test_it_warns_once_per_process_about_a_forwarded_for_while_no_proxy_is_trusted(
+    client, world, settings, caplog, monkeypatch
+):
+    settings.APM_TRUSTED_PROXY_COUNT = 0
+    monkeypatch.setattr(ip, "_warned_about_forwarded_for", False)
+    client.post(reverse("login"), {"username": "pm", "password": "wrong"}, REMOTE_ADDR="10.0.0.2")
+    assert [r for r in caplog.records if r.name == "apm.accounts.ip"] == []
+    behind_a_proxy = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.20"}
+    client.post(reverse("login"), {"username": "pm", "password": "wrong"}, **behind_a_proxy)
+    client.post(reverse("login"), {"username": "head", "password": "wrong"}, **behind_a_proxy)
+    warnings = [r for r in caplog.records if r.name == "apm.accounts.ip"]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
+    assert "APM_TRUSTED_PROXY_COUNT" in warnings[0].getMessage()
+    assert "X-Forwarded-For" in warnings[0].getMessage()
+    assert AuditEvent.objects.filter(kind=AuditKind.LOGIN_FAILED, ip="10.0.0.2").count() == 3
+
+
+def test_it_does_not_warn_when_the_proxies_are_trusted(client, world, settings, caplog, monkeypatch):
+    settings.APM_TRUSTED_PROXY_COUNT = 1
+    monkeypatch.setattr(ip, "_warned_about_forwarded_for", False)
+    client.post(
+        reverse("login"),
+        {"username": "pm", "password": "wrong"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
+    assert [r for r in caplog.records if r.name == "apm.accounts.ip"] == []
+
+
 def test_it_locks_logins_after_the_failure_limit_and_a_spoofed_forwarded_for_does_not_unlock(client, world, settings):
     settings.APM_TRUSTED_PROXY_COUNT = 1
     settings.AXES_FAILURE_LIMIT = 3
@@ -165,5 +208,5 @@ def test_it_passes_the_deploy_checks_with_secure_cookies_in_production(tmp_path)
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values[:5] == [True, True, True, True, True]
-    assert values[5] == 1  # one proxy in front by default in production
+    assert values[5] == 0  # no proxy is trusted unless configured: a forged X-Forwarded-For is ignored
     assert "'unsafe-inline'" not in values[6]

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
+from apm.errors import Refused
 from apm.outbox.models import OutboundEmail
 from projects.budget import selectors, services
 from projects.models import (
@@ -83,11 +83,11 @@ def test_it_costs_time_at_the_rate_of_its_date_and_a_rate_change_leaves_past_cos
 def test_it_refuses_time_off_the_team_or_without_a_rate(project, mo, world):
     stranger = factories.TeamMemberFactory()
     member_rate_set(member=stranger, cost_rate=D("10"), bill_rate=D("20"), valid_from=dt.date(2024, 1, 1))
-    with pytest.raises(ValueError, match="not on the team"):
+    with pytest.raises(Refused, match="not on the team"):
         services.time_entry_record(member=stranger, project=project, date=dt.date(2025, 1, 2), hours=D("1"))
-    with pytest.raises(ValueError, match="no cost rate"):
+    with pytest.raises(Refused, match="no cost rate"):
         services.time_entry_record(member=mo, project=project, date=dt.date(2023, 1, 2), hours=D("1"))
-    with pytest.raises(ValueError, match="at most 24"):
+    with pytest.raises(Refused, match="at most 24"):
         services.time_entry_record(member=mo, project=project, date=dt.date(2025, 1, 2), hours=D("25"))
     assert TimeEntry.objects.count() == 0
 
@@ -120,7 +120,7 @@ def test_it_stores_a_receipt_checked_by_content_in_private_storage(project, pm, 
     ],
 )
 def test_it_refuses_bad_receipts_and_changes_nothing(project, pm, name, content, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(Refused, match=message):
         services.expense_record(
             project=project,
             date=dt.date(2025, 1, 3),
@@ -135,7 +135,7 @@ def test_it_refuses_bad_receipts_and_changes_nothing(project, pm, name, content,
 
 def test_it_refuses_a_receipt_over_the_size_limit(project, pm, monkeypatch):
     monkeypatch.setattr(services, "RECEIPT_MAX_BYTES", 100)
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(Refused, match="limit"):
         services.expense_record(
             project=project,
             date=dt.date(2025, 1, 3),
@@ -294,16 +294,16 @@ def test_it_changes_the_budget_only_when_contingency_is_approved(project, pm, he
         etc_bottom_up=None,
         actor=pm,
     )
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.contingency_request(project=project, amount=D("1000"), category="labour", reason="x", actor=member)
-    with pytest.raises(ValueError, match="left in the contingency"):
+    with pytest.raises(Refused, match="left in the contingency"):
         services.contingency_request(project=project, amount=D("20000"), category="labour", reason="x", actor=pm)
     request = services.contingency_request(
         project=project, amount=D("4000"), category="labour", reason="Extra tester", actor=pm
     )
     project.refresh_from_db()
     assert project.bac == D("100000.00")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.contingency_decide(request=request, approve=True, actor=pm)
     decided = services.contingency_decide(request=request, approve=True, note="Go", actor=head)
     project.refresh_from_db()
@@ -311,7 +311,7 @@ def test_it_changes_the_budget_only_when_contingency_is_approved(project, pm, he
     assert project.bac == D("104000.00")
     assert project.budget.contingency_reserve == D("6000.00")
     assert BudgetEvent.objects.filter(project=project, action="contingency_approved").count() == 1
-    with pytest.raises(ValueError, match="already approved"):
+    with pytest.raises(Refused, match="already approved"):
         services.contingency_decide(request=request, approve=False, actor=outside_head)
     assert OutboundEmail.objects.filter(subject__startswith="Contingency request approved", to=[pm.email]).exists()
 
@@ -345,11 +345,11 @@ def test_it_refuses_self_approval_and_approval_by_a_reporting_head_who_is_not_a_
     project.project_manager = head
     project.save()
     own = services.contingency_request(project=project, amount=D("500"), category="labour", reason="x", actor=head)
-    with pytest.raises(PermissionDenied, match="another head must decide"):
+    with pytest.raises(Refused, match="another head must decide"):
         services.contingency_decide(request=own, approve=True, actor=head)
     # A team member listed as a reporting head receives reports but decides nothing.
     project.reporting_heads.add(member)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.contingency_decide(request=own, approve=True, actor=member)
     own.refresh_from_db()
     assert own.state == "pending"

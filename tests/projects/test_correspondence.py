@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from apm.errors import Refused
 from apm.outbox.models import OutboundEmail
 from projects.documents import letters, services
 from projects.documents.reminders import reminders_send
@@ -67,7 +68,7 @@ def test_it_refuses_a_permit_of_another_project(world, pm, admin_user):
     other = services.document_create(
         project=world["beta_project"], user=admin_user, kind="permit", title="Beta permit", upload=pdf()
     )
-    with pytest.raises(ValueError, match="this project's"):
+    with pytest.raises(Refused, match="this project's"):
         log_letter(world["alpha_project"], pm, documents=[other])
     assert Correspondence.objects.count() == 0
 

@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apm.errors import Refused
 from projects.delivery import quality_services as quality
 from projects.delivery import services
 from projects.delivery.quality_services import CheckInput
@@ -83,23 +83,23 @@ def test_it_blocks_sign_off_while_a_non_conformance_is_open(deliverable, pm, mem
     assert nc.status == NonConformanceStatus.OPEN
     assert nc.action_owner == pm
 
-    with pytest.raises(ValueError, match="non-conformances are open: NC-"):
+    with pytest.raises(Refused, match="non-conformances are open: NC-"):
         services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
     deliverable.refresh_from_db()
     assert deliverable.status == DeliverableStatus.IN_REVIEW
     # The PM cannot override, even with a reason; an administrator needs one.
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.deliverable_transition(
             deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm, override_reason="Urgent"
         )
-    with pytest.raises(ValueError, match="override with a reason"):
+    with pytest.raises(Refused, match="override with a reason"):
         services.deliverable_transition(
             deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=admin_user, override_reason="  "
         )
     assert not SignOffOverride.objects.exists()
     # Even if it got there another way (an NC opened later), the client cannot sign it off.
     Deliverable.objects.filter(pk=deliverable.pk).update(status=DeliverableStatus.AWAITING_SIGN_OFF)
-    with pytest.raises(ValueError, match="open non-conformances"):
+    with pytest.raises(Refused, match="open non-conformances"):
         services.deliverable_sign_off(deliverable=deliverable, user=client_user, accepted=True, comment="")
 
 
@@ -127,13 +127,13 @@ def test_it_lets_sign_off_go_ahead_once_the_action_is_verified(deliverable, pm, 
     _to_review(deliverable, pm)
     _review(deliverable, member, standard, fail_first=True)
     nc = deliverable.non_conformances.get()
-    with pytest.raises(ValueError, match="no corrective action"):
+    with pytest.raises(Refused, match="no corrective action"):
         quality.non_conformance_action_done(non_conformance=nc, user=member)
     quality.non_conformance_plan(
         non_conformance=nc, user=pm, corrective_action="Proof-read again", owner=member, due=dt.date(2025, 5, 1)
     )
     quality.non_conformance_action_done(non_conformance=nc, user=member)
-    with pytest.raises(PermissionDenied):  # a team member does not verify
+    with pytest.raises(Refused):  # a team member does not verify
         quality.non_conformance_verify(non_conformance=nc, user=member, passed=True)
     quality.non_conformance_verify(non_conformance=nc, user=pm, passed=True, note="Checked")
     nc.refresh_from_db()
@@ -153,7 +153,7 @@ def test_it_stamps_a_sign_off_and_makes_it_final(deliverable, pm, client_user, o
     _to_review(deliverable, pm)
     services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
     for outsider in (pm, member, other_client_user):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Refused):
             services.deliverable_sign_off(deliverable=deliverable, user=outsider, accepted=True, comment="")
     services.deliverable_sign_off(deliverable=deliverable, user=client_user, accepted=True, comment="Lovely")
     deliverable.refresh_from_db()
@@ -165,18 +165,18 @@ def test_it_stamps_a_sign_off_and_makes_it_final(deliverable, pm, client_user, o
     assert deliverable.percent_complete == 100
     milestone.refresh_from_db()
     assert milestone.completed_on is not None  # its EV weight is earned
-    with pytest.raises(ValueError, match="already accepted"):
+    with pytest.raises(Refused, match="already accepted"):
         services.deliverable_sign_off(deliverable=deliverable, user=client_user, accepted=False, comment="Changed mind")
     with pytest.raises(TransitionError, match="final"):
         services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.IN_PROGRESS, user=pm)
-    with pytest.raises(ValueError, match="final"):
+    with pytest.raises(Refused, match="final"):
         services.deliverable_update(deliverable=deliverable, user=pm, name="Renamed")
 
 
 def test_it_returns_a_rejected_deliverable_to_the_team_with_the_comment(deliverable, pm, client_user):
     _to_review(deliverable, pm)
     services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
-    with pytest.raises(ValueError, match="Say why"):
+    with pytest.raises(Refused, match="Say why"):
         services.deliverable_sign_off(deliverable=deliverable, user=client_user, accepted=False, comment=" ")
     services.deliverable_sign_off(deliverable=deliverable, user=client_user, accepted=False, comment="Too long")
     deliverable.refresh_from_db()
@@ -211,9 +211,9 @@ def test_it_refuses_deliverable_transitions_the_workflow_does_not_allow(delivera
 def test_it_lets_team_members_work_but_not_send_to_the_client(deliverable, member):
     services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.IN_PROGRESS, user=member)
     services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.IN_REVIEW, user=member)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=member)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.deliverable_update(deliverable=deliverable, user=member, name="Mine now")
 
 
@@ -221,9 +221,9 @@ def test_it_refuses_dependency_loops_and_reversed_dates(project, pm, deliverable
     other = services.deliverable_create(
         project=project, user=pm, name="Script", due_date=dt.date(2025, 3, 1), depends_on=[deliverable]
     )
-    with pytest.raises(ValueError, match="loop"):
+    with pytest.raises(Refused, match="loop"):
         services.deliverable_update(deliverable=deliverable, user=pm, depends_on=[other])
-    with pytest.raises(ValueError, match="after the due date"):
+    with pytest.raises(Refused, match="after the due date"):
         services.deliverable_update(deliverable=deliverable, user=pm, start_date=dt.date(2025, 8, 1))
     assert list(deliverable.depends_on.all()) == []
 
@@ -233,7 +233,7 @@ def test_it_refuses_evidence_that_is_not_an_allowed_file(deliverable, pm, member
     criteria = list(standard.criteria.order_by("order"))
     bad = SimpleUploadedFile("evidence.pdf", b"MZ\x90\x00 not a pdf at all", content_type="application/pdf")
     checks = [CheckInput(criteria[0].pk, "passed", evidence_file=bad), CheckInput(criteria[1].pk, "na")]
-    with pytest.raises(ValueError, match="checked by its content"):
+    with pytest.raises(Refused, match="checked by its content"):
         quality.review_record(deliverable=deliverable, reviewer=member, checks=checks)
     assert not deliverable.reviews.exists()
     good = SimpleUploadedFile("shot.png", PNG, content_type="image/png")
@@ -248,7 +248,7 @@ def test_it_refuses_evidence_that_is_not_an_allowed_file(deliverable, pm, member
 def test_it_needs_a_result_for_every_criterion(deliverable, pm, member, standard):
     _to_review(deliverable, pm)
     first = standard.criteria.order_by("order").first()
-    with pytest.raises(ValueError, match="missing: Brand colours used"):
+    with pytest.raises(Refused, match="missing: Brand colours used"):
         quality.review_record(deliverable=deliverable, reviewer=member, checks=[CheckInput(first.pk, "passed")])
 
 
@@ -261,7 +261,7 @@ def test_it_versions_a_standard_and_moves_projects_to_the_new_version(project, a
     assert list(project.quality_standards.all()) == [v2]
     assert v1.criteria.count() == 1
     assert v2.criteria.count() == 2
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         quality.quality_standard_create(name="Mine", criteria=["x"], user=pm)
 
 
@@ -328,7 +328,7 @@ def test_it_changes_nothing_when_a_change_is_rejected(change, project, pm, head,
     services.change_request_submit(change_request=change, user=pm)
     before = (Project.objects.get(pk=project.pk).bac, Project.objects.get(pk=project.pk).end_date)
     lines = BudgetLine.objects.filter(project=project).count()
-    with pytest.raises(ValueError, match="Say why"):
+    with pytest.raises(Refused, match="Say why"):
         services.change_request_decide(change_request=change, user=head, approve=False, comment="")
     services.change_request_decide(change_request=change, user=head, approve=False, comment="Not this quarter")
     change.refresh_from_db()
@@ -343,26 +343,26 @@ def test_it_changes_nothing_when_a_change_is_rejected(change, project, pm, head,
 
 
 def test_it_refuses_deciding_a_draft_or_twice_or_by_the_wrong_side(change, pm, head, member, client_user):
-    with pytest.raises(ValueError, match="only a submitted change is decided"):
+    with pytest.raises(Refused, match="only a submitted change is decided"):
         services.change_request_decide(change_request=change, user=head, approve=True, comment="")
     services.change_request_submit(change_request=change, user=pm)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         services.change_request_decide(change_request=change, user=member, approve=True, comment="")
     services.change_request_decide(change_request=change, user=head, approve=True, comment="")
-    with pytest.raises(ValueError, match="already decided"):
+    with pytest.raises(Refused, match="already decided"):
         services.change_request_decide(change_request=change, user=head, approve=True, comment="")
     head_only = services.change_request_create(
         project=change.project, user=pm, title="T", description="D", reason="R", approvers="head"
     )
     services.change_request_submit(change_request=head_only, user=pm)
-    with pytest.raises(PermissionDenied, match="needs the approval of: department head"):
+    with pytest.raises(Refused, match="needs the approval of: department head"):
         services.change_request_decide(change_request=head_only, user=client_user, approve=True, comment="")
     with pytest.raises(TransitionError, match="cannot go from submitted for approval to implemented"):
         services.change_request_implement(change_request=head_only, user=pm)
 
 
 def test_it_refuses_a_negative_cost_impact(project, pm):
-    with pytest.raises(ValueError, match="0 or more"):
+    with pytest.raises(Refused, match="0 or more"):
         services.change_request_create(
             project=project, user=pm, title="T", description="D", reason="R", cost_impact=Decimal("-1")
         )
@@ -372,7 +372,7 @@ def test_it_never_lets_anyone_inside_decide_for_the_client(change, pm, admin_use
     services.change_request_submit(change_request=change, user=pm)
     services.change_request_decide(change_request=change, user=admin_user, approve=True, comment="")
     # The administrator decided the head side; the client side waits for a client contact.
-    with pytest.raises(ValueError, match="already decided"):
+    with pytest.raises(Refused, match="already decided"):
         services.change_request_decide(change_request=change, user=admin_user, approve=True, comment="")
     change.refresh_from_db()
     assert change.status == "submitted"
@@ -388,7 +388,7 @@ def test_it_refuses_a_head_approving_a_change_they_raised(project, head):
         project=project, user=head, title="Mine", description="D", reason="R", approvers="head"
     )
     services.change_request_submit(change_request=own, user=head)
-    with pytest.raises(PermissionDenied, match="another head must decide"):
+    with pytest.raises(Refused, match="another head must decide"):
         services.change_request_decide(change_request=own, user=head, approve=True, comment="")
     own.refresh_from_db()
     assert own.status == "submitted"

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from apm.errors import Refused
 from projects.documents import services
 from projects.documents.selectors import obligation_rows, portfolio_compliance
 from projects.documents.workflow import TransitionError
@@ -64,10 +64,10 @@ def test_it_changes_nothing_on_the_clause_when_a_proposal_is_rejected(clause, pm
 
 def test_it_needs_a_reason_to_reject_and_a_manager_to_decide(clause, pm, head, member, outside_head):
     proposal = services.clause_proposal_create(clause=clause, user=pm, text=NEW, reason="Faster")
-    with pytest.raises(ValueError, match="why"):
+    with pytest.raises(Refused, match="why"):
         services.clause_proposal_decide(proposal=proposal, user=head, approve=False, comment=" ")
     for user in (pm, member):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Refused):
             services.clause_proposal_decide(proposal=proposal, user=user, approve=True, comment="ok")
     # A reporting head of the project (head of another department) is management for it too.
     services.clause_proposal_decide(proposal=proposal, user=outside_head, approve=True, comment="")
@@ -79,20 +79,20 @@ def test_it_needs_a_reason_to_reject_and_a_manager_to_decide(clause, pm, head, m
 
 def test_it_refuses_the_proposer_deciding_their_own_proposal(clause, admin_user):
     proposal = services.clause_proposal_create(clause=clause, user=admin_user, text=NEW, reason="Tidy")
-    with pytest.raises(PermissionDenied, match="other than the proposer"):
+    with pytest.raises(Refused, match="other than the proposer"):
         services.clause_proposal_decide(proposal=proposal, user=admin_user, approve=True, comment="")
     assert ClauseChangeProposal.objects.get().status == "pending"
 
 
 def test_it_allows_one_pending_proposal_per_clause_and_refuses_a_stale_approval(clause, pm, head):
     first = services.clause_proposal_create(clause=clause, user=pm, text=NEW, reason="Faster")
-    with pytest.raises(ValueError, match="already has a proposal"):
+    with pytest.raises(Refused, match="already has a proposal"):
         services.clause_proposal_create(clause=clause, user=pm, text="Weekly.", reason="Even faster")
     services.clause_proposal_withdraw(proposal=first, user=pm)
     second = services.clause_proposal_create(clause=clause, user=pm, text="Weekly.", reason="Even faster")
     # The wording moves on under the pending proposal (e.g. by an admin fix): approving it would lose that.
     Clause.objects.filter(pk=clause.pk).update(version=5)
-    with pytest.raises(ValueError, match="changed since this proposal"):
+    with pytest.raises(Refused, match="changed since this proposal"):
         services.clause_proposal_decide(proposal=second, user=head, approve=True, comment="")
     clause.refresh_from_db()
     assert clause.text == OLD
@@ -277,7 +277,7 @@ def test_it_lists_a_project_whose_only_obligation_is_due_on_department_complianc
 
 def test_it_refuses_evidence_that_is_not_the_projects(world, pm):
     other = factories.DeliverableFactory(project=world["beta_project"])
-    with pytest.raises(ValueError, match="this project's"):
+    with pytest.raises(Refused, match="this project's"):
         services.clause_create(
             project=world["alpha_project"],
             user=pm,
@@ -287,7 +287,7 @@ def test_it_refuses_evidence_that_is_not_the_projects(world, pm):
             evidence="deliverable",
             evidence_deliverable=other,
         )
-    with pytest.raises(ValueError, match="Only an obligation"):
+    with pytest.raises(Refused, match="Only an obligation"):
         services.clause_create(
             project=world["alpha_project"],
             user=pm,

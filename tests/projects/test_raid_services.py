@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
 
+from apm.errors import Refused
 from apm.outbox.models import OutboundEmail
 from projects.delivery import raid_services as raid
 from projects.delivery.selectors import critical_issues_for, risk_heat_map
@@ -45,11 +45,11 @@ def test_it_scores_risks_and_draws_the_heat_map(project, pm):
     assert grid[5 - 2][4 - 1] == 2
     assert grid[0][0] == 1
     assert sum(map(sum, grid)) == 3
-    with pytest.raises(ValueError, match="whole number from 1 to 5"):
+    with pytest.raises(Refused, match="whole number from 1 to 5"):
         raid.raid_item_create(project=project, kind="risk", user=pm, title="Bad", probability=6, impact=1)
-    with pytest.raises(ValueError, match="needs a probability"):
+    with pytest.raises(Refused, match="needs a probability"):
         raid.raid_item_create(project=project, kind="risk", user=pm, title="Bad")
-    with pytest.raises(ValueError, match="has no severity"):
+    with pytest.raises(Refused, match="has no severity"):
         raid.raid_item_create(project=project, kind="assumption", user=pm, title="x", severity="low")
 
 
@@ -89,11 +89,11 @@ def test_it_escalates_an_unacknowledged_critical_issue_once(project, pm, head, a
 def test_it_does_not_escalate_an_acknowledged_issue(project, pm, outside_head, member):
     with time_machine.travel(T0, tick=False):
         item = _critical(project, pm)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         raid.raid_issue_acknowledge(item=item, user=member)
     with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
         raid.raid_issue_acknowledge(item=item, user=outside_head)
-    with pytest.raises(ValueError, match="already acknowledged by"):
+    with pytest.raises(Refused, match="already acknowledged by"):
         raid.raid_issue_acknowledge(item=item, user=outside_head)
     with time_machine.travel(T0 + dt.timedelta(hours=9), tick=False):
         assert escalate_critical_issues() == 0
@@ -102,9 +102,9 @@ def test_it_does_not_escalate_an_acknowledged_issue(project, pm, outside_head, m
 
 def test_it_tells_the_client_in_client_words_only(project, pm, member):
     item = _critical(project, pm)
-    with pytest.raises(ValueError, match="Write the message"):
+    with pytest.raises(Refused, match="Write the message"):
         raid.raid_issue_tell_client(item=item, user=pm)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         raid.raid_issue_tell_client(item=item, user=member, message="Hi")
     sent = raid.raid_issue_tell_client(item=item, user=pm, message="Your video may be two weeks late; we are on it.")
     assert sent == 1
@@ -127,7 +127,7 @@ def test_it_refuses_raid_transitions_the_workflow_does_not_allow(project, pm):
 
 
 def test_it_keeps_outsiders_out_of_the_log(world, pm, other_client_user):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         raid.raid_item_create(project=world["beta_project"], kind="risk", user=pm, title="x", probability=1, impact=1)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         raid.raid_item_create(project=world["alpha_project"], kind="issue", user=other_client_user, title="x")

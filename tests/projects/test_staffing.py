@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from apm.errors import Refused
 from projects.models import Allocation, OpenRoleSkill
 from projects.staffing import OverAllocationError, allocation_create, staffing_suggestions
 from teams.models import PublicHoliday, TimeOff
@@ -112,7 +113,7 @@ def test_it_refuses_a_silent_over_allocation(role, world, pm):
 
 def test_it_refuses_bad_bookings(role):
     eve = _person("Eve", 5, 4)
-    with pytest.raises(ValueError, match="more than zero"):
+    with pytest.raises(Refused, match="more than zero"):
         allocation_create(
             project=role.project,
             member=eve,
@@ -120,7 +121,7 @@ def test_it_refuses_bad_bookings(role):
             start_date=role.start_date,
             end_date=role.end_date,
         )
-    with pytest.raises(ValueError, match="before the start"):
+    with pytest.raises(Refused, match="before the start"):
         allocation_create(
             project=role.project,
             member=eve,

@@ -62,7 +62,7 @@ def test_it_creates_a_schedule_and_sets_its_next_run(client, head, world):
         ({"weekdays": []}, "Choose at least one weekday"),
         ({"send_to_reporting_heads": ""}, "The schedule has no recipients"),
         ({"extra_recipients": "not-an-address", "send_to_reporting_heads": ""}, "Not valid email addresses"),
-        ({"extra_recipients": "ann@acme.example"}, "never go to client contacts"),
+        ({"extra_recipients": "ann@acme.example"}, "never sent to client contacts"),
         ({"audience": "client"}, "client-audience report covers one project"),
     ],
 )

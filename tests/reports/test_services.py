@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from apm.errors import Refused
 from apm.outbox.models import OutboundEmail
 from apm.outbox.services import SendResult, outbox_send
 from reports.models import Delivery, Report, ReportSchedule, ReportStatus
@@ -36,6 +36,12 @@ UTC = dt.UTC
 # Monday 9 June 2025, 09:00 BST, and a moment just after it.
 OCCURRENCE = dt.datetime(2025, 6, 9, 8, 0, tzinfo=UTC)
 NOW = OCCURRENCE + dt.timedelta(seconds=30)
+
+
+@pytest.fixture(autouse=True)
+def _colleagues(settings):
+    """The colleagues these tests add as extra recipients have company addresses (example.com)."""
+    settings.APM_INTERNAL_EMAIL_DOMAINS = ["example.com"]
 
 
 @pytest.fixture
@@ -244,7 +250,7 @@ def test_it_rejects_inconsistent_requests_with_a_clear_message(world, admin_user
     for key in ("project", "department"):
         if key in arguments:
             arguments[key] = world[{"project": "alpha_project", "department": "alpha"}[key]]
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(Refused, match=message):
         report_request(**arguments)
     assert Report.objects.count() == 0
 
@@ -252,9 +258,9 @@ def test_it_rejects_inconsistent_requests_with_a_clear_message(world, admin_user
 def test_it_refuses_a_send_now_from_someone_who_may_not(world, member, client_user, head, pm):
     project = {"kind": "highlight", "audience": "internal", "scope": "project", "project": world["beta_project"]}
     for user in (member, client_user, head):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Refused):
             report_request(**project, requested_by=user)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         report_request(kind="portfolio", audience="internal", scope="company", requested_by=pm)
     assert Report.objects.count() == 0
 
@@ -340,7 +346,7 @@ def test_it_renders_once_and_queues_one_email_per_recipient(
     email = deliveries[0].email
     assert email.kind == "report"
     assert email.to == [head.email]
-    assert email.subject == "Alpha weekly, 9 June 2025"
+    assert email.subject == "[Internal] Alpha weekly, 9 June 2025"
     for line in rendered.snapshot["summary_lines"]:
         assert line in email.body_text
     assert f"/reports/{report.pk}/" in email.body_text

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from apm.errors import Refused
 from teams.selectors import member_rate_on
 from teams.services import member_rate_set
 from tests.factories import TeamMemberFactory
@@ -28,13 +29,13 @@ def test_it_keeps_the_old_rate_for_past_dates():
 def test_it_refuses_a_rate_that_starts_before_the_latest_one():
     member = TeamMemberFactory()
     member_rate_set(member=member, cost_rate=Decimal("50"), bill_rate=Decimal("90"), valid_from=dt.date(2025, 7, 1))
-    with pytest.raises(ValueError, match="already has a rate"):
+    with pytest.raises(Refused, match="already has a rate"):
         member_rate_set(member=member, cost_rate=Decimal("40"), bill_rate=Decimal("80"), valid_from=dt.date(2025, 1, 1))
     assert member.rates.count() == 1
 
 
 def test_it_refuses_negative_rates():
     member = TeamMemberFactory()
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(Refused, match="negative"):
         member_rate_set(member=member, cost_rate=Decimal("-1"), bill_rate=Decimal("90"), valid_from=dt.date(2025, 1, 1))
     assert member.rates.count() == 0

@@ -1,0 +1,10 @@
+"""Validators shared by the models of every app."""
+
+from __future__ import annotations
+
+from django.core.validators import URLValidator
+
+#: Links that pages show as ``<a href>``: web addresses only, so a stored link never runs script
+#: (``javascript:``), carries a page of its own (``data:``) or opens another protocol (``ftp:``, ``file:``).
+#: Every URL field of every model takes it (tests/projects/delivery/test_evidence_links.py checks them all).
+web_url = URLValidator(schemes=["http", "https"], message="Enter a web address that starts with http:// or https://.")
