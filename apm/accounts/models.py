@@ -12,7 +12,8 @@ __all__ = ["AuditEvent", "AuditKind", "Invitation", "Role", "User"]
 
 
 class User(AbstractUser):
-    """A login. ``role`` decides the audience and the scope of what the user sees."""
+    """A login. ``role``, with the user's relationships to projects, decides what they may see and do:
+    ``apm.access`` is the one place that reads it for that."""
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.TEAM_MEMBER)
 
@@ -21,16 +22,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
-
-    @property
-    def is_administrator(self) -> bool:
-        """True for the administrator role and for Django superusers."""
-        return self.is_superuser or self.role == Role.ADMINISTRATOR
-
-    @property
-    def is_client(self) -> bool:
-        """True for client contacts: they only ever see the client audience."""
-        return self.role == Role.CLIENT_CONTACT and not self.is_superuser
 
 
 class Invitation(models.Model):

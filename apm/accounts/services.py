@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apm.accounts.ip import client_ip
 from apm.accounts.models import AuditEvent, AuditKind, Invitation
+from apm.errors import Refused
 from apm.outbox.services import outbox_enqueue
 
 if TYPE_CHECKING:
@@ -73,11 +74,11 @@ def invitation_create(*, user: User, invited_by: User | None, now: datetime | No
     The link is ``APM_SITE_URL`` + ``/accounts/invitation/<token>/``, valid
     for ``APM_INVITATION_HOURS`` hours and once. The email (kind
     ``"invitation"``) goes through the outbox after commit. Raises
-    ``ValueError`` when the user has no email address. Accepting the
+    :class:`apm.errors.Refused` when the user has no email address. Accepting the
     invitation activates the user.
     """
     if not user.email:
-        raise ValueError("This person has no email address to send the invitation to.")
+        raise Refused("This person has no email address to send the invitation to.")
     now = now or timezone.now()
     token = new_token()
     with transaction.atomic():

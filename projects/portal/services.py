@@ -18,6 +18,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from apm import access
 from apm.accounts.models import AuditKind, Invitation, Role, User
 from apm.accounts.services import audit_record, invitation_create, new_token, token_hash
 from apm.errors import Refused
@@ -140,11 +141,7 @@ def client_contact_invite(*, contact: ClientContact, invited_by: User) -> Invita
             user.save()
             contact.user = user
             contact.save(update_fields=["user"])
-        elif not user.is_client:
+        elif access.audience_for(user) != access.CLIENT:
             raise Refused("This contact's login is an internal account; an administrator must change it.")
-        try:
-            return invitation_create(user=user, invited_by=invited_by)
-        except ValueError as exc:
-            # invitation_create refuses a login without an address with a ValueError; inside the
-            # transaction, so the login made above is not kept either.
-            raise Refused(str(exc)) from exc
+        # A refusal (a login without an address) comes inside the transaction: the login made above goes too.
+        return invitation_create(user=user, invited_by=invited_by)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from apm.access import audience_for, visible_projects
+from apm import access
+from apm.access import audience_for
 
 pytestmark = pytest.mark.django_db
 
 
 def codes(user) -> set[str]:
-    return set(visible_projects(user).values_list("code", flat=True))
+    return set(access.see_project.queryset(user).values_list("code", flat=True))
 
 
 def test_it_shows_everything_to_an_administrator(world, admin_user):
@@ -44,16 +45,14 @@ def test_it_shows_nothing_to_an_anonymous_user(world):
 
 def test_it_returns_each_project_once_when_several_rules_match(world, outside_head, pm):
     world["alpha_project"].reporting_heads.add(pm)
-    assert visible_projects(pm).count() == 1
+    assert access.see_project.queryset(pm).count() == 1
 
 
 def test_it_lets_only_the_pm_department_heads_and_administrators_edit(
     world, admin_user, head, outside_head, pm, member
 ):
-    from apm.access import editable_projects
-
     def editable(user) -> set[str]:
-        return set(editable_projects(user).values_list("code", flat=True))
+        return set(access.edit_project.queryset(user).values_list("code", flat=True))
 
     assert editable(admin_user) == {"ALPHA-1", "BETA-1"}
     assert editable(head) == {"ALPHA-1"}
@@ -64,10 +63,8 @@ def test_it_lets_only_the_pm_department_heads_and_administrators_edit(
 
 
 def test_it_shows_internal_figures_to_managers_and_heads_not_to_the_team(world, head, outside_head, pm, member):
-    from apm.access import finance_projects
-
     def finance(user) -> set[str]:
-        return set(finance_projects(user).values_list("code", flat=True))
+        return set(access.see_money.queryset(user).values_list("code", flat=True))
 
     assert finance(pm) == {"ALPHA-1"}
     assert finance(head) == {"ALPHA-1"}

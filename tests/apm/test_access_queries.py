@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apm.access import finance_projects, visible_projects
+from apm import access
 from apm.accounts.models import Role
 from tests import factories
 
@@ -38,12 +38,12 @@ def tangled(db):
 def test_it_counts_a_project_reached_through_every_link_once(tangled, django_assert_num_queries):
     user, mine = tangled
     with django_assert_num_queries(2):
-        assert visible_projects(user).count() == 4
-        assert finance_projects(user).count() == 4
-    assert sorted(visible_projects(user).values_list("code", flat=True)) == [p.code for p in mine]
+        assert access.see_project.queryset(user).count() == 4
+        assert access.see_money.queryset(user).count() == 4
+    assert sorted(access.see_project.queryset(user).values_list("code", flat=True)) == [p.code for p in mine]
 
 
-@pytest.mark.parametrize("rule", [visible_projects, finance_projects])
+@pytest.mark.parametrize("rule", [access.see_project.queryset, access.see_money.queryset])
 def test_it_filters_by_a_union_of_ids_without_joining_link_tables_in_the_outer_query(tangled, rule):
     user, _ = tangled
     sql = str(rule(user).query)

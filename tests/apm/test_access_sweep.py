@@ -248,7 +248,7 @@ OWN_EXPECTED: dict[str, dict[str, int]] = {
 
 #: (url, role) where the other side's object is visible by design, with the reason.
 NOT_SCOPED: dict[tuple[str, str], str] = {
-    ("staffing:person", "pm"): "PMs search the whole pool of people to staff projects (apm.access.visible_members)",
+    ("staffing:person", "pm"): "PMs search the whole pool of people to staff projects (apm.access.see_member)",
     ("portal:shared", "*"): "a share link opens for anyone who has it: the other side's live link is tested dead below",
     ("portal:shared_report_pdf", "*"): "as portal:shared",
     ("accounts:invitation", "*"): "an invitation link opens for anyone who has it; a used one is the other side",

@@ -1,0 +1,203 @@
+"""The machinery of the policy: who the user is, their relationships to projects, the two kinds of capability."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from apm.accounts.roles import Role
+from apm.errors import Refused
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from apm.accounts.models import User
+
+    AnyUser = User | AnonymousUser
+
+INTERNAL = "internal"
+CLIENT = "client"
+
+#: Report scopes, as ``reports.models.Scope`` spells them (a test holds the two equal).
+SCOPE_PROJECT, SCOPE_DEPARTMENT, SCOPE_PM_PORTFOLIO, SCOPE_COMPANY = "project", "department", "pm_portfolio", "company"
+
+#: Roles that run projects: they may create projects, send reports and schedule them.
+MANAGER_ROLES = (Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD, Role.PROJECT_MANAGER)
+
+
+def model(label: str) -> type[Model]:
+    """A model of a higher app by its label (``"projects.Project"``): the one sanctioned indirection."""
+    return apps.get_model(label)
+
+
+# --- Who the user is ----------------------------------------------------------------------------
+
+
+def is_active(user: AnyUser | None) -> bool:
+    """A signed-in user whose account is active."""
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_admin(user: AnyUser | None) -> bool:
+    """An active administrator: the role, or a Django superuser."""
+    return is_active(user) and (user.is_superuser or user.role == Role.ADMINISTRATOR)
+
+
+def is_contact(user: AnyUser | None) -> bool:
+    """An active client contact (never a superuser): the client audience only."""
+    return is_active(user) and user.role == Role.CLIENT_CONTACT and not user.is_superuser
+
+
+def is_internal(user: AnyUser | None) -> bool:
+    """An active user inside the company: anyone but a client contact."""
+    return is_active(user) and not is_contact(user)
+
+
+def is_manager(user: AnyUser | None) -> bool:
+    """An internal user whose role runs projects (administrator, department head, project manager)."""
+    return is_internal(user) and (user.is_superuser or user.role in MANAGER_ROLES)
+
+
+def is_head(user: AnyUser | None) -> bool:
+    """An internal user whose role decides for management (administrator, department head)."""
+    return is_internal(user) and (user.is_superuser or user.role in (Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD))
+
+
+def audience_for(user: AnyUser | None) -> str:
+    """``"client"`` for client contacts, ``"internal"`` for everyone else: the audience of what they see."""
+    return CLIENT if is_contact(user) else INTERNAL
+
+
+# --- Relationships to projects ------------------------------------------------------------------
+
+MANAGES, HEADS, REPORTS, TEAM, CONTACT = "manages", "heads", "reports", "team", "contact"
+
+
+def _relation_ids(user: User, relation: str) -> QuerySet:
+    """Ids of the projects ``user`` stands in ``relation`` to (one indexed query, ``values`` of one column)."""
+    project = model("projects.Project")
+    if relation == MANAGES:
+        return project.objects.filter(project_manager=user).order_by().values("pk")
+    if relation == HEADS:
+        return project.departments.through.objects.filter(department__heads=user).values("project_id")
+    if relation == REPORTS:
+        return project.reporting_heads.through.objects.filter(user=user).values("project_id")
+    if relation == TEAM:
+        return project.team_members.through.objects.filter(teammember__user=user).values("project_id")
+    if relation == CONTACT:
+        return project.objects.filter(client__contacts__user=user).order_by().values("pk")
+    raise ValueError(f"Unknown relationship {relation!r}.")
+
+
+def projects_by(user: AnyUser | None, *relations: str) -> QuerySet:
+    """Projects ``user`` stands in any of ``relations`` to: ``pk IN`` a UNION of one indexed query per link.
+
+    One OR across joins of the link tables multiplies the rows (projects x
+    team x departments x heads) before it filters, and an OR of ``IN``
+    subqueries misleads PostgreSQL's row estimates into nested loops: each
+    cost 60-140 ms a query on 10,000 projects; the UNION costs a few ms
+    (bench/load/README.md).
+    """
+    project = model("projects.Project")
+    if not is_active(user) or not relations:
+        return project.objects.none()
+    first, *rest = (_relation_ids(user, relation) for relation in relations)
+    return project.objects.filter(pk__in=first.union(*rest) if rest else first)
+
+
+def all_projects() -> QuerySet:
+    return model("projects.Project").objects.all()
+
+
+def no_projects() -> QuerySet:
+    return model("projects.Project").objects.none()
+
+
+# --- The two kinds of capability ----------------------------------------------------------------
+
+
+class Capability:
+    """A capability about objects: ``queryset(user)`` lists them, ``allows(user, obj)`` answers for one.
+
+    ``rule(user)`` returns the queryset; ``allows`` asks whether the object
+    is in it (one query), so a list and a check can never disagree.
+    """
+
+    def __init__(self, name: str, *, subject: str, rule: Callable[[Any], QuerySet], doc: str) -> None:
+        self.name = name
+        self.subject = subject
+        self._rule = rule
+        self.__doc__ = doc
+
+    def __repr__(self) -> str:
+        return f"<Capability {self.name} on {self.subject}>"
+
+    def queryset(self, user: AnyUser | None) -> QuerySet:
+        """The objects ``user`` may act on (an unevaluated queryset; none for anonymous or inactive users)."""
+        return self._rule(user)
+
+    def allows(self, user: AnyUser | None, obj: Model | None) -> bool:
+        """Whether ``user`` has this capability on ``obj`` (False for None or an unsaved object)."""
+        if obj is None or obj.pk is None:
+            return False
+        return self.queryset(user).filter(pk=obj.pk).exists()
+
+    def require(self, user: AnyUser | None, obj: Model | None, message: str) -> None:
+        """Raise :class:`apm.errors.Refused` with ``message`` unless ``user`` has this capability on ``obj``."""
+        if not self.allows(user, obj):
+            raise Refused(message)
+
+
+class Ability:
+    """A capability about the user alone (no object): ``allows(user)``."""
+
+    def __init__(self, name: str, *, rule: Callable[[Any], bool], doc: str) -> None:
+        self.name = name
+        self.subject = "user"
+        self._rule = rule
+        self.__doc__ = doc
+
+    def __repr__(self) -> str:
+        return f"<Ability {self.name}>"
+
+    def allows(self, user: AnyUser | None, obj: None = None) -> bool:
+        """Whether ``user`` has this ability."""
+        return bool(self._rule(user))
+
+    def require(self, user: AnyUser | None, message: str) -> None:
+        """Raise :class:`apm.errors.Refused` with ``message`` unless ``user`` has this ability."""
+        if not self.allows(user):
+            raise Refused(message)
+
+
+def on_projects(*relations: str, admin: bool = True, who: Callable[[Any], bool] = is_internal) -> Callable:
+    """A project rule: all projects for administrators (when ``admin``), else ``relations`` for users ``who`` pass."""
+
+    def rule(user: AnyUser | None) -> QuerySet:
+        if admin and is_admin(user):
+            return all_projects()
+        if not who(user):
+            return no_projects()
+        return projects_by(user, *relations)
+
+    return rule
+
+
+def object_or_404(user: AnyUser | None, capability: Capability, *, queryset: QuerySet | None = None, **filters: Any):
+    """The one object matching ``filters`` among those ``user`` has ``capability`` on, else ``Http404``.
+
+    ``queryset`` narrows or joins (``select_related``) the capability's
+    queryset; it must be of the same model. Not allowed and not there answer
+    the same 404, so an answer never confirms that something exists.
+    """
+    allowed = capability.queryset(user)
+    if queryset is not None:
+        allowed = queryset.filter(pk__in=allowed.values("pk"))
+    found = allowed.filter(**filters).first()
+    if found is None:
+        raise Http404(f"No such {capability.subject}.")
+    return found

@@ -1,0 +1,111 @@
+"""Capabilities about people and departments, and the lists of people the policy names (PMs, heads, admins)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from apm.access.base import (
+    MANAGER_ROLES,
+    Capability,
+    is_admin,
+    is_head,
+    is_internal,
+    model,
+)
+from apm.access.projects import see_project
+from apm.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from apm.access.base import AnyUser
+
+
+def _see_member(user: AnyUser | None) -> QuerySet:
+    member = model("teams.TeamMember")
+    if not is_internal(user):
+        return member.objects.none()
+    if is_admin(user) or user.role == Role.PROJECT_MANAGER:
+        # Staffing a project means searching the whole pool of people for skills and free hours.
+        return member.objects.all()
+    projects = see_project.queryset(user)
+    rule = Q(user=user) | Q(projects__in=projects) | Q(allocations__project__in=projects)
+    if is_head(user):
+        rule |= Q(department__heads=user)
+    return member.objects.filter(pk__in=member.objects.filter(rule).values("pk"))
+
+
+see_member = Capability(
+    "see_member",
+    subject="member",
+    rule=_see_member,
+    doc="See a person: skills, capacity, allocations. Administrators and PMs everyone (to staff by skill); "
+    "heads the people of their departments; everyone themselves and the people on the projects they see. "
+    "Never client contacts.",
+)
+
+
+def _see_member_rates(user: AnyUser | None) -> QuerySet:
+    member = model("teams.TeamMember")
+    if is_admin(user):
+        return member.objects.all()
+    if not is_internal(user):
+        return member.objects.none()
+    return member.objects.filter(department__heads=user)
+
+
+see_member_rates = Capability(
+    "see_member_rates",
+    subject="member",
+    rule=_see_member_rates,
+    doc="See a person's cost and bill rates: administrators and heads of the person's department.",
+)
+
+
+def _see_department(user: AnyUser | None) -> QuerySet:
+    department = model("teams.Department")
+    if is_admin(user):
+        return department.objects.all()
+    if not is_internal(user):
+        return department.objects.none()
+    return department.objects.filter(heads=user)
+
+
+see_department = Capability(
+    "see_department",
+    subject="department",
+    rule=_see_department,
+    doc="See a department's portfolio (its cost table, compliance and portfolio reports): administrators "
+    "and its heads.",
+)
+
+
+def project_manager_candidates() -> QuerySet:
+    """Active users who may be chosen as a project's manager: those who may create projects."""
+    user = model("accounts.User")
+    return user.objects.filter(is_active=True).filter(Q(role__in=MANAGER_ROLES) | Q(is_superuser=True))
+
+
+def reporting_head_candidates() -> QuerySet:
+    """Active users who may be chosen as a project's reporting head: department heads and administrators."""
+    user = model("accounts.User")
+    heads = (Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD)
+    return user.objects.filter(is_active=True).filter(Q(role__in=heads) | Q(is_superuser=True))
+
+
+def administrators() -> QuerySet:
+    """Active administrators (the role, or superusers): who is told when nobody else answers."""
+    user = model("accounts.User")
+    return user.objects.filter(is_active=True).filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True))
+
+
+def client_logins() -> QuerySet:
+    """Users who log in as client contacts (whatever their state): their addresses never get internal reports."""
+    user = model("accounts.User")
+    return user.objects.filter(role=Role.CLIENT_CONTACT, is_superuser=False)
+
+
+def internal_users() -> QuerySet:
+    """Active users who work inside the company (everyone but client contacts): owners of documents and tasks."""
+    user = model("accounts.User")
+    return user.objects.filter(is_active=True).exclude(Q(role=Role.CLIENT_CONTACT) & Q(is_superuser=False))

@@ -1,0 +1,232 @@
+"""Capabilities about a project: seeing it, its money and internal pages, running it, deciding, sharing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from apm.access.base import (
+    CLIENT,
+    CONTACT,
+    HEADS,
+    MANAGES,
+    REPORTS,
+    TEAM,
+    Capability,
+    all_projects,
+    is_active,
+    is_admin,
+    is_contact,
+    is_head,
+    is_internal,
+    is_manager,
+    model,
+    no_projects,
+    on_projects,
+    projects_by,
+)
+
+if TYPE_CHECKING:
+    from apm.access.base import AnyUser
+
+
+see_project = Capability(
+    "see_project",
+    subject="project",
+    rule=lambda user: (
+        all_projects()
+        if is_admin(user)
+        else projects_by(user, CONTACT)
+        if is_contact(user)
+        else projects_by(user, MANAGES, HEADS, REPORTS, TEAM)
+        if is_internal(user)
+        else no_projects()
+    ),
+    doc="See the project: administrators all; the PM, heads of its departments, reporting heads and its "
+    "team; a client contact their client's projects (in the client audience only).",
+)
+
+see_internal = Capability(
+    "see_internal",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, REPORTS, TEAM),
+    doc="See the project's internal pages (deliverables, quality, changes, RAID, team, correspondence): "
+    "everyone who sees it except client contacts.",
+)
+
+see_internal_documents = Capability(
+    "see_internal_documents",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, REPORTS, TEAM),
+    doc="See the project's internal documents (a client contact sees only those shared with the client).",
+)
+
+see_money = Capability(
+    "see_money",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, REPORTS),
+    doc="See the project's money: BAC, budgets, forecasts, costs, rates, margins, change costs and internal "
+    "reports. Administrators, the PM, heads of its departments and reporting heads; never the team alone, "
+    "never a client contact.",
+)
+
+edit_project = Capability(
+    "edit_project",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, who=is_manager),
+    doc="Edit the project, its deliverables, documents, clauses and correspondence: administrators, and "
+    "heads and PMs who manage it or head one of its departments.",
+)
+
+run_project = Capability(
+    "run_project",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, admin=False, who=is_manager),
+    doc="Run the project day to day (it is on one's desk): those who manage it or head one of its departments. "
+    "Administrators too only where they stand in such a relationship: their desk is not the whole company.",
+)
+
+change_client = Capability(
+    "change_client",
+    subject="project",
+    rule=on_projects(HEADS, who=is_head),
+    doc="Point the project at another client: administrators and heads of its departments.",
+)
+
+staff_project = Capability(
+    "staff_project",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, who=is_manager),
+    doc="State open roles and book people on the project: as edit_project.",
+)
+
+work_on_project = Capability(
+    "work_on_project",
+    subject="project",
+    rule=lambda user: (
+        all_projects()
+        if is_admin(user)
+        else projects_by(user, MANAGES, HEADS, TEAM)
+        if is_manager(user)
+        else projects_by(user, TEAM)
+        if is_internal(user)
+        else no_projects()
+    ),
+    doc="Work on the project: move deliverables, review quality, raise changes, log RAID items. Those who "
+    "edit it, and its team.",
+)
+
+edit_budget = Capability(
+    "edit_budget",
+    subject="project",
+    rule=on_projects(MANAGES),
+    doc="Change the budget: lines, settings, expenses, baselines, contingency requests. The PM and administrators.",
+)
+
+decide_as_head = Capability(
+    "decide_as_head",
+    subject="project",
+    rule=on_projects(HEADS, REPORTS, who=is_head),
+    doc="Decide for management: approve change requests and contingency, decide clause proposals, "
+    "acknowledge critical issues. Administrators, and department heads who head one of its departments "
+    "or are its reporting heads.",
+)
+
+decide_for_client = Capability(
+    "decide_for_client",
+    subject="project",
+    rule=lambda user: projects_by(user, CONTACT) if is_contact(user) else no_projects(),
+    doc="Sign off deliverables and decide change requests for the client: contacts of the project's client "
+    "only (nobody inside the company decides for the client, administrators included).",
+)
+
+send_client = Capability(
+    "send_client",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, REPORTS, who=is_manager),
+    doc="Send or schedule the project's client-audience reports: administrators, and heads and PMs who "
+    "manage it, head one of its departments or are its reporting heads.",
+)
+
+send_internal = Capability(
+    "send_internal",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, REPORTS, who=is_manager),
+    doc="Ask for the project's internal report now (send now): those with see_money who run projects.",
+)
+
+schedule_internal = Capability(
+    "schedule_internal",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, REPORTS, who=is_manager),
+    doc="Keep a schedule of the project's internal report: as send_internal, checked when the schedule is "
+    "saved and again, against its owner as they are now, at every dispatch.",
+)
+
+manage_share_links = Capability(
+    "manage_share_links",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, who=is_manager),
+    doc="Make and revoke share links of the project's client status page: as edit_project.",
+)
+
+invite_contacts = Capability(
+    "invite_contacts",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, who=is_manager),
+    doc="Invite the contacts of the project's client to the portal: as edit_project.",
+)
+
+
+def _see_document(user: AnyUser | None) -> QuerySet:
+    document = model("projects.Document")
+    if not is_active(user):
+        return document.objects.none()
+    # What a client may see of the register: documents shared with the client, neither drafts nor superseded.
+    shared = Q(visibility=CLIENT, project__in=see_project.queryset(user)) & ~Q(status__in=("draft", "superseded"))
+    return document.objects.filter(Q(project__in=see_internal_documents.queryset(user)) | shared)
+
+
+see_document = Capability(
+    "see_document",
+    subject="document",
+    rule=_see_document,
+    doc="See and download a document: every document of the projects whose internal documents one sees; a "
+    "client contact those of their projects shared with the client, except drafts and superseded ones.",
+)
+
+log_time = Capability(
+    "log_time",
+    subject="project",
+    rule=on_projects(TEAM, admin=False),
+    doc="Log time on the project: the people on its team.",
+)
+
+
+def _share_links(user: AnyUser | None) -> QuerySet:
+    link = model("portal.ShareLink")
+    return link.objects.filter(project__in=manage_share_links.queryset(user))
+
+
+see_share_link = Capability(
+    "see_share_link",
+    subject="share link",
+    rule=_share_links,
+    doc="List and revoke a share link: those who may manage the share links of its project.",
+)
+
+
+def _invitable_contacts(user: AnyUser | None) -> QuerySet:
+    contact = model("projects.ClientContact")
+    if is_admin(user):
+        return contact.objects.all()
+    return contact.objects.filter(client__projects__in=invite_contacts.queryset(user)).distinct()
+
+
+invite_contact = Capability(
+    "invite_contact",
+    subject="client contact",
+    rule=_invitable_contacts,
+    doc="Invite a client contact to the portal: the contacts of the clients of projects one may invite for.",
+)

@@ -1,0 +1,113 @@
+"""Abilities of the user alone, the audit log, where a user lands, and the navigation's questions."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+from apm.access.base import (
+    Ability,
+    Capability,
+    is_admin,
+    is_contact,
+    is_internal,
+    is_manager,
+    model,
+)
+from apm.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from apm.access.base import AnyUser
+
+
+def _audit_events(user: AnyUser | None) -> QuerySet:
+    event = model("accounts.AuditEvent")
+    return event.objects.all() if is_admin(user) else event.objects.none()
+
+
+see_audit = Capability(
+    "see_audit",
+    subject="audit event",
+    rule=_audit_events,
+    doc="Read the audit log: administrators.",
+)
+
+
+# --- Abilities of the user alone ----------------------------------------------------------------
+
+administer = Ability(
+    "administer",
+    rule=is_admin,
+    doc="Administer: the Django admin (with is_staff), quality standards, overriding a quality gate with a "
+    "reason, deciding one's own requests (separation of duties does not bind administrators).",
+)
+
+import_data = Ability(
+    "import_data",
+    rule=is_admin,
+    doc="Import portfolios, people, skills and levels (the admin's imports): administrators.",
+)
+
+create_project = Ability(
+    "create_project",
+    rule=is_manager,
+    doc="Create projects (and become their PM): administrators, department heads and project managers.",
+)
+
+see_workspace = Ability(
+    "see_workspace",
+    rule=is_internal,
+    doc="Use the internal pages (desk, project list, people, capacity, reports index): every internal user.",
+)
+
+
+def _keeps_timesheet(user: AnyUser | None) -> bool:
+    # The request's user comes with its person row joined (apm.accounts.backends): no query.
+    return is_internal(user) and hasattr(user, "team_member")
+
+
+keep_timesheet = Ability(
+    "keep_timesheet",
+    rule=_keeps_timesheet,
+    doc="Keep a weekly timesheet: internal users with a person record (TeamMember).",
+)
+
+
+def home_page(user: AnyUser | None) -> str:
+    """Where ``user`` lands after logging in: "portal" (client contacts: no internal pages), "desk" (project
+    managers, whose day starts there) or "projects" (everyone else)."""
+    if not is_internal(user):
+        return "portal"
+    return "desk" if user.role == Role.PROJECT_MANAGER and not user.is_superuser else "projects"
+
+
+class _Can:
+    """The abilities templates need for the navigation, each computed once per request when asked."""
+
+    def __init__(self, user: AnyUser | None) -> None:
+        self._user = user
+
+    @cached_property
+    def see_workspace(self) -> bool:
+        return see_workspace.allows(self._user)
+
+    @cached_property
+    def see_portal(self) -> bool:
+        return is_contact(self._user)
+
+    @cached_property
+    def keep_timesheet(self) -> bool:
+        return keep_timesheet.allows(self._user)
+
+    @cached_property
+    def administer(self) -> bool:
+        return administer.allows(self._user) and bool(getattr(self._user, "is_staff", False))
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    """Template context processor: ``can`` answers the navigation's questions from this policy."""
+    return {"can": _Can(getattr(request, "user", None))}
