@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from reports.models import Delivery, Report, ReportSchedule
 from reports.schedule_forms import ReportScheduleForm
-from reports.services import schedule_activate
+from reports.services import schedule_save
 
 
 @admin.register(ReportSchedule)
@@ -36,7 +36,6 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     search_fields = ("name", "project__code", "department__code")
     list_select_related = ("project", "department")
     autocomplete_fields = ("project", "department", "project_manager")
-    readonly_fields = ("next_run_at", "last_run_at", "created_by", "created_at")
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
         """The same form and validation as the schedule pages (reports.schedule_forms)."""
@@ -49,12 +48,12 @@ class ReportScheduleAdmin(admin.ModelAdmin):
 
         return AdminScheduleForm
 
+    readonly_fields = ("next_run_at", "last_run_at", "created_by", "paused_reason", "paused_at", "created_at")
+
     def save_model(self, request, obj, form, change) -> None:
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        # A new or edited rule takes effect from now: without this the schedule never runs.
-        schedule_activate(schedule=obj, now=timezone.now())
+        # The same service as the schedule pages: the saving administrator becomes the owner (the form
+        # has checked they may send it), and the new rule takes effect from now.
+        schedule_save(schedule=obj, user=request.user, now=timezone.now())
 
 
 class DeliveryInline(admin.TabularInline):

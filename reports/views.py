@@ -162,7 +162,7 @@ def report_archive(request: HttpRequest) -> HttpResponse:
             "form": form,
             "reports": list(reports[:ARCHIVE_PAGE]),
             "limit": ARCHIVE_PAGE,
-            "is_client": access.audience_for(request.user) == access.CLIENT,
+            "client_audience": access.audience_for(request.user) == access.CLIENT,
         },
     )
 
@@ -179,7 +179,7 @@ def _scope_page(request: HttpRequest, *, scope: str, subject, reports: QuerySet[
         "can_send": bool(send_form.fields["audience"].choices),
         "send_form": send_form,
         "send_url": send_url,
-        "is_client": access.audience_for(request.user) == access.CLIENT,
+        "client_audience": access.audience_for(request.user) == access.CLIENT,
     }
     if request.htmx:
         return render(request, "reports/_report_table.html", context)

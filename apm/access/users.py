@@ -105,7 +105,13 @@ class _Can:
 
     @cached_property
     def administer(self) -> bool:
+        # The Django admin also wants Django's own staff flag (apm.admin_site).
         return administer.allows(self._user) and bool(getattr(self._user, "is_staff", False))
+
+    @cached_property
+    def import_data(self) -> bool:
+        # Imports run in the Django admin: the same two conditions.
+        return import_data.allows(self._user) and bool(getattr(self._user, "is_staff", False))
 
 
 def context(request: HttpRequest) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Q
 
+from apm import access
 from apm.accounts.models import User
 from apm.forms import IdMultipleChoiceField
 from projects.models import (
@@ -28,8 +29,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 def _people(project):
     """People who may own work on ``project``: its PM, team members with a login, its heads."""
     return (
-        User.objects.filter(is_active=True)
-        .exclude(role="client_contact")
+        access.internal_users()
         .filter(
             pk__in=[
                 *project.team_members.exclude(user=None).values_list("user_id", flat=True),

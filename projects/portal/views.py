@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -96,11 +96,8 @@ def _decide(request: HttpRequest, code: str, pk: int, *, what: str) -> HttpRespo
             delivery_services.change_request_decide(
                 change_request=item, user=request.user, approve=form.positive, comment=comment
             )
-    # The delivery services are moving from ValueError, ValidationError and PermissionDenied to Refused;
-    # until they all have, each of these is a refusal to show.
-    except (Refused, ValidationError, ValueError, PermissionDenied) as exc:
-        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, f"Nothing was recorded: {text}")
+    except Refused as exc:
+        messages.error(request, f"Nothing was recorded: {exc.message}")
         return redirect("portal:project", code=project.code)
     audit_record(
         kind=AuditKind.CLIENT_DECISION,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
-# The access sweep's world (own side ALPHA-1, other side BETA-1, with one object of every kind a URL names).
-from tests.apm.test_access_sweep import sides  # noqa: F401
+from tests.access_world import World, build_world, populate
 
 #: Tables that change on any request by design: sessions, django-axes' record of login attempts.
 VOLATILE = {"sessions.Session", "axes.AccessAttempt", "axes.AccessLog", "axes.AccessFailureLog"}
@@ -47,6 +46,20 @@ def changed_rows(before: dict, after: dict) -> dict[str, dict[str, object]]:
 
 
 @pytest.fixture
-def users(admin_user, head, pm, member, client_user):
-    """The role users of tests/conftest.py by role name (as the access sweep names them)."""
-    return {"admin": admin_user, "head": head, "pm": pm, "member": member, "client": client_user}
+def access_world(db) -> World:
+    """The access sweep's world: ALPHA-1 and GAMMA-1 with one object of every kind a URL names."""
+    return populate(build_world())
+
+
+@pytest.fixture
+def sides(access_world):
+    """(own side ALPHA-1, other side GAMMA-1) of the access sweep's world."""
+    return access_world.own, access_world.other
+
+
+@pytest.fixture
+def users(access_world):
+    """The users of the access sweep's world by role name: the administrator, ALPHA's head, ALPHA-1's PM,
+    a member of its team, a contact of its client."""
+    by = access_world.users
+    return {"admin": by["admin"], "head": by["head"], "pm": by["pm"], "member": by["member"], "client": by["contact"]}

@@ -127,6 +127,7 @@ class Command(BaseCommand):
                     "time_zone": settings.TIME_ZONE,
                     "send_to_reporting_heads": True,
                     "active": True,
+                    "paused_reason": "",
                     # Due at start: the dispatcher picks it up on its next pass.
                     "next_run_at": now,
                     "created_by": user,
