@@ -10,7 +10,10 @@ and StatusUpdates. The rules, in one place:
   (:class:`GmppFormatError`), nothing changes.
 * Rows are imported oldest year first (then by file name and line), whatever
   order the files were given in; each row in its own transaction. A bad row
-  is skipped and reported with its file, physical start line and reason.
+  is skipped and reported with its file, physical start line and reason:
+  one the parser rejects, one whose values a model refuses (``apm.validation``:
+  a name over 300 characters, a project number that cannot be a project
+  code), or one the database refuses.
 * One project across years is one Project, matched (1) by project number
   (``Project.reference``, upper-cased), else (2) by ``StatusUpdate.source_key``
   ("department codes|normalised name", e.g. ``"DFT|lower thames crossing"``)
@@ -50,6 +53,8 @@ from pathlib import Path
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
 
+from apm import validation
+from apm.errors import Refused
 from projects.importers import gmpp
 from projects.importers.gmpp import GmppFormatError, GmppRecord, RowError
 from projects.models import Client, Project, StatusUpdate
@@ -252,7 +257,7 @@ def _read_files(paths: Iterable[Path | str], summary: ImportSummary) -> list[_Pe
 def _department(code: str, summary: ImportSummary, tally: _Tally) -> Department:
     department = tally.departments.get(code) or Department.objects.filter(code__iexact=code).first()
     if department is None:
-        department = Department.objects.create(code=code, name=DEPARTMENT_NAMES.get(code, code))
+        department = validation.create(Department, code=code, name=DEPARTMENT_NAMES.get(code, code))
         summary.departments_created += 1
     tally.departments[code] = department
     return department
@@ -261,7 +266,9 @@ def _department(code: str, summary: ImportSummary, tally: _Tally) -> Department:
 def _client(code: str, summary: ImportSummary, tally: _Tally) -> Client:
     client = tally.clients.get(code)
     if client is None:
-        client, created = Client.objects.get_or_create(name=f"{CLIENT_PREFIX}{code}")
+        name = f"{CLIENT_PREFIX}{code}"
+        validation.clean(Client(name=name))
+        client, created = Client.objects.get_or_create(name=name)
         summary.clients_created += int(created)
         tally.clients[code] = client
     return client
@@ -294,6 +301,7 @@ def _write_record(
         project = Project(
             code=record.reference or derived_code(record), reference=record.reference, name=record.name, currency="GBP"
         )
+        validation.clean(project)
         project.save()
     elif (project.pk, as_of) in seen:
         earlier = seen[(project.pk, as_of)]
@@ -341,13 +349,14 @@ def _write_record(
     }
     update = StatusUpdate.objects.filter(project=project, as_of=as_of).first()
     if update is None:
-        StatusUpdate.objects.create(project=project, as_of=as_of, **values)
+        validation.create(StatusUpdate, project=project, as_of=as_of, **values)
         summary.updates_created += 1
     else:
         dirty = [name for name in _UPDATE_FIELDS if getattr(update, name) != values[name]]
         if dirty:
             for name in dirty:
                 setattr(update, name, values[name])
+            validation.clean(update, fields=dirty)
             update.save(update_fields=dirty)
             summary.updates_updated += 1
         else:
@@ -365,6 +374,7 @@ def _write_record(
     if changes:
         for name, value in changes.items():
             setattr(project, name, value)
+        validation.clean(project, fields=changes)
         project.save(update_fields=[*changes, "updated_at"])
         if not created:
             tally.updated.add(project.pk)
@@ -394,7 +404,7 @@ def portfolio_import_gmpp(*, paths: Iterable[Path | str], progress: Progress | N
         try:
             with transaction.atomic():
                 _write_record(item, summary, tally, seen)
-        except (RowError, DatabaseError) as exc:
+        except (RowError, Refused, DatabaseError) as exc:
             # The row's transaction is rolled back: forget what it counted.
             (
                 summary.departments_created,
@@ -406,7 +416,7 @@ def portfolio_import_gmpp(*, paths: Iterable[Path | str], progress: Progress | N
             tally.created, tally.updated, tally.touched, seen = snapshot
             tally.departments.clear()
             tally.clients.clear()
-            reason = str(exc) if isinstance(exc, RowError) else f"the database refused the row: {exc}"
+            reason = f"the database refused the row: {exc}" if isinstance(exc, DatabaseError) else str(exc)
             summary.skipped.append(SkippedRow(item.path, item.line, reason))
         if progress is not None:
             progress(done, total)

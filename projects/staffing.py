@@ -3,7 +3,8 @@
 Reads (selectors) load what they need in a fixed number of queries,
 whatever the number of people, and hand plain values to
 ``teams.capacity`` and ``teams.fit``. Writes (services) check their input
-and refuse with ``apm.errors.Refused`` (``OverAllocationError`` is one); views stay thin.
+and refuse with ``apm.errors.Refused`` (``OverAllocationError`` is one), the
+model's own validation included (``apm.validation``); views stay thin.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from apm import validation
 from apm.errors import Refused
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, OpenRoleStatus, Project
 from teams.capacity import Absence, Booking, WeekLoad, needed_hours, week_loads, week_start, weeks_between
@@ -199,9 +201,11 @@ def allocation_create(
     Adds the member to the project's team. A confirmed booking that would
     take the member's confirmed hours over capacity in any week raises
     ``OverAllocationError`` unless ``allow_over_allocation`` (the PM saw the
-    warning and chose to book anyway). Raises ``ValueError`` for hours ≤ 0,
-    reversed dates, an unknown status or an inactive member. When the role's
-    bookings then cover its hours, the role is marked filled.
+    warning and chose to book anyway). Raises ``Refused`` for hours ≤ 0,
+    reversed dates, an unknown status, an inactive member, a role of another
+    project, or a value the model refuses (hours per week outside 0.25-168,
+    a role title over 200 characters). When the role's bookings then cover
+    its hours, the role is marked filled.
     """
     if hours_per_week <= 0:
         raise Refused("Hours per week must be more than zero.")
@@ -231,7 +235,8 @@ def allocation_create(
         ]
         if over:
             raise OverAllocationError(member, over)
-    allocation = Allocation.objects.create(
+    allocation = validation.create(
+        Allocation,
         project=project,
         member=member,
         open_role=open_role,

@@ -38,7 +38,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apm import access, queueing
+from apm import access, queueing, validation
 from apm.accounts.models import AuditKind, User
 from apm.accounts.services import audit_record
 from apm.errors import Refused
@@ -99,9 +99,11 @@ def schedule_save(*, schedule: ReportSchedule, user: User, now: dt.datetime) -> 
 
     ``user`` must be allowed to send its audience about its scope, and every
     extra address of an internal schedule allowed to receive it; raises
-    :class:`Refused` otherwise, saving nothing. Saving clears a pause reason
-    (the new owner vouches for it). Raises ``ValueError`` for an invalid rule
-    (the form has checked it).
+    :class:`Refused` otherwise, and for a value the model refuses
+    (``apm.validation``: a name over 200 characters, an unknown time zone),
+    saving nothing. Saving clears a pause reason (the new owner vouches for
+    it). Raises ``ValueError`` for an invalid rule (the form has checked it,
+    so that is a bug).
     """
     subject = _schedule_subject(schedule)
     check_sender(user=user, audience=schedule.audience, **subject)
@@ -111,6 +113,7 @@ def schedule_save(*, schedule: ReportSchedule, user: User, now: dt.datetime) -> 
     with transaction.atomic():
         schedule.created_by = user
         schedule.paused_reason, schedule.paused_at = "", None
+        validation.clean(schedule)
         schedule.save()
         schedule_activate(schedule=schedule, now=now)
     return schedule
@@ -462,7 +465,8 @@ def report_request(
     name = _subject_name(scope=scope, project=project, department=department, project_manager=project_manager)
     title = f"{ReportKind(kind).label}: {name}, {today.day} {today:%B %Y}"[:300]
     with transaction.atomic():
-        report = Report.objects.create(
+        report = validation.create(
+            Report,
             **subject,
             schedule=None,
             title=title,

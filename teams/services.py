@@ -1,4 +1,4 @@
-"""Writes of the teams app."""
+"""Writes of the teams app. Refusals are ``apm.errors.Refused``, changing nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from apm import validation
 from apm.errors import Refused
 from teams.importers.onet import read_onet
 from teams.models import JobRole, MemberRate, Skill, SkillCategory, SkillCategoryKind, TeamMember
@@ -26,24 +27,25 @@ def member_rate_set(
 
     The rate open at ``valid_from`` is closed the day before; past rows are
     never rewritten, so costs already incurred keep their rate. Raises
-    ``ValueError`` for negative rates or when a later rate already starts on
-    or after ``valid_from`` (change that one instead).
+    ``Refused`` for negative rates, a value the model refuses (more than 8
+    digits before the decimal point, a currency code longer than 3 letters),
+    or when a later rate already starts on or after ``valid_from`` (change
+    that one instead).
     """
     if cost_rate < 0 or bill_rate < 0:
         raise Refused("Rates cannot be negative.")
+    rate = MemberRate(
+        member=member, cost_rate=cost_rate, bill_rate=bill_rate, currency=currency.upper(), valid_from=valid_from
+    )
+    validation.clean(rate)
     with transaction.atomic():
         rates = MemberRate.objects.select_for_update().filter(member=member)
         if rates.filter(valid_from__gte=valid_from).exists():
             raise Refused(f"{member} already has a rate starting on or after {valid_from:%d %b %Y}.")
         rates.filter(valid_to__isnull=True).update(valid_to=valid_from - dt.timedelta(days=1))
         rates.filter(valid_to__gte=valid_from).update(valid_to=valid_from - dt.timedelta(days=1))
-        return MemberRate.objects.create(
-            member=member,
-            cost_rate=cost_rate,
-            bill_rate=bill_rate,
-            currency=currency.upper(),
-            valid_from=valid_from,
-        )
+        rate.save(force_insert=True)
+    return rate
 
 
 @dataclass

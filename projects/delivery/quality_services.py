@@ -1,5 +1,10 @@
 """Writes of quality standards, quality reviews and non-conformances (one function per state change).
 
+Each refuses with ``apm.errors.Refused`` (a ``TransitionError`` for a move
+the workflow table does not allow, an ``UploadRefused`` for a bad file),
+changing nothing, and runs the model's own validation before it writes
+(``apm.validation``).
+
 Evidence uploads are checked by content (``filetype``), at most
 ``settings.APM_EVIDENCE_MAX_BYTES``, and stored in private storage under a
 generated name; they are served only by a view that checks access.
@@ -13,11 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apm import access
+from apm import access, validation
 from apm.errors import Refused
 from apm.uploads import UploadPolicy, upload_check
 from projects.delivery import workflow
@@ -56,7 +60,7 @@ EVIDENCE_TYPES = {
 
 def evidence_check(upload: UploadedFile) -> str:
     """The content type of an evidence upload (PDF, image or Office file by its bytes, at most
-    ``settings.APM_EVIDENCE_MAX_BYTES``). Raises ``apm.uploads.UploadRefused`` (a ValueError)."""
+    ``settings.APM_EVIDENCE_MAX_BYTES``). Raises ``apm.uploads.UploadRefused`` (a Refused)."""
     policy = UploadPolicy(
         what="evidence file",
         accepted=tuple(EVIDENCE_TYPES),
@@ -76,8 +80,9 @@ def quality_standard_create(
     """A new standard (version 1), or the next version of one with that name and client.
 
     Only administrators (management) write standards. The previous version
-    stays (inactive) so reviews keep their criteria. ValueError without a
-    name or criteria.
+    stays (inactive) so reviews keep their criteria. Raises ``Refused`` for
+    anyone else, without a name or criteria, or for a value the model
+    refuses (a name over 200 characters).
     """
     if not (user.is_authenticated and access.administer.allows(user)):
         raise Refused("Only administrators maintain quality standards.")
@@ -86,15 +91,17 @@ def quality_standard_create(
         raise Refused("A standard needs a name and at least one criterion.")
     with transaction.atomic():
         previous = QualityStandard.objects.filter(name=name.strip(), client=client).order_by("-version").first()
-        standard = QualityStandard.objects.create(
+        standard = validation.create(
+            QualityStandard,
             name=name.strip(),
             client=client,
             description=description,
             version=(previous.version + 1) if previous else 1,
         )
-        QualityCriterion.objects.bulk_create(
-            QualityCriterion(standard=standard, order=i, text=text[:500]) for i, text in enumerate(texts, start=1)
-        )
+        rows = [QualityCriterion(standard=standard, order=i, text=text[:500]) for i, text in enumerate(texts, start=1)]
+        for row in rows:
+            validation.clean(row)
+        QualityCriterion.objects.bulk_create(rows)
         if previous is not None:
             # Projects on the old version move to the new one; old reviews keep the old criteria.
             standard.projects.set(previous.projects.all())
@@ -108,8 +115,8 @@ def quality_standard_create(
 def project_standards_set(*, project: Project, standards: Iterable[QualityStandard], user: User) -> list:
     """State which standards apply to ``project``: active company-wide ones and its client's.
 
-    Raises PermissionDenied unless ``user`` manages the project, ValueError
-    for another client's standard or an inactive version.
+    Raises ``Refused`` unless ``user`` manages the project, and for another
+    client's standard or an inactive version.
     """
     if not access.edit_project.allows(user, project):
         raise Refused("Only the project manager or a head chooses the project's standards.")
@@ -151,19 +158,15 @@ class CheckInput:
 
 
 def _check_valid(item: CheckInput, criterion: QualityCriterion) -> None:
-    """Refuse a check that ``ReviewCheck`` would not hold (e.g. a link that is not http or https).
-
-    The model's own field validation, run before anything is written: ``save()`` alone does not validate.
-    """
+    """Refuse a check that ``ReviewCheck`` would not hold (e.g. a link that is not http or https), naming its
+    criterion: checked for every criterion before anything is written, so no review is half recorded."""
     check = ReviewCheck(
         criterion=criterion, result=item.result, note=item.note.strip(), evidence_link=item.evidence_link.strip()
     )
     try:
-        check.full_clean(
-            exclude=["review", "criterion", "evidence_file"], validate_unique=False, validate_constraints=False
-        )
-    except ValidationError as exc:
-        raise Refused(f"“{criterion.text}”: {' '.join(exc.messages)} Nothing was recorded.") from exc
+        validation.clean(check)
+    except Refused as exc:
+        raise Refused(f"“{criterion.text}”: {exc.message} Nothing was recorded.") from exc
 
 
 def review_record(
@@ -174,11 +177,12 @@ def review_record(
     Every criterion of the project's standards needs a result; a failed one
     needs a note (what is wrong) and opens a :class:`NonConformance` owned
     by the deliverable's owner. Evidence files are checked first, so a bad
-    upload changes nothing. Raises PermissionDenied unless ``reviewer`` works
-    on the project; ValueError when the deliverable is not in review, the
-    project has no standards, or a result is missing or unknown.
-    ``apm.errors.Refused`` also for a check the model refuses (an evidence
-    link that is not an http or https address), before anything is written.
+    upload changes nothing. Raises ``Refused`` unless ``reviewer`` works on
+    the project, and when the deliverable is not in review, the project has
+    no standards, a result is missing or unknown, or a check is one the
+    model refuses (an evidence link that is not an http or https address),
+    before anything is written; ``UploadRefused`` (a Refused) for a bad
+    evidence file.
     """
     project = deliverable.project
     if not access.work_on_project.allows(reviewer, project):
@@ -270,7 +274,10 @@ def _nc_move(nc: NonConformance, *, to: str, user: User, reason: str, **fields) 
 def non_conformance_plan(
     *, non_conformance: NonConformance, user: User, corrective_action: str, owner: User | None, due: dt.date | None
 ) -> NonConformance:
-    """Set the corrective action, its owner and due date on a non-conformance not yet closed."""
+    """Set the corrective action, its owner and due date on a non-conformance not yet closed.
+
+    Raises ``Refused`` for someone not on the project, a closed one, or no corrective action.
+    """
     if not access.work_on_project.allows(user, non_conformance.deliverable.project):
         raise Refused("You may not plan corrective actions on this project.")
     if non_conformance.status == NonConformanceStatus.CLOSED:
@@ -285,7 +292,10 @@ def non_conformance_plan(
 
 
 def non_conformance_action_done(*, non_conformance: NonConformance, user: User, note: str = "") -> NonConformance:
-    """Open -> corrective action done (awaiting verification); needs a corrective action written."""
+    """Open -> corrective action done (awaiting verification); needs a corrective action written.
+
+    Raises ``Refused`` (a ``TransitionError`` when it is not open).
+    """
     if not access.work_on_project.allows(user, non_conformance.deliverable.project):
         raise Refused("You may not update this non-conformance.")
     if not non_conformance.corrective_action.strip():
@@ -305,8 +315,8 @@ def non_conformance_verify(
     """Verify a corrective action: passed closes it (stamped who, when); failed reopens it.
 
     The project manager, a head or an administrator verifies, and not the
-    action's owner (nobody checks their own work). Raises PermissionDenied /
-    TransitionError.
+    action's owner (nobody checks their own work). Raises ``Refused`` (a
+    ``TransitionError`` when it is not awaiting verification).
     """
     if not access.edit_project.allows(user, non_conformance.deliverable.project):
         raise Refused("Only the project manager, a head or an administrator verifies corrective actions.")

@@ -12,12 +12,17 @@ Who is "next": at raise the reporting heads are told (the heads of the
 project's departments when it has no reporting head). On escalation, the
 heads of the project's departments who were not told yet, and management
 (every active administrator).
+
+Each write refuses with ``apm.errors.Refused`` (a ``TransitionError`` for a
+move the workflow table does not allow), changing nothing, and runs the
+model's own validation before it writes (``apm.validation``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -25,13 +30,24 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apm import access
+from apm import access, validation
 from apm.accounts.models import User
 from apm.errors import Refused
 from apm.outbox.services import outbox_enqueue
+from projects.budget.services import contingency_request
 from projects.delivery import workflow
 from projects.delivery.services import _save
-from projects.models import ClientContact, Project, RaidItem, RaidKind, RaidSettings, RaidStatus, Severity
+from projects.models import (
+    ClientContact,
+    ContingencyRequest,
+    OpenRole,
+    Project,
+    RaidItem,
+    RaidKind,
+    RaidSettings,
+    RaidStatus,
+    Severity,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -139,7 +155,10 @@ def raid_item_create(*, project: Project, kind: str, user: User, **fields: Any) 
     ``fields``: title, description, owner, due_date, and for a risk
     probability/impact (1-5), mitigation, contingency_plan, trigger; for an
     issue severity, affects_client, client_message. A risk needs probability
-    and impact, an issue a severity. Raises PermissionDenied / ValueError.
+    and impact, an issue a severity. Raises ``Refused`` unless ``user``
+    works on the project, and for an unknown kind or field, a missing title,
+    probability, impact or severity, or a value the model refuses (a title
+    over 300 characters).
     """
     if not access.work_on_project.allows(user, project):
         raise Refused("You may not log RAID items on this project.")
@@ -160,7 +179,10 @@ def raid_item_create(*, project: Project, kind: str, user: User, **fields: Any) 
 
 
 def raid_item_update(*, item: RaidItem, user: User, **fields: Any) -> RaidItem:
-    """Change an item's fields (not its status); an issue that becomes critical tells the heads at once."""
+    """Change an item's fields (not its status); an issue that becomes critical tells the heads at once.
+
+    Raises ``Refused`` as :func:`raid_item_create` does, changing nothing.
+    """
     if not access.work_on_project.allows(user, item.project):
         raise Refused("You may not change this RAID item.")
     fields = _clean(item.kind, fields)
@@ -173,7 +195,7 @@ def raid_item_update(*, item: RaidItem, user: User, **fields: Any) -> RaidItem:
 
 
 def raid_item_transition(*, item: RaidItem, to: str, user: User, note: str = "") -> RaidItem:
-    """Open / monitoring / closed (and reopen). Raises PermissionDenied or TransitionError."""
+    """Open / monitoring / closed (and reopen). Raises ``Refused`` (a ``TransitionError`` for a move not allowed)."""
     if not access.work_on_project.allows(user, item.project):
         raise Refused("You may not change this RAID item.")
     with transaction.atomic():
@@ -258,9 +280,9 @@ def raid_issue_tell_client(*, item: RaidItem, user: User, message: str | None = 
     """Email the client's contacts about an issue that affects them, in the PM's client words; returns recipients.
 
     Only ``client_message`` goes out (never the internal description).
-    Raises PermissionDenied unless ``user`` manages the project; ValueError
-    when the item is not an issue affecting the client, has no client
-    message, or the client has no contact with an address.
+    Raises ``Refused`` unless ``user`` manages the project, and when the
+    item is not an issue affecting the client, has no client message, or
+    the client has no contact with an address.
     """
     project = item.project
     if not access.edit_project.allows(user, project):
@@ -293,23 +315,21 @@ def _addresses_of_contacts(contacts) -> list[str]:
     return out
 
 
-def raid_issue_open_role(*, item: RaidItem, user: User, hours_per_week=None):
+def raid_issue_open_role(*, item: RaidItem, user: User, hours_per_week: Decimal | int | None = None) -> OpenRole:
     """One click from a critical issue: an open staffing role to cover it (starts today, four weeks).
 
-    Returns the new ``OpenRole``; the PM adds skills on the team page.
-    Raises PermissionDenied unless ``user`` manages the project.
+    ``hours_per_week`` defaults to 20. Returns the new ``OpenRole``; the PM
+    adds skills on the team page. Raises ``Refused`` unless ``user`` manages
+    the project, or for hours the role refuses (0.25 to 168).
     """
-    from decimal import Decimal
-
-    from projects.models import OpenRole
-
     if not access.edit_project.allows(user, item.project):
         raise Refused("Only the project manager or a head opens staffing roles.")
     today = timezone.localdate()
     end = max(today + dt.timedelta(days=27), item.project.end_date or today)
     end = min(end, today + dt.timedelta(days=90))
     with transaction.atomic():
-        role = OpenRole.objects.create(
+        role = validation.create(
+            OpenRole,
             project=item.project,
             title=f"Cover for {item.reference}: {item.title}"[:200],
             hours_per_week=Decimal(hours_per_week or 20),
@@ -321,10 +341,11 @@ def raid_issue_open_role(*, item: RaidItem, user: User, hours_per_week=None):
     return role
 
 
-def raid_issue_request_contingency(*, item: RaidItem, user: User, amount, category: str):
-    """One click from a critical issue: ask the heads for contingency money (``contingency_request``)."""
-    from projects.budget.services import contingency_request
+def raid_issue_request_contingency(*, item: RaidItem, user: User, amount: Decimal, category: str) -> ContingencyRequest:
+    """One click from a critical issue: ask the heads for contingency money (``contingency_request``).
 
+    Raises ``Refused`` as :func:`projects.budget.services.contingency_request` does.
+    """
     request = contingency_request(
         project=item.project,
         amount=amount,

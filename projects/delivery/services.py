@@ -3,8 +3,11 @@
 Each state change goes through one function here that checks the
 transition against the table in :mod:`projects.delivery.workflow`, writes
 the change with django-simple-history recording who and why, and changes
-nothing when it refuses (``ValueError``/``TransitionError`` with a clear
-message, ``PermissionDenied`` when the user may not act).
+nothing when it refuses: ``apm.errors.Refused`` with a clear message, when
+the user may not act too (a ``TransitionError``, one kind of Refused, for a
+move the workflow table does not allow). Every write runs the model's own
+validation first (``apm.validation``), so a value the model would not hold
+(too long, not a choice, out of range) is refused in words as well.
 
 Quality reviews are in :mod:`projects.delivery.quality_services`, the RAID
 log in :mod:`projects.delivery.raid_services`.
@@ -21,7 +24,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apm import access
+from apm import access, validation
 from apm.errors import Refused
 from projects.budget import services as budget_services
 from projects.delivery import workflow
@@ -49,7 +52,9 @@ if TYPE_CHECKING:
 
 
 def _save(obj, *, user: User | None, reason: str, fields: list[str] | None = None) -> None:
-    """Save ``obj`` with the history entry stamped with ``user`` and ``reason``."""
+    """Validate ``obj`` (``apm.validation.clean``: only ``fields`` when given), then save it with the
+    history entry stamped with ``user`` and ``reason``. Raises ``Refused`` for a value the model refuses."""
+    validation.clean(obj, fields=fields)
     obj._history_user = user
     obj._change_reason = reason[:100]
     if fields is None:
@@ -115,9 +120,10 @@ def deliverable_create(
     """Add a deliverable (status not started). ``acceptance_criteria``: a list or one criterion per line.
 
     ``percent_complete`` is a whole percent 0-100 (default 0).
-    Raises PermissionDenied unless ``user`` manages the project, ValueError
-    for a missing name, reversed dates, a percent outside 0-100, a milestone
-    or dependency of another project.
+    Raises ``Refused`` unless ``user`` manages the project, and for a
+    missing name, reversed dates, a percent outside 0-100, a milestone or
+    dependency of another project, or a value the model refuses (a name over
+    300 characters).
     """
     if not access.edit_project.allows(user, project):
         raise Refused("Only the project manager, a head of its departments or an administrator may add.")
@@ -155,7 +161,8 @@ def deliverable_update(*, deliverable: Deliverable, user: User, **changes: Any) 
 
     ``changes`` may hold any of ``EDITABLE_FIELDS``, ``acceptance_criteria``
     and ``depends_on``. Team members may change ``percent_complete`` only.
-    An accepted deliverable is final. Raises PermissionDenied / ValueError.
+    An accepted deliverable is final. Raises ``Refused`` (who may not
+    change it, an accepted deliverable, bad values), changing nothing.
     """
     project = deliverable.project
     managing = access.edit_project.allows(user, project)
@@ -203,8 +210,8 @@ def deliverable_transition(
     administrator, and no open non-conformance on it: an administrator may
     override with ``override_reason``, recorded as a :class:`SignOffOverride`.
     Others on the team may move it between not started, in progress and in
-    review. Raises TransitionError (a ValueError) or PermissionDenied and
-    changes nothing then.
+    review. Raises ``Refused`` (a ``TransitionError`` for a move the table
+    does not allow) and changes nothing then.
     """
     project = deliverable.project
     if not access.work_on_project.allows(user, project):
@@ -238,7 +245,8 @@ def deliverable_transition(
                     )
                 if not access.administer.allows(user):
                     raise Refused("Only an administrator may override open non-conformances.")
-                override = SignOffOverride.objects.create(
+                override = validation.create(
+                    SignOffOverride,
                     deliverable=locked,
                     by=user,
                     at=timezone.now(),
@@ -266,10 +274,9 @@ def deliverable_sign_off(*, deliverable: Deliverable, user: User, accepted: bool
     percent complete to 100 and completes its milestone when every
     deliverable of the milestone is accepted (the EV weight is earned).
     Rejecting returns it to the team (status rejected, then in progress) with
-    the comment. Raises PermissionDenied when ``user`` is not a contact of
-    the project's client; ValueError when it is not awaiting sign-off, a
-    non-conformance is open (and no override was recorded), or a rejection
-    has no comment.
+    the comment. Raises ``Refused`` when ``user`` is not a contact of the
+    project's client, when it is not awaiting sign-off, a non-conformance is
+    open (and no override was recorded), or a rejection has no comment.
     """
     project = deliverable.project
     if not access.decide_for_client.allows(user, project):
@@ -319,7 +326,10 @@ def deliverable_baseline_snapshot(*, project: Project, baseline: Baseline) -> in
 
 
 def schedule_baseline_set(*, project: Project, user: User, reason: str) -> Baseline:
-    """The PM sets a new baseline (budget and schedule, via ``baseline_create``) with every deliverable's dates."""
+    """The PM sets a new baseline (budget and schedule, via ``baseline_create``) with every deliverable's dates.
+
+    Raises ``Refused`` unless ``user`` manages the project, or without a reason.
+    """
     if not access.edit_project.allows(user, project):
         raise Refused("Only the project manager or a head may set a baseline.")
     with transaction.atomic():
@@ -351,8 +361,10 @@ def change_request_create(
     """Write a draft change request numbered ``CR-<n>`` within the project.
 
     ``cost_impact`` is money (Decimal, project currency, 0 or more: a saving
-    is made by editing budget lines). Raises PermissionDenied unless
-    ``user`` works on the project, ValueError for bad input.
+    is made by editing budget lines). Raises ``Refused`` unless ``user``
+    works on the project, and for bad input (an empty title, description or
+    reason, a negative cost, an unknown raiser, approvers or category, a
+    value the model refuses).
     """
     if not access.work_on_project.allows(user, project):
         raise Refused("You may not raise change requests on this project.")
@@ -419,14 +431,14 @@ def _change_move(change: ChangeRequest, *, to: str, user: User) -> ChangeRequest
 
 
 def change_request_submit(*, change_request: ChangeRequest, user: User) -> ChangeRequest:
-    """Draft -> submitted (the PM sends it for approval). PermissionDenied / TransitionError."""
+    """Draft -> submitted (the PM sends it for approval). Raises ``Refused`` (a TransitionError when not a draft)."""
     if not access.edit_project.allows(user, change_request.project):
         raise Refused("Only the project manager or a head submits change requests.")
     return _change_move(change_request, to=ChangeStatus.SUBMITTED, user=user)
 
 
 def change_request_withdraw(*, change_request: ChangeRequest, user: User) -> ChangeRequest:
-    """Submitted -> draft, when nobody has decided yet."""
+    """Submitted -> draft, when nobody has decided yet. Raises ``Refused`` (a TransitionError when not submitted)."""
     if not access.edit_project.allows(user, change_request.project):
         raise Refused("Only the project manager or a head withdraws change requests.")
     if change_request.approvals.exists():
@@ -435,7 +447,7 @@ def change_request_withdraw(*, change_request: ChangeRequest, user: User) -> Cha
 
 
 def change_request_implement(*, change_request: ChangeRequest, user: User) -> ChangeRequest:
-    """Approved -> implemented (the PM says the change is done)."""
+    """Approved -> implemented (the PM says it is done). Raises ``Refused`` (a TransitionError when not approved)."""
     if not access.edit_project.allows(user, change_request.project):
         raise Refused("Only the project manager or a head marks change requests implemented.")
     return _change_move(change_request, to=ChangeStatus.IMPLEMENTED, user=user)
@@ -511,10 +523,10 @@ def change_request_decide(*, change_request: ChangeRequest, user: User, approve:
     project's finish and the affected deliverables move by
     ``schedule_impact_days``, and a new baseline is set through
     ``projects.budget.services.baseline_create`` (the old one is kept, no
-    longer current) with the deliverables' dates. Raises PermissionDenied
-    when the user decides for no side or a side this change does not need;
-    ValueError when it is not submitted, the side already decided, or a
-    rejection has no comment.
+    longer current) with the deliverables' dates. Raises ``Refused`` when
+    the user decides for no side or a side this change does not need, when
+    it is not submitted, the side already decided, or a rejection has no
+    comment.
     """
     side = approver_side(user=user, change_request=change_request)
     if side is None:
@@ -542,8 +554,8 @@ def change_request_decide(*, change_request: ChangeRequest, user: User, approve:
         if locked.approvals.filter(side=side).exists():
             raise Refused(f"The {ApproverSide(side).label.lower()} side already decided {locked.reference}.")
         now = timezone.now()
-        ChangeApproval.objects.create(
-            change_request=locked, side=side, user=user, approved=approve, comment=comment, at=now
+        validation.create(
+            ChangeApproval, change_request=locked, side=side, user=user, approved=approve, comment=comment, at=now
         )
         if not approve:
             workflow.check_transition(

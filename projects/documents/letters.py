@@ -6,7 +6,8 @@ letter is rendered by the one HTML->PDF function (:func:`apm.pdf.html_to_pdf`,
 static files only) from ``templates/letters/letter.html`` with the company's
 letterhead (``settings.APM_COMPANY_NAME`` and ``APM_COMPANY_ADDRESS``), stored
 as the entry's attachment (private) and logged as outgoing correspondence
-with our reference ``<CODE>/L<n>``.
+with our reference ``<CODE>/L<n>``. A refused letter (``apm.errors.Refused``)
+stores nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apm import access
+from apm import access, validation
 from apm.errors import Refused
 from apm.pdf import html_to_pdf
 from projects.delivery.services import _save
@@ -147,7 +148,10 @@ def letter_create(
     """Write a letter: render the PDF on the letterhead, store it, log the outgoing entry with our reference.
 
     Returns the new ``Correspondence`` (its attachment ``is_letter``). Raises
-    ``ValueError`` (empty subject or body) or ``PermissionDenied``.
+    ``Refused`` for someone who may not edit the project, an empty
+    recipient, subject or body, a reply due before the date, permits or
+    obligations of another project, or a value the model refuses (an unknown
+    counterpart kind); nothing is stored then.
     """
     access.edit_project.require(user, project, NOT_A_MANAGER)
     if not subject.strip() or not body.strip() or not recipient_organisation.strip():
@@ -202,6 +206,8 @@ def letter_create(
             uploaded_by=user,
             uploaded_at=timezone.now(),
         )
+        # The file is stored just below, and only once the row is known to be valid: a refusal leaves no file.
+        validation.clean(attachment, exclude=["file"])
         attachment.file.save(f"{project.code}-letter-{entry.pk}.pdf", ContentFile(pdf), save=False)
         attachment.save()
     return entry

@@ -1,12 +1,13 @@
 """Writes of the document register, clauses and their change proposals, and correspondence.
 
-One function per state change; each checks who may act
-(``projects.delivery.permissions``), checks the transition against
-``projects.documents.workflow``, writes with django-simple-history recording
-who and why, and changes nothing when it refuses (``UploadRefused``,
-``TransitionError`` or ``ValueError`` with a clear message;
-``PermissionDenied`` when the user may not act). Files are checked by
-content before anything is written (``projects.documents.uploads``).
+One function per state change; each checks who may act (``apm.access``),
+checks the transition against ``projects.documents.workflow``, runs the
+model's own validation (``apm.validation``), writes with
+django-simple-history recording who and why, and changes nothing when it
+refuses: ``apm.errors.Refused`` with a clear message, also when the user
+may not act (``UploadRefused`` and ``TransitionError`` are kinds of it).
+Files are checked by content before anything is written
+(``projects.documents.uploads``).
 
 Letters are in :mod:`projects.documents.letters`, reminders in
 :mod:`projects.documents.reminders`.
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apm import access
+from apm import access, validation
 from apm.errors import Refused
 from projects.delivery.services import _save
 from projects.documents import workflow
@@ -83,6 +84,8 @@ def _store_version(*, document: Document, number: int, upload: UploadedFile, che
         uploaded_by=user,
         uploaded_at=timezone.now(),
     )
+    # The file is stored just below, and only once the row is known to be valid: a refusal leaves no file.
+    validation.clean(version, exclude=["file"])
     version.file.save(f"{document.project.code}-doc{document.pk}-v{number}.{checked.extension}", upload, save=False)
     version.save()
     return version
@@ -107,8 +110,9 @@ def document_create(
 ) -> Document:
     """Register a document with its first version (v1, current), status draft.
 
-    Raises ``UploadRefused`` (content, size), ``ValueError`` (dates, kind) or
-    ``PermissionDenied``; nothing is stored then.
+    Raises ``Refused``: ``UploadRefused`` (content, size), or for someone
+    who may not edit the project, reversed dates, an unknown kind or
+    visibility, a value the model refuses; nothing is stored then.
     """
     access.edit_project.require(user, project, NOT_A_MANAGER)
     if kind not in DocumentKind.values:
@@ -137,8 +141,9 @@ def document_create(
 def document_add_version(*, document: Document, user: User, upload: UploadedFile, note: str = "") -> DocumentVersion:
     """Upload a new version of ``document``: it becomes current, the earlier ones are kept.
 
-    Refused for a superseded document. Raises ``UploadRefused``,
-    ``ValueError`` or ``PermissionDenied``; nothing is stored then.
+    Raises ``Refused`` for a superseded document or someone who may not
+    edit the project, ``UploadRefused`` (a Refused) for a bad file; nothing
+    is stored then.
     """
     access.edit_project.require(user, document.project, NOT_A_MANAGER)
     if document.status == DocumentStatus.SUPERSEDED:
@@ -164,7 +169,10 @@ def document_update(
     effective_on: dt.date | None,
     expires_on: dt.date | None,
 ) -> Document:
-    """Change a document's title, owner, who may see it and its dates (not its status: see document_set_status)."""
+    """Change a document's title, owner, who may see it and its dates (not its status: see document_set_status).
+
+    Raises ``Refused`` (who may not, an unknown visibility, reversed dates), changing nothing.
+    """
     access.edit_project.require(user, document.project, NOT_A_MANAGER)
     if visibility not in Visibility.values:
         raise Refused(f"Unknown visibility {visibility!r}.")
@@ -182,7 +190,8 @@ def document_update(
 def document_set_status(*, document: Document, user: User, status: str, today: dt.date | None = None) -> Document:
     """Move ``document`` to ``status`` along the workflow table; signing stamps ``signed_on`` (today) if empty.
 
-    Raises ``TransitionError`` for a move the table does not allow, with the allowed moves in the message.
+    Raises ``Refused`` for someone who may not edit the project, a ``TransitionError`` (a Refused) for a
+    move the table does not allow, with the allowed moves in the message.
     """
     access.edit_project.require(user, document.project, NOT_A_MANAGER)
     workflow.check_transition(
@@ -247,7 +256,11 @@ def clause_create(
     evidence_report_kind: str = "",
     deadline: dt.date | None = None,
 ) -> Clause:
-    """Add a clause (version 1) to the project's contract. Raises ``ValueError`` (duplicate number, evidence)."""
+    """Add a clause (version 1) to the project's contract.
+
+    Raises ``Refused`` (who may not, no number or wording, an unknown kind, a
+    duplicate number, evidence that does not fit, a number over 20 characters).
+    """
     access.edit_project.require(user, project, NOT_A_MANAGER)
     number = number.strip()
     if not number or not text.strip():
@@ -291,7 +304,10 @@ def clause_set_evidence(
     evidence_report_kind: str = "",
     deadline: dt.date | None = None,
 ) -> Clause:
-    """Name what shows an obligation is met and its deadline (the wording changes only by proposal)."""
+    """Name what shows an obligation is met and its deadline (the wording changes only by proposal).
+
+    Raises ``Refused`` (who may not, evidence that does not fit the clause), changing nothing.
+    """
     access.edit_project.require(user, clause.project, NOT_A_MANAGER)
     _check_evidence(
         project=clause.project,
@@ -313,7 +329,7 @@ def clause_set_evidence(
 def clause_proposal_create(*, clause: Clause, user: User, text: str, reason: str) -> ClauseChangeProposal:
     """The PM proposes a new wording for ``clause`` with a reason; one pending proposal per clause.
 
-    Raises ``ValueError`` (empty, unchanged wording, one already pending) or ``PermissionDenied``.
+    Raises ``Refused`` (who may not, empty or unchanged wording, one already pending).
     """
     access.edit_project.require(user, clause.project, NOT_A_MANAGER)
     text, reason = text.strip(), reason.strip()
@@ -345,10 +361,11 @@ def clause_proposal_decide(
 
     Approval writes the new wording as a new clause version (``version`` + 1);
     the old wording stays in the clause's history and in ``old_text``.
-    Rejection changes nothing on the clause. Refused (``PermissionDenied``)
-    for anyone but an administrator or a head of the project, and for the
-    person who proposed it; ``ValueError`` when the comment is missing on a
-    rejection or the clause changed since the proposal was made.
+    Rejection changes nothing on the clause. Raises ``Refused`` for anyone
+    but an administrator or a head of the project, for the person who
+    proposed it, when the comment is missing on a rejection or the clause
+    changed since the proposal was made, and (a ``TransitionError``) when it
+    is no longer pending.
     """
     clause = proposal.clause
     if not access.decide_as_head.allows(user, clause.project):
@@ -391,7 +408,10 @@ def clause_proposal_decide(
 
 
 def clause_proposal_withdraw(*, proposal: ClauseChangeProposal, user: User) -> ClauseChangeProposal:
-    """The proposer (or a manager of the project) withdraws a pending proposal."""
+    """The proposer (or a manager of the project) withdraws a pending proposal.
+
+    Raises ``Refused`` (a ``TransitionError`` when it is no longer pending).
+    """
     access.edit_project.require(user, proposal.clause.project, NOT_A_MANAGER)
     workflow.check_transition(
         what=f"The proposal for clause {proposal.clause.number}",
@@ -420,6 +440,8 @@ def _attach(*, entry: Correspondence, user, upload: UploadedFile, checked: Check
         uploaded_by=user,
         uploaded_at=timezone.now(),
     )
+    # The file is stored just below, and only once the row is known to be valid: a refusal leaves no file.
+    validation.clean(attachment, exclude=["file"])
     attachment.file.save(f"{entry.project.code}-corr{entry.pk}.{checked.extension}", upload, save=False)
     attachment.save()
     return attachment
@@ -453,8 +475,10 @@ def correspondence_log(
 ) -> Correspondence:
     """Log a letter, email or call; with ``reply_due_on`` it waits for a reply (status awaiting reply).
 
-    Attachments are checked by content first; raises ``UploadRefused``,
-    ``ValueError`` or ``PermissionDenied`` and stores nothing then.
+    Attachments are checked by content first. Raises ``Refused`` (who may
+    not, an unknown direction, channel or counterpart, a reply due before
+    the date, documents or clauses of another project, a value the model
+    refuses; ``UploadRefused`` for a bad file) and stores nothing then.
     """
     access.edit_project.require(user, project, NOT_A_MANAGER)
     if direction not in Direction.values:
@@ -491,7 +515,7 @@ def correspondence_log(
 
 
 def correspondence_attach(*, entry: Correspondence, user: User, upload: UploadedFile) -> CorrespondenceAttachment:
-    """Attach a file (checked by content) to a logged entry."""
+    """Attach a file (checked by content) to a logged entry. Raises ``Refused`` (``UploadRefused`` for a bad file)."""
     access.edit_project.require(user, entry.project, NOT_A_MANAGER)
     checked = upload_check(upload)
     with transaction.atomic():
@@ -501,7 +525,10 @@ def correspondence_attach(*, entry: Correspondence, user: User, upload: Uploaded
 def correspondence_set_status(
     *, entry: Correspondence, user: User, status: str, replied_on: dt.date | None = None
 ) -> Correspondence:
-    """Move an entry along its workflow; "replied" stamps ``replied_on`` (today unless given)."""
+    """Move an entry along its workflow; "replied" stamps ``replied_on`` (today unless given).
+
+    Raises ``Refused`` (a ``TransitionError`` for a move the table does not allow).
+    """
     access.edit_project.require(user, entry.project, NOT_A_MANAGER)
     workflow.check_transition(
         what=f"“{entry.subject}”",

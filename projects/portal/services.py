@@ -2,7 +2,8 @@
 
 Each writes its audit row (``apm.accounts.services.audit_record``) in the same
 transaction as the change, and refuses with ``apm.errors.Refused`` (changing
-nothing) what it will not do.
+nothing) what it will not do, the model's own validation included
+(``apm.validation``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apm import access
+from apm import access, validation
 from apm.accounts.models import AuditKind, Invitation, Role, User
 from apm.accounts.services import audit_record, invitation_create, new_token, token_hash
 from apm.errors import Refused
@@ -51,7 +52,8 @@ def share_link_create(
     now = now or timezone.now()
     token = new_token()
     with transaction.atomic():
-        link = ShareLink.objects.create(
+        link = validation.create(
+            ShareLink,
             project=project,
             token_hash=token_hash(token),
             label=label.strip()[:120],
@@ -121,8 +123,9 @@ def client_contact_invite(*, contact: ClientContact, invited_by: User) -> Invita
     A contact without a login gets one (role client contact, no usable
     password until the link is used; username from the email). Raises
     ``Refused`` when the contact's login belongs to an internal user (an
-    internal person must never be given a client login by a PM) or the
-    contact (or their login) has no email address.
+    internal person must never be given a client login by a PM), the
+    contact (or their login) has no email address, or the login made from
+    it would not be valid (``apm.validation``).
     """
     if not contact.email:
         raise Refused("This contact has no email address.")
@@ -138,6 +141,7 @@ def client_contact_invite(*, contact: ClientContact, invited_by: User) -> Invita
                 role=Role.CLIENT_CONTACT,
             )
             user.set_unusable_password()
+            validation.clean(user)
             user.save()
             contact.user = user
             contact.save(update_fields=["user"])
