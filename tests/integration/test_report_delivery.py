@@ -106,7 +106,7 @@ def test_it_renders_and_emails_the_portfolio_report_once_through_a_real_worker(c
         message = email.message_from_bytes(raw, policy=email.policy.default)
         outbox_row = rows[rcpts[0]]
         assert message["Message-ID"] == outbox_row.message_id
-        assert message["Subject"] == report.title
+        assert message["Subject"] == f"[Internal] {report.title}"  # a portfolio report is internal
         [attachment] = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
         pdf = attachment.get_content()
         assert pdf.startswith(b"%PDF")
