@@ -1,8 +1,7 @@
 """The one function that turns HTML into a PDF (reports, letters), and the URL fetcher it uses.
 
 It lives in ``apm`` so that every app may use it (``projects`` renders letters
-and must not import ``reports``); ``reports.pdf`` is the same module under its
-old name.
+and must not import ``reports``).
 
 Report HTML must never fetch from the network or the file system except the
 app's own static files (DESIGN.md, "Quality bars"). WeasyPrint 70 sends every
@@ -34,7 +33,7 @@ import mimetypes
 import re
 import threading
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from django.conf import settings
@@ -42,6 +41,9 @@ from django.contrib.staticfiles import finders
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+if TYPE_CHECKING:
+    from weasyprint.document import Document
 
 logger = logging.getLogger(__name__)
 # WeasyPrint logs every layout step at INFO; a worker rendering reports all day needs none of it.
@@ -172,7 +174,7 @@ def _parsed_print_css() -> tuple[Any, Any] | None:
     return cached[1], cached[2]
 
 
-def html_to_pdf_document(html: str):
+def html_to_pdf_document(html: str) -> Document:
     """Lay out report ``html`` (a complete document) and return WeasyPrint's ``Document``.
 
     Same fetcher and rules as :func:`html_to_pdf`; call ``write_pdf()`` on it

@@ -17,7 +17,7 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("reports/", include("reports.urls")),
     path("teams/", include("teams.urls")),
-    path("staffing/", include("projects.staffing_urls")),
+    path("staffing/", include("projects.staffing.urls")),
     path("accounts/", include("apm.accounts.urls")),
     # The client portal (issue 8): status pages for client contacts and share links.
     path("portal/", include("projects.portal.urls")),

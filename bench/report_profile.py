@@ -36,7 +36,7 @@ def main() -> int:
     from django.db.models import Count
     from django.utils import timezone
 
-    from reports.pdf import html_to_pdf_document
+    from apm.pdf import html_to_pdf_document
     from reports.rendering import report_render_html
     from reports.snapshot import report_build_snapshot
     from teams.models import Department

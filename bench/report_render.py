@@ -11,7 +11,7 @@ the end. Nothing is asserted: it prints figures.
 
 Printed: projects, pages, HTML size; snapshot seconds; render seconds (HTML
 + PDF, first run and median of ``--repeat``); plain WeasyPrint on the same
-HTML (``reports.pdf.html_to_pdf_plain``), the gain and whether pages and
+HTML (``apm.pdf.html_to_pdf_plain``), the gain and whether pages and
 extracted text are identical; pages per second; peak Python
 memory during one render (tracemalloc) and the process's peak RSS
 (ru_maxrss); and, when /usr/bin/chromium exists, Chromium's headless
@@ -196,7 +196,7 @@ def main() -> int:
 
     from pypdf import PdfReader
 
-    from reports.pdf import html_to_pdf_plain
+    from apm.pdf import html_to_pdf_plain
 
     plain_timings = []
     for _ in range(max(args.repeat, 1)):

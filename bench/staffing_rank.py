@@ -9,7 +9,7 @@ DATABASE_URL is already set: then that database is used and the rows
 are left behind, so give it a scratch database). It makes 200 skills,
 people with 30 skills each (levels 1-5), one 3-month allocation per
 person per quarter (a year of allocations, ~3 in 4 confirmed) and a
-week of leave each, then times ``projects.staffing.staffing_suggestions``
+week of leave each, then times ``projects.staffing.selectors.staffing_suggestions``
 for a 12-week role needing 5 skills: seconds (first and median of
 ``--repeat``) and the number of queries. Nothing is asserted.
 """
@@ -48,7 +48,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from projects.models import Allocation, OpenRole, OpenRoleSkill, Project
-    from projects.staffing import staffing_suggestions
+    from projects.staffing.selectors import staffing_suggestions
     from teams.models import Department, MemberSkill, Skill, SkillCategory, TeamMember, TimeOff
 
     rng = random.Random(3)

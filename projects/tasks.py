@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from projects.delivery.raid_services import raid_escalate_overdue
+from projects.correspondence.reminders import reminders_send
+from projects.raid.services import raid_escalate_overdue
 
 
 @shared_task(name="projects.tasks.escalate_critical_issues", ignore_result=True)
@@ -16,6 +17,4 @@ def escalate_critical_issues() -> int:
 @shared_task(name="projects.tasks.send_document_reminders", ignore_result=True)
 def send_document_reminders() -> int:
     """Remind PMs of overdue replies and expiring documents (each once); beat runs it hourly."""
-    from projects.documents.reminders import reminders_send
-
     return reminders_send()

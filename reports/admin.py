@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from reports.forms import ReportScheduleForm
 from reports.models import Delivery, Report, ReportSchedule
-from reports.schedule_forms import ReportScheduleForm
 from reports.services import schedule_save
 
 
@@ -38,7 +38,7 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     autocomplete_fields = ("project", "department", "project_manager")
 
     def get_form(self, request: HttpRequest, obj=None, **kwargs):
-        """The same form and validation as the schedule pages (reports.schedule_forms)."""
+        """The same form and validation as the schedule pages (reports.forms)."""
         kwargs["form"] = ReportScheduleForm
         base = super().get_form(request, obj, **kwargs)
 

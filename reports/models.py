@@ -10,15 +10,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apm.outbox.models import OutboundEmail
+from apm.reporting import ReportKind
 from projects.models import Project
 from teams.models import Department
-
-
-class ReportKind(models.TextChoices):
-    HIGHLIGHT = "highlight", "Project highlight report"
-    PORTFOLIO = "portfolio", "Department portfolio report"
-    EXCEPTION = "exception", "Exception report"
-    QUALITY = "quality", "Quality report"
 
 
 class Audience(models.TextChoices):

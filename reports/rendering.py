@@ -1,4 +1,4 @@
-"""Render a report snapshot to HTML (templates/reports/pdf/) and PDF (reports.pdf.html_to_pdf).
+"""Render a report snapshot to HTML (the kind's print template in templates/reports/pdf/) and PDF (apm.pdf).
 
 The print templates are rendered by a dedicated Django template engine
 (autoescape on, the filters below built in) so that they need no
@@ -20,10 +20,13 @@ from django.template import Engine
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from apm.charts.burn_up import burn_up_svg
 from apm.charts.rag import rag_distribution_svg
 from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
-from reports.pdf import html_to_pdf_document
+from apm.pdf import html_to_pdf_document
+from reports.kinds import UnknownReportKind, kind_for
+from reports.kinds.base import ReportKindSpec, Snapshot
 
 __all__ = ["RenderedReport", "format_date", "format_money", "report_render_html", "report_render_snapshot"]
 
@@ -32,12 +35,6 @@ register = template.Library()
 RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
 #: Commentary longer than this (characters) is cut at a word boundary and ends with "…".
 COMMENTARY_LIMIT = 1200
-TEMPLATES = {
-    "portfolio": "reports/pdf/portfolio.html",
-    "highlight": "reports/pdf/highlight.html",
-    "exception": "reports/pdf/exception.html",
-    "quality": "reports/pdf/quality.html",
-}
 
 
 @dataclass(frozen=True)
@@ -118,8 +115,6 @@ def _timeline_filter(milestones, today):
 @register.filter(name="burn_up")
 def _burn_up_filter(series, currency):
     """The burn-up SVG (apm.charts.burn_up) of a snapshot's stored PV/EV/AC series; "" when empty."""
-    from apm.charts.burn_up import burn_up_svg
-
     if not series:
         return ""
     points = [
@@ -145,35 +140,13 @@ def _initials_filter(name):
 
 #: Reports with more pages than this get a table of contents after the cover.
 TOC_MIN_PAGES = 6
-#: Rough pages per project row in a portfolio table and per commentary block (first guess of the length).
-_PORTFOLIO_ROWS_PER_PAGE = 28
-_COMMENTARIES_PER_PAGE = 3
 
 
-def _toc_entries(snapshot: dict) -> list[tuple[str, str]]:
-    """``[(anchor id, title)]`` of the report's main sections, in order."""
-    kind = snapshot.get("kind")
-    if kind == "portfolio":
-        entries = [("sec-summary", "Summary"), ("sec-projects", "Projects")]
-        if len((snapshot.get("changes") or {}).get("lines") or []) > 12:
-            entries.append(("sec-all-changes", "All changes since the last report"))
-        if snapshot.get("projects"):
-            entries.append(("sec-commentary", "Latest commentary"))
-        return entries
-    if kind == "highlight":
-        return [
-            (f"sec-project-{index}", f"{row.get('code')} — {row.get('name')}")
-            for index, row in enumerate(snapshot.get("projects") or [])
-        ]
-    return []
-
-
-def _guess_needs_toc(snapshot: dict) -> bool:
-    projects = snapshot.get("projects") or []
-    if snapshot.get("kind") == "portfolio":
-        pages = 1 + len(projects) / _PORTFOLIO_ROWS_PER_PAGE + len(projects) / _COMMENTARIES_PER_PAGE
-        return pages >= TOC_MIN_PAGES
-    return len(projects) >= TOC_MIN_PAGES
+def _spec(snapshot: Snapshot) -> ReportKindSpec:
+    try:
+        return kind_for(snapshot.get("kind", ""))
+    except UnknownReportKind as exc:
+        raise ValueError(f"Cannot render a report of kind {snapshot.get('kind')!r}: {exc}") from None
 
 
 @functools.lru_cache(maxsize=1)
@@ -186,16 +159,17 @@ def _engine() -> Engine:
     )
 
 
-def report_render_html(snapshot: dict, *, toc: bool | None = None) -> str:
-    """The print HTML of ``snapshot`` (from :func:`reports.snapshot.report_build_snapshot`).
+def report_render_html(snapshot: Snapshot, *, toc: bool | None = None) -> str:
+    """The print HTML of ``snapshot`` (from :func:`reports.snapshot.report_build_snapshot`) in its kind's template.
 
-    ``toc``: include the table of contents (None: a first guess from the
-    number of projects; :func:`report_render_snapshot` settles it from the
-    page count). Raises ValueError for an unknown ``kind``.
+    ``toc``: include the kind's table of contents (None: when the kind's
+    first guess of the length reaches ``TOC_MIN_PAGES``;
+    :func:`report_render_snapshot` settles it from the page count). Raises
+    ValueError for an unknown ``kind``.
     """
-    kind = snapshot.get("kind")
-    if kind not in TEMPLATES:
-        raise ValueError(f"Cannot render a report of kind {kind!r}.")
+    spec = _spec(snapshot)
+    if toc is None:
+        toc = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
     projects = snapshot.get("projects", [])
     totals = snapshot.get("totals", {})
     context = {
@@ -206,7 +180,7 @@ def report_render_html(snapshot: dict, *, toc: bool | None = None) -> str:
         "changes": snapshot.get("changes", {}),
         "red_projects": [row for row in projects if row.get("rag") == "red"],
         "static_url": settings.STATIC_URL,
-        "company_name": getattr(settings, "APM_COMPANY_NAME", "") or "APM",
+        "company_name": settings.APM_COMPANY_NAME or "APM",
         "client_name": _client_name(snapshot),
         "rag_chart": mark_safe(  # noqa: S308 (the chart escapes its text)
             rag_distribution_svg(
@@ -214,18 +188,18 @@ def report_render_html(snapshot: dict, *, toc: bool | None = None) -> str:
                 title="RAG distribution",
             )
         ),
-        "toc": _toc_entries(snapshot) if (toc if toc is not None else _guess_needs_toc(snapshot)) else [],
+        "toc": spec.toc_entries(snapshot) if toc else [],
     }
-    return _engine().get_template(TEMPLATES[kind]).render(template.Context(context))
+    return _engine().get_template(spec.template).render(template.Context(context))
 
 
-def _client_name(snapshot: dict) -> str:
+def _client_name(snapshot: Snapshot) -> str:
     """The client a report is for: the project's client when every project has the same one, else ""."""
     clients = {row.get("client") or "" for row in snapshot.get("projects") or []}
     return clients.pop() if len(clients) == 1 else ""
 
 
-def report_render_snapshot(snapshot: dict) -> RenderedReport:
+def report_render_snapshot(snapshot: Snapshot) -> RenderedReport:
     """Render ``snapshot`` to HTML and PDF (A4, through the static-only URL fetcher).
 
     A report of more than ``TOC_MIN_PAGES - 1`` pages has a table of
@@ -235,7 +209,7 @@ def report_render_snapshot(snapshot: dict) -> RenderedReport:
     re-render gives the same text). Raises ValueError for an unknown
     ``kind``; WeasyPrint errors propagate.
     """
-    guess = _guess_needs_toc(snapshot)
+    guess = _spec(snapshot).estimated_pages(snapshot) >= TOC_MIN_PAGES
     html = report_render_html(snapshot, toc=guess)
     document = html_to_pdf_document(html)
     needs = len(document.pages) >= TOC_MIN_PAGES

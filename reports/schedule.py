@@ -50,7 +50,8 @@ def _last_working_day(year: int, month: int) -> int:
     return day
 
 
-def _zone(time_zone: str) -> zoneinfo.ZoneInfo:
+def zone_info(time_zone: str) -> zoneinfo.ZoneInfo:
+    """The IANA time zone ``time_zone``; ValueError when unknown."""
     try:
         return zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -140,7 +141,7 @@ def next_occurrence(
     """
     _require_aware(after, "after")
     days = _check_rule(frequency, weekdays, day_of_month)
-    zone = _zone(time_zone)
+    zone = zone_info(time_zone)
     after_utc = after.astimezone(UTC)
     # Start a day early: a gap-shifted instant can fall on the next UTC day.
     start = after_utc.astimezone(zone).date() - dt.timedelta(days=1)
@@ -168,7 +169,7 @@ def previous_occurrence(
     """
     _require_aware(before, "before")
     days = _check_rule(frequency, weekdays, day_of_month)
-    zone = _zone(time_zone)
+    zone = zone_info(time_zone)
     before_utc = before.astimezone(UTC)
     start = before_utc.astimezone(zone).date() + dt.timedelta(days=1)
     for day in _dates(start, -1):
@@ -194,7 +195,7 @@ def occurrence_period(
     after the previous occurrence's local date (that date itself is excluded:
     it belonged to the previous report).
     """
-    zone = _zone(time_zone)
+    zone = zone_info(time_zone)
     previous = previous_occurrence(
         frequency=frequency,
         weekdays=weekdays,

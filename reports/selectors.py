@@ -1,4 +1,4 @@
-"""Reads of the reports app: who receives a report.
+"""Reads of the reports app: who receives a report, and the earlier reports of the same subject.
 
 An internal report never goes to a client contact's address, whatever the
 source (schedule, extra addresses, requester); a client report never goes to
@@ -7,9 +7,11 @@ reporting heads.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -18,7 +20,8 @@ from django.db.models import Q
 from apm import access
 from apm.accounts.models import User
 from projects.models import ClientContact
-from reports.models import Audience, Delivery, Report, ReportKind, ReportSchedule, Scope
+from reports.kinds import kind_for
+from reports.models import Audience, Delivery, Report, ReportSchedule, ReportStatus, Scope
 from teams.models import TeamMember
 
 logger = logging.getLogger(__name__)
@@ -58,7 +61,7 @@ def _reporting_heads(report: Report) -> list[Recipient]:
     kind = Delivery.RecipientKind.REPORTING_HEAD
     if report.scope == Scope.PROJECT and report.project_id:
         heads = list(report.project.reporting_heads.order_by("pk"))
-        if report.kind == ReportKind.EXCEPTION:
+        if kind_for(report.kind).about_exception:
             # A broken tolerance goes up the line too: the heads of the project's departments.
             heads += User.objects.filter(headed_departments__projects=report.project_id).distinct().order_by("pk")
         return _user_recipients(heads, kind)
@@ -137,3 +140,52 @@ def schedule_paused_recipients(*, schedule: ReportSchedule) -> list[str]:
     heads = list(member.department.heads.filter(is_active=True).order_by("pk")) if member else []
     people = heads or list(access.administrators().order_by("pk"))
     return [r.address for r in _user_recipients(people, Delivery.RecipientKind.REPORTING_HEAD)]
+
+
+def same_subject(subject: Mapping[str, Any]) -> Q:
+    """Reports of the same kind, audience, scope and scope object as ``subject``.
+
+    ``subject`` has the keys ``kind``, ``audience``, ``scope``, ``project_id``,
+    ``department_id`` and ``project_manager_id`` (a Report's fields).
+    """
+    return Q(**{key: subject[key] for key in ("kind", "audience", "scope")}) & Q(
+        project_id=subject["project_id"],
+        department_id=subject["department_id"],
+        project_manager_id=subject["project_manager_id"],
+    )
+
+
+def last_period_end(subject: Mapping[str, Any], *, before: dt.date) -> dt.date | None:
+    """The latest period end before ``before`` of a report of ``subject`` (see :func:`same_subject`), or None."""
+    return (
+        Report.objects.filter(same_subject(subject), period_end__lt=before)
+        .order_by("-period_end")
+        .values_list("period_end", flat=True)
+        .first()
+    )
+
+
+def previous_snapshot(*, report: Report) -> dict[str, Any] | None:
+    """The snapshot of the latest rendered report before ``report`` in its series, or None.
+
+    The series: the same schedule, or for an on-demand report the same
+    subject (:func:`same_subject`).
+    """
+    rendered = Report.objects.filter(status=ReportStatus.RENDERED, snapshot__isnull=False).exclude(pk=report.pk)
+    if report.schedule_id:
+        rendered = rendered.filter(schedule_id=report.schedule_id)
+    else:
+        rendered = rendered.filter(
+            same_subject(
+                {
+                    "kind": report.kind,
+                    "audience": report.audience,
+                    "scope": report.scope,
+                    "project_id": report.project_id,
+                    "department_id": report.department_id,
+                    "project_manager_id": report.project_manager_id,
+                }
+            )
+        )
+    rendered = rendered.filter(scheduled_for__lt=report.scheduled_for)
+    return rendered.order_by("-scheduled_for", "-pk").values_list("snapshot", flat=True).first()

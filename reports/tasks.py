@@ -1,7 +1,7 @@
 """Celery tasks of the reports app: thin wrappers that take ids and call the services.
 
-Beat runs ``dispatch_due_reports`` and ``sweep_stuck_reports`` (see
-``CELERY_BEAT_SCHEDULE`` in ``apm/settings.py``; the names must match).
+Registered under the names of ``reports.task_names``, which services publish
+(``apm.queueing``) and beat runs (``CELERY_BEAT_SCHEDULE`` in ``apm/settings.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from apm.health.services import DISPATCH_HEARTBEAT, heartbeat_record
 from apm.outbox.services import backoff_seconds
 from reports.models import ReportStatus
 from reports.services import report_render, reports_dispatch_due, reports_sweep
+from reports.task_names import DISPATCH_DUE_REPORTS, RENDER_REPORT, SWEEP_STUCK_REPORTS
 
 _LIMITS = {
     "acks_late": True,
@@ -23,7 +24,7 @@ _LIMITS = {
 }
 
 
-@shared_task(**_LIMITS)
+@shared_task(name=DISPATCH_DUE_REPORTS, **_LIMITS)
 def dispatch_due_reports() -> list[int]:
     """Create the reports of every due schedule; returns the new report ids.
 
@@ -35,7 +36,7 @@ def dispatch_due_reports() -> list[int]:
     return created
 
 
-@shared_task(bind=True, max_retries=None, **_LIMITS)
+@shared_task(name=RENDER_REPORT, bind=True, max_retries=None, **_LIMITS)
 def render_report(self, report_id: int) -> str:
     """Render report ``report_id`` and queue its emails; retried with backoff while it fails."""
     report = report_render(report_id=report_id)
@@ -45,7 +46,7 @@ def render_report(self, report_id: int) -> str:
     return report.status
 
 
-@shared_task(**_LIMITS)
+@shared_task(name=SWEEP_STUCK_REPORTS, **_LIMITS)
 def sweep_stuck_reports() -> int:
     """Publish again the reports a lost broker message or a dead worker left behind."""
     return reports_sweep(now=timezone.now())

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reports import schedule_views, views
+from reports import views
 
 app_name = "reports"
 
@@ -14,12 +14,12 @@ urlpatterns = [
     path("department/<code:code>/send/", views.department_send_now, name="department_send"),
     path("<int:pk>/pdf/", views.report_pdf, name="pdf"),
     path("archive/", views.report_archive, name="archive"),
-    path("schedules/", schedule_views.schedule_list, name="schedules"),
-    path("schedules/new/", schedule_views.schedule_create, name="schedule_create"),
-    path("schedules/<int:pk>/", schedule_views.schedule_edit, name="schedule_edit"),
-    path("schedules/<int:pk>/toggle/", schedule_views.schedule_toggle, name="schedule_toggle"),
-    path("schedules/<int:pk>/send/", schedule_views.schedule_send_now, name="schedule_send"),
-    path("schedules/<int:pk>/preview.<str:fmt>", schedule_views.schedule_preview, name="schedule_preview"),
-    path("outbox/", schedule_views.outbox_list, name="outbox"),
-    path("outbox/<int:pk>/resend/", schedule_views.outbox_resend, name="outbox_resend"),
+    path("schedules/", views.schedule_list, name="schedules"),
+    path("schedules/new/", views.schedule_create, name="schedule_create"),
+    path("schedules/<int:pk>/", views.schedule_edit, name="schedule_edit"),
+    path("schedules/<int:pk>/toggle/", views.schedule_toggle, name="schedule_toggle"),
+    path("schedules/<int:pk>/send/", views.schedule_send_now, name="schedule_send"),
+    path("schedules/<int:pk>/preview.<str:fmt>", views.schedule_preview, name="schedule_preview"),
+    path("outbox/", views.outbox_list, name="outbox"),
+    path("outbox/<int:pk>/resend/", views.outbox_resend, name="outbox_resend"),
 ]

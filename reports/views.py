@@ -1,15 +1,22 @@
-"""Report pages: the index, a scope's report archive, PDF download and "Send now".
+"""Report pages: the index, a scope's reports, the archive, PDF download and "Send now"; schedules; deliveries.
 
 Every lookup happens inside ``apm.access`` capabilities (see_project,
-see_department, see_report): anything else answers 404. "Send now" offers
-only the audiences the user may send (``access.may_send``) and only queues a
-report through ``reports.services.report_request``; the PDF is rendered by a
-worker, never in the web request.
+see_department, see_report, manage_schedule, see_delivery): anything else
+answers 404. "Send now" offers only the kinds of the registry offered on the
+page and the audiences the user may send (``access.may_send``), and only
+queues a report through ``reports.services.report_request``; the PDF is
+rendered by a worker, never in the web request.
+
+Schedules: every create, edit and resume goes through
+``reports.services.schedule_save`` (which makes the user the owner, after
+checking the kind covers its scope and audience, that they may send it and
+that its internal figures go only to people who may see them). The PDF
+preview renders in the request, but only on an explicit click, and is never
+delivered.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,6 +24,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm import access
@@ -24,50 +32,18 @@ from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.errors import Refused
 from apm.outbox.models import EmailStatus
+from apm.outbox.services import outbox_retry
 from projects.common.lookups import project_or_404
-from reports.models import Audience, Report, ReportKind, ReportStatus, Scope
-from reports.services import report_request
+from reports import schedule as occurrences
+from reports import services
+from reports.forms import ArchiveSearchForm, ReportScheduleForm, SendNowForm
+from reports.models import Delivery, Report, ReportSchedule, ReportStatus, Scope
+from reports.rendering import report_render_html, report_render_snapshot
+from reports.services import report_request, schedule_rule, schedule_save
+from reports.snapshot import report_build_snapshot
 
 # Reports in these states change without the user doing anything: the list polls.
 PENDING = (ReportStatus.QUEUED, ReportStatus.RENDERING)
-
-
-class SendNowForm(forms.Form):
-    """Kind and audience for an on-demand report, limited to what is valid for the scope and user.
-
-    Project scope: highlight reports, in the audiences the user may send
-    (the internal one only with the project's money). Department scope:
-    portfolio reports, internal audience only (a portfolio spans several
-    clients).
-    """
-
-    kind = forms.ChoiceField(label="Report")
-    audience = forms.ChoiceField(label="Audience")
-
-    def __init__(self, *args, scope: str, user, project=None, department=None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = send_now_kinds(scope=scope)
-        self.fields["audience"].choices = send_now_audiences(
-            scope=scope, user=user, project=project, department=department
-        )
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select form-select-sm"
-
-
-def send_now_kinds(*, scope: str) -> list[tuple[str, str]]:
-    """The report kinds valid for ``scope`` as (value, label) choices."""
-    kind = ReportKind.HIGHLIGHT if scope == Scope.PROJECT else ReportKind.PORTFOLIO
-    return [(kind.value, kind.label)]
-
-
-def send_now_audiences(*, scope: str, user, project=None, department=None) -> list[tuple[str, str]]:
-    """The audiences ``user`` may send now about the project or department, as (value, label) choices."""
-    audiences = [Audience.INTERNAL] if scope == Scope.DEPARTMENT else list(Audience)
-    return [
-        (a.value, a.label)
-        for a in audiences
-        if access.may_send(user, audience=a.value, scope=scope, project=project, department=department)
-    ]
 
 
 def _reports_for(user, **scope_filter) -> QuerySet[Report]:
@@ -101,31 +77,6 @@ def report_index(request: HttpRequest) -> HttpResponse:
             "can_schedule": access.create_project.allows(request.user),
         },
     )
-
-
-class ArchiveSearchForm(forms.Form):
-    """Search the report archive: project code or name, department code, kind, period end between two dates."""
-
-    project = forms.CharField(required=False, max_length=100, label="Project code or name")
-    department = forms.CharField(required=False, max_length=20, label="Department code")
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *ReportKind.choices])
-    date_from = forms.DateField(
-        required=False, label="Period ending from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = (
-                "form-select form-select-sm" if field.widget.input_type == "select" else "form-control form-control-sm"
-            )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The first date is after the second.")
-        return data
 
 
 ARCHIVE_PAGE = 100
@@ -270,3 +221,163 @@ def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
     filename = f"{report.title or 'report'}-{report.period_end:%Y-%m-%d}.pdf".replace("/", "-")
     audit_record(kind=AuditKind.REPORT_DOWNLOADED, request=request, target=f"report:{report.pk}")
     return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+
+
+# --- Schedules ----------------------------------------------------------------
+
+SCHEDULE_RELATED = ("project", "department", "project_manager", "created_by")
+
+
+def _may_schedule(request: HttpRequest) -> None:
+    """Schedules and deliveries are for those who may send reports at all; others 404."""
+    if not access.create_project.allows(request.user):
+        raise Http404("No schedules.")
+
+
+def _schedule_or_404(request: HttpRequest, pk: int) -> ReportSchedule:
+    queryset = ReportSchedule.objects.select_related(*SCHEDULE_RELATED)
+    return access.object_or_404(request.user, access.manage_schedule, queryset=queryset, pk=pk)
+
+
+@login_required
+def schedule_list(request: HttpRequest) -> HttpResponse:
+    """The user's schedules with their next run (in the schedule's own zone), owner and any pause reason."""
+    _may_schedule(request)
+    schedules = access.manage_schedule.queryset(request.user).select_related(*SCHEDULE_RELATED).order_by("name")
+    return render(request, "reports/schedules/list.html", {"schedules": schedules})
+
+
+def _save(request: HttpRequest, instance: ReportSchedule | None) -> HttpResponse:
+    form = ReportScheduleForm(request.POST or None, instance=instance, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = schedule_save(schedule=form.save(commit=False), user=request.user, now=timezone.now())
+        except Refused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Schedule “{schedule.name}” saved; next report {_when(schedule)}.")
+            return redirect("reports:schedules")
+    return render(request, "reports/schedules/form.html", {"form": form, "schedule": instance})
+
+
+def _when(schedule: ReportSchedule) -> str:
+    if not schedule.next_run_at:
+        return "not scheduled (paused)"
+    local = timezone.localtime(schedule.next_run_at, occurrences.zone_info(schedule.time_zone))
+    return f"{local:%a %-d %b %Y %H:%M} {schedule.time_zone}"
+
+
+@login_required
+def schedule_create(request: HttpRequest) -> HttpResponse:
+    """Create a schedule (heads, PMs, administrators)."""
+    _may_schedule(request)
+    return _save(request, None)
+
+
+@login_required
+def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a schedule the user may see."""
+    return _save(request, _schedule_or_404(request, pk))
+
+
+@login_required
+@require_POST
+def schedule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pause a running schedule or resume a paused one (resuming starts from now: no burst of old reports;
+    the one who resumes it becomes its owner)."""
+    schedule = _schedule_or_404(request, pk)
+    try:
+        services.schedule_toggle(schedule=schedule, user=request.user, now=timezone.now())
+    except Refused as exc:
+        messages.error(request, f"The schedule stays paused: {exc.message}")
+    else:
+        messages.success(request, f"Schedule “{schedule.name}” {'resumed' if schedule.active else 'paused'}.")
+    return redirect("reports:schedules")
+
+
+@login_required
+@require_POST
+def schedule_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a report of the schedule's kind, audience and subject now (rendered by a worker)."""
+    schedule = _schedule_or_404(request, pk)
+    try:
+        report_request(
+            kind=schedule.kind,
+            audience=schedule.audience,
+            scope=schedule.scope,
+            project=schedule.project,
+            department=schedule.department,
+            project_manager=schedule.project_manager,
+            requested_by=request.user,
+            extra_recipients=schedule.extra_recipients.splitlines(),
+        )
+    except Refused as exc:
+        messages.error(request, f"The report was not queued: {exc.message}")
+    else:
+        messages.success(request, "Report queued; it will be emailed when ready.")
+    return redirect("reports:schedules")
+
+
+def _preview_snapshot(schedule: ReportSchedule) -> dict:
+    now = timezone.now()
+    upcoming = schedule.next_run_at or occurrences.next_occurrence(**schedule_rule(schedule), after=now)
+    start, end = occurrences.occurrence_period(**schedule_rule(schedule), occurrence=upcoming)
+    return report_build_snapshot(
+        kind=schedule.kind,
+        audience=schedule.audience,
+        scope=schedule.scope,
+        project=schedule.project,
+        department=schedule.department,
+        project_manager=schedule.project_manager,
+        period_start=start,
+        period_end=end,
+        title=f"PREVIEW — {schedule.name}, {end.day} {end:%B %Y}",
+    )
+
+
+@login_required
+def schedule_preview(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The next report as it would be now: ``fmt`` "html" (the print HTML) or "pdf" (rendered here, not sent)."""
+    schedule = _schedule_or_404(request, pk)
+    snapshot = _preview_snapshot(schedule)
+    if fmt == "pdf":
+        rendered = report_render_snapshot(snapshot)
+        response = HttpResponse(rendered.pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="preview-{schedule.pk}-{timezone.localdate():%Y%m%d}.pdf"'
+        return response
+    if fmt != "html":
+        raise Http404("Unknown preview format.")
+    return HttpResponse(report_render_html(snapshot))
+
+
+# --- Outbox: every delivery the user may see -------------------------------
+
+
+@login_required
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    """Deliveries of the reports the user may send (``access.see_delivery``): audience, status, tries, last error.
+
+    Fixed number of queries whatever the number of rows (report and email joined); 200 newest.
+    """
+    _may_schedule(request)
+    deliveries = (
+        access.see_delivery.queryset(request.user).select_related("report", "email").order_by("-created_at", "-pk")
+    )
+    status = request.GET.get("status", "")
+    if status:
+        deliveries = deliveries.filter(email__status=status)
+    return render(request, "reports/outbox.html", {"deliveries": deliveries[:200], "status": status})
+
+
+@login_required
+@require_POST
+def outbox_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a failed delivery again (same Message-ID, tries reset) through ``outbox_retry``."""
+    _may_schedule(request)
+    queryset = Delivery.objects.filter(email__isnull=False)
+    delivery = access.object_or_404(request.user, access.see_delivery, queryset=queryset, pk=pk)
+    if outbox_retry(email_id=delivery.email_id):
+        messages.success(request, f"Delivery to {delivery.email_address} queued again.")
+    else:
+        messages.error(request, "Only failed deliveries can be resent; this one is still queued, sending or sent.")
+    return redirect("reports:outbox")

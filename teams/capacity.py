@@ -164,8 +164,8 @@ def week_loads(
     n_days = len(days)
     for booking in bookings:
         for week in touched(booking.start, booking.end):
-            i = index.get(week)
-            if i is None:
+            at = index.get(week)
+            if at is None:
                 continue
             if booking.start <= week and week + dt.timedelta(days=6) <= booking.end:
                 hours = booking.hours_per_week
@@ -174,9 +174,9 @@ def week_loads(
             else:
                 hours = booking.hours_per_week
             if booking.confirmed:
-                confirmed[i] += hours
+                confirmed[at] += hours
             else:
-                tentative[i] += hours
+                tentative[at] += hours
     return [
         WeekLoad(week=week, capacity=capacity[i], confirmed=confirmed[i], tentative=tentative[i], full_capacity=full[i])
         for i, week in enumerate(weeks)

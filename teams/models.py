@@ -146,7 +146,7 @@ class TeamMember(models.Model):
     @property
     def role_label(self) -> str:
         """The job title, else the occupation's title, else ""."""
-        return self.job_title or (self.job_role.title if self.job_role_id else "")
+        return self.job_title or (self.job_role.title if self.job_role is not None else "")
 
     @property
     def weekdays(self) -> frozenset[int]:

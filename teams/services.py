@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Model
 
 from apm import validation
 from apm.errors import Refused
 from teams.importers.onet import read_onet
 from teams.models import JobRole, MemberRate, Skill, SkillCategory, SkillCategoryKind, TeamMember
+
+M = TypeVar("M", bound=Model)
 
 
 def member_rate_set(
@@ -71,9 +76,12 @@ class CatalogueImportSummary:
         )
 
 
-def _sync(model, rows: list[dict], key: str, existing: dict, fields: list[str]) -> tuple[int, int]:
+def _sync(
+    model: type[M], rows: list[dict[str, Any]], key: str, existing: Mapping[Any, M], fields: list[str]
+) -> tuple[int, int]:
     """Create rows whose ``key`` is new, update the ``fields`` that differ; returns (created, updated)."""
-    new, changed = [], []
+    new: list[M] = []
+    changed: list[M] = []
     for row in rows:
         obj = existing.get(row[key] if key != "name" else row[key].upper())
         if obj is None:
@@ -83,9 +91,9 @@ def _sync(model, rows: list[dict], key: str, existing: dict, fields: list[str]) 
             for name in fields:
                 setattr(obj, name, row[name])
             changed.append(obj)
-    model.objects.bulk_create(new, batch_size=1000)
+    model._default_manager.bulk_create(new, batch_size=1000)
     if changed:
-        model.objects.bulk_update(changed, fields, batch_size=1000)
+        model._default_manager.bulk_update(changed, fields, batch_size=1000)
     return len(new), len(changed)
 
 
@@ -103,7 +111,7 @@ def skill_catalogue_import_onet(*, directory: Path) -> CatalogueImportSummary:
     summary = CatalogueImportSummary()
     with transaction.atomic():
         categories = {c.name.upper(): c for c in SkillCategory.objects.all()}
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"name": c.name, "kind": c.kind, "source_code": c.source_code, "description": c.description}
             for c in catalogue.categories
         ]

@@ -5,14 +5,18 @@ People are looked up inside ``apm.access.see_member``; anything else is a 404.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from apm import access
 from apm.forms import IdChoiceField, IdMultipleChoiceField
+from apm.http import AuthenticatedHttpRequest
 from teams import selectors
 from teams.models import Department, Level, Skill
 
@@ -24,10 +28,12 @@ class MatrixFilter(forms.Form):
     skills = IdMultipleChoiceField(queryset=Skill.objects.none(), required=False)
     q = forms.CharField(label="Name", required=False, max_length=100)
 
-    def __init__(self, *args, departments, skills, **kwargs):
+    def __init__(self, *args: Any, departments: QuerySet[Department], skills: QuerySet[Skill], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
-        self.fields["skills"].queryset = skills
+        for name, choices in (("department", departments), ("skills", skills)):
+            field = self.fields[name]
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = choices
         for field in self.fields.values():
             field.widget.attrs["class"] = (
                 "form-select form-select-sm"
@@ -37,7 +43,7 @@ class MatrixFilter(forms.Form):
 
 
 @login_required
-def skills_matrix(request: HttpRequest) -> HttpResponse:
+def skills_matrix(request: AuthenticatedHttpRequest) -> HttpResponse:
     """People by skills with levels 1-5, filterable by department, skills and name (100 people a page).
 
     Clients (who see nobody) get a 404. A fixed number of queries whatever the number of people.

@@ -23,6 +23,7 @@ from django.utils import timezone
 from apm.accounts.models import AuditEvent, AuditKind, Invitation, Role
 from apm.accounts.services import new_token, token_hash
 from apm.outbox.models import OutboundEmail
+from projects.correspondence import services as correspondence_services
 from projects.documents import services as document_services
 from projects.models import (
     BudgetLine,
@@ -247,7 +248,7 @@ def _document_objects(project: Any, *, pm: Any) -> dict[str, Any]:
         evidence_document_kind="permit",
     )
     proposal = document_services.clause_proposal_create(clause=clause, user=pm, text="Hold all permits.", reason="r")
-    entry = document_services.correspondence_log(
+    entry = correspondence_services.correspondence_log(
         project=project,
         user=pm,
         direction="in",

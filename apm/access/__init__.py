@@ -23,7 +23,7 @@ test evaluates this module on a world of exactly its relationships and
 compares. Nothing outside this package decides access: no view, service,
 form, template, admin or task looks at a user's role or at the link tables
 (``team_members``, ``reporting_heads``, a department's ``heads``, a client's
-``contacts``) to decide (``tests/apm/test_access_structure.py``).
+``contacts``) to decide (``tests/apm/access/test_structure.py``).
 
 Being on the team shows a project, not its money: budgets, costs, rates,
 margins and internal reports are :data:`see_money`. A client contact sees

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard
 
 from django.apps import apps
 from django.db.models import Model, QuerySet
@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
     from apm.accounts.models import User
 
-    AnyUser = User | AnonymousUser
+    #: Who a function about access may be asked about: a signed-in user or an anonymous one (the type of
+    #: ``request.user``). The policy's functions also take None (no request, a deleted owner).
+    AnyUser: TypeAlias = User | AnonymousUser
+
+    #: A capability's rule: the objects a user may act on.
+    Rule: TypeAlias = Callable[[AnyUser | None], QuerySet[Any]]
 
 INTERNAL = "internal"
 CLIENT = "client"
@@ -29,40 +34,48 @@ SCOPE_PROJECT, SCOPE_DEPARTMENT, SCOPE_PM_PORTFOLIO, SCOPE_COMPANY = "project", 
 MANAGER_ROLES = (Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD, Role.PROJECT_MANAGER)
 
 
-def model(label: str) -> type[Model]:
-    """A model of a higher app by its label (``"projects.Project"``): the one sanctioned indirection."""
-    return apps.get_model(label)
+def rows(label: str) -> QuerySet[Any]:
+    """All rows of a model of a higher app, by its label (``"projects.Project"``): the one sanctioned indirection.
+
+    The model comes from the app registry, so to the type checker it is a
+    plain ``type[Model]``, which declares no ``objects``: its default manager
+    (``objects`` for every model of the apps) gives the same queryset. An
+    automatic many-to-many table has a label too (``"projects.Project_departments"``).
+    """
+    return apps.get_model(label)._default_manager.all()
 
 
 # --- Who the user is ----------------------------------------------------------------------------
+# Each is true only of a signed-in ``User`` (``TypeGuard``), so after one of them the type checker
+# knows ``user.role`` is there.
 
 
-def is_active(user: AnyUser | None) -> bool:
+def is_active(user: AnyUser | None) -> TypeGuard[User]:
     """A signed-in user whose account is active."""
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def is_admin(user: AnyUser | None) -> bool:
+def is_admin(user: AnyUser | None) -> TypeGuard[User]:
     """An active administrator: the role, or a Django superuser."""
     return is_active(user) and (user.is_superuser or user.role == Role.ADMINISTRATOR)
 
 
-def is_contact(user: AnyUser | None) -> bool:
+def is_contact(user: AnyUser | None) -> TypeGuard[User]:
     """An active client contact (never a superuser): the client audience only."""
     return is_active(user) and user.role == Role.CLIENT_CONTACT and not user.is_superuser
 
 
-def is_internal(user: AnyUser | None) -> bool:
+def is_internal(user: AnyUser | None) -> TypeGuard[User]:
     """An active user inside the company: anyone but a client contact."""
     return is_active(user) and not is_contact(user)
 
 
-def is_manager(user: AnyUser | None) -> bool:
+def is_manager(user: AnyUser | None) -> TypeGuard[User]:
     """An internal user whose role runs projects (administrator, department head, project manager)."""
     return is_internal(user) and (user.is_superuser or user.role in MANAGER_ROLES)
 
 
-def is_head(user: AnyUser | None) -> bool:
+def is_head(user: AnyUser | None) -> TypeGuard[User]:
     """An internal user whose role decides for management (administrator, department head)."""
     return is_internal(user) and (user.is_superuser or user.role in (Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD))
 
@@ -77,23 +90,22 @@ def audience_for(user: AnyUser | None) -> str:
 MANAGES, HEADS, REPORTS, TEAM, CONTACT = "manages", "heads", "reports", "team", "contact"
 
 
-def _relation_ids(user: User, relation: str) -> QuerySet:
+def _relation_ids(user: User, relation: str) -> QuerySet[Any]:
     """Ids of the projects ``user`` stands in ``relation`` to (one indexed query, ``values`` of one column)."""
-    project = model("projects.Project")
     if relation == MANAGES:
-        return project.objects.filter(project_manager=user).order_by().values("pk")
+        return rows("projects.Project").filter(project_manager=user).order_by().values("pk")
     if relation == HEADS:
-        return project.departments.through.objects.filter(department__heads=user).values("project_id")
+        return rows("projects.Project_departments").filter(department__heads=user).values("project_id")
     if relation == REPORTS:
-        return project.reporting_heads.through.objects.filter(user=user).values("project_id")
+        return rows("projects.Project_reporting_heads").filter(user=user).values("project_id")
     if relation == TEAM:
-        return project.team_members.through.objects.filter(teammember__user=user).values("project_id")
+        return rows("projects.Project_team_members").filter(teammember__user=user).values("project_id")
     if relation == CONTACT:
-        return project.objects.filter(client__contacts__user=user).order_by().values("pk")
+        return rows("projects.Project").filter(client__contacts__user=user).order_by().values("pk")
     raise ValueError(f"Unknown relationship {relation!r}.")
 
 
-def projects_by(user: AnyUser | None, *relations: str) -> QuerySet:
+def projects_by(user: AnyUser | None, *relations: str) -> QuerySet[Any]:
     """Projects ``user`` stands in any of ``relations`` to: ``pk IN`` a UNION of one indexed query per link.
 
     One OR across joins of the link tables multiplies the rows (projects x
@@ -102,19 +114,18 @@ def projects_by(user: AnyUser | None, *relations: str) -> QuerySet:
     cost 60-140 ms a query on 10,000 projects; the UNION costs a few ms
     (bench/load/README.md).
     """
-    project = model("projects.Project")
     if not is_active(user) or not relations:
-        return project.objects.none()
+        return no_projects()
     first, *rest = (_relation_ids(user, relation) for relation in relations)
-    return project.objects.filter(pk__in=first.union(*rest) if rest else first)
+    return all_projects().filter(pk__in=first.union(*rest) if rest else first)
 
 
-def all_projects() -> QuerySet:
-    return model("projects.Project").objects.all()
+def all_projects() -> QuerySet[Any]:
+    return rows("projects.Project")
 
 
-def no_projects() -> QuerySet:
-    return model("projects.Project").objects.none()
+def no_projects() -> QuerySet[Any]:
+    return rows("projects.Project").none()
 
 
 # --- The two kinds of capability ----------------------------------------------------------------
@@ -127,7 +138,7 @@ class Capability:
     is in it (one query), so a list and a check can never disagree.
     """
 
-    def __init__(self, name: str, *, subject: str, rule: Callable[[Any], QuerySet], doc: str) -> None:
+    def __init__(self, name: str, *, subject: str, rule: Rule, doc: str) -> None:
         self.name = name
         self.subject = subject
         self._rule = rule
@@ -136,7 +147,7 @@ class Capability:
     def __repr__(self) -> str:
         return f"<Capability {self.name} on {self.subject}>"
 
-    def queryset(self, user: AnyUser | None) -> QuerySet:
+    def queryset(self, user: AnyUser | None) -> QuerySet[Any]:
         """The objects ``user`` may act on (an unevaluated queryset; none for anonymous or inactive users)."""
         return self._rule(user)
 
@@ -155,7 +166,7 @@ class Capability:
 class Ability:
     """A capability about the user alone (no object): ``allows(user)``."""
 
-    def __init__(self, name: str, *, rule: Callable[[Any], bool], doc: str) -> None:
+    def __init__(self, name: str, *, rule: Callable[[AnyUser | None], bool], doc: str) -> None:
         self.name = name
         self.subject = "user"
         self._rule = rule
@@ -174,10 +185,10 @@ class Ability:
             raise Refused(message)
 
 
-def on_projects(*relations: str, admin: bool = True, who: Callable[[Any], bool] = is_internal) -> Callable:
+def on_projects(*relations: str, admin: bool = True, who: Callable[[AnyUser | None], bool] = is_internal) -> Rule:
     """A project rule: all projects for administrators (when ``admin``), else ``relations`` for users ``who`` pass."""
 
-    def rule(user: AnyUser | None) -> QuerySet:
+    def rule(user: AnyUser | None) -> QuerySet[Any]:
         if admin and is_admin(user):
             return all_projects()
         if not who(user):
@@ -187,7 +198,9 @@ def on_projects(*relations: str, admin: bool = True, who: Callable[[Any], bool] 
     return rule
 
 
-def object_or_404(user: AnyUser | None, capability: Capability, *, queryset: QuerySet | None = None, **filters: Any):
+def object_or_404(
+    user: AnyUser | None, capability: Capability, *, queryset: QuerySet[Any] | None = None, **filters: Any
+) -> Any:
     """The one object matching ``filters`` among those ``user`` has ``capability`` on, else ``Http404``.
 
     ``queryset`` narrows or joins (``select_related``) the capability's

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -12,7 +12,7 @@ from apm.access.base import (
     is_admin,
     is_head,
     is_internal,
-    model,
+    rows,
 )
 from apm.access.projects import see_project
 from apm.accounts.roles import Role
@@ -21,18 +21,18 @@ if TYPE_CHECKING:
     from apm.access.base import AnyUser
 
 
-def _see_member(user: AnyUser | None) -> QuerySet:
-    member = model("teams.TeamMember")
+def _see_member(user: AnyUser | None) -> QuerySet[Any]:
+    members = rows("teams.TeamMember")
     if not is_internal(user):
-        return member.objects.none()
+        return members.none()
     if is_admin(user) or user.role == Role.PROJECT_MANAGER:
         # Staffing a project means searching the whole pool of people for skills and free hours.
-        return member.objects.all()
+        return members
     projects = see_project.queryset(user)
     rule = Q(user=user) | Q(projects__in=projects) | Q(allocations__project__in=projects)
     if is_head(user):
         rule |= Q(department__heads=user)
-    return member.objects.filter(pk__in=member.objects.filter(rule).values("pk"))
+    return members.filter(pk__in=members.filter(rule).values("pk"))
 
 
 see_member = Capability(
@@ -45,13 +45,13 @@ see_member = Capability(
 )
 
 
-def _see_member_rates(user: AnyUser | None) -> QuerySet:
-    member = model("teams.TeamMember")
+def _see_member_rates(user: AnyUser | None) -> QuerySet[Any]:
+    members = rows("teams.TeamMember")
     if is_admin(user):
-        return member.objects.all()
+        return members
     if not is_internal(user):
-        return member.objects.none()
-    return member.objects.filter(department__heads=user)
+        return members.none()
+    return members.filter(department__heads=user)
 
 
 see_member_rates = Capability(
@@ -62,13 +62,13 @@ see_member_rates = Capability(
 )
 
 
-def _see_department(user: AnyUser | None) -> QuerySet:
-    department = model("teams.Department")
+def _see_department(user: AnyUser | None) -> QuerySet[Any]:
+    departments = rows("teams.Department")
     if is_admin(user):
-        return department.objects.all()
+        return departments
     if not is_internal(user):
-        return department.objects.none()
-    return department.objects.filter(heads=user)
+        return departments.none()
+    return departments.filter(heads=user)
 
 
 see_department = Capability(
@@ -80,32 +80,32 @@ see_department = Capability(
 )
 
 
-def project_manager_candidates() -> QuerySet:
+def project_manager_candidates() -> QuerySet[Any]:
     """Active users who may be chosen as a project's manager: those who may create projects."""
-    user = model("accounts.User")
-    return user.objects.filter(is_active=True).filter(Q(role__in=MANAGER_ROLES) | Q(is_superuser=True))
+    users = rows("accounts.User")
+    return users.filter(is_active=True).filter(Q(role__in=MANAGER_ROLES) | Q(is_superuser=True))
 
 
-def reporting_head_candidates() -> QuerySet:
+def reporting_head_candidates() -> QuerySet[Any]:
     """Active users who may be chosen as a project's reporting head: department heads and administrators."""
-    user = model("accounts.User")
+    users = rows("accounts.User")
     heads = (Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD)
-    return user.objects.filter(is_active=True).filter(Q(role__in=heads) | Q(is_superuser=True))
+    return users.filter(is_active=True).filter(Q(role__in=heads) | Q(is_superuser=True))
 
 
-def administrators() -> QuerySet:
+def administrators() -> QuerySet[Any]:
     """Active administrators (the role, or superusers): who is told when nobody else answers."""
-    user = model("accounts.User")
-    return user.objects.filter(is_active=True).filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True))
+    users = rows("accounts.User")
+    return users.filter(is_active=True).filter(Q(role=Role.ADMINISTRATOR) | Q(is_superuser=True))
 
 
-def client_logins() -> QuerySet:
+def client_logins() -> QuerySet[Any]:
     """Users who log in as client contacts (whatever their state): their addresses never get internal reports."""
-    user = model("accounts.User")
-    return user.objects.filter(role=Role.CLIENT_CONTACT, is_superuser=False)
+    users = rows("accounts.User")
+    return users.filter(role=Role.CLIENT_CONTACT, is_superuser=False)
 
 
-def internal_users() -> QuerySet:
+def internal_users() -> QuerySet[Any]:
     """Active users who work inside the company (everyone but client contacts): owners of documents and tasks."""
-    user = model("accounts.User")
-    return user.objects.filter(is_active=True).exclude(Q(role=Role.CLIENT_CONTACT) & Q(is_superuser=False))
+    users = rows("accounts.User")
+    return users.filter(is_active=True).exclude(Q(role=Role.CLIENT_CONTACT) & Q(is_superuser=False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -21,10 +21,10 @@ from apm.access.base import (
     is_head,
     is_internal,
     is_manager,
-    model,
     no_projects,
     on_projects,
     projects_by,
+    rows,
 )
 
 if TYPE_CHECKING:
@@ -179,13 +179,13 @@ invite_contacts = Capability(
 )
 
 
-def _see_document(user: AnyUser | None) -> QuerySet:
-    document = model("projects.Document")
+def _see_document(user: AnyUser | None) -> QuerySet[Any]:
+    documents = rows("projects.Document")
     if not is_active(user):
-        return document.objects.none()
+        return documents.none()
     # What a client may see of the register: documents shared with the client, neither drafts nor superseded.
     shared = Q(visibility=CLIENT, project__in=see_project.queryset(user)) & ~Q(status__in=("draft", "superseded"))
-    return document.objects.filter(Q(project__in=see_internal_documents.queryset(user)) | shared)
+    return documents.filter(Q(project__in=see_internal_documents.queryset(user)) | shared)
 
 
 see_document = Capability(
@@ -204,9 +204,9 @@ log_time = Capability(
 )
 
 
-def _share_links(user: AnyUser | None) -> QuerySet:
-    link = model("portal.ShareLink")
-    return link.objects.filter(project__in=manage_share_links.queryset(user))
+def _share_links(user: AnyUser | None) -> QuerySet[Any]:
+    links = rows("portal.ShareLink")
+    return links.filter(project__in=manage_share_links.queryset(user))
 
 
 see_share_link = Capability(
@@ -217,11 +217,11 @@ see_share_link = Capability(
 )
 
 
-def _invitable_contacts(user: AnyUser | None) -> QuerySet:
-    contact = model("projects.ClientContact")
+def _invitable_contacts(user: AnyUser | None) -> QuerySet[Any]:
+    contacts = rows("projects.ClientContact")
     if is_admin(user):
-        return contact.objects.all()
-    return contact.objects.filter(client__projects__in=invite_contacts.queryset(user)).distinct()
+        return contacts
+    return contacts.filter(client__projects__in=invite_contacts.queryset(user)).distinct()
 
 
 invite_contact = Capability(

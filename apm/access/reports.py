@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -21,22 +20,24 @@ from apm.access.base import (
     is_contact,
     is_internal,
     is_manager,
-    model,
     no_projects,
+    rows,
 )
 from apm.access.people import see_department
 from apm.access.projects import see_money, see_project, send_client, send_internal
 
 if TYPE_CHECKING:
-    from apm.access.base import AnyUser
+    from apm.access.base import AnyUser, Rule
 
 
-def _money_on_every(user: AnyUser | None, projects: QuerySet) -> bool:
+def _money_on_every(user: AnyUser | None, projects: QuerySet[Any]) -> bool:
     """Whether ``user`` may see the money of every project in ``projects`` (true of none)."""
     return not projects.exclude(pk__in=see_money.queryset(user).values("pk")).exists()
 
 
-def scope_projects(*, scope: str, project: Any = None, department: Any = None, project_manager: Any = None) -> QuerySet:
+def scope_projects(
+    *, scope: str, project: Any = None, department: Any = None, project_manager: Any = None
+) -> QuerySet[Any]:
     """The projects a report of ``scope`` covers (none when the scope's object is missing)."""
     if scope == SCOPE_PROJECT:
         return all_projects().filter(pk=project.pk) if project is not None else no_projects()
@@ -111,7 +112,7 @@ def may_receive_internal(
     domain = address.rsplit("@", 1)[-1].strip().lower()
     if domain and domain in settings.APM_INTERNAL_EMAIL_DOMAINS:
         return True
-    users = model("accounts.User").objects.filter(email__iexact=address.strip(), is_active=True)
+    users = rows("accounts.User").filter(email__iexact=address.strip(), is_active=True)
     return any(
         may_see_internal_scope(
             candidate, scope=scope, project=project, department=department, project_manager=project_manager
@@ -134,15 +135,15 @@ def _subjects_sent_by(user: AnyUser | None) -> Q | None:
     )
 
 
-def _see_report(user: AnyUser | None) -> QuerySet:
-    report = model("reports.Report")
+def _see_report(user: AnyUser | None) -> QuerySet[Any]:
+    reports = rows("reports.Report")
     if is_admin(user):
-        return report.objects.all()
+        return reports
     if is_contact(user):
-        return report.objects.filter(audience=CLIENT, project__in=see_project.queryset(user))
+        return reports.filter(audience=CLIENT, project__in=see_project.queryset(user))
     if not is_internal(user):
-        return report.objects.none()
-    return report.objects.filter(
+        return reports.none()
+    return reports.filter(
         Q(audience=CLIENT, project__in=see_project.queryset(user))
         | Q(audience=INTERNAL, scope=SCOPE_PROJECT, project__in=see_money.queryset(user))
         | Q(scope=SCOPE_DEPARTMENT, department__in=see_department.queryset(user))
@@ -159,11 +160,10 @@ see_report = Capability(
 )
 
 
-def _sent_by(model_label: str) -> Callable[[Any], QuerySet]:
-    def rule(user: AnyUser | None) -> QuerySet:
-        rows = model(model_label)
+def _sent_by(model_label: str) -> Rule:
+    def rule(user: AnyUser | None) -> QuerySet[Any]:
         subjects = _subjects_sent_by(user)
-        return rows.objects.none() if subjects is None else rows.objects.filter(subjects)
+        return rows(model_label).none() if subjects is None else rows(model_label).filter(subjects)
 
     return rule
 
@@ -184,9 +184,9 @@ manage_schedule = Capability(
 )
 
 
-def _see_delivery(user: AnyUser | None) -> QuerySet:
-    delivery = model("reports.Delivery")
-    return delivery.objects.filter(report__in=send_report.queryset(user))
+def _see_delivery(user: AnyUser | None) -> QuerySet[Any]:
+    deliveries = rows("reports.Delivery")
+    return deliveries.filter(report__in=send_report.queryset(user))
 
 
 see_delivery = Capability(

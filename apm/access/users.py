@@ -14,7 +14,7 @@ from apm.access.base import (
     is_contact,
     is_internal,
     is_manager,
-    model,
+    rows,
 )
 from apm.accounts.roles import Role
 
@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from apm.access.base import AnyUser
 
 
-def _audit_events(user: AnyUser | None) -> QuerySet:
-    event = model("accounts.AuditEvent")
-    return event.objects.all() if is_admin(user) else event.objects.none()
+def _audit_events(user: AnyUser | None) -> QuerySet[Any]:
+    events = rows("accounts.AuditEvent")
+    return events if is_admin(user) else events.none()
 
 
 see_audit = Capability(

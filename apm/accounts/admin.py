@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from apm.accounts.models import AuditEvent, Invitation, User
 
@@ -8,7 +11,7 @@ from apm.accounts.models import AuditEvent, Invitation, User
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "is_staff")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Role", {"fields": ("role",)}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Role", {"fields": ("role",)}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Role", {"fields": ("email", "role")}))
 
 
@@ -19,7 +22,7 @@ class InvitationAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "invited_by", "created_at", "expires_at", "used_at", "retired")
     search_fields = ("user__username", "user__email")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -32,11 +35,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("username", "target", "ip")
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False

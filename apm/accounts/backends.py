@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
 
 
 class ApmModelBackend(ModelBackend):
@@ -15,7 +20,7 @@ class ApmModelBackend(ModelBackend):
     each on every page.
     """
 
-    def get_user(self, user_id):
+    def get_user(self, user_id: Any) -> User | None:
         user_model = get_user_model()
         try:
             user = user_model._default_manager.select_related("team_member", "client_contact").get(pk=user_id)

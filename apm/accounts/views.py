@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
@@ -16,8 +19,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from apm import access
 from apm.accounts.services import invitation_accept, invitation_find
 
+if TYPE_CHECKING:
+    from apm.access.base import AnyUser
 
-def landing_url(user) -> str:
+
+def landing_url(user: AnyUser) -> str:
     """Where a user lands after logging in (``apm.access.home_page``): the portal, the desk or the project list."""
     return reverse({"portal": "portal:home", "desk": "projects:desk"}.get(access.home_page(user), "projects:list"))
 
@@ -38,10 +44,12 @@ class LoginForm(AuthenticationForm):
     PostgreSQL.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         username = self.fields["username"]
-        username.validators.append(MaxLengthValidator(username.max_length))
+        # A CharField whose max_length Django has just set (the user model's, else 254).
+        if isinstance(username, forms.CharField) and username.max_length is not None:
+            username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class LoginView(auth_views.LoginView):

@@ -98,7 +98,7 @@ def burn_up_svg(
     if title:
         parts.append(f'<text x="{left}" y="16" font-size="13" font-weight="bold" fill="#222">{escape(title)}</text>')
     # Legend on one line under the title.
-    x = left
+    x: float = left
     for _key, word, colour, dash, _marker in SERIES:
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(

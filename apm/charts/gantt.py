@@ -43,6 +43,13 @@ def _as_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+def _required_date(value: dt.date | str) -> dt.date:
+    day = _as_date(value)
+    if day is None:
+        raise ValueError("A date is required.")
+    return day
+
+
 def gantt_svg(
     *, rows: Sequence[dict[str, Any]], today: dt.date | str, width: int = 900, title: str = "Deliverables timeline"
 ) -> str:
@@ -66,8 +73,8 @@ def gantt_svg(
         items.append((str(row.get("name", "")), start, end, b_start, b_end, row.get("status", ""), row.get("percent")))
     if not items:
         return ""
-    today = _as_date(today)
-    days = [d for item in items for d in (item[1], item[2], item[3], item[4]) if d] + [today]
+    today_date = _required_date(today)
+    days = [d for item in items for d in (item[1], item[2], item[3], item[4]) if d] + [today_date]
     first, last = min(days), max(days)
     first -= dt.timedelta(days=3)
     last += dt.timedelta(days=3)
@@ -98,7 +105,7 @@ def gantt_svg(
         y = top + index * row_h
         label = name if len(name) <= 34 else name[:33] + "…"
         parts.append(f'<text x="4" y="{y + 16}" font-size="11" fill="#222">{escape(label)}</text>')
-        if b_end is not None:
+        if b_start is not None and b_end is not None:
             bx, bw = x_of(b_start), max(x_of(b_end + dt.timedelta(days=1)) - x_of(b_start), 2)
             parts.append(
                 f'<rect x="{bx:.1f}" y="{y + 17}" width="{bw:.1f}" height="5" fill="#b7bec7">'
@@ -115,14 +122,15 @@ def gantt_svg(
             parts.append(
                 f'<rect x="{x:.1f}" y="{y + 4}" width="{w * pct / 100:.1f}" height="11" rx="2" fill="{colour}"/>'
             )
-        late = b_end is not None and end > b_end
+        days_late = (end - b_end).days if b_end is not None else 0
+        late = days_late > 0
         word = STATUS_WORDS.get(status, status)
-        note = f"{word} · {pct}%" + (f" · +{(end - b_end).days}d" if late else "")
+        note = f"{word} · {pct}%" + (f" · +{days_late}d" if late else "")
         parts.append(
             f'<text x="{width - right_w + 6}" y="{y + 14}" font-size="10" fill="{"#b3261e" if late else "#444"}">'
             f"{escape(note)}</text>"
         )
-    tx = x_of(today)
+    tx = x_of(today_date)
     parts.append(
         f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{height - 6}" stroke="#b3261e" stroke-dasharray="4,3"/>'
     )
@@ -130,7 +138,7 @@ def gantt_svg(
         f'<g font-size="9" fill="#555"><rect x="4" y="{height - 10}" width="14" height="4" fill="#b7bec7"/>'
         f'<text x="22" y="{height - 5}">baseline</text>'
         f'<line x1="80" y1="{height - 8}" x2="94" y2="{height - 8}" stroke="#b3261e" stroke-dasharray="4,3"/>'
-        f'<text x="98" y="{height - 5}">today {today:%d %b %Y}</text></g>'
+        f'<text x="98" y="{height - 5}">today {today_date:%d %b %Y}</text></g>'
     )
     parts.append("</svg>")
     return "".join(parts)

@@ -22,6 +22,13 @@ def _as_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+def _required_date(value: dt.date | str) -> dt.date:
+    day = _as_date(value)
+    if day is None:
+        raise ValueError("A date is required.")
+    return day
+
+
 def milestone_timeline_svg(
     *, milestones: Sequence[dict[str, Any]], today: dt.date | str, width: int = 680, max_items: int = 12
 ) -> str:
@@ -43,9 +50,9 @@ def milestone_timeline_svg(
     items = items[:max_items]
     if not items:
         return ""
-    today = _as_date(today)
-    first = min(items[0][0], today)
-    last = max(items[-1][0], today)
+    today_date = _required_date(today)
+    first = min(items[0][0], today_date)
+    last = max(items[-1][0], today_date)
     span = max((last - first).days, 1)
     height, axis, margin = 120, 60, 85
 
@@ -56,10 +63,10 @@ def milestone_timeline_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-timeline" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="Milestone timeline">',
         f'<line x1="{margin}" y1="{axis}" x2="{width - margin}" y2="{axis}" stroke="#555" stroke-width="1"/>',
-        f'<line x1="{x_of(today):.1f}" y1="8" x2="{x_of(today):.1f}" y2="{height - 8}" stroke="#888" '
+        f'<line x1="{x_of(today_date):.1f}" y1="8" x2="{x_of(today_date):.1f}" y2="{height - 8}" stroke="#888" '
         f'stroke-dasharray="3,2"/>',
-        f'<text x="{x_of(today):.1f}" y="7" font-size="7.5" text-anchor="middle" fill="#555">'
-        f"{today.day} {today:%b %Y}</text>",
+        f'<text x="{x_of(today_date):.1f}" y="7" font-size="7.5" text-anchor="middle" fill="#555">'
+        f"{today_date.day} {today_date:%b %Y}</text>",
     ]
     for index, (when, name, state) in enumerate(items):
         x = x_of(when)

@@ -11,6 +11,7 @@ reads the database, is not run when the database check failed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +85,8 @@ def _ping_other(url: str) -> None:
     from kombu import Connection
 
     with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as broker:
-        broker.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+        # kombu takes whole seconds here.
+        broker.ensure_connection(max_retries=1, timeout=math.ceil(BROKER_TIMEOUT_SECONDS))
 
 
 def check_broker() -> CheckResult:

@@ -12,12 +12,18 @@ can run with seconds-long settings; production runs ``check --deploy
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
 
 @checks.register
-def check_lost_work_timeouts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_lost_work_timeouts(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Warn (apm.W001) when a healthy render or send could be taken for lost; (apm.W002) for the visibility timeout.
 
     Returns a list of :class:`django.core.checks.Warning`, empty when the

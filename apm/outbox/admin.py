@@ -1,4 +1,8 @@
+from __future__ import annotations
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from apm.outbox.models import OutboundAttachment, OutboundEmail
 from apm.outbox.services import outbox_retry
@@ -20,10 +24,10 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     inlines = [OutboundAttachmentInline]
     actions = ["retry_failed"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description="Retry the selected failed messages")
-    def retry_failed(self, request, queryset) -> None:
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
         count = sum(outbox_retry(email_id=pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)

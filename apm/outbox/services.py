@@ -12,11 +12,10 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -24,6 +23,7 @@ from django.utils import timezone
 
 from apm.logs import log_ids
 from apm.outbox.models import EmailStatus, OutboundAttachment, OutboundEmail
+from apm.outbox.task_names import SEND_EMAIL
 from apm.queueing import publish, publish_on_commit
 
 logger = logging.getLogger(__name__)
@@ -96,14 +96,12 @@ def outbox_enqueue(
             OutboundAttachment(email=email, filename=a.filename, mimetype=a.mimetype, file=a.storage_name)
             for a in attachments
         )
-        from apm.outbox.tasks import send_email
-
-        publish_on_commit(send_email, email.pk)
+        publish_on_commit(SEND_EMAIL, email.pk)
     logger.info("Email %s (%s) queued", email.pk, kind, extra=log_ids(email_id=email.pk))
     return email
 
 
-def _claim(email_id: int, now) -> bool:
+def _claim(email_id: int, now: datetime) -> bool:
     stuck_before = now - timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
     claimable = Q(status=EmailStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     # A message left in "sending" by a worker that died is sent again, with
@@ -128,7 +126,7 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
     for attachment in email.attachments.all():
-        with default_storage.open(attachment.file.name, "rb") as handle:
+        with attachment.file.open("rb") as handle:
             message.attach(attachment.filename, handle.read(), attachment.mimetype)
     return message
 
@@ -188,14 +186,12 @@ def outbox_retry(*, email_id: int) -> bool:
             status=EmailStatus.QUEUED, tries=0, next_attempt_at=None, queued_at=now
         )
         if changed:
-            from apm.outbox.tasks import send_email
-
-            publish_on_commit(send_email, email_id)
+            publish_on_commit(SEND_EMAIL, email_id)
             logger.info("Email %s put back in the queue after failing", email_id, extra=log_ids(email_id=email_id))
     return bool(changed)
 
 
-def outbox_sweep(*, now=None) -> int:
+def outbox_sweep(*, now: datetime | None = None) -> int:
     """Publish again every message that a lost broker message or a dead worker left behind.
 
     Picks queued messages that are due and were handed to the broker longer
@@ -206,8 +202,6 @@ def outbox_sweep(*, now=None) -> int:
     died on every try) is marked failed, listed for an operator, instead of
     being sent again forever.
     """
-    from apm.outbox.tasks import send_email
-
     now = now or timezone.now()
     requeue_before = now - timedelta(seconds=settings.APM_REQUEUE_AFTER_SECONDS)
     stuck_before = now - timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
@@ -225,4 +219,4 @@ def outbox_sweep(*, now=None) -> int:
         OutboundEmail.objects.filter(pk__in=ids, status=EmailStatus.QUEUED).update(queued_at=now)
     for pk in ids:
         logger.info("Sweeper publishes email %s again", pk, extra=log_ids(email_id=pk))
-    return sum(publish(send_email, pk) for pk in ids)
+    return sum(publish(SEND_EMAIL, pk) for pk in ids)

@@ -17,6 +17,7 @@ from django.db.models import Count, DecimalField, OuterRef, Prefetch, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apm import access
 from projects.budget import evm
 from projects.models import (
     Baseline,
@@ -32,6 +33,7 @@ from projects.models import (
 )
 
 if TYPE_CHECKING:
+    from apm.accounts.models import User
     from teams.models import TeamMember
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -466,3 +468,8 @@ def member_week(*, member: TeamMember, week_start: dt.date) -> dict[str, Any]:
         hours[(entry.project_id, entry.date)] += entry.hours
         totals[entry.date] += entry.hours
     return {"days": days, "projects": projects, "hours": dict(hours), "entries": entries, "totals": dict(totals)}
+
+
+def projects_for_time_entry(*, user: User) -> QuerySet[Project]:
+    """Projects ``user`` may log time on (``access.log_time``: those their TeamMember is on)."""
+    return access.log_time.queryset(user)

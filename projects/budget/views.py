@@ -1,7 +1,7 @@
 """Budget pages: the project budget, receipts, the weekly timesheet and the department portfolio table.
 
-Thin: reads go through ``projects.budget.selectors``, writes through
-``projects.budget.services``. Budgets hold the project's money, so every
+Thin: reads go through ``projects.budget.selectors``, writes through the
+modules of ``projects.budget.services``. Budgets hold the project's money, so every
 budget page asks ``apm.access.see_money`` (anyone else, team members and
 client contacts included, gets 404) and every change ``access.edit_budget``
 (403 for those who see the money but may not change it). People reach only
@@ -29,7 +29,8 @@ from apm.dates import parse_date_param
 from apm.errors import Refused
 from apm.formatting import format_money
 from apm.forms import form_errors
-from projects.budget import forms, selectors, services
+from projects.budget import forms, selectors
+from projects.budget.services import checks, contingency, costs, plan
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import (
     Baseline,
@@ -58,7 +59,7 @@ def budget_page(request: HttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     as_of = _as_of(request)
     metrics = selectors.project_metrics(project=project, as_of=as_of)
-    budget = services.budget_get(project=project)
+    budget = plan.budget_get(project=project)
     baselines = list(Baseline.objects.filter(project=project).order_by("-number"))
     current = next((b for b in baselines if b.is_current), None)
     may_decide = access.decide_as_head.allows(request.user, project)
@@ -80,7 +81,7 @@ def budget_page(request: HttpRequest, code: str) -> HttpResponse:
             "exceptions": list(ToleranceException.objects.filter(project=project)[:10]),
             "alerts": list(BudgetAlert.objects.filter(project=project)),
             "baselines": baselines,
-            "comparison": services.baseline_compare(project=project, baseline=current) if current else None,
+            "comparison": plan.baseline_compare(project=project, baseline=current) if current else None,
             "requests": list(ContingencyRequest.objects.filter(project=project).select_related("requested_by")[:20]),
             "expenses": list(Expense.objects.filter(project=project).order_by("-date", "-pk")[:20]),
             "events": list(BudgetEvent.objects.filter(project=project).select_related("actor")[:15]),
@@ -123,7 +124,7 @@ def budget_line_add(request: HttpRequest, code: str) -> HttpResponse:
     form = forms.BudgetLineForm(request.POST)
     if not form.is_valid():
         return _done(request, project, error=f"Budget line not added. {form_errors(form)}")
-    services.budget_line_add(project=project, actor=request.user, **form.cleaned_data)
+    plan.budget_line_add(project=project, actor=request.user, **form.cleaned_data)
     project.refresh_from_db(fields=["bac"])
     bac = format_money(project.bac, project.currency)
     return _done(request, project, ok=f"Budget line added; the BAC is {bac} (the lines always add up to it).")
@@ -138,8 +139,8 @@ def budget_settings(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         return _done(request, project, error=f"Settings not saved. {form_errors(form)}")
     with transaction.atomic():  # a failing check must not leave half-saved settings behind
-        services.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
-        services.budget_check(project=project)
+        plan.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
+        checks.budget_check(project=project)
     return _done(request, project, ok="Reserve and tolerances saved.")
 
 
@@ -152,7 +153,7 @@ def expense_add(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         return _done(request, project, error=f"Expense not recorded. {form_errors(form)}")
     try:
-        services.expense_record(project=project, actor=request.user, **form.cleaned_data)
+        costs.expense_record(project=project, actor=request.user, **form.cleaned_data)
     except Refused as exc:
         return _done(request, project, error=f"Expense not recorded. {exc}")
     return _done(request, project, ok="Expense recorded.")
@@ -185,7 +186,7 @@ def baseline_add(request: HttpRequest, code: str) -> HttpResponse:
     form = forms.BaselineForm(request.POST)
     if not form.is_valid():
         return _done(request, project, error=f"Baseline not set. {form_errors(form)}")
-    baseline = services.baseline_create(project=project, actor=request.user, **form.cleaned_data)
+    baseline = plan.baseline_create(project=project, actor=request.user, **form.cleaned_data)
     return _done(request, project, ok=f"Baseline {baseline.number} set.")
 
 
@@ -198,7 +199,7 @@ def contingency_request(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         return _done(request, project, error=f"Request not sent. {form_errors(form)}")
     try:
-        services.contingency_request(project=project, actor=request.user, **form.cleaned_data)
+        contingency.contingency_request(project=project, actor=request.user, **form.cleaned_data)
     except Refused as exc:
         return _done(request, project, error=f"Request not sent. {exc}")
     return _done(request, project, ok="Contingency request sent for approval.")
@@ -214,7 +215,9 @@ def contingency_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse
         return _done(request, project, error=f"No decision recorded. {form_errors(form)}")
     approve = form.cleaned_data["decision"] == "approve"
     try:
-        services.contingency_decide(request=item, approve=approve, note=form.cleaned_data["note"], actor=request.user)
+        contingency.contingency_decide(
+            request=item, approve=approve, note=form.cleaned_data["note"], actor=request.user
+        )
     except Refused as exc:
         return _done(request, project, error=str(exc))
     return _done(request, project, ok=f"Contingency request {'approved' if approve else 'rejected'}.")
@@ -229,12 +232,12 @@ def timesheet(request: HttpRequest) -> HttpResponse:
     day = parse_date_param(request.GET.get("week"), selectors.today())
     week_start = day - dt.timedelta(days=day.weekday())
     week = [week_start + dt.timedelta(days=i) for i in range(7)]
-    projects = services.projects_for_time_entry(user=request.user).order_by("code")
+    projects = selectors.projects_for_time_entry(user=request.user).order_by("code")
     form = forms.TimeEntryForm(request.POST or None, projects=projects, week=week, initial={"date": day})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.time_entry_record(member=member, actor=request.user, **data)
+            costs.time_entry_record(member=member, actor=request.user, **data)
         except Refused as exc:
             form.add_error(None, str(exc))
         else:

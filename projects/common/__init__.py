@@ -1,1 +1,2 @@
-"""Mechanics shared by the domains of ``projects``: the one project lookup, and (later) history and workflows."""
+"""Mechanics shared by the domains of ``projects``: the project lookup, history, workflows, the client view,
+private files in the admin and the form fields several domains offer."""

@@ -1,1 +1,1 @@
-"""Deliverables, quality, change requests and the RAID log (issue 5): services, selectors, views, forms."""
+"""Deliverables: their plan and Gantt timeline, their workflow to the client's sign-off, the schedule baseline."""

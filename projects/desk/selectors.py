@@ -4,7 +4,7 @@ Whose projects: the ones the user runs (``apm.access.run_project``): those they
 manage and, for a department head, the projects of the departments they head.
 Every list filters on ``project__in=<that queryset>`` (a subquery), so the
 number of queries is the same for 3 projects and for 60
-(tests/projects/test_desk.py pins it).
+(tests/projects/desk/test_selectors.py pins it).
 
 The lists, as of ``today`` (the user's local date):
 
@@ -54,7 +54,7 @@ from projects.models import (
     ProposalStatus,
     ToleranceException,
 )
-from projects.staffing import member_week_loads
+from projects.staffing.selectors import member_week_loads
 from teams.capacity import week_start
 from teams.models import TeamMember
 

@@ -1,1 +1,2 @@
-"""Documents in line with the deal: the register, clauses and proposals, compliance, correspondence, letters."""
+"""Documents in line with the deal: the register with versions, contract clauses and their change proposals,
+compliance of obligations."""

@@ -1,10 +1,9 @@
-"""Admin for the document register, clauses and proposals, correspondence, letter templates and reminders.
+"""Admin for the document register (with versions), clauses and their change proposals.
 
-Imported by ``projects.admin`` so that autodiscovery registers it. Management
-writes letter templates here. Files are private (no URL): the admin shows
-their names linked to the access-checked download views
-(``projects.admin_files``). State fields are read-only here: every state
-change goes through ``projects.documents.services``.
+Files are private (no URL): the admin shows their names linked to the
+access-checked download views (``projects.common.admin_files``). State
+fields are read-only here: every state change goes through
+``projects.documents.services``.
 """
 
 from __future__ import annotations
@@ -12,17 +11,8 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from projects.admin_files import PrivateFilesAdminMixin, ProtectedDownload
-from projects.models import (
-    Clause,
-    ClauseChangeProposal,
-    Correspondence,
-    CorrespondenceAttachment,
-    Document,
-    DocumentVersion,
-    LetterTemplate,
-    ReminderSent,
-)
+from projects.common.admin_files import PrivateFilesAdminMixin, ProtectedDownload
+from projects.models import Clause, ClauseChangeProposal, Document, DocumentVersion
 
 
 class VersionInline(PrivateFilesAdminMixin, admin.TabularInline):
@@ -42,18 +32,6 @@ class ProposalInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("status", "proposed_by", "proposed_at", "reason", "decided_by", "decided_at", "decision_comment")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class AttachmentInline(PrivateFilesAdminMixin, admin.TabularInline):
-    model = CorrespondenceAttachment
-    extra = 0
-    can_delete = False
-    fields = ("file", "original_name", "content_type", "size", "is_letter", "uploaded_by", "uploaded_at")
-    private_file_downloads = {"file": ProtectedDownload("projects:correspondence_file", "correspondence.project")}
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -87,34 +65,3 @@ class ClauseChangeProposalAdmin(SimpleHistoryAdmin):
     search_fields = ("clause__number", "clause__title", "clause__project__code")
     raw_id_fields = ("clause", "proposed_by", "decided_by")
     readonly_fields = ("status", "old_text", "new_version", "base_version")
-
-
-@admin.register(Correspondence)
-class CorrespondenceAdmin(SimpleHistoryAdmin):
-    list_display = ("date", "direction", "subject", "counterpart_organisation", "project", "reply_due_on", "status")
-    list_filter = ("direction", "channel", "counterpart_kind", "status")
-    search_fields = ("subject", "counterpart_organisation", "their_reference", "our_reference", "project__code")
-    raw_id_fields = ("project", "created_by")
-    filter_horizontal = ("documents", "clauses")
-    readonly_fields = ("status",)
-    inlines = [AttachmentInline]
-
-
-@admin.register(LetterTemplate)
-class LetterTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "subject", "is_active")
-    list_filter = ("is_active",)
-    search_fields = ("name", "subject")
-
-
-@admin.register(ReminderSent)
-class ReminderSentAdmin(admin.ModelAdmin):
-    list_display = ("kind", "object_id", "due_on", "project", "sent_to", "sent_at")
-    list_filter = ("kind",)
-    search_fields = ("project__code", "sent_to")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

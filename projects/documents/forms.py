@@ -1,4 +1,4 @@
-"""Forms of the document register, clauses, proposals, correspondence and letters (input shapes only).
+"""Forms of the document register, clauses and proposals (input shapes only).
 
 The rules (uploads by content, transitions, who may act) live in the
 services; the forms only parse what was typed. Choice lists of related
@@ -11,28 +11,19 @@ from django import forms
 
 from apm import access
 from apm.accounts.models import User
-from apm.forms import IdMultipleChoiceField
-from projects.documents.uploads import ACCEPTED_TEXT
-from projects.models import Channel as ChannelChoices
-from projects.models import Clause as ClauseModel
+from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import (
     ClauseKind,
-    Counterpart,
     Deliverable,
+    Document,
     DocumentKind,
     DocumentStatus,
     EvidenceKind,
-    LetterTemplate,
     Project,
     Visibility,
 )
-from projects.models import CorrespondenceStatus as CorrespondenceStatusChoices
-from projects.models import Direction as DirectionChoices
-from projects.models import Document as DocumentModel
 
 DATE = forms.DateInput(attrs={"type": "date"})
-ACCEPT = ".pdf,.png,.jpg,.jpeg,.docx,.xlsx"
-FILE_HELP = f"Accepted: {ACCEPTED_TEXT}, checked by its content."
 
 
 def _people(project: Project):
@@ -82,7 +73,7 @@ class ClauseForm(forms.Form):
     title = forms.CharField(max_length=300)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Wording")
     kind = forms.ChoiceField(choices=ClauseKind.choices, initial=ClauseKind.OBLIGATION)
-    contract = forms.ModelChoiceField(queryset=DocumentModel.objects.none(), required=False)
+    contract = forms.ModelChoiceField(queryset=Document.objects.none(), required=False)
 
 
 class EvidenceForm(forms.Form):
@@ -108,7 +99,7 @@ class EvidenceForm(forms.Form):
 class NewClauseForm(ClauseForm, EvidenceForm):
     def __init__(self, *args, project: Project, **kwargs) -> None:
         super().__init__(*args, project=project, **kwargs)
-        self.fields["contract"].queryset = DocumentModel.objects.filter(
+        self.fields["contract"].queryset = Document.objects.filter(
             project=project, kind__in=[DocumentKind.CONTRACT, DocumentKind.SOW, DocumentKind.AMENDMENT]
         )
 
@@ -121,68 +112,3 @@ class ProposalForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject"), ("withdraw", "Withdraw")])
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-
-
-class CorrespondenceForm(forms.Form):
-    direction = forms.ChoiceField(choices=DirectionChoices.choices)
-    channel = forms.ChoiceField(choices=ChannelChoices.choices)
-    date = forms.DateField(widget=DATE)
-    counterpart_kind = forms.ChoiceField(choices=Counterpart.choices, label="Counterpart")
-    counterpart_organisation = forms.CharField(max_length=300, label="Organisation")
-    counterpart_person = forms.CharField(max_length=200, required=False, label="Person")
-    subject = forms.CharField(max_length=300)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    their_reference = forms.CharField(max_length=100, required=False, label="Their reference number")
-    our_reference = forms.CharField(max_length=100, required=False)
-    reply_due_on = forms.DateField(required=False, widget=DATE, label="Reply due by")
-    documents = IdMultipleChoiceField(
-        queryset=DocumentModel.objects.none(), required=False, label="Permits and filings it concerns"
-    )
-    clauses = IdMultipleChoiceField(
-        queryset=ClauseModel.objects.none(), required=False, label="Obligations it concerns"
-    )
-    file = forms.FileField(
-        required=False, help_text=FILE_HELP, widget=forms.ClearableFileInput(attrs={"accept": ACCEPT})
-    )
-
-    def __init__(self, *args, project: Project, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["documents"].queryset = DocumentModel.objects.filter(project=project)
-        self.fields["clauses"].queryset = ClauseModel.objects.filter(project=project)
-
-
-class CorrespondenceStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=CorrespondenceStatusChoices.choices)
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField(help_text=FILE_HELP, widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
-
-
-class LetterForm(forms.Form):
-    template = forms.ModelChoiceField(queryset=LetterTemplate.objects.filter(is_active=True), required=False)
-    counterpart_kind = forms.ChoiceField(choices=Counterpart.choices, initial=Counterpart.AUTHORITY, label="To")
-    recipient_organisation = forms.CharField(max_length=300, label="Organisation")
-    recipient_person = forms.CharField(max_length=200, required=False, label="Person")
-    recipient_address = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Address", max_length=500
-    )
-    their_reference = forms.CharField(max_length=100, required=False, label="Their reference number")
-    subject = forms.CharField(max_length=300, required=False)
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 12}),
-        required=False,
-        help_text="Paragraphs separated by an empty line. Leave empty to start from the template.",
-    )
-    reply_due_on = forms.DateField(required=False, widget=DATE, label="Reply due by")
-    documents = IdMultipleChoiceField(
-        queryset=DocumentModel.objects.none(), required=False, label="Permits and filings it concerns"
-    )
-    clauses = IdMultipleChoiceField(
-        queryset=ClauseModel.objects.none(), required=False, label="Obligations it concerns"
-    )
-
-    def __init__(self, *args, project: Project, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["documents"].queryset = DocumentModel.objects.filter(project=project)
-        self.fields["clauses"].queryset = ClauseModel.objects.filter(project=project)

@@ -1,4 +1,4 @@
-"""Reads of the document register, clauses, compliance and correspondence; fixed numbers of queries.
+"""Reads of the document register, clauses and compliance; fixed numbers of queries.
 
 Who sees which document is ``apm.access.see_document``: internal users every
 document of the projects they may see, a client contact only the documents
@@ -29,8 +29,6 @@ from projects.models import (
     Clause,
     ClauseChangeProposal,
     ClauseKind,
-    Correspondence,
-    CorrespondenceStatus,
     DeliverableStatus,
     Document,
     DocumentKind,
@@ -236,7 +234,7 @@ def portfolio_compliance(
     return list(lines.values())
 
 
-# --- Clauses and correspondence -----------------------------------------------------------------
+# --- Clauses ---------------------------------------------------------------------------------
 
 
 def clause_list(*, project: Project) -> list[Clause]:
@@ -252,15 +250,3 @@ def clause_list(*, project: Project) -> list[Clause]:
         .prefetch_related(pending)
         .order_by("number", "pk")
     )
-
-
-def correspondence_list(*, project: Project, counterpart_kind: str = "", pending_only: bool = False):
-    """The project's correspondence, newest first, with attachments, documents and clauses; 4 queries."""
-    entries = Correspondence.objects.filter(project=project)
-    if counterpart_kind:
-        entries = entries.filter(counterpart_kind=counterpart_kind)
-    if pending_only:
-        entries = entries.filter(
-            reply_due_on__isnull=False, status__in=[CorrespondenceStatus.OPEN, CorrespondenceStatus.AWAITING_REPLY]
-        )
-    return list(entries.prefetch_related("attachments", "documents", "clauses").order_by("-date", "-pk"))

@@ -1,23 +1,19 @@
-"""Writes of the document register, clauses and their change proposals, and correspondence.
+"""Writes of the document register, and of clauses and their change proposals.
 
 One function per state change; each checks who may act (``apm.access``),
-checks the transition against ``projects.documents.workflow``, runs the
+checks the transition against ``projects.common.workflow``, runs the
 model's own validation (``apm.validation``), writes with
 django-simple-history recording who and why, and changes nothing when it
 refuses: ``apm.errors.Refused`` with a clear message, also when the user
 may not act (``UploadRefused`` and ``TransitionError`` are kinds of it).
 Files are checked by content before anything is written
 (``projects.documents.uploads``).
-
-Letters are in :mod:`projects.documents.letters`, reminders in
-:mod:`projects.documents.reminders`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import UploadedFile
@@ -27,18 +23,15 @@ from django.utils import timezone
 
 from apm import access, validation
 from apm.errors import Refused
-from projects.delivery.services import _save
-from projects.documents import workflow
-from projects.documents.uploads import CheckedUpload, upload_check
+from apm.uploads import CheckedUpload
+from projects.common import workflow
+from projects.common.history import history_save
+from projects.documents.uploads import upload_check
 from projects.models import (
     Clause,
     ClauseChangeProposal,
     ClauseKind,
-    Correspondence,
-    CorrespondenceAttachment,
-    CorrespondenceStatus,
     Deliverable,
-    Direction,
     Document,
     DocumentKind,
     DocumentStatus,
@@ -133,7 +126,7 @@ def document_create(
             expires_on=expires_on,
             created_by=user,
         )
-        _save(document, user=user, reason="Registered")
+        history_save(document, user=user, reason="Registered")
         _store_version(document=document, number=1, upload=upload, checked=checked, user=user, note=note)
     return document
 
@@ -154,7 +147,7 @@ def document_add_version(*, document: Document, user: User, upload: UploadedFile
         number = (locked.versions.aggregate(top=Max("number"))["top"] or 0) + 1
         locked.versions.filter(is_current=True).update(is_current=False)
         version = _store_version(document=locked, number=number, upload=upload, checked=checked, user=user, note=note)
-        _save(locked, user=user, reason=f"Version {number} uploaded", fields=["updated_at"])
+        history_save(locked, user=user, reason=f"Version {number} uploaded", fields=["updated_at"])
     return version
 
 
@@ -183,7 +176,7 @@ def document_update(
     document.signed_on = signed_on
     document.effective_on = effective_on
     document.expires_on = expires_on
-    _save(document, user=user, reason="Details edited")
+    history_save(document, user=user, reason="Details edited")
     return document
 
 
@@ -206,7 +199,7 @@ def document_set_status(*, document: Document, user: User, status: str, today: d
     if status == DocumentStatus.SIGNED and document.signed_on is None:
         document.signed_on = today or timezone.localdate()
         fields.append("signed_on")
-    _save(document, user=user, reason=f"Now {DocumentStatus(status).label.lower()}", fields=fields)
+    history_save(document, user=user, reason=f"Now {DocumentStatus(status).label.lower()}", fields=fields)
     return document
 
 
@@ -290,7 +283,7 @@ def clause_create(
         evidence_report_kind=evidence_report_kind if evidence == EvidenceKind.REPORT else "",
         deadline=deadline,
     )
-    _save(clause, user=user, reason="Clause added")
+    history_save(clause, user=user, reason="Clause added")
     return clause
 
 
@@ -322,7 +315,7 @@ def clause_set_evidence(
     clause.evidence_deliverable = evidence_deliverable if evidence == EvidenceKind.DELIVERABLE else None
     clause.evidence_report_kind = evidence_report_kind if evidence == EvidenceKind.REPORT else ""
     clause.deadline = deadline
-    _save(clause, user=user, reason="Evidence and deadline set")
+    history_save(clause, user=user, reason="Evidence and deadline set")
     return clause
 
 
@@ -350,7 +343,7 @@ def clause_proposal_create(*, clause: Clause, user: User, text: str, reason: str
             proposed_by=user,
             proposed_at=timezone.now(),
         )
-        _save(proposal, user=user, reason="Proposed")
+        history_save(proposal, user=user, reason="Proposed")
     return proposal
 
 
@@ -395,13 +388,13 @@ def clause_proposal_decide(
                 )
             current.text = locked.proposed_text
             current.version += 1
-            _save(current, user=user, reason=f"Version {current.version}: proposal approved")
+            history_save(current, user=user, reason=f"Version {current.version}: proposal approved")
             locked.new_version = current.version
         locked.status = target
         locked.decided_by = user
         locked.decided_at = now
         locked.decision_comment = comment
-        _save(locked, user=user, reason=ProposalStatus(target).label)
+        history_save(locked, user=user, reason=ProposalStatus(target).label)
     proposal.refresh_from_db()
     clause.refresh_from_db()
     return proposal
@@ -423,124 +416,5 @@ def clause_proposal_withdraw(*, proposal: ClauseChangeProposal, user: User) -> C
     proposal.status = ProposalStatus.WITHDRAWN
     proposal.decided_by = user
     proposal.decided_at = timezone.now()
-    _save(proposal, user=user, reason="Withdrawn")
+    history_save(proposal, user=user, reason="Withdrawn")
     return proposal
-
-
-# --- Correspondence ---------------------------------------------------------------------------
-
-
-def _attach(*, entry: Correspondence, user, upload: UploadedFile, checked: CheckedUpload, is_letter: bool = False):
-    attachment = CorrespondenceAttachment(
-        correspondence=entry,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
-        is_letter=is_letter,
-        uploaded_by=user,
-        uploaded_at=timezone.now(),
-    )
-    # The file is stored just below, and only once the row is known to be valid: a refusal leaves no file.
-    validation.clean(attachment, exclude=["file"])
-    attachment.file.save(f"{entry.project.code}-corr{entry.pk}.{checked.extension}", upload, save=False)
-    attachment.save()
-    return attachment
-
-
-def _own(project: Project, objects: Iterable, what: str) -> list:
-    objects = list(objects)
-    if any(obj.project_id != project.pk for obj in objects):
-        raise Refused(f"The {what} must be this project's.")
-    return objects
-
-
-def correspondence_log(
-    *,
-    project: Project,
-    user: User,
-    direction: str,
-    channel: str,
-    date: dt.date,
-    counterpart_kind: str,
-    counterpart_organisation: str,
-    subject: str,
-    counterpart_person: str = "",
-    summary: str = "",
-    their_reference: str = "",
-    our_reference: str = "",
-    reply_due_on: dt.date | None = None,
-    documents: Iterable[Document] = (),
-    clauses: Iterable[Clause] = (),
-    uploads: Iterable[UploadedFile] = (),
-) -> Correspondence:
-    """Log a letter, email or call; with ``reply_due_on`` it waits for a reply (status awaiting reply).
-
-    Attachments are checked by content first. Raises ``Refused`` (who may
-    not, an unknown direction, channel or counterpart, a reply due before
-    the date, documents or clauses of another project, a value the model
-    refuses; ``UploadRefused`` for a bad file) and stores nothing then.
-    """
-    access.edit_project.require(user, project, NOT_A_MANAGER)
-    if direction not in Direction.values:
-        raise Refused("Say whether it came in or went out.")
-    if reply_due_on is not None and reply_due_on < date:
-        raise Refused("The reply cannot be due before the correspondence is dated.")
-    documents = _own(project, documents, "permits and filings")
-    clauses = _own(project, clauses, "obligations")
-    uploads = list(uploads)
-    checked = [upload_check(upload) for upload in uploads]
-    with transaction.atomic():
-        entry = Correspondence(
-            project=project,
-            direction=direction,
-            channel=channel,
-            date=date,
-            counterpart_kind=counterpart_kind,
-            counterpart_organisation=counterpart_organisation.strip()[:300],
-            counterpart_person=counterpart_person.strip()[:200],
-            subject=subject.strip()[:300],
-            summary=summary.strip(),
-            their_reference=their_reference.strip()[:100],
-            our_reference=our_reference.strip()[:100],
-            reply_due_on=reply_due_on,
-            status=CorrespondenceStatus.AWAITING_REPLY if reply_due_on else CorrespondenceStatus.OPEN,
-            created_by=user,
-        )
-        _save(entry, user=user, reason="Logged")
-        entry.documents.set(documents)
-        entry.clauses.set(clauses)
-        for upload, check in zip(uploads, checked, strict=True):
-            _attach(entry=entry, user=user, upload=upload, checked=check)
-    return entry
-
-
-def correspondence_attach(*, entry: Correspondence, user: User, upload: UploadedFile) -> CorrespondenceAttachment:
-    """Attach a file (checked by content) to a logged entry. Raises ``Refused`` (``UploadRefused`` for a bad file)."""
-    access.edit_project.require(user, entry.project, NOT_A_MANAGER)
-    checked = upload_check(upload)
-    with transaction.atomic():
-        return _attach(entry=entry, user=user, upload=upload, checked=checked)
-
-
-def correspondence_set_status(
-    *, entry: Correspondence, user: User, status: str, replied_on: dt.date | None = None
-) -> Correspondence:
-    """Move an entry along its workflow; "replied" stamps ``replied_on`` (today unless given).
-
-    Raises ``Refused`` (a ``TransitionError`` for a move the table does not allow).
-    """
-    access.edit_project.require(user, entry.project, NOT_A_MANAGER)
-    workflow.check_transition(
-        what=f"“{entry.subject}”",
-        table=workflow.CORRESPONDENCE_TRANSITIONS,
-        labels=dict(CorrespondenceStatus.choices),
-        current=entry.status,
-        target=status,
-    )
-    fields = ["status", "updated_at"]
-    entry.status = status
-    if status == CorrespondenceStatus.REPLIED:
-        entry.replied_on = replied_on or timezone.localdate()
-        fields.append("replied_on")
-    _save(entry, user=user, reason=f"Now {CorrespondenceStatus(status).label.lower()}", fields=fields)
-    return entry

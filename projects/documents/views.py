@@ -24,11 +24,11 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.errors import Refused
 from apm.forms import form_errors
+from apm.uploads import UploadRefused
+from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
-from projects.delivery.history import history_rows
+from projects.common.workflow import DOCUMENT_TRANSITIONS
 from projects.documents import forms, selectors, services
-from projects.documents.uploads import UploadRefused
-from projects.documents.workflow import DOCUMENT_TRANSITIONS
 from projects.models import (
     Clause,
     ClauseChangeProposal,
@@ -42,18 +42,18 @@ from projects.models import (
 COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the department view
 
 
-def refused(request: HttpRequest, exc: Refused) -> None:
+def _refused(request: HttpRequest, exc: Refused) -> None:
     """Show the service's refusal; nothing changed."""
     messages.error(request, f"Nothing changed. {exc.message}")
 
 
-def internal_project(request: HttpRequest, code: str) -> Project:
-    """The project, for its internal document and correspondence pages (``access.see_internal_documents``)."""
+def _internal_project(request: HttpRequest, code: str) -> Project:
+    """The project, for its internal document pages (``access.see_internal_documents``)."""
     return project_or_404(request, code, access.see_internal_documents)
 
 
-def managed_project(request: HttpRequest, code: str) -> Project:
-    """The project, for writes to its register, clauses and correspondence (``access.edit_project``)."""
+def _managed_project(request: HttpRequest, code: str) -> Project:
+    """The project, for writes to its register and clauses (``access.edit_project``)."""
     return project_or_404(request, code, access.edit_project)
 
 
@@ -63,7 +63,7 @@ def managed_project(request: HttpRequest, code: str) -> Project:
 @login_required
 def document_list(request: HttpRequest, code: str) -> HttpResponse:
     """The project's document register, by kind and status; a fixed number of queries."""
-    project = internal_project(request, code)
+    project = _internal_project(request, code)
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "")
     kind = kind if kind in DocumentKind.values else ""
@@ -88,7 +88,7 @@ def document_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def document_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = managed_project(request, code)
+    project = _managed_project(request, code)
     form = forms.DocumentForm(request.POST or None, request.FILES or None, project=project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -113,7 +113,7 @@ def document_create(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("projects:document", code=project.code, pk=document.pk)
     return render(
         request,
-        "projects/documents/form.html",
+        "projects/common/documents_form.html",
         {"project": project, "form": form, "title": "Register a document", "here": "New document"},
         status=400 if request.method == "POST" else 200,
     )
@@ -127,7 +127,7 @@ def _document_or_404(request: HttpRequest, project: Project, pk: int) -> Documen
 @login_required
 def document_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """A document: facts, versions (newest first), status moves, clauses and correspondence, history."""
-    project = internal_project(request, code)
+    project = _internal_project(request, code)
     document = _document_or_404(request, project, pk)
     return render(
         request,
@@ -160,7 +160,7 @@ def document_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = managed_project(request, code)
+    project = _managed_project(request, code)
     document = _document_or_404(request, project, pk)
     form = forms.DocumentDetailsForm(request.POST, project=project)
     if not form.is_valid():
@@ -169,7 +169,7 @@ def document_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         try:
             services.document_update(document=document, user=request.user, **form.cleaned_data)
         except Refused as exc:
-            refused(request, exc)
+            _refused(request, exc)
         else:
             messages.success(request, "Details saved.")
     return redirect("projects:document", code=project.code, pk=document.pk)
@@ -178,7 +178,7 @@ def document_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = managed_project(request, code)
+    project = _managed_project(request, code)
     document = _document_or_404(request, project, pk)
     form = forms.StatusForm(request.POST)
     if not form.is_valid():
@@ -187,7 +187,7 @@ def document_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         try:
             services.document_set_status(document=document, user=request.user, status=form.cleaned_data["status"])
         except Refused as exc:
-            refused(request, exc)
+            _refused(request, exc)
         else:
             messages.success(request, f"“{document.title}” is now {document.get_status_display().lower()}.")
     return redirect("projects:document", code=project.code, pk=document.pk)
@@ -196,7 +196,7 @@ def document_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_version_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = managed_project(request, code)
+    project = _managed_project(request, code)
     document = _document_or_404(request, project, pk)
     form = forms.VersionForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -246,7 +246,7 @@ def document_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 @login_required
 def version_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """Any version of a document, as an attachment; internal users who may see the project only."""
-    project = internal_project(request, code)
+    project = _internal_project(request, code)
     versions = DocumentVersion.objects.select_related("document").filter(
         document__in=access.see_document.queryset(request.user)
     )
@@ -260,7 +260,7 @@ def version_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 @login_required
 def clause_list(request: HttpRequest, code: str) -> HttpResponse:
     """The contract broken into clauses, with pending proposals."""
-    project = internal_project(request, code)
+    project = _internal_project(request, code)
     return render(
         request,
         "projects/documents/clauses.html",
@@ -274,7 +274,7 @@ def clause_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def clause_create(request: HttpRequest, code: str) -> HttpResponse:
-    project = managed_project(request, code)
+    project = _managed_project(request, code)
     form = forms.NewClauseForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -286,7 +286,7 @@ def clause_create(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("projects:clause", code=project.code, pk=clause.pk)
     return render(
         request,
-        "projects/documents/form.html",
+        "projects/common/documents_form.html",
         {"project": project, "form": form, "title": "Add a clause", "here": "New clause", "tab": "clauses"},
         status=400 if request.method == "POST" else 200,
     )
@@ -301,7 +301,7 @@ def _clause_or_404(project: Project, pk: int) -> Clause:
 @login_required
 def clause_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """A clause: current wording and version, evidence and deadline, proposals and their decisions, history."""
-    project = internal_project(request, code)
+    project = _internal_project(request, code)
     clause = _clause_or_404(project, pk)
     proposals = list(clause.proposals.select_related("proposed_by", "decided_by"))
     pending = next((p for p in proposals if p.status == "pending"), None)
@@ -338,7 +338,7 @@ def clause_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def clause_evidence(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = managed_project(request, code)
+    project = _managed_project(request, code)
     clause = _clause_or_404(project, pk)
     form = forms.EvidenceForm(request.POST, project=project)
     if not form.is_valid():
@@ -347,7 +347,7 @@ def clause_evidence(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         try:
             services.clause_set_evidence(clause=clause, user=request.user, **form.cleaned_data)
         except Refused as exc:
-            refused(request, exc)
+            _refused(request, exc)
         else:
             messages.success(request, "Evidence and deadline saved.")
     return redirect("projects:clause", code=project.code, pk=clause.pk)
@@ -356,7 +356,7 @@ def clause_evidence(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def clause_propose(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    project = managed_project(request, code)
+    project = _managed_project(request, code)
     clause = _clause_or_404(project, pk)
     form = forms.ProposalForm(request.POST)
     if not form.is_valid():
@@ -365,7 +365,7 @@ def clause_propose(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         try:
             services.clause_proposal_create(clause=clause, user=request.user, **form.cleaned_data)
         except Refused as exc:
-            refused(request, exc)
+            _refused(request, exc)
         else:
             messages.success(request, "Proposal sent to management for a decision.")
     return redirect("projects:clause", code=project.code, pk=clause.pk)
@@ -375,7 +375,7 @@ def clause_propose(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @require_POST
 def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """Management approves or rejects a proposal; the proposer or a manager may withdraw it."""
-    project = internal_project(request, code)
+    project = _internal_project(request, code)
     proposal = child_or_404(
         ClauseChangeProposal.objects.select_related("clause__project"), project=project, field="clause__project", pk=pk
     )
@@ -397,7 +397,7 @@ def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
             )
     except Refused as exc:
-        refused(request, exc)
+        _refused(request, exc)
     else:
         words = {"approve": "approved: the clause has a new version", "reject": "rejected", "withdraw": "withdrawn"}
         messages.success(request, f"Proposal {words[decision]}.")
@@ -410,7 +410,7 @@ def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 def compliance(request: HttpRequest, code: str) -> HttpResponse:
     """Each obligation of the project as met, due, overdue or missing evidence."""
-    project = internal_project(request, code)
+    project = _internal_project(request, code)
     rows = selectors.obligation_rows(projects=Project.objects.filter(pk=project.pk), today=timezone.localdate())
     return render(
         request,

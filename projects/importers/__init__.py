@@ -1,4 +1,2 @@
-"""Readers for external portfolio files. Pure parsing: no database access here.
-
-The writing lives in ``projects.services`` (``portfolio_import_gmpp``).
-"""
+"""Portfolio imports: readers of external portfolio files (``gmpp``: pure parsing, no database access) and the
+import that writes them (``services``)."""

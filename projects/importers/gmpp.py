@@ -4,7 +4,7 @@ Pure functions, no database: ``read_header`` and ``read_rows`` turn a file into
 ``(line_no, {column: text})`` pairs, ``parse_record`` turns one such row into
 a :class:`GmppRecord` in APM's terms (pounds, dates, canonical ratings), and
 raises :class:`RowError` with the reason when the row cannot be used. The
-writing is ``projects.services.portfolio_import_gmpp``.
+writing is ``projects.importers.services.portfolio_import_gmpp``.
 
 The files (IPA annual report data, re-exported by a bootcamp team; see
 ``../shared/data/real/SOURCES.md``):

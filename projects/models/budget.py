@@ -113,7 +113,7 @@ class BudgetLine(models.Model):
     ``unallocated`` marks the one line holding the part of a BAC that was set
     before the budget was split into lines (e.g. an imported whole-life
     cost); new lines are taken from it first, so the BAC stays put until it
-    is spent out (see ``projects.budget.services.budget_line_add``).
+    is spent out (see ``projects.budget.services.plan.budget_line_add``).
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")

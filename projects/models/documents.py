@@ -5,7 +5,7 @@ live in private storage (``settings.PRIVATE_MEDIA_ROOT``, no URL) and are
 served only by views that check ``apm.access``. A document is ``internal``
 or shared with the client (``visibility``); a client contact never sees an
 internal one. Every state change goes through ``projects.documents.services``
-(transition tables in ``projects.documents.workflow``); clauses, proposals,
+(transition tables in ``projects.common.workflow``); clauses, proposals,
 documents and correspondence keep their history (django-simple-history).
 """
 

@@ -171,7 +171,7 @@ class StatusUpdate(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     withheld = models.JSONField(default=dict, blank=True)
-    # The PM's weekly update (issue 7). ``rag`` above stays the overall RAG.
+    # The PM's weekly update rates each aspect too; ``rag`` above stays the overall RAG.
     rag_time = models.CharField("time RAG", max_length=5, choices=RAG.choices, blank=True)
     rag_cost = models.CharField("cost RAG", max_length=5, choices=RAG.choices, blank=True)
     rag_scope = models.CharField("scope RAG", max_length=5, choices=RAG.choices, blank=True)

@@ -5,7 +5,7 @@ belong to one kind are blank for the others. Risks: ``probability`` and
 ``impact`` 1-5, ``score`` = probability * impact (1-25). Issues: ``severity``;
 a critical issue notifies the reporting heads at once and must be
 acknowledged within ``ack_deadline`` or it escalates once
-(``projects.delivery.raid_services``). Every change is kept (``history``).
+(``projects.raid.services``). Every change is kept (``history``).
 """
 
 from __future__ import annotations

@@ -36,7 +36,3 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"Share link {self.pk} for {self.project_id} ({self.label or 'no label'})"
-
-    def is_live(self, now) -> bool:
-        """True while not revoked and not expired at ``now`` (aware datetime)."""
-        return self.revoked_at is None and self.expires_at > now

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from apm import access
 from apm.accounts.services import token_hash
+from projects.changes.selectors import change_requests_awaiting_client
 from projects.common import client_view
-from projects.delivery.selectors import change_requests_awaiting_client, deliverables_awaiting_sign_off
+from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.documents.selectors import shared_documents
 from projects.models import Milestone, Project, StatusUpdate
 from projects.portal.models import ShareLink

@@ -28,9 +28,11 @@ from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.errors import Refused
+from projects.changes.selectors import change_requests_awaiting_client
+from projects.changes.services import change_request_decide
 from projects.common.lookups import child_or_404, project_or_404
-from projects.delivery import selectors as delivery_selectors
-from projects.delivery import services as delivery_services
+from projects.delivery.selectors import deliverables_awaiting_sign_off
+from projects.delivery.services import deliverable_sign_off
 from projects.models import Project
 from projects.portal import selectors
 from projects.portal.forms import DecisionForm, ShareLinkForm
@@ -75,9 +77,9 @@ def portal_project(request: HttpRequest, code: str) -> HttpResponse:
 def _decide(request: HttpRequest, code: str, pk: int, *, what: str) -> HttpResponse:
     project = project_or_404(request, code)
     if what == "deliverable":
-        item = child_or_404(delivery_selectors.deliverables_awaiting_sign_off(project=project), project=project, pk=pk)
+        item = child_or_404(deliverables_awaiting_sign_off(project=project), project=project, pk=pk)
     else:
-        item = child_or_404(delivery_selectors.change_requests_awaiting_client(project=project), project=project, pk=pk)
+        item = child_or_404(change_requests_awaiting_client(project=project), project=project, pk=pk)
     if not access.decide_for_client.allows(request.user, project):
         # The page is open to the team as a preview; only the decision is the client's.
         raise PermissionDenied("Only the client decides here.")
@@ -89,13 +91,9 @@ def _decide(request: HttpRequest, code: str, pk: int, *, what: str) -> HttpRespo
     comment = form.cleaned_data["comment"].strip()
     try:
         if what == "deliverable":
-            delivery_services.deliverable_sign_off(
-                deliverable=item, user=request.user, accepted=form.positive, comment=comment
-            )
+            deliverable_sign_off(deliverable=item, user=request.user, accepted=form.positive, comment=comment)
         else:
-            delivery_services.change_request_decide(
-                change_request=item, user=request.user, approve=form.positive, comment=comment
-            )
+            change_request_decide(change_request=item, user=request.user, approve=form.positive, comment=comment)
     except Refused as exc:
         messages.error(request, f"Nothing was recorded: {exc.message}")
         return redirect("portal:project", code=project.code)

@@ -15,8 +15,8 @@ from projects.portal.models import ShareLink
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
-    from projects.forms import ProjectForm
     from projects.models import Project
+    from projects.portfolio.forms import ProjectForm
 
 
 def project_save(*, form: ProjectForm, user: User, old_client_id: int | None = None) -> Project:

@@ -172,7 +172,7 @@ def _check_sizes(catalogue: OnetCatalogue) -> None:
         if len(value) > limit:
             raise OnetFormatError(f"{file_name}: a {column} is longer than {limit} characters: {value[:40]!r}…")
     # The database holds each category and skill name, and each occupation code, once (regardless of case).
-    for file_name, label, values in (
+    for file_name, label, names in (
         (
             f"{CONTENT_MODEL} / {TECHNOLOGY}",
             "skill group or technology category",
@@ -182,10 +182,10 @@ def _check_sizes(catalogue: OnetCatalogue) -> None:
         (OCCUPATIONS, "O*NET-SOC Code", [r.code for r in catalogue.roles]),
     ):
         seen: set[str] = set()
-        for value in values:
-            if value.casefold() in seen:
-                raise OnetFormatError(f"{file_name}: the {label} {value[:40]!r} appears twice.")
-            seen.add(value.casefold())
+        for name in names:
+            if name.casefold() in seen:
+                raise OnetFormatError(f"{file_name}: the {label} {name[:40]!r} appears twice.")
+            seen.add(name.casefold())
     for category in catalogue.categories:
         if not category.name:
             raise OnetFormatError(f"{CONTENT_MODEL}: skill group {category.source_code} has no name.")

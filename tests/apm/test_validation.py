@@ -10,10 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apm import validation
 from apm.errors import Refused
-from projects.budget import services as budget_services
-from projects.delivery import raid_services
+from projects.budget.services import plan
+from projects.correspondence import services as correspondence_services
 from projects.delivery import services as delivery_services
-from projects.documents import services as document_services
 from projects.models import (
     BudgetEvent,
     BudgetLine,
@@ -25,6 +24,7 @@ from projects.models import (
     RaidItem,
     ReviewCheck,
 )
+from projects.raid import services as raid_services
 from teams.models import MemberRate
 from teams.services import member_rate_set
 from tests import factories
@@ -105,7 +105,7 @@ def test_it_refuses_a_deliverable_with_an_over_long_name_and_writes_nothing(worl
 
 def test_it_refuses_correspondence_on_an_unknown_channel_and_stores_nothing(world, pm, settings):
     with pytest.raises(Refused) as refused:
-        document_services.correspondence_log(
+        correspondence_services.correspondence_log(
             project=world["alpha_project"],
             user=pm,
             direction="in",
@@ -126,7 +126,7 @@ def test_it_refuses_a_budget_line_beyond_the_digits_money_holds_and_changes_no_b
     project = world["alpha_project"]
     bac = project.bac
     with pytest.raises(Refused, match=r"^Amount: Ensure that there are no more than 18 digits in total\."):
-        budget_services.budget_line_add(project=project, category="labour", amount=Decimal("1" * 17), actor=pm)
+        plan.budget_line_add(project=project, category="labour", amount=Decimal("1" * 17), actor=pm)
     assert BudgetLine.objects.count() == 0
     assert BudgetEvent.objects.count() == 0
     project.refresh_from_db()

@@ -1,6 +1,6 @@
 """Bad input into every form: generated values posted to every URL that accepts POST.
 
-The URLs are found by walking the resolver (tests/apm/test_access_sweep.py);
+The URLs are found by walking the resolver (tests/apm/access/test_sweep.py);
 a view accepts POST when its source reads ``request.POST``/``FILES``, is
 ``@require_POST``, or its class has ``post``. :data:`TARGETS` says, for each
 such URL, who posts and which form classes' fields are posted; a new POST URL
@@ -35,16 +35,20 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from projects import forms as project_forms
-from projects import update_forms
 from projects.budget import forms as budget_forms
+from projects.changes import forms as change_forms
+from projects.correspondence import forms as correspondence_forms
 from projects.delivery import forms as delivery_forms
 from projects.documents import forms as document_forms
 from projects.portal import forms as portal_forms
-from projects.staffing_views import OpenRoleForm, RequirementFormSet
-from reports.schedule_forms import ReportScheduleForm
+from projects.portfolio import forms as project_forms
+from projects.quality import forms as quality_forms
+from projects.raid import forms as raid_forms
+from projects.staffing.forms import OpenRoleForm, RequirementFormSet
+from projects.status import forms as update_forms
+from reports.forms import ReportScheduleForm
 from tests.access_world import Side
-from tests.apm.test_access_sweep import Route, all_routes, fill, url_for
+from tests.apm.access.test_sweep import Route, all_routes, fill, url_for
 from tests.badinput import strategies as hs
 from tests.badinput.conftest import changed_rows, row_prints
 
@@ -118,7 +122,7 @@ _PROJECT_CODES = lambda own: st.one_of(  # noqa: E731
 )
 
 #: Every URL that accepts POST: who posts and which form classes' fields. Admin URLs are tested in
-#: test_imports.py (the import-export forms) and tests/apm/test_admin.py.
+#: test_imports.py (the import-export forms) and tests/apm/test_admin_site.py.
 TARGETS: dict[str, Target] = {
     "login": Target(None, (AuthenticationForm,)),
     "logout": Target("pm"),
@@ -146,17 +150,17 @@ TARGETS: dict[str, Target] = {
     "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_move": Target("pm", (delivery_forms.MoveForm,)),
     "projects:schedule_baseline": Target("pm", (delivery_forms.BaselineForm,)),
-    "projects:quality": Target("pm", (delivery_forms.StandardsForm,)),
+    "projects:quality": Target("pm", (quality_forms.StandardsForm,)),
     "projects:review_create": Target("pm", more=_criteria),
-    "projects:nc_action": Target("pm", (delivery_forms.NonConformanceForm,)),
-    "projects:change_create": Target("pm", (delivery_forms.ChangeRequestForm,)),
-    "projects:change_action": Target("pm", (delivery_forms.ChangeActionForm,)),
+    "projects:nc_action": Target("pm", (quality_forms.NonConformanceForm,)),
+    "projects:change_create": Target("pm", (change_forms.ChangeRequestForm,)),
+    "projects:change_action": Target("pm", (change_forms.ChangeActionForm,)),
     "projects:raid_create": Target(
-        "pm", (delivery_forms.RaidItemForm,), more=lambda own: {"kind": _choice("risk", "issue", "assumption")(own)}
+        "pm", (raid_forms.RaidItemForm,), more=lambda own: {"kind": _choice("risk", "issue", "assumption")(own)}
     ),
-    "projects:raid_item": Target("pm", (delivery_forms.RaidItemForm,)),
+    "projects:raid_item": Target("pm", (raid_forms.RaidItemForm,)),
     "projects:raid_action": Target(
-        "pm", (delivery_forms.RaidActionForm,), more=lambda own: {"next": st.sampled_from(["log", "", "x"])}
+        "pm", (raid_forms.RaidActionForm,), more=lambda own: {"next": st.sampled_from(["log", "", "x"])}
     ),
     "projects:document_create": Target("pm", (document_forms.DocumentForm,)),
     "projects:document_edit": Target("pm", (document_forms.DocumentDetailsForm,)),
@@ -166,10 +170,10 @@ TARGETS: dict[str, Target] = {
     "projects:clause_evidence": Target("pm", (document_forms.EvidenceForm,)),
     "projects:clause_propose": Target("pm", (document_forms.ProposalForm,)),
     "projects:proposal_decide": Target("head", (document_forms.DecisionForm,)),
-    "projects:correspondence_create": Target("pm", (document_forms.CorrespondenceForm,)),
-    "projects:correspondence_status": Target("pm", (document_forms.CorrespondenceStatusForm,)),
-    "projects:correspondence_attach": Target("pm", (document_forms.AttachmentForm,)),
-    "projects:letter_create": Target("pm", (document_forms.LetterForm,)),
+    "projects:correspondence_create": Target("pm", (correspondence_forms.CorrespondenceForm,)),
+    "projects:correspondence_status": Target("pm", (correspondence_forms.CorrespondenceStatusForm,)),
+    "projects:correspondence_attach": Target("pm", (correspondence_forms.AttachmentForm,)),
+    "projects:letter_create": Target("pm", (correspondence_forms.LetterForm,)),
     "portal:sign_off": Target("client", (portal_forms.DecisionForm,)),
     "portal:decide": Target("client", (portal_forms.DecisionForm,)),
     "portal:access": Target("pm", (portal_forms.ShareLinkForm,)),

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.apm.test_access_sweep import GET_ONLY, NEEDS, all_routes, fill, url_for
+from tests.apm.access.test_sweep import GET_ONLY, NEEDS, all_routes, fill, url_for
 from tests.badinput import strategies as hs
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.conf import settings
 from pypdf import PdfReader
 from weasyprint.urls import URLFetcher
 
-from reports import pdf as pdf_module
-from reports.pdf import REPORT_BASE_URL, StaticOnlyURLFetcher, URLRefused, html_to_pdf, static_path_for_url
+from apm import pdf as pdf_module
+from apm.pdf import REPORT_BASE_URL, StaticOnlyURLFetcher, URLRefused, html_to_pdf, static_path_for_url
 
 # A 1x1 transparent PNG.
 PIXEL = (

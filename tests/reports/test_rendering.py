@@ -1,4 +1,4 @@
-"""Rendering snapshots to HTML and PDF: content, redaction in the PDF, formatting, render_report."""
+"""Rendering snapshots to HTML and PDF: content, redaction in the PDF, formatting."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from projects.rag import RAG
@@ -235,42 +234,6 @@ def test_it_escapes_user_text(world):
 def test_it_refuses_an_unknown_kind():
     with pytest.raises(ValueError, match="Cannot render"):
         report_render_html({"kind": "weekly"})
-
-
-@pytest.mark.django_db
-def test_it_renders_on_demand_from_the_command(world, tmp_path, capsys):
-    output = tmp_path / "alpha.pdf"
-    call_command(
-        "render_report", "--kind", "portfolio", "--department", "alpha", "--audience", "internal", "--output", output
-    )
-    assert output.read_bytes().startswith(b"%PDF")
-    out = capsys.readouterr().out
-    assert str(output) in out
-    pages = len(PdfReader(output).pages)
-    assert out.startswith(f"{pages} pages written to")
-
-    highlight = tmp_path / "beta.pdf"
-    call_command(
-        "render_report", "--kind", "highlight", "--project", "BETA-1", "--audience", "client", "--output", highlight
-    )
-    assert "Beta Project" in "".join(pages_text(highlight.read_bytes()))
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--kind", "portfolio", "--department", "NOPE"], "No department with code 'NOPE'"),
-        (["--kind", "highlight", "--project", "NOPE"], "No project with code 'NOPE'"),
-        (["--kind", "portfolio"], "Give --department CODE or --project CODE"),
-        (["--kind", "portfolio", "--department", "ALPHA", "--project", "ALPHA-1"], "not both"),
-    ],
-)
-def test_it_explains_bad_command_input(world, tmp_path, args, message):
-    output = tmp_path / "x.pdf"
-    with pytest.raises(CommandError, match=message):
-        call_command("render_report", *args, "--audience", "internal", "--output", output)
-    assert not output.exists()
 
 
 def test_it_says_when_the_latest_update_is_older_than_the_period(world):

@@ -181,7 +181,7 @@ def test_it_renders_a_stored_snapshot_again_to_the_same_text(world):
 
 @pytest.mark.parametrize("kind", ["highlight", "portfolio"])
 def test_it_renders_the_same_pages_and_text_as_plain_weasyprint(world, kind):
-    from reports.pdf import html_to_pdf_plain
+    from apm.pdf import html_to_pdf_plain
 
     for n in range(12):
         project = factories.ProjectFactory(code=f"SAME-{n:02d}", departments=[world["alpha"]])

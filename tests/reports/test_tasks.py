@@ -67,7 +67,7 @@ def test_it_dispatches_through_the_task_body(world):
 @pytest.mark.django_db
 def test_it_retries_the_render_task_with_backoff_after_a_failure(world, monkeypatch):
     factories.ReportScheduleFactory(department=world["alpha"], next_run_at=OCCURRENCE)
-    monkeypatch.setattr("reports.services._render", lambda snapshot: 1 / 0)
+    monkeypatch.setattr("reports.services.delivery.report_render_snapshot", lambda snapshot: 1 / 0)
     countdowns = []
 
     def fake_retry(countdown=None, **kwargs):

@@ -74,13 +74,13 @@ def archive(world):
 def no_broker(monkeypatch):
     """Tasks published after commit are recorded, not sent; rendering in the request fails the test."""
     published: list[tuple[str, tuple]] = []
-    monkeypatch.setattr("apm.queueing.publish", lambda task, *args, countdown=None: published.append((task.name, args)))
+    monkeypatch.setattr("apm.queueing.publish", lambda name, *args, countdown=None: published.append((name, args)))
 
     def refuse(*args, **kwargs):
         raise AssertionError("a PDF was rendered during the web request")
 
-    monkeypatch.setattr("reports.pdf.html_to_pdf", refuse)
-    monkeypatch.setattr("reports.pdf.html_to_pdf_document", refuse)
+    monkeypatch.setattr("apm.pdf.html_to_pdf", refuse)
+    monkeypatch.setattr("apm.pdf.html_to_pdf_document", refuse)
     monkeypatch.setattr("reports.rendering.html_to_pdf_document", refuse)
     monkeypatch.setattr("reports.rendering.report_render_snapshot", refuse)
     return published

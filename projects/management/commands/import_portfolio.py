@@ -1,4 +1,7 @@
-"""``manage.py import_portfolio --format gmpp FILE [FILE ...]``: import a portfolio (thin: see projects.services)."""
+"""``manage.py import_portfolio --format gmpp FILE [FILE ...]``: import a portfolio.
+
+Thin: the import is ``projects.importers.services.portfolio_import_gmpp``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from projects.services import GmppFormatError, portfolio_import_gmpp
+from projects.importers.services import GmppFormatError, portfolio_import_gmpp
 
 FORMATS = ("gmpp",)
 

@@ -1,5 +1,5 @@
 """``manage.py staffing_suggest --project CODE [--role ID] [--limit N] [--json]``: rank candidates
-for a project's open roles, as the team page does (thin: see projects.staffing)."""
+for a project's open roles, as the team page does (thin: see projects.staffing.selectors)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from projects.models import OpenRole, OpenRoleStatus, Project
-from projects.staffing import staffing_suggestions
+from projects.staffing.selectors import staffing_suggestions
 
 
 class Command(BaseCommand):

@@ -21,8 +21,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apm.accounts.models import Role, User
+from projects.importers.services import portfolio_import_gmpp
 from projects.models import ClientContact, Project
-from projects.services import portfolio_import_gmpp
 from reports.models import Audience, Frequency, ReportKind, ReportSchedule, Scope
 from teams.models import Department, TeamMember
 from teams.services import member_rate_set

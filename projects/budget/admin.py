@@ -1,0 +1,106 @@
+"""Django admin for budgets, budget lines, time and expenses, baselines, tolerance exceptions, alerts,
+contingency requests and the budget audit trail (the snapshots and the trail are read-only here)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from projects.common.admin_files import PrivateFilesAdminMixin, ProtectedDownload
+from projects.models import (
+    Baseline,
+    BudgetAlert,
+    BudgetEvent,
+    BudgetLine,
+    ContingencyRequest,
+    Expense,
+    ProjectBudget,
+    TimeEntry,
+    ToleranceException,
+)
+
+
+@admin.register(ProjectBudget)
+class ProjectBudgetAdmin(admin.ModelAdmin):
+    list_display = ("project", "contingency_reserve", "cost_tolerance_percent", "time_tolerance_days")
+    search_fields = ("project__code", "project__name")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(admin.ModelAdmin):
+    list_display = ("project", "category", "amount")
+    list_filter = ("category",)
+    search_fields = ("project__code", "project__name")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(admin.ModelAdmin):
+    list_display = ("date", "member", "project", "hours", "billable", "cost")
+    list_filter = ("billable", "date")
+    search_fields = ("project__code", "member__name", "note")
+    list_select_related = ("project", "member")
+    autocomplete_fields = ("project", "member")
+    date_hierarchy = "date"
+
+
+@admin.register(Expense)
+class ExpenseAdmin(PrivateFilesAdminMixin, admin.ModelAdmin):
+    private_file_downloads = {"receipt": ProtectedDownload("projects:expense_receipt", "project")}
+    list_display = ("date", "project", "category", "supplier", "amount")
+    list_filter = ("category", "date")
+    search_fields = ("project__code", "supplier")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+    date_hierarchy = "date"
+
+
+@admin.register(Baseline)
+class BaselineAdmin(admin.ModelAdmin):
+    list_display = ("project", "created_at", "reason")
+    search_fields = ("project__code", "reason")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in Baseline._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # baselines are snapshots taken by projects.budget.services.plan.baseline_create
+
+
+@admin.register(ToleranceException)
+class ToleranceExceptionAdmin(admin.ModelAdmin):
+    list_display = ("project", "kind", "state", "raised_at")
+    list_filter = ("kind", "state")
+    search_fields = ("project__code",)
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in ToleranceException._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # raised by budget_check, once per breach
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(admin.ModelAdmin):
+    list_display = ("project", "threshold")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in BudgetAlert._meta.fields]
+
+
+@admin.register(ContingencyRequest)
+class ContingencyRequestAdmin(admin.ModelAdmin):
+    list_display = ("project", "amount", "state")
+    list_filter = ("state",)
+    search_fields = ("project__code", "reason")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in ContingencyRequest._meta.fields]
+
+
+@admin.register(BudgetEvent)
+class BudgetEventAdmin(admin.ModelAdmin):
+    list_display = ("project", "action", "at", "actor")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in BudgetEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the audit trail is written by the budget services only

@@ -1,0 +1,53 @@
+"""Budget emails (exceptions, threshold alerts, contingency decisions), through the one email outbox."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from apm import access
+from apm.accounts.models import User
+from apm.outbox.services import outbox_enqueue
+from projects.models import Project
+
+logger = logging.getLogger(__name__)
+
+
+def _recipients(project: Project) -> list[str]:
+    """The PM, every reporting head and the heads of the project's departments (addresses, deduplicated).
+
+    Budget emails carry the project's money: only those who may see it (``access.see_money``) get them.
+    """
+    users = list(project.reporting_heads.all())
+    users += User.objects.filter(headed_departments__projects=project).distinct().order_by("pk")
+    if project.project_manager_id:
+        users.insert(0, project.project_manager)
+    seen, out = set(), []
+    for user in users:
+        address = (user.email or "").strip()
+        if address and address.lower() not in seen and access.see_money.allows(user, project):
+            seen.add(address.lower())
+            out.append(address)
+    return out
+
+
+def budget_notify(*, project: Project, template: str, context: dict[str, Any], to: list[str] | None = None) -> None:
+    """One outbox email from ``templates/emails/<template>-subject|body-text|body-html``.
+
+    ``to`` defaults to the PM and the heads who may see the project's money; with nobody to tell, nothing
+    is sent (logged).
+    """
+    recipients = to if to is not None else _recipients(project)
+    if not recipients:
+        logger.warning("No one to notify about %s for %s", template, project.code)
+        return
+    context = {"project": project, **context}
+    outbox_enqueue(
+        kind="notification",
+        to=recipients,
+        subject=render_to_string(f"emails/{template}-subject.txt", context),
+        body_text=render_to_string(f"emails/{template}-body-text.txt", context),
+        body_html=render_to_string(f"emails/{template}-body-html.html", context),
+    )

@@ -1,0 +1,23 @@
+"""Budget routes in the ``projects`` namespace (assembled by ``projects.urls``): a project's budget, receipts,
+baselines and contingency; the weekly timesheet and a department's budget table."""
+
+from django.urls import path
+
+from projects.budget import views
+
+#: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("time" looks like a code).
+fixed_urlpatterns = [
+    path("time/week/", views.timesheet, name="timesheet"),
+    path("departments/<code:dept>/budget/", views.department_portfolio, name="department_budget"),
+]
+
+urlpatterns = [
+    path("<code:code>/budget/", views.budget_page, name="budget"),
+    path("<code:code>/budget/lines/", views.budget_line_add, name="budget_line_add"),
+    path("<code:code>/budget/settings/", views.budget_settings, name="budget_settings"),
+    path("<code:code>/budget/expenses/", views.expense_add, name="expense_add"),
+    path("<code:code>/budget/expenses/<int:pk>/receipt/", views.expense_receipt, name="expense_receipt"),
+    path("<code:code>/budget/baselines/", views.baseline_add, name="baseline_add"),
+    path("<code:code>/budget/contingency/", views.contingency_request, name="contingency_request"),
+    path("<code:code>/budget/contingency/<int:pk>/", views.contingency_decide, name="contingency_decide"),
+]

@@ -1,0 +1,109 @@
+"""Pages of change requests: the list, a new request, a request with its decisions and history, its actions.
+
+Thin: reads through ``projects.changes.selectors``, writes through
+``projects.changes.services``. Internal pages (``apm.access.see_internal``:
+anyone else gets 404); the client's decision is the portal's. Actions answer
+a refusal (``apm.errors.Refused``) with the service's message and change
+nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apm import access
+from apm.errors import Refused
+from apm.forms import form_errors
+from projects.changes import forms, selectors, services
+from projects.common.history import history_rows
+from projects.common.lookups import child_or_404, project_or_404
+from projects.common.pages import project_page_flags
+from projects.models import ChangeRequest, Project
+
+
+@login_required
+def change_list(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_or_404(request, code, access.see_internal)
+    return render(
+        request,
+        "projects/changes/changes.html",
+        {**project_page_flags(request, project), "changes": list(selectors.change_request_list(project=project))},
+    )
+
+
+@login_required
+def change_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_or_404(request, code, access.work_on_project)
+    see_money = access.see_money.allows(request.user, project)
+    form = forms.ChangeRequestForm(request.POST or None, project=project, see_money=see_money)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.change_request_create(project=project, user=request.user, **form.cleaned_data)
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{change.reference} saved as a draft.")
+            return redirect("projects:change", code=project.code, number=change.number)
+    return render(
+        request, "projects/common/delivery_form.html", {"project": project, "form": form, "title": "New change request"}
+    )
+
+
+def _change_or_404(project: Project, number: int) -> ChangeRequest:
+    return child_or_404(
+        ChangeRequest.objects.select_related("author", "baseline", "project"), project=project, number=number
+    )
+
+
+@login_required
+def change_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    project = project_or_404(request, code, access.see_internal)
+    change = _change_or_404(project, number)
+    side = services.approver_side(user=request.user, change_request=change)
+    decided = set(change.approvals.values_list("side", flat=True))
+    return render(
+        request,
+        "projects/changes/change_detail.html",
+        {
+            **project_page_flags(request, project),
+            "change": change,
+            "approvals": list(change.approvals.select_related("user")),
+            "affected": list(change.affected_deliverables.all()),
+            "may_decide": change.status == "submitted" and side in change.required_sides and side not in decided,
+            "side": side,
+            "history": history_rows(change),
+        },
+    )
+
+
+@login_required
+@require_POST
+def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    project = project_or_404(request, code, access.see_internal)
+    change = _change_or_404(project, number)
+    form = forms.ChangeActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
+        return redirect("projects:change", code=project.code, number=number)
+    action, comment, user = form.cleaned_data["action"], form.cleaned_data["comment"], request.user
+    try:
+        if action == "submit":
+            services.change_request_submit(change_request=change, user=user)
+        elif action == "withdraw":
+            services.change_request_withdraw(change_request=change, user=user)
+        elif action == "implement":
+            services.change_request_implement(change_request=change, user=user)
+        else:
+            services.change_request_decide(
+                change_request=change, user=user, approve=action == "approve", comment=comment
+            )
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        change.refresh_from_db()
+        messages.success(request, f"{change.reference} is {change.get_status_display().lower()}.")
+    return redirect("projects:change", code=project.code, number=number)

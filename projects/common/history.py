@@ -1,0 +1,74 @@
+"""The change history of an object (django-simple-history): the save that stamps it, and rows a page can show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Model
+from django.utils import formats, timezone
+
+from apm import validation
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+HIDDEN = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user"}
+
+
+def history_save(obj: Model, *, user: User | None, reason: str, fields: list[str] | None = None) -> None:
+    """Validate ``obj`` (``apm.validation.clean``: only ``fields`` when given), then save it with the
+    history entry stamped with ``user`` and ``reason`` (cut to the 100 characters the history column holds).
+
+    Raises ``Refused`` for a value the model refuses; nothing is saved then.
+    """
+    validation.clean(obj, fields=fields)
+    obj._history_user = user
+    obj._change_reason = reason[:100]
+    if fields is None:
+        obj.save()
+    else:
+        obj.save(update_fields=fields)
+
+
+def _shown(value: Any) -> Any:
+    """Datetimes in the reader's time zone, to the minute; other values as they are."""
+    if isinstance(value, dt.datetime):
+        return formats.date_format(timezone.localtime(value), "j M Y H:i")
+    return value
+
+
+def history_rows(obj, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Newest first: ``[{"at", "user", "type", "reason", "changes": [(field label, old, new)]}]`` (2 queries)."""
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    rows = []
+    for index, record in enumerate(records[:limit]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                if change.field in HIDDEN:
+                    continue
+                try:
+                    field = obj._meta.get_field(change.field)
+                except Exception:  # a field since removed
+                    changes.append((change.field, change.old, change.new))
+                    continue
+                old, new = change.old, change.new
+                if getattr(field, "choices", None):
+                    words = dict(field.flatchoices)
+                    old, new = words.get(old, old), words.get(new, new)
+                elif isinstance(old, list) or isinstance(new, list):  # many-to-many: the related rows
+                    old, new = len(old or []), len(new or [])
+                changes.append((str(field.verbose_name), _shown(old), _shown(new)))
+        rows.append(
+            {
+                "at": record.history_date,
+                "user": record.history_user,
+                "type": {"+": "created", "~": "changed", "-": "deleted"}.get(record.history_type, ""),
+                "reason": record.history_change_reason or "",
+                "changes": changes,
+            }
+        )
+    return rows

@@ -1,0 +1,221 @@
+"""Pages of the correspondence log and of letters written in the app. Internal only (clients 404).
+
+Thin: reads through ``projects.correspondence.selectors``, writes through
+``projects.correspondence.services`` and ``projects.correspondence.letters``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apm import access
+from apm.errors import Refused
+from apm.forms import form_errors
+from apm.uploads import UploadRefused
+from projects.common.history import history_rows
+from projects.common.lookups import child_or_404, project_or_404
+from projects.common.workflow import CORRESPONDENCE_TRANSITIONS
+from projects.correspondence import forms, letters, selectors, services
+from projects.models import (
+    Correspondence,
+    CorrespondenceAttachment,
+    CorrespondenceStatus,
+    Counterpart,
+    LetterTemplate,
+    Project,
+)
+
+
+def _refused(request: HttpRequest, exc: Refused) -> None:
+    """Show the service's refusal; nothing changed."""
+    messages.error(request, f"Nothing changed. {exc.message}")
+
+
+def _internal_project(request: HttpRequest, code: str) -> Project:
+    """The project, for its internal correspondence pages (``access.see_internal_documents``)."""
+    return project_or_404(request, code, access.see_internal_documents)
+
+
+def _managed_project(request: HttpRequest, code: str) -> Project:
+    """The project, for writes to its correspondence and letters (``access.edit_project``)."""
+    return project_or_404(request, code, access.edit_project)
+
+
+@login_required
+def correspondence_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The project's correspondence log, newest first; filter by counterpart or replies pending."""
+    project = _internal_project(request, code)
+    counterpart = request.GET.get("counterpart", "")
+    counterpart = counterpart if counterpart in Counterpart.values else ""
+    pending = request.GET.get("pending") == "1"
+    return render(
+        request,
+        "projects/correspondence/correspondence.html",
+        {
+            "project": project,
+            "entries": selectors.correspondence_list(
+                project=project, counterpart_kind=counterpart, pending_only=pending
+            ),
+            "counterparts": Counterpart.choices,
+            "counterpart": counterpart,
+            "pending": pending,
+            "today": timezone.localdate(),
+            "may_manage": access.edit_project.allows(request.user, project),
+        },
+    )
+
+
+@login_required
+def correspondence_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = _managed_project(request, code)
+    form = forms.CorrespondenceForm(
+        request.POST or None, request.FILES or None, project=project, initial={"date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = data.pop("file")
+        try:
+            entry = services.correspondence_log(
+                project=project, user=request.user, uploads=[upload] if upload else [], **data
+            )
+        except Refused as exc:
+            form.add_error("file" if isinstance(exc, UploadRefused) else None, str(exc))
+        else:
+            messages.success(request, f"Logged: {entry.subject}.")
+            return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+    return render(
+        request,
+        "projects/common/documents_form.html",
+        {"project": project, "form": form, "title": "Log correspondence", "here": "New entry", "tab": "correspondence"},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _entry_or_404(project: Project, pk: int) -> Correspondence:
+    return child_or_404(Correspondence.objects.select_related("project", "created_by"), project=project, pk=pk)
+
+
+@login_required
+def correspondence_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = _internal_project(request, code)
+    entry = _entry_or_404(project, pk)
+    return render(
+        request,
+        "projects/correspondence/correspondence_detail.html",
+        {
+            "project": project,
+            "entry": entry,
+            "attachments": list(entry.attachments.all()),
+            "documents": list(entry.documents.all()),
+            "clauses": list(entry.clauses.all()),
+            "moves": [(s, CorrespondenceStatus(s).label) for s in sorted(CORRESPONDENCE_TRANSITIONS[entry.status])],
+            "history": history_rows(entry),
+            "today": timezone.localdate(),
+            "may_manage": access.edit_project.allows(request.user, project),
+            "attachment_form": forms.AttachmentForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def correspondence_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = _managed_project(request, code)
+    entry = _entry_or_404(project, pk)
+    form = forms.CorrespondenceStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
+    else:
+        try:
+            services.correspondence_set_status(entry=entry, user=request.user, status=form.cleaned_data["status"])
+        except Refused as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, f"Now {entry.get_status_display().lower()}.")
+    return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+
+
+@login_required
+@require_POST
+def correspondence_attach(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = _managed_project(request, code)
+    entry = _entry_or_404(project, pk)
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was stored. {form_errors(form)}")
+    else:
+        try:
+            services.correspondence_attach(entry=entry, user=request.user, upload=form.cleaned_data["file"])
+        except Refused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "File attached.")
+    return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+
+
+@login_required
+def attachment_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """A correspondence attachment (or generated letter), as an attachment; internal users of the project."""
+    project = _internal_project(request, code)
+    attachment = child_or_404(CorrespondenceAttachment, project=project, field="correspondence__project", pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("The file is missing from storage.") from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+@login_required
+def letter_create(request: HttpRequest, code: str) -> HttpResponse:
+    """Write an outgoing letter: choose a template (GET ``?template=``) to fill the text, edit, create the PDF."""
+    project = _managed_project(request, code)
+    initial = {"counterpart_kind": Counterpart.AUTHORITY}
+    chosen = request.GET.get("template", "")
+    if request.method == "GET" and chosen.isdigit():
+        template = LetterTemplate.objects.filter(is_active=True, pk=int(chosen)).first()
+        if template is not None:
+            subject, body = letters.letter_fill(
+                template=template,
+                project=project,
+                user=request.user,
+                recipient_organisation=request.GET.get("recipient_organisation", ""),
+                recipient_person=request.GET.get("recipient_person", ""),
+                their_reference=request.GET.get("their_reference", ""),
+            )
+            initial.update(
+                {k: request.GET.get(k, "") for k in ("recipient_organisation", "recipient_person", "their_reference")}
+            )
+            initial.update({"template": template.pk, "subject": subject, "body": body})
+    form = forms.LetterForm(request.POST or None, project=project, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        template = data.pop("template")
+        if template is not None and not data["body"].strip():
+            data["subject"], data["body"] = letters.letter_fill(
+                template=template,
+                project=project,
+                user=request.user,
+                recipient_organisation=data["recipient_organisation"],
+                recipient_person=data["recipient_person"],
+                their_reference=data["their_reference"],
+            )
+        try:
+            entry = letters.letter_create(project=project, user=request.user, **data)
+        except Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Letter {entry.our_reference} written and logged; download the PDF below.")
+            return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
+    return render(
+        request,
+        "projects/correspondence/letter_form.html",
+        {"project": project, "form": form, "placeholders": letters.PLACEHOLDERS},
+        status=400 if request.method == "POST" else 200,
+    )

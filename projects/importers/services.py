@@ -1,0 +1,427 @@
+"""The portfolio import: external portfolio files into Departments, Clients, Projects and StatusUpdates.
+
+``portfolio_import_gmpp`` loads UK Government Major Projects Portfolio files
+(parsed by ``projects.importers.gmpp``) into Departments, Clients, Projects
+and StatusUpdates. The rules, in one place:
+
+* All files are read and their headers checked before anything is written: a
+  file missing a required column (``project_name``, ``department``), an
+  unreadable file or a broken CSV rejects the whole import
+  (:class:`GmppFormatError`), nothing changes.
+* Rows are imported oldest year first (then by file name and line), whatever
+  order the files were given in; each row in its own transaction. A bad row
+  is skipped and reported with its file, physical start line and reason:
+  one the parser rejects, one whose values a model refuses (``apm.validation``:
+  a name over 300 characters, a project number that cannot be a project
+  code), or one the database refuses.
+* One project across years is one Project, matched (1) by project number
+  (``Project.reference``, upper-cased), else (2) by ``StatusUpdate.source_key``
+  ("department codes|normalised name", e.g. ``"DFT|lower thames crossing"``)
+  of any of its earlier updates. A numbered row may take over a project found
+  by (2) that has no number yet (its ``reference`` is set) or whose number
+  differs only in the department prefix (``DH_0017_1112-Q1`` became
+  ``DOH_0017_1112-Q1`` in 2021). Matching on the stored key, not on the
+  project's current name and departments, keeps a re-import stable when a
+  project was renamed or moved department in a later year.
+* ``Project.code`` is the project number when known, else
+  ``<LEAD DEPT>-<NAME SLUG>-<hash>`` derived from the key (stable across
+  runs). When a number arrives later the code becomes the number.
+* Each row is one StatusUpdate, unique per project and ``as_of`` (the date the
+  file's data stands at, ``gmpp.as_of_for_year``); ``source`` ``gmpp-<year>``,
+  ``period_label`` ``GMPP <year>``. ``rating_source`` says whether the rating is
+  the IPA's or (2022, no IPA rating) the SRO's.
+* Project fields come from the latest year (a row whose as-of date is not
+  older than any of the project's updates): name, departments, client,
+  category, description, start and end dates (blank or withheld values do not
+  overwrite known ones). ``Project.bac`` is the latest known whole-life cost
+  and ``Project.rag`` the RAG of the latest update, both read back from the
+  stored updates so that they do not depend on import order.
+* One Department per code (upper case; full name from ``DEPARTMENT_NAMES``
+  when known) and one Client per department, ``"UK Government — <CODE>"``;
+  a project with several departments belongs to its first (lead) one's client.
+* Values are compared before saving: running the same import twice writes
+  nothing and counts everything as unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import DatabaseError, transaction
+from django.utils.text import slugify
+
+from apm import validation
+from apm.errors import Refused
+from projects.importers import gmpp
+from projects.importers.gmpp import GmppFormatError, GmppRecord, RowError
+from projects.models import Client, Project, StatusUpdate
+from teams.models import Department
+
+__all__ = ["DEPARTMENT_NAMES", "GmppFormatError", "ImportSummary", "SkippedRow", "portfolio_import_gmpp"]
+
+CLIENT_PREFIX = "UK Government — "
+
+DEPARTMENT_NAMES: dict[str, str] = {
+    "BEIS": "Department for Business, Energy and Industrial Strategy",
+    "CO": "Cabinet Office",
+    "DCMS": "Department for Digital, Culture, Media and Sport",
+    "DEFRA": "Department for Environment, Food and Rural Affairs",
+    "DFE": "Department for Education",
+    "DFID": "Department for International Development",
+    "DFT": "Department for Transport",
+    "DHSC": "Department of Health and Social Care",
+    "DLUHC": "Department for Levelling Up, Housing and Communities",
+    "DWP": "Department for Work and Pensions",
+    "FCDO": "Foreign, Commonwealth and Development Office",
+    "FCO": "Foreign and Commonwealth Office",
+    "HMLR": "HM Land Registry",
+    "HMRC": "HM Revenue and Customs",
+    "HMT": "HM Treasury",
+    "HO": "Home Office",
+    "MHCLG": "Ministry of Housing, Communities and Local Government",
+    "MOD": "Ministry of Defence",
+    "MOJ": "Ministry of Justice",
+    "NCA": "National Crime Agency",
+    "ONS": "Office for National Statistics",
+}
+
+Progress = Callable[[int, int], None]
+
+_UPDATE_FIELDS = (
+    "period_label",
+    "source",
+    "source_key",
+    "rating_published",
+    "rating_note",
+    "rating_source",
+    "rag",
+    "commentary_overall",
+    "commentary_schedule",
+    "commentary_budget",
+    "budget_period",
+    "forecast_period",
+    "whole_life_cost",
+    "withheld",
+)
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row that was not imported: file, physical line where it starts, and why."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}, line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportSummary:
+    """What an import did. ``rows`` counts data rows read (imported + skipped)."""
+
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    rows_per_file: dict[str, int] = field(default_factory=dict)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    departments_created: int = 0
+    clients_created: int = 0
+    projects_created: int = 0
+    projects_updated: int = 0
+    projects_unchanged: int = 0
+    updates_created: int = 0
+    updates_updated: int = 0
+    updates_unchanged: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was written."""
+        return bool(
+            self.departments_created
+            or self.clients_created
+            or self.projects_created
+            or self.projects_updated
+            or self.updates_created
+            or self.updates_updated
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"Files: {len(self.files)}; rows: {self.rows}; skipped: {len(self.skipped)}",
+            f"Projects: {self.projects_created} created, {self.projects_updated} updated, "
+            f"{self.projects_unchanged} unchanged",
+            f"Status updates: {self.updates_created} created, {self.updates_updated} updated, "
+            f"{self.updates_unchanged} unchanged",
+            f"Departments created: {self.departments_created}; clients created: {self.clients_created}",
+        ]
+        for path, columns in self.ignored_columns.items():
+            lines.append(f"Ignored columns in {path}: {', '.join(columns)}")
+        if self.skipped:
+            lines.append("Skipped rows:")
+            lines.extend(f"  {row}" for row in self.skipped)
+        return "\n".join(lines)
+
+
+@dataclass
+class _Pending:
+    path: str
+    line: int
+    record: GmppRecord
+
+
+@dataclass
+class _Tally:
+    created: set[int] = field(default_factory=set)
+    updated: set[int] = field(default_factory=set)
+    touched: set[int] = field(default_factory=set)
+    # Per-run caches by code; emptied when a row is rolled back.
+    departments: dict[str, Department] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
+
+
+def source_key(record: GmppRecord) -> str:
+    """``"DEFRA+DFT|project name"``: the record's departments (sorted) and normalised name."""
+    return f"{'+'.join(sorted(record.departments))}|{gmpp.normalise_name(record.name)}"[:400]
+
+
+def derived_code(record: GmppRecord) -> str:
+    """A code for a project without a number: ``MOD-MARITIME-PATROL-AIR-1a2b3c4d`` (at most 40 chars)."""
+    digest = hashlib.sha1(source_key(record).encode(), usedforsecurity=False).hexdigest()[:8]
+    slug = slugify(record.name).upper()[:20].strip("-") or "PROJECT"
+    return f"{record.departments[0][:9]}-{slug}-{digest}"
+
+
+def _same_number(a: str | None, b: str | None) -> bool:
+    """Whether two project numbers differ at most in their department prefix (``DH_0017_…`` / ``DOH_0017_…``)."""
+    if not a or not b:
+        return False
+    return a == b or ("_" in a and "_" in b and a.split("_", 1)[1] == b.split("_", 1)[1])
+
+
+def _read_files(paths: Iterable[Path | str], summary: ImportSummary) -> list[_Pending]:
+    unique: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path not in unique:
+            unique.append(path)
+    problems: list[str] = []
+    headers: dict[Path, gmpp.GmppHeader] = {}
+    for path in unique:
+        if not path.is_file():
+            problems.append(f"{path}: no such file")
+            continue
+        try:
+            header = gmpp.read_header(path)
+        except (OSError, GmppFormatError) as exc:
+            problems.append(str(exc))
+            continue
+        missing = header.missing_required()
+        if missing:
+            problems.append(
+                f"{path}: required column(s) missing: {', '.join(missing)} (the header has: "
+                f"{', '.join(header.columns) or 'nothing'})"
+            )
+            continue
+        headers[path] = header
+    if problems:
+        raise GmppFormatError("Nothing imported. " + "; ".join(problems))
+
+    pending: list[_Pending] = []
+    for path in sorted(headers, key=lambda p: (gmpp.year_from_filename(p) or 0, p.name, str(p))):
+        header = headers[path]
+        name = str(path)
+        summary.files.append(name)
+        if header.ignored():
+            summary.ignored_columns[name] = header.ignored()
+        count = 0
+        for line, row in gmpp.read_rows(path):
+            count += 1
+            try:
+                record = gmpp.parse_record(row, header=header, default_year=gmpp.year_from_filename(path))
+            except RowError as exc:
+                summary.skipped.append(SkippedRow(name, line, str(exc)))
+                continue
+            pending.append(_Pending(name, line, record))
+        summary.rows_per_file[name] = count
+        summary.rows += count
+    # Oldest year first so that the latest year's values win, whatever order the files came in.
+    pending.sort(key=lambda p: (p.record.year, Path(p.path).name, p.path, p.line))
+    return pending
+
+
+def _department(code: str, summary: ImportSummary, tally: _Tally) -> Department:
+    department = tally.departments.get(code) or Department.objects.filter(code__iexact=code).first()
+    if department is None:
+        department = validation.create(Department, code=code, name=DEPARTMENT_NAMES.get(code, code))
+        summary.departments_created += 1
+    tally.departments[code] = department
+    return department
+
+
+def _client(code: str, summary: ImportSummary, tally: _Tally) -> Client:
+    client = tally.clients.get(code)
+    if client is None:
+        name = f"{CLIENT_PREFIX}{code}"
+        validation.clean(Client(name=name))
+        client, created = Client.objects.get_or_create(name=name)
+        summary.clients_created += int(created)
+        tally.clients[code] = client
+    return client
+
+
+def _find_project(record: GmppRecord, key: str) -> Project | None:
+    if record.reference:
+        project = Project.objects.filter(reference=record.reference).first()
+        if project is not None:
+            return project
+    candidates = Project.objects.filter(status_updates__source_key=key).distinct().order_by("code")
+    for project in candidates:
+        if not record.reference or project.reference is None or _same_number(project.reference, record.reference):
+            return project
+    return None
+
+
+def _write_record(
+    item: _Pending, summary: ImportSummary, tally: _Tally, seen: dict[tuple[int, object], _Pending]
+) -> None:
+    record = item.record
+    key = source_key(record)
+    as_of = record.as_of
+    departments = [_department(code, summary, tally) for code in record.departments]
+    client = _client(record.departments[0], summary, tally)
+
+    project = _find_project(record, key)
+    created = project is None
+    if project is None:
+        project = Project(
+            code=record.reference or derived_code(record), reference=record.reference, name=record.name, currency="GBP"
+        )
+        validation.clean(project)
+        project.save()
+    elif (project.pk, as_of) in seen:
+        earlier = seen[(project.pk, as_of)]
+        raise RowError(
+            f"same project ({project.code}) and as-of date {as_of} as {earlier.path}, line {earlier.line}; "
+            "the first row was kept"
+        )
+    seen[(project.pk, as_of)] = item
+
+    # (as_of, rag, whole-life cost) of the project's stored updates, this row's included below.
+    stored = [] if created else project.status_updates.values_list("as_of", "rag", "whole_life_cost")
+    history = {row[0]: row[1:] for row in stored}
+    is_latest = all(other <= as_of for other in history)
+    changes: dict[str, object] = {}
+    takes_number = project.reference is None or is_latest
+    if record.reference and project.reference != record.reference and takes_number:
+        changes["reference"] = record.reference
+        changes["code"] = record.reference
+    if is_latest:
+        wanted: dict[str, object] = {"name": record.name, "client_id": client.pk}
+        for name in ("category", "description", "start_date", "end_date"):
+            value = getattr(record, name)
+            if value not in (None, ""):
+                wanted[name] = value
+        changes.update({name: value for name, value in wanted.items() if getattr(project, name) != value})
+        if {d.pk for d in departments} != set(project.departments.values_list("pk", flat=True)):
+            project.departments.set(departments)
+            tally.updated.add(project.pk)
+
+    values = {
+        "period_label": f"GMPP {record.year}",
+        "source": f"gmpp-{record.year}",
+        "source_key": key,
+        "rating_published": record.rating_published,
+        "rating_note": record.rating_note,
+        "rating_source": record.rating_source,
+        "rag": record.rag,
+        "commentary_overall": record.commentary_overall,
+        "commentary_schedule": record.commentary_schedule,
+        "commentary_budget": record.commentary_budget,
+        "budget_period": record.budget_period,
+        "forecast_period": record.forecast_period,
+        "whole_life_cost": record.whole_life_cost,
+        "withheld": record.withheld,
+    }
+    update = StatusUpdate.objects.filter(project=project, as_of=as_of).first()
+    if update is None:
+        validation.create(StatusUpdate, project=project, as_of=as_of, **values)
+        summary.updates_created += 1
+    else:
+        dirty = [name for name in _UPDATE_FIELDS if getattr(update, name) != values[name]]
+        if dirty:
+            for name in dirty:
+                setattr(update, name, values[name])
+            validation.clean(update, fields=dirty)
+            update.save(update_fields=dirty)
+            summary.updates_updated += 1
+        else:
+            summary.updates_unchanged += 1
+
+    # From all the project's stored updates: independent of the order rows arrived in.
+    history[as_of] = (record.rag, record.whole_life_cost)
+    dates = sorted(history, reverse=True)
+    rag = history[dates[0]][0]
+    bac = next((history[d][1] for d in dates if history[d][1] is not None), None)
+    if project.rag != rag:
+        changes["rag"] = rag
+    if project.bac != bac:
+        changes["bac"] = bac
+    if changes:
+        for name, value in changes.items():
+            setattr(project, name, value)
+        validation.clean(project, fields=changes)
+        project.save(update_fields=[*changes, "updated_at"])
+        if not created:
+            tally.updated.add(project.pk)
+    if created:
+        tally.created.add(project.pk)
+    tally.touched.add(project.pk)
+
+
+def portfolio_import_gmpp(*, paths: Iterable[Path | str], progress: Progress | None = None) -> ImportSummary:
+    """Import GMPP annual data files (see the module docstring for the rules); return what was done.
+
+    ``paths``: the CSV files, in any order. ``progress(done, total)`` is called
+    after each data row is handled. Raises GmppFormatError (nothing written)
+    when a file is missing, unreadable, not parseable as CSV or lacks a
+    required column. Bad rows do not raise: they are listed in
+    ``ImportSummary.skipped``.
+    """
+    summary = ImportSummary()
+    pending = _read_files(paths, summary)
+    tally = _Tally()
+    seen: dict[tuple[int, object], _Pending] = {}
+    total = len(pending)
+    for done, item in enumerate(pending, start=1):
+        counts = (summary.departments_created, summary.clients_created, summary.updates_created)
+        counts += (summary.updates_updated, summary.updates_unchanged)
+        snapshot = (set(tally.created), set(tally.updated), set(tally.touched), dict(seen))
+        try:
+            with transaction.atomic():
+                _write_record(item, summary, tally, seen)
+        except (RowError, Refused, DatabaseError) as exc:
+            # The row's transaction is rolled back: forget what it counted.
+            (
+                summary.departments_created,
+                summary.clients_created,
+                summary.updates_created,
+                summary.updates_updated,
+                summary.updates_unchanged,
+            ) = counts
+            tally.created, tally.updated, tally.touched, seen = snapshot
+            tally.departments.clear()
+            tally.clients.clear()
+            reason = f"the database refused the row: {exc}" if isinstance(exc, DatabaseError) else str(exc)
+            summary.skipped.append(SkippedRow(item.path, item.line, reason))
+        if progress is not None:
+            progress(done, total)
+    summary.skipped.sort(key=lambda s: (Path(s.path).name, s.path, s.line))
+    summary.projects_created = len(tally.created)
+    summary.projects_updated = len(tally.updated - tally.created)
+    summary.projects_unchanged = len(tally.touched - tally.created - tally.updated)
+    return summary

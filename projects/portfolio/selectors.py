@@ -1,0 +1,100 @@
+"""Reads for the project pages: each starts from a capability of ``apm.access``.
+
+Selectors return querysets or plain values; they never write. Every query a
+page makes for its rows is fixed in number, whatever the number of rows
+(DESIGN.md, "Quality bars"): departments are prefetched, the client and PM
+joined, and the latest status update is read through ``Subquery``
+annotations rather than once per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import BooleanField, Case, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+
+from apm import access
+from projects.models import Milestone, Project, StatusUpdate
+from teams.models import Department
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+
+def _latest_status(field: str) -> Subquery:
+    """A subquery giving ``field`` of the project's newest StatusUpdate (by ``as_of``)."""
+    newest = StatusUpdate.objects.filter(project=OuterRef("pk")).order_by("-as_of", "-pk")
+    return Subquery(newest.values(field)[:1])
+
+
+def project_list(*, user: User) -> QuerySet[Project]:
+    """The projects ``user`` may see, ready for the list page, ordered by code.
+
+    Each project carries ``latest_as_of`` (date or None), ``latest_rating``
+    (the rating as published, text, "" or None) and ``latest_rating_note``
+    from its newest status update, and ``money_visible`` (whether ``user``
+    may see its money, ``access.see_money``); ``client`` and
+    ``project_manager`` are joined and ``departments`` prefetched (ordered
+    by code).
+    """
+    money = access.see_money.queryset(user).values("pk")
+    return (
+        access.see_project.queryset(user)
+        .select_related("client", "project_manager")
+        .prefetch_related(Prefetch("departments", queryset=Department.objects.order_by("code")))
+        .annotate(
+            latest_as_of=_latest_status("as_of"),
+            latest_rating=_latest_status("rating_published"),
+            latest_rating_note=_latest_status("rating_note"),
+            money_visible=Case(When(pk__in=money, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        )
+        .order_by("code")
+    )
+
+
+#: What the project page prefetches: departments by code and the reporting heads.
+PROJECT_PREFETCH = (Prefetch("departments", queryset=Department.objects.order_by("code")), "reporting_heads")
+
+
+@dataclass(frozen=True)
+class ProjectAbilities:
+    """What the project page offers ``user`` (each from ``apm.access``)."""
+
+    client: bool  # the client audience: a status page, no internal pages
+    see_internal: bool
+    see_money: bool
+    edit: bool
+    share: bool
+
+
+def project_abilities(*, user: User, project: Project) -> ProjectAbilities:
+    """The project page's buttons and money sections for ``user`` (one query per capability)."""
+    return ProjectAbilities(
+        client=access.audience_for(user) == access.CLIENT,
+        see_internal=access.see_internal.allows(user, project),
+        see_money=access.see_money.allows(user, project),
+        edit=access.edit_project.allows(user, project),
+        share=access.manage_share_links.allows(user, project),
+    )
+
+
+def project_status_history(*, project: Project) -> list[StatusUpdate]:
+    """The project's status updates, newest first (a list; one query)."""
+    return list(StatusUpdate.objects.filter(project=project).order_by("-as_of", "-pk"))
+
+
+def project_milestones(*, project: Project) -> list[Milestone]:
+    """The project's milestones by due date (a list; one query)."""
+    return list(Milestone.objects.filter(project=project).order_by("due_date", "pk"))
+
+
+def project_filter_departments(*, user: User) -> QuerySet[Department]:
+    """Departments offered in the list filter: those of projects ``user`` may see."""
+    return Department.objects.filter(pk__in=access.see_project.queryset(user).values("departments")).order_by("code")
+
+
+def project_filter_categories(*, user: User) -> list[str]:
+    """Distinct non-empty categories of the projects ``user`` may see, sorted."""
+    values = access.see_project.queryset(user).exclude(category="").values_list("category", flat=True)
+    return sorted(set(values))

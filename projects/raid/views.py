@@ -1,0 +1,173 @@
+"""Pages of the RAID log: the log with the risk heat map, a new item, an item, and its actions (move,
+acknowledge, tell the client, and the one-click actions of a critical issue).
+
+Thin: reads through ``projects.raid.selectors``, writes through
+``projects.raid.services``. Internal pages (``apm.access.see_internal``:
+anyone else gets 404). Actions answer a refusal (``apm.errors.Refused``)
+with the service's message and change nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apm import access
+from apm.errors import Refused
+from apm.forms import form_errors
+from projects.common.history import history_rows
+from projects.common.lookups import child_or_404, project_or_404
+from projects.common.pages import project_page_flags
+from projects.common.workflow import RAID_TRANSITIONS
+from projects.models import CostCategory, RaidItem, RaidKind
+from projects.raid import forms, selectors, services
+
+
+@login_required
+def raid_log(request: HttpRequest, code: str) -> HttpResponse:
+    """The RAID log: critical issues first, the risk heat map, and every item by kind."""
+    project = project_or_404(request, code, access.see_internal)
+    kind = request.GET.get("kind", "")
+    if kind not in RaidKind.values:
+        kind = ""
+    items = list(selectors.raid_log(project=project, kind=kind or None))
+    grid = selectors.risk_heat_map(project=project)
+    critical = [i for i in items if i.is_critical and i.status != "closed"] if not kind or kind == "issue" else []
+    return render(
+        request,
+        "projects/raid/raid.html",
+        {
+            **project_page_flags(request, project),
+            "items": items,
+            "kind": kind,
+            "kinds": RaidKind.choices,
+            "plurals": [
+                ("risk", "Risks"),
+                ("issue", "Issues"),
+                ("assumption", "Assumptions"),
+                ("dependency", "Dependencies"),
+            ],
+            "grid": [(5 - index, row) for index, row in enumerate(grid)],
+            "critical": critical,
+        },
+    )
+
+
+@login_required
+def raid_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_or_404(request, code, access.work_on_project)
+    kind = request.GET.get("kind") or request.POST.get("kind") or RaidKind.RISK
+    if kind not in RaidKind.values:
+        raise Http404("No such kind.")
+    form = forms.RaidItemForm(request.POST or None, project=project, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.raid_item_create(project=project, kind=kind, user=request.user, **form.service_fields())
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            note = " The reporting heads were told at once." if item.is_critical else ""
+            messages.success(request, f"{item.get_kind_display()} {item.reference} logged.{note}")
+            return redirect("projects:raid_item", code=project.code, pk=item.pk)
+    return render(
+        request,
+        "projects/common/delivery_form.html",
+        {"project": project, "form": form, "title": f"New {RaidKind(kind).label.lower()}", "hidden": {"kind": kind}},
+    )
+
+
+@login_required
+def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    project = project_or_404(request, code, access.see_internal)
+    item = child_or_404(
+        RaidItem.objects.select_related("owner", "acknowledged_by", "raised_by"), project=project, pk=pk
+    )
+    form = forms.RaidItemForm(
+        request.POST or None,
+        project=project,
+        kind=item.kind,
+        initial={
+            name: getattr(item, name)
+            for name in (
+                "title",
+                "description",
+                "owner",
+                "due_date",
+                "probability",
+                "impact",
+                "mitigation",
+                "contingency_plan",
+                "trigger",
+                "severity",
+                "affects_client",
+                "client_message",
+            )
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.raid_item_update(item=item, user=request.user, **form.service_fields())
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{item.reference} saved.")
+            return redirect("projects:raid_item", code=project.code, pk=item.pk)
+    return render(
+        request,
+        "projects/raid/raid_detail.html",
+        {
+            **project_page_flags(request, project),
+            "item": item,
+            "form": form,
+            "moves": sorted(RAID_TRANSITIONS[item.status]),
+            "may_ack": item.is_critical
+            and item.acknowledged_at is None
+            and access.decide_as_head.allows(request.user, project),
+            "history": history_rows(item),
+            "categories": CostCategory.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def raid_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Move, acknowledge, tell the client, and the one-click actions of a critical issue."""
+    project = project_or_404(request, code, access.see_internal)
+    item = child_or_404(RaidItem, project=project, pk=pk)
+    form = forms.RaidActionForm(request.POST)
+    if request.POST.get("next") == "log":
+        back = redirect("projects:raid", code=project.code)
+    else:
+        back = redirect("projects:raid_item", code=project.code, pk=item.pk)
+    if not form.is_valid():
+        messages.error(request, f"Nothing changed. {form_errors(form)}")
+        return back
+    data, user = form.cleaned_data, request.user
+    try:
+        if data["action"] == "move":
+            services.raid_item_transition(item=item, to=data["to"], user=user)
+            messages.success(request, f"{item.reference} is {item.get_status_display().lower()}.")
+        elif data["action"] == "acknowledge":
+            services.raid_issue_acknowledge(item=item, user=user)
+            messages.success(request, f"{item.reference} acknowledged.")
+        elif data["action"] == "tell_client":
+            count = services.raid_issue_tell_client(item=item, user=user, message=data["message"] or None)
+            messages.success(request, f"The client was told ({count} contact{'s' if count != 1 else ''}).")
+        elif data["action"] == "contingency":
+            if not data.get("amount"):
+                raise Refused("Say how much contingency you need.")
+            services.raid_issue_request_contingency(
+                item=item, user=user, amount=data["amount"], category=data.get("category") or "labour"
+            )
+            messages.success(request, "Contingency requested from the heads.")
+        else:
+            role = services.raid_issue_open_role(item=item, user=user, hours_per_week=data.get("hours_per_week"))
+            messages.success(request, f"Open role “{role.title}” added; add the skills it needs.")
+            return redirect("projects:team", code=project.code)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    return back

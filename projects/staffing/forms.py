@@ -1,0 +1,33 @@
+"""Forms of the staffing pages: an open role and the skills it needs (validation only; services write)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms import inlineformset_factory
+
+from projects.common.forms import DATE
+from projects.models import OpenRole, OpenRoleSkill
+
+
+class OpenRoleForm(forms.ModelForm):
+    class Meta:
+        model = OpenRole
+        fields = ["title", "job_role", "hours_per_week", "start_date", "end_date", "note"]
+        widgets = {
+            "start_date": DATE,
+            "end_date": DATE,
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", "The end date is before the start date.")
+        return data
+
+
+RequirementFormSet = inlineformset_factory(
+    OpenRole, OpenRoleSkill, fields=["skill", "min_level"], extra=5, max_num=30, can_delete=True
+)

@@ -1,0 +1,170 @@
+"""Reads of staffing: who is free when, who fits an open role, how a project's roles are covered.
+
+Each loads what it needs in a fixed number of queries, whatever the number
+of people, and hands plain values to ``teams.capacity`` and ``teams.fit``
+(``teams`` knows nothing of projects: roles and allocations are read here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, OpenRoleStatus, Project
+from teams.capacity import Absence, Booking, WeekLoad, needed_hours, week_loads, week_start, weeks_between
+from teams.fit import Person, Requirement, Suggestion, rank_candidates
+from teams.models import MemberSkill, PublicHoliday, TeamMember, TimeOff
+
+
+def _ids_filter(members: QuerySet | Iterable[int]) -> Q:
+    return Q(member__in=members.values("pk")) if isinstance(members, QuerySet) else Q(member_id__in=list(members))
+
+
+def member_week_loads(
+    *,
+    members: QuerySet[TeamMember] | list[TeamMember],
+    weeks: list[dt.date],
+    scope: QuerySet[TeamMember] | None = None,
+) -> dict[int, list[WeekLoad]]:
+    """Each member's ``WeekLoad`` for each Monday in ``weeks`` (ascending), by member id.
+
+    Three queries whatever the number of people: allocations, time off and
+    public holidays overlapping the weeks. ``members`` is a queryset (used as
+    a subquery) or a list of members, whose capacity and working days are read;
+    ``scope``, when given, is the queryset the list came from (a subquery
+    instead of a long list of ids).
+    """
+    if not weeks:
+        return {}
+    people = list(members) if isinstance(members, QuerySet) else members
+    first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
+    ids = scope if scope is not None else members if isinstance(members, QuerySet) else [m.pk for m in members]
+    bookings: dict[int, list[Booking]] = defaultdict(list)
+    allocations = Allocation.objects.filter(_ids_filter(ids), start_date__lte=last, end_date__gte=first)
+    for member_id, start, end, hours, status in allocations.values_list(
+        "member_id", "start_date", "end_date", "hours_per_week", "status"
+    ):
+        bookings[member_id].append(Booking(start, end, hours, status == AllocationStatus.CONFIRMED))
+    absences: dict[int, list[Absence]] = defaultdict(list)
+    for member_id, start, end, hours in TimeOff.objects.filter(
+        _ids_filter(ids), start__lte=last, end__gte=first
+    ).values_list("member_id", "start", "end", "hours_per_day"):
+        absences[member_id].append(Absence(start, end, hours))
+    holidays = list(PublicHoliday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
+    return {
+        person.pk: week_loads(
+            weeks=weeks,
+            weekly_hours=person.weekly_capacity_hours,
+            weekdays=person.weekdays,
+            bookings=bookings.get(person.pk, ()),
+            absences=absences.get(person.pk, ()),
+            holidays=holidays,
+        )
+        for person in people
+    }
+
+
+def role_weeks(*, role: OpenRole) -> tuple[list[dt.date], list[Decimal]]:
+    """The role's ISO weeks (Mondays) and the hours it needs in each (pro rata in partial weeks)."""
+    weeks = weeks_between(role.start_date, role.end_date)
+    needs = [
+        needed_hours(week=week, hours_per_week=role.hours_per_week, start=role.start_date, end=role.end_date)
+        for week in weeks
+    ]
+    return weeks, needs
+
+
+def role_requirements(*, role: OpenRole) -> list[Requirement]:
+    """The role's required skills, highest minimum level first, then by skill name (one query)."""
+    rows = OpenRoleSkill.objects.filter(role=role).order_by("-min_level", "skill__name", "skill_id")
+    return [
+        Requirement(skill_id=sid, min_level=lvl, name=name)
+        for sid, lvl, name in rows.values_list("skill_id", "min_level", "skill__name")
+    ]
+
+
+def staffing_suggestions(
+    *, role: OpenRole, limit: int | None = 20, members: QuerySet[TeamMember] | None = None
+) -> list[Suggestion]:
+    """Ranked candidates for ``role`` (``teams.fit.rank_candidates``: score = fit * availability;
+    ties by fit desc, free hours desc, name, id).
+
+    Candidates are the active ``members`` (default: everyone) holding at
+    least one required skill (everyone active when the role needs no skill),
+    less people already booked for this role. Six queries whatever the
+    number of people. Each ``Suggestion.person.extra`` carries ``member``
+    (the TeamMember, department loaded).
+    """
+    requirements = role_requirements(role=role)
+    weeks, needs = role_weeks(role=role)
+    pool = (members if members is not None else TeamMember.objects.all()).filter(is_active=True)
+    pool = pool.exclude(pk__in=Allocation.objects.filter(open_role=role).values("member_id"))
+    skill_ids = [req.skill_id for req in requirements]
+    if skill_ids:
+        pool = pool.filter(pk__in=MemberSkill.objects.filter(skill_id__in=skill_ids).values("member_id"))
+    people = list(pool.select_related("department").order_by("pk"))
+    levels: dict[int, dict[int, int]] = defaultdict(dict)
+    if skill_ids:
+        for member_id, skill_id, level in MemberSkill.objects.filter(
+            skill_id__in=skill_ids, member__in=pool.values("pk")
+        ).values_list("member_id", "skill_id", "level"):
+            levels[member_id][skill_id] = level
+    loads = member_week_loads(members=people, weeks=weeks, scope=pool)
+    return rank_candidates(
+        people=(
+            Person(id=m.pk, name=m.name, levels=levels.get(m.pk, {}), loads=loads[m.pk], extra={"member": m})
+            for m in people
+        ),
+        requirements=requirements,
+        needs=needs,
+        limit=limit,
+    )
+
+
+@dataclass(frozen=True)
+class RoleCover:
+    """An open role with the hours per week booked against it and the gap left (≥ 0)."""
+
+    role: OpenRole
+    booked: Decimal
+    gap: Decimal
+
+
+def project_role_cover(*, project: Project) -> list[RoleCover]:
+    """The project's roles not cancelled, with requirements and allocations loaded (three queries).
+
+    ``booked`` sums the hours per week of the role's allocations (tentative
+    ones too); ``gap`` is what is still to staff per week.
+    """
+    roles = (
+        OpenRole.objects.filter(project=project)
+        .exclude(status=OpenRoleStatus.CANCELLED)
+        .prefetch_related("requirements__skill", "allocations__member")
+        .order_by("start_date", "title", "pk")
+    )
+    covers = []
+    for role in roles:
+        booked = sum((a.hours_per_week for a in role.allocations.all()), Decimal(0))
+        covers.append(RoleCover(role=role, booked=booked, gap=max(Decimal(0), role.hours_per_week - booked)))
+    return covers
+
+
+def project_allocations(*, project: Project) -> list[Allocation]:
+    """The project's allocations with member and role, by start date then name (one query)."""
+    return list(
+        Allocation.objects.filter(project=project)
+        .select_related("member", "member__department", "open_role")
+        .order_by("start_date", "member__name", "pk")
+    )
+
+
+def heatmap_weeks(*, start: dt.date, count: int = 12) -> list[dt.date]:
+    """``count`` Mondays from the week of ``start`` (1-52)."""
+    count = max(1, min(52, count))
+    first = week_start(start)
+    return [first + dt.timedelta(weeks=i) for i in range(count)]

@@ -1,0 +1,233 @@
+"""Staffing pages: a project's team (open roles, allocations, gaps, suggestions, one-click
+assign), the capacity heatmap and a person's page. Thin: reads go through
+``projects.staffing.selectors``, the booking through ``projects.staffing.services``.
+
+Projects are looked up with ``projects.common.lookups.project_or_404`` (the team
+page: ``access.see_internal``; open roles and booking: ``access.staff_project``)
+and people inside ``access.see_member``; anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apm import access
+from apm.dates import parse_date_param, parse_id_param
+from apm.errors import Refused
+from projects.common.lookups import child_or_404, project_or_404
+from projects.models import Allocation, AllocationStatus, OpenRole, Project
+from projects.staffing import selectors
+from projects.staffing.forms import OpenRoleForm, RequirementFormSet
+from projects.staffing.services import OverAllocationError, allocation_create
+from teams.capacity import week_start, weeks_between
+from teams.fit import week_label
+from teams.models import Department, MemberSkill, Skill, TeamMember, TimeOff
+
+HEATMAP_PAGE = 100
+
+
+def _staffable_project_or_404(request: HttpRequest, code: str) -> Project:
+    """A project the user may staff (``access.staff_project``), else 404."""
+    return project_or_404(request, code, access.staff_project)
+
+
+def _staffable_role_or_404(request: HttpRequest, code: str, role_id: int) -> tuple[Project, OpenRole]:
+    project = _staffable_project_or_404(request, code)
+    return project, child_or_404(OpenRole, project=project, pk=role_id)
+
+
+@login_required
+def project_team(request: HttpRequest, code: str) -> HttpResponse:
+    """The project's team: open roles with their skills and gaps, and allocations (fixed queries)."""
+    project = project_or_404(request, code, access.see_internal)
+    return render(
+        request,
+        "projects/staffing/team.html",
+        {
+            "project": project,
+            "covers": selectors.project_role_cover(project=project),
+            "allocations": selectors.project_allocations(project=project),
+            "can_staff": access.staff_project.allows(request.user, project),
+        },
+    )
+
+
+@login_required
+def role_suggestions(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
+    """Ranked candidates for an open role (an htmx fragment, or a page without htmx)."""
+    project, role = _staffable_role_or_404(request, code, role_id)
+    suggestions = selectors.staffing_suggestions(role=role, limit=20)
+    template = "projects/staffing/_suggestions.html" if request.htmx else "projects/staffing/suggestions.html"
+    return render(request, template, {"project": project, "role": role, "suggestions": suggestions})
+
+
+@login_required
+@require_POST
+def role_assign(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
+    """Book a suggested person for the role's hours and dates in one click.
+
+    POST ``member`` (id), ``status`` (confirmed or tentative) and ``allow_over``
+    ("1" after the PM saw the over-allocation warning). Answers the row
+    fragment for htmx, or redirects to the team page.
+    """
+    project, role = _staffable_role_or_404(request, code, role_id)
+    try:
+        member_id = int(request.POST.get("member", ""))
+    except ValueError:
+        raise Http404("No such person.") from None
+    member = access.object_or_404(request.user, access.see_member, pk=member_id)
+    status = request.POST.get("status", AllocationStatus.CONFIRMED)
+    context: dict[str, object] = {"project": project, "role": role, "member": member}
+    try:
+        allocation = allocation_create(
+            project=project,
+            member=member,
+            hours_per_week=role.hours_per_week,
+            start_date=role.start_date,
+            end_date=role.end_date,
+            status=status,
+            open_role=role,
+            created_by=request.user,
+            allow_over_allocation=request.POST.get("allow_over") == "1",
+        )
+    except OverAllocationError as exc:
+        context["over"] = exc
+    except Refused as exc:
+        context["error"] = exc.message
+    else:
+        context["allocation"] = allocation
+    if request.htmx:
+        return render(request, "projects/staffing/_assigned.html", context)
+    if "allocation" in context:
+        messages.success(request, f"{member} booked as {role.title}.")
+    else:
+        messages.error(request, str(context.get("over") or context.get("error")))
+    return redirect("projects:team", code=project.code)
+
+
+@login_required
+def role_create(request: HttpRequest, code: str) -> HttpResponse:
+    """State an open role: title, hours per week, dates and the skills needed with a minimum level."""
+    project = _staffable_project_or_404(request, code)
+    form = OpenRoleForm(request.POST or None, initial={"start_date": project.start_date, "end_date": project.end_date})
+    form.fields["job_role"].widget.attrs["class"] = "form-select"
+    role = OpenRole(project=project)
+    formset = RequirementFormSet(request.POST or None, instance=role, prefix="skills")
+    # Offer the skills someone holds, the 35 O*NET skills and our own: not all 8,800 technologies.
+    held = Skill.objects.filter(
+        Q(pk__in=MemberSkill.objects.values("skill_id")) | ~Q(source_code="") | Q(category__kind="custom")
+    ).order_by("name")
+    for sub in [*formset.forms, formset.empty_form]:
+        sub.fields["skill"].queryset = held
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            form.instance.project = project
+            role = form.save()
+            formset.instance = role
+            formset.save()
+        messages.success(request, f"Open role {role.title} added.")
+        return redirect("projects:team", code=project.code)
+    return render(request, "projects/staffing/role_form.html", {"project": project, "form": form, "formset": formset})
+
+
+def _parse_week(value: str | None) -> dt.date:
+    """A Monday from ``YYYY-MM-DD`` (any day of that week); today's week when missing or bad."""
+    return week_start(parse_date_param(value, timezone.localdate()))
+
+
+@login_required
+def capacity_heatmap(request: HttpRequest) -> HttpResponse:
+    """People by weeks: confirmed utilisation percent, tentative apart, over-allocation in red.
+
+    GET ``from`` (a date in the first week), ``weeks`` (1-26, default 12),
+    ``department`` (id). A fixed number of queries whatever the number of people.
+    """
+    if not access.see_workspace.allows(request.user):
+        raise Http404("No such page.")
+    first = _parse_week(request.GET.get("from"))
+    try:
+        count = max(1, min(26, int(request.GET.get("weeks", 12))))
+    except ValueError:
+        count = 12
+    weeks = selectors.heatmap_weeks(start=first, count=count)
+    members = access.see_member.queryset(request.user)
+    departments = list(Department.objects.filter(pk__in=members.values("department")).order_by("code"))
+    department = request.GET.get("department", "")
+    department_id = parse_id_param(department)
+    if department_id is not None:
+        members = members.filter(department_id=department_id)
+    members = members.filter(is_active=True).select_related("department").order_by("name", "pk")
+    page = Paginator(members, HEATMAP_PAGE).get_page(request.GET.get("page"))
+    people = list(page.object_list)
+    loads = selectors.member_week_loads(members=people, weeks=weeks)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/staffing/capacity.html",
+        {
+            "weeks": [(week, week_label(week)) for week in weeks],
+            "rows": [(person, loads[person.pk]) for person in people],
+            "page": page,
+            "query": query.urlencode(),
+            "departments": departments,
+            "department": department,
+            "first": first,
+            "count": count,
+            "previous": first - dt.timedelta(weeks=count),
+            "next": first + dt.timedelta(weeks=count),
+        },
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's page: role, capacity, skills and levels, time off, allocations and utilisation
+    for the next 12 weeks; rates only with ``access.see_member_rates`` (administrators and the heads
+    of the person's department)."""
+    user = request.user
+    member = access.object_or_404(
+        user, access.see_member, queryset=TeamMember.objects.select_related("department", "job_role"), pk=pk
+    )
+    today = timezone.localdate()
+    weeks = weeks_between(today, today + dt.timedelta(weeks=11))
+    loads = selectors.member_week_loads(members=[member], weeks=weeks)[member.pk]
+    allocations = (
+        # Bookings on projects the viewer cannot see stay out of the list (their hours
+        # still count in the utilisation above, without naming the project).
+        Allocation.objects.filter(
+            member=member,
+            end_date__gte=today - dt.timedelta(days=90),
+            project__in=access.see_project.queryset(user),
+        )
+        .select_related("project", "open_role")
+        .order_by("start_date", "pk")
+    )
+    booked = sum((load.confirmed for load in loads), Decimal(0))
+    capacity = sum((load.capacity for load in loads), Decimal(0))
+    return render(
+        request,
+        "projects/staffing/person.html",
+        {
+            "member": member,
+            "skills": MemberSkill.objects.filter(member=member)
+            .select_related("skill__category", "assessed_by")
+            .order_by("-level", "skill__name"),
+            "time_off": TimeOff.objects.filter(member=member, end__gte=today).order_by("start"),
+            "allocations": allocations,
+            "weeks": [(load, week_label(load.week)) for load in loads],
+            "utilisation": round(booked * 100 / capacity) if capacity else None,
+            "rates": member.rates.order_by("-valid_from") if access.see_member_rates.allows(user, member) else None,
+        },
+    )

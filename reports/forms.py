@@ -1,0 +1,211 @@
+"""Forms of the reports app: a report schedule, "Send now" on a project or department page, the archive search.
+
+The kinds they offer come from the registry (``reports.kinds``), and a
+kind's declared scopes and audiences are checked by the services they call
+(``reports.services.check_subject``). Clear messages for what a user can get
+wrong: an unknown time zone, a weekly schedule without weekdays, a schedule
+with no recipients, a scope without its project or department, a scope or
+audience the kind does not cover, a client report not on one project, extra
+addresses that are not email addresses, or that may not receive an internal
+report (client contacts, people who may not see the money, outside domains).
+Only what the user may send is offered (``apm.access``): the projects they
+may send reports about, the departments they head, the internal audience
+only when they may send it about something.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apm import access
+from apm.errors import Refused
+from reports.kinds import KINDS, kind_choices, requestable_kinds
+from reports.models import Audience, Frequency, ReportSchedule, Scope, validate_time_zone
+from reports.services import check_recipients, check_sender, check_subject, clean_addresses
+
+WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
+
+
+class ReportScheduleForm(forms.ModelForm):
+    """A schedule of one of the kinds a user may schedule, checked against the kind's scopes and audiences."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Weekdays"
+    )
+
+    class Meta:
+        model = ReportSchedule
+        fields = [
+            "name",
+            "kind",
+            "audience",
+            "scope",
+            "project",
+            "department",
+            "project_manager",
+            "frequency",
+            "weekdays",
+            "day_of_month",
+            "local_time",
+            "time_zone",
+            "send_to_reporting_heads",
+            "send_to_client_contacts",
+            "extra_recipients",
+        ]
+        widgets = {
+            "local_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "extra_recipients": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"day_of_month": "Day of the month (monthly)", "local_time": "Local time"}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        projects = access.send_client.queryset(user)
+        departments = access.see_department.queryset(user)
+        self.fields["project"].queryset = projects.order_by("code")
+        self.fields["department"].queryset = departments.order_by("code")
+        scopes = [Scope.PROJECT, Scope.DEPARTMENT]
+        if access.administer.allows(user):
+            # Administrators schedule any PM's portfolio and the company report.
+            managers = access.project_manager_candidates()
+            scopes += [Scope.PM_PORTFOLIO, Scope.COMPANY]
+        else:
+            managers = access.project_manager_candidates().filter(pk=user.pk)
+            scopes.append(Scope.PM_PORTFOLIO)
+        self.fields["project_manager"].queryset = managers.order_by("first_name", "last_name", "username")
+        may_internal = (
+            access.administer.allows(user)
+            or access.send_internal.queryset(user).exists()
+            or departments.exists()
+            or access.run_project.queryset(user).exists()
+        )
+        if not may_internal:
+            # Offer only what the user may use: the client audience of the projects they run.
+            self.fields["audience"].choices = [(Audience.CLIENT.value, Audience.CLIENT.label)]
+            self.fields["audience"].initial = Audience.CLIENT
+        self.fields["project_manager"].label = "Project manager (for a PM's portfolio)"
+        self.fields["scope"].choices = [(s.value, s.label) for s in scopes]
+        self.fields["kind"].choices = kind_choices(requestable_kinds())
+        self.fields["time_zone"].validators = []
+        for name, field in self.fields.items():
+            if name in ("weekdays", "send_to_reporting_heads", "send_to_client_contacts"):
+                continue
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            )
+
+    def clean_time_zone(self) -> str:
+        value = (self.cleaned_data.get("time_zone") or "").strip()
+        try:
+            validate_time_zone(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(f"“{value}” is not a time zone; use a name like Europe/London.") from None
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("frequency") == Frequency.WEEKLY and not data.get("weekdays"):
+            self.add_error("weekdays", "Choose at least one weekday for a weekly schedule.")
+        scope = data.get("scope")
+        # Only the object of the chosen scope is kept; the other pickers are ignored.
+        for field, wanted in (("project", Scope.PROJECT), ("department", Scope.DEPARTMENT)):
+            if scope != wanted:
+                data[field] = None
+        if scope != Scope.PM_PORTFOLIO:
+            data["project_manager"] = None
+        subject = {
+            "scope": scope,
+            "project": data.get("project"),
+            "department": data.get("department"),
+            "project_manager": data.get("project_manager"),
+        }
+        try:
+            check_subject(kind=data.get("kind"), audience=data.get("audience"), **subject)
+            check_sender(user=self.user, audience=data.get("audience"), **subject)
+        except Refused as exc:
+            raise forms.ValidationError(exc.message) from None
+        try:
+            addresses = clean_addresses((data.get("extra_recipients") or "").splitlines())
+            check_recipients(addresses=addresses, audience=data.get("audience"), **subject)
+        except Refused as exc:
+            self.add_error("extra_recipients", exc.message)
+            addresses = []
+        data["extra_recipients"] = "\n".join(addresses)
+        internal = data.get("audience") == Audience.INTERNAL
+        has_group = data.get("send_to_reporting_heads") if internal else data.get("send_to_client_contacts")
+        if not has_group and not addresses:
+            raise forms.ValidationError(
+                "The schedule has no recipients: tick "
+                + ("reporting heads" if internal else "opted-in client contacts")
+                + " or add extra addresses."
+            )
+        return data
+
+
+def send_now_kinds(*, scope: str) -> list[tuple[str, str]]:
+    """The report kinds "Send now" offers on the page of ``scope`` as (value, label) choices."""
+    return kind_choices([spec for spec in KINDS.values() if spec.send_now and scope in spec.scopes])
+
+
+def send_now_audiences(*, scope: str, user: Any, project: Any = None, department: Any = None) -> list[tuple[str, str]]:
+    """The audiences of the kinds "Send now" offers for ``scope`` that ``user`` may send, as (value, label) choices."""
+    offered = {
+        audience for spec in KINDS.values() if spec.send_now and scope in spec.scopes for audience in spec.audiences
+    }
+    return [
+        (a.value, a.label)
+        for a in Audience
+        if a in offered and access.may_send(user, audience=a.value, scope=scope, project=project, department=department)
+    ]
+
+
+class SendNowForm(forms.Form):
+    """Kind and audience for an on-demand report, limited to what is valid for the scope and user.
+
+    The kinds are those of the registry offered on the page of the scope
+    (``send_now``): a project's highlight report, in the audiences the user
+    may send (the internal one only with the project's money); a
+    department's portfolio report, internal only.
+    """
+
+    kind = forms.ChoiceField(label="Report")
+    audience = forms.ChoiceField(label="Audience")
+
+    def __init__(
+        self, *args: Any, scope: str, user: Any, project: Any = None, department: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = send_now_kinds(scope=scope)
+        self.fields["audience"].choices = send_now_audiences(
+            scope=scope, user=user, project=project, department=department
+        )
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+class ArchiveSearchForm(forms.Form):
+    """Search the report archive: project code or name, department code, kind, period end between two dates."""
+
+    project = forms.CharField(required=False, max_length=100, label="Project code or name")
+    department = forms.CharField(required=False, max_length=20, label="Department code")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *kind_choices()])
+    date_from = forms.DateField(
+        required=False, label="Period ending from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if field.widget.input_type == "select" else "form-control form-control-sm"
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("The first date is after the second.")
+        return data

@@ -1,0 +1,108 @@
+"""The exception report (PRINCE2): one broken tolerance of one project, for the internal audience only.
+
+When ``projects.budget.services.budget_check`` raises a
+:class:`~projects.models.ToleranceException`, ``reports.services``
+(``exception_report_queue``) queues an internal, project-scope report of
+this kind pointing at it (``Report.tolerance_exception``); it is never
+requested or scheduled. The pipeline renders it and delivers it to the
+project's reporting heads, the heads of its departments and the PM.
+
+Snapshot shape (internal audience only; money as Decimal strings)::
+
+    {"schema": 1, "kind": "exception", "audience": "internal", "scope": "project",
+     "title", "scope_label", "period_start": None, "period_end", "generated_at",
+     "exception": {"id", "kind", "kind_label", "state", "summary", "raised_at",
+                   "tolerance", "actual"},
+     "figures": {bac, eac, eac_method, vac, ac, ev, pv, cpi, spi, currency,
+                 forecast_finish, baseline_finish, as_of},
+     "project": {code, name, client, project_manager, start_date, end_date, rag},
+     "chart_svg": "<svg ...>" (burn-up of PV, EV and AC),
+     "projects": [], "totals": {}, "changes": {}, "summary_lines": [...]}
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from apm.charts.burn_up import burn_up_svg
+from apm.reporting import ReportKind
+from projects.budget.selectors import burn_up_series
+from projects.models import ToleranceException
+from reports.kinds.base import SCHEMA_VERSION, ReportKindSpec, Snapshot, SnapshotRequest
+from reports.models import Audience, Scope
+
+
+def build_snapshot(request: SnapshotRequest) -> Snapshot:
+    """The snapshot of the exception report about ToleranceException ``request.tolerance_exception_id``.
+
+    The figures are those stored when the exception was raised, so the PDF
+    explains the breach as it was. Raises ValueError for a client audience
+    (an exception report holds internal costs) or a missing exception.
+    """
+    if request.audience != Audience.INTERNAL:
+        raise ValueError("An exception report is internal: it holds costs and forecasts.")
+    if request.tolerance_exception_id is None:
+        raise ValueError("An exception report needs the tolerance exception it is about.")
+    exception = ToleranceException.objects.select_related("project__client", "project__project_manager").get(
+        pk=request.tolerance_exception_id
+    )
+    project = exception.project
+    figures = dict(exception.figures)
+    as_of = timezone.localdate(exception.raised_at)
+    series = burn_up_series(project=project, as_of=as_of)
+    pm = project.project_manager
+    return {
+        "schema": SCHEMA_VERSION,
+        "kind": ReportKind.EXCEPTION.value,
+        "audience": Audience.INTERNAL.value,
+        "scope": Scope.PROJECT.value,
+        "title": request.title,
+        "scope_label": f"{project.code} — {project.name}",
+        "period_start": None,
+        "period_end": as_of.isoformat(),
+        "generated_at": timezone.now().isoformat(),
+        "exception": {
+            "id": exception.pk,
+            "kind": exception.kind,
+            "kind_label": exception.get_kind_display(),
+            "state": exception.state,
+            "summary": exception.summary,
+            "raised_at": exception.raised_at.isoformat(),
+            "tolerance": figures.get("tolerance", ""),
+            "actual": figures.get("actual", ""),
+        },
+        "figures": figures,
+        "project": {
+            "code": project.code,
+            "name": project.name,
+            "client": project.client.name if project.client_id else "",
+            "project_manager": (pm.get_full_name() or pm.username) if pm else "",
+            "start_date": project.start_date.isoformat() if project.start_date else None,
+            "end_date": project.end_date.isoformat() if project.end_date else None,
+            "rag": project.rag,
+        },
+        "chart_svg": burn_up_svg(series, currency=project.currency, title=f"{project.code}: PV, EV and AC"),
+        "projects": [],
+        "totals": {},
+        "changes": {},
+        "summary_lines": [
+            exception.summary,
+            f"EAC ({figures.get('eac_method', '')}) {figures.get('eac')} against BAC {figures.get('bac')} "
+            f"{figures.get('currency', '')}; CPI {figures.get('cpi') or '—'}, SPI {figures.get('spi') or '—'}",
+        ],
+    }
+
+
+def subject(exception: ToleranceException) -> str:
+    """What the report's title names: "ALPHA-1 cost tolerance"."""
+    return f"{exception.project.code} {exception.get_kind_display().lower()} tolerance"
+
+
+SPEC = ReportKindSpec(
+    kind=ReportKind.EXCEPTION,
+    scopes=(Scope.PROJECT,),
+    audiences=(Audience.INTERNAL,),
+    build_snapshot=build_snapshot,
+    template="reports/pdf/exception.html",
+    about_exception=True,
+)

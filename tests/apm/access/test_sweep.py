@@ -1,0 +1,525 @@
+"""The access sweep: every URL of the project, as every relationship of the README's table, against the policy.
+
+The URL patterns are found by walking the resolver, so a new view is swept
+without editing this file, once :data:`NEEDS` says which capability of
+``apm.access`` it asks (a URL without a declaration fails
+:func:`test_it_declares_what_every_url_needs`). The world is
+``tests/access_world.py``: one project (ALPHA-1) and one user per
+relationship to it, and a second project (GAMMA-1) no one but the
+administrator is related to.
+
+For each relationship the expected answer comes from the policy itself
+(:func:`expected`), which ``tests/apm/access/test_table.py`` holds to the
+hand-written table:
+
+* on ALPHA-1's objects: 404 without the URL's capability, the declared
+  refusal (403, or a redirect with a message) without its action
+  capability, else 200 or the form's redirect;
+* on GAMMA-1's objects, and with ALPHA-1's code but GAMMA-1's object ids: as
+  the policy says (404 for everyone but the administrator, and for
+  GAMMA-1's own client contact where the client may look), and no row of any
+  table changes with a 404 (:func:`fingerprint`). A POST-only view may answer
+  GET with 405 when it does so for the own object too (the method is refused
+  before any lookup, so the answer says nothing about the object).
+
+The money sentinel sweep (``tests/apm/access/test_money_sentinels.py``) uses the same world.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db.models import Count, Max
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from apm import access
+from tests.access_world import RELATIONSHIPS, Side, World, build_world, populate
+
+pytestmark = pytest.mark.django_db
+
+#: The relationships that sign in (anonymous visitors are swept by test_it_sends_anonymous_visitors_to_the_login_page).
+SIGNED_IN = [key for key, _words in RELATIONSHIPS if key != "anonymous"]
+
+
+# --- Walking the resolver ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "namespace:name"
+    pattern: str
+    params: tuple[str, ...]
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> list[Route]:
+    routes = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            full_ns = f"{namespace}:{ns}".strip(":") if ns else namespace
+            routes += _walk(entry.url_patterns, prefix + str(entry.pattern), full_ns)
+        elif isinstance(entry, URLPattern):
+            pattern = prefix + str(entry.pattern)
+            params = tuple(re.findall(r"<(?:\w+:)?(\w+)>", pattern)) or tuple(re.findall(r"\(\?P<(\w+)>", pattern))
+            name = (f"{namespace}:{entry.name}" if namespace else entry.name) if entry.name else ""
+            routes.append(Route(name=name or f"{namespace}:<unnamed {pattern}>", pattern=pattern, params=params))
+    return routes
+
+
+def all_routes() -> list[Route]:
+    return _walk(get_resolver().url_patterns)
+
+
+def url_for(route: Route, kwargs: dict[str, str]) -> str:
+    """The path of ``route`` with ``kwargs``: reversed by name, else built from the pattern.
+
+    Some third-party patterns (simple-history's admin views) have no name or
+    unnamed regex groups; those groups are filled with ``1``.
+    """
+    if "<unnamed " not in route.name:
+        try:
+            return reverse(route.name, kwargs=kwargs)
+        except NoReverseMatch:
+            pass
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: kwargs.get(m.group(1), "1"), route.pattern)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: kwargs.get(m.group(1), "1"), path)
+    path = re.sub(r"\([^)]*\)", "1", path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+# --- What fills each argument -------------------------------------------------
+
+#: For each URL name, which object of a side fills each argument (a key of :class:`Side`).
+#: ``code`` is the project's code unless said otherwise; ``dept`` a department code.
+ARGUMENTS: dict[str, dict[str, str]] = {
+    "reports:department": {"code": "department_code"},
+    "reports:department_send": {"code": "department_code"},
+    "reports:pdf": {"pk": "client_report"},
+    "reports:schedule_edit": {"pk": "schedule"},
+    "reports:schedule_toggle": {"pk": "schedule"},
+    "reports:schedule_send": {"pk": "schedule"},
+    "reports:schedule_preview": {"pk": "schedule", "fmt": "html"},
+    "reports:outbox_resend": {"pk": "delivery"},
+    "projects:expense_receipt": {"pk": "expense"},
+    "projects:contingency_decide": {"pk": "contingency"},
+    "projects:role_suggestions": {"role_id": "open_role"},
+    "projects:role_assign": {"role_id": "open_role"},
+    "staffing:person": {"pk": "person"},
+    "portal:report_pdf": {"pk": "client_report"},
+    "portal:sign_off": {"pk": "deliverable"},
+    "portal:decide": {"pk": "change_request"},
+    "portal:share_revoke": {"pk": "share_link"},
+    "portal:invite": {"pk": "contact"},
+    "portal:shared": {"token": "share_token"},
+    "portal:shared_report_pdf": {"token": "share_token", "pk": "client_report"},
+    "accounts:invitation": {"token": "invitation_token"},
+    "projects:deliverable": {"pk": "deliverable"},
+    "projects:deliverable_edit": {"pk": "deliverable"},
+    "projects:deliverable_move": {"pk": "deliverable"},
+    "projects:review_create": {"pk": "deliverable"},
+    "projects:evidence": {"pk": "review_check"},
+    "projects:nc_action": {"pk": "non_conformance"},
+    "projects:change": {"number": "change_number"},
+    "projects:change_action": {"number": "change_number"},
+    "projects:raid_item": {"pk": "raid_item"},
+    "projects:raid_action": {"pk": "raid_item"},
+    "projects:document": {"pk": "document"},
+    "projects:document_edit": {"pk": "document"},
+    "projects:document_status": {"pk": "document"},
+    "projects:document_version_add": {"pk": "document"},
+    "projects:document_download": {"pk": "document"},
+    "projects:version_download": {"pk": "document_version"},
+    "projects:clause": {"pk": "clause"},
+    "projects:clause_evidence": {"pk": "clause"},
+    "projects:clause_propose": {"pk": "clause"},
+    "projects:proposal_decide": {"pk": "clause_proposal"},
+    "projects:correspondence_entry": {"pk": "correspondence"},
+    "projects:correspondence_status": {"pk": "correspondence"},
+    "projects:correspondence_attach": {"pk": "correspondence"},
+    "projects:correspondence_file": {"pk": "correspondence_file"},
+}
+#: Defaults for argument names not listed for a URL.
+DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
+
+
+def fill(route: Route, side: Side) -> dict[str, str] | None:
+    """The URL kwargs of ``route`` from ``side``, or None when some argument cannot be filled."""
+    taught = ARGUMENTS.get(route.name, {})
+    kwargs = {}
+    for param in route.params:
+        key = taught.get(param) or DEFAULT_ARGUMENTS.get(param)
+        if key is None:
+            return None
+        kwargs[param] = side.value(key)
+    return kwargs
+
+
+def mixed(route: Route, own: Side, other: Side) -> dict[str, str] | None:
+    """Own project or department code with the other side's object ids (None when there is nothing to mix)."""
+    if not ({"code", "dept"} & set(route.params)) or len(route.params) < 2:
+        return None
+    kwargs = fill(route, other)
+    if kwargs is None:
+        return None
+    for param in ("code", "dept"):
+        if param in route.params:
+            key = ARGUMENTS.get(route.name, {}).get(param) or DEFAULT_ARGUMENTS[param]
+            kwargs[param] = own.value(key)
+    return kwargs
+
+
+# --- What each URL asks of the policy -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a URL asks: ``see`` (capability name, object key) pairs, each a 404 when missing; then ``act``
+    (capability name, object key), answered ``refused`` when missing (403, or 302 when the page refuses
+    with a message). An ability (about the user alone) takes no object key: ``None``. ``missing`` is the
+    answer when a ``see`` ability is missing (404, or 403 for "you may not create projects")."""
+
+    see: tuple[tuple[str, str | None], ...] = ()
+    act: tuple[str, str | None] | None = None
+    refused: int = 403
+    missing: int = 404
+
+
+def need(*see: str, act: str | None = None, refused: int = 403, missing: int = 404, on: str = "project") -> Need:
+    """``need("see_money", act="edit_budget")``: capabilities on the side's ``on`` object (abilities on the user)."""
+
+    def pair(name: str) -> tuple[str, str | None]:
+        capability = access.CAPABILITIES[name]
+        return (name, None if isinstance(capability, access.Ability) else on)
+
+    return Need(see=tuple(pair(n) for n in see), act=pair(act) if act else None, refused=refused, missing=missing)
+
+
+def on(name: str, key: str) -> tuple[str, str]:
+    return (name, key)
+
+
+#: Every non-admin URL and what it asks. Public URLs (no login) are in PUBLIC.
+NEEDS: dict[str, Need] = {
+    "home": Need(),
+    "logout": Need(),
+    "projects:list": Need(),
+    "projects:create": need("create_project", missing=403),
+    "projects:timesheet": need("keep_timesheet"),
+    "projects:desk": need("see_workspace"),
+    "projects:department_compliance": need("see_department", on="department"),
+    "projects:department_budget": need("see_department", on="department"),
+    "projects:detail": need("see_project"),
+    "projects:edit": need("edit_project"),
+    "projects:update": need("edit_project"),
+    "projects:team": need("see_internal"),
+    "projects:role_create": need("staff_project"),
+    "projects:role_suggestions": need("staff_project"),
+    "projects:role_assign": need("staff_project"),
+    "projects:budget": need("see_money"),
+    "projects:budget_line_add": need("see_money", act="edit_budget"),
+    "projects:budget_settings": need("see_money", act="edit_budget"),
+    "projects:expense_add": need("see_money", act="edit_budget"),
+    "projects:expense_receipt": need("see_money"),
+    "projects:baseline_add": need("see_money", act="edit_budget"),
+    "projects:contingency_request": need("see_money", act="edit_budget"),
+    # The decision is the service's (a head, and not the one who asked): a refusal is a message.
+    "projects:contingency_decide": need("see_money"),
+    "projects:deliverables": need("see_internal"),
+    "projects:deliverable_create": need("edit_project"),
+    "projects:schedule_baseline": need("see_internal"),
+    "projects:deliverable": need("see_internal"),
+    "projects:deliverable_edit": need("edit_project"),
+    "projects:deliverable_move": need("see_internal"),
+    "projects:review_create": need("work_on_project"),
+    "projects:quality": need("see_internal"),
+    "projects:evidence": need("see_internal"),
+    "projects:nc_action": need("see_internal"),
+    "projects:changes": need("see_internal"),
+    "projects:change_create": need("work_on_project"),
+    "projects:change": need("see_internal"),
+    "projects:change_action": need("see_internal"),
+    "projects:raid": need("see_internal"),
+    "projects:raid_create": need("work_on_project"),
+    "projects:raid_item": need("see_internal"),
+    "projects:raid_action": need("see_internal"),
+    "projects:documents": need("see_internal_documents"),
+    "projects:document_create": need("edit_project"),
+    "projects:document": need("see_internal_documents"),
+    "projects:document_edit": need("edit_project"),
+    "projects:document_status": need("edit_project"),
+    "projects:document_version_add": need("edit_project"),
+    "projects:document_download": Need(see=(on("see_project", "project"), on("see_document", "document"))),
+    "projects:version_download": need("see_internal_documents"),
+    "projects:clauses": need("see_internal_documents"),
+    "projects:clause_create": need("edit_project"),
+    "projects:clause": need("see_internal_documents"),
+    "projects:clause_evidence": need("edit_project"),
+    "projects:clause_propose": need("edit_project"),
+    "projects:proposal_decide": need("see_internal_documents"),
+    "projects:compliance": need("see_internal_documents"),
+    "projects:correspondence": need("see_internal_documents"),
+    "projects:correspondence_create": need("edit_project"),
+    "projects:letter_create": need("edit_project"),
+    "projects:correspondence_entry": need("see_internal_documents"),
+    "projects:correspondence_status": need("edit_project"),
+    "projects:correspondence_attach": need("edit_project"),
+    "projects:correspondence_file": need("see_internal_documents"),
+    "reports:index": Need(),
+    "reports:project": need("see_project"),
+    "reports:project_send": need("see_project", act="send_client"),
+    "reports:department": need("see_department", on="department"),
+    "reports:department_send": need("see_department", on="department"),
+    "reports:pdf": Need(see=(on("see_report", "client_report"),)),
+    "reports:archive": Need(),
+    "reports:schedules": need("create_project"),
+    "reports:schedule_create": need("create_project"),
+    "reports:schedule_edit": Need(see=(on("manage_schedule", "schedule"),)),
+    "reports:schedule_toggle": Need(see=(on("manage_schedule", "schedule"),)),
+    "reports:schedule_send": Need(see=(on("manage_schedule", "schedule"),)),
+    "reports:schedule_preview": Need(see=(on("manage_schedule", "schedule"),)),
+    "reports:outbox": need("create_project"),
+    "reports:outbox_resend": Need(see=(on("create_project", None), on("see_delivery", "delivery"))),
+    "teams:matrix": need("see_workspace"),
+    "staffing:capacity": need("see_workspace"),
+    "staffing:person": Need(see=(on("see_member", "person"),)),
+    "portal:home": Need(),
+    "portal:project": need("see_project"),
+    "portal:report_pdf": Need(see=(on("see_project", "project"), on("see_report", "client_report"))),
+    "portal:sign_off": need("see_project", act="decide_for_client"),
+    "portal:decide": need("see_project", act="decide_for_client"),
+    "portal:access": need("manage_share_links"),
+    "portal:share_revoke": Need(see=(on("manage_share_links", "project"), on("see_share_link", "share_link"))),
+    "portal:invite": Need(see=(on("invite_contacts", "project"), on("invite_contact", "contact"))),
+}
+
+#: URLs without login. A share link opens for anyone who has it (the other side's is revoked: dead for
+#: everyone); an invitation link likewise (the other side's is used).
+PUBLIC = {
+    "login": {200, 302},
+    "portal:shared": {200},
+    "portal:shared_report_pdf": {200},
+    "accounts:invitation": {200},
+    # Health: the sweep's world has no beat, so /health/ answers 503 (tests/apm/health/test_views.py covers 200).
+    "health:status": {503},
+    "health:web": {200},
+}
+TOKEN_URLS = ("portal:shared", "portal:shared_report_pdf", "accounts:invitation")
+
+#: The Django admin is for administrators only (apm/admin_site.py): every other user is sent to its
+#: login page, whatever the arguments; its ModelAdmins are tested in tests/apm/test_admin_site.py.
+ADMIN_NAMESPACE = "admin"
+ADMIN_FILL = {"app_label": "projects", "object_id": "1", "content_type_id": "1", "url": "x"}
+
+#: URLs that change the session itself: GET only (POSTing them would log the sweeping user out).
+GET_ONLY = {"logout"}
+
+
+def allows(user: Any, name: str, obj: Any) -> bool:
+    capability = access.CAPABILITIES[name]
+    return capability.allows(user) if isinstance(capability, access.Ability) else capability.allows(user, obj)
+
+
+def expected(route_name: str, user: Any, side: Side) -> set[int]:
+    """The answers the policy allows ``user`` on ``route_name`` filled from ``side``."""
+    if route_name in PUBLIC:
+        return PUBLIC[route_name]
+    declared = NEEDS[route_name]
+    for name, key in declared.see:
+        if not allows(user, name, side.subject(key) if key else None):
+            capability = access.CAPABILITIES[name]
+            return {declared.missing if isinstance(capability, access.Ability) else 404}
+    if declared.act is not None:
+        name, key = declared.act
+        if not allows(user, name, side.subject(key) if key else None):
+            return {declared.refused}
+    return {200, 302}
+
+
+# --- Fingerprint of the whole database -------------------------------------
+
+
+def fingerprint() -> dict[str, tuple]:
+    """Per table: row count, highest pk and, where there is one, the latest ``updated_at``."""
+    prints = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        aggregates = {"n": Count("pk"), "top": Max("pk")}
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+            aggregates["updated"] = Max("updated_at")
+        prints[model._meta.label] = tuple(sorted(model._default_manager.aggregate(**aggregates).items()))
+    return prints
+
+
+POST_DATA = {
+    "decision": "accept",
+    "comment": "sweep",
+    "days": "7",
+    "label": "sweep",
+    "approve": "1",
+    "note": "sweep",
+    "amount": "10.00",
+    "category": "labour",
+    "reason": "sweep",
+    "confirm": "1",
+}
+
+
+def _is_admin(route: Route) -> bool:
+    return route.name.startswith(ADMIN_NAMESPACE + ":")
+
+
+def swept_routes() -> list[Route]:
+    """Every non-admin URL, GET pages first, then the POST-only actions (which change the world)."""
+    return [r for r in all_routes() if not _is_admin(r)]
+
+
+@pytest.fixture
+def sweep(db) -> World:
+    return populate(build_world())
+
+
+# --- The tests ---------------------------------------------------------------
+
+
+def test_it_finds_the_urls_of_every_app():
+    names = {route.name for route in all_routes()}
+    for expected_name in ("projects:detail", "reports:pdf", "portal:project", "portal:shared", "staffing:person"):
+        assert expected_name in names
+
+
+def test_it_declares_what_every_url_needs():
+    undeclared = sorted(r.name for r in swept_routes() if r.name not in NEEDS and r.name not in PUBLIC)
+    assert undeclared == [], f"Say in tests/apm/access/test_sweep.py NEEDS which capability each asks: {undeclared}"
+    gone = sorted((set(NEEDS) | set(PUBLIC)) - {r.name for r in swept_routes()})
+    assert gone == [], f"NEEDS names URLs that no longer exist: {gone}"
+
+
+def test_it_can_fill_every_url(sweep):
+    unfilled = [
+        route.pattern
+        for route in swept_routes()
+        if route.params and (fill(route, sweep.own) is None or fill(route, sweep.other) is None)
+    ]
+    assert unfilled == [], f"Teach tests/apm/access/test_sweep.py ARGUMENTS how to fill: {unfilled}"
+
+
+def _answer(client, url: str, data: dict[str, str]) -> tuple[str, int]:
+    response = client.get(url)
+    if response.status_code == 405:
+        return "post", client.post(url, data).status_code
+    return "get", response.status_code
+
+
+@pytest.mark.parametrize("relationship", SIGNED_IN)
+def test_it_answers_the_project_as_the_policy_says(client, sweep, relationship):
+    """ALPHA-1's objects: each URL answers this relationship as the policy says."""
+    user = sweep.users[relationship]
+    client.force_login(user)
+    client.raise_request_exception = False  # a 500 is a finding to list, not a crash of the sweep
+    data = POST_DATA | {"member": str(sweep.person.pk)}
+    routes = [r for r in swept_routes() if r.name not in GET_ONLY]
+    # Expectations first: the POST-only actions change the world the policy is then asked about.
+    wanted = {route.name: expected(route.name, user, sweep.own) for route in routes}
+    failures, answers = [], []
+    for route in routes:
+        url = url_for(route, fill(route, sweep.own))
+        method, status = _answer(client, url, data)
+        answers.append(f"{route.name} {relationship} {method} {status}")
+        if status not in wanted[route.name]:
+            failures.append(
+                f"{method.upper()} {url} as {relationship}: {status}, expected {sorted(wanted[route.name])}"
+            )
+    assert failures == [], "\n".join(answers)
+
+
+@pytest.mark.parametrize("relationship", [key for key in SIGNED_IN if key != "admin"])
+def test_it_answers_another_projects_objects_as_the_policy_says_and_changes_nothing(client, sweep, relationship):
+    """GAMMA-1's objects, and ALPHA-1's code with GAMMA-1's ids: 404 unless the policy allows, no row changed."""
+    user = sweep.users[relationship]
+    client.force_login(user)
+    client.raise_request_exception = False
+    own, other = sweep.own, sweep.other
+    data = POST_DATA | {"member": str(sweep.person.pk)}
+    # A POST-only view answers GET with 405 before any lookup, for every object alike: that
+    # tells nothing, so GET may answer 405 where the own object's GET does too.
+    post_only = {
+        route.name
+        for route in swept_routes()
+        if route.params
+        and route.name not in TOKEN_URLS
+        and client.get(url_for(route, fill(route, own))).status_code == 405
+    }
+    before = fingerprint()
+    failures = []
+    for route in swept_routes():
+        if not route.params:
+            continue
+        # The other side's share link is revoked and its invitation used: dead for everyone.
+        dead = route.name in TOKEN_URLS
+        variants = [(fill(route, other), {404} if dead else expected(route.name, user, other))]
+        if not dead:
+            variants.append((mixed(route, own, other), {404}))
+        for kwargs, allowed in variants:
+            if kwargs is None:
+                continue
+            url = url_for(route, kwargs)
+            for method in ("get", "post"):
+                if method == "post" and route.name in GET_ONLY:
+                    continue
+                response = getattr(client, method)(url, data if method == "post" else None)
+                if method == "get" and route.name in post_only and response.status_code == 405:
+                    continue
+                status = response.status_code
+                if status not in allowed:
+                    failures.append(f"{method.upper()} {url} as {relationship}: {status}, expected {sorted(allowed)}")
+                if status in (403, 404):
+                    after = fingerprint()
+                    if after != before:
+                        changed = sorted(label for label in after if after[label] != before.get(label))
+                        failures.append(
+                            f"{method.upper()} {url} as {relationship} answered {status} and changed {changed}"
+                        )
+                before = fingerprint() if status not in (403, 404) else before
+    assert failures == []
+
+
+@pytest.mark.parametrize("relationship", [key for key in SIGNED_IN if key != "admin"])
+def test_it_keeps_the_admin_to_administrators(client, sweep, relationship):
+    client.force_login(sweep.users[relationship])
+    client.raise_request_exception = False
+    before = fingerprint()
+    login_url = reverse("admin:login")
+    for route in all_routes():
+        if not _is_admin(route) or route.name in ("admin:login", "admin:logout"):
+            continue
+        kwargs = {param: ADMIN_FILL.get(param, "x") for param in route.params}
+        url = url_for(route, kwargs)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (302, 404), (method, url, response.status_code)
+            if response.status_code == 302:
+                assert response.url.startswith(login_url), (method, url, response.url)
+    assert fingerprint() == before
+
+
+def test_it_lets_administrators_into_the_admin(client, sweep):
+    client.force_login(sweep.users["admin"])
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client, sweep):
+    login_url = reverse("login")
+    for route in swept_routes():
+        if route.name in PUBLIC or route.name in GET_ONLY:
+            continue
+        url = url_for(route, fill(route, sweep.own))
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (302, 405), (method, url, response.status_code)
+            if response.status_code == 302:
+                assert response.url.startswith(login_url), (method, url, response.url)

@@ -1,0 +1,174 @@
+"""Compliance of obligations: met, due, overdue or missing evidence; per project and per department."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from apm.outbox.models import OutboundEmail
+from projects.documents import services
+from projects.documents.selectors import obligation_rows, portfolio_compliance
+from projects.models import Clause, Project
+from reports.models import Delivery, Report
+from tests import factories
+from tests.projects.document_files import pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@time_machine.travel(dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_it_lists_obligations_as_met_due_overdue_or_missing_evidence(world, pm):
+    project = world["alpha_project"]
+    today = timezone.localdate()
+    deliverable = factories.DeliverableFactory(project=project, status="accepted")
+    permit = services.document_create(
+        project=project, user=pm, kind="permit", title="Street works permit", upload=pdf()
+    )
+    for status in ("under_review", "approved"):
+        services.document_set_status(document=permit, user=pm, status=status)
+
+    def obligation(number, **kwargs):
+        return services.clause_create(project=project, user=pm, number=number, title=f"C{number}", text="t", **kwargs)
+
+    obligation("1", evidence="document", evidence_document_kind="permit", deadline=dt.date(2025, 5, 1))
+    obligation("2", evidence="deliverable", evidence_deliverable=deliverable)
+    obligation("3", evidence="document", evidence_document_kind="nda", deadline=dt.date(2025, 5, 30))
+    obligation("4", evidence="document", evidence_document_kind="licence", deadline=dt.date(2025, 7, 1))
+    obligation("5")
+    obligation("6", evidence="report", evidence_report_kind="highlight", deadline=dt.date(2025, 6, 1))
+    states = {row.clause.number: row.state for row in obligation_rows(projects=Project.objects.all(), today=today)}
+    assert states == {"1": "met", "2": "met", "3": "overdue", "4": "due", "5": "missing", "6": "overdue"}
+
+    # An expired permit no longer shows the obligation met.
+    type(permit).objects.filter(pk=permit.pk).update(expires_on=dt.date(2025, 6, 1))
+    states = {row.clause.number: row.state for row in obligation_rows(projects=Project.objects.all(), today=today)}
+    assert states["1"] == "overdue"
+    line = portfolio_compliance(projects=Project.objects.filter(pk=project.pk), today=today)[0]
+    assert [r.clause.number for r in line.overdue] == ["1", "3", "6"]
+    assert line.missing_documents == ["Permit", "NDA", "Licence"]
+    assert [d.title for d in line.expired_documents] == ["Street works permit"]
+
+
+def test_it_counts_a_report_sent_as_evidence(world, pm):
+    project = world["alpha_project"]
+    services.clause_create(
+        project=project,
+        user=pm,
+        number="9",
+        title="Monthly report",
+        text="t",
+        evidence="report",
+        evidence_report_kind="highlight",
+    )
+    now = timezone.now()
+    report = Report.objects.create(
+        kind="highlight",
+        audience="client",
+        scope="project",
+        project=project,
+        title="r",
+        scheduled_for=now,
+        period_end=dt.date(2025, 3, 31),
+        status="rendered",
+        queued_at=now,
+    )
+    email = OutboundEmail.objects.create(
+        kind="report",
+        message_id="<r@x>",
+        from_email="a@x.example",
+        to=["c@x.example"],
+        subject="s",
+        body_text="b",
+        queued_at=now,
+        status="queued",
+    )
+    Delivery.objects.create(report=report, email_address="c@x.example", recipient_kind="extra", email=email)
+    assert obligation_rows(projects=Project.objects.all(), today=dt.date(2025, 6, 1))[0].state == "due"
+    OutboundEmail.objects.filter(pk=email.pk).update(status="sent")
+    assert obligation_rows(projects=Project.objects.all(), today=dt.date(2025, 6, 1))[0].state == "met"
+
+
+def test_it_shows_department_compliance_to_its_head_only(world, pm, head, client):
+    services.clause_create(
+        project=world["alpha_project"],
+        user=pm,
+        number="3",
+        title="Insurance certificate",
+        text="t",
+        evidence="document",
+        evidence_document_kind="other",
+        deadline=dt.date(2020, 1, 1),
+    )
+    url = reverse("projects:department_compliance", args=["ALPHA"])
+    client.force_login(head)
+    page = client.get(url).content.decode()
+    assert "Insurance certificate" in page
+    assert "Overdue" in page
+    client.force_login(pm)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("projects:compliance", args=["ALPHA-1"])).status_code == 200
+
+
+def test_it_lists_only_projects_with_something_outstanding_on_department_compliance_a_page_at_a_time(
+    world, pm, head, client, django_assert_num_queries
+):
+    alpha = world["alpha"]
+    for i in range(52):  # ALPHA-1 and 52 more: 50 with an overdue obligation, 2 clean
+        project = factories.ProjectFactory(code=f"C{i:03d}", project_manager=pm, departments=[alpha])
+        if i < 50:
+            Clause.objects.create(
+                project=project,
+                number="1",
+                title=f"Duty {i}",
+                text="t",
+                evidence="manual",
+                deadline=dt.date(2020, 1, 1),
+            )
+    Clause.objects.create(
+        project=world["alpha_project"],
+        number="1",
+        title="Duty A",
+        text="t",
+        evidence="manual",
+        deadline=dt.date(2020, 1, 1),
+    )
+    url = reverse("projects:department_compliance", args=["ALPHA"])
+    client.force_login(head)
+    with django_assert_num_queries(8):
+        first = client.get(url).content.decode()
+    second = client.get(url, {"page": "2"}).content.decode()
+    for page in (first, second):  # the counts cover every obligation of the department
+        assert "51 obligations: " in page
+        assert "51 of 53 projects need action; 2 with nothing to do are not listed." in page
+    assert "Showing 1&ndash;50." in first
+    assert "Showing 51&ndash;51." in second
+    assert "C049" in second  # ALPHA-1 sorts first, so C049 is the 51st
+    assert "C049" not in first
+    assert "Duty 49" in second  # the obligations listed are those of the page's projects
+    assert "Duty 49" not in first
+    assert "C050" not in first + second  # clean: not listed
+    with django_assert_num_queries(8):
+        assert client.get(url, {"page": "junk"}).status_code == 200
+
+
+def test_it_lists_a_project_whose_only_obligation_is_due_on_department_compliance(world, head, client):
+    """An obligation with its deadline ahead needs action even when nothing is wrong yet (review finding)."""
+    Clause.objects.create(
+        project=world["alpha_project"],
+        number="1",
+        title="Quarterly report",
+        text="t",
+        evidence="manual",
+        deadline=timezone.localdate() + dt.timedelta(days=20),
+    )
+    client.force_login(head)
+    page = client.get(reverse("projects:department_compliance", args=["ALPHA"])).content.decode()
+    assert "1 obligation: " in page
+    assert "1 due" in page
+    assert "1 of 1 project needs action; 0 with nothing to do are not listed." in page
+    assert "Quarterly report" in page
+    assert "Every obligation is met." not in page

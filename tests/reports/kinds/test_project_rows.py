@@ -1,0 +1,175 @@
+"""The snapshot of the kinds with a row per project (portfolio, highlight): scopes, totals, redaction, what changed,
+fixed query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+
+from projects.rag import RAG
+from reports.snapshot import report_build_snapshot
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PERIOD_END = dt.date(2025, 3, 31)
+
+
+def build(**kwargs):
+    defaults = {
+        "kind": "portfolio",
+        "audience": "internal",
+        "scope": "department",
+        "period_start": dt.date(2025, 3, 1),
+        "period_end": PERIOD_END,
+        "title": "Portfolio",
+    }
+    return report_build_snapshot(**{**defaults, **kwargs})
+
+
+def seed_department(n: int, code: str = "DEPT"):
+    department = factories.DepartmentFactory(code=code)
+    rags = [RAG.RED, RAG.AMBER, RAG.GREEN]
+    for i in range(n):
+        project = factories.ProjectFactory(code=f"{code}-{i:03d}", departments=[department])
+        factories.StatusUpdateFactory(project=project, as_of=dt.date(2024, 12, 31), rag=RAG.GREEN)
+        factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, 3, 31), rag=rags[i % 3])
+        factories.MilestoneFactory(project=project)
+    return department
+
+
+def test_it_counts_rag_and_totals_money_from_the_latest_status_update(world):
+    department = world["alpha"]
+    second = factories.ProjectFactory(code="ALPHA-2", departments=[department], bac=Decimal("500.50"))
+    factories.StatusUpdateFactory(
+        project=world["alpha_project"],
+        as_of=dt.date(2024, 3, 31),
+        rag=RAG.GREEN,
+        budget_period=Decimal("1"),
+        forecast_period=Decimal("1"),
+    )
+    factories.StatusUpdateFactory(
+        project=world["alpha_project"],
+        as_of=dt.date(2025, 3, 31),
+        rag=RAG.RED,
+        budget_period=Decimal("100.00"),
+        forecast_period=Decimal("150.25"),
+    )
+    # After period_end: must be ignored.
+    factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 4, 30), rag=RAG.GREEN)
+    factories.StatusUpdateFactory(
+        project=second, as_of=dt.date(2025, 2, 28), rag=RAG.AMBER, budget_period=Decimal("10"), forecast_period=None
+    )
+
+    snapshot = build(department=department)
+
+    totals = snapshot["totals"]
+    assert (totals["projects"], totals["red"], totals["amber"], totals["green"], totals["not_rated"]) == (2, 1, 1, 0, 0)
+    assert totals["bac"] == "1000500.50"
+    assert totals["budget_period"] == "110.00"
+    assert totals["forecast_period"] == "150.25"
+    assert totals["variance"] == "50.25"
+    assert totals["currency"] == "GBP"
+    assert totals["money_complete"] is False
+    assert "forecast missing for 1" in totals["money_note"]
+    assert [row["code"] for row in snapshot["projects"]] == ["ALPHA-1", "ALPHA-2"]
+    assert snapshot["projects"][0]["as_of"] == "2025-03-31"
+    json.dumps(snapshot)  # JSON-serialisable as it stands
+
+
+def test_it_selects_projects_by_each_scope(world, pm):
+    kwargs = {"kind": "highlight", "audience": "client"}
+    assert [r["code"] for r in build(scope="project", project=world["beta_project"], **kwargs)["projects"]] == [
+        "BETA-1"
+    ]
+    assert [r["code"] for r in build(scope="department", department=world["beta"], **kwargs)["projects"]] == ["BETA-1"]
+    assert [r["code"] for r in build(scope="pm_portfolio", project_manager=pm, **kwargs)["projects"]] == ["ALPHA-1"]
+    assert [r["code"] for r in build(scope="company", **kwargs)["projects"]] == ["ALPHA-1", "BETA-1"]
+    with pytest.raises(ValueError, match="needs a department"):
+        build(scope="department")
+    with pytest.raises(ValueError, match="Unknown report kind"):
+        build(kind="weekly", department=world["alpha"])
+
+
+def test_it_builds_the_client_snapshot_without_any_internal_key_or_figure(world):
+    project = world["alpha_project"]
+    project.bac = Decimal("987654321.12")
+    project.save()
+    factories.StatusUpdateFactory(
+        project=project,
+        as_of=dt.date(2025, 3, 31),
+        budget_period=Decimal("13579246.8"),
+        forecast_period=Decimal("24681357.9"),
+        whole_life_cost=Decimal("97531864.2"),
+        commentary_budget="Internal margin talk.",
+    )
+
+    client = build(audience="client", scope="project", project=project, kind="highlight")
+    internal = build(audience="internal", scope="project", project=project, kind="highlight")
+
+    text = json.dumps(client)
+    for needle in ("987654321", "13579246", "24681357", "97531864", "11102111", "Internal margin talk"):
+        assert needle not in text
+    for key in ("bac", "budget_period", "forecast_period", "variance", "whole_life_cost", "commentary_budget"):
+        assert key not in client["projects"][0]
+        assert key not in client["totals"]
+    assert "£" not in " ".join(client["summary_lines"])
+    # The internal one has them (so the checks above can fail).
+    assert "987654321.12" in json.dumps(internal)
+    assert internal["projects"][0]["budget_period"] == "13579246.80"
+
+
+def test_it_says_first_report_when_there_is_no_previous_snapshot(world):
+    snapshot = build(department=world["alpha"])
+    assert snapshot["changes"]["first_report"] is True
+    assert "First report in this series" in snapshot["changes"]["lines"][0]
+
+
+def test_it_lists_rag_moves_and_projects_added_and_removed(world):
+    department = world["alpha"]
+    factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 2, 28), rag=RAG.AMBER)
+    gone = factories.ProjectFactory(code="ALPHA-9", name="Gone Project", departments=[department])
+    first = build(department=department, period_end=dt.date(2025, 2, 28))
+
+    factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 3, 31), rag=RAG.RED)
+    gone.departments.clear()
+    factories.ProjectFactory(code="ALPHA-3", name="New Project", departments=[department])
+    second = build(department=department, previous_snapshot=first)
+
+    changes = second["changes"]
+    assert changes["first_report"] is False
+    assert changes["rag_moves"] == [{"code": "ALPHA-1", "name": "Alpha Project", "from": "amber", "to": "red"}]
+    assert changes["added"] == [{"code": "ALPHA-3", "name": "New Project"}]
+    assert changes["removed"] == [{"code": "ALPHA-9", "name": "Gone Project"}]
+    assert "ALPHA-1 Alpha Project: Amber → Red" in changes["lines"]
+    assert any("1 RAG change" in line for line in second["summary_lines"])
+
+
+def test_it_writes_three_to_six_summary_lines_with_money_only_for_internal(world):
+    factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 3, 31), rag=RAG.RED)
+    internal = build(department=world["alpha"])["summary_lines"]
+    client = build(department=world["alpha"], audience="client")["summary_lines"]
+    assert 3 <= len(internal) <= 6
+    assert internal[0] == "1 project: 1 red, 0 amber, 0 green, 0 not rated"
+    assert any(line.startswith("Budget this period £100,000") for line in internal)
+    assert 2 <= len(client) <= 6
+    assert not any("£" in line for line in client)
+
+
+@pytest.mark.parametrize("audience", ["internal", "client"])
+def test_it_runs_the_same_number_of_queries_for_3_and_30_projects(django_assert_num_queries, audience):
+    small = seed_department(3, "SMALL")
+    large = seed_department(30, "LARGE")
+    # projects, latest status updates, milestones; internally also the compliance section (projects, obligation
+    # clauses, documents on file, reports sent, expired documents)
+    queries = 3 + (5 if audience == "internal" else 0)
+    with django_assert_num_queries(queries):
+        few = build(department=small, audience=audience)
+    with django_assert_num_queries(queries):
+        many = build(department=large, audience=audience)
+    assert len(few["projects"]) == 3
+    assert len(many["projects"]) == 30
+    assert (many["totals"]["red"], many["totals"]["amber"], many["totals"]["green"]) == (10, 10, 10)
