@@ -19,7 +19,7 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("staffing/", include("projects.staffing.urls")),
     path("accounts/", include("apm.accounts.urls")),
-    # The client portal (issue 8): status pages for client contacts and share links.
+    # The client portal: status pages for client contacts and share links.
     path("portal/", include("projects.portal.urls")),
     path("admin/", admin.site.urls),
     # Database, broker and beat checks for the load balancer and monitoring (no login).

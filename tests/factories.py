@@ -185,7 +185,7 @@ class AllocationFactory(factory.django.DjangoModelFactory):
     status = "confirmed"
 
 
-# --- Deliverables, quality, change requests and the RAID log (issue 5) ---
+# --- Deliverables, quality, change requests and the RAID log ---
 
 
 class DeliverableFactory(factory.django.DjangoModelFactory):
@@ -228,7 +228,7 @@ class RaidItemFactory(factory.django.DjangoModelFactory):
     impact = 3
 
 
-# --- Documents, clauses and correspondence (issue 6) ---
+# --- Documents, clauses and correspondence ---
 
 
 class ClauseFactory(factory.django.DjangoModelFactory):

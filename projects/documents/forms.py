@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 
 from apm import access
+from apm.reporting import ReportKind
 from apm.accounts.models import User
 from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import (
@@ -85,7 +86,7 @@ class EvidenceForm(forms.Form):
         queryset=Deliverable.objects.none(), required=False, label="Deliverable"
     )
     evidence_report_kind = forms.ChoiceField(
-        choices=[("", "—"), ("highlight", "Highlight report"), ("quality", "Quality report")],
+        choices=[("", "—"), *ReportKind.choices],
         required=False,
         label="Report kind",
     )

@@ -1,6 +1,6 @@
 """The exception report (PRINCE2): one broken tolerance of one project, for the internal audience only.
 
-When ``projects.budget.services.budget_check`` raises a
+When ``projects.budget.services.checks.budget_check`` raises a
 :class:`~projects.models.ToleranceException`, ``reports.services``
 (``exception_report_queue``) queues an internal, project-scope report of
 this kind pointing at it (``Report.tolerance_exception``); it is never

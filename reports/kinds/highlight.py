@@ -43,7 +43,7 @@ def highlight_details(project: Project, latest: StatusUpdate | None, request: Sn
     ``burn_up``, ``raid`` and ``tolerance`` (period cost variance against
     the project's cost tolerance, ``ProjectBudget.cost_tolerance_percent`` or
     ``COST_TOLERANCE_PERCENT`` without one; overdue milestones; the open
-    tolerance exceptions raised by ``projects.budget.services.budget_check``).
+    tolerance exceptions raised by ``projects.budget.services.checks.budget_check``).
     """
     previous = None
     if latest is not None:
