@@ -10,8 +10,8 @@ from __future__ import annotations
 from django import forms
 
 from apm import access
-from apm.reporting import ReportKind
 from apm.accounts.models import User
+from apm.reporting import ReportKind
 from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import (
     ClauseKind,
