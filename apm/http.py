@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
     from apm.accounts.models import User
 
 
@@ -25,3 +27,10 @@ class AuthenticatedHttpRequest(HttpRequest):
     """
 
     user: User
+
+
+class HtmxRequest(AuthenticatedHttpRequest):
+    """A signed-in user's request with django-htmx's ``request.htmx`` (``HtmxMiddleware`` sets it on every
+    request), for views that answer htmx with a fragment and a plain request with the whole page."""
+
+    htmx: HtmxDetails

@@ -7,7 +7,11 @@ activated (``next_run_at`` set) on every save.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -17,6 +21,17 @@ from django.utils.html import format_html
 from reports.forms import ReportScheduleForm
 from reports.models import Delivery, Report, ReportSchedule
 from reports.services import schedule_save
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+
+def _admin_user(request: HttpRequest) -> User:
+    """The signed-in user of an admin page (the admin site turns anyone else away before a ModelAdmin runs)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("The admin is for signed-in administrators.")
+    return user
 
 
 @admin.register(ReportSchedule)
@@ -37,23 +52,27 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     list_select_related = ("project", "department")
     autocomplete_fields = ("project", "department", "project_manager")
 
-    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: ReportSchedule | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         """The same form and validation as the schedule pages (reports.forms)."""
         kwargs["form"] = ReportScheduleForm
-        base = super().get_form(request, obj, **kwargs)
+        base = super().get_form(request, obj, change, **kwargs)
 
-        class AdminScheduleForm(base):
-            def __init__(self, *args, **form_kwargs) -> None:
-                super().__init__(*args, user=request.user, **form_kwargs)
+        # The admin's form class is built at run time (modelform_factory, with the admin's widgets), and mypy
+        # takes no variable as a base class.
+        class AdminScheduleForm(base):  # type: ignore[valid-type, misc]
+            def __init__(self, *args: Any, **form_kwargs: Any) -> None:
+                super().__init__(*args, user=_admin_user(request), **form_kwargs)
 
         return AdminScheduleForm
 
     readonly_fields = ("next_run_at", "last_run_at", "created_by", "paused_reason", "paused_at", "created_at")
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: ReportSchedule, form: forms.ModelForm[Any], change: bool) -> None:
         # The same service as the schedule pages: the saving administrator becomes the owner (the form
         # has checked they may send it), and the new rule takes effect from now.
-        schedule_save(schedule=obj, user=request.user, now=timezone.now())
+        schedule_save(schedule=obj, user=_admin_user(request), now=timezone.now())
 
 
 class DeliveryInline(admin.TabularInline):
@@ -63,7 +82,7 @@ class DeliveryInline(admin.TabularInline):
     fields = ("email_address", "recipient_name", "recipient_kind", "email_status", "created_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Report | None = None) -> bool:
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
@@ -71,7 +90,7 @@ class DeliveryInline(admin.TabularInline):
 
     @admin.display(description="email status")
     def email_status(self, obj: Delivery) -> str:
-        return obj.email.get_status_display() if obj.email_id else "not queued"
+        return obj.email.get_status_display() if obj.email is not None else "not queued"
 
 
 @admin.register(Report)
@@ -85,13 +104,13 @@ class ReportAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_for"
     inlines = [DeliveryInline]
 
-    def get_readonly_fields(self, request, obj=None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Report | None = None) -> list[str]:
         return [f.name for f in Report._meta.fields] + ["pdf_link"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Report | None = None) -> bool:
         # Viewable (read-only) but never edited: a report is a snapshot of what was sent.
         return False
 
@@ -110,12 +129,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ("report", "email")
     readonly_fields = ("report", "email_address", "recipient_name", "recipient_kind", "email", "created_at")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         return False
 
     @admin.display(description="email status", ordering="email__status")
     def email_status(self, obj: Delivery) -> str:
-        return obj.email.get_status_display() if obj.email_id else "not queued"
+        return obj.email.get_status_display() if obj.email is not None else "not queued"

@@ -15,7 +15,7 @@ only when they may send it about something.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
@@ -23,9 +23,34 @@ from apm import access
 from apm.errors import Refused
 from reports.kinds import KINDS, kind_choices, requestable_kinds
 from reports.models import Audience, Frequency, ReportSchedule, Scope, validate_time_zone
-from reports.services import check_recipients, check_sender, check_subject, clean_addresses
+from reports.services import Subject, check_recipients, check_sender, check_subject, clean_addresses
+
+if TYPE_CHECKING:
+    from apm.access.base import AnyUser
+    from apm.accounts.models import User
+    from projects.models import Project
+    from teams.models import Department
 
 WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
+
+
+def _choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's field ``name``, which offers choices (a model field with choices, or a ModelChoiceField).
+
+    To the type checker ``form.fields`` holds plain ``Field`` objects; TypeError for a field of another kind.
+    """
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"The field {name!r} of {type(form).__name__} is a {type(field).__name__}, not a choice.")
+    return field
+
+
+def _model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's field ``name``, a choice of model objects (a foreign key's); TypeError for another kind."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"The field {name!r} of {type(form).__name__} is a {type(field).__name__}, not a choice.")
+    return field
 
 
 class ReportScheduleForm(forms.ModelForm):
@@ -60,13 +85,13 @@ class ReportScheduleForm(forms.ModelForm):
         }
         labels = {"day_of_month": "Day of the month (monthly)", "local_time": "Local time"}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         projects = access.send_client.queryset(user)
         departments = access.see_department.queryset(user)
-        self.fields["project"].queryset = projects.order_by("code")
-        self.fields["department"].queryset = departments.order_by("code")
+        _model_choice_field(self, "project").queryset = projects.order_by("code")
+        _model_choice_field(self, "department").queryset = departments.order_by("code")
         scopes = [Scope.PROJECT, Scope.DEPARTMENT]
         if access.administer.allows(user):
             # Administrators schedule any PM's portfolio and the company report.
@@ -75,7 +100,7 @@ class ReportScheduleForm(forms.ModelForm):
         else:
             managers = access.project_manager_candidates().filter(pk=user.pk)
             scopes.append(Scope.PM_PORTFOLIO)
-        self.fields["project_manager"].queryset = managers.order_by("first_name", "last_name", "username")
+        _model_choice_field(self, "project_manager").queryset = managers.order_by("first_name", "last_name", "username")
         may_internal = (
             access.administer.allows(user)
             or access.send_internal.queryset(user).exists()
@@ -84,11 +109,11 @@ class ReportScheduleForm(forms.ModelForm):
         )
         if not may_internal:
             # Offer only what the user may use: the client audience of the projects they run.
-            self.fields["audience"].choices = [(Audience.CLIENT.value, Audience.CLIENT.label)]
+            _choice_field(self, "audience").choices = [(Audience.CLIENT.value, Audience.CLIENT.label)]
             self.fields["audience"].initial = Audience.CLIENT
         self.fields["project_manager"].label = "Project manager (for a PM's portfolio)"
-        self.fields["scope"].choices = [(s.value, s.label) for s in scopes]
-        self.fields["kind"].choices = kind_choices(requestable_kinds())
+        _choice_field(self, "scope").choices = [(s.value, s.label) for s in scopes]
+        _choice_field(self, "kind").choices = kind_choices(requestable_kinds())
         self.fields["time_zone"].validators = []
         for name, field in self.fields.items():
             if name in ("weekdays", "send_to_reporting_heads", "send_to_client_contacts"):
@@ -106,35 +131,39 @@ class ReportScheduleForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("frequency") == Frequency.WEEKLY and not data.get("weekdays"):
             self.add_error("weekdays", "Choose at least one weekday for a weekly schedule.")
-        scope = data.get("scope")
+        kind, audience, scope = data.get("kind"), data.get("audience"), data.get("scope")
+        if not (kind and audience and scope):
+            # Their own fields say what is wrong; the checks below need all three.
+            return data
         # Only the object of the chosen scope is kept; the other pickers are ignored.
         for field, wanted in (("project", Scope.PROJECT), ("department", Scope.DEPARTMENT)):
             if scope != wanted:
                 data[field] = None
         if scope != Scope.PM_PORTFOLIO:
             data["project_manager"] = None
-        subject = {
-            "scope": scope,
-            "project": data.get("project"),
-            "department": data.get("department"),
-            "project_manager": data.get("project_manager"),
-        }
+        subject = Subject(
+            scope=scope,
+            project=data.get("project"),
+            department=data.get("department"),
+            project_manager=data.get("project_manager"),
+        )
         try:
-            check_subject(kind=data.get("kind"), audience=data.get("audience"), **subject)
-            check_sender(user=self.user, audience=data.get("audience"), **subject)
+            check_subject(kind=kind, audience=audience, **subject)
+            check_sender(user=self.user, audience=audience, **subject)
         except Refused as exc:
             raise forms.ValidationError(exc.message) from None
         try:
             addresses = clean_addresses((data.get("extra_recipients") or "").splitlines())
-            check_recipients(addresses=addresses, audience=data.get("audience"), **subject)
+            check_recipients(addresses=addresses, audience=audience, **subject)
         except Refused as exc:
             self.add_error("extra_recipients", exc.message)
             addresses = []
         data["extra_recipients"] = "\n".join(addresses)
-        internal = data.get("audience") == Audience.INTERNAL
+        internal = audience == Audience.INTERNAL
         has_group = data.get("send_to_reporting_heads") if internal else data.get("send_to_client_contacts")
         if not has_group and not addresses:
             raise forms.ValidationError(
@@ -150,7 +179,9 @@ def send_now_kinds(*, scope: str) -> list[tuple[str, str]]:
     return kind_choices([spec for spec in KINDS.values() if spec.send_now and scope in spec.scopes])
 
 
-def send_now_audiences(*, scope: str, user: Any, project: Any = None, department: Any = None) -> list[tuple[str, str]]:
+def send_now_audiences(
+    *, scope: str, user: AnyUser, project: Project | None = None, department: Department | None = None
+) -> list[tuple[str, str]]:
     """The audiences of the kinds "Send now" offers for ``scope`` that ``user`` may send, as (value, label) choices."""
     offered = {
         audience for spec in KINDS.values() if spec.send_now and scope in spec.scopes for audience in spec.audiences
@@ -175,15 +206,26 @@ class SendNowForm(forms.Form):
     audience = forms.ChoiceField(label="Audience")
 
     def __init__(
-        self, *args: Any, scope: str, user: Any, project: Any = None, department: Any = None, **kwargs: Any
+        self,
+        *args: Any,
+        scope: str,
+        user: AnyUser,
+        project: Project | None = None,
+        department: Department | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = send_now_kinds(scope=scope)
-        self.fields["audience"].choices = send_now_audiences(
+        _choice_field(self, "kind").choices = send_now_kinds(scope=scope)
+        _choice_field(self, "audience").choices = send_now_audiences(
             scope=scope, user=user, project=project, department=department
         )
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
+
+    @property
+    def can_send(self) -> bool:
+        """Whether the user may send anything here: the form offers at least one audience."""
+        return bool(_choice_field(self, "audience").choices)
 
 
 class ArchiveSearchForm(forms.Form):
@@ -205,7 +247,8 @@ class ArchiveSearchForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError("The first date is after the second.")
         return data

@@ -13,12 +13,13 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django import template
 from django.conf import settings
 from django.template import Engine
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from apm.charts.burn_up import burn_up_svg
 from apm.charts.rag import rag_distribution_svg
@@ -59,22 +60,22 @@ def truncate_commentary(text: str | None, limit: int = COMMENTARY_LIMIT) -> str:
 
 
 @register.filter(name="money")
-def _money_filter(amount, currency):
+def _money_filter(amount: Decimal | str | None, currency: str) -> str:
     return format_money(amount, currency)
 
 
 @register.filter(name="day")
-def _day_filter(value):
+def _day_filter(value: str | dt.date | None) -> str:
     return format_date(value)
 
 
 @register.filter(name="commentary")
-def _commentary_filter(text):
+def _commentary_filter(text: str | None) -> str:
     return truncate_commentary(text)
 
 
 @register.filter(name="percent")
-def _percent_filter(value):
+def _percent_filter(value: str | Decimal | None) -> str:
     """``"40.00"`` -> ``"40%"``; ``"—"`` for None."""
     if value is None or value == "":
         return "—"
@@ -85,19 +86,19 @@ def _percent_filter(value):
 
 
 @register.filter(name="rag_word")
-def _rag_word_filter(rag):
+def _rag_word_filter(rag: str | None) -> str:
     return RAG_WORDS.get(rag or "", "Not rated")
 
 
 @register.filter(name="rag_chip")
-def _rag_chip_filter(rag):
+def _rag_chip_filter(rag: str | None) -> SafeString:
     """A coloured chip with the word (readable in grey: the word carries the meaning)."""
     key = rag if rag in RAG_WORDS else "none"
     return format_html('<span class="rag rag-{}">{}</span>', key, RAG_WORDS.get(rag or "", "Not rated"))
 
 
 @register.filter(name="signed_class")
-def _signed_class_filter(amount):
+def _signed_class_filter(amount: Any) -> str:
     """CSS class for a variance: ``over`` (forecast above budget), ``under`` or ``""``."""
     try:
         value = Decimal(amount)
@@ -107,13 +108,13 @@ def _signed_class_filter(amount):
 
 
 @register.filter(name="timeline")
-def _timeline_filter(milestones, today):
+def _timeline_filter(milestones: list[dict[str, Any]] | None, today: dt.date | str) -> SafeString:
     """The milestone timeline SVG (apm.charts.timeline) of a row's milestones around ``today``."""
     return mark_safe(milestone_timeline_svg(milestones=milestones or [], today=today))  # noqa: S308 (escaped inside)
 
 
 @register.filter(name="burn_up")
-def _burn_up_filter(series, currency):
+def _burn_up_filter(series: list[dict[str, Any]] | None, currency: str | None) -> str:
     """The burn-up SVG (apm.charts.burn_up) of a snapshot's stored PV/EV/AC series; "" when empty."""
     if not series:
         return ""
@@ -128,7 +129,7 @@ def _burn_up_filter(series, currency):
 
 
 @register.filter(name="initials")
-def _initials_filter(name):
+def _initials_filter(name: object) -> str:
     """Up to two initials of ``name`` for a monogram logo (any script: first letters of the first two words)."""
     words = [word for word in str(name or "").split() if word[:1].isalnum()]
     if not words:

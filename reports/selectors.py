@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,6 +21,7 @@ from apm import access
 from apm.accounts.models import User
 from projects.models import ClientContact
 from reports.kinds import kind_for
+from reports.kinds.base import Snapshot
 from reports.models import Audience, Delivery, Report, ReportSchedule, ReportStatus, Scope
 from teams.models import TeamMember
 
@@ -59,26 +60,28 @@ def _user_recipients(users: Iterable[User], kind: str) -> list[Recipient]:
 
 def _reporting_heads(report: Report) -> list[Recipient]:
     kind = Delivery.RecipientKind.REPORTING_HEAD
-    if report.scope == Scope.PROJECT and report.project_id:
+    if report.scope == Scope.PROJECT and report.project is not None:
         heads = list(report.project.reporting_heads.order_by("pk"))
         if kind_for(report.kind).about_exception:
             # A broken tolerance goes up the line too: the heads of the project's departments.
             heads += User.objects.filter(headed_departments__projects=report.project_id).distinct().order_by("pk")
         return _user_recipients(heads, kind)
-    if report.scope == Scope.DEPARTMENT and report.department_id:
+    if report.scope == Scope.DEPARTMENT and report.department is not None:
         return _user_recipients(report.department.heads.order_by("pk"), kind)
     if report.scope == Scope.COMPANY:
         # Every project's figures: only administrators may see them all.
         return _user_recipients(access.administrators().order_by("pk"), kind)
-    if report.scope == Scope.PM_PORTFOLIO and report.project_manager_id:
+    if report.scope == Scope.PM_PORTFOLIO and report.project_manager is not None:
         return _user_recipients([report.project_manager], kind)
     return []
 
 
 def _client_contacts(report: Report) -> list[Recipient]:
-    if report.scope != Scope.PROJECT or not report.project_id or not report.project.client_id:
+    project = report.project if report.scope == Scope.PROJECT else None
+    client = project.client if project is not None else None
+    if client is None:
         return []
-    contacts = report.project.client.contacts.filter(opted_in_reports=True).order_by("pk")
+    contacts = client.contacts.filter(opted_in_reports=True).order_by("pk")
     return [
         Recipient(contact.email.strip(), contact.name, Delivery.RecipientKind.CLIENT_CONTACT)
         for contact in contacts
@@ -108,7 +111,7 @@ def report_recipients(*, report: Report) -> list[Recipient]:
         candidates += _reporting_heads(report)
     if not internal and to_contacts:
         candidates += _client_contacts(report)
-    if schedule is None and report.requested_by_id:
+    if schedule is None and report.requested_by is not None:
         candidates += _user_recipients([report.requested_by], Delivery.RecipientKind.REQUESTER)
     for line in extra_lines.splitlines():
         address = line.strip()
@@ -137,17 +140,25 @@ def schedule_paused_recipients(*, schedule: ReportSchedule) -> list[str]:
     """Who is told that ``schedule`` was paused: the heads of its owner's department, else the administrators."""
     owner = schedule.created_by
     member = TeamMember.objects.filter(user=owner).select_related("department").first() if owner else None
-    heads = list(member.department.heads.filter(is_active=True).order_by("pk")) if member else []
+    department = member.department if member is not None else None
+    heads = list(department.heads.filter(is_active=True).order_by("pk")) if department is not None else []
     people = heads or list(access.administrators().order_by("pk"))
     return [r.address for r in _user_recipients(people, Delivery.RecipientKind.REPORTING_HEAD)]
 
 
-def same_subject(subject: Mapping[str, Any]) -> Q:
-    """Reports of the same kind, audience, scope and scope object as ``subject``.
+class ReportSubject(TypedDict):
+    """What a report is about, as a Report's fields: kind, audience, scope and the scope's object by id."""
 
-    ``subject`` has the keys ``kind``, ``audience``, ``scope``, ``project_id``,
-    ``department_id`` and ``project_manager_id`` (a Report's fields).
-    """
+    kind: str
+    audience: str
+    scope: str
+    project_id: int | None
+    department_id: int | None
+    project_manager_id: int | None
+
+
+def same_subject(subject: ReportSubject) -> Q:
+    """Reports of the same kind, audience, scope and scope object as ``subject``."""
     return Q(**{key: subject[key] for key in ("kind", "audience", "scope")}) & Q(
         project_id=subject["project_id"],
         department_id=subject["department_id"],
@@ -155,7 +166,7 @@ def same_subject(subject: Mapping[str, Any]) -> Q:
     )
 
 
-def last_period_end(subject: Mapping[str, Any], *, before: dt.date) -> dt.date | None:
+def last_period_end(subject: ReportSubject, *, before: dt.date) -> dt.date | None:
     """The latest period end before ``before`` of a report of ``subject`` (see :func:`same_subject`), or None."""
     return (
         Report.objects.filter(same_subject(subject), period_end__lt=before)
@@ -165,7 +176,7 @@ def last_period_end(subject: Mapping[str, Any], *, before: dt.date) -> dt.date |
     )
 
 
-def previous_snapshot(*, report: Report) -> dict[str, Any] | None:
+def previous_snapshot(*, report: Report) -> Snapshot | None:
     """The snapshot of the latest rendered report before ``report`` in its series, or None.
 
     The series: the same schedule, or for an on-demand report the same

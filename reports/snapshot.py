@@ -7,11 +7,12 @@ Report so that a PDF can always be explained and re-rendered.
 
 Every snapshot has ``schema, kind, audience, scope, title, scope_label,
 period_start, period_end, generated_at, projects, totals, changes,
-summary_lines`` (3-6 plain-text lines for the email body); the rest is the
-kind's, described by its module in ``reports/kinds/`` (the kinds with a row
-per project in ``reports.kinds.project_rows``). Redaction happens in the
-kind's builder: the client snapshot is built from the client view
-(``projects.common.client_view``), never by deleting internal keys
+summary_lines`` (3-6 plain-text lines for the email body), the keys of
+:class:`reports.kinds.base.Snapshot`; the rest is the kind's, in a TypedDict
+that extends it and described by its module in ``reports/kinds/`` (the
+kinds with a row per project in ``reports.kinds.project_rows``). Redaction
+happens in the kind's builder: the client snapshot is built from the client
+view (``projects.common.client_view``), never by deleting internal keys
 afterwards.
 """
 

@@ -6,7 +6,9 @@ Registered under the names of ``reports.task_names``, which services publish
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
+
+from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
@@ -37,7 +39,7 @@ def dispatch_due_reports() -> list[int]:
 
 
 @shared_task(name=RENDER_REPORT, bind=True, max_retries=None, **_LIMITS)
-def render_report(self, report_id: int) -> str:
+def render_report(self: Task[Any, Any], report_id: int) -> str:
     """Render report ``report_id`` and queue its emails; retried with backoff while it fails."""
     report = report_render(report_id=report_id)
     if report.status == ReportStatus.QUEUED and report.next_attempt_at is not None:

@@ -17,11 +17,13 @@ delivered.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,22 +33,29 @@ from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.errors import Refused
+from apm.http import AuthenticatedHttpRequest, HtmxRequest
 from apm.outbox.models import EmailStatus
 from apm.outbox.services import outbox_retry
 from projects.common.lookups import project_or_404
 from reports import schedule as occurrences
 from reports import services
 from reports.forms import ArchiveSearchForm, ReportScheduleForm, SendNowForm
+from reports.kinds.base import Snapshot
 from reports.models import Delivery, Report, ReportSchedule, ReportStatus, Scope
 from reports.rendering import report_render_html, report_render_snapshot
 from reports.services import report_request, schedule_rule, schedule_save
 from reports.snapshot import report_build_snapshot
 
+if TYPE_CHECKING:
+    from apm.access.base import AnyUser
+    from projects.models import Project
+    from teams.models import Department
+
 # Reports in these states change without the user doing anything: the list polls.
 PENDING = (ReportStatus.QUEUED, ReportStatus.RENDERING)
 
 
-def _reports_for(user, **scope_filter) -> QuerySet[Report]:
+def _reports_for(user: AnyUser, **scope_filter: Any) -> QuerySet[Report]:
     """The user's visible reports in a scope, newest first, with delivery counts.
 
     Each report carries ``sent_count``, ``failed_count`` and ``queued_count``
@@ -66,7 +75,7 @@ def _reports_for(user, **scope_filter) -> QuerySet[Report]:
 
 
 @login_required
-def report_index(request: HttpRequest) -> HttpResponse:
+def report_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The departments and projects whose reports the user may see."""
     return render(
         request,
@@ -83,7 +92,7 @@ ARCHIVE_PAGE = 100
 
 
 @login_required
-def report_archive(request: HttpRequest) -> HttpResponse:
+def report_archive(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every report the user may see, searchable by project, department, kind and period end (100 newest)."""
     form = ArchiveSearchForm(request.GET or None)
     reports = _reports_for(request.user).select_related("project", "department")
@@ -118,16 +127,23 @@ def report_archive(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _scope_page(request: HttpRequest, *, scope: str, subject, reports: QuerySet[Report], send_url: str):
-    reports = list(reports)
-    where = {"project": subject} if scope == Scope.PROJECT else {"department": subject}
-    send_form = SendNowForm(scope=scope, user=request.user, **where)
+def _scope_page(
+    request: HtmxRequest,
+    *,
+    scope: str,
+    project: Project | None = None,
+    department: Department | None = None,
+    reports: QuerySet[Report],
+    send_url: str,
+) -> HttpResponse:
+    rows = list(reports)
+    send_form = SendNowForm(scope=scope, user=request.user, project=project, department=department)
     context = {
         "scope": scope,
-        "subject": subject,
-        "reports": reports,
-        "polling": any(r.status in PENDING for r in reports),
-        "can_send": bool(send_form.fields["audience"].choices),
+        "subject": project if project is not None else department,
+        "reports": rows,
+        "polling": any(r.status in PENDING for r in rows),
+        "can_send": send_form.can_send,
         "send_form": send_form,
         "send_url": send_url,
         "client_audience": access.audience_for(request.user) == access.CLIENT,
@@ -138,39 +154,46 @@ def _scope_page(request: HttpRequest, *, scope: str, subject, reports: QuerySet[
 
 
 @login_required
-def project_reports(request: HttpRequest, code: str) -> HttpResponse:
+def project_reports(request: HtmxRequest, code: str) -> HttpResponse:
     """The project's highlight reports the user may see, newest first."""
     project = project_or_404(request, code)
     return _scope_page(
         request,
         scope=Scope.PROJECT,
-        subject=project,
+        project=project,
         reports=_reports_for(request.user, scope=Scope.PROJECT, project=project),
         send_url=reverse("reports:project_send", kwargs={"code": project.code}),
     )
 
 
 @login_required
-def department_reports(request: HttpRequest, code: str) -> HttpResponse:
+def department_reports(request: HtmxRequest, code: str) -> HttpResponse:
     """The department's portfolio reports, for administrators and the department's heads."""
-    department = access.object_or_404(request.user, access.see_department, code__iexact=code)
+    department: Department = access.object_or_404(request.user, access.see_department, code__iexact=code)
     return _scope_page(
         request,
         scope=Scope.DEPARTMENT,
-        subject=department,
+        department=department,
         reports=_reports_for(request.user, scope=Scope.DEPARTMENT, department=department),
         send_url=reverse("reports:department_send", kwargs={"code": department.code}),
     )
 
 
-def _send_now(request: HttpRequest, *, scope: str, project=None, department=None) -> HttpResponse:
-    back = (
-        redirect("reports:project", code=project.code)
-        if project is not None
-        else redirect("reports:department", code=department.code)
-    )
+def _send_now(
+    request: AuthenticatedHttpRequest,
+    *,
+    scope: str,
+    project: Project | None = None,
+    department: Department | None = None,
+) -> HttpResponse:
+    if project is not None:
+        back = redirect("reports:project", code=project.code)
+    elif department is not None:
+        back = redirect("reports:department", code=department.code)
+    else:
+        raise ValueError("Send now is about a project or a department.")
     form = SendNowForm(request.POST, scope=scope, user=request.user, project=project, department=department)
-    if not form.fields["audience"].choices:
+    if not form.can_send:
         raise PermissionDenied("You may not send reports about this.")
     if not form.is_valid():
         # Also the server-side check that nobody asks for an audience they may not send.
@@ -194,7 +217,7 @@ def _send_now(request: HttpRequest, *, scope: str, project=None, department=None
 
 @login_required
 @require_POST
-def project_send_now(request: HttpRequest, code: str) -> HttpResponse:
+def project_send_now(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """POST: queue a highlight report of the project now (404 when not visible, 403 when not allowed)."""
     project = project_or_404(request, code)
     return _send_now(request, scope=Scope.PROJECT, project=project)
@@ -202,16 +225,16 @@ def project_send_now(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def department_send_now(request: HttpRequest, code: str) -> HttpResponse:
+def department_send_now(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """POST: queue a portfolio report of the department now (404 when not visible)."""
-    department = access.object_or_404(request.user, access.see_department, code__iexact=code)
+    department: Department = access.object_or_404(request.user, access.see_department, code__iexact=code)
     return _send_now(request, scope=Scope.DEPARTMENT, department=department)
 
 
 @login_required
-def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
+def report_pdf(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """The report's PDF as an attachment; 404 unless visible to the user and rendered."""
-    report = access.object_or_404(request.user, access.see_report, pk=pk, status=ReportStatus.RENDERED)
+    report: Report = access.object_or_404(request.user, access.see_report, pk=pk, status=ReportStatus.RENDERED)
     if not report.pdf:
         raise Http404("This report has no PDF.")
     try:
@@ -228,26 +251,27 @@ def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
 SCHEDULE_RELATED = ("project", "department", "project_manager", "created_by")
 
 
-def _may_schedule(request: HttpRequest) -> None:
+def _may_schedule(request: AuthenticatedHttpRequest) -> None:
     """Schedules and deliveries are for those who may send reports at all; others 404."""
     if not access.create_project.allows(request.user):
         raise Http404("No schedules.")
 
 
-def _schedule_or_404(request: HttpRequest, pk: int) -> ReportSchedule:
+def _schedule_or_404(request: AuthenticatedHttpRequest, pk: int) -> ReportSchedule:
     queryset = ReportSchedule.objects.select_related(*SCHEDULE_RELATED)
-    return access.object_or_404(request.user, access.manage_schedule, queryset=queryset, pk=pk)
+    schedule: ReportSchedule = access.object_or_404(request.user, access.manage_schedule, queryset=queryset, pk=pk)
+    return schedule
 
 
 @login_required
-def schedule_list(request: HttpRequest) -> HttpResponse:
+def schedule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's schedules with their next run (in the schedule's own zone), owner and any pause reason."""
     _may_schedule(request)
     schedules = access.manage_schedule.queryset(request.user).select_related(*SCHEDULE_RELATED).order_by("name")
     return render(request, "reports/schedules/list.html", {"schedules": schedules})
 
 
-def _save(request: HttpRequest, instance: ReportSchedule | None) -> HttpResponse:
+def _save(request: AuthenticatedHttpRequest, instance: ReportSchedule | None) -> HttpResponse:
     form = ReportScheduleForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -268,21 +292,21 @@ def _when(schedule: ReportSchedule) -> str:
 
 
 @login_required
-def schedule_create(request: HttpRequest) -> HttpResponse:
+def schedule_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create a schedule (heads, PMs, administrators)."""
     _may_schedule(request)
     return _save(request, None)
 
 
 @login_required
-def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Edit a schedule the user may see."""
     return _save(request, _schedule_or_404(request, pk))
 
 
 @login_required
 @require_POST
-def schedule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Pause a running schedule or resume a paused one (resuming starts from now: no burst of old reports;
     the one who resumes it becomes its owner)."""
     schedule = _schedule_or_404(request, pk)
@@ -297,7 +321,7 @@ def schedule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def schedule_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+def schedule_send_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Queue a report of the schedule's kind, audience and subject now (rendered by a worker)."""
     schedule = _schedule_or_404(request, pk)
     try:
@@ -318,7 +342,7 @@ def schedule_send_now(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reports:schedules")
 
 
-def _preview_snapshot(schedule: ReportSchedule) -> dict:
+def _preview_snapshot(schedule: ReportSchedule) -> Snapshot:
     now = timezone.now()
     upcoming = schedule.next_run_at or occurrences.next_occurrence(**schedule_rule(schedule), after=now)
     start, end = occurrences.occurrence_period(**schedule_rule(schedule), occurrence=upcoming)
@@ -336,7 +360,7 @@ def _preview_snapshot(schedule: ReportSchedule) -> dict:
 
 
 @login_required
-def schedule_preview(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def schedule_preview(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The next report as it would be now: ``fmt`` "html" (the print HTML) or "pdf" (rendered here, not sent)."""
     schedule = _schedule_or_404(request, pk)
     snapshot = _preview_snapshot(schedule)
@@ -354,7 +378,7 @@ def schedule_preview(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 
 @login_required
-def outbox_list(request: HttpRequest) -> HttpResponse:
+def outbox_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Deliveries of the reports the user may send (``access.see_delivery``): audience, status, tries, last error.
 
     Fixed number of queries whatever the number of rows (report and email joined); 200 newest.
@@ -371,11 +395,13 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def outbox_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def outbox_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Queue a failed delivery again (same Message-ID, tries reset) through ``outbox_retry``."""
     _may_schedule(request)
     queryset = Delivery.objects.filter(email__isnull=False)
-    delivery = access.object_or_404(request.user, access.see_delivery, queryset=queryset, pk=pk)
+    delivery: Delivery = access.object_or_404(request.user, access.see_delivery, queryset=queryset, pk=pk)
+    if delivery.email_id is None:  # never: the queryset holds only deliveries with an email
+        raise Http404("This delivery has no email.")
     if outbox_retry(email_id=delivery.email_id):
         messages.success(request, f"Delivery to {delivery.email_address} queued again.")
     else:

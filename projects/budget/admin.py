@@ -4,6 +4,7 @@ contingency requests and the budget audit trail (the snapshots and the trail are
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from projects.common.admin_files import PrivateFilesAdminMixin, ProtectedDownload
 from projects.models import (
@@ -64,7 +65,7 @@ class BaselineAdmin(admin.ModelAdmin):
     list_select_related = ("project",)
     readonly_fields = [f.name for f in Baseline._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # baselines are snapshots taken by projects.budget.services.plan.baseline_create
 
 
@@ -76,7 +77,7 @@ class ToleranceExceptionAdmin(admin.ModelAdmin):
     list_select_related = ("project",)
     readonly_fields = [f.name for f in ToleranceException._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # raised by budget_check, once per breach
 
 
@@ -102,5 +103,5 @@ class BudgetEventAdmin(admin.ModelAdmin):
     list_select_related = ("project",)
     readonly_fields = [f.name for f in BudgetEvent._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the audit trail is written by the budget services only

@@ -4,42 +4,56 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from projects.common.forms import limit_choices
 from projects.models import CostCategory
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from projects.models import Project
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 #: The largest sum of money a form takes (£1 trillion): more would overflow the database's decimal columns.
 MAX_MONEY = Decimal(10**12)
-MONEY = {
-    "max_digits": 18,
-    "decimal_places": 2,
-    "max_value": MAX_MONEY,
-    "error_messages": {"max_value": "Enter an amount of at most £1,000,000,000,000."},
-}
+
+
+def money_field(*, min_value: Decimal, label: str | None = None, required: bool = True) -> forms.DecimalField:
+    """A sum of money in pounds: pence (two decimal places), from ``min_value`` up to :data:`MAX_MONEY`."""
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=min_value,
+        max_value=MAX_MONEY,
+        max_digits=18,
+        decimal_places=2,
+        error_messages={"max_value": "Enter an amount of at most £1,000,000,000,000."},
+    )
 
 
 class BudgetLineForm(forms.Form):
     category = forms.ChoiceField(choices=CostCategory.choices)
     description = forms.CharField(max_length=200, required=False)
-    amount = forms.DecimalField(min_value=Decimal("0"), **MONEY)
+    amount = money_field(min_value=Decimal("0"))
 
 
 class BudgetSettingsForm(forms.Form):
-    contingency_reserve = forms.DecimalField(min_value=Decimal("0"), **MONEY)
+    contingency_reserve = money_field(min_value=Decimal("0"))
     cost_tolerance_percent = forms.DecimalField(
         label="Cost tolerance (± % of BAC)", min_value=Decimal("0"), max_value=Decimal("100"), decimal_places=2
     )
     time_tolerance_days = forms.IntegerField(label="Time tolerance (± days)", min_value=0, max_value=3650)
-    etc_bottom_up = forms.DecimalField(
-        label="Bottom-up estimate to complete (optional)", required=False, min_value=Decimal("0"), **MONEY
+    etc_bottom_up = money_field(
+        label="Bottom-up estimate to complete (optional)", required=False, min_value=Decimal("0")
     )
 
 
 class ExpenseForm(forms.Form):
     date = forms.DateField(widget=DATE)
-    amount = forms.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    amount = money_field(min_value=Decimal("0.01"))
     category = forms.ChoiceField(choices=CostCategory.choices)
     supplier = forms.CharField(max_length=200)
     description = forms.CharField(max_length=300, required=False)
@@ -52,7 +66,7 @@ class BaselineForm(forms.Form):
 
 
 class ContingencyRequestForm(forms.Form):
-    amount = forms.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    amount = money_field(min_value=Decimal("0.01"))
     category = forms.ChoiceField(choices=CostCategory.choices, help_text="The budget line it goes to.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -63,15 +77,18 @@ class ContingencyDecisionForm(forms.Form):
 
 
 class TimeEntryForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=None, to_field_name="code")
+    project: forms.ModelChoiceField[Project] = forms.ModelChoiceField(queryset=None, to_field_name="code")
     date = forms.DateField(widget=DATE)
     hours = forms.DecimalField(min_value=Decimal("0.25"), max_value=Decimal("24"), decimal_places=2)
     billable = forms.BooleanField(required=False, initial=True)
     note = forms.CharField(max_length=300, required=False)
 
-    def __init__(self, *args, projects=None, week: list[dt.date] | None = None, **kwargs):
+    def __init__(
+        self, *args: Any, projects: QuerySet[Project] | None = None, week: list[dt.date] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = projects
+        if projects is not None:
+            limit_choices(self, "project", projects)
         self.week = week or []
         for name, field in self.fields.items():
             css = "form-check-input" if name == "billable" else "form-select" if name == "project" else "form-control"

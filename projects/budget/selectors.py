@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
@@ -33,8 +33,24 @@ from projects.models import (
 )
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from apm.accounts.models import User
     from teams.models import TeamMember
+
+    class CostFigures(TypedDict):
+        """What :func:`with_cost_figures` adds to a project (money in the project's currency)."""
+
+        lines_total: Decimal
+        time_cost: Decimal
+        expense_cost: Decimal
+        pct_complete: Decimal | None
+
+    #: A project annotated by :func:`with_cost_figures`.
+    CostedProject: TypeAlias = WithAnnotations[Project, CostFigures]
+
+#: Projects, annotated or not (:func:`with_plan` keeps the type it is given).
+P = TypeVar("P", bound=Project)
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 ZERO = Decimal("0")
@@ -45,16 +61,16 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def _sum_subquery(queryset: QuerySet, field: str) -> Coalesce:
+def _sum_subquery(queryset: QuerySet[Any], field: str) -> Coalesce:
     """``SUM(field)`` of ``queryset`` (already filtered on ``OuterRef``) as a money subquery, 0 when empty."""
     total = queryset.order_by().values("project").annotate(total=Sum(field)).values("total")[:1]
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
-def with_cost_figures(queryset: QuerySet, *, as_of: dt.date) -> QuerySet:
+def with_cost_figures(queryset: QuerySet[Project], *, as_of: dt.date) -> QuerySet[CostedProject]:
     """``queryset`` of projects annotated with money aggregated in the database.
 
-    Adds ``lines_total`` (sum of budget lines, 0 when none), ``line_count``,
+    Adds ``lines_total`` (sum of budget lines, 0 when none),
     ``time_cost`` and ``expense_cost`` (dated on or before ``as_of``) and
     ``pct_complete`` (the newest non-null ``percent_complete`` of a status
     update dated on or before ``as_of``, or None).
@@ -73,7 +89,7 @@ def with_cost_figures(queryset: QuerySet, *, as_of: dt.date) -> QuerySet:
     )
 
 
-def with_plan(queryset: QuerySet) -> QuerySet:
+def with_plan(queryset: QuerySet[P]) -> QuerySet[P]:
     """``queryset`` of projects with ``current_baselines`` (0 or 1), ``milestones`` and ``budget`` loaded.
 
     Three extra queries at most, whatever the number of projects.
@@ -129,7 +145,7 @@ def baseline_milestones(stored: list[dict[str, Any]]) -> tuple[evm.PlanMilestone
     )
 
 
-def evm_inputs_of(project: Project, *, as_of: dt.date) -> evm.EvmInputs:
+def evm_inputs_of(project: CostedProject, *, as_of: dt.date) -> evm.EvmInputs:
     """EVM inputs from a project annotated by :func:`with_cost_figures` and loaded by :func:`with_plan`."""
     start, finish, milestones, _ = plan_of(project)
     budget = _budget(project)
@@ -145,7 +161,7 @@ def evm_inputs_of(project: Project, *, as_of: dt.date) -> evm.EvmInputs:
     )
 
 
-def project_with_figures(*, project_id: int, as_of: dt.date) -> Project:
+def project_with_figures(*, project_id: int, as_of: dt.date) -> CostedProject:
     """The project ``project_id`` annotated and loaded for EVM (four queries)."""
     return with_plan(with_cost_figures(Project.objects.filter(pk=project_id), as_of=as_of)).get()
 
@@ -244,7 +260,7 @@ def burn_up_series(*, project: Project, as_of: dt.date, points: int = 24) -> lis
         ac = evm.money_sum(costs[d] for d in cost_days if d <= day)
         pct = ZERO
         for reported_on, value in progress:
-            if reported_on <= day:
+            if reported_on <= day and value is not None:
                 pct = value
         series.append({"date": day, "pv": pv, "ev": evm.earned_value(bac=bac, percent_complete=pct), "ac": ac})
     return series
@@ -263,7 +279,7 @@ class PortfolioRow:
     rag: str  # "green", "amber", "red", or "" when there is nothing to rate
 
 
-def portfolio_rows(*, projects: QuerySet, as_of: dt.date | None = None) -> list[PortfolioRow]:
+def portfolio_rows(*, projects: QuerySet[Project], as_of: dt.date | None = None) -> list[PortfolioRow]:
     """CPI, SPI, EAC and a RAG (``evm.rag_from_indices``) for each project, ordered by code.
 
     The RAG is "" (no data) when there is nothing to rate: CPI and SPI both
@@ -350,7 +366,7 @@ def _indices(
     return evm.cpi(ev=ev, ac=ac), evm.spi(ev=ev, pv=pv)
 
 
-def portfolio_ratings(*, projects: QuerySet, as_of: dt.date) -> list[PortfolioRating]:
+def portfolio_ratings(*, projects: QuerySet[Project], as_of: dt.date) -> list[PortfolioRating]:
     """CPI, SPI and RAG of every project of ``projects``, ordered by code; three queries whatever their number.
 
     The same figures as :func:`portfolio_rows` (same inputs, same
@@ -358,9 +374,12 @@ def portfolio_ratings(*, projects: QuerySet, as_of: dt.date) -> list[PortfolioRa
     instances and without EAC and the rest: cheap enough to count and sort a
     department of a thousand projects before showing one page of it.
     """
-    figures = with_cost_figures(projects, as_of=as_of).order_by("code")
-    figures = figures.values_list(
-        "pk", "code", "bac", "start_date", "end_date", "lines_total", "time_cost", "expense_cost", "pct_complete"
+    figures = (
+        with_cost_figures(projects, as_of=as_of)
+        .order_by("code")
+        .values_list(
+            "pk", "code", "bac", "start_date", "end_date", "lines_total", "time_cost", "expense_cost", "pct_complete"
+        )
     )
     # One current baseline per project (a constraint), so no ordering (which would join the projects to sort).
     current = Baseline.objects.filter(project__in=projects.values("pk"), is_current=True).order_by()
@@ -405,7 +424,7 @@ def _sorted(ratings: list[PortfolioRating], sort: str) -> list[PortfolioRating]:
 
 def portfolio_table(
     *,
-    projects: QuerySet,
+    projects: QuerySet[Project],
     as_of: dt.date,
     status: str = "open",
     sort: str = "code",

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -29,6 +29,7 @@ from apm.dates import parse_date_param
 from apm.errors import Refused
 from apm.formatting import format_money
 from apm.forms import form_errors
+from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
 from projects.budget.services import checks, contingency, costs, plan
 from projects.common.lookups import child_or_404, project_or_404
@@ -44,17 +45,17 @@ from projects.models import (
 from teams.models import Department
 
 
-def _budget_project_or_404(request: HttpRequest, code: str) -> Project:
+def _budget_project_or_404(request: AuthenticatedHttpRequest, code: str) -> Project:
     """The project, if the user may see its money (``access.see_money``), else 404."""
     return project_or_404(request, code, access.see_money)
 
 
-def _as_of(request: HttpRequest) -> dt.date:
+def _as_of(request: AuthenticatedHttpRequest) -> dt.date:
     return parse_date_param(request.GET.get("as_of"), selectors.today())
 
 
 @login_required
-def budget_page(request: HttpRequest, code: str) -> HttpResponse:
+def budget_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Lines, actuals, remaining and forecast; EVM figures; the burn-up chart; exceptions, baselines, contingency."""
     project = _budget_project_or_404(request, code)
     as_of = _as_of(request)
@@ -103,7 +104,9 @@ def budget_page(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _done(request: HttpRequest, project: Project, ok: str | None = None, error: str | None = None) -> HttpResponse:
+def _done(
+    request: AuthenticatedHttpRequest, project: Project, ok: str | None = None, error: str | None = None
+) -> HttpResponse:
     if error:
         messages.error(request, error)
     elif ok:
@@ -111,14 +114,14 @@ def _done(request: HttpRequest, project: Project, ok: str | None = None, error: 
     return redirect("projects:budget", code=project.code)
 
 
-def _pm_only(request: HttpRequest, project: Project) -> None:
+def _pm_only(request: AuthenticatedHttpRequest, project: Project) -> None:
     if not access.edit_budget.allows(request.user, project):
         raise PermissionDenied("Only the project manager may change the budget.")
 
 
 @login_required
 @require_POST
-def budget_line_add(request: HttpRequest, code: str) -> HttpResponse:
+def budget_line_add(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     _pm_only(request, project)
     form = forms.BudgetLineForm(request.POST)
@@ -132,7 +135,7 @@ def budget_line_add(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def budget_settings(request: HttpRequest, code: str) -> HttpResponse:
+def budget_settings(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     _pm_only(request, project)
     form = forms.BudgetSettingsForm(request.POST)
@@ -146,7 +149,7 @@ def budget_settings(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def expense_add(request: HttpRequest, code: str) -> HttpResponse:
+def expense_add(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     _pm_only(request, project)
     form = forms.ExpenseForm(request.POST, request.FILES)
@@ -160,11 +163,11 @@ def expense_add(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def expense_receipt(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def expense_receipt(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """The receipt as a download (attachment), only to those who may see the project's budget."""
     project = _budget_project_or_404(request, code)
     expense = child_or_404(Expense, project=project, pk=pk)
-    if not expense.receipt:
+    if not expense.receipt.name:
         raise Http404("No receipt.")
     extension = expense.receipt.name.rsplit(".", 1)[-1]
     audit_record(kind=AuditKind.DOCUMENT_DOWNLOADED, request=request, target=f"receipt:{expense.pk}")
@@ -180,7 +183,7 @@ def expense_receipt(request: HttpRequest, code: str, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def baseline_add(request: HttpRequest, code: str) -> HttpResponse:
+def baseline_add(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     _pm_only(request, project)
     form = forms.BaselineForm(request.POST)
@@ -192,7 +195,7 @@ def baseline_add(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def contingency_request(request: HttpRequest, code: str) -> HttpResponse:
+def contingency_request(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     _pm_only(request, project)
     form = forms.ContingencyRequestForm(request.POST)
@@ -207,7 +210,7 @@ def contingency_request(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def contingency_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def contingency_decide(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _budget_project_or_404(request, code)
     item = child_or_404(ContingencyRequest, project=project, pk=pk)
     form = forms.ContingencyDecisionForm(request.POST)
@@ -224,7 +227,7 @@ def contingency_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse
 
 
 @login_required
-def timesheet(request: HttpRequest) -> HttpResponse:
+def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in team member's week (Monday to Sunday, ``?week=YYYY-MM-DD``) and a form to log time."""
     if not access.keep_timesheet.allows(request.user):
         raise Http404("No timesheet for this login.")
@@ -267,7 +270,7 @@ def timesheet(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def department_portfolio(request: HttpRequest, dept: str) -> HttpResponse:
+def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpResponse:
     """CPI, SPI, EAC and RAG of a department's projects the user may see (heads, administrators), 50 a page.
 
     ``?status=open|closed|all`` (open by default), ``?sort=code|rag|cpi|spi``,
@@ -305,5 +308,5 @@ def department_portfolio(request: HttpRequest, dept: str) -> HttpResponse:
     )
 
 
-def _departments(request: HttpRequest) -> list[Department]:
+def _departments(request: AuthenticatedHttpRequest) -> list[Department]:
     return list(access.see_department.queryset(request.user).order_by("code"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
 from apm.forms import IdMultipleChoiceField
-from projects.models import Approvers, CostCategory, Deliverable, RaisedBy
+from projects.common.forms import limit_choices
+from projects.models import Approvers, CostCategory, Deliverable, Project, RaisedBy
 
 
 class ChangeRequestForm(forms.Form):
@@ -33,9 +35,9 @@ class ChangeRequestForm(forms.Form):
     )
     approvers = forms.ChoiceField(choices=Approvers.choices, label="Who must approve")
 
-    def __init__(self, *args, project, see_money: bool = True, **kwargs):
+    def __init__(self, *args: Any, project: Project, see_money: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["affected_deliverables"].queryset = Deliverable.objects.filter(project=project)
+        limit_choices(self, "affected_deliverables", Deliverable.objects.filter(project=project))
         if not see_money:
             # Someone who may not see the project's money does not price its changes: the PM does.
             del self.fields["cost_impact"]

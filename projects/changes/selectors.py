@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from projects.models import Approvers, ApproverSide, ChangeStatus, Project
+from projects.models import Approvers, ApproverSide, ChangeRequest, ChangeStatus, Project
 
 
-def change_requests_awaiting_client(*, project: Project) -> QuerySet:
+def change_requests_awaiting_client(*, project: Project) -> QuerySet[ChangeRequest]:
     """Submitted change requests of ``project`` that need the client's decision and do not have it yet."""
     return (
         project.change_requests.filter(status=ChangeStatus.SUBMITTED, approvers__in=[Approvers.CLIENT, Approvers.BOTH])
@@ -16,6 +16,6 @@ def change_requests_awaiting_client(*, project: Project) -> QuerySet:
     )
 
 
-def change_request_list(*, project: Project) -> QuerySet:
+def change_request_list(*, project: Project) -> QuerySet[ChangeRequest]:
     """The project's change requests with author and decisions (2 queries)."""
     return project.change_requests.select_related("author", "baseline").prefetch_related("approvals__user")

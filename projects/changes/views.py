@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.errors import Refused
 from apm.forms import form_errors
+from apm.http import AuthenticatedHttpRequest
 from projects.changes import forms, selectors, services
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
@@ -26,7 +27,7 @@ from projects.models import ChangeRequest, Project
 
 
 @login_required
-def change_list(request: HttpRequest, code: str) -> HttpResponse:
+def change_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     return render(
         request,
@@ -36,7 +37,7 @@ def change_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def change_create(request: HttpRequest, code: str) -> HttpResponse:
+def change_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = project_or_404(request, code, access.work_on_project)
     see_money = access.see_money.allows(request.user, project)
     form = forms.ChangeRequestForm(request.POST or None, project=project, see_money=see_money)
@@ -60,7 +61,7 @@ def _change_or_404(project: Project, number: int) -> ChangeRequest:
 
 
 @login_required
-def change_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def change_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     change = _change_or_404(project, number)
     side = services.approver_side(user=request.user, change_request=change)
@@ -82,7 +83,7 @@ def change_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_action(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def change_action(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     change = _change_or_404(project, number)
     form = forms.ChangeActionForm(request.POST)

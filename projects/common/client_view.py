@@ -34,6 +34,7 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Literal,
+    Protocol,
     TypedDict,
     Union,
     cast,
@@ -46,9 +47,10 @@ from typing import (
 from projects.models import DeliverableStatus
 
 if TYPE_CHECKING:
-    from django.db.models import Model
+    from django.db.models.fields.files import FieldFile
 
-    from projects.models import ChangeRequest, ClientContact, Deliverable, Document, Milestone, Project, StatusUpdate
+    from projects.documents.selectors import DocumentWithVersion
+    from projects.models import ChangeRequest, ClientContact, Deliverable, Milestone, Project, StatusUpdate
 
 Rag = Literal["red", "amber", "green", ""]
 MilestoneState = Literal["done", "overdue", "upcoming"]
@@ -343,7 +345,7 @@ def client_project_card(project: Project) -> ClientProjectCard:
     return {
         "code": project.code,
         "name": project.name,
-        "client": project.client.name if project.client_id else "",
+        "client": project.client.name if project.client is not None else "",
         "status": project.get_status_display(),
         "rag": _rag(project.rag),
         "start_date": project.start_date,
@@ -496,8 +498,26 @@ def client_change_request(change: ChangeRequest) -> ClientChangeRequest:
     }
 
 
-def client_report(report: Model) -> ClientReport:
-    """A client-audience ``reports.Report`` of the archive (``projects`` does not import ``reports``: duck-typed)."""
+class ArchivedReport(Protocol):
+    """What the portal reads of a ``reports.Report`` (``projects`` does not import ``reports``: duck-typed)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def period_start(self) -> dt.date | None: ...
+    @property
+    def period_end(self) -> dt.date: ...
+    @property
+    def page_count(self) -> int | None: ...
+    @property
+    def pdf(self) -> FieldFile: ...
+    def get_kind_display(self) -> str: ...
+
+
+def client_report(report: ArchivedReport) -> ClientReport:
+    """A client-audience ``reports.Report`` of the archive."""
     return {
         "id": report.pk,
         "title": report.title,
@@ -508,7 +528,7 @@ def client_report(report: Model) -> ClientReport:
     }
 
 
-def client_document(document: Document) -> ClientDocument:
+def client_document(document: DocumentWithVersion) -> ClientDocument:
     """A shared document; reads ``document.current_versions`` ([version] or [], prefetched)."""
     current = document.current_versions[0] if document.current_versions else None
     return {

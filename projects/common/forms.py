@@ -1,8 +1,9 @@
-"""Form pieces several domains share: the date input and the people who may own a project's work."""
+"""Form pieces several domains share: the date input, the people who may own a project's work, and the
+choices of a model choice field set per form."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
@@ -31,3 +32,15 @@ def work_owners(project: Project) -> QuerySet[User]:
         )
         .order_by("first_name", "username")
     )
+
+
+def limit_choices(form: forms.BaseForm, name: str, queryset: QuerySet[Any]) -> None:
+    """Offer ``queryset`` in the model choice field ``name`` of ``form`` (single or multiple choice).
+
+    ``form.fields`` holds plain ``Field`` to the type checker; raises ``TypeError`` if ``name`` is not a
+    model choice field.
+    """
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field.")
+    field.queryset = queryset

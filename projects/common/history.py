@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.db.models import Model
 from django.utils import formats, timezone
@@ -11,6 +11,9 @@ from django.utils import formats, timezone
 from apm import validation
 
 if TYPE_CHECKING:
+    from django.db.models import Field
+    from django.db.models.options import Options
+
     from apm.accounts.models import User
 
 HIDDEN = {"id", "history_id", "history_date", "history_change_reason", "history_type", "history_user"}
@@ -23,12 +26,23 @@ def history_save(obj: Model, *, user: User | None, reason: str, fields: list[str
     Raises ``Refused`` for a value the model refuses; nothing is saved then.
     """
     validation.clean(obj, fields=fields)
-    obj._history_user = user
-    obj._change_reason = reason[:100]
+    # What django-simple-history reads off the instance when it writes the entry; Model does not declare them.
+    obj._history_user = user  # type: ignore[attr-defined]
+    obj._change_reason = reason[:100]  # type: ignore[attr-defined]
     if fields is None:
         obj.save()
     else:
         obj.save(update_fields=fields)
+
+
+class Tracked(Protocol):
+    """A model instance whose class has django-simple-history's ``history = HistoricalRecords(...)``."""
+
+    #: The manager of its history records (simple-history ships no types).
+    history: Any
+
+    @property
+    def _meta(self) -> Options[Any]: ...
 
 
 def _shown(value: Any) -> Any:
@@ -38,7 +52,7 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def history_rows(obj, *, limit: int = 50) -> list[dict[str, Any]]:
+def history_rows(obj: Tracked, *, limit: int = 50) -> list[dict[str, Any]]:
     """Newest first: ``[{"at", "user", "type", "reason", "changes": [(field label, old, new)]}]`` (2 queries)."""
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     rows = []
@@ -51,7 +65,8 @@ def history_rows(obj, *, limit: int = 50) -> list[dict[str, Any]]:
                 if change.field in HIDDEN:
                     continue
                 try:
-                    field = obj._meta.get_field(change.field)
+                    # A field the history tracks: the model's own, never a reverse relation.
+                    field = cast("Field[Any, Any]", obj._meta.get_field(change.field))
                 except Exception:  # a field since removed
                     changes.append((change.field, change.old, change.new))
                     continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 
 from apm import access
@@ -27,7 +27,11 @@ PROJECT_RELATED = ("client", "project_manager")
 
 
 def project_or_404(
-    request: HttpRequest, code: str, capability: access.Capability = access.see_project, *, prefetch: tuple = ()
+    request: HttpRequest,
+    code: str,
+    capability: access.Capability = access.see_project,
+    *,
+    prefetch: tuple[str | Prefetch[Any, Any, Any], ...] = (),
 ) -> Project:
     """The project ``code`` if ``request.user`` has ``capability`` on it (a project capability), else 404."""
     if capability.subject != "project":

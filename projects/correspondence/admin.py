@@ -10,6 +10,7 @@ is read-only here: every state change goes through
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from projects.common.admin_files import PrivateFilesAdminMixin, ProtectedDownload
@@ -24,7 +25,7 @@ class AttachmentInline(PrivateFilesAdminMixin, admin.TabularInline):
     private_file_downloads = {"file": ProtectedDownload("projects:correspondence_file", "correspondence.project")}
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Correspondence | None = None) -> bool:
         return False
 
 
@@ -52,8 +53,8 @@ class ReminderSentAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("project__code", "sent_to")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ReminderSent | None = None) -> bool:
         return False

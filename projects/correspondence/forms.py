@@ -7,9 +7,12 @@ objects are limited to the project's own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from apm.forms import IdMultipleChoiceField
+from projects.common.forms import limit_choices
 from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import Channel as Channel
 from projects.models import Clause as Clause
@@ -41,10 +44,10 @@ class CorrespondenceForm(forms.Form):
         required=False, help_text=FILE_HELP, widget=forms.ClearableFileInput(attrs={"accept": ACCEPT})
     )
 
-    def __init__(self, *args, project: Project, **kwargs) -> None:
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["documents"].queryset = Document.objects.filter(project=project)
-        self.fields["clauses"].queryset = Clause.objects.filter(project=project)
+        limit_choices(self, "documents", Document.objects.filter(project=project))
+        limit_choices(self, "clauses", Clause.objects.filter(project=project))
 
 
 class CorrespondenceStatusForm(forms.Form):
@@ -76,7 +79,7 @@ class LetterForm(forms.Form):
     )
     clauses = IdMultipleChoiceField(queryset=Clause.objects.none(), required=False, label="Obligations it concerns")
 
-    def __init__(self, *args, project: Project, **kwargs) -> None:
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["documents"].queryset = Document.objects.filter(project=project)
-        self.fields["clauses"].queryset = Clause.objects.filter(project=project)
+        limit_choices(self, "documents", Document.objects.filter(project=project))
+        limit_choices(self, "clauses", Clause.objects.filter(project=project))

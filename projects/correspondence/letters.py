@@ -55,7 +55,7 @@ PLACEHOLDERS = (
 )
 
 
-def _person(user) -> str:
+def _person(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
@@ -81,7 +81,7 @@ def letter_fill(
     values = {
         "project_name": project.name,
         "project_code": project.code,
-        "client": project.client.name if project.client_id else "",
+        "client": project.client.name if project.client is not None else "",
         "recipient_organisation": recipient_organisation,
         "recipient_person": recipient_person or "Sir or Madam",
         "their_reference": their_reference,
@@ -98,7 +98,7 @@ def letter_fill(
 def letter_html(
     *,
     project: Project,
-    user,
+    user: User | None,
     our_reference: str,
     their_reference: str,
     date: dt.date,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,7 +36,7 @@ def _site(path: str) -> str:
     return f"{settings.APM_SITE_URL.rstrip('/')}{path}"
 
 
-def _remind(*, kind: str, obj, due_on: dt.date, context: dict) -> bool:
+def _remind(*, kind: str, obj: Correspondence | Document, due_on: dt.date, context: dict[str, Any]) -> bool:
     project = obj.project
     manager = project.project_manager
     if manager is None or not manager.email:
@@ -79,28 +80,32 @@ def reminders_send(*, today: dt.date | None = None) -> int:
         status__in=[CorrespondenceStatus.OPEN, CorrespondenceStatus.AWAITING_REPLY],
     ).select_related("project__project_manager")
     for entry in replies:
-        if (ReminderKind.REPLY_OVERDUE, entry.pk, entry.reply_due_on) in sent_before:
+        reply_due_on = entry.reply_due_on
+        # Never None here (the filter), but the column is nullable.
+        if reply_due_on is None or (ReminderKind.REPLY_OVERDUE, entry.pk, reply_due_on) in sent_before:
             continue
         link = _site(f"/projects/{entry.project.code}/correspondence/{entry.pk}/")
-        days = (today - entry.reply_due_on).days
+        days = (today - reply_due_on).days
         count += _remind(
             kind=ReminderKind.REPLY_OVERDUE,
             obj=entry,
-            due_on=entry.reply_due_on,
+            due_on=reply_due_on,
             context={"entry": entry, "link": link, "days": days, "what": f"Reply overdue: {entry.subject}"},
         )
     documents = Document.objects.filter(
         expires_on__gte=today, expires_on__lte=today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
     ).exclude(status__in=[DocumentStatus.EXPIRED, DocumentStatus.SUPERSEDED])
     for document in documents.select_related("project__project_manager"):
-        if (ReminderKind.DOCUMENT_EXPIRING, document.pk, document.expires_on) in sent_before:
+        expires_on = document.expires_on
+        # Never None here (the filter), but the column is nullable.
+        if expires_on is None or (ReminderKind.DOCUMENT_EXPIRING, document.pk, expires_on) in sent_before:
             continue
         link = _site(f"/projects/{document.project.code}/documents/{document.pk}/")
-        days = (document.expires_on - today).days
+        days = (expires_on - today).days
         count += _remind(
             kind=ReminderKind.DOCUMENT_EXPIRING,
             obj=document,
-            due_on=document.expires_on,
+            due_on=expires_on,
             context={"document": document, "link": link, "days": days, "what": f"Expiring: {document.title}"},
         )
     if count:

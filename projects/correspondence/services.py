@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -40,7 +40,13 @@ if TYPE_CHECKING:
     from apm.accounts.models import User
 
 
-def _attach(*, entry: Correspondence, user, upload: UploadedFile, checked: CheckedUpload, is_letter: bool = False):
+#: What a correspondence entry or letter concerns: documents or clauses (of its own project).
+Concerned = TypeVar("Concerned", Document, Clause)
+
+
+def _attach(
+    *, entry: Correspondence, user: User, upload: UploadedFile, checked: CheckedUpload, is_letter: bool = False
+) -> CorrespondenceAttachment:
     attachment = CorrespondenceAttachment(
         correspondence=entry,
         original_name=checked.name,
@@ -57,11 +63,11 @@ def _attach(*, entry: Correspondence, user, upload: UploadedFile, checked: Check
     return attachment
 
 
-def _own(project: Project, objects: Iterable, what: str) -> list:
-    objects = list(objects)
-    if any(obj.project_id != project.pk for obj in objects):
+def _own(project: Project, objects: Iterable[Concerned], what: str) -> list[Concerned]:
+    owned = list(objects)
+    if any(obj.project_id != project.pk for obj in owned):
         raise Refused(f"The {what} must be this project's.")
-    return objects
+    return owned
 
 
 def correspondence_log(

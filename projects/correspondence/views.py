@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.errors import Refused
 from apm.forms import form_errors
+from apm.http import AuthenticatedHttpRequest
 from apm.uploads import UploadRefused
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
@@ -31,23 +32,23 @@ from projects.models import (
 )
 
 
-def _refused(request: HttpRequest, exc: Refused) -> None:
+def _refused(request: AuthenticatedHttpRequest, exc: Refused) -> None:
     """Show the service's refusal; nothing changed."""
     messages.error(request, f"Nothing changed. {exc.message}")
 
 
-def _internal_project(request: HttpRequest, code: str) -> Project:
+def _internal_project(request: AuthenticatedHttpRequest, code: str) -> Project:
     """The project, for its internal correspondence pages (``access.see_internal_documents``)."""
     return project_or_404(request, code, access.see_internal_documents)
 
 
-def _managed_project(request: HttpRequest, code: str) -> Project:
+def _managed_project(request: AuthenticatedHttpRequest, code: str) -> Project:
     """The project, for writes to its correspondence and letters (``access.edit_project``)."""
     return project_or_404(request, code, access.edit_project)
 
 
 @login_required
-def correspondence_list(request: HttpRequest, code: str) -> HttpResponse:
+def correspondence_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's correspondence log, newest first; filter by counterpart or replies pending."""
     project = _internal_project(request, code)
     counterpart = request.GET.get("counterpart", "")
@@ -71,7 +72,7 @@ def correspondence_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def correspondence_create(request: HttpRequest, code: str) -> HttpResponse:
+def correspondence_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _managed_project(request, code)
     form = forms.CorrespondenceForm(
         request.POST or None, request.FILES or None, project=project, initial={"date": timezone.localdate()}
@@ -101,7 +102,7 @@ def _entry_or_404(project: Project, pk: int) -> Correspondence:
 
 
 @login_required
-def correspondence_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def correspondence_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _internal_project(request, code)
     entry = _entry_or_404(project, pk)
     return render(
@@ -124,7 +125,7 @@ def correspondence_detail(request: HttpRequest, code: str, pk: int) -> HttpRespo
 
 @login_required
 @require_POST
-def correspondence_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def correspondence_status(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _managed_project(request, code)
     entry = _entry_or_404(project, pk)
     form = forms.CorrespondenceStatusForm(request.POST)
@@ -142,7 +143,7 @@ def correspondence_status(request: HttpRequest, code: str, pk: int) -> HttpRespo
 
 @login_required
 @require_POST
-def correspondence_attach(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def correspondence_attach(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _managed_project(request, code)
     entry = _entry_or_404(project, pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
@@ -159,7 +160,7 @@ def correspondence_attach(request: HttpRequest, code: str, pk: int) -> HttpRespo
 
 
 @login_required
-def attachment_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """A correspondence attachment (or generated letter), as an attachment; internal users of the project."""
     project = _internal_project(request, code)
     attachment = child_or_404(CorrespondenceAttachment, project=project, field="correspondence__project", pk=pk)
@@ -173,10 +174,10 @@ def attachment_download(request: HttpRequest, code: str, pk: int) -> FileRespons
 
 
 @login_required
-def letter_create(request: HttpRequest, code: str) -> HttpResponse:
+def letter_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Write an outgoing letter: choose a template (GET ``?template=``) to fill the text, edit, create the PDF."""
     project = _managed_project(request, code)
-    initial = {"counterpart_kind": Counterpart.AUTHORITY}
+    initial: dict[str, object] = {"counterpart_kind": Counterpart.AUTHORITY}
     chosen = request.GET.get("template", "")
     if request.method == "GET" and chosen.isdigit():
         template = LetterTemplate.objects.filter(is_active=True, pk=int(chosen)).first()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from apm.accounts.models import User
 from apm.forms import IdMultipleChoiceField
-from projects.common.forms import DATE, work_owners
-from projects.models import Deliverable, DeliverableStatus, Milestone
+from projects.common.forms import DATE, limit_choices, work_owners
+from projects.models import Deliverable, DeliverableStatus, Milestone, Project
 
 
 class DeliverableForm(forms.Form):
@@ -27,7 +29,7 @@ class DeliverableForm(forms.Form):
         queryset=Deliverable.objects.none(), required=False, help_text="Finished before this one can be."
     )
 
-    def __init__(self, *args, project, instance: Deliverable | None = None, **kwargs):
+    def __init__(self, *args: Any, project: Project, instance: Deliverable | None = None, **kwargs: Any) -> None:
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": instance.name,
@@ -41,15 +43,16 @@ class DeliverableForm(forms.Form):
                 "depends_on": list(instance.depends_on.values_list("pk", flat=True)),
             }
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = work_owners(project)
-        self.fields["milestone"].queryset = Milestone.objects.filter(project=project)
+        limit_choices(self, "owner", work_owners(project))
+        limit_choices(self, "milestone", Milestone.objects.filter(project=project))
         others = Deliverable.objects.filter(project=project)
         if instance is not None:
             others = others.exclude(pk=instance.pk)
-        self.fields["depends_on"].queryset = others
+        limit_choices(self, "depends_on", others)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, due = data.get("start_date"), data.get("due_date")
         if start and due and start > due:
             self.add_error("start_date", "The start is after the due date.")

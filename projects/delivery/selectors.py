@@ -16,7 +16,7 @@ from projects.models import (
 )
 
 
-def deliverable_list(*, project: Project) -> QuerySet:
+def deliverable_list(*, project: Project) -> QuerySet[Deliverable]:
     """The project's deliverables with owner, milestone, dependencies and open NC count (3 queries)."""
     return (
         Deliverable.objects.filter(project=project)
@@ -27,7 +27,7 @@ def deliverable_list(*, project: Project) -> QuerySet:
     )
 
 
-def deliverables_awaiting_sign_off(*, project: Project) -> QuerySet:
+def deliverables_awaiting_sign_off(*, project: Project) -> QuerySet[Deliverable]:
     """Deliverables of ``project`` waiting for the client's decision, earliest due first."""
     return (
         Deliverable.objects.filter(project=project, status=DeliverableStatus.AWAITING_SIGN_OFF)

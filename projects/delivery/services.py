@@ -51,7 +51,9 @@ def _check_dates(start: dt.date | None, due: dt.date) -> None:
         raise Refused(f"The start ({start:%d %b %Y}) is after the due date ({due:%d %b %Y}).")
 
 
-def _check_dependencies(deliverable: Deliverable | None, project: Project, depends_on: Iterable[Deliverable]) -> list:
+def _check_dependencies(
+    deliverable: Deliverable | None, project: Project, depends_on: Iterable[Deliverable]
+) -> list[Deliverable]:
     deps = list(depends_on)
     for dep in deps:
         if dep.project_id != project.pk:

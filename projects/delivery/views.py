@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from apm import access
 from apm.charts.gantt import gantt_svg
 from apm.errors import Refused
 from apm.forms import form_errors
+from apm.http import AuthenticatedHttpRequest
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import project_page_flags
@@ -31,7 +32,7 @@ from projects.quality.forms import NonConformanceForm
 
 
 @login_required
-def deliverable_list(request: HttpRequest, code: str) -> HttpResponse:
+def deliverable_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's deliverables: Gantt (baseline and current dates) and a table; a fixed number of queries."""
     project = project_or_404(request, code, access.see_internal)
     items = list(selectors.deliverable_list(project=project))
@@ -44,7 +45,7 @@ def deliverable_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def deliverable_create(request: HttpRequest, code: str) -> HttpResponse:
+def deliverable_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = project_or_404(request, code, access.edit_project)
     form = forms.DeliverableForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
@@ -66,7 +67,7 @@ def _deliverable_or_404(project: Project, pk: int) -> Deliverable:
 
 
 @login_required
-def deliverable_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def deliverable_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = project_or_404(request, code, access.edit_project)
     item = _deliverable_or_404(project, pk)
     form = forms.DeliverableForm(request.POST or None, project=project, instance=item)
@@ -83,7 +84,7 @@ def deliverable_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
-NEXT_LABELS = {
+NEXT_LABELS: dict[str, str] = {
     DeliverableStatus.IN_PROGRESS: "Start work",
     DeliverableStatus.IN_REVIEW: "Send to quality review",
     DeliverableStatus.AWAITING_SIGN_OFF: "Send to client sign-off",
@@ -92,7 +93,7 @@ NEXT_LABELS = {
 
 
 @login_required
-def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def deliverable_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """A deliverable: facts, acceptance criteria, dependencies, reviews, non-conformances, sign-off, history."""
     project = project_or_404(request, code, access.see_internal)
     item = _deliverable_or_404(project, pk)
@@ -134,7 +135,7 @@ def deliverable_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def deliverable_move(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     item = _deliverable_or_404(project, pk)
     form = forms.MoveForm(request.POST)
@@ -152,7 +153,7 @@ def deliverable_move(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def schedule_baseline(request: HttpRequest, code: str) -> HttpResponse:
+def schedule_baseline(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     form = forms.BaselineForm(request.POST)
     if not form.is_valid():

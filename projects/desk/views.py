@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from apm import access
+from apm.http import AuthenticatedHttpRequest
 from projects.desk.selectors import desk_for
 
 
 @login_required
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The desk of the logged-in internal user (client contacts 404); a fixed number of queries."""
     if not access.see_workspace.allows(request.user):
         raise Http404("No such page.")

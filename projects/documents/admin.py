@@ -9,6 +9,7 @@ fields are read-only here: every state change goes through
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from projects.common.admin_files import PrivateFilesAdminMixin, ProtectedDownload
@@ -23,7 +24,7 @@ class VersionInline(PrivateFilesAdminMixin, admin.TabularInline):
     private_file_downloads = {"file": ProtectedDownload("projects:version_download", "document.project")}
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Document | None = None) -> bool:
         return False  # uploads are checked by content in the register's pages
 
 
@@ -34,7 +35,7 @@ class ProposalInline(admin.TabularInline):
     fields = ("status", "proposed_by", "proposed_at", "reason", "decided_by", "decided_at", "decision_comment")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Clause | None = None) -> bool:
         return False
 
 

@@ -7,11 +7,15 @@ objects are limited to the project's own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 
 from apm import access
 from apm.accounts.models import User
 from apm.reporting import ReportKind
+from projects.common.forms import limit_choices
 from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import (
     ClauseKind,
@@ -27,7 +31,7 @@ from projects.models import (
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-def _people(project: Project):
+def _people(project: Project) -> QuerySet[User]:
     return access.internal_users().order_by("first_name", "username")
 
 
@@ -42,9 +46,9 @@ class DocumentForm(forms.Form):
     expires_on = forms.DateField(required=False, widget=DATE)
     note = forms.CharField(max_length=300, required=False, label="Version note")
 
-    def __init__(self, *args, project: Project, **kwargs) -> None:
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _people(project)
+        limit_choices(self, "owner", _people(project))
 
 
 class DocumentDetailsForm(forms.Form):
@@ -55,9 +59,9 @@ class DocumentDetailsForm(forms.Form):
     effective_on = forms.DateField(required=False, widget=DATE)
     expires_on = forms.DateField(required=False, widget=DATE)
 
-    def __init__(self, *args, project: Project, **kwargs) -> None:
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _people(project)
+        limit_choices(self, "owner", _people(project))
 
 
 class VersionForm(forms.Form):
@@ -92,17 +96,18 @@ class EvidenceForm(forms.Form):
     )
     deadline = forms.DateField(required=False, widget=DATE)
 
-    def __init__(self, *args, project: Project, **kwargs) -> None:
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["evidence_deliverable"].queryset = Deliverable.objects.filter(project=project).order_by("name")
+        limit_choices(self, "evidence_deliverable", Deliverable.objects.filter(project=project).order_by("name"))
 
 
 class NewClauseForm(ClauseForm, EvidenceForm):
-    def __init__(self, *args, project: Project, **kwargs) -> None:
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, project=project, **kwargs)
-        self.fields["contract"].queryset = Document.objects.filter(
+        contracts = Document.objects.filter(
             project=project, kind__in=[DocumentKind.CONTRACT, DocumentKind.SOW, DocumentKind.AMENDMENT]
         )
+        limit_choices(self, "contract", contracts)
 
 
 class ProposalForm(forms.Form):

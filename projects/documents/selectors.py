@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -41,7 +41,17 @@ from projects.models import (
 )
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from apm.accounts.models import User
+
+    class CurrentVersions(TypedDict):
+        """What :func:`_current_version` adds to a document: ``[current version]``, or ``[]`` before the first."""
+
+        current_versions: list[DocumentVersion]
+
+    #: A document loaded with its current version (:func:`document_list`, :func:`shared_documents`).
+    DocumentWithVersion: TypeAlias = WithAnnotations[Document, CurrentVersions]
 
 MET, DUE, OVERDUE, MISSING = "met", "due", "overdue", "missing"
 COMPLIANCE_LABELS = {MET: "Met", DUE: "Due", OVERDUE: "Overdue", MISSING: "Missing evidence"}
@@ -50,11 +60,11 @@ EXPIRY_NOTICE_DAYS = 30
 LIVE_DOCUMENT = (DocumentStatus.APPROVED, DocumentStatus.SIGNED)
 
 
-def _current_version() -> Prefetch:
+def _current_version() -> Prefetch[Literal["versions"], QuerySet[DocumentVersion], Literal["current_versions"]]:
     return Prefetch("versions", queryset=DocumentVersion.objects.filter(is_current=True), to_attr="current_versions")
 
 
-def document_list(*, user: User, project: Project, kind: str = "", status: str = "") -> list[Document]:
+def document_list(*, user: User, project: Project, kind: str = "", status: str = "") -> list[DocumentWithVersion]:
     """The register of ``project`` as ``user`` may see it, with ``current_versions`` ([v] or []); 2 queries."""
     documents = access.see_document.queryset(user).filter(project=project).select_related("owner")
     if kind:
@@ -64,7 +74,7 @@ def document_list(*, user: User, project: Project, kind: str = "", status: str =
     return list(documents.prefetch_related(_current_version()).order_by("kind", "title", "pk"))
 
 
-def shared_documents(*, project: Project) -> list[Document]:
+def shared_documents(*, project: Project) -> list[DocumentWithVersion]:
     """Documents of ``project`` shared with the client, not superseded, with their current version (2 queries)."""
     return list(
         Document.objects.filter(project=project, visibility=Visibility.CLIENT)

@@ -64,7 +64,9 @@ def _sha256(upload: UploadedFile) -> str:
     return digest.hexdigest()
 
 
-def _store_version(*, document: Document, number: int, upload: UploadedFile, checked: CheckedUpload, user, note: str):
+def _store_version(
+    *, document: Document, number: int, upload: UploadedFile, checked: CheckedUpload, user: User, note: str
+) -> DocumentVersion:
     version = DocumentVersion(
         document=document,
         number=number,

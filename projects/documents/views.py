@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.errors import Refused
 from apm.forms import form_errors
+from apm.http import AuthenticatedHttpRequest
 from apm.uploads import UploadRefused
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
@@ -42,17 +43,17 @@ from projects.models import (
 COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the department view
 
 
-def _refused(request: HttpRequest, exc: Refused) -> None:
+def _refused(request: AuthenticatedHttpRequest, exc: Refused) -> None:
     """Show the service's refusal; nothing changed."""
     messages.error(request, f"Nothing changed. {exc.message}")
 
 
-def _internal_project(request: HttpRequest, code: str) -> Project:
+def _internal_project(request: AuthenticatedHttpRequest, code: str) -> Project:
     """The project, for its internal document pages (``access.see_internal_documents``)."""
     return project_or_404(request, code, access.see_internal_documents)
 
 
-def _managed_project(request: HttpRequest, code: str) -> Project:
+def _managed_project(request: AuthenticatedHttpRequest, code: str) -> Project:
     """The project, for writes to its register and clauses (``access.edit_project``)."""
     return project_or_404(request, code, access.edit_project)
 
@@ -61,7 +62,7 @@ def _managed_project(request: HttpRequest, code: str) -> Project:
 
 
 @login_required
-def document_list(request: HttpRequest, code: str) -> HttpResponse:
+def document_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's document register, by kind and status; a fixed number of queries."""
     project = _internal_project(request, code)
     kind = request.GET.get("kind", "")
@@ -87,7 +88,7 @@ def document_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def document_create(request: HttpRequest, code: str) -> HttpResponse:
+def document_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _managed_project(request, code)
     form = forms.DocumentForm(request.POST or None, request.FILES or None, project=project)
     if request.method == "POST" and form.is_valid():
@@ -119,13 +120,13 @@ def document_create(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _document_or_404(request: HttpRequest, project: Project, pk: int) -> Document:
+def _document_or_404(request: AuthenticatedHttpRequest, project: Project, pk: int) -> Document:
     documents = access.see_document.queryset(request.user).select_related("owner", "project")
     return child_or_404(documents, project=project, pk=pk)
 
 
 @login_required
-def document_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def document_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """A document: facts, versions (newest first), status moves, clauses and correspondence, history."""
     project = _internal_project(request, code)
     document = _document_or_404(request, project, pk)
@@ -159,7 +160,7 @@ def document_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def document_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _managed_project(request, code)
     document = _document_or_404(request, project, pk)
     form = forms.DocumentDetailsForm(request.POST, project=project)
@@ -177,7 +178,7 @@ def document_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def document_status(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _managed_project(request, code)
     document = _document_or_404(request, project, pk)
     form = forms.StatusForm(request.POST)
@@ -195,7 +196,7 @@ def document_status(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_version_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def document_version_add(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _managed_project(request, code)
     document = _document_or_404(request, project, pk)
     form = forms.VersionForm(request.POST, request.FILES)
@@ -223,13 +224,13 @@ def _send(version: DocumentVersion) -> FileResponse:
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=version.original_name or version.file.name.rsplit("/", 1)[-1],
+        filename=version.original_name or (version.file.name or "").rsplit("/", 1)[-1],
         content_type=version.content_type or "application/octet-stream",
     )
 
 
 @login_required
-def document_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def document_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """The current version of a document, as an attachment, to anyone who may see the document.
 
     A client contact may see only documents shared with their client, neither
@@ -244,7 +245,7 @@ def document_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 
 
 @login_required
-def version_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def version_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """Any version of a document, as an attachment; internal users who may see the project only."""
     project = _internal_project(request, code)
     versions = DocumentVersion.objects.select_related("document").filter(
@@ -258,7 +259,7 @@ def version_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 
 
 @login_required
-def clause_list(request: HttpRequest, code: str) -> HttpResponse:
+def clause_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The contract broken into clauses, with pending proposals."""
     project = _internal_project(request, code)
     return render(
@@ -273,7 +274,7 @@ def clause_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def clause_create(request: HttpRequest, code: str) -> HttpResponse:
+def clause_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = _managed_project(request, code)
     form = forms.NewClauseForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
@@ -299,7 +300,7 @@ def _clause_or_404(project: Project, pk: int) -> Clause:
 
 
 @login_required
-def clause_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def clause_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """A clause: current wording and version, evidence and deadline, proposals and their decisions, history."""
     project = _internal_project(request, code)
     clause = _clause_or_404(project, pk)
@@ -337,7 +338,7 @@ def clause_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def clause_evidence(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def clause_evidence(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _managed_project(request, code)
     clause = _clause_or_404(project, pk)
     form = forms.EvidenceForm(request.POST, project=project)
@@ -355,7 +356,7 @@ def clause_evidence(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def clause_propose(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def clause_propose(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = _managed_project(request, code)
     clause = _clause_or_404(project, pk)
     form = forms.ProposalForm(request.POST)
@@ -373,7 +374,7 @@ def clause_propose(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def proposal_decide(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """Management approves or rejects a proposal; the proposer or a manager may withdraw it."""
     project = _internal_project(request, code)
     proposal = child_or_404(
@@ -408,7 +409,7 @@ def proposal_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def compliance(request: HttpRequest, code: str) -> HttpResponse:
+def compliance(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Each obligation of the project as met, due, overdue or missing evidence."""
     project = _internal_project(request, code)
     rows = selectors.obligation_rows(projects=Project.objects.filter(pk=project.pk), today=timezone.localdate())
@@ -420,7 +421,7 @@ def compliance(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def department_compliance(request: HttpRequest, dept: str) -> HttpResponse:
+def department_compliance(request: AuthenticatedHttpRequest, dept: str) -> HttpResponse:
     """A department's obligations across its projects, and per project what is overdue or missing.
 
     The counts cover every obligation; the table lists only the projects

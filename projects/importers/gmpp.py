@@ -52,12 +52,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TypeAlias, TypeVar
 
 from projects.rag import RAG, canonical_rating, rating_to_rag
+
+T = TypeVar("T")
+
+#: A row as ``read_rows`` gives it: column name -> cell text, with csv.DictReader's conventions for a ragged
+#: row (the extra cells a list under the key None, missing cells None).
+GmppRow: TypeAlias = dict[str | None, str | list[str] | None]
 
 ENCODING = "cp1252"
 MILLION = Decimal("1000000")
@@ -334,7 +341,7 @@ def read_header(path: Path | str) -> GmppHeader:
         raise GmppFormatError(f"{path}, line 1: cannot parse the header ({exc})") from exc
 
 
-def read_rows(path: Path | str) -> Iterator[tuple[int, dict[str, str | None]]]:
+def read_rows(path: Path | str) -> Iterator[tuple[int, GmppRow]]:
     """Yield ``(line_no, row)`` for each data row; ``line_no`` is the physical line where the row starts.
 
     ``row`` maps column names (as ``read_header`` gives them) to cell text, with
@@ -356,9 +363,9 @@ def read_rows(path: Path | str) -> Iterator[tuple[int, dict[str, str | None]]]:
                 return
             if not any(cell.strip() for cell in cells):
                 continue
-            row: dict[str, str | None] = dict(zip(header.columns, cells, strict=False))
+            row: GmppRow = dict(zip(header.columns, cells, strict=False))
             if len(cells) > len(header.columns):
-                row[None] = cells[len(header.columns) :]  # type: ignore[index]
+                row[None] = cells[len(header.columns) :]
             for name in header.columns[len(cells) :]:
                 row[name] = None
             yield start, row
@@ -366,14 +373,15 @@ def read_rows(path: Path | str) -> Iterator[tuple[int, dict[str, str | None]]]:
         raise GmppFormatError(f"{path}, line {reader.line_num}: cannot parse the CSV ({exc})") from exc
 
 
-def _cell(row: dict[str, str | None], mapping: dict[str, str], target: str) -> str:
+def _cell(row: GmppRow, mapping: dict[str, str], target: str) -> str:
     for name, mapped in mapping.items():
         if mapped == target:
-            return row.get(name) or ""
+            value = row.get(name)
+            return value if isinstance(value, str) else ""
     return ""
 
 
-def _value_or_withheld(raw: str, field_name: str, parse, withheld: dict[str, str]):
+def _value_or_withheld(raw: str, field_name: str, parse: Callable[[str], T], withheld: dict[str, str]) -> T | None:
     note = withheld_text(raw)
     if note is not None:
         withheld[field_name] = note
@@ -398,7 +406,7 @@ def _rating(ipa_text: str, sro_text: str) -> tuple[str, RAG | None, str, str]:
     return "", None, "", "\n\n".join(notes)
 
 
-def parse_record(row: dict[str, str | None], *, header: GmppHeader, default_year: int | None = None) -> GmppRecord:
+def parse_record(row: GmppRow, *, header: GmppHeader, default_year: int | None = None) -> GmppRecord:
     """One row of a GMPP file as a GmppRecord. Raises RowError saying why when the row is bad.
 
     Bad: a ragged row (cell count differs from the header), a NUL character, no project name,
@@ -409,7 +417,7 @@ def parse_record(row: dict[str, str | None], *, header: GmppHeader, default_year
     """
     width = len(header.columns)
     if None in row:
-        extra = len(row[None])  # type: ignore[index]
+        extra = len(row[None] or ())
         raise RowError(f"the row has {width + extra} cells; the header has {width}")
     missing = [name for name, value in row.items() if value is None]
     if missing:

@@ -49,6 +49,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
@@ -331,7 +332,8 @@ def _write_record(
             project.departments.set(departments)
             tally.updated.add(project.pk)
 
-    values = {
+    # Field values of the status update (the model's keyword arguments).
+    values: dict[str, Any] = {
         "period_label": f"GMPP {record.year}",
         "source": f"gmpp-{record.year}",
         "source_key": key,
@@ -398,8 +400,13 @@ def portfolio_import_gmpp(*, paths: Iterable[Path | str], progress: Progress | N
     seen: dict[tuple[int, object], _Pending] = {}
     total = len(pending)
     for done, item in enumerate(pending, start=1):
-        counts = (summary.departments_created, summary.clients_created, summary.updates_created)
-        counts += (summary.updates_updated, summary.updates_unchanged)
+        counts = (
+            summary.departments_created,
+            summary.clients_created,
+            summary.updates_created,
+            summary.updates_updated,
+            summary.updates_unchanged,
+        )
         snapshot = (set(tally.created), set(tally.updated), set(tally.touched), dict(seen))
         try:
             with transaction.atomic():

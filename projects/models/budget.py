@@ -48,18 +48,18 @@ class PrivateStorage(FileSystemStorage):
         super().__init__(base_url=None)
 
     @property
-    def base_location(self):  # type: ignore[override]
+    def base_location(self) -> str:
         return str(settings.PRIVATE_MEDIA_ROOT)
 
     @property
-    def location(self):  # type: ignore[override]
+    def location(self) -> str:
         return os.path.abspath(self.base_location)
 
     @cached_property
-    def base_url(self):  # type: ignore[override]
+    def base_url(self) -> None:  # type: ignore[override]  # no public URL at all; the stubs say always str
         return None
 
-    def url(self, name):
+    def url(self, name: str | None) -> str:
         raise ValueError("Private files have no URL; serve them through a view that checks access.")
 
 

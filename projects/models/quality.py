@@ -57,7 +57,7 @@ class QualityStandard(models.Model):
 
     @property
     def scope_label(self) -> str:
-        return self.client.name if self.client_id else "Company-wide"
+        return self.client.name if self.client is not None else "Company-wide"
 
 
 class QualityCriterion(models.Model):

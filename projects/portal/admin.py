@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from projects.portal.models import ShareLink
 
@@ -14,5 +15,5 @@ class ShareLinkAdmin(admin.ModelAdmin):
     readonly_fields = ("project", "created_by", "created_at", "open_count", "last_opened_at", "revoked_by")
     exclude = ("token_hash",)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,8 +16,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Model
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,15 +25,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from apm import access
-from apm.accounts.models import AuditKind
+from apm.accounts.models import AuditKind, User
 from apm.accounts.services import audit_record
 from apm.errors import Refused
+from apm.http import AuthenticatedHttpRequest
 from projects.changes.selectors import change_requests_awaiting_client
 from projects.changes.services import change_request_decide
+from projects.common.client_view import ArchivedReport
 from projects.common.lookups import child_or_404, project_or_404
 from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.delivery.services import deliverable_sign_off
-from projects.models import Project
+from projects.models import ChangeRequest, Deliverable, Project
 from projects.portal import selectors
 from projects.portal.forms import DecisionForm, ShareLinkForm
 from projects.portal.services import client_contact_invite, share_link_create, share_link_open, share_link_revoke
@@ -42,7 +44,7 @@ PAGE_SIZE = 50
 
 
 @login_required
-def portal_home(request: HttpRequest) -> HttpResponse:
+def portal_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The projects the user follows (a client contact: their client's), 50 a page."""
     page = Paginator(selectors.portal_projects(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     pages = {
@@ -55,27 +57,31 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"projects": projects, "pages": pages})
 
 
-def _status_context(request: HttpRequest, project: Project, *, shared: bool = False) -> dict[str, Any]:
-    """The context of a status page: the client view of ``project`` and what the viewer may do (booleans)."""
-    status = selectors.portal_status(project=project, user=None if shared else request.user)
+def _status_context(project: Project, *, user: User | None) -> dict[str, Any]:
+    """The context of a status page: the client view of ``project`` and what ``user`` may do (booleans).
+
+    ``user`` None is a visitor through a share link, who may do nothing.
+    """
+    status = selectors.portal_status(project=project, user=user)
     return {
         "project": status["project"],
         "status": status,
-        "shared": shared,
-        "can_decide": not shared and access.decide_for_client.allows(request.user, project),
-        "can_manage": not shared and access.manage_share_links.allows(request.user, project),
+        "shared": user is None,
+        "can_decide": user is not None and access.decide_for_client.allows(user, project),
+        "can_manage": user is not None and access.manage_share_links.allows(user, project),
     }
 
 
 @login_required
-def portal_project(request: HttpRequest, code: str) -> HttpResponse:
+def portal_project(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """A project's status page: RAG and trend, progress, milestones, decisions awaited, highlights, reports."""
     project = project_or_404(request, code)
-    return render(request, "portal/project.html", _status_context(request, project))
+    return render(request, "portal/project.html", _status_context(project, user=request.user))
 
 
-def _decide(request: HttpRequest, code: str, pk: int, *, what: str) -> HttpResponse:
+def _decide(request: AuthenticatedHttpRequest, code: str, pk: int, *, what: str) -> HttpResponse:
     project = project_or_404(request, code)
+    item: Deliverable | ChangeRequest
     if what == "deliverable":
         item = child_or_404(deliverables_awaiting_sign_off(project=project), project=project, pk=pk)
     else:
@@ -90,7 +96,7 @@ def _decide(request: HttpRequest, code: str, pk: int, *, what: str) -> HttpRespo
         return redirect("portal:project", code=project.code)
     comment = form.cleaned_data["comment"].strip()
     try:
-        if what == "deliverable":
+        if isinstance(item, Deliverable):
             deliverable_sign_off(deliverable=item, user=request.user, accepted=form.positive, comment=comment)
         else:
             change_request_decide(change_request=item, user=request.user, approve=form.positive, comment=comment)
@@ -109,19 +115,19 @@ def _decide(request: HttpRequest, code: str, pk: int, *, what: str) -> HttpRespo
 
 @require_POST
 @login_required
-def deliverable_sign_off_view(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def deliverable_sign_off_view(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """A client contact accepts or rejects a deliverable awaiting their sign-off."""
     return _decide(request, code, pk, what="deliverable")
 
 
 @require_POST
 @login_required
-def change_request_decide_view(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def change_request_decide_view(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """A client contact approves or rejects a change request awaiting their decision."""
     return _decide(request, code, pk, what="change_request")
 
 
-def _pdf_response(request: HttpRequest, report: Model, *, project: Project, via: str) -> FileResponse:
+def _pdf_response(request: HttpRequest, report: ArchivedReport, *, project: Project, via: str) -> FileResponse:
     """The PDF of ``report`` (a ``reports.Report`` of ``project``) as an attachment, its download logged."""
     try:
         handle = report.pdf.open("rb")
@@ -137,7 +143,7 @@ def _pdf_response(request: HttpRequest, report: Model, *, project: Project, via:
 
 
 @login_required
-def portal_report_pdf(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def portal_report_pdf(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """Download a client-audience report PDF of a project the user sees (logged)."""
     project = project_or_404(request, code)
     report = child_or_404(selectors.client_reports(user=request.user, project=project), project=project, pk=pk)
@@ -156,7 +162,7 @@ def shared_status(request: HttpRequest, token: str) -> HttpResponse:
     link = share_link_open(token=token, request=request)
     if link is None:
         return _dead_link(request)
-    context = _status_context(request, link.project, shared=True) | {"token": token}
+    context = _status_context(link.project, user=None) | {"token": token}
     response = render(request, "portal/project.html", context)
     # The token is in the address: never send it on in a Referer, never index the page.
     response["Referrer-Policy"] = "no-referrer"
@@ -165,7 +171,7 @@ def shared_status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-def shared_report_pdf(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+def shared_report_pdf(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     """A client report PDF of the shared project, through a live share link (logged)."""
     link = selectors.live_share_link(token=token)
     if link is None:
@@ -176,7 +182,9 @@ def shared_report_pdf(request: HttpRequest, token: str, pk: int) -> HttpResponse
     return response
 
 
-def _access_page(request: HttpRequest, project: Project, form: ShareLinkForm, new_link: str = "") -> HttpResponse:
+def _access_page(
+    request: AuthenticatedHttpRequest, project: Project, form: ShareLinkForm, new_link: str = ""
+) -> HttpResponse:
     """The PM's client access page (internal: it lists contacts and links as they are)."""
     contacts = access.invite_contact.queryset(request.user).filter(client=project.client_id).select_related("user")
     links = access.see_share_link.queryset(request.user).filter(project=project).select_related("created_by")
@@ -195,7 +203,7 @@ def _access_page(request: HttpRequest, project: Project, form: ShareLinkForm, ne
 
 
 @login_required
-def project_access(request: HttpRequest, code: str) -> HttpResponse:
+def project_access(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Client access to a project (PMs, heads, admins): invite contacts; make and revoke share links.
 
     A new link is shown once on the page that answers the POST (only its hash is stored).
@@ -217,7 +225,7 @@ def project_access(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def share_link_revoke_view(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def share_link_revoke_view(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """Revoke a share link at once."""
     project = project_or_404(request, code, access.manage_share_links)
     link = access.object_or_404(request.user, access.see_share_link, project=project, pk=pk)
@@ -228,7 +236,7 @@ def share_link_revoke_view(request: HttpRequest, code: str, pk: int) -> HttpResp
 
 @require_POST
 @login_required
-def contact_invite_view(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def contact_invite_view(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """Email a client contact a one-time link to set their password (through the outbox)."""
     project = project_or_404(request, code, access.invite_contacts)
     contact = access.object_or_404(

@@ -13,6 +13,8 @@ from projects.portfolio.selectors import project_filter_categories, project_filt
 from projects.rag import RAG
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest, QueryDict
+
     from apm.accounts.models import User
 
 
@@ -34,9 +36,20 @@ class ProjectFilter(django_filters.FilterSet):
         model = Project
         fields = ["q", "department", "rag", "category"]
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user: User) -> None:
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        queryset: QuerySet[Project] | None = None,
+        *,
+        request: HttpRequest | None = None,
+        prefix: str | None = None,
+        user: User,
+    ) -> None:
         super().__init__(data, queryset, request=request, prefix=prefix)
-        self.filters["department"].queryset = project_filter_departments(user=user)
+        department = self.filters["department"]
+        if not isinstance(department, django_filters.ModelChoiceFilter):
+            raise TypeError("department is not a model choice filter.")
+        department.queryset = project_filter_departments(user=user)
         self.filters["category"].extra["choices"] = [(c, c) for c in project_filter_categories(user=user)]
 
     def filter_search(self, queryset: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
@@ -11,6 +11,7 @@ from django import forms
 
 from apm import access
 from apm.forms import IdMultipleChoiceField
+from projects.common.forms import limit_choices
 from projects.models import Project
 from teams.models import Department
 
@@ -66,13 +67,13 @@ class ProjectForm(forms.ModelForm):
             "bac": "In the chosen currency, major units (e.g. pounds). Not shown to client contacts.",
         }
 
-    def __init__(self, *args, user: User, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         order = ("first_name", "last_name", "username")
-        self.fields["project_manager"].queryset = access.project_manager_candidates().order_by(*order)
-        self.fields["reporting_heads"].queryset = access.reporting_head_candidates().order_by(*order)
-        self.fields["departments"].queryset = Department.objects.order_by("code")
+        limit_choices(self, "project_manager", access.project_manager_candidates().order_by(*order))
+        limit_choices(self, "reporting_heads", access.reporting_head_candidates().order_by(*order))
+        limit_choices(self, "departments", Department.objects.order_by("code"))
         if self.instance.pk is not None and not access.change_client.allows(user, self.instance):
             client = self.fields["client"]
             client.disabled = True
@@ -119,8 +120,9 @@ class ProjectForm(forms.ModelForm):
             raise forms.ValidationError("BAC cannot be negative.")
         return bac
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", f"The end date ({end:%d %b %Y}) is before the start date ({start:%d %b %Y}).")

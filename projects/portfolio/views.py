@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from apm import access
 from apm.errors import Refused
+from apm.http import AuthenticatedHttpRequest
 from projects.common.lookups import project_or_404
 from projects.models import Project
 from projects.portfolio import selectors
@@ -27,7 +28,7 @@ PAGE_SIZE = 50
 
 
 @login_required
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The projects the user may see, filtered and paginated (50 a page); BAC only where they may see money."""
     user = request.user
     project_filter = ProjectFilter(request.GET or None, queryset=selectors.project_list(user=user), user=user)
@@ -50,7 +51,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_detail(request: HttpRequest, code: str) -> HttpResponse:
+def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """One project: header, status history, latest commentary and milestones (money only with see_money)."""
     project = project_or_404(request, code, prefetch=selectors.PROJECT_PREFETCH)
     history = selectors.project_status_history(project=project)
@@ -69,7 +70,7 @@ def project_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _save(request: HttpRequest, form: ProjectForm, *, old_client_id: int | None) -> Project | None:
+def _save(request: AuthenticatedHttpRequest, form: ProjectForm, *, old_client_id: int | None) -> Project | None:
     try:
         return project_save(form=form, user=request.user, old_client_id=old_client_id)
     except Refused as exc:
@@ -78,7 +79,7 @@ def _save(request: HttpRequest, form: ProjectForm, *, old_client_id: int | None)
 
 
 @login_required
-def project_create(request: HttpRequest) -> HttpResponse:
+def project_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create a project (administrators, heads and PMs; others 403)."""
     if not access.create_project.allows(request.user):
         raise PermissionDenied("You may not create projects.")
@@ -93,7 +94,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_edit(request: HttpRequest, code: str) -> HttpResponse:
+def project_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Edit a project the user may edit (others 404); the client only with ``access.change_client``."""
     project = project_or_404(request, code, access.edit_project)
     old_client_id = project.client_id

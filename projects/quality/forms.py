@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.db.models import Q
 
 from apm.accounts.models import User
 from apm.forms import IdMultipleChoiceField
-from projects.common.forms import DATE, work_owners
-from projects.models import QualityStandard
+from projects.common.forms import DATE, limit_choices, work_owners
+from projects.models import Project, QualityStandard
 
 
 class StandardsForm(forms.Form):
@@ -16,14 +18,13 @@ class StandardsForm(forms.Form):
         queryset=QualityStandard.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, project, **kwargs):
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         rule = Q(client__isnull=True)
         if project.client_id:
             rule |= Q(client_id=project.client_id)
-        self.fields["standards"].queryset = (
-            QualityStandard.objects.filter(rule, is_active=True).select_related("client").order_by("client_id", "name")
-        )
+        standards = QualityStandard.objects.filter(rule, is_active=True).select_related("client")
+        limit_choices(self, "standards", standards.order_by("client_id", "name"))
 
 
 class NonConformanceForm(forms.Form):
@@ -33,6 +34,6 @@ class NonConformanceForm(forms.Form):
     due = forms.DateField(required=False, widget=DATE)
     note = forms.CharField(required=False, max_length=1000)
 
-    def __init__(self, *args, project, **kwargs):
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = work_owners(project)
+        limit_choices(self, "owner", work_owners(project))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from apm.accounts.models import User
+    from projects.models import Client
 
 #: Evidence: PDF, images and Office files, by content (not by name).
 EVIDENCE_TYPES = {
@@ -76,7 +77,7 @@ def evidence_check(upload: UploadedFile) -> str:
 
 
 def quality_standard_create(
-    *, name: str, criteria: Sequence[str], user: User, client=None, description: str = ""
+    *, name: str, criteria: Sequence[str], user: User, client: Client | None = None, description: str = ""
 ) -> QualityStandard:
     """A new standard (version 1), or the next version of one with that name and client.
 
@@ -113,7 +114,9 @@ def quality_standard_create(
     return standard
 
 
-def project_standards_set(*, project: Project, standards: Iterable[QualityStandard], user: User) -> list:
+def project_standards_set(
+    *, project: Project, standards: Iterable[QualityStandard], user: User
+) -> list[QualityStandard]:
     """State which standards apply to ``project``: active company-wide ones and its client's.
 
     Raises ``Refused`` unless ``user`` manages the project, and for another
@@ -240,12 +243,13 @@ def review_record(
                     history_save(nc, user=reviewer, reason="opened by a failed check")
     except Exception:
         for check in stored:
-            check.evidence_file.storage.delete(check.evidence_file.name)
+            if check.evidence_file.name:
+                check.evidence_file.storage.delete(check.evidence_file.name)
         raise
     return review
 
 
-def _nc_move(nc: NonConformance, *, to: str, user: User, reason: str, **fields) -> NonConformance:
+def _nc_move(nc: NonConformance, *, to: str, user: User, reason: str, **fields: Any) -> NonConformance:
     with transaction.atomic():
         locked = NonConformance.objects.select_for_update().get(pk=nc.pk)
         workflow.check_transition(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.errors import Refused
 from apm.forms import form_errors
+from apm.http import AuthenticatedHttpRequest
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import project_page_flags
 from projects.models import CheckResult, Deliverable, NonConformance, ReviewCheck
@@ -29,7 +30,7 @@ from projects.quality.services import CheckInput
 
 
 @login_required
-def quality_page(request: HttpRequest, code: str) -> HttpResponse:
+def quality_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The standards that apply to the project (chosen here) and its open non-conformances."""
     project = project_or_404(request, code, access.see_internal)
     form = forms.StandardsForm(
@@ -54,7 +55,8 @@ def quality_page(request: HttpRequest, code: str) -> HttpResponse:
     ncs = list(selectors.open_non_conformances(project=project))
     today = timezone.localdate()
     for nc in ncs:
-        nc.age = selectors.age_days(nc.opened_at, today)
+        # For the template; not a field (django-stubs refuse an attribute the model does not declare).
+        nc.age = selectors.age_days(nc.opened_at, today)  # type: ignore[attr-defined]
     return render(
         request,
         "projects/quality/quality.html",
@@ -63,7 +65,7 @@ def quality_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def review_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def review_create(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """Record a review: a result, note and evidence for every criterion of every applicable standard."""
     project = project_or_404(request, code, access.work_on_project)
     item = child_or_404(Deliverable.objects.select_related("owner", "milestone", "project"), project=project, pk=pk)
@@ -103,11 +105,11 @@ def review_create(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def evidence_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """A review's evidence file, to people who may see the project internally (private storage)."""
     project = project_or_404(request, code, access.see_internal)
     check = child_or_404(ReviewCheck, project=project, field="review__deliverable__project", pk=pk)
-    if not check.evidence_file:
+    if not check.evidence_file.name:
         raise Http404("No evidence file.")
     handle = check.evidence_file.open("rb")
     audit_record(kind=AuditKind.DOCUMENT_DOWNLOADED, request=request, target=f"evidence:{check.pk}")
@@ -121,7 +123,7 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def non_conformance_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def non_conformance_action(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     nc = child_or_404(
         NonConformance.objects.select_related("deliverable"), project=project, field="deliverable__project", pk=pk

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
 from apm.accounts.models import User
-from projects.common.forms import DATE, work_owners
-from projects.models import CostCategory, RaidKind, RaidStatus, Severity
+from projects.common.forms import DATE, limit_choices, work_owners
+from projects.models import CostCategory, Project, RaidKind, RaidStatus, Severity
 
 
 class RaidItemForm(forms.Form):
@@ -27,17 +28,17 @@ class RaidItemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="What the client is told, in client words."
     )
 
-    KIND_FIELDS = {
+    KIND_FIELDS: dict[str, tuple[str, ...]] = {
         RaidKind.RISK: ("probability", "impact", "mitigation", "contingency_plan", "trigger"),
         RaidKind.ISSUE: ("severity", "affects_client", "client_message"),
         RaidKind.ASSUMPTION: (),
         RaidKind.DEPENDENCY: (),
     }
 
-    def __init__(self, *args, project, kind: str, **kwargs):
+    def __init__(self, *args: Any, project: Project, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
-        self.fields["owner"].queryset = work_owners(project)
+        limit_choices(self, "owner", work_owners(project))
         keep = {"title", "description", "owner", "due_date", *self.KIND_FIELDS.get(kind, ())}
         for name in list(self.fields):
             if name not in keep:
@@ -48,7 +49,7 @@ class RaidItemForm(forms.Form):
         if kind == RaidKind.ISSUE:
             self.fields["severity"].required = True
 
-    def service_fields(self) -> dict:
+    def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         for name in ("probability", "impact"):
             if name in data and data[name] in ("", None):

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from apm.accounts.models import User
 
 
-def raid_log(*, project: Project, kind: str | None = None) -> QuerySet:
+def raid_log(*, project: Project, kind: str | None = None) -> QuerySet[RaidItem]:
     """The project's RAID items (optionally one kind), open first, with owner (1 query)."""
     queryset = RaidItem.objects.filter(project=project).select_related("owner", "acknowledged_by")
     if kind:
@@ -35,7 +35,7 @@ def risk_heat_map(*, project: Project) -> list[list[int]]:
     return grid
 
 
-def critical_issues_for(*, user: User) -> QuerySet:
+def critical_issues_for(*, user: User) -> QuerySet[RaidItem]:
     """Open critical issues on the projects ``user`` may see (for the top of the PM's desk), newest first."""
     return (
         RaidItem.objects.filter(

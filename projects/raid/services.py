@@ -307,8 +307,9 @@ def raid_issue_tell_client(*, item: RaidItem, user: User, message: str | None = 
     return len(to)
 
 
-def _addresses_of_contacts(contacts) -> list[str]:
-    seen, out = set(), []
+def _addresses_of_contacts(contacts: Iterable[ClientContact]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
     for contact in contacts:
         address = (contact.email or "").strip()
         if address and address.lower() not in seen:

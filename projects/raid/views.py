@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.errors import Refused
 from apm.forms import form_errors
+from apm.http import AuthenticatedHttpRequest
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import project_page_flags
@@ -27,7 +28,7 @@ from projects.raid import forms, selectors, services
 
 
 @login_required
-def raid_log(request: HttpRequest, code: str) -> HttpResponse:
+def raid_log(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The RAID log: critical issues first, the risk heat map, and every item by kind."""
     project = project_or_404(request, code, access.see_internal)
     kind = request.GET.get("kind", "")
@@ -57,7 +58,7 @@ def raid_log(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def raid_create(request: HttpRequest, code: str) -> HttpResponse:
+def raid_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = project_or_404(request, code, access.work_on_project)
     kind = request.GET.get("kind") or request.POST.get("kind") or RaidKind.RISK
     if kind not in RaidKind.values:
@@ -80,7 +81,7 @@ def raid_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def raid_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     item = child_or_404(
         RaidItem.objects.select_related("owner", "acknowledged_by", "raised_by"), project=project, pk=pk
@@ -134,7 +135,7 @@ def raid_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def raid_action(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def raid_action(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """Move, acknowledge, tell the client, and the one-click actions of a critical issue."""
     project = project_or_404(request, code, access.see_internal)
     item = child_or_404(RaidItem, project=project, pk=pk)

@@ -21,7 +21,7 @@ from teams.fit import Person, Requirement, Suggestion, rank_candidates
 from teams.models import MemberSkill, PublicHoliday, TeamMember, TimeOff
 
 
-def _ids_filter(members: QuerySet | Iterable[int]) -> Q:
+def _ids_filter(members: QuerySet[TeamMember] | Iterable[int]) -> Q:
     return Q(member__in=members.values("pk")) if isinstance(members, QuerySet) else Q(member_id__in=list(members))
 
 
@@ -51,10 +51,10 @@ def member_week_loads(
     ):
         bookings[member_id].append(Booking(start, end, hours, status == AllocationStatus.CONFIRMED))
     absences: dict[int, list[Absence]] = defaultdict(list)
-    for member_id, start, end, hours in TimeOff.objects.filter(
+    for member_id, start, end, hours_per_day in TimeOff.objects.filter(
         _ids_filter(ids), start__lte=last, end__gte=first
     ).values_list("member_id", "start", "end", "hours_per_day"):
-        absences[member_id].append(Absence(start, end, hours))
+        absences[member_id].append(Absence(start, end, hours_per_day))
     holidays = list(PublicHoliday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
     return {
         person.pk: week_loads(

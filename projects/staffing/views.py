@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -25,6 +26,8 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.dates import parse_date_param, parse_id_param
 from apm.errors import Refused
+from apm.http import AuthenticatedHttpRequest, HtmxRequest
+from projects.common.forms import limit_choices
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import Allocation, AllocationStatus, OpenRole, Project
 from projects.staffing import selectors
@@ -34,21 +37,24 @@ from teams.capacity import week_start, weeks_between
 from teams.fit import week_label
 from teams.models import Department, MemberSkill, Skill, TeamMember, TimeOff
 
+if TYPE_CHECKING:
+    pass
+
 HEATMAP_PAGE = 100
 
 
-def _staffable_project_or_404(request: HttpRequest, code: str) -> Project:
+def _staffable_project_or_404(request: AuthenticatedHttpRequest, code: str) -> Project:
     """A project the user may staff (``access.staff_project``), else 404."""
     return project_or_404(request, code, access.staff_project)
 
 
-def _staffable_role_or_404(request: HttpRequest, code: str, role_id: int) -> tuple[Project, OpenRole]:
+def _staffable_role_or_404(request: AuthenticatedHttpRequest, code: str, role_id: int) -> tuple[Project, OpenRole]:
     project = _staffable_project_or_404(request, code)
     return project, child_or_404(OpenRole, project=project, pk=role_id)
 
 
 @login_required
-def project_team(request: HttpRequest, code: str) -> HttpResponse:
+def project_team(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's team: open roles with their skills and gaps, and allocations (fixed queries)."""
     project = project_or_404(request, code, access.see_internal)
     return render(
@@ -64,7 +70,7 @@ def project_team(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def role_suggestions(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
+def role_suggestions(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
     """Ranked candidates for an open role (an htmx fragment, or a page without htmx)."""
     project, role = _staffable_role_or_404(request, code, role_id)
     suggestions = selectors.staffing_suggestions(role=role, limit=20)
@@ -74,7 +80,7 @@ def role_suggestions(request: HttpRequest, code: str, role_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def role_assign(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
+def role_assign(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
     """Book a suggested person for the role's hours and dates in one click.
 
     POST ``member`` (id), ``status`` (confirmed or tentative) and ``allow_over``
@@ -117,7 +123,7 @@ def role_assign(request: HttpRequest, code: str, role_id: int) -> HttpResponse:
 
 
 @login_required
-def role_create(request: HttpRequest, code: str) -> HttpResponse:
+def role_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """State an open role: title, hours per week, dates and the skills needed with a minimum level."""
     project = _staffable_project_or_404(request, code)
     form = OpenRoleForm(request.POST or None, initial={"start_date": project.start_date, "end_date": project.end_date})
@@ -129,7 +135,7 @@ def role_create(request: HttpRequest, code: str) -> HttpResponse:
         Q(pk__in=MemberSkill.objects.values("skill_id")) | ~Q(source_code="") | Q(category__kind="custom")
     ).order_by("name")
     for sub in [*formset.forms, formset.empty_form]:
-        sub.fields["skill"].queryset = held
+        limit_choices(sub, "skill", held)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         with transaction.atomic():
             form.instance.project = project
@@ -147,7 +153,7 @@ def _parse_week(value: str | None) -> dt.date:
 
 
 @login_required
-def capacity_heatmap(request: HttpRequest) -> HttpResponse:
+def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
     """People by weeks: confirmed utilisation percent, tentative apart, over-allocation in red.
 
     GET ``from`` (a date in the first week), ``weeks`` (1-26, default 12),
@@ -192,7 +198,7 @@ def capacity_heatmap(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A person's page: role, capacity, skills and levels, time off, allocations and utilisation
     for the next 12 weeks; rates only with ``access.see_member_rates`` (administrators and the heads
     of the person's department)."""

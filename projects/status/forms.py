@@ -82,12 +82,14 @@ class StatusUpdateForm(forms.ModelForm):
             **{name: forms.Textarea(attrs={"rows": 3}) for name in NARRATIVE_FIELDS},
         }
 
-    def __init__(self, *args, project: Project, today: dt.date, **kwargs) -> None:
+    def __init__(self, *args: Any, project: Project, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
         self.today = today
         for name, label in RATING_FIELDS:
             field = self.fields[name]
+            if not isinstance(field, forms.ChoiceField):
+                raise TypeError(f"{name} is not a choice field.")
             field.required = True
             field.label = f"{label} RAG"
             field.widget = forms.RadioSelect(choices=list(RAG.choices))
@@ -106,7 +108,8 @@ class StatusUpdateForm(forms.ModelForm):
         return as_of
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("budget_period", "forecast_period"):
             value = data.get(name)
             if value is not None and value < 0:

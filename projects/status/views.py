@@ -12,12 +12,13 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from apm import access
 from apm.dates import parse_date_param
+from apm.http import AuthenticatedHttpRequest
 from projects.common.lookups import project_or_404
 from projects.models import StatusUpdate
 from projects.status.forms import NARRATIVE_FIELDS, RATING_FIELDS, StatusUpdateForm
@@ -25,12 +26,12 @@ from projects.status.selectors import status_update_initial, status_update_known
 from projects.status.services import status_update_record
 
 
-def _as_of_from(request: HttpRequest, today: dt.date) -> dt.date:
+def _as_of_from(request: AuthenticatedHttpRequest, today: dt.date) -> dt.date:
     return parse_date_param(request.GET.get("as_of"), today)
 
 
 @login_required
-def status_update_edit(request: HttpRequest, code: str) -> HttpResponse:
+def status_update_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """GET: the weekly update form (today's update, or ``?as_of=YYYY-MM-DD``); POST: save it.
 
     An update already filed for that date is edited rather than duplicated.

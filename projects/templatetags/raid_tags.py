@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from apm import access
-from projects.models import RaidItem, RaidKind, RaidStatus, Severity
+from projects.models import Project, RaidItem, RaidKind, RaidStatus, Severity
 from projects.raid.selectors import critical_issues_for
 
 register = template.Library()
 
 
 @register.inclusion_tag("projects/raid/_critical_banner.html", takes_context=True)
-def critical_issues(context, project=None):
+def critical_issues(context: template.Context, project: Project | None = None) -> dict[str, Any]:
     """Open critical issues of ``project`` (or, without one, of every project the user may see), with one-click actions.
 
     Internal users only; two queries.

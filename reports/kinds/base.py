@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import QuerySet
 
@@ -31,7 +31,29 @@ if TYPE_CHECKING:
 #: The version of the snapshot's shape, stored in every snapshot as ``schema``.
 SCHEMA_VERSION = 1
 
-Snapshot = dict[str, Any]
+
+class Snapshot(TypedDict):
+    """The keys every snapshot has (JSON: dates ISO strings, money Decimal strings); see ``reports.snapshot``.
+
+    ``projects``, ``totals`` and ``changes`` are the kind's (``[]``, ``{}``
+    and ``{}`` when it has none; their shape for a row per project is in
+    ``reports.kinds.project_rows``). A kind with keys of its own declares
+    them in a TypedDict of its own that extends this one.
+    """
+
+    schema: int
+    kind: str
+    audience: str
+    scope: str
+    title: str
+    scope_label: str
+    period_start: str | None
+    period_end: str
+    generated_at: str
+    projects: list[dict[str, Any]]
+    totals: dict[str, Any]
+    changes: dict[str, Any]
+    summary_lines: list[str]
 
 
 class UnknownReportKind(ValueError):

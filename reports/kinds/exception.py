@@ -22,6 +22,8 @@ Snapshot shape (internal audience only; money as Decimal strings)::
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from apm.charts.burn_up import burn_up_svg
@@ -32,7 +34,16 @@ from reports.kinds.base import SCHEMA_VERSION, ReportKindSpec, Snapshot, Snapsho
 from reports.models import Audience, Scope
 
 
-def build_snapshot(request: SnapshotRequest) -> Snapshot:
+class ExceptionSnapshot(Snapshot):
+    """An exception report's own keys (shapes in the module docstring)."""
+
+    exception: dict[str, Any]
+    figures: dict[str, Any]
+    project: dict[str, Any]
+    chart_svg: str
+
+
+def build_snapshot(request: SnapshotRequest) -> ExceptionSnapshot:
     """The snapshot of the exception report about ToleranceException ``request.tolerance_exception_id``.
 
     The figures are those stored when the exception was raised, so the PDF
@@ -50,7 +61,7 @@ def build_snapshot(request: SnapshotRequest) -> Snapshot:
     figures = dict(exception.figures)
     as_of = timezone.localdate(exception.raised_at)
     series = burn_up_series(project=project, as_of=as_of)
-    pm = project.project_manager
+    client, pm = project.client, project.project_manager
     return {
         "schema": SCHEMA_VERSION,
         "kind": ReportKind.EXCEPTION.value,
@@ -75,7 +86,7 @@ def build_snapshot(request: SnapshotRequest) -> Snapshot:
         "project": {
             "code": project.code,
             "name": project.name,
-            "client": project.client.name if project.client_id else "",
+            "client": client.name if client is not None else "",
             "project_manager": (pm.get_full_name() or pm.username) if pm else "",
             "start_date": project.start_date.isoformat() if project.start_date else None,
             "end_date": project.end_date.isoformat() if project.end_date else None,

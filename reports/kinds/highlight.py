@@ -48,7 +48,8 @@ def highlight_details(project: Project, latest: StatusUpdate | None, request: Sn
     previous = None
     if latest is not None:
         previous = StatusUpdate.objects.filter(project=project, as_of__lt=latest.as_of).order_by("-as_of").first()
-    contacts = project.client.contacts.filter(opted_in_reports=True).order_by("name", "pk") if project.client_id else []
+    client = project.client
+    contacts = client.contacts.filter(opted_in_reports=True).order_by("name", "pk") if client is not None else []
     details: dict[str, Any] = client_view.serialise(
         client_view.client_highlight_details(
             latest=latest,

@@ -11,7 +11,7 @@ no compliance), which no request, schedule or command may send.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NotRequired
 
 from django.db.models import QuerySet
 
@@ -67,13 +67,19 @@ def compliance_section(queryset: QuerySet[Project], as_of: dt.date) -> dict[str,
     }
 
 
-def build_snapshot(request: SnapshotRequest) -> Snapshot:
+class PortfolioSnapshot(Snapshot):
+    """A portfolio report's own key, ``compliance``: internal only (:func:`compliance_section`)."""
+
+    compliance: NotRequired[dict[str, Any]]
+
+
+def build_snapshot(request: SnapshotRequest) -> PortfolioSnapshot:
     """The portfolio snapshot (shape in ``project_rows``); internally with ``compliance`` (:func:`compliance_section`).
 
     The client snapshot is built without the compliance section, never
     redacted afterwards.
     """
-    snapshot = rows_snapshot(request)
+    snapshot: PortfolioSnapshot = {**rows_snapshot(request)}
     if request.internal:
         snapshot["compliance"] = compliance_section(scoped_projects(request), request.period_end)
     return snapshot

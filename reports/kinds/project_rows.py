@@ -62,8 +62,9 @@ Details = Callable[[Project, StatusUpdate | None, SnapshotRequest], dict[str, An
 Headline = Callable[[list[dict[str, Any]]], list[str]]
 
 
-def load_projects(queryset: QuerySet[Project], period_end: dt.date) -> list[Project]:
-    """Projects with ``latest_updates`` (0 or 1 StatusUpdate as of ``period_end``) and milestones.
+def load_projects(queryset: QuerySet[Project], period_end: dt.date) -> list[tuple[Project, StatusUpdate | None]]:
+    """The projects of ``queryset`` by code (with client and milestones), each with its latest StatusUpdate as of
+    ``period_end`` (None without one).
 
     Three queries whatever the number of projects: projects (with client),
     the latest status update per project (a correlated subquery picks its
@@ -77,7 +78,7 @@ def load_projects(queryset: QuerySet[Project], period_end: dt.date) -> list[Proj
     latest_updates = StatusUpdate.objects.filter(as_of__lte=period_end, as_of=Subquery(latest_date)).select_related(
         "author"
     )
-    return list(
+    projects = (
         queryset.select_related("client")
         .prefetch_related(
             Prefetch("status_updates", queryset=latest_updates, to_attr="latest_updates"),
@@ -86,6 +87,7 @@ def load_projects(queryset: QuerySet[Project], period_end: dt.date) -> list[Proj
         .order_by("code")
         .distinct()
     )
+    return [(project, project.latest_updates[0] if project.latest_updates else None) for project in projects]
 
 
 def client_row(project: Project, latest: StatusUpdate | None, period_end: dt.date) -> dict[str, Any]:
@@ -280,10 +282,8 @@ def rows_snapshot(
     projects, plus those of ``details``. Raises ValueError for an unknown
     scope, or when the scope's object is missing.
     """
-    projects = load_projects(scoped_projects(request), request.period_end)
     rows = []
-    for item in projects:
-        latest = item.latest_updates[0] if item.latest_updates else None
+    for item, latest in load_projects(scoped_projects(request), request.period_end):
         row = client_row(item, latest, request.period_end)
         if request.internal:
             row.update(internal_money(item, latest))
@@ -303,7 +303,7 @@ def rows_snapshot(
         "title": request.title,
         "scope_label": scope_label(request),
         "period_start": iso(request.period_start),
-        "period_end": iso(request.period_end),
+        "period_end": request.period_end.isoformat(),
         "generated_at": timezone.now().isoformat(),
         "projects": rows,
         "totals": totals,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -47,6 +47,15 @@ from projects.models import (
 from reports.kinds.base import SCHEMA_VERSION, ReportKindSpec, Snapshot, SnapshotRequest, scope_label
 from reports.models import Audience, Scope
 
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+
+class QualitySnapshot(Snapshot):
+    """A quality report's own key, ``quality`` (shape in the module docstring)."""
+
+    quality: dict[str, Any]
+
 
 def pass_rate(passed: int, failed: int) -> str | None:
     """Passed / (passed + failed) * 100, one decimal, half-up (not-applicable checks left out); None if none."""
@@ -66,11 +75,11 @@ def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
 
-def _name(user) -> str:
+def _name(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
-def build_snapshot(request: SnapshotRequest) -> Snapshot:
+def build_snapshot(request: SnapshotRequest) -> QualitySnapshot:
     """The snapshot of a quality report (shape above), in a fixed number of queries.
 
     Raises ValueError unless it covers one project or one department (:func:`quality_projects`).
@@ -154,7 +163,8 @@ def build_snapshot(request: SnapshotRequest) -> Snapshot:
         .select_related("project", "signed_off_contact", "signed_off_by")
         .order_by("signed_off_at", "pk")
     ):
-        by = item.signed_off_contact.name if item.signed_off_contact_id else _name(item.signed_off_by)
+        contact = item.signed_off_contact
+        by = contact.name if contact is not None else _name(item.signed_off_by)
         sign_offs.append(
             {
                 "date": timezone.localdate(item.signed_off_at).isoformat(),
@@ -202,7 +212,8 @@ def build_snapshot(request: SnapshotRequest) -> Snapshot:
             "gantt_svg": gantt,
         },
         "projects": [
-            {"code": p.code, "name": p.name, "client": p.client.name if p.client_id else ""} for p in project_list
+            {"code": p.code, "name": p.name, "client": p.client.name if p.client is not None else ""}
+            for p in project_list
         ],
         "totals": {},
         "changes": {},

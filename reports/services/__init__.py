@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from reports.services.delivery import report_render
 from reports.services.requests import (
+    Subject,
     check_recipients,
     check_sender,
     check_subject,
@@ -41,6 +42,7 @@ from reports.services.schedules import (
 from reports.services.sweeping import reports_sweep
 
 __all__ = [
+    "Subject",
     "check_recipients",
     "check_sender",
     "check_subject",

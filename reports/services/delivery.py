@@ -25,6 +25,7 @@ from django.utils.text import slugify
 
 from apm.logs import log_ids
 from apm.outbox.services import AttachmentSpec, backoff_seconds, outbox_enqueue
+from reports.kinds.base import Snapshot
 from reports.models import Delivery, Report, ReportStatus
 from reports.rendering import report_render_snapshot
 from reports.selectors import Recipient, previous_snapshot, report_recipients
@@ -45,7 +46,7 @@ def _claim_render(report_id: int, now: dt.datetime) -> bool:
     return changed == 1
 
 
-def _build_snapshot(report: Report) -> dict[str, Any]:
+def _build_snapshot(report: Report) -> Snapshot:
     return report_build_snapshot(
         kind=report.kind,
         audience=report.audience,
@@ -70,7 +71,7 @@ def _pdf_filename(report: Report) -> str:
     return f"{slugify(report.title)[:80] or 'report'}-{report.pk}.pdf"
 
 
-def _email_context(report: Report, snapshot: dict[str, Any], recipient: Recipient) -> dict[str, Any]:
+def _email_context(report: Report, snapshot: Snapshot, recipient: Recipient) -> dict[str, Any]:
     return {
         "report": report,
         "title": snapshot.get("title") or report.title,
@@ -82,11 +83,12 @@ def _email_context(report: Report, snapshot: dict[str, Any], recipient: Recipien
     }
 
 
-def _deliver(report: Report, snapshot: dict[str, Any]) -> int:
-    """One Delivery and one outbox email per recipient not yet delivered to; returns how many were new."""
-    attachment = AttachmentSpec(
-        filename=_pdf_filename(report), storage_name=report.pdf.name, mimetype="application/pdf"
-    )
+def _deliver(report: Report, snapshot: Snapshot, *, pdf_name: str) -> int:
+    """One Delivery and one outbox email per recipient not yet delivered to; returns how many were new.
+
+    ``pdf_name``: the stored PDF's name in the default storage, attached to every email.
+    """
+    attachment = AttachmentSpec(filename=_pdf_filename(report), storage_name=pdf_name, mimetype="application/pdf")
     existing = {address.lower() for address in report.deliveries.values_list("email_address", flat=True)}
     created = 0
     for recipient in report_recipients(report=report):
@@ -191,6 +193,8 @@ def report_render(*, report_id: int) -> Report:
                 )
                 return Report.objects.get(pk=report_id)
             report.pdf.save(_pdf_filename(report), ContentFile(pdf), save=False)
+            if not report.pdf.name:  # never: FieldFile.save names the file as the storage stored it
+                raise RuntimeError("The storage gave the stored PDF no name.")
             stored_name = report.pdf.name
             report.page_count = rendered.page_count
             report.sha256 = hashlib.sha256(pdf).hexdigest()
@@ -211,7 +215,7 @@ def report_render(*, report_id: int) -> Report:
                     "next_attempt_at",
                 ]
             )
-            delivered = _deliver(report, snapshot)
+            delivered = _deliver(report, snapshot, pdf_name=stored_name)
     except Exception as exc:  # snapshot, template, WeasyPrint, storage or database: record and retry
         logger.exception(
             "Rendering report %s failed", report_id, extra=log_ids(report_id=report_id, schedule_id=report.schedule_id)

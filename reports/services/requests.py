@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,7 +28,7 @@ from projects.models import ToleranceException
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.exception import subject as exception_subject
 from reports.models import Audience, Report, ReportKind, ReportStatus, Scope
-from reports.selectors import client_addresses, last_period_end
+from reports.selectors import ReportSubject, client_addresses, last_period_end
 from reports.task_names import RENDER_REPORT
 
 if TYPE_CHECKING:
@@ -41,6 +41,19 @@ logger = logging.getLogger("reports.services")
 
 #: On-demand reports with no earlier report of the same subject cover this many days.
 ON_DEMAND_DEFAULT_DAYS = 28
+
+
+class Subject(TypedDict):
+    """What a report covers: a ``Scope`` value and its object (the others None), as keyword arguments.
+
+    The keyword arguments of :func:`subject_name`, the checks below and
+    ``access.may_send`` and ``access.may_receive_internal``.
+    """
+
+    scope: str
+    project: Project | None
+    department: Department | None
+    project_manager: User | None
 
 
 def is_address(text: str) -> bool:
@@ -61,7 +74,9 @@ def clean_addresses(addresses: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def subject_name(*, scope: str, project: Any, department: Any, project_manager: Any) -> str:
+def subject_name(
+    *, scope: str, project: Project | None, department: Department | None, project_manager: User | None
+) -> str:
     """The scope in words: the project, the department, "portfolio of <PM>" or "the company"."""
     if scope == Scope.PROJECT:
         return str(project)
@@ -125,7 +140,7 @@ def check_sender(
     The internal audience needs the money of every project in scope; the
     client audience, a project ``user`` runs or reports on.
     """
-    subject = {"scope": scope, "project": project, "department": department, "project_manager": project_manager}
+    subject = Subject(scope=scope, project=project, department=department, project_manager=project_manager)
     if access.may_send(user, audience=audience, **subject):
         return
     name = subject_name(**subject)
@@ -155,7 +170,7 @@ def check_recipients(
     clients = client_addresses(addresses)
     if clients:
         raise Refused(f"An internal report is never sent to client contacts: remove {', '.join(sorted(clients))}.")
-    subject = {"scope": scope, "project": project, "department": department, "project_manager": project_manager}
+    subject = Subject(scope=scope, project=project, department=department, project_manager=project_manager)
     outsiders = [address for address in addresses if not access.may_receive_internal(address, **subject)]
     if outsiders:
         raise Refused(
@@ -192,14 +207,14 @@ def report_request(
     audience about that subject (:func:`check_sender`), and when an extra
     address may not receive it (:func:`check_recipients`).
     """
-    subject_args = {"scope": scope, "project": project, "department": department, "project_manager": project_manager}
+    subject_args = Subject(scope=scope, project=project, department=department, project_manager=project_manager)
     check_subject(kind=kind, audience=audience, **subject_args)
     addresses = clean_addresses(extra_recipients)
     check_sender(user=requested_by, audience=audience, **subject_args)
     check_recipients(addresses=addresses, audience=audience, **subject_args)
     now = timezone.now()
     today = timezone.localtime(now, zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
-    subject = {
+    subject: ReportSubject = {
         "kind": kind,
         "audience": audience,
         "scope": scope,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +28,7 @@ from reports import schedule as occurrences
 from reports.models import Audience, Report, ReportSchedule, ReportStatus
 from reports.selectors import client_addresses, schedule_paused_recipients
 from reports.services.requests import (
+    Subject,
     check_recipients,
     check_sender,
     check_subject,
@@ -41,7 +42,17 @@ from reports.task_names import RENDER_REPORT
 logger = logging.getLogger("reports.services")
 
 
-def schedule_rule(schedule: ReportSchedule) -> dict[str, Any]:
+class ScheduleRule(TypedDict):
+    """A schedule's rule: the keyword arguments of ``reports.schedule``'s functions (meanings there)."""
+
+    frequency: str
+    weekdays: list[int]
+    day_of_month: int
+    local_time: dt.time
+    time_zone: str
+
+
+def schedule_rule(schedule: ReportSchedule) -> ScheduleRule:
     """The schedule's rule as the keyword arguments of ``reports.schedule``'s functions."""
     return {
         "frequency": schedule.frequency,
@@ -66,13 +77,13 @@ def schedule_activate(*, schedule: ReportSchedule, now: dt.datetime) -> ReportSc
     return schedule
 
 
-def _schedule_subject(schedule: ReportSchedule) -> dict[str, Any]:
-    return {
-        "scope": schedule.scope,
-        "project": schedule.project,
-        "department": schedule.department,
-        "project_manager": schedule.project_manager,
-    }
+def _schedule_subject(schedule: ReportSchedule) -> Subject:
+    return Subject(
+        scope=schedule.scope,
+        project=schedule.project,
+        department=schedule.department,
+        project_manager=schedule.project_manager,
+    )
 
 
 def schedule_save(*, schedule: ReportSchedule, user: User, now: dt.datetime) -> ReportSchedule:
@@ -271,12 +282,15 @@ def reports_dispatch_due(*, now: dt.datetime) -> list[Report]:
     )
     created: list[Report] = []
     for schedule in due.select_related("created_by", "project", "department", "project_manager"):
+        due_at = schedule.next_run_at
+        if due_at is None:  # never: the query picks only schedules with a next run
+            continue
         reason = schedule_refusal(schedule=schedule)
         if reason:
-            schedule_pause(schedule=schedule, reason=reason, expected_next_run_at=schedule.next_run_at, now=now)
+            schedule_pause(schedule=schedule, reason=reason, expected_next_run_at=due_at, now=now)
             continue
         try:
-            report = schedule_claim_occurrence(schedule=schedule, expected_next_run_at=schedule.next_run_at, now=now)
+            report = schedule_claim_occurrence(schedule=schedule, expected_next_run_at=due_at, now=now)
         except ValueError:
             logger.exception(
                 "Schedule %s (%s) has an invalid rule; skipped",

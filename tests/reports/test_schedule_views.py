@@ -74,6 +74,15 @@ def test_it_explains_what_is_wrong_and_saves_nothing(client, head, world, overri
     assert not ReportSchedule.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["kind", "audience", "scope"])
+def test_it_names_only_the_missing_field_when_kind_audience_or_scope_is_missing(client, head, world, field):
+    client.force_login(head)
+    response = client.post(reverse("reports:schedule_create"), form_data(world, **{field: ""}))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: ["This field is required."]}
+    assert not ReportSchedule.objects.exists()
+
+
 def test_it_offers_only_visible_departments_and_hides_others_schedules(client, head, world):
     other = factories.ReportScheduleFactory(name="Beta only", department=world["beta"])
     client.force_login(head)

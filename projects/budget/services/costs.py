@@ -143,7 +143,7 @@ def expense_record(
             budget_event_record(project=project, actor=actor, action="expense_added", amount=amount, supplier=supplier)
             budget_check(project=project)
         except Exception:
-            if expense.receipt:
+            if expense.receipt.name:
                 expense.receipt.storage.delete(expense.receipt.name)
             raise
     return expense

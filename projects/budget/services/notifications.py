@@ -22,7 +22,7 @@ def _recipients(project: Project) -> list[str]:
     """
     users = list(project.reporting_heads.all())
     users += User.objects.filter(headed_departments__projects=project).distinct().order_by("pk")
-    if project.project_manager_id:
+    if project.project_manager is not None:
         users.insert(0, project.project_manager)
     seen, out = set(), []
     for user in users:

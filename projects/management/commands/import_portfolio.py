@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, help=f"file format, one of: {', '.join(FORMATS)}")
         parser.add_argument("files", nargs="+", metavar="FILE")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["format"] not in FORMATS:
             raise CommandError(f"Unknown --format {options['format']!r}; known: {', '.join(FORMATS)}.")
         paths = [Path(name) for name in options["files"]]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apm.formatting import format_date
 from projects.budget.selectors import project_metrics, today
@@ -40,12 +41,12 @@ ROWS = (
 class Command(BaseCommand):
     help = "Print a project's earned value figures (PV, EV, AC, CPI, SPI, EAC, ETC, VAC, TCPI, burn rate)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", required=True, help="Project code, e.g. ALPHA-1.")
         parser.add_argument("--as-of", dest="as_of", help="Date YYYY-MM-DD (default: today).")
         parser.add_argument("--json", action="store_true", help="Print JSON (money and indices as strings).")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         project = Project.objects.filter(code=options["project"]).first()
         if project is None:
             raise CommandError(f"No project with code {options['project']!r}.")

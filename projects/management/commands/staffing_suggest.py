@@ -4,6 +4,7 @@ for a project's open roles, as the team page does (thin: see projects.staffing.s
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -20,14 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=10)
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         project = Project.objects.filter(code=options["project"]).first()
         if project is None:
             raise CommandError(f"No project with code {options['project']!r}.")
         roles = OpenRole.objects.filter(project=project, status=OpenRoleStatus.OPEN).order_by("start_date", "pk")
         if options["role"]:
             roles = roles.filter(pk=options["role"])
-        out = []
+        out: list[dict[str, Any]] = []
         for role in roles:
             suggestions = staffing_suggestions(role=role, limit=max(1, options["limit"]))
             out.append(
@@ -59,8 +60,10 @@ class Command(BaseCommand):
         if not out:
             self.stdout.write(f"{project.code} has no open roles.")
         for item in out:
-            role = item["role"]
-            self.stdout.write(f"{role['title']} ({role['hours_per_week']} h/week, {role['start']} to {role['end']})")
+            shown = item["role"]
+            self.stdout.write(
+                f"{shown['title']} ({shown['hours_per_week']} h/week, {shown['start']} to {shown['end']})"
+            )
             for c in item["candidates"]:
                 self.stdout.write(
                     f"  {c['rank']:>2}. {c['name']} score {c['score']}% fit {c['fit']}% free {c['availability']}%"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ from reports.services import reports_dispatch_due
 class Command(BaseCommand):
     help = "Create the reports of every schedule that is due now and queue their rendering."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         reports = reports_dispatch_due(now=now)
         for report in reports:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -86,7 +87,7 @@ def _demo_people(department: Department) -> list[str]:
 class Command(BaseCommand):
     help = "Import the demo portfolio, create the demo login and a demo report schedule that is due now."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         files, origin = demo_portfolio_files()
         self.stdout.write(f"Importing the {origin} portfolio: {len(files)} file(s)")
         summary = portfolio_import_gmpp(paths=files)

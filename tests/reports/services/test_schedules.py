@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
+from apm.outbox.models import OutboundEmail
 from reports.models import Report, ReportSchedule, ReportStatus
 from reports.services import reports_dispatch_due, schedule_activate, schedule_claim_occurrence
 from tests import factories
@@ -101,3 +102,24 @@ def test_it_sets_the_next_run_when_a_schedule_is_activated(world):
     schedule.refresh_from_db()
     assert schedule.next_run_at is None
     assert reports_dispatch_due(now=NOW + dt.timedelta(days=30)) == []
+
+
+def test_it_pauses_a_schedule_whose_owner_has_no_department_and_goes_on(world, head, admin_user, travel, published):
+    """The owner's TeamMember has no department (none set, or it was deleted): the administrators are told.
+
+    The pause and the dispatch of the other due schedules go on.
+    """
+    factories.TeamMemberFactory(user=head, department=None)
+    head.is_active = False
+    head.save(update_fields=["is_active"])
+    orphan = due_schedule(name="Alpha weekly", department=world["alpha"], created_by=head)
+    other = due_schedule(name="Beta weekly", department=world["beta"])
+
+    created = reports_dispatch_due(now=NOW)
+
+    assert [report.schedule_id for report in created] == [other.pk]
+    orphan.refresh_from_db()
+    assert not orphan.active
+    assert "is deactivated" in orphan.paused_reason
+    [told] = OutboundEmail.objects.filter(subject__startswith="Report schedule paused")
+    assert told.to == [admin_user.email]
