@@ -1,8 +1,10 @@
-"""Dates and ids from query strings, bounded so edge-of-calendar or huge values cannot 500 a page."""
+"""Dates and ids from query strings, bounded so edge-of-calendar or huge values cannot 500 a page; dates from
+snapshots and chart rows."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 #: Dates outside this range fall back to the default: arithmetic near year 1 or 9999 overflows.
 EARLIEST = dt.date(1900, 1, 1)
@@ -28,3 +30,22 @@ def parse_id_param(value: str | None) -> int | None:
         return None
     number = int(raw)
     return number if 1 <= number <= MAX_ID else None
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date from a date, a datetime (its date) or an ISO string (as a snapshot holds it); None for None or ""."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def required_date(value: dt.date | str) -> dt.date:
+    """:func:`as_date` of a value that must be there; ``ValueError`` when it is empty."""
+    day = as_date(value)
+    if day is None:
+        raise ValueError("A date is required.")
+    return day

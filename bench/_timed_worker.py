@@ -7,6 +7,7 @@ on the REDIS_URL database. Usage: ``_timed_worker.py NODENAME``.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -27,26 +28,23 @@ from weasyprint.document import Document  # noqa: E402
 from apm.celery import app  # noqa: E402
 
 store = redis.Redis.from_url(os.environ["REDIS_URL"])
-_render, _write = HTML.render, Document.write_pdf
 
 
-def timed_render(self, *args, **kwargs):
-    started = time.perf_counter()
-    try:
-        return _render(self, *args, **kwargs)
-    finally:
-        store.incrbyfloat("bench:weasyprint_seconds", time.perf_counter() - started)
+def _timed(method):
+    """``method``, adding the seconds spent in it to ``bench:weasyprint_seconds``."""
+
+    @functools.wraps(method)
+    def timed(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            store.incrbyfloat("bench:weasyprint_seconds", time.perf_counter() - started)
+
+    return timed
 
 
-def timed_write(self, *args, **kwargs):
-    started = time.perf_counter()
-    try:
-        return _write(self, *args, **kwargs)
-    finally:
-        store.incrbyfloat("bench:weasyprint_seconds", time.perf_counter() - started)
-
-
-HTML.render, Document.write_pdf = timed_render, timed_write
+HTML.render, Document.write_pdf = _timed(HTML.render), _timed(Document.write_pdf)
 _started: dict[str, float] = {}
 
 

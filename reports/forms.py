@@ -21,6 +21,7 @@ from django import forms
 
 from apm import access
 from apm.errors import Refused
+from projects.common.forms import DATE
 from reports.kinds import KINDS, kind_choices, requestable_kinds
 from reports.models import Audience, Frequency, ReportSchedule, Scope, validate_time_zone
 from reports.services import Subject, check_recipients, check_sender, check_subject, clean_addresses
@@ -152,13 +153,13 @@ class ReportScheduleForm(forms.ModelForm):
             project_manager=data.get("project_manager"),
         )
         try:
-            check_subject(kind=kind, audience=audience, **subject)
-            check_sender(user=self.user, audience=audience, **subject)
+            check_subject(kind=kind, audience=audience, subject=subject)
+            check_sender(user=self.user, audience=audience, subject=subject)
         except Refused as exc:
             raise forms.ValidationError(exc.message) from None
         try:
             addresses = clean_addresses((data.get("extra_recipients") or "").splitlines())
-            check_recipients(addresses=addresses, audience=audience, **subject)
+            check_recipients(addresses=addresses, audience=audience, subject=subject)
         except Refused as exc:
             self.add_error("extra_recipients", exc.message)
             addresses = []
@@ -234,10 +235,8 @@ class ArchiveSearchForm(forms.Form):
     project = forms.CharField(required=False, max_length=100, label="Project code or name")
     department = forms.CharField(required=False, max_length=20, label="Department code")
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *kind_choices()])
-    date_from = forms.DateField(
-        required=False, label="Period ending from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(required=False, label="Period ending from", widget=DATE)
+    date_to = forms.DateField(required=False, label="to", widget=DATE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,8 +1,9 @@
 """Render a report snapshot to HTML (the kind's print template in templates/reports/pdf/) and PDF (apm.pdf).
 
 The print templates are rendered by a dedicated Django template engine
-(autoescape on, the filters below built in) so that they need no
-``{% load %}`` and no template-tag app. Snapshot values are formatted only
+(autoescape on; the site's ``money`` and ``day`` filters of
+``apm.templatetags.apm_format`` and the filters below built in) so that
+they need no ``{% load %}``. Snapshot values are formatted only
 here: money with :func:`format_money`, dates like ``31 Mar 2022``, RAG as a
 coloured chip with the word.
 """
@@ -57,16 +58,6 @@ def truncate_commentary(text: str | None, limit: int = COMMENTARY_LIMIT) -> str:
     if space > limit * 0.8:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-") + "…"
-
-
-@register.filter(name="money")
-def _money_filter(amount: Decimal | str | None, currency: str) -> str:
-    return format_money(amount, currency)
-
-
-@register.filter(name="day")
-def _day_filter(value: str | dt.date | None) -> str:
-    return format_date(value)
 
 
 @register.filter(name="commentary")
@@ -156,7 +147,7 @@ def _engine() -> Engine:
         dirs=[str(settings.BASE_DIR / "templates")],
         app_dirs=False,
         autoescape=True,
-        builtins=["reports.rendering"],
+        builtins=["apm.templatetags.apm_format", "reports.rendering"],
     )
 
 

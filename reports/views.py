@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
-from apm.errors import Refused
+from apm.actions import refusal_on_form, refusal_shown
 from apm.http import AuthenticatedHttpRequest, HtmxRequest
 from apm.outbox.models import EmailStatus
 from apm.outbox.services import outbox_retry
@@ -43,7 +43,7 @@ from reports.forms import ArchiveSearchForm, ReportScheduleForm, SendNowForm
 from reports.kinds.base import Snapshot
 from reports.models import Delivery, Report, ReportSchedule, ReportStatus, Scope
 from reports.rendering import report_render_html, report_render_snapshot
-from reports.services import report_request, schedule_rule, schedule_save
+from reports.services import report_request, schedule_rule, schedule_save, subject_of
 from reports.snapshot import report_build_snapshot
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def _send_now(
         # Also the server-side check that nobody asks for an audience they may not send.
         messages.error(request, "That report cannot be sent: choose one of the offered kinds and audiences.")
         return back
-    try:
+    with refusal_shown(request, failed="The report was not queued:"):
         report_request(
             kind=form.cleaned_data["kind"],
             audience=form.cleaned_data["audience"],
@@ -208,10 +208,7 @@ def _send_now(
             department=department,
             requested_by=request.user,
         )
-    except Refused as exc:
-        messages.error(request, f"The report was not queued: {exc.message}")
-        return back
-    messages.success(request, "Report queued; it will be emailed when ready.")
+        messages.success(request, "Report queued; it will be emailed when ready.")
     return back
 
 
@@ -274,11 +271,8 @@ def schedule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _save(request: AuthenticatedHttpRequest, instance: ReportSchedule | None) -> HttpResponse:
     form = ReportScheduleForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form):
             schedule = schedule_save(schedule=form.save(commit=False), user=request.user, now=timezone.now())
-        except Refused as exc:
-            form.add_error(None, exc.message)
-        else:
             messages.success(request, f"Schedule “{schedule.name}” saved; next report {_when(schedule)}.")
             return redirect("reports:schedules")
     return render(request, "reports/schedules/form.html", {"form": form, "schedule": instance})
@@ -310,11 +304,8 @@ def schedule_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Pause a running schedule or resume a paused one (resuming starts from now: no burst of old reports;
     the one who resumes it becomes its owner)."""
     schedule = _schedule_or_404(request, pk)
-    try:
+    with refusal_shown(request, failed="The schedule stays paused:"):
         services.schedule_toggle(schedule=schedule, user=request.user, now=timezone.now())
-    except Refused as exc:
-        messages.error(request, f"The schedule stays paused: {exc.message}")
-    else:
         messages.success(request, f"Schedule “{schedule.name}” {'resumed' if schedule.active else 'paused'}.")
     return redirect("reports:schedules")
 
@@ -324,20 +315,14 @@ def schedule_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def schedule_send_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Queue a report of the schedule's kind, audience and subject now (rendered by a worker)."""
     schedule = _schedule_or_404(request, pk)
-    try:
+    with refusal_shown(request, failed="The report was not queued:"):
         report_request(
             kind=schedule.kind,
             audience=schedule.audience,
-            scope=schedule.scope,
-            project=schedule.project,
-            department=schedule.department,
-            project_manager=schedule.project_manager,
+            **subject_of(schedule),
             requested_by=request.user,
             extra_recipients=schedule.extra_recipients.splitlines(),
         )
-    except Refused as exc:
-        messages.error(request, f"The report was not queued: {exc.message}")
-    else:
         messages.success(request, "Report queued; it will be emailed when ready.")
     return redirect("reports:schedules")
 
@@ -349,10 +334,7 @@ def _preview_snapshot(schedule: ReportSchedule) -> Snapshot:
     return report_build_snapshot(
         kind=schedule.kind,
         audience=schedule.audience,
-        scope=schedule.scope,
-        project=schedule.project,
-        department=schedule.department,
-        project_manager=schedule.project_manager,
+        **subject_of(schedule),
         period_start=start,
         period_end=end,
         title=f"PREVIEW — {schedule.name}, {end.day} {end:%B %Y}",

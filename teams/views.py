@@ -9,7 +9,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -17,6 +16,7 @@ from django.shortcuts import render
 from apm import access
 from apm.forms import IdChoiceField, IdMultipleChoiceField
 from apm.http import AuthenticatedHttpRequest
+from apm.paging import page_of
 from teams import selectors
 from teams.models import Department, Level, Skill
 
@@ -65,10 +65,8 @@ def skills_matrix(request: AuthenticatedHttpRequest) -> HttpResponse:
         if skill_ids:
             members = members.filter(skills__skill_id__in=skill_ids).distinct()
     members = members.select_related("department", "job_role").order_by("name", "pk")
-    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = page_of(request, members, PAGE_SIZE)
     skills = selectors.matrix_skills(members=members, skill_ids=skill_ids)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "teams/skills_matrix.html",
@@ -78,6 +76,6 @@ def skills_matrix(request: AuthenticatedHttpRequest) -> HttpResponse:
             "skills": skills,
             "rows": selectors.skills_matrix(members=list(page.object_list), skills=skills),
             "levels": Level.choices,
-            "query": query.urlencode(),
+            "query": query,
         },
     )

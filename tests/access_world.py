@@ -22,8 +22,6 @@ from django.utils import timezone
 
 from apm.accounts.models import AuditEvent, AuditKind, Invitation, Role
 from apm.accounts.services import new_token, token_hash
-from apm.outbox.models import OutboundEmail
-from projects.correspondence import services as correspondence_services
 from projects.documents import services as document_services
 from projects.models import (
     BudgetLine,
@@ -39,6 +37,7 @@ from projects.portal.services import share_link_create
 from reports.models import Delivery, Report
 from teams.models import MemberRate
 from tests import factories
+from tests.projects.steps import add_clause, log_letter
 
 #: The rows of the README's table, in its order: (key, the words the README uses).
 RELATIONSHIPS: tuple[tuple[str, str], ...] = (
@@ -180,18 +179,11 @@ def rate_for(person: Any) -> None:
 
 
 def _report(project: Any, *, audience: str) -> Report:
-    now = timezone.now()
-    report = Report.objects.create(
-        kind="highlight",
-        audience=audience,
-        scope="project",
+    report = factories.ReportFactory(
         project=project,
+        audience=audience,
         title=f"{project.code} {audience} report",
-        scheduled_for=now,
-        period_end=dt.date(2025, 3, 31),
-        status="rendered",
-        queued_at=now,
-        rendered_at=now,
+        rendered_at=timezone.now(),
         snapshot={"title": "x"},
     )
     report.pdf.save(f"{project.code}-{audience}.pdf", ContentFile(b"%PDF-1.4\n%sweep\n"), save=True)
@@ -238,9 +230,9 @@ def _document_objects(project: Any, *, pm: Any) -> dict[str, Any]:
     internal = document_services.document_create(
         project=project, user=pm, kind="minutes", title=f"{project.code} minutes", upload=_pdf()
     )
-    clause = document_services.clause_create(
-        project=project,
-        user=pm,
+    clause = add_clause(
+        project,
+        pm,
         number="1.1",
         title="Permits",
         text="Hold the permits.",
@@ -248,17 +240,7 @@ def _document_objects(project: Any, *, pm: Any) -> dict[str, Any]:
         evidence_document_kind="permit",
     )
     proposal = document_services.clause_proposal_create(clause=clause, user=pm, text="Hold all permits.", reason="r")
-    entry = correspondence_services.correspondence_log(
-        project=project,
-        user=pm,
-        direction="in",
-        channel="letter",
-        date=dt.date(2025, 3, 3),
-        counterpart_kind="authority",
-        counterpart_organisation="Council",
-        subject="Permit",
-        uploads=[_pdf()],
-    )
+    entry = log_letter(project, pm, counterpart_organisation="Council", subject="Permit", uploads=[_pdf()])
     return {
         "document": document,
         "internal_document": internal,
@@ -300,28 +282,11 @@ def populate_side(*, project: Any, department: Any, pm: Any, person: Any, contac
     rate_for(person)
     internal_report = _report(project, audience="internal")
     owner = project.project_manager or pm
-    internal_schedule = factories.ReportScheduleFactory(
-        kind="highlight", scope="project", project=project, department=None, audience="internal", created_by=owner
+    internal_schedule = factories.ProjectReportScheduleFactory(project=project, created_by=owner)
+    client_schedule = factories.ProjectReportScheduleFactory(
+        project=project, audience="client", send_to_client_contacts=True, created_by=owner
     )
-    client_schedule = factories.ReportScheduleFactory(
-        kind="highlight",
-        scope="project",
-        project=project,
-        department=None,
-        audience="client",
-        send_to_client_contacts=True,
-        created_by=owner,
-    )
-    email = OutboundEmail.objects.create(
-        kind="report",
-        message_id=f"<{project.code}@sweep>",
-        from_email="a@example.com",
-        to=["x@example.com"],
-        subject="s",
-        body_text="b",
-        queued_at=now,
-        status="sent",
-    )
+    email = factories.OutboundEmailFactory(kind="report", message_id=f"<{project.code}@sweep>", status="sent")
     delivery = Delivery.objects.create(
         report=internal_report, email_address="x@example.com", recipient_kind="extra", email=email
     )

@@ -9,6 +9,7 @@ reporting head of ``alpha_project``. ``client_user`` is an Acme contact.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -71,39 +72,37 @@ def published(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def admin_user(db):
-    return factories.UserFactory(username="admin", role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+def _user(username: str, role: str, **extra: Any):
+    """A fixture creating the user ``username`` with ``role``; the fixture's name is the one it is bound to."""
+
+    @pytest.fixture
+    def user(db):
+        return factories.UserFactory(username=username, role=role, **extra)
+
+    return user
+
+
+admin_user = _user("admin", Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+head = _user("head", Role.DEPARTMENT_HEAD)
+outside_head = _user("outside_head", Role.DEPARTMENT_HEAD)
+pm = _user("pm", Role.PROJECT_MANAGER)
+member = _user("member", Role.TEAM_MEMBER)
+client_user = _user("client", Role.CLIENT_CONTACT)
+other_client_user = _user("other_client", Role.CLIENT_CONTACT)
 
 
 @pytest.fixture
-def head(db):
-    return factories.UserFactory(username="head", role=Role.DEPARTMENT_HEAD)
-
-
-@pytest.fixture
-def outside_head(db):
-    return factories.UserFactory(username="outside_head", role=Role.DEPARTMENT_HEAD)
-
-
-@pytest.fixture
-def pm(db):
-    return factories.UserFactory(username="pm", role=Role.PROJECT_MANAGER)
-
-
-@pytest.fixture
-def member(db):
-    return factories.UserFactory(username="member", role=Role.TEAM_MEMBER)
-
-
-@pytest.fixture
-def client_user(db):
-    return factories.UserFactory(username="client", role=Role.CLIENT_CONTACT)
-
-
-@pytest.fixture
-def other_client_user(db):
-    return factories.UserFactory(username="other_client", role=Role.CLIENT_CONTACT)
+def users(admin_user, head, outside_head, pm, member, client_user, other_client_user):
+    """Every user above by role key, for tests parametrized over the roles."""
+    return {
+        "admin": admin_user,
+        "head": head,
+        "outside_head": outside_head,
+        "pm": pm,
+        "member": member,
+        "client_user": client_user,
+        "other_client_user": other_client_user,
+    }
 
 
 @pytest.fixture

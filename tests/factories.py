@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from apm.accounts.models import Role, User
 from projects.models import Client, ClientContact, Milestone, Project, StatusUpdate
@@ -133,6 +134,46 @@ class ReportScheduleFactory(factory.django.DjangoModelFactory):
     local_time = dt.time(9, 0)
     time_zone = "Europe/London"
     created_by = factory.SubFactory(UserFactory, username="schedule-owner", role=Role.ADMINISTRATOR, email="")
+
+
+class ProjectReportScheduleFactory(ReportScheduleFactory):
+    """The same, of a project's highlight report (no department)."""
+
+    kind = "highlight"
+    scope = "project"
+    project = factory.SubFactory(ProjectFactory)
+    department = None
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    """A rendered internal highlight report of a project for March 2025, scheduled and queued now (no PDF file)."""
+
+    class Meta:
+        model = "reports.Report"
+
+    kind = "highlight"
+    audience = "internal"
+    scope = "project"
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Report {n}")
+    scheduled_for = factory.LazyFunction(timezone.now)
+    period_end = dt.date(2025, 3, 31)
+    status = "rendered"
+    queued_at = factory.LazyFunction(timezone.now)
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    """A queued email to x@example.com, queued now."""
+
+    class Meta:
+        model = "outbox.OutboundEmail"
+
+    message_id = factory.Sequence(lambda n: f"<m{n}@test>")
+    from_email = "a@example.com"
+    to = factory.LazyFunction(lambda: ["x@example.com"])
+    subject = "s"
+    body_text = "b"
+    queued_at = factory.LazyFunction(timezone.now)
 
 
 class SkillCategoryFactory(factory.django.DjangoModelFactory):

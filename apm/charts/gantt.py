@@ -15,6 +15,8 @@ from typing import Any
 
 from django.utils.html import escape
 
+from apm.dates import as_date, required_date
+
 STATUS_COLOURS = {
     "not_started": "#9aa5b1",
     "in_progress": "#2f6fb3",
@@ -33,23 +35,6 @@ STATUS_WORDS = {
 }
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
-def _required_date(value: dt.date | str) -> dt.date:
-    day = _as_date(value)
-    if day is None:
-        raise ValueError("A date is required.")
-    return day
-
-
 def gantt_svg(
     *, rows: Sequence[dict[str, Any]], today: dt.date | str, width: int = 900, title: str = "Deliverables timeline"
 ) -> str:
@@ -64,16 +49,16 @@ def gantt_svg(
     """
     items = []
     for row in rows:
-        end = _as_date(row.get("end"))
+        end = as_date(row.get("end"))
         if end is None:
             continue
-        start = _as_date(row.get("start")) or end
-        b_end = _as_date(row.get("baseline_end"))
-        b_start = _as_date(row.get("baseline_start")) or b_end
+        start = as_date(row.get("start")) or end
+        b_end = as_date(row.get("baseline_end"))
+        b_start = as_date(row.get("baseline_start")) or b_end
         items.append((str(row.get("name", "")), start, end, b_start, b_end, row.get("status", ""), row.get("percent")))
     if not items:
         return ""
-    today_date = _required_date(today)
+    today_date = required_date(today)
     days = [d for item in items for d in (item[1], item[2], item[3], item[4]) if d] + [today_date]
     first, last = min(days), max(days)
     first -= dt.timedelta(days=3)

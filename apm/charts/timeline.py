@@ -13,20 +13,7 @@ from typing import Any
 
 from django.utils.html import escape
 
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
-def _required_date(value: dt.date | str) -> dt.date:
-    day = _as_date(value)
-    if day is None:
-        raise ValueError("A date is required.")
-    return day
+from apm.dates import as_date, required_date
 
 
 def milestone_timeline_svg(
@@ -43,14 +30,14 @@ def milestone_timeline_svg(
     """
     items = []
     for item in milestones:
-        when = _as_date(item.get("completed_on")) or _as_date(item.get("due_date"))
+        when = as_date(item.get("completed_on")) or as_date(item.get("due_date"))
         if when is not None:
             items.append((when, str(item.get("name", "")), str(item.get("state", "upcoming"))))
     items.sort(key=lambda entry: entry[0])
     items = items[:max_items]
     if not items:
         return ""
-    today_date = _required_date(today)
+    today_date = required_date(today)
     first = min(items[0][0], today_date)
     last = max(items[-1][0], today_date)
     span = max((last - first).days, 1)

@@ -18,13 +18,13 @@ from enum import Enum
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from apm.logs import log_ids
 from apm.outbox.models import EmailStatus, OutboundAttachment, OutboundEmail
 from apm.outbox.task_names import SEND_EMAIL
-from apm.queueing import publish, publish_on_commit
+from apm.queueing import Claim, publish, publish_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -101,17 +101,12 @@ def outbox_enqueue(
     return email
 
 
-def _claim(email_id: int, now: datetime) -> bool:
-    stuck_before = now - timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
-    claimable = Q(status=EmailStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    # A message left in "sending" by a worker that died is sent again, with
-    # the same Message-ID, unless every try so far was lost that way (then
-    # the sweeper marks it failed).
-    claimable |= Q(status=EmailStatus.SENDING, sending_started_at__lt=stuck_before, tries__lt=settings.APM_MAX_TRIES)
-    claimed = OutboundEmail.objects.filter(claimable, pk=email_id).update(
-        status=EmailStatus.SENDING, tries=F("tries") + 1, sending_started_at=now
-    )
-    return claimed == 1
+# A message left in "sending" by a worker that died is sent again, with
+# the same Message-ID, unless every try so far was lost that way (then
+# the sweeper marks it failed).
+_claim = Claim(
+    OutboundEmail, queued=EmailStatus.QUEUED, working=EmailStatus.SENDING, started_field="sending_started_at"
+)
 
 
 def build_message(email: OutboundEmail) -> EmailMultiAlternatives:

@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from projects.common.forms import limit_choices
+from projects.common.forms import DATE, limit_choices
 from projects.models import CostCategory
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from projects.models import Project
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 #: The largest sum of money a form takes (£1 trillion): more would overflow the database's decimal columns.
 MAX_MONEY = Decimal(10**12)
 

@@ -24,11 +24,10 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
+from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
 from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
-from apm.errors import Refused
 from apm.formatting import format_money
-from apm.forms import form_errors
 from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
 from projects.budget.services import checks, contingency, costs, plan
@@ -104,62 +103,50 @@ def budget_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _done(
-    request: AuthenticatedHttpRequest, project: Project, ok: str | None = None, error: str | None = None
-) -> HttpResponse:
-    if error:
-        messages.error(request, error)
-    elif ok:
-        messages.success(request, ok)
-    return redirect("projects:budget", code=project.code)
-
-
-def _pm_only(request: AuthenticatedHttpRequest, project: Project) -> None:
+def _budget_to_change(request: AuthenticatedHttpRequest, code: str) -> Project:
+    """The project, if the user may see its money (else 404) and change its budget (else 403)."""
+    project = _budget_project_or_404(request, code)
     if not access.edit_budget.allows(request.user, project):
         raise PermissionDenied("Only the project manager may change the budget.")
+    return project
 
 
 @login_required
 @require_POST
 def budget_line_add(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _budget_project_or_404(request, code)
-    _pm_only(request, project)
+    project = _budget_to_change(request, code)
     form = forms.BudgetLineForm(request.POST)
-    if not form.is_valid():
-        return _done(request, project, error=f"Budget line not added. {form_errors(form)}")
-    plan.budget_line_add(project=project, actor=request.user, **form.cleaned_data)
-    project.refresh_from_db(fields=["bac"])
-    bac = format_money(project.bac, project.currency)
-    return _done(request, project, ok=f"Budget line added; the BAC is {bac} (the lines always add up to it).")
+    if form_valid_or_shown(request, form, failed="Budget line not added."):
+        plan.budget_line_add(project=project, actor=request.user, **form.cleaned_data)
+        project.refresh_from_db(fields=["bac"])
+        bac = format_money(project.bac, project.currency)
+        messages.success(request, f"Budget line added; the BAC is {bac} (the lines always add up to it).")
+    return redirect("projects:budget", code=project.code)
 
 
 @login_required
 @require_POST
 def budget_settings(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _budget_project_or_404(request, code)
-    _pm_only(request, project)
+    project = _budget_to_change(request, code)
     form = forms.BudgetSettingsForm(request.POST)
-    if not form.is_valid():
-        return _done(request, project, error=f"Settings not saved. {form_errors(form)}")
-    with transaction.atomic():  # a failing check must not leave half-saved settings behind
-        plan.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
-        checks.budget_check(project=project)
-    return _done(request, project, ok="Reserve and tolerances saved.")
+    if form_valid_or_shown(request, form, failed="Settings not saved."):
+        with transaction.atomic():  # a failing check must not leave half-saved settings behind
+            plan.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
+            checks.budget_check(project=project)
+        messages.success(request, "Reserve and tolerances saved.")
+    return redirect("projects:budget", code=project.code)
 
 
 @login_required
 @require_POST
 def expense_add(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _budget_project_or_404(request, code)
-    _pm_only(request, project)
+    project = _budget_to_change(request, code)
     form = forms.ExpenseForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _done(request, project, error=f"Expense not recorded. {form_errors(form)}")
-    try:
-        costs.expense_record(project=project, actor=request.user, **form.cleaned_data)
-    except Refused as exc:
-        return _done(request, project, error=f"Expense not recorded. {exc}")
-    return _done(request, project, ok="Expense recorded.")
+    if form_valid_or_shown(request, form, failed="Expense not recorded."):
+        with refusal_shown(request, failed="Expense not recorded."):
+            costs.expense_record(project=project, actor=request.user, **form.cleaned_data)
+            messages.success(request, "Expense recorded.")
+    return redirect("projects:budget", code=project.code)
 
 
 @login_required
@@ -184,28 +171,24 @@ def expense_receipt(request: AuthenticatedHttpRequest, code: str, pk: int) -> Fi
 @login_required
 @require_POST
 def baseline_add(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _budget_project_or_404(request, code)
-    _pm_only(request, project)
+    project = _budget_to_change(request, code)
     form = forms.BaselineForm(request.POST)
-    if not form.is_valid():
-        return _done(request, project, error=f"Baseline not set. {form_errors(form)}")
-    baseline = plan.baseline_create(project=project, actor=request.user, **form.cleaned_data)
-    return _done(request, project, ok=f"Baseline {baseline.number} set.")
+    if form_valid_or_shown(request, form, failed="Baseline not set."):
+        baseline = plan.baseline_create(project=project, actor=request.user, **form.cleaned_data)
+        messages.success(request, f"Baseline {baseline.number} set.")
+    return redirect("projects:budget", code=project.code)
 
 
 @login_required
 @require_POST
 def contingency_request(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _budget_project_or_404(request, code)
-    _pm_only(request, project)
+    project = _budget_to_change(request, code)
     form = forms.ContingencyRequestForm(request.POST)
-    if not form.is_valid():
-        return _done(request, project, error=f"Request not sent. {form_errors(form)}")
-    try:
-        contingency.contingency_request(project=project, actor=request.user, **form.cleaned_data)
-    except Refused as exc:
-        return _done(request, project, error=f"Request not sent. {exc}")
-    return _done(request, project, ok="Contingency request sent for approval.")
+    if form_valid_or_shown(request, form, failed="Request not sent."):
+        with refusal_shown(request, failed="Request not sent."):
+            contingency.contingency_request(project=project, actor=request.user, **form.cleaned_data)
+            messages.success(request, "Contingency request sent for approval.")
+    return redirect("projects:budget", code=project.code)
 
 
 @login_required
@@ -214,16 +197,14 @@ def contingency_decide(request: AuthenticatedHttpRequest, code: str, pk: int) ->
     project = _budget_project_or_404(request, code)
     item = child_or_404(ContingencyRequest, project=project, pk=pk)
     form = forms.ContingencyDecisionForm(request.POST)
-    if not form.is_valid():
-        return _done(request, project, error=f"No decision recorded. {form_errors(form)}")
-    approve = form.cleaned_data["decision"] == "approve"
-    try:
-        contingency.contingency_decide(
-            request=item, approve=approve, note=form.cleaned_data["note"], actor=request.user
-        )
-    except Refused as exc:
-        return _done(request, project, error=str(exc))
-    return _done(request, project, ok=f"Contingency request {'approved' if approve else 'rejected'}.")
+    if form_valid_or_shown(request, form, failed="No decision recorded."):
+        approve = form.cleaned_data["decision"] == "approve"
+        with refusal_shown(request):
+            contingency.contingency_decide(
+                request=item, approve=approve, note=form.cleaned_data["note"], actor=request.user
+            )
+            messages.success(request, f"Contingency request {'approved' if approve else 'rejected'}.")
+    return redirect("projects:budget", code=project.code)
 
 
 @login_required
@@ -239,11 +220,8 @@ def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = forms.TimeEntryForm(request.POST or None, projects=projects, week=week, initial={"date": day})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on_form(form):
             costs.time_entry_record(member=member, actor=request.user, **data)
-        except Refused as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, f"{data['hours']} h logged on {data['project'].code}.")
             return redirect(f"{request.path}?week={week_start.isoformat()}")
     data = selectors.member_week(member=member, week_start=week_start)

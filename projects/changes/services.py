@@ -1,12 +1,11 @@
 """Writes of change requests: draft, submit, withdraw, decide by side, apply once approved, implement.
 
-Each state change goes through one function here that checks the
-transition against the table in :mod:`projects.common.workflow`, writes
-the change with django-simple-history recording who and why, and changes
-nothing when it refuses: ``apm.errors.Refused`` with a clear message, when
-the user may not act too (a ``TransitionError``, one kind of Refused, for a
-move the workflow table does not allow). Every write runs the model's own
-validation first (``apm.validation``).
+Each state change goes through one function here: it checks the move
+against ``workflow.CHANGE`` (:mod:`projects.common.workflow`) and saves
+with :func:`~projects.common.history.history_save` (the model's own
+validation, then the history entry with who and why). A refusal changes
+nothing: ``apm.errors.Refused`` with a clear message, a ``TransitionError``
+for a move the table does not allow.
 """
 
 from __future__ import annotations
@@ -116,13 +115,7 @@ def change_request_create(
 def _change_move(change: ChangeRequest, *, to: str, user: User) -> ChangeRequest:
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
-        workflow.check_transition(
-            what=f"Change request {locked.reference}",
-            table=workflow.CHANGE_TRANSITIONS,
-            labels=dict(ChangeStatus.choices),
-            current=locked.status,
-            target=to,
-        )
+        workflow.CHANGE.check(what=f"Change request {locked.reference}", current=locked.status, target=to)
         now = timezone.now()
         locked.status = to
         if to == ChangeStatus.SUBMITTED:
@@ -262,12 +255,8 @@ def change_request_decide(*, change_request: ChangeRequest, user: User, approve:
             ChangeApproval, change_request=locked, side=side, user=user, approved=approve, comment=comment, at=now
         )
         if not approve:
-            workflow.check_transition(
-                what=f"Change request {locked.reference}",
-                table=workflow.CHANGE_TRANSITIONS,
-                labels=dict(ChangeStatus.choices),
-                current=locked.status,
-                target=ChangeStatus.REJECTED,
+            workflow.CHANGE.check(
+                what=f"Change request {locked.reference}", current=locked.status, target=ChangeStatus.REJECTED
             )
             locked.status, locked.decided_at = ChangeStatus.REJECTED, now
             history_save(locked, user=user, reason=f"rejected by {side}")

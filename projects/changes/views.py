@@ -2,9 +2,8 @@
 
 Thin: reads through ``projects.changes.selectors``, writes through
 ``projects.changes.services``. Internal pages (``apm.access.see_internal``:
-anyone else gets 404); the client's decision is the portal's. Actions answer
-a refusal (``apm.errors.Refused``) with the service's message and change
-nothing.
+anyone else gets 404); the client's decision is the portal's. Actions show
+a refusal in the service's words and change nothing (``apm.actions``).
 """
 
 from __future__ import annotations
@@ -16,13 +15,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apm import access
-from apm.errors import Refused
-from apm.forms import form_errors
+from apm.actions import form_valid_or_shown, refusal_shown
 from apm.http import AuthenticatedHttpRequest
 from projects.changes import forms, selectors, services
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
-from projects.common.pages import project_page_flags
+from projects.common.pages import delivery_form_page, project_page_flags
 from projects.models import ChangeRequest, Project
 
 
@@ -42,16 +40,11 @@ def change_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     see_money = access.see_money.allows(request.user, project)
     form = forms.ChangeRequestForm(request.POST or None, project=project, see_money=see_money)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request):
             change = services.change_request_create(project=project, user=request.user, **form.cleaned_data)
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
             messages.success(request, f"{change.reference} saved as a draft.")
             return redirect("projects:change", code=project.code, number=change.number)
-    return render(
-        request, "projects/common/delivery_form.html", {"project": project, "form": form, "title": "New change request"}
-    )
+    return delivery_form_page(request, project, form, title="New change request")
 
 
 def _change_or_404(project: Project, number: int) -> ChangeRequest:
@@ -87,11 +80,10 @@ def change_action(request: AuthenticatedHttpRequest, code: str, number: int) -> 
     project = project_or_404(request, code, access.see_internal)
     change = _change_or_404(project, number)
     form = forms.ChangeActionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
+    if not form_valid_or_shown(request, form):
         return redirect("projects:change", code=project.code, number=number)
     action, comment, user = form.cleaned_data["action"], form.cleaned_data["comment"], request.user
-    try:
+    with refusal_shown(request):
         if action == "submit":
             services.change_request_submit(change_request=change, user=user)
         elif action == "withdraw":
@@ -102,9 +94,6 @@ def change_action(request: AuthenticatedHttpRequest, code: str, number: int) -> 
             services.change_request_decide(
                 change_request=change, user=user, approve=action == "approve", comment=comment
             )
-    except Refused as exc:
-        messages.error(request, exc.message)
-    else:
         change.refresh_from_db()
         messages.success(request, f"{change.reference} is {change.get_status_display().lower()}.")
     return redirect("projects:change", code=project.code, number=number)

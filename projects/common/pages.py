@@ -1,13 +1,17 @@
-"""What an internal page of a project offers the user, for the pages that share the delivery tabs."""
+"""What an internal page of a project offers the user, for the pages that share the delivery tabs; and the
+form pages under the delivery and the documents tabs."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.shortcuts import render
+
 from apm import access
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
+    from django import forms
+    from django.http import HttpRequest, HttpResponse
 
     from projects.models import Project
 
@@ -21,3 +25,27 @@ def project_page_flags(request: HttpRequest, project: Project) -> dict[str, Any]
         "may_work": access.work_on_project.allows(request.user, project),
         "see_money": access.see_money.allows(request.user, project),
     }
+
+
+def delivery_form_page(
+    request: HttpRequest, project: Project, form: forms.BaseForm, *, title: str, hidden: dict[str, str] | None = None
+) -> HttpResponse:
+    """The page of ``form`` under the delivery tabs (deliverables, quality, changes, RAID), headed ``title``;
+    ``hidden`` fields go back with the post."""
+    context: dict[str, Any] = {"project": project, "form": form, "title": title}
+    if hidden:
+        context["hidden"] = hidden
+    return render(request, "projects/common/delivery_form.html", context)
+
+
+def documents_form_page(
+    request: HttpRequest, project: Project, form: forms.BaseForm, *, title: str, here: str, tab: str = "documents"
+) -> HttpResponse:
+    """The page of ``form`` under the documents tabs (``tab`` active), headed ``title``, ``here`` ending the
+    crumbs; 400 when it answers a post that did not save."""
+    return render(
+        request,
+        "projects/common/documents_form.html",
+        {"project": project, "form": form, "title": title, "here": here, "tab": tab},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -8,12 +8,16 @@ A small explicit transition table rather than django-fsm-2: the rules read in
 one place, each refusal carries a sentence a PM understands, and the state
 fields stay plain ``CharField`` s that django-simple-history records like any
 other field. The domains' services are the only callers of
-:func:`check_transition` and the only writers of these fields.
+:meth:`Workflow.check` and the only writers of these fields; pages offer
+:meth:`Workflow.moves`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import models
 
 from apm.errors import Refused
 from projects.models import (
@@ -26,89 +30,126 @@ from projects.models import (
     RaidStatus,
 )
 
-DELIVERABLE_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    DeliverableStatus.NOT_STARTED: frozenset({DeliverableStatus.IN_PROGRESS}),
-    DeliverableStatus.IN_PROGRESS: frozenset({DeliverableStatus.NOT_STARTED, DeliverableStatus.IN_REVIEW}),
-    DeliverableStatus.IN_REVIEW: frozenset({DeliverableStatus.IN_PROGRESS, DeliverableStatus.AWAITING_SIGN_OFF}),
-    # Accepted and rejected are reached only through deliverable_sign_off.
-    DeliverableStatus.AWAITING_SIGN_OFF: frozenset(
-        {DeliverableStatus.IN_REVIEW, DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED}
-    ),
-    DeliverableStatus.REJECTED: frozenset({DeliverableStatus.IN_PROGRESS}),
-    DeliverableStatus.ACCEPTED: frozenset(),
-}
-
-NON_CONFORMANCE_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    NonConformanceStatus.OPEN: frozenset({NonConformanceStatus.ACTION_DONE}),
-    NonConformanceStatus.ACTION_DONE: frozenset({NonConformanceStatus.CLOSED, NonConformanceStatus.OPEN}),
-    NonConformanceStatus.CLOSED: frozenset(),
-}
-
-CHANGE_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    ChangeStatus.DRAFT: frozenset({ChangeStatus.SUBMITTED}),
-    ChangeStatus.SUBMITTED: frozenset({ChangeStatus.DRAFT, ChangeStatus.APPROVED, ChangeStatus.REJECTED}),
-    ChangeStatus.APPROVED: frozenset({ChangeStatus.IMPLEMENTED}),
-    ChangeStatus.REJECTED: frozenset(),
-    ChangeStatus.IMPLEMENTED: frozenset(),
-}
-
-RAID_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    RaidStatus.OPEN: frozenset({RaidStatus.MONITORING, RaidStatus.CLOSED}),
-    RaidStatus.MONITORING: frozenset({RaidStatus.OPEN, RaidStatus.CLOSED}),
-    RaidStatus.CLOSED: frozenset({RaidStatus.OPEN}),
-}
-
-DOCUMENT_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    DocumentStatus.DRAFT: frozenset({DocumentStatus.UNDER_REVIEW, DocumentStatus.SUPERSEDED}),
-    DocumentStatus.UNDER_REVIEW: frozenset({DocumentStatus.DRAFT, DocumentStatus.APPROVED}),
-    DocumentStatus.APPROVED: frozenset(
-        {DocumentStatus.UNDER_REVIEW, DocumentStatus.SIGNED, DocumentStatus.EXPIRED, DocumentStatus.SUPERSEDED}
-    ),
-    DocumentStatus.SIGNED: frozenset({DocumentStatus.EXPIRED, DocumentStatus.SUPERSEDED}),
-    DocumentStatus.EXPIRED: frozenset({DocumentStatus.SUPERSEDED}),
-    DocumentStatus.SUPERSEDED: frozenset(),
-}
-
-PROPOSAL_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    ProposalStatus.PENDING: frozenset({ProposalStatus.APPROVED, ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN}),
-    ProposalStatus.APPROVED: frozenset(),
-    ProposalStatus.REJECTED: frozenset(),
-    ProposalStatus.WITHDRAWN: frozenset(),
-}
-
-CORRESPONDENCE_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    CorrespondenceStatus.OPEN: frozenset(
-        {CorrespondenceStatus.AWAITING_REPLY, CorrespondenceStatus.REPLIED, CorrespondenceStatus.CLOSED}
-    ),
-    CorrespondenceStatus.AWAITING_REPLY: frozenset({CorrespondenceStatus.REPLIED, CorrespondenceStatus.CLOSED}),
-    CorrespondenceStatus.REPLIED: frozenset({CorrespondenceStatus.CLOSED, CorrespondenceStatus.AWAITING_REPLY}),
-    CorrespondenceStatus.CLOSED: frozenset({CorrespondenceStatus.OPEN}),
-}
-
 
 class TransitionError(Refused):
     """A state change the workflow does not allow; the message says what is allowed instead."""
 
 
-def check_transition(
-    *, what: str, table: Mapping[str, frozenset[str]], labels: Mapping[str, str], current: str, target: str
-) -> None:
-    """Raise :class:`TransitionError` unless ``current`` -> ``target`` is in ``table``.
+@dataclass(frozen=True)
+class Workflow:
+    """The states of one kind of object (``states``, whose labels the messages use) and, in ``table``, for
+    every state the states it may go to next."""
 
-    ``what`` names the object ("Deliverable D-4"); ``labels`` maps states to
-    their words. The message names both states and the allowed next ones.
-    """
-    if target not in table:
-        raise TransitionError(f"Unknown state {target!r}.")
-    allowed = table.get(current, frozenset())
-    if target in allowed:
-        return
-    if current == target:
-        raise TransitionError(f"{what} is already {labels[current].lower()}.")
-    if allowed:
-        options = ", ".join(sorted(labels[s].lower() for s in allowed))
-        raise TransitionError(
-            f"{what} cannot go from {labels[current].lower()} to {labels[target].lower()}; from here it can go to: "
-            f"{options}."
-        )
-    raise TransitionError(f"{what} is {labels[current].lower()}: that is final and cannot change.")
+    states: type[models.TextChoices]
+    table: Mapping[str, frozenset[str]]
+
+    def next_states(self, current: str) -> list[str]:
+        """The states ``current`` may go to, sorted."""
+        return sorted(self.table[current])
+
+    def moves(self, current: str) -> list[tuple[str, str]]:
+        """``(state, label)`` for each state ``current`` may go to, sorted by state: a page's buttons."""
+        return [(state, self.states(state).label) for state in self.next_states(current)]
+
+    def check(self, *, what: str, current: str, target: str) -> None:
+        """Raise :class:`TransitionError` unless ``current`` -> ``target`` is in the table.
+
+        ``what`` names the object ("Deliverable D-4"). The message names both
+        states and the allowed next ones.
+        """
+        labels = dict(self.states.choices)
+        if target not in self.table:
+            raise TransitionError(f"Unknown state {target!r}.")
+        allowed = self.table.get(current, frozenset())
+        if target in allowed:
+            return
+        if current == target:
+            raise TransitionError(f"{what} is already {labels[current].lower()}.")
+        if allowed:
+            options = ", ".join(sorted(labels[s].lower() for s in allowed))
+            raise TransitionError(
+                f"{what} cannot go from {labels[current].lower()} to {labels[target].lower()}; from here it can go "
+                f"to: {options}."
+            )
+        raise TransitionError(f"{what} is {labels[current].lower()}: that is final and cannot change.")
+
+
+DELIVERABLE = Workflow(
+    DeliverableStatus,
+    {
+        DeliverableStatus.NOT_STARTED: frozenset({DeliverableStatus.IN_PROGRESS}),
+        DeliverableStatus.IN_PROGRESS: frozenset({DeliverableStatus.NOT_STARTED, DeliverableStatus.IN_REVIEW}),
+        DeliverableStatus.IN_REVIEW: frozenset({DeliverableStatus.IN_PROGRESS, DeliverableStatus.AWAITING_SIGN_OFF}),
+        # Accepted and rejected are reached only through deliverable_sign_off.
+        DeliverableStatus.AWAITING_SIGN_OFF: frozenset(
+            {DeliverableStatus.IN_REVIEW, DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED}
+        ),
+        DeliverableStatus.REJECTED: frozenset({DeliverableStatus.IN_PROGRESS}),
+        DeliverableStatus.ACCEPTED: frozenset(),
+    },
+)
+
+NON_CONFORMANCE = Workflow(
+    NonConformanceStatus,
+    {
+        NonConformanceStatus.OPEN: frozenset({NonConformanceStatus.ACTION_DONE}),
+        NonConformanceStatus.ACTION_DONE: frozenset({NonConformanceStatus.CLOSED, NonConformanceStatus.OPEN}),
+        NonConformanceStatus.CLOSED: frozenset(),
+    },
+)
+
+CHANGE = Workflow(
+    ChangeStatus,
+    {
+        ChangeStatus.DRAFT: frozenset({ChangeStatus.SUBMITTED}),
+        ChangeStatus.SUBMITTED: frozenset({ChangeStatus.DRAFT, ChangeStatus.APPROVED, ChangeStatus.REJECTED}),
+        ChangeStatus.APPROVED: frozenset({ChangeStatus.IMPLEMENTED}),
+        ChangeStatus.REJECTED: frozenset(),
+        ChangeStatus.IMPLEMENTED: frozenset(),
+    },
+)
+
+RAID = Workflow(
+    RaidStatus,
+    {
+        RaidStatus.OPEN: frozenset({RaidStatus.MONITORING, RaidStatus.CLOSED}),
+        RaidStatus.MONITORING: frozenset({RaidStatus.OPEN, RaidStatus.CLOSED}),
+        RaidStatus.CLOSED: frozenset({RaidStatus.OPEN}),
+    },
+)
+
+DOCUMENT = Workflow(
+    DocumentStatus,
+    {
+        DocumentStatus.DRAFT: frozenset({DocumentStatus.UNDER_REVIEW, DocumentStatus.SUPERSEDED}),
+        DocumentStatus.UNDER_REVIEW: frozenset({DocumentStatus.DRAFT, DocumentStatus.APPROVED}),
+        DocumentStatus.APPROVED: frozenset(
+            {DocumentStatus.UNDER_REVIEW, DocumentStatus.SIGNED, DocumentStatus.EXPIRED, DocumentStatus.SUPERSEDED}
+        ),
+        DocumentStatus.SIGNED: frozenset({DocumentStatus.EXPIRED, DocumentStatus.SUPERSEDED}),
+        DocumentStatus.EXPIRED: frozenset({DocumentStatus.SUPERSEDED}),
+        DocumentStatus.SUPERSEDED: frozenset(),
+    },
+)
+
+PROPOSAL = Workflow(
+    ProposalStatus,
+    {
+        ProposalStatus.PENDING: frozenset({ProposalStatus.APPROVED, ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN}),
+        ProposalStatus.APPROVED: frozenset(),
+        ProposalStatus.REJECTED: frozenset(),
+        ProposalStatus.WITHDRAWN: frozenset(),
+    },
+)
+
+CORRESPONDENCE = Workflow(
+    CorrespondenceStatus,
+    {
+        CorrespondenceStatus.OPEN: frozenset(
+            {CorrespondenceStatus.AWAITING_REPLY, CorrespondenceStatus.REPLIED, CorrespondenceStatus.CLOSED}
+        ),
+        CorrespondenceStatus.AWAITING_REPLY: frozenset({CorrespondenceStatus.REPLIED, CorrespondenceStatus.CLOSED}),
+        CorrespondenceStatus.REPLIED: frozenset({CorrespondenceStatus.CLOSED, CorrespondenceStatus.AWAITING_REPLY}),
+        CorrespondenceStatus.CLOSED: frozenset({CorrespondenceStatus.OPEN}),
+    },
+)

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 
 from apm.forms import IdMultipleChoiceField
-from projects.common.forms import limit_choices
+from projects.common.forms import DATE, limit_choices
 from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import Channel as Channel
 from projects.models import Clause as Clause
@@ -20,8 +20,6 @@ from projects.models import CorrespondenceStatus as CorrespondenceStatus
 from projects.models import Counterpart, LetterTemplate, Project
 from projects.models import Direction as Direction
 from projects.models import Document as Document
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class CorrespondenceForm(forms.Form):

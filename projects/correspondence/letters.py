@@ -22,17 +22,15 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apm import access, validation
+from apm import access
 from apm.errors import Refused
 from apm.pdf import html_to_pdf
-from projects.common.history import history_save
+from projects.correspondence.services import correspondence_attachment_store, correspondence_log
 from projects.documents.services import NOT_A_MANAGER
 from projects.models import (
     Channel,
     Clause,
     Correspondence,
-    CorrespondenceAttachment,
-    CorrespondenceStatus,
     Direction,
     Document,
     LetterTemplate,
@@ -178,36 +176,31 @@ def letter_create(
             body=body,
         )
         pdf, _pages = html_to_pdf(html)
-        entry = Correspondence(
+        entry = correspondence_log(
             project=project,
+            user=user,
             direction=Direction.OUT,
             channel=Channel.LETTER,
             date=date,
             counterpart_kind=counterpart_kind,
-            counterpart_organisation=recipient_organisation.strip()[:300],
-            counterpart_person=recipient_person.strip()[:200],
-            subject=subject.strip()[:300],
-            summary=body.strip(),
-            their_reference=their_reference.strip()[:100],
+            counterpart_organisation=recipient_organisation,
+            counterpart_person=recipient_person,
+            subject=subject,
+            summary=body,
+            their_reference=their_reference,
             our_reference=reference,
             reply_due_on=reply_due_on,
-            status=CorrespondenceStatus.AWAITING_REPLY if reply_due_on else CorrespondenceStatus.OPEN,
-            created_by=user,
+            documents=documents,
+            clauses=clauses,
+            reason=f"Letter {reference} written",
         )
-        history_save(entry, user=user, reason=f"Letter {reference} written")
-        entry.documents.set(documents)
-        entry.clauses.set(clauses)
-        attachment = CorrespondenceAttachment(
-            correspondence=entry,
+        correspondence_attachment_store(
+            entry=entry,
+            user=user,
+            content=ContentFile(pdf),
+            storage_name=f"{project.code}-letter-{entry.pk}.pdf",
             original_name=f"{reference.replace('/', '-')}.pdf",
             content_type="application/pdf",
-            size=len(pdf),
             is_letter=True,
-            uploaded_by=user,
-            uploaded_at=timezone.now(),
         )
-        # The file is stored just below, and only once the row is known to be valid: a refusal leaves no file.
-        validation.clean(attachment, exclude=["file"])
-        attachment.file.save(f"{project.code}-letter-{entry.pk}.pdf", ContentFile(pdf), save=False)
-        attachment.save()
     return entry

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -36,32 +35,54 @@ def _site(path: str) -> str:
     return f"{settings.APM_SITE_URL.rstrip('/')}{path}"
 
 
-def _remind(*, kind: str, obj: Correspondence | Document, due_on: dt.date, context: dict[str, Any]) -> bool:
-    project = obj.project
-    manager = project.project_manager
-    if manager is None or not manager.email:
-        return False
-    context = {**context, "project": project, "manager": manager, "kind": kind, "due_on": due_on}
-    try:
-        with transaction.atomic():
-            ReminderSent.objects.create(
-                kind=kind,
-                object_id=obj.pk,
-                due_on=due_on,
-                project=project,
-                sent_to=manager.email,
-                sent_at=timezone.now(),
-            )
-            outbox_enqueue(
-                kind="reminder",
-                to=[manager.email],
-                subject=render_to_string("emails/document-reminder-subject.txt", context),
-                body_text=render_to_string("emails/document-reminder-body-text.txt", context),
-                body_html=render_to_string("emails/document-reminder-body-html.html", context),
-            )
-    except IntegrityError:
-        return False  # reminded already (by an earlier run or a worker beside us)
-    return True
+class _Reminders:
+    """One run's reminders: what was sent in the last year, and how many this run queued."""
+
+    def __init__(self, today: dt.date) -> None:
+        self.today = today
+        recent = ReminderSent.objects.filter(due_on__gte=today - dt.timedelta(days=366))
+        self.sent_before = set(recent.values_list("kind", "object_id", "due_on"))
+        self.count = 0
+
+    def send(self, kind: str, obj: Correspondence | Document, due_on: dt.date | None, path: str, what: str) -> None:
+        """Email the PM of ``obj``'s project about ``obj`` due on ``due_on``, unless reminded already."""
+        # Never None here (the callers filter on it), but the columns are nullable.
+        if due_on is None or (kind, obj.pk, due_on) in self.sent_before:
+            return
+        project = obj.project
+        manager = project.project_manager
+        if manager is None or not manager.email:
+            return
+        context = {
+            "entry" if isinstance(obj, Correspondence) else "document": obj,
+            "link": _site(path),
+            "days": abs((due_on - self.today).days),  # overdue by, or left: the emails say which
+            "what": what,
+            "project": project,
+            "manager": manager,
+            "kind": kind,
+            "due_on": due_on,
+        }
+        try:
+            with transaction.atomic():
+                ReminderSent.objects.create(
+                    kind=kind,
+                    object_id=obj.pk,
+                    due_on=due_on,
+                    project=project,
+                    sent_to=manager.email,
+                    sent_at=timezone.now(),
+                )
+                outbox_enqueue(
+                    kind="reminder",
+                    to=[manager.email],
+                    subject=render_to_string("emails/document-reminder-subject.txt", context),
+                    body_text=render_to_string("emails/document-reminder-body-text.txt", context),
+                    body_html=render_to_string("emails/document-reminder-body-html.html", context),
+                )
+        except IntegrityError:
+            return  # reminded already (by an earlier run or a worker beside us)
+        self.count += 1
 
 
 def reminders_send(*, today: dt.date | None = None) -> int:
@@ -72,42 +93,22 @@ def reminders_send(*, today: dt.date | None = None) -> int:
     ahead, not expired or superseded. Each (item, date) once.
     """
     today = today or timezone.localdate()
-    recent = ReminderSent.objects.filter(due_on__gte=today - dt.timedelta(days=366))
-    sent_before = set(recent.values_list("kind", "object_id", "due_on"))
-    count = 0
+    reminders = _Reminders(today)
     replies = Correspondence.objects.filter(
         reply_due_on__lt=today,
         status__in=[CorrespondenceStatus.OPEN, CorrespondenceStatus.AWAITING_REPLY],
     ).select_related("project__project_manager")
     for entry in replies:
-        reply_due_on = entry.reply_due_on
-        # Never None here (the filter), but the column is nullable.
-        if reply_due_on is None or (ReminderKind.REPLY_OVERDUE, entry.pk, reply_due_on) in sent_before:
-            continue
-        link = _site(f"/projects/{entry.project.code}/correspondence/{entry.pk}/")
-        days = (today - reply_due_on).days
-        count += _remind(
-            kind=ReminderKind.REPLY_OVERDUE,
-            obj=entry,
-            due_on=reply_due_on,
-            context={"entry": entry, "link": link, "days": days, "what": f"Reply overdue: {entry.subject}"},
-        )
+        path = f"/projects/{entry.project.code}/correspondence/{entry.pk}/"
+        reminders.send(ReminderKind.REPLY_OVERDUE, entry, entry.reply_due_on, path, f"Reply overdue: {entry.subject}")
     documents = Document.objects.filter(
         expires_on__gte=today, expires_on__lte=today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
     ).exclude(status__in=[DocumentStatus.EXPIRED, DocumentStatus.SUPERSEDED])
     for document in documents.select_related("project__project_manager"):
-        expires_on = document.expires_on
-        # Never None here (the filter), but the column is nullable.
-        if expires_on is None or (ReminderKind.DOCUMENT_EXPIRING, document.pk, expires_on) in sent_before:
-            continue
-        link = _site(f"/projects/{document.project.code}/documents/{document.pk}/")
-        days = (expires_on - today).days
-        count += _remind(
-            kind=ReminderKind.DOCUMENT_EXPIRING,
-            obj=document,
-            due_on=expires_on,
-            context={"document": document, "link": link, "days": days, "what": f"Expiring: {document.title}"},
+        path = f"/projects/{document.project.code}/documents/{document.pk}/"
+        reminders.send(
+            ReminderKind.DOCUMENT_EXPIRING, document, document.expires_on, path, f"Expiring: {document.title}"
         )
-    if count:
-        logger.info("Document reminders: %s queued", count)
-    return count
+    if reminders.count:
+        logger.info("Document reminders: %s queued", reminders.count)
+    return reminders.count

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeVar
 
+from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -44,23 +45,47 @@ if TYPE_CHECKING:
 Concerned = TypeVar("Concerned", Document, Clause)
 
 
-def _attach(
-    *, entry: Correspondence, user: User, upload: UploadedFile, checked: CheckedUpload, is_letter: bool = False
+def correspondence_attachment_store(
+    *,
+    entry: Correspondence,
+    user: User,
+    content: File,
+    storage_name: str,
+    original_name: str,
+    content_type: str,
+    is_letter: bool = False,
 ) -> CorrespondenceAttachment:
+    """Store ``content`` (already checked) as an attachment of ``entry`` under ``storage_name``.
+
+    For a caller's transaction. Raises ``Refused`` for a value the model refuses, before any file is stored.
+    """
     attachment = CorrespondenceAttachment(
         correspondence=entry,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
+        original_name=original_name,
+        content_type=content_type,
+        size=content.size,
         is_letter=is_letter,
         uploaded_by=user,
         uploaded_at=timezone.now(),
     )
     # The file is stored just below, and only once the row is known to be valid: a refusal leaves no file.
     validation.clean(attachment, exclude=["file"])
-    attachment.file.save(f"{entry.project.code}-corr{entry.pk}.{checked.extension}", upload, save=False)
+    attachment.file.save(storage_name, content, save=False)
     attachment.save()
     return attachment
+
+
+def _attach(
+    *, entry: Correspondence, user: User, upload: UploadedFile, checked: CheckedUpload
+) -> CorrespondenceAttachment:
+    return correspondence_attachment_store(
+        entry=entry,
+        user=user,
+        content=upload,
+        storage_name=f"{entry.project.code}-corr{entry.pk}.{checked.extension}",
+        original_name=checked.name,
+        content_type=checked.content_type,
+    )
 
 
 def _own(project: Project, objects: Iterable[Concerned], what: str) -> list[Concerned]:
@@ -88,8 +113,10 @@ def correspondence_log(
     documents: Iterable[Document] = (),
     clauses: Iterable[Clause] = (),
     uploads: Iterable[UploadedFile] = (),
+    reason: str = "Logged",
 ) -> Correspondence:
     """Log a letter, email or call; with ``reply_due_on`` it waits for a reply (status awaiting reply).
+    ``reason`` is the history entry's.
 
     Attachments are checked by content first. Raises ``Refused`` (who may
     not, an unknown direction, channel or counterpart, a reply due before
@@ -122,7 +149,7 @@ def correspondence_log(
             status=CorrespondenceStatus.AWAITING_REPLY if reply_due_on else CorrespondenceStatus.OPEN,
             created_by=user,
         )
-        history_save(entry, user=user, reason="Logged")
+        history_save(entry, user=user, reason=reason)
         entry.documents.set(documents)
         entry.clauses.set(clauses)
         for upload, check in zip(uploads, checked, strict=True):
@@ -146,13 +173,7 @@ def correspondence_set_status(
     Raises ``Refused`` (a ``TransitionError`` for a move the table does not allow).
     """
     access.edit_project.require(user, entry.project, NOT_A_MANAGER)
-    workflow.check_transition(
-        what=f"“{entry.subject}”",
-        table=workflow.CORRESPONDENCE_TRANSITIONS,
-        labels=dict(CorrespondenceStatus.choices),
-        current=entry.status,
-        target=status,
-    )
+    workflow.CORRESPONDENCE.check(what=f"“{entry.subject}”", current=entry.status, target=status)
     fields = ["status", "updated_at"]
     entry.status = status
     if status == CorrespondenceStatus.REPLIED:

@@ -14,43 +14,26 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm import access
-from apm.errors import Refused
-from apm.forms import form_errors
+from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
 from apm.http import AuthenticatedHttpRequest
-from apm.uploads import UploadRefused
+from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
-from projects.common.workflow import CORRESPONDENCE_TRANSITIONS
+from projects.common.pages import documents_form_page
 from projects.correspondence import forms, letters, selectors, services
 from projects.models import (
     Correspondence,
     CorrespondenceAttachment,
-    CorrespondenceStatus,
     Counterpart,
     LetterTemplate,
     Project,
 )
 
 
-def _refused(request: AuthenticatedHttpRequest, exc: Refused) -> None:
-    """Show the service's refusal; nothing changed."""
-    messages.error(request, f"Nothing changed. {exc.message}")
-
-
-def _internal_project(request: AuthenticatedHttpRequest, code: str) -> Project:
-    """The project, for its internal correspondence pages (``access.see_internal_documents``)."""
-    return project_or_404(request, code, access.see_internal_documents)
-
-
-def _managed_project(request: AuthenticatedHttpRequest, code: str) -> Project:
-    """The project, for writes to its correspondence and letters (``access.edit_project``)."""
-    return project_or_404(request, code, access.edit_project)
-
-
 @login_required
 def correspondence_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's correspondence log, newest first; filter by counterpart or replies pending."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     counterpart = request.GET.get("counterpart", "")
     counterpart = counterpart if counterpart in Counterpart.values else ""
     pending = request.GET.get("pending") == "1"
@@ -73,27 +56,21 @@ def correspondence_list(request: AuthenticatedHttpRequest, code: str) -> HttpRes
 
 @login_required
 def correspondence_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     form = forms.CorrespondenceForm(
         request.POST or None, request.FILES or None, project=project, initial={"date": timezone.localdate()}
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         upload = data.pop("file")
-        try:
+        with refusal_on_form(form, upload_field="file"):
             entry = services.correspondence_log(
                 project=project, user=request.user, uploads=[upload] if upload else [], **data
             )
-        except Refused as exc:
-            form.add_error("file" if isinstance(exc, UploadRefused) else None, str(exc))
-        else:
             messages.success(request, f"Logged: {entry.subject}.")
             return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
-    return render(
-        request,
-        "projects/common/documents_form.html",
-        {"project": project, "form": form, "title": "Log correspondence", "here": "New entry", "tab": "correspondence"},
-        status=400 if request.method == "POST" else 200,
+    return documents_form_page(
+        request, project, form, title="Log correspondence", here="New entry", tab="correspondence"
     )
 
 
@@ -103,7 +80,7 @@ def _entry_or_404(project: Project, pk: int) -> Correspondence:
 
 @login_required
 def correspondence_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     entry = _entry_or_404(project, pk)
     return render(
         request,
@@ -114,7 +91,7 @@ def correspondence_detail(request: AuthenticatedHttpRequest, code: str, pk: int)
             "attachments": list(entry.attachments.all()),
             "documents": list(entry.documents.all()),
             "clauses": list(entry.clauses.all()),
-            "moves": [(s, CorrespondenceStatus(s).label) for s in sorted(CORRESPONDENCE_TRANSITIONS[entry.status])],
+            "moves": workflow.CORRESPONDENCE.moves(entry.status),
             "history": history_rows(entry),
             "today": timezone.localdate(),
             "may_manage": access.edit_project.allows(request.user, project),
@@ -126,17 +103,12 @@ def correspondence_detail(request: AuthenticatedHttpRequest, code: str, pk: int)
 @login_required
 @require_POST
 def correspondence_status(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     entry = _entry_or_404(project, pk)
     form = forms.CorrespondenceStatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form):
+        with refusal_shown(request, failed="Nothing changed."):
             services.correspondence_set_status(entry=entry, user=request.user, status=form.cleaned_data["status"])
-        except Refused as exc:
-            _refused(request, exc)
-        else:
             messages.success(request, f"Now {entry.get_status_display().lower()}.")
     return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
 
@@ -144,17 +116,12 @@ def correspondence_status(request: AuthenticatedHttpRequest, code: str, pk: int)
 @login_required
 @require_POST
 def correspondence_attach(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     entry = _entry_or_404(project, pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, f"Nothing was stored. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form, failed="Nothing was stored."):
+        with refusal_shown(request):
             services.correspondence_attach(entry=entry, user=request.user, upload=form.cleaned_data["file"])
-        except Refused as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, "File attached.")
     return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
 
@@ -162,7 +129,7 @@ def correspondence_attach(request: AuthenticatedHttpRequest, code: str, pk: int)
 @login_required
 def attachment_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """A correspondence attachment (or generated letter), as an attachment; internal users of the project."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     attachment = child_or_404(CorrespondenceAttachment, project=project, field="correspondence__project", pk=pk)
     try:
         handle = attachment.file.open("rb")
@@ -176,7 +143,7 @@ def attachment_download(request: AuthenticatedHttpRequest, code: str, pk: int) -
 @login_required
 def letter_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Write an outgoing letter: choose a template (GET ``?template=``) to fill the text, edit, create the PDF."""
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     initial: dict[str, object] = {"counterpart_kind": Counterpart.AUTHORITY}
     chosen = request.GET.get("template", "")
     if request.method == "GET" and chosen.isdigit():
@@ -207,11 +174,8 @@ def letter_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                 recipient_person=data["recipient_person"],
                 their_reference=data["their_reference"],
             )
-        try:
+        with refusal_on_form(form):
             entry = letters.letter_create(project=project, user=request.user, **data)
-        except Refused as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, f"Letter {entry.our_reference} written and logged; download the PDF below.")
             return redirect("projects:correspondence_entry", code=project.code, pk=entry.pk)
     return render(

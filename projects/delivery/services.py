@@ -1,13 +1,11 @@
 """Writes of deliverables, client sign-off and the schedule baseline (one function per state change).
 
-Each state change goes through one function here that checks the
-transition against the table in :mod:`projects.common.workflow`, writes
-the change with django-simple-history recording who and why, and changes
-nothing when it refuses: ``apm.errors.Refused`` with a clear message, when
-the user may not act too (a ``TransitionError``, one kind of Refused, for a
-move the workflow table does not allow). Every write runs the model's own
-validation first (``apm.validation``), so a value the model would not hold
-(too long, not a choice, out of range) is refused in words as well.
+A move must be in ``workflow.DELIVERABLE`` (else a ``TransitionError``)
+and the user allowed to make it (else ``apm.errors.Refused``); a refusal
+changes nothing. Every write is validated by the model first and recorded
+in the history with who and why (``projects.common.history``), so a value
+the model would not hold (too long, not a choice, out of range) is refused
+in words as well.
 """
 
 from __future__ import annotations
@@ -173,7 +171,7 @@ def deliverable_update(*, deliverable: Deliverable, user: User, **changes: Any) 
 def deliverable_transition(
     *, deliverable: Deliverable, to: str, user: User, override_reason: str = "", note: str = ""
 ) -> Deliverable:
-    """Move a deliverable along its workflow (``workflow.DELIVERABLE_TRANSITIONS``).
+    """Move a deliverable along its workflow (``workflow.DELIVERABLE``).
 
     Accepted and rejected come only from :func:`deliverable_sign_off`. Going
     to awaiting sign-off needs the project's manager, a head or an
@@ -189,13 +187,7 @@ def deliverable_transition(
     with transaction.atomic():
         locked = Deliverable.objects.select_for_update().get(pk=deliverable.pk)
         what = f"Deliverable {locked.reference} ({locked.name})"
-        workflow.check_transition(
-            what=what,
-            table=workflow.DELIVERABLE_TRANSITIONS,
-            labels=dict(DeliverableStatus.choices),
-            current=locked.status,
-            target=to,
-        )
+        workflow.DELIVERABLE.check(what=what, current=locked.status, target=to)
         if to in (DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED):
             raise workflow.TransitionError(f"{what}: only the client's sign-off accepts or rejects a deliverable.")
         override = None

@@ -4,8 +4,8 @@ Thin: reads through ``projects.delivery.selectors``, writes through
 ``projects.delivery.services``. Internal pages: a client contact or anyone
 who may not see the project's internal pages gets 404
 (``apm.access.see_internal``); the client's sign-off is the portal's.
-Actions answer a refusal (``apm.errors.Refused``) with the service's
-message and change nothing.
+Actions show a refusal in the service's words and change nothing
+(``apm.actions``).
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm import access
+from apm.actions import form_valid_or_shown, refusal_shown
 from apm.charts.gantt import gantt_svg
-from apm.errors import Refused
-from apm.forms import form_errors
 from apm.http import AuthenticatedHttpRequest
+from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
-from projects.common.pages import project_page_flags
-from projects.common.workflow import DELIVERABLE_TRANSITIONS
+from projects.common.pages import delivery_form_page, project_page_flags
 from projects.delivery import forms, selectors, services
 from projects.models import Deliverable, DeliverableStatus, Project, QualityReview
 from projects.quality.forms import NonConformanceForm
@@ -49,17 +48,11 @@ def deliverable_create(request: AuthenticatedHttpRequest, code: str) -> HttpResp
     project = project_or_404(request, code, access.edit_project)
     form = forms.DeliverableForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            item = services.deliverable_create(project=project, user=request.user, **data)
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
+        with refusal_shown(request):
+            item = services.deliverable_create(project=project, user=request.user, **form.cleaned_data)
             messages.success(request, f"Deliverable {item.name} added.")
             return redirect("projects:deliverable", code=project.code, pk=item.pk)
-    return render(
-        request, "projects/common/delivery_form.html", {"project": project, "form": form, "title": "New deliverable"}
-    )
+    return delivery_form_page(request, project, form, title="New deliverable")
 
 
 def _deliverable_or_404(project: Project, pk: int) -> Deliverable:
@@ -72,16 +65,11 @@ def deliverable_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> H
     item = _deliverable_or_404(project, pk)
     form = forms.DeliverableForm(request.POST or None, project=project, instance=item)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request):
             services.deliverable_update(deliverable=item, user=request.user, **form.cleaned_data)
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
             messages.success(request, "Deliverable saved.")
             return redirect("projects:deliverable", code=project.code, pk=item.pk)
-    return render(
-        request, "projects/common/delivery_form.html", {"project": project, "form": form, "title": f"Edit {item.name}"}
-    )
+    return delivery_form_page(request, project, form, title=f"Edit {item.name}")
 
 
 NEXT_LABELS: dict[str, str] = {
@@ -104,7 +92,7 @@ def deliverable_detail(request: AuthenticatedHttpRequest, code: str, pk: int) ->
         labels[DeliverableStatus.IN_REVIEW] = "Withdraw from sign-off"
     moves = [
         (status, labels.get(status, f"Back to {DeliverableStatus(status).label.lower()}"))
-        for status in sorted(DELIVERABLE_TRANSITIONS[item.status])
+        for status in workflow.DELIVERABLE.next_states(item.status)
         if status not in (DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED)
     ]
     reviews = list(
@@ -139,14 +127,9 @@ def deliverable_move(request: AuthenticatedHttpRequest, code: str, pk: int) -> H
     project = project_or_404(request, code, access.see_internal)
     item = _deliverable_or_404(project, pk)
     form = forms.MoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form):
+        with refusal_shown(request):
             services.deliverable_transition(deliverable=item, user=request.user, **form.cleaned_data)
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
             messages.success(request, f"{item.name} is now {item.get_status_display().lower()}.")
     return redirect("projects:deliverable", code=project.code, pk=item.pk)
 
@@ -159,12 +142,9 @@ def schedule_baseline(request: AuthenticatedHttpRequest, code: str) -> HttpRespo
     if not form.is_valid():
         messages.error(request, "Say why the baseline is set.")
     else:
-        try:
+        with refusal_shown(request):
             baseline = services.schedule_baseline_set(
                 project=project, user=request.user, reason=form.cleaned_data["reason"]
             )
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
             messages.success(request, f"Baseline {baseline.number} set with every deliverable's dates.")
     return redirect("projects:deliverables", code=project.code)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -158,6 +158,16 @@ def _over_capacity(projects: QuerySet[Project], today: dt.date) -> list[OverCapa
     return rows
 
 
+#: What waits on a desk for someone to decide: each has a project and a state.
+W = TypeVar("W", Deliverable, ChangeRequest, ContingencyRequest, ToleranceException)
+
+
+def _waiting(model: type[W], projects: QuerySet[Project], order: str, **state: str) -> list[W]:
+    """The rows of ``model`` on ``projects`` in ``state``, with their project, by ``order`` then id."""
+    rows = model._default_manager.filter(project__in=projects, **state).select_related("project")
+    return list(rows.order_by(order, "pk"))
+
+
 def desk_for(*, user: User, today: dt.date) -> Desk:
     """The desk of ``user`` as of ``today``; a fixed number of queries (about 18) whatever the projects."""
     projects = desk_projects(user)
@@ -194,26 +204,14 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
             .select_related("deliverable__project", "action_owner")
             .order_by("action_due", "pk")
         ),
-        sign_offs_waiting=list(
-            Deliverable.objects.filter(project__in=projects, status=DeliverableStatus.AWAITING_SIGN_OFF)
-            .select_related("project")
-            .order_by("due_date", "pk")
-        ),
-        changes_waiting=list(
-            ChangeRequest.objects.filter(project__in=projects, status=ChangeStatus.SUBMITTED)
-            .select_related("project")
-            .order_by("submitted_at", "pk")
-        ),
+        sign_offs_waiting=_waiting(Deliverable, projects, "due_date", status=DeliverableStatus.AWAITING_SIGN_OFF),
+        changes_waiting=_waiting(ChangeRequest, projects, "submitted_at", status=ChangeStatus.SUBMITTED),
         proposals_waiting=list(
             ClauseChangeProposal.objects.filter(clause__project__in=projects, status=ProposalStatus.PENDING)
             .select_related("clause__project", "proposed_by")
             .order_by("proposed_at", "pk")
         ),
-        contingency_waiting=list(
-            ContingencyRequest.objects.filter(project__in=projects, state=ContingencyState.PENDING)
-            .select_related("project")
-            .order_by("requested_at", "pk")
-        ),
+        contingency_waiting=_waiting(ContingencyRequest, projects, "requested_at", state=ContingencyState.PENDING),
         obligations=obligations,
         replies_due=replies,
         documents_expiring=list(
@@ -223,10 +221,6 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
             .select_related("project")
             .order_by("expires_on", "pk")
         ),
-        tolerances=list(
-            ToleranceException.objects.filter(project__in=projects, state=ExceptionState.OPEN)
-            .select_related("project")
-            .order_by("-raised_at", "pk")
-        ),
+        tolerances=_waiting(ToleranceException, projects, "-raised_at", state=ExceptionState.OPEN),
         over_capacity=_over_capacity(projects, today),
     )

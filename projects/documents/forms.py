@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from apm import access
 from apm.accounts.models import User
 from apm.reporting import ReportKind
-from projects.common.forms import limit_choices
+from projects.common.forms import DATE, limit_choices
 from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import (
     ClauseKind,
@@ -27,8 +27,6 @@ from projects.models import (
     Project,
     Visibility,
 )
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def _people(project: Project) -> QuerySet[User]:

@@ -6,8 +6,8 @@ model's own validation (``apm.validation``), writes with
 django-simple-history recording who and why, and changes nothing when it
 refuses: ``apm.errors.Refused`` with a clear message, also when the user
 may not act (``UploadRefused`` and ``TransitionError`` are kinds of it).
-Files are checked by content before anything is written
-(``projects.documents.uploads``).
+A file is checked by its content (``projects.documents.uploads``) before
+the first write.
 """
 
 from __future__ import annotations
@@ -189,13 +189,7 @@ def document_set_status(*, document: Document, user: User, status: str, today: d
     move the table does not allow, with the allowed moves in the message.
     """
     access.edit_project.require(user, document.project, NOT_A_MANAGER)
-    workflow.check_transition(
-        what=f"“{document.title}”",
-        table=workflow.DOCUMENT_TRANSITIONS,
-        labels=dict(DocumentStatus.choices),
-        current=document.status,
-        target=status,
-    )
+    workflow.DOCUMENT.check(what=f"“{document.title}”", current=document.status, target=status)
     fields = ["status", "updated_at"]
     document.status = status
     if status == DocumentStatus.SIGNED and document.signed_on is None:
@@ -373,13 +367,7 @@ def clause_proposal_decide(
     target = ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED
     with transaction.atomic():
         locked = ClauseChangeProposal.objects.select_for_update().select_related("clause").get(pk=proposal.pk)
-        workflow.check_transition(
-            what=f"The proposal for clause {clause.number}",
-            table=workflow.PROPOSAL_TRANSITIONS,
-            labels=dict(ProposalStatus.choices),
-            current=locked.status,
-            target=target,
-        )
+        workflow.PROPOSAL.check(what=f"The proposal for clause {clause.number}", current=locked.status, target=target)
         now = timezone.now()
         if approve:
             current = Clause.objects.select_for_update().get(pk=clause.pk)
@@ -408,10 +396,8 @@ def clause_proposal_withdraw(*, proposal: ClauseChangeProposal, user: User) -> C
     Raises ``Refused`` (a ``TransitionError`` when it is no longer pending).
     """
     access.edit_project.require(user, proposal.clause.project, NOT_A_MANAGER)
-    workflow.check_transition(
+    workflow.PROPOSAL.check(
         what=f"The proposal for clause {proposal.clause.number}",
-        table=workflow.PROPOSAL_TRANSITIONS,
-        labels=dict(ProposalStatus.choices),
         current=proposal.status,
         target=ProposalStatus.WITHDRAWN,
     )

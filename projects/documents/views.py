@@ -16,19 +16,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm import access
-from apm.errors import Refused
-from apm.forms import form_errors
+from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
 from apm.http import AuthenticatedHttpRequest
-from apm.uploads import UploadRefused
+from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
-from projects.common.workflow import DOCUMENT_TRANSITIONS
+from projects.common.pages import documents_form_page
 from projects.documents import forms, selectors, services
 from projects.models import (
     Clause,
@@ -43,28 +43,13 @@ from projects.models import (
 COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the department view
 
 
-def _refused(request: AuthenticatedHttpRequest, exc: Refused) -> None:
-    """Show the service's refusal; nothing changed."""
-    messages.error(request, f"Nothing changed. {exc.message}")
-
-
-def _internal_project(request: AuthenticatedHttpRequest, code: str) -> Project:
-    """The project, for its internal document pages (``access.see_internal_documents``)."""
-    return project_or_404(request, code, access.see_internal_documents)
-
-
-def _managed_project(request: AuthenticatedHttpRequest, code: str) -> Project:
-    """The project, for writes to its register and clauses (``access.edit_project``)."""
-    return project_or_404(request, code, access.edit_project)
-
-
 # --- Register -----------------------------------------------------------------------------
 
 
 @login_required
 def document_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's document register, by kind and status; a fixed number of queries."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "")
     kind = kind if kind in DocumentKind.values else ""
@@ -89,11 +74,11 @@ def document_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def document_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     form = forms.DocumentForm(request.POST or None, request.FILES or None, project=project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on_form(form, upload_field="file"):
             document = services.document_create(
                 project=project,
                 user=request.user,
@@ -107,17 +92,9 @@ def document_create(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
                 expires_on=data["expires_on"],
                 note=data["note"],
             )
-        except Refused as exc:
-            form.add_error("file" if isinstance(exc, UploadRefused) else None, str(exc))
-        else:
             messages.success(request, f"“{document.title}” registered as version 1.")
             return redirect("projects:document", code=project.code, pk=document.pk)
-    return render(
-        request,
-        "projects/common/documents_form.html",
-        {"project": project, "form": form, "title": "Register a document", "here": "New document"},
-        status=400 if request.method == "POST" else 200,
-    )
+    return documents_form_page(request, project, form, title="Register a document", here="New document")
 
 
 def _document_or_404(request: AuthenticatedHttpRequest, project: Project, pk: int) -> Document:
@@ -128,7 +105,7 @@ def _document_or_404(request: AuthenticatedHttpRequest, project: Project, pk: in
 @login_required
 def document_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """A document: facts, versions (newest first), status moves, clauses and correspondence, history."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     document = _document_or_404(request, project, pk)
     return render(
         request,
@@ -137,22 +114,14 @@ def document_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
             "project": project,
             "document": document,
             "versions": list(document.versions.select_related("uploaded_by")),
-            "moves": [(s, DocumentStatus(s).label) for s in sorted(DOCUMENT_TRANSITIONS[document.status])],
+            "moves": workflow.DOCUMENT.moves(document.status),
             "clauses": list(document.clauses.all()),
             "correspondence": list(document.correspondence.all()),
             "history": history_rows(document),
             "may_manage": access.edit_project.allows(request.user, project),
             "version_form": forms.VersionForm(),
             "details_form": forms.DocumentDetailsForm(
-                project=project,
-                initial={
-                    "title": document.title,
-                    "visibility": document.visibility,
-                    "owner": document.owner_id,
-                    "signed_on": document.signed_on,
-                    "effective_on": document.effective_on,
-                    "expires_on": document.expires_on,
-                },
+                project=project, initial=model_to_dict(document, fields=list(forms.DocumentDetailsForm.base_fields))
             ),
         },
     )
@@ -161,17 +130,12 @@ def document_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
 @login_required
 @require_POST
 def document_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     document = _document_or_404(request, project, pk)
     form = forms.DocumentDetailsForm(request.POST, project=project)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form):
+        with refusal_shown(request, failed="Nothing changed."):
             services.document_update(document=document, user=request.user, **form.cleaned_data)
-        except Refused as exc:
-            _refused(request, exc)
-        else:
             messages.success(request, "Details saved.")
     return redirect("projects:document", code=project.code, pk=document.pk)
 
@@ -179,17 +143,12 @@ def document_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
 @login_required
 @require_POST
 def document_status(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     document = _document_or_404(request, project, pk)
     form = forms.StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form):
+        with refusal_shown(request, failed="Nothing changed."):
             services.document_set_status(document=document, user=request.user, status=form.cleaned_data["status"])
-        except Refused as exc:
-            _refused(request, exc)
-        else:
             messages.success(request, f"“{document.title}” is now {document.get_status_display().lower()}.")
     return redirect("projects:document", code=project.code, pk=document.pk)
 
@@ -197,19 +156,14 @@ def document_status(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
 @login_required
 @require_POST
 def document_version_add(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     document = _document_or_404(request, project, pk)
     form = forms.VersionForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, f"Nothing was stored. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form, failed="Nothing was stored."):
+        with refusal_shown(request):
             version = services.document_add_version(
                 document=document, user=request.user, upload=form.cleaned_data["file"], note=form.cleaned_data["note"]
             )
-        except Refused as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, f"Version {version.number} uploaded; it is now the current one.")
     return redirect("projects:document", code=project.code, pk=document.pk)
 
@@ -247,7 +201,7 @@ def document_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> 
 @login_required
 def version_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> FileResponse:
     """Any version of a document, as an attachment; internal users who may see the project only."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     versions = DocumentVersion.objects.select_related("document").filter(
         document__in=access.see_document.queryset(request.user)
     )
@@ -261,7 +215,7 @@ def version_download(request: AuthenticatedHttpRequest, code: str, pk: int) -> F
 @login_required
 def clause_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The contract broken into clauses, with pending proposals."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     return render(
         request,
         "projects/documents/clauses.html",
@@ -275,22 +229,14 @@ def clause_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def clause_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     form = forms.NewClauseForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form):
             clause = services.clause_create(project=project, user=request.user, **form.cleaned_data)
-        except Refused as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, f"Clause {clause.number} added.")
             return redirect("projects:clause", code=project.code, pk=clause.pk)
-    return render(
-        request,
-        "projects/common/documents_form.html",
-        {"project": project, "form": form, "title": "Add a clause", "here": "New clause", "tab": "clauses"},
-        status=400 if request.method == "POST" else 200,
-    )
+    return documents_form_page(request, project, form, title="Add a clause", here="New clause", tab="clauses")
 
 
 def _clause_or_404(project: Project, pk: int) -> Clause:
@@ -302,7 +248,7 @@ def _clause_or_404(project: Project, pk: int) -> Clause:
 @login_required
 def clause_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """A clause: current wording and version, evidence and deadline, proposals and their decisions, history."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     clause = _clause_or_404(project, pk)
     proposals = list(clause.proposals.select_related("proposed_by", "decided_by"))
     pending = next((p for p in proposals if p.status == "pending"), None)
@@ -323,14 +269,7 @@ def clause_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
             and (pending is None or pending.proposed_by_id != request.user.pk),
             "proposal_form": forms.ProposalForm(initial={"text": clause.text}),
             "evidence_form": forms.EvidenceForm(
-                project=project,
-                initial={
-                    "evidence": clause.evidence,
-                    "evidence_document_kind": clause.evidence_document_kind,
-                    "evidence_deliverable": clause.evidence_deliverable_id,
-                    "evidence_report_kind": clause.evidence_report_kind,
-                    "deadline": clause.deadline,
-                },
+                project=project, initial=model_to_dict(clause, fields=list(forms.EvidenceForm.base_fields))
             ),
         },
     )
@@ -339,17 +278,12 @@ def clause_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
 @login_required
 @require_POST
 def clause_evidence(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     clause = _clause_or_404(project, pk)
     form = forms.EvidenceForm(request.POST, project=project)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form):
+        with refusal_shown(request, failed="Nothing changed."):
             services.clause_set_evidence(clause=clause, user=request.user, **form.cleaned_data)
-        except Refused as exc:
-            _refused(request, exc)
-        else:
             messages.success(request, "Evidence and deadline saved.")
     return redirect("projects:clause", code=project.code, pk=clause.pk)
 
@@ -357,17 +291,12 @@ def clause_evidence(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
 @login_required
 @require_POST
 def clause_propose(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    project = _managed_project(request, code)
+    project = project_or_404(request, code, access.edit_project)
     clause = _clause_or_404(project, pk)
     form = forms.ProposalForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
-    else:
-        try:
+    if form_valid_or_shown(request, form):
+        with refusal_shown(request, failed="Nothing changed."):
             services.clause_proposal_create(clause=clause, user=request.user, **form.cleaned_data)
-        except Refused as exc:
-            _refused(request, exc)
-        else:
             messages.success(request, "Proposal sent to management for a decision.")
     return redirect("projects:clause", code=project.code, pk=clause.pk)
 
@@ -376,18 +305,18 @@ def clause_propose(request: AuthenticatedHttpRequest, code: str, pk: int) -> Htt
 @require_POST
 def proposal_decide(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     """Management approves or rejects a proposal; the proposer or a manager may withdraw it."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     proposal = child_or_404(
         ClauseChangeProposal.objects.select_related("clause__project"), project=project, field="clause__project", pk=pk
     )
     form = forms.DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
-        return redirect("projects:clause", code=project.code, pk=proposal.clause_id)
+    back = redirect("projects:clause", code=project.code, pk=proposal.clause_id)
+    if not form_valid_or_shown(request, form):
+        return back
     decision = form.cleaned_data["decision"]
     if decision != "withdraw" and not access.decide_as_head.allows(request.user, project):
         raise PermissionDenied("Only a department head of the project or an administrator decides clause proposals.")
-    try:
+    with refusal_shown(request, failed="Nothing changed."):
         if decision == "withdraw":
             services.clause_proposal_withdraw(proposal=proposal, user=request.user)
         else:
@@ -397,12 +326,9 @@ def proposal_decide(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
                 approve=decision == "approve",
                 comment=form.cleaned_data["comment"],
             )
-    except Refused as exc:
-        _refused(request, exc)
-    else:
         words = {"approve": "approved: the clause has a new version", "reject": "rejected", "withdraw": "withdrawn"}
         messages.success(request, f"Proposal {words[decision]}.")
-    return redirect("projects:clause", code=project.code, pk=proposal.clause_id)
+    return back
 
 
 # --- Compliance ----------------------------------------------------------------------------
@@ -411,7 +337,7 @@ def proposal_decide(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
 @login_required
 def compliance(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Each obligation of the project as met, due, overdue or missing evidence."""
-    project = _internal_project(request, code)
+    project = project_or_404(request, code, access.see_internal_documents)
     rows = selectors.obligation_rows(projects=Project.objects.filter(pk=project.pk), today=timezone.localdate())
     return render(
         request,

@@ -12,6 +12,15 @@ from projects.models.portfolio import Project
 from teams.models import JobRole, Level, Skill, TeamMember
 
 
+def _hours_per_week() -> models.DecimalField[Decimal | int | str, Decimal]:
+    """A role's or a booking's hours a week: from a quarter of an hour to all 168."""
+    return models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("168"))],
+    )
+
+
 class OpenRoleStatus(models.TextChoices):
     OPEN = "open", "Open"
     FILLED = "filled", "Filled"
@@ -25,11 +34,7 @@ class OpenRole(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="open_roles")
     title = models.CharField(max_length=200)
     job_role = models.ForeignKey(JobRole, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    hours_per_week = models.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("168"))],
-    )
+    hours_per_week = _hours_per_week()
     start_date = models.DateField()
     end_date = models.DateField()
     status = models.CharField(max_length=10, choices=OpenRoleStatus.choices, default=OpenRoleStatus.OPEN)
@@ -83,11 +88,7 @@ class Allocation(models.Model):
         OpenRole, null=True, blank=True, on_delete=models.SET_NULL, related_name="allocations"
     )
     role_title = models.CharField("role", max_length=200, blank=True)
-    hours_per_week = models.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("168"))],
-    )
+    hours_per_week = _hours_per_week()
     start_date = models.DateField()
     end_date = models.DateField()
     status = models.CharField(max_length=10, choices=AllocationStatus.choices, default=AllocationStatus.CONFIRMED)

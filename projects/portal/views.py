@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.accounts.models import AuditKind, User
 from apm.accounts.services import audit_record
-from apm.errors import Refused
+from apm.actions import refusal_shown
 from apm.http import AuthenticatedHttpRequest
 from projects.changes.selectors import change_requests_awaiting_client
 from projects.changes.services import change_request_decide
@@ -90,27 +90,25 @@ def _decide(request: AuthenticatedHttpRequest, code: str, pk: int, *, what: str)
         # The page is open to the team as a preview; only the decision is the client's.
         raise PermissionDenied("Only the client decides here.")
     form = DecisionForm(request.POST)
+    back = redirect("portal:project", code=project.code)
     if not form.is_valid():
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         messages.error(request, f"Nothing was recorded: {errors}")
-        return redirect("portal:project", code=project.code)
+        return back
     comment = form.cleaned_data["comment"].strip()
-    try:
+    with refusal_shown(request, failed="Nothing was recorded:"):
         if isinstance(item, Deliverable):
             deliverable_sign_off(deliverable=item, user=request.user, accepted=form.positive, comment=comment)
         else:
             change_request_decide(change_request=item, user=request.user, approve=form.positive, comment=comment)
-    except Refused as exc:
-        messages.error(request, f"Nothing was recorded: {exc.message}")
-        return redirect("portal:project", code=project.code)
-    audit_record(
-        kind=AuditKind.CLIENT_DECISION,
-        request=request,
-        target=f"{what}:{item.pk}",
-        detail={"project": project.code, "decision": form.cleaned_data["decision"]},
-    )
-    messages.success(request, f"Thank you: your decision on “{item}” is recorded.")
-    return redirect("portal:project", code=project.code)
+        audit_record(
+            kind=AuditKind.CLIENT_DECISION,
+            request=request,
+            target=f"{what}:{item.pk}",
+            detail={"project": project.code, "decision": form.cleaned_data["decision"]},
+        )
+        messages.success(request, f"Thank you: your decision on “{item}” is recorded.")
+    return back
 
 
 @require_POST
@@ -211,15 +209,12 @@ def project_access(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
     project = project_or_404(request, code, access.manage_share_links)
     form = ShareLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request):
             made = share_link_create(
                 project=project, user=request.user, days=form.cleaned_data["days"], label=form.cleaned_data["label"]
             )
-        except Refused as exc:
-            messages.error(request, exc.message)
-            return _access_page(request, project, form)
-        url = request.build_absolute_uri(reverse("portal:shared", args=[made.token]))
-        return _access_page(request, project, ShareLinkForm(), new_link=url)
+            url = request.build_absolute_uri(reverse("portal:shared", args=[made.token]))
+            return _access_page(request, project, ShareLinkForm(), new_link=url)
     return _access_page(request, project, form)
 
 
@@ -242,10 +237,7 @@ def contact_invite_view(request: AuthenticatedHttpRequest, code: str, pk: int) -
     contact = access.object_or_404(
         request.user, access.invite_contact, client=project.client_id, client__isnull=False, pk=pk
     )
-    try:
+    with refusal_shown(request):
         client_contact_invite(contact=contact, invited_by=request.user)
-    except Refused as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, f"Invitation sent to {contact.email}.")
     return redirect("portal:access", code=project.code)

@@ -11,7 +11,7 @@ from django import forms
 
 from apm import access
 from apm.forms import IdMultipleChoiceField
-from projects.common.forms import limit_choices
+from projects.common.forms import DATE, limit_choices
 from projects.models import Project
 from teams.models import Department
 
@@ -51,8 +51,8 @@ class ProjectForm(forms.ModelForm):
             "description",
         ]
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "start_date": DATE,
+            "end_date": DATE,
             "departments": forms.SelectMultiple(attrs={"size": 6}),
             "reporting_heads": forms.SelectMultiple(attrs={"size": 6}),
             "description": forms.Textarea(attrs={"rows": 4}),

@@ -10,13 +10,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from apm import access
-from apm.errors import Refused
+from apm.actions import refusal_on_form
 from apm.http import AuthenticatedHttpRequest
+from apm.paging import page_of
 from projects.common.lookups import project_or_404
 from projects.models import Project
 from projects.portfolio import selectors
@@ -32,10 +32,7 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The projects the user may see, filtered and paginated (50 a page); BAC only where they may see money."""
     user = request.user
     project_filter = ProjectFilter(request.GET or None, queryset=selectors.project_list(user=user), user=user)
-    paginator = Paginator(project_filter.qs, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, project_filter.qs, PAGE_SIZE)
     return render(
         request,
         "projects/portfolio/project_list.html",
@@ -43,7 +40,7 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filter": project_filter,
             "page": page,
             "projects": page.object_list,
-            "query": query.urlencode(),
+            "query": query,
             "show_money": any(project.money_visible for project in page.object_list),
             "can_create": access.create_project.allows(user),
         },
@@ -70,12 +67,27 @@ def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
     )
 
 
-def _save(request: AuthenticatedHttpRequest, form: ProjectForm, *, old_client_id: int | None) -> Project | None:
-    try:
-        return project_save(form=form, user=request.user, old_client_id=old_client_id)
-    except Refused as exc:
-        form.add_error(None, exc.message)
-        return None
+def _project_form_page(
+    request: AuthenticatedHttpRequest,
+    form: ProjectForm,
+    *,
+    project: Project | None,
+    code: str | None,
+    old_client_id: int | None,
+    done: str,
+) -> HttpResponse:
+    """Save a posted valid ``form`` and go to the project (saying it is ``done``), else show the form again.
+
+    For an edit, ``project`` is the project, ``code`` its stored code (the form may have copied an edited
+    one onto the instance: the page links back with the stored one) and ``old_client_id`` its client
+    before the edit; all None for a new project.
+    """
+    if request.method == "POST" and form.is_valid():
+        with refusal_on_form(form):
+            saved = project_save(form=form, user=request.user, old_client_id=old_client_id)
+            messages.success(request, f"Project {saved.code} {done}.")
+            return redirect("projects:detail", code=saved.code)
+    return render(request, "projects/portfolio/project_form.html", {"form": form, "project": project, "code": code})
 
 
 @login_required
@@ -85,24 +97,13 @@ def project_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         raise PermissionDenied("You may not create projects.")
     initial = {} if access.administer.allows(request.user) else {"project_manager": request.user}
     form = ProjectForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        project = _save(request, form, old_client_id=None)
-        if project is not None:
-            messages.success(request, f"Project {project.code} created.")
-            return redirect("projects:detail", code=project.code)
-    return render(request, "projects/portfolio/project_form.html", {"form": form, "project": None, "code": None})
+    return _project_form_page(request, form, project=None, code=None, old_client_id=None, done="created")
 
 
 @login_required
 def project_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """Edit a project the user may edit (others 404); the client only with ``access.change_client``."""
     project = project_or_404(request, code, access.edit_project)
-    old_client_id = project.client_id
+    old_client_id = project.client_id  # before the form copies the posted client onto the instance
     form = ProjectForm(request.POST or None, instance=project, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        saved = _save(request, form, old_client_id=old_client_id)
-        if saved is not None:
-            messages.success(request, f"Project {saved.code} saved.")
-            return redirect("projects:detail", code=saved.code)
-    # The form may have copied an edited code onto the instance: link back with the stored one.
-    return render(request, "projects/portfolio/project_form.html", {"form": form, "project": project, "code": code})
+    return _project_form_page(request, form, project=project, code=code, old_client_id=old_client_id, done="saved")

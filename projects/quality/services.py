@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -249,20 +249,19 @@ def review_record(
     return review
 
 
-def _nc_move(nc: NonConformance, *, to: str, user: User, reason: str, **fields: Any) -> NonConformance:
+def _nc_move(nc: NonConformance, *, to: str, user: User, reason: str, note: str) -> NonConformance:
+    """Move ``nc`` to ``to``, stamping when the action was done or who closed it when; the history says
+    ``reason``, and ``: note`` when there is one."""
+    note = note.strip()
     with transaction.atomic():
         locked = NonConformance.objects.select_for_update().get(pk=nc.pk)
-        workflow.check_transition(
-            what=f"Non-conformance {locked.reference}",
-            table=workflow.NON_CONFORMANCE_TRANSITIONS,
-            labels=dict(NonConformanceStatus.choices),
-            current=locked.status,
-            target=to,
-        )
+        workflow.NON_CONFORMANCE.check(what=f"Non-conformance {locked.reference}", current=locked.status, target=to)
         locked.status = to
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        history_save(locked, user=user, reason=reason)
+        if to == NonConformanceStatus.ACTION_DONE:
+            locked.action_done_at = timezone.now()
+        if to == NonConformanceStatus.CLOSED:
+            locked.closed_at, locked.verified_by = timezone.now(), user
+        history_save(locked, user=user, reason=f"{reason}: {note}" if note else reason)
     nc.refresh_from_db()
     return nc
 
@@ -296,13 +295,7 @@ def non_conformance_action_done(*, non_conformance: NonConformance, user: User, 
         raise Refused("You may not update this non-conformance.")
     if not non_conformance.corrective_action.strip():
         raise Refused(f"{non_conformance.reference} has no corrective action yet; plan one first.")
-    return _nc_move(
-        non_conformance,
-        to=NonConformanceStatus.ACTION_DONE,
-        user=user,
-        reason=f"action done{': ' + note.strip() if note.strip() else ''}",
-        action_done_at=timezone.now(),
-    )
+    return _nc_move(non_conformance, to=NonConformanceStatus.ACTION_DONE, user=user, reason="action done", note=note)
 
 
 def non_conformance_verify(
@@ -319,14 +312,7 @@ def non_conformance_verify(
     if passed and non_conformance.action_owner_id == user.pk and not access.administer.allows(user):
         raise Refused("The owner of a corrective action cannot verify it; ask someone else.")
     if passed:
-        return _nc_move(
-            non_conformance,
-            to=NonConformanceStatus.CLOSED,
-            user=user,
-            reason=f"verified{': ' + note.strip() if note.strip() else ''}",
-            closed_at=timezone.now(),
-            verified_by=user,
-        )
+        return _nc_move(non_conformance, to=NonConformanceStatus.CLOSED, user=user, reason="verified", note=note)
     if not note.strip():
         raise Refused("Say why the corrective action is not good enough.")
-    return _nc_move(non_conformance, to=NonConformanceStatus.OPEN, user=user, reason=f"not verified: {note.strip()}")
+    return _nc_move(non_conformance, to=NonConformanceStatus.OPEN, user=user, reason="not verified", note=note)

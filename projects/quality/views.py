@@ -3,8 +3,8 @@ and the actions on a non-conformance.
 
 Thin: reads through ``projects.quality.selectors``, writes through
 ``projects.quality.services``. Internal pages (``apm.access.see_internal``:
-anyone else gets 404). Actions answer a refusal (``apm.errors.Refused``)
-with the service's message and change nothing.
+anyone else gets 404). A refused action changes nothing and shows the
+service's message (``apm.actions``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
-from apm.errors import Refused
-from apm.forms import form_errors
+from apm.actions import form_valid_or_shown, refusal_shown
 from apm.http import AuthenticatedHttpRequest
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import project_page_flags
@@ -38,19 +37,11 @@ def quality_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         project=project,
         initial={"standards": list(project.quality_standards.values_list("pk", flat=True))},
     )
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.project_standards_set(
-                    project=project, standards=form.cleaned_data["standards"], user=request.user
-                )
-            except Refused as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, "Standards saved.")
-                return redirect("projects:quality", code=project.code)
-        else:
-            messages.error(request, f"Nothing changed. {form_errors(form)}")
+    if request.method == "POST" and form_valid_or_shown(request, form):
+        with refusal_shown(request):
+            services.project_standards_set(project=project, standards=form.cleaned_data["standards"], user=request.user)
+            messages.success(request, "Standards saved.")
+            return redirect("projects:quality", code=project.code)
     applied = list(project.quality_standards.select_related("client").prefetch_related("criteria"))
     ncs = list(selectors.open_non_conformances(project=project))
     today = timezone.localdate()
@@ -82,13 +73,10 @@ def review_create(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
             for c in criteria
             if request.POST.get(f"result-{c.pk}")
         ]
-        try:
+        with refusal_shown(request):
             review = services.review_record(
                 deliverable=item, reviewer=request.user, checks=checks, summary=request.POST.get("summary", "")
             )
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
             messages.success(request, f"Review recorded: {review.get_outcome_display().lower()}.")
             return redirect("projects:deliverable", code=project.code, pk=item.pk)
     return render(
@@ -129,11 +117,10 @@ def non_conformance_action(request: AuthenticatedHttpRequest, code: str, pk: int
         NonConformance.objects.select_related("deliverable"), project=project, field="deliverable__project", pk=pk
     )
     form = forms.NonConformanceForm(request.POST, project=project)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
+    if not form_valid_or_shown(request, form):
         return redirect("projects:deliverable", code=project.code, pk=nc.deliverable_id)
     data, user = form.cleaned_data, request.user
-    try:
+    with refusal_shown(request):
         if data["action"] == "plan":
             services.non_conformance_plan(
                 non_conformance=nc,
@@ -148,8 +135,5 @@ def non_conformance_action(request: AuthenticatedHttpRequest, code: str, pk: int
             services.non_conformance_verify(
                 non_conformance=nc, user=user, passed=data["action"] == "verify", note=data["note"]
             )
-    except Refused as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, f"{nc.reference} updated.")
     return redirect("projects:deliverable", code=project.code, pk=nc.deliverable_id)

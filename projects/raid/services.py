@@ -200,13 +200,7 @@ def raid_item_transition(*, item: RaidItem, to: str, user: User, note: str = "")
         raise Refused("You may not change this RAID item.")
     with transaction.atomic():
         locked = RaidItem.objects.select_for_update().get(pk=item.pk)
-        workflow.check_transition(
-            what=f"{locked.get_kind_display()} {locked.reference}",
-            table=workflow.RAID_TRANSITIONS,
-            labels=dict(RaidStatus.choices),
-            current=locked.status,
-            target=to,
-        )
+        workflow.RAID.check(what=f"{locked.get_kind_display()} {locked.reference}", current=locked.status, target=to)
         locked.status = to
         locked.closed_at = timezone.now() if to == RaidStatus.CLOSED else None
         history_save(

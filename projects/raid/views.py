@@ -1,28 +1,29 @@
 """Pages of the RAID log: the log with the risk heat map, a new item, an item, and its actions (move,
 acknowledge, tell the client, and the one-click actions of a critical issue).
 
-Thin: reads through ``projects.raid.selectors``, writes through
-``projects.raid.services``. Internal pages (``apm.access.see_internal``:
-anyone else gets 404). Actions answer a refusal (``apm.errors.Refused``)
-with the service's message and change nothing.
+The selectors read and the services write; only people who may see the
+project's internal pages get them (``apm.access.see_internal``), anyone
+else a 404. What a service refuses is shown in its words, and nothing
+changes (``apm.actions``).
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apm import access
+from apm.actions import form_valid_or_shown, refusal_shown
 from apm.errors import Refused
-from apm.forms import form_errors
 from apm.http import AuthenticatedHttpRequest
+from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
-from projects.common.pages import project_page_flags
-from projects.common.workflow import RAID_TRANSITIONS
+from projects.common.pages import delivery_form_page, project_page_flags
 from projects.models import CostCategory, RaidItem, RaidKind
 from projects.raid import forms, selectors, services
 
@@ -65,18 +66,13 @@ def raid_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         raise Http404("No such kind.")
     form = forms.RaidItemForm(request.POST or None, project=project, kind=kind)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request):
             item = services.raid_item_create(project=project, kind=kind, user=request.user, **form.service_fields())
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
             note = " The reporting heads were told at once." if item.is_critical else ""
             messages.success(request, f"{item.get_kind_display()} {item.reference} logged.{note}")
             return redirect("projects:raid_item", code=project.code, pk=item.pk)
-    return render(
-        request,
-        "projects/common/delivery_form.html",
-        {"project": project, "form": form, "title": f"New {RaidKind(kind).label.lower()}", "hidden": {"kind": kind}},
+    return delivery_form_page(
+        request, project, form, title=f"New {RaidKind(kind).label.lower()}", hidden={"kind": kind}
     )
 
 
@@ -90,30 +86,11 @@ def raid_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
         request.POST or None,
         project=project,
         kind=item.kind,
-        initial={
-            name: getattr(item, name)
-            for name in (
-                "title",
-                "description",
-                "owner",
-                "due_date",
-                "probability",
-                "impact",
-                "mitigation",
-                "contingency_plan",
-                "trigger",
-                "severity",
-                "affects_client",
-                "client_message",
-            )
-        },
+        initial=model_to_dict(item, fields=list(forms.RaidItemForm.base_fields)),
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request):
             services.raid_item_update(item=item, user=request.user, **form.service_fields())
-        except Refused as exc:
-            messages.error(request, exc.message)
-        else:
             messages.success(request, f"{item.reference} saved.")
             return redirect("projects:raid_item", code=project.code, pk=item.pk)
     return render(
@@ -123,7 +100,7 @@ def raid_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
             **project_page_flags(request, project),
             "item": item,
             "form": form,
-            "moves": sorted(RAID_TRANSITIONS[item.status]),
+            "moves": workflow.RAID.next_states(item.status),
             "may_ack": item.is_critical
             and item.acknowledged_at is None
             and access.decide_as_head.allows(request.user, project),
@@ -144,11 +121,10 @@ def raid_action(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
         back = redirect("projects:raid", code=project.code)
     else:
         back = redirect("projects:raid_item", code=project.code, pk=item.pk)
-    if not form.is_valid():
-        messages.error(request, f"Nothing changed. {form_errors(form)}")
+    if not form_valid_or_shown(request, form):
         return back
     data, user = form.cleaned_data, request.user
-    try:
+    with refusal_shown(request):
         if data["action"] == "move":
             services.raid_item_transition(item=item, to=data["to"], user=user)
             messages.success(request, f"{item.reference} is {item.get_status_display().lower()}.")
@@ -169,6 +145,4 @@ def raid_action(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
             role = services.raid_issue_open_role(item=item, user=user, hours_per_week=data.get("hours_per_week"))
             messages.success(request, f"Open role “{role.title}” added; add the skills it needs.")
             return redirect("projects:team", code=project.code)
-    except Refused as exc:
-        messages.error(request, exc.message)
     return back

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -27,6 +26,7 @@ from apm import access
 from apm.dates import parse_date_param, parse_id_param
 from apm.errors import Refused
 from apm.http import AuthenticatedHttpRequest, HtmxRequest
+from apm.paging import page_of
 from projects.common.forms import limit_choices
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import Allocation, AllocationStatus, OpenRole, Project
@@ -174,11 +174,9 @@ def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
     if department_id is not None:
         members = members.filter(department_id=department_id)
     members = members.filter(is_active=True).select_related("department").order_by("name", "pk")
-    page = Paginator(members, HEATMAP_PAGE).get_page(request.GET.get("page"))
+    page, query = page_of(request, members, HEATMAP_PAGE)
     people = list(page.object_list)
     loads = selectors.member_week_loads(members=people, weeks=weeks)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "projects/staffing/capacity.html",
@@ -186,7 +184,7 @@ def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
             "weeks": [(week, week_label(week)) for week in weeks],
             "rows": [(person, loads[person.pk]) for person in people],
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "departments": departments,
             "department": department,
             "first": first,

@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 
+from projects.common.forms import DATE
 from projects.models import Project, StatusUpdate
 from projects.rag import RAG
 
@@ -50,12 +51,7 @@ class StatusUpdateForm(forms.ModelForm):
         fields = [
             "as_of",
             *(name for name, _label in RATING_FIELDS),
-            "commentary_overall",
-            "work_done",
-            "work_planned",
-            "decisions_needed",
-            "risks_issues",
-            "lessons_learned",
+            *NARRATIVE_FIELDS,
             "percent_complete",
             "budget_period",
             "forecast_period",
@@ -78,7 +74,7 @@ class StatusUpdateForm(forms.ModelForm):
             "lessons_learned": "Internal reports only.",
         }
         widgets = {
-            "as_of": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "as_of": DATE,
             **{name: forms.Textarea(attrs={"rows": 3}) for name in NARRATIVE_FIELDS},
         }
 

@@ -28,6 +28,7 @@ from reports.services.requests import (
     clean_addresses,
     exception_report_queue,
     report_request,
+    subject_of,
 )
 from reports.services.schedules import (
     reports_dispatch_due,
@@ -59,4 +60,5 @@ __all__ = [
     "schedule_rule",
     "schedule_save",
     "schedule_toggle",
+    "subject_of",
 ]

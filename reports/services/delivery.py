@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,35 +24,29 @@ from django.utils.text import slugify
 
 from apm.logs import log_ids
 from apm.outbox.services import AttachmentSpec, backoff_seconds, outbox_enqueue
+from apm.queueing import Claim
 from reports.kinds.base import Snapshot
 from reports.models import Delivery, Report, ReportStatus
 from reports.rendering import report_render_snapshot
 from reports.selectors import Recipient, previous_snapshot, report_recipients
+from reports.services.requests import subject_of
 from reports.snapshot import report_build_snapshot
 
 # One logger for the services of reports, whichever module logs: the name logs are filtered by.
 logger = logging.getLogger("reports.services")
 
 
-def _claim_render(report_id: int, now: dt.datetime) -> bool:
-    stuck_before = now - dt.timedelta(seconds=settings.APM_STUCK_AFTER_SECONDS)
-    claimable = Q(status=ReportStatus.QUEUED) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    # A render left behind by a dead worker is taken over (failed by the sweeper after the last try).
-    claimable |= Q(status=ReportStatus.RENDERING, render_started_at__lt=stuck_before, tries__lt=settings.APM_MAX_TRIES)
-    changed = Report.objects.filter(claimable, pk=report_id).update(
-        status=ReportStatus.RENDERING, tries=F("tries") + 1, render_started_at=now
-    )
-    return changed == 1
+# A render left behind by a dead worker is taken over (failed by the sweeper after the last try).
+_claim_render = Claim(
+    Report, queued=ReportStatus.QUEUED, working=ReportStatus.RENDERING, started_field="render_started_at"
+)
 
 
 def _build_snapshot(report: Report) -> Snapshot:
     return report_build_snapshot(
         kind=report.kind,
         audience=report.audience,
-        scope=report.scope,
-        project=report.project,
-        department=report.department,
-        project_manager=report.project_manager,
+        **subject_of(report),
         period_start=report.period_start,
         period_end=report.period_end,
         title=report.title,

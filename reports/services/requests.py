@@ -27,7 +27,7 @@ from apm.logs import log_ids
 from projects.models import ToleranceException
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.exception import subject as exception_subject
-from reports.models import Audience, Report, ReportKind, ReportStatus, Scope
+from reports.models import Audience, Report, ReportKind, ReportSchedule, ReportStatus, Scope
 from reports.selectors import ReportSubject, client_addresses, last_period_end
 from reports.task_names import RENDER_REPORT
 
@@ -44,16 +44,26 @@ ON_DEMAND_DEFAULT_DAYS = 28
 
 
 class Subject(TypedDict):
-    """What a report covers: a ``Scope`` value and its object (the others None), as keyword arguments.
+    """What a report covers: a ``Scope`` value and its object (the others None).
 
-    The keyword arguments of :func:`subject_name`, the checks below and
-    ``access.may_send`` and ``access.may_receive_internal``.
+    The subject of the checks below; as keyword arguments, those of
+    :func:`subject_name`, ``access.may_send`` and ``access.may_receive_internal``.
     """
 
     scope: str
     project: Project | None
     department: Department | None
     project_manager: User | None
+
+
+def subject_of(report: Report | ReportSchedule) -> Subject:
+    """The subject of a report or a schedule."""
+    return Subject(
+        scope=report.scope,
+        project=report.project,
+        department=report.department,
+        project_manager=report.project_manager,
+    )
 
 
 def is_address(text: str) -> bool:
@@ -87,16 +97,8 @@ def subject_name(
     return "the company"
 
 
-def check_subject(
-    *,
-    kind: str,
-    audience: str,
-    scope: str,
-    project: Project | None,
-    department: Department | None,
-    project_manager: User | None,
-) -> None:
-    """Raise :class:`Refused` unless kind, audience and scope make a report a user may ask for.
+def check_subject(*, kind: str, audience: str, subject: Subject) -> None:
+    """Raise :class:`Refused` unless kind, audience and subject make a report a user may ask for.
 
     The scope's object must be given, and no other; the kind must declare
     the scope and the audience (``reports/kinds/``; a client-audience report
@@ -107,12 +109,17 @@ def check_subject(
         spec = kind_for(kind)
     except UnknownReportKind as exc:
         raise Refused(str(exc)) from None
+    scope = subject["scope"]
     if audience not in Audience.values:
         raise Refused(f"Unknown audience {audience!r}; expected one of {', '.join(Audience.values)}.")
     if scope not in Scope.values:
         raise Refused(f"Unknown scope {scope!r}; expected one of {', '.join(Scope.values)}.")
     needs = {Scope.PROJECT: "project", Scope.DEPARTMENT: "department", Scope.PM_PORTFOLIO: "project_manager"}
-    given = {"project": project, "department": department, "project_manager": project_manager}
+    given = {
+        "project": subject["project"],
+        "department": subject["department"],
+        "project_manager": subject["project_manager"],
+    }
     wanted = needs.get(Scope(scope))
     if wanted and given[wanted] is None:
         raise Refused(f"A report with scope {scope!r} needs a {wanted.replace('_', ' ')}.")
@@ -126,21 +133,12 @@ def check_subject(
         raise Refused(f"An {spec.label.lower()} is sent when a project breaks a tolerance; it cannot be requested.")
 
 
-def check_sender(
-    *,
-    user: User | None,
-    audience: str,
-    scope: str,
-    project: Project | None,
-    department: Department | None,
-    project_manager: User | None,
-) -> None:
-    """Raise :class:`Refused` unless ``user`` may send ``audience`` about the scope (``access.may_send``).
+def check_sender(*, user: User | None, audience: str, subject: Subject) -> None:
+    """Raise :class:`Refused` unless ``user`` may send ``audience`` about the subject (``access.may_send``).
 
     The internal audience needs the money of every project in scope; the
     client audience, a project ``user`` runs or reports on.
     """
-    subject = Subject(scope=scope, project=project, department=department, project_manager=project_manager)
     if access.may_send(user, audience=audience, **subject):
         return
     name = subject_name(**subject)
@@ -149,15 +147,7 @@ def check_sender(
     raise Refused(f"You may not send client reports about {name}.")
 
 
-def check_recipients(
-    *,
-    addresses: Sequence[str],
-    audience: str,
-    scope: str,
-    project: Project | None,
-    department: Department | None,
-    project_manager: User | None,
-) -> None:
+def check_recipients(*, addresses: Sequence[str], audience: str, subject: Subject) -> None:
     """Raise :class:`Refused`, naming the addresses, when an internal report may not go to some of ``addresses``.
 
     Never to a client contact; otherwise only to people who may see the money
@@ -170,12 +160,12 @@ def check_recipients(
     clients = client_addresses(addresses)
     if clients:
         raise Refused(f"An internal report is never sent to client contacts: remove {', '.join(sorted(clients))}.")
-    subject = Subject(scope=scope, project=project, department=department, project_manager=project_manager)
     outsiders = [address for address in addresses if not access.may_receive_internal(address, **subject)]
     if outsiders:
+        scope = subject["scope"].replace("_", " ")
         raise Refused(
             f"An internal report shows costs and margins: {', '.join(outsiders)} may not see them "
-            f"(not people of APM allowed to see this {scope.replace('_', ' ')}'s money, nor an allowed domain)."
+            f"(not people of APM allowed to see this {scope}'s money, nor an allowed domain)."
         )
 
 
@@ -208,10 +198,10 @@ def report_request(
     address may not receive it (:func:`check_recipients`).
     """
     subject_args = Subject(scope=scope, project=project, department=department, project_manager=project_manager)
-    check_subject(kind=kind, audience=audience, **subject_args)
+    check_subject(kind=kind, audience=audience, subject=subject_args)
     addresses = clean_addresses(extra_recipients)
-    check_sender(user=requested_by, audience=audience, **subject_args)
-    check_recipients(addresses=addresses, audience=audience, **subject_args)
+    check_sender(user=requested_by, audience=audience, subject=subject_args)
+    check_recipients(addresses=addresses, audience=audience, subject=subject_args)
     now = timezone.now()
     today = timezone.localtime(now, zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
     subject: ReportSubject = {

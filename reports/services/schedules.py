@@ -28,13 +28,13 @@ from reports import schedule as occurrences
 from reports.models import Audience, Report, ReportSchedule, ReportStatus
 from reports.selectors import client_addresses, schedule_paused_recipients
 from reports.services.requests import (
-    Subject,
     check_recipients,
     check_sender,
     check_subject,
     clean_addresses,
     is_address,
     subject_name,
+    subject_of,
 )
 from reports.task_names import RENDER_REPORT
 
@@ -77,15 +77,6 @@ def schedule_activate(*, schedule: ReportSchedule, now: dt.datetime) -> ReportSc
     return schedule
 
 
-def _schedule_subject(schedule: ReportSchedule) -> Subject:
-    return Subject(
-        scope=schedule.scope,
-        project=schedule.project,
-        department=schedule.department,
-        project_manager=schedule.project_manager,
-    )
-
-
 def schedule_save(*, schedule: ReportSchedule, user: User, now: dt.datetime) -> ReportSchedule:
     """Save ``schedule`` (new or edited) with ``user`` as its owner, and set its next run.
 
@@ -98,11 +89,11 @@ def schedule_save(*, schedule: ReportSchedule, user: User, now: dt.datetime) -> 
     reason (the new owner vouches for it). Raises ``ValueError`` for an
     invalid rule (the form has checked it, so that is a bug).
     """
-    subject = _schedule_subject(schedule)
-    check_subject(kind=schedule.kind, audience=schedule.audience, **subject)
-    check_sender(user=user, audience=schedule.audience, **subject)
+    subject = subject_of(schedule)
+    check_subject(kind=schedule.kind, audience=schedule.audience, subject=subject)
+    check_sender(user=user, audience=schedule.audience, subject=subject)
     check_recipients(
-        addresses=clean_addresses(schedule.extra_recipients.splitlines()), audience=schedule.audience, **subject
+        addresses=clean_addresses(schedule.extra_recipients.splitlines()), audience=schedule.audience, subject=subject
     )
     with transaction.atomic():
         schedule.created_by = user
@@ -144,7 +135,7 @@ def schedule_refusal(*, schedule: ReportSchedule) -> str:
     when the report is sent, whatever the schedule says.
     """
     owner = schedule.created_by
-    subject = _schedule_subject(schedule)
+    subject = subject_of(schedule)
     if owner is None:
         return "It has no owner. Someone who may send it must edit and save it, and so become its owner."
     name = owner.get_full_name() or owner.get_username()

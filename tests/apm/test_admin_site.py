@@ -15,7 +15,6 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from apm.outbox.models import OutboundEmail
 from projects.common.admin_files import PrivateFileWidget
 from projects.models import (
     CorrespondenceAttachment,
@@ -27,7 +26,7 @@ from projects.models import (
     StatusUpdate,
 )
 from projects.models.budget import private_storage
-from reports.models import Delivery, Report
+from reports.models import Delivery
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -48,18 +47,13 @@ def admin_url(label: str, view: str, *args) -> str:
 
 
 def make_report(*, project=None, department=None, audience="internal", title="A report"):
-    now = timezone.now()
-    report = Report.objects.create(
+    report = factories.ReportFactory(
         kind="highlight" if project else "portfolio",
         audience=audience,
         scope="project" if project else "department",
         project=project,
         department=department,
         title=title,
-        scheduled_for=now,
-        period_end=dt.date(2025, 3, 31),
-        status="rendered",
-        queued_at=now,
         snapshot={"title": title},
     )
     report.pdf.save(f"r{report.pk}.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
@@ -116,15 +110,7 @@ def test_it_shows_a_client_with_its_contacts_inline(client, world, admin_user):
 
 def test_it_shows_a_report_read_only_with_a_pdf_link_and_delivery_status(client, world, admin_user):
     report = make_report(project=world["alpha_project"], title="Alpha highlight")
-    email = OutboundEmail.objects.create(
-        message_id="<d1@test>",
-        from_email="a@b.c",
-        to=["head@example.com"],
-        subject="s",
-        body_text="b",
-        status="sent",
-        queued_at=timezone.now(),
-    )
+    email = factories.OutboundEmailFactory(to=["head@example.com"], status="sent")
     Delivery.objects.create(report=report, email_address="head@example.com", recipient_kind="extra", email=email)
     client.force_login(admin_user)
     html = client.get(admin_url("reports.report", "change", report.pk)).content.decode()

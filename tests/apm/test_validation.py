@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apm import validation
 from apm.errors import Refused
 from projects.budget.services import plan
-from projects.correspondence import services as correspondence_services
 from projects.delivery import services as delivery_services
 from projects.models import (
     BudgetEvent,
@@ -28,6 +27,7 @@ from projects.raid import services as raid_services
 from teams.models import MemberRate
 from teams.services import member_rate_set
 from tests import factories
+from tests.projects.steps import log_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -105,15 +105,10 @@ def test_it_refuses_a_deliverable_with_an_over_long_name_and_writes_nothing(worl
 
 def test_it_refuses_correspondence_on_an_unknown_channel_and_stores_nothing(world, pm, settings):
     with pytest.raises(Refused) as refused:
-        correspondence_services.correspondence_log(
-            project=world["alpha_project"],
-            user=pm,
-            direction="in",
+        log_letter(
+            world["alpha_project"],
+            pm,
             channel="fax",
-            date=dt.date(2025, 3, 3),
-            counterpart_kind="authority",
-            counterpart_organisation="Camden Council Planning",
-            subject="Hoarding licence",
             uploads=[SimpleUploadedFile("letter.pdf", PDF, content_type="application/pdf")],
         )
     assert refused.value.message == "Channel: Value 'fax' is not a valid choice."

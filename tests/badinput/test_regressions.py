@@ -90,6 +90,19 @@ def test_it_refuses_a_username_longer_than_any_user_can_have(client, db):
     assert AuditEvent.objects.count() == before
 
 
+def write_onet(folder, *, elements: str, occupations: str = "") -> None:
+    """An O*NET catalogue in ``folder``: each file's header line, then the given text (no technology skills)."""
+    (folder / "Content Model Reference.txt").write_text(
+        "Element ID\tElement Name\tDescription\r\n" + elements, encoding="utf-8"
+    )
+    (folder / "Technology Skills.txt").write_text(
+        "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\r\n", encoding="utf-8"
+    )
+    (folder / "Occupation Data.txt").write_text(
+        "O*NET-SOC Code\tTitle\tDescription\r\n" + occupations, encoding="utf-8"
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "message"), [("Ω" * 5000, "longer than 200 characters"), ("a\x00b", "NUL characters")]
 )
@@ -99,13 +112,7 @@ def test_it_refuses_an_onet_catalogue_the_database_cannot_hold(tmp_path, db, nam
 
     from teams.models import Skill, SkillCategory
 
-    (tmp_path / "Content Model Reference.txt").write_text(
-        f"Element ID\tElement Name\tDescription\r\n2.A.1\t{name}\td\r\n2.A.1.a\tReading\td\r\n", encoding="utf-8"
-    )
-    (tmp_path / "Technology Skills.txt").write_text(
-        "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\r\n", encoding="utf-8"
-    )
-    (tmp_path / "Occupation Data.txt").write_text("O*NET-SOC Code\tTitle\tDescription\r\n", encoding="utf-8")
+    write_onet(tmp_path, elements=f"2.A.1\t{name}\td\r\n2.A.1.a\tReading\td\r\n")
     with pytest.raises(CommandError, match=message):
         call_command("import_skills", "--format", "onet", str(tmp_path), stdout=io.StringIO())
     assert not SkillCategory.objects.exists()
@@ -118,14 +125,7 @@ def test_it_refuses_an_onet_catalogue_naming_a_skill_group_twice(tmp_path, db):
 
     from teams.models import SkillCategory
 
-    (tmp_path / "Content Model Reference.txt").write_text(
-        "Element ID\tElement Name\tDescription\r\n2.A.1\tBasic Skills\td\r\n2.A.2\tbasic skills\td\r\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "Technology Skills.txt").write_text(
-        "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\r\n", encoding="utf-8"
-    )
-    (tmp_path / "Occupation Data.txt").write_text("O*NET-SOC Code\tTitle\tDescription\r\n", encoding="utf-8")
+    write_onet(tmp_path, elements="2.A.1\tBasic Skills\td\r\n2.A.2\tbasic skills\td\r\n")
     with pytest.raises(CommandError, match="'basic skills' appears twice"):
         call_command("import_skills", "--format", "onet", str(tmp_path), stdout=io.StringIO())
     assert not SkillCategory.objects.exists()
@@ -137,15 +137,10 @@ def test_it_reads_a_short_onet_line_as_blanks(tmp_path, db):
 
     from teams.models import JobRole
 
-    (tmp_path / "Content Model Reference.txt").write_text(
-        "Element ID\tElement Name\tDescription\r\n2.A.1\tBasic Skills\td\r\n2.A.1.a\tReading\td\r\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "Technology Skills.txt").write_text(
-        "O*NET-SOC Code\tExample\tCommodity Code\tCommodity Title\tHot Technology\r\n", encoding="utf-8"
-    )
-    (tmp_path / "Occupation Data.txt").write_text(
-        "O*NET-SOC Code\tTitle\tDescription\r\n11-1011.00\tChief Executives\tRun it\n0\r\n", encoding="utf-8"
+    write_onet(
+        tmp_path,
+        elements="2.A.1\tBasic Skills\td\r\n2.A.1.a\tReading\td\r\n",
+        occupations="11-1011.00\tChief Executives\tRun it\n0\r\n",
     )
     call_command("import_skills", "--format", "onet", str(tmp_path), stdout=io.StringIO())
     assert list(JobRole.objects.values_list("title", flat=True)) == ["Chief Executives"]

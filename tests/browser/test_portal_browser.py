@@ -11,9 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core.files.base import ContentFile
-from django.utils import timezone
 
 from tests import factories
 from tests.browser.conftest import watch
@@ -44,18 +42,8 @@ def portal_world(world, pm):
     deliverable = factories.DeliverableFactory(
         project=project, name="Onboarding flow designs", status="awaiting_sign_off"
     )
-    report = apps.get_model("reports", "Report").objects.create(
-        kind="highlight",
-        audience="client",
-        scope="project",
-        project=project,
-        title="Highlight report March 2025",
-        scheduled_for=timezone.now(),
-        period_end=dt.date(2025, 3, 31),
-        status="rendered",
-        queued_at=timezone.now(),
-        page_count=2,
-        snapshot={},
+    report = factories.ReportFactory(
+        project=project, audience="client", title="Highlight report March 2025", page_count=2, snapshot={}
     )
     report.pdf.save("march.pdf", ContentFile(b"%PDF-1.4\n%browser\n"), save=True)
     return {"project": project, "deliverable": deliverable, "report": report}

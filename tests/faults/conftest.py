@@ -44,17 +44,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.faults.results import FaultResult
+from tests.faults.results import FaultResult, record_fault
 from tests.integration.conftest import (  # noqa: F401  (fixtures re-exported for tests/faults)
-    WORKER_START_TIMEOUT,
-    Worker,
     broker,
-    free_port,
     postgres_url,
     redis_url,
     smtp_server,
-    stop,
 )
+from tests.integration.services import WORKER_START_TIMEOUT, Worker, free_port, start_logged
 
 #: Environment of every worker and beat the fleet starts: short intervals so
 #: that recovery happens within seconds. A render or a send that takes longer
@@ -77,17 +74,6 @@ SETTLE_TIMEOUT = 150
 def say(text: str) -> None:
     """Print one line of per-trial detail (captured by pytest; shown with -s or on failure)."""
     print(text, flush=True)  # noqa: T201
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
-    """Poll ``predicate`` until it returns something truthy (returned); fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"Timed out after {timeout}s waiting for {what}")
 
 
 # --- SMTP ---------------------------------------------------------------------
@@ -257,17 +243,8 @@ class Fleet:
         var_dir = self.tmp_path / f"var-{name}"
         var_dir.mkdir()
         env = {**self.env, **(extra_env or {}), "APM_VAR_DIR": str(var_dir)}
-        log_path = self.tmp_path / f"{name}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "apm", *arguments],
-                cwd=settings.BASE_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started = Worker(process=process, log_path=log_path)
+        command = [sys.executable, "-m", "celery", "-A", "apm", *arguments]
+        started = start_logged(command, env=env, log_path=self.tmp_path / f"{name}.log")
         self.processes.append(started)
         if wait:
             started.wait_for(ready, WORKER_START_TIMEOUT)
@@ -418,6 +395,14 @@ def audit(mail: FaultMail, *, recipients: list[str]) -> Audit:
         lost=len(expected_pairs) - delivered,
         duplicate_ids=duplicate_ids,
     )
+
+
+def audit_and_record(mail: FaultMail, *, fault: str, trials: int, note: str) -> Audit:
+    """``audit`` of what ``mail`` accepted, printed and recorded as the row ``fault`` of the results table."""
+    result = audit(mail, recipients=RECIPIENTS)
+    say(f"{fault}: {result}")
+    record_fault(result.row(fault=fault, trials=trials, note=note))
+    return result
 
 
 # --- Data ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ tries of each message when told to (counted per Message-ID, not in time),
 550 for chosen recipients, and records the Message-ID of every attempt.
 
 Each fixture skips with a clear reason when its program is missing, and fails
-instead under ``CI=true`` (see ``tests.integration.conftest.unavailable``).
+instead under ``CI=true`` (see ``tests.integration.services.unavailable``).
 The test modules import the fixture functions (``redis_server_fixture`` etc.);
 pytest knows them by their ``name``: ``redis_server``, ``postgres_cluster``, ``smtp_catcher``.
 """
@@ -35,17 +35,18 @@ from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
 
-import kombu.pools
 import pytest
 from django.conf import settings
 
-from tests.integration.conftest import WORKER_START_TIMEOUT, Worker, free_port, stop, unavailable
+from tests.integration.services import WORKER_START_TIMEOUT, Worker, free_port, start_logged, stop, unavailable
 
 #: Seconds a service gets to come up before the test fails (a guard, not a timing).
 START_TIMEOUT = 30
+#: The line a worker logs each time it runs the outbox sweeper.
+SWEEP_OUTBOX = "Task apm.outbox.tasks.sweep_outbox"
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
     """Poll ``predicate`` until it returns a truthy value (returned); fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -132,38 +133,6 @@ def redis_server_fixture(tmp_path):
         yield server
     finally:
         server.kill()
-
-
-@contextlib.contextmanager
-def celery_broker(url: str):
-    """Point this process's Celery app at ``url`` with the production transport options, then back."""
-    from apm.celery import app as celery_app
-
-    def reset_pool() -> None:
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-            celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-        # kombu keeps producer pools per connection URL in a global registry;
-        # without this the next use of the same URL gets the closed pool.
-        kombu.pools.reset()
-
-    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    celery_app.conf.broker_url = url
-    # As apm/settings.py sets them for REDIS_URL: publishing gives up fast.
-    celery_app.conf.broker_transport_options = {
-        "visibility_timeout": 3600,
-        "socket_connect_timeout": 5,
-        "socket_timeout": 10,
-        "max_retries": 1,
-        "interval_start": 0,
-    }
-    reset_pool()
-    try:
-        yield celery_app
-    finally:
-        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
-        reset_pool()
 
 
 # --- PostgreSQL --------------------------------------------------------------
@@ -291,17 +260,12 @@ def postgres_cluster_fixture():
         cluster.start()
         cluster._run(str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
                      cluster.dbname)  # fmt: skip
-        migrate = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=settings.BASE_DIR,
-            env={**os.environ, "DATABASE_URL": cluster.url, "DJANGO_SETTINGS_MODULE": "apm.settings"},
-            capture_output=True,
-            text=True,
+        run_python(
+            ["manage.py", "migrate", "--noinput"],
+            database_url=cluster.url,
             timeout=300,
-            check=False,
+            failure="migrate on the fault-test cluster failed",
         )
-        if migrate.returncode != 0:
-            pytest.fail(f"migrate on the fault-test cluster failed:\n{migrate.stdout}\n{migrate.stderr}")
         yield cluster
     finally:
         cluster.destroy()
@@ -314,22 +278,32 @@ def run_django(code: str, *, database_url: str, media_root: Path) -> str:
     (the own PostgreSQL cluster). Fails the test when the code raises.
     """
     script = "import django; django.setup()\n" + code
+    return run_python(
+        ["-c", script],
+        database_url=database_url,
+        timeout=120,
+        failure=f"Django snippet failed:\n{code}",
+        MEDIA_ROOT=str(media_root),
+    )
+
+
+def run_python(arguments: list[str], *, database_url: str, timeout: float, failure: str, **env: str) -> str:
+    """Run ``python <arguments>`` in the project folder with APM's settings on ``database_url``; what it printed.
+
+    ``env`` adds to its environment. Fails the test with ``failure``, the output and the errors when it exits
+    with an error.
+    """
     result = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, *arguments],
         cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "apm.settings",
-            "DATABASE_URL": database_url,
-            "MEDIA_ROOT": str(media_root),
-        },
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "apm.settings", "DATABASE_URL": database_url, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     if result.returncode != 0:
-        pytest.fail(f"Django snippet failed:\n{code}\n{result.stdout}\n{result.stderr}")
+        pytest.fail(f"{failure}:\n{result.stdout}\n{result.stderr}")
     return result.stdout
 
 
@@ -436,22 +410,24 @@ def smtp_catcher_fixture():
 
 
 def service_env(
-    *, database_url: str, redis_url: str, smtp_port: int, var_dir: Path, media_root: Path, **extra: str
+    database_url: str, redis_server: RedisServer, smtp_catcher: SmtpCatcher, tmp_path: Path, **extra: str
 ) -> dict[str, str]:
     """The environment of a worker or beat on the given services, with short intervals for tests.
 
-    Dispatch and sweep every second, queued work re-published after 3 s,
+    The database at ``database_url``, the Redis and SMTP servers of the fixtures, the test's MEDIA_ROOT and
+    ``tmp_path``/var for APM_VAR_DIR. Dispatch and sweep every second, queued work re-published after 3 s,
     retries after 0.2 s doubling; ``extra`` overrides any of them.
     """
+    var_dir = tmp_path / "var"
     var_dir.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "apm.settings",
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "REDIS_URL": redis_server.url(),
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_catcher.port}",
         "EMAIL_TIMEOUT": "5",
-        "MEDIA_ROOT": str(media_root),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "APM_VAR_DIR": str(var_dir),
         "APM_DISPATCH_SECONDS": "1",
         "APM_SWEEP_SECONDS": "1",
@@ -467,7 +443,7 @@ def start_celery(kind: str, *, env: dict[str, str], log_path: Path, name: str = 
     """Start ``celery -A apm worker`` (prefork, concurrency 1) or ``celery -A apm beat``; wait until it runs.
 
     ``kind`` is "worker" or "beat". Returns a ``Worker`` (process and log);
-    stop it with ``tests.integration.conftest.stop``.
+    stop it with ``tests.integration.services.stop``.
     """
     if kind == "worker":
         command = [
@@ -481,17 +457,38 @@ def start_celery(kind: str, *, env: dict[str, str], log_path: Path, name: str = 
         command = [sys.executable, "-m", "celery", "-A", "apm", "beat", "-l", "info", "-s", str(schedule),
                    "--max-interval", "1"]  # fmt: skip
         ready = "beat: Starting..."
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    worker = Worker(process=process, log_path=log_path)
+    worker = start_logged(command, env=env, log_path=log_path)
     try:
         worker.wait_for(ready, WORKER_START_TIMEOUT)
     except BaseException:
-        stop(process)
+        stop(worker.process)
         raise
     return worker
+
+
+@contextlib.contextmanager
+def worker_and_beat(env: dict[str, str], tmp_path: Path):
+    """A worker and a beat on ``env`` for the block, as ``(worker, beat)``; both stopped after it.
+
+    Fails the test when either has exited by the end of the block.
+    """
+    worker = start_celery("worker", env=env, log_path=tmp_path / "worker.log")
+    beat = None
+    try:
+        beat = start_celery("beat", env=env, log_path=tmp_path / "beat.log")
+        yield worker, beat
+        assert alive(worker.process), "the worker exited"
+        assert alive(beat.process), "beat exited"
+    finally:
+        if beat is not None:
+            stop(beat.process)
+        stop(worker.process)
+
+
+def wait_for_sweeps(worker: Worker, count: int, timeout: float) -> None:
+    """Let the worker run the outbox sweeper ``count`` more times (from its log)."""
+    sweeps = worker.log().count(SWEEP_OUTBOX)
+    wait_until(lambda: worker.log().count(SWEEP_OUTBOX) >= sweeps + count, timeout, f"{count} more sweeps")
 
 
 @contextlib.contextmanager

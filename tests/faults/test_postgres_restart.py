@@ -18,17 +18,16 @@ import pytest
 
 from tests.faults.results import FaultResult, record_fault
 from tests.faults.services import (  # noqa: F401 (fixtures)
-    alive,
     frozen,
     postgres_cluster_fixture,
     redis_server_fixture,
     run_django,
     service_env,
     smtp_catcher_fixture,
-    start_celery,
+    wait_for_sweeps,
     wait_until,
+    worker_and_beat,
 )
-from tests.integration.conftest import stop
 
 HEADS = ["pg.head1@example.com", "pg.head2@example.com"]
 
@@ -64,23 +63,13 @@ def test_it_renders_and_emails_reports_after_postgres_restarts_under_the_same_wo
         int(pk)
         for pk in run_django(SEED.format(heads=HEADS), database_url=cluster.url, media_root=settings.MEDIA_ROOT).split()
     )
-    env = service_env(
-        database_url=cluster.url,
-        redis_url=redis_server.url(),
-        smtp_port=smtp_catcher.port,
-        var_dir=tmp_path / "var",
-        media_root=settings.MEDIA_ROOT,
-        CONN_MAX_AGE="60",
-    )
+    env = service_env(cluster.url, redis_server, smtp_catcher, tmp_path, CONN_MAX_AGE="60")
 
     def sent() -> int:
         [(count,)] = cluster.query("SELECT count(*) FROM outbox_outboundemail WHERE status = 'sent'")
         return count
 
-    worker = start_celery("worker", env=env, log_path=tmp_path / "worker.log")
-    beat = None
-    try:
-        beat = start_celery("beat", env=env, log_path=tmp_path / "beat.log")
+    with worker_and_beat(env, tmp_path) as (worker, _beat):
         wait_until(lambda: sent() == len(HEADS), GUARD, "the first report's emails", interval=0.5)
 
         # The second schedule falls due; no dispatcher runs until the database is down.
@@ -106,16 +95,7 @@ def test_it_renders_and_emails_reports_after_postgres_restarts_under_the_same_wo
             f"{expected_emails} emails after the restart:\n{worker.log()[-3000:]}",
             interval=0.5,
         )
-        sweeps = worker.log().count("Task apm.outbox.tasks.sweep_outbox")
-        wait_until(
-            lambda: worker.log().count("Task apm.outbox.tasks.sweep_outbox") >= sweeps + 3, GUARD, "three more sweeps"
-        )
-        assert alive(worker.process), "the worker exited"
-        assert alive(beat.process), "beat exited"
-    finally:
-        if beat is not None:
-            stop(beat.process)
-        stop(worker.process)
+        wait_for_sweeps(worker, 3, GUARD)
 
     assert failed_during_outage >= 1
     reports = cluster.query("SELECT schedule_id, status FROM reports_report ORDER BY schedule_id")

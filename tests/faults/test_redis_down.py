@@ -24,16 +24,15 @@ from reports.models import Delivery, Report, ReportSchedule, ReportStatus
 from tests import factories
 from tests.faults.results import FaultResult, record_fault
 from tests.faults.services import (  # noqa: F401 (fixtures)
-    alive,
-    celery_broker,
     department_with_heads,
     redis_server_fixture,
     service_env,
     smtp_catcher_fixture,
-    start_celery,
+    wait_for_sweeps,
     wait_until,
+    worker_and_beat,
 )
-from tests.integration.conftest import stop
+from tests.integration.services import celery_broker
 
 HEADS = ["redis.head1@example.com", "redis.head2@example.com"]
 REQUESTER = "redis.admin@example.com"
@@ -50,7 +49,7 @@ def log_count(worker, text: str) -> int:
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_it_answers_send_now_and_sends_every_due_report_once_when_redis_stops(
-    postgres_url, redis_server, smtp_catcher, tmp_path, settings, client
+    postgres_url, redis_server, smtp_catcher, tmp_path, client
 ):
     department = department_with_heads("REDISF", HEADS)
     requester = factories.UserFactory(username="redis_admin", email=REQUESTER, role="administrator")
@@ -60,18 +59,8 @@ def test_it_answers_send_now_and_sends_every_due_report_once_when_redis_stops(
         )
         for n in range(SCHEDULES)
     ]
-    env = service_env(
-        database_url=postgres_url,
-        redis_url=redis_server.url(),
-        smtp_port=smtp_catcher.port,
-        var_dir=tmp_path / "var",
-        media_root=settings.MEDIA_ROOT,
-        CONN_MAX_AGE="0",
-    )
-    worker = start_celery("worker", env=env, log_path=tmp_path / "worker.log")
-    beat = None
-    try:
-        beat = start_celery("beat", env=env, log_path=tmp_path / "beat.log")
+    env = service_env(postgres_url, redis_server, smtp_catcher, tmp_path, CONN_MAX_AGE="0")
+    with worker_and_beat(env, tmp_path) as (worker, beat):
         # The pipeline is live: beat publishes, the worker runs the dispatcher.
         worker.wait_for("Task reports.tasks.dispatch_due_reports", GUARD)
 
@@ -117,16 +106,7 @@ def test_it_answers_send_now_and_sends_every_due_report_once_when_redis_stops(
 
         wait_until(all_sent, GUARD, f"{expected_emails} emails sent:\n{worker.log()[-3000:]}", interval=0.5)
         # Let the sweepers run a few more times: nothing more may go out.
-        sweeps = log_count(worker, "Task apm.outbox.tasks.sweep_outbox")
-        wait_until(
-            lambda: log_count(worker, "Task apm.outbox.tasks.sweep_outbox") >= sweeps + 3, GUARD, "three more sweeps"
-        )
-        assert alive(worker.process), "the worker exited"
-        assert alive(beat.process), "beat exited"
-    finally:
-        if beat is not None:
-            stop(beat.process)
-        stop(worker.process)
+        wait_for_sweeps(worker, 3, GUARD)
 
     accepted = smtp_catcher.accepted_per_message_id()
     rows = {row.pk: row for row in OutboundEmail.objects.all()}

@@ -34,7 +34,6 @@ from tests import factories
 from tests.faults.results import FaultResult, record_fault
 from tests.faults.services import (  # noqa: F401 (fixtures)
     DROPPED,
-    celery_broker,
     department_with_heads,
     frozen,
     redis_server_fixture,
@@ -43,7 +42,7 @@ from tests.faults.services import (  # noqa: F401 (fixtures)
     start_celery,
     wait_until,
 )
-from tests.integration.conftest import stop
+from tests.integration.services import celery_broker, stop
 
 # Once the catcher listens, a good email needs DROP_FIRST + REFUSE_FIRST + 1 more tries: up to
 # MAX_TRIES - 3 = 5 tries may go to refused connections before the worker is frozen.
@@ -66,7 +65,7 @@ def test_it_backs_off_from_the_retry_base_setting(settings):
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_each_email_once_after_smtp_refused_and_fails_the_bounced_one_visibly(
-    postgres_url, redis_server, smtp_catcher, tmp_path, settings, client
+    postgres_url, redis_server, smtp_catcher, tmp_path, client
 ):
     department = department_with_heads("SMTPF", [*GOOD, BOUNCE])
     schedule = factories.ReportScheduleFactory(
@@ -80,13 +79,7 @@ def test_it_sends_each_email_once_after_smtp_refused_and_fails_the_bounced_one_v
     smtp_catcher.refuse_first = REFUSE_FIRST
     smtp_catcher.permanent = {BOUNCE}
     env = service_env(
-        database_url=postgres_url,
-        redis_url=redis_server.url(),
-        smtp_port=smtp_catcher.port,
-        var_dir=tmp_path / "worker-var",
-        media_root=settings.MEDIA_ROOT,
-        CONN_MAX_AGE="0",
-        APM_MAX_TRIES=str(MAX_TRIES),
+        postgres_url, redis_server, smtp_catcher, tmp_path, CONN_MAX_AGE="0", APM_MAX_TRIES=str(MAX_TRIES)
     )
     worker = start_celery("worker", env=env, log_path=tmp_path / "worker.log")
     try:

@@ -19,16 +19,14 @@ from django.utils import timezone
 from reports.models import Report
 from tests.faults.conftest import (
     BEAT_READY,
-    RECIPIENTS,
     WORKER_START_TIMEOUT,
-    audit,
+    audit_and_record,
     due_schedules,
     say,
     seed_department,
     settle,
-    wait_until,
 )
-from tests.faults.results import record_fault
+from tests.faults.services import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -69,14 +67,11 @@ def test_two_beats_dispatch_each_occurrence_once(fleet, fault_mail):
     for schedule in schedules:
         [report] = Report.objects.filter(schedule=schedule)
         assert report.scheduled_for == schedule.next_run_at
-    result = audit(fault_mail, recipients=RECIPIENTS)
-    say(f"two beats: {result}")
-    record_fault(
-        result.row(
-            fault="two beat processes at once",
-            trials=len(schedules),
-            note=f"emails; {len(schedules)} occurrences, {sum(dispatched)} dispatches from 2 beats, 1 report each",
-        )
+    result = audit_and_record(
+        fault_mail,
+        fault="two beat processes at once",
+        trials=len(schedules),
+        note=f"emails; {len(schedules)} occurrences, {sum(dispatched)} dispatches from 2 beats, 1 report each",
     )
     assert all(after > count for after, count in zip(dispatched, before, strict=True)), "both beats dispatched"
     assert Report.objects.count() == len(schedules)

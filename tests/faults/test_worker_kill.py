@@ -51,8 +51,7 @@ from apm.outbox.models import OutboundEmail
 from reports.models import Delivery, Report, ReportStatus
 from tests import factories
 from tests.faults.conftest import (
-    RECIPIENTS,
-    audit,
+    audit_and_record,
     due_schedules,
     kill,
     pool_children,
@@ -60,9 +59,9 @@ from tests.faults.conftest import (
     say,
     seed_department,
     settle,
-    wait_until,
 )
 from tests.faults.results import FaultResult, record_fault
+from tests.faults.services import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -216,18 +215,15 @@ def test_kill_9_the_pool_child_while_it_renders(fleet, fault_mail):
         say(f"render kill {trial}: report {report_id} {where}, pool child {child} killed")
 
     settle(reports=len(schedules))
-    result = audit(fault_mail, recipients=RECIPIENTS)
     for schedule in schedules:
         assert Report.objects.filter(schedule=schedule).count() == 1
     for report in Report.objects.filter(pk__in=killed):
         assert report.tries >= 2, "a killed render is rendered again"
-    say(f"render kills: {result}")
-    record_fault(
-        result.row(
-            fault="kill -9 pool child while rendering",
-            trials=len(killed),
-            note=f"emails; {len(schedules)} reports; half mid-render, half with the PDF built, before commit",
-        )
+    result = audit_and_record(
+        fault_mail,
+        fault="kill -9 pool child while rendering",
+        trials=len(killed),
+        note=f"emails; {len(schedules)} reports; half mid-render, half with the PDF built, before commit",
     )
     assert (result.delivered, result.duplicates, result.lost) == (result.expected, 0, 0)
     assert sum(fault_mail.accepted_ids().values()) == result.expected
@@ -256,14 +252,11 @@ def test_kill_9_the_pool_child_while_it_sends(fleet, fault_mail):
         say(f"send kill {trial}: email {row.pk} {message_id} mid-send, pool child {child} killed {window}")
 
     settle(reports=len(schedules))
-    result = audit(fault_mail, recipients=RECIPIENTS)
-    say(f"send kills: {result}")
-    record_fault(
-        result.row(
-            fault="kill -9 pool child while sending",
-            trials=len(SEND_KILLS),
-            note=f"emails; duplicates only where the server kept a killed send ({len(kept)} trials), same Message-ID",
-        )
+    result = audit_and_record(
+        fault_mail,
+        fault="kill -9 pool child while sending",
+        trials=len(SEND_KILLS),
+        note=f"emails; duplicates only where the server kept a killed send ({len(kept)} trials), same Message-ID",
     )
     assert (result.delivered, result.lost) == (result.expected, 0)
     # Sent twice exactly where the server had kept the message of a killed
@@ -305,14 +298,11 @@ def test_kill_9_the_main_worker_process_with_tasks_reserved(fleet, fault_mail, r
         say(f"  new worker {worker.process.pid} ready; unacked now {len(redis_unacked(redis_url))}")
 
     settle(reports=reports)
-    result = audit(fault_mail, recipients=RECIPIENTS)
-    say(f"main kills: {result}")
-    record_fault(
-        result.row(
-            fault="kill -9 main worker with reserved tasks",
-            trials=len(MAIN_KILLS),
-            note=f"emails; {reports} reports; new worker started after each kill",
-        )
+    result = audit_and_record(
+        fault_mail,
+        fault="kill -9 main worker with reserved tasks",
+        trials=len(MAIN_KILLS),
+        note=f"emails; {reports} reports; new worker started after each kill",
     )
     assert (result.delivered, result.lost) == (result.expected, 0)
     # Only a message the server kept while its sender's worker died may come twice.

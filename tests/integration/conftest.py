@@ -8,37 +8,26 @@ after.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.integration.services import (
+    WORKER_START_TIMEOUT,
+    celery_broker,
+    free_port,
+    start_logged,
+    stop,
+    unavailable,
+)
+
 #: Redis database number for this test run: 13, plus the xdist worker index.
 REDIS_DB_BASE = 13
-WORKER_START_TIMEOUT = 60
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI=true: CI must run the integration tests."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: integration tests must run)")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def xdist_index() -> int:
@@ -108,61 +97,9 @@ def smtp_server():
 @pytest.fixture
 def broker(redis_url):
     """Point this process's Celery app at the test Redis database (and back afterwards)."""
-    from apm.celery import app as celery_app
-
-    def reset_pool() -> None:
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-            celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    celery_app.conf.broker_url = redis_url
-    celery_app.conf.broker_transport_options = {
-        "visibility_timeout": 3600,
-        "socket_connect_timeout": 5,
-        "socket_timeout": 10,
-        "max_retries": 1,
-        "interval_start": 0,
-    }
-    reset_pool()
-    assert celery_app.conf.task_always_eager is False
-    yield celery_app
-    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
-    reset_pool()
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log():
-                return
-            if self.process.poll() is not None:
-                pytest.fail(f"The Celery worker exited ({self.process.returncode}):\n{self.log()[-4000:]}")
-            time.sleep(0.2)
-        pytest.fail(f"Timed out after {timeout}s waiting for {text!r} in the worker log:\n{self.log()[-4000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Warm shutdown of the worker's process group, then kill whatever is left."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=20)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
+    with celery_broker(redis_url) as celery_app:
+        assert celery_app.conf.task_always_eager is False
+        yield celery_app
 
 
 @pytest.fixture
@@ -187,18 +124,9 @@ def celery_worker_process(postgres_url, broker, redis_url, smtp_server, tmp_path
         sys.executable, "-m", "celery", "-A", "apm", "worker", "-l", "info", "-P", "prefork", "-c", "1",
         "--without-mingle", "--without-gossip", "--without-heartbeat", "-n", f"apm-it-{os.getpid()}@%h",
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    worker = Worker(process=process, log_path=log_path)
+    worker = start_logged(command, env=env, log_path=log_path)
     try:
         worker.wait_for("ready.", WORKER_START_TIMEOUT)
         yield worker
     finally:
-        stop(process)
+        stop(worker.process)

@@ -15,7 +15,7 @@ from django.db import connection, connections
 from reports.models import Report, ReportSchedule
 from reports.services import reports_dispatch_due
 from tests import factories
-from tests.integration.conftest import unavailable
+from tests.integration.services import unavailable
 
 OCCURRENCE = dt.datetime(2025, 6, 9, 8, 0, tzinfo=dt.UTC)
 THREADS = 6

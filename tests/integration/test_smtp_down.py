@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 
 from apm.outbox.models import EmailStatus, OutboundEmail
 from apm.outbox.services import AttachmentSpec, SendResult, outbox_enqueue, outbox_send
-from tests.integration.conftest import free_port
+from tests.integration.services import free_port
 
 START = dt.datetime(2025, 6, 9, 8, 0, tzinfo=dt.UTC)
 

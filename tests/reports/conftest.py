@@ -1,4 +1,5 @@
-"""Fixtures of the reports tests: due schedules (with ``tests.reports.scheduled``) and a broken tolerance."""
+"""Fixtures of the reports tests: due schedules (with ``tests.reports.scheduled``), internal money and a broken
+tolerance."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 import time_machine
 
 from projects.models import ToleranceException
+from tests import factories
 from tests.reports.scheduled import NOW
+from tests.reports.snapshots import BAC, BUDGET, BUDGET_COMMENTARY, FORECAST, PERIOD_END, WLC
 
 
 @pytest.fixture
@@ -21,6 +24,24 @@ def colleagues(settings):
 def travel():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def internal_money(world):
+    """ALPHA-1 with the BAC of ``tests.reports.snapshots`` and an update as of 31 March 2025 with its budget,
+    forecast, whole-life cost and budget commentary; returns the project."""
+    project = world["alpha_project"]
+    project.bac = BAC
+    project.save()
+    factories.StatusUpdateFactory(
+        project=project,
+        as_of=PERIOD_END,
+        budget_period=BUDGET,
+        forecast_period=FORECAST,
+        whole_life_cost=WLC,
+        commentary_budget=BUDGET_COMMENTARY,
+    )
+    return project
 
 
 @pytest.fixture

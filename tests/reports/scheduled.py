@@ -17,6 +17,23 @@ OCCURRENCE = dt.datetime(2025, 6, 9, 8, 0, tzinfo=UTC)
 NOW = OCCURRENCE + dt.timedelta(seconds=30)
 
 
+def schedule_form_data(**fields) -> dict:
+    """A POST of the schedule form: weekly on Mondays at 09:00 London time to the reporting heads.
+
+    ``fields`` add to or replace these; a valid form needs at least a name, kind, audience and scope (and the
+    scope's project or department).
+    """
+    return {
+        "frequency": "weekly",
+        "weekdays": ["1"],
+        "day_of_month": "1",
+        "local_time": "09:00",
+        "time_zone": "Europe/London",
+        "send_to_reporting_heads": "on",
+        "extra_recipients": "",
+    } | fields
+
+
 def due_schedule(**fields) -> ReportSchedule:
     fields.setdefault("next_run_at", OCCURRENCE)
     return factories.ReportScheduleFactory(**fields)

@@ -18,14 +18,8 @@ from reports.rendering import (
     report_render_snapshot,
     truncate_commentary,
 )
-from reports.snapshot import report_build_snapshot
 from tests import factories
-
-PERIOD_END = dt.date(2025, 3, 31)
-BAC = Decimal("987654321.12")
-BUDGET = Decimal("13579246.8")
-FORECAST = Decimal("24681357.9")
-WLC = Decimal("97531864.2")
+from tests.reports.snapshots import BAC, BUDGET, FORECAST, PERIOD_END, build_snapshot
 
 
 def pages_text(pdf: bytes) -> list[str]:
@@ -35,18 +29,6 @@ def pages_text(pdf: bytes) -> list[str]:
 def squash(text: str) -> str:
     """PDF text with thousands separators, spaces, line breaks and currency signs removed."""
     return re.sub(r"[,\s£$€¥\u00a0\u202f]", "", text)
-
-
-def snapshot(**kwargs):
-    defaults = {
-        "kind": "portfolio",
-        "audience": "internal",
-        "scope": "department",
-        "period_start": dt.date(2025, 3, 1),
-        "period_end": PERIOD_END,
-        "title": "Alpha portfolio March 2025",
-    }
-    return report_build_snapshot(**{**defaults, **kwargs})
 
 
 @pytest.mark.parametrize(
@@ -96,7 +78,7 @@ def test_it_renders_the_portfolio_with_every_project_and_the_answer_on_page_one(
             forecast_period=Decimal("125000.40"),
             commentary_overall=f"Commentary for item {i}. " + "Detail. " * (300 if i == 0 else 2),
         )
-    data = snapshot(department=department)
+    data = build_snapshot(department=department)
 
     rendered = report_render_snapshot(data)
 
@@ -125,10 +107,10 @@ def test_it_renders_the_portfolio_with_every_project_and_the_answer_on_page_one(
 def test_it_lists_a_rag_move_on_page_one(world):
     department = world["alpha"]
     factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 2, 28), rag=RAG.AMBER)
-    previous = snapshot(department=department, period_end=dt.date(2025, 2, 28))
+    previous = build_snapshot(department=department, period_end=dt.date(2025, 2, 28))
     factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 3, 31), rag=RAG.RED)
 
-    page1 = pages_text(report_render_snapshot(snapshot(department=department, previous_snapshot=previous)).pdf)[0]
+    page1 = pages_text(report_render_snapshot(build_snapshot(department=department, previous_snapshot=previous)).pdf)[0]
 
     assert "What changed since the last report" in page1
     assert "ALPHA-1 Alpha Project: Amber → Red" in page1
@@ -137,22 +119,11 @@ def test_it_lists_a_rag_move_on_page_one(world):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["highlight", "portfolio"])
-def test_it_keeps_internal_figures_out_of_the_client_pdf(world, kind):
-    project = world["alpha_project"]
-    project.bac = BAC
-    project.save()
-    factories.StatusUpdateFactory(
-        project=project,
-        as_of=PERIOD_END,
-        budget_period=BUDGET,
-        forecast_period=FORECAST,
-        whole_life_cost=WLC,
-        commentary_budget="Margin squeeze on the rate card.",
-    )
-    scope = {"scope": "project", "project": project} if kind == "highlight" else {"department": world["alpha"]}
+def test_it_keeps_internal_figures_out_of_the_client_pdf(world, internal_money, kind):
+    scope = {"scope": "project", "project": internal_money} if kind == "highlight" else {"department": world["alpha"]}
 
-    client_pdf = report_render_snapshot(snapshot(kind=kind, audience="client", **scope)).pdf
-    internal_pdf = report_render_snapshot(snapshot(kind=kind, audience="internal", **scope)).pdf
+    client_pdf = report_render_snapshot(build_snapshot(kind=kind, audience="client", **scope)).pdf
+    internal_pdf = report_render_snapshot(build_snapshot(kind=kind, audience="internal", **scope)).pdf
 
     client_text = squash("".join(pages_text(client_pdf)))
     internal_text = squash("".join(pages_text(internal_pdf)))
@@ -189,7 +160,7 @@ def test_it_answers_the_client_on_page_one_of_a_highlight_report(world):
         commentary_schedule="Beta opens in May.",
     )
 
-    texts = pages_text(report_render_snapshot(snapshot(kind="highlight", scope="project", project=project)).pdf)
+    texts = pages_text(report_render_snapshot(build_snapshot(kind="highlight", scope="project", project=project)).pdf)
 
     page1 = texts[0]
     assert "Green" in page1
@@ -208,7 +179,7 @@ def test_it_shows_milestones_in_a_table_with_formatted_dates(world):
         project=project, name="Kick-off", due_date=dt.date(2025, 1, 10), completed_on=dt.date(2025, 1, 12)
     )
 
-    html = report_render_html(snapshot(kind="highlight", scope="project", project=project, audience="client"))
+    html = report_render_html(build_snapshot(kind="highlight", scope="project", project=project, audience="client"))
 
     assert "No milestones recorded" not in html
     assert html.index("Kick-off") < html.index("Go live")
@@ -223,7 +194,7 @@ def test_it_escapes_user_text(world):
     project.save()
     factories.StatusUpdateFactory(project=project, as_of=PERIOD_END, commentary_overall="<b>bold</b>\nsecond line")
 
-    html = report_render_html(snapshot(department=world["alpha"]))
+    html = report_render_html(build_snapshot(department=world["alpha"]))
 
     assert "<script>" not in html
     assert '<img src="http://example.com' not in html
@@ -237,21 +208,9 @@ def test_it_refuses_an_unknown_kind():
 
 
 def test_it_says_when_the_latest_update_is_older_than_the_period(world):
-    import datetime as dt
-    import io
-
-    from pypdf import PdfReader
-
-    from reports.rendering import report_render_snapshot
-    from reports.snapshot import report_build_snapshot
-    from tests import factories
-
     project = world["alpha_project"]
     factories.StatusUpdateFactory(project=project, as_of=dt.date(2024, 3, 31))
-    snapshot = report_build_snapshot(
-        kind="highlight", audience="client", scope="project", project=project,
-        period_start=dt.date(2025, 3, 1), period_end=dt.date(2025, 3, 31), title="Highlight",
-    )  # fmt: skip
+    snapshot = build_snapshot(kind="highlight", audience="client", scope="project", project=project, title="Highlight")
     pdf = report_render_snapshot(snapshot).pdf
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "No update in this period: what follows is as of 31 Mar 2024." in text

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from apm.outbox.models import EmailStatus, OutboundEmail
 from reports.models import Delivery, Report, ReportSchedule
 from tests import factories
+from tests.reports.scheduled import schedule_form_data
 
 NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=dt.UTC)
 
@@ -24,22 +25,10 @@ def no_broker(monkeypatch):
 
 
 def form_data(world, **overrides):
-    data = {
-        "name": "Alpha Monday",
-        "kind": "portfolio",
-        "audience": "internal",
-        "scope": "department",
-        "department": world["alpha"].pk,
-        "frequency": "weekly",
-        "weekdays": ["1", "4"],
-        "day_of_month": "1",
-        "local_time": "09:00",
-        "time_zone": "Europe/London",
-        "send_to_reporting_heads": "on",
-        "extra_recipients": "",
-    }
-    data.update(overrides)
-    return data
+    data = schedule_form_data(
+        name="Alpha Monday", kind="portfolio", audience="internal", scope="department", department=world["alpha"].pk
+    )
+    return data | {"weekdays": ["1", "4"]} | overrides
 
 
 @time_machine.travel(NOW, tick=False)
@@ -121,9 +110,7 @@ def test_it_pauses_and_resumes_without_a_burst(client, head, world):
 def test_it_previews_the_next_report_as_html_and_pdf_and_sends_nothing(client, pm, world):
     project = world["alpha_project"]
     factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, 6, 2), work_done="Preview work done")
-    schedule = factories.ReportScheduleFactory(
-        kind="highlight", scope="project", department=None, project=project, weekdays=[1]
-    )
+    schedule = factories.ProjectReportScheduleFactory(project=project, weekdays=[1])
     client.force_login(pm)
     html = client.get(reverse("reports:schedule_preview", args=[schedule.pk, "html"])).content.decode()
     assert "PREVIEW" in html

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from apm.outbox.models import EmailStatus, OutboundEmail
+from apm.outbox.models import EmailStatus
 from reports.models import Delivery, Report, ReportStatus
 from tests import factories
 
@@ -23,38 +23,21 @@ PDF_BYTES = b"%PDF-1.4\n% test pdf\n%%EOF\n"
 def make_report(*, project=None, department=None, audience="internal", status=ReportStatus.RENDERED, title=None):
     scope = "project" if project is not None else "department"
     kind = "highlight" if project is not None else "portfolio"
-    now = timezone.now()
-    report = Report.objects.create(
+    report = factories.ReportFactory(
         kind=kind,
         audience=audience,
         scope=scope,
         project=project,
         department=department,
         title=title or f"{kind} {audience} {(project or department).code}",
-        scheduled_for=now,
         period_start=dt.date(2025, 3, 1),
-        period_end=dt.date(2025, 3, 31),
         status=status,
-        queued_at=now,
     )
     if status == ReportStatus.RENDERED:
         report.pdf.save(f"report-{report.pk}.pdf", ContentFile(PDF_BYTES), save=False)
         report.page_count = 3
         report.save(update_fields=["pdf", "page_count"])
     return report
-
-
-@pytest.fixture
-def users(admin_user, head, outside_head, pm, member, client_user, other_client_user):
-    return {
-        "admin": admin_user,
-        "head": head,
-        "outside_head": outside_head,
-        "pm": pm,
-        "member": member,
-        "client_user": client_user,
-        "other_client_user": other_client_user,
-    }
 
 
 @pytest.fixture
@@ -174,17 +157,8 @@ def test_it_lists_reports_newest_first_with_delivery_counts(client, world, pm):
     older = make_report(project=project, title="Older")
     Report.objects.filter(pk=older.pk).update(scheduled_for=timezone.now() - dt.timedelta(days=7))
     newer = make_report(project=project, title="Newer")
-    now = timezone.now()
     for n, status in enumerate([EmailStatus.SENT, EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.QUEUED]):
-        email = OutboundEmail.objects.create(
-            message_id=f"<m{n}@test>",
-            from_email="a@b.c",
-            to=[f"r{n}@x.example"],
-            subject="s",
-            body_text="b",
-            status=status,
-            queued_at=now,
-        )
+        email = factories.OutboundEmailFactory(to=[f"r{n}@x.example"], status=status)
         Delivery.objects.create(report=newer, email_address=f"r{n}@x.example", recipient_kind="extra", email=email)
     Delivery.objects.create(report=newer, email_address="later@x.example", recipient_kind="extra")
     client.force_login(pm)

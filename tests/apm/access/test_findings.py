@@ -29,6 +29,7 @@ from reports.models import Report, ReportSchedule
 from reports.services import report_render, report_request, reports_dispatch_due
 from tests import factories
 from tests.access_world import World, build_world, populate
+from tests.reports.scheduled import schedule_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -47,20 +48,9 @@ def no_broker(monkeypatch):
 
 
 def schedule_form(world: World, **overrides) -> dict:
-    data = {
-        "name": "Alpha internal",
-        "kind": "highlight",
-        "audience": "internal",
-        "scope": "project",
-        "project": world.project.pk,
-        "frequency": "weekly",
-        "weekdays": ["1"],
-        "day_of_month": "1",
-        "local_time": "09:00",
-        "time_zone": "Europe/London",
-        "send_to_reporting_heads": "on",
-        "extra_recipients": "",
-    }
+    data = schedule_form_data(
+        name="Alpha internal", kind="highlight", audience="internal", scope="project", project=world.project.pk
+    )
     return data | overrides
 
 
@@ -116,15 +106,8 @@ def test_it_pauses_a_schedule_whose_owner_left_and_tells_their_heads(world):
     """Made by the PM while they ran the project; they are taken off it and deactivated: it stops."""
     pm = world.users["pm"]
     factories.TeamMemberFactory(user=pm, department=world.department)  # the PM's department: ALPHA
-    schedule = factories.ReportScheduleFactory(
-        name="Alpha internal",
-        kind="highlight",
-        scope="project",
-        project=world.project,
-        department=None,
-        audience="internal",
-        created_by=pm,
-        next_run_at=NOW - dt.timedelta(seconds=30),
+    schedule = factories.ProjectReportScheduleFactory(
+        name="Alpha internal", project=world.project, created_by=pm, next_run_at=NOW - dt.timedelta(seconds=30)
     )
     world.project.project_manager = None
     world.project.save(update_fields=["project_manager"])
@@ -149,14 +132,8 @@ def test_it_pauses_a_schedule_whose_owner_only_lost_the_money(world):
     """Still active and still on the team, but no longer the PM: the internal report stops, with the reason."""
     pm = world.users["pm"]
     world.project.team_members.add(factories.TeamMemberFactory(user=pm, department=world.department))
-    schedule = factories.ReportScheduleFactory(
-        kind="highlight",
-        scope="project",
-        project=world.project,
-        department=None,
-        audience="internal",
-        created_by=pm,
-        next_run_at=NOW - dt.timedelta(seconds=30),
+    schedule = factories.ProjectReportScheduleFactory(
+        project=world.project, created_by=pm, next_run_at=NOW - dt.timedelta(seconds=30)
     )
     world.project.project_manager = world.users["admin"]
     world.project.save(update_fields=["project_manager"])

@@ -153,14 +153,12 @@ def test_it_emails_no_figure_to_those_without_money(world, django_capture_on_com
     # A client highlight report rendered and delivered (PDF attached) to the client's opted-in contacts,
     # and the internal one to the reporting heads; an invitation; a critical issue told to the client.
     for audience in ("client", "internal"):
-        report = Report.objects.create(
-            kind="highlight",
-            audience=audience,
-            scope="project",
+        report = factories.ReportFactory(
             project=project,
+            audience=audience,
             title=f"Sentinel {audience}",
             scheduled_for=dt.datetime(2025, 4, 1, 6, tzinfo=dt.UTC),
-            period_end=dt.date(2025, 3, 31),
+            status="queued",
             queued_at=dt.datetime(2025, 4, 1, 6, tzinfo=dt.UTC),
             requested_by=pm,
         )

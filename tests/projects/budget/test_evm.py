@@ -47,17 +47,21 @@ def test_it_computes_a_whole_project_with_weighted_milestones():
     assert m.tcpi_bac == D("1.0909")
 
 
-def test_it_computes_a_linear_plan_with_forecast_finish_and_burn_rate():
-    # 10-day plan, day 5 of 10: PV 50% of 100,000. 40% done for 50,000 spent.
-    inputs = evm.EvmInputs(
+def ten_day_plan(**extra) -> evm.EvmInputs:
+    """A 10-day plan at day 5 of 10: PV 50% of 100,000. 40% done for 50,000 spent."""
+    return evm.EvmInputs(
         bac=D("100000"),
         ac=D("50000"),
         percent_complete=D("40"),
         as_of=dt.date(2025, 1, 5),
         start=dt.date(2025, 1, 1),
         finish=dt.date(2025, 1, 10),
+        **extra,
     )
-    m = evm.evm_compute(inputs)
+
+
+def test_it_computes_a_linear_plan_with_forecast_finish_and_burn_rate():
+    m = evm.evm_compute(ten_day_plan())
     assert (m.pv, m.ev) == (D("50000.00"), D("40000.00"))
     assert (m.cpi, m.spi) == (D("0.8000"), D("0.8000"))
     assert m.eac == D("125000.00")
@@ -72,16 +76,7 @@ def test_it_computes_a_linear_plan_with_forecast_finish_and_burn_rate():
 
 
 def test_it_prefers_the_bottom_up_estimate_when_given():
-    inputs = evm.EvmInputs(
-        bac=D("100000"),
-        ac=D("50000"),
-        percent_complete=D("40"),
-        as_of=dt.date(2025, 1, 5),
-        start=dt.date(2025, 1, 1),
-        finish=dt.date(2025, 1, 10),
-        etc_bottom_up=D("70000"),
-    )
-    m = evm.evm_compute(inputs)
+    m = evm.evm_compute(ten_day_plan(etc_bottom_up=D("70000")))
     assert (m.eac, m.eac_method, m.etc, m.vac) == (D("120000.00"), evm.EAC_BOTTOM_UP, D("70000.00"), D("-20000.00"))
 
 

@@ -19,6 +19,7 @@ from projects.budget.services import checks, plan
 from projects.models import BudgetLine, Expense, Project, StatusUpdate, TimeEntry
 from teams.services import member_rate_set
 from tests import factories
+from tests.projects.steps import set_contingency_reserve
 
 D = Decimal
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -112,14 +113,7 @@ def test_it_tells_the_pm_why_a_bad_receipt_was_refused(client, project, pm):
 
 
 def test_it_lets_a_head_approve_contingency_from_the_page(client, project, pm, head):
-    plan.budget_settings_update(
-        project=project,
-        contingency_reserve=D("5000"),
-        cost_tolerance_percent=D("10"),
-        time_tolerance_days=14,
-        etc_bottom_up=None,
-        actor=pm,
-    )
+    set_contingency_reserve(project, pm, D("5000"))
     _login(client, pm).post(
         reverse("projects:contingency_request", args=[project.code]),
         {"amount": "2000", "category": "labour", "reason": "Extra QA"},

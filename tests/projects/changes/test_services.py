@@ -18,24 +18,6 @@ from projects.models import Baseline, BudgetLine, ChangeStatus, Deliverable, Pro
 
 
 @pytest.fixture
-def project(world):
-    return world["alpha_project"]
-
-
-@pytest.fixture
-def deliverable(project, pm):
-    return delivery_services.deliverable_create(
-        project=project,
-        user=pm,
-        name="Launch video",
-        due_date=dt.date(2025, 6, 30),
-        start_date=dt.date(2025, 2, 1),
-        acceptance_criteria="90 seconds\nSubtitled",
-        owner=pm,
-    )
-
-
-@pytest.fixture
 def change(project, pm, deliverable):
     project.bac = None  # no budget yet: the lines make the BAC
     project.save()

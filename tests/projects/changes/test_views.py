@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-import pytest
 from django.urls import reverse
 
 from projects.changes import services as change_services
-from projects.delivery import services as delivery_services
 from projects.models import ChangeRequest
-
-
-@pytest.fixture
-def project(world):
-    return world["alpha_project"]
-
-
-@pytest.fixture
-def item(project, pm):
-    return delivery_services.deliverable_create(
-        project=project, user=pm, name="Launch video", due_date=dt.date(2025, 6, 30)
-    )
 
 
 def test_it_approves_a_change_from_the_page(client, pm, head, project):
@@ -37,9 +21,9 @@ def test_it_approves_a_change_from_the_page(client, pm, head, project):
     assert ChangeRequest.objects.get(pk=change.pk).status == "approved"
 
 
-def test_it_shows_the_history_of_a_change_with_affected_deliverables(client, pm, project, item):
+def test_it_shows_the_history_of_a_change_with_affected_deliverables(client, pm, project, deliverable):
     change = change_services.change_request_create(
-        project=project, user=pm, title="T", description="D", reason="R", affected_deliverables=[item]
+        project=project, user=pm, title="T", description="D", reason="R", affected_deliverables=[deliverable]
     )
     change_services.change_request_submit(change_request=change, user=pm)
     client.force_login(pm)

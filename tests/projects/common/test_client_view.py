@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.core.files.base import ContentFile
 from django.db.models import Model, QuerySet
 from django.urls import reverse
@@ -35,8 +34,8 @@ from projects.models import BudgetLine, ChangeRequest, Document, DocumentVersion
 from projects.portal import views as portal_views
 from projects.portal.selectors import portal_status
 from projects.portal.services import share_link_create
-from reports.snapshot import report_build_snapshot
 from tests import factories
+from tests.reports.snapshots import build_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -159,16 +158,12 @@ def project(world, pm):
         status="submitted",
         submitted_at=NOW,
     )
-    report = apps.get_model("reports", "Report").objects.create(
-        kind="highlight",
-        audience="client",
-        scope="project",
+    report = factories.ReportFactory(
         project=project,
+        audience="client",
         title="Highlight report March",
         scheduled_for=NOW,
         period_start=dt.date(2025, 3, 1),
-        period_end=dt.date(2025, 3, 31),
-        status="rendered",
         queued_at=NOW,
         page_count=2,
         snapshot={},
@@ -191,15 +186,7 @@ def project(world, pm):
 
 
 def client_snapshot(project, *, audience: str = "client", kind: str = "highlight") -> dict[str, Any]:
-    return report_build_snapshot(
-        kind=kind,
-        audience=audience,
-        scope="project",
-        project=project,
-        period_start=dt.date(2025, 3, 1),
-        period_end=dt.date(2025, 3, 31),
-        title="Alpha",
-    )
+    return build_snapshot(kind=kind, audience=audience, scope="project", project=project, title="Alpha")
 
 
 # --- The declaration and its checker ------------------------------------------------------------

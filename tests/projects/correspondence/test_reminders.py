@@ -15,8 +15,8 @@ from projects.correspondence.reminders import reminders_send
 from projects.documents import services as document_services
 from projects.models import Correspondence, ReminderSent
 from projects.tasks import send_document_reminders
-from tests.projects.correspondence.test_services import log_letter
 from tests.projects.document_files import pdf
+from tests.projects.steps import log_letter
 
 pytestmark = pytest.mark.django_db
 

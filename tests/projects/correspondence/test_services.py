@@ -14,24 +14,9 @@ from projects.documents import services as document_services
 from projects.models import Correspondence, CorrespondenceAttachment
 from tests import factories
 from tests.projects.document_files import PNG_BYTES, pdf, upload
+from tests.projects.steps import log_letter
 
 pytestmark = pytest.mark.django_db
-
-
-def log_letter(project, pm, **kwargs):
-    values = {
-        "project": project,
-        "user": pm,
-        "direction": "in",
-        "channel": "letter",
-        "date": dt.date(2025, 3, 3),
-        "counterpart_kind": "authority",
-        "counterpart_organisation": "Camden Council Planning",
-        "counterpart_person": "J. Officer",
-        "subject": "Hoarding licence: further information",
-        "their_reference": "2025/0412/HL",
-    }
-    return services.correspondence_log(**(values | kwargs))
 
 
 def test_it_logs_correspondence_with_references_attachments_and_what_it_concerns(world, pm):

@@ -11,50 +11,8 @@ from apm.errors import Refused
 from projects.common.workflow import TransitionError
 from projects.delivery import services
 from projects.models import Deliverable, DeliverableStatus, NonConformanceStatus, SignOffOverride
-from projects.quality import services as quality
-from projects.quality.services import CheckInput
 from tests import factories
-
-
-@pytest.fixture
-def project(world):
-    return world["alpha_project"]
-
-
-@pytest.fixture
-def standard(project):
-    std = factories.QualityStandardFactory(name="House style")
-    factories.QualityCriterionFactory(standard=std, text="Spelling checked")
-    factories.QualityCriterionFactory(standard=std, text="Brand colours used")
-    std.projects.add(project)
-    return std
-
-
-@pytest.fixture
-def deliverable(project, pm):
-    return services.deliverable_create(
-        project=project,
-        user=pm,
-        name="Launch video",
-        due_date=dt.date(2025, 6, 30),
-        start_date=dt.date(2025, 2, 1),
-        acceptance_criteria="90 seconds\nSubtitled",
-        owner=pm,
-    )
-
-
-def _to_review(item, user):
-    services.deliverable_transition(deliverable=item, to=DeliverableStatus.IN_PROGRESS, user=user)
-    services.deliverable_transition(deliverable=item, to=DeliverableStatus.IN_REVIEW, user=user)
-
-
-def _review(item, user, standard, *, fail_first: bool):
-    criteria = list(standard.criteria.order_by("order"))
-    checks = [
-        CheckInput(criteria[0].pk, "failed" if fail_first else "passed", note="Typos on slide 3" if fail_first else ""),
-        CheckInput(criteria[1].pk, "passed"),
-    ]
-    return quality.review_record(deliverable=item, reviewer=user, checks=checks)
+from tests.projects import steps
 
 
 def test_it_keeps_acceptance_criteria_as_a_list(deliverable):
@@ -63,8 +21,8 @@ def test_it_keeps_acceptance_criteria_as_a_list(deliverable):
 
 
 def test_it_blocks_sign_off_while_a_non_conformance_is_open(deliverable, pm, member, standard, admin_user, client_user):
-    _to_review(deliverable, pm)
-    review = _review(deliverable, member, standard, fail_first=True)
+    steps.to_review(deliverable, pm)
+    review = steps.review(deliverable, member, standard, fail_first=True)
     assert review.outcome == "failed"
     nc = deliverable.non_conformances.get()
     assert nc.status == NonConformanceStatus.OPEN
@@ -91,8 +49,8 @@ def test_it_blocks_sign_off_while_a_non_conformance_is_open(deliverable, pm, mem
 
 
 def test_it_records_the_override_with_its_reason(deliverable, pm, member, standard, admin_user, client_user):
-    _to_review(deliverable, pm)
-    _review(deliverable, member, standard, fail_first=True)
+    steps.to_review(deliverable, pm)
+    steps.review(deliverable, member, standard, fail_first=True)
     services.deliverable_transition(
         deliverable=deliverable,
         to=DeliverableStatus.AWAITING_SIGN_OFF,
@@ -113,7 +71,7 @@ def test_it_records_the_override_with_its_reason(deliverable, pm, member, standa
 def test_it_stamps_a_sign_off_and_makes_it_final(deliverable, pm, client_user, other_client_user, member):
     milestone = factories.MilestoneFactory(project=deliverable.project, weight=Decimal("2"))
     services.deliverable_update(deliverable=deliverable, user=pm, milestone=milestone)
-    _to_review(deliverable, pm)
+    steps.to_review(deliverable, pm)
     services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
     for outsider in (pm, member, other_client_user):
         with pytest.raises(Refused):
@@ -137,7 +95,7 @@ def test_it_stamps_a_sign_off_and_makes_it_final(deliverable, pm, client_user, o
 
 
 def test_it_returns_a_rejected_deliverable_to_the_team_with_the_comment(deliverable, pm, client_user):
-    _to_review(deliverable, pm)
+    steps.to_review(deliverable, pm)
     services.deliverable_transition(deliverable=deliverable, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
     with pytest.raises(Refused, match="Say why"):
         services.deliverable_sign_off(deliverable=deliverable, user=client_user, accepted=False, comment=" ")

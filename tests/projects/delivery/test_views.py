@@ -18,12 +18,8 @@ from tests import factories
 
 
 @pytest.fixture
-def project(world):
-    return world["alpha_project"]
-
-
-@pytest.fixture
 def item(project, pm):
+    """A deliverable with only a due date: its baseline on the Gantt chart is that one day."""
     return delivery_services.deliverable_create(
         project=project, user=pm, name="Launch video", due_date=dt.date(2025, 6, 30)
     )

@@ -13,9 +13,10 @@ from apm.outbox.models import OutboundEmail
 from projects.documents import services
 from projects.documents.selectors import obligation_rows, portfolio_compliance
 from projects.models import Clause, Project
-from reports.models import Delivery, Report
+from reports.models import Delivery
 from tests import factories
 from tests.projects.document_files import pdf
+from tests.projects.steps import add_clause
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_it_lists_obligations_as_met_due_overdue_or_missing_evidence(world, pm):
         services.document_set_status(document=permit, user=pm, status=status)
 
     def obligation(number, **kwargs):
-        return services.clause_create(project=project, user=pm, number=number, title=f"C{number}", text="t", **kwargs)
+        return add_clause(project, pm, number=number, title=f"C{number}", **kwargs)
 
     obligation("1", evidence="document", evidence_document_kind="permit", deadline=dt.date(2025, 5, 1))
     obligation("2", evidence="deliverable", evidence_deliverable=deliverable)
@@ -55,37 +56,9 @@ def test_it_lists_obligations_as_met_due_overdue_or_missing_evidence(world, pm):
 
 def test_it_counts_a_report_sent_as_evidence(world, pm):
     project = world["alpha_project"]
-    services.clause_create(
-        project=project,
-        user=pm,
-        number="9",
-        title="Monthly report",
-        text="t",
-        evidence="report",
-        evidence_report_kind="highlight",
-    )
-    now = timezone.now()
-    report = Report.objects.create(
-        kind="highlight",
-        audience="client",
-        scope="project",
-        project=project,
-        title="r",
-        scheduled_for=now,
-        period_end=dt.date(2025, 3, 31),
-        status="rendered",
-        queued_at=now,
-    )
-    email = OutboundEmail.objects.create(
-        kind="report",
-        message_id="<r@x>",
-        from_email="a@x.example",
-        to=["c@x.example"],
-        subject="s",
-        body_text="b",
-        queued_at=now,
-        status="queued",
-    )
+    add_clause(project, pm, number="9", title="Monthly report", evidence="report", evidence_report_kind="highlight")
+    report = factories.ReportFactory(project=project, audience="client")
+    email = factories.OutboundEmailFactory(kind="report", to=["c@x.example"], status="queued")
     Delivery.objects.create(report=report, email_address="c@x.example", recipient_kind="extra", email=email)
     assert obligation_rows(projects=Project.objects.all(), today=dt.date(2025, 6, 1))[0].state == "due"
     OutboundEmail.objects.filter(pk=email.pk).update(status="sent")
@@ -93,12 +66,11 @@ def test_it_counts_a_report_sent_as_evidence(world, pm):
 
 
 def test_it_shows_department_compliance_to_its_head_only(world, pm, head, client):
-    services.clause_create(
-        project=world["alpha_project"],
-        user=pm,
+    add_clause(
+        world["alpha_project"],
+        pm,
         number="3",
         title="Insurance certificate",
-        text="t",
         evidence="document",
         evidence_document_kind="other",
         deadline=dt.date(2020, 1, 1),
@@ -116,26 +88,17 @@ def test_it_shows_department_compliance_to_its_head_only(world, pm, head, client
 def test_it_lists_only_projects_with_something_outstanding_on_department_compliance_a_page_at_a_time(
     world, pm, head, client, django_assert_num_queries
 ):
+    def overdue_duty(project, title):
+        Clause.objects.create(
+            project=project, number="1", title=title, text="t", evidence="manual", deadline=dt.date(2020, 1, 1)
+        )
+
     alpha = world["alpha"]
     for i in range(52):  # ALPHA-1 and 52 more: 50 with an overdue obligation, 2 clean
         project = factories.ProjectFactory(code=f"C{i:03d}", project_manager=pm, departments=[alpha])
         if i < 50:
-            Clause.objects.create(
-                project=project,
-                number="1",
-                title=f"Duty {i}",
-                text="t",
-                evidence="manual",
-                deadline=dt.date(2020, 1, 1),
-            )
-    Clause.objects.create(
-        project=world["alpha_project"],
-        number="1",
-        title="Duty A",
-        text="t",
-        evidence="manual",
-        deadline=dt.date(2020, 1, 1),
-    )
+            overdue_duty(project, f"Duty {i}")
+    overdue_duty(world["alpha_project"], "Duty A")
     url = reverse("projects:department_compliance", args=["ALPHA"])
     client.force_login(head)
     with django_assert_num_queries(8):

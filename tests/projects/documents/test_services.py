@@ -24,6 +24,7 @@ from tests.projects.document_files import (
     plain_zip,
     upload,
 )
+from tests.projects.steps import add_clause
 
 pytestmark = pytest.mark.django_db
 
@@ -361,25 +362,12 @@ def test_it_decides_through_the_page_with_a_clear_message(clause, pm, head, clie
 
 def test_it_refuses_evidence_that_is_not_the_projects(world, pm):
     other = factories.DeliverableFactory(project=world["beta_project"])
+
+    def create(**kwargs):
+        return add_clause(world["alpha_project"], pm, number="1", title="x", **kwargs)
+
     with pytest.raises(Refused, match="this project's"):
-        services.clause_create(
-            project=world["alpha_project"],
-            user=pm,
-            number="1",
-            title="x",
-            text="t",
-            evidence="deliverable",
-            evidence_deliverable=other,
-        )
+        create(evidence="deliverable", evidence_deliverable=other)
     with pytest.raises(Refused, match="Only an obligation"):
-        services.clause_create(
-            project=world["alpha_project"],
-            user=pm,
-            number="1",
-            title="x",
-            text="t",
-            kind="payment",
-            evidence="document",
-            evidence_document_kind="nda",
-        )
+        create(kind="payment", evidence="document", evidence_document_kind="nda")
     assert Clause.objects.count() == 0

@@ -27,18 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def client_report(project, *, audience="client", title="Highlight report March"):
-    report = apps.get_model("reports", "Report").objects.create(
-        kind="highlight",
-        audience=audience,
-        scope="project",
-        project=project,
-        title=title,
-        scheduled_for=timezone.now(),
-        period_end=dt.date(2025, 3, 31),
-        status="rendered",
-        queued_at=timezone.now(),
-        snapshot={},
-    )
+    report = factories.ReportFactory(project=project, audience=audience, title=title, snapshot={})
     report.pdf.save(f"r{report.pk}.pdf", ContentFile(b"%PDF-1.4\n%portal\n"), save=True)
     return report
 

@@ -27,19 +27,6 @@ def listed_codes(response) -> set[str]:
     return {p.code for p in response.context["projects"]}
 
 
-@pytest.fixture
-def users(admin_user, head, outside_head, pm, member, client_user, other_client_user):
-    return {
-        "admin": admin_user,
-        "head": head,
-        "outside_head": outside_head,
-        "pm": pm,
-        "member": member,
-        "client_user": client_user,
-        "other_client_user": other_client_user,
-    }
-
-
 EXPECTED = {
     "admin": {"ALPHA-1", "BETA-1"},
     "head": {"ALPHA-1"},

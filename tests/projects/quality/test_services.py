@@ -14,55 +14,14 @@ from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.models import DeliverableStatus, NonConformanceStatus
 from projects.quality import services as quality
 from projects.quality.services import CheckInput
-from tests import factories
+from tests.projects import steps
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-@pytest.fixture
-def project(world):
-    return world["alpha_project"]
-
-
-@pytest.fixture
-def standard(project):
-    std = factories.QualityStandardFactory(name="House style")
-    factories.QualityCriterionFactory(standard=std, text="Spelling checked")
-    factories.QualityCriterionFactory(standard=std, text="Brand colours used")
-    std.projects.add(project)
-    return std
-
-
-@pytest.fixture
-def deliverable(project, pm):
-    return services.deliverable_create(
-        project=project,
-        user=pm,
-        name="Launch video",
-        due_date=dt.date(2025, 6, 30),
-        start_date=dt.date(2025, 2, 1),
-        acceptance_criteria="90 seconds\nSubtitled",
-        owner=pm,
-    )
-
-
-def _to_review(item, user):
-    services.deliverable_transition(deliverable=item, to=DeliverableStatus.IN_PROGRESS, user=user)
-    services.deliverable_transition(deliverable=item, to=DeliverableStatus.IN_REVIEW, user=user)
-
-
-def _review(item, user, standard, *, fail_first: bool):
-    criteria = list(standard.criteria.order_by("order"))
-    checks = [
-        CheckInput(criteria[0].pk, "failed" if fail_first else "passed", note="Typos on slide 3" if fail_first else ""),
-        CheckInput(criteria[1].pk, "passed"),
-    ]
-    return quality.review_record(deliverable=item, reviewer=user, checks=checks)
-
-
 def test_it_lets_sign_off_go_ahead_once_the_action_is_verified(deliverable, pm, member, standard, client_user):
-    _to_review(deliverable, pm)
-    _review(deliverable, member, standard, fail_first=True)
+    steps.to_review(deliverable, pm)
+    steps.review(deliverable, member, standard, fail_first=True)
     nc = deliverable.non_conformances.get()
     with pytest.raises(Refused, match="no corrective action"):
         quality.non_conformance_action_done(non_conformance=nc, user=member)
@@ -85,7 +44,7 @@ def test_it_lets_sign_off_go_ahead_once_the_action_is_verified(deliverable, pm, 
 
 
 def test_it_refuses_evidence_that_is_not_an_allowed_file(deliverable, pm, member, standard):
-    _to_review(deliverable, pm)
+    steps.to_review(deliverable, pm)
     criteria = list(standard.criteria.order_by("order"))
     bad = SimpleUploadedFile("evidence.pdf", b"MZ\x90\x00 not a pdf at all", content_type="application/pdf")
     checks = [CheckInput(criteria[0].pk, "passed", evidence_file=bad), CheckInput(criteria[1].pk, "na")]
@@ -102,7 +61,7 @@ def test_it_refuses_evidence_that_is_not_an_allowed_file(deliverable, pm, member
 
 
 def test_it_needs_a_result_for_every_criterion(deliverable, pm, member, standard):
-    _to_review(deliverable, pm)
+    steps.to_review(deliverable, pm)
     first = standard.criteria.order_by("order").first()
     with pytest.raises(Refused, match="missing: Brand colours used"):
         quality.review_record(deliverable=deliverable, reviewer=member, checks=[CheckInput(first.pk, "passed")])

@@ -19,11 +19,6 @@ from tests import factories
 T0 = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def project(world):
-    return world["alpha_project"]
-
-
 def _critical(project, user):
     return raid.raid_item_create(
         project=project,

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from apm.outbox.models import OutboundEmail
 from projects.models import OpenRole, RaidItem
-
-
-@pytest.fixture
-def project(world):
-    return world["alpha_project"]
 
 
 def test_it_raises_a_critical_issue_from_the_page_and_offers_one_click_actions(client, pm, project, outside_head):

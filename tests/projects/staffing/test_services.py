@@ -48,6 +48,12 @@ def _person(name, python, sql=None, department=None):
     return member
 
 
+def _book(role, member, hours: str, **kwargs):
+    """``allocation_create`` of ``member`` on the role's project, ``hours`` a week over the role's dates."""
+    dates = {"start_date": role.start_date, "end_date": role.end_date}
+    return allocation_create(project=role.project, member=member, hours_per_week=Decimal(hours), **(dates | kwargs))
+
+
 def test_it_ranks_by_fit_and_free_time_with_reasons(role, world):
     _person("Eve Expert", 5, 4)
     busy = _person("Bea Busy", 5, 4)
@@ -77,35 +83,11 @@ def test_it_refuses_a_silent_over_allocation(role, world, pm):
     eve = _person("Eve", 5, 4)
     AllocationFactory(member=eve, project=world["beta_project"], hours_per_week=Decimal("30"))
     with pytest.raises(OverAllocationError, match="over-allocated in 8 week"):
-        allocation_create(
-            project=role.project,
-            member=eve,
-            hours_per_week=Decimal("20"),
-            start_date=role.start_date,
-            end_date=role.end_date,
-            open_role=role,
-        )
+        _book(role, eve, "20", open_role=role)
     assert not Allocation.objects.filter(open_role=role).exists()
-    tentative = allocation_create(
-        project=role.project,
-        member=eve,
-        hours_per_week=Decimal("20"),
-        status="tentative",
-        start_date=role.start_date,
-        end_date=role.end_date,
-        open_role=role,
-    )
+    tentative = _book(role, eve, "20", status="tentative", open_role=role)
     assert tentative.status == "tentative"
-    forced = allocation_create(
-        project=role.project,
-        member=eve,
-        hours_per_week=Decimal("5"),
-        allow_over_allocation=True,
-        start_date=role.start_date,
-        end_date=role.end_date,
-        open_role=role,
-        created_by=pm,
-    )
+    forced = _book(role, eve, "5", allow_over_allocation=True, open_role=role, created_by=pm)
     assert forced.created_by == pm
     assert eve in role.project.team_members.all()
     role.refresh_from_db()
@@ -115,21 +97,9 @@ def test_it_refuses_a_silent_over_allocation(role, world, pm):
 def test_it_refuses_bad_bookings(role):
     eve = _person("Eve", 5, 4)
     with pytest.raises(Refused, match="more than zero"):
-        allocation_create(
-            project=role.project,
-            member=eve,
-            hours_per_week=Decimal("0"),
-            start_date=role.start_date,
-            end_date=role.end_date,
-        )
+        _book(role, eve, "0")
     with pytest.raises(Refused, match="before the start"):
-        allocation_create(
-            project=role.project,
-            member=eve,
-            hours_per_week=Decimal("5"),
-            start_date=role.end_date,
-            end_date=role.start_date,
-        )
+        _book(role, eve, "5", start_date=role.end_date, end_date=role.start_date)
     assert Allocation.objects.count() == 0
 
 

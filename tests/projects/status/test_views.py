@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from projects.budget.services import plan
 from projects.models import Expense, StatusUpdate, ToleranceException
 from reports.rendering import report_render_snapshot
-from reports.snapshot import report_build_snapshot
 from tests import factories
+from tests.reports.snapshots import build_snapshot
 
 TODAY = dt.datetime(2025, 3, 28, 10, 0, tzinfo=dt.UTC)
 
@@ -51,11 +51,6 @@ def weekly_post(**overrides) -> dict[str, str]:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def project(world):
-    return world["alpha_project"]
 
 
 @time_machine.travel(TODAY, tick=False)
@@ -122,14 +117,9 @@ def test_it_puts_every_field_of_the_form_into_the_next_highlight_pdf(client, pm,
     response = client.post(reverse("projects:update", kwargs={"code": project.code}), data)
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
 
-    snapshot = report_build_snapshot(
-        kind="highlight",
-        audience=audience,
-        scope="project",
-        project=project,
-        period_start=dt.date(2025, 3, 22),
-        period_end=dt.date(2025, 3, 28),
-        title="Alpha highlight",
+    week = {"period_start": dt.date(2025, 3, 22), "period_end": dt.date(2025, 3, 28)}
+    snapshot = build_snapshot(
+        kind="highlight", audience=audience, scope="project", project=project, title="Alpha highlight", **week
     )
     text = pdf_text(report_render_snapshot(snapshot).pdf)
     for field in ("commentary_overall", "work_done", "work_planned", "risks_issues"):

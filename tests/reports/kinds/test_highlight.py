@@ -8,24 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from reports.snapshot import report_build_snapshot
 from tests import factories
+from tests.reports.snapshots import build_snapshot
 
 pytestmark = pytest.mark.django_db
-
-PERIOD_END = dt.date(2025, 3, 31)
-
-
-def build(**kwargs):
-    defaults = {
-        "kind": "portfolio",
-        "audience": "internal",
-        "scope": "department",
-        "period_start": dt.date(2025, 3, 1),
-        "period_end": PERIOD_END,
-        "title": "Portfolio",
-    }
-    return report_build_snapshot(**{**defaults, **kwargs})
 
 
 def test_it_states_the_projects_own_cost_tolerance_and_open_exceptions_internally_only(world):
@@ -40,13 +26,13 @@ def test_it_states_the_projects_own_cost_tolerance_and_open_exceptions_internall
         project=project, kind="time", summary="Forecast finish 40 days late", raised_at=timezone.now()
     )
     kwargs = {"kind": "highlight", "scope": "project", "project": project}
-    internal = build(audience="internal", **kwargs)["projects"][0]["tolerance"]
+    internal = build_snapshot(audience="internal", **kwargs)["projects"][0]["tolerance"]
     assert internal["cost_limit_percent"] == "5"
     # Budget 100,000 and forecast 110,000: +10% is outside the project's ±5%.
     assert internal["cost_exceeded"] is True
     assert internal["time_exceeded"] is True
     assert [e["summary"] for e in internal["open_exceptions"]] == ["Forecast finish 40 days late"]
-    client = build(audience="client", **kwargs)
+    client = build_snapshot(audience="client", **kwargs)
     assert "tolerance" not in client["projects"][0]
     assert "40 days late" not in json.dumps(client)
 
@@ -62,10 +48,10 @@ def test_it_lists_only_the_open_change_requests_internally(world):
             project=project, number=number, title=f"Change {status}", description="d", reason="r", status=status
         )
     kwargs = {"kind": "highlight", "scope": "project", "project": project}
-    internal = build(audience="internal", **kwargs)["projects"][0]["change_requests"]
+    internal = build_snapshot(audience="internal", **kwargs)["projects"][0]["change_requests"]
     assert internal == [
         {"title": "CR-1 Change draft", "status": "Draft"},
         {"title": "CR-2 Change submitted", "status": "Submitted for approval"},
         {"title": "CR-3 Change approved", "status": "Approved"},
     ]
-    assert "change_requests" not in build(audience="client", **kwargs)["projects"][0]
+    assert "change_requests" not in build_snapshot(audience="client", **kwargs)["projects"][0]

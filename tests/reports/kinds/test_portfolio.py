@@ -14,6 +14,7 @@ from reports.rendering import report_render_html
 from reports.snapshot import report_build_snapshot
 from tests import factories
 from tests.projects.document_files import pdf
+from tests.projects.steps import add_clause
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +34,11 @@ def snapshot(world, audience: str) -> dict:
 @pytest.fixture
 def obligations(world, pm):
     project = world["alpha_project"]
-    services.clause_create(
-        project=project,
-        user=pm,
+    add_clause(
+        project,
+        pm,
         number="12.3",
         title="Street works permit held",
-        text="t",
         evidence="document",
         evidence_document_kind="permit",
         deadline=dt.date(2025, 5, 15),

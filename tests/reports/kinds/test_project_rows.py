@@ -10,24 +10,10 @@ from decimal import Decimal
 import pytest
 
 from projects.rag import RAG
-from reports.snapshot import report_build_snapshot
 from tests import factories
+from tests.reports.snapshots import build_snapshot
 
 pytestmark = pytest.mark.django_db
-
-PERIOD_END = dt.date(2025, 3, 31)
-
-
-def build(**kwargs):
-    defaults = {
-        "kind": "portfolio",
-        "audience": "internal",
-        "scope": "department",
-        "period_start": dt.date(2025, 3, 1),
-        "period_end": PERIOD_END,
-        "title": "Portfolio",
-    }
-    return report_build_snapshot(**{**defaults, **kwargs})
 
 
 def seed_department(n: int, code: str = "DEPT"):
@@ -64,7 +50,7 @@ def test_it_counts_rag_and_totals_money_from_the_latest_status_update(world):
         project=second, as_of=dt.date(2025, 2, 28), rag=RAG.AMBER, budget_period=Decimal("10"), forecast_period=None
     )
 
-    snapshot = build(department=department)
+    snapshot = build_snapshot(department=department)
 
     totals = snapshot["totals"]
     assert (totals["projects"], totals["red"], totals["amber"], totals["green"], totals["not_rated"]) == (2, 1, 1, 0, 0)
@@ -81,34 +67,22 @@ def test_it_counts_rag_and_totals_money_from_the_latest_status_update(world):
 
 
 def test_it_selects_projects_by_each_scope(world, pm):
-    kwargs = {"kind": "highlight", "audience": "client"}
-    assert [r["code"] for r in build(scope="project", project=world["beta_project"], **kwargs)["projects"]] == [
-        "BETA-1"
-    ]
-    assert [r["code"] for r in build(scope="department", department=world["beta"], **kwargs)["projects"]] == ["BETA-1"]
-    assert [r["code"] for r in build(scope="pm_portfolio", project_manager=pm, **kwargs)["projects"]] == ["ALPHA-1"]
-    assert [r["code"] for r in build(scope="company", **kwargs)["projects"]] == ["ALPHA-1", "BETA-1"]
+    def codes(**scope):
+        return [r["code"] for r in build_snapshot(kind="highlight", audience="client", **scope)["projects"]]
+
+    assert codes(scope="project", project=world["beta_project"]) == ["BETA-1"]
+    assert codes(scope="department", department=world["beta"]) == ["BETA-1"]
+    assert codes(scope="pm_portfolio", project_manager=pm) == ["ALPHA-1"]
+    assert codes(scope="company") == ["ALPHA-1", "BETA-1"]
     with pytest.raises(ValueError, match="needs a department"):
-        build(scope="department")
+        build_snapshot(scope="department")
     with pytest.raises(ValueError, match="Unknown report kind"):
-        build(kind="weekly", department=world["alpha"])
+        build_snapshot(kind="weekly", department=world["alpha"])
 
 
-def test_it_builds_the_client_snapshot_without_any_internal_key_or_figure(world):
-    project = world["alpha_project"]
-    project.bac = Decimal("987654321.12")
-    project.save()
-    factories.StatusUpdateFactory(
-        project=project,
-        as_of=dt.date(2025, 3, 31),
-        budget_period=Decimal("13579246.8"),
-        forecast_period=Decimal("24681357.9"),
-        whole_life_cost=Decimal("97531864.2"),
-        commentary_budget="Internal margin talk.",
-    )
-
-    client = build(audience="client", scope="project", project=project, kind="highlight")
-    internal = build(audience="internal", scope="project", project=project, kind="highlight")
+def test_it_builds_the_client_snapshot_without_any_internal_key_or_figure(internal_money):
+    client = build_snapshot(audience="client", scope="project", project=internal_money, kind="highlight")
+    internal = build_snapshot(audience="internal", scope="project", project=internal_money, kind="highlight")
 
     text = json.dumps(client)
     for needle in ("987654321", "13579246", "24681357", "97531864", "11102111", "Internal margin talk"):
@@ -123,7 +97,7 @@ def test_it_builds_the_client_snapshot_without_any_internal_key_or_figure(world)
 
 
 def test_it_says_first_report_when_there_is_no_previous_snapshot(world):
-    snapshot = build(department=world["alpha"])
+    snapshot = build_snapshot(department=world["alpha"])
     assert snapshot["changes"]["first_report"] is True
     assert "First report in this series" in snapshot["changes"]["lines"][0]
 
@@ -132,12 +106,12 @@ def test_it_lists_rag_moves_and_projects_added_and_removed(world):
     department = world["alpha"]
     factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 2, 28), rag=RAG.AMBER)
     gone = factories.ProjectFactory(code="ALPHA-9", name="Gone Project", departments=[department])
-    first = build(department=department, period_end=dt.date(2025, 2, 28))
+    first = build_snapshot(department=department, period_end=dt.date(2025, 2, 28))
 
     factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 3, 31), rag=RAG.RED)
     gone.departments.clear()
     factories.ProjectFactory(code="ALPHA-3", name="New Project", departments=[department])
-    second = build(department=department, previous_snapshot=first)
+    second = build_snapshot(department=department, previous_snapshot=first)
 
     changes = second["changes"]
     assert changes["first_report"] is False
@@ -150,8 +124,8 @@ def test_it_lists_rag_moves_and_projects_added_and_removed(world):
 
 def test_it_writes_three_to_six_summary_lines_with_money_only_for_internal(world):
     factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 3, 31), rag=RAG.RED)
-    internal = build(department=world["alpha"])["summary_lines"]
-    client = build(department=world["alpha"], audience="client")["summary_lines"]
+    internal = build_snapshot(department=world["alpha"])["summary_lines"]
+    client = build_snapshot(department=world["alpha"], audience="client")["summary_lines"]
     assert 3 <= len(internal) <= 6
     assert internal[0] == "1 project: 1 red, 0 amber, 0 green, 0 not rated"
     assert any(line.startswith("Budget this period £100,000") for line in internal)
@@ -167,9 +141,9 @@ def test_it_runs_the_same_number_of_queries_for_3_and_30_projects(django_assert_
     # clauses, documents on file, reports sent, expired documents)
     queries = 3 + (5 if audience == "internal" else 0)
     with django_assert_num_queries(queries):
-        few = build(department=small, audience=audience)
+        few = build_snapshot(department=small, audience=audience)
     with django_assert_num_queries(queries):
-        many = build(department=large, audience=audience)
+        many = build_snapshot(department=large, audience=audience)
     assert len(few["projects"]) == 3
     assert len(many["projects"]) == 30
     assert (many["totals"]["red"], many["totals"]["amber"], many["totals"]["green"]) == (10, 10, 10)

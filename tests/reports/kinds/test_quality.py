@@ -14,8 +14,8 @@ from projects.quality import services as quality
 from projects.quality.services import CheckInput
 from reports.rendering import report_render_snapshot
 from reports.services import report_request
-from reports.snapshot import report_build_snapshot
 from tests import factories
+from tests.reports.snapshots import build_snapshot
 
 T = dt.datetime(2025, 3, 10, 10, 0, tzinfo=dt.UTC)
 
@@ -66,14 +66,8 @@ def seeded(world, pm, member, client_user):
 
 
 def _snapshot(project, audience="internal"):
-    return report_build_snapshot(
-        kind="quality",
-        audience=audience,
-        scope="project",
-        project=project,
-        period_start=dt.date(2025, 3, 1),
-        period_end=dt.date(2025, 3, 31),
-        title="Quality report: ALPHA-1",
+    return build_snapshot(
+        kind="quality", audience=audience, scope="project", project=project, title="Quality report: ALPHA-1"
     )
 
 
@@ -98,15 +92,8 @@ def test_it_leaves_reviewers_and_corrective_actions_out_of_the_client_version(se
 
 
 def test_it_counts_only_reviews_in_the_period(seeded):
-    snap = report_build_snapshot(
-        kind="quality",
-        audience="internal",
-        scope="project",
-        project=seeded,
-        period_start=dt.date(2025, 4, 1),
-        period_end=dt.date(2025, 4, 30),
-        title="April",
-    )
+    april = {"period_start": dt.date(2025, 4, 1), "period_end": dt.date(2025, 4, 30)}
+    snap = build_snapshot(kind="quality", scope="project", project=seeded, title="April", **april)
     assert snap["quality"]["reviews_count"] == 0
     assert snap["quality"]["standards"] == []
     assert len(snap["quality"]["open_ncs"]) == 1  # still open in April

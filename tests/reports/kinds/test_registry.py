@@ -19,6 +19,7 @@ from reports.rendering import report_render_snapshot
 from reports.services import report_request
 from reports.snapshot import report_build_snapshot
 from tests import factories
+from tests.reports.scheduled import schedule_form_data
 
 PERIOD_START = dt.date(2025, 6, 1)
 PERIOD_END = dt.date(2025, 6, 30)
@@ -177,18 +178,7 @@ def schedule_data(world, *, kind: str, audience: str, scope: str) -> dict:
         Scope.PROJECT: {"project": world["alpha_project"].pk},
         Scope.DEPARTMENT: {"department": world["alpha"].pk},
     }
-    return {
-        "name": f"{kind} {audience}",
-        "kind": kind,
-        "audience": audience,
-        "scope": scope,
-        **objects.get(Scope(scope), {}),
-        "frequency": "weekly",
-        "weekdays": ["1"],
-        "day_of_month": "1",
-        "local_time": "09:00",
-        "time_zone": "Europe/London",
-        "send_to_reporting_heads": "on",
-        "send_to_client_contacts": "on",
-        "extra_recipients": "",
-    }
+    data = schedule_form_data(
+        name=f"{kind} {audience}", kind=kind, audience=audience, scope=scope, **objects.get(Scope(scope), {})
+    )
+    return data | {"send_to_client_contacts": "on"}
