@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate demo ci bench load clean
+.PHONY: run test lint format install migrate demo static ci bench load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# The npm tools the tests run (axe-core, the Nu HTML checker: tests/js/package.json), again only when
+# the lockfile changes. Their install scripts are not run: vnu.jar runs on the system's Java. Without
+# npm the accessibility and HTML checks skip (and fail under CI=true).
+JS_STAMP := tests/js/node_modules/.installed
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/js --ignore-scripts --no-audit --no-fund --loglevel=error && touch $(JS_STAMP); \
+	else echo "npm is missing: tests/browser/test_accessibility.py will skip (Debian: apt-get install -y npm)"; fi
+
+install: $(STAMP) $(JS_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,12 +40,18 @@ migrate: $(STAMP)
 demo: migrate
 	$(BIN)/python manage.py setup_demo
 
-# The app with demo data on the embedded defaults: web on http://127.0.0.1:8000,
-# a Celery worker and beat, all in the foreground (Ctrl-C stops them).
-run: demo
+# Static files under their hashed names, gzip and brotli copies and the manifest, in STATIC_ROOT
+# (var/static): pages name files through the manifest whenever DEBUG is off (tests, gunicorn).
+static: $(STAMP)
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+# The app with demo data on the embedded defaults: web on http://127.0.0.1:8000 (APM_PORT=8765
+# serves on 8765, and links in emails follow), a Celery worker and beat, all in the foreground
+# (Ctrl-C stops them).
+run: demo static
 	$(BIN)/honcho start -f Procfile
 
-test: lint
+test: lint static $(JS_STAMP)
 	$(BIN)/pytest -p xdist -n 2
 
 bench: $(STAMP)

@@ -13,7 +13,9 @@ attachments) through one ``weasyprint.urls.URLFetcher`` instance; ours,
 * URLs under ``STATIC_URL`` (``/static/...``), resolved through
   ``django.contrib.staticfiles`` finders to a file inside one of the static
   roots; ``..`` segments, backslashes and anything resolving outside a root
-  are refused.
+  are refused. A hashed name that ``{% static %}`` gives with the manifest
+  storage (``css/print.16d17b0c176d.css``) is first mapped back to its source
+  name through the storage's manifest.
 
 Everything else (``file://``, ``http(s)://``, ``ftp://``, relative paths that
 resolve outside static) raises :class:`URLRefused`. WeasyPrint catches the
@@ -24,6 +26,29 @@ The HTML is parsed with ``base_url`` set to :data:`REPORT_BASE_URL`, an origin
 in the reserved ``.invalid`` top-level domain that no resolver answers, so
 ``/static/css/print.css`` becomes ``https://apm.invalid/static/css/print.css``
 and is served from disk without any network access.
+
+Every PDF is written as WeasyPrint's PDF/UA-1 variant (:data:`PDF_VARIANT`,
+by :func:`document_to_pdf`): a tagged PDF 1.7 whose structure tree follows the
+HTML (``h1``/``h2`` -> H1/H2, ``table``/``tr``/``th``/``td`` ->
+Table/TR/TH/TD, ``p`` -> P, ``img`` and inline ``svg`` -> Figure, with the
+``alt`` or the svg's own ``<title>`` child as ``/Alt``), ``/MarkInfo
+<< /Marked true >>``, ``/ViewerPreferences << /DisplayDocTitle true >>`` (the
+``<title>`` is shown, not the file name), ``/Lang`` from ``<html lang>``
+(``en-GB``), and an XMP metadata stream with ``dc:title``, ``dc:creator`` and
+``pdfuaid:part`` 1. The document information's ``/Author`` is the HTML's
+``<meta name="author">`` or else the company (``settings.APM_COMPANY_NAME``,
+"APM" when empty).
+
+Merging PDFs rendered separately (the parts of a large report, say) must keep
+all of that in the merged file, or it is no longer accessible: one
+``/StructTreeRoot`` whose Document element holds each part's elements in page
+order, with the ``/ParentTree`` renumbered so that every page's
+``/StructParents``, every marked-content id and every annotation's
+``/StructParent`` still lead to their element; the catalogue's ``/Lang``,
+``/MarkInfo`` and ``/ViewerPreferences``; the ``/Title`` and ``/Author`` of
+the whole report and one XMP stream that names the same title and
+``pdfuaid:part``. tests/reports/test_tagged_pdf.py states the checks a
+merged report must still pass.
 """
 
 from __future__ import annotations
@@ -38,6 +63,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -51,6 +77,8 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 #: Base URL the report HTML is parsed against; never resolvable (RFC 2606 ``.invalid``).
 REPORT_BASE_URL = "https://apm.invalid/"
+#: WeasyPrint's variant for every PDF: tagged, PDF/UA-1 metadata (see the module docstring).
+PDF_VARIANT = "pdf/ua-1"
 
 
 class URLRefused(ValueError):
@@ -68,6 +96,16 @@ def _static_roots() -> list[Path]:
             if location:
                 roots.append(Path(location).resolve())
     return roots
+
+
+def _source_name(name: str) -> str:
+    """The source name of a hashed static file name in the manifest (``css/print.16d17b0c176d.css`` ->
+    ``css/print.css``); any other name unchanged."""
+    hashed_files: dict[str, str] = getattr(staticfiles_storage, "hashed_files", {})
+    for source, hashed in hashed_files.items():
+        if hashed == name:
+            return source
+    return name
 
 
 def static_path_for_url(url: str) -> Path:
@@ -95,7 +133,7 @@ def static_path_for_url(url: str) -> Path:
         or any(part in ("..", ".") for part in pure.parts)
     ):
         raise URLRefused(f"Refused static path {relative!r}.")
-    found = finders.find(str(pure))
+    found = finders.find(_source_name(str(pure)))
     if not found:
         raise URLRefused(f"No static file {relative!r}.")
     path = Path(found).resolve()
@@ -177,8 +215,8 @@ def _parsed_print_css() -> tuple[Any, Any] | None:
 def html_to_pdf_document(html: str) -> Document:
     """Lay out report ``html`` (a complete document) and return WeasyPrint's ``Document``.
 
-    Same fetcher and rules as :func:`html_to_pdf`; call ``write_pdf()`` on it
-    for the bytes. The print stylesheet link is served from a parsed copy
+    Same fetcher and rules as :func:`html_to_pdf`; :func:`document_to_pdf`
+    writes its bytes. The print stylesheet link is served from a parsed copy
     kept per thread (same rules, same result: the text and pages are those
     of a plain render, see tests/reports/test_pdf.py).
     """
@@ -192,23 +230,33 @@ def html_to_pdf_document(html: str) -> Document:
     return HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher, media_type="print").render(**options)
 
 
+def document_to_pdf(document: Document) -> bytes:
+    """The PDF bytes of a laid-out ``document``: tagged PDF/UA-1 with its author and XMP metadata.
+
+    The author is the HTML's ``<meta name="author">`` or else the company
+    name setting ("APM" when it is empty).
+    """
+    if not document.metadata.authors:
+        document.metadata.authors = [settings.APM_COMPANY_NAME or "APM"]
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
+
+
 def html_to_pdf(html: str) -> tuple[bytes, int]:
-    """Render report ``html`` (a complete document) to ``(pdf_bytes, page_count)``.
+    """Render report ``html`` (a complete document) to ``(pdf_bytes, page_count)``, tagged (PDF/UA-1).
 
     Resources are fetched only through :class:`StaticOnlyURLFetcher`; refused
     ones are left out of the PDF (a warning is logged). Raises whatever
     WeasyPrint raises for a document it cannot lay out.
     """
     document = html_to_pdf_document(html)
-    pdf = document.write_pdf()
-    return pdf, len(document.pages)
+    return document_to_pdf(document), len(document.pages)
 
 
 def html_to_pdf_plain(html: str) -> tuple[bytes, int]:
-    """Plain WeasyPrint (a new font configuration, print.css fetched and parsed for this render).
+    """Plain WeasyPrint (a new font configuration, print.css fetched and parsed for this render), tagged alike.
 
     The reference :func:`html_to_pdf` is measured and tested against: same pages, same text.
     """
     fetcher = StaticOnlyURLFetcher()
     document = HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher, media_type="print").render()
-    return document.write_pdf(), len(document.pages)
+    return document_to_pdf(document), len(document.pages)

@@ -62,9 +62,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files answer here, before any other middleware runs (WhiteNoise's documented place).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -158,9 +159,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # `manage.py collectstatic` writes every file under a name carrying its content's hash, with gzip and
+    # brotli copies, and a manifest; WhiteNoise serves them compressed and cacheable for a year. Templates
+    # name files through the manifest ({% static %}), so a missing file fails the page (and the tests).
+    # With DEBUG on, {% static %} gives plain names and WhiteNoise serves them from the source folders.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
 
 # --- Email ----------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -173,7 +177,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Domain used on the right of every Message-ID the outbox mints.
 APM_MESSAGE_ID_DOMAIN = env.str("APM_MESSAGE_ID_DOMAIN", default="apm.localhost")
-APM_SITE_URL = env.str("APM_SITE_URL", default="http://127.0.0.1:8000")
+# The port `make run` serves on (the Procfile's web process); links in emails follow it unless
+# APM_SITE_URL says where the site is.
+APM_PORT = env.int("APM_PORT", default=8000)
+APM_SITE_URL = env.str("APM_SITE_URL", default=f"http://127.0.0.1:{APM_PORT}")
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -304,15 +311,17 @@ if not DEBUG:
 
 # Content-Security-Policy (django-csp 4): scripts only from our own static
 # files or carrying the per-request nonce ({{ CSP_NONCE }}); never inline
-# event handlers. Styles allow 'unsafe-inline' because Bootstrap markup and
-# htmx's indicator style use style attributes; no script can run from them.
+# event handlers. Styles only from our static files too: no style attribute
+# or <style> element on a page (tests/test_html.py), htmx's indicator style
+# lives in apm.css (base.html turns htmx's own off). The one exception is the
+# print HTML of a schedule preview (reports.views.schedule_preview).
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF, "'unsafe-inline'"],
+        "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],

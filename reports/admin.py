@@ -1,4 +1,4 @@
-"""Django admin for report schedules, reports (a read-only snapshot) and deliveries.
+"""Django admin for report schedules, who unsubscribed from them, reports (a read-only snapshot) and deliveries.
 
 The admin is for administrators only (apm.admin_site). Schedules saved here
 go through the same form and validation as the schedule pages and are
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from reports.forms import ReportScheduleForm
-from reports.models import Delivery, Report, ReportSchedule
+from reports.models import Delivery, PausedRecipient, Report, ReportSchedule
 from reports.services import schedule_save
 
 if TYPE_CHECKING:
@@ -119,6 +119,24 @@ class ReportAdmin(admin.ModelAdmin):
         if obj.status != "rendered" or not obj.pdf:
             return "—"
         return format_html('<a href="{}">Download PDF</a>', reverse("reports:pdf", args=[obj.pk]))
+
+
+@admin.register(PausedRecipient)
+class PausedRecipientAdmin(admin.ModelAdmin):
+    """Who unsubscribed from which schedule, read-only: "Undo" on the schedules page puts them back (audited)."""
+
+    list_display = ("email_address", "schedule", "paused_at")
+    search_fields = ("email_address", "schedule__name")
+    list_select_related = ("schedule",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PausedRecipient | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PausedRecipient | None = None) -> bool:
+        return False
 
 
 @admin.register(Delivery)

@@ -111,6 +111,27 @@ class ReportSchedule(models.Model):
         return self.name
 
 
+class PausedRecipient(models.Model):
+    """A recipient who stopped one schedule's reports with the one-click link of its email (RFC 8058).
+
+    ``email_address`` is lower-cased. The schedule goes on for everyone else;
+    those who may edit it can undo the pause on the schedules page.
+    """
+
+    schedule = models.ForeignKey(ReportSchedule, on_delete=models.CASCADE, related_name="paused_recipients")
+    email_address = models.EmailField()
+    paused_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["schedule", "email_address"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "email_address"], name="one_pause_per_schedule_recipient")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email_address} paused on {self.schedule}"
+
+
 class ReportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RENDERING = "rendering", "Rendering"

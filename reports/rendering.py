@@ -26,7 +26,7 @@ from apm.charts.burn_up import burn_up_svg
 from apm.charts.rag import rag_distribution_svg
 from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
-from apm.pdf import html_to_pdf_document
+from apm.pdf import document_to_pdf, html_to_pdf_document
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.base import ReportKindSpec, Snapshot
 
@@ -192,7 +192,7 @@ def _client_name(snapshot: Snapshot) -> str:
 
 
 def report_render_snapshot(snapshot: Snapshot) -> RenderedReport:
-    """Render ``snapshot`` to HTML and PDF (A4, through the static-only URL fetcher).
+    """Render ``snapshot`` to HTML and PDF (A4, through the static-only URL fetcher; tagged, PDF/UA-1).
 
     A report of more than ``TOC_MIN_PAGES - 1`` pages has a table of
     contents. The first layout uses a guess from the number of projects;
@@ -208,5 +208,5 @@ def report_render_snapshot(snapshot: Snapshot) -> RenderedReport:
     if needs != guess:
         html = report_render_html(snapshot, toc=needs)
         document = html_to_pdf_document(html)
-    pdf = document.write_pdf()
+    pdf = document_to_pdf(document)
     return RenderedReport(html=html, pdf=pdf, page_count=len(document.pages))

@@ -99,7 +99,8 @@ def report_recipients(*, report: Report) -> list[Recipient]:
     for the company (who alone may see every project), the PM for a PM's portfolio — internal audience
     only. Opted-in client contacts of the project's client — client audience
     only. Then extra addresses. An internal report never goes to a client
-    contact's address, whatever the source. Users without an email are skipped.
+    contact's address, whatever the source. Users without an email are skipped,
+    and so are the schedule's paused recipients (``PausedRecipient``).
     """
     schedule = report.schedule
     internal = report.audience == Audience.INTERNAL
@@ -126,7 +127,8 @@ def report_recipients(*, report: Report) -> list[Recipient]:
     if internal:
         clients = client_addresses(r.address for r in candidates)
         candidates = [r for r in candidates if r.address.lower() not in clients]
-    seen: set[str] = set()
+    # Those who unsubscribed from this schedule (its emails' one-click link) get no more of its reports.
+    seen: set[str] = set(schedule.paused_recipients.values_list("email_address", flat=True)) if schedule else set()
     recipients = []
     for recipient in candidates:
         key = recipient.address.lower()

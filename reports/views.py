@@ -7,6 +7,10 @@ page and the audiences the user may send (``access.may_send``), and only
 queues a report through ``reports.services.report_request``; the PDF is
 rendered by a worker, never in the web request.
 
+A scheduled report's email carries a one-click unsubscribe link
+(``unsubscribe``, no login: the signed token is the proof) that pauses its
+recipient on that schedule; the schedules page lists them with an "Undo".
+
 Schedules: every create, edit and resume goes through
 ``reports.services.schedule_save`` (which makes the user the owner, after
 checking the kind covers its scope and audience, that they may send it and
@@ -19,20 +23,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apm import access
 from apm.accounts.models import AuditKind
 from apm.accounts.services import audit_record
 from apm.actions import refusal_on_form, refusal_shown
+from apm.errors import Refused
 from apm.http import AuthenticatedHttpRequest, HtmxRequest
 from apm.outbox.models import EmailStatus
 from apm.outbox.services import outbox_retry
@@ -262,9 +271,15 @@ def _schedule_or_404(request: AuthenticatedHttpRequest, pk: int) -> ReportSchedu
 
 @login_required
 def schedule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The user's schedules with their next run (in the schedule's own zone), owner and any pause reason."""
+    """The user's schedules with their next run (in the schedule's own zone), owner, any pause reason and the
+    recipients who unsubscribed (each with an "Undo")."""
     _may_schedule(request)
-    schedules = access.manage_schedule.queryset(request.user).select_related(*SCHEDULE_RELATED).order_by("name")
+    schedules = (
+        access.manage_schedule.queryset(request.user)
+        .select_related(*SCHEDULE_RELATED)
+        .prefetch_related("paused_recipients")
+        .order_by("name")
+    )
     return render(request, "reports/schedules/list.html", {"schedules": schedules})
 
 
@@ -312,6 +327,43 @@ def schedule_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def schedule_recipient_resume(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Send the schedule's reports again to the POSTed ``address``, which unsubscribed by its one-click link."""
+    schedule = _schedule_or_404(request, pk)
+    address = request.POST.get("address", "").strip().lower()
+    with refusal_shown(request, failed="The recipient stays paused:"):
+        if services.schedule_recipient_resume(schedule=schedule, address=address, user=request.user):
+            messages.success(request, f"{address} receives “{schedule.name}” again.")
+        else:
+            messages.error(request, f"{address or 'That address'} was not paused on “{schedule.name}”.")
+    return redirect("reports:schedules")
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-click unsubscribe link of a scheduled report's email (RFC 8058); no login.
+
+    POST (a mail program's one click, or the button of the GET page) pauses
+    the token's recipient on its schedule and answers 200, again 200 when
+    already paused or the schedule is gone. No CSRF token: a mail program has
+    none, and the signed token is the proof. GET shows a page asking to
+    confirm, with that button, and changes nothing. A bad or tampered token
+    answers 400 with a page that says so.
+    """
+    try:
+        schedule, address = services.unsubscribe_read(token=token)
+    except Refused as refusal:
+        return render(request, "reports/unsubscribe.html", {"invalid": refusal.message}, status=400)
+    done = request.method == "POST"
+    if done and schedule is not None:
+        services.schedule_recipient_pause(schedule=schedule, address=address, now=timezone.now())
+    return render(request, "reports/unsubscribe.html", {"schedule": schedule, "address": address, "done": done})
+
+
+@login_required
+@require_POST
 def schedule_send_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Queue a report of the schedule's kind, audience and subject now (rendered by a worker)."""
     schedule = _schedule_or_404(request, pk)
@@ -342,8 +394,13 @@ def _preview_snapshot(schedule: ReportSchedule) -> Snapshot:
 
 
 @login_required
+@csp_replace({"style-src": [SELF, UNSAFE_INLINE], "script-src": [NONE]})  # type: ignore[arg-type]  # typed for (request) views
 def schedule_preview(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """The next report as it would be now: ``fmt`` "html" (the print HTML) or "pdf" (rendered here, not sent)."""
+    """The next report as it would be now: ``fmt`` "html" (the print HTML) or "pdf" (rendered here, not sent).
+
+    The print HTML is written for WeasyPrint, with its styles inline, so this answer alone may apply inline
+    styles; it runs no script at all.
+    """
     schedule = _schedule_or_404(request, pk)
     snapshot = _preview_snapshot(schedule)
     if fmt == "pdf":

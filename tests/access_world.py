@@ -35,6 +35,7 @@ from projects.models import (
 )
 from projects.portal.services import share_link_create
 from reports.models import Delivery, Report
+from reports.services import unsubscribe_token
 from teams.models import MemberRate
 from tests import factories
 from tests.projects.steps import add_clause, log_letter
@@ -341,6 +342,7 @@ def populate_side(*, project: Any, department: Any, pm: Any, person: Any, contac
             "change_request": change_request,
             "share_link": link.link,
             "share_token": link.token,
+            "unsubscribe_token": unsubscribe_token(schedule_id=internal_schedule.pk, address="x@example.com"),
             "contact": contact,
             "change_number": str(change_request.number),
             "audit_event": audit,
@@ -376,4 +378,23 @@ def populate(world: World) -> World:
     link = world.other.objects["share_link"]
     link.revoked_at = timezone.now()
     link.save(update_fields=["revoked_at"])
+    return world
+
+
+def furnish_pages(world: World) -> World:
+    """Add what makes every part of the pages show: a risk of score 20 on ALPHA-1 (the heat map), an open
+    critical issue (the banner) and two more status updates (the RAG strip)."""
+    project = world.project
+    factories.RaidItemFactory(project=project, title="Supplier may fold", probability=4, impact=5)
+    factories.RaidItemFactory(
+        project=project,
+        kind="issue",
+        title="Site flooded",
+        severity="critical",
+        probability=None,
+        impact=None,
+        ack_deadline=timezone.now() + dt.timedelta(hours=4),
+    )
+    for month in (1, 2):
+        factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, month, 28), rag="green")
     return world

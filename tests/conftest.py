@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from apm.accounts.models import Role
 from tests import factories
 from tests.faults.results import results_table, start_results
+from tests.static import collect_static_when_stale
 
 # Hypothesis: in CI (CI=true) the examples are derandomized and no example database is kept, so a red
 # run is red again for anyone who reruns it and a green branch does not turn red because a new random
@@ -30,9 +31,13 @@ hypothesis_settings.load_profile(
 
 
 def pytest_configure(config):
-    """Name this run's fault-test results file (in the controller, before xdist starts its workers)."""
+    """Name this run's fault-test results file and collect the static files when stale.
+
+    Both in the controller, before xdist starts its workers.
+    """
     if not hasattr(config, "workerinput"):
         start_results()
+        collect_static_when_stale()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

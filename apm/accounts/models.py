@@ -64,6 +64,8 @@ class AuditKind(models.TextChoices):
     CLIENT_DECISION = "client_decision", "Client decision"
     PROJECT_CLIENT_CHANGED = "project_client_changed", "Project's client changed"
     SCHEDULE_PAUSED = "schedule_paused", "Report schedule paused"
+    SCHEDULE_RECIPIENT_PAUSED = "schedule_recipient_paused", "Recipient unsubscribed from a report schedule"
+    SCHEDULE_RECIPIENT_RESUMED = "schedule_recipient_resumed", "Recipient put back on a report schedule"
 
 
 class AuditEvent(models.Model):

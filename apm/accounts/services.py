@@ -15,14 +15,13 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from apm.accounts.ip import client_ip
 from apm.accounts.models import AuditEvent, AuditKind, Invitation
 from apm.errors import Refused
-from apm.outbox.services import outbox_enqueue
+from apm.outbox.services import email_render, outbox_enqueue
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -99,9 +98,7 @@ def invitation_create(*, user: User, invited_by: User | None, now: datetime | No
         outbox_enqueue(
             kind="invitation",
             to=[user.email],
-            subject=render_to_string("emails/invitation-subject.txt", context).strip(),
-            body_text=render_to_string("emails/invitation-body-text.txt", context),
-            body_html=render_to_string("emails/invitation-body-html.html", context),
+            **email_render("invitation", context),
         )
         audit_record(
             kind=AuditKind.INVITATION_SENT,

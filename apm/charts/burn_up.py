@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.html import escape
 
-from apm.formatting import CURRENCY_SYMBOLS, MONTHS
+from apm.formatting import CURRENCY_SYMBOLS, MONTHS, format_date, format_money
 
 #: (key, legend word, colour, dash pattern, marker)
 SERIES = (
@@ -49,6 +49,35 @@ def short_money(value: float, currency: str) -> str:
     return f"{symbol}{text}"
 
 
+def burn_up_summary(series: Sequence[dict[str, Any]], *, currency: str) -> str:
+    """The chart's figures in words, for its accessible name (no full stop).
+
+    ``"planned £120,000, earned £98,000, actual £105,000 at 31 Mar 2025;
+    planned £800,000 by 30 Jun 2025"``: the values at the last date where EV
+    or AC is known, then the plan's total at the last date when that is
+    later. ``series`` as for :func:`burn_up_svg`, whose ``aria-label`` and
+    ``<title>`` (a PDF figure's ``/Alt``) are its title and this summary.
+    """
+    if not series:
+        return "no plan or costs yet"
+
+    def amount(value: Decimal | None) -> str:
+        return "not known" if value is None else format_money(value, currency)
+
+    known = [point for point in series if point.get("ev") is not None or point.get("ac") is not None]
+    now = known[-1] if known else None
+    words = []
+    if now is not None:
+        words.append(
+            f"planned {amount(now.get('pv'))}, earned {amount(now.get('ev'))}, actual {amount(now.get('ac'))} "
+            f"at {format_date(now['date'])}"
+        )
+    final = series[-1]
+    if final is not now:
+        words.append(f"planned {amount(final.get('pv'))} by {format_date(final['date'])}")
+    return "; ".join(words)
+
+
 def burn_up_svg(
     series: Sequence[dict[str, Any]],
     *,
@@ -64,15 +93,20 @@ def burn_up_svg(
     units; None = not known yet, e.g. after today). The y axis starts at 0
     with rounded ticks labelled in the currency; the x axis shows month
     labels. ``width``/``height`` in CSS px (the SVG scales with its
-    container through ``viewBox``). Returns a short "no data" SVG for an
+    container through ``viewBox``; no ``style`` attribute, which the
+    Content-Security-Policy would block: the stylesheets cap
+    ``.chart-burn-up`` at the default 640 px). Returns a short "no data" SVG for an
     empty series.
     """
-    label = escape(title or "Burn-up chart: planned value, earned value and actual cost")
+    summary = burn_up_summary(series, currency=currency)
+    name = title or "Burn-up chart: planned value, earned value and actual cost"
+    label = escape(f"{name}. {summary[:1].upper()}{summary[1:]}.")
     open_tag = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-burn-up" viewBox="0 0 {width} {height}" '
         f'width="100%" preserveAspectRatio="xMidYMid meet" role="img" aria-label="{label}" '
-        f'style="max-width:{width}px;font-family:sans-serif">'
+        'font-family="sans-serif">'
     )
+    open_tag += f"<title>{label}</title>"
     if not series:
         return (
             f'{open_tag}<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="13" fill="#555">'

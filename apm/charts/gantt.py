@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.html import escape
 
 from apm.dates import as_date, required_date
+from apm.formatting import format_date
 
 STATUS_COLOURS = {
     "not_started": "#9aa5b1",
@@ -45,7 +46,9 @@ def gantt_svg(
     ``baseline_start`` and ``baseline_end`` (or None), ``status`` (a
     DeliverableStatus value) and ``percent`` (0-100). The SVG scales to its
     container (``viewBox``, width 100%); ``width`` is the drawing's width in
-    user units. Names are escaped and cut to 34 characters.
+    user units. Names are escaped and cut to 34 characters. The accessible
+    name (``aria-label`` and the svg's ``<title>``, a PDF figure's ``/Alt``)
+    is :func:`gantt_summary`.
     """
     items = []
     for row in rows:
@@ -71,10 +74,12 @@ def gantt_svg(
     def x_of(day: dt.date) -> float:
         return label_w + plot_w * (day - first).days / span
 
+    accessible_name = escape(gantt_summary(items, today=today_date, title=title))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-gantt" width="100%" '
-        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
+        f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet" role="img" '
+        f'aria-label="{accessible_name}">',
+        f"<title>{accessible_name}</title>",
     ]
     # Month ticks along the top.
     month = dt.date(first.year, first.month, 1)
@@ -127,3 +132,19 @@ def gantt_svg(
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def gantt_summary(items: Sequence[tuple[Any, ...]], *, today: dt.date, title: str) -> str:
+    """The chart in words: ``"Deliverables timeline at 30 Jun 2025: Design: accepted, 100% complete, 6 Jan 2025
+    to 28 Feb 2025; Build: in progress, 40% complete, 3 Mar 2025 to 30 Jun 2025, 14 days late"``.
+
+    ``items`` are :func:`gantt_svg`'s rows as it reads them: ``(name, start,
+    end, baseline_start, baseline_end, status, percent)``, dates as dates.
+    """
+    rows = []
+    for name, start, end, _b_start, b_end, status, percent in items:
+        pct = max(0, min(100, int(percent or 0)))
+        late = (end - b_end).days if b_end is not None else 0
+        row = f"{name}: {STATUS_WORDS.get(status, status)}, {pct}% complete, {format_date(start)} to {format_date(end)}"
+        rows.append(row + (f", {late} days late" if late > 0 else ""))
+    return f"{title} at {format_date(today)}: {'; '.join(rows)}"

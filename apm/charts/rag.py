@@ -22,8 +22,10 @@ def rag_distribution_svg(*, counts: dict[str, int], width: int = 480, height: in
     ``counts`` maps ``red``, ``amber``, ``green`` and ``not_rated`` to
     non-negative integers (missing keys count 0). ``width`` and ``height`` in
     CSS px. Segments too narrow for their label are labelled in a legend
-    line below the bar instead. Returns "" when every count is 0. Raises
-    ``ValueError`` for a negative count.
+    line below the bar instead. The accessible name (``aria-label`` and the
+    svg's ``<title>``, a PDF figure's ``/Alt``) gives every count in words:
+    ``"RAG distribution: 3 red, 5 amber, 4 green, 0 not rated"``. Returns ""
+    when every count is 0. Raises ``ValueError`` for a negative count.
     """
     values = [(key, word, fill, ink, int(counts.get(key, 0) or 0)) for key, word, fill, ink in SEGMENTS]
     if any(value < 0 for *_rest, value in values):
@@ -32,9 +34,11 @@ def rag_distribution_svg(*, counts: dict[str, int], width: int = 480, height: in
     if total == 0:
         return ""
     bar_height = height - 14
+    counted = ", ".join(f"{value} {word.lower()}" for _key, word, _fill, _ink, value in values)
+    name = escape(f"{title or 'RAG distribution'}: {counted}")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-rag" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title or "RAG distribution")}">'
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{name}"><title>{name}</title>'
     ]
     x = 0.0
     legend = []

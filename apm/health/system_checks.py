@@ -8,6 +8,9 @@ Likewise a task not acknowledged within ``CELERY_VISIBILITY_TIMEOUT`` is
 handed to a second worker. A warning, not an error, so that the fault tests
 can run with seconds-long settings; production runs ``check --deploy
 --fail-level WARNING`` (README), which refuses it.
+
+With ``--deploy`` only: the links in emails (``APM_SITE_URL``) must be https,
+as mail programs take a one-click unsubscribe link (RFC 8058) only over https.
 """
 
 from __future__ import annotations
@@ -53,3 +56,18 @@ def check_lost_work_timeouts(
             )
         )
     return warnings
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_site_url_is_https(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Warn (apm.W003, ``check --deploy`` only) when ``APM_SITE_URL``, the address of links in emails, is not https."""
+    if settings.APM_SITE_URL.lower().startswith("https://"):
+        return []
+    return [
+        checks.Warning(
+            f"APM_SITE_URL ({settings.APM_SITE_URL}) is not https: links in emails would go over plain HTTP, and "
+            "mail programs refuse the one-click unsubscribe link of scheduled reports (RFC 8058).",
+            hint="Set APM_SITE_URL to the site's https address, e.g. https://apm.example.com.",
+            id="apm.W003",
+        )
+    ]

@@ -23,7 +23,9 @@ class EmailStatus(models.TextChoices):
 class OutboundEmail(models.Model):
     """One email message in the outbox.
 
-    ``to`` is a list of addresses (JSON). ``tries`` counts send attempts;
+    ``to`` is a list of addresses (JSON); ``headers`` extra header fields
+    (JSON, name to value), such as a report's ``List-Unsubscribe`` for its
+    one recipient. ``tries`` counts send attempts;
     ``next_attempt_at`` is when a queued message may be tried again after a
     failure (exponential backoff). ``kind`` says what produced it
     ("report", "notification", "invitation", ...).
@@ -36,6 +38,9 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=998)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Extra header fields of this message (List-Unsubscribe, ...)."
+    )
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
     tries = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

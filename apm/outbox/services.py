@@ -1,24 +1,33 @@
 """Writing to and sending from the email outbox (the only way APM sends email).
 
+``email_render`` renders an email's three templates (``templates/emails/<name>-subject.txt``,
+``-body-text.txt``, ``-body-html.html``): subject and text as plain text, the HTML escaped.
 ``outbox_enqueue`` writes a message in the caller's transaction and publishes
 the send task after commit. ``outbox_send`` claims the message with a
 conditional UPDATE (queued -> sending), sends it, and marks it sent; a second
 run of the same task finds nothing to claim and sends nothing.
+
+Every message is written by APM, not by a person, so every one carries
+``Auto-Submitted: auto-generated`` (RFC 3834: no vacation or other automatic
+replies to it).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.header import Header
 from enum import Enum
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
+from django.template import Context, Engine
 from django.utils import timezone
 
 from apm.logs import log_ids
@@ -62,6 +71,34 @@ def backoff_seconds(tries: int) -> float:
     return min(settings.APM_RETRY_BASE_SECONDS * 2 ** max(tries - 1, 0), BACKOFF_MAX_SECONDS)
 
 
+class EmailParts(TypedDict):
+    """An email's subject, plain text and HTML, as :func:`outbox_enqueue` takes them."""
+
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def email_render(name: str, context: Mapping[str, Any]) -> EmailParts:
+    """Render ``templates/emails/<name>-subject.txt``, ``-body-text.txt`` and ``-body-html.html`` with ``context``.
+
+    The subject and the text are plain text, rendered with autoescaping off
+    whatever the template says: a project named ``Q"'> & Co`` stays so and
+    never becomes ``Q&quot;&#x27;&gt; &amp; Co``. The HTML is escaped as any
+    page. Raises ``TemplateDoesNotExist`` for an unknown ``name``.
+    """
+    engine = Engine.get_default()
+
+    def plain(template: str) -> str:
+        return engine.get_template(template).render(Context(dict(context), autoescape=False))
+
+    return {
+        "subject": plain(f"emails/{name}-subject.txt").strip(),
+        "body_text": plain(f"emails/{name}-body-text.txt"),
+        "body_html": engine.get_template(f"emails/{name}-body-html.html").render(Context(dict(context))),
+    }
+
+
 def outbox_enqueue(
     *,
     kind: str,
@@ -71,11 +108,14 @@ def outbox_enqueue(
     body_html: str = "",
     attachments: Iterable[AttachmentSpec] = (),
     from_email: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> OutboundEmail:
     """Write one message to the outbox and send it after the transaction commits.
 
-    ``to`` is a non-empty list of addresses. Raises ``ValueError`` for an empty
-    recipient list. Returns the saved ``OutboundEmail`` (status queued).
+    ``to`` is a non-empty list of addresses; ``headers`` extra header fields
+    (name to value) the message carries besides the outbox's own (Message-ID,
+    Auto-Submitted). Raises ``ValueError`` for an empty recipient list.
+    Returns the saved ``OutboundEmail`` (status queued).
     """
     recipients = [address.strip() for address in to if address and address.strip()]
     if not recipients:
@@ -90,6 +130,7 @@ def outbox_enqueue(
             subject=" ".join(subject.split())[:998],
             body_text=body_text,
             body_html=body_html,
+            headers=dict(headers or {}),
             queued_at=now,
         )
         OutboundAttachment.objects.bulk_create(
@@ -109,14 +150,42 @@ _claim = Claim(
 )
 
 
+#: Room for the text of a subject word on the ``Subject:`` line (78 characters, RFC 5322).
+_SUBJECT_ROOM = 78 - len("Subject: ")
+
+
+def subject_header(subject: str) -> Header:
+    """``subject`` as a header value that folds with text on the ``Subject:`` line itself.
+
+    Django encodes a non-ASCII subject before it knows the field's name, so
+    the folded value starts on a line of its own (``Subject:`` and nothing
+    else). A ``Header`` that knows its name folds after the first words
+    instead. Plain ASCII stays readable unless a word is too long for a line;
+    then, as with any other character, it is encoded (RFC 2047), which may be
+    split anywhere.
+    """
+    subject = " ".join(subject.split())
+    readable = subject.isascii() and all(len(word) <= _SUBJECT_ROOM for word in subject.split())
+    return Header(subject, "us-ascii" if readable else "utf-8", header_name="Subject")
+
+
+class OutboxMessage(EmailMultiAlternatives):
+    """Django's email with the subject folded by :func:`subject_header`."""
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        msg = super().message(*args, **kwargs)
+        msg.replace_header("Subject", subject_header(str(self.subject)))
+        return msg
+
+
 def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
-    """The Django email for an outbox row, with its stored Message-ID and attachments."""
-    message = EmailMultiAlternatives(
+    """The Django email for an outbox row: its Message-ID, ``Auto-Submitted``, its extra headers and attachments."""
+    message = OutboxMessage(
         subject=email.subject,
         body=email.body_text,
         from_email=email.from_email,
         to=list(email.to),
-        headers={"Message-ID": email.message_id},
+        headers={**email.headers, "Message-ID": email.message_id, "Auto-Submitted": "auto-generated"},
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")

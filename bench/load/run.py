@@ -170,10 +170,12 @@ def _write_users() -> dict:
 
 
 def _prepare(database_url: str, env: dict[str, str], *, force_seed: bool) -> None:
-    """Create the database when missing, migrate it and seed it (or reuse the seed)."""
+    """Create the database when missing, migrate it, collect the static files and seed it (or reuse the seed)."""
     _ensure_database(database_url)
     python = str(VENV_BIN / "python")
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+    # With DEBUG off pages name static files through the manifest that collectstatic writes.
+    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
     seed = [python, "bench/load/seed.py", *(["--force"] if force_seed else [])]
     subprocess.run(seed, cwd=BASE_DIR, env=env, check=True)
 
@@ -256,7 +258,6 @@ def main() -> int:
 
 def _run(args: argparse.Namespace, procs: dict[str, subprocess.Popen]) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    (VAR / "static").mkdir(parents=True, exist_ok=True)  # STATIC_ROOT: whitenoise warns when missing
     database_url = os.environ.get("APM_LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/apm_load")
     redis_url = os.environ.get("APM_LOAD_REDIS_URL", "")
     own_redis = not redis_url

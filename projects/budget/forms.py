@@ -1,4 +1,9 @@
-"""Forms of the budget pages. Plain Django forms: the services validate the business rules."""
+"""Forms of the budget pages. Plain Django forms: the services validate the business rules.
+
+The budget page shows five of them at once, so each has its own ``prefix``
+(``line-amount``, ``expense-amount``, ...): field ids stay unique on the page
+and each view reads its own form's fields back.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +38,16 @@ def money_field(*, min_value: Decimal, label: str | None = None, required: bool 
 
 
 class BudgetLineForm(forms.Form):
+    prefix = "line"
+
     category = forms.ChoiceField(choices=CostCategory.choices)
     description = forms.CharField(max_length=200, required=False)
     amount = money_field(min_value=Decimal("0"))
 
 
 class BudgetSettingsForm(forms.Form):
+    prefix = "settings"
+
     contingency_reserve = money_field(min_value=Decimal("0"))
     cost_tolerance_percent = forms.DecimalField(
         label="Cost tolerance (± % of BAC)", min_value=Decimal("0"), max_value=Decimal("100"), decimal_places=2
@@ -50,6 +59,8 @@ class BudgetSettingsForm(forms.Form):
 
 
 class ExpenseForm(forms.Form):
+    prefix = "expense"
+
     date = forms.DateField(widget=DATE)
     amount = money_field(min_value=Decimal("0.01"))
     category = forms.ChoiceField(choices=CostCategory.choices)
@@ -59,11 +70,15 @@ class ExpenseForm(forms.Form):
 
 
 class BaselineForm(forms.Form):
+    prefix = "baseline"
+
     reason = forms.CharField(max_length=300)
     change_reference = forms.CharField(max_length=60, required=False)
 
 
 class ContingencyRequestForm(forms.Form):
+    prefix = "contingency"
+
     amount = money_field(min_value=Decimal("0.01"))
     category = forms.ChoiceField(choices=CostCategory.choices, help_text="The budget line it goes to.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))

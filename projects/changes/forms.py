@@ -9,7 +9,7 @@ from django import forms
 
 from apm.forms import IdMultipleChoiceField
 from projects.common.forms import limit_choices
-from projects.models import Approvers, CostCategory, Deliverable, Project, RaisedBy
+from projects.models import Approvers, ChangeFunding, CostCategory, Deliverable, Project, RaisedBy
 
 
 class ChangeRequestForm(forms.Form):
@@ -55,3 +55,5 @@ class ChangeActionForm(forms.Form):
         ]
     )
     comment = forms.CharField(required=False, max_length=2000)
+    # How an approved cost impact is funded (the head side's choice); empty means new money.
+    funding = forms.ChoiceField(choices=ChangeFunding.choices, required=False)

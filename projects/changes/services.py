@@ -21,8 +21,10 @@ from django.utils import timezone
 
 from apm import access, validation
 from apm.errors import Refused
+from apm.formatting import format_money
 from projects.budget import evm
-from projects.budget.services.plan import baseline_create, budget_line_add
+from projects.budget.services.contingency import contingency_fund_change
+from projects.budget.services.plan import baseline_create, budget_line_add, unallocated_remainder
 from projects.common import workflow
 from projects.common.history import history_save
 from projects.delivery.services import deliverable_baseline_snapshot
@@ -31,14 +33,17 @@ from projects.models import (
     ApproverSide,
     Baseline,
     ChangeApproval,
+    ChangeFunding,
     ChangeRequest,
     ChangeStatus,
     CostCategory,
     Deliverable,
     DeliverableStatus,
     Project,
+    ProjectBudget,
     RaisedBy,
 )
+from projects.models.changes import FUNDING_STATEMENTS
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -165,21 +170,53 @@ def approver_side(*, user: User, change_request: ChangeRequest) -> str | None:
     return None
 
 
-def _apply_change(change: ChangeRequest, *, user: User) -> dict[str, Any]:
-    """Apply an approved change: budget line, dates, then a new baseline (the old one stays)."""
+def _funding_shortfall(change: ChangeRequest, funding: str) -> str:
+    """Why ``funding`` cannot pay for ``change``'s cost impact now ("" when it can), with the figures."""
+    if change.cost_impact <= 0 or funding == ChangeFunding.BUDGET:
+        return ""
+    project = change.project
+    if funding == ChangeFunding.CONTINGENCY:
+        budget = ProjectBudget.objects.filter(project=project).first()
+        available, source = (budget.contingency_reserve if budget else Decimal("0.00")), "contingency reserve"
+    else:
+        available, source = unallocated_remainder(project=project), "unallocated remainder"
+    if change.cost_impact <= available:
+        return ""
+    return (
+        f"The {source} holds only {format_money(available, project.currency)}; it cannot fund the "
+        f"{format_money(change.cost_impact, project.currency)} of {change.reference}. "
+        "Choose another source or raise the budget."
+    )
+
+
+def _apply_change(change: ChangeRequest, *, user: User, funding: str) -> dict[str, Any]:
+    """Apply an approved change: its cost funded as ``funding`` says, dates, then a new baseline (the old one stays)."""
     project = Project.objects.select_for_update().get(pk=change.project_id)
     previous = Baseline.objects.filter(project=project, is_current=True).first()
     applied: dict[str, Any] = {"previous_baseline": previous.number if previous else None}
     if change.cost_impact > 0:
-        line = budget_line_add(
-            project=project,
-            category=change.cost_category,
-            amount=change.cost_impact,
-            description=f"{change.reference}: {change.title}"[:200],
-            actor=user,
-        )
+        description = f"{change.reference}: {change.title}"[:200]
+        if funding == ChangeFunding.CONTINGENCY:
+            line = contingency_fund_change(
+                project=project,
+                amount=change.cost_impact,
+                category=change.cost_category,
+                description=description,
+                change_reference=change.reference,
+                actor=user,
+            )
+        else:
+            line = budget_line_add(
+                project=project,
+                category=change.cost_category,
+                amount=change.cost_impact,
+                description=description,
+                actor=user,
+                from_unallocated=funding == ChangeFunding.REMAINDER,
+            )
         applied["budget_line"] = line.pk
         applied["cost_impact"] = str(change.cost_impact)
+        applied["funding"] = funding
     days = change.schedule_impact_days
     if days:
         shift = dt.timedelta(days=days)
@@ -210,20 +247,31 @@ def _apply_change(change: ChangeRequest, *, user: User) -> dict[str, Any]:
     return applied
 
 
-def change_request_decide(*, change_request: ChangeRequest, user: User, approve: bool, comment: str) -> ChangeRequest:
+def change_request_decide(
+    *,
+    change_request: ChangeRequest,
+    user: User,
+    approve: bool,
+    comment: str,
+    funding: str = ChangeFunding.BUDGET,
+) -> ChangeRequest:
     """The approver side of ``user`` (department head, client contact, administrator) decides.
 
     A rejection by any required side rejects the change and changes nothing
     else. Approval is recorded per side; once every required side
     (``change_request.approvers``) approved, the change is applied in the
-    same transaction: its cost impact becomes a budget line (BAC rises), the
-    project's finish and the affected deliverables move by
-    ``schedule_impact_days``, and a new baseline is set through
-    ``projects.budget.services.plan.baseline_create`` (the old one is kept, no
-    longer current) with the deliverables' dates. Raises ``Refused`` when
-    the user decides for no side or a side this change does not need, when
-    it is not submitted, the side already decided, or a rejection has no
-    comment.
+    same transaction: its cost impact becomes a budget line funded as the
+    head side chose (``funding``, a ``ChangeFunding``: by default new money,
+    so BAC rises by it; or from the contingency reserve, which falls by it;
+    or from the unallocated remainder, so BAC stays), the project's finish
+    and the affected deliverables move by ``schedule_impact_days``, and a new
+    baseline is set through ``projects.budget.services.plan.baseline_create``
+    (the old one is kept, no longer current) with the deliverables' dates.
+    The funding is kept in ``applied["funding"]`` and named in the history.
+    Raises ``Refused`` when the user decides for no side or a side this
+    change does not need, when it is not submitted, the side already decided,
+    a rejection has no comment, the client side names a funding, or the
+    chosen source holds less than the cost impact; nothing changes then.
     """
     side = approver_side(user=user, change_request=change_request)
     if side is None:
@@ -242,6 +290,12 @@ def change_request_decide(*, change_request: ChangeRequest, user: User, approve:
     comment = (comment or "").strip()
     if not approve and not comment:
         raise Refused("Say why the change is rejected.")
+    if funding not in ChangeFunding.values:
+        raise Refused(f"Unknown funding {funding!r}.")
+    if side == ApproverSide.CLIENT and funding != ChangeFunding.BUDGET:
+        raise Refused("Only the company side chooses how a change's cost is funded.")
+    if approve and side == ApproverSide.HEAD and (shortfall := _funding_shortfall(change_request, funding)):
+        raise Refused(shortfall)
     with transaction.atomic():
         locked = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
         if locked.status != ChangeStatus.SUBMITTED:
@@ -261,11 +315,20 @@ def change_request_decide(*, change_request: ChangeRequest, user: User, approve:
             locked.status, locked.decided_at = ChangeStatus.REJECTED, now
             history_save(locked, user=user, reason=f"rejected by {side}")
         else:
+            if side == ApproverSide.HEAD and locked.cost_impact > 0:
+                locked.applied = {"funding": funding}  # the head side's choice, until the change is applied
+            chosen = locked.applied.get("funding", ChangeFunding.BUDGET)
             approved_sides = set(locked.approvals.filter(approved=True).values_list("side", flat=True))
             if set(locked.required_sides) <= approved_sides:
-                locked.applied = _apply_change(locked, user=user)
+                if side == ApproverSide.CLIENT and _funding_shortfall(locked, chosen):
+                    # The figures are internal: the client is told only that it cannot be applied yet.
+                    raise Refused(
+                        f"{locked.reference} cannot be applied yet: its funding needs another look by the company."
+                    )
+                locked.applied = _apply_change(locked, user=user, funding=chosen)
                 locked.status, locked.decided_at = ChangeStatus.APPROVED, now
-                history_save(locked, user=user, reason=f"approved; baseline {locked.applied['baseline']}")
+                funded = f"; {FUNDING_STATEMENTS[ChangeFunding(chosen)]}" if locked.cost_impact > 0 else ""
+                history_save(locked, user=user, reason=f"approved{funded}; baseline {locked.applied['baseline']}")
             else:
                 history_save(locked, user=user, reason=f"approved by {side}; awaiting the other side")
     change_request.refresh_from_db()

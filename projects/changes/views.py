@@ -21,7 +21,7 @@ from projects.changes import forms, selectors, services
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import delivery_form_page, project_page_flags
-from projects.models import ChangeRequest, Project
+from projects.models import ChangeFunding, ChangeRequest, Project
 
 
 @login_required
@@ -69,6 +69,7 @@ def change_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> 
             "affected": list(change.affected_deliverables.all()),
             "may_decide": change.status == "submitted" and side in change.required_sides and side not in decided,
             "side": side,
+            "fundings": ChangeFunding.choices,
             "history": history_rows(change),
         },
     )
@@ -92,7 +93,11 @@ def change_action(request: AuthenticatedHttpRequest, code: str, number: int) -> 
             services.change_request_implement(change_request=change, user=user)
         else:
             services.change_request_decide(
-                change_request=change, user=user, approve=action == "approve", comment=comment
+                change_request=change,
+                user=user,
+                approve=action == "approve",
+                comment=comment,
+                funding=form.cleaned_data["funding"] or ChangeFunding.BUDGET,
             )
         change.refresh_from_db()
         messages.success(request, f"{change.reference} is {change.get_status_display().lower()}.")

@@ -9,11 +9,17 @@ is read-only here: every state change goes through
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.forms import ModelForm
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from projects.common.admin_files import PrivateFilesAdminMixin, ProtectedDownload
+from projects.correspondence.forms import LetterTemplateForm
+from projects.correspondence.letters import letter_template_save
 from projects.models import Correspondence, CorrespondenceAttachment, LetterTemplate, ReminderSent
 
 
@@ -42,9 +48,19 @@ class CorrespondenceAdmin(SimpleHistoryAdmin):
 
 @admin.register(LetterTemplate)
 class LetterTemplateAdmin(admin.ModelAdmin):
+    form = LetterTemplateForm
     list_display = ("name", "subject", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "subject")
+
+    def save_model(self, request: HttpRequest, obj: LetterTemplate, form: ModelForm[Any], change: bool) -> None:
+        # The same service as any other writer; the form has already shown a refusal of its placeholders.
+        user = request.user
+        if not user.is_authenticated:
+            raise PermissionDenied("The admin is for signed-in administrators.")
+        letter_template_save(
+            user=user, name=obj.name, subject=obj.subject, body=obj.body, is_active=obj.is_active, template=obj
+        )
 
 
 @admin.register(ReminderSent)

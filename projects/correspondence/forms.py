@@ -1,8 +1,10 @@
 """Forms of the correspondence log and of letters (input shapes only).
 
 The rules (uploads by content, transitions, who may act) live in the
-services; the forms only parse what was typed. Choice lists of related
-objects are limited to the project's own.
+services; the forms only parse what was typed, except that the letter
+template form checks placeholders with the letters' own check
+(``letters.letter_text_check``), so the admin shows the refusal on the
+form. Choice lists of related objects are limited to the project's own.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from typing import Any
 
 from django import forms
 
+from apm.errors import Refused
 from apm.forms import IdMultipleChoiceField
 from projects.common.forms import DATE, limit_choices
+from projects.correspondence.letters import letter_text_check
 from projects.documents.uploads import ACCEPT, FILE_HELP
 from projects.models import Channel as Channel
 from projects.models import Clause as Clause
@@ -81,3 +85,19 @@ class LetterForm(forms.Form):
         super().__init__(*args, **kwargs)
         limit_choices(self, "documents", Document.objects.filter(project=project))
         limit_choices(self, "clauses", Clause.objects.filter(project=project))
+
+
+class LetterTemplateForm(forms.ModelForm):
+    """A letter template as the admin edits it; a placeholder not in ``letters.PLACEHOLDERS`` is an error."""
+
+    class Meta:
+        model = LetterTemplate
+        fields = ["name", "subject", "body", "is_active"]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        try:
+            letter_text_check(subject=self.cleaned_data.get("subject", ""), body=self.cleaned_data.get("body", ""))
+        except Refused as refusal:
+            raise forms.ValidationError(str(refusal)) from refusal
+        return data

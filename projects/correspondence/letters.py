@@ -1,7 +1,12 @@
 """Outgoing letters written in the app: a template's text filled in, rendered on the letterhead, logged.
 
-Templates use ``string.Template`` placeholders (``$project_name`` ...), never
-Django template code: a PM's text cannot reach objects or settings. The
+Templates use ``string.Template`` placeholders (``$project_name`` or
+``${project_name}``), never Django template code: a PM's text cannot reach
+objects or settings. :data:`PLACEHOLDERS` is the one list of them: the letter
+page lists it, the filler fills it, and a template or letter naming anything
+else is refused (:func:`letter_text_check`). A letter's subject and body are
+filled when it is written, so a placeholder typed into the text is filled
+too, with the reference the letter really gets. The
 letter is rendered by the one HTML->PDF function (:func:`apm.pdf.html_to_pdf`,
 static files only) from ``templates/letters/letter.html`` with the company's
 letterhead (``settings.APM_COMPANY_NAME`` and ``APM_COMPANY_ADDRESS``), stored
@@ -14,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -22,7 +29,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apm import access
+from apm import access, validation
 from apm.errors import Refused
 from apm.pdf import html_to_pdf
 from projects.correspondence.services import correspondence_attachment_store, correspondence_log
@@ -40,21 +47,76 @@ from projects.models import (
 if TYPE_CHECKING:
     from apm.accounts.models import User
 
-PLACEHOLDERS = (
-    "project_name",
-    "project_code",
-    "client",
-    "recipient_organisation",
-    "recipient_person",
-    "their_reference",
-    "our_reference",
-    "today",
-    "sender",
-)
-
 
 def _person(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user else ""
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """What a letter's placeholders are filled from."""
+
+    project: Project
+    user: User | None
+    recipient_organisation: str
+    recipient_person: str
+    their_reference: str
+    our_reference: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """One ``$name`` a letter may use: what the letter page says it is, and how its value is found."""
+
+    name: str
+    meaning: str
+    value: Callable[[LetterFacts], str]
+
+
+#: Every placeholder a letter template or letter may use, in the order the letter page lists them.
+PLACEHOLDERS: tuple[Placeholder, ...] = (
+    Placeholder("project_name", "the project's name", lambda f: f.project.name),
+    Placeholder("project_code", "the project's code", lambda f: f.project.code),
+    Placeholder("client", "the client's name", lambda f: f.project.client.name if f.project.client else ""),
+    Placeholder("recipient_organisation", "the organisation written to", lambda f: f.recipient_organisation),
+    Placeholder(
+        "recipient_person", "the person written to (else Sir or Madam)", lambda f: f.recipient_person or "Sir or Madam"
+    ),
+    Placeholder("their_reference", "their reference number", lambda f: f.their_reference),
+    Placeholder("our_reference", "our reference (<CODE>/L<n>)", lambda f: f.our_reference),
+    Placeholder("today", "the letter's date (1 March 2025)", lambda f: f.date.strftime("%-d %B %Y")),
+    Placeholder("sender", "your name", lambda f: _person(f.user)),
+)
+
+
+def placeholders_unknown(text: str) -> list[str]:
+    """The ``$name`` and ``${name}`` in ``text`` that are not in :data:`PLACEHOLDERS`, as typed, in order.
+
+    ``$$`` is a dollar sign, and a ``$`` before anything but a name is left as typed.
+    """
+    known = {p.name for p in PLACEHOLDERS}
+    unknown: list[str] = []
+    for match in string.Template.pattern.finditer(text):
+        name = match.group("named") or match.group("braced")
+        if name is not None and name not in known and match.group(0) not in unknown:
+            unknown.append(match.group(0))
+    return unknown
+
+
+def letter_text_check(*, subject: str, body: str) -> None:
+    """Raise ``Refused`` naming every placeholder in ``subject`` or ``body`` that is not in :data:`PLACEHOLDERS`."""
+    unknown = list(dict.fromkeys(placeholders_unknown(subject) + placeholders_unknown(body)))
+    if unknown:
+        listed = ", ".join(f"${p.name}" for p in PLACEHOLDERS)
+        raise Refused(
+            f"Unknown placeholder{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}. "
+            f"Use only {listed} (write $$ for a dollar sign)."
+        )
+
+
+def _filled(text: str, facts: LetterFacts) -> str:
+    return string.Template(text).safe_substitute({p.name: p.value(facts) for p in PLACEHOLDERS})
 
 
 def next_reference(project: Project) -> str:
@@ -75,22 +137,38 @@ def letter_fill(
     their_reference: str = "",
     today: dt.date | None = None,
 ) -> tuple[str, str]:
-    """``(subject, body)`` of ``template`` with the placeholders filled; unknown ``$names`` stay as typed."""
-    values = {
-        "project_name": project.name,
-        "project_code": project.code,
-        "client": project.client.name if project.client is not None else "",
-        "recipient_organisation": recipient_organisation,
-        "recipient_person": recipient_person or "Sir or Madam",
-        "their_reference": their_reference,
-        "our_reference": next_reference(project),
-        "today": (today or timezone.localdate()).strftime("%-d %B %Y"),
-        "sender": _person(user),
-    }
-    return (
-        string.Template(template.subject).safe_substitute(values),
-        string.Template(template.body).safe_substitute(values),
+    """``(subject, body)`` of ``template`` with the placeholders filled (``$our_reference``: the next one);
+    a ``$name`` not in :data:`PLACEHOLDERS` stays as typed (:func:`letter_create` refuses it)."""
+    facts = LetterFacts(
+        project=project,
+        user=user,
+        recipient_organisation=recipient_organisation,
+        recipient_person=recipient_person,
+        their_reference=their_reference,
+        our_reference=next_reference(project),
+        date=today or timezone.localdate(),
     )
+    return _filled(template.subject, facts), _filled(template.body, facts)
+
+
+def letter_template_save(
+    *, user: User, name: str, subject: str, body: str, is_active: bool = True, template: LetterTemplate | None = None
+) -> LetterTemplate:
+    """Create a letter template, or change ``template``; returns it.
+
+    Raises ``Refused`` unless ``user`` administers APM, for an empty name,
+    subject or body, a placeholder not in :data:`PLACEHOLDERS` or a value the
+    model refuses (a name another template has); nothing is saved then.
+    """
+    access.administer.require(user, "Only an administrator writes letter templates.")
+    if not name.strip() or not subject.strip() or not body.strip():
+        raise Refused("A letter template needs a name, a subject and a body.")
+    letter_text_check(subject=subject, body=body)
+    template = template or LetterTemplate()
+    template.name, template.subject, template.body, template.is_active = name.strip(), subject.strip(), body, is_active
+    validation.clean(template)
+    template.save()
+    return template
 
 
 def letter_html(
@@ -145,15 +223,18 @@ def letter_create(
 ) -> Correspondence:
     """Write a letter: render the PDF on the letterhead, store it, log the outgoing entry with our reference.
 
-    Returns the new ``Correspondence`` (its attachment ``is_letter``). Raises
-    ``Refused`` for someone who may not edit the project, an empty
-    recipient, subject or body, a reply due before the date, permits or
+    Placeholders in ``subject`` and ``body`` are filled first (the letter's
+    own reference and date). Returns the new ``Correspondence`` (its
+    attachment ``is_letter``). Raises ``Refused`` for someone who may not
+    edit the project, an empty recipient, subject or body, a placeholder not
+    in :data:`PLACEHOLDERS`, a reply due before the date, permits or
     obligations of another project, or a value the model refuses (an unknown
     counterpart kind); nothing is stored then.
     """
     access.edit_project.require(user, project, NOT_A_MANAGER)
     if not subject.strip() or not body.strip() or not recipient_organisation.strip():
         raise Refused("A letter needs a recipient organisation, a subject and a body.")
+    letter_text_check(subject=subject, body=body)
     date = date or timezone.localdate()
     if reply_due_on is not None and reply_due_on < date:
         raise Refused("The reply cannot be due before the letter is dated.")
@@ -163,6 +244,16 @@ def letter_create(
         # One letter at a time per project, so two PMs never get the same reference.
         Project.objects.select_for_update().filter(pk=project.pk).first()
         reference = next_reference(project)
+        facts = LetterFacts(
+            project=project,
+            user=user,
+            recipient_organisation=recipient_organisation.strip(),
+            recipient_person=recipient_person.strip(),
+            their_reference=their_reference.strip(),
+            our_reference=reference,
+            date=date,
+        )
+        subject, body = _filled(subject, facts), _filled(body, facts)
         html = letter_html(
             project=project,
             user=user,

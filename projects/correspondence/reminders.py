@@ -14,10 +14,9 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apm.outbox.services import outbox_enqueue
+from apm.outbox.services import email_render, outbox_enqueue
 from projects.documents.selectors import EXPIRY_NOTICE_DAYS
 from projects.models import (
     Correspondence,
@@ -76,9 +75,7 @@ class _Reminders:
                 outbox_enqueue(
                     kind="reminder",
                     to=[manager.email],
-                    subject=render_to_string("emails/document-reminder-subject.txt", context),
-                    body_text=render_to_string("emails/document-reminder-body-text.txt", context),
-                    body_html=render_to_string("emails/document-reminder-body-html.html", context),
+                    **email_render("document-reminder", context),
                 )
         except IntegrityError:
             return  # reminded already (by an earlier run or a worker beside us)

@@ -45,12 +45,29 @@ class ApproverSide(models.TextChoices):
     CLIENT = "client", "Client"
 
 
+class ChangeFunding(models.TextChoices):
+    """Where an approved cost impact comes from: the company side's choice, kept in ``ChangeRequest.applied``."""
+
+    BUDGET = "budget", "New money: BAC rises by it"
+    CONTINGENCY = "contingency", "From the contingency reserve: the reserve falls, BAC rises by it"
+    REMAINDER = "remainder", "From the unallocated remainder: BAC stays"
+
+
+#: What a change request says about its funding once applied (its page, its history entry).
+FUNDING_STATEMENTS = {
+    ChangeFunding.BUDGET: "the budget rises by it",
+    ChangeFunding.CONTINGENCY: "funded from the contingency reserve",
+    ChangeFunding.REMAINDER: "funded from the unallocated remainder",
+}
+
+
 class ChangeRequest(models.Model):
     """A change request (``CR-<number>`` within the project) and its workflow (``status``).
 
     ``approvers`` says whose approval it needs; approval by every required
-    side applies it (``applied`` records what moved, ``baseline`` is the new
-    baseline; the old one is kept).
+    side applies it (``applied`` records what moved and how its cost was
+    funded, a ``ChangeFunding`` the head side chose when it approved;
+    ``baseline`` is the new baseline; the old one is kept).
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="change_requests")
@@ -100,6 +117,12 @@ class ChangeRequest(models.Model):
     @property
     def reference(self) -> str:
         return f"CR-{self.number}"
+
+    @property
+    def funding_statement(self) -> str:
+        """How its cost impact was funded ("" before it is applied or without a cost impact)."""
+        funding = self.applied.get("funding") if "baseline" in self.applied else None
+        return FUNDING_STATEMENTS.get(ChangeFunding(funding), "") if funding in ChangeFunding.values else ""
 
     @property
     def required_sides(self) -> tuple[str, ...]:

@@ -334,9 +334,8 @@ class CorrespondenceAttachment(models.Model):
 class LetterTemplate(models.Model):
     """A letter to start from: subject and body with ``$placeholders`` (``string.Template``, no code).
 
-    Placeholders: ``$project_name``, ``$project_code``, ``$client``,
-    ``$recipient_organisation``, ``$recipient_person``, ``$their_reference``,
-    ``$our_reference``, ``$today``, ``$sender``. Unknown ones are left as typed.
+    The placeholders it may use are ``projects.correspondence.letters.PLACEHOLDERS``;
+    ``letter_template_save`` refuses any other.
     """
 
     name = models.CharField(max_length=200, unique=True)

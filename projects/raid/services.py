@@ -27,13 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apm import access, validation
 from apm.accounts.models import User
 from apm.errors import Refused
-from apm.outbox.services import outbox_enqueue
+from apm.outbox.services import email_render, outbox_enqueue
 from projects.budget.services.contingency import contingency_request
 from projects.common import workflow
 from projects.common.history import history_save
@@ -98,9 +97,7 @@ def _email(*, template: str, to: list[str], context: dict[str, Any], kind: str =
     outbox_enqueue(
         kind=kind,
         to=to,
-        subject=render_to_string(f"emails/{template}-subject.txt", context),
-        body_text=render_to_string(f"emails/{template}-body-text.txt", context),
-        body_html=render_to_string(f"emails/{template}-body-html.html", context),
+        **email_render(template, context),
     )
 
 

@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
 
 from apm import access
 from apm.dates import parse_date_param, parse_id_param
@@ -84,8 +85,12 @@ def role_assign(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
     """Book a suggested person for the role's hours and dates in one click.
 
     POST ``member`` (id), ``status`` (confirmed or tentative) and ``allow_over``
-    ("1" after the PM saw the over-allocation warning). Answers the row
-    fragment for htmx, or redirects to the team page.
+    ("1" after the PM saw the over-allocation warning). For htmx, a booking
+    answers the role's card again (retargeted: booked hours, gap, status, the
+    person's load in the role's weeks) with the allocations table and the
+    other open roles' suggestions (closed: their free time changed) out of
+    band; a warning or refusal answers the candidate's row. Without htmx,
+    redirects to the team page.
     """
     project, role = _staffable_role_or_404(request, code, role_id)
     try:
@@ -95,6 +100,7 @@ def role_assign(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
     member = access.object_or_404(request.user, access.see_member, pk=member_id)
     status = request.POST.get("status", AllocationStatus.CONFIRMED)
     context: dict[str, object] = {"project": project, "role": role, "member": member}
+    allocation: Allocation | None = None
     try:
         allocation = allocation_create(
             project=project,
@@ -113,6 +119,8 @@ def role_assign(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
         context["error"] = exc.message
     else:
         context["allocation"] = allocation
+    if request.htmx and allocation is not None:
+        return _assign_answer(request, project, role, member, allocation)
     if request.htmx:
         return render(request, "projects/staffing/_assigned.html", context)
     if "allocation" in context:
@@ -120,6 +128,36 @@ def role_assign(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
     else:
         messages.error(request, str(context.get("over") or context.get("error")))
     return redirect("projects:team", code=project.code)
+
+
+def _assign_answer(
+    request: HtmxRequest, project: Project, role: OpenRole, member: TeamMember, allocation: Allocation
+) -> HttpResponse:
+    """The htmx answer to a booking: every part of the team page it changed (see :func:`role_assign`)."""
+    covers = selectors.project_role_cover(project=project)
+    loads = selectors.member_week_loads(members=[member], weeks=weeks_between(role.start_date, role.end_date))
+    capacity = sum((load.capacity for load in loads[member.pk]), Decimal(0))
+    confirmed = sum((load.confirmed for load in loads[member.pk]), Decimal(0))
+    tentative = sum((load.tentative for load in loads[member.pk]), Decimal(0))
+    booked = {
+        "member": member,
+        "allocation": allocation,
+        "load": round(confirmed * 100 / capacity) if capacity else None,
+        "tentative": round(tentative * 100 / capacity) if capacity else None,
+    }
+    response = render(
+        request,
+        "projects/staffing/_assign_done.html",
+        {
+            "project": project,
+            "role": role,
+            "covers": covers,
+            "can_staff": True,
+            "booked": booked,
+            "allocations": selectors.project_allocations(project=project),
+        },
+    )
+    return reswap(retarget(response, f"#role-{role.pk}"), "outerHTML")
 
 
 @login_required

@@ -216,7 +216,7 @@ def snapshot_changes(*, projects: list[dict[str, Any]], previous_snapshot: Snaps
     rag_moves.sort(key=lambda move: (RAG_ORDER.index(move["to"]) if move["to"] in RAG_ORDER else 9, move["code"]))
     for move in rag_moves:
         lines.append(
-            f"{move['code']} {move['name']}: {RAG_WORDS.get(move['from'], move['from'])} → "
+            f"{move['code']} {move['name']}: {RAG_WORDS.get(move['from'], move['from'])} to "
             f"{RAG_WORDS.get(move['to'], move['to'])}"
         )
     for code, row in now.items():
@@ -226,12 +226,12 @@ def snapshot_changes(*, projects: list[dict[str, Any]], previous_snapshot: Snaps
                 continue
             if old_ratings[rating["key"]] != rating["rag"]:
                 lines.append(
-                    f"{rating['label']}: {RAG_WORDS.get(old_ratings[rating['key']], '')} → "
+                    f"{rating['label']}: {RAG_WORDS.get(old_ratings[rating['key']], '')} to "
                     f"{RAG_WORDS.get(rating['rag'], '')}"
                 )
         old_pct, new_pct = before.get(code, {}).get("percent_complete"), row.get("percent_complete")
         if code in before and old_pct is not None and new_pct is not None and Decimal(old_pct) != Decimal(new_pct):
-            lines.append(f"{code}: {Decimal(old_pct).normalize():f}% → {Decimal(new_pct).normalize():f}% complete")
+            lines.append(f"{code}: {Decimal(old_pct).normalize():f}% to {Decimal(new_pct).normalize():f}% complete")
     added = [{"code": code, "name": now[code]["name"]} for code in now if code not in before]
     removed = [{"code": code, "name": str(before[code].get("name", ""))} for code in before if code not in now]
     lines.extend(f"New in this report: {item['code']} {item['name']}" for item in added)

@@ -12,6 +12,9 @@ The main job (DESIGN.md, "The main job, end to end"):
 3. :mod:`~reports.services.sweeping`: ``reports_sweep`` re-publishes reports
    a lost broker message or a dead worker left behind.
 
+:mod:`~reports.services.unsubscribing`: the one-click unsubscribe link of a
+scheduled report's emails, pausing and resuming one recipient of a schedule.
+
 Services publish tasks by name (``apm.queueing`` with ``reports.task_names``)
 and never import ``reports.tasks``, which imports them. Nothing here waits
 on the broker: a failed publish is logged and the sweeper publishes again.
@@ -41,6 +44,13 @@ from reports.services.schedules import (
     schedule_toggle,
 )
 from reports.services.sweeping import reports_sweep
+from reports.services.unsubscribing import (
+    schedule_recipient_pause,
+    schedule_recipient_resume,
+    unsubscribe_headers,
+    unsubscribe_read,
+    unsubscribe_token,
+)
 
 __all__ = [
     "Subject",
@@ -56,9 +66,14 @@ __all__ = [
     "schedule_activate",
     "schedule_claim_occurrence",
     "schedule_pause",
+    "schedule_recipient_pause",
+    "schedule_recipient_resume",
     "schedule_refusal",
     "schedule_rule",
     "schedule_save",
     "schedule_toggle",
     "subject_of",
+    "unsubscribe_headers",
+    "unsubscribe_read",
+    "unsubscribe_token",
 ]

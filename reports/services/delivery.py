@@ -3,7 +3,9 @@
 It claims the report (queued -> rendering), builds the snapshot with its
 kind's builder, renders the PDF, stores it, and in the same transaction
 writes one :class:`~reports.models.Delivery` and one outbox email per
-recipient. The outbox sends the emails (and has its own sweeper).
+recipient (a scheduled report's with its recipient's one-click unsubscribe
+link, :mod:`~reports.services.unsubscribing`). The outbox sends the emails
+(and has its own sweeper).
 """
 
 from __future__ import annotations
@@ -17,19 +19,19 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from apm.logs import log_ids
-from apm.outbox.services import AttachmentSpec, backoff_seconds, outbox_enqueue
+from apm.outbox.services import AttachmentSpec, backoff_seconds, email_render, outbox_enqueue
 from apm.queueing import Claim
 from reports.kinds.base import Snapshot
 from reports.models import Delivery, Report, ReportStatus
 from reports.rendering import report_render_snapshot
 from reports.selectors import Recipient, previous_snapshot, report_recipients
 from reports.services.requests import subject_of
+from reports.services.unsubscribing import unsubscribe_headers
 from reports.snapshot import report_build_snapshot
 
 # One logger for the services of reports, whichever module logs: the name logs are filtered by.
@@ -91,10 +93,13 @@ def _deliver(report: Report, snapshot: Snapshot, *, pdf_name: str) -> int:
         email = outbox_enqueue(
             kind="report",
             to=[recipient.address],
-            subject=render_to_string("emails/report-subject.txt", context),
-            body_text=render_to_string("emails/report-body-text.txt", context),
-            body_html=render_to_string("emails/report-body-html.html", context),
+            **email_render("report", context),
             attachments=[attachment],
+            headers=(
+                unsubscribe_headers(schedule_id=report.schedule_id, address=recipient.address)
+                if report.schedule_id is not None
+                else None
+            ),
         )
         delivery = Delivery.objects.create(
             report=report,

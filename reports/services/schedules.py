@@ -15,7 +15,6 @@ from typing import TypedDict
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from apm import access, queueing, validation
@@ -23,7 +22,7 @@ from apm.accounts.models import AuditKind, User
 from apm.accounts.services import audit_record
 from apm.errors import Refused
 from apm.logs import log_ids
-from apm.outbox.services import outbox_enqueue
+from apm.outbox.services import email_render, outbox_enqueue
 from reports import schedule as occurrences
 from reports.models import Audience, Report, ReportSchedule, ReportStatus
 from reports.selectors import client_addresses, schedule_paused_recipients
@@ -189,9 +188,7 @@ def schedule_pause(
             outbox_enqueue(
                 kind="notification",
                 to=recipients,
-                subject=render_to_string("emails/schedule-paused-subject.txt", context),
-                body_text=render_to_string("emails/schedule-paused-body-text.txt", context),
-                body_html=render_to_string("emails/schedule-paused-body-html.html", context),
+                **email_render("schedule-paused", context),
             )
     logger.warning("Schedule %s paused: %s", schedule.pk, reason, extra=log_ids(schedule_id=schedule.pk))
     return True

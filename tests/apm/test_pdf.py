@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from pypdf import PdfReader
+from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from apm import pdf as pdf_module
@@ -151,6 +153,20 @@ def test_it_resolves_static_urls_to_files_in_the_static_folder():
     response = StaticOnlyURLFetcher().fetch(f"{REPORT_BASE_URL}static/css/print.css")
     assert response.content_type == "text/css"
     assert b"@page" in response.read()
+
+
+def test_it_resolves_the_hashed_names_of_the_static_files_storage():
+    hashed = staticfiles_storage.url("css/print.css")
+    assert hashed != "/static/css/print.css"  # the manifest storage names files by their content
+    path = static_path_for_url(hashed)
+    assert path.read_bytes() == (Path(settings.STATICFILES_DIRS[0]) / "css" / "print.css").read_bytes()
+    with pytest.raises(URLRefused):
+        static_path_for_url(hashed.replace("print.", "print.0", 1))  # no such file, hashed or not
+    fetcher = StaticOnlyURLFetcher()
+    html = f'<html><head><link rel="stylesheet" href="{hashed}"></head><body><p>Styled</p></body></html>'
+    HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher).render()
+    assert fetcher.served == [f"{REPORT_BASE_URL}{hashed.lstrip('/')}"]
+    assert fetcher.refused == []
 
 
 def test_it_counts_pages():

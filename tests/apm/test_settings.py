@@ -65,6 +65,7 @@ def test_it_passes_the_deploy_checks_in_production(tmp_path):
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "apm.example.com",
+        "APM_SITE_URL": "https://apm.example.com",
     }
     result = run_with_env(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -75,3 +76,19 @@ def test_it_refuses_to_start_in_production_without_a_secret_key(tmp_path):
     result = run_with_env(["manage.py", "check"], {"DEBUG": "false"}, tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_links_emails_to_the_port_make_run_serves_on(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.APM_SITE_URL)"
+
+    def site_url(env: dict[str, str]) -> str:
+        result = run_with_env(["-c", code], env, tmp_path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert site_url({"APM_PORT": "8765"}) == "http://127.0.0.1:8765"
+    assert site_url({}) == "http://127.0.0.1:8000"
+    assert site_url({"APM_PORT": "8765", "APM_SITE_URL": "https://apm.example.com"}) == "https://apm.example.com"
+    # The web process of `make run` listens on the same port, with the same default.
+    web = next(line for line in (settings.BASE_DIR / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    assert "127.0.0.1:${APM_PORT:-8000}" in web

@@ -196,6 +196,7 @@ TARGETS: dict[str, Target] = {
     "reports:schedule_create": Target("pm", (ReportScheduleForm,)),
     "reports:schedule_edit": Target("pm", (ReportScheduleForm,)),
     "reports:schedule_toggle": Target("pm"),
+    "reports:schedule_recipient_resume": Target("pm", more=lambda own: {"address": hs.texts(60)}),
     "reports:schedule_send": Target("pm"),
     "reports:outbox_resend": Target("pm"),
 }
@@ -300,10 +301,11 @@ def _fields(target: Target, own: Side) -> dict[str, st.SearchStrategy]:
     strategies: dict[str, st.SearchStrategy] = {}
     for form_class in target.forms:
         for name, f in form_class.base_fields.items():
+            key = f"{form_class.prefix}-{name}" if form_class.prefix else name  # a form's own prefix, if it has one
             if name in target.overrides:
-                strategies[name] = st.one_of(target.overrides[name](own), st.just(hs.MISSING))
+                strategies[key] = st.one_of(target.overrides[name](own), st.just(hs.MISSING))
             else:
-                strategies[name] = hs.value_for(f)
+                strategies[key] = hs.value_for(f)
     if target.more is not None:
         strategies.update(target.more(own))
     return strategies

@@ -52,7 +52,7 @@ def test_it_leaves_no_budget_row_behind_when_a_contingency_request_is_refused(cl
     assert not ProjectBudget.objects.filter(project=world["alpha_project"]).exists()
     response = client.post(
         reverse("projects:contingency_request", args=["ALPHA-1"]),
-        {"amount": "173", "category": "travel", "reason": "more trains"},
+        {"contingency-amount": "173", "contingency-category": "travel", "contingency-reason": "more trains"},
     )
     assert response.status_code == 302
     assert not ProjectBudget.objects.filter(project=world["alpha_project"]).exists()

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.access_world import World, build_world, furnish_pages, populate
+
 CHROMIUM = Path(os.environ.get("APM_CHROMIUM", "/usr/bin/chromium"))
+PASSWORD = "correct horse battery staple"
 
 
 def _missing() -> str | None:
@@ -44,6 +47,25 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, with static files served by the app's WhiteNoise, as gunicorn serves them.
+
+    pytest-django puts Django's ``StaticFilesHandler`` in front of the app: it
+    serves the source folders by plain names and answers 404 for the hashed
+    names that the manifest storage gives pages. Here nothing is in front.
+    """
+    from unittest import mock
+
+    from pytest_django.live_server_helper import LiveServer
+
+    address = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    with mock.patch("django.contrib.staticfiles.handlers.StaticFilesHandler", lambda application: application):
+        server = LiveServer(address)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def console_errors():
     """A list that :func:`watch` fills with console errors and CSP violations of a page."""
@@ -54,3 +76,23 @@ def watch(page, errors: list[str]) -> None:
     """Collect console errors (CSP violations show there) and uncaught page errors into ``errors``."""
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+
+@pytest.fixture
+def main_pages_world(db) -> World:
+    """The sweep's world (``tests/access_world.py``), furnished for the pages, every user with :data:`PASSWORD`."""
+    world = furnish_pages(populate(build_world()))
+    for user in world.users.values():
+        if user.is_authenticated:
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
+    return world
+
+
+def log_in(page, live_server, username: str) -> None:
+    """Sign ``username`` in through the login form (every test user's password is :data:`PASSWORD`)."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

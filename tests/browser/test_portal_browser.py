@@ -1,8 +1,8 @@
 """The client portal in a real browser: log in, see only your projects, sign off, download, phone width.
 
 Runs against pytest-django's live server (a thread serving the test
-database and static files). Also checks that the main pages raise no
-Content-Security-Policy violation (they would show as console errors).
+database and static files). The main pages' Content-Security-Policy check
+is tests/browser/test_csp.py.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import pytest
 from django.core.files.base import ContentFile
 
 from tests import factories
-from tests.browser.conftest import watch
+from tests.browser.conftest import log_in, watch
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -47,14 +45,6 @@ def portal_world(world, pm):
     )
     report.pdf.save("march.pdf", ContentFile(b"%PDF-1.4\n%browser\n"), save=True)
     return {"project": project, "deliverable": deliverable, "report": report}
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_it_lets_a_client_follow_sign_off_and_download(browser, live_server, portal_world, client_user, console_errors):
@@ -106,30 +96,5 @@ def test_it_fits_the_status_page_without_horizontal_scrolling(
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     inner_width = page.evaluate("window.innerWidth")
     assert scroll_width <= inner_width, f"{scroll_width}px of content in a {inner_width}px window"
-    assert console_errors == []
-    context.close()
-
-
-def test_it_raises_no_csp_violation_on_the_main_pages(browser, live_server, portal_world, pm, console_errors):
-    context = browser.new_context()
-    page = context.new_page()
-    watch(page, console_errors)
-    log_in(page, live_server, "pm")
-    for path in (
-        "/projects/",
-        "/projects/ALPHA-1/",
-        "/projects/ALPHA-1/budget/",
-        "/projects/ALPHA-1/team/",
-        "/reports/",
-        "/reports/outbox/",
-        "/portal/ALPHA-1/",
-        "/portal/ALPHA-1/access/",
-    ):
-        response = page.goto(f"{live_server.url}{path}")
-        page.wait_for_load_state("networkidle")
-        assert response.status == 200, path
-        if path == "/projects/ALPHA-1/":
-            # The scripts ran: the policy let Bootstrap and htmx load.
-            assert page.evaluate("typeof bootstrap !== 'undefined' && typeof htmx !== 'undefined'")
     assert console_errors == []
     context.close()

@@ -113,7 +113,7 @@ def test_it_lists_a_rag_move_on_page_one(world):
     page1 = pages_text(report_render_snapshot(build_snapshot(department=department, previous_snapshot=previous)).pdf)[0]
 
     assert "What changed since the last report" in page1
-    assert "ALPHA-1 Alpha Project: Amber → Red" in page1
+    assert "ALPHA-1 Alpha Project: Amber to Red" in page1
     assert "First report" not in page1
 
 

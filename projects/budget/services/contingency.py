@@ -1,4 +1,5 @@
-"""Contingency drawdown: the PM asks to move reserve money into a budget line, a head decides."""
+"""Contingency drawdown: the PM asks to move reserve money into a budget line, a head decides; or an approved change
+request is funded from the reserve."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.utils import timezone
 from apm import access, validation
 from apm.accounts.models import User
 from apm.errors import Refused
+from apm.formatting import format_money
 from projects.budget import evm
 from projects.budget.services.events import budget_event_record
 from projects.budget.services.notifications import budget_notify
-from projects.budget.services.plan import budget_get, project_bac_sync
+from projects.budget.services.plan import budget_get, budget_line_add, project_bac_sync
 from projects.models import BudgetLine, ContingencyRequest, ContingencyState, CostCategory, Project, ProjectBudget
 
 
@@ -115,3 +117,46 @@ def contingency_decide(
                 project=project, template="contingency-decided", context={"request": locked}, to=[requester.email]
             )
     return locked
+
+
+def contingency_fund_change(
+    *, project: Project, amount: Decimal, category: str, description: str, change_reference: str, actor: User | None
+) -> BudgetLine:
+    """Fund an approved change request's cost from the contingency reserve: returns its new budget line.
+
+    As with an approved drawdown, the reserve goes down by ``amount`` (money
+    > 0) and a ``category`` line goes up by it, so BAC rises by it and BAC
+    plus the reserve stays the same; audited as ``contingency_used`` naming
+    ``change_reference``. The caller has the approval (the change request's
+    decision). Raises ``Refused`` when the reserve holds less than
+    ``amount``; nothing is written then.
+    """
+    amount = evm.money(amount)
+    with transaction.atomic():
+        budget_get(project=project)
+        budget = ProjectBudget.objects.select_for_update().get(project=project)
+        if amount > budget.contingency_reserve:
+            raise Refused(
+                f"The contingency reserve holds only {format_money(budget.contingency_reserve, project.currency)}; "
+                f"it cannot fund {format_money(amount, project.currency)}."
+            )
+        budget.contingency_reserve = evm.money(budget.contingency_reserve - amount)
+        budget.save(update_fields=["contingency_reserve", "updated_at"])
+        line = budget_line_add(
+            project=project,
+            category=category,
+            amount=amount,
+            description=description,
+            actor=actor,
+            from_unallocated=False,
+        )
+        budget_event_record(
+            project=project,
+            actor=actor,
+            action="contingency_used",
+            change=change_reference,
+            amount=amount,
+            reserve_left=budget.contingency_reserve,
+            bac=project.bac,
+        )
+    return line

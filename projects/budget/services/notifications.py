@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.template.loader import render_to_string
-
 from apm import access
 from apm.accounts.models import User
-from apm.outbox.services import outbox_enqueue
+from apm.outbox.services import email_render, outbox_enqueue
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -47,7 +45,5 @@ def budget_notify(*, project: Project, template: str, context: dict[str, Any], t
     outbox_enqueue(
         kind="notification",
         to=recipients,
-        subject=render_to_string(f"emails/{template}-subject.txt", context),
-        body_text=render_to_string(f"emails/{template}-body-text.txt", context),
-        body_html=render_to_string(f"emails/{template}-body-html.html", context),
+        **email_render(template, context),
     )

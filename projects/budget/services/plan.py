@@ -10,6 +10,7 @@ from django.db.models import Sum
 
 from apm import validation
 from apm.errors import Refused
+from apm.formatting import format_money
 from projects.budget import evm, selectors
 from projects.budget.services.events import budget_event_record
 from projects.models import Baseline, BudgetLine, CostCategory, Milestone, Project, ProjectBudget
@@ -36,19 +37,38 @@ def project_bac_sync(*, project: Project) -> Decimal:
 UNALLOCATED_DESCRIPTION = "Not yet split into lines"
 
 
+def unallocated_remainder(*, project: Project) -> Decimal:
+    """The BAC not yet split into lines (money): the unallocated line, or the whole BAC of a project without lines."""
+    lines = BudgetLine.objects.filter(project=project)
+    if not lines.exists():
+        return evm.money(Project.objects.filter(pk=project.pk).values_list("bac", flat=True).first() or 0)
+    return evm.money(lines.filter(unallocated=True).aggregate(t=Sum("amount"))["t"] or 0)
+
+
 def budget_line_add(
-    *, project: Project, category: str, amount: Decimal, description: str = "", actor: User | None
+    *,
+    project: Project,
+    category: str,
+    amount: Decimal,
+    description: str = "",
+    actor: User | None,
+    from_unallocated: bool | None = None,
 ) -> BudgetLine:
     """Add a budget line (money >= 0); BAC stays the sum of the lines.
 
     A project whose BAC was set before it had lines (an imported whole-life
     cost, a BAC typed on the project form) keeps that BAC: the first line
-    splits it, leaving the rest on an "unallocated" line, and later lines are
-    taken from that line until it is used up; only then does BAC grow.
+    splits it, leaving the rest on an "unallocated" line. ``from_unallocated``
+    says where the new line's money comes from: None (the budget page) takes
+    it from the unallocated line until that is used up, and only the rest
+    makes BAC grow; True takes all of it from there (BAC stays); False takes
+    none (BAC rises by ``amount``: new money, or money moved in from the
+    contingency reserve).
 
     Raises ``Refused`` for an unknown category, a negative amount or one the
-    model refuses (more than 16 digits before the decimal point), or a
-    description over 200 characters; nothing is written then.
+    model refuses (more than 16 digits before the decimal point), a
+    description over 200 characters, or (``from_unallocated=True``) an amount
+    over the unallocated remainder; nothing is written then.
     """
     if category not in CostCategory.values:
         raise Refused(f"Unknown category {category!r}.")
@@ -69,7 +89,13 @@ def budget_line_add(
                 unallocated=True,
             )
         pool = lines.filter(unallocated=True).first()
-        if pool is not None and amount > 0:
+        if from_unallocated and amount > (pool.amount if pool else 0):
+            held = pool.amount if pool else Decimal("0.00")
+            raise Refused(
+                f"The unallocated remainder holds only {format_money(held, project.currency)}; "
+                f"it cannot fund {format_money(amount, project.currency)}."
+            )
+        if pool is not None and amount > 0 and from_unallocated is not False:
             taken = min(pool.amount, amount)
             pool.amount = evm.money(pool.amount - taken)
             if pool.amount > 0:

@@ -102,6 +102,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "reports:schedule_edit": {"pk": "schedule"},
     "reports:schedule_toggle": {"pk": "schedule"},
     "reports:schedule_send": {"pk": "schedule"},
+    "reports:schedule_recipient_resume": {"pk": "schedule"},
+    "reports:unsubscribe": {"token": "unsubscribe_token"},
     "reports:schedule_preview": {"pk": "schedule", "fmt": "html"},
     "reports:outbox_resend": {"pk": "delivery"},
     "projects:expense_receipt": {"pk": "expense"},
@@ -280,6 +282,7 @@ NEEDS: dict[str, Need] = {
     "reports:schedule_edit": Need(see=(on("manage_schedule", "schedule"),)),
     "reports:schedule_toggle": Need(see=(on("manage_schedule", "schedule"),)),
     "reports:schedule_send": Need(see=(on("manage_schedule", "schedule"),)),
+    "reports:schedule_recipient_resume": Need(see=(on("manage_schedule", "schedule"),)),
     "reports:schedule_preview": Need(see=(on("manage_schedule", "schedule"),)),
     "reports:outbox": need("create_project"),
     "reports:outbox_resend": Need(see=(on("create_project", None), on("see_delivery", "delivery"))),
@@ -303,6 +306,8 @@ PUBLIC = {
     "portal:shared": {200},
     "portal:shared_report_pdf": {200},
     "accounts:invitation": {200},
+    # A scheduled report's one-click unsubscribe link: its signed token is the proof, on either side.
+    "reports:unsubscribe": {200},
     # Health: the sweep's world has no beat, so /health/ answers 503 (tests/apm/health/test_views.py covers 200).
     "health:status": {503},
     "health:web": {200},
@@ -366,6 +371,13 @@ POST_DATA = {
     "category": "labour",
     "reason": "sweep",
     "confirm": "1",
+    # The budget page's forms carry prefixes (their fields share a page).
+    "line-category": "labour",
+    "line-amount": "10.00",
+    "baseline-reason": "sweep",
+    "contingency-amount": "10.00",
+    "contingency-category": "labour",
+    "contingency-reason": "sweep",
 }
 
 

@@ -30,6 +30,7 @@ def test_it_sends_the_security_headers_on_a_logged_in_page(client, world, pm):
     assert directives["default-src"] == ["'self'"]
     assert "'unsafe-inline'" not in directives["script-src"]
     assert any(source.startswith("'nonce-") for source in directives["script-src"])
+    assert directives["style-src"] == ["'self'"]  # no inline styles (tests/browser/test_csp.py)
     assert directives["object-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
     assert response["X-Frame-Options"] == "DENY"
@@ -195,7 +196,12 @@ def test_it_validates_passwords(settings):
 
 
 def test_it_passes_the_deploy_checks_with_secure_cookies_in_production(tmp_path):
-    env = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "apm.example.com"}
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "apm.example.com",
+        "APM_SITE_URL": "https://apm.example.com",
+    }
     result = run_with_env(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     code = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+from email import message_from_bytes
+from email import policy as email_policy
 
 import pytest
 import time_machine
@@ -66,6 +68,53 @@ def test_it_refuses_a_message_without_recipients():
 def test_it_folds_a_subject_onto_one_line():
     email = enqueue(subject="Report\r\nBcc: evil@example.com")
     assert email.subject == "Report Bcc: evil@example.com"
+
+
+def _raw_headers(raw: bytes) -> list[bytes]:
+    """The header lines of a raw message, folded lines as they are on the wire."""
+    return raw.split(b"\n\n", 1)[0].split(b"\n")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Weekly highlight report for Q\"'> & Co, the client with the longest name of all, 6 December 2026",
+        "Rapport hebdomadaire — Q\"'> & Co, société au nom vraiment très long, décembre 2026 et au-delà",
+        "https://apm.example.com/" + "x" * 90 + " follows",
+    ],
+)
+def test_it_folds_a_long_subject_with_text_on_the_subject_line_itself(subject):
+    assert len(subject) > 78
+    assert outbox_send(email_id=enqueue(subject=subject).pk) is SendResult.SENT
+    raw = mail.outbox[0].message().as_bytes()
+    lines = _raw_headers(raw)
+    first = next(i for i, line in enumerate(lines) if line.startswith(b"Subject:"))
+    assert lines[first].removeprefix(b"Subject:").strip() != b""  # never "Subject:" and a fold at once
+    assert lines[first + 1].startswith(b" ")  # folded onto a continuation line
+    assert all(len(line) <= 78 for line in lines if not line.startswith(b"Message-ID"))
+    parsed = message_from_bytes(raw, policy=email_policy.default)
+    assert parsed["Subject"] == subject
+
+
+def test_it_marks_every_email_auto_generated_and_adds_the_headers_it_was_given():
+    email = enqueue(headers={"List-Unsubscribe": "<https://apm.example.com/u/1/>"})
+    plain = enqueue()
+    for row in (email, plain):
+        assert outbox_send(email_id=row.pk) is SendResult.SENT
+    first, second = (message_from_bytes(m.message().as_bytes()) for m in mail.outbox)
+    assert first["Auto-Submitted"] == second["Auto-Submitted"] == "auto-generated"
+    assert first["List-Unsubscribe"] == "<https://apm.example.com/u/1/>"
+    assert second["List-Unsubscribe"] is None
+    assert first["Message-ID"] == email.message_id  # the given headers never replace the outbox's own
+
+
+def test_it_renders_subjects_and_text_as_plain_text_and_escapes_only_the_html():
+    project = {"code": "Q-1", "name": "Q\"'> & Co"}
+    parts = services.email_render("issue-client", {"project": project, "message": "<b>late</b>"})
+    assert parts["subject"].strip() == "Q\"'> & Co: an issue that affects you"
+    assert "<b>late</b>" in parts["body_text"]
+    assert "&lt;b&gt;late&lt;/b&gt;" in parts["body_html"]
+    assert "Q&quot;&#x27;&gt; &amp; Co" in parts["body_html"]
 
 
 def test_it_sends_once_even_when_the_task_runs_twice():

@@ -364,3 +364,34 @@ def test_it_splits_an_existing_bac_instead_of_replacing_it(world, pm):
     assert project.bac == D("1100000.00")
     assert not project.budget_lines.filter(unallocated=True).exists()
     assert sum(line.amount for line in project.budget_lines.all()) == project.bac
+
+
+def test_it_adds_a_line_as_new_money_or_from_the_remainder_as_asked(world, pm):
+    project = world["alpha_project"]  # BAC 1,000,000, not yet split into lines
+    plan.budget_line_add(project=project, category="labour", amount=D("18000"), actor=pm, from_unallocated=False)
+    project.refresh_from_db()
+    assert project.bac == D("1018000.00")
+    plan.budget_line_add(project=project, category="travel", amount=D("5000"), actor=pm, from_unallocated=True)
+    project.refresh_from_db()
+    assert project.bac == D("1018000.00")
+    assert plan.unallocated_remainder(project=project) == D("995000.00")
+    with pytest.raises(Refused, match=r"unallocated remainder holds only £995,000"):
+        plan.budget_line_add(project=project, category="travel", amount=D("995001"), actor=pm, from_unallocated=True)
+    assert project.budget_lines.count() == 3
+
+
+def test_it_funds_a_change_from_the_reserve_only_while_the_reserve_holds_it(project, pm):
+    set_contingency_reserve(project, pm, D("20000"))
+    with pytest.raises(Refused, match=r"contingency reserve holds only £20,000"):
+        contingency.contingency_fund_change(
+            project=project, amount=D("20001"), category="labour", description="CR-1", change_reference="CR-1", actor=pm
+        )
+    project.refresh_from_db()
+    assert (project.bac, project.budget.contingency_reserve) == (D("100000.00"), D("20000.00"))
+    contingency.contingency_fund_change(
+        project=project, amount=D("18000"), category="labour", description="CR-1", change_reference="CR-1", actor=pm
+    )
+    project.refresh_from_db()
+    assert (project.bac, project.budget.contingency_reserve) == (D("118000.00"), D("2000.00"))
+    event = BudgetEvent.objects.get(project=project, action="contingency_used")
+    assert event.detail == {"change": "CR-1", "amount": "18000.00", "reserve_left": "2000.00", "bac": "118000.00"}

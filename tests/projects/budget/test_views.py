@@ -53,6 +53,27 @@ def test_it_shows_the_budget_page_to_internal_staff_who_see_the_project(client, 
     assert "£90,000" in body
 
 
+def test_it_gives_each_form_on_the_budget_page_its_own_field_ids_and_takes_them_back(client, project, pm):
+    body = _login(client, pm).get(reverse("projects:budget", args=[project.code])).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    for name in (
+        "line-amount",
+        "expense-amount",
+        "settings-contingency_reserve",
+        "baseline-reason",
+        "contingency-amount",
+    ):
+        assert f'name="{name}"' in body
+    response = client.post(
+        reverse("projects:budget_line_add", args=[project.code]),
+        {"line-category": "travel", "line-description": "Trains", "line-amount": "500"},
+        follow=True,
+    )
+    assert "Budget line added" in response.content.decode()
+    assert BudgetLine.objects.filter(project=project, category="travel", amount=D("500")).exists()
+
+
 @pytest.mark.parametrize("who", ["client_user", "other_client_user", "member"])
 def test_it_answers_404_on_budget_pages_to_clients_and_team_members(client, project, who, request):
     _login(client, request.getfixturevalue(who))
@@ -75,11 +96,11 @@ def test_it_records_an_expense_and_serves_its_receipt_only_as_an_attachment_to_a
     response = client.post(
         reverse("projects:expense_add", args=[project.code]),
         {
-            "date": "2025-01-10",
-            "amount": "12.30",
-            "category": "travel",
-            "supplier": "Rail",
-            "receipt": SimpleUploadedFile("ticket.png", PNG, content_type="image/png"),
+            "expense-date": "2025-01-10",
+            "expense-amount": "12.30",
+            "expense-category": "travel",
+            "expense-supplier": "Rail",
+            "expense-receipt": SimpleUploadedFile("ticket.png", PNG, content_type="image/png"),
         },
     )
     assert response.status_code == 302
@@ -100,11 +121,11 @@ def test_it_tells_the_pm_why_a_bad_receipt_was_refused(client, project, pm):
     response = _login(client, pm).post(
         reverse("projects:expense_add", args=[project.code]),
         {
-            "date": "2025-01-10",
-            "amount": "12.30",
-            "category": "travel",
-            "supplier": "Rail",
-            "receipt": SimpleUploadedFile("ticket.pdf", b"<html>not a pdf</html>"),
+            "expense-date": "2025-01-10",
+            "expense-amount": "12.30",
+            "expense-category": "travel",
+            "expense-supplier": "Rail",
+            "expense-receipt": SimpleUploadedFile("ticket.pdf", b"<html>not a pdf</html>"),
         },
         follow=True,
     )
@@ -116,7 +137,7 @@ def test_it_lets_a_head_approve_contingency_from_the_page(client, project, pm, h
     set_contingency_reserve(project, pm, D("5000"))
     _login(client, pm).post(
         reverse("projects:contingency_request", args=[project.code]),
-        {"amount": "2000", "category": "labour", "reason": "Extra QA"},
+        {"contingency-amount": "2000", "contingency-category": "labour", "contingency-reason": "Extra QA"},
     )
     request = project.contingency_requests.get()
     client.force_login(head)
@@ -340,10 +361,10 @@ def test_it_refuses_huge_budget_settings_with_a_message_and_changes_nothing(clie
     response = _login(client, pm).post(
         reverse("projects:budget_settings", args=[project.code]),
         {
-            "contingency_reserve": "9999999999999999.99",
-            "cost_tolerance_percent": "10",
-            "time_tolerance_days": "14",
-            "etc_bottom_up": "9999999999999999.99",
+            "settings-contingency_reserve": "9999999999999999.99",
+            "settings-cost_tolerance_percent": "10",
+            "settings-time_tolerance_days": "14",
+            "settings-etc_bottom_up": "9999999999999999.99",
         },
         follow=True,
     )
@@ -369,7 +390,11 @@ def test_it_saves_settings_and_runs_the_check_in_one_transaction(client, project
     client.raise_request_exception = False
     response = _login(client, pm).post(
         reverse("projects:budget_settings", args=[project.code]),
-        {"contingency_reserve": "1234", "cost_tolerance_percent": "10", "time_tolerance_days": "14"},
+        {
+            "settings-contingency_reserve": "1234",
+            "settings-cost_tolerance_percent": "10",
+            "settings-time_tolerance_days": "14",
+        },
     )
     assert response.status_code == 500
     assert plan.budget_get(project=project).contingency_reserve == before != D("1234")

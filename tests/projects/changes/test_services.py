@@ -14,7 +14,8 @@ from projects.changes import services
 from projects.changes.selectors import change_requests_awaiting_client
 from projects.common.workflow import TransitionError
 from projects.delivery import services as delivery_services
-from projects.models import Baseline, BudgetLine, ChangeStatus, Deliverable, Project
+from projects.models import Baseline, BudgetEvent, BudgetLine, ChangeStatus, Deliverable, Project
+from tests.projects.steps import set_contingency_reserve
 
 
 @pytest.fixture
@@ -138,3 +139,106 @@ def test_it_refuses_a_head_approving_a_change_they_raised(project, head):
     own.refresh_from_db()
     assert own.status == "submitted"
     assert head.role == Role.DEPARTMENT_HEAD
+
+
+@pytest.fixture
+def costed(project, pm):
+    """CR-1 on ALPHA-1 (a BAC of 1,000,000 not yet split into lines, baseline 1 set): £18,000 of labour, submitted."""
+    plan.baseline_create(project=project, reason="Plan agreed", actor=pm)
+    change = services.change_request_create(
+        project=project,
+        user=pm,
+        title="Extra workshop",
+        description="A third workshop.",
+        reason="Client asked for it",
+        cost_impact=Decimal("18000"),
+        cost_category="labour",
+        approvers="head",
+    )
+    return services.change_request_submit(change_request=change, user=pm)
+
+
+def _budget_state(project):
+    project.refresh_from_db()
+    budget = plan.budget_get(project=project)
+    lines = sorted(BudgetLine.objects.filter(project=project).values_list("category", "unallocated", "amount"))
+    return project.bac, budget.contingency_reserve, lines
+
+
+def test_it_raises_bac_and_the_new_baseline_by_an_approved_cost_impact(costed, project, pm, head):
+    assert project.bac == Decimal("1000000.00")
+    services.change_request_decide(change_request=costed, user=head, approve=True, comment="")
+    costed.refresh_from_db()
+    project.refresh_from_db()
+    assert project.bac == Decimal("1018000.00")
+    assert sum(line.amount for line in project.budget_lines.all()) == project.bac
+    old, new = Baseline.objects.filter(project=project).order_by("number")
+    assert (old.bac, new.bac, new.is_current) == (Decimal("1000000.00"), Decimal("1018000.00"), True)
+    bac_row = plan.baseline_compare(project=project, baseline=old)["rows"][0]
+    assert (bac_row["label"], bac_row["change"]) == ("BAC", Decimal("18000.00"))
+    assert costed.applied["funding"] == "budget"
+    assert "the budget rises by it" in costed.history.latest("history_date").history_change_reason
+
+
+def test_it_funds_an_approved_cost_from_the_contingency_reserve_when_the_approver_says_so(costed, project, pm, head):
+    set_contingency_reserve(project, pm, Decimal("25000"))
+    bac, reserve, _ = _budget_state(project)
+    services.change_request_decide(
+        change_request=costed, user=head, approve=True, comment="From the reserve", funding="contingency"
+    )
+    costed.refresh_from_db()
+    new_bac, new_reserve, lines = _budget_state(project)
+    # The reserve is held apart from BAC: the money moves from it into a line, the total stays.
+    assert new_reserve == reserve - Decimal("18000") == Decimal("7000.00")
+    assert new_bac + new_reserve == bac + reserve
+    assert ("labour", False, Decimal("18000.00")) in lines
+    assert Baseline.objects.get(project=project, is_current=True).contingency_reserve == Decimal("7000.00")
+    assert costed.applied["funding"] == "contingency"
+    assert "funded from the contingency reserve" in costed.history.latest("history_date").history_change_reason
+    assert BudgetEvent.objects.filter(project=project, action="contingency_used", detail__change="CR-1").exists()
+
+
+def test_it_funds_an_approved_cost_from_the_unallocated_remainder_when_the_approver_says_so(costed, project, head):
+    services.change_request_decide(change_request=costed, user=head, approve=True, comment="", funding="remainder")
+    costed.refresh_from_db()
+    bac, _, lines = _budget_state(project)
+    assert bac == Decimal("1000000.00")
+    assert lines == [("labour", False, Decimal("18000.00")), ("other", True, Decimal("982000.00"))]
+    assert costed.applied["funding"] == "remainder"
+    assert "funded from the unallocated remainder" in costed.history.latest("history_date").history_change_reason
+
+
+@pytest.mark.parametrize(
+    ("funding", "message"),
+    [("contingency", "contingency reserve holds only £5,000"), ("remainder", "unallocated remainder holds only £0")],
+)
+def test_it_refuses_funding_from_a_source_too_small_and_changes_nothing(project, pm, head, funding, message):
+    project.bac = None  # no unallocated remainder
+    project.save()
+    plan.budget_line_add(project=project, category="labour", amount=Decimal("100000"), actor=pm)
+    set_contingency_reserve(project, pm, Decimal("5000"))
+    change = services.change_request_create(
+        project=project, user=pm, title="T", description="D", reason="R", cost_impact=Decimal("18000")
+    )
+    services.change_request_submit(change_request=change, user=pm)
+    before = _budget_state(project)
+    with pytest.raises(Refused, match=message):
+        services.change_request_decide(change_request=change, user=head, approve=True, comment="", funding=funding)
+    change.refresh_from_db()
+    assert (change.status, change.applied, change.approvals.count()) == ("submitted", {}, 0)
+    assert _budget_state(project) == before
+    assert not Baseline.objects.filter(project=project).exists()
+
+
+def test_it_keeps_the_head_sides_funding_until_the_client_approves(change, project, pm, head, client_user):
+    set_contingency_reserve(project, pm, Decimal("20000"))
+    services.change_request_submit(change_request=change, user=pm)
+    with pytest.raises(Refused, match="company side"):
+        services.change_request_decide(
+            change_request=change, user=client_user, approve=True, comment="", funding="contingency"
+        )
+    services.change_request_decide(change_request=change, user=head, approve=True, comment="", funding="contingency")
+    services.change_request_decide(change_request=change, user=client_user, approve=True, comment="Go ahead")
+    change.refresh_from_db()
+    assert change.applied["funding"] == "contingency"
+    assert plan.budget_get(project=project).contingency_reserve == Decimal("7499.50")

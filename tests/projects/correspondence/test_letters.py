@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from apm.errors import Refused
 from projects.correspondence import letters
-from projects.models import Correspondence
+from projects.models import Correspondence, LetterTemplate
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +89,101 @@ def test_it_writes_a_letter_through_the_page_and_serves_it_as_an_attachment(worl
     download = client.get(reverse("projects:correspondence_file", args=["ALPHA-1", attachment.pk]))
     assert download["Content-Disposition"] == 'attachment; filename="ALPHA-1-L1.pdf"'
     assert b"".join(download.streaming_content).startswith(b"%PDF")
+
+
+def _pdf_text(entry) -> str:
+    data = entry.attachments.get().file.read()
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_it_fills_every_placeholder_the_letter_page_lists(world, pm, client):
+    project = world["alpha_project"]
+    listed = [p.name for p in letters.PLACEHOLDERS]
+    template = factories.LetterTemplateFactory(
+        subject="About ${project_code}",
+        body="\n\n".join(f"{name}: ${name}" if i % 2 else f"{name}: ${{{name}}}" for i, name in enumerate(listed)),
+    )
+    client.force_login(pm)
+    url = reverse("projects:letter_create", args=[project.code])
+    page = client.get(url).content.decode()
+    assert all(f"${name}" in page for name in listed)  # the page lists every placeholder the filler knows
+    filled = client.get(
+        url,
+        {
+            "template": template.pk,
+            "recipient_organisation": "Camden Council",
+            "recipient_person": "Ms Green",
+            "their_reference": "2025/0412/HL",
+        },
+    )
+    form = filled.context["form"]
+    response = client.post(
+        url,
+        {
+            "template": template.pk,
+            "counterpart_kind": "authority",
+            "recipient_organisation": "Camden Council",
+            "recipient_person": "Ms Green",
+            "their_reference": "2025/0412/HL",
+            # What the page filled in, then the PM adds a closing line with placeholders of their own.
+            "subject": form.initial["subject"],
+            "body": form.initial["body"] + "\n\nSigned for $client by $sender on $today",
+        },
+    )
+    assert response.status_code == 302
+    text = _pdf_text(Correspondence.objects.get())
+    assert "$" not in text
+    sender = pm.get_full_name() or pm.username
+    today = timezone.localdate().strftime("%-d %B %Y")
+    for name, value in {
+        "project_name": project.name,
+        "project_code": project.code,
+        "client": project.client.name,
+        "recipient_organisation": "Camden Council",
+        "recipient_person": "Ms Green",
+        "their_reference": "2025/0412/HL",
+        "our_reference": "ALPHA-1/L1",
+        "today": today,
+        "sender": sender,
+    }.items():
+        assert f"{name}: {value}" in text
+    assert f"Signed for {project.client.name} by {sender} on {today}" in text
+
+
+@pytest.mark.parametrize("typo", ["$projct_name", "${nope}"])
+def test_it_refuses_a_template_with_an_unknown_placeholder_and_saves_nothing(admin_user, pm, typo):
+    with pytest.raises(Refused, match=re.escape(f"Unknown placeholder {typo}. Use only $project_name")):
+        letters.letter_template_save(user=admin_user, name="Permit", subject="Permit", body=f"For {typo}.")
+    with pytest.raises(Refused, match="Only an administrator"):
+        letters.letter_template_save(user=pm, name="Permit", subject="Permit for $project_name", body="B")
+    assert not LetterTemplate.objects.exists()
+    saved = letters.letter_template_save(
+        user=admin_user, name="Permit", subject="Permit for ${project_name}", body="Costs $$5 for $client."
+    )
+    assert LetterTemplate.objects.get() == saved
+
+
+def test_it_refuses_an_unknown_placeholder_in_the_admin_form_with_a_message(admin_user, client):
+    client.force_login(admin_user)
+    url = reverse("admin:projects_lettertemplate_add")
+    response = client.post(
+        url, {"name": "Permit", "subject": "Permit for $projct_name", "body": "Dear ${nope},", "is_active": "on"}
+    )
+    assert response.status_code == 200
+    assert "Unknown placeholders $projct_name, ${nope}" in response.content.decode()
+    assert not LetterTemplate.objects.exists()
+    client.post(url, {"name": "Permit", "subject": "Permit for $project_name", "body": "Dear $recipient_person,"})
+    assert LetterTemplate.objects.get().subject == "Permit for $project_name"
+
+
+def test_it_refuses_a_letter_with_an_unknown_placeholder(world, pm):
+    with pytest.raises(Refused, match=re.escape("Unknown placeholder $projct_name")):
+        letters.letter_create(
+            project=world["alpha_project"],
+            user=pm,
+            recipient_organisation="Council",
+            subject="S",
+            body="About $projct_name",
+            counterpart_kind="authority",
+        )
+    assert not Correspondence.objects.exists()

@@ -118,7 +118,7 @@ def test_it_lists_rag_moves_and_projects_added_and_removed(world):
     assert changes["rag_moves"] == [{"code": "ALPHA-1", "name": "Alpha Project", "from": "amber", "to": "red"}]
     assert changes["added"] == [{"code": "ALPHA-3", "name": "New Project"}]
     assert changes["removed"] == [{"code": "ALPHA-9", "name": "Gone Project"}]
-    assert "ALPHA-1 Alpha Project: Amber → Red" in changes["lines"]
+    assert "ALPHA-1 Alpha Project: Amber to Red" in changes["lines"]
     assert any("1 RAG change" in line for line in second["summary_lines"])
 
 
