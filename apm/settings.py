@@ -313,8 +313,8 @@ if not DEBUG:
 # files or carrying the per-request nonce ({{ CSP_NONCE }}); never inline
 # event handlers. Styles only from our static files too: no style attribute
 # or <style> element on a page (tests/test_html.py), htmx's indicator style
-# lives in apm.css (base.html turns htmx's own off). The one exception is the
-# print HTML of a schedule preview (reports.views.schedule_preview).
+# lives in apm.css (base.html turns htmx's own off). The print HTML that a
+# schedule preview shows takes its styles from print.css alike.
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 CONTENT_SECURITY_POLICY = {

@@ -65,6 +65,16 @@ def _commentary_filter(text: str | None) -> str:
     return truncate_commentary(text)
 
 
+@register.filter(name="bar_length")
+def _bar_length_filter(value: str | Decimal | None) -> str:
+    """A percentage as the length of a bar of 100 units, clamped to 0 to 100: ``"40.00"`` -> ``"40"``."""
+    try:
+        length = min(max(Decimal(value or 0), Decimal(0)), Decimal(100))
+    except InvalidOperation:
+        length = Decimal(0)
+    return f"{length.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP).normalize():f}"
+
+
 @register.filter(name="percent")
 def _percent_filter(value: str | Decimal | None) -> str:
     """``"40.00"`` -> ``"40%"``; ``"—"`` for None."""

@@ -85,7 +85,7 @@ def _described(element: Element) -> str:
 def problems(page: Page, *, inline_styles: bool = False) -> list[str]:
     """Every broken rule of the module docstring on ``page``, one line each.
 
-    ``inline_styles``: the page's own policy allows them (only the print preview of a schedule).
+    ``inline_styles``: the page's own policy allows them (no page's does: the print preview keeps the site's).
     """
     found: list[str] = []
     ids = page.ids()
