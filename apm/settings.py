@@ -46,11 +46,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
+    # Before import_export: apm's `import` command (validating resources only) replaces import_export's.
+    "apm",
     "import_export",
     "axes",
     "csp",
     "simple_history",
-    "apm",
     "apm.accounts",
     "apm.outbox",
     "apm.health",

@@ -10,10 +10,11 @@ The files (IPA annual report data, re-exported by a bootcamp team; see
 ``../shared/data/real/SOURCES.md``):
 
 * 2018-2020 are comma-separated, 2021-2022 semicolon-separated: the
-  delimiter is read from the header line (whichever of ``;`` and ``,`` it has
-  more of).
-* cp1252 with a few bytes that are not cp1252: decoded with
-  ``errors="replace"`` (they become U+FFFD). A leading BOM is dropped.
+  delimiter is read from the header line (``apm.tabular.sniff_delimiter``).
+* Read by ``apm.tabular``: a byte-order mark names the encoding, else UTF-8
+  when the bytes are UTF-8, else cp1252 (the real files' encoding, with a
+  few bytes that are not cp1252: decoded with ``errors="replace"``, they
+  become U+FFFD).
 * Quoted cells span lines (with ``\\r``, ``\\r\\n`` or ``\\r\\r\\n`` inside).
   Line numbers are *physical* lines counted by ``\\n`` (as ``grep -n`` and
   ``sed -n 'Np'`` count them); a row's number is the line where it starts, the
@@ -58,6 +59,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeAlias, TypeVar
 
+from apm import tabular
 from projects.rag import RAG, canonical_rating, rating_to_rag
 
 T = TypeVar("T")
@@ -161,6 +163,16 @@ class GmppHeader:
     def missing_required(self) -> list[str]:
         lower = {name.lower() for name in self.columns}
         return [name for name in REQUIRED_COLUMNS if name not in lower]
+
+
+@dataclass(frozen=True)
+class GmppFile:
+    """A GMPP file read: its path, encoding (as named to the user), header and ``(line, row)`` pairs."""
+
+    path: str
+    encoding: str
+    header: GmppHeader
+    rows: list[tuple[int, GmppRow]]
 
 
 @dataclass
@@ -295,30 +307,7 @@ def year_from_filename(path: Path | str) -> int | None:
     return int(matches[-1].group(0)) if matches else None
 
 
-def _decode(path: Path | str) -> str:
-    with open(path, encoding=ENCODING, errors="replace", newline="") as fh:
-        text = fh.read()
-    for bom in ("\ufeff", "ï»¿"):
-        if text.startswith(bom):
-            return text[len(bom) :]
-    return text
-
-
-def _physical_lines(text: str) -> Iterator[str]:
-    """Lines ending at each ``\\n`` (a lone ``\\r`` stays inside its line)."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        if end < 0:
-            yield text[start:]
-            return
-        yield text[start : end + 1]
-        start = end + 1
-
-
-def _header_from_line(line: str) -> GmppHeader:
-    delimiter = ";" if line.count(";") > line.count(",") else ","
-    names = next(csv.reader([line], delimiter=delimiter), [])
+def _header_from_cells(names: list[str], delimiter: str) -> GmppHeader:
     columns: list[str] = []
     seen: dict[str, int] = {}
     for raw in names:
@@ -329,16 +318,39 @@ def _header_from_line(line: str) -> GmppHeader:
     return GmppHeader(delimiter=delimiter, columns=columns)
 
 
-def read_header(path: Path | str) -> GmppHeader:
-    """The delimiter and column names of a GMPP file. Raises GmppFormatError when it has no header."""
-    text = _decode(path)
-    first = next(_physical_lines(text), "")
-    if not first.strip():
-        raise GmppFormatError(f"{path}: the file is empty or has no header line")
+def _header_from_line(line: str) -> GmppHeader:
+    delimiter = tabular.sniff_delimiter(line)
+    return _header_from_cells(next(csv.reader([line], delimiter=delimiter), []), delimiter)
+
+
+def read_file(path: Path | str, *, encoding: str | None = None) -> GmppFile:
+    """A GMPP file's header and data rows, read by ``apm.tabular`` (cp1252 with replacement as the fallback).
+
+    ``encoding`` (the command's ``--encoding``) replaces the detection; a
+    byte-order mark still wins. Raises GmppFormatError, naming the file, the
+    line and the cause, when the file cannot be read (no header, bytes not in
+    the encoding, a quoted cell never closed).
+    """
     try:
-        return _header_from_line(first)
-    except csv.Error as exc:
-        raise GmppFormatError(f"{path}, line 1: cannot parse the header ({exc})") from exc
+        table = tabular.read_table(path, encoding=encoding, fallback=ENCODING)
+    except tabular.TableError as exc:
+        raise GmppFormatError(str(exc)) from exc
+    header = _header_from_cells(table.header, table.delimiter)
+    rows: list[tuple[int, GmppRow]] = []
+    for source in table.rows:
+        cells = source.cells
+        row: GmppRow = dict(zip(header.columns, cells, strict=False))
+        if len(cells) > len(header.columns):
+            row[None] = cells[len(header.columns) :]
+        for name in header.columns[len(cells) :]:
+            row[name] = None
+        rows.append((source.line, row))
+    return GmppFile(path=table.path, encoding=table.encoding, header=header, rows=rows)
+
+
+def read_header(path: Path | str) -> GmppHeader:
+    """The delimiter and column names of a GMPP file. Raises GmppFormatError as ``read_file`` does."""
+    return read_file(path).header
 
 
 def read_rows(path: Path | str) -> Iterator[tuple[int, GmppRow]]:
@@ -347,30 +359,9 @@ def read_rows(path: Path | str) -> Iterator[tuple[int, GmppRow]]:
     ``row`` maps column names (as ``read_header`` gives them) to cell text, with
     csv.DictReader's conventions for a ragged row: extra cells are a list under
     the key None, missing cells are None. Rows whose cells are all blank are
-    skipped. Raises GmppFormatError when the file has no header or the CSV
-    cannot be parsed (e.g. an unterminated quote).
+    skipped. Raises GmppFormatError as ``read_file`` does.
     """
-    header = read_header(path)
-    lines = _physical_lines(_decode(path))
-    reader = csv.reader(lines, delimiter=header.delimiter)
-    try:
-        next(reader)
-        while True:
-            start = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            if not any(cell.strip() for cell in cells):
-                continue
-            row: GmppRow = dict(zip(header.columns, cells, strict=False))
-            if len(cells) > len(header.columns):
-                row[None] = cells[len(header.columns) :]
-            for name in header.columns[len(cells) :]:
-                row[name] = None
-            yield start, row
-    except csv.Error as exc:
-        raise GmppFormatError(f"{path}, line {reader.line_num}: cannot parse the CSV ({exc})") from exc
+    yield from read_file(path).rows
 
 
 def _cell(row: GmppRow, mapping: dict[str, str], target: str) -> str:

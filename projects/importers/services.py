@@ -4,16 +4,21 @@
 (parsed by ``projects.importers.gmpp``) into Departments, Clients, Projects
 and StatusUpdates. The rules, in one place:
 
-* All files are read and their headers checked before anything is written: a
-  file missing a required column (``project_name``, ``department``), an
-  unreadable file or a broken CSV rejects the whole import
-  (:class:`GmppFormatError`), nothing changes.
+* The rule for partial failure (also in the README and the command's help):
+  row by row. Each row is imported or refused on its own, each refused row
+  listed with its file, physical start line and reason: one the parser
+  rejects (a short row, a date or amount that is not one), one whose values a
+  model refuses (``apm.validation``: a name over 300 characters, a project
+  number that cannot be a project code), or one the database refuses. A file
+  the reader cannot read (``apm.tabular``: bytes not in its encoding, a quoted
+  cell never closed, no header) or that lacks a required column
+  (``project_name``, ``department``) is refused whole, and nothing of it is
+  imported; the other files are imported all the same. ``strict=True``: the
+  first refused file or row stops the import and nothing at all is written.
+  ``dry_run=True``: everything is read, checked and written inside a
+  transaction that is then rolled back; the summary is the same.
 * Rows are imported oldest year first (then by file name and line), whatever
-  order the files were given in; each row in its own transaction. A bad row
-  is skipped and reported with its file, physical start line and reason:
-  one the parser rejects, one whose values a model refuses (``apm.validation``:
-  a name over 300 characters, a project number that cannot be a project
-  code), or one the database refuses.
+  order the files were given in; each row in its own transaction.
 * One project across years is one Project, matched (1) by project number
   (``Project.reference``, upper-cased), else (2) by ``StatusUpdate.source_key``
   ("department codes|normalised name", e.g. ``"DFT|lower thames crossing"``)
@@ -61,7 +66,14 @@ from projects.importers.gmpp import GmppFormatError, GmppRecord, RowError
 from projects.models import Client, Project, StatusUpdate
 from teams.models import Department
 
-__all__ = ["DEPARTMENT_NAMES", "GmppFormatError", "ImportSummary", "SkippedRow", "portfolio_import_gmpp"]
+__all__ = [
+    "DEPARTMENT_NAMES",
+    "GmppFormatError",
+    "ImportSummary",
+    "RefusedFile",
+    "SkippedRow",
+    "portfolio_import_gmpp",
+]
 
 CLIENT_PREFIX = "UK Government — "
 
@@ -121,11 +133,34 @@ class SkippedRow:
         return f"{self.path}, line {self.line}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class RefusedFile:
+    """A file of which nothing was imported, and why (the reason names the line when there is one)."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: refused, nothing imported: {self.reason.removeprefix(self.path + ': ')}"
+
+
+class _Stop(Exception):
+    """Strict mode: the first refusal rolls the whole import back."""
+
+
 @dataclass
 class ImportSummary:
-    """What an import did. ``rows`` counts data rows read (imported + skipped)."""
+    """What an import did. ``rows`` counts data rows read (imported + skipped) in the files read.
+
+    ``files`` are the files read, ``encodings`` their encoding as named by
+    ``apm.tabular``, ``refused_files`` the files of which nothing was
+    imported. ``stopped`` (strict mode) says that nothing at all was written.
+    """
 
     files: list[str] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
+    refused_files: list[RefusedFile] = field(default_factory=list)
+    stopped: bool = False
     rows: int = 0
     rows_per_file: dict[str, int] = field(default_factory=dict)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
@@ -151,6 +186,11 @@ class ImportSummary:
             or self.updates_updated
         )
 
+    @property
+    def refused(self) -> bool:
+        """Whether any file or row was refused."""
+        return bool(self.refused_files or self.skipped)
+
     def __str__(self) -> str:
         lines = [
             f"Files: {len(self.files)}; rows: {self.rows}; skipped: {len(self.skipped)}",
@@ -160,11 +200,20 @@ class ImportSummary:
             f"{self.updates_unchanged} unchanged",
             f"Departments created: {self.departments_created}; clients created: {self.clients_created}",
         ]
+        skipped_per_file: dict[str, int] = {}
+        for row in self.skipped:
+            skipped_per_file[row.path] = skipped_per_file.get(row.path, 0) + 1
+        for path in self.files:
+            rows, refused = self.rows_per_file.get(path, 0), skipped_per_file.get(path, 0)
+            lines.append(f"{path}: {self.encodings[path]}; {rows - refused} of {rows} rows imported")
+        lines.extend(str(refused_file) for refused_file in self.refused_files)
         for path, columns in self.ignored_columns.items():
             lines.append(f"Ignored columns in {path}: {', '.join(columns)}")
         if self.skipped:
             lines.append("Skipped rows:")
             lines.extend(f"  {row}" for row in self.skipped)
+        if self.stopped:
+            lines.append("Stopped at the first refusal (--strict): nothing was written.")
         return "\n".join(lines)
 
 
@@ -204,52 +253,53 @@ def _same_number(a: str | None, b: str | None) -> bool:
     return a == b or ("_" in a and "_" in b and a.split("_", 1)[1] == b.split("_", 1)[1])
 
 
-def _read_files(paths: Iterable[Path | str], summary: ImportSummary) -> list[_Pending]:
+def _read_files(
+    paths: Iterable[Path | str], summary: ImportSummary, *, encoding: str | None, strict: bool
+) -> list[_Pending]:
     unique: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path not in unique:
             unique.append(path)
-    problems: list[str] = []
-    headers: dict[Path, gmpp.GmppHeader] = {}
+    files: list[gmpp.GmppFile] = []
     for path in unique:
-        if not path.is_file():
-            problems.append(f"{path}: no such file")
-            continue
         try:
-            header = gmpp.read_header(path)
-        except (OSError, GmppFormatError) as exc:
-            problems.append(str(exc))
-            continue
-        missing = header.missing_required()
-        if missing:
-            problems.append(
-                f"{path}: required column(s) missing: {', '.join(missing)} (the header has: "
-                f"{', '.join(header.columns) or 'nothing'})"
+            read = gmpp.read_file(path, encoding=encoding)
+        except GmppFormatError as exc:
+            summary.refused_files.append(RefusedFile(str(path), str(exc)))
+        else:
+            missing = read.header.missing_required()
+            if not missing:
+                files.append(read)
+                continue
+            summary.refused_files.append(
+                RefusedFile(
+                    str(path),
+                    f"required column(s) missing: {', '.join(missing)} (the header has: "
+                    f"{', '.join(read.header.columns) or 'nothing'})",
+                )
             )
-            continue
-        headers[path] = header
-    if problems:
-        raise GmppFormatError("Nothing imported. " + "; ".join(problems))
+        if strict:
+            raise _Stop
 
     pending: list[_Pending] = []
-    for path in sorted(headers, key=lambda p: (gmpp.year_from_filename(p) or 0, p.name, str(p))):
-        header = headers[path]
-        name = str(path)
+    for read in sorted(files, key=lambda f: (gmpp.year_from_filename(f.path) or 0, Path(f.path).name, f.path)):
+        header, name = read.header, read.path
         summary.files.append(name)
+        summary.encodings[name] = read.encoding
         if header.ignored():
             summary.ignored_columns[name] = header.ignored()
-        count = 0
-        for line, row in gmpp.read_rows(path):
-            count += 1
+        for line, row in read.rows:
             try:
-                record = gmpp.parse_record(row, header=header, default_year=gmpp.year_from_filename(path))
+                record = gmpp.parse_record(row, header=header, default_year=gmpp.year_from_filename(name))
             except RowError as exc:
                 summary.skipped.append(SkippedRow(name, line, str(exc)))
+                if strict:
+                    raise _Stop from exc
                 continue
             pending.append(_Pending(name, line, record))
-        summary.rows_per_file[name] = count
-        summary.rows += count
+        summary.rows_per_file[name] = len(read.rows)
+        summary.rows += len(read.rows)
     # Oldest year first so that the latest year's values win, whatever order the files came in.
     pending.sort(key=lambda p: (p.record.year, Path(p.path).name, p.path, p.line))
     return pending
@@ -385,17 +435,50 @@ def _write_record(
     tally.touched.add(project.pk)
 
 
-def portfolio_import_gmpp(*, paths: Iterable[Path | str], progress: Progress | None = None) -> ImportSummary:
+def portfolio_import_gmpp(
+    *,
+    paths: Iterable[Path | str],
+    progress: Progress | None = None,
+    encoding: str | None = None,
+    strict: bool = False,
+    dry_run: bool = False,
+) -> ImportSummary:
     """Import GMPP annual data files (see the module docstring for the rules); return what was done.
 
-    ``paths``: the CSV files, in any order. ``progress(done, total)`` is called
-    after each data row is handled. Raises GmppFormatError (nothing written)
-    when a file is missing, unreadable, not parseable as CSV or lacks a
-    required column. Bad rows do not raise: they are listed in
-    ``ImportSummary.skipped``.
+    ``paths``: the CSV files, in any order. ``encoding`` replaces the
+    detection of every file's encoding (a byte-order mark still wins).
+    ``progress(done, total)`` is called after each data row is handled.
+    Nothing raises for bad input: refused files are listed in
+    ``ImportSummary.refused_files``, refused rows in ``ImportSummary.skipped``.
+    ``strict``: the first refusal stops the import and nothing is written
+    (``ImportSummary.stopped``). ``dry_run``: nothing is written, the summary
+    is what the import would have done.
     """
     summary = ImportSummary()
-    pending = _read_files(paths, summary)
+    try:
+        with transaction.atomic():
+            _import(summary, paths=paths, progress=progress, encoding=encoding, strict=strict)
+            if dry_run:
+                transaction.set_rollback(True)
+    except _Stop:
+        # Rolled back: nothing the counters say was written stayed.
+        summary.stopped = True
+        summary.departments_created = summary.clients_created = 0
+        summary.projects_created = summary.projects_updated = summary.projects_unchanged = 0
+        summary.updates_created = summary.updates_updated = summary.updates_unchanged = 0
+    summary.skipped.sort(key=lambda s: (Path(s.path).name, s.path, s.line))
+    return summary
+
+
+def _import(
+    summary: ImportSummary,
+    *,
+    paths: Iterable[Path | str],
+    progress: Progress | None,
+    encoding: str | None,
+    strict: bool,
+) -> None:
+    pending = _read_files(paths, summary, encoding=encoding, strict=strict)
     tally = _Tally()
     seen: dict[tuple[int, object], _Pending] = {}
     total = len(pending)
@@ -425,10 +508,10 @@ def portfolio_import_gmpp(*, paths: Iterable[Path | str], progress: Progress | N
             tally.clients.clear()
             reason = f"the database refused the row: {exc}" if isinstance(exc, DatabaseError) else str(exc)
             summary.skipped.append(SkippedRow(item.path, item.line, reason))
+            if strict:
+                raise _Stop from exc
         if progress is not None:
             progress(done, total)
-    summary.skipped.sort(key=lambda s: (Path(s.path).name, s.path, s.line))
     summary.projects_created = len(tally.created)
     summary.projects_updated = len(tally.updated - tally.created)
     summary.projects_unchanged = len(tally.touched - tally.created - tally.updated)
-    return summary

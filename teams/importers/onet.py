@@ -21,6 +21,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from apm import tabular
+
 CONTENT_MODEL = "Content Model Reference.txt"
 TECHNOLOGY = "Technology Skills.txt"
 OCCUPATIONS = "Occupation Data.txt"
@@ -68,23 +70,26 @@ class OnetCatalogue:
 def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     """Rows of a tab-separated O*NET file as dicts, every header column present (blank when a line is short).
 
-    Raises OnetFormatError for a missing file, NUL characters, an empty file or missing columns.
+    Read by ``apm.tabular`` (the encoding detected; quotes are text in these
+    files). Raises OnetFormatError for a missing or unreadable file, NUL
+    characters, an empty file or missing columns; the message names the file
+    and, when there is one, the line.
     """
     if not path.is_file():
         raise OnetFormatError(f"No such file: {path}")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if "\x00" in text:
-        raise OnetFormatError(f"{path.name} contains NUL characters: not a text file.")
-    lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
-    if not lines:
-        raise OnetFormatError(f"{path.name} is empty.")
-    header = [name.strip() for name in lines[0].split("\t")]
+    try:
+        table = tabular.read_table(path, delimiter="\t", quoting=False)
+    except tabular.TableError as exc:
+        raise OnetFormatError(str(exc).replace(str(path), path.name, 1)) from exc
+    header = [name.strip() for name in table.header]
     missing = [name for name in required if name not in header]
     if missing:
         raise OnetFormatError(f"{path.name} lacks the column(s) {', '.join(missing)}.")
     rows = []
-    for line in lines[1:]:
-        cells = [cell.strip() for cell in line.split("\t")]
+    for row in table.rows:
+        if any("\x00" in cell for cell in row.cells):
+            raise OnetFormatError(f"{path.name}, line {row.line} contains NUL characters: not a text file.")
+        cells = [cell.strip() for cell in row.cells]
         # A short line (a stray line break inside a cell) gets blanks for its missing columns, never a KeyError.
         cells += [""] * (len(header) - len(cells))
         rows.append(dict(zip(header, cells, strict=False)))

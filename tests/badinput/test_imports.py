@@ -1,10 +1,11 @@
 """Bad input into every import: generated files and rows never escape as an exception, never half-import.
 
 * GMPP CSV (``manage.py import_portfolio``): the importer promises all or
-  nothing *per row* (a bad row is listed as skipped, the others go in) and a
-  refused *file* (GmppFormatError -> CommandError) writes nothing. Each
-  generated row carries a marker in its project name, so the test can tell
-  row by row: a skipped row left no project, an imported row left a whole one.
+  nothing *per row* (a bad row is listed as skipped, the others go in), a
+  refused *file* writes nothing, and the command fails (CommandError) exactly
+  when something was refused. Each generated row carries a marker in its
+  project name, so the test can tell row by row: a skipped row left no
+  project, an imported row left a whole one.
 * O*NET skill catalogue (``manage.py import_skills``): all or nothing per run.
 * People, skills and levels in the admin (django-import-export, CSV and
   XLSX): the preview writes nothing; the confirm writes whole rows or nothing.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,9 @@ GMPP_JUNK = {
 }
 
 
+_EXAMPLES = itertools.count()
+
+
 @st.composite
 def gmpp_rows(draw) -> list[dict[str, str]]:
     """Rows each with a marker ``ROW<i>#`` in the project name and some cells replaced by junk."""
@@ -124,6 +129,9 @@ def _gmpp_file(path: Path, rows: list[dict[str, str]], *, delimiter: str) -> lis
 @SETTINGS
 @given(rows=gmpp_rows(), delimiter=st.sampled_from([";", ","]))
 def test_it_imports_each_gmpp_row_whole_or_not_at_all(tmp_path_factory, rows, delimiter):
+    # Examples share one database: a marker unique to the example keeps an earlier example's projects apart.
+    example = f"E{next(_EXAMPLES)}-"
+    rows = [{**row, "project_name": example + row["project_name"]} for row in rows]
     path = tmp_path_factory.mktemp("gmpp") / "portfolio_2023.csv"
     lines = _gmpp_file(path, rows, delimiter=delimiter)
     before = row_prints()
@@ -131,17 +139,25 @@ def test_it_imports_each_gmpp_row_whole_or_not_at_all(tmp_path_factory, rows, de
     try:
         call_command("import_portfolio", "--format", "gmpp", str(path), stdout=out)
     except CommandError:
+        failed = True
+    else:
+        failed = False
+    report = out.getvalue()
+    if f"{path}: refused, nothing imported" in report:
+        assert failed, report
         assert changed_rows(before, row_prints()) == {}, "a refused file wrote rows"
         return
-    report = out.getvalue()
+    any_skipped = False
     for i, line in enumerate(lines):
-        imported = Project.objects.filter(name__startswith=f"ROW{i}#").first()
+        imported = Project.objects.filter(name__startswith=f"{example}ROW{i}#").first()
         skipped = f", line {line}:" in report
+        any_skipped = any_skipped or skipped
         if imported is None:
             assert skipped, f"row {i} (line {line}) neither imported nor listed as skipped:\n{report}"
         else:
             assert not skipped, f"row {i} (line {line}) was listed as skipped but imported:\n{report}"
             assert imported.status_updates.exists(), f"row {i}: a project without its status update"
+    assert failed == any_skipped, f"the command's failure does not match the rows refused:\n{report}"
     assert_whole(changed_rows(before, row_prints()))
 
 
@@ -151,11 +167,13 @@ def test_it_refuses_any_bytes_as_a_gmpp_file_or_imports_them_cleanly(tmp_path_fa
     path = tmp_path_factory.mktemp("gmpp") / name
     path.write_bytes(data)
     before = row_prints()
+    out = io.StringIO()
     try:
-        call_command("import_portfolio", "--format", "gmpp", str(path), stdout=io.StringIO())
+        call_command("import_portfolio", "--format", "gmpp", str(path), stdout=out)
     except CommandError:
-        assert changed_rows(before, row_prints()) == {}
-        return
+        if f"{path}: refused, nothing imported" in out.getvalue():
+            assert changed_rows(before, row_prints()) == {}
+            return
     assert_whole(changed_rows(before, row_prints()))
 
 

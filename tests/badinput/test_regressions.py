@@ -62,7 +62,7 @@ def test_it_leaves_no_budget_row_behind_when_a_contingency_request_is_refused(cl
 
 def test_it_skips_a_gmpp_row_whose_amount_is_too_large_and_imports_the_rest(tmp_path):
     # Was: decimal.InvalidOperation from parse_money's quantize, which stopped the whole import.
-    from django.core.management import call_command
+    from django.core.management import CommandError, call_command
 
     from projects.models import Project
 
@@ -74,7 +74,8 @@ def test_it_skips_a_gmpp_row_whose_amount_is_too_large_and_imports_the_rest(tmp_
         encoding="cp1252",
     )
     out = io.StringIO()
-    call_command("import_portfolio", "--format", "gmpp", str(path), stdout=out)
+    with pytest.raises(CommandError, match="1 row refused"):
+        call_command("import_portfolio", "--format", "gmpp", str(path), stdout=out)
     assert "line 2: budget_period: too large an amount" in out.getvalue()
     assert list(Project.objects.values_list("name", flat=True)) == ["Just Right"]
 
@@ -149,7 +150,7 @@ def test_it_reads_a_short_onet_line_as_blanks(tmp_path, db):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"\r\x00", "cannot parse the header"),
+        (b"\r\x00", "line 1: cannot parse the file read as cp1252"),
         (b"year;project_name;department\n2023;Null\x00Name;DPW\n2023;Fine;DPW\n", "line 2: the row contains NUL"),
     ],
 )
