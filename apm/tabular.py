@@ -11,6 +11,9 @@ Encoding, in this order:
    preset and over an encoding given.
 2. ``encoding`` (a preset's or the user's ``--encoding``) is used strictly.
 3. Bytes without NUL that are valid UTF-8 are UTF-8 (plain ASCII included).
+   Bytes without NUL that are not, but hold a well-formed UTF-8 multibyte
+   sequence, are UTF-8 with a stray byte: refused, naming the line and the
+   byte, rather than read (garbled) in the fallback.
 4. ``fallback`` (e.g. the GMPP presets' ``cp1252``) decodes with
    ``errors="replace"``: bytes the encoding lacks become U+FFFD.
 5. Otherwise ``charset-normalizer`` names the encoding; when it cannot, the
@@ -94,14 +97,33 @@ def decode(data: bytes, *, path: str, encoding: str | None = None, fallback: str
     if b"\x00" not in data:
         try:
             return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            pass
+        except UnicodeDecodeError as exc:
+            _refuse_mostly_utf8(data, path=path, error=exc)
     if fallback:
         return data.decode(fallback, errors="replace"), fallback
     best = from_bytes(data).best()
     if best is None:
         raise TableError(f"{path}: cannot tell the file's encoding; give one (e.g. --encoding cp1252)")
     return str(best), best.encoding
+
+
+def _refuse_mostly_utf8(data: bytes, *, path: str, error: UnicodeDecodeError) -> None:
+    """Refuse UTF-8 bytes with a stray byte that is not (``\\x92`` pasted from Excel), rather than garble them.
+
+    Bytes holding a well-formed UTF-8 multibyte sequence (as Python's strict
+    decoder reads them: no overlong form, surrogate or code point past
+    U+10FFFF) are UTF-8 with a stray byte: a cp1252 file almost never has one
+    (it would read as mojibake such as ``Ã©``). Read as the fallback, every
+    accented letter of the file would be garbled.
+    """
+    text = data.decode("utf-8", errors="surrogateescape")
+    if not any(ord(char) > 0x7F and not 0xDC80 <= ord(char) <= 0xDCFF for char in text):
+        return
+    line = data.count(b"\n", 0, error.start) + 1
+    raise TableError(
+        f"{path}, line {line}: byte 0x{data[error.start]:02x} is not UTF-8 ({error.reason}), though the file is "
+        "otherwise UTF-8; fix the byte or give an encoding (--encoding)"
+    ) from error
 
 
 def _strict(data: bytes, *, path: str, codec: str, name: str, offset: bytes = b"") -> str:
@@ -133,12 +155,14 @@ def sniff_delimiter(line: str) -> str:
     return max(DELIMITERS, key=lambda d: (line.count(d), -DELIMITERS.index(d)))
 
 
-def _open_quote_line(text: str, *, delimiter: str) -> int | None:
-    """The 0-based line offset within ``text`` (one record) of a quoted cell left open at its end, else None.
+def _quoted_cells(text: str, *, delimiter: str) -> list[tuple[int, int | None]]:
+    """The ``(opening quote, closing quote)`` offsets of each quoted cell in ``text`` (one record); the closing
+    one None when the cell is still open at the end.
 
     Follows ``csv``'s reading: a quote opens a quoted cell only at the start
     of a cell; inside one, a doubled quote is a quote.
     """
+    cells: list[tuple[int, int | None]] = []
     opened: int | None = None
     at_start = True
     i = 0
@@ -149,20 +173,42 @@ def _open_quote_line(text: str, *, delimiter: str) -> int | None:
                 if text.startswith('""', i):
                     i += 1
                 else:
+                    cells.append((opened, i))
                     opened = None
         elif char == '"' and at_start:
             opened = i
         at_start = opened is None and char in (delimiter, "\n", "\r")
         i += 1
-    return None if opened is None else text.count("\n", 0, opened)
+    if opened is not None:
+        cells.append((opened, None))
+    return cells
+
+
+def _check_quotes(text: str, *, path: str, start: int, delimiter: str, columns: int, at_end: bool) -> None:
+    """Refuse the record ``text`` (starting at line ``start``) when a quoted cell in it is still open at the end
+    of the file, or spans lines of which one looks like a whole row (``columns - 1`` delimiters or more): a
+    stray quote that a later quote closed, swallowing the rows between."""
+    for opened, closed in _quoted_cells(text, delimiter=delimiter):
+        line = start + text.count("\n", 0, opened)
+        if closed is None and at_end:
+            raise TableError(f"{path}, line {line}: unterminated quote (the quoted cell opened here never closes)")
+        inside = text[opened + 1 : len(text) if closed is None else closed].split("\n")[1:]
+        rows = [
+            line + n for n, part in enumerate(inside, start=1) if columns > 1 and part.count(delimiter) >= columns - 1
+        ]
+        if rows:
+            span = f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}..{rows[-1]}"
+            raise TableError(
+                f"{path}, line {line}: unterminated quote? the quoted cell opened here runs over what look like {span}"
+            )
 
 
 def parse(text: str, *, path: str, encoding: str, delimiter: str | None = None, quoting: bool = True) -> Table:
     """The table in ``text`` (already decoded). ``delimiter`` None: sniffed from the header line.
 
     ``quoting=False`` for files whose quotes are text (O*NET's); a lone ``\r`` is then a line end. Raises
-    TableError for a file without a header line, or a quoted cell still open
-    at the end of the file (naming the line where its quote opened).
+    TableError for a file without a header line, text after a closing quote, or a quoted cell still open at
+    the end of the file or running over lines that look like rows (naming the line where its quote opened).
     """
     if not quoting:
         # Without quoted cells a lone carriage return can only be an old Mac line end.
@@ -171,28 +217,36 @@ def parse(text: str, *, path: str, encoding: str, delimiter: str | None = None, 
     if not lines or not lines[0].strip():
         raise TableError(f"{path}: the file is empty or has no header line")
     delimiter = delimiter or sniff_delimiter(lines[0])
-    reader = csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    reader = csv.reader(
+        lines, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE, strict=quoting
+    )
     rows: list[Row] = []
     header: list[str] = []
-    try:
-        while True:
-            start = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            if quoting and reader.line_num == len(lines):
-                opened = _open_quote_line("".join(lines[start - 1 :]), delimiter=delimiter)
-                if opened is not None:
-                    raise TableError(
-                        f"{path}, line {start + opened}: unterminated quote (the quoted cell opened here never closes)"
-                    )
-            if start == 1:
-                header = cells
-            elif any(cell.strip() for cell in cells):
-                rows.append(Row(path, start, cells))
-    except csv.Error as exc:
-        raise TableError(f"{path}, line {reader.line_num}: cannot parse the file read as {encoding} ({exc})") from exc
+    columns = lines[0].count(delimiter) + 1
+
+    def check(start: int) -> None:
+        if quoting and (reader.line_num > start or reader.line_num == len(lines)):
+            record = "".join(lines[start - 1 : reader.line_num])
+            at_end = reader.line_num == len(lines)
+            _check_quotes(record, path=path, start=start, delimiter=delimiter, columns=columns, at_end=at_end)
+
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            check(start)
+            raise TableError(
+                f"{path}, line {reader.line_num}: cannot parse the file read as {encoding} ({exc})"
+            ) from exc
+        check(start)
+        if start == 1:
+            header = cells
+            columns = len(header)
+        elif any(cell.strip() for cell in cells):
+            rows.append(Row(path, start, cells))
     return Table(path=path, encoding=encoding, delimiter=delimiter, header=header, rows=rows)
 
 

@@ -94,7 +94,8 @@ def report_recipients(*, report: Report) -> list[Recipient]:
 
     Scheduled reports follow the schedule's flags; on-demand ones (no
     schedule) behave as a schedule sending to reporting heads (internal) or
-    client contacts (client), plus the requester. Reporting heads: a
+    client contacts (client), plus the requester; "send now" of a schedule
+    (schedule and requester set) follows the schedule plus the requester. Reporting heads: a
     project's ``reporting_heads``, a department's heads, the administrators
     for the company (who alone may see every project), the PM for a PM's portfolio — internal audience
     only. Opted-in client contacts of the project's client — client audience
@@ -112,7 +113,7 @@ def report_recipients(*, report: Report) -> list[Recipient]:
         candidates += _reporting_heads(report)
     if not internal and to_contacts:
         candidates += _client_contacts(report)
-    if schedule is None and report.requested_by is not None:
+    if report.requested_by is not None:  # scheduled occurrences have no requester; "send now" of a schedule has
         candidates += _user_recipients([report.requested_by], Delivery.RecipientKind.REQUESTER)
     for line in extra_lines.splitlines():
         address = line.strip()

@@ -365,7 +365,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def schedule_send_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Queue a report of the schedule's kind, audience and subject now (rendered by a worker)."""
+    """Queue a report of the schedule's kind, audience and subject now (rendered by a worker).
+
+    The report belongs to the schedule: it skips the schedule's paused
+    recipients and its emails carry the schedule's unsubscribe link.
+    """
     schedule = _schedule_or_404(request, pk)
     with refusal_shown(request, failed="The report was not queued:"):
         report_request(
@@ -374,6 +378,7 @@ def schedule_send_now(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             **subject_of(schedule),
             requested_by=request.user,
             extra_recipients=schedule.extra_recipients.splitlines(),
+            schedule=schedule,
         )
         messages.success(request, "Report queued; it will be emailed when ready.")
     return redirect("reports:schedules")

@@ -317,11 +317,14 @@ def populate_side(*, project: Any, department: Any, pm: Any, person: Any, contac
         title=f"{project.code} change",
         description="d",
         reason="r",
-        cost_impact=SENTINELS["cost_impact"],
+        cost_impact=Decimal("0.00"),
         approvers="client",
         status="submitted",
         submitted_at=now,
     )
+    # The cost is set by a later edit, so the change's history holds it as a change (old -> new).
+    change_request.cost_impact = SENTINELS["cost_impact"]
+    change_request.save(update_fields=["cost_impact"])
     link = share_link_create(project=project, user=pm, days=7)
     audit = AuditEvent.objects.create(kind=AuditKind.LOGIN, username="sweep", target=f"project:{project.code}")
     return Side(

@@ -320,12 +320,17 @@ def change_request_decide(
             chosen = locked.applied.get("funding", ChangeFunding.BUDGET)
             approved_sides = set(locked.approvals.filter(approved=True).values_list("side", flat=True))
             if set(locked.required_sides) <= approved_sides:
+                # The figures are internal: the client is told only that it cannot be applied yet.
+                not_yet = f"{locked.reference} cannot be applied yet: its funding needs another look by the company."
                 if side == ApproverSide.CLIENT and _funding_shortfall(locked, chosen):
-                    # The figures are internal: the client is told only that it cannot be applied yet.
-                    raise Refused(
-                        f"{locked.reference} cannot be applied yet: its funding needs another look by the company."
-                    )
-                locked.applied = _apply_change(locked, user=user, funding=chosen)
+                    raise Refused(not_yet)
+                try:
+                    locked.applied = _apply_change(locked, user=user, funding=chosen)
+                except Refused as exc:
+                    # The reserve or remainder can shrink between the check and the locks of the budget rows.
+                    if side == ApproverSide.CLIENT:
+                        raise Refused(not_yet) from exc
+                    raise
                 locked.status, locked.decided_at = ChangeStatus.APPROVED, now
                 funded = f"; {FUNDING_STATEMENTS[ChangeFunding(chosen)]}" if locked.cost_impact > 0 else ""
                 history_save(locked, user=user, reason=f"approved{funded}; baseline {locked.applied['baseline']}")

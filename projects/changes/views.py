@@ -23,6 +23,10 @@ from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import delivery_form_page, project_page_flags
 from projects.models import ChangeFunding, ChangeRequest, Project
 
+#: The fields of a change request that carry money: their history is shown only with ``access.see_money``
+#: (``applied`` holds the budget line and the cost applied).
+MONEY_FIELDS = frozenset({"cost_impact", "cost_category", "applied"})
+
 
 @login_required
 def change_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
@@ -70,7 +74,9 @@ def change_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> 
             "may_decide": change.status == "submitted" and side in change.required_sides and side not in decided,
             "side": side,
             "fundings": ChangeFunding.choices,
-            "history": history_rows(change),
+            "history": history_rows(
+                change, hidden=() if access.see_money.allows(request.user, project) else MONEY_FIELDS
+            ),
         },
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.db.models import Model
@@ -52,8 +53,11 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def history_rows(obj: Tracked, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest first: ``[{"at", "user", "type", "reason", "changes": [(field label, old, new)]}]`` (2 queries)."""
+def history_rows(obj: Tracked, *, limit: int = 50, hidden: Collection[str] = ()) -> list[dict[str, Any]]:
+    """Newest first: ``[{"at", "user", "type", "reason", "changes": [(field label, old, new)]}]`` (2 queries).
+
+    Changes of the fields named in ``hidden`` are left out (money, for those the policy does not show it).
+    """
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     rows = []
     for index, record in enumerate(records[:limit]):
@@ -62,7 +66,7 @@ def history_rows(obj: Tracked, *, limit: int = 50) -> list[dict[str, Any]]:
         if previous is not None:
             delta = record.diff_against(previous)
             for change in delta.changes:
-                if change.field in HIDDEN:
+                if change.field in HIDDEN or change.field in hidden:
                     continue
                 try:
                     # A field the history tracks: the model's own, never a reverse relation.

@@ -5,8 +5,10 @@ Templates use ``string.Template`` placeholders (``$project_name`` or
 objects or settings. :data:`PLACEHOLDERS` is the one list of them: the letter
 page lists it, the filler fills it, and a template or letter naming anything
 else is refused (:func:`letter_text_check`). A letter's subject and body are
-filled when it is written, so a placeholder typed into the text is filled
-too, with the reference the letter really gets. The
+filled once, when it is written, so a placeholder typed into the text is filled
+too, with the reference and date the letter really gets; the form's text from
+a template (:func:`letter_fill`) has its values' ``$`` escaped and those two
+left as placeholders. The
 letter is rendered by the one HTML->PDF function (:func:`apm.pdf.html_to_pdf`,
 static files only) from ``templates/letters/letter.html`` with the company's
 letterhead (``settings.APM_COMPANY_NAME`` and ``APM_COMPANY_ADDRESS``), stored
@@ -18,6 +20,7 @@ stores nothing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,6 +122,21 @@ def _filled(text: str, facts: LetterFacts) -> str:
     return string.Template(text).safe_substitute({p.name: p.value(facts) for p in PLACEHOLDERS})
 
 
+#: Placeholders whose value is known only when the letter is written: :func:`letter_fill` leaves them as typed.
+FILLED_ON_WRITING = frozenset({"our_reference", "today"})
+
+
+def _prefilled(text: str, facts: LetterFacts) -> str:
+    """``text`` with the placeholders not in :data:`FILLED_ON_WRITING` filled, escaped to be filled again."""
+    values = {p.name: p.value(facts).replace("$", "$$") for p in PLACEHOLDERS if p.name not in FILLED_ON_WRITING}
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group("named") or match.group("braced")
+        return values[name] if name in values else match.group(0)
+
+    return string.Template.pattern.sub(one, text)
+
+
 def next_reference(project: Project) -> str:
     """Our next letter reference for ``project``: ``<CODE>/L<n>``, n counting the project's letters from 1."""
     count = Correspondence.objects.filter(
@@ -135,20 +153,26 @@ def letter_fill(
     recipient_organisation: str = "",
     recipient_person: str = "",
     their_reference: str = "",
-    today: dt.date | None = None,
 ) -> tuple[str, str]:
-    """``(subject, body)`` of ``template`` with the placeholders filled (``$our_reference``: the next one);
-    a ``$name`` not in :data:`PLACEHOLDERS` stays as typed (:func:`letter_create` refuses it)."""
+    """``(subject, body)`` of ``template`` as the letter form shows them, for :func:`letter_create` to fill.
+
+    The placeholders known now are filled, each value's ``$`` written ``$$``
+    (a project called ``Ca$h`` is no placeholder); ``$$`` stays ``$$``; those
+    known only when the letter is written (:data:`FILLED_ON_WRITING`: its
+    reference and date) stay placeholders, and so does a ``$name`` not in
+    :data:`PLACEHOLDERS` (:func:`letter_create` refuses it). So the text is
+    filled once, by :func:`letter_create`, whatever the user adds to it.
+    """
     facts = LetterFacts(
         project=project,
         user=user,
         recipient_organisation=recipient_organisation,
         recipient_person=recipient_person,
         their_reference=their_reference,
-        our_reference=next_reference(project),
-        date=today or timezone.localdate(),
+        our_reference="",
+        date=timezone.localdate(),
     )
-    return _filled(template.subject, facts), _filled(template.body, facts)
+    return _prefilled(template.subject, facts), _prefilled(template.body, facts)
 
 
 def letter_template_save(

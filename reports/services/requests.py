@@ -179,6 +179,7 @@ def report_request(
     project_manager: User | None = None,
     requested_by: User,
     extra_recipients: Sequence[str] = (),
+    schedule: ReportSchedule | None = None,
 ) -> Report:
     """ "Send now": write a queued on-demand Report and publish its render after commit.
 
@@ -189,6 +190,11 @@ def report_request(
     Recipients (resolved at render time): the scope's recipients as a schedule
     would have them, the requester and ``extra_recipients``. The title is the
     kind's (``ReportKindSpec.title``).
+
+    ``schedule``: the schedule whose "send now" this is, stored on the Report.
+    Its recipients are then the schedule's (its flags and extra addresses, not
+    ``extra_recipients``) and the requester, less those who unsubscribed from
+    it; each email carries that schedule's one-click unsubscribe link.
 
     Raises :class:`Refused` on inconsistent input (:func:`check_subject`:
     unknown kind, audience or scope; the scope's object missing or another
@@ -222,7 +228,7 @@ def report_request(
         report = validation.create(
             Report,
             **subject,
-            schedule=None,
+            schedule=schedule,
             title=title,
             scheduled_for=now,
             period_start=period_start,

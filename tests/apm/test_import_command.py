@@ -48,3 +48,33 @@ def test_a_validating_resource_imports_good_rows(tmp_path):
     path.write_text("name,category,description\nReading,Basic Skills,Reads\n")
     _run("teams.resources.SkillResource", str(path))
     assert list(Skill.objects.values_list("name", "category__name")) == [("Reading", "Basic Skills")]
+
+
+@pytest.mark.parametrize("encoding", [(), ("--encoding", "cp1252")])
+def test_it_reads_a_cp1252_file(tmp_path, encoding):
+    SkillCategory.objects.create(name="Compétences de base")
+    path = tmp_path / "skills.csv"
+    path.write_bytes(
+        "name,category,description\nLecture rapide,Compétences de base,Lit très vite les énoncés\n".encode("cp1252")
+    )
+    _run("teams.resources.SkillResource", str(path), *encoding)
+    assert list(Skill.objects.values_list("name", "category__name", "description")) == [
+        ("Lecture rapide", "Compétences de base", "Lit très vite les énoncés")
+    ]
+
+
+def test_it_drops_a_utf8_byte_order_mark(tmp_path):
+    SkillCategory.objects.create(name="Basic Skills")
+    path = tmp_path / "skills.csv"
+    path.write_bytes("name,category,description\nRéading,Basic Skills,Reads\n".encode("utf-8-sig"))
+    _run("teams.resources.SkillResource", str(path))
+    assert list(Skill.objects.values_list("name", "category__name")) == [("Réading", "Basic Skills")]
+
+
+def test_a_missing_file_or_an_undecodable_one_is_a_command_error(tmp_path):
+    with pytest.raises(CommandError, match=r"nope\.csv"):
+        _run("teams.resources.SkillResource", str(tmp_path / "nope.csv"))
+    path = tmp_path / "skills.csv"
+    path.write_bytes(b"name,category,description\ncaf\xe9,x,y\n")
+    with pytest.raises(CommandError, match=rf"^{path}, line 2: not utf-8"):
+        _run("teams.resources.SkillResource", str(path), "--encoding", "utf-8")

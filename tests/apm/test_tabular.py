@@ -95,3 +95,58 @@ def test_it_refuses_an_empty_file_and_a_missing_one(tmp_path):
         tabular.read_table(_write(tmp_path, b"\n\n"))
     with pytest.raises(tabular.TableError, match="cannot read the file"):
         tabular.read_table(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("fallback", ["cp1252", None])
+def test_it_refuses_a_utf8_file_with_a_stray_byte_rather_than_garble_it(tmp_path, fallback):
+    path = _write(tmp_path, "name\nSociété Générale\nd'Artagnan\n".encode().replace(b"'", b"\x92") + "Zoë\n".encode())
+    with pytest.raises(
+        tabular.TableError,
+        match=rf"^{path}, line 3: byte 0x92 is not UTF-8 .*fix the byte or give an encoding \(--encoding\)",
+    ):
+        tabular.read_table(path, fallback=fallback)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "name\nSociété \u2019Générale\u2019\n".encode("cp1252"),
+        b"name\n\xe9\x80x\n",  # a lead byte and a continuation byte, not a well-formed sequence
+        b"name\n\xc0\x80 \xe0\x80\x80 \xed\xa0\x80 \xf4\x90\x80\x80 \xe9\n",  # overlong, surrogate, beyond U+10FFFF
+    ],
+)
+def test_a_file_without_well_formed_utf8_sequences_still_falls_back(tmp_path, data):
+    table = tabular.read_table(_write(tmp_path, data), fallback="cp1252")
+    assert table.encoding == "cp1252"
+    assert table.rows[0].cells == [data.split(b"\n")[1].decode("cp1252", errors="replace")]
+
+
+def test_it_refuses_a_stray_quote_that_a_later_quote_closes_over_rows(tmp_path):
+    path = _write(tmp_path, b'a,b,c\nA,X,ok\nB,X,"stray\nC,X,fine\nD,X,"quoted" more\nE,X,last\n')
+    with pytest.raises(
+        tabular.TableError,
+        match=rf"^{path}, line 3: unterminated quote\? the quoted cell opened here runs over what look like "
+        r"rows 4\.\.5$",
+    ):
+        tabular.read_table(path)
+
+
+def test_it_refuses_a_stray_quote_closed_cleanly_over_rows(tmp_path):
+    path = _write(tmp_path, b'a,b,c\nB,X,"stray\nC,X,fine\nD,X,"\nE,X,last\n')
+    with pytest.raises(tabular.TableError, match=rf"^{path}, line 2: unterminated quote\? .* rows 3\.\.4"):
+        tabular.read_table(path)
+
+
+def test_it_refuses_text_after_a_closing_quote(tmp_path):
+    path = _write(tmp_path, b'a,b,c\nA,X,"quoted" more\nE,X,last\n')
+    with pytest.raises(tabular.TableError, match=rf"^{path}, line 2: cannot parse the file read as utf-8"):
+        tabular.read_table(path)
+
+
+def test_quoted_cells_over_lines_that_do_not_look_like_rows_stay_valid(tmp_path):
+    path = _write(tmp_path, b'a,b,c\nA,X,"commentary, with\nnew lines, two\n\nand ""quotes"""\nE,X,last\n')
+    table = tabular.read_table(path)
+    assert [(row.line, row.cells) for row in table.rows] == [
+        (2, ["A", "X", 'commentary, with\nnew lines, two\n\nand "quotes"']),
+        (6, ["E", "X", "last"]),
+    ]

@@ -191,6 +191,8 @@ def test_it_finds_no_axe_violation_and_no_html_error_on_any_page_for_any_role(
             where = f"{checked_page.path} ({checked_page.name}) as {role}"
             assert response is not None
             assert response.status == 200, f"{where}: {response.status} in the browser"
+            # No redirect (to the login page, say): the page checked is the page the test client got.
+            assert response.request.redirected_from is None, f"{where}: redirected to {page.url}"
             (saved / checked_page.file_name).write_bytes(response.body())
             results = page.evaluate(AXE_RUN)
             assert results["passes"] > 0, f"{where}: axe reported no passing rule, so it did not run"

@@ -18,9 +18,9 @@ from django.urls import reverse
 
 from apm.outbox.models import OutboundEmail
 from apm.outbox.services import SendResult, outbox_send
-from reports.models import Delivery, PausedRecipient, ReportSchedule
+from reports.models import Delivery, PausedRecipient, Report, ReportSchedule
 from reports.services import report_render, report_request, reports_dispatch_due
-from reports.services.unsubscribing import unsubscribe_token
+from reports.services.unsubscribing import schedule_recipient_pause, unsubscribe_token
 from tests import factories
 from tests.reports.scheduled import NOW, OCCURRENCE, due_schedule
 
@@ -181,3 +181,19 @@ def test_undo_of_a_recipient_who_is_not_paused_says_so(client, schedule, head):
     response = client.post(resume, {"address": "nobody@example.com"}, follow=True)
     assert response.status_code == 200
     assert "nobody@example.com was not paused" in response.content.decode()
+
+
+def test_send_now_of_a_schedule_skips_its_paused_recipients_and_carries_the_unsubscribe_link(
+    client, schedule, head, world
+):
+    schedule_recipient_pause(schedule=schedule, address="Boss@example.com", now=NOW)
+    client.force_login(head)
+    response = client.post(reverse("reports:schedule_send", args=[schedule.pk]))
+    assert response.status_code == 302
+    report = Report.objects.get(schedule=schedule)
+    report_render(report_id=report.pk)
+    emails = [d.email for d in Delivery.objects.filter(report=report).select_related("email").order_by("pk")]
+    assert [e.to for e in emails] == [[head.email], ["carol@example.com"]]
+    for email in emails:
+        assert _link(email).startswith("/reports/unsubscribe/")
+        assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

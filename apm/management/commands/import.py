@@ -10,6 +10,9 @@ validation. This command takes its place (``apm`` comes before
   (``Meta.clean_model_instances``) is refused, which refuses every bare model
   label: projects come in through ``import_portfolio``, people, skills and
   levels through ``teams.resources`` (or the admin's import, which uses them);
+* a text file (CSV …) is decoded by ``apm.tabular.decode``: a byte-order
+  mark is dropped, ``--encoding`` or else the bytes name the encoding, and a
+  file that cannot be read or decoded is a command error naming it;
 * a file is all or nothing, as in the admin's import: one invalid row and
   nothing is written, every invalid row is listed with its line (the header
   is line 1), and the command fails (exit status 1).
@@ -18,12 +21,15 @@ validation. This command takes its place (``apm`` comes before
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from import_export.command_utils import get_format_class, get_resource_class
 from import_export.resources import ModelResource
 from import_export.results import RowResult
+
+from apm.tabular import TableError, decode
 
 
 class Command(BaseCommand):
@@ -56,11 +62,18 @@ class Command(BaseCommand):
             raise CommandError("Import cancelled.")
         format_class = get_format_class(options["format"], options["import_file_name"], options["encoding"])
         name = options["import_file_name"]
-        if name == "-":
-            data = sys.stdin.buffer.read() if format_class.is_binary() else sys.stdin.read()
-        else:
-            with open(name, format_class.get_read_mode()) as file:
-                data = file.read()
+        try:
+            raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{name}: cannot read the file ({exc.strerror or exc})") from exc
+        data: bytes | str = raw
+        if not format_class.is_binary():
+            # apm.tabular's rules: a byte-order mark wins (and is dropped), else --encoding, else UTF-8, else
+            # the encoding the bytes tell; bytes not in the encoding are refused with their line.
+            try:
+                data, _ = decode(raw, path=name, encoding=options.get("encoding"))
+            except TableError as exc:
+                raise CommandError(str(exc)) from exc
         result = resource_class().import_data(
             format_class.create_dataset(data),
             dry_run=options["dry_run"],

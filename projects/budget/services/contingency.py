@@ -15,7 +15,7 @@ from apm.formatting import format_money
 from projects.budget import evm
 from projects.budget.services.events import budget_event_record
 from projects.budget.services.notifications import budget_notify
-from projects.budget.services.plan import budget_get, budget_line_add, project_bac_sync
+from projects.budget.services.plan import budget_get, budget_line_add
 from projects.models import BudgetLine, ContingencyRequest, ContingencyState, CostCategory, Project, ProjectBudget
 
 
@@ -85,18 +85,22 @@ def contingency_decide(
         if approve:
             if locked.amount > budget.contingency_reserve:
                 raise Refused(
-                    f"Only {budget.contingency_reserve} {project.currency} is left in the reserve; cannot approve."
+                    f"Only {format_money(budget.contingency_reserve, project.currency)} is left in the reserve; "
+                    "cannot approve."
                 )
             budget.contingency_reserve = evm.money(budget.contingency_reserve - locked.amount)
             budget.save(update_fields=["contingency_reserve", "updated_at"])
-            validation.create(
-                BudgetLine,
+            # New money for the plan: BAC rises by it, also where a typed BAC has no lines yet.
+            budget_line_add(
                 project=project,
                 category=locked.category,
                 amount=locked.amount,
                 description=f"Contingency drawdown #{locked.pk}",
+                actor=actor,
+                from_unallocated=False,
             )
-            bac = project_bac_sync(project=project)
+            project.refresh_from_db(fields=["bac"])
+            bac = project.bac
         locked.state = ContingencyState.APPROVED if approve else ContingencyState.REJECTED
         locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), note.strip()
         fields = ["state", "decided_by", "decided_at", "decision_note"]

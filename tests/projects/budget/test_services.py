@@ -395,3 +395,18 @@ def test_it_funds_a_change_from_the_reserve_only_while_the_reserve_holds_it(proj
     assert (project.bac, project.budget.contingency_reserve) == (D("118000.00"), D("2000.00"))
     event = BudgetEvent.objects.get(project=project, action="contingency_used")
     assert event.detail == {"change": "CR-1", "amount": "18000.00", "reserve_left": "2000.00", "bac": "118000.00"}
+
+
+def test_it_keeps_a_typed_bac_when_a_contingency_drawdown_is_approved(world, pm, head):
+    # A BAC set before any budget line (imported, or typed on the project form) is not replaced by the drawdown.
+    project = factories.ProjectFactory(
+        code="DRAW-1", bac=D("1000000"), project_manager=pm, departments=[world["alpha"]]
+    )
+    set_contingency_reserve(project, pm, D("20000"))
+    request = contingency.contingency_request(
+        project=project, amount=D("5000"), category="labour", reason="x", actor=pm
+    )
+    contingency.contingency_decide(request=request, approve=True, note="Go", actor=head)
+    project.refresh_from_db()
+    assert project.bac == D("1005000.00")
+    assert project.budget.contingency_reserve == D("15000.00")

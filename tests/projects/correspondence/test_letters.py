@@ -187,3 +187,58 @@ def test_it_refuses_a_letter_with_an_unknown_placeholder(world, pm):
             counterpart_kind="authority",
         )
     assert not Correspondence.objects.exists()
+
+
+def test_the_page_fills_a_template_once_so_dollars_in_values_and_escapes_print_as_typed(world, pm, client):
+    project = world["alpha_project"]
+    project.name = "Ca$h & Co"
+    project.save()
+    project.client.name = "Ca$hflow Ltd"
+    project.client.save()
+    template = factories.LetterTemplateFactory(
+        subject="Permit for $project_name",
+        body="Dear $recipient_person,\n\nFor $project_name of $client: a $$5 fee, not $$project_name.\n\n"
+        "Our reference $our_reference of $today.",
+    )
+    client.force_login(pm)
+    url = reverse("projects:letter_create", args=[project.code])
+    form = client.get(url, {"template": template.pk, "recipient_organisation": "Council"}).context["form"]
+    # Another letter is written while this one is on screen: the reference shown then would be stale.
+    earlier = letters.letter_create(
+        project=project, user=pm, recipient_organisation="Other", subject="S", body="B", counterpart_kind="authority"
+    )
+    response = client.post(
+        url,
+        {
+            "template": template.pk,
+            "counterpart_kind": "authority",
+            "recipient_organisation": "Council",
+            "subject": form.initial["subject"],
+            "body": form.initial["body"],
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    entry = Correspondence.objects.exclude(pk=earlier.pk).get()
+    assert entry.our_reference == "ALPHA-1/L2"
+    assert entry.subject == "Permit for Ca$h & Co"
+    text = _pdf_text(entry)
+    assert "For Ca$h & Co of Ca$hflow Ltd: a $5 fee, not $project_name." in " ".join(text.split())
+    today = timezone.localdate().strftime("%-d %B %Y")
+    assert f"Our reference {entry.our_reference} of {today}." in " ".join(text.split())
+
+
+def test_a_template_chosen_with_an_empty_body_is_filled_once(world, pm, client):
+    project = world["alpha_project"]
+    project.name = "Ca$h & Co"
+    project.save()
+    template = factories.LetterTemplateFactory(subject="For $project_name", body="A $$5 fee for $project_name.")
+    client.force_login(pm)
+    response = client.post(
+        reverse("projects:letter_create", args=[project.code]),
+        {"template": template.pk, "counterpart_kind": "authority", "recipient_organisation": "Council",
+         "subject": "", "body": ""},
+    )  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+    entry = Correspondence.objects.get()
+    assert entry.subject == "For Ca$h & Co"
+    assert "A $5 fee for Ca$h & Co." in _pdf_text(entry)
