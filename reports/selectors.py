@@ -89,6 +89,21 @@ def _client_contacts(report: Report) -> list[Recipient]:
     ]
 
 
+#: The longest address a delivery records (RFC 5321's path limit less the brackets; Django's EmailField).
+ADDRESS_MAX_LENGTH = 254
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is one valid email address, no longer than :data:`ADDRESS_MAX_LENGTH`."""
+    if len(text) > ADDRESS_MAX_LENGTH:
+        return False
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
 def report_recipients(*, report: Report) -> list[Recipient]:
     """Who receives ``report``, deduplicated by lower-cased address, in a stable order.
 
@@ -119,9 +134,7 @@ def report_recipients(*, report: Report) -> list[Recipient]:
         address = line.strip()
         if not address:
             continue
-        try:
-            validate_email(address)
-        except ValidationError:
+        if not is_address(address):
             logger.warning("Report %s: skipping invalid extra address %r", report.pk, address)
             continue
         candidates.append(Recipient(address, "", Delivery.RecipientKind.EXTRA))

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +26,7 @@ from projects.models import ToleranceException
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.exception import subject as exception_subject
 from reports.models import Audience, Report, ReportKind, ReportSchedule, ReportStatus, Scope
-from reports.selectors import ReportSubject, client_addresses, last_period_end
+from reports.selectors import ReportSubject, client_addresses, is_address, last_period_end
 from reports.task_names import RENDER_REPORT
 
 if TYPE_CHECKING:
@@ -64,15 +62,6 @@ def subject_of(report: Report | ReportSchedule) -> Subject:
         department=report.department,
         project_manager=report.project_manager,
     )
-
-
-def is_address(text: str) -> bool:
-    """Whether ``text`` is one valid email address."""
-    try:
-        validate_email(text)
-    except ValidationError:
-        return False
-    return True
 
 
 def clean_addresses(addresses: Iterable[str]) -> list[str]:

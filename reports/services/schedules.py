@@ -25,13 +25,12 @@ from apm.logs import log_ids
 from apm.outbox.services import email_render, outbox_enqueue
 from reports import schedule as occurrences
 from reports.models import Audience, Report, ReportSchedule, ReportStatus
-from reports.selectors import client_addresses, schedule_paused_recipients
+from reports.selectors import client_addresses, is_address, schedule_paused_recipients
 from reports.services.requests import (
     check_recipients,
     check_sender,
     check_subject,
     clean_addresses,
-    is_address,
     subject_name,
     subject_of,
 )

@@ -61,6 +61,11 @@ def test_it_adds_the_requester_to_the_recipients(world, pm, outside_head, publis
         ({"audience": "public", "scope": "company"}, "Unknown audience"),
         ({"scope": "galaxy"}, "Unknown scope"),
         ({"scope": "company", "extra_recipients": ["ok@example.com", "nope"]}, "Not valid email addresses: nope"),
+        # Valid to Django's validator (up to 320 characters) but longer than a delivery records.
+        (
+            {"scope": "company", "extra_recipients": [f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 63}.example"]},
+            "Not valid",
+        ),
         ({"scope": "company", "extra_recipients": ["Ann@Acme.example"]}, "never sent to client contacts"),
     ],
 )
