@@ -23,15 +23,22 @@ Lines are *physical* lines counted by ``\\n`` (as ``grep -n`` counts them),
 the header being line 1; a row's line is the line where it starts, so quoted
 cells spanning lines (``\\r``, ``\\r\\n`` or ``\\r\\r\\n`` inside) stay valid.
 A quoted cell still open at the end of the file is refused, naming the line
-where its quote opened. XLSX is not read here: no importer of ours reads it
-(the admin's people and skills imports go through django-import-export).
+where its quote opened.
+
+An Excel workbook (``.xlsx``, told by its ZIP signature, not its name) is read
+with openpyxl, first worksheet only: a row's line is its row number in Excel,
+dates become ISO ``yyyy-mm-dd`` text and numbers plain text (``12.5``, ``3``),
+so that the importers read one kind of cell. Its ``encoding`` is ``"XLSX"``.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
+import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,5 +271,51 @@ def read_table(
         data = Path(path).read_bytes()
     except OSError as exc:
         raise TableError(f"{name}: cannot read the file ({exc.strerror or exc})") from exc
+    if data.startswith(b"PK\x03\x04"):
+        return read_workbook(data, path=name)
     text, encoding_name = decode(data, path=name, encoding=encoding, fallback=fallback)
     return parse(text, path=name, encoding=encoding_name, delimiter=delimiter, quoting=quoting)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def read_workbook(data: bytes, *, path: str) -> Table:
+    """The first worksheet of an Excel workbook as a Table (see the module docstring). Raises TableError."""
+    from openpyxl import load_workbook  # imported here: only workbooks need it
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+        raise TableError(f"{path}: not a readable Excel workbook (.xlsx): {exc}") from exc
+    try:
+        if not book.worksheets:
+            raise TableError(f"{path}: the workbook has no worksheet")
+        header: list[str] = []
+        rows: list[Row] = []
+        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            cells = [_cell_text(value) for value in values]
+            while cells and not cells[-1].strip() and (not header or len(cells) > len(header)):
+                cells.pop()
+            if number == 1:
+                header = cells
+            elif any(cell.strip() for cell in cells):
+                rows.append(Row(path, number, cells + [""] * (len(header) - len(cells))))
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+        raise TableError(f"{path}: not a readable Excel workbook (.xlsx): {exc}") from exc
+    finally:
+        book.close()
+    if not header or not any(cell.strip() for cell in header):
+        raise TableError(f"{path}: the workbook's first sheet is empty or has no header row")
+    return Table(path=path, encoding="XLSX", delimiter="", header=header, rows=rows)

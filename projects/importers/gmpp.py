@@ -53,16 +53,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TypeAlias, TypeVar
+from typing import TYPE_CHECKING, TypeAlias
 
 from apm import tabular
-from projects.rag import RAG, canonical_rating, rating_to_rag
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from projects.importers.mapping import Record
 
 #: A row as ``read_rows`` gives it: column name -> cell text, with csv.DictReader's conventions for a ragged
 #: row (the extra cells a list under the key None, missing cells None).
@@ -71,8 +71,8 @@ GmppRow: TypeAlias = dict[str | None, str | list[str] | None]
 ENCODING = "cp1252"
 MILLION = Decimal("1000000")
 CENT = Decimal("0.01")
-#: StatusUpdate's money columns hold 18 digits, 2 after the point: under £10,000,000,000 million.
-MAX_MILLIONS_DIGITS = 10
+#: StatusUpdate's money columns hold 18 digits, 2 after the point: under 10**16 pounds (£10,000,000,000 million).
+MAX_POUNDS_DIGITS = 16
 
 AS_OF_BY_YEAR: dict[int, dt.date] = {
     2018: dt.date(2017, 9, 30),
@@ -81,30 +81,6 @@ AS_OF_BY_YEAR: dict[int, dt.date] = {
     2021: dt.date(2021, 3, 31),
     2022: dt.date(2022, 3, 31),
 }
-
-# Source column (lower case, after read_header's renaming of repeats) -> what it becomes.
-COLUMN_MAP: dict[str, str] = {
-    "year": "year",
-    "project_number": "reference",
-    "project_name": "name",
-    "department": "department",
-    "report_category": "category",
-    "description_aims": "description",
-    "colour_rating": "rating_ipa",
-    "colour_rating_2": "rating_sro",
-    "rating_comment": "commentary_overall",
-    "start_date": "start_date",
-    "end_date": "end_date",
-    "schedule_comment": "commentary_schedule",
-    "yearly_budget": "budget_period",
-    "total_baseline": "budget_period",
-    "yearly_forecast": "forecast_period",
-    "forecast_incl_ngc": "forecast_period",
-    "wlc_baseline_incl_ncg": "whole_life_cost",
-    "variance_comment": "variance_comment",
-    "budget_comment": "budget_comment",
-}
-REQUIRED_COLUMNS = ("project_name", "department")
 
 # Text published instead of a value. Matched on the whitespace-collapsed, lower-cased cell.
 WITHHELD_PATTERNS = [
@@ -119,7 +95,12 @@ WITHHELD_PATTERNS = [
         r"^n/?a\.?$",
     )
 ]
-_MONEY_RE = re.compile(r"^(?P<sign>-?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?m?$")
+_MONEY_RE = re.compile(r"^(?P<sign>-?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<suffix>[a-zA-Z]*)$")
+_SYMBOL_RE = re.compile(r"^(-?)[£$€]")
+THOUSAND = Decimal("1000")
+BILLION = Decimal("1000000000")
+#: The suffix a cell may carry for each unit (``12.5m`` in £ million).
+_SUFFIXES: dict[Decimal, tuple[str, ...]] = {MILLION: ("m",), THOUSAND: ("k",), BILLION: ("bn", "b")}
 _DATE_FORMATS = (
     (re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"), "%Y-%m-%d"),
     (re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$"), "%d.%m.%Y"),
@@ -144,26 +125,6 @@ class GmppHeader:
     delimiter: str
     columns: list[str]
 
-    def mapped(self) -> dict[str, str]:
-        """Column name -> target, for the columns the importer knows (first one wins per target)."""
-        result: dict[str, str] = {}
-        taken: set[str] = set()
-        for name in self.columns:
-            target = COLUMN_MAP.get(name.lower())
-            if target is not None and target not in taken:
-                result[name] = target
-                taken.add(target)
-        return result
-
-    def ignored(self) -> list[str]:
-        """Columns the importer does not know (or a second column for a target already mapped)."""
-        mapped = self.mapped()
-        return [name for name in self.columns if name not in mapped]
-
-    def missing_required(self) -> list[str]:
-        lower = {name.lower() for name in self.columns}
-        return [name for name in REQUIRED_COLUMNS if name not in lower]
-
 
 @dataclass(frozen=True)
 class GmppFile:
@@ -173,40 +134,6 @@ class GmppFile:
     encoding: str
     header: GmppHeader
     rows: list[tuple[int, GmppRow]]
-
-
-@dataclass
-class GmppRecord:
-    """One GMPP row in APM's terms. Money in pounds (GBP), None when blank or withheld.
-
-    ``withheld`` maps a field name (``start_date``, ``end_date``,
-    ``budget_period``, ``forecast_period``, ``whole_life_cost``) to the text
-    published instead of its value.
-    """
-
-    year: int
-    reference: str | None
-    name: str
-    departments: list[str]
-    category: str = ""
-    description: str = ""
-    rating_published: str = ""
-    rag: str = ""
-    rating_source: str = ""
-    rating_note: str = ""
-    commentary_overall: str = ""
-    commentary_schedule: str = ""
-    commentary_budget: str = ""
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    budget_period: Decimal | None = None
-    forecast_period: Decimal | None = None
-    whole_life_cost: Decimal | None = None
-    withheld: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def as_of(self) -> dt.date:
-        return as_of_for_year(self.year)
 
 
 def as_of_for_year(year: int) -> dt.date:
@@ -236,31 +163,41 @@ def withheld_text(text: str | None) -> str | None:
     return None
 
 
-def parse_money(text: str | None) -> Decimal | None:
-    """Pounds (Decimal, 2 places) from a £ million cell: ``"£1,234.50"`` -> ``Decimal("1234500000.00")``.
+def parse_money(text: str | None, *, unit: Decimal = MILLION, label: str = "£m") -> Decimal | None:
+    """Pounds (Decimal, 2 places) from a cell in ``unit`` (£ million by default): ``"£1,234.50"`` ->
+    ``Decimal("1234500000.00")``.
 
-    Accepts ``£1,234.50``, ``£278``, ``1234.5``, ``-£3.2``, ``£-3.2`` and a
-    trailing ``m``. Blank -> None. Raises ValueError for anything else
-    (including withheld text: check ``withheld_text`` first) and for £10bn
-    million or more (more than the database's money columns hold).
+    Accepts ``£1,234.50``, ``£278``, ``1234.5``, ``-£3.2``, ``£-3.2``, ``(3.2)`` (negative), any one of
+    ``£ $ €`` in front, and the unit's own suffix (``m`` for millions, ``k`` thousands, ``bn`` billions).
+    Blank -> None. Raises ValueError naming ``label`` for anything else (including withheld text: check
+    ``withheld_text`` first) and for amounts the database's money columns cannot hold (under 10**16).
     """
     raw = "".join((text or "").split())
     if not raw:
         return None
-    compact = raw.replace("£", "", 1)
-    if compact.startswith("-£"):
-        compact = "-" + compact[2:]
+    compact = raw
+    negative = compact.startswith("(") and compact.endswith(")")
+    if negative:
+        compact = compact[1:-1]
+    compact = _SYMBOL_RE.sub(r"\1", compact, count=1)
     match = _MONEY_RE.match(compact)
-    if match is None:
-        raise ValueError(f"not an amount in £m: {raw[:60]!r}")
+    suffix = match["suffix"].lower() if match else ""
+    if match is None or (suffix and suffix not in _SUFFIXES.get(unit, ())) or (negative and match["sign"]):
+        raise ValueError(f"not an amount in {label}: {raw[:60]!r}")
     whole = match["int"].replace(",", "").lstrip("0")
-    if len(whole) > MAX_MILLIONS_DIGITS:
-        raise ValueError(f"too large an amount in £m (at most {MAX_MILLIONS_DIGITS} digits): {raw[:60]!r}")
+    if len(whole) + _digits(unit) > MAX_POUNDS_DIGITS:
+        most = MAX_POUNDS_DIGITS - _digits(unit)
+        raise ValueError(f"too large an amount in {label} (at most {most} digits): {raw[:60]!r}")
     try:
-        millions = Decimal(match["sign"] + match["int"].replace(",", "") + (match["frac"] or ""))
+        amount = Decimal(match["sign"] + match["int"].replace(",", "") + (match["frac"] or ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex only lets numbers through
-        raise ValueError(f"not an amount in £m: {raw[:60]!r}") from exc
-    return (millions * MILLION).quantize(CENT)
+        raise ValueError(f"not an amount in {label}: {raw[:60]!r}") from exc
+    return ((-amount if negative else amount) * unit).quantize(CENT)
+
+
+def _digits(unit: Decimal) -> int:
+    """Digits a unit adds before the point: 1 -> 0, 1,000 -> 3, 1,000,000 -> 6."""
+    return len(str(int(unit))) - 1
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -323,7 +260,7 @@ def _header_from_line(line: str) -> GmppHeader:
     return _header_from_cells(next(csv.reader([line], delimiter=delimiter), []), delimiter)
 
 
-def read_file(path: Path | str, *, encoding: str | None = None) -> GmppFile:
+def read_file(path: Path | str, *, encoding: str | None = None, fallback: str | None = ENCODING) -> GmppFile:
     """A GMPP file's header and data rows, read by ``apm.tabular`` (cp1252 with replacement as the fallback).
 
     ``encoding`` (the command's ``--encoding``) replaces the detection; a
@@ -332,7 +269,7 @@ def read_file(path: Path | str, *, encoding: str | None = None) -> GmppFile:
     the encoding, a quoted cell never closed).
     """
     try:
-        table = tabular.read_table(path, encoding=encoding, fallback=ENCODING)
+        table = tabular.read_table(path, encoding=encoding, fallback=fallback)
     except tabular.TableError as exc:
         raise GmppFormatError(str(exc)) from exc
     header = _header_from_cells(table.header, table.delimiter)
@@ -364,105 +301,15 @@ def read_rows(path: Path | str) -> Iterator[tuple[int, GmppRow]]:
     yield from read_file(path).rows
 
 
-def _cell(row: GmppRow, mapping: dict[str, str], target: str) -> str:
-    for name, mapped in mapping.items():
-        if mapped == target:
-            value = row.get(name)
-            return value if isinstance(value, str) else ""
-    return ""
+def parse_record(row: GmppRow, *, header: GmppHeader, default_year: int | None = None) -> Record:
+    """One row of a GMPP file as a Record, read by the engine's GMPP preset (``projects.importers.mapping.GMPP``).
 
-
-def _value_or_withheld(raw: str, field_name: str, parse: Callable[[str], T], withheld: dict[str, str]) -> T | None:
-    note = withheld_text(raw)
-    if note is not None:
-        withheld[field_name] = note
-        return None
-    try:
-        return parse(raw)
-    except ValueError as exc:
-        raise RowError(f"{field_name}: {exc}") from exc
-
-
-def _rating(ipa_text: str, sro_text: str) -> tuple[str, RAG | None, str, str]:
-    """(rating as published, RAG, source "ipa"/"sro"/"", note) from the IPA and SRO rating cells."""
-    ipa, sro = clean_text(ipa_text), clean_text(sro_text)
-    if canonical_rating(ipa):
-        return canonical_rating(ipa) or "", rating_to_rag(ipa), "ipa", ""
-    if canonical_rating(sro):
-        return canonical_rating(sro) or "", rating_to_rag(sro), "sro", ipa
-    notes: list[str] = []
-    for text in (ipa, sro):
-        if text and text not in notes:
-            notes.append(text)
-    return "", None, "", "\n\n".join(notes)
-
-
-def parse_record(row: GmppRow, *, header: GmppHeader, default_year: int | None = None) -> GmppRecord:
-    """One row of a GMPP file as a GmppRecord. Raises RowError saying why when the row is bad.
-
-    Bad: a ragged row (cell count differs from the header), a NUL character, no project name,
-    no department, no usable year (the ``year`` cell, else ``default_year``,
-    usually from the file name), a date or amount that is neither a value nor
-    withheld text. Rating cells never make a row bad: text that is not a
-    rating becomes ``rating_note``.
+    Raises RowError saying why when the row is bad: a ragged row (cell count differs from the header), a NUL
+    character, no project name, no department, no usable year (the ``year`` cell, else ``default_year``,
+    usually from the file name), a date or amount that is neither a value nor withheld text. Rating cells
+    never make a row bad: text that is not a rating becomes ``rating_note``.
     """
-    width = len(header.columns)
-    if None in row:
-        extra = len(row[None] or ())
-        raise RowError(f"the row has {width + extra} cells; the header has {width}")
-    missing = [name for name, value in row.items() if value is None]
-    if missing:
-        raise RowError(f"the row has {width - len(missing)} cells; the header has {width}")
-    if any("\x00" in value for value in row.values() if isinstance(value, str)):
-        raise RowError("the row contains NUL characters (not text)")
-    mapping = header.mapped()
+    from projects.importers.mapping import GMPP
+    from projects.importers.mapping import parse_record as parse
 
-    def cell(target: str) -> str:
-        return _cell(row, mapping, target)
-
-    name = " ".join(cell("name").split())
-    if not name:
-        raise RowError("no project name")
-    departments = parse_departments(cell("department"))
-    if not departments:
-        raise RowError("no department")
-    year_text = cell("year").strip()
-    if year_text:
-        if not re.fullmatch(r"(19|20)\d{2}", year_text):
-            raise RowError(f"year: not a year: {year_text[:20]!r}")
-        year = int(year_text)
-    elif default_year is not None:
-        year = default_year
-    else:
-        raise RowError("no year: the row has no year and the file name has none")
-
-    withheld: dict[str, str] = {}
-    start_date = _value_or_withheld(cell("start_date"), "start_date", parse_date, withheld)
-    end_date = _value_or_withheld(cell("end_date"), "end_date", parse_date, withheld)
-    budget = _value_or_withheld(cell("budget_period"), "budget_period", parse_money, withheld)
-    forecast = _value_or_withheld(cell("forecast_period"), "forecast_period", parse_money, withheld)
-    wlc = _value_or_withheld(cell("whole_life_cost"), "whole_life_cost", parse_money, withheld)
-    rating, rag, source, note = _rating(cell("rating_ipa"), cell("rating_sro"))
-    budget_notes = [clean_text(cell("variance_comment")), clean_text(cell("budget_comment"))]
-
-    return GmppRecord(
-        year=year,
-        reference=normalise_reference(cell("reference")),
-        name=name,
-        departments=departments,
-        category=" ".join(cell("category").split()),
-        description=clean_text(cell("description")),
-        rating_published=rating,
-        rag=rag.value if rag else "",
-        rating_source=source,
-        rating_note=note,
-        commentary_overall=clean_text(cell("commentary_overall")),
-        commentary_schedule=clean_text(cell("commentary_schedule")),
-        commentary_budget="\n\n".join(text for text in budget_notes if text),
-        start_date=start_date,
-        end_date=end_date,
-        budget_period=budget,
-        forecast_period=forecast,
-        whole_life_cost=wlc,
-        withheld=withheld,
-    )
+    return parse(row, columns=header.columns, mapping=GMPP, default_year=default_year)

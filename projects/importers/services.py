@@ -1,8 +1,10 @@
 """The portfolio import: external portfolio files into Departments, Clients, Projects and StatusUpdates.
 
-``portfolio_import_gmpp`` loads UK Government Major Projects Portfolio files
-(parsed by ``projects.importers.gmpp``) into Departments, Clients, Projects
-and StatusUpdates. The rules, in one place:
+``portfolio_import`` loads portfolio files read by a mapping
+(``projects.importers.mapping``: which column holds which field, in which
+unit, date format and rating scale) into Departments, Clients, Projects and
+StatusUpdates; ``portfolio_import_gmpp`` is the same with the built-in GMPP
+preset. The rules, in one place:
 
 * The rule for partial failure (also in the README and the command's help):
   row by row. Each row is imported or refused on its own, each refused row
@@ -21,8 +23,10 @@ and StatusUpdates. The rules, in one place:
   order the files were given in; each row in its own transaction.
 * One project across years is one Project, matched (1) by project number
   (``Project.reference``, upper-cased), else (2) by ``StatusUpdate.source_key``
-  ("department codes|normalised name", e.g. ``"DFT|lower thames crossing"``)
-  of any of its earlier updates. A numbered row may take over a project found
+  ("department codes|normalised name", e.g. ``"DFT|lower thames crossing"``,
+  or ``"client:<name>|name"`` for a row without departments) of any of its
+  earlier updates, else (3, mappings other than the GMPP's) by its name and
+  client, or name and one of its departments. A numbered row may take over a project found
   by (2) that has no number yet (its ``reference`` is set) or whose number
   differs only in the department prefix (``DH_0017_1112-Q1`` became
   ``DOH_0017_1112-Q1`` in 2021). Matching on the stored key, not on the
@@ -31,10 +35,12 @@ and StatusUpdates. The rules, in one place:
 * ``Project.code`` is the project number when known, else
   ``<LEAD DEPT>-<NAME SLUG>-<hash>`` derived from the key (stable across
   runs). When a number arrives later the code becomes the number.
-* Each row is one StatusUpdate, unique per project and ``as_of`` (the date the
-  file's data stands at, ``gmpp.as_of_for_year``); ``source`` ``gmpp-<year>``,
-  ``period_label`` ``GMPP <year>``. ``rating_source`` says whether the rating is
-  the IPA's or (2022, no IPA rating) the SRO's.
+* Each row with figures is one StatusUpdate, unique per project and ``as_of``
+  (the date the file's data stands at: a column, the mapping's date, or for
+  the GMPP ``gmpp.as_of_for_year``); ``source`` ``<label>-<year>`` (e.g.
+  ``gmpp-2021``), ``period_label`` ``<Label> <year>``; without a year the
+  date. ``rating_source`` says whether the rating is the IPA's or (2022, no
+  IPA rating) the SRO's.
 * Project fields come from the latest year (a row whose as-of date is not
   older than any of the project's updates): name, departments, client,
   category, description, start and end dates (blank or withheld values do not
@@ -42,29 +48,46 @@ and StatusUpdates. The rules, in one place:
   and ``Project.rag`` the RAG of the latest update, both read back from the
   stored updates so that they do not depend on import order.
 * One Department per code (upper case; full name from ``DEPARTMENT_NAMES``
-  when known) and one Client per department, ``"UK Government — <CODE>"``;
-  a project with several departments belongs to its first (lead) one's client.
+  when known; a cell may also give a department's name) and, for the GMPP,
+  one Client per department, ``"UK Government — <CODE>"``; a project with
+  several departments belongs to its first (lead) one's client. Other
+  mappings take the client from a column or the mapping.
+* Who imports: the command runs as nobody in particular and may create
+  departments and clients. In the browser (``user`` given, who has
+  ``access.import_data``) the rules of the project form hold: only an
+  administrator creates departments and clients (others get the row refused,
+  naming the missing one); a matched project is updated only with
+  ``access.edit_project`` and its client changed only with
+  ``access.change_client``; a new project must be one the user can see.
+* A project's currency is set when it is created (the mapping's); a row with
+  amounts in another currency than a matched project's is refused.
 * Values are compared before saving: running the same import twice writes
   nothing and counts everything as unchanged.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
-from apm import validation
+from apm import access, validation
 from apm.errors import Refused
 from projects.importers import gmpp
-from projects.importers.gmpp import GmppFormatError, GmppRecord, RowError
+from projects.importers.gmpp import GmppFormatError, RowError
+from projects.importers.mapping import GMPP, Mapping, Record, parse_record
 from projects.models import Client, Project, StatusUpdate
 from teams.models import Department
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
 
 __all__ = [
     "DEPARTMENT_NAMES",
@@ -72,6 +95,7 @@ __all__ = [
     "ImportSummary",
     "RefusedFile",
     "SkippedRow",
+    "portfolio_import",
     "portfolio_import_gmpp",
 ]
 
@@ -117,6 +141,7 @@ _UPDATE_FIELDS = (
     "budget_period",
     "forecast_period",
     "whole_life_cost",
+    "percent_complete",
     "withheld",
 )
 
@@ -173,6 +198,7 @@ class ImportSummary:
     updates_updated: int = 0
     updates_unchanged: int = 0
     skipped: list[SkippedRow] = field(default_factory=list)
+    mapping: Mapping = GMPP
 
     @property
     def changed(self) -> bool:
@@ -221,7 +247,7 @@ class ImportSummary:
 class _Pending:
     path: str
     line: int
-    record: GmppRecord
+    record: Record
 
 
 @dataclass
@@ -232,18 +258,23 @@ class _Tally:
     # Per-run caches by code; emptied when a row is rolled back.
     departments: dict[str, Department] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
+    mapping: Mapping = GMPP
+    user: User | None = None
 
 
-def source_key(record: GmppRecord) -> str:
-    """``"DEFRA+DFT|project name"``: the record's departments (sorted) and normalised name."""
-    return f"{'+'.join(sorted(record.departments))}|{gmpp.normalise_name(record.name)}"[:400]
+def source_key(record: Record) -> str:
+    """``"DEFRA+DFT|project name"``: the record's departments (sorted) and normalised name; without departments
+    ``"client:<client name>|project name"``."""
+    owner = "+".join(sorted(record.departments)) or f"client:{gmpp.normalise_name(record.client)}"
+    return f"{owner}|{gmpp.normalise_name(record.name)}"[:400]
 
 
-def derived_code(record: GmppRecord) -> str:
+def derived_code(record: Record) -> str:
     """A code for a project without a number: ``MOD-MARITIME-PATROL-AIR-1a2b3c4d`` (at most 40 chars)."""
     digest = hashlib.sha1(source_key(record).encode(), usedforsecurity=False).hexdigest()[:8]
     slug = slugify(record.name).upper()[:20].strip("-") or "PROJECT"
-    return f"{record.departments[0][:9]}-{slug}-{digest}"
+    owner = record.departments[0] if record.departments else slugify(record.client).upper()
+    return f"{owner[:9].strip('-') or 'P'}-{slug}-{digest}"
 
 
 def _same_number(a: str | None, b: str | None) -> bool:
@@ -254,7 +285,7 @@ def _same_number(a: str | None, b: str | None) -> bool:
 
 
 def _read_files(
-    paths: Iterable[Path | str], summary: ImportSummary, *, encoding: str | None, strict: bool
+    paths: Iterable[Path | str], summary: ImportSummary, *, mapping: Mapping, encoding: str | None, strict: bool
 ) -> list[_Pending]:
     unique: list[Path] = []
     for raw in paths:
@@ -264,11 +295,13 @@ def _read_files(
     files: list[gmpp.GmppFile] = []
     for path in unique:
         try:
-            read = gmpp.read_file(path, encoding=encoding)
+            read = gmpp.read_file(
+                path, encoding=encoding or mapping.encoding or None, fallback=mapping.fallback or None
+            )
         except GmppFormatError as exc:
             summary.refused_files.append(RefusedFile(str(path), str(exc)))
         else:
-            missing = read.header.missing_required()
+            missing = mapping.missing(read.header.columns)
             if not missing:
                 files.append(read)
                 continue
@@ -287,11 +320,13 @@ def _read_files(
         header, name = read.header, read.path
         summary.files.append(name)
         summary.encodings[name] = read.encoding
-        if header.ignored():
-            summary.ignored_columns[name] = header.ignored()
+        ignored = mapping.ignored(header.columns)
+        if ignored:
+            summary.ignored_columns[name] = ignored
+        default_year = gmpp.year_from_filename(name) if mapping.as_of_from_year else None
         for line, row in read.rows:
             try:
-                record = gmpp.parse_record(row, header=header, default_year=gmpp.year_from_filename(name))
+                record = parse_record(row, columns=header.columns, mapping=mapping, default_year=default_year)
             except RowError as exc:
                 summary.skipped.append(SkippedRow(name, line, str(exc)))
                 if strict:
@@ -300,32 +335,58 @@ def _read_files(
             pending.append(_Pending(name, line, record))
         summary.rows_per_file[name] = len(read.rows)
         summary.rows += len(read.rows)
-    # Oldest year first so that the latest year's values win, whatever order the files came in.
-    pending.sort(key=lambda p: (p.record.year, Path(p.path).name, p.path, p.line))
+    # Oldest first so that the latest figures win, whatever order the files came in; rows without a date in
+    # file order.
+    pending.sort(
+        key=lambda p: (
+            (p.record.year or 0, p.record.as_of or dt.date.min, Path(p.path).name, p.path, p.line)
+            if mapping.as_of_from_year
+            else (p.record.as_of or dt.date.min, Path(p.path).name, p.path, p.line)
+        )
+    )
     return pending
 
 
-def _department(code: str, summary: ImportSummary, tally: _Tally) -> Department:
-    department = tally.departments.get(code) or Department.objects.filter(code__iexact=code).first()
+def _may_create(tally: _Tally) -> bool:
+    return tally.user is None or access.administer.allows(tally.user)
+
+
+def _department(text: str, summary: ImportSummary, tally: _Tally) -> Department:
+    """The department whose code (else name) is ``text``; created (code ``text``) when the importer may."""
+    code = text.upper()
+    department = tally.departments.get(code)
     if department is None:
+        department = (
+            Department.objects.filter(code__iexact=code).first()
+            or Department.objects.filter(name__iexact=" ".join(text.split())).first()
+        )
+    if department is None:
+        if not _may_create(tally):
+            raise RowError(f"no department {text!r}; an administrator can add it, or import the file")
         department = validation.create(Department, code=code, name=DEPARTMENT_NAMES.get(code, code))
         summary.departments_created += 1
     tally.departments[code] = department
     return department
 
 
-def _client(code: str, summary: ImportSummary, tally: _Tally) -> Client:
-    client = tally.clients.get(code)
+def _client(name: str, summary: ImportSummary, tally: _Tally) -> Client:
+    key = gmpp.normalise_name(name)
+    client = tally.clients.get(key)
     if client is None:
-        name = f"{CLIENT_PREFIX}{code}"
-        validation.clean(Client(name=name))
-        client, created = Client.objects.get_or_create(name=name)
-        summary.clients_created += int(created)
-        tally.clients[code] = client
+        client = Client.objects.filter(name__iexact=name).first()
+        if client is None:
+            if not _may_create(tally):
+                raise RowError(f"no client {name!r}; an administrator can add it, or import the file")
+            validation.clean(Client(name=name))
+            client, created = Client.objects.get_or_create(name=name)
+            summary.clients_created += int(created)
+        tally.clients[key] = client
     return client
 
 
-def _find_project(record: GmppRecord, key: str) -> Project | None:
+def _find_project(
+    record: Record, key: str, *, mapping: Mapping, client: Client | None, departments: list[Department]
+) -> Project | None:
     if record.reference:
         project = Project.objects.filter(reference=record.reference).first()
         if project is not None:
@@ -334,59 +395,128 @@ def _find_project(record: GmppRecord, key: str) -> Project | None:
     for project in candidates:
         if not record.reference or project.reference is None or _same_number(project.reference, record.reference):
             return project
+    if mapping.match_by_name:
+        owner = Q(client=client) if client is not None else Q(departments__in=departments)
+        named = Project.objects.filter(owner, name__iexact=record.name).distinct().order_by("code")
+        for project in named:
+            if not record.reference or project.reference is None:
+                return project
     return None
+
+
+def _check_access(project: Project, *, created: bool, client_changes: bool, tally: _Tally) -> None:
+    """The project form's rules for a browser import (``tally.user``); the command has none."""
+    user = tally.user
+    if user is None:
+        return
+    if created:
+        if not access.see_project.allows(user, project):
+            raise RowError("you could not see this project once imported: it is in none of your departments")
+        return
+    if not access.edit_project.allows(user, project):
+        raise RowError(f"project {project.code} exists and you may not edit it")
+    if client_changes and not access.change_client.allows(user, project):
+        raise RowError(f"only an administrator or a head of its departments may change project {project.code}'s client")
+
+
+def _labels(record: Record, mapping: Mapping) -> tuple[str, str]:
+    """(period label, source) of a record's status update: ``("GMPP 2021", "gmpp-2021")``."""
+    label = mapping.label or mapping.name
+    when = str(record.year) if record.year and mapping.as_of_from_year else (record.as_of or dt.date.min).isoformat()
+    return f"{label} {when}"[:60], f"{slugify(label)[:40] or 'import'}-{when}"[:60]
 
 
 def _write_record(
     item: _Pending, summary: ImportSummary, tally: _Tally, seen: dict[tuple[int, object], _Pending]
 ) -> None:
-    record = item.record
+    record, mapping = item.record, tally.mapping
     key = source_key(record)
     as_of = record.as_of
     departments = [_department(code, summary, tally) for code in record.departments]
-    client = _client(record.departments[0], summary, tally)
+    client = _client(record.client, summary, tally) if record.client else None
 
-    project = _find_project(record, key)
+    project = _find_project(record, key, mapping=mapping, client=client, departments=departments)
     created = project is None
     if project is None:
         project = Project(
-            code=record.reference or derived_code(record), reference=record.reference, name=record.name, currency="GBP"
+            code=record.reference or derived_code(record),
+            reference=record.reference,
+            name=record.name,
+            currency=mapping.currency,
         )
         validation.clean(project)
         project.save()
-    elif (project.pk, as_of) in seen:
+    elif as_of is not None and (project.pk, as_of) in seen:
         earlier = seen[(project.pk, as_of)]
         raise RowError(
             f"same project ({project.code}) and as-of date {as_of} as {earlier.path}, line {earlier.line}; "
             "the first row was kept"
         )
-    seen[(project.pk, as_of)] = item
+    elif project.currency != mapping.currency and _has_money(record):
+        raise RowError(f"the amounts are in {mapping.currency}; project {project.code} is kept in {project.currency}")
+    if as_of is not None:
+        seen[(project.pk, as_of)] = item
 
     # (as_of, rag, whole-life cost) of the project's stored updates, this row's included below.
     stored = [] if created else project.status_updates.values_list("as_of", "rag", "whole_life_cost")
     history = {row[0]: row[1:] for row in stored}
-    is_latest = all(other <= as_of for other in history)
+    is_latest = as_of is None or all(other <= as_of for other in history)
     changes: dict[str, object] = {}
     takes_number = project.reference is None or is_latest
     if record.reference and project.reference != record.reference and takes_number:
         changes["reference"] = record.reference
         changes["code"] = record.reference
+    if not created:
+        moves = is_latest and client is not None and project.client_id != client.pk
+        _check_access(project, created=False, client_changes=moves, tally=tally)
     if is_latest:
-        wanted: dict[str, object] = {"name": record.name, "client_id": client.pk}
+        wanted: dict[str, object] = {"name": record.name}
+        if client is not None:
+            wanted["client_id"] = client.pk
         for name in ("category", "description", "start_date", "end_date"):
             value = getattr(record, name)
             if value not in (None, ""):
                 wanted[name] = value
         changes.update({name: value for name, value in wanted.items() if getattr(project, name) != value})
-        if {d.pk for d in departments} != set(project.departments.values_list("pk", flat=True)):
+        if departments and {d.pk for d in departments} != set(project.departments.values_list("pk", flat=True)):
             project.departments.set(departments)
             tally.updated.add(project.pk)
 
+    if as_of is not None:
+        _write_update(project, record, as_of, summary)
+        # From all the project's stored updates: independent of the order rows arrived in.
+        history[as_of] = (record.rag, record.whole_life_cost)
+        dates = sorted(history, reverse=True)
+        rag = history[dates[0]][0]
+        bac = next((history[d][1] for d in dates if history[d][1] is not None), None)
+        if project.rag != rag:
+            changes["rag"] = rag
+        if project.bac != bac:
+            changes["bac"] = bac
+    if changes:
+        for name, value in changes.items():
+            setattr(project, name, value)
+        validation.clean(project, fields=changes)
+        project.save(update_fields=[*changes, "updated_at"])
+        if not created:
+            tally.updated.add(project.pk)
+    if created:
+        _check_access(project, created=True, client_changes=False, tally=tally)
+        tally.created.add(project.pk)
+    tally.touched.add(project.pk)
+
+
+def _has_money(record: Record) -> bool:
+    return any(v is not None for v in (record.budget_period, record.forecast_period, record.whole_life_cost))
+
+
+def _write_update(project: Project, record: Record, as_of: dt.date, summary: ImportSummary) -> None:
+    period_label, source = _labels(record, summary.mapping)
     # Field values of the status update (the model's keyword arguments).
     values: dict[str, Any] = {
-        "period_label": f"GMPP {record.year}",
-        "source": f"gmpp-{record.year}",
-        "source_key": key,
+        "period_label": period_label,
+        "source": source,
+        "source_key": source_key(record),
         "rating_published": record.rating_published,
         "rating_note": record.rating_note,
         "rating_source": record.rating_source,
@@ -397,67 +527,49 @@ def _write_record(
         "budget_period": record.budget_period,
         "forecast_period": record.forecast_period,
         "whole_life_cost": record.whole_life_cost,
+        "percent_complete": record.percent_complete,
         "withheld": record.withheld,
     }
     update = StatusUpdate.objects.filter(project=project, as_of=as_of).first()
     if update is None:
         validation.create(StatusUpdate, project=project, as_of=as_of, **values)
         summary.updates_created += 1
+        return
+    dirty = [name for name in _UPDATE_FIELDS if getattr(update, name) != values[name]]
+    if dirty:
+        for name in dirty:
+            setattr(update, name, values[name])
+        validation.clean(update, fields=dirty)
+        update.save(update_fields=dirty)
+        summary.updates_updated += 1
     else:
-        dirty = [name for name in _UPDATE_FIELDS if getattr(update, name) != values[name]]
-        if dirty:
-            for name in dirty:
-                setattr(update, name, values[name])
-            validation.clean(update, fields=dirty)
-            update.save(update_fields=dirty)
-            summary.updates_updated += 1
-        else:
-            summary.updates_unchanged += 1
-
-    # From all the project's stored updates: independent of the order rows arrived in.
-    history[as_of] = (record.rag, record.whole_life_cost)
-    dates = sorted(history, reverse=True)
-    rag = history[dates[0]][0]
-    bac = next((history[d][1] for d in dates if history[d][1] is not None), None)
-    if project.rag != rag:
-        changes["rag"] = rag
-    if project.bac != bac:
-        changes["bac"] = bac
-    if changes:
-        for name, value in changes.items():
-            setattr(project, name, value)
-        validation.clean(project, fields=changes)
-        project.save(update_fields=[*changes, "updated_at"])
-        if not created:
-            tally.updated.add(project.pk)
-    if created:
-        tally.created.add(project.pk)
-    tally.touched.add(project.pk)
+        summary.updates_unchanged += 1
 
 
-def portfolio_import_gmpp(
+def portfolio_import(
     *,
     paths: Iterable[Path | str],
+    mapping: Mapping,
+    user: User | None = None,
     progress: Progress | None = None,
     encoding: str | None = None,
     strict: bool = False,
     dry_run: bool = False,
 ) -> ImportSummary:
-    """Import GMPP annual data files (see the module docstring for the rules); return what was done.
+    """Import portfolio files read by ``mapping`` (see the module docstring for the rules); return what was done.
 
-    ``paths``: the CSV files, in any order. ``encoding`` replaces the
-    detection of every file's encoding (a byte-order mark still wins).
-    ``progress(done, total)`` is called after each data row is handled.
-    Nothing raises for bad input: refused files are listed in
-    ``ImportSummary.refused_files``, refused rows in ``ImportSummary.skipped``.
-    ``strict``: the first refusal stops the import and nothing is written
-    (``ImportSummary.stopped``). ``dry_run``: nothing is written, the summary
-    is what the import would have done.
+    ``paths``: the files (CSV, tab-separated or XLSX), in any order. ``user``: who imports in the browser
+    (the project form's rules apply); None for the command. ``encoding`` replaces the mapping's and the
+    detection (a byte-order mark still wins). ``progress(done, total)`` is called after each data row is
+    handled. Nothing raises for bad input: refused files are listed in ``ImportSummary.refused_files``,
+    refused rows in ``ImportSummary.skipped``. ``strict``: the first refusal stops the import and nothing is
+    written (``ImportSummary.stopped``). ``dry_run``: nothing is written, the summary is what the import
+    would have done.
     """
-    summary = ImportSummary()
+    summary = ImportSummary(mapping=mapping)
     try:
         with transaction.atomic():
-            _import(summary, paths=paths, progress=progress, encoding=encoding, strict=strict)
+            _import(summary, paths=paths, user=user, progress=progress, encoding=encoding, strict=strict)
             if dry_run:
                 transaction.set_rollback(True)
     except _Stop:
@@ -470,16 +582,31 @@ def portfolio_import_gmpp(
     return summary
 
 
+def portfolio_import_gmpp(
+    *,
+    paths: Iterable[Path | str],
+    progress: Progress | None = None,
+    encoding: str | None = None,
+    strict: bool = False,
+    dry_run: bool = False,
+) -> ImportSummary:
+    """Import GMPP annual data files: ``portfolio_import`` with the built-in GMPP preset."""
+    return portfolio_import(
+        paths=paths, mapping=GMPP, progress=progress, encoding=encoding, strict=strict, dry_run=dry_run
+    )
+
+
 def _import(
     summary: ImportSummary,
     *,
     paths: Iterable[Path | str],
+    user: User | None,
     progress: Progress | None,
     encoding: str | None,
     strict: bool,
 ) -> None:
-    pending = _read_files(paths, summary, encoding=encoding, strict=strict)
-    tally = _Tally()
+    pending = _read_files(paths, summary, mapping=summary.mapping, encoding=encoding, strict=strict)
+    tally = _Tally(mapping=summary.mapping, user=user)
     seen: dict[tuple[int, object], _Pending] = {}
     total = len(pending)
     for done, item in enumerate(pending, start=1):
