@@ -18,6 +18,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("teams/", include("teams.urls")),
     path("staffing/", include("projects.staffing.urls")),
+    # Portfolio files of any layout, mapped in the browser (administrators and department heads).
+    path("import/", include("projects.importers.urls")),
     path("accounts/", include("apm.accounts.urls")),
     # The client portal: status pages for client contacts and share links.
     path("portal/", include("projects.portal.urls")),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from projects.correspondence.reminders import reminders_send
+from projects.importers.jobs import job_run, jobs_sweep
 from projects.raid.services import raid_escalate_overdue
 
 
@@ -18,3 +20,23 @@ def escalate_critical_issues() -> int:
 def send_document_reminders() -> int:
     """Remind PMs of overdue replies and expiring documents (each once); beat runs it hourly."""
     return reminders_send()
+
+
+@shared_task(
+    name="projects.tasks.run_import_job",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def run_import_job(job_id: int) -> str | None:
+    """Check or import an uploaded file (``projects.importers.jobs.job_run``)."""
+    job = job_run(job_id=job_id)
+    return job.status if job is not None else None
+
+
+@shared_task(name="projects.tasks.sweep_import_jobs", ignore_result=True)
+def sweep_import_jobs() -> int:
+    """Publish again the import jobs a lost message or a dead worker left behind."""
+    return jobs_sweep()

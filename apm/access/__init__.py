@@ -97,6 +97,7 @@ from apm.access.users import (
     home_page,
     import_data,
     keep_timesheet,
+    run_import,
     see_audit,
     see_workspace,
 )
@@ -136,6 +137,7 @@ CAPABILITIES: dict[str, Capability | Ability] = {
         see_audit,
         administer,
         import_data,
+        run_import,
         create_project,
         see_workspace,
         keep_timesheet,

@@ -12,6 +12,7 @@ from apm.access.base import (
     Capability,
     is_admin,
     is_contact,
+    is_head,
     is_internal,
     is_manager,
     rows,
@@ -48,8 +49,23 @@ administer = Ability(
 
 import_data = Ability(
     "import_data",
-    rule=is_admin,
-    doc="Import portfolios, people, skills and levels (the admin's imports): administrators.",
+    rule=is_head,
+    doc="Import portfolio files on the Import page: administrators and department heads. What an import may "
+    "write follows the project form's rules (projects.importers.services); only administrators create "
+    "departments and clients there, and the admin's people and skills imports also want Django's staff flag.",
+)
+
+
+def _own_import_jobs(user: AnyUser | None) -> QuerySet[Any]:
+    jobs = rows("projects.ImportJob")
+    return jobs.filter(owner=user) if import_data.allows(user) else jobs.none()
+
+
+run_import = Capability(
+    "run_import",
+    subject="import job",
+    rule=_own_import_jobs,
+    doc="See, map, check and confirm an import job: its owner, while they may import (import_data).",
 )
 
 create_project = Ability(
@@ -110,8 +126,13 @@ class _Can:
 
     @cached_property
     def import_data(self) -> bool:
-        # Imports run in the Django admin: the same two conditions.
-        return import_data.allows(self._user) and bool(getattr(self._user, "is_staff", False))
+        """The Import page (portfolio files)."""
+        return import_data.allows(self._user)
+
+    @cached_property
+    def import_people(self) -> bool:
+        # The people and skills imports run in the Django admin: administrators with the staff flag.
+        return self.administer
 
 
 def context(request: HttpRequest) -> dict[str, Any]:

@@ -631,3 +631,58 @@ def _rating(mapping: Mapping, first_text: str, second_text: str) -> tuple[str, R
         if text and text not in notes:
             notes.append(text)
     return "", None, "", "\n\n".join(notes)
+
+
+# --- A first guess at a file's mapping ---------------------------------------------------------------
+
+#: Words in a column's name -> the field it most likely holds, first match wins (lower case, whole words
+#: or phrases).
+_GUESSES: tuple[tuple[str, str], ...] = (
+    (r"as of|as at|date of (the )?(data|report)|report(ing)? date|snapshot", "status.as_of"),
+    (r"schedule variance|delay|days (late|behind)", "status.delay_days"),
+    (r"cost variance|variance", "budget.variance"),
+    (r"whole[- ]life|lifecycle|life cycle|total cost|\bbac\b|budget at completion", "budget.whole_life"),
+    (r"forecast|projected|estimate at completion|\beac\b", "budget.forecast"),
+    (r"budget|planned cost|baseline", "budget.period"),
+    (r"% complete|percent|progress", "status.percent_complete"),
+    (r"\brag\b|rating|colou?r|health|status", "status.rating"),
+    (r"start", "project.start_date"),
+    (r"\bend\b|finish|completion|due", "project.end_date"),
+    (r"\bcode\b|\bid\b|number|reference|\bref\b|\bno\b", "project.code"),
+    (r"client|customer|account|sponsor", "client.name"),
+    (r"department|agency|\bdept\b|division|ministry|business unit", "department.codes"),
+    (r"description|aims|scope", "project.description"),
+    (r"categor|type|sector|programme", "project.category"),
+    (r"schedule comment", "status.commentary_schedule"),
+    (r"budget comment|cost comment", "budget.commentary"),
+    (r"comment|notes?\b|narrative|summary", "status.commentary_overall"),
+    (r"\byear\b|\bfy\b", "status.year"),
+    (r"name|title|project|investment|initiative", "project.name"),
+)
+
+
+def guess(header: list[str], *, name: str = "") -> Mapping:
+    """A first mapping for ``header`` from its columns' names (each field taken once, the rest skipped), its
+    money unit and currency from names like ``Planned Cost ($M)`` or ``Budget £k``. Not checked: the user
+    corrects it on the Import page."""
+    columns: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in header:
+        words = " ".join(column.replace("_", " ").split()).casefold()
+        target = ""
+        for pattern, key in _GUESSES:
+            if re.search(pattern, words) and (key not in taken or TARGETS_BY_KEY[key].many):
+                target = key
+                break
+        if column.strip():
+            columns[column] = target
+            if target:
+                taken.add(target)
+    joined = " ".join(header)
+    currency = next((code for code, symbol in _SYMBOLS.items() if symbol in joined), "GBP")
+    unit = "units"
+    for pattern, key in ((r"[£$€]\s?m\b|\(m\)|million", "millions"), (r"[£$€]\s?k\b|thousand|000s", "thousands")):
+        if re.search(pattern, joined, re.IGNORECASE):
+            unit = key
+            break
+    return Mapping(name=name or "New mapping", columns=columns, unit=unit, currency=currency)

@@ -163,3 +163,7 @@ __all__ += [
     "ReminderSent",
     "Visibility",
 ]
+
+from projects.models.imports import ImportJob, ImportJobStatus, ImportMapping, ImportPhase  # noqa: E402
+
+__all__ += ["ImportJob", "ImportJobStatus", "ImportMapping", "ImportPhase"]
