@@ -24,6 +24,7 @@ from apm.accounts.models import AuditEvent, AuditKind, Invitation, Role
 from apm.accounts.services import new_token, token_hash
 from projects.documents import services as document_services
 from projects.models import (
+    ImportJob,
     BudgetLine,
     ChangeRequest,
     ContingencyRequest,
@@ -374,6 +375,12 @@ def populate(world: World) -> World:
         contact=world.other_project.client.contacts.get(),
         number=2,
     )
+    # Import jobs: the head's (own side) and the reporting head's (other side); presets are not per side.
+    for side, owner in ((world.own, users["head"]), (world.other, users["reporting_head"])):
+        job = ImportJob(owner=owner, original_name="portfolio.csv", size=31)
+        job.file.save("portfolio.csv", ContentFile(b"Project,Department\nSweep,ALPHA\n"), save=True)
+        side.objects["import_job"] = job
+        side.objects["preset_key"] = "gmpp"
     invitee = factories.UserFactory(username="invitee", role=Role.CLIENT_CONTACT)
     world.own.objects["invitation_token"] = _invitation_token(invitee, used=False)
     world.other.objects["invitation_token"] = _invitation_token(invitee, used=True)

@@ -143,6 +143,10 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:correspondence_status": {"pk": "correspondence"},
     "projects:correspondence_attach": {"pk": "correspondence"},
     "projects:correspondence_file": {"pk": "correspondence_file"},
+    "imports:job": {"pk": "import_job"},
+    "imports:map": {"pk": "import_job"},
+    "imports:confirm": {"pk": "import_job"},
+    "imports:preset": {"key": "preset_key"},
 }
 #: Defaults for argument names not listed for a URL.
 DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
@@ -211,6 +215,11 @@ NEEDS: dict[str, Need] = {
     "projects:list": Need(),
     "projects:create": need("create_project", missing=403),
     "projects:timesheet": need("keep_timesheet"),
+    "imports:index": need("import_data", missing=403),
+    "imports:preset": need("import_data", missing=403),
+    "imports:job": need("import_data", "run_import", on="import_job", missing=403),
+    "imports:map": need("import_data", "run_import", on="import_job", missing=403),
+    "imports:confirm": need("import_data", "run_import", on="import_job", missing=403),
     "projects:desk": need("see_workspace"),
     "projects:department_compliance": need("see_department", on="department"),
     "projects:department_budget": need("see_department", on="department"),

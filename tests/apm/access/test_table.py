@@ -35,6 +35,7 @@ QUALIFIERS = {
     "the client's contact": "contact",
     "a person": "person",
     "an audit event": "audit_event",
+    "the head's import job": "import_job",
 }
 #: The object of a row without a qualifier, by the capability's subject.
 SUBJECTS = {"project": "project", "department": "department", "share link": "share_link"}
