@@ -293,7 +293,7 @@ def _cell_text(value: object) -> str:
 
 def read_workbook(data: bytes, *, path: str) -> Table:
     """The first worksheet of an Excel workbook as a Table (see the module docstring). Raises TableError."""
-    from openpyxl import load_workbook  # imported here: only workbooks need it
+    from openpyxl import load_workbook  # type: ignore[import-untyped]  # only workbooks need it
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -24,11 +24,11 @@ from apm.accounts.models import AuditEvent, AuditKind, Invitation, Role
 from apm.accounts.services import new_token, token_hash
 from projects.documents import services as document_services
 from projects.models import (
-    ImportJob,
     BudgetLine,
     ChangeRequest,
     ContingencyRequest,
     Expense,
+    ImportJob,
     NonConformance,
     QualityReview,
     ReviewCheck,

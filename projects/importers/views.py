@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import refusal_on_form, refusal_shown
-from apm.http import AuthenticatedHttpRequest
+from apm.http import AuthenticatedHttpRequest, HtmxRequest
 from projects.importers import jobs
 from projects.importers.forms import MappingForm, UploadForm
 from projects.importers.mapping import BUILT_IN, MappingError, guess
@@ -102,7 +102,7 @@ def import_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def import_job(request: HtmxRequest, pk: int) -> HttpResponse:
     """Where the job stands: a progress bar while a worker runs it (htmx polls the panel), then the summary and
     every refused row; after a check, the button that confirms the import."""
     job = _job(request, pk)

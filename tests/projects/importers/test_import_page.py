@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from projects.importers import jobs
 from projects.importers.mapping import Mapping
 from projects.models import Client, ImportJob, ImportMapping, Project, StatusUpdate
-from tests import factories
 from teams.models import Department
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,8 @@ def test_an_administrator_uploads_maps_checks_and_confirms(
     client.force_login(admin_user)
     response = _upload(client, CSV.read_bytes())
     job = ImportJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/import/{job.pk}/map/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/import/{job.pk}/map/"
 
     page = client.get(f"/import/{job.pk}/map/")
     html = page.content.decode()
@@ -67,30 +68,37 @@ def test_an_administrator_uploads_maps_checks_and_confirms(
         response = _mapped(
             client, job, client="Agency Technology Office", date_format="mm/dd/yyyy", rag_scale="cio-1-5"
         )
-    assert response.status_code == 302 and response["Location"] == f"/import/{job.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/import/{job.pk}/"
     assert published == [(jobs.RUN_IMPORT_JOB, (job.pk,))]
 
     job = _run(job)
-    assert job.status == "finished" and job.phase == "check"
-    assert job.result["imported"] == 5 and job.result["projects_created"] == 4
+    assert job.status == "finished"
+    assert job.phase == "check"
+    assert job.result["imported"] == 5
+    assert job.result["projects_created"] == 4
     assert job.result["ignored_columns"] == ["Contact Email"]
     assert Project.objects.count() == 0  # the check writes nothing
     html = client.get(f"/import/{job.pk}/").content.decode()
-    assert "Import 5 rows" in html and "4 new, 0 updated, 0 unchanged" in html
+    assert "Import 5 rows" in html
+    assert "4 new, 0 updated, 0 unchanged" in html
 
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(f"/import/{job.pk}/confirm/").status_code == 302
     job = _run(job)
     assert (job.phase, job.status) == ("import", "finished")
     project = Project.objects.get(code="021-000001")
-    assert project.currency == "USD" and project.bac == Decimal("49500000.00")
+    assert project.currency == "USD"
+    assert project.bac == Decimal("49500000.00")
     assert project.client.name == "Agency Technology Office"
     assert StatusUpdate.objects.count() == 5
     html = client.get(f"/import/{job.pk}/").content.decode()
-    assert "Imported agency.csv" in html and "See the projects" in html
+    assert "Imported agency.csv" in html
+    assert "See the projects" in html
     # Confirming twice does nothing more.
     client.post(f"/import/{job.pk}/confirm/")
-    assert ImportJob.objects.get().status == "finished" and len(published) == 2
+    assert ImportJob.objects.get().status == "finished"
+    assert len(published) == 2
 
 
 def test_a_head_imports_only_into_departments_they_head(client, head, published):
@@ -107,12 +115,13 @@ def test_a_head_imports_only_into_departments_they_head(client, head, published)
     job = _run(job)
     assert job.result["imported"] == 2
     assert sorted(Project.objects.values_list("code", flat=True)) == ["021-000001"]
-    reasons = dict((line, reason) for line, reason in job.result["skipped"])
+    reasons = dict(job.result["skipped"])
     assert reasons[5] == "you could not see this project once imported: it is in none of your departments"
     assert reasons[6] == "no department 'TRANSIT'; an administrator can add it, or import the file"
     assert not Department.objects.filter(code="TRANSIT").exists()
     html = client.get(f"/import/{job.pk}/").content.decode()
-    assert "Refused rows" in html and "no department &#x27;TRANSIT&#x27;" in html
+    assert "Refused rows" in html
+    assert "no department &#x27;TRANSIT&#x27;" in html
 
 
 def test_a_head_cannot_create_a_client(client, head, published):
@@ -190,7 +199,8 @@ def test_a_mapping_without_a_name_column_is_refused_and_nothing_queued(client, a
     response = _mapped(client, job, column_1="", client="Agency Technology Office")
     assert response.status_code == 200
     assert "map a column to the project name" in response.content.decode()
-    assert published == [] and ImportJob.objects.get().status == "waiting"
+    assert published == []
+    assert ImportJob.objects.get().status == "waiting"
 
 
 def test_a_mapping_file_fills_the_page_and_a_saved_preset_downloads_as_json(client, admin_user, published):
@@ -213,7 +223,8 @@ def test_a_mapping_file_fills_the_page_and_a_saved_preset_downloads_as_json(clie
     saved = Mapping.from_json(response.content.decode())
     assert saved == Mapping.from_json((DATA / "agency_it_portfolio.mapping.json").read_text())
     gmpp = json.loads(client.get("/import/presets/gmpp.json").content)
-    assert gmpp["columns"]["project_name"] == "project.name" and gmpp["unit"] == "millions"
+    assert gmpp["columns"]["project_name"] == "project.name"
+    assert gmpp["unit"] == "millions"
     assert client.get("/import/presets/999.json").status_code == 404
 
 
@@ -229,8 +240,11 @@ def test_a_run_that_raises_is_retried_then_failed_with_the_reason(client, admin_
 
     monkeypatch.setattr(jobs, "portfolio_import", boom)
     job = _run(job)
-    assert job.status == "queued" and job.last_error == "OSError: disk gone" and job.next_attempt_at
+    assert job.status == "queued"
+    assert job.last_error == "OSError: disk gone"
+    assert job.next_attempt_at
     ImportJob.objects.filter(pk=job.pk).update(next_attempt_at=None)
     job = _run(job)
-    assert job.status == "failed" and job.tries == 2
+    assert job.status == "failed"
+    assert job.tries == 2
     assert "The check failed after 2 tries: OSError: disk gone" in client.get(f"/import/{job.pk}/").content.decode()
