@@ -248,7 +248,7 @@ CELERY_BEAT_SCHEDULE["send-document-reminders"] = {
 # Import jobs a lost message or a dead worker left behind are published again (projects/importers/jobs.py).
 CELERY_BEAT_SCHEDULE["sweep-import-jobs"] = {"task": "projects.tasks.sweep_import_jobs", "schedule": APM_SWEEP_SECONDS}
 # Files uploaded on the Import page: at most this many bytes.
-APM_IMPORT_MAX_BYTES = env.int("APM_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+APM_IMPORT_MAX_BYTES = env.int("APM_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Document register and correspondence uploads: at most this many bytes (content checked by type).
 APM_DOCUMENT_MAX_BYTES = env.int("APM_DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 # The letterhead of letters written in APM (templates/letters/letter.html); the address one line per "|".

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django import forms
 
+from projects.common.forms import DATE
 from projects.importers.mapping import DATE_FORMATS, RAG_SCALES, TARGETS, UNITS, Mapping, MappingError
 from projects.models import CURRENCY_CHOICES
 
@@ -65,7 +67,7 @@ class MappingForm(forms.Form):
     as_of = forms.DateField(
         label="Figures stand at",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE,
         help_text="The date of the file's figures when no column holds it.",
     )
     client = forms.CharField(label="Client for every row", max_length=200, required=False)
@@ -74,6 +76,12 @@ class MappingForm(forms.Form):
     def __init__(self, *args: Any, header: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.header = header
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Select):
+                field.widget.attrs.setdefault("class", "form-select")
+            elif not isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-control")
+        self.fields["save_preset"].widget.attrs.setdefault("class", "form-check-input")
         for index, column in enumerate(header):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=column or f"(column {index + 1} has no name)", choices=_target_choices(), required=False
@@ -118,8 +126,6 @@ class MappingForm(forms.Form):
             "department": data["department"].strip(),
         }
         if base is not None:
-            from dataclasses import replace
-
             keep = {k: v for k, v in values.items() if k != "columns"}
             merged = dict(base.columns)
             merged.update(columns)

@@ -200,10 +200,9 @@ def job_run(*, job_id: int, now: dt.datetime | None = None) -> ImportJob | None:
         return None
     job = ImportJob.objects.select_related("owner").get(pk=job_id)
     progress_path = _progress_path(job)
-    step = max(1, job.size // 20000)
 
     def progress(done: int, total: int) -> None:
-        if done == total or done % max(1, min(step, total // 100 or 1)) == 0:
+        if done == total or done % max(1, total // 100) == 0:  # a hundred writes at most
             _write_progress(progress_path, done, total)
 
     try:

@@ -18,6 +18,7 @@ why; the writing is ``projects.importers.services.portfolio_import``.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import re
@@ -265,6 +266,26 @@ class Mapping:
     def checked(self) -> Mapping:
         """The mapping itself when every field, unit, date format and scale is known; else MappingError."""
         problems: list[str] = []
+        for text_option in ("name", "label", "unit", "currency", "date_format", "rag_scale", "client", "department"):
+            if not isinstance(getattr(self, text_option), str):
+                raise MappingError(f"{text_option!r} must be text")
+        for text_option in ("encoding", "fallback", "client_per_department"):
+            if not isinstance(getattr(self, text_option), str):
+                raise MappingError(f"{text_option!r} must be text")
+        for flag in ("withheld", "as_of_from_year", "match_by_name"):
+            if not isinstance(getattr(self, flag), bool):
+                raise MappingError(f"{flag!r} must be true or false")
+        if not all(isinstance(key, str) for key in self.required) or not all(
+            isinstance(source, str) for source in self.rating_sources
+        ):
+            raise MappingError('"required" and "rating_sources" hold text')
+        problems.extend(f"unknown required field {key!r}" for key in self.required if key not in TARGETS_BY_KEY)
+        for codec in (self.encoding, self.fallback):
+            if codec:
+                try:
+                    codecs.lookup(codec)
+                except LookupError:
+                    problems.append(f"unknown encoding {codec!r}")
         name = " ".join(self.name.split())
         if not name or len(name) > 100:
             problems.append("a mapping needs a name of 1 to 100 characters")
@@ -290,9 +311,6 @@ class Mapping:
             problems.append('"rag_values" maps a rating to red, amber or green')
         if self.rag_scale == "custom" and not self.rag_values:
             problems.append("a custom rating scale needs its values (rag_values)")
-        for text_option in ("label", "client", "department", "encoding", "fallback", "client_per_department"):
-            if not isinstance(getattr(self, text_option), str):
-                problems.append(f"{text_option!r} must be text")
         if not any(key in mapped for key in ("client.name", "department.codes")) and not (
             self.client or self.department or self.client_per_department
         ):

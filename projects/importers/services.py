@@ -411,7 +411,8 @@ def _check_access(project: Project, *, created: bool, client_changes: bool, tall
         return
     if created:
         if not access.see_project.allows(user, project):
-            raise RowError("you could not see this project once imported: it is in none of your departments")
+            codes = ", ".join(project.departments.values_list("code", flat=True)) or "none"
+            raise RowError(f"you head none of this project's departments ({codes}): you could not see it once imported")
         return
     if not access.edit_project.allows(user, project):
         raise RowError(f"project {project.code} exists and you may not edit it")

@@ -143,7 +143,10 @@ def preset_download(request: AuthenticatedHttpRequest, key: str) -> HttpResponse
     if key in BUILT_IN:
         mapping = BUILT_IN[key]
     elif key.isdigit() and len(key) < 19:
-        mapping = get_object_or_404(ImportMapping, pk=int(key)).mapping()
+        try:
+            mapping = get_object_or_404(ImportMapping, pk=int(key)).mapping()
+        except MappingError as exc:
+            raise Http404("This preset is damaged; an administrator can delete it.") from exc
     else:
         raise Http404("No such preset.")
     response = HttpResponse(mapping.to_json(), content_type="application/json; charset=utf-8")

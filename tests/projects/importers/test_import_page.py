@@ -116,7 +116,7 @@ def test_a_head_imports_only_into_departments_they_head(client, head, published)
     assert job.result["imported"] == 2
     assert sorted(Project.objects.values_list("code", flat=True)) == ["021-000001"]
     reasons = dict(job.result["skipped"])
-    assert reasons[5] == "you could not see this project once imported: it is in none of your departments"
+    assert reasons[5] == "you head none of this project's departments (PARKS): you could not see it once imported"
     assert reasons[6] == "no department 'TRANSIT'; an administrator can add it, or import the file"
     assert not Department.objects.filter(code="TRANSIT").exists()
     html = client.get(f"/import/{job.pk}/").content.decode()
