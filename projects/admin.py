@@ -11,6 +11,7 @@ from projects.changes import admin as changes_admin
 from projects.correspondence import admin as correspondence_admin
 from projects.delivery import admin as delivery_admin
 from projects.documents import admin as documents_admin
+from projects.importers import admin as importers_admin
 from projects.portfolio import admin as portfolio_admin
 from projects.quality import admin as quality_admin
 from projects.raid import admin as raid_admin
@@ -27,4 +28,5 @@ DOMAIN_ADMINS = (
     raid_admin,
     documents_admin,
     correspondence_admin,
+    importers_admin,
 )

@@ -56,16 +56,19 @@ import_data = Ability(
 )
 
 
-def _own_import_jobs(user: AnyUser | None) -> QuerySet[Any]:
+def _import_jobs(user: AnyUser | None) -> QuerySet[Any]:
     jobs = rows("projects.ImportJob")
+    if is_admin(user):
+        return jobs
     return jobs.filter(owner=user) if import_data.allows(user) else jobs.none()
 
 
 run_import = Capability(
     "run_import",
     subject="import job",
-    rule=_own_import_jobs,
-    doc="See, map, check and confirm an import job: its owner, while they may import (import_data).",
+    rule=_import_jobs,
+    doc="See, map, check and confirm an import job and download its file: its owner while they may import "
+    "(import_data), and administrators.",
 )
 
 create_project = Ability(

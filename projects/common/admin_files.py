@@ -31,17 +31,20 @@ from projects.models.budget import PrivateStorage
 
 @dataclass(frozen=True)
 class ProtectedDownload:
-    """A view serving a private file to those who may see its project.
+    """A view serving a private file to those who may see its project (or the row itself).
 
     ``url_name`` takes (project code, pk of the row holding the file);
     ``project`` is the attribute path from that row to its project
-    (``"review.deliverable.project"``).
+    (``"review.deliverable.project"``). A row of no project (an import job's
+    upload): ``project`` is ``""`` and ``url_name`` takes the row's pk alone.
     """
 
     url_name: str
     project: str
 
     def url(self, obj: models.Model) -> str:
+        if not self.project:
+            return reverse(self.url_name, args=[obj.pk])
         return reverse(self.url_name, args=[attrgetter(self.project)(obj).code, obj.pk])
 
 
@@ -105,5 +108,11 @@ class PrivateFilesAdminMixin(BaseModelAdmin):
     def get_queryset(self, request: Any) -> models.QuerySet:
         # Each link names its project: fetch the rows on the way there with the files, not once per file.
         queryset = super().get_queryset(request)
-        paths = sorted({download.project.replace(".", "__") for download in self.private_file_downloads.values()})
+        paths = sorted(
+            {
+                download.project.replace(".", "__")
+                for download in self.private_file_downloads.values()
+                if download.project
+            }
+        )
         return queryset.select_related(*paths) if paths else queryset

@@ -29,7 +29,7 @@ class UploadForm(forms.Form):
     mapping_file = forms.FileField(
         label="Mapping file (optional)",
         required=False,
-        help_text="A mapping saved as JSON (from this page or `manage.py import_projects --export-mapping`).",
+        help_text="A mapping saved as JSON: downloaded here, or written by manage.py import_projects --export-mapping.",
     )
 
     def clean_mapping_file(self) -> Mapping | None:

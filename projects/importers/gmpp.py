@@ -1,10 +1,13 @@
 """Read the UK Government Major Projects Portfolio (GMPP) annual data files.
 
-Pure functions, no database: ``read_header`` and ``read_rows`` turn a file into
-``(line_no, {column: text})`` pairs, ``parse_record`` turns one such row into
-a :class:`GmppRecord` in APM's terms (pounds, dates, canonical ratings), and
-raises :class:`RowError` with the reason when the row cannot be used. The
-writing is ``projects.importers.services.portfolio_import_gmpp``.
+Pure functions, no database: ``read_file`` (used by every mapping import)
+turns a file into ``(line_no, {column: text})`` pairs; the cell readers here
+(money, dates, withheld text, departments) serve the mapping engine, of which
+the GMPP layouts are the built-in preset ``projects.importers.mapping.GMPP``:
+``mapping.parse_record`` turns one row into a ``Record`` in APM's terms
+(pounds, dates, canonical ratings), raising :class:`RowError` with the reason
+when the row cannot be used. The writing is
+``projects.importers.services.portfolio_import_gmpp``.
 
 The files (IPA annual report data, re-exported by a bootcamp team; see
 ``../shared/data/real/SOURCES.md``):
@@ -57,12 +60,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 from apm import tabular
-
-if TYPE_CHECKING:
-    from projects.importers.mapping import Record
 
 #: A row as ``read_rows`` gives it: column name -> cell text, with csv.DictReader's conventions for a ragged
 #: row (the extra cells a list under the key None, missing cells None).
@@ -299,17 +299,3 @@ def read_rows(path: Path | str) -> Iterator[tuple[int, GmppRow]]:
     skipped. Raises GmppFormatError as ``read_file`` does.
     """
     yield from read_file(path).rows
-
-
-def parse_record(row: GmppRow, *, header: GmppHeader, default_year: int | None = None) -> Record:
-    """One row of a GMPP file as a Record, read by the engine's GMPP preset (``projects.importers.mapping.GMPP``).
-
-    Raises RowError saying why when the row is bad: a ragged row (cell count differs from the header), a NUL
-    character, no project name, no department, no usable year (the ``year`` cell, else ``default_year``,
-    usually from the file name), a date or amount that is neither a value nor withheld text. Rating cells
-    never make a row bad: text that is not a rating becomes ``rating_note``.
-    """
-    from projects.importers.mapping import GMPP
-    from projects.importers.mapping import parse_record as parse
-
-    return parse(row, columns=header.columns, mapping=GMPP, default_year=default_year)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,7 +80,10 @@ def job_upload(*, user: User, upload: UploadedFile) -> ImportJob:
     elif size == 0:
         raise uploads.UploadRefused(f"The file “{name}” is empty. Nothing was stored.")
     job = ImportJob(owner=user, original_name=name, size=size)
-    job.file.save(name.replace(os.sep, "_"), upload, save=False)
+    # Stored under a short name of our own (the user's may be long or odd); the page shows theirs.
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    safe = extension if extension.isascii() and extension.isalnum() and len(extension) <= 5 else "dat"
+    job.file.save(f"upload.{safe}", upload, save=False)
     job.save()
     return job
 

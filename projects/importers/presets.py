@@ -25,7 +25,12 @@ def preset_get(name: str) -> Mapping | None:
     if built_in is not None:
         return built_in
     saved = ImportMapping.objects.filter(name__iexact=name.strip()).first()
-    return saved.mapping() if saved is not None else None
+    return preset_mapping(saved) if saved is not None else None
+
+
+def preset_mapping(preset: ImportMapping) -> Mapping:
+    """A saved preset as a Mapping; raises MappingError when its stored JSON is not one."""
+    return Mapping.from_dict(preset.data, name=preset.name)
 
 
 def mapping_lookup(name_or_path: str) -> Mapping:

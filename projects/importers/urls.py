@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.import_job, name="job"),
     path("<int:pk>/map/", views.import_map, name="map"),
     path("<int:pk>/confirm/", views.import_confirm, name="confirm"),
+    path("<int:pk>/file/", views.import_file, name="file"),
     path("presets/<slug:key>.json", views.preset_download, name="preset"),
 ]

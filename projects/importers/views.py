@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +19,7 @@ from apm.http import AuthenticatedHttpRequest, HtmxRequest
 from projects.importers import jobs
 from projects.importers.forms import MappingForm, UploadForm
 from projects.importers.mapping import BUILT_IN, MappingError, guess
-from projects.importers.presets import preset_get
+from projects.importers.presets import preset_get, preset_mapping
 from projects.models import ImportJob, ImportJobStatus, ImportMapping, ImportPhase
 
 
@@ -137,6 +137,17 @@ def import_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def import_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """The file as it was uploaded, as an attachment (its owner, and administrators)."""
+    job = _job(request, pk)
+    try:
+        handle = job.file.open("rb")
+    except OSError as exc:
+        raise Http404("The uploaded file is no longer stored.") from exc
+    return FileResponse(handle, as_attachment=True, filename=job.original_name)
+
+
+@login_required
 def preset_download(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """A preset as a mapping JSON file: ``gmpp`` (built in) or a saved preset's id."""
     _require_import(request)
@@ -144,7 +155,7 @@ def preset_download(request: AuthenticatedHttpRequest, key: str) -> HttpResponse
         mapping = BUILT_IN[key]
     elif key.isdigit() and len(key) < 19:
         try:
-            mapping = get_object_or_404(ImportMapping, pk=int(key)).mapping()
+            mapping = preset_mapping(get_object_or_404(ImportMapping, pk=int(key)))
         except MappingError as exc:
             raise Http404("This preset is damaged; an administrator can delete it.") from exc
     else:

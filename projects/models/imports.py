@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -10,12 +10,10 @@ from django.db.models.functions import Lower
 
 from projects.models.budget import private_storage
 
-if TYPE_CHECKING:
-    from projects.importers.mapping import Mapping
-
 
 class ImportMapping(models.Model):
-    """A named mapping preset: the JSON of ``projects.importers.mapping.Mapping.to_dict``."""
+    """A named mapping preset: the JSON of ``projects.importers.mapping.Mapping.to_dict`` (read back by
+    ``projects.importers.presets.preset_mapping``)."""
 
     name = models.CharField(max_length=100)
     data = models.JSONField()
@@ -30,12 +28,6 @@ class ImportMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def mapping(self) -> Mapping:
-        """The preset as a Mapping (raises MappingError if the stored JSON is not one)."""
-        from projects.importers.mapping import Mapping
-
-        return Mapping.from_dict(self.data, name=self.name)
 
 
 class ImportPhase(models.TextChoices):

@@ -21,6 +21,7 @@ from projects.models import (
     Document,
     DocumentVersion,
     Expense,
+    ImportJob,
     QualityReview,
     ReviewCheck,
     StatusUpdate,
@@ -216,7 +217,13 @@ def private_files(world, admin_user):
         is_letter=True, uploaded_at=now,
     )  # fmt: skip
     letter.file.save("letter.pdf", ContentFile(PDF), save=True)
+    job = ImportJob(owner=admin_user, original_name="portfolio.pdf", size=len(PDF))
+    job.file.save("portfolio.pdf", ContentFile(PDF), save=True)
     return {
+        "projects.importjob": (
+            admin_url("projects.importjob", "change", job.pk),
+            reverse("imports:file", args=[job.pk]),
+        ),
         "projects.expense": (
             admin_url("projects.expense", "change", expense.pk),
             reverse("projects:expense_receipt", args=[code, expense.pk]),

@@ -40,6 +40,8 @@ from projects.changes import forms as change_forms
 from projects.correspondence import forms as correspondence_forms
 from projects.delivery import forms as delivery_forms
 from projects.documents import forms as document_forms
+from projects.importers import forms as import_forms
+from projects.importers.mapping import TARGETS_BY_KEY
 from projects.portal import forms as portal_forms
 from projects.portfolio import forms as project_forms
 from projects.quality import forms as quality_forms
@@ -199,6 +201,15 @@ TARGETS: dict[str, Target] = {
     "reports:schedule_recipient_resume": Target("pm", more=lambda own: {"address": hs.texts(60)}),
     "reports:schedule_send": Target("pm"),
     "reports:outbox_resend": Target("pm"),
+    "imports:index": Target("head", (import_forms.UploadForm,)),
+    "imports:map": Target(
+        "head",
+        (import_forms.MappingForm,),
+        more=lambda own: {
+            f"column_{i}": st.one_of(st.sampled_from(["", *TARGETS_BY_KEY]), hs.texts(20)) for i in range(3)
+        },
+    ),
+    "imports:confirm": Target("head"),
 }
 
 #: Rows that may change even when a request is refused, and why.

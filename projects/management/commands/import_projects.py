@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apm import tabular
 from projects.importers.mapping import MappingError
-from projects.importers.presets import mapping_lookup, preset_get, preset_names, preset_save
+from projects.importers.presets import mapping_lookup, preset_get, preset_mapping, preset_names, preset_save
 from projects.importers.services import portfolio_import
 from projects.management.commands._importing import RULE, add_common_arguments, run
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         try:
             mapping = mapping_lookup(options["mapping"])
             if options["save_as"]:
-                mapping = preset_save(replace(mapping, name=options["save_as"])).mapping()
+                mapping = preset_mapping(preset_save(replace(mapping, name=options["save_as"])))
                 self.stdout.write(f"Saved the mapping as the preset {mapping.name!r}.")
         except MappingError as exc:
             raise CommandError(f"The mapping cannot be used: {exc}. Nothing imported.") from exc

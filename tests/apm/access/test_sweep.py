@@ -146,6 +146,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "imports:job": {"pk": "import_job"},
     "imports:map": {"pk": "import_job"},
     "imports:confirm": {"pk": "import_job"},
+    "imports:file": {"pk": "import_job"},
     "imports:preset": {"key": "preset_key"},
 }
 #: Defaults for argument names not listed for a URL.
@@ -220,6 +221,7 @@ NEEDS: dict[str, Need] = {
     "imports:job": need("import_data", "run_import", on="import_job", missing=403),
     "imports:map": need("import_data", "run_import", on="import_job", missing=403),
     "imports:confirm": need("import_data", "run_import", on="import_job", missing=403),
+    "imports:file": need("import_data", "run_import", on="import_job", missing=403),
     "projects:desk": need("see_workspace"),
     "projects:department_compliance": need("see_department", on="department"),
     "projects:department_budget": need("see_department", on="department"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from projects.importers import gmpp
+from projects.importers.mapping import GMPP, parse_record
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_it_prefers_the_ipa_rating_and_canonicalises_it():
     assert header.columns[3:] == ["colour_rating", "colour_rating_2"]
     row = _row(header, year="2022", project_name="P", department="MOD")
     row.update({"colour_rating": "amber / red", "colour_rating_2": "Green"})
-    record = gmpp.parse_record(row, header=header)
+    record = parse_record(row, columns=header.columns, mapping=GMPP)
     assert (record.rating_published, record.rag, record.rating_source, record.rating_note) == (
         "Amber/Red",
         "red",
@@ -124,7 +125,7 @@ def test_it_falls_back_to_the_sro_rating_when_the_ipa_gave_none():
     header = _header("year", "project_name", "department", "colour_rating", "colour_rating")
     row = _row(header, year="2022", project_name="P", department="MOD")
     row.update({"colour_rating": "", "colour_rating_2": "Amber"})
-    record = gmpp.parse_record(row, header=header)
+    record = parse_record(row, columns=header.columns, mapping=GMPP)
     assert (record.rating_published, record.rag, record.rating_source) == ("Amber", "amber", "sro")
 
 
@@ -133,7 +134,7 @@ def test_it_keeps_rating_text_that_is_not_a_rating_as_a_note():
     text = "Exempt under Section 26 of the Freedom of Information Act 2000 (Defence)"
     row = _row(header, year="2022", project_name="P", department="MOD")
     row.update({"colour_rating": text, "colour_rating_2": text})
-    record = gmpp.parse_record(row, header=header)
+    record = parse_record(row, columns=header.columns, mapping=GMPP)
     assert (record.rating_published, record.rag, record.rating_source, record.rating_note) == ("", "", "", text)
 
 
@@ -150,7 +151,7 @@ def test_it_keeps_withheld_money_as_text_and_joins_budget_comments():
         variance_comment="Over by 5%.",
         budget_comment="Re-baselined.\r\nTwice.",
     )
-    record = gmpp.parse_record(row, header=header)
+    record = parse_record(row, columns=header.columns, mapping=GMPP)
     assert record.name == "Big Thing"
     assert record.departments == ["DFT"]
     assert record.whole_life_cost is None
@@ -173,7 +174,7 @@ def test_it_says_why_a_row_is_bad(cells, reason):
     row = _row(header, year="2019", project_name="P", department="HO", start_date="01.01.19", yearly_budget="£1")
     row.update(cells)
     with pytest.raises(gmpp.RowError, match=reason):
-        gmpp.parse_record(row, header=header)
+        parse_record(row, columns=header.columns, mapping=GMPP)
 
 
 def test_it_reports_physical_start_lines_of_multi_line_rows(tmp_path):
