@@ -99,8 +99,6 @@ __all__ = [
     "portfolio_import_gmpp",
 ]
 
-CLIENT_PREFIX = "UK Government — "
-
 DEPARTMENT_NAMES: dict[str, str] = {
     "BEIS": "Department for Business, Energy and Industrial Strategy",
     "CO": "Cabinet Office",
