@@ -4,8 +4,11 @@ Imports the UK GMPP files from settings.APM_REAL_DATA_DIR/gmpp_uk when they
 are there (else the small demo set in projects/demo/), creates a demo login
 that heads the department with most projects, and a portfolio schedule for
 that department that is due now, so that a PDF reaches var/mail/ within a
-couple of minutes of start. Safe to run again: nothing is duplicated, the
-schedule is simply made due again.
+couple of minutes of start. Then it seeds the small invented agency world of
+projects/demo/world.py (clients, people, skills, three projects managed by
+``pm`` with ``member`` on the team and ``client`` as the client contact of
+HLF-WEB), so every page has something to show. Safe to run again: nothing is
+duplicated, the schedule is simply made due again.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apm.accounts.models import Role, User
+from projects.demo.world import DEPARTMENT_CODES, seed_agency_world
 from projects.importers.services import portfolio_import_gmpp
-from projects.models import ClientContact, Project
+from projects.models import ClientContact
 from reports.models import Audience, Frequency, ReportKind, ReportSchedule, Scope
 from teams.models import Department, TeamMember
 from teams.services import member_rate_set
@@ -53,35 +57,26 @@ def _demo_user(username: str, first: str, last: str, role: str) -> User:
     return user
 
 
-def _demo_people(department: Department) -> list[str]:
-    """A PM, a team member and a client contact on three of ``department``'s projects, so every
-    role has something to see. Idempotent. Returns the logins as "username (role)" strings."""
-    # Projects still reported on (they carry a GMPP number from 2020 on) rather than long-closed ones.
-    candidates = Project.objects.filter(departments=department).select_related("client")
-    projects = list(candidates.exclude(reference=None).order_by("code")[:3]) or list(candidates.order_by("code")[:3])
-    if not projects:
-        return []
+def _demo_people(department: Department) -> tuple[User, User]:
+    """A PM, a team member (a person of ``department``) and a client contact login. Idempotent. The agency
+    world (projects/demo/world.py) gives them their projects and the client login its contact.
+    Returns the PM and the member logins."""
     pm = _demo_user("pm", "Paula", "Manning", Role.PROJECT_MANAGER)
     member_user = _demo_user("member", "Tom", "Morgan", Role.TEAM_MEMBER)
-    client_user = _demo_user("client", "Carla", "Client", Role.CLIENT_CONTACT)
+    _demo_user("client", "Carla", "Client", Role.CLIENT_CONTACT)
     member, _ = TeamMember.objects.get_or_create(
         user=member_user, defaults={"name": "Tom Morgan", "email": member_user.email, "department": department}
     )
     if not member.rates.exists():
         member_rate_set(member=member, cost_rate=Decimal("55"), bill_rate=Decimal("95"), valid_from=dt.date(2015, 1, 1))
-    for project in projects:
-        if project.project_manager_id is None:
-            project.project_manager = pm
-            project.save(update_fields=["project_manager", "updated_at"])
-        project.team_members.add(member)
-    client = projects[0].client
-    if client is not None:
-        ClientContact.objects.get_or_create(
-            client=client,
-            email=client_user.email,
-            defaults={"name": "Carla Client", "user": client_user, "opted_in_reports": True},
-        )
-    return ["pm (project manager)", "member (team member)", f"client (client contact of {client})"]
+    return pm, member_user
+
+
+def _logins() -> list[str]:
+    """The other demo logins as "username (role)" strings."""
+    contact = ClientContact.objects.filter(user__username="client").select_related("client").first()
+    of = f" of {contact.client}" if contact is not None else ""
+    return ["pm (project manager)", "member (team member)", f"client (client contact{of})"]
 
 
 class Command(BaseCommand):
@@ -108,12 +103,19 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
-            department = Department.objects.annotate(n=Count("projects")).order_by("-n", "code").first()
+            department = (
+                Department.objects.exclude(code__in=DEPARTMENT_CODES)
+                .annotate(n=Count("projects"))
+                .order_by("-n", "code")
+                .first()
+            )
             if department is None:
                 self.stderr.write("No department was imported; no schedule created.")
                 return
             department.heads.add(user)
-            logins = _demo_people(department)
+            pm, member_user = _demo_people(department)
+            world = seed_agency_world(admin=user, pm=pm, member_user=member_user)
+            logins = _logins()
             now = timezone.now()
             schedule, _ = ReportSchedule.objects.update_or_create(
                 name=f"Demo: weekly portfolio report for {department.code}",
@@ -134,6 +136,7 @@ class Command(BaseCommand):
                     "created_by": user,
                 },
             )
+        self.stdout.write(str(world))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD} (administrator, heads {department.code}; "

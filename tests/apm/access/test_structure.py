@@ -46,6 +46,11 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("reports/kinds/highlight.py", "highlight_details"): "names the client's contacts a report goes to",
     ("reports/management/commands/setup_demo.py", "_demo_people"): "seeds the demo's memberships",
     ("reports/management/commands/setup_demo.py", "handle"): "seeds the demo administrator's department",
+    ("projects/demo/world.py", "__init__"): "reads the demo's seeded contacts",
+    ("projects/demo/world.py", "teams"): "seeds the demo departments' heads",
+    ("projects/demo/world.py", "clients"): "seeds the demo clients' contacts",
+    ("projects/demo/world.py", "project"): "seeds the demo projects' heads and teams",
+    ("projects/demo/world.py", "delivery"): "finds the demo contact who signs off",
 }
 
 

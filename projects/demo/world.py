@@ -1,0 +1,884 @@
+"""A small agency-like world for the demo (``manage.py setup_demo``), written by the APM team.
+
+Every name here is invented: three clients with their contacts, four departments of 28 people
+with skills, levels, rates and time off, and three projects run by the ``pm`` login with the
+``member`` login on the team. Each project holds deliverables in every state, a quality standard
+with reviews and an open non-conformance, change requests waiting for decisions, a RAID log with
+an unacknowledged critical issue, documents (a permit expiring within 30 days), clauses (one
+due), correspondence with a public authority awaiting a reply, time entries and expenses, a
+budget and a status history; one budget breaks its cost tolerance.
+
+Objects are written through the services (so they are what the app itself would write) and
+found again by natural keys: a second run creates nothing. Dates are relative to the day of the
+first run; a later run finds the rows by name and leaves their dates alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from apm.accounts.models import Role, User
+from projects.budget.services import checks, costs, plan
+from projects.changes import services as change_services
+from projects.correspondence import services as correspondence_services
+from projects.delivery import services as delivery_services
+from projects.documents import services as document_services
+from projects.models import (
+    Allocation,
+    ChangeRequest,
+    Clause,
+    Client,
+    ClientContact,
+    Correspondence,
+    Deliverable,
+    DeliverableStatus,
+    Document,
+    Expense,
+    LetterTemplate,
+    Milestone,
+    OpenRole,
+    OpenRoleSkill,
+    Project,
+    QualityStandard,
+    RaidItem,
+    StatusUpdate,
+    TimeEntry,
+)
+from projects.quality import services as quality_services
+from projects.quality.services import CheckInput
+from projects.rag import RAG
+from projects.raid import services as raid_services
+from projects.staffing.services import allocation_create
+from teams.models import (
+    Department,
+    Level,
+    MemberSkill,
+    PublicHoliday,
+    Skill,
+    SkillCategory,
+    SkillCategoryKind,
+    TeamMember,
+    TimeOff,
+    TimeOffKind,
+)
+from teams.selectors import member_rate_on
+from teams.services import member_rate_set, skill_catalogue_import_onet
+
+#: The agency's departments (code, name); setup_demo keeps its portfolio schedule off these.
+DEPARTMENTS: tuple[tuple[str, str], ...] = (
+    ("AGY-CS", "Client Services"),
+    ("AGY-STU", "Studio"),
+    ("AGY-STR", "Strategy and Insight"),
+    ("AGY-TEC", "Technology"),
+)
+DEPARTMENT_CODES = tuple(code for code, _ in DEPARTMENTS)
+
+#: Our own skills (category "Agency craft"), used when the catalogue lacks them.
+CRAFT_SKILLS = (
+    "Account management",
+    "Art direction",
+    "Copywriting",
+    "Brand strategy",
+    "User research",
+    "Interaction design",
+    "Front-end development",
+    "Back-end development",
+    "Media planning",
+    "Workshop facilitation",
+)
+
+#: The skills each department's people hold (the first at a higher level).
+DEPARTMENT_SKILLS = {
+    "AGY-CS": ("Account management", "Workshop facilitation", "Media planning"),
+    "AGY-STU": ("Art direction", "Copywriting", "Interaction design"),
+    "AGY-STR": ("Brand strategy", "User research", "Workshop facilitation"),
+    "AGY-TEC": ("Back-end development", "Front-end development", "Interaction design"),
+}
+
+DEPARTMENT_TITLES = {
+    "AGY-CS": ("Account director", "Account manager", "Account executive"),
+    "AGY-STU": ("Creative director", "Designer", "Copywriter"),
+    "AGY-STR": ("Head of strategy", "Strategist", "Researcher"),
+    "AGY-TEC": ("Technical lead", "Developer", "Junior developer"),
+}
+
+#: 27 invented people (with the member login's person, 28).
+PEOPLE = (
+    "Ada Quill",
+    "Bea Rowan",
+    "Cai Selby",
+    "Dara Thorn",
+    "Eli Umber",
+    "Fen Vale",
+    "Gus Wren",
+    "Hana Yarrow",
+    "Ivo Zeller",
+    "Juno Ashby",
+    "Kit Brennan",
+    "Lior Castell",
+    "Mina Dovey",
+    "Nell Everard",
+    "Otis Fairley",
+    "Pia Gorse",
+    "Quin Hollis",
+    "Rhea Ingram",
+    "Sol Jessop",
+    "Tess Kellaway",
+    "Uma Lindqvist",
+    "Vic Morrow",
+    "Wyn Nettles",
+    "Xan Oakley",
+    "Yves Pardoe",
+)
+
+CLIENTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Harbourlight Ferries",
+        (("Carla Client", "client@apm.localhost"), ("Owen Pike", "owen.pike@harbourlight.example")),
+    ),
+    ("Meadowfold Dairy Co-operative", (("Ruth Barley", "ruth.barley@meadowfold.example"),)),
+    ("Northgate Museum Trust", (("Idris Vane", "idris.vane@northgate.example"),)),
+)
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    code: str
+    name: str
+    client: str
+    departments: tuple[str, ...]
+    budget: Decimal  # the labour line; expenses and third parties add to it
+    authority: str
+    overspend: bool = False  # costs run far ahead of progress: the cost tolerance breaks
+
+
+PROJECTS = (
+    ProjectSpec(
+        "HLF-WEB",
+        "Harbourlight booking site rebuild",
+        "Harbourlight Ferries",
+        ("AGY-TEC", "AGY-STU"),
+        Decimal("60000"),
+        "Portside Borough Council Highways",
+    ),
+    ProjectSpec(
+        "MDC-BRAND",
+        "Meadowfold rebrand and launch campaign",
+        "Meadowfold Dairy Co-operative",
+        ("AGY-STU", "AGY-STR", "AGY-CS"),
+        Decimal("30000"),
+        "Vale District Council Licensing",
+        overspend=True,
+    ),
+    ProjectSpec(
+        "NMT-APP",
+        "Northgate Museum visitor app",
+        "Northgate Museum Trust",
+        ("AGY-TEC", "AGY-STR"),
+        Decimal("40000"),
+        "Northgate City Council Planning",
+    ),
+)
+
+STANDARD_NAME = "Agency delivery standard"
+STANDARD_CRITERIA = (
+    "Meets every acceptance criterion agreed with the client",
+    "Proof-read and checked against the brand guidelines",
+    "Accessible: WCAG 2.2 AA checked where it is a screen",
+)
+
+LETTER_TEMPLATES = (
+    (
+        "Demo: permit application",
+        "Permit application for $project_name",
+        "Dear $recipient_person,\n\nOn behalf of our client we apply for a permit for $project_name "
+        "($project_code).\n\nYours sincerely",
+    ),
+    (
+        "Demo: chaser for a reply",
+        "Our letter about $project_name: a reply is due",
+        "Dear $recipient_person,\n\nWe wrote to you about $project_name ($project_code) and await your "
+        "reply.\n\nYours sincerely",
+    ),
+)
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@dataclass
+class Seeded:
+    """What one run created, by model name (0 everywhere on a second run)."""
+
+    created: Counter[str]
+
+    def __str__(self) -> str:
+        if not self.created:
+            return "Agency world: already there, nothing created."
+        parts = ", ".join(f"{n} {name}" for name, n in sorted(self.created.items()))
+        return f"Agency world: created {parts}."
+
+
+def _pdf(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def _weekdays_back(today: dt.date, count: int) -> list[dt.date]:
+    """The ``count`` working days (Monday to Friday) before ``today``, oldest first."""
+    days: list[dt.date] = []
+    day = today
+    while len(days) < count:
+        day -= dt.timedelta(days=1)
+        if day.isoweekday() <= 5:
+            days.append(day)
+    return days[::-1]
+
+
+class _World:
+    def __init__(self, *, admin: User, pm: User, member_user: User, today: dt.date) -> None:
+        self.admin, self.pm, self.member_user, self.today = admin, pm, member_user, today
+        self.created: Counter[str] = Counter()
+        self.departments: dict[str, Department] = {}
+        self.people: dict[str, TeamMember] = {}
+        self.skills: dict[str, Skill] = {}
+        self.contacts: dict[str, ClientContact] = {}
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.created[name] += n
+
+    # --- teams ---------------------------------------------------------------------------
+
+    def catalogue(self) -> None:
+        """O*NET from APM_REAL_DATA_DIR/onet when there (else the demo files in teams/demo/onet), plus our own."""
+        real = Path(settings.APM_REAL_DATA_DIR) / "onet"
+        directory = real if (real / "Occupation Data.txt").is_file() else Path(settings.BASE_DIR) / "teams/demo/onet"
+        summary = skill_catalogue_import_onet(directory=directory)
+        self.count("Skill (catalogue)", summary.skills_created)
+        category, made = SkillCategory.objects.get_or_create(
+            name="Agency craft", defaults={"kind": SkillCategoryKind.CUSTOM, "description": "Our own skills."}
+        )
+        self.count("SkillCategory", int(made))
+        for name in CRAFT_SKILLS:
+            skill = Skill.objects.filter(name__iexact=name).first()
+            if skill is None:
+                skill = Skill.objects.create(name=name, category=category)
+                self.count("Skill")
+            self.skills[name] = skill
+
+    def teams(self) -> None:
+        for code, name in DEPARTMENTS:
+            department, made = Department.objects.get_or_create(code=code, defaults={"name": name})
+            department.heads.add(self.admin)
+            self.departments[code] = department
+            self.count("Department", int(made))
+        rate_start = self.today.replace(month=1, day=1) - dt.timedelta(days=365)
+        for i, name in enumerate(PEOPLE):
+            code = DEPARTMENT_CODES[i % len(DEPARTMENT_CODES)]
+            seniority = (i // len(DEPARTMENT_CODES)) % 3  # 0 senior, 1 mid, 2 junior
+            email = f"{name.lower().replace(' ', '.')}@agency.example"
+            person, made = TeamMember.objects.get_or_create(
+                email=email,
+                defaults={
+                    "name": name,
+                    "department": self.departments[code],
+                    "job_title": DEPARTMENT_TITLES[code][seniority],
+                    # Every seventh person works four days a week.
+                    "weekly_capacity_hours": Decimal("30") if i % 7 == 6 else Decimal("37.5"),
+                    "working_days": "1234" if i % 7 == 6 else "12345",
+                },
+            )
+            self.people[name] = person
+            if not made:
+                continue
+            self.count("TeamMember")
+            cost = Decimal(70 - 15 * seniority)
+            member_rate_set(member=person, cost_rate=cost, bill_rate=cost * 2, valid_from=rate_start)
+            self.count("MemberRate")
+            for j, skill in enumerate(DEPARTMENT_SKILLS[code]):
+                level = max(Level.NOVICE, min(Level.EXPERT, 5 - seniority - j + (i % 2)))
+                MemberSkill.objects.create(
+                    member=person,
+                    skill=self.skills[skill],
+                    level=level,
+                    last_assessed=rate_start,
+                    assessed_by=self.admin,
+                )
+                self.count("MemberSkill")
+        # The member login's person (created by setup_demo) joins Technology's skills.
+        member = TeamMember.objects.get(user=self.member_user)
+        if member.department_id != self.departments["AGY-TEC"].pk:
+            member.department = self.departments["AGY-TEC"]
+            member.job_title = member.job_title or "Developer"
+            member.save(update_fields=["department", "job_title"])
+        self.people["member"] = member
+        for skill, level in (("Front-end development", Level.PROFICIENT), ("Interaction design", Level.COMPETENT)):
+            _, made = MemberSkill.objects.get_or_create(
+                member=member, skill=self.skills[skill], defaults={"level": level, "last_assessed": rate_start}
+            )
+            self.count("MemberSkill", int(made))
+        year = self.today.year
+        for date, label in (
+            (dt.date(year, 12, 25), "Christmas Day"),
+            (dt.date(year, 12, 26), "Boxing Day"),
+            (dt.date(year + 1, 1, 1), "New Year's Day"),
+        ):
+            _, made = PublicHoliday.objects.get_or_create(date=date, defaults={"name": label})
+            self.count("PublicHoliday", int(made))
+        for k, (name, kind, start, days) in enumerate(
+            (
+                (PEOPLE[1], TimeOffKind.LEAVE, 7, 5),
+                (PEOPLE[5], TimeOffKind.TRAINING, 14, 2),
+                (PEOPLE[10], TimeOffKind.LEAVE, 21, 10),
+                (PEOPLE[3], TimeOffKind.SICK, -3, 2),
+            )
+        ):
+            person = self.people[name]
+            if not person.time_off.filter(note=f"Demo time off {k + 1}").exists():
+                begin = self.today + dt.timedelta(days=start)
+                TimeOff.objects.create(
+                    member=person,
+                    kind=kind,
+                    start=begin,
+                    end=begin + dt.timedelta(days=days - 1),
+                    note=f"Demo time off {k + 1}",
+                )
+                self.count("TimeOff")
+
+    # --- clients and standards -----------------------------------------------------------
+
+    def clients(self) -> None:
+        client_login = User.objects.get(username="client")
+        for name, contacts in CLIENTS:
+            client, made = Client.objects.get_or_create(name=name)
+            self.count("Client", int(made))
+            for k, (person, email) in enumerate(contacts):
+                contact, made = ClientContact.objects.get_or_create(
+                    client=client, email=email, defaults={"name": person, "opted_in_reports": True}
+                )
+                self.count("ClientContact", int(made))
+                if k == 0:
+                    # The client's decision maker has a login: the demo's ``client`` for the first client,
+                    # a login without a password for the others (it signs their deliverables off here).
+                    if contact.user_id is None:
+                        user = client_login if email == client_login.email else self._contact_user(email, person)
+                        ClientContact.objects.filter(user=user).exclude(pk=contact.pk).update(user=None)
+                        contact.user = user
+                        contact.save(update_fields=["user"])
+                    self.contacts[name] = contact
+
+    def _contact_user(self, email: str, person: str) -> User:
+        first, _, last = person.partition(" ")
+        user, made = User.objects.get_or_create(
+            username=email.split("@")[0],
+            defaults={"email": email, "first_name": first, "last_name": last, "role": Role.CLIENT_CONTACT},
+        )
+        if made:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            self.count("User")
+        return user
+
+    def standard(self) -> QualityStandard:
+        standard = QualityStandard.objects.filter(name=STANDARD_NAME, client=None, is_active=True).first()
+        if standard is None:
+            standard = quality_services.quality_standard_create(
+                name=STANDARD_NAME,
+                criteria=STANDARD_CRITERIA,
+                user=self.admin,
+                description="What every deliverable of the agency is checked against before the client sees it.",
+            )
+            self.count("QualityStandard")
+        return standard
+
+    def letter_templates(self) -> None:
+        for name, subject, body in LETTER_TEMPLATES:
+            _, made = LetterTemplate.objects.get_or_create(name=name, defaults={"subject": subject, "body": body})
+            self.count("LetterTemplate", int(made))
+
+    # --- projects --------------------------------------------------------------------------
+
+    def project(self, spec: ProjectSpec, index: int, standard: QualityStandard) -> Project:
+        start = self.today - dt.timedelta(days=70 + 14 * index)
+        project, made = Project.objects.get_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "client": Client.objects.get(name=spec.client),
+                "project_manager": self.pm,
+                "category": "Agency",
+                "description": f"A demo project for {spec.client} (invented).",
+                "start_date": start,
+                "end_date": start + dt.timedelta(days=200),
+            },
+        )
+        if made:
+            self.count("Project")
+            project.departments.set([self.departments[code] for code in spec.departments])
+            project.reporting_heads.add(self.admin)
+        project.team_members.add(self.people["member"])
+        if not project.quality_standards.filter(pk=standard.pk).exists():
+            quality_services.project_standards_set(project=project, standards=[standard], user=self.pm)
+        fresh = self.budget(project, spec)
+        self.staffing(project, spec, index)
+        self.delivery(project, spec, standard)
+        self.changes(project)
+        self.raid(project, spec)
+        self.documents(project, spec)
+        self.costs(project, spec)
+        self.status_history(project, spec)
+        if fresh:
+            # The real tolerance once the history is in, so that only a real breach raises an exception.
+            self._tolerances(project, spec, Decimal("10"))
+            checks.budget_check(project=project)
+        return project
+
+    def _tolerances(self, project: Project, spec: ProjectSpec, percent: Decimal) -> None:
+        plan.budget_settings_update(
+            project=project,
+            contingency_reserve=spec.budget / 10,
+            cost_tolerance_percent=percent,
+            time_tolerance_days=14,
+            etc_bottom_up=None,
+            actor=self.pm,
+        )
+
+    def _planned_percent(self, project: Project) -> Decimal:
+        """The share of the project's days gone by today: progress on plan."""
+        start, end = project.start_date or self.today, project.end_date or self.today
+        elapsed = (self.today - start).days + 1
+        return Decimal(100 * elapsed // ((end - start).days + 1))
+
+    def budget(self, project: Project, spec: ProjectSpec) -> bool:
+        """Budget lines, settings and a baseline; True when created now."""
+        if project.budget_lines.exists():
+            return False
+        for category, amount, description in (
+            ("labour", spec.budget, "Team time"),
+            ("travel", spec.budget / 20, "Travel to the client and workshops"),
+            ("subcontractors", spec.budget / 10, "Photography, licences and hosting"),
+        ):
+            plan.budget_line_add(
+                project=project, category=category, amount=amount, description=description, actor=self.pm
+            )
+            self.count("BudgetLine")
+        # Wide open while the costs are booked one by one (they would breach on the way); see project().
+        self._tolerances(project, spec, Decimal("100"))
+        plan.baseline_create(project=project, reason="Agreed plan at kick-off", actor=self.pm)
+        self.count("Baseline")
+        return True
+
+    def staffing(self, project: Project, spec: ProjectSpec, index: int) -> None:
+        if project.allocations.exists():
+            return
+        start = self.today - dt.timedelta(days=self.today.weekday() + 14)
+        end = start + dt.timedelta(weeks=12)
+        lead, rest = self.departments[spec.departments[0]].pk, {self.departments[c].pk for c in spec.departments[1:]}
+        people = [p for n, p in self.people.items() if n != "member" and p.department_id == lead]
+        others = [p for n, p in self.people.items() if n != "member" and p.department_id in rest]
+        team = [people[index % len(people)], people[(index + 1) % len(people)], others[index % len(others)]]
+        for k, person in enumerate(team):
+            allocation_create(
+                project=project,
+                member=person,
+                hours_per_week=Decimal("20") if k == 0 else Decimal("15"),
+                start_date=start,
+                end_date=end,
+                role_title=person.job_title,
+                created_by=self.pm,
+                allow_over_allocation=True,
+            )
+            self.count("Allocation")
+        # The member login: booked on every project, which over-books them (3 x 16 h > 37.5 h).
+        allocation_create(
+            project=project,
+            member=self.people["member"],
+            hours_per_week=Decimal("16"),
+            start_date=start,
+            end_date=end,
+            role_title="Front-end developer",
+            created_by=self.pm,
+            allow_over_allocation=True,
+        )
+        self.count("Allocation")
+        # A tentative booking from another department.
+        allocation_create(
+            project=project,
+            member=self.people[PEOPLE[(index * 5 + 2) % len(PEOPLE)]],
+            hours_per_week=Decimal("8"),
+            start_date=start + dt.timedelta(weeks=4),
+            end_date=end,
+            status="tentative",
+            role_title="Reviewer",
+            created_by=self.pm,
+        )
+        self.count("Allocation")
+        role = OpenRole.objects.create(
+            project=project,
+            title="Senior designer" if index % 2 else "Back-end developer",
+            hours_per_week=Decimal("24"),
+            start_date=start + dt.timedelta(weeks=2),
+            end_date=end,
+            note="Not yet staffed: see the suggestions.",
+        )
+        skill = "Art direction" if index % 2 else "Back-end development"
+        OpenRoleSkill.objects.create(role=role, skill=self.skills[skill], min_level=Level.PROFICIENT)
+        self.count("OpenRole")
+
+    def delivery(self, project: Project, spec: ProjectSpec, standard: QualityStandard) -> None:
+        if project.deliverables.exists():
+            return
+        pm, contact_user = self.pm, User.objects.get(client_contact=self.contacts[spec.client])
+        milestone = Milestone.objects.create(
+            project=project, name="Design signed off", due_date=self.today + dt.timedelta(days=30)
+        )
+        self.count("Milestone")
+        criteria = list(standard.criteria.order_by("order"))
+
+        def make(name: str, due: int, percent: int = 0) -> Deliverable:
+            self.count("Deliverable")
+            return delivery_services.deliverable_create(
+                project=project,
+                user=pm,
+                name=name,
+                due_date=self.today + dt.timedelta(days=due),
+                start_date=self.today - dt.timedelta(days=40),
+                owner=self.member_user,
+                milestone=milestone if due <= 30 else None,
+                acceptance_criteria=["Agreed with the client in the kick-off workshop", "Checked by a second person"],
+                percent_complete=percent,
+            )
+
+        def review(item: Deliverable, *, fail: bool) -> None:
+            for to in (DeliverableStatus.IN_PROGRESS, DeliverableStatus.IN_REVIEW):
+                delivery_services.deliverable_transition(deliverable=item, to=to, user=pm)
+            results = [
+                CheckInput(
+                    c.pk,
+                    "failed" if fail and k == 1 else "passed",
+                    note="Logo off-brand on page 4" if fail and k == 1 else "",
+                )
+                for k, c in enumerate(criteria)
+            ]
+            quality_services.review_record(deliverable=item, reviewer=pm, checks=results)
+            self.count("QualityReview")
+
+        accepted = make("Discovery report", -20, 90)
+        review(accepted, fail=False)
+        delivery_services.deliverable_transition(deliverable=accepted, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
+        delivery_services.deliverable_sign_off(
+            deliverable=accepted, user=contact_user, accepted=True, comment="Clear and complete, thank you."
+        )
+        rejected = make("Moodboards", -5, 70)
+        review(rejected, fail=False)
+        delivery_services.deliverable_transition(deliverable=rejected, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
+        delivery_services.deliverable_sign_off(
+            deliverable=rejected,
+            user=contact_user,
+            accepted=False,
+            comment="Too dark for our audience; lighter please.",
+        )
+        awaiting = make("Design concepts", 5, 95)
+        review(awaiting, fail=False)
+        delivery_services.deliverable_transition(deliverable=awaiting, to=DeliverableStatus.AWAITING_SIGN_OFF, user=pm)
+        in_review = make("Content plan", 10, 60)
+        review(in_review, fail=True)  # the failed check opens a non-conformance; it stays in review
+        self.count("NonConformance")
+        in_progress = make("Prototype", 30, 30)
+        delivery_services.deliverable_transition(deliverable=in_progress, to=DeliverableStatus.IN_PROGRESS, user=pm)
+        make("Launch pack", 90)
+
+    def changes(self, project: Project) -> None:
+        if project.change_requests.exists():
+            return
+        for title, approvers, cost, days, submit in (
+            ("Add a Welsh-language version", "client", Decimal("8500"), 10, True),
+            ("Extra round of user testing", "head", Decimal("4200"), 5, True),
+            ("Swap the photo library supplier", "head", Decimal("0"), 0, False),
+        ):
+            change = change_services.change_request_create(
+                project=project,
+                user=self.pm,
+                title=title,
+                description=f"{title} ({project.name}).",
+                reason="Asked for in the fortnightly review.",
+                raised_by="client" if approvers == "client" else "team",
+                cost_impact=cost,
+                schedule_impact_days=days,
+                approvers=approvers,
+                client_summary=f"{title}: about {days} days more." if days else "",
+            )
+            self.count("ChangeRequest")
+            if submit:
+                change_services.change_request_submit(change_request=change, user=self.pm)
+
+    def raid(self, project: Project, spec: ProjectSpec) -> None:
+        if project.raid_items.exists():
+            return
+        member = self.member_user
+        raid_services.raid_item_create(
+            project=project,
+            kind="risk",
+            user=self.pm,
+            title="Key designer may leave before launch",
+            probability=3,
+            impact=4,
+            mitigation="Pair a second designer on every file.",
+            owner=self.pm,
+        )
+        raid_services.raid_item_create(
+            project=project,
+            kind="risk",
+            user=member,
+            title="Client approvals take longer than a week",
+            probability=4,
+            impact=3,
+            mitigation="Agree sign-off dates in the plan.",
+        )
+        raid_services.raid_item_create(
+            project=project,
+            kind="assumption",
+            user=self.pm,
+            title="The client supplies final copy two weeks before launch",
+        )
+        raid_services.raid_item_create(
+            project=project,
+            kind="dependency",
+            user=self.pm,
+            title=f"Permit from {spec.authority}",
+            due_date=self.today + dt.timedelta(days=21),
+        )
+        raid_services.raid_item_create(
+            project=project,
+            kind="issue",
+            user=member,
+            title="Staging server down: client review blocked",
+            severity="critical",
+            affects_client=True,
+            description="The hosting provider lost the staging server overnight.",
+        )
+        self.count("RaidItem", 5)
+
+    def documents(self, project: Project, spec: ProjectSpec) -> None:
+        if project.documents.exists():
+            return
+        pm = self.pm
+        contract = document_services.document_create(
+            project=project,
+            user=pm,
+            kind="contract",
+            title=f"{project.code} master services agreement",
+            upload=_pdf("contract.pdf"),
+            signed_on=project.start_date,
+            effective_on=project.start_date,
+        )
+        for status in ("under_review", "approved", "signed"):
+            document_services.document_set_status(document=contract, user=pm, status=status)
+        sow = document_services.document_create(
+            project=project,
+            user=pm,
+            kind="sow",
+            title=f"{project.code} statement of work",
+            upload=_pdf("sow.pdf"),
+            visibility="client",
+        )
+        for status in ("under_review", "approved"):
+            document_services.document_set_status(document=sow, user=pm, status=status)
+        permit = document_services.document_create(
+            project=project,
+            user=pm,
+            kind="permit",
+            title=f"Filming and hoarding permit ({spec.authority})",
+            upload=_pdf("permit.pdf"),
+            effective_on=self.today - dt.timedelta(days=60),
+            expires_on=self.today + dt.timedelta(days=18),
+        )
+        for status in ("under_review", "approved"):
+            document_services.document_set_status(document=permit, user=pm, status=status)
+        document_services.document_create(
+            project=project, user=pm, kind="minutes", title="Kick-off workshop minutes", upload=_pdf("minutes.pdf")
+        )
+        self.count("Document", 4)
+        for number, title, kind, deadline, evidence in (
+            ("4.1", "Deliver the agreed deliverables", "deliverable", None, ""),
+            ("7.2", "Hold the permits the works need", "obligation", self.today + dt.timedelta(days=6), "document"),
+            ("9.1", "Monthly progress report to the client", "reporting", self.today + dt.timedelta(days=25), ""),
+            ("12.3", "Keep client data confidential", "confidentiality", None, ""),
+        ):
+            document_services.clause_create(
+                project=project,
+                user=pm,
+                number=number,
+                title=title,
+                text=f"The agency shall {title[0].lower()}{title[1:]}.",
+                kind=kind,
+                contract=contract,
+                deadline=deadline,
+                evidence=evidence,
+                evidence_document_kind="permit" if evidence == "document" else "",
+            )
+            self.count("Clause")
+        permit_clause = Clause.objects.get(project=project, number="7.2")
+        sent = self.today - dt.timedelta(days=12)
+        correspondence_services.correspondence_log(
+            project=project,
+            user=pm,
+            direction="out",
+            channel="letter",
+            date=sent,
+            counterpart_kind="authority",
+            counterpart_organisation=spec.authority,
+            counterpart_person="Licensing officer",
+            subject="Application to extend the permit",
+            our_reference=f"{project.code}/P/01",
+            reply_due_on=self.today + dt.timedelta(days=9),
+            documents=[permit],
+            clauses=[permit_clause],
+        )
+        correspondence_services.correspondence_log(
+            project=project,
+            user=pm,
+            direction="in",
+            channel="email",
+            date=sent + dt.timedelta(days=3),
+            counterpart_kind="authority",
+            counterpart_organisation=spec.authority,
+            subject="Acknowledgement of your application",
+            their_reference=f"{self.today.year}/{project.pk:04d}",
+        )
+        correspondence_services.correspondence_log(
+            project=project,
+            user=pm,
+            direction="in",
+            channel="meeting",
+            date=sent - dt.timedelta(days=20),
+            counterpart_kind="client",
+            counterpart_organisation=spec.client,
+            subject="Kick-off workshop",
+        )
+        self.count("Correspondence", 3)
+
+    def status_history(self, project: Project, spec: ProjectSpec) -> None:
+        if project.status_updates.exists():
+            return
+        last_friday = self.today - dt.timedelta(days=(self.today.weekday() - 4) % 7 or 7)
+        history = (
+            (RAG.GREEN, RAG.GREEN, 10),
+            (RAG.GREEN, RAG.GREEN, 20),
+            (RAG.AMBER, RAG.AMBER if spec.overspend else RAG.GREEN, 30),
+            (RAG.RED if spec.overspend else RAG.AMBER, RAG.RED if spec.overspend else RAG.AMBER, 40),
+        )
+        planned = self._planned_percent(project)
+        for k, (rag, cost_rag, share) in enumerate(history):
+            percent = (planned * share / 40).quantize(Decimal("1"))
+            StatusUpdate.objects.create(
+                project=project,
+                as_of=last_friday - dt.timedelta(weeks=len(history) - 1 - k),
+                period_label=f"Week {k + 1}",
+                source="apm-demo",
+                rag=rag,
+                rating_published=RAG(rag).label,
+                rag_time=RAG.GREEN if k < 2 else RAG.AMBER,
+                rag_cost=cost_rag,
+                rag_scope=RAG.GREEN,
+                rag_quality=RAG.AMBER if k == len(history) - 1 else RAG.GREEN,
+                rag_risk=rag,
+                percent_complete=percent,
+                commentary_overall="Design concepts with the client; the staging outage blocks their review."
+                if k == len(history) - 1
+                else "On plan.",
+                work_done="Discovery report accepted\nMoodboards presented",
+                work_planned="Design concepts to sign-off\nPrototype sprint 2",
+                decisions_needed="Welsh-language version (CR-1)",
+                risks_issues="Staging server down\nClient approvals slow",
+                author=self.pm,
+            )
+            self.count("StatusUpdate")
+        project.rag = history[-1][0]
+        project.save(update_fields=["rag", "updated_at"])
+
+    def costs(self, project: Project, spec: ProjectSpec) -> None:
+        """Time (two entries a week for four weeks, each for half a week) and expenses, sized so that spend
+        matches progress (on plan),
+        or runs half as much again ahead of it (``spec.overspend``: the cost tolerance breaks)."""
+        if project.time_entries.exists():
+            return
+        expenses = (
+            ("travel", Decimal("412.60"), "Rail travel to client workshop"),
+            ("subcontractors", Decimal("2400.00"), "Stock photography licence"),
+            ("materials", Decimal("86.40"), "Workshop materials"),
+        )
+        factor = Decimal("1.5") if spec.overspend else Decimal("1")
+        for k, (category, amount, supplier) in enumerate(expenses):
+            costs.expense_record(
+                project=project,
+                date=self.today - dt.timedelta(days=3 + 4 * k),
+                amount=amount * factor * factor,
+                category=category,
+                supplier=supplier,
+                actor=self.pm,
+            )
+            self.count("Expense")
+        people = [a.member for a in project.allocations.filter(status="confirmed").select_related("member")]
+        days = [day for day in _weekdays_back(self.today, 20) if day.isoweekday() in (2, 4)]
+        rates = Decimal(0)
+        for person in people:
+            rate = member_rate_on(member_id=person.pk, on=days[0])
+            rates += rate.cost_rate if rate is not None else Decimal(0)
+        bac = spec.budget * Decimal("1.15")  # labour, travel (5 %) and subcontractors (10 %)
+        spent = sum((amount * factor * factor for _, amount, _ in expenses), Decimal(0))
+        labour = bac * self._planned_percent(project) / 100 * factor - spent
+        hours = max(Decimal("0.25"), min(Decimal("16"), (labour / len(days) / rates * 4).quantize(Decimal("1")) / 4))
+        for day in days:
+            for person in people:
+                costs.time_entry_record(
+                    member=person, project=project, date=day, hours=hours, note="Demo work", actor=self.pm
+                )
+                self.count("TimeEntry")
+
+
+def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.date | None = None) -> Seeded:
+    """Create the agency world (idempotent); ``member_user`` must already have a TeamMember.
+
+    ``admin`` heads the agency's departments and writes the quality standard; ``pm`` manages the
+    projects. Returns what was created.
+    """
+    world = _World(admin=admin, pm=pm, member_user=member_user, today=today or timezone.localdate())
+    with transaction.atomic():
+        world.catalogue()
+        world.teams()
+        world.clients()
+        standard = world.standard()
+        world.letter_templates()
+        for index, spec in enumerate(PROJECTS):
+            world.project(spec, index, standard)
+    return Seeded(created=+world.created)  # unary plus: only what was created
+
+
+#: The models the agency world writes, for tests and the command's summary.
+MODELS = (
+    Allocation,
+    ChangeRequest,
+    Clause,
+    Client,
+    ClientContact,
+    Correspondence,
+    Deliverable,
+    Document,
+    Expense,
+    LetterTemplate,
+    Milestone,
+    OpenRole,
+    Project,
+    QualityStandard,
+    RaidItem,
+    StatusUpdate,
+    TimeEntry,
+)
