@@ -48,7 +48,7 @@ def change_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             change = services.change_request_create(project=project, user=request.user, **form.cleaned_data)
             messages.success(request, f"{change.reference} saved as a draft.")
             return redirect("projects:change", code=project.code, number=change.number)
-    return delivery_form_page(request, project, form, title="New change request")
+    return delivery_form_page(request, project, form, title="New change request", tab="changes")
 
 
 def _change_or_404(project: Project, number: int) -> ChangeRequest:

@@ -28,11 +28,17 @@ def project_page_flags(request: HttpRequest, project: Project) -> dict[str, Any]
 
 
 def delivery_form_page(
-    request: HttpRequest, project: Project, form: forms.BaseForm, *, title: str, hidden: dict[str, str] | None = None
+    request: HttpRequest,
+    project: Project,
+    form: forms.BaseForm,
+    *,
+    title: str,
+    tab: str,
+    hidden: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """The page of ``form`` under the delivery tabs (deliverables, quality, changes, RAID), headed ``title``;
-    ``hidden`` fields go back with the post."""
-    context: dict[str, Any] = {"project": project, "form": form, "title": title}
+    """The page of ``form`` under the delivery tabs (deliverables, quality, changes, RAID; ``tab`` active in the
+    project's tabs), headed ``title``; ``hidden`` fields go back with the post."""
+    context: dict[str, Any] = {"project": project, "form": form, "title": title, "tab": tab}
     if hidden:
         context["hidden"] = hidden
     return render(request, "projects/common/delivery_form.html", context)

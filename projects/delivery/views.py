@@ -52,7 +52,7 @@ def deliverable_create(request: AuthenticatedHttpRequest, code: str) -> HttpResp
             item = services.deliverable_create(project=project, user=request.user, **form.cleaned_data)
             messages.success(request, f"Deliverable {item.name} added.")
             return redirect("projects:deliverable", code=project.code, pk=item.pk)
-    return delivery_form_page(request, project, form, title="New deliverable")
+    return delivery_form_page(request, project, form, title="New deliverable", tab="deliverables")
 
 
 def _deliverable_or_404(project: Project, pk: int) -> Deliverable:
@@ -69,7 +69,7 @@ def deliverable_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> H
             services.deliverable_update(deliverable=item, user=request.user, **form.cleaned_data)
             messages.success(request, "Deliverable saved.")
             return redirect("projects:deliverable", code=project.code, pk=item.pk)
-    return delivery_form_page(request, project, form, title=f"Edit {item.name}")
+    return delivery_form_page(request, project, form, title=f"Edit {item.name}", tab="deliverables")
 
 
 NEXT_LABELS: dict[str, str] = {

@@ -72,7 +72,7 @@ def raid_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             messages.success(request, f"{item.get_kind_display()} {item.reference} logged.{note}")
             return redirect("projects:raid_item", code=project.code, pk=item.pk)
     return delivery_form_page(
-        request, project, form, title=f"New {RaidKind(kind).label.lower()}", hidden={"kind": kind}
+        request, project, form, title=f"New {RaidKind(kind).label.lower()}", tab="raid", hidden={"kind": kind}
     )
 
 
