@@ -9,10 +9,15 @@ from django.conf import settings
 
 
 class DecisionForm(forms.Form):
-    """A client's answer: ``decision`` is "accept"/"reject" (sign-off) or "approve"/"reject" (change request)."""
+    """A client's answer: ``decision`` is "accept"/"reject" (sign-off) or "approve"/"reject" (change request).
+
+    ``confirm`` is set by the confirmation step: an accepting sign-off is
+    final and stamped, so it is recorded only when confirmed.
+    """
 
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    confirm = forms.BooleanField(required=False)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -24,6 +29,10 @@ class DecisionForm(forms.Form):
     @property
     def positive(self) -> bool:
         return self.cleaned_data["decision"] in ("accept", "approve")
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.cleaned_data.get("confirm"))
 
 
 class ShareLinkForm(forms.Form):

@@ -11,7 +11,7 @@ from ``apm.access.see_report``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,7 +22,17 @@ from projects.changes.selectors import change_requests_awaiting_client
 from projects.common import client_view
 from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.documents.selectors import shared_documents
-from projects.models import Milestone, Project, StatusUpdate
+from projects.models import (
+    Approvers,
+    ApproverSide,
+    ChangeRequest,
+    ChangeStatus,
+    Deliverable,
+    DeliverableStatus,
+    Milestone,
+    Project,
+    StatusUpdate,
+)
 from projects.portal.models import ShareLink
 
 if TYPE_CHECKING:
@@ -34,6 +44,30 @@ TREND_POINTS = 8
 HIGHLIGHTS = 3
 #: Reports listed on a status page (older ones still download by id).
 REPORTS = 24
+#: Items of each kind listed as waiting on the portal home (the rest are on each project's page).
+WAITING = 50
+
+
+class WaitingSignOff(TypedDict):
+    """A deliverable awaiting the client's sign-off, with the card of its project (the portal home)."""
+
+    project: client_view.ClientProjectCard
+    deliverable: client_view.ClientDeliverable
+
+
+class WaitingDecision(TypedDict):
+    """A change request awaiting the client's decision, with the card of its project (the portal home)."""
+
+    project: client_view.ClientProjectCard
+    change_request: client_view.ClientChangeRequest
+
+
+class PortalWaiting(TypedDict):
+    """What waits for the client across their projects: at most ``WAITING`` of each kind, and whether more wait."""
+
+    sign_offs: list[WaitingSignOff]
+    decisions: list[WaitingDecision]
+    more: bool
 
 
 def portal_projects(*, user: User) -> QuerySet[Project]:
@@ -44,6 +78,51 @@ def portal_projects(*, user: User) -> QuerySet[Project]:
 def portal_cards(*, projects: list[Project]) -> list[client_view.ClientProjectCard]:
     """The client's cards of ``projects`` (no query when the client is joined)."""
     return [client_view.client_project_card(project) for project in projects]
+
+
+def portal_waiting(*, user: User) -> PortalWaiting:
+    """Deliverables awaiting sign-off (earliest due first) and change requests awaiting the client's decision
+    (oldest submitted first) in the projects ``user`` sees in the portal; 2 queries, however many projects.
+
+    The same items as each project's ``deliverables_awaiting_sign_off`` and
+    ``change_requests_awaiting_client``, taken across projects in one query each.
+    """
+    projects = access.see_project.queryset(user)
+    deliverables = list(
+        Deliverable.objects.filter(project__in=projects, status=DeliverableStatus.AWAITING_SIGN_OFF)
+        .select_related("project__client")
+        .order_by("due_date", "project__code", "pk")[: WAITING + 1]
+    )
+    changes = list(
+        ChangeRequest.objects.filter(
+            project__in=projects, status=ChangeStatus.SUBMITTED, approvers__in=[Approvers.CLIENT, Approvers.BOTH]
+        )
+        .exclude(approvals__side=ApproverSide.CLIENT)
+        .select_related("project__client")
+        .order_by("submitted_at", "project__code", "number")[: WAITING + 1]
+    )
+    return {
+        "sign_offs": [
+            {"project": client_view.client_project_card(d.project), "deliverable": client_view.client_deliverable(d)}
+            for d in deliverables[:WAITING]
+        ],
+        "decisions": [
+            {
+                "project": client_view.client_project_card(c.project),
+                "change_request": client_view.client_change_request(c),
+            }
+            for c in changes[:WAITING]
+        ],
+        "more": len(deliverables) > WAITING or len(changes) > WAITING,
+    }
+
+
+def portal_sign_off(*, project: Project, deliverable: Deliverable) -> WaitingSignOff:
+    """The deliverable a client is about to sign off, with the card of its project (reads ``project.client``)."""
+    return {
+        "project": client_view.client_project_card(project),
+        "deliverable": client_view.client_deliverable(deliverable),
+    }
 
 
 def client_reports(*, user: User | None, project: Project) -> QuerySet:

@@ -45,7 +45,7 @@ PAGE_SIZE = 50
 
 @login_required
 def portal_home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The projects the user follows (a client contact: their client's), 50 a page."""
+    """What waits for the client across their projects, then the projects they follow, 50 a page."""
     page = Paginator(selectors.portal_projects(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     pages = {
         "number": page.number,
@@ -54,7 +54,8 @@ def portal_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "next": page.next_page_number() if page.has_next() else None,
     }
     projects = selectors.portal_cards(projects=list(page.object_list))
-    return render(request, "portal/home.html", {"projects": projects, "pages": pages})
+    waiting = selectors.portal_waiting(user=request.user)
+    return render(request, "portal/home.html", {"projects": projects, "pages": pages, "waiting": waiting})
 
 
 def _status_context(project: Project, *, user: User | None) -> dict[str, Any]:
@@ -96,6 +97,10 @@ def _decide(request: AuthenticatedHttpRequest, code: str, pk: int, *, what: str)
         messages.error(request, f"Nothing was recorded: {errors}")
         return back
     comment = form.cleaned_data["comment"].strip()
+    if isinstance(item, Deliverable) and form.positive and not form.confirmed:
+        # Accepting is final and stamped: ask first; only the confirmed POST records it.
+        context = selectors.portal_sign_off(project=project, deliverable=item) | {"comment": comment}
+        return render(request, "portal/confirm_sign_off.html", context)
     with refusal_shown(request, failed="Nothing was recorded:"):
         if isinstance(item, Deliverable):
             deliverable_sign_off(deliverable=item, user=request.user, accepted=form.positive, comment=comment)
@@ -114,7 +119,7 @@ def _decide(request: AuthenticatedHttpRequest, code: str, pk: int, *, what: str)
 @require_POST
 @login_required
 def deliverable_sign_off_view(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    """A client contact accepts or rejects a deliverable awaiting their sign-off."""
+    """A client contact accepts (in two steps: a confirmation first) or rejects a deliverable awaiting sign-off."""
     return _decide(request, code, pk, what="deliverable")
 
 

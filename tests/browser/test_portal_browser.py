@@ -58,7 +58,7 @@ def test_it_lets_a_client_follow_sign_off_and_download(browser, live_server, por
     assert "ALPHA-1" in cards[0]
     assert "BETA-1" not in page.content()
 
-    page.click("text=ALPHA-1")
+    page.click(".portal-card >> text=ALPHA-1")
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text().startswith("Alpha Project")
     assert page.locator(f"#deliverable-{portal_world['deliverable'].pk}").is_visible()
@@ -71,6 +71,9 @@ def test_it_lets_a_client_follow_sign_off_and_download(browser, live_server, por
         assert handle.read().startswith(b"%PDF")
 
     page.locator(f"#deliverable-{portal_world['deliverable'].pk} button[value=accept]").click()
+    page.wait_for_load_state("networkidle")
+    assert "This is final" in page.locator(".portal-confirm").inner_text()
+    page.click("button[name=confirm]")
     page.wait_for_load_state("networkidle")
     assert "your decision on" in page.locator(".alert-success").inner_text()
     assert page.locator(f"#deliverable-{portal_world['deliverable'].pk}").count() == 0

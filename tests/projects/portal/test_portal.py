@@ -113,7 +113,7 @@ def test_it_lets_the_client_sign_off_a_deliverable_and_logs_it(client, world, cl
     assert deliverable.name in page
     assert "Meets the brief" in page
     url = reverse("portal:sign_off", args=["ALPHA-1", deliverable.pk])
-    response = client.post(url, {"decision": "accept", "comment": ""})
+    response = client.post(url, {"decision": "accept", "comment": "", "confirm": "yes"})
     assert response.status_code == 302
     deliverable.refresh_from_db()
     assert deliverable.status == "accepted"
