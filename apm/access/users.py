@@ -98,10 +98,12 @@ keep_timesheet = Ability(
 
 def home_page(user: AnyUser | None) -> str:
     """Where ``user`` lands after logging in: "portal" (client contacts: no internal pages), "desk" (project
-    managers, whose day starts there) or "projects" (everyone else)."""
+    managers, whose projects and to-dos are there, and department heads, whose decisions and departments are
+    there) or "projects" (everyone else: administrators and team members)."""
     if not is_internal(user):
         return "portal"
-    return "desk" if user.role == Role.PROJECT_MANAGER and not user.is_superuser else "projects"
+    on_desk = user.role in (Role.PROJECT_MANAGER, Role.DEPARTMENT_HEAD)
+    return "desk" if on_desk and not user.is_superuser else "projects"
 
 
 class _Can:

@@ -1,4 +1,9 @@
-"""The PM's desk page: what needs action today across the user's projects, each item linking to where it is done."""
+"""The desk page: a PM's projects worst first and what needs action today; a department head's decisions.
+
+The same URL for both: a user who heads a department with projects
+(``projects.desk.selectors.headed_departments``) sees the head's desk,
+everyone else internal the PM's desk.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from django.utils import timezone
 
 from apm import access
 from apm.http import AuthenticatedHttpRequest
-from projects.desk.selectors import desk_for
+from projects.desk.selectors import desk_for, head_desk_for, pm_rows
 
 
 @login_required
@@ -18,4 +23,8 @@ def desk(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not access.see_workspace.allows(request.user):
         raise Http404("No such page.")
     today = timezone.localdate()
-    return render(request, "projects/desk/desk.html", {"desk": desk_for(user=request.user, today=today)})
+    head = head_desk_for(user=request.user, today=today)
+    if head is not None:
+        return render(request, "projects/desk/head.html", {"head": head})
+    desk = desk_for(user=request.user, today=today)
+    return render(request, "projects/desk/desk.html", {"desk": desk, "rows": pm_rows(user=request.user, desk=desk)})
