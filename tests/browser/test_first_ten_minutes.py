@@ -1,0 +1,156 @@
+"""The README's "The first ten minutes", walked literally in a real browser for ``pm`` and ``client``.
+
+``manage.py setup_demo`` seeds the live server's database (the small demo GMPP set and O*NET files,
+as tests/projects/test_demo_world.py); each login signs in through the login form with the password
+setup_demo prints, and each numbered step of the README opens the page it names the way a reader
+would: the navigation bar for "My desk" and "Portal", the project's tabs for "RAID of HLF-WEB" and
+the like (checking that they lead to the path the README gives), and checks what the step says is
+there. The client then signs "Design concepts" off (Accept, then Confirm). No console errors or CSP
+violations on the way.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+from projects.models import Deliverable
+from reports.management.commands.setup_demo import DEMO_PASSWORD
+from tests.browser.conftest import watch
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.APM_REAL_DATA_DIR = tmp_path / "no-real-data-here"
+    call_command("setup_demo", stdout=io.StringIO())
+
+
+def _log_in(page, live_server, username: str) -> None:
+    """README: "Log in at http://127.0.0.1:8000/login/ with each demo login in turn"."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _click(page, locator) -> None:
+    locator.click()
+    page.wait_for_load_state("networkidle")
+
+
+def _at(page, live_server, path: str) -> None:
+    assert page.url == f"{live_server.url}{path}", f"at {page.url}, the README says {path}"
+
+
+def _tab(page, live_server, project: str, label: str, path: str) -> str:
+    """Open ``project`` from the project list, then its tab ``label``; it must be the README's ``path``.
+    Returns the page's main text."""
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="Projects", exact=True))
+    _click(page, page.locator("table.project-table").get_by_role("link", name=project, exact=True))
+    _click(page, page.locator("nav.project-tabs").get_by_role("link", name=label, exact=True))
+    _at(page, live_server, path)
+    return page.locator("main").inner_text()
+
+
+def _section(page, heading: str) -> str:
+    """The text of the desk's card titled ``heading``."""
+    return page.locator(".card-body", has=page.get_by_role("heading", name=heading, exact=True)).inner_text()
+
+
+def test_pm_first_ten_minutes(browser, live_server, demo, console_errors):
+    context = browser.new_context()
+    page = context.new_page()
+    watch(page, console_errors)
+    _log_in(page, live_server, "pm")
+
+    # 1. My desk (/projects/desk/): deliverables awaiting client sign-off, change requests submitted, permits
+    # expiring within 30 days, the broken tolerance of MDC-BRAND, people over capacity.
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="My desk", exact=True))
+    _at(page, live_server, "/projects/desk/")
+    waiting = _section(page, "Waiting for a decision")
+    assert "Client sign-off: Design concepts" in waiting
+    assert "CR-2: Extra round of user testing" in waiting
+    expiring = _section(page, "Documents expiring")
+    assert "Filming and hoarding permit" in expiring
+    assert "Permit" in expiring
+    tolerances = _section(page, "Tolerances and capacity")
+    assert re.search(r"Cost tolerance broken\s*MDC-BRAND", tolerances), tolerances
+    assert "Tom Morgan over capacity" in tolerances
+
+    # 2. RAID of HLF-WEB: the critical issue "Staging server down", not yet acknowledged.
+    raid = _tab(page, live_server, "HLF-WEB", "RAID", "/projects/HLF-WEB/raid/")
+    assert "Critical issue I-5: Staging server down: client review blocked" in raid
+    assert "Acknowledge by" in raid  # not yet acknowledged
+    issue = page.locator("tr", has_text="Staging server down")
+    assert re.search(r"Critical\s+Open", issue.inner_text()), issue.inner_text()
+
+    # 3. Quality of HLF-WEB: the agency standard and the open non-conformance NC-1 on "Content plan".
+    quality = _tab(page, live_server, "HLF-WEB", "Quality", "/projects/HLF-WEB/quality/")
+    assert "Agency delivery standard" in quality
+    non_conformance = page.locator("tr", has_text="NC-1").inner_text()
+    assert "Content plan" in non_conformance, quality
+
+    # 4. Team of HLF-WEB: bookings (one tentative) and the open role "Back-end developer" with its suggestions.
+    team = _tab(page, live_server, "HLF-WEB", "Team", "/projects/HLF-WEB/team/")
+    bookings = page.locator("tr", has=page.get_by_role("link", name="Change"))
+    assert bookings.count() >= 2, team
+    statuses = [row.split("\t")[5] for row in bookings.all_inner_texts()]
+    assert statuses.count("Tentative") == 1, statuses
+    role = page.locator(".card", has_text="Back-end developer").filter(has_text="Needs: Back-end development")
+    assert "Open" in role.inner_text()
+    with page.expect_response(re.compile(r"/suggestions?/")) as suggested:
+        role.get_by_role("link", name="Suggest people").click()
+    assert suggested.value.status == 200
+    suggestions = page.locator("[id^=suggest-]")
+    suggestions.locator("*").first.wait_for()
+    assert suggestions.inner_text().strip(), "Suggest people showed nothing"
+
+    # 5. Correspondence of HLF-WEB: the permit letter to the council, awaiting its reply.
+    _tab(page, live_server, "HLF-WEB", "Correspondence", "/projects/HLF-WEB/correspondence/")
+    letter = page.locator("tr", has_text="Application to extend the permit").inner_text()  # the permit letter
+    assert "Portside Borough Council Highways" in letter  # the council
+    assert "Awaiting reply" in letter
+
+    assert console_errors == []
+    context.close()
+
+
+def test_client_first_ten_minutes(browser, live_server, demo, console_errors):
+    context = browser.new_context()
+    page = context.new_page()
+    watch(page, console_errors)
+    _log_in(page, live_server, "client")
+
+    # 1. Portal (/portal/): HLF-WEB, their only project.
+    _at(page, live_server, "/portal/")
+    cards = page.locator(".portal-card").all_inner_texts()
+    assert len(cards) == 1
+    assert "HLF-WEB" in cards[0]
+
+    # 2. HLF-WEB on the portal (/portal/HLF-WEB/): "Design concepts" waits for their sign-off; the change
+    # "Add a Welsh-language version" waits for their decision.
+    _click(page, page.locator(".portal-card").get_by_role("link", name="HLF-WEB"))
+    _at(page, live_server, "/portal/HLF-WEB/")
+    sign_offs = page.locator("section", has=page.get_by_role("heading", name="Deliverables awaiting your sign-off"))
+    design = sign_offs.locator(".portal-item", has_text="Design concepts")
+    assert design.count() == 1
+    changes = page.locator("section", has=page.get_by_role("heading", name="Change requests awaiting your decision"))
+    assert changes.locator(".portal-item", has_text="Add a Welsh-language version").count() == 1
+
+    # The sign-off the page offers: Accept asks for confirmation first, Confirm decides.
+    _click(page, design.get_by_role("button", name="Accept"))
+    assert "This is final" in page.locator(".portal-confirm").inner_text()
+    assert Deliverable.objects.get(project__code="HLF-WEB", name="Design concepts").status == "awaiting_sign_off"
+    _click(page, page.locator("button[name=confirm]"))
+    assert "your decision on" in page.locator(".alert-success").inner_text()
+    assert sign_offs.locator(".portal-item", has_text="Design concepts").count() == 0
+    assert Deliverable.objects.get(project__code="HLF-WEB", name="Design concepts").status == "accepted"
+
+    assert console_errors == []
+    context.close()
