@@ -29,6 +29,7 @@ from apm.formatting import format_date, format_money
 from apm.pdf import document_to_pdf, html_to_pdf_document
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.base import ReportKindSpec, Snapshot
+from reports.kinds.project_rows import rag_count_line
 
 __all__ = ["RenderedReport", "format_date", "format_money", "report_render_html", "report_render_snapshot"]
 
@@ -180,7 +181,9 @@ def report_render_html(snapshot: Snapshot, *, toc: bool | None = None) -> str:
         "projects": projects,
         "totals": totals,
         "changes": snapshot.get("changes", {}),
-        "red_projects": [row for row in projects if row.get("rag") == "red"],
+        "red_projects": [row for row in projects if row.get("rag") == "red" and not row.get("stale")],
+        "stale_projects": [row for row in projects if row.get("stale")],
+        "rag_line": rag_count_line(totals) if "red" in totals else "",
         "static_url": settings.STATIC_URL,
         "company_name": settings.APM_COMPANY_NAME or "APM",
         "client_name": _client_name(snapshot),

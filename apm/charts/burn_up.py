@@ -92,7 +92,7 @@ def burn_up_svg(
     "ac": Decimal | None}]`` in date order (money in ``currency``, major
     units; None = not known yet, e.g. after today). The y axis starts at 0
     with rounded ticks labelled in the currency; the x axis shows month
-    labels. ``width``/``height`` in CSS px (the SVG scales with its
+    labels with the full year ("Dec 2026", never "Dec 26"). ``width``/``height`` in CSS px (the SVG scales with its
     container through ``viewBox``; no ``style`` attribute, which the
     Content-Security-Policy would block: the stylesheets cap
     ``.chart-burn-up`` at the default 640 px). Returns a short "no data" SVG for an
@@ -165,7 +165,7 @@ def burn_up_svg(
         parts.append(f'<line x1="{xm:.1f}" y1="{top + plot_h}" x2="{xm:.1f}" y2="{top + plot_h + 4}" stroke="#444"/>')
         parts.append(
             f'<text x="{xm:.1f}" y="{top + plot_h + 16}" font-size="10" text-anchor="middle" fill="#444">'
-            f"{MONTHS[month.month - 1]} {month.year % 100:02d}</text>"
+            f"{MONTHS[month.month - 1]} {month.year}</text>"
         )
     parts.append(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#444"/>'

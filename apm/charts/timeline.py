@@ -26,7 +26,8 @@ def milestone_timeline_svg(
     string), ``completed_on`` (or None) and ``state`` (``done``,
     ``overdue`` or ``upcoming``). At most ``max_items`` are drawn (the
     first ones by date); labels alternate above and below the axis so that
-    neighbours do not overlap, and are cut to 28 characters. Returns "" for
+    neighbours do not overlap, and are cut to 28 characters; their dates name
+    the year unless every date drawn is in the year of ``today`` (whose label names it). Returns "" for
     no milestones. ``width`` in CSS px; the height follows. The accessible
     name (``aria-label`` and the svg's ``<title>``, a PDF figure's ``/Alt``)
     lists the drawn milestones in words: ``"Milestone timeline at 30 Jun
@@ -64,6 +65,8 @@ def milestone_timeline_svg(
         f'<text x="{x_of(today_date):.1f}" y="7" font-size="7.5" text-anchor="middle" fill="#555">'
         f"{today_date.day} {today_date:%b %Y}</text>",
     ]
+    # A label's year only when the drawn dates span years (the "today" label at the top names its year).
+    one_year = all(when.year == today_date.year for when, _name, _state in items)
     for index, (when, name, state) in enumerate(items):
         x = x_of(when)
         if state == "done":
@@ -77,7 +80,7 @@ def milestone_timeline_svg(
         label = name if len(name) <= 28 else name[:27] + "…"
         parts.append(
             f'<text x="{x:.1f}" y="{label_y}" font-size="7.5" text-anchor="middle" fill="#222">'
-            f"{escape(label)} · {when.day} {when:%b}</text>"
+            f"{escape(label)} · {when.day} {when:%b}{'' if one_year else f' {when.year}'}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

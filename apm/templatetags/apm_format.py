@@ -1,9 +1,10 @@
-"""Template filters for money and dates: ``{{ amount|money:currency }}``, ``{{ date|day }}``."""
+"""Template filters for money, dates and indices: ``{{ amount|money:currency }}``, ``{{ date|day }}``,
+``{{ cpi|index }}``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
@@ -22,3 +23,18 @@ def money(amount: Decimal | str | None, currency: str) -> str:
 def day(value: str | dt.date | None) -> str:
     """A date or ISO string -> ``31 Mar 2022``; ``—`` for None."""
     return format_date(value)
+
+
+@register.filter(name="index")
+def index(value: Decimal | str | float | None) -> str:
+    """A performance index (CPI, SPI, TCPI) to 2 decimals, rounded half up: ``0.8333`` -> ``0.83``, ``1`` ->
+    ``1.00``; ``—`` for None, "" or a value that is not a number."""
+    if value is None or value == "":
+        return "—"
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return "—"
+    if not number.is_finite():
+        return "—"
+    return str(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -168,3 +168,49 @@ def heatmap_weeks(*, start: dt.date, count: int = 12) -> list[dt.date]:
     count = max(1, min(52, count))
     first = week_start(start)
     return [first + dt.timedelta(weeks=i) for i in range(count)]
+
+
+#: Utilisation bands of the capacity heatmap (confirmed hours as a percent of capacity).
+HEAT_HIGH_AT = Decimal(80)
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One cell of the capacity heatmap: the week's load, its band and whether tentative bookings would overbook it.
+
+    ``band``: ``"over"`` (confirmed above capacity), ``"high"`` (80-100 %),
+    ``"low"`` (above 0, under 80 %) or ``"none"`` (nothing confirmed, or no
+    capacity). ``tentative_over``: confirmed fits, confirmed plus tentative
+    does not (marked apart: it is a warning, not an over-allocation).
+    """
+
+    load: WeekLoad
+    band: str
+    tentative_over: bool
+
+    @property
+    def css_class(self) -> str:
+        """The cell's classes (``static/css/apm.css``; no inline style under the CSP)."""
+        classes = [f"util-{self.band}"]
+        if self.tentative_over:
+            classes.append("util-tentative-over")
+        if self.band == "over":
+            classes.append("heat-over")
+        if self.load.away:
+            classes.append("heat-away")
+        return " ".join(classes)
+
+
+def heat_cell(load: WeekLoad) -> HeatCell:
+    """The heatmap cell of ``load`` (bands in :class:`HeatCell`)."""
+    utilisation = load.utilisation
+    if load.over:
+        band = "over"
+    elif utilisation is None or utilisation <= 0:
+        band = "none"
+    elif utilisation >= HEAT_HIGH_AT:
+        band = "high"
+    else:
+        band = "low"
+    tentative_over = not load.over and load.tentative > 0 and load.confirmed + load.tentative > load.capacity
+    return HeatCell(load=load, band=band, tentative_over=tentative_over)

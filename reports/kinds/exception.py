@@ -15,23 +15,35 @@ Snapshot shape (internal audience only; money as Decimal strings)::
                    "tolerance", "actual"},
      "figures": {bac, eac, eac_method, vac, ac, ev, pv, cpi, spi, currency,
                  forecast_finish, baseline_finish, as_of},
-     "project": {code, name, client, project_manager, start_date, end_date, rag},
+     "project": {code, name, client, project_manager, start_date, end_date, rag,
+                 performance_rag (from the stored CPI and SPI; "" without either)},
      "chart_svg": "<svg ...>" (burn-up of PV, EV and AC),
      "projects": [], "totals": {}, "changes": {}, "summary_lines": [...]}
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from apm.charts.burn_up import burn_up_svg
 from apm.reporting import ReportKind
+from apm.templatetags.apm_format import index
+from projects.budget.evm import rag_from_indices
 from projects.budget.selectors import burn_up_series
 from projects.models import ToleranceException
 from reports.kinds.base import SCHEMA_VERSION, ReportKindSpec, Snapshot, SnapshotRequest
 from reports.models import Audience, Scope
+
+
+def performance_rag(figures: dict[str, Any]) -> str:
+    """The rating from the stored CPI and SPI (the worse of the two, ``evm.rag_from_indices``); "" without either."""
+    indices = [None if figures.get(key) in (None, "") else Decimal(str(figures[key])) for key in ("cpi", "spi")]
+    if indices == [None, None]:
+        return ""
+    return rag_from_indices(cpi_value=indices[0], spi_value=indices[1])
 
 
 class ExceptionSnapshot(Snapshot):
@@ -91,6 +103,7 @@ def build_snapshot(request: SnapshotRequest) -> ExceptionSnapshot:
             "start_date": project.start_date.isoformat() if project.start_date else None,
             "end_date": project.end_date.isoformat() if project.end_date else None,
             "rag": project.rag,
+            "performance_rag": performance_rag(figures),
         },
         "chart_svg": burn_up_svg(series, currency=project.currency, title=f"{project.code}: PV, EV and AC"),
         "projects": [],
@@ -99,7 +112,7 @@ def build_snapshot(request: SnapshotRequest) -> ExceptionSnapshot:
         "summary_lines": [
             exception.summary,
             f"EAC ({figures.get('eac_method', '')}) {figures.get('eac')} against BAC {figures.get('bac')} "
-            f"{figures.get('currency', '')}; CPI {figures.get('cpi') or '—'}, SPI {figures.get('spi') or '—'}",
+            f"{figures.get('currency', '')}; CPI {index(figures.get('cpi'))}, SPI {index(figures.get('spi'))}",
         ],
     }
 

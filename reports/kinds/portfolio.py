@@ -16,6 +16,7 @@ from typing import Any, NotRequired
 from django.db.models import QuerySet
 
 from apm.reporting import ReportKind
+from projects.budget.selectors import portfolio_ratings
 from projects.documents.selectors import portfolio_compliance
 from projects.models import Project
 from reports.kinds.base import ReportKindSpec, Snapshot, SnapshotRequest, iso, scoped_projects
@@ -67,6 +68,20 @@ def compliance_section(queryset: QuerySet[Project], as_of: dt.date) -> dict[str,
     }
 
 
+def performance_ratings(queryset: QuerySet[Project], as_of: dt.date) -> dict[str, dict[str, Any]]:
+    """By project code, the CPI/SPI-derived rating as of ``as_of`` (internal only): ``{"performance_rag":
+    "red"|"amber"|"green"|"", "cpi": "0.8333" | None, "spi": ...}`` ("" when there is nothing to rate, as on the
+    department's cost page; ``projects.budget.selectors.portfolio_ratings``, three queries)."""
+    return {
+        rating.code: {
+            "performance_rag": rating.rag,
+            "cpi": None if rating.cpi is None else str(rating.cpi),
+            "spi": None if rating.spi is None else str(rating.spi),
+        }
+        for rating in portfolio_ratings(projects=queryset, as_of=as_of)
+    }
+
+
 class PortfolioSnapshot(Snapshot):
     """A portfolio report's own key, ``compliance``: internal only (:func:`compliance_section`)."""
 
@@ -74,13 +89,17 @@ class PortfolioSnapshot(Snapshot):
 
 
 def build_snapshot(request: SnapshotRequest) -> PortfolioSnapshot:
-    """The portfolio snapshot (shape in ``project_rows``); internally with ``compliance`` (:func:`compliance_section`).
+    """The portfolio snapshot (shape in ``project_rows``); internally with ``compliance`` (:func:`compliance_section`)
+    and, in each row, the CPI/SPI-derived rating beside the published one (:func:`performance_ratings`).
 
-    The client snapshot is built without the compliance section, never
-    redacted afterwards.
+    The client snapshot is built without the compliance section and the
+    indices, never redacted afterwards.
     """
     snapshot: PortfolioSnapshot = {**rows_snapshot(request)}
     if request.internal:
+        performance = performance_ratings(scoped_projects(request), request.period_end)
+        for row in snapshot["projects"]:
+            row.update(performance.get(row["code"], {"performance_rag": "", "cpi": None, "spi": None}))
         snapshot["compliance"] = compliance_section(scoped_projects(request), request.period_end)
     return snapshot
 

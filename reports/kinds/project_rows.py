@@ -18,13 +18,13 @@ Shape::
       "generated_at": "2025-04-01T06:00:00+00:00",
       "scope_label": "ALPHA — Alpha Department",
       "projects": [project row, ...],            # ordered by code
-      "totals": {"projects", "red", "amber", "green", "not_rated",
+      "totals": {"projects", "red", "amber", "green", "not_rated", "stale",
                  # internal only:
                  "currency", "bac", "budget_period", "forecast_period", "variance",
                  "money_complete", "money_note", "other_currencies": [...]},
       "changes": {"first_report": bool, "rag_moves": [...], "added": [...],
                   "removed": [...], "lines": ["...", ...]},
-      "summary_lines": ["12 projects: 3 red, 5 amber, 4 green, 0 not rated", ...],
+      "summary_lines": ["12 projects: 3 red, 5 amber, 4 green, 0 not rated; 2 stale, not counted", ...],
     }
 
 A project row: the keys of ``client_view.ClientProject`` in JSON form
@@ -32,7 +32,9 @@ A project row: the keys of ``client_view.ClientProject`` in JSON form
 rating_published, rating_note, percent_complete (0-100 string or None),
 start_date, end_date, as_of, period_label, commentary_overall,
 commentary_schedule, work_done, work_planned, decisions [], risks_issues [],
-author, milestones [{name, due_date, completed_on, state}]``); internal
+author, milestones [{name, due_date, completed_on, state}]``) and ``stale``
+(:func:`is_stale`: its rating predates the period, so the RAG counts leave
+it out and count it under ``stale``); internal
 only, ``currency, bac, budget_period, forecast_period, variance,
 whole_life_cost, commentary_budget, withheld``; and the kind's details.
 """
@@ -114,15 +116,35 @@ def internal_money(project: Project, latest: StatusUpdate | None) -> dict[str, A
     }
 
 
+def is_stale(latest: StatusUpdate | None, period_start: dt.date | None) -> bool:
+    """Whether a project's latest status update is dated before the report's period (so its RAG is not today's).
+
+    A project with no update, or a report without a period start, is never stale.
+    """
+    return latest is not None and period_start is not None and latest.as_of < period_start
+
+
 def rag_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
-    counts = Counter(row["rag"] or "" for row in rows)
+    """Red, amber, green and not rated among the rows that are not stale; the stale ones counted apart."""
+    counts = Counter(row["rag"] or "" for row in rows if not row.get("stale"))
     return {
         "projects": len(rows),
         "red": counts["red"],
         "amber": counts["amber"],
         "green": counts["green"],
         "not_rated": counts[""],
+        "stale": sum(1 for row in rows if row.get("stale")),
     }
+
+
+def rag_count_line(totals: dict[str, Any]) -> str:
+    """The RAG count in words, e.g. ``3 red, 2 amber, 1 green, 0 not rated; 12 stale, not counted``.
+
+    The stale part only when some ratings predate the period.
+    """
+    line = f"{totals['red']} red, {totals['amber']} amber, {totals['green']} green, {totals['not_rated']} not rated"
+    stale = totals.get("stale") or 0
+    return f"{line}; {stale} stale, not counted" if stale else line
 
 
 def money_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -248,10 +270,7 @@ def summary_lines(*, internal: bool, headline: list[str], totals: dict[str, Any]
     ``headline``: the kind's own first lines; without them the RAG count of the projects.
     """
     n = totals["projects"]
-    lines = list(headline) or [
-        f"{n} project{'s' if n != 1 else ''}: {totals['red']} red, {totals['amber']} amber, "
-        f"{totals['green']} green, {totals['not_rated']} not rated"
-    ]
+    lines = list(headline) or [f"{n} project{'s' if n != 1 else ''}: {rag_count_line(totals)}"]
     if internal:
         currency = totals["currency"]
         lines.append(
@@ -278,13 +297,15 @@ def rows_snapshot(
 
     Each project's rating, commentary and period money come from its latest
     StatusUpdate dated on or before ``period_end`` (its ``rag``; with no
-    update the project's own ``rag``). Three queries whatever the number of
+    update the project's own ``rag``); a project whose update predates the
+    period is marked ``stale`` and counted apart. Three queries whatever the number of
     projects, plus those of ``details``. Raises ValueError for an unknown
     scope, or when the scope's object is missing.
     """
     rows = []
     for item, latest in load_projects(scoped_projects(request), request.period_end):
         row = client_row(item, latest, request.period_end)
+        row["stale"] = is_stale(latest, request.period_start)
         if request.internal:
             row.update(internal_money(item, latest))
         if details is not None:

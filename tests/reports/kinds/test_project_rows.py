@@ -53,7 +53,9 @@ def test_it_counts_rag_and_totals_money_from_the_latest_status_update(world):
     snapshot = build_snapshot(department=department)
 
     totals = snapshot["totals"]
-    assert (totals["projects"], totals["red"], totals["amber"], totals["green"], totals["not_rated"]) == (2, 1, 1, 0, 0)
+    # ALPHA-2's Amber is as of 28 February, before the March period: stale, counted apart (issue 17).
+    counts = ("projects", "red", "amber", "green", "not_rated", "stale")
+    assert tuple(totals[key] for key in counts) == (2, 1, 0, 0, 0, 1)
     assert totals["bac"] == "1000500.50"
     assert totals["budget_period"] == "110.00"
     assert totals["forecast_period"] == "150.25"
@@ -138,8 +140,9 @@ def test_it_runs_the_same_number_of_queries_for_3_and_30_projects(django_assert_
     small = seed_department(3, "SMALL")
     large = seed_department(30, "LARGE")
     # projects, latest status updates, milestones; internally also the compliance section (projects, obligation
-    # clauses, documents on file, reports sent, expired documents)
-    queries = 3 + (5 if audience == "internal" else 0)
+    # clauses, documents on file, reports sent, expired documents) and the CPI/SPI ratings (costed projects,
+    # current baselines, milestones)
+    queries = 3 + (5 + 3 if audience == "internal" else 0)
     with django_assert_num_queries(queries):
         few = build_snapshot(department=small, audience=audience)
     with django_assert_num_queries(queries):

@@ -1,0 +1,95 @@
+"""Stale ratings in the portfolio report: a rating dated before the period is marked and counted apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from projects.rag import RAG
+from reports.kinds.project_rows import rag_count_line
+from reports.rendering import report_render_html, report_render_snapshot
+from tests import factories
+from tests.reports.snapshots import build_snapshot
+
+pytestmark = pytest.mark.django_db
+
+DECEMBER = {"period_start": dt.date(2026, 12, 1), "period_end": dt.date(2026, 12, 31)}
+
+
+@pytest.fixture
+def department():
+    """STALE-1 last rated Red in 2018; STALE-2/3/4 rated Red, Amber, Green in December 2026; STALE-5 never updated."""
+    department = factories.DepartmentFactory(code="STALE")
+    ratings = [(dt.date(2018, 6, 30), RAG.RED), (dt.date(2026, 12, 4), RAG.RED)]
+    ratings += [(dt.date(2026, 12, 4), RAG.AMBER), (dt.date(2026, 11, 30), RAG.GREEN)]
+    for i, (as_of, rag) in enumerate(ratings, start=1):
+        project = factories.ProjectFactory(code=f"STALE-{i}", name=f"Stale item {i}", departments=[department])
+        if i == 4:  # rated in November, then again in December: the December update counts
+            factories.StatusUpdateFactory(project=project, as_of=as_of, rag=RAG.RED)
+            as_of = dt.date(2026, 12, 2)
+        factories.StatusUpdateFactory(project=project, as_of=as_of, rag=rag)
+    factories.ProjectFactory(code="STALE-5", name="Stale item 5", departments=[department], rag="")
+    return department
+
+
+def test_it_counts_a_rating_from_before_the_period_apart(department):
+    snapshot = build_snapshot(department=department, **DECEMBER)
+
+    totals = snapshot["totals"]
+    assert {key: totals[key] for key in ("projects", "red", "amber", "green", "not_rated", "stale")} == {
+        "projects": 5,
+        "red": 1,
+        "amber": 1,
+        "green": 1,
+        "not_rated": 1,
+        "stale": 1,
+    }
+    assert [row["code"] for row in snapshot["projects"] if row["stale"]] == ["STALE-1"]
+    assert snapshot["summary_lines"][0] == "5 projects: 1 red, 1 amber, 1 green, 1 not rated; 1 stale, not counted"
+
+
+def test_the_client_snapshot_marks_it_too(department):
+    project = department.projects.get(code="STALE-1")
+    snapshot = build_snapshot(kind="highlight", audience="client", scope="project", project=project, **DECEMBER)
+    assert snapshot["projects"][0]["stale"] is True
+    assert snapshot["totals"]["stale"] == 1
+    assert snapshot["totals"]["red"] == 0
+
+
+def test_nothing_is_stale_without_a_period_start(department):
+    snapshot = build_snapshot(department=department, period_start=None, period_end=DECEMBER["period_end"])
+    assert snapshot["totals"]["stale"] == 0
+    assert snapshot["totals"]["red"] == 2
+    assert snapshot["summary_lines"][0] == "5 projects: 2 red, 1 amber, 1 green, 1 not rated"
+
+
+def test_it_words_the_count_without_stale_when_there_is_none():
+    totals = {"red": 3, "amber": 2, "green": 1, "not_rated": 0}
+    assert rag_count_line(totals) == "3 red, 2 amber, 1 green, 0 not rated"
+    assert rag_count_line({**totals, "stale": 12}) == "3 red, 2 amber, 1 green, 0 not rated; 12 stale, not counted"
+
+
+def test_the_pdf_says_it_is_stale_and_leaves_it_out_of_the_red_projects(department):
+    snapshot = build_snapshot(department=department, **DECEMBER)
+
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(report_render_snapshot(snapshot).pdf)).pages]
+
+    page1 = " ".join(pages[0].split())
+    assert "RAG: 1 red, 1 amber, 1 green, 1 not rated; 1 stale, not counted" in page1
+    assert "Stale, not counted above: 1 project" in page1
+    assert "STALE-1 (Red as of 30 Jun 2018)" in page1
+    red_list = page1.split("Red projects", 1)[1]
+    assert "STALE-2 Stale item 2" in red_list
+    assert "STALE-1 Stale item 1" not in red_list
+    everything = " ".join(" ".join(pages).split())
+    assert "Stale: as of 30 Jun 2018" in everything
+    assert "Stale: no update in this period, not counted in the RAG totals" in everything
+
+
+def test_the_html_marks_the_stale_row(department):
+    html = report_render_html(build_snapshot(department=department, **DECEMBER))
+    assert '<span class="note stale">Stale: as of 30 Jun 2018</span>' in html
+    assert html.count('class="note stale"') == 1
