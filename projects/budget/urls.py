@@ -14,6 +14,7 @@ fixed_urlpatterns = [
 urlpatterns = [
     path("<code:code>/budget/", views.budget_page, name="budget"),
     path("<code:code>/budget/lines/", views.budget_line_add, name="budget_line_add"),
+    path("<code:code>/budget/lines/<int:pk>/remove/", views.budget_line_remove, name="budget_line_remove"),
     path("<code:code>/budget/settings/", views.budget_settings, name="budget_settings"),
     path("<code:code>/budget/expenses/", views.expense_add, name="expense_add"),
     path("<code:code>/budget/expenses/<int:pk>/receipt/", views.expense_receipt, name="expense_receipt"),

@@ -36,6 +36,7 @@ from projects.models import (
     Baseline,
     BudgetAlert,
     BudgetEvent,
+    BudgetLine,
     ContingencyRequest,
     Expense,
     Project,
@@ -121,6 +122,20 @@ def budget_line_add(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         project.refresh_from_db(fields=["bac"])
         bac = format_money(project.bac, project.currency)
         messages.success(request, f"Budget line added; the BAC is {bac} (the lines always add up to it).")
+    return redirect("projects:budget", code=project.code)
+
+
+@login_required
+@require_POST
+def budget_line_remove(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
+    """Remove one budget line (BAC falls by its amount); another project's line is a 404 before any 403."""
+    project = _budget_project_or_404(request, code)
+    line = child_or_404(BudgetLine, project=project, pk=pk)
+    if not access.edit_budget.allows(request.user, project):
+        raise PermissionDenied("Only the project manager may change the budget.")
+    with refusal_shown(request, failed="Budget line not removed."):
+        bac = plan.budget_line_remove(line=line, actor=request.user)
+        messages.success(request, f"Budget line removed; the BAC is {format_money(bac, project.currency)}.")
     return redirect("projects:budget", code=project.code)
 
 

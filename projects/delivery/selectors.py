@@ -13,6 +13,12 @@ from projects.models import (
     NonConformance,
     NonConformanceStatus,
     Project,
+    QualityStandard,
+)
+
+#: Said when a deliverable goes to (or waits for) client sign-off with acceptance criteria that no review checked.
+QUALITY_UNCHECKED = (
+    "No quality standard applies to this deliverable: its acceptance criteria were not checked by a review"
 )
 
 
@@ -65,3 +71,16 @@ def gantt_rows(*, project: Project) -> list[dict[str, Any]]:
 def deliverable_open_non_conformances(*, deliverable: Deliverable) -> list[NonConformance]:
     """Non-conformances on ``deliverable`` not yet closed (open or awaiting verification)."""
     return list(deliverable.non_conformances.exclude(status=NonConformanceStatus.CLOSED).order_by("pk"))
+
+
+def deliverable_quality_unchecked(*, deliverable: Deliverable) -> bool:
+    """Whether ``deliverable`` has acceptance criteria but no quality standard applies to its project (one query
+    when it has criteria).
+
+    The sign-off gate holds a deliverable back only for open non-conformances,
+    which come from quality reviews against the project's standards; without
+    a standard no review can be recorded, so the gate would pass unseen.
+    """
+    if not deliverable.acceptance_criteria:
+        return False
+    return not QualityStandard.objects.filter(projects=deliverable.project_id).exists()

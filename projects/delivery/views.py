@@ -117,6 +117,9 @@ def deliverable_detail(request: AuthenticatedHttpRequest, code: str, pk: int) ->
             "history": history_rows(item),
             "nc_form": NonConformanceForm(project=project),
             "is_admin": access.administer.allows(request.user),
+            "quality_unchecked": item.status not in (DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED)
+            and selectors.deliverable_quality_unchecked(deliverable=item),
+            "quality_unchecked_message": selectors.QUALITY_UNCHECKED,
         },
     )
 
@@ -131,6 +134,10 @@ def deliverable_move(request: AuthenticatedHttpRequest, code: str, pk: int) -> H
         with refusal_shown(request):
             services.deliverable_transition(deliverable=item, user=request.user, **form.cleaned_data)
             messages.success(request, f"{item.name} is now {item.get_status_display().lower()}.")
+            if item.status == DeliverableStatus.AWAITING_SIGN_OFF and selectors.deliverable_quality_unchecked(
+                deliverable=item
+            ):
+                messages.warning(request, f"{selectors.QUALITY_UNCHECKED}.")
     return redirect("projects:deliverable", code=project.code, pk=item.pk)
 
 

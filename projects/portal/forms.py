@@ -1,4 +1,4 @@
-"""Portal forms: a client's decision, and a PM's new share link."""
+"""Portal forms: a client's decision, a PM's new share link and new client contact."""
 
 from __future__ import annotations
 
@@ -49,3 +49,15 @@ class ShareLinkForm(forms.Form):
         if days > settings.APM_SHARE_LINK_MAX_DAYS:
             raise forms.ValidationError(f"At most {settings.APM_SHARE_LINK_MAX_DAYS} days.")
         return days
+
+
+class ContactForm(forms.Form):
+    """A new contact of the project's client; ``invite`` sends the portal invitation at once."""
+
+    prefix = "contact"
+
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(max_length=254)
+    invite = forms.BooleanField(
+        label="Invite them to the portal now", required=False, help_text="Emails a one-time link to set a password."
+    )

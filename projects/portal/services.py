@@ -1,4 +1,4 @@
-"""Portal services: share links (create, revoke, open) and inviting a client contact.
+"""Portal services: share links (create, revoke, open), adding and inviting a client contact.
 
 Each writes its audit row (``apm.accounts.services.audit_record``) in the same
 transaction as the change, and refuses with ``apm.errors.Refused`` (changing
@@ -23,11 +23,12 @@ from apm import access, validation
 from apm.accounts.models import AuditKind, Invitation, Role, User
 from apm.accounts.services import audit_record, invitation_create, new_token, token_hash
 from apm.errors import Refused
+from projects.models import ClientContact
 from projects.portal.models import ShareLink
 from projects.portal.selectors import live_share_link
 
 if TYPE_CHECKING:
-    from projects.models import ClientContact, Project
+    from projects.models import Project
 
 
 @dataclass(frozen=True)
@@ -149,3 +150,29 @@ def client_contact_invite(*, contact: ClientContact, invited_by: User) -> Invita
             raise Refused("This contact's login is an internal account; an administrator must change it.")
         # A refusal (a login without an address) comes inside the transaction: the login made above goes too.
         return invitation_create(user=user, invited_by=invited_by)
+
+
+def client_contact_add(
+    *, project: Project, name: str, email: str, invite: bool = False, invited_by: User
+) -> tuple[ClientContact, Invitation | None]:
+    """Add a contact (a person at the client) to ``project``'s client; with ``invite``, invite them at once.
+
+    Returns the contact and the invitation (None without ``invite``). Raises
+    ``Refused`` for a project without a client, a blank name, an email the
+    client already has a contact with (case ignored), a value the model
+    refuses (a name over 200 characters, an invalid email), or a refused
+    invitation (:func:`client_contact_invite`); nothing is written then.
+    """
+    if project.client_id is None:
+        raise Refused("This project has no client to add a contact to.")
+    name, email = name.strip(), email.strip()
+    if not name:
+        raise Refused("Give the contact's name.")
+    contact = ClientContact(client_id=project.client_id, name=name, email=email)
+    validation.clean(contact, exclude=["client", "user"])
+    with transaction.atomic():
+        if ClientContact.objects.select_for_update().filter(client_id=project.client_id, email__iexact=email).exists():
+            raise Refused(f"{project.client} already has a contact with the email address {email}.")
+        contact.save(force_insert=True)
+        invitation = client_contact_invite(contact=contact, invited_by=invited_by) if invite else None
+    return contact, invitation

@@ -20,5 +20,6 @@ urlpatterns = [
     path("<code:code>/changes/<int:pk>/decide/", views.change_request_decide_view, name="decide"),
     path("<code:code>/access/", views.project_access, name="access"),
     path("<code:code>/access/links/<int:pk>/revoke/", views.share_link_revoke_view, name="share_revoke"),
+    path("<code:code>/access/contacts/", views.contact_add_view, name="contact_add"),
     path("<code:code>/access/contacts/<int:pk>/invite/", views.contact_invite_view, name="invite"),
 ]

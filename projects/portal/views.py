@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.accounts.models import AuditKind, User
 from apm.accounts.services import audit_record
-from apm.actions import refusal_shown
+from apm.actions import form_valid_or_shown, refusal_shown
 from apm.http import AuthenticatedHttpRequest
 from projects.changes.selectors import change_requests_awaiting_client
 from projects.changes.services import change_request_decide
@@ -37,8 +37,14 @@ from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.delivery.services import deliverable_sign_off
 from projects.models import ChangeRequest, Deliverable, Project
 from projects.portal import selectors
-from projects.portal.forms import DecisionForm, ShareLinkForm
-from projects.portal.services import client_contact_invite, share_link_create, share_link_open, share_link_revoke
+from projects.portal.forms import ContactForm, DecisionForm, ShareLinkForm
+from projects.portal.services import (
+    client_contact_add,
+    client_contact_invite,
+    share_link_create,
+    share_link_open,
+    share_link_revoke,
+)
 
 PAGE_SIZE = 50
 
@@ -199,6 +205,8 @@ def _access_page(
             "form": form,
             "new_link": new_link,
             "contacts": contacts if project.client_id else [],
+            "may_add_contact": bool(project.client_id) and access.invite_contacts.allows(request.user, project),
+            "contact_form": ContactForm(),
             "links": links,
             "now": timezone.now(),
         },
@@ -245,4 +253,24 @@ def contact_invite_view(request: AuthenticatedHttpRequest, code: str, pk: int) -
     with refusal_shown(request):
         client_contact_invite(contact=contact, invited_by=request.user)
         messages.success(request, f"Invitation sent to {contact.email}.")
+    return redirect("portal:access", code=project.code)
+
+
+@require_POST
+@login_required
+def contact_add_view(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """Add a contact (name, email) to the project's client, and invite them to the portal when asked."""
+    project = project_or_404(request, code, access.invite_contacts)
+    form = ContactForm(request.POST)
+    if form_valid_or_shown(request, form, failed="Contact not added."):
+        with refusal_shown(request, failed="Contact not added."):
+            contact, invitation = client_contact_add(
+                project=project,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                invite=form.cleaned_data["invite"],
+                invited_by=request.user,
+            )
+            sent = f"; invitation sent to {contact.email}" if invitation else ""
+            messages.success(request, f"{contact.name} added to {project.client}'s contacts{sent}.")
     return redirect("portal:access", code=project.code)

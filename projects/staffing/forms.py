@@ -1,14 +1,16 @@
-"""Forms of the staffing pages: an open role and the skills it needs (validation only; services write)."""
+"""Forms of the staffing pages: an open role and the skills it needs, a booking's change (validation only;
+services write)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.forms import inlineformset_factory
 
 from projects.common.forms import DATE
-from projects.models import OpenRole, OpenRoleSkill
+from projects.models import AllocationStatus, OpenRole, OpenRoleSkill
 
 
 class OpenRoleForm(forms.ModelForm):
@@ -32,3 +34,20 @@ class OpenRoleForm(forms.ModelForm):
 RequirementFormSet = inlineformset_factory(
     OpenRole, OpenRoleSkill, fields=["skill", "min_level"], extra=5, max_num=30, can_delete=True
 )
+
+
+class AllocationForm(forms.Form):
+    """A booking's hours per week (a quarter of an hour to 168), dates (inclusive) and status."""
+
+    hours_per_week = forms.DecimalField(
+        label="Hours per week", min_value=Decimal("0.25"), max_value=Decimal("168"), max_digits=5, decimal_places=2
+    )
+    start_date = forms.DateField(widget=DATE)
+    end_date = forms.DateField(widget=DATE)
+    status = forms.ChoiceField(choices=AllocationStatus.choices)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", "The end date is before the start date.")
+        return data

@@ -1,4 +1,5 @@
-"""Writes of staffing: booking a person onto a project.
+"""Writes of staffing: booking a person onto a project, changing or cancelling a booking, editing and
+closing an open role.
 
 Each checks its input and refuses with ``apm.errors.Refused``
 (``OverAllocationError`` is one), the model's own validation included
@@ -72,21 +73,7 @@ def allocation_create(
     # Serialise bookings of one person so two PMs cannot both take the last free hours.
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     if status == AllocationStatus.CONFIRMED and not allow_over_allocation:
-        weeks = weeks_between(start_date, end_date)
-        loads = member_week_loads(members=[member], weeks=weeks)[member.pk]
-        extra = week_loads(
-            weeks=weeks,
-            weekly_hours=member.weekly_capacity_hours,
-            weekdays=member.weekdays,
-            bookings=[Booking(start_date, end_date, hours_per_week)],
-        )
-        over = [
-            load
-            for load, add in zip(loads, extra, strict=True)
-            if add.confirmed and load.confirmed + add.confirmed > load.capacity
-        ]
-        if over:
-            raise OverAllocationError(member, over)
+        _refuse_over_allocation(member=member, booking=Booking(start_date, end_date, hours_per_week))
     allocation = validation.create(
         Allocation,
         project=project,
@@ -100,8 +87,122 @@ def allocation_create(
         created_by=created_by,
     )
     project.team_members.add(member)
-    if open_role is not None and open_role.status == OpenRoleStatus.OPEN:
-        booked = sum(open_role.allocations.values_list("hours_per_week", flat=True), Decimal(0))
-        if booked >= open_role.hours_per_week:
-            OpenRole.objects.filter(pk=open_role.pk).update(status=OpenRoleStatus.FILLED)
+    if open_role is not None:
+        open_role_status_sync(role=open_role)
     return allocation
+
+
+def _refuse_over_allocation(*, member: TeamMember, booking: Booking, replacing: Allocation | None = None) -> None:
+    """Raise ``OverAllocationError`` when ``booking`` (confirmed) takes ``member``'s confirmed hours over
+    capacity in a week; ``replacing`` is a booking of theirs it takes the place of (its hours are not counted)."""
+    weeks = weeks_between(booking.start, booking.end)
+    loads = member_week_loads(members=[member], weeks=weeks)[member.pk]
+
+    def spread(bookings: list[Booking]) -> list[WeekLoad]:
+        return week_loads(
+            weeks=weeks, weekly_hours=member.weekly_capacity_hours, weekdays=member.weekdays, bookings=bookings
+        )
+
+    extra = spread([booking])
+    old = (
+        spread([Booking(replacing.start_date, replacing.end_date, replacing.hours_per_week)])
+        if replacing is not None and replacing.status == AllocationStatus.CONFIRMED
+        else [None] * len(weeks)
+    )
+    over = [
+        load
+        for load, add, was in zip(loads, extra, old, strict=True)
+        if add.confirmed and load.confirmed - (was.confirmed if was else 0) + add.confirmed > load.capacity
+    ]
+    if over:
+        raise OverAllocationError(member, over)
+
+
+def open_role_status_sync(*, role: OpenRole) -> None:
+    """An open role whose bookings cover its hours becomes filled; a filled one with a gap again is open."""
+    role.refresh_from_db(fields=["status", "hours_per_week"])
+    if role.status == OpenRoleStatus.CANCELLED:
+        return
+    booked = sum(role.allocations.values_list("hours_per_week", flat=True), Decimal(0))
+    status = OpenRoleStatus.FILLED if booked >= role.hours_per_week else OpenRoleStatus.OPEN
+    if status != role.status:
+        OpenRole.objects.filter(pk=role.pk).update(status=status)
+        role.status = status
+
+
+@transaction.atomic
+def allocation_update(
+    *,
+    allocation: Allocation,
+    hours_per_week: Decimal,
+    start_date: dt.date,
+    end_date: dt.date,
+    status: str,
+    allow_over_allocation: bool = False,
+) -> Allocation:
+    """Change a booking's hours per week, dates (inclusive) and status (confirmed or tentative).
+
+    As :func:`allocation_create`: a confirmed booking that would take the
+    person's confirmed hours over capacity in any week raises
+    ``OverAllocationError`` (its own old hours not counted) unless
+    ``allow_over_allocation``. Raises ``Refused`` for hours ≤ 0, reversed
+    dates, an unknown status, a booking cancelled meanwhile, or a value the
+    model refuses (hours per week outside 0.25-168); nothing is written then.
+    The role it fills becomes filled or open again as its hours are covered.
+    """
+    if hours_per_week <= 0:
+        raise Refused("Hours per week must be more than zero.")
+    if end_date < start_date:
+        raise Refused("The end date is before the start date.")
+    if status not in AllocationStatus.values:
+        raise Refused(f"Unknown status {status!r}.")
+    TeamMember.objects.select_for_update().filter(pk=allocation.member_id).first()
+    locked = Allocation.objects.select_related("member").filter(pk=allocation.pk).first()
+    if locked is None:
+        raise Refused("This booking was cancelled meanwhile.")
+    if status == AllocationStatus.CONFIRMED and not allow_over_allocation:
+        _refuse_over_allocation(
+            member=locked.member, booking=Booking(start_date, end_date, hours_per_week), replacing=locked
+        )
+    fields = ["hours_per_week", "start_date", "end_date", "status"]
+    locked.hours_per_week, locked.start_date, locked.end_date, locked.status = (
+        hours_per_week,
+        start_date,
+        end_date,
+        status,
+    )
+    validation.clean(locked, fields=fields)
+    locked.save(update_fields=fields)
+    if locked.open_role is not None:
+        open_role_status_sync(role=locked.open_role)
+    return locked
+
+
+@transaction.atomic
+def allocation_cancel(*, allocation: Allocation) -> None:
+    """Cancel a booking (the row goes; the person stays on the team, their logged time with them).
+
+    The role it filled is open again when its hours are no longer covered.
+    Raises ``Refused`` when it was cancelled meanwhile.
+    """
+    locked = Allocation.objects.select_for_update().filter(pk=allocation.pk).first()
+    if locked is None:
+        raise Refused("This booking was already cancelled.")
+    role = locked.open_role
+    locked.delete()
+    if role is not None:
+        open_role_status_sync(role=role)
+
+
+@transaction.atomic
+def open_role_close(*, role: OpenRole) -> OpenRole:
+    """Close an open role (cancelled: no longer staffed, off the team page); its bookings stay.
+
+    Raises ``Refused`` when it was already closed.
+    """
+    locked = OpenRole.objects.select_for_update().get(pk=role.pk)
+    if locked.status == OpenRoleStatus.CANCELLED:
+        raise Refused("This role was already closed.")
+    locked.status = OpenRoleStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    return locked

@@ -22,4 +22,8 @@ project_urlpatterns = [
     path("<code:code>/team/roles/new/", views.role_create, name="role_create"),
     path("<code:code>/team/roles/<int:role_id>/suggestions/", views.role_suggestions, name="role_suggestions"),
     path("<code:code>/team/roles/<int:role_id>/assign/", views.role_assign, name="role_assign"),
+    path("<code:code>/team/roles/<int:role_id>/edit/", views.role_edit, name="role_edit"),
+    path("<code:code>/team/roles/<int:role_id>/close/", views.role_close, name="role_close"),
+    path("<code:code>/team/allocations/<int:pk>/", views.allocation_edit, name="allocation_edit"),
+    path("<code:code>/team/allocations/<int:pk>/cancel/", views.allocation_cancel, name="allocation_cancel"),
 ]

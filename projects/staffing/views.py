@@ -1,9 +1,10 @@
 """Staffing pages: a project's team (open roles, allocations, gaps, suggestions, one-click
-assign), the capacity heatmap and a person's page. Thin: reads go through
-``projects.staffing.selectors``, the booking through ``projects.staffing.services``.
+assign; changing and cancelling bookings, editing and closing roles), the capacity heatmap and
+a person's page. Thin: reads go through ``projects.staffing.selectors``, writes through
+``projects.staffing.services``.
 
 Projects are looked up with ``projects.common.lookups.project_or_404`` (the team
-page: ``access.see_internal``; open roles and booking: ``access.staff_project``)
+page: ``access.see_internal``; open roles and bookings: ``access.staff_project``)
 and people inside ``access.see_member``; anything else is a 404.
 """
 
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
 from apm import access
+from apm.actions import refusal_shown
 from apm.dates import parse_date_param, parse_id_param
 from apm.errors import Refused
 from apm.http import AuthenticatedHttpRequest, HtmxRequest
@@ -31,8 +33,8 @@ from apm.paging import page_of
 from projects.common.forms import limit_choices
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import Allocation, AllocationStatus, OpenRole, Project
-from projects.staffing import selectors
-from projects.staffing.forms import OpenRoleForm, RequirementFormSet
+from projects.staffing import selectors, services
+from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet
 from projects.staffing.services import OverAllocationError, allocation_create
 from teams.capacity import week_start, weeks_between
 from teams.fit import week_label
@@ -164,9 +166,22 @@ def _assign_answer(
 def role_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """State an open role: title, hours per week, dates and the skills needed with a minimum level."""
     project = _staffable_project_or_404(request, code)
-    form = OpenRoleForm(request.POST or None, initial={"start_date": project.start_date, "end_date": project.end_date})
+    return _role_form(request, project, OpenRole(project=project))
+
+
+@login_required
+def role_edit(request: AuthenticatedHttpRequest, code: str, role_id: int) -> HttpResponse:
+    """Change an open role's title, hours, dates, note and skills; it is filled or open again by its bookings."""
+    project, role = _staffable_role_or_404(request, code, role_id)
+    return _role_form(request, project, role)
+
+
+def _role_form(request: AuthenticatedHttpRequest, project: Project, role: OpenRole) -> HttpResponse:
+    """The open role form, new (``role`` unsaved) or to change; saves the role and its skills together."""
+    new = role.pk is None
+    initial = {"start_date": project.start_date, "end_date": project.end_date} if new else None
+    form = OpenRoleForm(request.POST or None, instance=None if new else role, initial=initial)
     form.fields["job_role"].widget.attrs["class"] = "form-select"
-    role = OpenRole(project=project)
     formset = RequirementFormSet(request.POST or None, instance=role, prefix="skills")
     # Offer the skills someone holds, the 35 O*NET skills and our own: not all 8,800 technologies.
     held = Skill.objects.filter(
@@ -180,9 +195,80 @@ def role_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             role = form.save()
             formset.instance = role
             formset.save()
-        messages.success(request, f"Open role {role.title} added.")
+            services.open_role_status_sync(role=role)
+        messages.success(request, f"Open role {role.title} {'added' if new else 'saved'}.")
         return redirect("projects:team", code=project.code)
-    return render(request, "projects/staffing/role_form.html", {"project": project, "form": form, "formset": formset})
+    return render(
+        request,
+        "projects/staffing/role_form.html",
+        {"project": project, "form": form, "formset": formset, "role": None if new else role},
+    )
+
+
+@login_required
+@require_POST
+def role_close(request: AuthenticatedHttpRequest, code: str, role_id: int) -> HttpResponse:
+    """Close an open role: no longer staffed and off the team page (its bookings stay)."""
+    project, role = _staffable_role_or_404(request, code, role_id)
+    with refusal_shown(request, failed="Role not closed."):
+        services.open_role_close(role=role)
+        messages.success(request, f"Open role {role.title} closed; its bookings stay.")
+    return redirect("projects:team", code=project.code)
+
+
+def _staffable_allocation_or_404(request: AuthenticatedHttpRequest, code: str, pk: int) -> tuple[Project, Allocation]:
+    project = _staffable_project_or_404(request, code)
+    queryset = Allocation.objects.select_related("member", "open_role")
+    return project, child_or_404(queryset, project=project, pk=pk)
+
+
+@login_required
+def allocation_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
+    """Change a booking's hours per week, dates and status.
+
+    As when booking, a confirmed change that takes the person over capacity
+    shows the over-allocation warning first: POST again with ``allow_over``
+    "1" to save anyway, or save it as tentative.
+    """
+    project, allocation = _staffable_allocation_or_404(request, code, pk)
+    initial = {
+        "hours_per_week": allocation.hours_per_week,
+        "start_date": allocation.start_date,
+        "end_date": allocation.end_date,
+        "status": allocation.status,
+    }
+    form = AllocationForm(request.POST or None, initial=initial)
+    for name, field in form.fields.items():
+        field.widget.attrs.setdefault("class", "form-select" if name == "status" else "form-control")
+    over: OverAllocationError | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.allocation_update(
+                allocation=allocation, allow_over_allocation=request.POST.get("allow_over") == "1", **form.cleaned_data
+            )
+        except OverAllocationError as exc:
+            over = exc
+        except Refused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Booking of {allocation.member} saved.")
+            return redirect("projects:team", code=project.code)
+    return render(
+        request,
+        "projects/staffing/allocation_form.html",
+        {"project": project, "allocation": allocation, "form": form, "over": over},
+    )
+
+
+@login_required
+@require_POST
+def allocation_cancel(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
+    """Cancel a booking; the role it filled is open again when its hours are no longer covered."""
+    project, allocation = _staffable_allocation_or_404(request, code, pk)
+    with refusal_shown(request, failed="Booking not cancelled."):
+        services.allocation_cancel(allocation=allocation)
+        messages.success(request, f"Booking of {allocation.member} cancelled.")
+    return redirect("projects:team", code=project.code)
 
 
 def _parse_week(value: str | None) -> dt.date:
@@ -192,7 +278,7 @@ def _parse_week(value: str | None) -> dt.date:
 
 @login_required
 def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """People by weeks: confirmed utilisation percent, tentative apart, over-allocation in red.
+    """People by weeks: confirmed utilisation percent coloured by band, tentative apart, over-allocation in red.
 
     GET ``from`` (a date in the first week), ``weeks`` (1-26, default 12),
     ``department`` (id). A fixed number of queries whatever the number of people.
@@ -220,7 +306,7 @@ def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
         "projects/staffing/capacity.html",
         {
             "weeks": [(week, week_label(week)) for week in weeks],
-            "rows": [(person, loads[person.pk]) for person in people],
+            "rows": [(person, [selectors.heat_cell(load) for load in loads[person.pk]]) for person in people],
             "page": page,
             "query": query,
             "departments": departments,

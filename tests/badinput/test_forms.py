@@ -46,7 +46,7 @@ from projects.portal import forms as portal_forms
 from projects.portfolio import forms as project_forms
 from projects.quality import forms as quality_forms
 from projects.raid import forms as raid_forms
-from projects.staffing.forms import OpenRoleForm, RequirementFormSet
+from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet
 from projects.status import forms as update_forms
 from reports.forms import ReportScheduleForm
 from tests.access_world import Side
@@ -141,7 +141,14 @@ TARGETS: dict[str, Target] = {
             "allow_over": st.sampled_from(["1", "0", "", "yes"]),
         },
     ),
+    "projects:role_edit": Target("pm", (OpenRoleForm,), more=_formset("skills", RequirementFormSet.form)),
+    "projects:role_close": Target("pm"),
+    "projects:allocation_edit": Target(
+        "pm", (AllocationForm,), more=lambda own: {"allow_over": st.sampled_from(["1", "0", "", "yes"])}
+    ),
+    "projects:allocation_cancel": Target("pm"),
     "projects:budget_line_add": Target("pm", (budget_forms.BudgetLineForm,)),
+    "projects:budget_line_remove": Target("pm"),
     "projects:budget_settings": Target("pm", (budget_forms.BudgetSettingsForm,)),
     "projects:expense_add": Target("pm", (budget_forms.ExpenseForm,)),
     "projects:baseline_add": Target("pm", (budget_forms.BaselineForm,)),
@@ -181,6 +188,7 @@ TARGETS: dict[str, Target] = {
     "portal:access": Target("pm", (portal_forms.ShareLinkForm,)),
     "portal:share_revoke": Target("pm"),
     "portal:invite": Target("pm"),
+    "portal:contact_add": Target("pm", (portal_forms.ContactForm,)),
     "reports:project_send": Target(
         "pm",
         more=lambda own: {

@@ -110,14 +110,22 @@ def budget_line_add(
     return line
 
 
-def budget_line_remove(*, line: BudgetLine, actor: User | None) -> None:
-    """Remove a budget line and set BAC to the sum of the remaining lines."""
+def budget_line_remove(*, line: BudgetLine, actor: User | None) -> Decimal:
+    """Remove a budget line and set BAC to the sum of the remaining lines; returns the new BAC (money).
+
+    Raises ``Refused`` when the line is no longer there (removed meanwhile, e.g.
+    from another tab); nothing is written then.
+    """
     project = line.project
     with transaction.atomic():
-        detail = {"category": line.category, "amount": line.amount, "description": line.description}
-        line.delete()
+        locked = BudgetLine.objects.select_for_update().filter(pk=line.pk, project=project).first()
+        if locked is None:
+            raise Refused("This budget line was already removed.")
+        detail = {"category": locked.category, "amount": locked.amount, "description": locked.description}
+        locked.delete()
         bac = project_bac_sync(project=project)
         budget_event_record(project=project, actor=actor, action="line_removed", bac=bac, **detail)
+    return bac
 
 
 def budget_settings_update(

@@ -37,6 +37,8 @@ from django.db.models import Count, Max
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from apm import access
+from projects.models import Allocation, BudgetLine
+from tests import factories
 from tests.access_world import RELATIONSHIPS, Side, World, build_world, populate
 
 pytestmark = pytest.mark.django_db
@@ -108,8 +110,13 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "reports:outbox_resend": {"pk": "delivery"},
     "projects:expense_receipt": {"pk": "expense"},
     "projects:contingency_decide": {"pk": "contingency"},
+    "projects:budget_line_remove": {"pk": "budget_line"},
     "projects:role_suggestions": {"role_id": "open_role"},
     "projects:role_assign": {"role_id": "open_role"},
+    "projects:role_edit": {"role_id": "open_role"},
+    "projects:role_close": {"role_id": "open_role"},
+    "projects:allocation_edit": {"pk": "allocation"},
+    "projects:allocation_cancel": {"pk": "allocation"},
     "staffing:person": {"pk": "person"},
     "portal:report_pdf": {"pk": "client_report"},
     "portal:sign_off": {"pk": "deliverable"},
@@ -152,6 +159,24 @@ ARGUMENTS: dict[str, dict[str, str]] = {
 #: Defaults for argument names not listed for a URL.
 DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
 
+#: Objects of a side's project that ``Side.objects`` (tests/access_world.py) does not name: found (or, for a
+#: booking, made) on first use and kept there; the ``sweep`` fixture makes them before it takes fingerprints.
+FOUND: dict[str, Any] = {
+    "budget_line": lambda project: BudgetLine.objects.filter(project=project).order_by("pk").first(),
+    "allocation": lambda project: (
+        Allocation.objects.filter(project=project).order_by("pk").first()
+        or factories.AllocationFactory(
+            project=project, member=factories.TeamMemberFactory(name=f"{project.code} booked")
+        )
+    ),
+}
+
+
+def _value(side: Side, key: str) -> str:
+    if key in FOUND and isinstance(side, Side) and key not in side.objects:
+        side.objects[key] = FOUND[key](side.project)
+    return side.value(key)
+
 
 def fill(route: Route, side: Side) -> dict[str, str] | None:
     """The URL kwargs of ``route`` from ``side``, or None when some argument cannot be filled."""
@@ -161,7 +186,7 @@ def fill(route: Route, side: Side) -> dict[str, str] | None:
         key = taught.get(param) or DEFAULT_ARGUMENTS.get(param)
         if key is None:
             return None
-        kwargs[param] = side.value(key)
+        kwargs[param] = _value(side, key)
     return kwargs
 
 
@@ -175,7 +200,7 @@ def mixed(route: Route, own: Side, other: Side) -> dict[str, str] | None:
     for param in ("code", "dept"):
         if param in route.params:
             key = ARGUMENTS.get(route.name, {}).get(param) or DEFAULT_ARGUMENTS[param]
-            kwargs[param] = own.value(key)
+            kwargs[param] = _value(own, key)
     return kwargs
 
 
@@ -232,8 +257,13 @@ NEEDS: dict[str, Need] = {
     "projects:role_create": need("staff_project"),
     "projects:role_suggestions": need("staff_project"),
     "projects:role_assign": need("staff_project"),
+    "projects:role_edit": need("staff_project"),
+    "projects:role_close": need("staff_project"),
+    "projects:allocation_edit": need("staff_project"),
+    "projects:allocation_cancel": need("staff_project"),
     "projects:budget": need("see_money"),
     "projects:budget_line_add": need("see_money", act="edit_budget"),
+    "projects:budget_line_remove": need("see_money", act="edit_budget"),
     "projects:budget_settings": need("see_money", act="edit_budget"),
     "projects:expense_add": need("see_money", act="edit_budget"),
     "projects:expense_receipt": need("see_money"),
@@ -308,6 +338,7 @@ NEEDS: dict[str, Need] = {
     "portal:access": need("manage_share_links"),
     "portal:share_revoke": Need(see=(on("manage_share_links", "project"), on("see_share_link", "share_link"))),
     "portal:invite": Need(see=(on("invite_contacts", "project"), on("invite_contact", "contact"))),
+    "portal:contact_add": need("invite_contacts"),
 }
 
 #: URLs without login. A share link opens for anyone who has it (the other side's is revoked: dead for
@@ -403,7 +434,12 @@ def swept_routes() -> list[Route]:
 
 @pytest.fixture
 def sweep(db) -> World:
-    return populate(build_world())
+    world = populate(build_world())
+    for side in (world.own, world.other):
+        assert side is not None
+        for key in FOUND:
+            _value(side, key)
+    return world
 
 
 # --- The tests ---------------------------------------------------------------

@@ -20,6 +20,7 @@ from projects.models import (
     Baseline,
     BudgetAlert,
     BudgetEvent,
+    BudgetLine,
     ContingencyState,
     Expense,
     StatusUpdate,
@@ -410,3 +411,13 @@ def test_it_keeps_a_typed_bac_when_a_contingency_drawdown_is_approved(world, pm,
     project.refresh_from_db()
     assert project.bac == D("1005000.00")
     assert project.budget.contingency_reserve == D("15000.00")
+
+
+def test_it_refuses_to_remove_a_budget_line_that_is_already_gone_and_writes_nothing(db, world, pm):
+    project = world["alpha_project"]
+    line = plan.budget_line_add(project=project, category="travel", amount=Decimal("500"), actor=pm)
+    BudgetLine.objects.filter(pk=line.pk).delete()
+    events = BudgetEvent.objects.count()
+    with pytest.raises(Refused, match="already removed"):
+        plan.budget_line_remove(line=line, actor=pm)
+    assert BudgetEvent.objects.count() == events

@@ -426,3 +426,52 @@ def test_it_shows_a_zero_cpi_as_zero_and_rates_it_red_on_the_department_table(cl
     assert '<td class="num">0.0000</td>' in body
     assert '<span class="rag rag-red">Red</span>' in body
     assert "1 project: 1 red, 0 amber, 0 green." in body
+
+
+def _remove_url(project, line):
+    return reverse("projects:budget_line_remove", args=[project.code, line.pk])
+
+
+def test_it_removes_a_budget_line_from_the_page_and_lowers_the_bac(client, project, pm):
+    travel = plan.budget_line_add(project=project, category="travel", amount=D("500"), description="Trains", actor=pm)
+    page = _login(client, pm).get(reverse("projects:budget", args=[project.code])).content.decode()
+    assert _remove_url(project, travel) in page
+    response = client.post(_remove_url(project, travel), follow=True)
+    assert "Budget line removed; the BAC is £90,000." in response.content.decode()
+    assert not BudgetLine.objects.filter(pk=travel.pk).exists()
+    project.refresh_from_db()
+    assert project.bac == D("90000")
+    assert project.budget_events.filter(action="line_removed").exists()
+
+
+@pytest.mark.parametrize(("who", "status"), [("head", 403), ("member", 404), ("client_user", 404)])
+def test_it_refuses_line_removal_to_those_who_may_not_change_the_budget(client, project, who, status, request):
+    line = BudgetLine.objects.get(project=project)
+    _login(client, request.getfixturevalue(who))
+    page = client.get(reverse("projects:budget", args=[project.code]))
+    assert _remove_url(project, line) not in page.content.decode()
+    assert client.post(_remove_url(project, line)).status_code == status
+    assert BudgetLine.objects.filter(pk=line.pk).exists()
+
+
+def test_it_answers_404_for_another_projects_line_and_405_for_get(client, project, world, pm):
+    line = BudgetLine.objects.create(project=world["beta_project"], category="travel", amount=D("5"))
+    _login(client, pm)
+    assert client.post(reverse("projects:budget_line_remove", args=[project.code, line.pk])).status_code == 404
+    assert client.get(_remove_url(project, BudgetLine.objects.get(project=project))).status_code == 405
+    assert BudgetLine.objects.filter(pk=line.pk).exists()
+
+
+def test_it_shows_the_services_refusal_and_changes_nothing(client, project, pm, monkeypatch):
+    line = BudgetLine.objects.get(project=project)
+    events = project.budget_events.count()
+
+    def removed_meanwhile(*, line, actor):
+        BudgetLine.objects.filter(pk=line.pk).delete()  # another tab got there first
+        return real(line=line, actor=actor)
+
+    real = plan.budget_line_remove
+    monkeypatch.setattr(plan, "budget_line_remove", removed_meanwhile)
+    response = _login(client, pm).post(_remove_url(project, line), follow=True)
+    assert "Budget line not removed. This budget line was already removed." in response.content.decode()
+    assert project.budget_events.count() == events

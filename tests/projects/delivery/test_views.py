@@ -133,3 +133,63 @@ def test_it_prefills_the_deliverable_dates_as_iso_for_date_inputs(client, pm, pr
     client.force_login(pm)
     body = client.get(reverse("projects:deliverable_edit", args=[project.code, item.pk])).content.decode()
     assert 'type="date" name="due_date" value="2025-06-30"' in body
+
+
+# --- Acceptance criteria that no quality standard checks ----------------------------------------
+
+UNCHECKED = "No quality standard applies to this deliverable: its acceptance criteria were not checked by a review"
+
+
+def _in_review(deliverable, pm):
+    for to in ("in_progress", "in_review"):
+        delivery_services.deliverable_transition(deliverable=deliverable, to=to, user=pm)
+    return deliverable
+
+
+def _move(client, project, deliverable, to="awaiting_sign_off"):
+    url = reverse("projects:deliverable_move", args=[project.code, deliverable.pk])
+    return client.post(url, {"to": to}, follow=True).content.decode()
+
+
+def test_it_warns_when_criteria_go_to_sign_off_without_a_quality_standard(client, pm, project, deliverable):
+    _in_review(deliverable, pm)
+    client.force_login(pm)
+    page = client.get(reverse("projects:deliverable", args=[project.code, deliverable.pk])).content.decode()
+    assert UNCHECKED in page  # said on its page before the move too
+    body = _move(client, project, deliverable)
+    assert "Launch video is now awaiting client sign-off." in body
+    assert f"{UNCHECKED}." in body  # the message after the move
+    assert f"{UNCHECKED} before it went to client sign-off." in body  # and the page's own warning
+    assert Deliverable.objects.get(pk=deliverable.pk).status == "awaiting_sign_off"
+
+
+def test_it_says_nothing_when_a_standard_applies_or_there_are_no_criteria(client, pm, project, deliverable, item):
+    client.force_login(pm)
+    _in_review(item, pm)  # no acceptance criteria
+    assert UNCHECKED not in _move(client, project, item)
+    factories.QualityStandardFactory(name="House style").projects.add(project)
+    _in_review(deliverable, pm)
+    assert UNCHECKED not in _move(client, project, deliverable)
+
+
+def test_it_gives_no_warning_for_a_refused_move_and_changes_nothing(client, pm, member, project, deliverable):
+    _in_review(deliverable, pm)
+    client.force_login(member)  # on the team: may work on it, not send it to the client
+    body = _move(client, project, deliverable)
+    assert "Only the project manager or a head sends deliverables to client sign-off." in body
+    assert body.count(UNCHECKED) == 1  # the page's own warning; no message of a move
+    client.force_login(pm)
+    body = _move(client, project, deliverable, to="bogus")
+    assert "Select a valid choice." in body
+    assert "is now" not in body
+    assert Deliverable.objects.get(pk=deliverable.pk).status == "in_review"
+
+
+@pytest.mark.parametrize("who", ["client_user", "other_client_user"])
+def test_it_answers_404_to_clients_on_the_move_and_the_page(client, pm, project, deliverable, who, request):
+    _in_review(deliverable, pm)
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("projects:deliverable", args=[project.code, deliverable.pk])).status_code == 404
+    url = reverse("projects:deliverable_move", args=[project.code, deliverable.pk])
+    assert client.post(url, {"to": "awaiting_sign_off"}).status_code == 404
+    assert Deliverable.objects.get(pk=deliverable.pk).status == "in_review"
