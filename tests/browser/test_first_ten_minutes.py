@@ -85,7 +85,8 @@ def test_pm_first_ten_minutes(browser, live_server, demo, console_errors):
 
     # 2. RAID of HLF-WEB: the critical issue "Staging server down", not yet acknowledged.
     raid = _tab(page, live_server, "HLF-WEB", "RAID", "/projects/HLF-WEB/raid/")
-    assert "Critical issue I-5: Staging server down: client review blocked" in raid
+    # Its number depends on what other tests left in the sequence: match any.
+    assert re.search(r"Critical issue I-\d+: Staging server down: client review blocked", raid), raid
     assert "Acknowledge by" in raid  # not yet acknowledged
     issue = page.locator("tr", has_text="Staging server down")
     assert re.search(r"Critical\s+Open", issue.inner_text()), issue.inner_text()

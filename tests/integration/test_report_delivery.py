@@ -51,7 +51,8 @@ def seed():
         factories.UserFactory(username="int_deputy", email="int.deputy@example.com", role="department_head"),
     ]
     department.heads.add(*heads)
-    as_of = timezone.localdate() - dt.timedelta(days=3)
+    # Dated today: within the report's period, so no rating is stale (counted apart) and all five are counted.
+    as_of = timezone.localdate()
     for code, name, rag, bac, budget, forecast in PROJECTS:
         project = factories.ProjectFactory(code=code, name=name, rag=rag, bac=bac, departments=[department])
         factories.StatusUpdateFactory(

@@ -62,6 +62,10 @@ INTERNAL_KEYS = {
     "burn_up",
     "raid",
     "tolerance",
+    # The cost and schedule performance rating and its indices (reports.kinds.project_rows).
+    "cpi",
+    "spi",
+    "performance_rag",
 }
 #: The values a client-facing template may get: plain data, nothing with fields of its own.
 PLAIN = (str, int, bool, Decimal, dt.date, type(None))
@@ -300,7 +304,8 @@ def test_it_hands_the_share_link_page_only_declared_values(client, project, pm, 
 def test_it_builds_the_client_snapshot_row_from_the_declaration(project, kind):
     row = client_snapshot(project, kind=kind)["projects"][0]
     declared = keys(ClientProject) | (keys(ClientHighlightDetails) if kind == "highlight" else set())
-    assert set(row) == declared
+    # A report's row also says whether its rating predates the report's period (reports.kinds.project_rows).
+    assert set(row) == declared | {"stale"}
     assert problems({k: row[k] for k in keys(ClientProject)}, ClientProject, serialised=True) == []
     if kind == "highlight":
         details = {k: row[k] for k in keys(ClientHighlightDetails)}
