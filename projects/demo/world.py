@@ -33,25 +33,18 @@ from projects.correspondence import services as correspondence_services
 from projects.delivery import services as delivery_services
 from projects.documents import services as document_services
 from projects.models import (
-    Allocation,
-    ChangeRequest,
     Clause,
     Client,
     ClientContact,
-    Correspondence,
     Deliverable,
     DeliverableStatus,
-    Document,
-    Expense,
     LetterTemplate,
     Milestone,
     OpenRole,
     OpenRoleSkill,
     Project,
     QualityStandard,
-    RaidItem,
     StatusUpdate,
-    TimeEntry,
 )
 from projects.quality import services as quality_services
 from projects.quality.services import CheckInput
@@ -860,25 +853,3 @@ def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.dat
         for index, spec in enumerate(PROJECTS):
             world.project(spec, index, standard)
     return Seeded(created=+world.created)  # unary plus: only what was created
-
-
-#: The models the agency world writes, for tests and the command's summary.
-MODELS = (
-    Allocation,
-    ChangeRequest,
-    Clause,
-    Client,
-    ClientContact,
-    Correspondence,
-    Deliverable,
-    Document,
-    Expense,
-    LetterTemplate,
-    Milestone,
-    OpenRole,
-    Project,
-    QualityStandard,
-    RaidItem,
-    StatusUpdate,
-    TimeEntry,
-)

@@ -1,4 +1,4 @@
-"""The one project navigation (issue 17): every project page shows the same tabs, the active one marked, and
+"""The one project navigation: every project page shows the same tabs, the active one marked, and
 exactly the tabs whose pages answer the user (``projects/common/nav.py``, ``{% project_tabs %}``)."""
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def test_it_counts_rag_and_totals_money_from_the_latest_status_update(world):
     snapshot = build_snapshot(department=department)
 
     totals = snapshot["totals"]
-    # ALPHA-2's Amber is as of 28 February, before the March period: stale, counted apart (issue 17).
+    # ALPHA-2's Amber is as of 28 February, before the March period: stale, so counted apart from the RAG totals.
     counts = ("projects", "red", "amber", "green", "not_rated", "stale")
     assert tuple(totals[key] for key in counts) == (2, 1, 0, 0, 0, 1)
     assert totals["bac"] == "1000500.50"
