@@ -20,6 +20,7 @@ over-allocated; None when the week has no capacity, where any booking is over).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -188,3 +189,42 @@ def needed_hours(*, week: dt.date, hours_per_week: Decimal, start: dt.date, end:
     weekdays (Monday to Friday) it covers in a first or last partial week."""
     covered = _working_days_in(week, DEFAULT_WEEKDAYS, start, end)
     return hours_per_week if covered == 5 else hours_per_week * covered / 5
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """``hours_per_week`` of a role still unbooked from ``start`` to ``end`` (inclusive)."""
+
+    start: dt.date
+    end: dt.date
+    hours_per_week: Decimal
+
+
+def cover_gaps(*, start: dt.date, end: dt.date, hours_per_week: Decimal, bookings: Iterable[Booking]) -> list[Gap]:
+    """What is left to book of ``hours_per_week`` from ``start`` to ``end`` once ``bookings`` (tentative
+    ones too) are counted: the stretches where the booked hours fall short, in date order.
+
+    The booked hours change only where a booking starts or ends, so the period is cut there; a stretch
+    with no weekday in it (a weekend between two bookings) is no gap. Neighbouring stretches with the same
+    shortfall are one gap. Bookings may reach outside the period; only the part inside counts.
+    """
+    inside = [b for b in bookings if b.start <= end and b.end >= start]
+    cuts = {start, end + DAY}
+    for booking in inside:
+        cuts.update(day for day in (booking.start, booking.end + DAY) if start < day <= end)
+    edges = sorted(cuts)
+    gaps: list[Gap] = []
+    for lo, hi in itertools.pairwise(edges):
+        last = hi - DAY
+        span = (last - lo).days + 1
+        if span < 7 and not any((lo + DAY * i).isoweekday() in DEFAULT_WEEKDAYS for i in range(span)):
+            continue
+        booked = sum((b.hours_per_week for b in inside if b.start <= lo and b.end >= last), ZERO)
+        short = max(ZERO, hours_per_week - booked)
+        if not short:
+            continue
+        if gaps and gaps[-1].hours_per_week == short and gaps[-1].end + DAY == lo:
+            gaps[-1] = Gap(gaps[-1].start, last, short)
+        else:
+            gaps.append(Gap(lo, last, short))
+    return gaps

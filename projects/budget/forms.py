@@ -19,6 +19,7 @@ from projects.models import CostCategory
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
+    from projects.budget.selectors import TimesheetWeek
     from projects.models import Project
 #: The largest sum of money a form takes (£1 trillion): more would overflow the database's decimal columns.
 MAX_MONEY = Decimal(10**12)
@@ -89,6 +90,31 @@ class ContingencyDecisionForm(forms.Form):
     note = forms.CharField(required=False, max_length=1000)
 
 
+class ExceptionPlanForm(forms.Form):
+    """The PM's exception plan; ``action`` says whether to keep it as a draft or submit it for a decision."""
+
+    prefix = "plan"
+
+    options = forms.CharField(
+        label="Options considered",
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Each option with its cost, time and effect on the benefits.",
+    )
+    recommendation = forms.CharField(
+        required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Which option, and why."
+    )
+    forecast_eac = money_field(label="New forecast cost (EAC)", min_value=Decimal("0"), required=False)
+    forecast_finish = forms.DateField(label="New forecast finish", required=False, widget=DATE)
+    action = forms.ChoiceField(choices=[("save", "Save draft"), ("submit", "Submit for decision")])
+
+
+class ExceptionPlanDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class TimeEntryForm(forms.Form):
     project: forms.ModelChoiceField[Project] = forms.ModelChoiceField(queryset=None, to_field_name="code")
     date = forms.DateField(widget=DATE)
@@ -112,3 +138,62 @@ class TimeEntryForm(forms.Form):
         if self.week and not (self.week[0] <= value <= self.week[-1]):
             raise forms.ValidationError("Pick a day of the week shown.")
         return value
+
+
+class TimesheetGridForm(forms.Form):
+    """The week's grid: one optional field of hours (0-24, quarter hours typed as 0.25) per cell the
+    person may change (``week.cells`` that are editable), named as the cell (``h-<project>-<YYYYMMDD>``).
+
+    An empty cell or 0 means no entry. Each bad cell gets its own message,
+    naming it; a day changed whose hours over all projects (the cells shown
+    read-only too) would pass 24 is refused, naming the day.
+    """
+
+    def __init__(self, *args: Any, week: TimesheetWeek, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.week = week
+        self.editable = [cell for cell in week.cells if cell.editable]
+        for cell in self.editable:
+            label = cell.label
+            self.fields[cell.name] = forms.DecimalField(
+                label=label,
+                required=False,
+                min_value=Decimal("0"),
+                max_value=Decimal("24"),
+                max_digits=4,
+                decimal_places=2,
+                initial=cell.hours,
+                error_messages={
+                    "invalid": f"{label}: enter a number of hours, like 7.5.",
+                    "min_value": f"{label}: hours cannot be negative.",
+                    "max_value": f"{label}: a day has at most 24 hours.",
+                    "max_digits": f"{label}: enter at most 24 hours, to two decimal places.",
+                    "max_decimal_places": f"{label}: enter hours to two decimal places at most, like 7.25.",
+                    "max_whole_digits": f"{label}: a day has at most 24 hours.",
+                },
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for cell in self.editable:
+            value = data.get(cell.name)
+            if value is not None and Decimal(0) < value < Decimal("0.25"):
+                message = f"{cell.label}: log at least 0.25 h (a quarter of an hour), or leave it empty."
+                self.add_error(cell.name, message)
+        if self.errors:
+            return data
+        for i, day in enumerate(self.week.days):
+            total, changed = Decimal(0), False
+            for row in self.week.rows:
+                cell = row.cells[i]
+                hours = (data.get(cell.name) or Decimal(0)) if cell.editable else (cell.hours or Decimal(0))
+                changed = changed or hours != (cell.hours or Decimal(0))
+                total += hours
+            if changed and total > 24:
+                hours = f"{total.normalize():f}"
+                self.add_error(None, f"{day:%a} {day.day} {day:%b}: {hours} h in one day; a day has at most 24 hours.")
+        return data
+
+    def cells(self) -> dict[tuple[Project, dt.date], Decimal | None]:
+        """The cleaned values of the editable cells: (project, day) -> hours, None when empty."""
+        return {(cell.project, cell.day): self.cleaned_data.get(cell.name) for cell in self.editable}

@@ -73,6 +73,17 @@ class OpenRoleSkill(models.Model):
 class AllocationStatus(models.TextChoices):
     TENTATIVE = "tentative", "Tentative"
     CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+#: The statuses of a booking that stands (counts in capacity, utilisation and a role's cover).
+BOOKED = (AllocationStatus.TENTATIVE, AllocationStatus.CONFIRMED)
+
+
+class AllocationQuerySet(models.QuerySet["Allocation"]):
+    def live(self) -> AllocationQuerySet:
+        """Bookings that stand (confirmed or tentative): cancelled ones are kept as history only."""
+        return self.filter(status__in=BOOKED)
 
 
 class Allocation(models.Model):
@@ -80,6 +91,8 @@ class Allocation(models.Model):
     to ``end_date`` (inclusive), in ``role_title`` (and for ``open_role`` when it fills one).
 
     Only confirmed allocations reduce a person's free hours; tentative ones are shown apart.
+    A cancelled one (``cancelled_at``, ``cancelled_by``) is kept as history and counts nowhere:
+    every read of capacity, utilisation or a role's cover goes through ``Allocation.objects.live()``.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="allocations")
@@ -96,6 +109,12 @@ class Allocation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = AllocationQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "start_date", "member__name"]
@@ -104,6 +123,10 @@ class Allocation(models.Model):
                 condition=models.Q(end_date__gte=models.F("start_date")), name="allocation_not_reversed"
             ),
             models.CheckConstraint(condition=models.Q(hours_per_week__gt=0), name="allocation_hours_positive"),
+            models.CheckConstraint(
+                condition=models.Q(status="cancelled") | models.Q(cancelled_at__isnull=True),
+                name="allocation_cancelled_at_only_when_cancelled",
+            ),
         ]
         indexes = [models.Index(fields=["member", "start_date", "end_date"])]
 
@@ -113,3 +136,7 @@ class Allocation(models.Model):
     @property
     def confirmed(self) -> bool:
         return self.status == AllocationStatus.CONFIRMED
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == AllocationStatus.CANCELLED

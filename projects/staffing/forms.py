@@ -1,5 +1,5 @@
-"""Forms of the staffing pages: an open role and the skills it needs, a booking's change (validation only;
-services write)."""
+"""Forms of the staffing pages: an open role and the skills it needs, booking someone for (part of) a role,
+a booking's change (validation only; services write)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ RequirementFormSet = inlineformset_factory(
 )
 
 
+#: What a booking is made or changed to; cancelling is its own button.
+BOOKING_STATUSES = [(s.value, s.label) for s in (AllocationStatus.CONFIRMED, AllocationStatus.TENTATIVE)]
+
+
 class AllocationForm(forms.Form):
     """A booking's hours per week (a quarter of an hour to 168), dates (inclusive) and status."""
 
@@ -44,7 +48,32 @@ class AllocationForm(forms.Form):
     )
     start_date = forms.DateField(widget=DATE)
     end_date = forms.DateField(widget=DATE)
-    status = forms.ChoiceField(choices=AllocationStatus.choices)
+    status = forms.ChoiceField(choices=BOOKING_STATUSES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", "The end date is before the start date.")
+        return data
+
+
+class RoleBookingForm(forms.Form):
+    """Booking a suggested person for an open role: all of what is still open by default, or part of its
+    hours per week (``hours_per_week``) or of its period (``start_date``…``end_date``); blank means the
+    default the view gives (the role's open hours, its dates)."""
+
+    member = forms.IntegerField(min_value=1)
+    status = forms.ChoiceField(choices=BOOKING_STATUSES, required=False)
+    hours_per_week = forms.DecimalField(
+        label="Hours per week",
+        required=False,
+        min_value=Decimal("0.25"),
+        max_value=Decimal("168"),
+        max_digits=5,
+        decimal_places=2,
+    )
+    start_date = forms.DateField(required=False, widget=DATE)
+    end_date = forms.DateField(required=False, widget=DATE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -13,10 +13,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, OpenRoleStatus, Project
-from teams.capacity import Absence, Booking, WeekLoad, needed_hours, week_loads, week_start, weeks_between
+from teams.capacity import (
+    Absence,
+    Booking,
+    Gap,
+    WeekLoad,
+    cover_gaps,
+    needed_hours,
+    week_loads,
+    week_start,
+    weeks_between,
+)
 from teams.fit import Person, Requirement, Suggestion, rank_candidates
 from teams.models import MemberSkill, PublicHoliday, TeamMember, TimeOff
 
@@ -33,7 +43,7 @@ def member_week_loads(
 ) -> dict[int, list[WeekLoad]]:
     """Each member's ``WeekLoad`` for each Monday in ``weeks`` (ascending), by member id.
 
-    Three queries whatever the number of people: allocations, time off and
+    Three queries whatever the number of people: allocations (not cancelled), time off and
     public holidays overlapping the weeks. ``members`` is a queryset (used as
     a subquery) or a list of members, whose capacity and working days are read;
     ``scope``, when given, is the queryset the list came from (a subquery
@@ -45,7 +55,7 @@ def member_week_loads(
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     ids = scope if scope is not None else members if isinstance(members, QuerySet) else [m.pk for m in members]
     bookings: dict[int, list[Booking]] = defaultdict(list)
-    allocations = Allocation.objects.filter(_ids_filter(ids), start_date__lte=last, end_date__gte=first)
+    allocations = Allocation.objects.live().filter(_ids_filter(ids), start_date__lte=last, end_date__gte=first)
     for member_id, start, end, hours, status in allocations.values_list(
         "member_id", "start_date", "end_date", "hours_per_week", "status"
     ):
@@ -96,14 +106,14 @@ def staffing_suggestions(
 
     Candidates are the active ``members`` (default: everyone) holding at
     least one required skill (everyone active when the role needs no skill),
-    less people already booked for this role. Six queries whatever the
+    less people already booked for this role (a cancelled booking does not count). Six queries whatever the
     number of people. Each ``Suggestion.person.extra`` carries ``member``
     (the TeamMember, department loaded).
     """
     requirements = role_requirements(role=role)
     weeks, needs = role_weeks(role=role)
     pool = (members if members is not None else TeamMember.objects.all()).filter(is_active=True)
-    pool = pool.exclude(pk__in=Allocation.objects.filter(open_role=role).values("member_id"))
+    pool = pool.exclude(pk__in=Allocation.objects.live().filter(open_role=role).values("member_id"))
     skill_ids = [req.skill_id for req in requirements]
     if skill_ids:
         pool = pool.filter(pk__in=MemberSkill.objects.filter(skill_id__in=skill_ids).values("member_id"))
@@ -128,38 +138,80 @@ def staffing_suggestions(
 
 @dataclass(frozen=True)
 class RoleCover:
-    """An open role with the hours per week booked against it and the gap left (≥ 0)."""
+    """An open role with what is booked against it and what is still open.
+
+    ``gaps`` are the stretches of the role's period with hours per week still to book (none: fully
+    booked). ``booked`` is the hours per week booked throughout the period and ``gap`` the most still
+    open in any stretch, so a role booked evenly reads "20 h/week booked, 20 open"; ``whole_period``
+    when the one gap left spans the role's whole period (no dates need saying).
+    """
 
     role: OpenRole
     booked: Decimal
     gap: Decimal
+    gaps: list[Gap]
+    whole_period: bool = False
+
+
+def role_bookings(allocations: Iterable[Allocation]) -> list[Booking]:
+    """The bookings (tentative ones too) that count against a role: its ``allocations`` not cancelled."""
+    return [
+        Booking(a.start_date, a.end_date, a.hours_per_week, a.status == AllocationStatus.CONFIRMED)
+        for a in allocations
+        if a.status != AllocationStatus.CANCELLED
+    ]
+
+
+def role_cover(role: OpenRole, allocations: Iterable[Allocation]) -> RoleCover:
+    """How ``allocations`` (the role's, cancelled ones skipped) cover ``role`` (no query)."""
+    gaps = cover_gaps(
+        start=role.start_date,
+        end=role.end_date,
+        hours_per_week=role.hours_per_week,
+        bookings=role_bookings(allocations),
+    )
+    gap = max((g.hours_per_week for g in gaps), default=Decimal(0))
+    whole = len(gaps) == 1 and (gaps[0].start, gaps[0].end) == (role.start_date, role.end_date)
+    return RoleCover(role=role, booked=role.hours_per_week - gap, gap=gap, gaps=gaps, whole_period=whole)
 
 
 def project_role_cover(*, project: Project) -> list[RoleCover]:
-    """The project's roles not cancelled, with requirements and allocations loaded (three queries).
+    """The project's roles not cancelled, with requirements and bookings loaded (three queries).
 
-    ``booked`` sums the hours per week of the role's allocations (tentative
-    ones too); ``gap`` is what is still to staff per week.
+    The bookings are the role's allocations not cancelled (tentative ones count, as booked).
     """
     roles = (
         OpenRole.objects.filter(project=project)
         .exclude(status=OpenRoleStatus.CANCELLED)
-        .prefetch_related("requirements__skill", "allocations__member")
+        .prefetch_related(
+            "requirements__skill",
+            Prefetch(
+                "allocations",
+                queryset=Allocation.objects.live().select_related("member").order_by("start_date", "pk"),
+            ),
+        )
         .order_by("start_date", "title", "pk")
     )
-    covers = []
-    for role in roles:
-        booked = sum((a.hours_per_week for a in role.allocations.all()), Decimal(0))
-        covers.append(RoleCover(role=role, booked=booked, gap=max(Decimal(0), role.hours_per_week - booked)))
-    return covers
+    return [role_cover(role, role.allocations.all()) for role in roles]
 
 
 def project_allocations(*, project: Project) -> list[Allocation]:
-    """The project's allocations with member and role, by start date then name (one query)."""
+    """The project's bookings that stand (not cancelled) with member and role, by start date then name
+    (one query)."""
     return list(
-        Allocation.objects.filter(project=project)
+        Allocation.objects.live()
+        .filter(project=project)
         .select_related("member", "member__department", "open_role")
         .order_by("start_date", "member__name", "pk")
+    )
+
+
+def project_cancelled_allocations(*, project: Project, limit: int = 20) -> list[Allocation]:
+    """The project's cancelled bookings, latest cancelled first, with who cancelled them (one query)."""
+    return list(
+        Allocation.objects.filter(project=project, status=AllocationStatus.CANCELLED)
+        .select_related("member", "cancelled_by")
+        .order_by("-cancelled_at", "-pk")[:limit]
     )
 
 

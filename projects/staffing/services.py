@@ -1,5 +1,5 @@
-"""Writes of staffing: booking a person onto a project, changing or cancelling a booking, editing and
-closing an open role.
+"""Writes of staffing: booking a person onto a project (for all of an open role or part of its hours or
+period), changing or cancelling a booking (kept as history), editing and closing an open role.
 
 Each checks its input and refuses with ``apm.errors.Refused``
 (``OverAllocationError`` is one), the model's own validation included
@@ -13,16 +13,21 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from apm import validation
 from apm.errors import Refused
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleStatus, Project
-from projects.staffing.selectors import member_week_loads
+from projects.staffing.selectors import member_week_loads, role_cover
 from teams.capacity import Booking, WeekLoad, week_loads, weeks_between
 from teams.models import TeamMember
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
+
+
+#: The statuses a booking is made or changed to (cancelling is :func:`allocation_cancel`).
+BOOKABLE = (AllocationStatus.CONFIRMED, AllocationStatus.TENTATIVE)
 
 
 class OverAllocationError(Refused):
@@ -56,20 +61,30 @@ def allocation_create(
     ``OverAllocationError`` unless ``allow_over_allocation`` (the PM saw the
     warning and chose to book anyway). Raises ``Refused`` for hours ≤ 0,
     reversed dates, an unknown status, an inactive member, a role of another
-    project, or a value the model refuses (hours per week outside 0.25-168,
-    a role title over 200 characters). When the role's bookings then cover
-    its hours, the role is marked filled.
+    project, a booking for a role outside the role's dates or for more hours
+    per week than the role asks, or a value the model refuses (hours per week
+    outside 0.25-168, a role title over 200 characters). A booking may take
+    part of a role's hours or period; when the role's bookings then cover its
+    hours throughout its period, the role is marked filled.
     """
     if hours_per_week <= 0:
         raise Refused("Hours per week must be more than zero.")
     if end_date < start_date:
         raise Refused("The end date is before the start date.")
-    if status not in AllocationStatus.values:
+    if status not in BOOKABLE:
         raise Refused(f"Unknown status {status!r}.")
     if not member.is_active:
         raise Refused(f"{member} is not active.")
-    if open_role is not None and open_role.project_id != project.pk:
-        raise Refused("That role belongs to another project.")
+    if open_role is not None:
+        if open_role.project_id != project.pk:
+            raise Refused("That role belongs to another project.")
+        if start_date < open_role.start_date or end_date > open_role.end_date:
+            raise Refused(
+                f"The role runs from {open_role.start_date:%d %b %Y} to {open_role.end_date:%d %b %Y}; "
+                "book within those dates."
+            )
+        if hours_per_week > open_role.hours_per_week:
+            raise Refused(f"The role asks for {open_role.hours_per_week.normalize():f} h/week; book at most that.")
     # Serialise bookings of one person so two PMs cannot both take the last free hours.
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     if status == AllocationStatus.CONFIRMED and not allow_over_allocation:
@@ -119,12 +134,13 @@ def _refuse_over_allocation(*, member: TeamMember, booking: Booking, replacing: 
 
 
 def open_role_status_sync(*, role: OpenRole) -> None:
-    """An open role whose bookings cover its hours becomes filled; a filled one with a gap again is open."""
-    role.refresh_from_db(fields=["status", "hours_per_week"])
+    """An open role whose bookings (not cancelled; tentative ones count) cover its hours throughout its
+    period becomes filled; a filled one with a gap again is open."""
+    role.refresh_from_db(fields=["status", "hours_per_week", "start_date", "end_date"])
     if role.status == OpenRoleStatus.CANCELLED:
         return
-    booked = sum(role.allocations.values_list("hours_per_week", flat=True), Decimal(0))
-    status = OpenRoleStatus.FILLED if booked >= role.hours_per_week else OpenRoleStatus.OPEN
+    cover = role_cover(role, role.allocations.live())
+    status = OpenRoleStatus.OPEN if cover.gaps else OpenRoleStatus.FILLED
     if status != role.status:
         OpenRole.objects.filter(pk=role.pk).update(status=status)
         role.status = status
@@ -154,10 +170,10 @@ def allocation_update(
         raise Refused("Hours per week must be more than zero.")
     if end_date < start_date:
         raise Refused("The end date is before the start date.")
-    if status not in AllocationStatus.values:
+    if status not in BOOKABLE:
         raise Refused(f"Unknown status {status!r}.")
     TeamMember.objects.select_for_update().filter(pk=allocation.member_id).first()
-    locked = Allocation.objects.select_related("member").filter(pk=allocation.pk).first()
+    locked = Allocation.objects.live().select_related("member").filter(pk=allocation.pk).first()
     if locked is None:
         raise Refused("This booking was cancelled meanwhile.")
     if status == AllocationStatus.CONFIRMED and not allow_over_allocation:
@@ -179,19 +195,23 @@ def allocation_update(
 
 
 @transaction.atomic
-def allocation_cancel(*, allocation: Allocation) -> None:
-    """Cancel a booking (the row goes; the person stays on the team, their logged time with them).
+def allocation_cancel(*, allocation: Allocation, user: User | None = None) -> Allocation:
+    """Cancel a booking: it is kept, marked cancelled with when and by whom, and counts no more in
+    capacity, utilisation or the role's cover (the person stays on the team, their logged time with them).
 
     The role it filled is open again when its hours are no longer covered.
     Raises ``Refused`` when it was cancelled meanwhile.
     """
     locked = Allocation.objects.select_for_update().filter(pk=allocation.pk).first()
-    if locked is None:
+    if locked is None or locked.status == AllocationStatus.CANCELLED:
         raise Refused("This booking was already cancelled.")
-    role = locked.open_role
-    locked.delete()
-    if role is not None:
-        open_role_status_sync(role=role)
+    locked.status = AllocationStatus.CANCELLED
+    locked.cancelled_at = timezone.now()
+    locked.cancelled_by = user
+    locked.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+    if locked.open_role is not None:
+        open_role_status_sync(role=locked.open_role)
+    return locked
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ and people inside ``access.see_member``; anything else is a 404.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,7 @@ from projects.common.forms import limit_choices
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import Allocation, AllocationStatus, OpenRole, Project
 from projects.staffing import selectors, services
-from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet
+from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet, RoleBookingForm
 from projects.staffing.services import OverAllocationError, allocation_create
 from teams.capacity import week_start, weeks_between
 from teams.fit import week_label
@@ -67,6 +68,7 @@ def project_team(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "project": project,
             "covers": selectors.project_role_cover(project=project),
             "allocations": selectors.project_allocations(project=project),
+            "cancelled": selectors.project_cancelled_allocations(project=project),
             "can_staff": access.staff_project.allows(request.user, project),
         },
     )
@@ -78,49 +80,64 @@ def role_suggestions(request: HtmxRequest, code: str, role_id: int) -> HttpRespo
     project, role = _staffable_role_or_404(request, code, role_id)
     suggestions = selectors.staffing_suggestions(role=role, limit=20)
     template = "projects/staffing/_suggestions.html" if request.htmx else "projects/staffing/suggestions.html"
-    return render(request, template, {"project": project, "role": role, "suggestions": suggestions})
+    context = {"project": project, "role": role, "suggestions": suggestions, "terms": _booking_terms(role)}
+    return render(request, template, context)
 
 
 @login_required
 @require_POST
 def role_assign(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
-    """Book a suggested person for the role's hours and dates in one click.
+    """Book a suggested person for the role in one click: for what is still open of it, or part of it.
 
-    POST ``member`` (id), ``status`` (confirmed or tentative) and ``allow_over``
-    ("1" after the PM saw the over-allocation warning). For htmx, a booking
-    answers the role's card again (retargeted: booked hours, gap, status, the
-    person's load in the role's weeks) with the allocations table and the
-    other open roles' suggestions (closed: their free time changed) out of
-    band; a warning or refusal answers the candidate's row. Without htmx,
-    redirects to the team page.
+    POST ``member`` (id), ``status`` (confirmed or tentative), optionally
+    ``hours_per_week``, ``start_date`` and ``end_date`` (part of the role's
+    hours or period; blank: the hours still open in the role's first gap and
+    that gap's dates), and ``allow_over`` ("1" after the PM saw the
+    over-allocation warning). The rest of the role stays open. For htmx, a
+    booking answers the role's card again (retargeted: booked hours, what is
+    still open, status, the person's load in the booked weeks) with the
+    allocations table and the other open roles' suggestions (closed: their
+    free time changed) out of band; a warning or refusal answers the
+    candidate's row. Without htmx, redirects to the team page.
     """
     project, role = _staffable_role_or_404(request, code, role_id)
+    form = RoleBookingForm(request.POST)
     try:
         member_id = int(request.POST.get("member", ""))
     except ValueError:
         raise Http404("No such person.") from None
     member = access.object_or_404(request.user, access.see_member, pk=member_id)
-    status = request.POST.get("status", AllocationStatus.CONFIRMED)
-    context: dict[str, object] = {"project": project, "role": role, "member": member}
+    terms = _booking_terms(role)
+    context: dict[str, object] = {"project": project, "role": role, "member": member, "terms": terms}
     allocation: Allocation | None = None
-    try:
-        allocation = allocation_create(
-            project=project,
-            member=member,
-            hours_per_week=role.hours_per_week,
-            start_date=role.start_date,
-            end_date=role.end_date,
-            status=status,
-            open_role=role,
-            created_by=request.user,
-            allow_over_allocation=request.POST.get("allow_over") == "1",
-        )
-    except OverAllocationError as exc:
-        context["over"] = exc
-    except Refused as exc:
-        context["error"] = exc.message
+    if not form.is_valid():
+        context["error"] = " ".join(str(m) for errors in form.errors.values() for m in errors)
     else:
-        context["allocation"] = allocation
+        data = form.cleaned_data
+        terms = BookingTerms(
+            hours_per_week=data.get("hours_per_week") or terms.hours_per_week,
+            start_date=data.get("start_date") or terms.start_date,
+            end_date=data.get("end_date") or terms.end_date,
+        )
+        context["terms"] = terms
+        try:
+            allocation = allocation_create(
+                project=project,
+                member=member,
+                hours_per_week=terms.hours_per_week,
+                start_date=terms.start_date,
+                end_date=terms.end_date,
+                status=data.get("status") or AllocationStatus.CONFIRMED,
+                open_role=role,
+                created_by=request.user,
+                allow_over_allocation=request.POST.get("allow_over") == "1",
+            )
+        except OverAllocationError as exc:
+            context["over"] = exc
+        except Refused as exc:
+            context["error"] = exc.message
+        else:
+            context["allocation"] = allocation
     if request.htmx and allocation is not None:
         return _assign_answer(request, project, role, member, allocation)
     if request.htmx:
@@ -132,12 +149,31 @@ def role_assign(request: HtmxRequest, code: str, role_id: int) -> HttpResponse:
     return redirect("projects:team", code=project.code)
 
 
+@dataclass(frozen=True)
+class BookingTerms:
+    """What "Assign" books: hours per week from ``start_date`` to ``end_date``."""
+
+    hours_per_week: Decimal
+    start_date: dt.date
+    end_date: dt.date
+
+
+def _booking_terms(role: OpenRole) -> BookingTerms:
+    """What "Assign" books by default: the hours and dates of the role's first gap (the whole role if none)."""
+    gaps = selectors.role_cover(role, role.allocations.live()).gaps
+    if not gaps:
+        return BookingTerms(role.hours_per_week, role.start_date, role.end_date)
+    return BookingTerms(gaps[0].hours_per_week, gaps[0].start, gaps[0].end)
+
+
 def _assign_answer(
     request: HtmxRequest, project: Project, role: OpenRole, member: TeamMember, allocation: Allocation
 ) -> HttpResponse:
     """The htmx answer to a booking: every part of the team page it changed (see :func:`role_assign`)."""
     covers = selectors.project_role_cover(project=project)
-    loads = selectors.member_week_loads(members=[member], weeks=weeks_between(role.start_date, role.end_date))
+    loads = selectors.member_week_loads(
+        members=[member], weeks=weeks_between(allocation.start_date, allocation.end_date)
+    )
     capacity = sum((load.capacity for load in loads[member.pk]), Decimal(0))
     confirmed = sum((load.confirmed for load in loads[member.pk]), Decimal(0))
     tentative = sum((load.tentative for load in loads[member.pk]), Decimal(0))
@@ -231,6 +267,9 @@ def allocation_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
     "1" to save anyway, or save it as tentative.
     """
     project, allocation = _staffable_allocation_or_404(request, code, pk)
+    if allocation.cancelled:
+        messages.error(request, f"The booking of {allocation.member} was cancelled; book them again instead.")
+        return redirect("projects:team", code=project.code)
     initial = {
         "hours_per_week": allocation.hours_per_week,
         "start_date": allocation.start_date,
@@ -263,10 +302,11 @@ def allocation_edit(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
 @login_required
 @require_POST
 def allocation_cancel(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    """Cancel a booking; the role it filled is open again when its hours are no longer covered."""
+    """Cancel a booking (kept as history, counted nowhere); the role it filled is open again when its hours
+    are no longer covered."""
     project, allocation = _staffable_allocation_or_404(request, code, pk)
     with refusal_shown(request, failed="Booking not cancelled."):
-        services.allocation_cancel(allocation=allocation)
+        services.allocation_cancel(allocation=allocation, user=request.user)
         messages.success(request, f"Booking of {allocation.member} cancelled.")
     return redirect("projects:team", code=project.code)
 
@@ -334,7 +374,8 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     allocations = (
         # Bookings on projects the viewer cannot see stay out of the list (their hours
         # still count in the utilisation above, without naming the project).
-        Allocation.objects.filter(
+        Allocation.objects.live()
+        .filter(
             member=member,
             end_date__gte=today - dt.timedelta(days=90),
             project__in=access.see_project.queryset(user),
@@ -354,7 +395,7 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             .order_by("-level", "skill__name"),
             "time_off": TimeOff.objects.filter(member=member, end__gte=today).order_by("start"),
             "allocations": allocations,
-            "weeks": [(load, week_label(load.week)) for load in loads],
+            "weeks": [(selectors.heat_cell(load), week_label(load.week)) for load in loads],
             "utilisation": round(booked * 100 / capacity) if capacity else None,
             "rates": member.rates.order_by("-valid_from") if access.see_member_rates.allows(user, member) else None,
         },

@@ -33,15 +33,15 @@ def test_it_updates_the_role_card_when_someone_is_assigned(browser, live_server,
     log_in(page, live_server, "pm")
     page.goto(live_server.url + reverse("projects:team", args=["ALPHA-1"]))
     card = page.locator(f"#role-{role.pk}")
-    expect(card).to_contain_text("Booked 0 of 30 h/week · gap 30 h/week")
+    expect(card).to_contain_text("0 h/week booked, 30 open")
     page.evaluate("window.apmSamePage = true")  # gone if the page reloads
 
     card.get_by_role("link", name="Suggest people").click()
     candidate = card.get_by_role("row").filter(has_text="Eve Example")
     candidate.get_by_role("button", name="Assign").click()
 
-    expect(card).to_contain_text("Booked 30 of 30 h/week")
-    expect(card).not_to_contain_text("gap")
+    expect(card).to_contain_text("Fully booked: 30 h/week")
+    expect(card).not_to_contain_text("30 open")
     expect(card).to_contain_text("Eve Example is now booked 80 % of their capacity in those weeks")
     expect(page.locator("#allocations")).to_contain_text("Eve Example")
     assert page.evaluate("window.apmSamePage") is True

@@ -43,12 +43,36 @@ def time_entry_record(
 ) -> TimeEntry:
     """Record ``hours`` (0 < h <= 24) by ``member`` on ``project`` on ``date``, costed now.
 
+    The entry is :func:`time_entry_costed`; re-checks the budget after. Raises
+    ``Refused`` as that does; nothing is written then.
+    """
+    entry = time_entry_costed(
+        member=member, project=project, date=date, hours=hours, billable=billable, note=note, actor=actor
+    )
+    with transaction.atomic():
+        entry.save(force_insert=True)
+        budget_check(project=project)
+    return entry
+
+
+def time_entry_costed(
+    *,
+    member: TeamMember,
+    project: Project,
+    date: dt.date,
+    hours: Decimal,
+    billable: bool = True,
+    note: str = "",
+    actor: User | None = None,
+) -> TimeEntry:
+    """A new time entry (not saved) of ``hours`` by ``member`` on ``project`` on ``date``, costed and checked.
+
     The cost rate is the one valid on ``date`` (``teams.selectors.member_rate_on``)
     and is stored with the cost (hours * rate, half-up to the minor unit), so a
     later rate change never rewrites it. Raises ``Refused`` when the member
     is not on the project, has no rate on that date, the rate's currency is
     not the project's, the hours are out of range, or the model refuses a
-    value (a note over 300 characters). Re-checks the budget after.
+    value (a note over 300 characters). The caller saves it and re-checks the budget.
     """
     hours = Decimal(hours)
     if hours < Decimal("0.25") or hours > 24:
@@ -73,9 +97,18 @@ def time_entry_record(
         created_by=actor,
     )
     validation.clean(entry)
-    with transaction.atomic():
-        entry.save(force_insert=True)
-        budget_check(project=project)
+    return entry
+
+
+def time_entry_rehour(*, entry: TimeEntry, hours: Decimal) -> TimeEntry:
+    """Change a time entry's hours (0 < h <= 24; not saved): the cost follows at the rate stored with it
+    (a later rate change never rewrites a past cost). Raises ``Refused`` for hours out of range."""
+    hours = Decimal(hours)
+    if hours < Decimal("0.25") or hours > 24:
+        raise Refused("Hours are at least 0.25 (a quarter of an hour) and at most 24.")
+    entry.hours = hours
+    entry.cost = evm.money(hours * entry.cost_rate)
+    validation.clean(entry, fields=["hours"])
     return entry
 
 

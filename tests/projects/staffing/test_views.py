@@ -74,7 +74,7 @@ def test_it_answers_assign_with_the_role_card_and_allocations_the_booking_change
     eve = TeamMemberFactory(name="Eve Example", weekly_capacity_hours=Decimal("37.5"))
     client.force_login(pm)
     team = _elements(client.get(reverse("projects:team", args=["ALPHA-1"])).content.decode())
-    assert "Booked 0 of 30 h/week · gap 30 h/week" in team[f"role-{role.pk}"][1]
+    assert "0 h/week booked, 30 open" in team[f"role-{role.pk}"][1]
     assert "Eve Example" not in team["allocations"][1]
 
     response = client.post(
@@ -87,10 +87,10 @@ def test_it_answers_assign_with_the_role_card_and_allocations_the_booking_change
     assert (response["HX-Retarget"], response["HX-Reswap"]) == (f"#role-{role.pk}", "outerHTML")
     answer = _elements(response.content.decode())
     _, card = answer[f"role-{role.pk}"]
-    assert "Booked 30 of 30 h/week" in card
-    assert "gap" not in card
+    assert "Fully booked: 30 h/week" in card
+    assert "open" not in card.replace("Suggest", "")
     assert "Filled" in card
-    assert "Eve Example (confirmed)" in card
+    assert "Eve Example 30 h/week (confirmed)" in card
     assert "Eve Example booked as Data engineer" in card
     # The person's load over the role's weeks: 30 of 37.5 hours.
     assert "Eve Example is now booked 80 % of their capacity in those weeks" in card
@@ -207,11 +207,16 @@ def test_it_cancels_a_booking_and_opens_its_role_again(client, pm, booking):
     url = reverse("projects:allocation_cancel", args=["ALPHA-1", booking.pk])
     response = client.post(url, follow=True)
     assert "Booking of Eve Example cancelled." in response.content.decode()
-    assert not Allocation.objects.filter(pk=booking.pk).exists()
+    # Kept as history: marked cancelled, with when and by whom.
+    booking.refresh_from_db()
+    assert (booking.status, booking.cancelled_by) == ("cancelled", pm)
+    assert booking.cancelled_at is not None
     booking.open_role.refresh_from_db()
     assert booking.open_role.status == "open"
-    # Twice (a second tab): the booking is gone, so the page is a 404 and nothing changes.
-    assert client.post(url).status_code == 404
+    # Twice (a second tab): refused with a message, and nothing changes.
+    again = client.post(url, follow=True).content.decode()
+    assert "This booking was already cancelled." in again
+    assert Allocation.objects.get(pk=booking.pk).cancelled_at == booking.cancelled_at
 
 
 def test_it_edits_and_closes_an_open_role(client, pm, roles):

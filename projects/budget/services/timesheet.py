@@ -1,0 +1,140 @@
+"""Writes of the weekly timesheet grid: one person's hours per project and day, saved all at once.
+
+A cell of the grid is one entry per person, project and day: a value creates
+the entry (costed as :func:`~projects.budget.services.costs.time_entry_costed`
+costs every entry), a changed value changes its hours (and its cost, at the
+rate stored with it), an empty cell removes it. A cell holding several
+entries (logged one by one with notes) is not the grid's to change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from apm.errors import Refused
+from projects.budget.selectors import cell_label
+from projects.budget.services.checks import budget_check
+from projects.budget.services.costs import time_entry_costed, time_entry_rehour
+from projects.budget.services.events import budget_event_record
+from projects.models import Project, TimeEntry
+from teams.models import TeamMember
+
+if TYPE_CHECKING:
+    from apm.accounts.models import User
+
+#: Most hours a person logs in one day, over all projects.
+DAY_HOURS = Decimal(24)
+
+
+@dataclass
+class WeekSaved:
+    """What a grid save did: entries added, changed and removed."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+@transaction.atomic
+def timesheet_week_save(
+    *,
+    member: TeamMember,
+    cells: Mapping[tuple[Project, dt.date], Decimal | None],
+    actor: User | None = None,
+) -> WeekSaved:
+    """Save ``member``'s hours for the grid's ``cells`` ((project, day) -> hours, None or 0 for none).
+
+    All or nothing: raises ``Refused`` (its message naming the cell or day)
+    and writes nothing when a value is out of range (0.25-24 h), a day's hours
+    over all projects would pass 24 (a day the save changes), the member is not on a project's team or
+    has no cost rate on a day (for a new entry), or a cell holds several
+    entries (they are changed in the detailed list). Each project whose time
+    changed gets its budget re-checked once, and an audit entry when entries
+    were changed or removed.
+    """
+    if not cells:
+        return WeekSaved()
+    # Serialise saves of one person's week, so two tabs cannot both pass the 24-hour check.
+    TeamMember.objects.select_for_update().filter(pk=member.pk).first()
+    days = sorted({day for _, day in cells})
+    existing: dict[tuple[int, dt.date], list[TimeEntry]] = defaultdict(list)
+    for entry in TimeEntry.objects.filter(member=member, date__gte=days[0], date__lte=days[-1]).order_by("pk"):
+        existing[(entry.project_id, entry.date)].append(entry)
+    done = WeekSaved()
+    touched: dict[int, Project] = {}
+    changed_cells: list[tuple[Project, dt.date]] = []
+    removed_hours: dict[int, Decimal] = defaultdict(Decimal)
+    changed_hours: dict[int, Decimal] = defaultdict(Decimal)
+    for (project, day), value in sorted(cells.items(), key=lambda item: (item[0][0].code, item[0][1])):
+        hours = value or Decimal(0)
+        entries = existing.get((project.pk, day), [])
+        if len(entries) > 1:
+            if hours != sum((e.hours for e in entries), Decimal(0)):
+                raise Refused(
+                    f"{cell_label(project, day)}: holds {len(entries)} entries; change them in the list of entries."
+                )
+            continue
+        old = entries[0] if entries else None
+        if (old.hours if old else Decimal(0)) == hours:
+            continue
+        try:
+            if old is None:
+                time_entry_costed(member=member, project=project, date=day, hours=hours, actor=actor).save(
+                    force_insert=True
+                )
+                done.added += 1
+            elif not hours:
+                old.delete()
+                removed_hours[project.pk] += old.hours
+                done.removed += 1
+            else:
+                was = old.hours
+                time_entry_rehour(entry=old, hours=hours).save(update_fields=["hours", "cost"])
+                changed_hours[project.pk] += hours - was
+                done.changed += 1
+        except Refused as exc:
+            raise Refused(f"{cell_label(project, day)}: {exc.message}") from exc
+        touched[project.pk] = project
+        changed_cells.append((project, day))
+    _refuse_long_days(member=member, days=sorted({day for (_, day) in changed_cells}))
+    for project in touched.values():
+        if project.pk in removed_hours or project.pk in changed_hours:
+            budget_event_record(
+                project=project,
+                actor=actor,
+                action="time_changed",
+                member=member.name,
+                week=days[0],
+                hours_removed=removed_hours.get(project.pk, Decimal(0)),
+                hours_changed_by=changed_hours.get(project.pk, Decimal(0)),
+            )
+        budget_check(project=project)
+    return done
+
+
+def _refuse_long_days(*, member: TeamMember, days: list[dt.date]) -> None:
+    """Raise ``Refused`` when ``member``'s hours on a day of ``days`` (all projects) pass :data:`DAY_HOURS`."""
+    if not days:
+        return
+    rows = TimeEntry.objects.filter(member=member, date__in=days).order_by().values_list("date", "hours")
+    totals: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for day, hours in rows:
+        totals[day] += hours
+    long_days = [
+        f"{day:%a} {day.day} {day:%b} ({hours.normalize():f} h)"
+        for day, hours in sorted(totals.items())
+        if hours > DAY_HOURS
+    ]
+    if long_days:
+        raise Refused(f"A day has at most 24 hours: {', '.join(long_days)}.")

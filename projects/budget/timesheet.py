@@ -1,0 +1,140 @@
+"""The timesheet pages: the signed-in person's week as a grid (projects by days) saved in one go, and an
+entry logged one at a time (with a note, or not billable).
+
+Thin: reads go through ``projects.budget.selectors``, writes through
+``projects.budget.services.timesheet`` and ``.costs`` (the same costing for
+every entry). Only people who keep a timesheet (``access.keep_timesheet``)
+reach it, and only their own; the projects offered are those they may log
+time on (``access.log_time``). No money is shown: hours only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apm import access
+from apm.actions import refusal_on_form
+from apm.dates import parse_date_param
+from apm.http import AuthenticatedHttpRequest
+from projects.budget import forms, selectors
+from projects.budget.services import costs
+from projects.budget.services.timesheet import timesheet_week_save
+from teams.capacity import week_start
+from teams.models import TeamMember
+
+
+def _member_or_404(request: AuthenticatedHttpRequest) -> TeamMember:
+    if not access.keep_timesheet.allows(request.user):
+        raise Http404("No timesheet for this login.")
+    return request.user.team_member
+
+
+def _week_of(request: AuthenticatedHttpRequest) -> dt.date:
+    """The Monday of ``?week=`` (an ISO week ``2026-W50`` or any date in it); this week when missing or bad."""
+    return week_start(parse_date_param(request.GET.get("week"), selectors.today()))
+
+
+def _iso_week(monday: dt.date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _week_url(monday: dt.date) -> str:
+    return f"{reverse('projects:timesheet')}?week={_iso_week(monday)}"
+
+
+@login_required
+def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """My timesheet: one week (``?week=2026-W50``, or a date in it) as a grid to type into.
+
+    Rows are the projects the person is on (and any other they logged time on
+    that week, read-only), columns Monday to Sunday with totals. POST saves
+    every cell at once (``projects.budget.forms.TimesheetGridForm``): a bad
+    cell or a day over 24 hours is named and nothing is saved.
+    """
+    member = _member_or_404(request)
+    monday = _week_of(request)
+    week = selectors.timesheet_week(
+        member=member, week_start=monday, loggable=selectors.projects_for_time_entry(user=request.user)
+    )
+    grid = forms.TimesheetGridForm(request.POST or None, week=week)
+    if request.method == "POST" and grid.is_valid():
+        with refusal_on_form(grid):
+            saved = timesheet_week_save(member=member, cells=grid.cells(), actor=request.user)
+            if saved.any:
+                messages.success(
+                    request,
+                    f"Timesheet saved: {saved.added} added, {saved.changed} changed, {saved.removed} removed.",
+                )
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect(_week_url(monday))
+    return _page(request, monday, week, grid, _entry_form(request, monday))
+
+
+@login_required
+@require_POST
+def time_entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Log one entry (project, day of the week shown, hours, billable, note); the page again on an error."""
+    member = _member_or_404(request)
+    monday = _week_of(request)
+    form = _entry_form(request, monday, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        with refusal_on_form(form):
+            costs.time_entry_record(member=member, actor=request.user, **data)
+            messages.success(request, f"{data['hours']} h logged on {data['project'].code}.")
+            return redirect(_week_url(monday))
+    week = selectors.timesheet_week(
+        member=member, week_start=monday, loggable=selectors.projects_for_time_entry(user=request.user)
+    )
+    return _page(request, monday, week, forms.TimesheetGridForm(week=week), form)
+
+
+def _entry_form(request: AuthenticatedHttpRequest, monday: dt.date, data: object = None) -> forms.TimeEntryForm:
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    today = selectors.today()
+    return forms.TimeEntryForm(
+        data,
+        projects=selectors.projects_for_time_entry(user=request.user).order_by("code"),
+        week=days,
+        initial={"date": today if monday <= today <= days[-1] else monday},
+    )
+
+
+def _page(
+    request: AuthenticatedHttpRequest,
+    monday: dt.date,
+    week: selectors.TimesheetWeek,
+    grid: forms.TimesheetGridForm,
+    form: forms.TimeEntryForm,
+) -> HttpResponse:
+    year, number, _ = monday.isocalendar()
+    return render(
+        request,
+        "projects/budget/timesheet.html",
+        {
+            "week": week,
+            "grid": grid,
+            # Each cell with its field (None: shown read-only), in row order: Tab moves along a row.
+            "rows": [
+                (row, [(cell, grid[cell.name] if cell.editable else None) for cell in row.cells]) for row in week.rows
+            ],
+            "several": any(cell.entries > 1 for cell in week.cells),
+            "can_log": any(row.loggable for row in week.rows),
+            "form": form,
+            "iso_week": _iso_week(monday),
+            "week_number": number,
+            "week_year": year,
+            "this_week": _iso_week(week_start(selectors.today())),
+            "previous": _iso_week(monday - dt.timedelta(days=7)),
+            "next": _iso_week(monday + dt.timedelta(days=7)),
+        },
+    )
