@@ -133,6 +133,22 @@ decide_as_head = Capability(
     "or are its reporting heads.",
 )
 
+plan_exception = Capability(
+    "plan_exception",
+    subject="project",
+    rule=on_projects(MANAGES),
+    doc="Write and submit the exception plan of a broken tolerance (options, recommendation, new forecast): "
+    "as edit_budget, the PM and administrators.",
+)
+
+decide_exception_plan = Capability(
+    "decide_exception_plan",
+    subject="project",
+    rule=on_projects(HEADS, who=is_head),
+    doc="Approve or reject a submitted exception plan: administrators and heads of one of the project's "
+    "departments (a reporting head of another department reads it, and the exception report, but does not decide).",
+)
+
 decide_for_client = Capability(
     "decide_for_client",
     subject="project",

@@ -13,6 +13,7 @@ from projects.models import (
     BudgetEvent,
     BudgetLine,
     ContingencyRequest,
+    ExceptionPlan,
     Expense,
     ProjectBudget,
     TimeEntry,
@@ -95,6 +96,19 @@ class ContingencyRequestAdmin(admin.ModelAdmin):
     search_fields = ("project__code", "reason")
     list_select_related = ("project",)
     readonly_fields = [f.name for f in ContingencyRequest._meta.fields]
+
+
+@admin.register(ExceptionPlan)
+class ExceptionPlanAdmin(admin.ModelAdmin):
+    list_display = ("exception", "state", "submitted_at", "decided_at")
+    list_filter = ("state",)
+    search_fields = ("exception__project__code", "recommendation")
+    list_select_related = ("exception__project",)
+    # Written and decided on the plan page only (the audit trail and the PM's email go with each step).
+    readonly_fields = [f.name for f in ExceptionPlan._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(BudgetEvent)

@@ -23,6 +23,7 @@ from projects.models import (
     Baseline,
     BudgetLine,
     CostCategory,
+    ExceptionState,
     Expense,
     Milestone,
     Project,
@@ -30,6 +31,7 @@ from projects.models import (
     ProjectStatus,
     StatusUpdate,
     TimeEntry,
+    ToleranceException,
 )
 
 if TYPE_CHECKING:
@@ -489,6 +491,121 @@ def member_week(*, member: TeamMember, week_start: dt.date) -> dict[str, Any]:
     return {"days": days, "projects": projects, "hours": dict(hours), "entries": entries, "totals": dict(totals)}
 
 
+def open_exception(*, project: Project) -> ToleranceException | None:
+    """The project's newest open tolerance exception (what an exception report sent now is about), or None."""
+    return (
+        ToleranceException.objects.filter(project=project, state=ExceptionState.OPEN)
+        .select_related("project")
+        .order_by("-raised_at", "-pk")
+        .first()
+    )
+
+
 def projects_for_time_entry(*, user: User) -> QuerySet[Project]:
     """Projects ``user`` may log time on (``access.log_time``: those their TeamMember is on)."""
     return access.log_time.queryset(user)
+
+
+def cell_label(project: Project, day: dt.date) -> str:
+    """How a cell of the timesheet grid is named to the user: ``"Website relaunch, Tue 8 Dec"``."""
+    return f"{project.name or project.code}, {day:%a} {day.day} {day:%b}"
+
+
+@dataclass(frozen=True)
+class TimesheetCell:
+    """One project and day of a person's week: the hours logged (the sum when several entries), how many
+    entries make it, and whether the grid may change it (one entry or none, on a project one logs time on)."""
+
+    project: Project
+    day: dt.date
+    hours: Decimal | None
+    entries: int
+    editable: bool
+
+    @property
+    def name(self) -> str:
+        """The cell's form field: ``h-<project id>-<YYYYMMDD>``."""
+        return f"h-{self.project.pk}-{self.day:%Y%m%d}"
+
+    @property
+    def label(self) -> str:
+        return cell_label(self.project, self.day)
+
+
+@dataclass(frozen=True)
+class TimesheetRow:
+    """A project's row of the week: ``loggable`` when the person may log time on it (else shown read-only)."""
+
+    project: Project
+    loggable: bool
+    cells: list[TimesheetCell]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((cell.hours or ZERO for cell in self.cells), ZERO)
+
+
+@dataclass(frozen=True)
+class TimesheetWeek:
+    """A person's week as a grid: rows of projects by days Monday to Sunday, and the entries behind it."""
+
+    days: list[dt.date]
+    rows: list[TimesheetRow]
+    entries: list[TimeEntry]
+
+    @property
+    def day_totals(self) -> list[Decimal]:
+        return [sum((row.cells[i].hours or ZERO for row in self.rows), ZERO) for i in range(len(self.days))]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.day_totals, ZERO)
+
+    @property
+    def cells(self) -> list[TimesheetCell]:
+        return [cell for row in self.rows for cell in row.cells]
+
+
+def timesheet_week(*, member: TeamMember, week_start: dt.date, loggable: QuerySet[Project]) -> TimesheetWeek:
+    """``member``'s week from ``week_start`` (a Monday) as a grid. Two queries; no costs or rates.
+
+    Rows are the ``loggable`` projects (those the person may log time on, by
+    code), then any other project they logged time on that week (read-only).
+    """
+    days = [week_start + dt.timedelta(days=i) for i in range(7)]
+    projects = list(loggable.order_by("code"))
+    entries = list(
+        TimeEntry.objects.filter(member=member, date__gte=days[0], date__lte=days[-1])
+        .select_related("project")
+        .order_by("date", "project__code", "pk")
+    )
+    hours: dict[tuple[int, dt.date], Decimal] = defaultdict(lambda: ZERO)
+    counts: dict[tuple[int, dt.date], int] = defaultdict(int)
+    others: dict[int, Project] = {}
+    ids = {project.pk for project in projects}
+    for entry in entries:
+        hours[(entry.project_id, entry.date)] += entry.hours
+        counts[(entry.project_id, entry.date)] += 1
+        if entry.project_id not in ids:
+            others.setdefault(entry.project_id, entry.project)
+    rows = [
+        TimesheetRow(
+            project=project,
+            loggable=loggable_row,
+            cells=[
+                TimesheetCell(
+                    project=project,
+                    day=day,
+                    hours=hours.get((project.pk, day)),
+                    entries=counts.get((project.pk, day), 0),
+                    editable=loggable_row and counts.get((project.pk, day), 0) <= 1,
+                )
+                for day in days
+            ],
+        )
+        for project, loggable_row in [
+            *((p, True) for p in projects),
+            *((p, False) for p in sorted(others.values(), key=lambda p: p.code)),
+        ]
+    ]
+    return TimesheetWeek(days=days, rows=rows, entries=entries)

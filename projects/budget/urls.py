@@ -1,13 +1,14 @@
 """Budget routes in the ``projects`` namespace (assembled by ``projects.urls``): a project's budget, receipts,
-baselines and contingency; the weekly timesheet and a department's budget table."""
+baselines, contingency and exception plans; the weekly timesheet and a department's budget table."""
 
 from django.urls import path
 
-from projects.budget import views
+from projects.budget import timesheet, views
 
 #: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("time" looks like a code).
 fixed_urlpatterns = [
-    path("time/week/", views.timesheet, name="timesheet"),
+    path("time/week/", timesheet.timesheet, name="timesheet"),
+    path("time/week/entry/", timesheet.time_entry_add, name="time_entry_add"),
     path("departments/<code:dept>/budget/", views.department_portfolio, name="department_budget"),
 ]
 
@@ -21,4 +22,8 @@ urlpatterns = [
     path("<code:code>/budget/baselines/", views.baseline_add, name="baseline_add"),
     path("<code:code>/budget/contingency/", views.contingency_request, name="contingency_request"),
     path("<code:code>/budget/contingency/<int:pk>/", views.contingency_decide, name="contingency_decide"),
+    path("<code:code>/budget/exceptions/<int:pk>/plan/", views.exception_plan, name="exception_plan"),
+    path(
+        "<code:code>/budget/exceptions/<int:pk>/plan/decide/", views.exception_plan_decide, name="exception_plan_decide"
+    ),
 ]

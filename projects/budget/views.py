@@ -1,11 +1,11 @@
-"""Budget pages: the project budget, receipts, the weekly timesheet and the department portfolio table.
+"""Budget pages: the project budget, receipts and the department portfolio table (the timesheet is
+``projects.budget.timesheet``).
 
 Thin: reads go through ``projects.budget.selectors``, writes through the
 modules of ``projects.budget.services``. Budgets hold the project's money, so every
 budget page asks ``apm.access.see_money`` (anyone else, team members and
 client contacts included, gets 404) and every change ``access.edit_budget``
-(403 for those who see the money but may not change it). People reach only
-their own timesheet.
+(403 for those who see the money but may not change it).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from apm.dates import parse_date_param
 from apm.formatting import format_money
 from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
-from projects.budget.services import checks, contingency, costs, plan
+from projects.budget.services import checks, contingency, costs, exception_plans, plan
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import (
     Baseline,
@@ -38,7 +38,10 @@ from projects.models import (
     BudgetEvent,
     BudgetLine,
     ContingencyRequest,
+    ExceptionPlan,
+    ExceptionState,
     Expense,
+    PlanState,
     Project,
     ToleranceException,
 )
@@ -79,7 +82,9 @@ def budget_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                 currency=project.currency,
                 title="Burn-up: planned value, earned value and actual cost",
             ),
-            "exceptions": list(ToleranceException.objects.filter(project=project)[:10]),
+            "exceptions": list(
+                ToleranceException.objects.filter(project=project).select_related("project", "plan")[:10]
+            ),
             "alerts": list(BudgetAlert.objects.filter(project=project)),
             "baselines": baselines,
             "comparison": plan.baseline_compare(project=project, baseline=current) if current else None,
@@ -88,6 +93,7 @@ def budget_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "events": list(BudgetEvent.objects.filter(project=project).select_related("actor")[:15]),
             "may_request": access.edit_budget.allows(request.user, project),
             "may_decide": may_decide,
+            "may_decide_plan": access.decide_exception_plan.allows(request.user, project),
             "line_form": forms.BudgetLineForm(),
             "settings_form": forms.BudgetSettingsForm(
                 initial={
@@ -222,44 +228,98 @@ def contingency_decide(request: AuthenticatedHttpRequest, code: str, pk: int) ->
     return redirect("projects:budget", code=project.code)
 
 
+def _exception_of(request: AuthenticatedHttpRequest, code: str, pk: int) -> ToleranceException:
+    """The project's exception ``pk`` with its plan, if the user may see the project's money, else 404."""
+    project = _budget_project_or_404(request, code)
+    exception = child_or_404(
+        ToleranceException.objects.select_related("project", "plan__submitted_by", "plan__decided_by"),
+        project=project,
+        pk=pk,
+    )
+    exception.project = project
+    return exception
+
+
+def _plan_of(exception: ToleranceException) -> ExceptionPlan | None:
+    try:
+        return exception.plan
+    except ExceptionPlan.DoesNotExist:
+        return None
+
+
 @login_required
-def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The signed-in team member's week (Monday to Sunday, ``?week=YYYY-MM-DD``) and a form to log time."""
-    if not access.keep_timesheet.allows(request.user):
-        raise Http404("No timesheet for this login.")
-    member = request.user.team_member
-    day = parse_date_param(request.GET.get("week"), selectors.today())
-    week_start = day - dt.timedelta(days=day.weekday())
-    week = [week_start + dt.timedelta(days=i) for i in range(7)]
-    projects = selectors.projects_for_time_entry(user=request.user).order_by("code")
-    form = forms.TimeEntryForm(request.POST or None, projects=projects, week=week, initial={"date": day})
+def exception_plan(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
+    """A tolerance exception's plan: its figures, the PM's form (draft or submit), the head's decision.
+
+    Those who see the money read it; only ``access.plan_exception`` may post the plan (else 403).
+    """
+    exception = _exception_of(request, code, pk)
+    project = exception.project
+    plan_row = _plan_of(exception)
+    may_plan = access.plan_exception.allows(request.user, project)
+    if request.method == "POST" and not may_plan:
+        raise PermissionDenied("Only the project manager may write the exception plan.")
+    editable = exception.state == ExceptionState.OPEN and (
+        plan_row is None or plan_row.state in exception_plans.EDITABLE
+    )
+    initial = (
+        {
+            "options": plan_row.options,
+            "recommendation": plan_row.recommendation,
+            "forecast_eac": plan_row.forecast_eac,
+            "forecast_finish": plan_row.forecast_finish,
+        }
+        if plan_row is not None
+        else {}
+    )
+    form = forms.ExceptionPlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        submit = data.pop("action") == "submit"
         with refusal_on_form(form):
-            costs.time_entry_record(member=member, actor=request.user, **data)
-            messages.success(request, f"{data['hours']} h logged on {data['project'].code}.")
-            return redirect(f"{request.path}?week={week_start.isoformat()}")
-    data = selectors.member_week(member=member, week_start=week_start)
-    visible_ids = set(projects.values_list("pk", flat=True))
-    rows = [
-        {"project": p, "hours": [data["hours"].get((p.pk, d)) for d in week]}
-        for p in data["projects"]
-        if p.pk in visible_ids
-    ]
+            exception_plans.exception_plan_save(exception=exception, submit=submit, actor=request.user, **data)
+            messages.success(request, "Plan submitted for a decision." if submit else "Draft saved.")
+            return redirect("projects:exception_plan", code=project.code, pk=exception.pk)
     return render(
         request,
-        "projects/budget/timesheet.html",
+        "projects/budget/exception_plan.html",
         {
+            "project": project,
+            "exception": exception,
+            "figures": exception.figures,
+            "plan": plan_row,
             "form": form,
-            "week": week,
-            "rows": rows,
-            "totals": [data["totals"].get(d) for d in week],
-            "week_total": sum(data["totals"].values()),
-            "entries": data["entries"],
-            "previous": (week_start - dt.timedelta(days=7)).isoformat(),
-            "next": (week_start + dt.timedelta(days=7)).isoformat(),
+            "may_plan": may_plan and editable,
+            "may_decide": (
+                plan_row is not None
+                and plan_row.state == PlanState.SUBMITTED
+                and access.decide_exception_plan.allows(request.user, project)
+            ),
+            "decision_form": forms.ExceptionPlanDecisionForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def exception_plan_decide(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
+    """POST: approve or reject the submitted plan (404 without the money, 403 unless a head of its departments)."""
+    exception = _exception_of(request, code, pk)
+    project = exception.project
+    if not access.decide_exception_plan.allows(request.user, project):
+        raise PermissionDenied("Only a head of the project's departments may decide the exception plan.")
+    plan_row = _plan_of(exception)
+    form = forms.ExceptionPlanDecisionForm(request.POST)
+    if plan_row is None:
+        messages.error(request, "No plan has been submitted for this exception yet.")
+    elif form_valid_or_shown(request, form, failed="No decision recorded."):
+        approve = form.cleaned_data["decision"] == "approve"
+        with refusal_shown(request, failed="No decision recorded."):
+            exception_plans.exception_plan_decide(
+                plan=plan_row, approve=approve, note=form.cleaned_data["note"], actor=request.user
+            )
+            messages.success(request, f"Exception plan {'approved' if approve else 'rejected'}.")
+    return redirect("projects:exception_plan", code=project.code, pk=exception.pk)
 
 
 @login_required

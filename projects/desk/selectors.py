@@ -17,7 +17,7 @@ The lists, as of ``today`` (the user's local date):
   :data:`OBLIGATION_NOTICE_DAYS` days (``projects.documents.selectors``);
 * replies due within :data:`REPLY_NOTICE_DAYS` days or overdue (authorities first);
 * documents expiring within 30 days (or expired and not yet marked);
-* open tolerance exceptions (broken tolerances);
+* open tolerance exceptions (broken tolerances), each with the state of its exception plan;
 * people on these projects booked beyond their capacity this week or in
   the next :data:`CAPACITY_WEEKS` - 1 weeks.
 """
@@ -57,6 +57,7 @@ from projects.models import (
     Milestone,
     NonConformance,
     NonConformanceStatus,
+    PlanState,
     Project,
     ProposalStatus,
     RaidItem,
@@ -176,9 +177,9 @@ def _over_capacity(projects: QuerySet[Project], today: dt.date) -> list[OverCapa
 W = TypeVar("W", Deliverable, ChangeRequest, ContingencyRequest, ToleranceException)
 
 
-def _waiting(model: type[W], projects: QuerySet[Project], order: str, **state: str) -> list[W]:
-    """The rows of ``model`` on ``projects`` in ``state``, with their project, by ``order`` then id."""
-    rows = model._default_manager.filter(project__in=projects, **state).select_related("project")
+def _waiting(model: type[W], projects: QuerySet[Project], order: str, *related: str, **state: str) -> list[W]:
+    """The rows of ``model`` on ``projects`` in ``state``, with their project and ``related``, by ``order``, id."""
+    rows = model._default_manager.filter(project__in=projects, **state).select_related("project", *related)
     return list(rows.order_by(order, "pk"))
 
 
@@ -235,7 +236,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
             .select_related("project")
             .order_by("expires_on", "pk")
         ),
-        tolerances=_waiting(ToleranceException, projects, "-raised_at", state=ExceptionState.OPEN),
+        tolerances=_waiting(ToleranceException, projects, "-raised_at", "plan", state=ExceptionState.OPEN),
         over_capacity=_over_capacity(projects, today),
     )
 
@@ -395,6 +396,7 @@ class HeadDesk:
     proposals_waiting: list[ClauseChangeProposal]
     critical_issues: list[RaidItem]
     tolerances: list[ToleranceException]
+    plans_waiting: list[ToleranceException] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -407,6 +409,7 @@ class HeadDesk:
                 self.proposals_waiting,
                 self.critical_issues,
                 self.tolerances,
+                self.plans_waiting,
             )
         )
 
@@ -420,6 +423,9 @@ def head_desk_for(*, user: User, today: dt.date) -> HeadDesk | None:
 
     Only the departments of :func:`headed_departments` (never one the user
     merely reports on). Eleven queries whatever the number of projects.
+    ``plans_waiting``: open exceptions whose plan is submitted and undecided;
+    ``tolerances``: open exceptions still waiting for the PM's plan (none, a
+    draft, or a rejected one to revise).
     """
     departments = list(headed_departments(user))
     if not departments:
@@ -445,6 +451,10 @@ def head_desk_for(*, user: User, today: dt.date) -> HeadDesk | None:
         .select_related("project")
         .order_by(F("escalated_at").desc(nulls_last=True), "raised_at", "pk")
     )
+    # Open exceptions with their plans: a submitted plan waits for the head's decision; one without a plan (or
+    # with a draft or rejected one) waits for the PM; an approved plan is decided (the exception stays open
+    # until the forecast is back inside tolerance, on the budget page).
+    exceptions = _waiting(ToleranceException, projects, "-raised_at", "plan__submitted_by", state=ExceptionState.OPEN)
     head = HeadDesk(
         today=today,
         departments=[],
@@ -457,9 +467,16 @@ def head_desk_for(*, user: User, today: dt.date) -> HeadDesk | None:
             .order_by("proposed_at", "pk")
         ),
         critical_issues=critical,
-        tolerances=_waiting(ToleranceException, projects, "-raised_at", state=ExceptionState.OPEN),
+        tolerances=[e for e in exceptions if e.plan_state not in (PlanState.SUBMITTED, PlanState.APPROVED)],
+        plans_waiting=[e for e in exceptions if e.plan_state == PlanState.SUBMITTED],
     )
-    for items in (head.changes_waiting, head.contingency_waiting, head.critical_issues, head.tolerances):
+    for items in (
+        head.changes_waiting,
+        head.contingency_waiting,
+        head.critical_issues,
+        head.tolerances,
+        head.plans_waiting,
+    ):
         for item in items:
             actions[item.project_id] += 1
     for proposal in head.proposals_waiting:

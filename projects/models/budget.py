@@ -285,6 +285,71 @@ class ToleranceException(models.Model):
     def __str__(self) -> str:
         return f"{self.project.code} {self.get_kind_display()} exception ({self.state})"
 
+    @property
+    def plan_state(self) -> str:
+        """The state of its :class:`ExceptionPlan` (a ``PlanState`` value), or "" without one.
+
+        Load the plan with the exception (``select_related("plan")``) where many are shown: a query each otherwise.
+        """
+        try:
+            return str(self.plan.state)
+        except ExceptionPlan.DoesNotExist:
+            return ""
+
+
+class PlanState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Awaiting decision"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ExceptionPlan(models.Model):
+    """The PM's plan for a tolerance exception (PRINCE2 exception plan): options, a recommendation, a new forecast.
+
+    One per exception. ``forecast_eac`` (money, the project's currency) is the
+    new estimate at completion and ``forecast_finish`` the new forecast
+    finish; a plan is submitted only with the one matching the exception's
+    kind (``projects.budget.services.exception_plans``). A head of one of the
+    project's departments approves or rejects a submitted plan; a rejected
+    plan may be revised and submitted again (the audit trail keeps each round).
+    """
+
+    exception = models.OneToOneField(ToleranceException, on_delete=models.CASCADE, related_name="plan")
+    options = models.TextField("options considered", blank=True)
+    recommendation = models.TextField(blank=True)
+    forecast_eac = models.DecimalField(
+        "new forecast cost (EAC)",
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+    forecast_finish = models.DateField("new forecast finish", null=True, blank=True)
+    state = models.CharField(max_length=10, choices=PlanState.choices, default=PlanState.DRAFT)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(forecast_eac__isnull=True) | models.Q(forecast_eac__gte=0),
+                name="exception_plan_forecast_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan for {self.exception} ({self.state})"
+
 
 class BudgetAlert(models.Model):
     """A budget threshold crossed: actual cost reached ``threshold`` percent of BAC. One per threshold."""

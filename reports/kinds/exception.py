@@ -18,6 +18,10 @@ Snapshot shape (internal audience only; money as Decimal strings)::
      "project": {code, name, client, project_manager, start_date, end_date, rag,
                  performance_rag (from the stored CPI and SPI; "" without either)},
      "chart_svg": "<svg ...>" (burn-up of PV, EV and AC),
+     "plan": None (no plan submitted yet: a draft is the PM's own) or
+             {"state", "state_label", "options", "recommendation", "forecast_eac", "forecast_finish",
+              "submitted_by", "submitted_at", "decided_by", "decided_at", "decision_note"}
+             (a rejected plan being revised: state "draft", only the rejection filled in),
      "projects": [], "totals": {}, "changes": {}, "summary_lines": [...]}
 """
 
@@ -33,8 +37,8 @@ from apm.reporting import ReportKind
 from apm.templatetags.apm_format import index
 from projects.budget.evm import rag_from_indices
 from projects.budget.selectors import burn_up_series
-from projects.models import ToleranceException
-from reports.kinds.base import SCHEMA_VERSION, ReportKindSpec, Snapshot, SnapshotRequest
+from projects.models import ExceptionPlan, PlanState, ToleranceException
+from reports.kinds.base import SCHEMA_VERSION, ReportKindSpec, Snapshot, SnapshotRequest, iso, money
 from reports.models import Audience, Scope
 
 
@@ -53,6 +57,46 @@ class ExceptionSnapshot(Snapshot):
     figures: dict[str, Any]
     project: dict[str, Any]
     chart_svg: str
+    plan: dict[str, Any] | None
+
+
+def _name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def plan_snapshot(exception: ToleranceException) -> dict[str, Any] | None:
+    """The exception's plan as the report shows it, or None when none was submitted (a draft stays the PM's)."""
+    plan = ExceptionPlan.objects.select_related("submitted_by", "decided_by").filter(exception=exception).first()
+    if plan is None or (plan.state == PlanState.DRAFT and plan.decided_at is None):
+        return None
+    if plan.state == PlanState.DRAFT:
+        # Rejected and being revised: the rejection, not the unsubmitted revision.
+        return {
+            "state": plan.state,
+            "state_label": "Rejected, being revised",
+            "options": "",
+            "recommendation": "",
+            "forecast_eac": None,
+            "forecast_finish": None,
+            "submitted_by": "",
+            "submitted_at": None,
+            "decided_by": _name(plan.decided_by),
+            "decided_at": plan.decided_at.isoformat() if plan.decided_at else None,
+            "decision_note": plan.decision_note,
+        }
+    return {
+        "state": plan.state,
+        "state_label": plan.get_state_display(),
+        "options": plan.options,
+        "recommendation": plan.recommendation,
+        "forecast_eac": money(plan.forecast_eac),
+        "forecast_finish": iso(plan.forecast_finish),
+        "submitted_by": _name(plan.submitted_by),
+        "submitted_at": plan.submitted_at.isoformat() if plan.submitted_at else None,
+        "decided_by": _name(plan.decided_by),
+        "decided_at": plan.decided_at.isoformat() if plan.decided_at else None,
+        "decision_note": plan.decision_note,
+    }
 
 
 def build_snapshot(request: SnapshotRequest) -> ExceptionSnapshot:
@@ -106,6 +150,7 @@ def build_snapshot(request: SnapshotRequest) -> ExceptionSnapshot:
             "performance_rag": performance_rag(figures),
         },
         "chart_svg": burn_up_svg(series, currency=project.currency, title=f"{project.code}: PV, EV and AC"),
+        "plan": plan_snapshot(exception),
         "projects": [],
         "totals": {},
         "changes": {},

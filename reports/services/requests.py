@@ -22,8 +22,9 @@ from django.utils import timezone
 from apm import access, queueing, validation
 from apm.errors import Refused
 from apm.logs import log_ids
+from projects.budget.selectors import open_exception
 from projects.models import ToleranceException
-from reports.kinds import UnknownReportKind, kind_for
+from reports.kinds import KINDS, UnknownReportKind, kind_for
 from reports.kinds.exception import subject as exception_subject
 from reports.models import Audience, Report, ReportKind, ReportSchedule, ReportStatus, Scope
 from reports.selectors import ReportSubject, client_addresses, is_address, last_period_end
@@ -86,13 +87,14 @@ def subject_name(
     return "the company"
 
 
-def check_subject(*, kind: str, audience: str, subject: Subject) -> None:
+def check_subject(*, kind: str, audience: str, subject: Subject, exception: ToleranceException | None = None) -> None:
     """Raise :class:`Refused` unless kind, audience and subject make a report a user may ask for.
 
     The scope's object must be given, and no other; the kind must declare
     the scope and the audience (``reports/kinds/``; a client-audience report
     covers one project) and be one a user may request or schedule (an
-    exception report is queued by its broken tolerance).
+    exception report is queued by its broken tolerance, or sent now about
+    the project's open ``exception``, never scheduled).
     """
     try:
         spec = kind_for(kind)
@@ -118,7 +120,7 @@ def check_subject(*, kind: str, audience: str, subject: Subject) -> None:
     refusal = spec.refusal(scope=scope, audience=audience)
     if refusal:
         raise Refused(refusal)
-    if not spec.requestable:
+    if not spec.requestable and exception is None:
         raise Refused(f"An {spec.label.lower()} is sent when a project breaks a tolerance; it cannot be requested.")
 
 
@@ -180,6 +182,10 @@ def report_request(
     would have them, the requester and ``extra_recipients``. The title is the
     kind's (``ReportKindSpec.title``).
 
+    An exception report (a kind ``about_exception``) is about the project's
+    newest open tolerance exception (``Report.tolerance_exception``) and
+    named after it.
+
     ``schedule``: the schedule whose "send now" this is, stored on the Report.
     Its recipients are then the schedule's (its flags and extra addresses, not
     ``extra_recipients``) and the requester, less those who unsubscribed from
@@ -188,12 +194,14 @@ def report_request(
     Raises :class:`Refused` on inconsistent input (:func:`check_subject`:
     unknown kind, audience or scope; the scope's object missing or another
     given; a scope or audience the kind does not declare; an exception
-    report; invalid addresses), when ``requested_by`` may not send that
+    report of a project without an open tolerance exception, or scheduled;
+    invalid addresses), when ``requested_by`` may not send that
     audience about that subject (:func:`check_sender`), and when an extra
     address may not receive it (:func:`check_recipients`).
     """
     subject_args = Subject(scope=scope, project=project, department=department, project_manager=project_manager)
-    check_subject(kind=kind, audience=audience, subject=subject_args)
+    exception = _exception_to_send(kind=kind, project=project if scope == Scope.PROJECT else None)
+    check_subject(kind=kind, audience=audience, subject=subject_args, exception=exception)
     addresses = clean_addresses(extra_recipients)
     check_sender(user=requested_by, audience=audience, subject=subject_args)
     check_recipients(addresses=addresses, audience=audience, subject=subject_args)
@@ -212,12 +220,14 @@ def report_request(
         period_start = last_end + dt.timedelta(days=1)
     else:
         period_start = today - dt.timedelta(days=ON_DEMAND_DEFAULT_DAYS - 1)
-    title = kind_for(kind).title(subject=subject_name(**subject_args), on=today)
+    about = exception_subject(exception) if exception is not None else subject_name(**subject_args)
+    title = kind_for(kind).title(subject=about, on=today)
     with transaction.atomic():
         report = validation.create(
             Report,
             **subject,
             schedule=schedule,
+            tolerance_exception=exception,
             title=title,
             scheduled_for=now,
             period_start=period_start,
@@ -230,6 +240,18 @@ def report_request(
         queueing.publish_on_commit(RENDER_REPORT, report.pk)
     logger.info("Report %s queued on demand by user %s", report.pk, requested_by.pk, extra=log_ids(report_id=report.pk))
     return report
+
+
+def _exception_to_send(*, kind: str, project: Project | None) -> ToleranceException | None:
+    """For a kind about a tolerance exception on a project, the exception a report sent now is about (the
+    newest open one); ``Refused`` when the project has none. None for any other kind."""
+    spec = KINDS.get(kind)
+    if spec is None or not spec.about_exception or project is None:
+        return None
+    exception = open_exception(project=project)
+    if exception is None:
+        raise Refused(f"{project.code} has no open tolerance exception: there is no exception report to send.")
+    return exception
 
 
 def exception_report_queue(sender: object, exception: ToleranceException, **kwargs: Any) -> Report:

@@ -24,7 +24,14 @@ from django.core import mail
 from apm.accounts.services import invitation_create
 from apm.outbox.models import OutboundEmail
 from apm.outbox.services import SendResult, email_render, outbox_enqueue, outbox_send
-from projects.models import ContingencyRequest, Correspondence, Document, RaidItem, ToleranceException
+from projects.models import (
+    ContingencyRequest,
+    Correspondence,
+    Document,
+    ExceptionPlan,
+    RaidItem,
+    ToleranceException,
+)
 from projects.raid import services as raid
 from reports.models import Report, ReportSchedule
 from tests import factories
@@ -84,6 +91,14 @@ def _contexts() -> dict[str, dict]:
             "project": project,
             "request": ContingencyRequest(
                 project=project, amount=Decimal("5000"), reason=EVIL, state="approved", decided_by=pm
+            ),
+            "subject_names": project.code,
+        },
+        "exception-plan-decided": {
+            "project": project,
+            "exception": ToleranceException(project=project, kind="cost", summary=f"{EVIL} is over"),
+            "plan": ExceptionPlan(
+                recommendation=EVIL, state="rejected", decision_note=f"{EVIL} needs more", decided_by=pm
             ),
             "subject_names": project.code,
         },

@@ -154,8 +154,9 @@ def test_it_logs_time_on_the_members_own_projects_only(client, project, member, 
         assert page.status_code == 200
         assert "ALPHA-1" in page.content.decode()
         assert "55.00" not in page.content.decode()  # no rates on the timesheet
-        ok = client.post(f"{url}?week=2025-03-10", {"project": "ALPHA-1", "date": "2025-03-11", "hours": "6.5"})
-        refused = client.post(f"{url}?week=2025-03-10", {"project": "BETA-1", "date": "2025-03-11", "hours": "2"})
+        add = reverse("projects:time_entry_add")
+        ok = client.post(f"{add}?week=2025-03-10", {"project": "ALPHA-1", "date": "2025-03-11", "hours": "6.5"})
+        refused = client.post(f"{add}?week=2025-03-10", {"project": "BETA-1", "date": "2025-03-11", "hours": "2"})
     assert ok.status_code == 302
     assert refused.status_code == 200
     assert "Select a valid choice" in refused.content.decode()
@@ -239,7 +240,10 @@ def test_it_pages_the_department_table_and_counts_every_row_in_the_summary(clien
         *(f"Q{i:04d}" for i in range(119)),
     ]  # by code, as before, no overlap
     for page in pages:  # the summary covers all 120 rows on every page; ALPHA-1 has nothing to rate
-        assert "120 projects: 40 red, 40 amber, 39 green, 1 no data." in page.content.decode()
+        assert (
+            "120 projects, by cost and schedule performance: 40 red, 40 amber, 39 green, 1 no data."
+            in page.content.decode()
+        )
     assert "Showing 51\N{EN DASH}100." in pages[1].content.decode()
     assert "page=3" in pages[1].content.decode()  # the pagination links to the next page
 
@@ -251,13 +255,19 @@ def test_it_shows_open_projects_by_default_and_filters_closed_and_all(client, wo
     opened = client.get(url, {"as_of": "2025-03-31"})
     assert "Q0000" not in _codes(opened)
     assert len(_codes(opened)) == 21
-    assert "21 projects: 0 red, 10 amber, 10 green, 1 no data." in opened.content.decode()
+    assert (
+        "21 projects, by cost and schedule performance: 0 red, 10 amber, 10 green, 1 no data."
+        in opened.content.decode()
+    )
     closed = client.get(url, {"as_of": "2025-03-31", "status": "closed"})
     assert _codes(closed) == [f"Q{i:04d}" for i in range(0, 30, 3)]
-    assert "Closed: 10 projects: 10 red, 0 amber, 0 green." in closed.content.decode()
+    assert "Closed: 10 projects, by cost and schedule performance: 10 red, 0 amber, 0 green." in closed.content.decode()
     everything = client.get(url, {"as_of": "2025-03-31", "status": "all"})
     assert len(_codes(everything)) == 31
-    assert "31 projects: 10 red, 10 amber, 10 green, 1 no data." in everything.content.decode()
+    assert (
+        "31 projects, by cost and schedule performance: 10 red, 10 amber, 10 green, 1 no data."
+        in everything.content.decode()
+    )
 
 
 def test_it_sorts_the_department_table_worst_first_across_pages(client, world, head):
@@ -411,7 +421,7 @@ def test_it_shows_no_rag_on_the_department_table_when_there_is_nothing_to_rate(c
     assert '<span class="rag rag-none">No data</span>' in body
     assert "rag-red" not in body
     assert "rag-green" not in body
-    assert "1 project: 0 red, 0 amber, 0 green, 1 no data." in body
+    assert "1 project, by cost and schedule performance: 0 red, 0 amber, 0 green, 1 no data." in body
 
 
 def test_it_shows_a_zero_cpi_as_zero_and_rates_it_red_on_the_department_table(client, world, head, pm):
@@ -423,9 +433,9 @@ def test_it_shows_a_zero_cpi_as_zero_and_rates_it_red_on_the_department_table(cl
     StatusUpdate.objects.create(project=project, as_of=dt.date(2025, 3, 1), percent_complete=D("0"))
     response = _login(client, head).get(reverse("projects:department_budget", args=["ALPHA"]), {"as_of": "2025-03-31"})
     body = response.content.decode()
-    assert '<td class="num">0.0000</td>' in body
-    assert '<span class="rag rag-red">Red</span>' in body
-    assert "1 project: 1 red, 0 amber, 0 green." in body
+    assert '<td class="num">0.00</td>' in body
+    assert '<span class="rag rag-red" title="cost and schedule performance">Red</span>' in body
+    assert "1 project, by cost and schedule performance: 1 red, 0 amber, 0 green." in body
 
 
 def _remove_url(project, line):

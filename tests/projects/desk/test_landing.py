@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 
 from projects.desk.selectors import desk_for, head_desk_for, pm_rows
-from projects.models import ChangeRequest, ClauseChangeProposal, ContingencyRequest, ToleranceException
+from projects.models import ChangeRequest, ClauseChangeProposal, ContingencyRequest, ExceptionPlan, ToleranceException
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +62,12 @@ def decisions(project, *, pm, n: int = 0) -> None:
         escalated_at=NOW,
     )
     ToleranceException.objects.create(project=project, kind="cost", summary=f"EAC over by 12% ({n})", raised_at=NOW)
+    timed = ToleranceException.objects.create(
+        project=project, kind="time", summary=f"Finish 30 days late ({n})", raised_at=NOW
+    )
+    ExceptionPlan.objects.create(
+        exception=timed, options="o", recommendation="r", state="submitted", submitted_by=pm, submitted_at=NOW
+    )
 
 
 @time_machine.travel(NOW, tick=False)
@@ -122,19 +128,47 @@ def test_it_shows_a_head_each_decision_waiting_linking_to_where_it_is_decided(wo
             board.proposals_waiting,
             board.critical_issues,
             board.tolerances,
+            board.plans_waiting,
         )
-    ] == [1, 1, 1, 1, 1]
+    ] == [1, 1, 1, 1, 1, 1]
     client.force_login(head)
     page = client.get(reverse("projects:desk")).content.decode()
-    for text in ("Change 0", "Clause 4.1 proposal", "Contingency request", "Site flooded 0", "EAC over by 12% (0)"):
+    for text in (
+        "Change 0",
+        "Clause 4.1 proposal",
+        "Contingency request",
+        "Site flooded 0",
+        "EAC over by 12% (0)",
+        "awaiting the PM's plan",
+        "Exception plan to decide: time tolerance",
+        "Finish 30 days late (0)",
+    ):
         assert text in page, text
     for text in ("Change 1", "Site flooded 1", "(1)", "BETA-1", "Beta Project"):
         assert text not in page, text
     decision = page[page.index("Waiting for my decision") : page.index("My departments")]
     links = set(re.findall(r'href="([^"]+)"', decision))
-    assert len(links) == 4  # the change, the clause, the RAID item, the budget (contingency and tolerance)
+    # The change, the clause, the RAID item, the budget (contingency), the two exceptions' plan pages.
+    assert len(links) == 6
     for link in links:
         assert client.get(link).status_code == 200, link
+    plan_page = client.get(reverse("projects:exception_plan", args=["ALPHA-1", board.plans_waiting[0].pk]))
+    assert "Approve the plan" in plan_page.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_takes_a_decided_plan_off_the_heads_desk_and_shows_a_rejected_one_waiting_for_the_pm(world, pm, head):
+    decisions(world["alpha_project"], pm=pm)
+    plan = ExceptionPlan.objects.get()
+    plan.state = "approved"
+    plan.save()
+    board = head_desk_for(user=head, today=TODAY)
+    assert (len(board.tolerances), board.plans_waiting) == (1, [])  # the cost exception still has no plan
+    plan.state, plan.decided_at = "rejected", NOW
+    plan.save()
+    board = head_desk_for(user=head, today=TODAY)
+    assert [t.kind for t in board.tolerances] == ["cost", "time"]  # raised together: by id
+    assert board.plans_waiting == []
 
 
 @time_machine.travel(NOW, tick=False)

@@ -151,13 +151,21 @@ def test_it_refuses_every_kind_for_every_scope_it_does_not_cover(world, pm, admi
 
 
 @pytest.mark.django_db
-def test_it_never_lets_anyone_request_or_schedule_an_exception_report(world, admin_user):
-    with pytest.raises(Refused, match="sent when a project breaks a tolerance"):
+def test_it_never_lets_anyone_schedule_an_exception_report_nor_request_one_without_an_open_exception(world, admin_user):
+    with pytest.raises(Refused, match="ALPHA-1 has no open tolerance exception"):
         report_request(
             kind="exception",
             audience="internal",
             scope="project",
             project=world["alpha_project"],
+            requested_by=admin_user,
+        )
+    with pytest.raises(Refused, match="covers one project"):
+        report_request(
+            kind="exception",
+            audience="internal",
+            scope="department",
+            department=world["alpha"],
             requested_by=admin_user,
         )
     form = ReportScheduleForm(user=admin_user)
