@@ -11,28 +11,92 @@ report (client contacts, people who may not see the money, outside domains).
 Only what the user may send is offered (``apm.access``): the projects they
 may send reports about, the departments they head, the internal audience
 only when they may send it about something.
+
+The schedule form works without a script: every field shows, the project is
+typed by its code (``ProjectCodeField``; ``static/js/schedule-form.js``
+hides the fields the choices leave unused and fills the project list from
+``reports:schedule_projects`` as one types), and the time zone is picked
+from every IANA zone, grouped by region.
 """
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
+from django.urls import reverse
 
 from apm import access
 from apm.errors import Refused
+from projects.budget.selectors import open_exception
 from projects.common.forms import DATE
+from projects.models import Project
 from reports.kinds import KINDS, kind_choices, requestable_kinds
 from reports.models import Audience, Frequency, ReportSchedule, Scope, validate_time_zone
+from reports.selectors import ProjectOption, schedule_project_options
 from reports.services import Subject, check_recipients, check_sender, check_subject, clean_addresses
 
 if TYPE_CHECKING:
     from apm.access.base import AnyUser
     from apm.accounts.models import User
-    from projects.models import Project
     from teams.models import Department
 
 WEEKDAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
+
+#: The field that names the object of each scope that has one.
+SCOPE_PICKERS = {"project": Scope.PROJECT, "department": Scope.DEPARTMENT, "project_manager": Scope.PM_PORTFOLIO}
+
+
+@functools.cache
+def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every IANA zone ``zoneinfo`` knows, as optgroup choices by region ("Europe", "America", ...; the zones
+    without a region, such as UTC, under "Other"), each region and its zones in alphabetical order."""
+    regions: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        region = name.split("/", 1)[0] if "/" in name else "Other"
+        regions.setdefault(region, []).append((name, name))
+    return sorted(regions.items())
+
+
+class ProjectCodeField(forms.ModelChoiceField):
+    """A project of the field's queryset, typed by its code (any case) or picked from the search list, whose
+    options read "CODE" with the name beside it; the id of one of them is accepted too. Shown as its code."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        text = str(value).split(" — ", 1)[0].strip()
+        if self.queryset is None:
+            raise TypeError("A ProjectCodeField needs its queryset before it cleans a value.")
+        try:
+            return self.queryset.get(code__iexact=text)
+        except (ObjectDoesNotExist, MultipleObjectsReturned):
+            pass
+        if text.isdigit() and len(text) < 10:
+            try:
+                return self.queryset.get(pk=int(text))
+            except ObjectDoesNotExist:
+                pass
+        raise forms.ValidationError(
+            "No project “%(code)s” that you may send reports about: type its code or pick it from the list.",
+            code="invalid_choice",
+            params={"code": text[:60]},
+        )
+
+    def prepare_value(self, value: Any) -> Any:
+        # An instance's initial value is the project's id: show its code instead.
+        if isinstance(value, int) and not isinstance(value, bool) and self.queryset is not None:
+            project = self.queryset.filter(pk=value).only("code").first()
+            return project.code if project is not None else ""
+        if hasattr(value, "code"):
+            return value.code
+        return value
 
 
 def _choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
@@ -60,6 +124,14 @@ class ReportScheduleForm(forms.ModelForm):
     weekdays = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Weekdays"
     )
+    project = ProjectCodeField(
+        queryset=Project.objects.none(),
+        to_field_name="code",
+        required=False,
+        label="Project (for one project)",
+        help_text="Type the project's code or part of its name and pick it from the list.",
+    )
+    time_zone = forms.CharField(max_length=64, label="Time zone", widget=forms.Select(choices=()))
 
     class Meta:
         model = ReportSchedule
@@ -92,6 +164,14 @@ class ReportScheduleForm(forms.ModelForm):
         projects = access.send_client.queryset(user)
         departments = access.see_department.queryset(user)
         _model_choice_field(self, "project").queryset = projects.order_by("code")
+        self.fields["project"].widget.attrs.update(
+            {
+                "list": "schedule-projects",
+                "autocomplete": "off",
+                "data-project-search": reverse("reports:schedule_projects"),
+                "placeholder": "e.g. a project code",
+            }
+        )
         _model_choice_field(self, "department").queryset = departments.order_by("code")
         scopes = [Scope.PROJECT, Scope.DEPARTMENT]
         if access.administer.allows(user):
@@ -115,13 +195,29 @@ class ReportScheduleForm(forms.ModelForm):
         self.fields["project_manager"].label = "Project manager (for a PM's portfolio)"
         _choice_field(self, "scope").choices = [(s.value, s.label) for s in scopes]
         _choice_field(self, "kind").choices = kind_choices(requestable_kinds())
-        self.fields["time_zone"].validators = []
+        zones = time_zone_choices()
+        saved = self.instance.time_zone if self.instance.pk else ""
+        if saved and saved not in zoneinfo.available_timezones():
+            # A saved zone this machine's list lacks stays what it was until someone picks another.
+            zones = [("Saved", [(saved, saved)]), *zones]
+        self.fields["time_zone"].widget.choices = zones
+        if not self.instance.pk:
+            self.fields["time_zone"].initial = settings.TIME_ZONE
         for name, field in self.fields.items():
             if name in ("weekdays", "send_to_reporting_heads", "send_to_client_contacts"):
                 continue
             field.widget.attrs.setdefault(
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             )
+
+    def project_options(self) -> list[ProjectOption]:
+        """The first projects of the project list (the page's script replaces them with those matching what is
+        typed)."""
+        return schedule_project_options(user=self.user)
+
+    def _ignore(self, field: str) -> None:
+        """Forget ``field``'s errors: the schedule's choices do not use it."""
+        self.errors.pop(field, None)
 
     def clean_time_zone(self) -> str:
         value = (self.cleaned_data.get("time_zone") or "").strip()
@@ -134,18 +230,26 @@ class ReportScheduleForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        if data.get("frequency") == Frequency.WEEKLY and not data.get("weekdays"):
-            self.add_error("weekdays", "Choose at least one weekday for a weekly schedule.")
+        # The fields the chosen frequency and scope leave unused (the page's script hides them) are ignored,
+        # with whatever is wrong in them; only the ones in use must be filled in.
+        if data.get("frequency") == Frequency.MONTHLY:
+            self._ignore("weekdays")
+            data["weekdays"] = []
+        elif data.get("frequency") == Frequency.WEEKLY:
+            self._ignore("day_of_month")
+            if not data.get("weekdays") and "weekdays" not in self.errors:
+                self.add_error("weekdays", "Choose at least one weekday for a weekly schedule.")
         kind, audience, scope = data.get("kind"), data.get("audience"), data.get("scope")
-        if not (kind and audience and scope):
-            # Their own fields say what is wrong; the checks below need all three.
+        if scope:
+            for field, wanted in SCOPE_PICKERS.items():
+                if scope != wanted:
+                    self._ignore(field)
+                    data[field] = None
+                elif data.get(field) is None and field not in self.errors:
+                    self.add_error(field, f"Choose the {field.replace('_', ' ')} this schedule reports on.")
+        if not (kind and audience and scope) or any(field in self.errors for field in SCOPE_PICKERS):
+            # Their own fields say what is wrong; the checks below need all three and the scope's object.
             return data
-        # Only the object of the chosen scope is kept; the other pickers are ignored.
-        for field, wanted in (("project", Scope.PROJECT), ("department", Scope.DEPARTMENT)):
-            if scope != wanted:
-                data[field] = None
-        if scope != Scope.PM_PORTFOLIO:
-            data["project_manager"] = None
         subject = Subject(
             scope=scope,
             project=data.get("project"),
@@ -175,9 +279,20 @@ class ReportScheduleForm(forms.ModelForm):
         return data
 
 
-def send_now_kinds(*, scope: str) -> list[tuple[str, str]]:
-    """The report kinds "Send now" offers on the page of ``scope`` as (value, label) choices."""
-    return kind_choices([spec for spec in KINDS.values() if spec.send_now and scope in spec.scopes])
+def send_now_kinds(*, scope: str, project: Project | None = None) -> list[tuple[str, str]]:
+    """The report kinds "Send now" offers on the page of ``scope`` as (value, label) choices.
+
+    A kind about a tolerance exception (the exception report) only on the page of a ``project`` with an open
+    one (``reports.services.report_request`` sends it about the newest).
+    """
+    exception = project is not None and open_exception(project=project) is not None
+    return kind_choices(
+        [
+            spec
+            for spec in KINDS.values()
+            if (spec.send_now or (spec.about_exception and exception)) and scope in spec.scopes
+        ]
+    )
 
 
 def send_now_audiences(
@@ -198,9 +313,11 @@ class SendNowForm(forms.Form):
     """Kind and audience for an on-demand report, limited to what is valid for the scope and user.
 
     The kinds are those of the registry offered on the page of the scope
-    (``send_now``): a project's highlight report, in the audiences the user
-    may send (the internal one only with the project's money); a
-    department's portfolio report, internal only.
+    (``send_now``): a project's highlight and quality reports, in the
+    audiences the user may send (the internal one only with the project's
+    money), and its exception report (internal only) while it has an open
+    tolerance exception; a department's portfolio and quality reports,
+    internal only.
     """
 
     kind = forms.ChoiceField(label="Report")
@@ -216,7 +333,7 @@ class SendNowForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        _choice_field(self, "kind").choices = send_now_kinds(scope=scope)
+        _choice_field(self, "kind").choices = send_now_kinds(scope=scope, project=project)
         _choice_field(self, "audience").choices = send_now_audiences(
             scope=scope, user=user, project=project, department=department
         )

@@ -207,3 +207,46 @@ def occurrence_period(
     end = occurrence.astimezone(zone).date()
     start = previous.astimezone(zone).date() + dt.timedelta(days=1)
     return min(start, end), end
+
+
+_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def _spoken_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def rule_text(
+    *,
+    frequency: str,
+    weekdays: Iterable[int] | None,
+    day_of_month: int | None,
+    local_time: dt.time,
+    time_zone: str,
+) -> str:
+    """The rule as people say it, in the schedule's own zone: "Mondays and Thursdays 08:00 Europe/London",
+    "Weekdays 07:30 Asia/Tokyo", "Monthly, last working day, 09:00 Europe/London".
+
+    Same rule arguments as :func:`next_occurrence`; a rule it would refuse is described as well as it can be.
+    """
+    at = f"{local_time:%H:%M} {time_zone}"
+    if frequency == MONTHLY:
+        day = int(day_of_month or 0)
+        when = {LAST_DAY: "last day", LAST_WORKING_DAY: "last working day"}.get(day, f"day {day}")
+        return f"Monthly, {when}, {at}"
+    days = sorted({int(day) for day in (weekdays or ()) if 1 <= int(day) <= 7})
+    if days == [1, 2, 3, 4, 5]:
+        return f"Weekdays {at}"
+    if days == list(range(1, 8)):
+        return f"Every day {at}"
+    if not days:
+        return f"Weekly, no day chosen, {at}"
+    return f"{_spoken_list([_DAY_NAMES[day - 1] for day in days])} {at}"
+
+
+def local_text(instant: dt.datetime, time_zone: str) -> str:
+    """``instant`` on the clock of ``time_zone``: "Mon 9 Jun 2025 09:00 Europe/London"; ValueError for an unknown
+    zone or a naive instant."""
+    _require_aware(instant, "instant")
+    local = instant.astimezone(zone_info(time_zone))
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {time_zone}"

@@ -1,4 +1,5 @@
-"""Reads of the reports app: who receives a report, and the earlier reports of the same subject.
+"""Reads of the reports app: who receives a report, the earlier reports of the same subject, the projects a
+schedule may name.
 
 An internal report never goes to a client contact's address, whatever the
 source (schedule, extra addresses, requester); a client report never goes to
@@ -11,7 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -24,6 +25,9 @@ from reports.kinds import kind_for
 from reports.kinds.base import Snapshot
 from reports.models import Audience, Delivery, Report, ReportSchedule, ReportStatus, Scope
 from teams.models import TeamMember
+
+if TYPE_CHECKING:
+    from apm.access.base import AnyUser
 
 logger = logging.getLogger(__name__)
 
@@ -216,3 +220,26 @@ def previous_snapshot(*, report: Report) -> Snapshot | None:
         )
     rendered = rendered.filter(scheduled_for__lt=report.scheduled_for)
     return rendered.order_by("-scheduled_for", "-pk").values_list("snapshot", flat=True).first()
+
+
+#: How many projects the schedule form's project list and its search offer at once.
+PROJECT_OPTIONS = 20
+
+
+class ProjectOption(TypedDict):
+    code: str
+    name: str
+
+
+def schedule_project_options(*, user: AnyUser, query: str = "", limit: int = PROJECT_OPTIONS) -> list[ProjectOption]:
+    """The projects a schedule of ``user`` may name (those they may send reports about, ``access.send_client``,
+    as the schedule form's project field) whose code or name contains ``query`` (any case), by code; at most
+    ``limit``, as ``{"code", "name"}``. One query."""
+    projects = access.send_client.queryset(user)
+    query = query.strip()[:100]
+    if query:
+        projects = projects.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    return [
+        {"code": code, "name": name}
+        for code, name in projects.order_by("code").values_list("code", "name")[: max(limit, 0)]
+    ]

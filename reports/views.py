@@ -1,4 +1,5 @@
-"""Report pages: the index, a scope's reports, the archive, PDF download and "Send now"; schedules; deliveries.
+"""Report pages: the index, a scope's reports, the archive, a report's details, PDF download and "Send now";
+schedules; deliveries.
 
 Every lookup happens inside ``apm.access`` capabilities (see_project,
 see_department, see_report, manage_schedule, see_delivery): anything else
@@ -10,6 +11,14 @@ rendered by a worker, never in the web request.
 A scheduled report's email carries a one-click unsubscribe link
 (``unsubscribe``, no login: the signed token is the proof) that pauses its
 recipient on that schedule; the schedules page lists them with an "Undo".
+
+A report's page shows what the archive leaves out (size, SHA-256 digest,
+who generated it) and its deliveries to those who may see them
+(``access.see_delivery``).
+
+Schedules show their times on their own zone's clock ("Mondays 08:00
+Europe/London"), never in UTC. The schedule form's project list asks
+``schedule_projects`` (JSON) for the projects matching what is typed.
 
 Schedules: every create, edit and resume goes through
 ``reports.services.schedule_save`` (which makes the user the owner, after
@@ -29,7 +38,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +61,7 @@ from reports.forms import ArchiveSearchForm, ReportScheduleForm, SendNowForm
 from reports.kinds.base import Snapshot
 from reports.models import Delivery, Report, ReportSchedule, ReportStatus, Scope
 from reports.rendering import report_render_html, report_render_snapshot
+from reports.selectors import schedule_project_options
 from reports.services import report_request, schedule_rule, schedule_save, subject_of
 from reports.snapshot import report_build_snapshot
 
@@ -237,6 +247,36 @@ def department_send_now(request: AuthenticatedHttpRequest, code: str) -> HttpRes
     return _send_now(request, scope=Scope.DEPARTMENT, department=department)
 
 
+def _pdf_size(report: Report) -> int | None:
+    """The stored PDF's size in bytes; None without a PDF or when its file is gone."""
+    if not report.pdf:
+        return None
+    try:
+        return int(report.pdf.size)
+    except (FileNotFoundError, OSError):
+        return None
+
+
+@login_required
+def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """One report the user may see (``access.see_report``, else 404): kind, scope, audience, period, when it was
+    generated, size, pages, SHA-256 digest, its deliveries (to those who may see them) and the PDF link."""
+    queryset = Report.objects.select_related("project", "department", "project_manager", "requested_by", "schedule")
+    report: Report = access.object_or_404(request.user, access.see_report, queryset=queryset, pk=pk)
+    deliveries = access.see_delivery.queryset(request.user).filter(report=report).select_related("email")
+    return render(
+        request,
+        "reports/detail.html",
+        {
+            "report": report,
+            "size": _pdf_size(report),
+            "deliveries": list(deliveries.order_by("email_address")),
+            "may_see_deliveries": access.send_report.allows(request.user, report),
+            "client_audience": access.audience_for(request.user) == access.CLIENT,
+        },
+    )
+
+
 @login_required
 def report_pdf(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """The report's PDF as an attachment; 404 unless visible to the user and rendered."""
@@ -280,7 +320,16 @@ def schedule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         .prefetch_related("paused_recipients")
         .order_by("name")
     )
-    return render(request, "reports/schedules/list.html", {"schedules": schedules})
+    rows = [(s, occurrences.rule_text(**schedule_rule(s)), _when(s)) for s in schedules]
+    return render(request, "reports/schedules/list.html", {"rows": rows})
+
+
+@login_required
+def schedule_projects(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """GET ``?q=``: the projects a schedule of the user may name whose code or name contains ``q``, as
+    ``{"projects": [{"code", "name"}, ...]}`` (at most ``PROJECT_OPTIONS``, by code; the schedule form's list)."""
+    _may_schedule(request)
+    return JsonResponse({"projects": schedule_project_options(user=request.user, query=request.GET.get("q", ""))})
 
 
 def _save(request: AuthenticatedHttpRequest, instance: ReportSchedule | None) -> HttpResponse:
@@ -290,14 +339,20 @@ def _save(request: AuthenticatedHttpRequest, instance: ReportSchedule | None) ->
             schedule = schedule_save(schedule=form.save(commit=False), user=request.user, now=timezone.now())
             messages.success(request, f"Schedule “{schedule.name}” saved; next report {_when(schedule)}.")
             return redirect("reports:schedules")
-    return render(request, "reports/schedules/form.html", {"form": form, "schedule": instance})
+    context: dict[str, Any] = {"form": form, "schedule": instance}
+    if instance is not None:
+        context |= {"rule": occurrences.rule_text(**schedule_rule(instance)), "next_run": _when(instance)}
+    return render(request, "reports/schedules/form.html", context)
 
 
 def _when(schedule: ReportSchedule) -> str:
+    """The next run on the schedule's own clock ("Mon 9 Jun 2025 09:00 Europe/London"), or why there is none."""
     if not schedule.next_run_at:
         return "not scheduled (paused)"
-    local = timezone.localtime(schedule.next_run_at, occurrences.zone_info(schedule.time_zone))
-    return f"{local:%a %-d %b %Y %H:%M} {schedule.time_zone}"
+    try:
+        return occurrences.local_text(schedule.next_run_at, schedule.time_zone)
+    except ValueError:  # a zone this machine does not know: say the instant in UTC rather than fail
+        return occurrences.local_text(schedule.next_run_at, "UTC")
 
 
 @login_required

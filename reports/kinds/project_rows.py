@@ -18,7 +18,7 @@ Shape::
       "generated_at": "2025-04-01T06:00:00+00:00",
       "scope_label": "ALPHA — Alpha Department",
       "projects": [project row, ...],            # ordered by code
-      "totals": {"projects", "red", "amber", "green", "not_rated", "stale",
+      "totals": {"projects", "red", "amber", "green", "not_rated", "stale", "stale_before" (ISO date or None: is_stale),
                  # internal only:
                  "currency", "bac", "budget_period", "forecast_period", "variance",
                  "money_complete", "money_note", "other_currencies": [...]},
@@ -116,12 +116,28 @@ def internal_money(project: Project, latest: StatusUpdate | None) -> dict[str, A
     }
 
 
-def is_stale(latest: StatusUpdate | None, period_start: dt.date | None) -> bool:
-    """Whether a project's latest status update is dated before the report's period (so its RAG is not today's).
+#: Status updates are weekly: a report's period shorter than this still takes an update of the last week as
+#: current (a daily report does not call Monday's update stale on Wednesday).
+UPDATE_CADENCE = dt.timedelta(days=7)
 
-    A project with no update, or a report without a period start, is never stale.
+
+def is_stale(latest: StatusUpdate | None, period_start: dt.date | None, period_end: dt.date | None = None) -> bool:
+    """Whether a project's latest status update is too old for the report (so its RAG is not today's).
+
+    Stale when dated before the period, or, for a period shorter than the weekly cadence of updates, before
+    the week that ends with the period (``UPDATE_CADENCE``). A project with no update, or a report without a
+    period start, is never stale.
     """
-    return latest is not None and period_start is not None and latest.as_of < period_start
+    since = stale_before(period_start, period_end)
+    return latest is not None and since is not None and latest.as_of < since
+
+
+def stale_before(period_start: dt.date | None, period_end: dt.date | None = None) -> dt.date | None:
+    """The date a latest status update must not predate to count as current (:func:`is_stale`); None without a
+    period start."""
+    if period_start is None or period_end is None:
+        return period_start
+    return min(period_start, period_end - UPDATE_CADENCE + dt.timedelta(days=1))
 
 
 def rag_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -305,7 +321,7 @@ def rows_snapshot(
     rows = []
     for item, latest in load_projects(scoped_projects(request), request.period_end):
         row = client_row(item, latest, request.period_end)
-        row["stale"] = is_stale(latest, request.period_start)
+        row["stale"] = is_stale(latest, request.period_start, request.period_end)
         if request.internal:
             row.update(internal_money(item, latest))
         if details is not None:
@@ -313,6 +329,7 @@ def rows_snapshot(
         rows.append(row)
 
     totals: dict[str, Any] = rag_counts(rows)
+    totals["stale_before"] = iso(stale_before(request.period_start, request.period_end))
     if request.internal:
         totals.update(money_totals(rows))
     changes = snapshot_changes(projects=rows, previous_snapshot=request.previous_snapshot)

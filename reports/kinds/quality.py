@@ -1,7 +1,9 @@
 """The quality report: reviews done in the period, pass rate per standard, open non-conformances
 and their age, client sign-offs accepted and rejected.
 
-Project or department scope; internal or client audience. The client version
+Project or department scope; internal or client audience (the client one of a
+project only); scheduled, and sent now from a project's or department's
+reports page, like the highlight and portfolio reports. The client version
 leaves out reviewers' names, notes and the internal descriptions of
 non-conformances (redaction happens here, in the snapshot). Percentages are
 0-100 with one decimal, as strings; dates ISO strings.
@@ -236,4 +238,5 @@ SPEC = ReportKindSpec(
     audiences=(Audience.INTERNAL, Audience.CLIENT),
     build_snapshot=build_snapshot,
     template="reports/pdf/quality.html",
+    send_now=True,
 )

@@ -299,10 +299,10 @@ def test_it_offers_internal_users_both_audiences_for_a_project_only(client, worl
     client.force_login(head)
     project_form = client.get(reverse("reports:project", args=["ALPHA-1"])).context["send_form"]
     assert [v for v, _ in project_form.fields["audience"].choices] == ["internal", "client"]
-    assert [v for v, _ in project_form.fields["kind"].choices] == ["highlight"]
+    assert [v for v, _ in project_form.fields["kind"].choices] == ["highlight", "quality"]
     department_form = client.get(reverse("reports:department", args=["ALPHA"])).context["send_form"]
     assert [v for v, _ in department_form.fields["audience"].choices] == ["internal"]
-    assert [v for v, _ in department_form.fields["kind"].choices] == ["portfolio"]
+    assert [v for v, _ in department_form.fields["kind"].choices] == ["portfolio", "quality"]
 
 
 def test_it_polls_the_report_table_with_htmx_while_a_report_is_pending(client, world, pm):

@@ -59,6 +59,27 @@ def test_the_client_snapshot_marks_it_too(department):
     assert snapshot["totals"]["red"] == 0
 
 
+@pytest.mark.parametrize(
+    ("period_start", "period_end", "stale"),
+    [
+        # A daily report on Friday 4 December: the updates of 30 November and later are the week's, not stale.
+        (dt.date(2026, 12, 4), dt.date(2026, 12, 4), ["STALE-1"]),
+        # A daily report on Monday 7 December: STALE-4's update of 2 December is within the week ending that day.
+        (dt.date(2026, 12, 7), dt.date(2026, 12, 7), ["STALE-1"]),
+        # A daily report on Wednesday 9 December: the week ending that day starts on the 3rd, so STALE-4's
+        # update of 2 December is stale too.
+        (dt.date(2026, 12, 9), dt.date(2026, 12, 9), ["STALE-1", "STALE-4"]),
+        # A weekly report for 7-13 December: everything before the 7th is stale.
+        (dt.date(2026, 12, 7), dt.date(2026, 12, 13), ["STALE-1", "STALE-2", "STALE-3", "STALE-4"]),
+    ],
+)
+def test_a_period_shorter_than_a_week_takes_the_last_weeks_update_as_current(
+    department, period_start, period_end, stale
+):
+    snapshot = build_snapshot(department=department, period_start=period_start, period_end=period_end)
+    assert [row["code"] for row in snapshot["projects"] if row["stale"]] == stale
+
+
 def test_nothing_is_stale_without_a_period_start(department):
     snapshot = build_snapshot(department=department, period_start=None, period_end=DECEMBER["period_end"])
     assert snapshot["totals"]["stale"] == 0
@@ -87,6 +108,14 @@ def test_the_pdf_says_it_is_stale_and_leaves_it_out_of_the_red_projects(departme
     everything = " ".join(" ".join(pages).split())
     assert "Stale: as of 30 Jun 2018" in everything
     assert "Stale: no update in this period, not counted in the RAG totals" in everything
+
+
+def test_a_daily_reports_note_gives_the_date_a_week_back(department):
+    daily = build_snapshot(department=department, period_start=dt.date(2026, 12, 9), period_end=dt.date(2026, 12, 9))
+    text = " ".join(report_render_html(daily).split())
+    assert "whose latest status update is dated before 3 Dec 2026 (more than a week before the period's end)" in text
+    monthly = " ".join(report_render_html(build_snapshot(department=department, **DECEMBER)).split())
+    assert "whose latest status update is dated before 1 Dec 2026, when this period began" in monthly
 
 
 def test_the_html_marks_the_stale_row(department):
