@@ -216,6 +216,13 @@ class ClientDeliverable(TypedDict):
     due_date: dt.date
     #: What it must meet to be accepted, one criterion each.
     acceptance_criteria: list[str]
+    #: The document to review before signing off, when it is shared with the client (its id, for the download
+    #: link); None otherwise (an internal document is never named).
+    document_id: int | None
+    #: That document's title; "" when none.
+    document_title: str
+    #: Where the client sees the deliverable (an http(s) address); "" when none.
+    link: str
 
 
 class ClientChangeRequest(TypedDict):
@@ -478,12 +485,19 @@ def client_highlight_details(
 
 
 def client_deliverable(deliverable: Deliverable) -> ClientDeliverable:
-    """A deliverable awaiting sign-off, with its acceptance criteria."""
+    """A deliverable awaiting sign-off, with its acceptance criteria and what to review (reads
+    ``review_document``: select it with the deliverable). The document only when it is shared with the client
+    and neither a draft nor superseded (as ``projects.documents.selectors.shared_documents``)."""
+    document = deliverable.review_document if deliverable.review_document_id else None
+    shown = document is not None and document.is_shared and document.status not in ("draft", "superseded")
     return {
         "id": deliverable.pk,
         "name": deliverable.name,
         "due_date": deliverable.due_date,
         "acceptance_criteria": [str(item) for item in deliverable.acceptance_criteria or []],
+        "document_id": document.pk if shown and document is not None else None,
+        "document_title": document.title if shown and document is not None else "",
+        "link": deliverable.review_link,
     }
 
 

@@ -9,7 +9,14 @@ from django import forms
 from apm.accounts.models import User
 from apm.forms import IdMultipleChoiceField
 from projects.common.forms import DATE, limit_choices, work_owners
-from projects.models import Deliverable, DeliverableStatus, Milestone, Project
+from projects.models import Deliverable, DeliverableStatus, Document, Milestone, Project
+
+
+class _DocumentChoiceField(forms.ModelChoiceField):
+    """Documents named with whether the client sees them: "Designs v2 (shared with the client)"."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.title} ({obj.get_visibility_display().lower()})"
 
 
 class DeliverableForm(forms.Form):
@@ -28,6 +35,19 @@ class DeliverableForm(forms.Form):
     depends_on = IdMultipleChoiceField(
         queryset=Deliverable.objects.none(), required=False, help_text="Finished before this one can be."
     )
+    review_document = _DocumentChoiceField(
+        queryset=Document.objects.none(),
+        required=False,
+        label="Document to review",
+        help_text="What the client reviews before signing off. They see it only if it is shared with the client.",
+    )
+    review_link = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="Link to review",
+        help_text="Or where the client sees it: a staging site, a shared folder (http or https).",
+    )
 
     def __init__(self, *args: Any, project: Project, instance: Deliverable | None = None, **kwargs: Any) -> None:
         if instance is not None and "initial" not in kwargs:
@@ -41,10 +61,17 @@ class DeliverableForm(forms.Form):
                 "percent_complete": instance.percent_complete,
                 "acceptance_criteria": "\n".join(instance.acceptance_criteria or []),
                 "depends_on": list(instance.depends_on.values_list("pk", flat=True)),
+                "review_document": instance.review_document_id,
+                "review_link": instance.review_link,
             }
         super().__init__(*args, **kwargs)
         limit_choices(self, "owner", work_owners(project))
         limit_choices(self, "milestone", Milestone.objects.filter(project=project))
+        limit_choices(
+            self,
+            "review_document",
+            Document.objects.filter(project=project).exclude(status="superseded").order_by("title"),
+        )
         others = Deliverable.objects.filter(project=project)
         if instance is not None:
             others = others.exclude(pk=instance.pk)

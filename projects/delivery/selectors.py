@@ -37,7 +37,7 @@ def deliverables_awaiting_sign_off(*, project: Project) -> QuerySet[Deliverable]
     """Deliverables of ``project`` waiting for the client's decision, earliest due first."""
     return (
         Deliverable.objects.filter(project=project, status=DeliverableStatus.AWAITING_SIGN_OFF)
-        .select_related("owner", "milestone")
+        .select_related("owner", "milestone", "review_document")
         .order_by("due_date", "pk")
     )
 

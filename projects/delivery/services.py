@@ -28,6 +28,7 @@ from projects.models import (
     Deliverable,
     DeliverableBaseline,
     DeliverableStatus,
+    Document,
     Milestone,
     Project,
     SignOffOverride,
@@ -89,14 +90,17 @@ def deliverable_create(
     acceptance_criteria: Iterable[str] | str = (),
     depends_on: Iterable[Deliverable] = (),
     percent_complete: int = 0,
+    review_document: Document | None = None,
+    review_link: str = "",
 ) -> Deliverable:
     """Add a deliverable (status not started). ``acceptance_criteria``: a list or one criterion per line.
 
     ``percent_complete`` is a whole percent 0-100 (default 0).
     Raises ``Refused`` unless ``user`` manages the project, and for a
     missing name, reversed dates, a percent outside 0-100, a milestone or
-    dependency of another project, or a value the model refuses (a name over
-    300 characters).
+    dependency of another project, a review document of another project, or
+    a value the model refuses (a name over 300 characters, a review link that
+    is not an http(s) address).
     """
     if not access.edit_project.allows(user, project):
         raise Refused("Only the project manager, a head of its departments or an administrator may add.")
@@ -107,6 +111,7 @@ def deliverable_create(
     _check_dates(start_date, due_date)
     if milestone is not None and milestone.project_id != project.pk:
         raise Refused("That milestone belongs to another project.")
+    _check_review_document(project, review_document)
     deps = _check_dependencies(None, project, depends_on)
     with transaction.atomic():
         item = Deliverable(
@@ -119,6 +124,8 @@ def deliverable_create(
             due_date=due_date,
             percent_complete=percent_complete,
             acceptance_criteria=_criteria(acceptance_criteria),
+            review_document=review_document,
+            review_link=review_link.strip(),
         )
         history_save(item, user=user, reason="created")
         if deps:
@@ -126,7 +133,22 @@ def deliverable_create(
     return item
 
 
-EDITABLE_FIELDS = ("name", "description", "owner", "milestone", "start_date", "due_date", "percent_complete")
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "owner",
+    "milestone",
+    "start_date",
+    "due_date",
+    "percent_complete",
+    "review_document",
+    "review_link",
+)
+
+
+def _check_review_document(project: Project, document: Document | None) -> None:
+    if document is not None and document.project_id != project.pk:
+        raise Refused("That document belongs to another project.")
 
 
 def deliverable_update(*, deliverable: Deliverable, user: User, **changes: Any) -> Deliverable:
@@ -155,6 +177,7 @@ def deliverable_update(*, deliverable: Deliverable, user: User, **changes: Any) 
     milestone = changes.get("milestone", deliverable.milestone)
     if milestone is not None and milestone.project_id != project.pk:
         raise Refused("That milestone belongs to another project.")
+    _check_review_document(project, changes.get("review_document"))
     deps = _check_dependencies(deliverable, project, changes["depends_on"]) if "depends_on" in changes else None
     with transaction.atomic():
         for field in EDITABLE_FIELDS:

@@ -56,7 +56,9 @@ def deliverable_create(request: AuthenticatedHttpRequest, code: str) -> HttpResp
 
 
 def _deliverable_or_404(project: Project, pk: int) -> Deliverable:
-    return child_or_404(Deliverable.objects.select_related("owner", "milestone", "project"), project=project, pk=pk)
+    return child_or_404(
+        Deliverable.objects.select_related("owner", "milestone", "project", "review_document"), project=project, pk=pk
+    )
 
 
 @login_required

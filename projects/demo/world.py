@@ -6,7 +6,8 @@ with skills, levels, rates and time off, and three projects run by the ``pm`` lo
 with reviews and an open non-conformance, change requests waiting for decisions, a RAID log with
 an unacknowledged critical issue, documents (a permit expiring within 30 days), clauses (one
 due), correspondence with a public authority awaiting a reply, time entries and expenses, a
-budget and a status history; one budget breaks its cost tolerance.
+budget and a status history; one budget breaks its cost tolerance, and its exception plan awaits a
+head's decision.
 
 Objects are written through the services (so they are what the app itself would write) and
 found again by natural keys: a second run creates nothing. Dates are relative to the day of the
@@ -27,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apm.accounts.models import Role, User
-from projects.budget.services import checks, costs, plan
+from projects.budget.services import checks, costs, exception_plans, plan
 from projects.changes import services as change_services
 from projects.correspondence import services as correspondence_services
 from projects.delivery import services as delivery_services
@@ -38,6 +39,8 @@ from projects.models import (
     ClientContact,
     Deliverable,
     DeliverableStatus,
+    ExceptionPlan,
+    ExceptionState,
     LetterTemplate,
     Milestone,
     OpenRole,
@@ -45,6 +48,7 @@ from projects.models import (
     Project,
     QualityStandard,
     StatusUpdate,
+    ToleranceException,
 )
 from projects.quality import services as quality_services
 from projects.quality.services import CheckInput
@@ -431,7 +435,29 @@ class _World:
             # The real tolerance once the history is in, so that only a real breach raises an exception.
             self._tolerances(project, spec, Decimal("10"))
             checks.budget_check(project=project)
+        self.exception_plan(project)
         return project
+
+    def exception_plan(self, project: Project) -> None:
+        """The PM's plan for each open tolerance exception, submitted and awaiting a head's decision."""
+        for exception in ToleranceException.objects.filter(project=project, state=ExceptionState.OPEN):
+            if ExceptionPlan.objects.filter(exception=exception).exists():
+                continue
+            eac = Decimal(str(exception.figures.get("eac") or project.bac or 0))
+            exception_plans.exception_plan_save(
+                exception=exception,
+                options=(
+                    "1. Carry on as planned and accept the overspend.\n"
+                    "2. Cut the second photography shoot and reuse library images: saves a tenth of the overspend.\n"
+                    "3. Ask the client for a change request funding the extra design rounds they asked for."
+                ),
+                recommendation="Option 3, with option 2 as the fallback if the client declines by month end.",
+                forecast_eac=(eac * Decimal("0.95")).quantize(Decimal("1")),
+                forecast_finish=project.end_date,
+                submit=True,
+                actor=self.pm,
+            )
+            self.count("ExceptionPlan")
 
     def _tolerances(self, project: Project, spec: ProjectSpec, percent: Decimal) -> None:
         plan.budget_settings_update(
@@ -698,7 +724,25 @@ class _World:
         document_services.document_create(
             project=project, user=pm, kind="minutes", title="Kick-off workshop minutes", upload=_pdf("minutes.pdf")
         )
-        self.count("Document", 4)
+        # What the client reviews before signing off the deliverable awaiting them: shared, approved, linked.
+        concepts = document_services.document_create(
+            project=project,
+            user=pm,
+            kind="other",
+            title="Design concepts board",
+            upload=_pdf("concepts.pdf"),
+            visibility="client",
+        )
+        for status in ("under_review", "approved"):
+            document_services.document_set_status(document=concepts, user=pm, status=status)
+        for awaiting in project.deliverables.filter(status=DeliverableStatus.AWAITING_SIGN_OFF):
+            delivery_services.deliverable_update(
+                deliverable=awaiting,
+                user=pm,
+                review_document=concepts,
+                review_link=f"https://staging.{project.code.lower()}.example/concepts",
+            )
+        self.count("Document", 5)
         for number, title, kind, deadline, evidence in (
             ("4.1", "Deliver the agreed deliverables", "deliverable", None, ""),
             ("7.2", "Hold the permits the works need", "obligation", self.today + dt.timedelta(days=6), "document"),
@@ -798,7 +842,7 @@ class _World:
         project.save(update_fields=["rag", "updated_at"])
 
     def costs(self, project: Project, spec: ProjectSpec) -> None:
-        """Time (two entries a week for four weeks, each for half a week) and expenses, sized so that spend
+        """Time (an entry each working day for four weeks) and expenses, sized so that spend
         matches progress (on plan),
         or runs half as much again ahead of it (``spec.overspend``: the cost tolerance breaks)."""
         if project.time_entries.exists():
@@ -820,7 +864,7 @@ class _World:
             )
             self.count("Expense")
         people = [a.member for a in project.allocations.filter(status="confirmed").select_related("member")]
-        days = [day for day in _weekdays_back(self.today, 20) if day.isoweekday() in (2, 4)]
+        days = _weekdays_back(self.today, 20)  # every working day, so no one's day adds up to more than 24 h
         rates = Decimal(0)
         for person in people:
             rate = member_rate_on(member_id=person.pk, on=days[0])
@@ -828,7 +872,7 @@ class _World:
         bac = spec.budget * Decimal("1.15")  # labour, travel (5 %) and subcontractors (10 %)
         spent = sum((amount * factor * factor for _, amount, _ in expenses), Decimal(0))
         labour = bac * self._planned_percent(project) / 100 * factor - spent
-        hours = max(Decimal("0.25"), min(Decimal("16"), (labour / len(days) / rates * 4).quantize(Decimal("1")) / 4))
+        hours = max(Decimal("0.25"), min(Decimal("8"), (labour / len(days) / rates * 4).quantize(Decimal("1")) / 4))
         for day in days:
             for person in people:
                 costs.time_entry_record(

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from apm.validators import web_url
 from projects.models.budget import Baseline
 from projects.models.portfolio import ClientContact, Milestone, Project
 
@@ -68,6 +69,22 @@ class Deliverable(models.Model):
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
     sign_off_comment = models.TextField(blank=True)
+    # What the client reviews before signing off: a document of the register (the client sees it only when it
+    # is shared with them) and/or a link (a staging site, a shared folder).
+    review_document = models.ForeignKey(
+        "projects.Document",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The document the client reviews before signing off; share it with the client.",
+    )
+    review_link = models.URLField(
+        blank=True,
+        max_length=500,
+        validators=[web_url],
+        help_text="Where the client sees the deliverable (an http or https address).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])

@@ -90,7 +90,7 @@ def portal_waiting(*, user: User) -> PortalWaiting:
     projects = access.see_project.queryset(user)
     deliverables = list(
         Deliverable.objects.filter(project__in=projects, status=DeliverableStatus.AWAITING_SIGN_OFF)
-        .select_related("project__client")
+        .select_related("project__client", "review_document")
         .order_by("due_date", "project__code", "pk")[: WAITING + 1]
     )
     changes = list(

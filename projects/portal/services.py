@@ -157,7 +157,8 @@ def client_contact_add(
 ) -> tuple[ClientContact, Invitation | None]:
     """Add a contact (a person at the client) to ``project``'s client; with ``invite``, invite them at once.
 
-    Returns the contact and the invitation (None without ``invite``). Raises
+    Audited (who added whom, to which client, from which project). Returns the contact and the invitation
+    (None without ``invite``). Raises
     ``Refused`` for a project without a client, a blank name, an email the
     client already has a contact with (case ignored), a value the model
     refuses (a name over 200 characters, an invalid email), or a refused
@@ -175,4 +176,10 @@ def client_contact_add(
             raise Refused(f"{project.client} already has a contact with the email address {email}.")
         contact.save(force_insert=True)
         invitation = client_contact_invite(contact=contact, invited_by=invited_by) if invite else None
+        audit_record(
+            kind=AuditKind.CLIENT_CONTACT_ADDED,
+            user=invited_by,
+            target=f"client_contact:{contact.pk}",
+            detail={"project": project.code, "client": str(project.client), "email": email, "invited": invite},
+        )
     return contact, invitation

@@ -21,6 +21,7 @@ The properties:
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projects.budget import forms as budget_forms
+from projects.budget.selectors import today
 from projects.changes import forms as change_forms
 from projects.correspondence import forms as correspondence_forms
 from projects.delivery import forms as delivery_forms
@@ -46,9 +48,10 @@ from projects.portal import forms as portal_forms
 from projects.portfolio import forms as project_forms
 from projects.quality import forms as quality_forms
 from projects.raid import forms as raid_forms
-from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet
+from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet, RoleBookingForm
 from projects.status import forms as update_forms
 from reports.forms import ReportScheduleForm
+from teams.capacity import week_start
 from tests.access_world import Side
 from tests.apm.access.test_sweep import Route, all_routes, fill, url_for
 from tests.badinput import strategies as hs
@@ -109,6 +112,20 @@ def _criteria(own: Side) -> dict[str, st.SearchStrategy]:
     return strategies
 
 
+def _timesheet_cells(own: Side) -> dict[str, st.SearchStrategy]:
+    """Cells of the timesheet grid (``h-<project id>-<YYYYMMDD>``) of this week: the member's projects and others."""
+    monday = week_start(today())
+    ids = list(_model("projects.Project").objects.values_list("pk", flat=True)[:3])
+    strategies: dict[str, st.SearchStrategy] = {}
+    for pk in ids:
+        for offset in (0, 2, 6):
+            day = monday + dt.timedelta(days=offset)
+            strategies[f"h-{pk}-{day:%Y%m%d}"] = st.one_of(
+                st.sampled_from(["", "0", "7.5", "0.1", "24", "25", "-1", "1e3", "NaN"]), hs.numbers(), hs.texts(8)
+            )
+    return strategies
+
+
 @dataclass(frozen=True)
 class Target:
     """Who posts to a URL and what: the fields of ``forms`` plus ``more`` (built from the own side)."""
@@ -139,6 +156,11 @@ TARGETS: dict[str, Target] = {
             "member": hs.value_for(forms.ModelChoiceField(_model("teams.TeamMember").objects.all())),
             "status": st.one_of(st.sampled_from(["confirmed", "tentative"]), hs.texts(20)),
             "allow_over": st.sampled_from(["1", "0", "", "yes"]),
+            **{
+                name: hs.value_for(f)
+                for name, f in RoleBookingForm.base_fields.items()
+                if name.endswith(("_week", "_date"))
+            },
         },
     ),
     "projects:role_edit": Target("pm", (OpenRoleForm,), more=_formset("skills", RequirementFormSet.form)),
@@ -154,7 +176,10 @@ TARGETS: dict[str, Target] = {
     "projects:baseline_add": Target("pm", (budget_forms.BaselineForm,)),
     "projects:contingency_request": Target("pm", (budget_forms.ContingencyRequestForm,)),
     "projects:contingency_decide": Target("head", (budget_forms.ContingencyDecisionForm,)),
-    "projects:timesheet": Target("member", (budget_forms.TimeEntryForm,), overrides={"project": _PROJECT_CODES}),
+    "projects:exception_plan": Target("pm", (budget_forms.ExceptionPlanForm,)),
+    "projects:exception_plan_decide": Target("head", (budget_forms.ExceptionPlanDecisionForm,)),
+    "projects:timesheet": Target("member", more=_timesheet_cells),
+    "projects:time_entry_add": Target("member", (budget_forms.TimeEntryForm,), overrides={"project": _PROJECT_CODES}),
     "projects:deliverable_create": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_move": Target("pm", (delivery_forms.MoveForm,)),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -247,14 +248,18 @@ ADMIN_CELLS = {
 }
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xlsx(rows: list[list[str]]) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     for row in rows:
-        # openpyxl refuses control characters in cells: such a workbook cannot exist.
-        sheet.append([cell.translate(dict.fromkeys(range(32))) for cell in row])
+        # openpyxl refuses what XML 1.0 cannot hold (control characters, U+FFFE, U+FFFF, lone surrogates):
+        # such a workbook cannot exist, so they are dropped.
+        sheet.append([_XML_ILLEGAL.sub("", cell) for cell in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

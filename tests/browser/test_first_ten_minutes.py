@@ -135,13 +135,18 @@ def test_client_first_ten_minutes(browser, live_server, demo, console_errors):
     assert len(cards) == 1
     assert "HLF-WEB" in cards[0]
 
-    # 2. HLF-WEB on the portal (/portal/HLF-WEB/): "Design concepts" waits for their sign-off; the change
-    # "Add a Welsh-language version" waits for their decision.
+    # 2. HLF-WEB on the portal (/portal/HLF-WEB/): "Design concepts" waits for their sign-off, with the "Design
+    # concepts board" to download and a staging link to review first; the change "Add a Welsh-language version"
+    # waits for their decision.
     _click(page, page.locator(".portal-card").get_by_role("link", name="HLF-WEB"))
     _at(page, live_server, "/portal/HLF-WEB/")
     sign_offs = page.locator("section", has=page.get_by_role("heading", name="Deliverables awaiting your sign-off"))
     design = sign_offs.locator(".portal-item", has_text="Design concepts")
     assert design.count() == 1
+    board = design.get_by_role("link", name="Design concepts board")
+    download = page.request.get(f"{live_server.url}{board.get_attribute('href')}")
+    assert (download.status, download.body()[:5]) == (200, b"%PDF-")
+    assert design.get_by_role("link", name="open the link").get_attribute("href").startswith("https://staging.")
     changes = page.locator("section", has=page.get_by_role("heading", name="Change requests awaiting your decision"))
     assert changes.locator(".portal-item", has_text="Add a Welsh-language version").count() == 1
 

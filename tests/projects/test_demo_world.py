@@ -7,6 +7,7 @@ import io
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db.models import Sum
 from django.utils import timezone
 
 from projects.demo.world import PROJECTS
@@ -19,6 +20,7 @@ from projects.models import (
     NonConformance,
     Project,
     RaidItem,
+    TimeEntry,
     ToleranceException,
 )
 from projects.staffing.selectors import member_week_loads
@@ -59,9 +61,12 @@ def _every_kind_the_demo_shows_is_there() -> None:
     today = timezone.localdate()
     statuses = set(Deliverable.objects.filter(**mine).values_list("status", flat=True))
     assert statuses == {"not_started", "in_progress", "in_review", "awaiting_sign_off", "accepted", "rejected"}
-    assert Deliverable.objects.filter(
+    awaiting = Deliverable.objects.filter(
         status="awaiting_sign_off", project__client__contacts__user__username="client"
-    ).exists()
+    ).select_related("review_document")
+    assert awaiting.exists()
+    # What the client reviews is there and shared with them.
+    assert all(d.review_document.is_shared and d.review_document.status == "approved" for d in awaiting)
     assert NonConformance.objects.filter(deliverable__project__project_manager__username="pm", status="open").exists()
     assert RaidItem.objects.filter(
         **mine, kind="issue", severity="critical", acknowledged_at=None, status="open"
@@ -73,7 +78,14 @@ def _every_kind_the_demo_shows_is_there() -> None:
     assert list(ToleranceException.objects.filter(**mine, state="open").values_list("project__code", "kind")) == [
         ("MDC-BRAND", "cost")
     ]
+    # Its exception plan is submitted and waits for a head's decision.
+    assert list(ToleranceException.objects.filter(**mine, state="open").values_list("plan__state", flat=True)) == [
+        "submitted"
+    ]
     assert Allocation.objects.filter(**mine, status="tentative").exists()
+    # Time as a person keeps it: a long day at most (the timesheet refuses a day over 24 h).
+    days = TimeEntry.objects.values("member", "date").annotate(hours=Sum("hours")).order_by("-hours")
+    assert days[0]["hours"] <= 16
     member = Allocation.objects.filter(**mine, member__user__username="member").first().member
     (load,) = member_week_loads(members=[member], weeks=[week_start(today)])[member.pk]
     assert load.confirmed > load.capacity  # over-booked

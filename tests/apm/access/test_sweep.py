@@ -35,9 +35,10 @@ import pytest
 from django.apps import apps
 from django.db.models import Count, Max
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from apm import access
-from projects.models import Allocation, BudgetLine
+from projects.models import Allocation, BudgetLine, ToleranceException
 from tests import factories
 from tests.access_world import RELATIONSHIPS, Side, World, build_world, populate
 
@@ -101,6 +102,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "reports:department": {"code": "department_code"},
     "reports:department_send": {"code": "department_code"},
     "reports:pdf": {"pk": "client_report"},
+    "reports:detail": {"pk": "client_report"},
     "reports:schedule_edit": {"pk": "schedule"},
     "reports:schedule_toggle": {"pk": "schedule"},
     "reports:schedule_send": {"pk": "schedule"},
@@ -111,6 +113,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:expense_receipt": {"pk": "expense"},
     "projects:contingency_decide": {"pk": "contingency"},
     "projects:budget_line_remove": {"pk": "budget_line"},
+    "projects:exception_plan": {"pk": "tolerance_exception"},
+    "projects:exception_plan_decide": {"pk": "tolerance_exception"},
     "projects:role_suggestions": {"role_id": "open_role"},
     "projects:role_assign": {"role_id": "open_role"},
     "projects:role_edit": {"role_id": "open_role"},
@@ -163,6 +167,12 @@ DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
 #: booking, made) on first use and kept there; the ``sweep`` fixture makes them before it takes fingerprints.
 FOUND: dict[str, Any] = {
     "budget_line": lambda project: BudgetLine.objects.filter(project=project).order_by("pk").first(),
+    "tolerance_exception": lambda project: (
+        ToleranceException.objects.filter(project=project).order_by("pk").first()
+        or ToleranceException.objects.create(
+            project=project, kind="cost", summary=f"{project.code} over budget", raised_at=timezone.now()
+        )
+    ),
     "allocation": lambda project: (
         Allocation.objects.filter(project=project).order_by("pk").first()
         or factories.AllocationFactory(
@@ -241,6 +251,7 @@ NEEDS: dict[str, Need] = {
     "projects:list": Need(),
     "projects:create": need("create_project", missing=403),
     "projects:timesheet": need("keep_timesheet"),
+    "projects:time_entry_add": need("keep_timesheet"),
     "imports:index": need("import_data", missing=403),
     "imports:preset": need("import_data", missing=403),
     "imports:job": need("import_data", "run_import", on="import_job", missing=403),
@@ -271,6 +282,9 @@ NEEDS: dict[str, Need] = {
     "projects:contingency_request": need("see_money", act="edit_budget"),
     # The decision is the service's (a head, and not the one who asked): a refusal is a message.
     "projects:contingency_decide": need("see_money"),
+    # Read by all who see the money; written (POST) only with plan_exception (tests/projects/budget).
+    "projects:exception_plan": need("see_money"),
+    "projects:exception_plan_decide": need("see_money", act="decide_exception_plan"),
     "projects:deliverables": need("see_internal"),
     "projects:deliverable_create": need("edit_project"),
     "projects:schedule_baseline": need("see_internal"),
@@ -317,9 +331,11 @@ NEEDS: dict[str, Need] = {
     "reports:department": need("see_department", on="department"),
     "reports:department_send": need("see_department", on="department"),
     "reports:pdf": Need(see=(on("see_report", "client_report"),)),
+    "reports:detail": Need(see=(on("see_report", "client_report"),)),
     "reports:archive": Need(),
     "reports:schedules": need("create_project"),
     "reports:schedule_create": need("create_project"),
+    "reports:schedule_projects": need("create_project"),
     "reports:schedule_edit": Need(see=(on("manage_schedule", "schedule"),)),
     "reports:schedule_toggle": Need(see=(on("manage_schedule", "schedule"),)),
     "reports:schedule_send": Need(see=(on("manage_schedule", "schedule"),)),

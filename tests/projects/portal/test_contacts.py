@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from apm.accounts.models import AuditEvent, AuditKind
 from apm.errors import Refused
 from apm.outbox.models import OutboundEmail
 from projects.models import ClientContact
@@ -33,6 +34,9 @@ def test_it_adds_a_contact_of_the_projects_client_from_the_access_page(client, w
     assert (contact.client, contact.name, contact.user) == (world["acme"], "Cara Client", None)
     assert "cara@acme.example" in body  # listed on the page it answers with
     assert not OutboundEmail.objects.filter(kind="invitation").exists()
+    (event,) = AuditEvent.objects.filter(kind=AuditKind.CLIENT_CONTACT_ADDED)
+    assert (event.user, event.target) == (pm, f"client_contact:{contact.pk}")
+    assert event.detail == {"project": "ALPHA-1", "client": "Acme", "email": "cara@acme.example", "invited": False}
 
 
 def test_it_invites_the_new_contact_when_asked(client, world, pm):
@@ -50,6 +54,7 @@ def test_it_refuses_an_email_the_client_already_has_whatever_its_case(client, wo
     assert "Contact not added. Acme already has a contact with the email address ANN@acme.example." in body
     assert ClientContact.objects.filter(client=world["acme"]).count() == 1
     assert not OutboundEmail.objects.exists()
+    assert not AuditEvent.objects.filter(kind=AuditKind.CLIENT_CONTACT_ADDED).exists()
 
 
 def test_it_lets_another_client_have_a_contact_with_the_same_email(world, pm):
