@@ -555,10 +555,12 @@ class _World:
         if project.deliverables.exists():
             return
         pm, contact_user = self.pm, User.objects.get(client_contact=self.contacts[spec.client])
-        milestone = Milestone.objects.create(
-            project=project, name="Design signed off", due_date=self.today + dt.timedelta(days=30)
-        )
-        self.count("Milestone")
+        # Discovery is behind them (its milestone completes when the client accepts its report), design is next.
+        milestones = [
+            Milestone.objects.create(project=project, name=name, due_date=self.today + dt.timedelta(days=days))
+            for name, days in (("Discovery signed off", -15), ("Design signed off", 30), ("Launch", 90))
+        ]
+        self.count("Milestone", len(milestones))
         criteria = list(standard.criteria.order_by("order"))
 
         def make(name: str, due: int, percent: int = 0) -> Deliverable:
@@ -570,7 +572,7 @@ class _World:
                 due_date=self.today + dt.timedelta(days=due),
                 start_date=self.today - dt.timedelta(days=40),
                 owner=self.member_user,
-                milestone=milestone if due <= 30 else None,
+                milestone=milestones[0] if due < -10 else milestones[1] if due <= 30 else milestones[2],
                 acceptance_criteria=["Agreed with the client in the kick-off workshop", "Checked by a second person"],
                 percent_complete=percent,
             )

@@ -102,6 +102,8 @@ class Desk:
 
     today: dt.date
     projects: list[Project]
+    #: Open critical issues nobody has acknowledged yet (the banner at the top of the desk).
+    critical_issues: list[RaidItem]
     overdue_deliverables: list[Deliverable]
     overdue_actions: list[NonConformance]
     sign_offs_waiting: list[Deliverable]
@@ -117,6 +119,7 @@ class Desk:
     def lists(self) -> tuple[list[Any], ...]:
         """Every list of items needing action."""
         return (
+            self.critical_issues,
             self.overdue_deliverables,
             self.overdue_actions,
             self.sign_offs_waiting,
@@ -183,6 +186,18 @@ def _waiting(model: type[W], projects: QuerySet[Project], order: str, *related: 
     return list(rows.order_by(order, "pk"))
 
 
+def _unacknowledged_critical(projects: QuerySet[Project]) -> list[RaidItem]:
+    """Open critical issues of ``projects`` not yet acknowledged, escalated ones first, then oldest first."""
+    return list(
+        RaidItem.objects.filter(
+            project__in=projects, kind=RaidKind.ISSUE, severity=Severity.CRITICAL, acknowledged_at__isnull=True
+        )
+        .exclude(status=RaidStatus.CLOSED)
+        .select_related("project")
+        .order_by(F("escalated_at").desc(nulls_last=True), "raised_at", "pk")
+    )
+
+
 def desk_for(*, user: User, today: dt.date) -> Desk:
     """The desk of ``user`` as of ``today``; a fixed number of queries (about 18) whatever the projects."""
     projects = desk_projects(user)
@@ -206,6 +221,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
     return Desk(
         today=today,
         projects=list(projects.order_by("code")),
+        critical_issues=_unacknowledged_critical(projects),
         overdue_deliverables=list(
             Deliverable.objects.filter(project__in=projects, due_date__lt=today)
             .exclude(status=DeliverableStatus.ACCEPTED)
@@ -443,14 +459,7 @@ def head_desk_for(*, user: User, today: dt.date) -> HeadDesk | None:
         .select_related("project")
         .order_by("submitted_at", "pk")
     )
-    critical = list(
-        RaidItem.objects.filter(
-            project__in=projects, kind=RaidKind.ISSUE, severity=Severity.CRITICAL, acknowledged_at__isnull=True
-        )
-        .exclude(status=RaidStatus.CLOSED)
-        .select_related("project")
-        .order_by(F("escalated_at").desc(nulls_last=True), "raised_at", "pk")
-    )
+    critical = _unacknowledged_critical(projects)
     # Open exceptions with their plans: a submitted plan waits for the head's decision; one without a plan (or
     # with a draft or rejected one) waits for the PM; an approved plan is decided (the exception stays open
     # until the forecast is back inside tolerance, on the budget page).

@@ -22,6 +22,7 @@ from projects.models import (
     Document,
     DocumentVersion,
     NonConformance,
+    RaidItem,
     ToleranceException,
 )
 from tests import factories
@@ -89,6 +90,15 @@ def fill_project(project, *, n: int, pm, member) -> None:
         uploaded_at=NOW,
     )
     ToleranceException.objects.create(project=project, kind="cost", summary=f"EAC over by 12% ({n})", raised_at=NOW)
+    factories.RaidItemFactory(
+        project=project,
+        kind="issue",
+        severity="critical",
+        title=f"Site flooded {n}",
+        probability=None,
+        impact=None,
+        ack_deadline=NOW + dt.timedelta(hours=4),
+    )
     factories.AllocationFactory(
         project=project,
         member=member,
@@ -117,8 +127,15 @@ def test_it_lists_what_needs_action_today_each_linking_to_where_it_is_done(pm, c
     assert [d.title for d in desk.documents_expiring] == ["Licence 0", "Licence 1"]
     assert len(desk.tolerances) == 2
     assert [(o.member.name, o.booked) for o in desk.over_capacity] == [("Busy Person 0", Decimal("60.00"))]
+    assert [item.title for item in desk.critical_issues] == ["Site flooded 0", "Site flooded 1"]
     client.force_login(pm)
     page = client.get(reverse("projects:desk")).content.decode()
+    # The banner above everything: each unacknowledged critical issue, its project and its deadline (with a year).
+    banner = page.split('class="alert alert-danger critical-issue"', 1)[1].split("</div>", 1)[0]
+    assert "Site flooded 0" in banner
+    assert "(DESK-0)" in banner
+    assert page.index("critical-issue") < page.index("Your projects, worst first")
+    assert "Acknowledge by 2 Jun 2025 " in page
     project = "DESK-0"
     clause = ClauseChangeProposal.objects.filter(clause__project__code=project).get().clause
     entry = Correspondence.objects.get(project__code=project)
@@ -143,11 +160,13 @@ def test_it_leaves_out_what_is_done_or_not_yet_due(pm):
     Correspondence.objects.update(status="replied")
     Document.objects.update(expires_on=dt.date(2025, 9, 1))
     ToleranceException.objects.update(state="closed", closed_at=NOW)
+    RaidItem.objects.update(acknowledged_at=NOW)
     desk = desk_for(user=pm, today=TODAY)
     assert desk.changes_waiting == []
     assert desk.replies_due == []
     assert desk.documents_expiring == []
     assert desk.tolerances == []
+    assert desk.critical_issues == []
 
 
 def test_it_shows_only_the_users_own_projects(world, pm, admin_user):
@@ -170,14 +189,14 @@ def test_it_runs_the_same_number_of_queries_for_3_and_60_projects(pm, client, dj
     client.force_login(pm)
     build(pm, 3)
     client.get(reverse("projects:desk"))  # warm the session and content types
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(25):
         small = client.get(reverse("projects:desk"))
     assert small.content.decode().count("Late deliverable") == 3
     build(pm, 57, start=3)
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(25):
         large = client.get(reverse("projects:desk"))
     assert large.content.decode().count("Late deliverable") == 60
-    assert desk_for(user=pm, today=TODAY).total == 60 * 10 + 2  # ten items a project, and the two people booked on them
+    assert desk_for(user=pm, today=TODAY).total == 60 * 11 + 2  # 11 items a project, and the two people booked on them
 
 
 def test_it_is_where_a_pm_and_a_head_land_and_is_not_for_clients(world, pm, head, client_user, client):
