@@ -71,14 +71,14 @@ class ProjectCodeField(forms.ModelChoiceField):
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
-        text = str(value).split(" — ", 1)[0].strip()
+        text = str(value).split(" — ", 1)[0].strip().replace("\x00", "")
         if self.queryset is None:
             raise TypeError("A ProjectCodeField needs its queryset before it cleans a value.")
         try:
             return self.queryset.get(code__iexact=text)
         except (ObjectDoesNotExist, MultipleObjectsReturned):
             pass
-        if text.isdigit() and len(text) < 10:
+        if text.isascii() and text.isdigit() and len(text) < 10:
             try:
                 return self.queryset.get(pk=int(text))
             except ObjectDoesNotExist:

@@ -236,7 +236,7 @@ def schedule_project_options(*, user: AnyUser, query: str = "", limit: int = PRO
     as the schedule form's project field) whose code or name contains ``query`` (any case), by code; at most
     ``limit``, as ``{"code", "name"}``. One query."""
     projects = access.send_client.queryset(user)
-    query = query.strip()[:100]
+    query = query.replace("\x00", "").strip()[:100]  # PostgreSQL text holds no NUL
     if query:
         projects = projects.filter(Q(code__icontains=query) | Q(name__icontains=query))
     return [

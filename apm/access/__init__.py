@@ -54,6 +54,7 @@ from apm.access.people import (
     see_member_rates,
 )
 from apm.access.projects import (
+    SHARED_WITH_CLIENT,
     change_client,
     decide_as_head,
     decide_exception_plan,
@@ -75,6 +76,7 @@ from apm.access.projects import (
     see_share_link,
     send_client,
     send_internal,
+    shared_with_client,
     staff_project,
     work_on_project,
 )
@@ -158,6 +160,7 @@ __all__ = [
     "SCOPE_DEPARTMENT",
     "SCOPE_PM_PORTFOLIO",
     "SCOPE_PROJECT",
+    "SHARED_WITH_CLIENT",
     "Ability",
     "Capability",
     "administrators",
@@ -171,6 +174,7 @@ __all__ = [
     "may_send",
     "object_or_404",
     "project_manager_candidates",
+    "shared_with_client",
     "reporting_head_candidates",
     "scope_projects",
     *CAPABILITIES,

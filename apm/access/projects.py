@@ -195,12 +195,22 @@ invite_contacts = Capability(
 )
 
 
+#: What the client side (a client contact, a share link's status page) may see of a project's register:
+#: documents shared with the client, neither drafts nor superseded.
+SHARED_WITH_CLIENT = Q(visibility=CLIENT) & ~Q(status__in=("draft", "superseded"))
+
+
+def shared_with_client(document: Any) -> bool:
+    """Whether ``document`` (a ``projects.Document``) is one the client side may see (:data:`SHARED_WITH_CLIENT`):
+    for one object already loaded, such as the document a deliverable asks the client to review."""
+    return document is not None and document.visibility == CLIENT and document.status not in ("draft", "superseded")
+
+
 def _see_document(user: AnyUser | None) -> QuerySet[Any]:
     documents = rows("projects.Document")
     if not is_active(user):
         return documents.none()
-    # What a client may see of the register: documents shared with the client, neither drafts nor superseded.
-    shared = Q(visibility=CLIENT, project__in=see_project.queryset(user)) & ~Q(status__in=("draft", "superseded"))
+    shared = SHARED_WITH_CLIENT & Q(project__in=see_project.queryset(user))
     return documents.filter(Q(project__in=see_internal_documents.queryset(user)) | shared)
 
 

@@ -44,6 +44,7 @@ from typing import (
     is_typeddict,
 )
 
+from apm import access
 from projects.models import DeliverableStatus
 
 if TYPE_CHECKING:
@@ -486,10 +487,10 @@ def client_highlight_details(
 
 def client_deliverable(deliverable: Deliverable) -> ClientDeliverable:
     """A deliverable awaiting sign-off, with its acceptance criteria and what to review (reads
-    ``review_document``: select it with the deliverable). The document only when it is shared with the client
-    and neither a draft nor superseded (as ``projects.documents.selectors.shared_documents``)."""
+    ``review_document``: select it with the deliverable). The document only when the client side may see it
+    (``access.shared_with_client``)."""
     document = deliverable.review_document if deliverable.review_document_id else None
-    shown = document is not None and document.is_shared and document.status not in ("draft", "superseded")
+    shown = access.shared_with_client(document)
     return {
         "id": deliverable.pk,
         "name": deliverable.name,

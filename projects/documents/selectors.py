@@ -37,7 +37,6 @@ from projects.models import (
     EvidenceKind,
     Project,
     ProposalStatus,
-    Visibility,
 )
 
 if TYPE_CHECKING:
@@ -77,8 +76,7 @@ def document_list(*, user: User, project: Project, kind: str = "", status: str =
 def shared_documents(*, project: Project) -> list[DocumentWithVersion]:
     """Documents of ``project`` shared with the client, not superseded, with their current version (2 queries)."""
     return list(
-        Document.objects.filter(project=project, visibility=Visibility.CLIENT)
-        .exclude(status__in=[DocumentStatus.SUPERSEDED, DocumentStatus.DRAFT])
+        Document.objects.filter(access.SHARED_WITH_CLIENT, project=project)
         .prefetch_related(_current_version())
         .order_by("kind", "title")
     )

@@ -93,10 +93,17 @@ def load_projects(queryset: QuerySet[Project], period_end: dt.date) -> list[tupl
 
 
 def client_row(project: Project, latest: StatusUpdate | None, period_end: dt.date) -> dict[str, Any]:
-    """The client view of a project as of ``period_end`` (a ``ClientProject`` in JSON form): what a client may see."""
-    return client_view.serialise(
+    """The client view of a project as of ``period_end`` (a ``ClientProject`` in JSON form): what a client may see.
+
+    Rated as of the period's end: a project with no status update by then is not rated (its own ``rag`` may
+    come from a later update, which a report of an earlier period must not count).
+    """
+    row = client_view.serialise(
         client_view.client_project(project, latest=latest, milestones=project.milestones.all(), today=period_end)
     )
+    if latest is None:
+        row["rag"] = ""
+    return row
 
 
 def internal_money(project: Project, latest: StatusUpdate | None) -> dict[str, Any]:

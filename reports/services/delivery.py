@@ -58,8 +58,9 @@ def _build_snapshot(report: Report) -> Snapshot:
 
 
 def report_page_url(report: Report) -> str:
-    """Absolute link to the report's PDF in APM: ``settings.APM_SITE_URL`` + ``reports:pdf``."""
-    return settings.APM_SITE_URL.rstrip("/") + reverse("reports:pdf", kwargs={"pk": report.pk})
+    """Absolute link to the report's page in APM (its facts, digest and download): ``settings.APM_SITE_URL`` +
+    ``reports:detail``."""
+    return settings.APM_SITE_URL.rstrip("/") + reverse("reports:detail", kwargs={"pk": report.pk})
 
 
 def _pdf_filename(report: Report) -> str:

@@ -82,13 +82,23 @@ def test_it_saves_the_project_typed_by_its_code_in_any_case(client, pm, world):
     assert re.search(r'<input [^>]*name="project"[^>]*value="ALPHA-1"', html)
 
 
-@pytest.mark.parametrize("typed", ["BETA-1", "NOPE-9", "ALPHA-1x", "<script>"])
+@pytest.mark.parametrize("typed", ["BETA-1", "NOPE-9", "ALPHA-1x", "<script>", "²", "¹²", "٣"])
 def test_it_refuses_a_project_the_user_may_not_name_and_says_so_on_the_field(client, pm, world, typed):
     client.force_login(pm)
     response = client.post(reverse("reports:schedule_create"), project_schedule(project=typed))
     assert response.status_code == 200
     [message] = errors_of(response)["project"]
     assert message.startswith(f"No project “{typed}” that you may send reports about")
+    assert not ReportSchedule.objects.exists()
+
+
+def test_it_refuses_a_nul_in_the_project_without_asking_the_database(client, pm, world):
+    # PostgreSQL text holds no NUL: the field drops it, then finds no such project.
+    client.force_login(pm)
+    response = client.post(reverse("reports:schedule_create"), project_schedule(project="ALPHA\x00-1x"))
+    assert response.status_code == 200
+    [message] = errors_of(response)["project"]
+    assert message.startswith("No project “ALPHA-1x” that you may send reports about")
     assert not ReportSchedule.objects.exists()
 
 

@@ -75,6 +75,10 @@ def test_it_gives_every_scheduled_report_email_a_one_click_unsubscribe_link_for_
     assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert sent["Auto-Submitted"] == "auto-generated"
     assert links[1].startswith("/reports/unsubscribe/")
+    # "Open the report in APM" leads to the report's own page (facts, digest, download), not straight to the PDF.
+    page = f"{SITE}/reports/{Delivery.objects.get(email=emails[1]).report_id}/"
+    assert f'<a href="{page}">Open the report in APM</a>' in emails[1].body_html
+    assert page in emails[1].body_text
 
 
 def test_it_gives_no_unsubscribe_link_to_a_report_asked_for_once(world, head, travel, published, settings):

@@ -80,6 +80,17 @@ def test_a_period_shorter_than_a_week_takes_the_last_weeks_update_as_current(
     assert [row["code"] for row in snapshot["projects"] if row["stale"]] == stale
 
 
+def test_a_rating_from_after_the_period_or_none_at_all_is_not_counted(department):
+    # FUTURE-1's only update is dated after December; NOUPDATE-1 carries a rating but has no update at all.
+    future = factories.ProjectFactory(code="FUTURE-1", departments=[department], rag=RAG.RED)
+    factories.StatusUpdateFactory(project=future, as_of=dt.date(2027, 1, 10), rag=RAG.RED)
+    factories.ProjectFactory(code="NOUPDATE-1", departments=[department], rag=RAG.RED)
+    snapshot = build_snapshot(department=department, **DECEMBER)
+    rows = {row["code"]: row for row in snapshot["projects"]}
+    assert (rows["FUTURE-1"]["rag"], rows["NOUPDATE-1"]["rag"]) == ("", "")
+    assert (snapshot["totals"]["red"], snapshot["totals"]["not_rated"]) == (1, 3)
+
+
 def test_nothing_is_stale_without_a_period_start(department):
     snapshot = build_snapshot(department=department, period_start=None, period_end=DECEMBER["period_end"])
     assert snapshot["totals"]["stale"] == 0
