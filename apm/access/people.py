@@ -29,7 +29,8 @@ def _see_member(user: AnyUser | None) -> QuerySet[Any]:
         # Staffing a project means searching the whole pool of people for skills and free hours.
         return members
     projects = see_project.queryset(user)
-    rule = Q(user=user) | Q(projects__in=projects) | Q(allocations__project__in=projects)
+    live = rows("projects.Allocation").filter(project__in=projects).exclude(status="cancelled")
+    rule = Q(user=user) | Q(projects__in=projects) | Q(allocations__in=live)
     if is_head(user):
         rule |= Q(department__heads=user)
     return members.filter(pk__in=members.filter(rule).values("pk"))

@@ -19,7 +19,7 @@ from projects.models import CostCategory
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from projects.budget.selectors import TimesheetWeek
+    from projects.budget.selectors import TimesheetCell, TimesheetWeek
     from projects.models import Project
 #: The largest sum of money a form takes (£1 trillion): more would overflow the database's decimal columns.
 MAX_MONEY = Decimal(10**12)
@@ -142,11 +142,14 @@ class TimeEntryForm(forms.Form):
 
 class TimesheetGridForm(forms.Form):
     """The week's grid: one optional field of hours (0-24, quarter hours typed as 0.25) per cell the
-    person may change (``week.cells`` that are editable), named as the cell (``h-<project>-<YYYYMMDD>``).
+    person may change (``week.cells`` that are editable), named as the cell (``h-<project>-<YYYYMMDD>``),
+    and a hidden one (``was-h-<project>-<YYYYMMDD>``) holding the hours the cell showed when the page
+    was loaded, so the save can tell a cell changed meanwhile (another tab, an entry logged one by one).
 
-    An empty cell or 0 means no entry. Each bad cell gets its own message,
-    naming it; a day changed whose hours over all projects (the cells shown
-    read-only too) would pass 24 is refused, naming the day.
+    Only the cells posted count: a cell missing from the POST is left as it
+    is, while an empty cell or 0 posted means no entry. Each bad cell gets
+    its own message, naming it; a day changed whose hours over all projects
+    (the cells shown read-only too) would pass 24 is refused, naming the day.
     """
 
     def __init__(self, *args: Any, week: TimesheetWeek, **kwargs: Any) -> None:
@@ -172,9 +175,32 @@ class TimesheetGridForm(forms.Form):
                     "max_whole_digits": f"{label}: a day has at most 24 hours.",
                 },
             )
+            stale = f"{label}: the page sent a bad original value; reload the page."
+            self.fields[self.was_name(cell)] = forms.DecimalField(
+                required=False,
+                min_value=Decimal("0"),
+                max_value=Decimal("24"),
+                max_digits=4,
+                decimal_places=2,
+                initial=cell.hours,
+                widget=forms.HiddenInput,
+                error_messages=dict.fromkeys(
+                    ("invalid", "min_value", "max_value", "max_digits", "max_decimal_places", "max_whole_digits"), stale
+                ),
+            )
+
+    @staticmethod
+    def was_name(cell: TimesheetCell) -> str:
+        """The hidden field holding the hours ``cell`` showed when the page was loaded."""
+        return f"was-{cell.name}"
+
+    def posted(self) -> list[TimesheetCell]:
+        """The editable cells whose field is in the POST (the only ones a save changes)."""
+        return [cell for cell in self.editable if cell.name in self.data]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        posted = {cell.name for cell in self.posted()}
         for cell in self.editable:
             value = data.get(cell.name)
             if value is not None and Decimal(0) < value < Decimal("0.25"):
@@ -186,7 +212,7 @@ class TimesheetGridForm(forms.Form):
             total, changed = Decimal(0), False
             for row in self.week.rows:
                 cell = row.cells[i]
-                hours = (data.get(cell.name) or Decimal(0)) if cell.editable else (cell.hours or Decimal(0))
+                hours = (data.get(cell.name) or Decimal(0)) if cell.name in posted else (cell.hours or Decimal(0))
                 changed = changed or hours != (cell.hours or Decimal(0))
                 total += hours
             if changed and total > 24:
@@ -195,5 +221,14 @@ class TimesheetGridForm(forms.Form):
         return data
 
     def cells(self) -> dict[tuple[Project, dt.date], Decimal | None]:
-        """The cleaned values of the editable cells: (project, day) -> hours, None when empty."""
-        return {(cell.project, cell.day): self.cleaned_data.get(cell.name) for cell in self.editable}
+        """The cleaned values of the editable cells posted: (project, day) -> hours, None when empty."""
+        return {(cell.project, cell.day): self.cleaned_data.get(cell.name) for cell in self.posted()}
+
+    def loaded(self) -> dict[tuple[Project, dt.date], Decimal | None]:
+        """The hours the posted cells showed when the page was loaded: (project, day) -> hours, None when
+        empty; a cell posted without its original value is left out (not checked)."""
+        return {
+            (cell.project, cell.day): self.cleaned_data.get(self.was_name(cell))
+            for cell in self.posted()
+            if self.was_name(cell) in self.data
+        }

@@ -57,7 +57,8 @@ def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
     Rows are the projects the person is on (and any other they logged time on
     that week, read-only), columns Monday to Sunday with totals. POST saves
     every cell at once (``projects.budget.forms.TimesheetGridForm``): a bad
-    cell or a day over 24 hours is named and nothing is saved.
+    cell, a day over 24 hours or a cell changed since the page was loaded
+    (another tab) is named and nothing is saved.
     """
     member = _member_or_404(request)
     monday = _week_of(request)
@@ -67,7 +68,7 @@ def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
     grid = forms.TimesheetGridForm(request.POST or None, week=week)
     if request.method == "POST" and grid.is_valid():
         with refusal_on_form(grid):
-            saved = timesheet_week_save(member=member, cells=grid.cells(), actor=request.user)
+            saved = timesheet_week_save(member=member, cells=grid.cells(), loaded=grid.loaded(), actor=request.user)
             if saved.any:
                 messages.success(
                     request,
@@ -123,9 +124,17 @@ def _page(
         {
             "week": week,
             "grid": grid,
-            # Each cell with its field (None: shown read-only), in row order: Tab moves along a row.
+            # Each cell with its field and the hidden field of the hours it showed (None: shown read-only), in
+            # row order: Tab moves along a row.
             "rows": [
-                (row, [(cell, grid[cell.name] if cell.editable else None) for cell in row.cells]) for row in week.rows
+                (
+                    row,
+                    [
+                        (cell, grid[cell.name], grid[grid.was_name(cell)]) if cell.editable else (cell, None, None)
+                        for cell in row.cells
+                    ],
+                )
+                for row in week.rows
             ],
             "several": any(cell.entries > 1 for cell in week.cells),
             "can_log": any(row.loggable for row in week.rows),

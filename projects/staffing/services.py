@@ -19,7 +19,7 @@ from apm import validation
 from apm.errors import Refused
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleStatus, Project
 from projects.staffing.selectors import member_week_loads, role_cover
-from teams.capacity import Booking, WeekLoad, week_loads, weeks_between
+from teams.capacity import DEFAULT_WEEKDAYS, Booking, WeekLoad, week_loads, weeks_between
 from teams.models import TeamMember
 
 if TYPE_CHECKING:
@@ -61,11 +61,13 @@ def allocation_create(
     ``OverAllocationError`` unless ``allow_over_allocation`` (the PM saw the
     warning and chose to book anyway). Raises ``Refused`` for hours ≤ 0,
     reversed dates, an unknown status, an inactive member, a role of another
-    project, a booking for a role outside the role's dates or for more hours
-    per week than the role asks, or a value the model refuses (hours per week
-    outside 0.25-168, a role title over 200 characters). A booking may take
-    part of a role's hours or period; when the role's bookings then cover its
-    hours throughout its period, the role is marked filled.
+    project, a booking for a role that does not fit it (see
+    :func:`_refuse_outside_role`: outside its dates, more hours than it asks
+    or than are still open then, a person already booked on it), or a value
+    the model refuses (hours per week outside 0.25-168, a role title over 200
+    characters). A booking may take part of a role's hours or period; when
+    the role's bookings then cover its hours throughout its period, the role
+    is marked filled.
     """
     if hours_per_week <= 0:
         raise Refused("Hours per week must be more than zero.")
@@ -75,18 +77,15 @@ def allocation_create(
         raise Refused(f"Unknown status {status!r}.")
     if not member.is_active:
         raise Refused(f"{member} is not active.")
-    if open_role is not None:
-        if open_role.project_id != project.pk:
-            raise Refused("That role belongs to another project.")
-        if start_date < open_role.start_date or end_date > open_role.end_date:
-            raise Refused(
-                f"The role runs from {open_role.start_date:%d %b %Y} to {open_role.end_date:%d %b %Y}; "
-                "book within those dates."
-            )
-        if hours_per_week > open_role.hours_per_week:
-            raise Refused(f"The role asks for {open_role.hours_per_week.normalize():f} h/week; book at most that.")
-    # Serialise bookings of one person so two PMs cannot both take the last free hours.
+    if open_role is not None and open_role.project_id != project.pk:
+        raise Refused("That role belongs to another project.")
+    # Serialise bookings of one person so two PMs cannot both take the last free hours (the person is locked
+    # before the role, as in allocation_update).
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
+    if open_role is not None:
+        _refuse_outside_role(
+            role=open_role, member=member, booking=Booking(start_date, end_date, hours_per_week), editing=None
+        )
     if status == AllocationStatus.CONFIRMED and not allow_over_allocation:
         _refuse_over_allocation(member=member, booking=Booking(start_date, end_date, hours_per_week))
     allocation = validation.create(
@@ -105,6 +104,47 @@ def allocation_create(
     if open_role is not None:
         open_role_status_sync(role=open_role)
     return allocation
+
+
+def _refuse_outside_role(*, role: OpenRole, member: TeamMember, booking: Booking, editing: Allocation | None) -> None:
+    """Raise ``Refused`` when ``booking`` of ``member`` does not fit ``role``: it runs outside the role's
+    dates, asks more hours per week than the role does, or than the role's other live bookings (tentative
+    ones too; ``editing``, the booking being changed, not counted) leave open on any working day of the
+    booked dates, or ``member`` already has another live booking on the role (that one is changed instead).
+
+    Locks the role's row first, so two bookings of one role are checked one after the other.
+    """
+    role = OpenRole.objects.select_for_update().get(pk=role.pk)
+    others = [a for a in role.allocations.live().select_related("member") if editing is None or a.pk != editing.pk]
+    if any(a.member_id == member.pk for a in others):
+        raise Refused(f"{member} is already booked on this role: change that booking instead.")
+    if booking.start < role.start_date or booking.end > role.end_date:
+        raise Refused(
+            f"The role runs from {role.start_date:%d %b %Y} to {role.end_date:%d %b %Y}; book within those dates."
+        )
+    if booking.hours_per_week > role.hours_per_week:
+        raise Refused(f"The role asks for {role.hours_per_week.normalize():f} h/week; book at most that.")
+    gaps = role_cover(role, others).gaps
+    days = [booking.start + dt.timedelta(days=i) for i in range((booking.end - booking.start).days + 1)]
+    # Weekends are not worked: a weekend between two bookings is no gap (``cover_gaps``), so it limits nothing.
+    days = [day for day in days if day.isoweekday() in DEFAULT_WEEKDAYS] or days
+    still_open = min(
+        (next((g.hours_per_week for g in gaps if g.start <= day <= g.end), Decimal(0)) for day in days),
+        default=Decimal(0),
+    )
+    if booking.hours_per_week > still_open:
+        dates = f"from {booking.start:%d %b %Y} to {booking.end:%d %b %Y}"
+        if still_open:
+            raise Refused(f"Only {still_open.normalize():f} h/week of this role is open {dates}; book at most that.")
+        inside = [g for g in gaps if g.start <= booking.end and g.end >= booking.start]
+        if not inside:
+            raise Refused(f"None of this role's hours are open {dates}: it is fully booked then.")
+        still = "; ".join(
+            f"{g.hours_per_week.normalize():f} h/week from {max(g.start, booking.start):%d %b %Y} "
+            f"to {min(g.end, booking.end):%d %b %Y}"
+            for g in inside
+        )
+        raise Refused(f"This role is fully booked on part of the dates {dates}; still open: {still}.")
 
 
 def _refuse_over_allocation(*, member: TeamMember, booking: Booking, replacing: Allocation | None = None) -> None:
@@ -162,8 +202,10 @@ def allocation_update(
     person's confirmed hours over capacity in any week raises
     ``OverAllocationError`` (its own old hours not counted) unless
     ``allow_over_allocation``. Raises ``Refused`` for hours ≤ 0, reversed
-    dates, an unknown status, a booking cancelled meanwhile, or a value the
-    model refuses (hours per week outside 0.25-168); nothing is written then.
+    dates, an unknown status, a booking cancelled meanwhile, a booking that
+    no longer fits its role (checked as when booking, its own old hours not
+    counted), or a value the model refuses (hours per week outside
+    0.25-168); nothing is written then.
     The role it fills becomes filled or open again as its hours are covered.
     """
     if hours_per_week <= 0:
@@ -176,6 +218,13 @@ def allocation_update(
     locked = Allocation.objects.live().select_related("member").filter(pk=allocation.pk).first()
     if locked is None:
         raise Refused("This booking was cancelled meanwhile.")
+    if locked.open_role is not None:
+        _refuse_outside_role(
+            role=locked.open_role,
+            member=locked.member,
+            booking=Booking(start_date, end_date, hours_per_week),
+            editing=locked,
+        )
     if status == AllocationStatus.CONFIRMED and not allow_over_allocation:
         _refuse_over_allocation(
             member=locked.member, booking=Booking(start_date, end_date, hours_per_week), replacing=locked

@@ -35,4 +35,6 @@
     grid.querySelector(".ts-week-total").textContent = shown(week);
   }
   grid.addEventListener("input", update);
+  // A grid shown again after a refused save holds what was typed, not what is stored: total that.
+  update();
 })();

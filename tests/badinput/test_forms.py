@@ -113,7 +113,8 @@ def _criteria(own: Side) -> dict[str, st.SearchStrategy]:
 
 
 def _timesheet_cells(own: Side) -> dict[str, st.SearchStrategy]:
-    """Cells of the timesheet grid (``h-<project id>-<YYYYMMDD>``) of this week: the member's projects and others."""
+    """Cells of the timesheet grid (``h-<project id>-<YYYYMMDD>``, and ``was-h-...``, the hours it showed) of this
+    week: the member's projects and others."""
     monday = week_start(today())
     ids = list(_model("projects.Project").objects.values_list("pk", flat=True)[:3])
     strategies: dict[str, st.SearchStrategy] = {}
@@ -122,6 +123,10 @@ def _timesheet_cells(own: Side) -> dict[str, st.SearchStrategy]:
             day = monday + dt.timedelta(days=offset)
             strategies[f"h-{pk}-{day:%Y%m%d}"] = st.one_of(
                 st.sampled_from(["", "0", "7.5", "0.1", "24", "25", "-1", "1e3", "NaN"]), hs.numbers(), hs.texts(8)
+            )
+            # The hours the cell showed when the page was loaded (hidden; a stale or forged value is refused).
+            strategies[f"was-h-{pk}-{day:%Y%m%d}"] = st.one_of(
+                st.sampled_from(["", "0", "3", "25", "-1", "NaN"]), hs.numbers(), hs.texts(8), st.just(hs.MISSING)
             )
     return strategies
 

@@ -3,8 +3,11 @@
 A cell of the grid is one entry per person, project and day: a value creates
 the entry (costed as :func:`~projects.budget.services.costs.time_entry_costed`
 costs every entry), a changed value changes its hours (and its cost, at the
-rate stored with it), an empty cell removes it. A cell holding several
-entries (logged one by one with notes) is not the grid's to change.
+rate stored with it), an empty cell removes it; a cell not sent is left
+alone. A cell holding several entries (logged one by one with notes) is not
+the grid's to change. A save carries the hours each cell showed when the
+page was loaded and is refused when one has changed since (optimistic
+concurrency: a second tab or an entry logged meanwhile is never overwritten).
 """
 
 from __future__ import annotations
@@ -51,12 +54,19 @@ def timesheet_week_save(
     *,
     member: TeamMember,
     cells: Mapping[tuple[Project, dt.date], Decimal | None],
+    loaded: Mapping[tuple[Project, dt.date], Decimal | None] | None = None,
     actor: User | None = None,
 ) -> WeekSaved:
-    """Save ``member``'s hours for the grid's ``cells`` ((project, day) -> hours, None or 0 for none).
+    """Save ``member``'s hours for the grid's ``cells`` ((project, day) -> hours, None or 0 for none);
+    days and projects not in ``cells`` are left as they are.
+
+    ``loaded`` holds, for cells of ``cells``, the hours the cell showed when
+    the grid was loaded (None: empty); a cell whose stored hours differ now
+    was changed meanwhile, and the save is refused naming it. A cell without
+    a loaded value is not checked.
 
     All or nothing: raises ``Refused`` (its message naming the cell or day)
-    and writes nothing when a value is out of range (0.25-24 h), a day's hours
+    and writes nothing when a cell changed since it was loaded, a value is out of range (0.25-24 h), a day's hours
     over all projects would pass 24 (a day the save changes), the member is not on a project's team or
     has no cost rate on a day (for a new entry), or a cell holds several
     entries (they are changed in the detailed list). Each project whose time
@@ -71,6 +81,7 @@ def timesheet_week_save(
     existing: dict[tuple[int, dt.date], list[TimeEntry]] = defaultdict(list)
     for entry in TimeEntry.objects.filter(member=member, date__gte=days[0], date__lte=days[-1]).order_by("pk"):
         existing[(entry.project_id, entry.date)].append(entry)
+    _refuse_stale_cells(cells=cells, loaded=loaded or {}, existing=existing)
     done = WeekSaved()
     touched: dict[int, Project] = {}
     changed_cells: list[tuple[Project, dt.date]] = []
@@ -121,6 +132,29 @@ def timesheet_week_save(
             )
         budget_check(project=project)
     return done
+
+
+def _refuse_stale_cells(
+    *,
+    cells: Mapping[tuple[Project, dt.date], Decimal | None],
+    loaded: Mapping[tuple[Project, dt.date], Decimal | None],
+    existing: Mapping[tuple[int, dt.date], list[TimeEntry]],
+) -> None:
+    """Raise ``Refused`` naming the cells of ``cells`` whose stored hours (``existing``) are no longer
+    the ones ``loaded`` says the page showed."""
+    stale = [
+        (project, day)
+        for project, day in sorted(cells, key=lambda key: (key[0].code, key[1]))
+        if (project, day) in loaded
+        and (loaded[(project, day)] or Decimal(0))
+        != sum((e.hours for e in existing.get((project.pk, day), [])), Decimal(0))
+    ]
+    if stale:
+        names = ", ".join(f"{day:%a} {day.day} {day:%b} on {project.code}" for project, day in stale)
+        raise Refused(
+            f"{names} changed since you opened the week: reload the page to see the hours saved now, "
+            "then enter yours again."
+        )
 
 
 def _refuse_long_days(*, member: TeamMember, days: list[dt.date]) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from apm import access
 from apm.access import audience_for
+from tests.factories import AllocationFactory, TeamMemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +71,14 @@ def test_it_shows_internal_figures_to_managers_and_heads_not_to_the_team(world, 
     assert finance(head) == {"ALPHA-1"}
     assert finance(outside_head) == {"ALPHA-1", "BETA-1"}  # a reporting head of ALPHA-1
     assert finance(member) == set()  # on the team: sees the project, not its budget
+
+
+def test_it_shows_a_person_booked_on_a_project_one_sees_only_while_the_booking_stands(world, member):
+    ivy = TeamMemberFactory(name="Ivy Booked")  # not on ALPHA-1's team, in no department of the viewer's
+    booking = AllocationFactory(member=ivy, project=world["alpha_project"], status="cancelled")
+    assert not access.see_member.allows(member, ivy)
+    assert ivy not in access.see_member.queryset(member)
+    booking.status = "tentative"
+    booking.save(update_fields=["status"])
+    assert access.see_member.allows(member, ivy)
+    assert list(access.see_member.queryset(member).filter(pk=ivy.pk)) == [ivy]

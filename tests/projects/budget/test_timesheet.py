@@ -192,3 +192,81 @@ def test_a_day_already_over_24_hours_does_not_block_saving_other_days(logged_in,
     data = {_cell(alpha, monday): "20", _cell(other, monday): "10", _cell(alpha, dt.date(2025, 3, 11)): "5"}
     assert logged_in.post(URL, data).status_code == 302
     assert TimeEntry.objects.filter(date=dt.date(2025, 3, 11)).count() == 1
+
+
+def _page_fields(client) -> dict[str, str]:
+    """What the grid's form posts as loaded: every input of the grid (cells and their hidden original hours)."""
+    body = client.get(URL).content.decode()
+    grid = body.split('id="timesheet-grid"', 1)[1].split("</form>", 1)[0]
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", grid):
+        name = re.search(r'name="([^"]+)"', tag).group(1)
+        if name != "csrfmiddlewaretoken":
+            fields[name] = re.search(r'value="([^"]*)"', tag).group(1)
+    return fields
+
+
+def test_a_cell_left_out_of_the_post_is_kept(logged_in, world, mo, member):
+    alpha = world["alpha_project"]
+    monday, tuesday = dt.date(2025, 3, 10), dt.date(2025, 3, 11)
+    time_entry_record(member=mo, project=alpha, date=monday, hours=D("3"), note="kick-off call", actor=member)
+    response = logged_in.post(URL, {_cell(alpha, tuesday): "4"}, follow=True)
+    assert "Timesheet saved: 1 added, 0 changed, 0 removed." in response.content.decode()
+    monday_entry = TimeEntry.objects.get(date=monday)
+    assert (monday_entry.hours, monday_entry.note) == (D("3.00"), "kick-off call")
+    assert TimeEntry.objects.get(date=tuesday).hours == D("4.00")
+
+
+def test_a_day_over_24_hours_counts_the_cells_left_out_of_the_post(logged_in, world, mo, member):
+    alpha = world["alpha_project"]
+    other = factories.ProjectFactory(code="ZETA-1", name="Zeta Project", currency=alpha.currency)
+    other.team_members.add(mo)
+    monday = dt.date(2025, 3, 10)
+    time_entry_record(member=mo, project=alpha, date=monday, hours=D("20"), actor=member)
+    body = logged_in.post(URL, {_cell(other, monday): "5"}).content.decode()
+    assert "Mon 10 Mar: 25 h in one day; a day has at most 24 hours." in body
+    assert _entries() == [("ALPHA-1", "2025-03-10", D("20.00"), D("1100.00"))]
+
+
+def test_the_grid_posts_the_hours_each_cell_showed(logged_in, world, mo, member):
+    alpha = world["alpha_project"]
+    monday, tuesday = dt.date(2025, 3, 10), dt.date(2025, 3, 11)
+    time_entry_record(member=mo, project=alpha, date=monday, hours=D("3"), actor=member)
+    fields = _page_fields(logged_in)
+    assert fields[_cell(alpha, monday)] == "3.00"
+    assert fields["was-" + _cell(alpha, monday)] == "3.00"
+    assert fields["was-" + _cell(alpha, tuesday)] == ""
+    # Saved as loaded and changed: the original hours match, so it goes through.
+    response = logged_in.post(URL, {**fields, _cell(alpha, monday): "5"}, follow=True)
+    assert "Timesheet saved: 0 added, 1 changed, 0 removed." in response.content.decode()
+
+
+def test_a_stale_tab_cannot_overwrite_time_logged_after_it_was_opened(logged_in, world, mo, member):
+    alpha = world["alpha_project"]
+    monday, tuesday = dt.date(2025, 3, 10), dt.date(2025, 3, 11)
+    stale = _page_fields(logged_in)  # the grid opened in a tab while the week is empty
+    time_entry_record(member=mo, project=alpha, date=monday, hours=D("3"), note="call", actor=member)
+    response = logged_in.post(URL, {**stale, _cell(alpha, tuesday): "4"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Nothing was saved." in body
+    assert "Mon 10 Mar on ALPHA-1 changed since you opened the week: reload the page" in body
+    assert _entries() == [("ALPHA-1", "2025-03-10", D("3.00"), D("165.00"))]
+    # A change made in the other tab (hours edited, not only added) is protected the same way.
+    fresh = _page_fields(logged_in)
+    TimeEntry.objects.filter(date=monday).update(hours=D("2"))
+    logged_in.post(URL, {**fresh, _cell(alpha, monday): "6"})
+    assert TimeEntry.objects.get(date=monday).hours == D("2.00")
+    # Reloaded, the save goes through.
+    fresh = _page_fields(logged_in)
+    response = logged_in.post(URL, {**fresh, _cell(alpha, tuesday): "4"}, follow=True)
+    assert "Timesheet saved: 1 added, 0 changed, 0 removed." in response.content.decode()
+    assert TimeEntry.objects.get(date=monday).note == "call"
+
+
+def test_a_bad_original_value_is_refused_with_a_message(logged_in, world):
+    alpha = world["alpha_project"]
+    monday = dt.date(2025, 3, 10)
+    body = logged_in.post(URL, {_cell(alpha, monday): "4", "was-" + _cell(alpha, monday): "lots"}).content.decode()
+    assert "Alpha Project, Mon 10 Mar: the page sent a bad original value; reload the page." in body
+    assert TimeEntry.objects.count() == 0

@@ -11,7 +11,7 @@ from django.urls import reverse
 from apm.errors import Refused
 from projects.models import Allocation
 from projects.staffing.selectors import member_week_loads, project_role_cover, staffing_suggestions
-from projects.staffing.services import allocation_cancel, allocation_create
+from projects.staffing.services import allocation_cancel, allocation_create, allocation_update
 from teams.capacity import Booking, Gap, cover_gaps, weeks_between
 from tests.factories import OpenRoleFactory, TeamMemberFactory
 
@@ -176,3 +176,88 @@ def test_the_team_and_person_pages_keep_cancelled_bookings_apart(client, pm, rol
     # A cancelled booking is not changed any more.
     response = client.get(reverse("projects:allocation_edit", args=["ALPHA-1", booking.pk]), follow=True)
     assert "was cancelled" in response.content.decode()
+
+
+def _book(role, member, hours, start=MAR3, end=APR27, **kwargs):
+    return allocation_create(
+        project=role.project,
+        member=member,
+        hours_per_week=D(hours),
+        start_date=start,
+        end_date=end,
+        open_role=role,
+        allow_over_allocation=True,
+        **kwargs,
+    )
+
+
+def test_a_role_is_never_booked_past_the_hours_still_open(role):
+    ann, bo, cy = (TeamMemberFactory(name=n) for n in ("Ann First", "Bo Second", "Cy Third"))
+    _book(role, ann, "20")
+    # Over-allocating the person may be chosen; over-booking the role may not.
+    with pytest.raises(Refused, match=r"^Only 20 h/week of this role is open from 03 Mar 2025 to 27 Apr 2025;"):
+        _book(role, bo, "40")
+    _book(role, bo, "20", status="tentative")  # tentative bookings count against the role too
+    with pytest.raises(
+        Refused, match=r"None of this role's hours are open from 07 Apr 2025 to 27 Apr 2025: it is fully booked then."
+    ):
+        _book(role, cy, "5", start=dt.date(2025, 4, 7))
+    assert sorted(Allocation.objects.values_list("member__name", "hours_per_week")) == [
+        ("Ann First", D("20.00")),
+        ("Bo Second", D("20.00")),
+    ]
+    role.refresh_from_db()
+    assert role.status == "filled"
+
+
+def test_a_booking_over_part_of_a_booked_period_says_what_is_still_open(role):
+    ann, bo = TeamMemberFactory(name="Ann First"), TeamMemberFactory(name="Bo Second")
+    _book(role, ann, "40", end=dt.date(2025, 3, 30))
+    with pytest.raises(Refused, match="still open: 40 h/week from 31 Mar 2025 to 27 Apr 2025"):
+        _book(role, bo, "40")
+    assert _book(role, bo, "40", start=dt.date(2025, 3, 31)).hours_per_week == D("40")
+
+
+def test_a_weekend_between_two_bookings_does_not_block_a_booking_across_it(role):
+    ann, bo, cy = (TeamMemberFactory(name=n) for n in ("Ann First", "Bo Second", "Cy Third"))
+    _book(role, ann, "20", end=dt.date(2025, 3, 28))  # to a Friday
+    _book(role, bo, "20", start=dt.date(2025, 3, 31))  # from the Monday after
+    assert _book(role, cy, "20").hours_per_week == D("20")
+    role.refresh_from_db()
+    assert role.status == "filled"
+
+
+def test_a_person_is_booked_once_on_a_role(client, pm, role):
+    ann = TeamMemberFactory(name="Ann First")
+    first = _book(role, ann, "10", end=dt.date(2025, 3, 30))
+    with pytest.raises(Refused, match=r"^Ann First is already booked on this role: change that booking instead.$"):
+        _book(role, ann, "10", start=dt.date(2025, 3, 31))
+    # The one-click assign says so too, and books nothing.
+    client.force_login(pm)
+    url = reverse("projects:role_assign", args=["ALPHA-1", role.pk])
+    response = client.post(url, {"member": ann.pk, "status": "confirmed"}, follow=True)
+    assert "Ann First is already booked on this role: change that booking instead." in response.content.decode()
+    assert Allocation.objects.filter(member=ann).count() == 1
+    # Once that booking is cancelled, the person may be booked again.
+    allocation_cancel(allocation=first, user=pm)
+    assert _book(role, ann, "40").status == "confirmed"
+
+
+def test_a_changed_booking_stays_within_the_role_its_own_hours_set_aside(role):
+    ann, bo = TeamMemberFactory(name="Ann First"), TeamMemberFactory(name="Bo Second")
+    booking = _book(role, ann, "20")
+    _book(role, bo, "20")
+    common = {"allocation": booking, "allow_over_allocation": True}
+    with pytest.raises(Refused, match="book within those dates"):
+        allocation_update(
+            hours_per_week=D("20"), start_date=MAR3, end_date=dt.date(2025, 5, 30), status="confirmed", **common
+        )
+    with pytest.raises(Refused, match="asks for 40 h/week; book at most that"):
+        allocation_update(hours_per_week=D("41"), start_date=MAR3, end_date=APR27, status="confirmed", **common)
+    with pytest.raises(Refused, match=r"^Only 20 h/week of this role is open from 03 Mar 2025 to 27 Apr 2025;"):
+        allocation_update(hours_per_week=D("30"), start_date=MAR3, end_date=APR27, status="confirmed", **common)
+    booking.refresh_from_db()
+    assert (booking.hours_per_week, booking.end_date) == (D("20.00"), APR27)
+    # Its own 20 h are not counted against it: keeping them, or changing the status, goes through.
+    changed = allocation_update(hours_per_week=D("20"), start_date=MAR3, end_date=APR27, status="tentative", **common)
+    assert changed.status == "tentative"

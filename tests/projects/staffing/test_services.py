@@ -85,11 +85,15 @@ def test_it_refuses_a_silent_over_allocation(role, world, pm):
     with pytest.raises(OverAllocationError, match="over-allocated in 8 week"):
         _book(role, eve, "20", open_role=role)
     assert not Allocation.objects.filter(open_role=role).exists()
-    tentative = _book(role, eve, "20", status="tentative", open_role=role)
+    tentative = _book(role, eve, "15", status="tentative", open_role=role)
     assert tentative.status == "tentative"
-    forced = _book(role, eve, "5", allow_over_allocation=True, open_role=role, created_by=pm)
+    bob = _person("Bob", 5, 4)
+    AllocationFactory(member=bob, project=world["beta_project"], hours_per_week=Decimal("37.5"))
+    with pytest.raises(OverAllocationError):
+        _book(role, bob, "5", open_role=role)
+    forced = _book(role, bob, "5", allow_over_allocation=True, open_role=role, created_by=pm)
     assert forced.created_by == pm
-    assert eve in role.project.team_members.all()
+    assert {eve, bob} <= set(role.project.team_members.all())
     role.refresh_from_db()
     assert role.status == "filled"
 
@@ -107,7 +111,8 @@ def test_it_assigns_in_one_click_and_warns_on_over_allocation(client, pm, role, 
     eve = _person("Eve", 5, 4)
     client.force_login(pm)
     url = reverse("projects:role_assign", args=[role.project.code, role.pk])
-    response = client.post(url, {"member": eve.pk, "status": "confirmed"}, HTTP_HX_REQUEST="true")
+    data = {"member": eve.pk, "status": "confirmed", "hours_per_week": "10"}
+    response = client.post(url, data, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "booked as Data engineer" in response.content.decode()
     bob = _person("Bob", 5, 4)

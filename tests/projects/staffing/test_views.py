@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from projects.models import Allocation
+from projects.models import Allocation, OpenRole
 from projects.staffing.services import allocation_create
 from tests.factories import AllocationFactory, OpenRoleFactory, TeamMemberFactory
 
@@ -158,6 +158,7 @@ def test_it_changes_a_booking_and_opens_the_role_it_no_longer_fills(client, pm, 
 
 
 def test_it_warns_of_over_allocation_when_a_change_takes_the_person_over_capacity(client, pm, booking):
+    OpenRole.objects.filter(pk=booking.open_role_id).update(hours_per_week=Decimal("40"))  # room in the role
     client.force_login(pm)
     response = client.post(_edit(booking), _change(hours_per_week="40"))
     body = response.content.decode()
@@ -173,6 +174,7 @@ def test_it_warns_of_over_allocation_when_a_change_takes_the_person_over_capacit
 
 
 def test_it_does_not_count_the_bookings_own_old_hours_against_the_change(client, pm, booking):
+    OpenRole.objects.filter(pk=booking.open_role_id).update(hours_per_week=Decimal("40"))  # room in the role
     client.force_login(pm)
     client.post(_edit(booking), _change(hours_per_week="35"))  # 35 of 37.5: fits once the old 30 are set aside
     booking.refresh_from_db()
