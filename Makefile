@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate demo static ci bench load clean
+.PHONY: run test lint format install migrate demo static ci bench bench-json load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ test: lint static $(JS_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/report_render.py
+
+# The report benchmarks as JSON (README, "Tests"): the department's portfolio report against plain
+# WeasyPrint and Chromium cold and warm, then the report of a synthetic department at each size.
+BENCH_DEPARTMENT ?= MOD
+BENCH_PROJECTS ?= 500,1000
+bench-json: $(STAMP)
+	$(BIN)/python bench/report_render.py --department $(BENCH_DEPARTMENT) --json
+	$(BIN)/python bench/report_scale.py --projects $(BENCH_PROJECTS) --json
 
 # The load test (bench/load/README.md): PostgreSQL on 127.0.0.1:5432 (APM_LOAD_DATABASE_URL),
 # its own redis-server, gunicorn with DEBUG=false, a worker and beat, locust headless. Not in `make test`.

@@ -1,13 +1,30 @@
-"""Celery application: settings come from Django's settings with the CELERY_ prefix."""
+"""Celery application: settings come from Django's settings with the CELERY_ prefix.
+
+Worker-only behaviour (apm/settings.py): workers run with DEBUG off, a prefork child is replaced
+once its memory passes ``APM_WORKER_MAX_MEMORY_MB``, and after each task named in
+``APM_GC_COLLECT_AFTER_TASKS`` (the report renders) the process collects its garbage.
+"""
 
 from __future__ import annotations
 
+import gc
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apm.settings")
 
 app = Celery("apm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_postrun.connect
+def collect_garbage_after_render(sender: Any = None, **_kwargs: Any) -> None:
+    """After a report render, collect the garbage its layout left, before the next task starts."""
+    from django.conf import settings
+
+    if getattr(sender, "name", None) in settings.APM_GC_COLLECT_AFTER_TASKS:
+        gc.collect()

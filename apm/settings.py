@@ -9,6 +9,7 @@ and SMTP. A bad value raises ``ImproperlyConfigured`` at start-up.
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +31,25 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-the-embedded-defaults"  # noqa: S105
+
+
+def _started_as_celery_worker(argv: list[str]) -> bool:
+    """Whether this process is ``celery ... worker`` (the console script or ``python -m celery``)."""
+    program = argv[0] if argv else ""
+    is_celery = Path(program).name == "celery" or program.endswith(("celery/__main__.py", "celery/__main__"))
+    return is_celery and "worker" in argv[1:]
+
+
+# Celery workers run with DEBUG off whatever DEBUG says (in `make run` the web has it on). With DEBUG
+# on, Django keeps the SQL of every query a connection runs (up to 9,000 per connection, never reset
+# outside a request), and templates carry their debug information: a slow memory creep in a process
+# that renders reports for days. A worker is recognised from its command line; APM_WORKER=true
+# says so for one started another way (bench/_timed_worker.py), APM_WORKER=false keeps DEBUG as set.
+# SECRET_KEY above follows DEBUG from the environment, so the web and the workers of one checkout
+# share one key (a worker signs the links in the emails it sends).
+APM_WORKER = env.bool("APM_WORKER", default=_started_as_celery_worker(sys.argv))
+if APM_WORKER:
+    DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -222,6 +242,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+# A safety net, not a limit on a report: a prefork child whose resident memory has passed this many
+# MB (its peak, ru_maxrss: billiard's measure without psutil) finishes its task and is then replaced
+# by a fresh one (Celery's worker_max_memory_per_child, in KiB), so memory a large render left behind
+# is given back to the machine. 600 MB is well above one render of the largest real department
+# (MOD, 32 pages: about 200-240 MB) and of 500 projects (about 335 MB, bench/report_scale.py);
+# 0 turns it off. The solo pool ignores it.
+APM_WORKER_MAX_MEMORY_MB = env.int("APM_WORKER_MAX_MEMORY_MB", default=600)
+if APM_WORKER_MAX_MEMORY_MB < 0:
+    raise ImproperlyConfigured("APM_WORKER_MAX_MEMORY_MB must be 0 (off) or more.")
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = APM_WORKER_MAX_MEMORY_MB * 1024 or None
+# Tasks after which the worker process collects its garbage (apm/celery.py): a report render leaves
+# its layout's many small objects behind, and collecting them between tasks rather than in the middle
+# of the next one keeps the collector's pauses out of the next render. A new render task (a chunk, an
+# assembly) belongs here too (tests/apm/test_celery.py fails until it is).
+APM_GC_COLLECT_AFTER_TASKS = frozenset({"reports.tasks.render_report"})
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks live in code (reports/tasks.py registers them on the beat

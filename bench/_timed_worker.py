@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apm.settings")
+# A worker runs with DEBUG off (apm/settings.py); this one is not started as `celery worker`.
+os.environ.setdefault("APM_WORKER", "true")
 
 import django
 

@@ -1,6 +1,7 @@
 """Benchmark: render the largest department portfolio report (WeasyPrint, and Chromium for comparison).
 
     .venv/bin/python bench/report_render.py [--department CODE] [--audience internal|client] [--repeat 3]
+    .venv/bin/python bench/report_render.py --department MOD --json
 
 Uses the database the settings point at (DATABASE_URL, or the embedded
 SQLite under var/). When that database holds no projects (or cannot be
@@ -17,12 +18,29 @@ memory during one render (tracemalloc) and the process's peak RSS
 (ru_maxrss); and, when /usr/bin/chromium exists, Chromium's headless
 print-to-PDF time for the same HTML (stylesheet inlined as a file:// link)
 and the WeasyPrint/Chromium time ratio.
+
+With ``--json`` it prints one JSON object instead (the figures of issue 18):
+``pages``; ``apm_single_s``, the report render in this process, one pass,
+nothing rendered before it (fonts, print.css, templates all cold);
+``plain_weasyprint_s``, the same HTML through ``HTML(string=...).write_pdf()``
+(print.css as a file:// link, tagged PDF/UA-1 like ours) in a fresh Python
+process; ``chromium_cold_s``, Debian's chromium ``--headless
+--print-to-pdf`` of the same HTML written to a file, browser start-up
+included; ``chromium_warm_s``, Playwright's chromium kept open,
+``page.set_content`` + ``page.pdf`` after one warm-up; ``peak_rss_mb`` of
+each (``ru_maxrss``: this process for APM; the largest child process for the
+others, each measured from its own wrapper process); ``load_avg``
+(``os.getloadavg()`` before and after); and the ratios. ``apm_cold_s`` and
+``apm_rerender_s`` (chunked over 2 workers) stay null until chunked
+rendering lands.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -32,6 +50,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,11 +98,12 @@ def import_real_data() -> None:
     files = sorted((Path(settings.APM_REAL_DATA_DIR) / "gmpp_uk").glob("uk_20*.csv"))
     if not files:
         sys.exit(f"No projects in the database and no GMPP files under {settings.APM_REAL_DATA_DIR}/gmpp_uk.")
-    print(f"Temporary SQLite database: migrating and importing {len(files)} GMPP files …", flush=True)
+    # Progress on stderr: stdout carries the figures (one JSON object with --json).
+    print(f"Temporary SQLite database: migrating and importing {len(files)} GMPP files …", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("import_portfolio", "--format", "gmpp", *map(str, files), verbosity=0)
-    print(f"  imported in {time.perf_counter() - started:.1f} s", flush=True)
+    call_command("migrate", verbosity=0, stdout=sys.stderr)
+    call_command("import_portfolio", "--format", "gmpp", *map(str, files), verbosity=0, stdout=sys.stderr)
+    print(f"  imported in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 def chromium_print(html: str) -> tuple[float, int] | None:
@@ -122,19 +142,215 @@ def chromium_print(html: str) -> tuple[float, int] | None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+]
+# A static file the report links to: /static/NAME or https://apm.invalid/static/NAME (apm.pdf.REPORT_BASE_URL).
+STATIC_LINK = re.compile(r'(href|src)="(?:https://apm\.invalid)?/static/([^"?#]+)[^"]*"')
+STYLESHEET_FILE_LINK = re.compile(r'<link rel="stylesheet" href="(file://[^"]+)"\s*/?>')
+HASHED_NAME = re.compile(r"\.[0-9a-f]{12}(\.[A-Za-z0-9]+)$")
+
+
+def with_file_links(html: str) -> str:
+    """``html`` with every static link as a file:// URI of the source file, for a renderer outside Django."""
+    from django.contrib.staticfiles import finders
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group(2)
+        found = finders.find(name) or finders.find(HASHED_NAME.sub(r"\1", name))
+        if not found:
+            return match.group(0)
+        return f'{match.group(1)}="{Path(str(found)).resolve().as_uri()}"'
+
+    return STATIC_LINK.sub(link, html)
+
+
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory in MiB: this process's own (VmHWM), or the largest waited-for child's.
+
+    A process started by fork + exec inherits the forking process's ``ru_maxrss`` (Linux keeps the
+    old address space's high-water mark across exec), so a child of this large process reports
+    VmHWM, its own address space's peak, instead. Children of a small wrapper process are not
+    inflated that way, and ``RUSAGE_CHILDREN`` gives the largest of them.
+    """
+    if who == resource.RUSAGE_SELF:
+        status = Path("/proc/self/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+def pdf_pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(path).pages)
+
+
+def child_measure(mode: str, html_path: Path) -> dict[str, object]:
+    """One measurement in this fresh process (``--child MODE --html FILE``): seconds, pages, peak RSS."""
+    out = html_path.with_suffix(f".{mode}.pdf")
+    if mode == "plain":
+        from weasyprint import HTML
+
+        started = time.perf_counter()
+        HTML(string=html_path.read_text("utf-8"), base_url=html_path.parent.as_uri() + "/").write_pdf(
+            out, pdf_variant="pdf/ua-1"
+        )
+        seconds = time.perf_counter() - started
+        return {"seconds": seconds, "pages": pdf_pages(out), "peak_rss_mb": peak_rss_mb()}
+    if mode == "chromium-cold":
+        profile = html_path.parent / "profile-cold"
+        command = [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={out}"]
+        started = time.perf_counter()
+        result = subprocess.run([*command, html_path.as_uri()], capture_output=True, timeout=300, check=False)
+        seconds = time.perf_counter() - started
+        if result.returncode != 0 or not out.exists():
+            return {"error": f"chromium exited {result.returncode}: {result.stderr.decode(errors='replace')[-300:]}"}
+        # The largest of chromium's processes that were waited for (browser, renderer, GPU, zygote).
+        return {"seconds": seconds, "pages": pdf_pages(out), "peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN)}
+    if mode == "chromium-warm":
+        from playwright.sync_api import sync_playwright
+
+        # A page filled by set_content is about:blank, which may not load file:// links: inline the stylesheets.
+        html = STYLESHEET_FILE_LINK.sub(
+            lambda m: f"<style>{Path(unquote(urlsplit(m.group(1)).path)).read_text('utf-8')}</style>",
+            html_path.read_text("utf-8"),
+        )
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+            )
+            page = browser.new_page()
+            timings = []
+            for _ in range(2):  # the first warms the browser up; the second is measured
+                started = time.perf_counter()
+                page.set_content(html, wait_until="load")
+                pdf = page.pdf(path=str(out), prefer_css_page_size=True)
+                timings.append(time.perf_counter() - started)
+            browser.close()
+        del pdf
+        return {
+            "seconds": timings[-1],
+            "warm_up_s": timings[0],
+            "pages": pdf_pages(out),
+            "peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
+        }
+    raise SystemExit(f"Unknown --child {mode!r}.")
+
+
+def run_child(mode: str, html_path: Path) -> dict[str, object]:
+    """``child_measure`` in a new Python process (nothing loaded, nothing cached); its JSON answer."""
+    command = [sys.executable, __file__, "--child", mode, "--html", str(html_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    if result.returncode != 0:
+        return {"error": result.stderr[-400:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def ratio(numerator: object, denominator: object) -> float | None:
+    if isinstance(numerator, float) and isinstance(denominator, float) and denominator > 0:
+        return round(numerator / denominator, 2)
+    return None
+
+
+def json_figures(department, audience: str) -> dict[str, object]:
+    """The figures of issue 18 for ``department``'s portfolio report (see the module's docstring)."""
+    from django.utils import timezone
+
+    from reports.rendering import report_render_snapshot
+    from reports.snapshot import report_build_snapshot
+
+    load_before = os.getloadavg()
+    snapshot = report_build_snapshot(
+        kind="portfolio",
+        audience=audience,
+        scope="department",
+        department=department,
+        period_start=None,
+        period_end=timezone.localdate(),
+        title=f"{department.name}: portfolio report (benchmark)",
+    )
+    started = time.perf_counter()
+    rendered = report_render_snapshot(snapshot)
+    apm_single = time.perf_counter() - started
+    apm_rss = peak_rss_mb()
+
+    folder = Path(tempfile.mkdtemp(prefix="apm-bench-json-"))
+    try:
+        html_path = folder / "report.html"
+        html_path.write_text(with_file_links(rendered.html), "utf-8")
+        plain = run_child("plain", html_path)
+        cold = run_child("chromium-cold", html_path) if CHROMIUM.exists() else {"error": "no /usr/bin/chromium"}
+        warm = run_child("chromium-warm", html_path) if CHROMIUM.exists() else {"error": "no /usr/bin/chromium"}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def seconds(measured: dict[str, object]) -> float | None:
+        value = measured.get("seconds")
+        return round(value, 3) if isinstance(value, float) else None
+
+    figures: dict[str, object] = {
+        "department": department.code,
+        "projects": department.n,
+        "audience": audience,
+        "pages": rendered.page_count,
+        "apm_single_s": round(apm_single, 3),
+        "apm_cold_s": None,
+        "apm_rerender_s": None,
+        "plain_weasyprint_s": seconds(plain),
+        "chromium_cold_s": seconds(cold),
+        "chromium_warm_s": seconds(warm),
+        "chromium_warm_up_s": round(warm["warm_up_s"], 3) if isinstance(warm.get("warm_up_s"), float) else None,
+        "pages_other": {"plain_weasyprint": plain.get("pages"), "chromium_cold": cold.get("pages"),
+                        "chromium_warm": warm.get("pages")},
+        "peak_rss_mb": {"apm_single": apm_rss, "plain_weasyprint": plain.get("peak_rss_mb"),
+                        "chromium_cold": cold.get("peak_rss_mb"), "chromium_warm": warm.get("peak_rss_mb")},
+        "load_avg": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
+        "cpus": os.cpu_count(),
+    }  # fmt: skip
+    apm_s = figures["apm_single_s"]
+    figures["ratios"] = {
+        "apm_single_over_plain_weasyprint": ratio(apm_s, figures["plain_weasyprint_s"]),
+        "apm_single_over_chromium_cold": ratio(apm_s, figures["chromium_cold_s"]),
+        "apm_single_over_chromium_warm": ratio(apm_s, figures["chromium_warm_s"]),
+        "apm_cold_over_apm_single": None,
+        "apm_rerender_over_apm_single": None,
+    }
+    errors = {name: m["error"] for name, m in (("plain", plain), ("chromium_cold", cold), ("chromium_warm", warm))
+              if "error" in m}  # fmt: skip
+    notes = ["apm_cold_s, apm_rerender_s: chunked rendering not yet landed"]
+    figures["notes"] = notes + [f"{name} failed: {error}" for name, error in errors.items()]
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--department", help="Department code (default: the one with the most projects).")
     parser.add_argument("--audience", default="internal", choices=["internal", "client"])
     parser.add_argument("--repeat", type=int, default=3, help="Timed renders after the first (default 3).")
+    parser.add_argument("--json", action="store_true", help="Print the figures of issue 18 as one JSON object.")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--html", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child_measure(args.child, args.html)))
+        return 0
 
     setup_django()
     if project_count() == 0:
         if os.environ.get(TEMP_DB_FLAG):
             import_real_data()
         else:
-            print("The configured database holds no projects.", flush=True)
+            print("The configured database holds no projects.", file=sys.stderr, flush=True)
             return rerun_with_temp_db(sys.argv[1:])
 
     from django.db.models import Count
@@ -151,8 +367,11 @@ def main() -> int:
         else departments.order_by("-n", "code").first()
     )
     if department is None:
-        print(f"No department {args.department!r}.")
+        print(f"No department {args.department!r}.", file=sys.stderr)
         return 2
+    if args.json:
+        print(json.dumps(json_figures(department, args.audience), indent=2))
+        return 0
 
     started = time.perf_counter()
     snapshot = report_build_snapshot(
