@@ -48,15 +48,27 @@ order, with the ``/ParentTree`` renumbered so that every page's
 ``/MarkInfo`` and ``/ViewerPreferences``; the ``/Title`` and ``/Author`` of
 the whole report and one XMP stream that names the same title and
 ``pdfuaid:part``. tests/reports/test_tagged_pdf.py states the checks a
-merged report must still pass.
+merged report must still pass; :mod:`apm.pdf_merge` does that merge.
+
+A large report is laid out in chunks (:func:`html_to_chunk`): each a complete
+document of whole sections, laid out without page furniture (the margin boxes
+off), with what the merge needs beside its PDF (page count, anchors,
+bookmarks). The furniture of the whole report (running header and footer,
+"Page X of Y") is laid out afterwards, once the total is known, in pieces of
+:data:`FURNITURE_PIECE` pages (:func:`render_furniture`), and stamped on the
+merged pages.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import mimetypes
 import re
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -74,6 +86,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # WeasyPrint logs every layout step at INFO; a worker rendering reports all day needs none of it.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+# pikepdf (apm.pdf_merge) says at INFO that it is loaded, in every process.
+logging.getLogger("pikepdf").setLevel(logging.WARNING)
 
 #: Base URL the report HTML is parsed against; never resolvable (RFC 2606 ``.invalid``).
 REPORT_BASE_URL = "https://apm.invalid/"
@@ -212,13 +226,14 @@ def _parsed_print_css() -> tuple[Any, Any] | None:
     return cached[1], cached[2]
 
 
-def html_to_pdf_document(html: str) -> Document:
+def html_to_pdf_document(html: str, *, extra_css: str = "") -> Document:
     """Lay out report ``html`` (a complete document) and return WeasyPrint's ``Document``.
 
     Same fetcher and rules as :func:`html_to_pdf`; :func:`document_to_pdf`
     writes its bytes. The print stylesheet link is served from a parsed copy
     kept per thread (same rules, same result: the text and pages are those
-    of a plain render, see tests/reports/test_pdf.py).
+    of a plain render, see tests/reports/test_pdf.py). ``extra_css`` is applied
+    after every other stylesheet.
     """
     fetcher = StaticOnlyURLFetcher()
     options: dict[str, Any] = {}
@@ -227,6 +242,9 @@ def html_to_pdf_document(html: str) -> Document:
     if parsed is not None and link.search(html):
         html = link.sub("", html, count=1)
         options = {"stylesheets": [parsed[0]], "font_config": parsed[1]}
+    if extra_css:
+        font_config = options.setdefault("font_config", FontConfiguration())
+        options["stylesheets"] = [*options.get("stylesheets", []), CSS(string=extra_css, font_config=font_config)]
     return HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher, media_type="print").render(**options)
 
 
@@ -260,3 +278,113 @@ def html_to_pdf_plain(html: str) -> tuple[bytes, int]:
     fetcher = StaticOnlyURLFetcher()
     document = HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher, media_type="print").render()
     return document_to_pdf(document), len(document.pages)
+
+
+#: PDF points per CSS pixel (WeasyPrint's scale at zoom 1).
+PDF_SCALE = 0.75
+#: Pages of furniture laid out at once (a 2,000-page furniture document alone peaks at about 400 MB).
+FURNITURE_PIECE = 200
+#: The margin boxes off: a chunk carries no page furniture (it is stamped after the merge).
+NO_FURNITURE_CSS = (
+    "@page { @top-left { content: none; } @top-right { content: none; }"
+    " @bottom-left { content: none; } @bottom-right { content: none; } }"
+)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's garbage collector off for a layout (about a tenth of its time), on again after it (it was on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass
+class Chunk:
+    """A part of a report laid out alone, and what merging it needs.
+
+    ``pdf``: tagged PDF/UA-1 bytes without page furniture. ``pages``: its page count. ``anchors``: every
+    ``id`` of the HTML to the index (0-based, within the chunk) of the page it is on. ``bookmarks``: per
+    page, ``[level, label, [x, y], state]`` of the headings on it, ``x, y`` in PDF points of that page (what
+    ``weasyprint.anchors.make_page_bookmark_tree`` takes). All of it plain JSON but the bytes.
+    """
+
+    pdf: bytes
+    pages: int
+    anchors: dict[str, int] = field(default_factory=dict)
+    bookmarks: list[list[list[Any]]] = field(default_factory=list)
+
+
+def html_to_chunk(html: str) -> Chunk:
+    """Lay out ``html`` (a complete document of whole sections) as a :class:`Chunk`: no margin boxes, garbage
+    collection paused during the layout and the writing."""
+    with gc_paused():
+        document = html_to_pdf_document(html, extra_css=NO_FURNITURE_CSS)
+        anchors: dict[str, int] = {}
+        bookmarks: list[list[list[Any]]] = []
+        for index, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, index)
+            height = page.height * PDF_SCALE
+            bookmarks.append(
+                [
+                    [level, label, [x * PDF_SCALE, height - y * PDF_SCALE], state]
+                    for level, label, (x, y), state in page.bookmarks
+                ]
+            )
+        pdf = document_to_pdf(document)
+        pages = len(document.pages)
+    return Chunk(pdf=pdf, pages=pages, anchors=anchors, bookmarks=bookmarks)
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal: backslashes, quotes and ``<`` ``>`` escaped (safe inside ``<style>``),
+    line breaks as spaces."""
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace(">", "\\3e ")
+    escaped = re.sub(r"[\r\n\f]+", " ", escaped)
+    return f'"{escaped}"'
+
+
+def furniture_css(start: int, total: int, strings: Mapping[str, str]) -> str:
+    """print.css's page furniture with literal running strings, pages numbered from ``start`` of ``total``.
+
+    ``strings``: the running header and footer, ``title``, ``date`` and ``audience`` (what the report's cover
+    sets with ``string-set`` in a single pass).
+    """
+    return (
+        f"@page {{ @top-left {{ content: {css_string(strings.get('title', ''))}; }}"
+        f" @top-right {{ content: {css_string(strings.get('date', ''))}; }}"
+        f" @bottom-left {{ content: {css_string(strings.get('audience', ''))}; }}"
+        f" @bottom-right {{ content: 'Page ' counter(page) ' of {int(total)}'; }} }}"
+        f" @page :first {{ counter-reset: page {int(start)}; }}"
+        " .furniture-page { break-before: page; height: 1px; }"
+    )
+
+
+def furniture_html(count: int) -> str:
+    """A document of ``count`` blank pages in print.css's page box (see :func:`furniture_css`)."""
+    return (
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Pages</title>'
+        f'<link rel="stylesheet" href="{settings.STATIC_URL}{PRINT_CSS_PATH}"></head>'
+        "<body>" + '<div class="furniture-page"></div>' * count + "</body></html>"
+    )
+
+
+def render_furniture(start: int, count: int, total: int, strings: Mapping[str, str]) -> list[bytes]:
+    """The page furniture of pages ``start`` to ``start + count - 1`` (1-based) of a report of ``total`` pages,
+    as untagged PDFs of at most :data:`FURNITURE_PIECE` pages each (each laid out alone: bounded memory)."""
+    pieces = []
+    end = start + count
+    for first in range(start, end, FURNITURE_PIECE):
+        size = min(FURNITURE_PIECE, end - first)
+        with gc_paused():
+            document = html_to_pdf_document(furniture_html(size), extra_css=furniture_css(first, total, strings))
+            if len(document.pages) != size:
+                raise RuntimeError(f"Page furniture: laid out {len(document.pages)} pages, expected {size}.")
+            pieces.append(document.write_pdf())
+        del document
+    return pieces

@@ -257,6 +257,9 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = APM_WORKER_MAX_MEMORY_MB * 1024 or None
 # of the next one keeps the collector's pauses out of the next render. A new render task (a chunk, an
 # assembly) belongs here too (tests/apm/test_celery.py fails until it is).
 APM_GC_COLLECT_AFTER_TASKS = frozenset({"reports.tasks.render_report"})
+# A sectioned report (the portfolio report) with more projects than this is laid out chunk by chunk and the
+# chunks merged (reports/rendering.py): same pages, bounded memory (about half a single pass's at 500).
+APM_REPORT_CHUNK_ABOVE = env.int("APM_REPORT_CHUNK_ABOVE", default=300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks live in code (reports/tasks.py registers them on the beat

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -26,10 +29,19 @@ from apm.charts.burn_up import burn_up_svg
 from apm.charts.rag import rag_distribution_svg
 from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
-from apm.pdf import document_to_pdf, html_to_pdf_document
+from apm.pdf import Chunk, document_to_pdf, html_to_chunk, html_to_pdf_document, render_furniture
+from apm.pdf_merge import merge_tagged
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.base import ReportKindSpec, Snapshot
 from reports.kinds.project_rows import rag_count_line
+from reports.sections import (
+    CONTENTS_ENTRIES_PER_PAGE,
+    Section,
+    contents_entries,
+    contents_section,
+    plan_chunks,
+    portfolio_sections,
+)
 
 __all__ = ["RenderedReport", "format_date", "format_money", "report_render_html", "report_render_snapshot"]
 
@@ -162,20 +174,16 @@ def _engine() -> Engine:
     )
 
 
-def report_render_html(snapshot: Snapshot, *, toc: bool | None = None) -> str:
-    """The print HTML of ``snapshot`` (from :func:`reports.snapshot.report_build_snapshot`) in its kind's template.
+#: The kinds whose document is a sequence of sections (reports/sections.py), which may be laid out in chunks.
+SECTIONED: dict[str, Any] = {"portfolio": portfolio_sections}
+#: The running footer's audience line (the cover says the same: templates/reports/pdf/_cover.html).
+AUDIENCE_LINES = {True: "Internal: contains cost figures", False: "Prepared for the client"}
 
-    ``toc``: include the kind's table of contents (None: when the kind's
-    first guess of the length reaches ``TOC_MIN_PAGES``;
-    :func:`report_render_snapshot` settles it from the page count). Raises
-    ValueError for an unknown ``kind``.
-    """
-    spec = _spec(snapshot)
-    if toc is None:
-        toc = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
+
+def _context(snapshot: Snapshot, spec: ReportKindSpec, *, toc: bool) -> dict[str, Any]:
     projects = snapshot.get("projects", [])
     totals = snapshot.get("totals", {})
-    context = {
+    return {
         "s": snapshot,
         "internal": snapshot.get("audience") == "internal",
         "projects": projects,
@@ -195,7 +203,52 @@ def report_render_html(snapshot: Snapshot, *, toc: bool | None = None) -> str:
         ),
         "toc": spec.toc_entries(snapshot) if toc else [],
     }
-    return _engine().get_template(spec.template).render(template.Context(context))
+
+
+def report_sections(snapshot: Snapshot) -> list[Section] | None:
+    """The sections of ``snapshot``'s document without the contents (None for a kind that is not sectioned)."""
+    build = SECTIONED.get(snapshot.get("kind", ""))
+    if build is None:
+        return None
+    return list(build(snapshot, _context(snapshot, _spec(snapshot), toc=False)))
+
+
+def _render_sections(sections: Sequence[Section]) -> SafeString:
+    """The HTML of ``sections``, each rendered from its own context alone."""
+    engine = _engine()
+    html = "".join(
+        engine.get_template(section.template).render(template.Context(dict(section.context))) for section in sections
+    )
+    return mark_safe(html)  # noqa: S308 (autoescaped templates)
+
+
+def _document_html(spec: ReportKindSpec, context: Mapping[str, Any], sections: Sequence[Section]) -> str:
+    """A complete print document (the kind's template) whose body is ``sections``."""
+    return (
+        _engine().get_template(spec.template).render(template.Context({**context, "body": _render_sections(sections)}))
+    )
+
+
+def report_render_html(snapshot: Snapshot, *, toc: bool | None = None) -> str:
+    """The print HTML of ``snapshot`` (from :func:`reports.snapshot.report_build_snapshot`) in its kind's template.
+
+    ``toc``: include the kind's table of contents (None: when the kind's
+    first guess of the length reaches ``TOC_MIN_PAGES``;
+    :func:`report_render_snapshot` settles it from the page count). A
+    sectioned kind's document is all its sections, the contents a page of its
+    own after the first. Raises ValueError for an unknown ``kind``.
+    """
+    spec = _spec(snapshot)
+    if toc is None:
+        toc = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
+    context = _context(snapshot, spec, toc=toc)
+    sections = report_sections(snapshot)
+    if sections is None:
+        return _engine().get_template(spec.template).render(template.Context(context))
+    if toc:
+        entries = [{"anchor": anchor, "title": title, "page": ""} for anchor, title in contents_entries(sections)]
+        sections = [sections[0], contents_section(entries), *sections[1:]]
+    return _document_html(spec, context, sections)
 
 
 def _client_name(snapshot: Snapshot) -> str:
@@ -204,7 +257,7 @@ def _client_name(snapshot: Snapshot) -> str:
     return clients.pop() if len(clients) == 1 else ""
 
 
-def report_render_snapshot(snapshot: Snapshot) -> RenderedReport:
+def report_render_snapshot(snapshot: Snapshot, *, chunked: bool | None = None) -> RenderedReport:
     """Render ``snapshot`` to HTML and PDF (A4, through the static-only URL fetcher; tagged, PDF/UA-1).
 
     A report of more than ``TOC_MIN_PAGES - 1`` pages has a table of
@@ -213,8 +266,24 @@ def report_render_snapshot(snapshot: Snapshot) -> RenderedReport:
     the other choice, so the result depends on the snapshot alone (a
     re-render gives the same text). Raises ValueError for an unknown
     ``kind``; WeasyPrint errors propagate.
+
+    ``chunked``: lay a sectioned kind out chunk by chunk and merge
+    (:func:`_render_chunked`: same text on every page, same contents and
+    page numbers, bounded memory); None: when the report has more projects
+    than the setting ``APM_REPORT_CHUNK_ABOVE`` (300 unless the environment
+    says otherwise). ValueError for ``chunked=True`` on a kind that is
+    not sectioned.
     """
-    guess = _spec(snapshot).estimated_pages(snapshot) >= TOC_MIN_PAGES
+    spec = _spec(snapshot)
+    sectioned = snapshot.get("kind") in SECTIONED
+    if chunked is None:
+        above = settings.APM_REPORT_CHUNK_ABOVE
+        chunked = sectioned and len(snapshot.get("projects") or []) > above
+    if chunked:
+        if not sectioned:
+            raise ValueError(f"A report of kind {snapshot.get('kind')!r} is not laid out in sections: no chunks.")
+        return _render_chunked(snapshot, spec)
+    guess = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
     html = report_render_html(snapshot, toc=guess)
     document = html_to_pdf_document(html)
     needs = len(document.pages) >= TOC_MIN_PAGES
@@ -223,3 +292,63 @@ def report_render_snapshot(snapshot: Snapshot) -> RenderedReport:
         document = html_to_pdf_document(html)
     pdf = document_to_pdf(document)
     return RenderedReport(html=html, pdf=pdf, page_count=len(document.pages))
+
+
+def furniture_strings(snapshot: Snapshot) -> dict[str, str]:
+    """The running header and footer a single pass takes from the cover (``string-set`` in print.css)."""
+    return {
+        "title": " ".join(str(snapshot.get("title") or "").split()),
+        "date": format_date(snapshot.get("period_end")),
+        "audience": AUDIENCE_LINES[snapshot.get("audience") == "internal"],
+    }
+
+
+def _render_chunked(snapshot: Snapshot, spec: ReportKindSpec) -> RenderedReport:
+    """The report laid out chunk by chunk (:func:`reports.sections.plan_chunks`, one after another), the contents
+    last from the chunks' anchors, the page furniture once the total is known, all merged
+    (:func:`apm.pdf_merge.merge_tagged`).
+
+    The contents decision is the single pass's: laid out with the first guess, kept when the page count
+    agrees, else the other choice; so both give the same pages.
+    """
+    guess = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
+    context = _context(snapshot, spec, toc=False)
+    sections = report_sections(snapshot) or []
+    chunks: list[Chunk] = []
+    for group in plan_chunks(sections):
+        chunks.append(html_to_chunk(_document_html(spec, context, group)))
+        gc.collect()
+    body = sum(chunk.pages for chunk in chunks)
+    entries = contents_entries(sections)
+    contents = _contents_chunk(spec, context, entries, chunks) if guess or body >= TOC_MIN_PAGES else None
+    needs = body + (contents.pages if guess and contents else 0) >= TOC_MIN_PAGES
+    ordered = [chunks[0], contents, *chunks[1:]] if needs and contents else chunks
+    total = sum(chunk.pages for chunk in ordered)
+    furniture = render_furniture(1, total, total, furniture_strings(snapshot))
+    pdf = merge_tagged(ordered, furniture, contents=1 if ordered is not chunks else None)
+    return RenderedReport(html=report_render_html(snapshot, toc=needs), pdf=pdf, page_count=total)
+
+
+def _contents_chunk(
+    spec: ReportKindSpec, context: Mapping[str, Any], entries: Sequence[tuple[str, str]], chunks: Sequence[Chunk]
+) -> Chunk:
+    """The contents laid out alone, after the first chunk, each entry's page from the chunks' anchors."""
+    pages = max(1, math.ceil(len(entries) / CONTENTS_ENTRIES_PER_PAGE))
+    for _attempt in range(3):
+        where: dict[str, int] = {}
+        start = 0
+        for index, chunk in enumerate(chunks):
+            for anchor, page in chunk.anchors.items():
+                where.setdefault(anchor, start + page + 1)
+            start += chunk.pages + (pages if index == 0 else 0)
+        missing = [anchor for anchor, _title in entries if anchor not in where]
+        if missing:
+            raise RuntimeError(f"Contents entries without a heading in any chunk: {', '.join(missing)}.")
+        section = contents_section(
+            [{"anchor": anchor, "title": title, "page": where[anchor]} for anchor, title in entries]
+        )
+        laid_out = html_to_chunk(_document_html(spec, context, [section]))
+        if laid_out.pages == pages:
+            return laid_out
+        pages = laid_out.pages
+    raise RuntimeError("The contents' page count does not settle.")

@@ -89,13 +89,12 @@ def _records(content: bytes, read) -> list[dict]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("file_format", "read", "carriage_return"),
-    # An XLSX cell is XML text, where a carriage return reads back as a line feed.
-    [(CSV, _rows_from_csv, "\r"), (XLSX, _rows_from_xlsx, "\n")],
+    ("file_format", "read"),
+    # Every cell reads back as written, a carriage return too: openpyxl writes XLSX through lxml (installed with
+    # pikepdf), which stores it as the character reference &#13; (raw in XML text it would read back as "\n").
+    [(CSV, _rows_from_csv), (XLSX, _rows_from_xlsx)],
 )
-def test_it_exports_people_skills_and_levels_with_formulae_made_inert(
-    client, admin_user, file_format, read, carriage_return
-):
+def test_it_exports_people_skills_and_levels_with_formulae_made_inert(client, admin_user, file_format, read):
     department = factories.DepartmentFactory(code="=1+1")
     for n, value in enumerate(FORMULAE):
         member = factories.TeamMemberFactory(
@@ -103,7 +102,7 @@ def test_it_exports_people_skills_and_levels_with_formulae_made_inert(
         )
         skill = factories.SkillFactory(name=value, description=value)
         factories.MemberSkillFactory(member=member, skill=skill, level=3)
-    inert = sorted("'" + value.replace("\r", carriage_return) for value in FORMULAE)
+    inert = sorted("'" + value for value in FORMULAE)
     client.force_login(admin_user)
 
     people = _records(_export(client, TeamMember, file_format), read)

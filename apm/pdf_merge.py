@@ -1,0 +1,242 @@
+"""Merge the chunks of a report laid out apart into one tagged PDF, and stamp its page furniture.
+
+:func:`merge_tagged` takes the chunks (:class:`apm.pdf.Chunk`, in page order)
+and the furniture pieces (:func:`apm.pdf.render_furniture`) and writes one
+PDF/UA-1 document that reads as if laid out in one pass:
+
+* the pages in order; chunk 0's catalogue (``/Lang``, ``/MarkInfo``,
+  ``/ViewerPreferences``), document information (``/Title``, ``/Author``)
+  and XMP metadata are the document's;
+* one structure tree: every chunk's Document element's kids re-parented
+  (``/P``) under chunk 0's Document element, each page's ``/StructParents``
+  its index in the whole document, one ``/ParentTree`` (a balanced number
+  tree: the pages, then every annotation's ``/StructParent``) and
+  ``/ParentTreeNextKey``. WeasyPrint names table headers
+  ``/ID (<object number>-<row>-<col>)``, unique in one file only: they and the
+  cells' ``/Headers`` are prefixed per chunk (``c3-…``) and listed in the
+  ``/IDTree`` that elements with an ``/ID`` require;
+* one ``/Names /Dests`` tree: every named destination pointing at its page in
+  the merged document. The contents chunk (``contents``) points its links at
+  placeholders of its own; the real headings' destinations win;
+* the outline rebuilt from every chunk's bookmarks with WeasyPrint's own
+  algorithm (``weasyprint.anchors.make_page_bookmark_tree``), so it is the
+  single pass's;
+* page ``i`` of the furniture drawn on page ``i`` as a form XObject inside
+  ``/Artifact << /Type /Pagination >>`` (running header and footer, "Page X
+  of Y": a pagination artifact, outside the structure tree). Nothing is
+  decompressed.
+
+pikepdf's own ``Pdf.pages.extend`` migrates only the destinations the copied
+pages reference and renames clashes (``name.1``), so destinations, outline
+and structure tree are rebuilt here by hand. qpdf copies foreign objects per
+source, so a chunk's structure elements copied after its pages point their
+``/Pg`` at the copied pages.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+from weasyprint.anchors import make_page_bookmark_tree
+from weasyprint.matrix import Matrix
+
+from apm.pdf import Chunk
+
+__all__ = ["merge_tagged"]
+
+
+def merge_tagged(chunks: Sequence[Chunk], furniture: Sequence[bytes], contents: int | None = None) -> bytes:
+    """One tagged PDF of ``chunks`` (in page order) with ``furniture`` (pieces, page for page) stamped on it.
+
+    ``contents``: the index in ``chunks`` of the contents, whose named destinations (placeholders of its own
+    links) yield to every other chunk's. Raises ValueError when the furniture's pages are not the chunks'.
+    """
+    if not chunks:
+        raise ValueError("Nothing to merge.")
+    sources = [pikepdf.open(io.BytesIO(chunk.pdf)) for chunk in chunks]
+    # qpdf copies a foreign stream's data when the merged file is written: every source stays open until then.
+    pieces = [pikepdf.open(io.BytesIO(piece)) for piece in furniture]
+    try:
+        out = sources[0]
+        root = out.Root.StructTreeRoot
+        document = _document_element(root)
+        first_pages = {page.obj.objgen: index for index, page in enumerate(out.pages)}
+        parents: list[tuple[int, Any]] = []
+        annotations: list[tuple[Any, Any]] = []
+        _take_parent_tree(root, chunks[0].pages, 0, list(out.pages), parents, annotations)
+        _rename_ids(document, "c0-")
+        starts = [0]
+        start = chunks[0].pages
+        for index, (chunk, source) in enumerate(zip(chunks[1:], sources[1:], strict=True), start=1):
+            starts.append(start)
+            first_new = len(out.pages)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pikepdf's partial migration of destinations: rebuilt below
+                out.pages.extend(source.pages)
+            copied = out.copy_foreign(_document_element(source.Root.StructTreeRoot))
+            pages = list(out.pages)[first_new : first_new + chunk.pages]
+            for offset, page in enumerate(pages):
+                page.obj.StructParents = start + offset
+            _take_parent_tree(copied.P, chunk.pages, start, pages, parents, annotations)
+            _rename_ids(copied, f"c{index}-")
+            for kid in _kids(copied):
+                kid.P = document
+                document.K.append(kid)
+            start += chunk.pages
+        total = start
+        tree = pikepdf.NumberTree.new(out)
+        for key, value in parents:
+            tree[key] = value
+        for number, (annotation, element) in enumerate(annotations):
+            annotation.StructParent = total + number
+            tree[total + number] = element
+        root.ParentTree = tree.obj
+        root.ParentTreeNextKey = total + len(annotations)
+        ids = pikepdf.NameTree.new(out)
+        for element in _walk(document):
+            if "/ID" in element:
+                ids[str(element.ID)] = element
+        root.IDTree = ids.obj
+        _merge_dests(out, sources, starts, first_pages, contents)
+        _rebuild_outline(out, chunks)
+        _stamp(out, pieces)
+        buffer = io.BytesIO()
+        out.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return buffer.getvalue()
+    finally:
+        for opened in [*sources, *pieces]:
+            opened.close()
+
+
+def _document_element(struct_tree_root: Any) -> Any:
+    kids = struct_tree_root.K
+    return kids[0] if isinstance(kids, Array) else kids
+
+
+def _kids(element: Any) -> list[Any]:
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, Array) else [kids]
+
+
+def _walk(element: Any) -> Iterator[Any]:
+    """Every structure element under ``element`` (dictionaries with ``/S``), depth first."""
+    seen: set[tuple[int, int]] = set()
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        for kid in _kids(node):
+            if isinstance(kid, Dictionary) and "/S" in kid and kid.objgen not in seen:
+                seen.add(kid.objgen)
+                yield kid
+                stack.append(kid)
+
+
+def _take_parent_tree(
+    struct_tree_root: Any,
+    page_count: int,
+    start: int,
+    pages: Sequence[pikepdf.Page],
+    parents: list[tuple[int, Any]],
+    annotations: list[tuple[Any, Any]],
+) -> None:
+    """Add a chunk's page entries to ``parents`` (keys moved by ``start``) and its annotations with their
+    elements to ``annotations`` (numbered after every page, by the caller)."""
+    entries = {int(key): value for key, value in pikepdf.NumberTree(struct_tree_root.ParentTree).items()}
+    for key in range(page_count):
+        if key in entries:
+            parents.append((start + key, entries[key]))
+    for page in pages:
+        for annotation in page.obj.get("/Annots", Array()):
+            if "/StructParent" in annotation:
+                annotations.append((annotation, entries[int(annotation.StructParent)]))
+
+
+def _rename_ids(document: Any, prefix: str) -> None:
+    """Prefix every element's ``/ID`` and every cell's ``/Headers`` (unique in a chunk, not across chunks)."""
+    for element in _walk(document):
+        if "/ID" in element:
+            element.ID = String(prefix + str(element.ID))
+        attributes = element.get("/A")
+        for attribute in attributes if isinstance(attributes, Array) else [attributes]:
+            if isinstance(attribute, Dictionary) and "/Headers" in attribute:
+                attribute.Headers = Array([String(prefix + str(header)) for header in attribute.Headers])
+
+
+def _merge_dests(
+    out: pikepdf.Pdf,
+    sources: Sequence[pikepdf.Pdf],
+    starts: Sequence[int],
+    first_pages: dict[tuple[int, int], int],
+    contents: int | None,
+) -> None:
+    """One ``/Names /Dests`` tree of every chunk's named destinations, each pointing at its merged page."""
+    found: dict[str, tuple[int, int, Any]] = {}  # name -> (chunk, page in the merged document, destination)
+    for index, source in enumerate(sources):
+        names = source.Root.get("/Names")
+        if names is None or "/Dests" not in names:
+            continue
+        local = first_pages if index == 0 else {page.obj.objgen: n for n, page in enumerate(source.pages)}
+        for name, destination in pikepdf.NameTree(names.Dests).items():
+            if name in found and (index == contents or found[name][0] != contents):
+                continue
+            found[name] = (index, starts[index] + local[destination[0].objgen], destination)
+    tree = pikepdf.NameTree.new(out)
+    for name in sorted(found):
+        _index, page, destination = found[name]
+        tree[name] = Array([out.pages[page].obj, *list(destination)[1:]])
+    if "/Names" not in out.Root:
+        out.Root.Names = Dictionary()
+    out.Root.Names.Dests = tree.obj
+
+
+def _rebuild_outline(out: pikepdf.Pdf, chunks: Sequence[Chunk]) -> None:
+    """The outline of the whole document from every chunk's bookmarks (WeasyPrint's tree algorithm)."""
+    pages = [SimpleNamespace(bookmarks=bookmarks) for chunk in chunks for bookmarks in chunk.bookmarks]
+    tree: list[Any] = []
+    skipped: list[int] = []
+    last_by_depth: list[list[Any]] = [tree]
+    previous = 0
+    identity = Matrix()
+    for number, page in enumerate(pages):
+        previous = make_page_bookmark_tree(page, skipped, last_by_depth, previous, number, identity)
+
+    def items(subtrees: list[Any]) -> list[pikepdf.OutlineItem]:
+        made = []
+        for label, (page_number, x, y), children, state in subtrees:
+            item = pikepdf.OutlineItem(label, Array([out.pages[page_number].obj, Name.XYZ, x, y, 0]))
+            item.children.extend(items(children))
+            item.is_closed = state == "closed"
+            made.append(item)
+        return made
+
+    with out.open_outline() as outline:
+        outline.root.clear()
+        outline.root.extend(items(tree))
+
+
+def _stamp(out: pikepdf.Pdf, pieces: Sequence[pikepdf.Pdf]) -> None:
+    """Draw page ``i`` of the furniture ``pieces`` on page ``i`` of ``out`` as a pagination artifact."""
+    furniture_pages = [page for piece in pieces for page in piece.pages]
+    if len(furniture_pages) != len(out.pages):
+        raise ValueError(f"Page furniture for {len(furniture_pages)} pages, the document has {len(out.pages)}.")
+    push = out.make_stream(b"q\n")
+    draw = out.make_stream(b"\nQ q /Artifact <</Type /Pagination>> BDC /APMFurniture Do EMC Q\n")
+    for page, furniture_page in zip(out.pages, furniture_pages, strict=True):
+        form = out.copy_foreign(furniture_page.as_form_xobject())
+        shared = page.obj.get("/Resources", Dictionary())
+        resources = Dictionary(dict(shared.items()))
+        xobjects = Dictionary(dict(shared.get("/XObject", Dictionary()).items()))
+        xobjects.APMFurniture = form
+        resources.XObject = xobjects
+        page.obj.Resources = resources
+        contents = page.obj.Contents
+        parts = list(contents) if isinstance(contents, Array) else [contents]
+        page.obj.Contents = Array([push, *parts, draw])
