@@ -153,6 +153,7 @@ class ReportScheduleForm(forms.ModelForm):
             "send_to_reporting_heads",
             "send_to_client_contacts",
             "extra_recipients",
+            "full_commentary",
         ]
         widgets = {
             "local_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -206,7 +207,7 @@ class ReportScheduleForm(forms.ModelForm):
         if not self.instance.pk:
             self.fields["time_zone"].initial = settings.TIME_ZONE
         for name, field in self.fields.items():
-            if name in ("weekdays", "send_to_reporting_heads", "send_to_client_contacts"):
+            if name in ("weekdays", "send_to_reporting_heads", "send_to_client_contacts", "full_commentary"):
                 continue
             field.widget.attrs.setdefault(
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
@@ -242,6 +243,9 @@ class ReportScheduleForm(forms.ModelForm):
             if not data.get("weekdays") and "weekdays" not in self.errors:
                 self.add_error("weekdays", "Choose at least one weekday for a weekly schedule.")
         kind, audience, scope = data.get("kind"), data.get("audience"), data.get("scope")
+        if not (kind in KINDS and KINDS[kind].full_commentary):
+            # Only a kind that shows commentary for the projects needing attention offers it all (the script hides it).
+            data["full_commentary"] = False
         if scope:
             for field, wanted in SCOPE_PICKERS.items():
                 if scope != wanted:

@@ -88,6 +88,14 @@ class ReportSchedule(models.Model):
     send_to_reporting_heads = models.BooleanField(default=True)
     send_to_client_contacts = models.BooleanField(default=False)
     extra_recipients = models.TextField(blank=True, help_text="Extra addresses, one per line.")
+    full_commentary = models.BooleanField(
+        "full commentary",
+        default=False,
+        help_text=(
+            "Portfolio reports: the commentary of every project. Otherwise only of those that need attention "
+            "(red, a broken tolerance, or a RAG changed since the last report); the table lists every project."
+        ),
+    )
     active = models.BooleanField(default=True)
     paused_reason = models.TextField(blank=True, help_text="Why the dispatcher paused it, shown on the schedules page.")
     paused_at = models.DateTimeField(null=True, blank=True)

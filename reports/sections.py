@@ -16,7 +16,14 @@ The portfolio kind is sectioned (:func:`portfolio_sections`): the cover and
 summary, the contents (its own page), the projects table in sections of
 :data:`TABLE_ROWS` rows (each repeating the table's header), the compliance
 and all-changes appendices (following the table on its page), the commentary
-in groups of :data:`COMMENTARY_PER_SECTION` projects.
+in groups of :data:`COMMENTARY_PER_SECTION` projects. The commentary covers
+only the projects that need attention (:func:`commentary_rows`: red, an open
+tolerance exception, a RAG changed since the last report) unless the
+snapshot asks for all (``full_commentary``); the summary says which, and the
+table lists every project. Which projects those are is decided here, from
+the whole snapshot: a commentary section's slice holds its projects' rows
+alone, never "changed since the last report", so an unchanged project's
+section stays the same from one report to the next.
 """
 
 from __future__ import annotations
@@ -88,6 +95,62 @@ def contents_section(entries: Sequence[Mapping[str, Any]]) -> Section:
     return Section(id="contents", template="reports/pdf/sections/contents.html", context={"entries": list(entries)})
 
 
+#: Why a project's commentary is shown, in the words of the summary.
+ATTENTION_WORDS = {"red": "red", "tolerance": "broken tolerance", "changed": "changed since the last report"}
+
+
+def attention_codes(snapshot: Mapping[str, Any]) -> dict[str, list[str]]:
+    """By project code, why it needs attention: its row's ``attention`` (``"red"``, ``"tolerance"``; from the RAG
+    alone in a snapshot older than that key) and ``"changed"`` when the snapshot's ``changes`` has a RAG move for it.
+    Projects that need none are left out."""
+    moved = {move.get("code") for move in (snapshot.get("changes") or {}).get("rag_moves") or []}
+    found: dict[str, list[str]] = {}
+    for row in snapshot.get("projects") or []:
+        reasons = (
+            list(row.get("attention") or []) if "attention" in row else (["red"] if row.get("rag") == "red" else [])
+        )
+        if row.get("code") in moved:
+            reasons.append("changed")
+        if reasons:
+            found[row["code"]] = reasons
+    return found
+
+
+def shows_full_commentary(snapshot: Mapping[str, Any]) -> bool:
+    """Whether the commentary covers every project: the snapshot's ``full_commentary`` (a snapshot older than the
+    key had it all, and a re-render stays the same)."""
+    return bool(snapshot.get("full_commentary", True))
+
+
+def commentary_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows whose commentary the report shows, in the table's order: every row with ``full_commentary``,
+    otherwise those that need attention (:func:`attention_codes`)."""
+    rows = list(snapshot.get("projects") or [])
+    if shows_full_commentary(snapshot):
+        return rows
+    needing = attention_codes(snapshot)
+    return [row for row in rows if row.get("code") in needing]
+
+
+def commentary_note(snapshot: Mapping[str, Any]) -> str:
+    """The summary's line on whose commentary follows, e.g. "Commentary for 12 of 480 projects: red, broken
+    tolerance or changed since the last report; the table lists every project." """
+    total = len(snapshot.get("projects") or [])
+    if not total:
+        return ""
+    plural = "s" if total != 1 else ""
+    if shows_full_commentary(snapshot):
+        return f"Commentary for all {total} project{plural}."
+    reasons = ["red", "broken tolerance", "changed since the last report"]
+    if snapshot.get("audience") != "internal":
+        reasons.remove("broken tolerance")
+    why = ", ".join(reasons[:-1]) + " or " + reasons[-1]
+    shown = len(commentary_rows(snapshot))
+    if not shown:
+        return f"No project needs attention ({why}): no commentary follows; the table lists every project."
+    return f"Commentary for {shown} of {total} project{plural}: {why}; the table lists every project."
+
+
 def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) -> list[Section]:
     """The portfolio report's sections (without the contents, see :func:`contents_section`).
 
@@ -101,7 +164,7 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
         Section(
             id="summary",
             template="reports/pdf/sections/summary.html",
-            context=summary,
+            context={**summary, "commentary_note": commentary_note(snapshot)},
             anchors=(("sec-summary", "Summary"),),
             weight=2,
         )
@@ -140,8 +203,9 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
                 weight=0.5 + len(lines) / 40,
             )
         )
-    for index, start in enumerate(range(0, len(rows), COMMENTARY_PER_SECTION)):
-        part = rows[start : start + COMMENTARY_PER_SECTION]
+    shown = commentary_rows(snapshot)
+    for index, start in enumerate(range(0, len(shown), COMMENTARY_PER_SECTION)):
+        part = shown[start : start + COMMENTARY_PER_SECTION]
         sections.append(
             Section(
                 id=f"commentary-{index}",

@@ -44,12 +44,14 @@ def report_build_snapshot(
     title: str,
     previous_snapshot: Snapshot | None = None,
     tolerance_exception_id: int | None = None,
+    full_commentary: bool = False,
 ) -> Snapshot:
     """Build the JSON-serialisable snapshot of a report with the builder its kind declares.
 
     ``previous_snapshot``: the previous report of the same series, for "what
     changed"; ``tolerance_exception_id``: the broken tolerance of an
-    exception report. Runs a fixed number of queries whatever the number of
+    exception report; ``full_commentary``: the commentary of every project
+    (``SnapshotRequest.full_commentary``). Runs a fixed number of queries whatever the number of
     projects. Raises ValueError for an unknown kind or audience, and as the
     kind's builder does: for an audience it has no version for (an exception
     report is internal), a scope it cannot cover or a missing scope object.
@@ -70,5 +72,6 @@ def report_build_snapshot(
             title=title,
             previous_snapshot=previous_snapshot,
             tolerance_exception_id=tolerance_exception_id,
+            full_commentary=full_commentary,
         )
     )

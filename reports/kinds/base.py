@@ -66,7 +66,10 @@ class SnapshotRequest:
 
     ``previous_snapshot`` is the snapshot of the previous report of the same
     series (for "what changed"); ``tolerance_exception_id`` the broken
-    tolerance an exception report is about.
+    tolerance an exception report is about; ``full_commentary``: the
+    commentary of every project, not only of those that need attention (a
+    schedule's choice, ``ReportSchedule.full_commentary``; a kind that offers
+    the choice records it in the snapshot, so a re-render is the same).
     """
 
     kind: str
@@ -80,6 +83,7 @@ class SnapshotRequest:
     project_manager: User | None = None
     previous_snapshot: Snapshot | None = None
     tolerance_exception_id: int | None = None
+    full_commentary: bool = False
 
     @property
     def internal(self) -> bool:
@@ -112,7 +116,10 @@ class ReportKindSpec:
     report is about one broken tolerance (``Report.tolerance_exception``),
     queued when it is raised and never requested or scheduled.
     ``toc_entries`` and ``estimated_pages`` give the table of contents and a
-    first guess of the page count (``reports.rendering``).
+    first guess of the page count (``reports.rendering``). ``full_commentary``:
+    its commentary covers only the projects that need attention unless a
+    schedule asks for all (``ReportSchedule.full_commentary``, offered by the
+    schedule form for such kinds alone).
     """
 
     kind: ReportKind
@@ -124,6 +131,7 @@ class ReportKindSpec:
     about_exception: bool = False
     toc_entries: Callable[[Snapshot], list[tuple[str, str]]] = no_toc
     estimated_pages: Callable[[Snapshot], float] = pages_per_project
+    full_commentary: bool = False
 
     @property
     def value(self) -> str:

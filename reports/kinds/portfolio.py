@@ -11,17 +11,20 @@ no compliance), which no request, schedule or command may send.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any, NotRequired
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 
 from apm.reporting import ReportKind
 from projects.budget.selectors import portfolio_ratings
 from projects.documents.selectors import portfolio_compliance
-from projects.models import Project
+from projects.models import Project, ToleranceException
 from reports.kinds.base import ReportKindSpec, Snapshot, SnapshotRequest, iso, scoped_projects
 from reports.kinds.project_rows import rows_snapshot
 from reports.models import Audience, Scope
+from reports.sections import commentary_rows
 
 #: Rough rows of the projects table per page, and commentary blocks per page (first guess of the length).
 ROWS_PER_PAGE = 28
@@ -82,25 +85,64 @@ def performance_ratings(queryset: QuerySet[Project], as_of: dt.date) -> dict[str
     }
 
 
+def open_exceptions(queryset: QuerySet[Project], as_of: dt.date) -> dict[str, list[dict[str, str]]]:
+    """By project code, the tolerance exceptions open at the end of ``as_of`` (in ``settings.TIME_ZONE``): raised by
+    then and not closed by then, oldest first: ``[{"kind": "cost"|"time", "summary"}]`` (one query)."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    day_after = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    found: dict[str, list[dict[str, str]]] = {}
+    exceptions = (
+        ToleranceException.objects.filter(project__in=queryset.values("pk"), raised_at__lt=day_after)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=day_after))
+        .order_by("raised_at", "pk")
+        .values_list("project__code", "kind", "summary")
+    )
+    for code, kind, summary in exceptions:
+        found.setdefault(code, []).append({"kind": kind, "summary": summary})
+    return found
+
+
+def attention_reasons(row: dict[str, Any]) -> list[str]:
+    """Why a row's project needs attention whatever the last report said: ``"red"`` (its published RAG) and
+    ``"tolerance"`` (an open tolerance exception at the period's end, internal only). A RAG changed since the last
+    report is the other reason, read from the snapshot's ``changes`` (``reports.sections.attention_codes``): it is
+    relative to the period, so it stays out of the row."""
+    reasons = []
+    if row.get("rag") == "red":
+        reasons.append("red")
+    if row.get("tolerance_exceptions"):
+        reasons.append("tolerance")
+    return reasons
+
+
 class PortfolioSnapshot(Snapshot):
-    """A portfolio report's own key, ``compliance``: internal only (:func:`compliance_section`)."""
+    """A portfolio report's own keys: ``compliance``, internal only (:func:`compliance_section`), and
+    ``full_commentary``: the commentary of every project rather than of those that need attention
+    (``SnapshotRequest.full_commentary``; ``reports.sections.commentary_rows``)."""
 
     compliance: NotRequired[dict[str, Any]]
+    full_commentary: NotRequired[bool]
 
 
 def build_snapshot(request: SnapshotRequest) -> PortfolioSnapshot:
     """The portfolio snapshot (shape in ``project_rows``); internally with ``compliance`` (:func:`compliance_section`)
     and, in each row, the CPI/SPI-derived rating beside the published one (:func:`performance_ratings`).
 
-    The client snapshot is built without the compliance section and the
-    indices, never redacted afterwards.
+    Each row has ``attention`` (:func:`attention_reasons`) and, internally, ``tolerance_exceptions``
+    (:func:`open_exceptions`). The client snapshot is built without the compliance section, the
+    indices and the tolerance exceptions, never redacted afterwards.
     """
     snapshot: PortfolioSnapshot = {**rows_snapshot(request)}
     if request.internal:
         performance = performance_ratings(scoped_projects(request), request.period_end)
+        exceptions = open_exceptions(scoped_projects(request), request.period_end)
         for row in snapshot["projects"]:
             row.update(performance.get(row["code"], {"performance_rag": "", "cpi": None, "spi": None}))
+            row["tolerance_exceptions"] = exceptions.get(row["code"], [])
         snapshot["compliance"] = compliance_section(scoped_projects(request), request.period_end)
+    for row in snapshot["projects"]:
+        row["attention"] = attention_reasons(row)
+    snapshot["full_commentary"] = request.full_commentary
     return snapshot
 
 
@@ -109,15 +151,15 @@ def toc_entries(snapshot: Snapshot) -> list[tuple[str, str]]:
     entries = [("sec-summary", "Summary"), ("sec-projects", "Projects")]
     if len((snapshot.get("changes") or {}).get("lines") or []) > 12:
         entries.append(("sec-all-changes", "All changes since the last report"))
-    if snapshot.get("projects"):
+    if commentary_rows(snapshot):
         entries.append(("sec-commentary", "Latest commentary"))
     return entries
 
 
 def estimated_pages(snapshot: Snapshot) -> float:
-    """The summary page, the projects table and a commentary block per project."""
+    """The summary page, the projects table and a commentary block per project it shows."""
     projects = len(snapshot.get("projects") or [])
-    return 1 + projects / ROWS_PER_PAGE + projects / COMMENTARIES_PER_PAGE
+    return 1 + projects / ROWS_PER_PAGE + len(commentary_rows(snapshot)) / COMMENTARIES_PER_PAGE
 
 
 SPEC = ReportKindSpec(
@@ -129,4 +171,5 @@ SPEC = ReportKindSpec(
     send_now=True,
     toc_entries=toc_entries,
     estimated_pages=estimated_pages,
+    full_commentary=True,
 )

@@ -30,7 +30,7 @@ from reports.kinds.base import Snapshot
 from reports.models import Delivery, Report, ReportStatus
 from reports.rendering import report_render_snapshot
 from reports.selectors import Recipient, previous_snapshot, report_recipients
-from reports.services.requests import subject_of
+from reports.services.requests import subject_of, wants_full_commentary
 from reports.services.unsubscribing import unsubscribe_headers
 from reports.snapshot import report_build_snapshot
 
@@ -54,6 +54,7 @@ def _build_snapshot(report: Report) -> Snapshot:
         title=report.title,
         previous_snapshot=previous_snapshot(report=report),
         tolerance_exception_id=report.tolerance_exception_id,
+        full_commentary=wants_full_commentary(report),
     )
 
 

@@ -242,6 +242,22 @@ def report_request(
     return report
 
 
+def wants_full_commentary(report: Report) -> bool:
+    """Whether ``report``'s snapshot shows the commentary of every project (``SnapshotRequest.full_commentary``).
+
+    Only a report of a schedule that asks for it (``ReportSchedule.full_commentary``, a kind that offers it):
+    the schedule's occurrences and its own "send now". Any other "send now" or on-demand report has the short
+    form, the commentary of the projects that need attention.
+    """
+    schedule = report.schedule
+    return bool(
+        schedule is not None
+        and schedule.full_commentary
+        and report.kind in KINDS
+        and KINDS[report.kind].full_commentary
+    )
+
+
 def _exception_to_send(*, kind: str, project: Project | None) -> ToleranceException | None:
     """For a kind about a tolerance exception on a project, the exception a report sent now is about (the
     newest open one); ``Refused`` when the project has none. None for any other kind."""

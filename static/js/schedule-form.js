@@ -3,7 +3,7 @@
 // says which are missing; with it:
 // * only the fields the choices use show: weekdays for a weekly schedule, the day of the month
 //   for a monthly one, the project, department or project manager of the chosen scope, and the
-//   recipients of the chosen audience;
+//   recipients of the chosen audience, the full-commentary box for a portfolio report;
 // * the project list (a <datalist>) holds the projects matching what is typed, asked of the
 //   URL in the input's data-project-search (only projects the user may name come back).
 (function () {
@@ -20,12 +20,13 @@
     department: function (v) { return !v.scope || v.scope === "department"; },
     project_manager: function (v) { return !v.scope || v.scope === "pm_portfolio"; },
     send_to_reporting_heads: function (v) { return v.audience !== "client"; },
-    send_to_client_contacts: function (v) { return v.audience !== "internal"; }
+    send_to_client_contacts: function (v) { return v.audience !== "internal"; },
+    full_commentary: function (v) { return !v.kind || v.kind === "portfolio"; }
   };
 
   function chosen() {
     var values = {};
-    ["frequency", "scope", "audience"].forEach(function (name) {
+    ["kind", "frequency", "scope", "audience"].forEach(function (name) {
       var field = form.elements.namedItem(name);
       values[name] = field && "value" in field ? field.value : "";
     });

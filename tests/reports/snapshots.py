@@ -22,7 +22,9 @@ BUDGET_COMMENTARY = "Internal margin talk. Margin squeeze on the rate card."
 def build_snapshot(**kwargs: Any) -> dict[str, Any]:
     """``report_build_snapshot`` with defaults: the internal portfolio of a department for March 2025.
 
-    Keyword arguments are those of ``report_build_snapshot`` and override the defaults.
+    Keyword arguments are those of ``report_build_snapshot`` and override the defaults. A portfolio shows every
+    project's commentary (``full_commentary``), which these tests read; the short form's are in
+    ``tests/reports/kinds/test_portfolio_attention.py``.
     """
     defaults: dict[str, Any] = {
         "kind": "portfolio",
@@ -31,5 +33,6 @@ def build_snapshot(**kwargs: Any) -> dict[str, Any]:
         "period_start": PERIOD_START,
         "period_end": PERIOD_END,
         "title": "Portfolio",
+        "full_commentary": True,
     }
     return report_build_snapshot(**{**defaults, **kwargs})

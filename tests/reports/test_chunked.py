@@ -81,6 +81,7 @@ def snapshots(django_db_setup, django_db_blocker) -> dict[str, dict[str, Any]]:
                 period_start=dt.date(2025, 3, 1),
                 period_end=PERIOD_END,
                 title="Big Department: portfolio report",
+                full_commentary=True,  # every project's commentary: the longest report
             )
             for audience in ("internal", "client")
         }

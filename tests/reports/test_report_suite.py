@@ -102,7 +102,7 @@ def test_it_keeps_every_internal_figure_out_of_the_client_snapshot_and_pdf(world
         lessons_learned="Internal lesson about our margins.",
         rag_cost="red",
     )
-    common = {"kind": kind, "scope": "project", "project": project, "title": "R", **PERIOD}
+    common = {"kind": kind, "scope": "project", "project": project, "title": "R", "full_commentary": True, **PERIOD}
     internal = report_build_snapshot(audience="internal", **common)
     client = report_build_snapshot(audience="client", **common)
     figures = money_strings(internal)
