@@ -66,6 +66,8 @@ INTERNAL_KEYS = {
     "cpi",
     "spi",
     "performance_rag",
+    # The portfolio report's open tolerance exceptions (reports.kinds.portfolio.open_exceptions).
+    "tolerance_exceptions",
 }
 #: The values a client-facing template may get: plain data, nothing with fields of its own.
 PLAIN = (str, int, bool, Decimal, dt.date, type(None))
@@ -304,8 +306,11 @@ def test_it_hands_the_share_link_page_only_declared_values(client, project, pm, 
 def test_it_builds_the_client_snapshot_row_from_the_declaration(project, kind):
     row = client_snapshot(project, kind=kind)["projects"][0]
     declared = keys(ClientProject) | (keys(ClientHighlightDetails) if kind == "highlight" else set())
-    # A report's row also says whether its rating predates the report's period (reports.kinds.project_rows).
-    assert set(row) == declared | {"stale"}
+    # A report's row also says whether its rating predates the report's period (reports.kinds.project_rows),
+    # and a portfolio row why its project needs attention (to a client: only a red rating).
+    assert set(row) == declared | {"stale"} | ({"attention"} if kind == "portfolio" else set())
+    if kind == "portfolio":
+        assert set(row["attention"]) <= {"red"}
     assert problems({k: row[k] for k in keys(ClientProject)}, ClientProject, serialised=True) == []
     if kind == "highlight":
         details = {k: row[k] for k in keys(ClientHighlightDetails)}
@@ -334,6 +339,9 @@ def test_it_builds_the_internal_row_by_adding_internal_keys_to_the_client_row(pr
             # The one addition inside a shared key: the cost rating, in its place after time.
             assert [r for r in internal_row["ratings"] if r["key"] != "cost"] == value
             assert [r["key"] for r in internal_row["ratings"]][:3] == ["overall", "time", "cost"]
+        elif key == "attention":
+            # Internally a broken tolerance is a reason too; a client is never told of one.
+            assert set(value) <= set(internal_row["attention"]) <= {"red", "tolerance"}
         else:
             assert internal_row[key] == value, key
 
