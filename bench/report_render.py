@@ -19,7 +19,7 @@ memory during one render (tracemalloc) and the process's peak RSS
 print-to-PDF time for the same HTML (stylesheet inlined as a file:// link)
 and the WeasyPrint/Chromium time ratio.
 
-With ``--json`` it prints one JSON object instead (the figures of issue 18):
+With ``--json`` it prints one JSON object instead (APM against plain WeasyPrint and Chromium, side by side):
 ``pages``; ``apm_single_s``, the report render in this process, one pass,
 nothing rendered before it (fonts, print.css, templates all cold);
 ``plain_weasyprint_s``, the same HTML through ``HTML(string=...).write_pdf()``
@@ -263,7 +263,7 @@ def ratio(numerator: object, denominator: object) -> float | None:
 
 
 def json_figures(department, audience: str) -> dict[str, object]:
-    """The figures of issue 18 for ``department``'s portfolio report (see the module's docstring)."""
+    """APM, plain WeasyPrint and Chromium on ``department``'s portfolio report (see the module's docstring)."""
     from django.utils import timezone
 
     from reports.rendering import report_render_snapshot
@@ -337,7 +337,7 @@ def main() -> int:
     parser.add_argument("--department", help="Department code (default: the one with the most projects).")
     parser.add_argument("--audience", default="internal", choices=["internal", "client"])
     parser.add_argument("--repeat", type=int, default=3, help="Timed renders after the first (default 3).")
-    parser.add_argument("--json", action="store_true", help="Print the figures of issue 18 as one JSON object.")
+    parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--html", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

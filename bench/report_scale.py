@@ -11,7 +11,7 @@ object, ``{"rows": [{"projects", "workers", "seconds", "pages",
 "peak_rss_mb", "snapshot_s"}], "load_avg", "notes"}``; ``seconds`` is the
 render alone, ``peak_rss_mb`` the child process's own peak resident memory
 (VmHWM). Only ``--workers 1`` for now: rendering over several workers comes
-with chunked rendering (issue 18). Nothing is asserted: it prints figures.
+with chunks spread over the workers, which do not exist yet. Nothing is asserted: it prints figures.
 Without ``--json`` it prints one line per size.
 """
 

@@ -1,4 +1,4 @@
-"""A large report laid out chunk by chunk and merged reads exactly as the single pass (issue 18, item 1).
+"""A large report laid out chunk by chunk and merged reads exactly as the single pass.
 
 One department of 120 projects, its portfolio report rendered both ways
 (:func:`reports.rendering.report_render_snapshot` with ``chunked``), read back

@@ -1,4 +1,4 @@
-"""The portfolio report stays short at any size (issue 18, item 5): commentary only for the projects that need
+"""The portfolio report stays short at any size: commentary only for the projects that need
 attention (red, an open tolerance exception, a RAG changed since the last report) unless the schedule asks for
 all of it; the summary says how many and why; the table lists every project.
 
