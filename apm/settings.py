@@ -15,6 +15,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -218,6 +219,10 @@ if REDIS_URL:
         # broker is down; the sweepers publish again.
         "max_retries": 1,
         "interval_start": 0,
+        # A worker takes from its queues in name order (BRPOP's keys): "celery" (emails, small reports,
+        # the dispatcher) before "reports-bulk" (the parts of large reports), so a department's report
+        # of thousands of projects never holds up an email.
+        "queue_order_strategy": "sorted",
     }
 else:
     _broker_dir = VAR_DIR / "broker"
@@ -230,6 +235,9 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The folder is looked at this often (kombu's default, 1 s, adds up to a second to every hand-over of
+        # a report laid out in parts: render, parts, assembly); a listing of a small folder costs microseconds.
+        "polling_interval": 0.05,
     }
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
@@ -256,10 +264,26 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = APM_WORKER_MAX_MEMORY_MB * 1024 or None
 # its layout's many small objects behind, and collecting them between tasks rather than in the middle
 # of the next one keeps the collector's pauses out of the next render. A new render task (a chunk, an
 # assembly) belongs here too (tests/apm/test_celery.py fails until it is).
-APM_GC_COLLECT_AFTER_TASKS = frozenset({"reports.tasks.render_report"})
-# A sectioned report (the portfolio report) with more projects than this is laid out chunk by chunk and the
-# chunks merged (reports/rendering.py): same pages, bounded memory (about half a single pass's at 500).
-APM_REPORT_CHUNK_ABOVE = env.int("APM_REPORT_CHUNK_ABOVE", default=300)
+APM_GC_COLLECT_AFTER_TASKS = frozenset(
+    {"reports.tasks.render_report", "reports.tasks.render_report_chunk", "reports.tasks.assemble_report"}
+)
+# A sectioned report (the portfolio report) with more projects than this is laid out in parts (chunks) that
+# the workers share, each part cached, and the parts merged (reports/services/chunking.py): same pages,
+# bounded memory, and a weekly report lays out again only the parts whose data changed.
+APM_REPORT_CHUNK_ABOVE = env.int("APM_REPORT_CHUNK_ABOVE", default=40)
+# The chunk cache (reports/chunk_cache.py, in the database) is pruned to this many MB, least recently used first.
+APM_REPORT_CHUNK_CACHE_MB = env.int("APM_REPORT_CHUNK_CACHE_MB", default=512)
+# Queues: the default one, and a lower-priority one for the parts of large reports.
+# Every worker consumes both (no -Q needed); with Redis it takes from "celery" first.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+APM_BULK_QUEUE = "reports-bulk"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue(APM_BULK_QUEUE))
+# The assembly (one per report, short, and the report's emails wait on it) stays on the default queue.
+CELERY_TASK_ROUTES = {"reports.tasks.render_report_chunk": {"queue": APM_BULK_QUEUE}}
+# Tasks published per report laid out in parts (the render task lays out one more itself): as many parts at
+# once, each task going on with the next queued part when done, for at most APM_REPORT_PART_SECONDS.
+APM_REPORT_PARALLEL_PARTS = env.int("APM_REPORT_PARALLEL_PARTS", default=8)
+APM_REPORT_PART_SECONDS = env.int("APM_REPORT_PART_SECONDS", default=15)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks live in code (reports/tasks.py registers them on the beat

@@ -4,15 +4,18 @@
 
 On a temporary SQLite database (migrated here, deleted at the end) it builds
 one department per size, each with N projects (a client, two weekly status
-updates with commentary, five milestones each), then renders each
-department's internal portfolio report in a fresh Python process: the
-snapshot, then one single-pass render, nothing cached. Prints one JSON
-object, ``{"rows": [{"projects", "workers", "seconds", "pages",
-"peak_rss_mb", "snapshot_s"}], "load_avg", "notes"}``; ``seconds`` is the
-render alone, ``peak_rss_mb`` the child process's own peak resident memory
-(VmHWM). Only ``--workers 1`` for now: rendering over several workers comes
-with chunks spread over the workers, which do not exist yet. Nothing is asserted: it prints figures.
-Without ``--json`` it prints one line per size.
+updates with commentary, five milestones each), then, for each size and each
+worker count of ``--workers`` (default 1 and 2), starts that many Celery
+workers (bench/_fleet.py: prefork, one pool child each, on the embedded
+broker) and renders the department's internal portfolio report through them
+in parts, the chunk cache empty. Prints one JSON object, ``{"rows":
+[{"projects", "workers", "seconds", "pages", "peak_rss_mb", "mode",
+"parts"}], "load_avg", "notes"}``; ``seconds`` from the publish of the
+render task to the rendered report, ``peak_rss_mb`` the largest peak
+resident memory (VmHWM) of the workers' pool children. ``--single`` adds
+one single-pass render per size in a fresh process (``mode``
+"single_pass", the render alone). Nothing is asserted: it prints figures.
+Without ``--json`` it prints one line per run.
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ def own_peak_rss_mb() -> float:
 
 
 def render(projects: int) -> dict[str, object]:
-    """Snapshot and one render of the size's department, in this (fresh) process."""
+    """Snapshot and one single-pass render of the size's department, in this (fresh) process."""
     from django.utils import timezone
 
     from reports.rendering import report_render_snapshot
@@ -140,15 +143,42 @@ def render(projects: int) -> dict[str, object]:
     )
     snapshot_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    rendered = report_render_snapshot(snapshot)
+    rendered = report_render_snapshot(snapshot, chunked=False)
     seconds = time.perf_counter() - started
     return {
         "projects": projects,
         "workers": 1,
+        "mode": "single_pass",
         "seconds": round(seconds, 3),
         "pages": rendered.page_count,
         "peak_rss_mb": own_peak_rss_mb(),
         "snapshot_s": round(snapshot_seconds, 3),
+    }
+
+
+def render_with_workers(projects: int, workers: int) -> dict[str, object]:
+    """The size's report through ``workers`` Celery workers started for it (bench/_fleet.py), the chunk cache
+    empty: seconds from the publish of the render task to the rendered report; the workers' peak memory."""
+    from reports.models import RenderedChunk, Report, ReportChunk
+    from teams.models import Department
+
+    sys.path.insert(0, str(BASE_DIR / "bench"))
+    from _fleet import Fleet, queue_report, render_through_workers
+
+    department = Department.objects.get(code=department_code(projects))
+    RenderedChunk.objects.all().delete()
+    with Fleet(workers=workers) as fleet:
+        report_id = queue_report(department, title=f"{department.name}: portfolio report (benchmark)")
+        seconds = render_through_workers(report_id)
+        peak = fleet.peak_rss_mb()
+    return {
+        "projects": projects,
+        "workers": workers,
+        "mode": "parts",
+        "seconds": round(seconds, 3),
+        "pages": Report.objects.get(pk=report_id).page_count,
+        "peak_rss_mb": peak,
+        "parts": ReportChunk.objects.filter(report_id=report_id).count(),
     }
 
 
@@ -164,10 +194,12 @@ def run_self(arguments: list[str], env: dict[str, str]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", default="500,1000", help="Sizes, comma-separated (default 500,1000).")
-    parser.add_argument("--workers", default="1", help="Worker counts, comma-separated; only 1 for now.")
+    parser.add_argument("--workers", default="1,2", help="Worker counts, comma-separated (default 1,2).")
+    parser.add_argument("--single", action="store_true", help="Also one single-pass render per size, no workers.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object.")
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     parser.add_argument("--render", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--with-workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
         setup_django()
@@ -175,14 +207,15 @@ def main() -> int:
         return 0
     if args.render:
         setup_django()
-        print(json.dumps(render(args.render)))
+        if args.with_workers:
+            print(json.dumps(render_with_workers(args.render, args.with_workers)))
+        else:
+            print(json.dumps(render(args.render)))
         return 0
 
     sizes = [int(n) for n in args.projects.split(",") if n.strip()]
     workers = [int(n) for n in args.workers.split(",") if n.strip()]
-    notes = []
-    if workers != [1]:
-        notes.append(f"workers {workers}: only 1 measured; more workers need chunked rendering (not yet landed)")
+    notes: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="apm-bench-scale-"))
     env = {
         **os.environ,
@@ -198,12 +231,16 @@ def main() -> int:
         print(f"  seeded in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
         load_before = os.getloadavg()
         for n in sizes:
-            row = json.loads(run_self(["--render", str(n)], env).strip().splitlines()[-1])
-            rows.append(row)
-            if not args.json:
+            runs = [["--render", str(n), "--with-workers", str(count)] for count in workers]
+            if args.single:
+                runs.append(["--render", str(n)])
+            for arguments in runs:
+                row = json.loads(run_self(arguments, env).strip().splitlines()[-1])
+                rows.append(row)
                 print(
-                    f"{n:>6} projects, 1 worker: {row['seconds']:.2f} s, {row['pages']} pages, "
-                    f"peak RSS {row['peak_rss_mb']:.0f} MiB (snapshot {row['snapshot_s']:.2f} s)",
+                    f"{n:>6} projects, {row['mode']}, {row['workers']} worker(s): {row['seconds']:.2f} s, "
+                    f"{row['pages']} pages, peak RSS {row['peak_rss_mb']:.0f} MiB",
+                    file=sys.stderr if args.json else sys.stdout,
                     flush=True,
                 )
     finally:

@@ -143,6 +143,9 @@ class PausedRecipient(models.Model):
 class ReportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RENDERING = "rendering", "Rendering"
+    # A large report: laid out in parts (ReportChunk) by the workers, then assembled into one PDF.
+    CHUNKING = "chunking", "Rendering in parts"
+    ASSEMBLING = "assembling", "Assembling"
     RENDERED = "rendered", "Rendered"
     FAILED = "failed", "Failed"
 
@@ -233,3 +236,67 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} -> {self.email_address}"
+
+
+class ChunkStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ReportChunk(models.Model):
+    """One part of a large report, laid out by whichever worker claims it (``reports.services.chunking``).
+
+    ``sections``: the part's sections, each ``{"id", "template", "context", "starts_page", "anchors",
+    "weight"}`` (``reports.sections.Section`` as JSON): with ``title`` and the report's kind and audience,
+    the only input of its layout. ``key``: the SHA-256
+    its layout is cached under (:class:`RenderedChunk`), computed from the sections and everything else
+    that can change its pages (``reports.chunk_cache.chunk_key``). Claimed like a report: queued ->
+    rendering by a conditional UPDATE (``started_at``, ``tries``), done once its layout is in the cache.
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    key = models.CharField(max_length=64)
+    title = models.CharField(max_length=300, blank=True, help_text="The report's title, on the first part only.")
+    sections = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED)
+    tries = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(help_text="When its task was last handed to the broker.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    cached = models.BooleanField(default=False, help_text="Its layout was found in the cache, not laid out again.")
+
+    class Meta:
+        ordering = ["report", "index"]
+        constraints = [models.UniqueConstraint(fields=["report", "index"], name="one_chunk_per_report_index")]
+        indexes = [models.Index(fields=["status", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} part {self.index + 1}"
+
+
+class RenderedChunk(models.Model):
+    """A laid-out part of a report, kept under its key (``reports.chunk_cache``): the chunk cache.
+
+    Every worker on every machine reads it (it is in the database). ``pdf``: tagged PDF bytes without page
+    furniture; ``sha256`` of them, checked on every read (a corrupt entry is dropped and laid out again);
+    ``pages``, ``anchors`` and ``bookmarks``: what the merge needs (``apm.pdf.Chunk``). Written in one
+    INSERT (atomic); pruned by ``used_at`` beyond ``settings.APM_REPORT_CHUNK_CACHE_MB``.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField()
+    anchors = models.JSONField(default=dict)
+    bookmarks = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"chunk {self.key[:12]} ({self.pages} pages)"

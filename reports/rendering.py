@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import gc
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +31,7 @@ from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
 from apm.pdf import Chunk, document_to_pdf, html_to_chunk, html_to_pdf_document, render_furniture
 from apm.pdf_merge import merge_tagged
+from reports.chunk_cache import chunk_key
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.base import ReportKindSpec, Snapshot
 from reports.kinds.project_rows import rag_count_line
@@ -41,6 +42,8 @@ from reports.sections import (
     contents_section,
     plan_chunks,
     portfolio_sections,
+    section_from_json,
+    section_json,
 )
 
 __all__ = ["RenderedReport", "format_date", "format_money", "report_render_html", "report_render_snapshot"]
@@ -142,6 +145,14 @@ def _burn_up_filter(series: list[dict[str, Any]] | None, currency: str | None) -
     return mark_safe(burn_up_svg(points, currency=currency or "GBP", title="Burn-up: PV, EV and AC"))  # noqa: S308
 
 
+@register.filter(name="rag_chart")
+def _rag_chart_filter(totals: Mapping[str, Any] | None) -> SafeString:
+    """The RAG distribution SVG (apm.charts.rag) of a snapshot's totals."""
+    totals = totals or {}
+    counts = {key: totals.get(key, 0) for key in ("red", "amber", "green", "not_rated")}
+    return mark_safe(rag_distribution_svg(counts=counts, title="RAG distribution"))  # noqa: S308 (escaped inside)
+
+
 @register.filter(name="initials")
 def _initials_filter(name: object) -> str:
     """Up to two initials of ``name`` for a monogram logo (any script: first letters of the first two words)."""
@@ -205,12 +216,36 @@ def _context(snapshot: Snapshot, spec: ReportKindSpec, *, toc: bool) -> dict[str
     }
 
 
+def summary_slice(snapshot: Snapshot) -> dict[str, Any]:
+    """What the cover and summary of a sectioned report show, as plain JSON: the title, scope and period, the
+    totals, the changes, the red and stale projects (code, name, rating, date), the company and client, the
+    audience. Its section is rendered from this alone (and cached under it)."""
+    projects = snapshot.get("projects") or []
+    totals = snapshot.get("totals") or {}
+    red = [row for row in projects if row.get("rag") == "red" and not row.get("stale")]
+    stale = [row for row in projects if row.get("stale")]
+    return {
+        "s": {key: snapshot.get(key) for key in ("title", "scope_label", "period_start", "period_end", "totals")},
+        "internal": snapshot.get("audience") == "internal",
+        "totals": totals,
+        "changes": {"lines": list((snapshot.get("changes") or {}).get("lines") or [])},
+        "red_projects": [{"code": row.get("code"), "name": row.get("name")} for row in red],
+        "stale_projects": [
+            {"code": row.get("code"), "rag": row.get("rag"), "as_of": row.get("as_of")} for row in stale
+        ],
+        "rag_line": rag_count_line(totals) if "red" in totals else "",
+        "company_name": settings.APM_COMPANY_NAME or "APM",
+        "client_name": _client_name(snapshot),
+    }
+
+
 def report_sections(snapshot: Snapshot) -> list[Section] | None:
     """The sections of ``snapshot``'s document without the contents (None for a kind that is not sectioned)."""
     build = SECTIONED.get(snapshot.get("kind", ""))
     if build is None:
         return None
-    return list(build(snapshot, _context(snapshot, _spec(snapshot), toc=False)))
+    _spec(snapshot)
+    return list(build(snapshot, summary_slice(snapshot)))
 
 
 def _render_sections(sections: Sequence[Section]) -> SafeString:
@@ -222,11 +257,17 @@ def _render_sections(sections: Sequence[Section]) -> SafeString:
     return mark_safe(html)  # noqa: S308 (autoescaped templates)
 
 
-def _document_html(spec: ReportKindSpec, context: Mapping[str, Any], sections: Sequence[Section]) -> str:
+def _wrapper(kind: str, audience: str, title: str) -> dict[str, Any]:
+    """The context of a sectioned kind's document around its sections: the title (the PDF's, on the first
+    chunk only), kind and audience (the body's classes) and nothing else."""
+    return {"s": {"title": title, "kind": kind, "audience": audience}, "static_url": settings.STATIC_URL}
+
+
+def _document_html(kind: str, audience: str, title: str, sections: Sequence[Section]) -> str:
     """A complete print document (the kind's template) whose body is ``sections``."""
-    return (
-        _engine().get_template(spec.template).render(template.Context({**context, "body": _render_sections(sections)}))
-    )
+    spec = kind_for(kind)
+    context = {**_wrapper(kind, audience, title), "body": _render_sections(sections)}
+    return _engine().get_template(spec.template).render(template.Context(context))
 
 
 def report_render_html(snapshot: Snapshot, *, toc: bool | None = None) -> str:
@@ -241,14 +282,13 @@ def report_render_html(snapshot: Snapshot, *, toc: bool | None = None) -> str:
     spec = _spec(snapshot)
     if toc is None:
         toc = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
-    context = _context(snapshot, spec, toc=toc)
     sections = report_sections(snapshot)
     if sections is None:
-        return _engine().get_template(spec.template).render(template.Context(context))
+        return _engine().get_template(spec.template).render(template.Context(_context(snapshot, spec, toc=toc)))
     if toc:
         entries = [{"anchor": anchor, "title": title, "page": ""} for anchor, title in contents_entries(sections)]
         sections = [sections[0], contents_section(entries), *sections[1:]]
-    return _document_html(spec, context, sections)
+    return _document_html(snapshot["kind"], snapshot.get("audience", ""), str(snapshot.get("title") or ""), sections)
 
 
 def _client_name(snapshot: Snapshot) -> str:
@@ -275,14 +315,10 @@ def report_render_snapshot(snapshot: Snapshot, *, chunked: bool | None = None) -
     not sectioned.
     """
     spec = _spec(snapshot)
-    sectioned = snapshot.get("kind") in SECTIONED
     if chunked is None:
-        above = settings.APM_REPORT_CHUNK_ABOVE
-        chunked = sectioned and len(snapshot.get("projects") or []) > above
+        chunked = wants_chunks(snapshot)
     if chunked:
-        if not sectioned:
-            raise ValueError(f"A report of kind {snapshot.get('kind')!r} is not laid out in sections: no chunks.")
-        return _render_chunked(snapshot, spec)
+        return _render_chunked(snapshot)
     guess = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
     html = report_render_html(snapshot, toc=guess)
     document = html_to_pdf_document(html)
@@ -294,6 +330,12 @@ def report_render_snapshot(snapshot: Snapshot, *, chunked: bool | None = None) -
     return RenderedReport(html=html, pdf=pdf, page_count=len(document.pages))
 
 
+def wants_chunks(snapshot: Snapshot) -> bool:
+    """Whether ``snapshot``'s report is laid out in parts: a sectioned kind with more projects than the setting
+    ``APM_REPORT_CHUNK_ABOVE``."""
+    return snapshot.get("kind") in SECTIONED and len(snapshot.get("projects") or []) > settings.APM_REPORT_CHUNK_ABOVE
+
+
 def furniture_strings(snapshot: Snapshot) -> dict[str, str]:
     """The running header and footer a single pass takes from the cover (``string-set`` in print.css)."""
     return {
@@ -303,34 +345,105 @@ def furniture_strings(snapshot: Snapshot) -> dict[str, str]:
     }
 
 
-def _render_chunked(snapshot: Snapshot, spec: ReportKindSpec) -> RenderedReport:
-    """The report laid out chunk by chunk (:func:`reports.sections.plan_chunks`, one after another), the contents
-    last from the chunks' anchors, the page furniture once the total is known, all merged
-    (:func:`apm.pdf_merge.merge_tagged`).
+@dataclass(frozen=True)
+class ChunkPlan:
+    """One chunk of a sectioned report: what its layout takes, and nothing else.
+
+    ``title``: the document's title, given to the first chunk alone (the merged PDF takes its title from it).
+    ``sections``: its sections as JSON (:func:`reports.sections.section_json`). ``key``: the cache key of its
+    layout (:func:`reports.chunk_cache.chunk_key`).
+    """
+
+    kind: str
+    audience: str
+    title: str
+    sections: list[dict[str, Any]]
+    key: str
+
+
+def plan_report_chunks(snapshot: Snapshot) -> list[ChunkPlan]:
+    """The chunks ``snapshot``'s report is laid out in (:func:`reports.sections.plan_chunks`), with their keys.
+
+    ValueError for a kind that is not sectioned.
+    """
+    sections = report_sections(snapshot)
+    if sections is None:
+        raise ValueError(f"A report of kind {snapshot.get('kind')!r} is not laid out in sections: no chunks.")
+    kind, audience = snapshot["kind"], snapshot.get("audience", "")
+    plans = []
+    for index, group in enumerate(plan_chunks(sections)):
+        title = str(snapshot.get("title") or "") if index == 0 else ""
+        data = [section_json(section) for section in group]
+        plans.append(ChunkPlan(kind, audience, title, data, chunk_key(kind, audience, title, data)))
+    return plans
+
+
+def contents_plan(kind: str, audience: str, entries: Sequence[Mapping[str, Any]]) -> ChunkPlan:
+    """The contents as a chunk of its own (laid out last, its entries' pages given)."""
+    data = [section_json(contents_section(entries))]
+    return ChunkPlan(kind, audience, "", data, chunk_key(kind, audience, "", data))
+
+
+def lay_out_chunk(plan: ChunkPlan) -> Chunk:
+    """Lay ``plan`` out alone (:func:`apm.pdf.html_to_chunk`): from its sections, kind, audience and title."""
+    sections = [section_from_json(data) for data in plan.sections]
+    return html_to_chunk(_document_html(plan.kind, plan.audience, plan.title, sections))
+
+
+def _lay_out_uncached(plan: ChunkPlan) -> Chunk:
+    chunk = lay_out_chunk(plan)
+    gc.collect()
+    return chunk
+
+
+def _render_chunked(snapshot: Snapshot) -> RenderedReport:
+    """The report laid out chunk by chunk in this process, one after another, nothing cached
+    (:func:`plan_report_chunks`), then :func:`assemble_chunks`."""
+    plans = plan_report_chunks(snapshot)
+    chunks = [_lay_out_uncached(plan) for plan in plans]
+    pdf, total, needs = assemble_chunks(snapshot, plans, chunks, lay_out=_lay_out_uncached)
+    return RenderedReport(html=report_render_html(snapshot, toc=needs), pdf=pdf, page_count=total)
+
+
+def assemble_chunks(
+    snapshot: Snapshot,
+    plans: Sequence[ChunkPlan],
+    chunks: Sequence[Chunk],
+    *,
+    lay_out: Callable[[ChunkPlan], Chunk] = lay_out_chunk,
+) -> tuple[bytes, int, bool]:
+    """The laid-out ``chunks`` of ``plans`` as one PDF: the contents laid out last from the chunks' anchors (by
+    ``lay_out``, which may take it from a cache), the page furniture once the total is known, all merged
+    (:func:`apm.pdf_merge.merge_tagged`). Returns ``(pdf, pages, with_contents)``.
 
     The contents decision is the single pass's: laid out with the first guess, kept when the page count
     agrees, else the other choice; so both give the same pages.
     """
+    spec = _spec(snapshot)
     guess = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
-    context = _context(snapshot, spec, toc=False)
-    sections = report_sections(snapshot) or []
-    chunks: list[Chunk] = []
-    for group in plan_chunks(sections):
-        chunks.append(html_to_chunk(_document_html(spec, context, group)))
-        gc.collect()
+    entries = [
+        (anchor, title) for plan in plans for section in plan.sections for anchor, title in section.get("anchors") or ()
+    ]
     body = sum(chunk.pages for chunk in chunks)
-    entries = contents_entries(sections)
-    contents = _contents_chunk(spec, context, entries, chunks) if guess or body >= TOC_MIN_PAGES else None
+    contents = (
+        _contents_chunk(snapshot["kind"], snapshot.get("audience", ""), entries, chunks, lay_out)
+        if guess or body >= TOC_MIN_PAGES
+        else None
+    )
     needs = body + (contents.pages if guess and contents else 0) >= TOC_MIN_PAGES
-    ordered = [chunks[0], contents, *chunks[1:]] if needs and contents else chunks
+    ordered = [chunks[0], contents, *chunks[1:]] if needs and contents else list(chunks)
     total = sum(chunk.pages for chunk in ordered)
     furniture = render_furniture(1, total, total, furniture_strings(snapshot))
-    pdf = merge_tagged(ordered, furniture, contents=1 if ordered is not chunks else None)
-    return RenderedReport(html=report_render_html(snapshot, toc=needs), pdf=pdf, page_count=total)
+    pdf = merge_tagged(ordered, furniture, contents=1 if needs and contents else None)
+    return pdf, total, bool(needs and contents)
 
 
 def _contents_chunk(
-    spec: ReportKindSpec, context: Mapping[str, Any], entries: Sequence[tuple[str, str]], chunks: Sequence[Chunk]
+    kind: str,
+    audience: str,
+    entries: Sequence[tuple[str, str]],
+    chunks: Sequence[Chunk],
+    lay_out: Callable[[ChunkPlan], Chunk],
 ) -> Chunk:
     """The contents laid out alone, after the first chunk, each entry's page from the chunks' anchors."""
     pages = max(1, math.ceil(len(entries) / CONTENTS_ENTRIES_PER_PAGE))
@@ -344,10 +457,11 @@ def _contents_chunk(
         missing = [anchor for anchor, _title in entries if anchor not in where]
         if missing:
             raise RuntimeError(f"Contents entries without a heading in any chunk: {', '.join(missing)}.")
-        section = contents_section(
-            [{"anchor": anchor, "title": title, "page": where[anchor]} for anchor, title in entries]
+        laid_out = lay_out(
+            contents_plan(
+                kind, audience, [{"anchor": anchor, "title": title, "page": where[anchor]} for anchor, title in entries]
+            )
         )
-        laid_out = html_to_chunk(_document_html(spec, context, [section]))
         if laid_out.pages == pages:
             return laid_out
         pages = laid_out.pages

@@ -36,8 +36,12 @@ from typing import Any
 TABLE_ROWS = 50
 #: Projects per commentary section (about three pages).
 COMMENTARY_PER_SECTION = 10
-#: A chunk's rough size: sections are added until their weights reach it (about 20 to 30 pages).
-CHUNK_WEIGHT = 40.0
+#: A chunk's rough size: sections are added until their weights reach it (about 6 to 8 pages). Small enough to
+#: spread a department's report over two workers and to lay out again only what changed; large enough that
+#: the fixed cost of a layout (the stylesheet's cascade, about 0.1 s) stays a small part of a chunk.
+CHUNK_WEIGHT = 12.0
+#: Stale projects the summary names; more are listed in an appendix after the table.
+STALE_IN_SUMMARY = 10
 #: Contents entries a page holds (a contents of more entries takes more pages; its length depends on them alone).
 CONTENTS_ENTRIES_PER_PAGE = 30
 
@@ -59,6 +63,47 @@ class Section:
     starts_page: bool = True
     anchors: tuple[tuple[str, str], ...] = ()
     weight: float = 1.0
+
+
+def section_json(section: Section) -> dict[str, Any]:
+    """``section`` as plain JSON (what a ReportChunk row stores and its cache key covers)."""
+    return {
+        "id": section.id,
+        "template": section.template,
+        "context": dict(section.context),
+        "starts_page": section.starts_page,
+        "anchors": [list(anchor) for anchor in section.anchors],
+        "weight": section.weight,
+    }
+
+
+def section_from_json(data: Mapping[str, Any]) -> Section:
+    """The :class:`Section` of :func:`section_json`'s answer."""
+    return Section(
+        id=data["id"],
+        template=data["template"],
+        context=data.get("context") or {},
+        starts_page=bool(data.get("starts_page", True)),
+        anchors=tuple((anchor, title) for anchor, title in data.get("anchors") or ()),
+        weight=float(data.get("weight", 1.0)),
+    )
+
+
+#: What a row of the projects table shows: its section's slice holds these keys alone (no period-relative
+#: ones, such as ``stale``: the summary and the stale appendix say which projects are stale).
+TABLE_KEYS = (
+    "code", "name", "rag", "performance_rag", "cpi", "spi", "percent_complete",
+    "bac", "budget_period", "forecast_period", "variance", "currency", "end_date",
+)  # fmt: skip
+#: What a project's commentary shows (its section's slice, likewise).
+COMMENTARY_KEYS = (
+    "code", "name", "rag", "as_of", "period_label", "rating_published", "percent_complete", "client",
+    "tolerance_exceptions", "rating_note", "commentary_overall", "commentary_schedule", "commentary_budget",
+)  # fmt: skip
+
+
+def _slice(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    return [{key: row[key] for key in keys if key in row} for row in rows]
 
 
 def plan_chunks(sections: Sequence[Section], max_weight: float = CHUNK_WEIGHT) -> list[list[Section]]:
@@ -175,7 +220,7 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
             Section(
                 id=f"projects-{index}",
                 template="reports/pdf/sections/projects.html",
-                context={"rows": part, "internal": internal, "first": index == 0},
+                context={"rows": _slice(part, TABLE_KEYS), "internal": internal, "first": index == 0},
                 anchors=(("sec-projects", "Projects"),) if index == 0 else (),
                 weight=1 + 0.15 * len(part),
             )
@@ -189,6 +234,21 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
                 context={"c": compliance},
                 starts_page=False,
                 weight=0.5 + 0.1 * len(compliance.get("projects") or []),
+            )
+        )
+    stale = [row for row in rows if row.get("stale")]
+    if len(stale) > STALE_IN_SUMMARY:
+        sections.append(
+            Section(
+                id="stale",
+                template="reports/pdf/sections/stale.html",
+                context={
+                    "rows": _slice(stale, ("code", "name", "rag", "as_of")),
+                    "since": (snapshot.get("totals") or {}).get("stale_before") or snapshot.get("period_start"),
+                },
+                starts_page=False,
+                anchors=(("sec-stale", "Stale projects"),),
+                weight=0.5 + len(stale) / 40,
             )
         )
     lines = list((snapshot.get("changes") or {}).get("lines") or [])
@@ -210,7 +270,7 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
             Section(
                 id=f"commentary-{index}",
                 template="reports/pdf/sections/commentary.html",
-                context={"rows": part, "internal": internal, "first": index == 0},
+                context={"rows": _slice(part, COMMENTARY_KEYS), "internal": internal, "first": index == 0},
                 anchors=(("sec-commentary", "Latest commentary"),) if index == 0 else (),
                 weight=float(len(part)),
             )

@@ -14,9 +14,15 @@ from django.utils import timezone
 
 from apm.health.services import DISPATCH_HEARTBEAT, heartbeat_record
 from apm.outbox.services import backoff_seconds
-from reports.models import ReportStatus
-from reports.services import report_render, reports_dispatch_due, reports_sweep
-from reports.task_names import DISPATCH_DUE_REPORTS, RENDER_REPORT, SWEEP_STUCK_REPORTS
+from reports.models import ChunkStatus, ReportStatus
+from reports.services import report_assemble, report_chunk_render, report_render, reports_dispatch_due, reports_sweep
+from reports.task_names import (
+    ASSEMBLE_REPORT,
+    DISPATCH_DUE_REPORTS,
+    RENDER_REPORT,
+    RENDER_REPORT_CHUNK,
+    SWEEP_STUCK_REPORTS,
+)
 
 _LIMITS = {
     "acks_late": True,
@@ -43,6 +49,28 @@ def render_report(self: Task[Any, Any], report_id: int) -> str:
     """Render report ``report_id`` and queue its emails; retried with backoff while it fails."""
     report = report_render(report_id=report_id)
     if report.status == ReportStatus.QUEUED and report.next_attempt_at is not None:
+        countdown = max((report.next_attempt_at - timezone.now()).total_seconds(), backoff_seconds(report.tries))
+        raise self.retry(countdown=countdown)
+    return report.status
+
+
+@shared_task(name=RENDER_REPORT_CHUNK, bind=True, max_retries=None, **_LIMITS)
+def render_report_chunk(self: Task[Any, Any], chunk_id: int) -> str:
+    """Lay out part ``chunk_id`` of a large report (the bulk queue); retried with backoff while it fails."""
+    chunk = report_chunk_render(chunk_id=chunk_id)
+    if chunk is None:
+        return "gone"
+    if chunk.status == ChunkStatus.QUEUED and chunk.next_attempt_at is not None:
+        countdown = max((chunk.next_attempt_at - timezone.now()).total_seconds(), backoff_seconds(chunk.tries))
+        raise self.retry(countdown=countdown)
+    return chunk.status
+
+
+@shared_task(name=ASSEMBLE_REPORT, bind=True, max_retries=None, **_LIMITS)
+def assemble_report(self: Task[Any, Any], report_id: int) -> str:
+    """Assemble a large report from its parts and queue its emails; retried with backoff while it fails."""
+    report = report_assemble(report_id=report_id)
+    if report.status == ReportStatus.CHUNKING and report.next_attempt_at is not None:
         countdown = max((report.next_attempt_at - timezone.now()).total_seconds(), backoff_seconds(report.tries))
         raise self.retry(countdown=countdown)
     return report.status

@@ -59,7 +59,7 @@ from reports import schedule as occurrences
 from reports import services
 from reports.forms import ArchiveSearchForm, ReportScheduleForm, SendNowForm
 from reports.kinds.base import Snapshot
-from reports.models import Delivery, Report, ReportSchedule, ReportStatus, Scope
+from reports.models import ChunkStatus, Delivery, Report, ReportSchedule, ReportStatus, Scope
 from reports.rendering import report_render_html, report_render_snapshot
 from reports.selectors import schedule_project_options
 from reports.services import report_request, schedule_rule, schedule_save, subject_of
@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from teams.models import Department
 
 # Reports in these states change without the user doing anything: the list polls.
-PENDING = (ReportStatus.QUEUED, ReportStatus.RENDERING)
+PENDING = (ReportStatus.QUEUED, ReportStatus.RENDERING, ReportStatus.CHUNKING, ReportStatus.ASSEMBLING)
 
 
 def _reports_for(user: AnyUser, **scope_filter: Any) -> QuerySet[Report]:
@@ -273,8 +273,20 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "deliveries": list(deliveries.order_by("email_address")),
             "may_see_deliveries": access.send_report.allows(request.user, report),
             "client_audience": access.audience_for(request.user) == access.CLIENT,
+            "parts": _parts(report),
         },
     )
+
+
+def _parts(report: Report) -> dict[str, int] | None:
+    """How a report laid out in parts went: ``{"total", "done", "cached", "failed"}``; None for one laid out whole."""
+    counts = report.chunks.aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(status=ChunkStatus.DONE)),
+        cached=Count("pk", filter=Q(cached=True)),
+        failed=Count("pk", filter=Q(status=ChunkStatus.FAILED)),
+    )
+    return counts if counts["total"] else None
 
 
 @login_required

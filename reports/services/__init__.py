@@ -9,8 +9,12 @@ The main job (DESIGN.md, "The main job, end to end"):
 2. :mod:`~reports.services.delivery`: ``report_render`` claims the report,
    builds the snapshot, renders the PDF, stores it, and writes one Delivery
    and one outbox email per recipient.
-3. :mod:`~reports.services.sweeping`: ``reports_sweep`` re-publishes reports
-   a lost broker message or a dead worker left behind.
+   A large report is laid out in parts by all the workers and assembled
+   (:mod:`~reports.services.chunking`: ``report_chunk_render``,
+   ``report_assemble``); both finish through :mod:`~reports.services.finishing`.
+3. :mod:`~reports.services.sweeping`: ``reports_sweep`` re-publishes reports,
+   parts and assemblies a lost broker message or a dead worker left behind,
+   and prunes the chunk cache.
 
 :mod:`~reports.services.unsubscribing`: the one-click unsubscribe link of a
 scheduled report's emails, pausing and resuming one recipient of a schedule.
@@ -22,6 +26,7 @@ on the broker: a failed publish is logged and the sweeper publishes again.
 
 from __future__ import annotations
 
+from reports.services.chunking import report_assemble, report_chunk_render
 from reports.services.delivery import report_render
 from reports.services.requests import (
     Subject,
@@ -59,6 +64,8 @@ __all__ = [
     "check_subject",
     "clean_addresses",
     "exception_report_queue",
+    "report_assemble",
+    "report_chunk_render",
     "report_render",
     "report_request",
     "reports_dispatch_due",

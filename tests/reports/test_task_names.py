@@ -27,7 +27,7 @@ NAMES = [
 
 def test_it_registers_every_named_task_with_celery():
     celery_app.loader.import_default_modules()
-    assert len(NAMES) == 5
+    assert len(NAMES) == 7
     for name in NAMES:
         assert name in celery_app.tasks, name
         assert celery_app.tasks[name].name == name
