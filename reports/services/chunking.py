@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -291,14 +292,13 @@ def report_assemble(*, report_id: int) -> Report:
             return Report.objects.get(pk=report_id)
         plans = [ChunkPlan(report.kind, report.audience, row.title, row.sections, row.key) for row in rows]
         chunks = [chunk for chunk in found if chunk is not None]
-        pdf, pages, _contents = assemble_chunks(
-            report.snapshot, plans, chunks, lay_out=lambda plan: cached_lay_out(plan)[0]
-        )
+        snapshot = cast("Snapshot", report.snapshot)  # stored by report_plan_chunks with the parts
+        pdf, pages, _contents = assemble_chunks(snapshot, plans, chunks, lay_out=lambda plan: cached_lay_out(plan)[0])
         delivered = store_and_deliver(
             report,
             claimed_at=claimed_at,
             working=ReportStatus.ASSEMBLING,
-            snapshot=report.snapshot,
+            snapshot=snapshot,
             pdf=pdf,
             page_count=pages,
         )

@@ -134,3 +134,22 @@ def test_it_says_so_when_the_pdf_file_is_gone(client, world, head):
     response = client.get(reverse("reports:detail", args=[report.pk]))
     assert response.status_code == 200
     assert '<dt class="col-sm-4">Size</dt><dd class="col-sm-8">—</dd>' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("status", "label"), [(ReportStatus.CHUNKING, "Rendering in parts"), (ReportStatus.ASSEMBLING, "Assembling")]
+)
+def test_it_shows_a_large_report_being_laid_out_in_parts_on_its_page_and_in_the_polling_list(
+    client, world, head, status, label
+):
+    report = factories.ReportFactory(
+        kind="portfolio", scope="department", department=world["alpha"], title="Large one", status=status
+    )
+    client.force_login(head)
+    html = client.get(reverse("reports:detail", args=[report.pk])).content.decode()
+    assert f'<span class="badge report-status report-status-{status}">{label}</span>' in html
+    assert "not yet" in html
+    assert reverse("reports:pdf", args=[report.pk]) not in html
+    listed = client.get(reverse("reports:department", args=["ALPHA"])).content.decode()
+    assert f">{label}</span>" in listed
+    assert 'data-hx-trigger="every 5s"' in listed
