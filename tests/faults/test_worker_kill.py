@@ -5,13 +5,23 @@ on the PostgreSQL test database and Redis, with a 6 s visibility timeout,
 dispatch and sweeps every second, work taken as lost after 8 s in rendering
 or sending, and a local SMTP server that records each accepted Message-ID.
 
-Three kill points:
+Five kill points:
 
 - the pool child while it renders a report (it is frozen with SIGSTOP
   first, and killed only when the report row is still "rendering" with no
   PDF, so the kill lands mid-render; once the killed child's database
   sessions have ended, a render whose COMMIT was already on its way and
   landed counts as a missed kill, not a killed one);
+- the pool child while it lays out a part of a report laid out in parts
+  (``reports.services.chunking``; the fleet runs with a low
+  APM_REPORT_CHUNK_ABOVE for it): the first part, which the render task lays
+  out itself, then the second, from its own task on the bulk queue; aimed
+  the same way, at the part's row "rendering" and not done. The sweeper
+  takes each killed part over after APM_STUCK_AFTER_SECONDS, and the last
+  part done brings the assembly;
+- the pool child while it assembles such a report (the report row
+  "assembling" with no PDF), aimed the same way; the sweeper takes the
+  assembly over after APM_STUCK_AFTER_SECONDS;
 - the pool child while it sends, the SMTP server holding its reply to DATA:
   either the server then drops the message (the client died before it was
   accepted: it must arrive exactly once) or keeps it (the one window SMTP
@@ -33,24 +43,34 @@ failed after APM_MAX_TRIES, with the reason, instead of looping.
 After the kills the test waits (guard: SETTLE_TIMEOUT) until every report
 is rendered and every email sent, then counts per (report, recipient):
 every one delivered, a duplicate only where the server kept a message from
-a killed sender, and then with one Message-ID.
+a killed sender, and then with one Message-ID. A report laid out in parts
+must also come out once, with every part done and in its PDF, and its
+emails exactly once each.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import io
 import os
+import re
 import signal
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
 
 from apm.outbox.models import OutboundEmail
-from reports.models import Delivery, Report, ReportStatus
+from reports.models import ChunkStatus, Delivery, Report, ReportChunk, ReportStatus
 from tests import factories
 from tests.faults.conftest import (
+    Audit,
     audit_and_record,
     due_schedules,
     kill,
@@ -70,6 +90,15 @@ RENDER_KILLS = 4
 SEND_KILLS = (False, True, False, True)
 #: Main worker kills: (server keeps the held message?) per trial.
 MAIN_KILLS = (True, False)
+#: The parts of a report laid out in parts whose layout is killed (0-based): the first, laid out by the render
+#: task itself, and the second, then laid out by its own task from the bulk queue (the render task, which
+#: would have gone on with it, is dead).
+PART_KILLS = (0, 1)
+#: Projects of a chunked test's department, and the threshold its fleet runs with (per test: the other tests
+#: keep the default and render in one pass), so that its report is laid out in parts: two, the cover and
+#: summary, then the projects table (long enough that its layout is caught in the act).
+CHUNKED_PROJECTS = 30
+CHUNKED_ENV = {"APM_REPORT_CHUNK_ABOVE": "10"}
 
 
 def only_child(worker) -> int:
@@ -119,31 +148,39 @@ def backends_alive(backends: list[int]) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def kill_mid_render(worker, report_id: int) -> int | None:
-    """SIGKILL the pool child while it renders ``report_id``; returns its pid, or None for a missed kill.
+def kill_mid_step(worker, working: Callable[[], bool], what: str) -> int | None:
+    """SIGKILL the pool child while ``working()`` says its step is under way; its pid, or None for a missed kill.
 
-    The child is frozen (SIGSTOP) first; when the row is no longer rendering
-    it is let go on (SIGCONT). Else it is killed, and once its database
+    The child is frozen (SIGSTOP) first; when the step is no longer under
+    way it is let go on (SIGCONT). Else it is killed, and once its database
     sessions have ended (a backend runs what its client sent, e.g. a COMMIT
-    already on its way, before it sees the connection close) the row is read
-    again: a render that committed after all is a missed kill too (None), so
-    every kill counted really interrupted a render.
+    already on its way, before it sees the connection close) ``working()``
+    is asked again: a step that committed after all is a missed kill too
+    (None), so every kill counted really interrupted a step.
     """
     child = only_child(worker)
     kill(child, signal.SIGSTOP)
-    row = Report.objects.get(pk=report_id)
-    if row.status != ReportStatus.RENDERING or row.rendered_at is not None:
+    if not working():
         kill(child, signal.SIGCONT)
         return None
     backends = database_backends(child)
     kill(child)
     wait_until(lambda: not backends_alive(backends), 60, f"the database sessions {backends} of killed child {child}")
-    row = Report.objects.get(pk=report_id)
-    if row.status != ReportStatus.RENDERING or row.rendered_at is not None:
-        say(f"report {report_id}: its render committed before pool child {child} was killed")
+    if not working():
+        say(f"{what}: committed before pool child {child} was killed")
         return None
-    say(f"report {report_id}: pool child {child} killed mid-render; its database sessions {backends} ended")
+    say(f"{what}: pool child {child} killed mid-step; its database sessions {backends} ended")
     return child
+
+
+def kill_mid_render(worker, report_id: int) -> int | None:
+    """SIGKILL the pool child while it renders ``report_id`` (the row "rendering", no PDF): :func:`kill_mid_step`."""
+
+    def rendering() -> bool:
+        row = Report.objects.get(pk=report_id)
+        return row.status == ReportStatus.RENDERING and row.rendered_at is None
+
+    return kill_mid_step(worker, rendering, f"report {report_id}'s render")
 
 
 @contextlib.contextmanager
@@ -345,3 +382,184 @@ def test_kill_9_the_pool_child_on_every_render_try(fleet, fault_mail, client):
     page = client.get(reverse("reports:department", kwargs={"code": department.code}))
     assert page.status_code == 200
     assert 'report-status-failed">Failed<' in page.content.decode()
+
+
+# --- Reports laid out in parts ----------------------------------------------------
+
+
+def seed_chunked_department(code: str):
+    """``seed_department``'s department with :data:`CHUNKED_PROJECTS` green projects; returns it.
+
+    Its own project codes: none of its parts is in the chunk cache yet.
+    """
+    department = seed_department(code)
+    as_of = timezone.localdate() - dt.timedelta(days=2)
+    for n in range(department.projects.count(), CHUNKED_PROJECTS):
+        project = factories.ProjectFactory(
+            code=f"{code}-{n}",
+            name=f"Fault Project {n}",
+            rag="green",
+            bac=Decimal("100000.00"),
+            departments=[department],
+        )
+        factories.StatusUpdateFactory(project=project, as_of=as_of, rag="green", rating_published="Green")
+    return department
+
+
+def planned_parts(schedule) -> tuple[int, list[str]] | None:
+    """``schedule``'s report once its parts are planned: (its id, its parts' cache keys in order); None before.
+
+    The keys are [] when the report got past its parts before they were read (they are dropped once it is
+    rendered).
+    """
+    report = Report.objects.filter(schedule=schedule).first()
+    if report is None:
+        return None
+    keys = list(ReportChunk.objects.filter(report=report).order_by("index").values_list("key", flat=True))
+    past = report.status in (ReportStatus.ASSEMBLING, ReportStatus.RENDERED, ReportStatus.FAILED)
+    return (report.pk, keys) if keys or past else None
+
+
+def part_rendering(report_id: int, index: int) -> bool:
+    """Whether part ``index`` of ``report_id`` is being laid out (its row "rendering", not done)."""
+    return ReportChunk.objects.filter(
+        report_id=report_id, index=index, status=ChunkStatus.RENDERING, done_at__isnull=True
+    ).exists()
+
+
+def assembling(report_id: int) -> bool:
+    """Whether ``report_id`` is being assembled (its row "assembling", no PDF)."""
+    row = Report.objects.get(pk=report_id)
+    return row.status == ReportStatus.ASSEMBLING and row.rendered_at is None
+
+
+def pdf_text(report: Report) -> str:
+    """The text of ``report``'s stored PDF, page after page; fails unless it has ``report.page_count`` pages."""
+    with report.pdf.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    assert len(reader.pages) == report.page_count
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def assert_whole(report: Report, department) -> None:
+    """``report`` is rendered with its PDF stored, and the PDF holds every part: the cover's title and the
+    table's row of every project of ``department``."""
+    assert report.status == ReportStatus.RENDERED
+    assert report.pdf.name
+    assert report.page_count >= 2
+    text = pdf_text(report)
+    assert " ".join(report.title.split()) in " ".join(text.split())
+    for code in department.projects.values_list("code", flat=True):
+        # Not followed by a digit: FP0-1 is not found in FP0-12.
+        assert re.search(re.escape(code) + r"(?!\d)", text), f"project {code} is missing from the assembled PDF"
+
+
+def assert_parts_done(report: Report, keys: list[str] | None = None) -> None:
+    """``report`` was laid out in parts and every part is done; with ``keys``, each part under the cache key it
+    was planned with (in order; [] when the test did not see them: not compared)."""
+    parts = list(report.chunks.order_by("index").values_list("key", "status"))
+    assert len(parts) >= 2, f"report {report.pk} was laid out in {len(parts)} parts"
+    assert {status for _key, status in parts} == {ChunkStatus.DONE}
+    if keys:
+        assert [key for key, _status in parts] == keys
+
+
+def assert_once_each(fault_mail, result: Audit) -> None:
+    """Every recipient of every report got its email exactly once, with one Message-ID."""
+    assert (result.delivered, result.duplicates, result.lost) == (result.expected, 0, 0)
+    counts = fault_mail.accepted_ids()
+    assert set(counts.values()) == {1}
+    assert sum(counts.values()) == result.expected
+
+
+def test_kill_9_the_pool_child_while_it_lays_out_a_part(fleet, fault_mail):
+    worker = fleet.worker("part-kill", extra_env=CHUNKED_ENV)
+    fleet.beat("beat", extra_env=CHUNKED_ENV)
+    departments = {}
+    planned: dict[int, list[str]] = {}
+    killed: list[tuple[int, int]] = []
+    for attempt in range(3):
+        # A new department after a miss: the parts of the last one are in the chunk cache now.
+        department = seed_chunked_department(f"FP{attempt}")
+        [schedule] = due_schedules(department, 1, label=f"attempt {attempt}")
+        report_id, keys = wait_until(
+            lambda schedule=schedule: planned_parts(schedule), 60, "the report's parts to be planned", interval=0.02
+        )
+        departments[report_id], planned[report_id] = department, keys
+        say(f"part kills, attempt {attempt}: report {report_id} in {len(keys)} parts")
+        for index in PART_KILLS:
+
+            def taken(index=index, report_id=report_id):
+                row = ReportChunk.objects.filter(report_id=report_id, index=index).first()
+                return row is None or row.status != ChunkStatus.QUEUED
+
+            wait_until(taken, 60, f"part {index + 1} to be taken by a worker", interval=0.02)
+            what = f"report {report_id} part {index + 1} of {len(keys)}"
+            child = kill_mid_step(
+                worker, lambda index=index, report_id=report_id: part_rendering(report_id, index), what
+            )
+            if child is not None:
+                killed.append((report_id, index))
+        if killed:
+            break
+        say(f"part kills, attempt {attempt}: every part was laid out before it could be frozen")
+    assert killed, "every part was laid out before it could be frozen"
+
+    settle(reports=len(planned))
+    for report_id, department in departments.items():
+        report = Report.objects.get(pk=report_id)
+        assert Report.objects.filter(schedule=report.schedule).count() == 1
+        assert_whole(report, department)
+        assert_parts_done(report, planned[report_id])
+    for report_id, index in killed:
+        # Taken over after APM_STUCK_AFTER_SECONDS: a second claim of the killed part.
+        assert ReportChunk.objects.get(report_id=report_id, index=index).tries >= 2, "a killed part is laid out again"
+    result = audit_and_record(
+        fault_mail,
+        fault="kill -9 pool child while laying out a part",
+        trials=len(killed),
+        note=f"emails; {len(planned)} report(s) in parts; killed mid-layout: "
+        + ", ".join(f"part {index + 1}" for _report_id, index in killed),
+    )
+    assert_once_each(fault_mail, result)
+
+
+def test_kill_9_the_pool_child_while_it_assembles(fleet, fault_mail):
+    department = seed_chunked_department("FAS")
+    worker = fleet.worker("assembly-kill", extra_env=CHUNKED_ENV)
+    fleet.beat("beat", extra_env=CHUNKED_ENV)
+    reports: list[int] = []
+    killed = None
+    for attempt in range(5):
+        # After a miss the next report's parts come from the chunk cache: it goes straight to its assembly.
+        [schedule] = due_schedules(department, 1, label=f"attempt {attempt}")
+
+        def started(schedule=schedule):
+            past = (ReportStatus.ASSEMBLING, ReportStatus.RENDERED, ReportStatus.FAILED)
+            return Report.objects.filter(schedule=schedule, status__in=past).first()
+
+        report_id = wait_until(started, 60, "the report's assembly to start", interval=0.02).pk
+        reports.append(report_id)
+        child = kill_mid_step(
+            worker, lambda report_id=report_id: assembling(report_id), f"report {report_id}'s assembly"
+        )
+        if child is not None:
+            killed = report_id
+            break
+        say(f"assembly kill, attempt {attempt}: report {report_id} assembled before it could be frozen")
+    assert killed is not None, "every assembly finished before it could be frozen"
+
+    settle(reports=len(reports))
+    for report in Report.objects.filter(pk__in=reports):
+        assert Report.objects.filter(schedule=report.schedule).count() == 1
+        assert_whole(report, department)
+        assert_parts_done(report)
+    # Taken over by the sweeper after APM_STUCK_AFTER_SECONDS: a second try of the assembly.
+    assert Report.objects.get(pk=killed).tries >= 2, "a killed assembly is assembled again"
+    result = audit_and_record(
+        fault_mail,
+        fault="kill -9 pool child while assembling",
+        trials=1,
+        note=f"emails; {len(reports)} report(s) in parts; its assembly killed, the sweeper's took over",
+    )
+    assert_once_each(fault_mail, result)
