@@ -53,10 +53,11 @@ merged report must still pass; :mod:`apm.pdf_merge` does that merge.
 A large report is laid out in chunks (:func:`html_to_chunk`): each a complete
 document of whole sections, laid out without page furniture (the margin boxes
 off), with what the merge needs beside its PDF (page count, anchors,
-bookmarks). The furniture of the whole report (running header and footer,
-"Page X of Y") is laid out afterwards, once the total is known, in pieces of
-:data:`FURNITURE_PIECE` pages (:func:`render_furniture`), and stamped on the
-merged pages.
+bookmarks). The furniture of the whole report is laid out afterwards and
+stamped on the merged pages: the running header once
+(:func:`render_static_furniture`, the same on every page), the footer with
+"Page X of Y" once the total is known, in pieces of :data:`FURNITURE_PIECE`
+pages (:func:`render_page_numbers`).
 """
 
 from __future__ import annotations
@@ -349,16 +350,24 @@ def css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def furniture_css(start: int, total: int, strings: Mapping[str, str]) -> str:
-    """print.css's page furniture with literal running strings, pages numbered from ``start`` of ``total``.
-
-    ``strings``: the running header and footer, ``title``, ``date`` and ``audience`` (what the report's cover
-    sets with ``string-set`` in a single pass).
-    """
+def static_furniture_css(strings: Mapping[str, str]) -> str:
+    """print.css's running header with literal strings (``title``, ``date``: what the report's cover sets with
+    ``string-set`` in a single pass). The same on every page: laid out once per report
+    (:func:`render_static_furniture`)."""
     return (
         f"@page {{ @top-left {{ content: {css_string(strings.get('title', ''))}; }}"
         f" @top-right {{ content: {css_string(strings.get('date', ''))}; }}"
-        f" @bottom-left {{ content: {css_string(strings.get('audience', ''))}; }}"
+        " @bottom-left { content: none; } @bottom-right { content: none; } }"
+        " .furniture-page { break-before: page; height: 1px; }"
+    )
+
+
+def page_numbers_css(start: int, total: int, audience: str) -> str:
+    """print.css's running footer: the ``audience`` line and "Page X of Y", pages numbered from ``start`` of
+    ``total`` (the header's boxes empty; the footer's two boxes together, as in a single pass)."""
+    return (
+        "@page { @top-left { content: none; } @top-right { content: none; }"
+        f" @bottom-left {{ content: {css_string(audience)}; }}"
         f" @bottom-right {{ content: 'Page ' counter(page) ' of {int(total)}'; }} }}"
         f" @page :first {{ counter-reset: page {int(start)}; }}"
         " .furniture-page { break-before: page; height: 1px; }"
@@ -374,17 +383,27 @@ def furniture_html(count: int) -> str:
     )
 
 
-def render_furniture(start: int, count: int, total: int, strings: Mapping[str, str]) -> list[bytes]:
-    """The page furniture of pages ``start`` to ``start + count - 1`` (1-based) of a report of ``total`` pages,
-    as untagged PDFs of at most :data:`FURNITURE_PIECE` pages each (each laid out alone: bounded memory)."""
+def render_static_furniture(strings: Mapping[str, str]) -> bytes:
+    """The running header (:func:`static_furniture_css`) as a one-page untagged PDF, drawn on every page of a
+    merged report."""
+    with gc_paused():
+        document = html_to_pdf_document(furniture_html(1), extra_css=static_furniture_css(strings))
+        return document.write_pdf()
+
+
+def render_page_numbers(start: int, count: int, total: int, audience: str) -> list[bytes]:
+    """The running footer (the ``audience`` line, "Page X of Y") of pages ``start`` to ``start + count - 1``
+    (1-based) of a report of ``total`` pages, as untagged PDFs of at most :data:`FURNITURE_PIECE` pages each
+    (each laid out alone: bounded memory). They depend on nothing else: a cache may keep them for every report
+    of the same length and audience."""
     pieces = []
     end = start + count
     for first in range(start, end, FURNITURE_PIECE):
         size = min(FURNITURE_PIECE, end - first)
         with gc_paused():
-            document = html_to_pdf_document(furniture_html(size), extra_css=furniture_css(first, total, strings))
+            document = html_to_pdf_document(furniture_html(size), extra_css=page_numbers_css(first, total, audience))
             if len(document.pages) != size:
-                raise RuntimeError(f"Page furniture: laid out {len(document.pages)} pages, expected {size}.")
+                raise RuntimeError(f"Page numbers: laid out {len(document.pages)} pages, expected {size}.")
             pieces.append(document.write_pdf())
         del document
     return pieces

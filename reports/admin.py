@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from reports.forms import ReportScheduleForm
-from reports.models import Delivery, PausedRecipient, Report, ReportSchedule
+from reports.models import Delivery, PausedRecipient, RenderedChunk, Report, ReportChunk, ReportSchedule
 from reports.services import schedule_save
 
 if TYPE_CHECKING:
@@ -93,6 +93,38 @@ class DeliveryInline(admin.TabularInline):
         return obj.email.get_status_display() if obj.email is not None else "not queued"
 
 
+class ReportChunkInline(admin.TabularInline):
+    """The parts of a report laid out in parts: state, tries, errors, whether reused from the cache."""
+
+    model = ReportChunk
+    extra = 0
+    can_delete = False
+    fields = ("index", "status", "cached", "tries", "last_error", "started_at", "done_at", "key")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RenderedChunk)
+class RenderedChunkAdmin(admin.ModelAdmin):
+    """The chunk cache: read-only (the sweeper prunes it; deleting an entry only costs a layout)."""
+
+    list_display = ("key", "pages", "size", "created_at", "used_at")
+    fields = ("key", "pages", "size", "sha256", "created_at", "used_at")
+    readonly_fields = fields
+    search_fields = ("key",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     """Reports are records of what was sent: read-only, with a link to the stored PDF."""
@@ -102,7 +134,7 @@ class ReportAdmin(admin.ModelAdmin):
     search_fields = ("title", "project__code", "department__code")
     list_select_related = ("project", "department")
     date_hierarchy = "scheduled_for"
-    inlines = [DeliveryInline]
+    inlines = [ReportChunkInline, DeliveryInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Report | None = None) -> list[str]:
         return [f.name for f in Report._meta.fields] + ["pdf_link"]

@@ -19,7 +19,10 @@ spaces) of:
   static URL the documents link.
 
 So the chunk renderer (``reports.rendering.lay_out_chunk``) gets nothing the
-key does not cover, and two audiences never share an entry.
+key does not cover, and two audiences never share an entry. The page
+furniture of a merged report is kept the same way (:func:`layout_key`): the
+running header and footer under their strings, "Page X of Y" under the
+numbers alone (every report of the same length shares them).
 
 Entries are :class:`~reports.models.RenderedChunk` rows (the database every
 worker on every machine reads): written in one INSERT (a reader sees a whole
@@ -132,15 +135,13 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def chunk_key(kind: str, audience: str, title: str, sections: Sequence[Mapping[str, Any]]) -> str:
-    """The cache key of a chunk's layout (see the module's docstring)."""
+def layout_key(payload: Mapping[str, Any]) -> str:
+    """The cache key of a layout described by ``payload`` (plain JSON), with the files, the environment and the
+    render options it depends on besides (see the module's docstring)."""
     return hashlib.sha256(
         canonical_json(
             {
-                "kind": kind,
-                "audience": audience,
-                "title": title,
-                "sections": list(sections),
+                **payload,
                 "files": files_digest(),
                 "environment": environment_digest(),
                 "options": {
@@ -151,6 +152,11 @@ def chunk_key(kind: str, audience: str, title: str, sections: Sequence[Mapping[s
             }
         )
     ).hexdigest()
+
+
+def chunk_key(kind: str, audience: str, title: str, sections: Sequence[Mapping[str, Any]]) -> str:
+    """The cache key of a chunk's layout (see the module's docstring)."""
+    return layout_key({"kind": kind, "audience": audience, "title": title, "sections": list(sections)})
 
 
 def cache_get(key: str) -> Chunk | None:

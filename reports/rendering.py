@@ -29,9 +29,17 @@ from apm.charts.burn_up import burn_up_svg
 from apm.charts.rag import rag_distribution_svg
 from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
-from apm.pdf import Chunk, document_to_pdf, html_to_chunk, html_to_pdf_document, render_furniture
+from apm.pdf import (
+    FURNITURE_PIECE,
+    Chunk,
+    document_to_pdf,
+    html_to_chunk,
+    html_to_pdf_document,
+    render_page_numbers,
+    render_static_furniture,
+)
 from apm.pdf_merge import merge_tagged
-from reports.chunk_cache import chunk_key
+from reports.chunk_cache import chunk_key, layout_key
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.base import ReportKindSpec, Snapshot
 from reports.kinds.project_rows import rag_count_line
@@ -390,8 +398,13 @@ def lay_out_chunk(plan: ChunkPlan) -> Chunk:
     return html_to_chunk(_document_html(plan.kind, plan.audience, plan.title, sections))
 
 
-def _lay_out_uncached(plan: ChunkPlan) -> Chunk:
-    chunk = lay_out_chunk(plan)
+#: Keeps a layout under its key: ``remember(key, make)`` gives the layout stored under ``key``, or ``make()``'s
+#: (and may store it). The chunk cache's in the workers (``reports.services.chunking``); none in one process.
+Remember = Callable[[str, Callable[[], Chunk]], Chunk]
+
+
+def _uncached(_key: str, make: Callable[[], Chunk]) -> Chunk:
+    chunk = make()
     gc.collect()
     return chunk
 
@@ -400,8 +413,8 @@ def _render_chunked(snapshot: Snapshot) -> RenderedReport:
     """The report laid out chunk by chunk in this process, one after another, nothing cached
     (:func:`plan_report_chunks`), then :func:`assemble_chunks`."""
     plans = plan_report_chunks(snapshot)
-    chunks = [_lay_out_uncached(plan) for plan in plans]
-    pdf, total, needs = assemble_chunks(snapshot, plans, chunks, lay_out=_lay_out_uncached)
+    chunks = [_uncached(plan.key, functools.partial(lay_out_chunk, plan)) for plan in plans]
+    pdf, total, needs = assemble_chunks(snapshot, plans, chunks)
     return RenderedReport(html=report_render_html(snapshot, toc=needs), pdf=pdf, page_count=total)
 
 
@@ -410,11 +423,12 @@ def assemble_chunks(
     plans: Sequence[ChunkPlan],
     chunks: Sequence[Chunk],
     *,
-    lay_out: Callable[[ChunkPlan], Chunk] = lay_out_chunk,
+    remember: Remember = _uncached,
 ) -> tuple[bytes, int, bool]:
-    """The laid-out ``chunks`` of ``plans`` as one PDF: the contents laid out last from the chunks' anchors (by
-    ``lay_out``, which may take it from a cache), the page furniture once the total is known, all merged
-    (:func:`apm.pdf_merge.merge_tagged`). Returns ``(pdf, pages, with_contents)``.
+    """The laid-out ``chunks`` of ``plans`` as one PDF: the contents laid out last from the chunks' anchors, the
+    page furniture (the running header once, the footer with "Page X of Y" once the total is known), all merged
+    (:func:`apm.pdf_merge.merge_tagged`); each layout through ``remember`` (a cache). Returns ``(pdf, pages,
+    with_contents)``.
 
     The contents decision is the single pass's: laid out with the first guess, kept when the page count
     agrees, else the other choice; so both give the same pages.
@@ -426,16 +440,39 @@ def assemble_chunks(
     ]
     body = sum(chunk.pages for chunk in chunks)
     contents = (
-        _contents_chunk(snapshot["kind"], snapshot.get("audience", ""), entries, chunks, lay_out)
+        _contents_chunk(snapshot["kind"], snapshot.get("audience", ""), entries, chunks, remember)
         if guess or body >= TOC_MIN_PAGES
         else None
     )
     needs = body + (contents.pages if guess and contents else 0) >= TOC_MIN_PAGES
     ordered = [chunks[0], contents, *chunks[1:]] if needs and contents else list(chunks)
     total = sum(chunk.pages for chunk in ordered)
-    furniture = render_furniture(1, total, total, furniture_strings(snapshot))
-    pdf = merge_tagged(ordered, furniture, contents=1 if needs and contents else None)
+    strings = furniture_strings(snapshot)
+    header = {"title": strings["title"], "date": strings["date"]}
+    audience = strings["audience"]
+    running = remember(
+        layout_key({"furniture": "running", "strings": header, "audience": audience}),
+        lambda: Chunk(pdf=render_static_furniture(header), pages=1),
+    )
+    numbers = [
+        remember(
+            layout_key({"furniture": "numbers", "start": start, "count": count, "total": total, "audience": audience}),
+            functools.partial(_page_numbers, start, count, total, audience),
+        ).pdf
+        for start, count in _pieces(total)
+    ]
+    pdf = merge_tagged(ordered, numbers, contents=1 if needs and contents else None, static=running.pdf)
     return pdf, total, bool(needs and contents)
+
+
+def _page_numbers(start: int, count: int, total: int, audience: str) -> Chunk:
+    """The footer of pages ``start`` to ``start + count - 1`` (one piece) as a chunk."""
+    return Chunk(pdf=render_page_numbers(start, count, total, audience)[0], pages=count)
+
+
+def _pieces(total: int) -> list[tuple[int, int]]:
+    """``(start, count)`` of the page-number pieces of a report of ``total`` pages (1-based)."""
+    return [(start, min(FURNITURE_PIECE, total - start + 1)) for start in range(1, total + 1, FURNITURE_PIECE)]
 
 
 def _contents_chunk(
@@ -443,7 +480,7 @@ def _contents_chunk(
     audience: str,
     entries: Sequence[tuple[str, str]],
     chunks: Sequence[Chunk],
-    lay_out: Callable[[ChunkPlan], Chunk],
+    remember: Remember,
 ) -> Chunk:
     """The contents laid out alone, after the first chunk, each entry's page from the chunks' anchors."""
     pages = max(1, math.ceil(len(entries) / CONTENTS_ENTRIES_PER_PAGE))
@@ -457,11 +494,10 @@ def _contents_chunk(
         missing = [anchor for anchor, _title in entries if anchor not in where]
         if missing:
             raise RuntimeError(f"Contents entries without a heading in any chunk: {', '.join(missing)}.")
-        laid_out = lay_out(
-            contents_plan(
-                kind, audience, [{"anchor": anchor, "title": title, "page": where[anchor]} for anchor, title in entries]
-            )
+        plan = contents_plan(
+            kind, audience, [{"anchor": anchor, "title": title, "page": where[anchor]} for anchor, title in entries]
         )
+        laid_out = remember(plan.key, functools.partial(lay_out_chunk, plan))
         if laid_out.pages == pages:
             return laid_out
         pages = laid_out.pages

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from typing import cast
 
 from django.conf import settings
@@ -66,6 +67,16 @@ def cached_lay_out(plan: ChunkPlan) -> tuple[Chunk, bool]:
     chunk = lay_out_chunk(plan)
     cache_put(plan.key, chunk)
     return chunk, False
+
+
+def remember(key: str, make: Callable[[], Chunk]) -> Chunk:
+    """The layout stored under ``key`` in the chunk cache, or ``make()``'s, stored there."""
+    found = cache_get(key)
+    if found is not None:
+        return found
+    made = make()
+    cache_put(key, made)
+    return made
 
 
 def report_plan_chunks(report: Report, *, snapshot: Snapshot, claimed_at: dt.datetime) -> bool:
@@ -293,7 +304,7 @@ def report_assemble(*, report_id: int) -> Report:
         plans = [ChunkPlan(report.kind, report.audience, row.title, row.sections, row.key) for row in rows]
         chunks = [chunk for chunk in found if chunk is not None]
         snapshot = cast("Snapshot", report.snapshot)  # stored by report_plan_chunks with the parts
-        pdf, pages, _contents = assemble_chunks(snapshot, plans, chunks, lay_out=lambda plan: cached_lay_out(plan)[0])
+        pdf, pages, _contents = assemble_chunks(snapshot, plans, chunks, remember=remember)
         delivered = store_and_deliver(
             report,
             claimed_at=claimed_at,

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
+from reports import rendering
 from reports.models import Report, ReportSchedule, ReportStatus
 from reports.services import chunking, report_assemble, report_chunk_render, report_render
 from reports.task_names import ASSEMBLE_REPORT, RENDER_REPORT, RENDER_REPORT_CHUNK
@@ -154,7 +155,8 @@ def texts(pdf: bytes) -> list[str]:
 
 
 class Layouts:
-    """Every chunk laid out through ``reports.services.chunking`` (its ``lay_out_chunk``): the plans, in order."""
+    """Every chunk laid out (``lay_out_chunk``, as ``reports.services.chunking`` calls it for the parts and
+    ``reports.rendering`` for the contents): the plans, in order."""
 
     def __init__(self, monkeypatch: Any, fail: Callable[[Any], bool] | None = None) -> None:
         self.plans: list[Any] = []
@@ -168,6 +170,7 @@ class Layouts:
             return real(plan)
 
         monkeypatch.setattr(chunking, "lay_out_chunk", counted)
+        monkeypatch.setattr(rendering, "lay_out_chunk", counted)
 
     def sections(self) -> list[list[str]]:
         """The section ids of each chunk laid out ("contents" for the contents)."""

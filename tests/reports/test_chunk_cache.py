@@ -194,7 +194,8 @@ def test_it_never_shares_a_part_between_audiences(big, broker, monkeypatch):
     # compliance appendix, internal only, and too few pages for a contents).
     assert laid_out["internal"] == [*PART_SECTIONS, ["contents"]]
     assert laid_out["client"] == [["summary"], ["projects-0"], ["commentary-0"], ["commentary-1"]]
-    assert RenderedChunk.objects.count() == len(laid_out["internal"]) + len(laid_out["client"])
+    # Each audience's parts and contents, and its own page furniture (running header, footer with page numbers).
+    assert RenderedChunk.objects.count() == len(laid_out["internal"]) + len(laid_out["client"]) + 2 * 2
     client_text = pdf_text(pdfs["client"])
     assert "Prepared for the client" in client_text
     assert f"Programme {PROJECTS - 1}" in client_text
