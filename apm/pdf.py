@@ -375,7 +375,8 @@ def page_numbers_css(start: int, total: int, audience: str) -> str:
 
 
 def furniture_html(count: int) -> str:
-    """A document of ``count`` blank pages in print.css's page box (see :func:`furniture_css`)."""
+    """A document of ``count`` blank pages in print.css's page box (see :func:`static_furniture_css` and
+    :func:`page_numbers_css`)."""
     return (
         '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Pages</title>'
         f'<link rel="stylesheet" href="{settings.STATIC_URL}{PRINT_CSS_PATH}"></head>'

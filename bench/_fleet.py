@@ -14,6 +14,7 @@ replaced (its peak memory is what is measured). Nothing is asserted.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,7 +71,9 @@ class Fleet:
         for process, log in zip(self.processes, self.logs, strict=True):
             while READY not in log.read_text(errors="replace"):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"A benchmark worker did not start:\n{log.read_text(errors='replace')[-2000:]}")
+                    text = log.read_text(errors="replace")[-2000:]
+                    self.__exit__()
+                    raise RuntimeError(f"A benchmark worker did not start:\n{text}")
                 time.sleep(0.1)
         return self
 
@@ -83,6 +86,7 @@ class Fleet:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def pool_children(self) -> list[int]:
         return [child for process in self.processes for child in _children(process.pid)]

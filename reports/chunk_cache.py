@@ -8,8 +8,10 @@ spaces) of:
 * its sections' snapshot slice (``reports.sections.section_json``: templates,
   contexts, page breaks, anchors), already redacted for the audience and free
   of period-relative values (``reports.sections``);
-* the SHA-256 of every file under ``templates/reports/pdf/`` and of the print
-  stylesheet (``static/css/print.css``), whichever the chunk uses;
+* the SHA-256 of every file under ``templates/reports/pdf/``, of the print
+  stylesheet (``static/css/print.css``), whichever the chunk uses, and of
+  our Python modules that shape a layout (the print filters, the formatting
+  of money and dates, the charts, the sections, the chunk layout);
 * the fonts fontconfig offers (each file's path, size and modification time:
   a font installed, removed or upgraded changes it);
 * the versions of WeasyPrint, pydyf, tinycss2, cssselect2, fontTools and
@@ -29,8 +31,9 @@ worker on every machine reads): written in one INSERT (a reader sees a whole
 entry or none), the PDF's SHA-256 checked on every read (a corrupt entry is
 deleted and counts as a miss: it costs only time), ``used_at`` refreshed on
 a hit, and pruned by :func:`cache_prune` to ``settings.APM_REPORT_CHUNK_CACHE_MB``
-(least recently used first; entries a report still being rendered needs are
-kept).
+(least recently used first; the parts of reports being rendered are kept: an
+entry pruned all the same, say between the planning and the sweep, is laid
+out again by the assembly, at the cost of time).
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ def _files_digest_at(stamp: tuple[tuple[str, int, int], ...]) -> str:
 
 
 def _layout_files() -> list[Path]:
-    """The files a chunk's layout reads: the print templates and the print stylesheet."""
+    """The files a chunk's layout depends on: the print templates, the print stylesheet, and the Python modules
+    that turn a slice into HTML and HTML into a chunk."""
     from django.contrib.staticfiles import finders
 
     templates = Path(settings.BASE_DIR) / "templates" / "reports" / "pdf"
@@ -79,6 +83,11 @@ def _layout_files() -> list[Path]:
     css = finders.find(PRINT_CSS_PATH)
     if css:
         files.append(Path(css))
+    base = Path(settings.BASE_DIR)
+    code = ["reports/rendering.py", "reports/sections.py", "apm/pdf.py", "apm/formatting.py", "apm/dates.py"]
+    code += ["apm/templatetags/apm_format.py"]
+    files += [base / name for name in code if (base / name).is_file()]
+    files += sorted((base / "apm" / "charts").glob("*.py"))
     return files
 
 

@@ -9,6 +9,6 @@ from __future__ import annotations
 DISPATCH_DUE_REPORTS = "reports.tasks.dispatch_due_reports"
 RENDER_REPORT = "reports.tasks.render_report"
 SWEEP_STUCK_REPORTS = "reports.tasks.sweep_stuck_reports"
-# The parts of a large report and their assembly (reports/services/chunking.py), on the bulk queue.
+# The parts of a large report (reports/services/chunking.py, on the bulk queue) and their assembly (default queue).
 RENDER_REPORT_CHUNK = "reports.tasks.render_report_chunk"
 ASSEMBLE_REPORT = "reports.tasks.assemble_report"

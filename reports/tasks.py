@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apm.health.services import DISPATCH_HEARTBEAT, heartbeat_record
 from apm.outbox.services import backoff_seconds
-from reports.models import ChunkStatus, ReportStatus
+from reports.models import ReportStatus
 from reports.services import report_assemble, report_chunk_render, report_render, reports_dispatch_due, reports_sweep
 from reports.task_names import (
     ASSEMBLE_REPORT,
@@ -54,16 +54,12 @@ def render_report(self: Task[Any, Any], report_id: int) -> str:
     return report.status
 
 
-@shared_task(name=RENDER_REPORT_CHUNK, bind=True, max_retries=None, **_LIMITS)
-def render_report_chunk(self: Task[Any, Any], chunk_id: int) -> str:
-    """Lay out part ``chunk_id`` of a large report (the bulk queue); retried with backoff while it fails."""
+@shared_task(name=RENDER_REPORT_CHUNK, **_LIMITS)
+def render_report_chunk(chunk_id: int) -> str:
+    """Lay out part ``chunk_id`` of a large report (the bulk queue), and the report's next parts; a failed part
+    is published again for after its backoff by the service."""
     chunk = report_chunk_render(chunk_id=chunk_id)
-    if chunk is None:
-        return "gone"
-    if chunk.status == ChunkStatus.QUEUED and chunk.next_attempt_at is not None:
-        countdown = max((chunk.next_attempt_at - timezone.now()).total_seconds(), backoff_seconds(chunk.tries))
-        raise self.retry(countdown=countdown)
-    return chunk.status
+    return "gone" if chunk is None else chunk.status
 
 
 @shared_task(name=ASSEMBLE_REPORT, bind=True, max_retries=None, **_LIMITS)

@@ -52,7 +52,7 @@ from reports.kinds.base import Snapshot
 from reports.models import ChunkStatus, RenderedChunk, Report, ReportChunk, ReportStatus
 from reports.rendering import ChunkPlan, assemble_chunks, lay_out_chunk, plan_report_chunks
 from reports.services.finishing import record_failure, store_and_deliver
-from reports.task_names import ASSEMBLE_REPORT, RENDER_REPORT, RENDER_REPORT_CHUNK
+from reports.task_names import ASSEMBLE_REPORT, RENDER_REPORT_CHUNK
 
 logger = logging.getLogger("reports.services")
 
@@ -159,9 +159,11 @@ def report_chunk_render(*, chunk_id: int) -> ReportChunk | None:
 
     Claims the part (queued and due -> rendering, ``tries`` + 1; or rendering for longer than
     ``APM_STUCK_AFTER_SECONDS``); returns it unchanged when the claim fails, None when it no longer exists
-    (its report was planned again). The part that leaves none undone publishes the assembly after commit,
+    (its report was planned again); a task whose part was taken goes on with the report's next queued part.
+    The part that leaves none undone publishes the assembly after commit,
     and this worker then assembles the report itself (:func:`report_assemble`; the message finds it taken).
-    A failure puts the part back with a backoff, or after ``APM_MAX_TRIES`` tries fails it and its report.
+    A failure puts the part back with a backoff and publishes its task for then, or after ``APM_MAX_TRIES``
+    tries fails it and its report.
 
     Then, while its report still has queued parts, it claims the next one and lays it out too: a worker
     that is free goes on with the report at once rather than wait for a message (so only
@@ -170,11 +172,15 @@ def report_chunk_render(*, chunk_id: int) -> ReportChunk | None:
     so that the queues are looked at again (emails first). The claims keep every part laid out once; the
     sweeper publishes a queued part that no task took (``APM_REQUEUE_AFTER_SECONDS``).
     """
+    row = ReportChunk.objects.filter(pk=chunk_id).first()
+    if row is None:
+        return None
     claimed_at = timezone.now()
-    if not _claim_chunk(chunk_id, claimed_at):
-        return ReportChunk.objects.filter(pk=chunk_id).first()
-    row = ReportChunk.objects.select_related("report").get(pk=chunk_id)
-    ok, last = _render_claimed(row, claimed_at)
+    last = False
+    if _claim_chunk(chunk_id, claimed_at):
+        ok, last = _render_claimed(ReportChunk.objects.select_related("report").get(pk=chunk_id), claimed_at)
+    else:
+        ok = True  # its part was taken by a worker going on with the report: go on with the next one
     until = time.monotonic() + settings.APM_REPORT_PART_SECONDS
     while ok and not last:
         following = _next_queued(row.report_id)
@@ -214,6 +220,8 @@ def _render_claimed(row: ReportChunk, claimed_at: dt.datetime) -> tuple[bool, bo
     back with a backoff, or failed)."""
     report_id = row.report_id
     last = False
+    if row.report.status != ReportStatus.CHUNKING:  # failed meanwhile (another part): nothing to lay out for it
+        return False, False
     try:
         plan = _plan_of(row)
         _chunk, from_cache = cached_lay_out(plan)
@@ -240,19 +248,25 @@ def _render_claimed(row: ReportChunk, claimed_at: dt.datetime) -> tuple[bool, bo
 
 
 def _record_chunk_failure(row: ReportChunk, claimed_at: dt.datetime, error: str) -> None:
+    """A failed try of part ``row``: back to the queue with a backoff, its task published for then (the
+    sweeper publishes it again if that message is lost); or, after the last try, the part and its report
+    failed together."""
     ours = ReportChunk.objects.filter(pk=row.pk, status=ChunkStatus.RENDERING, started_at=claimed_at)
     tries = ReportChunk.objects.filter(pk=row.pk).values_list("tries", flat=True).first() or 0
     if tries >= settings.APM_MAX_TRIES:
-        if ours.update(status=ChunkStatus.FAILED, last_error=error, next_attempt_at=None):
-            fail_report_for_chunk(row.report_id, row.index, f"after {tries} tries: {error}")
+        with transaction.atomic():
+            if ours.update(status=ChunkStatus.FAILED, last_error=error, next_attempt_at=None):
+                fail_report_for_chunk(row.report_id, row.index, f"after {tries} tries: {error}")
         return
     now = timezone.now()
-    ours.update(
+    delay = backoff_seconds(tries)
+    if ours.update(
         status=ChunkStatus.QUEUED,
         last_error=error,
-        next_attempt_at=now + dt.timedelta(seconds=backoff_seconds(tries)),
+        next_attempt_at=now + dt.timedelta(seconds=delay),
         queued_at=now,
-    )
+    ):
+        queueing.publish(RENDER_REPORT_CHUNK, row.pk, countdown=delay)
 
 
 def fail_report_for_chunk(report_id: int, index: int, why: str) -> None:
@@ -298,7 +312,9 @@ def report_assemble(*, report_id: int) -> Report:
         rows = list(ReportChunk.objects.filter(report=report).order_by("index"))
         found = [cache_get(row.key) for row in rows]
         missing = [row.pk for row, chunk in zip(rows, found, strict=True) if chunk is None]
-        if missing or not rows:
+        if not rows:  # never: the parts are written with the report's state, in one transaction
+            raise RuntimeError("The report has no parts to assemble.")
+        if missing:
             _lay_out_again(report, claimed_at, missing)
             return Report.objects.get(pk=report_id)
         plans = [ChunkPlan(report.kind, report.audience, row.title, row.sections, row.key) for row in rows]
@@ -346,10 +362,6 @@ def _lay_out_again(report: Report, claimed_at: dt.datetime, chunk_ids: list[int]
         if not Report.objects.filter(pk=report.pk, status=ReportStatus.ASSEMBLING, render_started_at=claimed_at).update(
             status=ReportStatus.CHUNKING, tries=F("tries") - 1, queued_at=now
         ):
-            return
-        if not chunk_ids:  # no parts at all (never: planned in one transaction): the report is planned again
-            Report.objects.filter(pk=report.pk).update(status=ReportStatus.QUEUED, next_attempt_at=None)
-            queueing.publish_on_commit(RENDER_REPORT, report.pk)
             return
         ReportChunk.objects.filter(pk__in=chunk_ids).update(
             status=ChunkStatus.QUEUED, tries=0, next_attempt_at=None, queued_at=now

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -70,12 +71,25 @@ def _sweep_chunks(now: dt.datetime, requeue_before: dt.datetime, stuck_before: d
     for pk, report_id, index, tries in live.filter(stuck, tries__gte=settings.APM_MAX_TRIES).values_list(
         "pk", "report_id", "index", "tries"
     ):
-        if ReportChunk.objects.filter(stuck, pk=pk, tries=tries).update(
-            status=ChunkStatus.FAILED, next_attempt_at=None, last_error="Its worker was lost on every try"
-        ):
-            fail_report_for_chunk(report_id, index, f"after {tries} tries: its worker was lost each time")
+        with transaction.atomic():
+            if ReportChunk.objects.filter(stuck, pk=pk, tries=tries).update(
+                status=ChunkStatus.FAILED, next_attempt_at=None, last_error="Its worker was lost on every try"
+            ):
+                fail_report_for_chunk(report_id, index, f"after {tries} tries: its worker was lost each time")
+    # A part failed for good whose report is still chunking (its worker died between the two writes, before
+    # they were one transaction): the report fails too.
+    for report_id, index, error in live.filter(status=ChunkStatus.FAILED).values_list(
+        "report_id", "index", "last_error"
+    ):
+        fail_report_for_chunk(report_id, index, f"after its last try: {error}")
     stuck &= Q(tries__lt=settings.APM_MAX_TRIES)
-    ids = list(live.filter(due | stuck).order_by("pk").values_list("pk", flat=True)[:2000])
+    # A few parts per report are enough: whichever worker takes one goes on with the report's next ones.
+    per_report: dict[int, int] = {}
+    ids = []
+    for pk, report_id in live.filter(due | stuck).order_by("report_id", "index").values_list("pk", "report_id"):
+        if per_report.get(report_id, 0) < settings.APM_REPORT_PARALLEL_PARTS:
+            per_report[report_id] = per_report.get(report_id, 0) + 1
+            ids.append(pk)
     if ids:
         ReportChunk.objects.filter(pk__in=ids, status=ChunkStatus.QUEUED).update(queued_at=now)
         logger.info("Sweeper publishes %s report parts again", len(ids))

@@ -173,6 +173,9 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
     assert part.last_error == "RuntimeError: Pango ran out of glyphs"
     assert part.next_attempt_at == NOW + dt.timedelta(seconds=30)
     assert part.queued_at == NOW
+    # Its task is published again for when its backoff has passed (no waiting for the sweeper).
+    assert broker.pending(RENDER_REPORT_CHUNK) == [(RENDER_REPORT_CHUNK, (commentary,))]
+    broker.done = len(broker.published)
     # Before its backoff has passed a redelivered message claims nothing.
     assert broker.call(report_chunk_render, chunk_id=commentary).tries == 1
     for chunk_id in (table, last):
@@ -344,3 +347,35 @@ def test_a_redelivered_render_message_does_not_plan_the_parts_again(big, broker)
     assert (again.status, again.tries) == (ReportStatus.CHUNKING, 0)
     assert [(row.pk, row.key, row.status) for row in parts(big["report"])] == before
     assert broker.pending() == []
+
+
+def test_the_sweeper_fails_a_report_still_chunking_whose_part_failed_for_good(big, broker, settings):
+    """The part failed, and its worker died before the report was failed with it: the sweeper fails it."""
+    broker.call(report_render, report_id=big["report"].pk)
+    table = parts(big["report"])[1].pk
+    ReportChunk.objects.filter(pk=table).update(status=ChunkStatus.FAILED, tries=8, last_error="MemoryError: ")
+    assert Report.objects.get(pk=big["report"].pk).status == ReportStatus.CHUNKING
+
+    reports_sweep(now=later(settings, "REQUEUE"))
+
+    report = Report.objects.get(pk=big["report"].pk)
+    assert report.status == ReportStatus.FAILED
+    assert report.last_error == "Part 2 of the report could not be laid out after its last try: MemoryError: "
+
+
+def test_a_task_whose_part_was_taken_goes_on_with_the_reports_next_part(big, broker, monkeypatch, settings):
+    settings.APM_REPORT_PART_SECONDS = 0  # the render task lays out its first part only
+    layouts = Layouts(monkeypatch)
+    broker.call(report_render, report_id=big["report"].pk)
+    table = parts(big["report"])[1]
+    # Another worker took the table (its task's message is the one delivered here).
+    ReportChunk.objects.filter(pk=table.pk).update(status=ChunkStatus.RENDERING, started_at=NOW, tries=1)
+    layouts.clear()
+    settings.APM_REPORT_PART_SECONDS = 60
+
+    broker.call(report_chunk_render, chunk_id=table.pk)
+
+    assert layouts.sections() == [["commentary-0"], ["commentary-1"]]
+    assert [row.status for row in parts(big["report"])] == [ChunkStatus.DONE, ChunkStatus.RENDERING] + [
+        ChunkStatus.DONE
+    ] * 2
