@@ -15,7 +15,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -277,7 +277,11 @@ APM_REPORT_CHUNK_CACHE_MB = env.int("APM_REPORT_CHUNK_CACHE_MB", default=512)
 # Every worker consumes both (no -Q needed); with Redis it takes from "celery" first.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 APM_BULK_QUEUE = "reports-bulk"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue(APM_BULK_QUEUE))
+# Each queue with its own exchange and routing key: bound alike, a message for one would reach both.
+CELERY_TASK_QUEUES = (
+    Queue("celery", Exchange("celery"), routing_key="celery"),
+    Queue(APM_BULK_QUEUE, Exchange(APM_BULK_QUEUE), routing_key=APM_BULK_QUEUE),
+)
 # The assembly (one per report, short, and the report's emails wait on it) stays on the default queue.
 CELERY_TASK_ROUTES = {"reports.tasks.render_report_chunk": {"queue": APM_BULK_QUEUE}}
 # Tasks published per report laid out in parts (the render task lays out one more itself): as many parts at
