@@ -118,7 +118,7 @@ def render_through_workers(report_id: int, timeout: float = 1800) -> float:
             return time.perf_counter() - started
         if status == ReportStatus.FAILED or time.perf_counter() - started > timeout:
             raise RuntimeError(f"Report {report_id} is {status} after {time.perf_counter() - started:.0f} s: {error}")
-        time.sleep(0.01)
+        time.sleep(0.02)
 
 
 def queue_report(department, *, title: str, audience: str = "internal") -> int:
