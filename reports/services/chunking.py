@@ -155,22 +155,20 @@ def _plan_of(row: ReportChunk) -> ChunkPlan:
 
 
 def report_chunk_render(*, chunk_id: int) -> ReportChunk | None:
-    """Lay out part ``chunk_id`` once (from the cache when it is there); safe to call any number of times.
+    """Lay out part ``chunk_id`` once (from the cache when it is there), then the report's next parts; safe to
+    call any number of times. Returns the part (None when it no longer exists: its report was planned again).
 
     Claims the part (queued and due -> rendering, ``tries`` + 1; or rendering for longer than
-    ``APM_STUCK_AFTER_SECONDS``); returns it unchanged when the claim fails, None when it no longer exists
-    (its report was planned again); a task whose part was taken goes on with the report's next queued part.
-    The part that leaves none undone publishes the assembly after commit,
-    and this worker then assembles the report itself (:func:`report_assemble`; the message finds it taken).
-    A failure puts the part back with a backoff and publishes its task for then, or after ``APM_MAX_TRIES``
-    tries fails it and its report.
+    ``APM_STUCK_AFTER_SECONDS``). A failure puts it back with a backoff and publishes its task for then, or
+    after ``APM_MAX_TRIES`` tries fails it and its report.
 
-    Then, while its report still has queued parts, it claims the next one and lays it out too: a worker
-    that is free goes on with the report at once rather than wait for a message (so only
-    ``APM_REPORT_PARALLEL_PARTS`` tasks are published per report; a task that finds its part taken
-    returns). After ``APM_REPORT_PART_SECONDS`` it hands the next part over as a message and returns,
-    so that the queues are looked at again (emails first). The claims keep every part laid out once; the
-    sweeper publishes a queued part that no task took (``APM_REQUEUE_AFTER_SECONDS``).
+    Then, taken or not, while the report still has queued parts it claims the next one and lays it out too:
+    a worker that is free goes on with the report rather than wait for a message (so only
+    ``APM_REPORT_PARALLEL_PARTS`` tasks are published per report). After ``APM_REPORT_PART_SECONDS`` it
+    hands the next part over as a message and returns, so that the queues are looked at again (emails
+    first). The part that leaves none undone publishes the assembly after commit, and this worker then
+    assembles the report itself (:func:`report_assemble`; the message finds it taken). The claims keep every
+    part laid out once; the sweeper publishes a queued part that no task took (``APM_REQUEUE_AFTER_SECONDS``).
     """
     row = ReportChunk.objects.filter(pk=chunk_id).first()
     if row is None:
