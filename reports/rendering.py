@@ -318,7 +318,7 @@ def report_render_snapshot(snapshot: Snapshot, *, chunked: bool | None = None) -
     ``chunked``: lay a sectioned kind out chunk by chunk and merge
     (:func:`_render_chunked`: same text on every page, same contents and
     page numbers, bounded memory); None: when the report has more projects
-    than the setting ``APM_REPORT_CHUNK_ABOVE`` (300 unless the environment
+    than the setting ``APM_REPORT_CHUNK_ABOVE`` (40 unless the environment
     says otherwise). ValueError for ``chunked=True`` on a kind that is
     not sectioned.
     """
