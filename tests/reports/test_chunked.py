@@ -16,13 +16,16 @@ import datetime as dt
 import io
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pikepdf
 import pytest
+from django.conf import settings
 from django.db import transaction
 from pypdf import PdfReader
 
+from reports import sections as sections_module
 from reports.kinds import KINDS
 from reports.rendering import RenderedReport, report_render_snapshot, report_sections
 from reports.sections import plan_chunks
@@ -290,3 +293,17 @@ def test_it_lays_out_in_chunks_above_the_setting_only(world, settings):
     assert texts(chunked.pdf) == texts(small.pdf)
     with pytest.raises(ValueError, match="not laid out in sections"):
         report_render_snapshot({**snapshot, "kind": "highlight"}, chunked=True)
+
+
+@pytest.mark.parametrize(
+    ("template", "keys"),
+    [("projects.html", sections_module.TABLE_KEYS), ("commentary.html", sections_module.COMMENTARY_KEYS)],
+)
+def test_a_rows_slice_holds_every_field_its_template_shows(template, keys):
+    """A row's slice is cut to what its section shows (and caches under): a field the template reads but the
+    slice leaves out would print blank, silently. ``stale`` is period-relative and stays out on purpose."""
+    text = (Path(settings.BASE_DIR) / "templates" / "reports" / "pdf" / "sections" / template).read_text()
+    shown = set(re.findall(r"\brow\.([a-z_]+)", text))
+    assert shown
+    assert shown <= set(keys)
+    assert "stale" not in keys
