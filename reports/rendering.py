@@ -214,12 +214,6 @@ def _context(snapshot: Snapshot, spec: ReportKindSpec, *, toc: bool) -> dict[str
         "static_url": settings.STATIC_URL,
         "company_name": settings.APM_COMPANY_NAME or "APM",
         "client_name": _client_name(snapshot),
-        "rag_chart": mark_safe(  # noqa: S308 (the chart escapes its text)
-            rag_distribution_svg(
-                counts={key: totals.get(key, 0) for key in ("red", "amber", "green", "not_rated")},
-                title="RAG distribution",
-            )
-        ),
         "toc": spec.toc_entries(snapshot) if toc else [],
     }
 
