@@ -411,8 +411,8 @@ def audit_and_record(mail: FaultMail, *, fault: str, trials: int, note: str) -> 
 RECIPIENTS = ["fault.head@example.com", "fault.deputy@example.com"]
 
 
-def seed_department(code: str = "FLT"):
-    """A department with two projects and the two heads of :data:`RECIPIENTS`; returns it."""
+def seed_department(code: str = "FLT", projects: int = 2):
+    """A department with ``projects`` green projects and the two heads of :data:`RECIPIENTS`; returns it."""
     import datetime as dt
     from decimal import Decimal
 
@@ -425,7 +425,7 @@ def seed_department(code: str = "FLT"):
         head = factories.UserFactory(username=f"{code.lower()}_head{n}", email=address, role="department_head")
         department.heads.add(head)
     as_of = timezone.localdate() - dt.timedelta(days=2)
-    for n in range(2):
+    for n in range(projects):
         project = factories.ProjectFactory(
             code=f"{code}-{n}",
             name=f"Fault Project {n}",

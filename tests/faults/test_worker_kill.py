@@ -51,19 +51,16 @@ emails exactly once each.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import os
 import re
 import signal
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
 from apm.outbox.models import OutboundEmail
@@ -392,18 +389,7 @@ def seed_chunked_department(code: str):
 
     Its own project codes: none of its parts is in the chunk cache yet.
     """
-    department = seed_department(code)
-    as_of = timezone.localdate() - dt.timedelta(days=2)
-    for n in range(department.projects.count(), CHUNKED_PROJECTS):
-        project = factories.ProjectFactory(
-            code=f"{code}-{n}",
-            name=f"Fault Project {n}",
-            rag="green",
-            bac=Decimal("100000.00"),
-            departments=[department],
-        )
-        factories.StatusUpdateFactory(project=project, as_of=as_of, rag="green", rating_published="Green")
-    return department
+    return seed_department(code, projects=CHUNKED_PROJECTS)
 
 
 def planned_parts(schedule) -> tuple[int, list[str]] | None:

@@ -37,20 +37,24 @@ PART_SECTIONS = [["summary"], ["projects-0", "compliance"], ["commentary-0"], ["
 LONG = "Supplier deliveries slipped a week; the team re-planned the integration tests around the new dates. "
 
 
-def big_department() -> dict[str, Any]:
-    """The department BIG (head ``big_head``), its client Globex (contact ``gil@globex.example``) and
-    :data:`PROJECTS` projects ``BIG-00``... rated as of 28 March 2025, with internal money and commentary of
-    varying length."""
-    department = factories.DepartmentFactory(code="BIG", name="Big Department")
-    head = factories.UserFactory(username="big_head", email="big.head@example.com")
-    department.heads.add(head)
-    client = factories.ClientFactory(name="Globex")
-    factories.ClientContactFactory(client=client, name="Gil Client", email="gil@globex.example")
+def add_projects(
+    department: Any,
+    client: Any,
+    count: int,
+    *,
+    code_width: int = 2,
+    long_names: bool = False,
+    lengths: int = 3,
+    percent_step: int = 5,
+) -> list[Any]:
+    """``count`` projects ``BIG-00``... of ``department`` for ``client``, rated as of 28 March 2025, each with the
+    internal money sentinels and commentary of ``1`` to ``lengths`` paragraphs (sections end at different
+    heights); ``long_names``: names of varying length too; ``percent_step``: percent complete ``n * step % 100``."""
     projects = []
-    for n in range(PROJECTS):
+    for n in range(count):
         project = factories.ProjectFactory(
-            code=f"BIG-{n:02d}",
-            name=f"Programme {n}",
+            code=f"BIG-{n:0{code_width}d}",
+            name=f"Programme {n} " + "long name " * (n % 4) if long_names else f"Programme {n}",
             client=client,
             departments=[department],
             bac=SENTINELS["bac"],
@@ -61,14 +65,27 @@ def big_department() -> dict[str, Any]:
             as_of=dt.date(2025, 3, 28),
             rag=RAGS[n % 3],
             rating_published=RAGS[n % 3].title(),
-            commentary_overall=LONG * (1 + n % 3),
+            commentary_overall=LONG * (1 + n % lengths),
             commentary_schedule="Design review moved to April." if n % 2 else "",
             budget_period=SENTINELS["budget_period"],
             forecast_period=SENTINELS["forecast_period"],
             whole_life_cost=SENTINELS["whole_life_cost"],
-            percent_complete=Decimal(5 * n),
+            percent_complete=Decimal(percent_step * n % 100),
         )
         projects.append(project)
+    return projects
+
+
+def big_department() -> dict[str, Any]:
+    """The department BIG (head ``big_head``), its client Globex (contact ``gil@globex.example``) and
+    :data:`PROJECTS` projects ``BIG-00``... rated as of 28 March 2025, with internal money and commentary of
+    varying length."""
+    department = factories.DepartmentFactory(code="BIG", name="Big Department")
+    head = factories.UserFactory(username="big_head", email="big.head@example.com")
+    department.heads.add(head)
+    client = factories.ClientFactory(name="Globex")
+    factories.ClientContactFactory(client=client, name="Gil Client", email="gil@globex.example")
+    projects = add_projects(department, client, PROJECTS)
     return {"department": department, "head": head, "client": client, "projects": projects}
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +30,12 @@ from reports.rendering import RenderedReport, report_render_snapshot, report_sec
 from reports.sections import plan_chunks
 from reports.snapshot import report_build_snapshot
 from tests import factories
-from tests.access_world import SENTINELS
 from tests.apm.access.test_money_sentinels import leaks, pdf_text
 from tests.pdfs import accessibility, qpdf_check
+from tests.reports.large_reports import add_projects
 
 PROJECTS = 120
 PERIOD_END = dt.date(2025, 3, 31)
-RAGS = ("red", "amber", "green")
-LONG = "Supplier deliveries slipped a week; the team re-planned the integration tests around the new dates. "
 
 
 def _department() -> Any:
@@ -46,27 +43,7 @@ def _department() -> Any:
     commentary of varying length, so that sections end at different heights."""
     department = factories.DepartmentFactory(code="BIG", name="Big Department")
     client = factories.ClientFactory(name="Globex")
-    for n in range(PROJECTS):
-        project = factories.ProjectFactory(
-            code=f"BIG-{n:03d}",
-            name=f"Programme {n} " + "long name " * (n % 4),
-            client=client,
-            departments=[department],
-            bac=SENTINELS["bac"],
-            rag=RAGS[n % 3],
-        )
-        factories.StatusUpdateFactory(
-            project=project,
-            as_of=dt.date(2025, 3, 28),
-            rag=RAGS[n % 3],
-            rating_published=RAGS[n % 3].title(),
-            commentary_overall=LONG * (1 + n % 7),
-            commentary_schedule="Design review moved to April." if n % 2 else "",
-            budget_period=SENTINELS["budget_period"],
-            forecast_period=SENTINELS["forecast_period"],
-            whole_life_cost=SENTINELS["whole_life_cost"],
-            percent_complete=Decimal(n % 100),
-        )
+    add_projects(department, client, PROJECTS, code_width=3, long_names=True, lengths=7, percent_step=1)
     return department
 
 
