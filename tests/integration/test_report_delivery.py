@@ -51,8 +51,10 @@ def seed():
         factories.UserFactory(username="int_deputy", email="int.deputy@example.com", role="department_head"),
     ]
     department.heads.add(*heads)
-    # Dated today: within the report's period, so no rating is stale (counted apart) and all five are counted.
-    as_of = timezone.localdate()
+    # The run falls due a minute ago, and the ratings are dated on the run's own day: within the report's
+    # period, so none is stale (counted apart) and all five are counted, even when the test starts at midnight.
+    due = timezone.now() - dt.timedelta(minutes=1)
+    as_of = timezone.localdate(due)
     for code, name, rag, bac, budget, forecast in PROJECTS:
         project = factories.ProjectFactory(code=code, name=name, rag=rag, bac=bac, departments=[department])
         factories.StatusUpdateFactory(
@@ -66,7 +68,7 @@ def seed():
         scope="department",
         department=department,
         weekdays=[1, 2, 3, 4, 5, 6, 7],
-        next_run_at=timezone.now() - dt.timedelta(minutes=1),
+        next_run_at=due,
     )
     return department, heads, schedule
 
