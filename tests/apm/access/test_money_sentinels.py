@@ -70,11 +70,16 @@ def pdf_text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+#: An SVG chart's geometry (a timeline's "x=736.5"): coordinates, never a figure, but they can read as a
+#: sentinel in millions once flattened. Dropped from a page before the search.
+SVG_GEOMETRY = re.compile(r'\s(?:x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|width|height|d|points|viewBox|transform)="[^"]*"')
+
+
 def body_of(response) -> str:
     data = b"".join(response.streaming_content) if response.streaming else response.content
     if response.get("Content-Type", "").startswith("application/pdf") or data.startswith(b"%PDF"):
         return pdf_text(data)
-    return data.decode("utf-8", errors="replace")
+    return SVG_GEOMETRY.sub(" ", data.decode("utf-8", errors="replace"))
 
 
 def render_real_pdfs(world: World) -> None:
