@@ -2,12 +2,12 @@
 
 Worker-only behaviour (apm/settings.py): workers run with DEBUG off, a prefork child is replaced
 once its memory passes ``APM_WORKER_MAX_MEMORY_MB``, and after each task named in
-``APM_GC_COLLECT_AFTER_TASKS`` (the report renders) the process collects its garbage.
+``APM_GC_COLLECT_AFTER_TASKS`` (the report renders) that laid something out the process collects its
+garbage.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 from typing import Any
 
@@ -23,8 +23,11 @@ app.autodiscover_tasks()
 
 @task_postrun.connect
 def collect_garbage_after_render(sender: Any = None, **_kwargs: Any) -> None:
-    """After a report render, collect the garbage its layout left, before the next task starts."""
+    """After a report render that laid something out, collect the garbage its layout left, before the next task
+    starts (:func:`apm.pdf.collect_layout_garbage`)."""
     from django.conf import settings
 
+    from apm.pdf import collect_layout_garbage
+
     if getattr(sender, "name", None) in settings.APM_GC_COLLECT_AFTER_TASKS:
-        gc.collect()
+        collect_layout_garbage()

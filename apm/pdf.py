@@ -53,27 +53,30 @@ merged report must still pass; :mod:`apm.pdf_merge` does that merge.
 A large report is laid out in chunks (:func:`html_to_chunk`): each a complete
 document of whole sections, laid out without page furniture (the margin boxes
 off), with what the merge needs beside its PDF (page count, anchors,
-bookmarks). The furniture of the whole report is laid out afterwards and
-stamped on the merged pages: the running header once
-(:func:`render_static_furniture`, the same on every page), the footer with
-"Page X of Y" once the total is known, in pieces of :data:`FURNITURE_PIECE`
-pages (:func:`render_page_numbers`).
+bookmarks). The furniture of the whole report is stamped on the merged
+pages: the running header and the audience line laid out once
+(:func:`render_static_furniture`, the same on every page), and "Page X of Y"
+put together on each page from pieces laid out once per process
+(:func:`page_number_kit`: the words and the digits, right-aligned as print.css
+does), so no page count is ever laid out.
 """
 
 from __future__ import annotations
 
 import gc
+import io
 import logging
 import mimetypes
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+import pikepdf
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -283,8 +286,6 @@ def html_to_pdf_plain(html: str) -> tuple[bytes, int]:
 
 #: PDF points per CSS pixel (WeasyPrint's scale at zoom 1).
 PDF_SCALE = 0.75
-#: Pages of furniture laid out at once (a 2,000-page furniture document alone peaks at about 400 MB).
-FURNITURE_PIECE = 200
 #: The margin boxes off: a chunk carries no page furniture (it is stamped after the merge).
 NO_FURNITURE_CSS = (
     "@page { @top-left { content: none; } @top-right { content: none; }"
@@ -294,14 +295,27 @@ NO_FURNITURE_CSS = (
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Python's garbage collector off for a layout (about a tenth of its time), on again after it (it was on)."""
+    """Python's garbage collector off for a layout (about a tenth of its time), on again after it (it was on).
+    The layout's garbage is left for :func:`collect_layout_garbage`."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        _per_thread.layout_garbage = True
         if was_enabled:
             gc.enable()
+
+
+def collect_layout_garbage() -> bool:
+    """Collect the garbage once a layout has left some (since the last call): what a worker does between tasks.
+    Returns whether it collected. A task that laid nothing out (a part another worker had taken) costs
+    nothing: a full collection in a process that has laid reports out takes a tenth of a second."""
+    if not getattr(_per_thread, "layout_garbage", False):
+        return False
+    _per_thread.layout_garbage = False
+    gc.collect()
+    return True
 
 
 @dataclass
@@ -362,21 +376,9 @@ def static_furniture_css(strings: Mapping[str, str]) -> str:
     )
 
 
-def page_numbers_css(start: int, total: int, audience: str) -> str:
-    """print.css's running footer: the ``audience`` line and "Page X of Y", pages numbered from ``start`` of
-    ``total`` (the header's boxes empty; the footer's two boxes together, as in a single pass)."""
-    return (
-        "@page { @top-left { content: none; } @top-right { content: none; }"
-        f" @bottom-left {{ content: {css_string(audience)}; }}"
-        f" @bottom-right {{ content: 'Page ' counter(page) ' of {int(total)}'; }} }}"
-        f" @page :first {{ counter-reset: page {int(start)}; }}"
-        " .furniture-page { break-before: page; height: 1px; }"
-    )
-
-
 def furniture_html(count: int) -> str:
     """A document of ``count`` blank pages in print.css's page box (see :func:`static_furniture_css` and
-    :func:`page_numbers_css`)."""
+    :func:`page_number_kit`)."""
     return (
         '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Pages</title>'
         f'<link rel="stylesheet" href="{settings.STATIC_URL}{PRINT_CSS_PATH}"></head>'
@@ -392,19 +394,134 @@ def render_static_furniture(strings: Mapping[str, str]) -> bytes:
         return document.write_pdf()
 
 
-def render_page_numbers(start: int, count: int, total: int, audience: str) -> list[bytes]:
-    """The running footer (the ``audience`` line, "Page X of Y") of pages ``start`` to ``start + count - 1``
-    (1-based) of a report of ``total`` pages, as untagged PDFs of at most :data:`FURNITURE_PIECE` pages each
-    (each laid out alone: bounded memory). They depend on nothing else: a cache may keep them for every report
-    of the same length and audience."""
-    pieces = []
-    end = start + count
-    for first in range(start, end, FURNITURE_PIECE):
-        size = min(FURNITURE_PIECE, end - first)
-        with gc_paused():
-            document = html_to_pdf_document(furniture_html(size), extra_css=page_numbers_css(first, total, audience))
-            if len(document.pages) != size:
-                raise RuntimeError(f"Page numbers: laid out {len(document.pages)} pages, expected {size}.")
-            pieces.append(document.write_pdf())
-        del document
-    return pieces
+#: The words around the numbers in print.css's "Page X of Y" (its ``@bottom-right`` box).
+PAGE_WORDS = ("Page ", " of ")
+
+
+@dataclass(frozen=True)
+class FooterTemplate:
+    """One audience's footer as a single pass draws it: the audience line (print.css's ``@bottom-left``)
+    and "Page " (``@bottom-right``), as the content stream's operators, one per item; the text matrix
+    (``Tm``) and glyphs (``TJ``) of "Page " at ``tm_index`` and ``tj_index``."""
+
+    lines: tuple[bytes, ...]
+    tm_index: int
+    tj_index: int
+
+
+@dataclass(frozen=True)
+class NumberKit:
+    """What a merged report's footer (the audience line, "Page X of Y") is put together from on every page.
+
+    ``pdf``: an untagged PDF laid out with print.css: one page per audience line (that line and "Page "),
+    then one per other piece (" of ", each digit) right-aligned in the ``@bottom-right`` box; all in one
+    font subset (its resources are page 0's). ``widths``: each piece's advance and ``right``: where the
+    box's text ends (CSS pixels from the page's left edge). ``glyphs``: each piece's ``TJ`` array without its
+    brackets. ``footers``: each audience line's :class:`FooterTemplate`.
+    """
+
+    pdf: bytes
+    pieces: tuple[str, ...]
+    widths: tuple[float, ...]
+    right: float
+    glyphs: tuple[bytes, ...]
+    footers: dict[str, FooterTemplate]
+
+    def content(self, audience: str, text: str) -> bytes:
+        """A content stream of the footer: ``audience`` on the left and ``text`` ("Page 3 of 12") as one run
+        of glyphs ending where the box's text ends: what a single pass draws (and text extraction reads)."""
+        index = {piece: number for number, piece in enumerate(self.pieces)}
+        parts: list[int] = []
+        rest = text
+        while rest:
+            piece = next((p for p in self.pieces if len(p) > 1 and rest.startswith(p)), rest[0])
+            if piece not in index:
+                raise ValueError(f"No piece for {piece!r} in {text!r}.")
+            parts.append(index[piece])
+            rest = rest[len(piece) :]
+        footer = self.footers[audience]
+        left = self.right - sum(self.widths[number] for number in parts)
+        lines = list(footer.lines)
+        tm = lines[footer.tm_index].split()
+        lines[footer.tm_index] = b" ".join([*tm[:4], f"{left:.6f}".encode(), *tm[5:]])
+        lines[footer.tj_index] = b"[" + b" ".join(self.glyphs[number] for number in parts) + b"] TJ"
+        return b"\n".join(lines)
+
+
+def _text_boxes(box: Any) -> Iterator[Any]:
+    if type(box).__name__ == "TextBox":
+        yield box
+    for child in getattr(box, "children", None) or ():
+        yield from _text_boxes(child)
+
+
+def _operators(operations: list[Any], operator: str) -> list[int]:
+    return [number for number, (_operands, op) in enumerate(operations) if str(op) == operator]
+
+
+def _number_run(operations: list[Any], x: float) -> tuple[int, int]:
+    """``(Tm, TJ)`` indexes of the run of glyphs whose text matrix starts at ``x`` (CSS pixels)."""
+    for tm in _operators(operations, "Tm"):
+        if abs(float(operations[tm][0][4]) - x) < 0.01:
+            following = [tj for tj in _operators(operations, "TJ") if tj > tm]
+            if following:
+                return tm, following[0]
+    raise RuntimeError(f"Page numbers: no run of glyphs at x = {x:.3f} in a piece.")
+
+
+def page_number_kit(audiences: Sequence[str]) -> NumberKit:
+    """The :class:`NumberKit` of print.css as it is for the footers of ``audiences`` (lines of text): laid out
+    once per thread, version of print.css and audiences (about 0.1 s); then a page's footer is a few hundred
+    bytes of content."""
+    parsed = _parsed_print_css()
+    key = (getattr(_per_thread, "print_css", (None,))[0] if parsed is not None else None, tuple(audiences))
+    cached = getattr(_per_thread, "number_kit", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if not audiences:
+        raise ValueError("A number kit needs the audience line of at least one footer.")
+    pages = [(audience, PAGE_WORDS[0]) for audience in audiences]
+    others = (PAGE_WORDS[1], *"0123456789")
+    pages += [("", piece) for piece in others]
+    css = (
+        "@page { @top-left { content: none; } @top-right { content: none; }"
+        " @bottom-left { content: string(audience); } @bottom-right { content: string(piece); white-space: pre; } }"
+        " .furniture-page { break-before: page; height: 1px; }"
+        + "".join(
+            f" .furniture-page:nth-child({number + 1}) {{ string-set: audience {css_string(audience)},"
+            f" piece {css_string(piece)}; }}"
+            for number, (audience, piece) in enumerate(pages)
+        )
+    )
+    with gc_paused():
+        document = html_to_pdf_document(furniture_html(len(pages)), extra_css=css)
+        starts, widths, rights = [], [], []
+        for page, (_audience, piece) in zip(document.pages, pages, strict=True):
+            [box] = [box for box in _text_boxes(page._page_box) if box.text == piece]
+            starts.append(box.position_x)
+            widths.append(box.width)
+            rights.append(box.position_x + box.width)
+        if max(rights) - min(rights) > 0.01:
+            raise RuntimeError(f"Page numbers: the pieces end at {sorted(set(rights))}, not at one place.")
+        pdf = document.write_pdf()
+    glyphs: dict[str, bytes] = {}
+    footers = {}
+    with pikepdf.open(io.BytesIO(pdf)) as laid_out:
+        for page, (audience, piece), x in zip(laid_out.pages, pages, starts, strict=True):
+            operations = list(pikepdf.parse_content_stream(page))
+            tm, tj = _number_run(operations, x)
+            glyphs[piece] = pikepdf.unparse_content_stream([operations[tj]]).strip()[1:-4].strip()
+            if audience:
+                lines = tuple(pikepdf.unparse_content_stream([operation]) for operation in operations)
+                footers[audience] = FooterTemplate(lines=lines, tm_index=tm, tj_index=tj)
+    pieces = (PAGE_WORDS[0], *others)
+    kit = NumberKit(
+        pdf=pdf,
+        pieces=pieces,
+        widths=(widths[0], *widths[len(audiences) :]),  # "Page " (the same after every audience line), the rest
+        right=rights[0],
+        glyphs=tuple(glyphs[piece] for piece in pieces),
+        footers=footers,
+    )
+    _per_thread.number_kit = (key, kit)
+    return kit

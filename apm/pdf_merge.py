@@ -1,7 +1,7 @@
 """Merge the chunks of a report laid out apart into one tagged PDF, and stamp its page furniture.
 
 :func:`merge_tagged` takes the chunks (:class:`apm.pdf.Chunk`, in page order)
-and the furniture (:func:`apm.pdf.render_static_furniture`, :func:`apm.pdf.render_page_numbers`) and writes one
+and the furniture (:func:`apm.pdf.render_static_furniture`, :func:`apm.pdf.page_number_kit`) and writes one
 PDF/UA-1 document that reads as if laid out in one pass:
 
 * the pages in order; chunk 0's catalogue (``/Lang``, ``/MarkInfo``,
@@ -21,10 +21,11 @@ PDF/UA-1 document that reads as if laid out in one pass:
 * the outline rebuilt from every chunk's bookmarks with WeasyPrint's own
   algorithm (``weasyprint.anchors.make_page_bookmark_tree``), so it is the
   single pass's;
-* the running header (one page, the same form XObject on every page) and
-  page ``i`` of the furniture (the footer, "Page X of Y") drawn on page ``i``,
-  both inside ``/Artifact << /Type /Pagination >>`` (a pagination artifact,
-  outside the structure tree). Nothing is decompressed.
+* the running header and audience line (one page, the same form XObject on
+  every page) and "Page X of Y" put together from the number kit's pieces
+  (a form XObject each, moved into place), inside ``/Artifact << /Type
+  /Pagination >>`` (a pagination artifact, outside the structure tree).
+  Nothing is decompressed.
 
 pikepdf's own ``Pdf.pages.extend`` migrates only the destinations the copied
 pages reference and renames clashes (``name.1``), so destinations, outline
@@ -48,24 +49,29 @@ from pikepdf import Array, Dictionary, Name, String
 from weasyprint.anchors import make_page_bookmark_tree
 from weasyprint.matrix import Matrix
 
-from apm.pdf import Chunk
+from apm.pdf import PAGE_WORDS, Chunk, NumberKit
 
 __all__ = ["merge_tagged"]
 
 
 def merge_tagged(
-    chunks: Sequence[Chunk], furniture: Sequence[bytes], contents: int | None = None, static: bytes | None = None
+    chunks: Sequence[Chunk],
+    *,
+    contents: int | None = None,
+    static: bytes | None = None,
+    numbers: NumberKit | None = None,
+    audience: str = "",
 ) -> bytes:
-    """One tagged PDF of ``chunks`` (in page order) with ``static`` (one page, on every page) and then
-    ``furniture`` (pieces, page for page) stamped on it.
+    """One tagged PDF of ``chunks`` (in page order) with ``static`` (one page, on every page) stamped on it,
+    and the footer (``audience``'s line, "Page X of Y") put together from ``numbers`` on each page.
 
     ``contents``: the index in ``chunks`` of the contents, whose named destinations (placeholders of its own
-    links) yield to every other chunk's. Raises ValueError when the furniture's pages are not the chunks'.
+    links) yield to every other chunk's.
     """
     if not chunks:
         raise ValueError("Nothing to merge.")
     with tempfile.TemporaryDirectory(prefix="apm-merge-") as folder:
-        return _merge(chunks, furniture, contents, static, Path(folder))
+        return _merge(chunks, contents, static, (numbers, audience) if numbers else None, Path(folder))
 
 
 def _open(data: bytes, folder: Path, name: str) -> pikepdf.Pdf:
@@ -76,14 +82,18 @@ def _open(data: bytes, folder: Path, name: str) -> pikepdf.Pdf:
 
 
 def _merge(
-    chunks: Sequence[Chunk], furniture: Sequence[bytes], contents: int | None, static: bytes | None, folder: Path
+    chunks: Sequence[Chunk],
+    contents: int | None,
+    static: bytes | None,
+    footer: tuple[NumberKit, str] | None,
+    folder: Path,
 ) -> bytes:
     """:func:`merge_tagged`, one chunk at a time: each chunk is opened, copied, its streams' data taken over
     (qpdf would otherwise read them from the chunk when the merged file is written) and closed before the
     next, so the chunks' parsed objects never pile up (5,000 projects, 602 pages in 201 chunks: the peak
     675 MB -> 452 MB)."""
     out = _open(chunks[0].pdf, folder, "chunk-0")
-    pieces = [_open(piece, folder, f"furniture-{index}") for index, piece in enumerate(furniture)]
+    kit = _open(footer[0].pdf, folder, "numbers") if footer is not None else None
     repeated = _open(static, folder, "running") if static is not None else None
     try:
         root = out.Root.StructTreeRoot
@@ -91,7 +101,8 @@ def _merge(
         parents: list[tuple[int, Any]] = []
         annotations: list[tuple[Any, Any]] = []
         _take_parent_tree(root, chunks[0].pages, 0, list(out.pages), parents, annotations)
-        _rename_ids(document, "c0-")
+        named: list[Any] = []
+        _rename_ids(document, "c0-", named)
         dests: dict[str, tuple[int, int, list[Any]]] = {}
         _collect_dests(out, 0, 0, contents, dests)
         start = chunks[0].pages
@@ -107,7 +118,7 @@ def _merge(
                 for offset, page in enumerate(pages):
                     page.obj.StructParents = start + offset
                 _take_parent_tree(copied.P, chunk.pages, start, pages, parents, annotations)
-                _rename_ids(copied, f"c{index}-")
+                _rename_ids(copied, f"c{index}-", named)
                 for kid in _kids(copied):
                     kid.P = document
                     document.K.append(kid)
@@ -126,19 +137,19 @@ def _merge(
         root.ParentTree = tree.obj
         root.ParentTreeNextKey = total + len(annotations)
         ids = pikepdf.NameTree.new(out)
-        for element in _walk(document):
-            if "/ID" in element:
-                ids[str(element.ID)] = element
+        for element in named:
+            ids[str(element.ID)] = element
         root.IDTree = ids.obj
         _write_dests(out, dests)
         _rebuild_outline(out, chunks)
-        _stamp(out, pieces, repeated)
+        _stamp(out, repeated, kit, footer)
         buffer = io.BytesIO()
         out.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return buffer.getvalue()
     finally:
-        for opened in [out, *pieces, *([repeated] if repeated is not None else [])]:
-            opened.close()
+        for opened in (out, kit, repeated):
+            if opened is not None:
+                opened.close()
 
 
 #: Keys never followed when looking for a page's streams: they lead up or across (the page tree, the structure
@@ -216,11 +227,13 @@ def _take_parent_tree(
                 annotations.append((annotation, entries[int(annotation.StructParent)]))
 
 
-def _rename_ids(document: Any, prefix: str) -> None:
-    """Prefix every element's ``/ID`` and every cell's ``/Headers`` (unique in a chunk, not across chunks)."""
+def _rename_ids(document: Any, prefix: str, named: list[Any]) -> None:
+    """Prefix every element's ``/ID`` and every cell's ``/Headers`` (unique in a chunk, not across chunks); add
+    the elements with an ``/ID`` to ``named`` (for the ``/IDTree``: no second walk of the whole tree)."""
     for element in _walk(document):
         if "/ID" in element:
             element.ID = String(prefix + str(element.ID))
+            named.append(element)
         attributes = element.get("/A")
         for attribute in attributes if isinstance(attributes, Array) else [attributes]:
             if isinstance(attribute, Dictionary) and "/Headers" in attribute:
@@ -288,30 +301,37 @@ def _rebuild_outline(out: pikepdf.Pdf, chunks: Sequence[Chunk]) -> None:
         outline.root.extend(items(tree))
 
 
-def _stamp(out: pikepdf.Pdf, pieces: Sequence[pikepdf.Pdf], static: pikepdf.Pdf | None) -> None:
-    """Draw ``static``'s page (when given) and page ``i`` of the furniture ``pieces`` on page ``i`` of ``out``,
-    as a pagination artifact."""
-    furniture_pages = [page for piece in pieces for page in piece.pages]
-    if len(furniture_pages) != len(out.pages):
-        raise ValueError(f"Page furniture for {len(furniture_pages)} pages, the document has {len(out.pages)}.")
-    push = out.make_stream(b"q\n")
-    both = static is not None
-    draw = out.make_stream(
-        b"\nQ q /Artifact <</Type /Pagination>> BDC "
-        + (b"/APMRunning Do " if both else b"")
-        + b"/APMFurniture Do EMC Q\n"
-    )
+def _stamp(
+    out: pikepdf.Pdf, static: pikepdf.Pdf | None, kit: pikepdf.Pdf | None, footer: tuple[NumberKit, str] | None
+) -> None:
+    """Draw ``static``'s page (when given) on every page of ``out``, and the footer (the audience line, "Page X
+    of Y") from ``footer``'s kit (``kit``, its PDF opened), as a pagination artifact."""
     running = out.copy_foreign(static.pages[0].as_form_xobject()) if static is not None else None
-    for page, furniture_page in zip(out.pages, furniture_pages, strict=True):
-        form = out.copy_foreign(furniture_page.as_form_xobject())
-        shared = page.obj.get("/Resources", Dictionary())
-        resources = Dictionary(dict(shared.items()))
-        xobjects = Dictionary(dict(shared.get("/XObject", Dictionary()).items()))
-        xobjects.APMFurniture = form
+    number_form = out.copy_foreign(kit.pages[0].as_form_xobject()) if kit is not None else None
+    shared = out.make_indirect(number_form.Resources) if number_form is not None else None
+    push = out.make_stream(b"q\n")
+    total = len(out.pages)
+    for number, page in enumerate(out.pages, start=1):
+        own = page.obj.get("/Resources", Dictionary())
+        resources = Dictionary(dict(own.items()))
+        xobjects = Dictionary(dict(own.get("/XObject", Dictionary()).items()))
+        drawn = [b"\nQ q /Artifact <</Type /Pagination>> BDC"]
         if running is not None:
             xobjects.APMRunning = running
+            drawn.append(b" /APMRunning Do")
+        if footer is not None and number_form is not None:
+            numbers, audience = footer
+            xobjects.APMFooter = out.make_stream(
+                numbers.content(audience, f"{PAGE_WORDS[0]}{number}{PAGE_WORDS[1]}{total}"),
+                Type=Name.XObject,
+                Subtype=Name.Form,
+                BBox=number_form.BBox,
+                Resources=shared,
+            )
+            drawn.append(b" /APMFooter Do")
+        drawn.append(b" EMC Q\n")
         resources.XObject = xobjects
         page.obj.Resources = resources
         contents = page.obj.Contents
         parts = list(contents) if isinstance(contents, Array) else [contents]
-        page.obj.Contents = Array([push, *parts, draw])
+        page.obj.Contents = Array([push, *parts, out.make_stream(b"".join(drawn))])

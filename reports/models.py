@@ -261,6 +261,9 @@ class ReportChunk(models.Model):
     key = models.CharField(max_length=64)
     title = models.CharField(max_length=300, blank=True, help_text="The report's title, on the first part only.")
     sections = models.JSONField(default=list)
+    weight = models.FloatField(
+        default=1.0, help_text="Its rough layout cost (its sections' weights): the heaviest queued part goes first."
+    )
     status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED)
     tries = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

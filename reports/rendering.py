@@ -30,12 +30,11 @@ from apm.charts.rag import rag_distribution_svg
 from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
 from apm.pdf import (
-    FURNITURE_PIECE,
     Chunk,
     document_to_pdf,
     html_to_chunk,
     html_to_pdf_document,
-    render_page_numbers,
+    page_number_kit,
     render_static_furniture,
 )
 from apm.pdf_merge import merge_tagged
@@ -420,7 +419,7 @@ def assemble_chunks(
     remember: Remember = _uncached,
 ) -> tuple[bytes, int, bool]:
     """The laid-out ``chunks`` of ``plans`` as one PDF: the contents laid out last from the chunks' anchors, the
-    page furniture (the running header once, the footer with "Page X of Y" once the total is known), all merged
+    page furniture (the running header and audience line once, "Page X of Y" from the number kit), all merged
     (:func:`apm.pdf_merge.merge_tagged`); each layout through ``remember`` (a cache). Returns ``(pdf, pages,
     with_contents)``.
 
@@ -443,30 +442,33 @@ def assemble_chunks(
     total = sum(chunk.pages for chunk in ordered)
     strings = furniture_strings(snapshot)
     header = {"title": strings["title"], "date": strings["date"]}
-    audience = strings["audience"]
     running = remember(
-        layout_key({"furniture": "running", "strings": header, "audience": audience}),
+        layout_key({"furniture": "running", "strings": header}),
         lambda: Chunk(pdf=render_static_furniture(header), pages=1),
     )
-    numbers = [
-        remember(
-            layout_key({"furniture": "numbers", "start": start, "count": count, "total": total, "audience": audience}),
-            functools.partial(_page_numbers, start, count, total, audience),
-        ).pdf
-        for start, count in _pieces(total)
-    ]
-    pdf = merge_tagged(ordered, numbers, contents=1 if needs and contents else None, static=running.pdf)
+    pdf = merge_tagged(
+        ordered,
+        contents=1 if needs and contents else None,
+        static=running.pdf,
+        numbers=page_number_kit(tuple(AUDIENCE_LINES.values())),
+        audience=strings["audience"],
+    )
     return pdf, total, bool(needs and contents)
 
 
-def _page_numbers(start: int, count: int, total: int, audience: str) -> Chunk:
-    """The footer of pages ``start`` to ``start + count - 1`` (one piece) as a chunk."""
-    return Chunk(pdf=render_page_numbers(start, count, total, audience)[0], pages=count)
-
-
-def _pieces(total: int) -> list[tuple[int, int]]:
-    """``(start, count)`` of the page-number pieces of a report of ``total`` pages (1-based)."""
-    return [(start, min(FURNITURE_PIECE, total - start + 1)) for start in range(1, total + 1, FURNITURE_PIECE)]
+def renderer_warm_up() -> None:
+    """Parse print.css, load its fonts and lay out the page-number kit: what the first layout in a process pays
+    (a few tenths of a second) and every later one does not. A worker process does it when it starts
+    (``reports.tasks``)."""
+    page = (
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Warm-up</title>'
+        f'<link rel="stylesheet" href="{settings.STATIC_URL}css/print.css"></head><body>'
+        "<h1>Warm-up</h1><h2>Projects</h2><p><strong>Bold</strong> <em>italic</em> text.</p>"
+        "<table><thead><tr><th>Code</th><th>Name</th></tr></thead><tbody><tr><td>A-1</td><td>Alpha</td></tr>"
+        "</tbody></table></body></html>"
+    )
+    html_to_chunk(page)
+    page_number_kit(tuple(AUDIENCE_LINES.values()))
 
 
 def _contents_chunk(

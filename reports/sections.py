@@ -32,14 +32,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Rows of the projects table per section (about two pages).
-TABLE_ROWS = 50
-#: Projects per commentary section (about three pages).
-COMMENTARY_PER_SECTION = 10
-#: A chunk's rough size: sections are added until their weights reach it (about 6 to 8 pages). Small enough to
-#: spread a department's report over two workers and to lay out again only what changed; large enough that
-#: the fixed cost of a layout (the stylesheet's cascade, about 0.1 s) stays a small part of a chunk.
-CHUNK_WEIGHT = 12.0
+#: Rows of the projects table per section: a page's worth (a page holds 21 to 24 rows of the real projects'
+#: names, fewer when many names wrap), so a section fills its page and the table takes no more pages than
+#: one long table would; and small enough that the table is spread over the workers.
+TABLE_ROWS = 18
+#: Projects per commentary section (a page or two): a week's changed commentary lays out again only its own few.
+COMMENTARY_PER_SECTION = 5
+#: A section's weight is its rough layout cost, counted in projects' commentary (one project's commentary is
+#: 1; a row of the table costs about 0.4 of it, measured on the largest real department).
+TABLE_ROW_WEIGHT = 0.4
+#: A chunk's rough size: sections are added until their weights reach it (about a fifth of a second of
+#: layout). Small enough to spread a department's report over two workers and to lay out again only what
+#: changed; large enough that a part's fixed costs (the stylesheet's cascade, its task) stay small beside it.
+CHUNK_WEIGHT = 8.0
+#: At most about this many chunks: a report of thousands of projects takes larger chunks rather than more
+#: (every chunk adds a little to the merge, which one worker does alone).
+MAX_CHUNKS = 120
 #: Stale projects the summary names; more are listed in an appendix after the table.
 STALE_IN_SUMMARY = 10
 #: Contents entries a page holds (a contents of more entries takes more pages; its length depends on them alone).
@@ -106,15 +114,18 @@ def _slice(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[dict[
     return [{key: row[key] for key in keys if key in row} for row in rows]
 
 
-def plan_chunks(sections: Sequence[Section], max_weight: float = CHUNK_WEIGHT) -> list[list[Section]]:
+def plan_chunks(sections: Sequence[Section], max_weight: float | None = None) -> list[list[Section]]:
     """``sections`` cut into chunks of whole sections, in order, each starting with a section that starts a page.
 
     The first section (the summary, with the cover) is a chunk of its own: the contents goes after it. Then a
-    chunk takes sections until the next one that starts a page would take it over ``max_weight``; a section
-    that does not start a page always stays with the one before it.
+    chunk takes sections until the next one that starts a page would take it over ``max_weight`` (None:
+    :data:`CHUNK_WEIGHT`, or more for a report that would otherwise have more than :data:`MAX_CHUNKS`); a
+    section that does not start a page always stays with the one before it.
     """
     if not sections:
         return []
+    if max_weight is None:
+        max_weight = max(CHUNK_WEIGHT, sum(section.weight for section in sections) / MAX_CHUNKS)
     chunks: list[list[Section]] = [[sections[0]]]
     current: list[Section] = []
     weight = 0.0
@@ -211,7 +222,7 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
             template="reports/pdf/sections/summary.html",
             context={**summary, "commentary_note": commentary_note(snapshot)},
             anchors=(("sec-summary", "Summary"),),
-            weight=2,
+            weight=4,
         )
     ]
     for index, start in enumerate(range(0, max(len(rows), 1), TABLE_ROWS)):
@@ -222,7 +233,7 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
                 template="reports/pdf/sections/projects.html",
                 context={"rows": _slice(part, TABLE_KEYS), "internal": internal, "first": index == 0},
                 anchors=(("sec-projects", "Projects"),) if index == 0 else (),
-                weight=1 + 0.15 * len(part),
+                weight=1 + TABLE_ROW_WEIGHT * len(part),
             )
         )
     if internal and snapshot.get("compliance"):

@@ -6,15 +6,18 @@ Registered under the names of ``reports.task_names``, which services publish
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.utils import timezone
 
 from apm.health.services import DISPATCH_HEARTBEAT, heartbeat_record
 from apm.outbox.services import backoff_seconds
 from reports.models import ReportStatus
+from reports.rendering import renderer_warm_up
 from reports.services import report_assemble, report_chunk_render, report_render, reports_dispatch_due, reports_sweep
 from reports.task_names import (
     ASSEMBLE_REPORT,
@@ -23,6 +26,19 @@ from reports.task_names import (
     RENDER_REPORT_CHUNK,
     SWEEP_STUCK_REPORTS,
 )
+
+logger = logging.getLogger("reports.tasks")
+
+
+@worker_process_init.connect
+def warm_up_the_renderer(**_kwargs: Any) -> None:
+    """A new worker process lays out a page before its first task (:func:`reports.rendering.renderer_warm_up`):
+    the first report it takes pays nothing of it. A failure only costs that time later."""
+    try:
+        renderer_warm_up()
+    except Exception:
+        logger.warning("Warming the report renderer up failed", exc_info=True)
+
 
 _LIMITS = {
     "acks_late": True,

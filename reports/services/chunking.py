@@ -10,7 +10,7 @@ a conditional UPDATE, as reports and emails do.
    per part (``reports.rendering.plan_report_chunks``) with its cache key,
    stores the snapshot and sets the report "chunking". A part whose layout is
    already in the chunk cache (``reports.chunk_cache``) is done at once;
-   the render task lays out the first other part itself, and every other
+   the render task lays out the heaviest other part itself, and every other
    part's task is published after commit (queue ``settings.APM_BULK_QUEUE``,
    below emails and small reports).
 2. :func:`report_chunk_render` claims a part (queued -> rendering), takes its
@@ -55,6 +55,9 @@ from reports.services.finishing import record_failure, store_and_deliver
 from reports.task_names import ASSEMBLE_REPORT, RENDER_REPORT_CHUNK
 
 logger = logging.getLogger("reports.services")
+
+#: The order parts are taken in: the heaviest first (longest-processing-time first), then in document order.
+HEAVIEST_FIRST = ("-weight", "index")
 
 _claim_chunk = Claim(ReportChunk, queued=ChunkStatus.QUEUED, working=ChunkStatus.RENDERING, started_field="started_at")
 
@@ -103,6 +106,7 @@ def report_plan_chunks(report: Report, *, snapshot: Snapshot, claimed_at: dt.dat
                 key=plan.key,
                 title=plan.title,
                 sections=plan.sections,
+                weight=sum(float(section.get("weight", 1.0)) for section in plan.sections),
                 status=ChunkStatus.DONE if plan.key in cached else ChunkStatus.QUEUED,
                 queued_at=now,
                 done_at=now if plan.key in cached else None,
@@ -120,11 +124,12 @@ def report_plan_chunks(report: Report, *, snapshot: Snapshot, claimed_at: dt.dat
         )
         todo = list(
             ReportChunk.objects.filter(report=report, status=ChunkStatus.QUEUED)
-            .order_by("index")
+            .order_by(*HEAVIEST_FIRST)
             .values_list("pk", flat=True)
         )
-        # This worker lays out the first part itself (no hand-over to wait for); a task each for as many other
-        # parts as may be laid out at once, and each task goes on with the next queued part when it is done.
+        # This worker lays out the heaviest part itself (no hand-over to wait for); a task each for as many
+        # other parts as may be laid out at once, heaviest first, and each task goes on with the next queued
+        # part when it is done: the longest parts start first, so none is left alone at the end.
         for pk in todo[1 : settings.APM_REPORT_PARALLEL_PARTS]:
             queueing.publish_on_commit(RENDER_REPORT_CHUNK, pk)
         if not todo:
@@ -201,12 +206,12 @@ def report_chunk_render(*, chunk_id: int) -> ReportChunk | None:
 
 
 def _next_queued(report_id: int) -> int | None:
-    """The first queued part of report ``report_id`` (still chunking) that is due, or None."""
+    """The heaviest queued part of report ``report_id`` (still chunking) that is due, or None."""
     now = timezone.now()
     return (
         ReportChunk.objects.filter(report_id=report_id, status=ChunkStatus.QUEUED, report__status=ReportStatus.CHUNKING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("index")
+        .order_by(*HEAVIEST_FIRST)
         .values_list("pk", flat=True)
         .first()
     )

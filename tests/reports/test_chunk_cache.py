@@ -27,6 +27,7 @@ from reports.services import report_render
 from reports.task_names import ASSEMBLE_REPORT
 from tests.apm.access.test_money_sentinels import leaks, pdf_text
 from tests.reports.large_reports import (
+    BY_WEIGHT,
     PART_SECTIONS,
     PROJECTS,
     Broker,
@@ -132,7 +133,8 @@ def test_it_lays_out_again_only_the_parts_whose_data_changed(big, broker, monkey
     schedule = big_schedule(big["department"])
     first = broker.render(big_report(schedule, week=0))
     assert first.status == ReportStatus.RENDERED
-    assert layouts.sections() == [*PART_SECTIONS, ["contents"]]
+    # Every part, heaviest first, then the contents.
+    assert layouts.sections() == [*BY_WEIGHT, ["contents"]]
 
     # The same data a week later: only the summary, whose "What changed" now compares with the first report.
     layouts.clear()
@@ -149,25 +151,27 @@ def test_it_lays_out_again_only_the_parts_whose_data_changed(big, broker, monkey
     assert layouts.sections() == []
     assert texts(pdf_of(third)) == second_pages
 
-    # One project's commentary: its part alone (BIG-11, in the commentary of the last three projects).
+    # One project's commentary: its part alone (BIG-11, in the commentary of the last three projects, which
+    # shares its part with that of the five before them).
     status = big["projects"][11].status_updates.get()
     status.commentary_overall = "Integration tests moved to May; the supplier confirmed the new dates."
     status.save()
     layouts.clear()
     fourth = broker.render(big_report(schedule, week=3))
-    assert layouts.sections() == [["commentary-1"]]
+    assert layouts.sections() == [["commentary-1", "commentary-2"]] == [PART_SECTIONS[3]]
     fourth_pages = texts(pdf_of(fourth))
     assert "the supplier confirmed the new dates" in "".join(fourth_pages)
     assert fourth_pages == texts(report_render_snapshot(fourth.snapshot, chunked=False).pdf)
 
-    # A red project's name: the table, its commentary and the summary (which names the red projects).
+    # A red project's name: the table, its commentary and the summary (which names the red projects), heaviest
+    # first.
     project = big["projects"][3]
     assert project.rag == "red"
     project.name = "Programme Three"
     project.save()
     layouts.clear()
     fifth = broker.render(big_report(schedule, week=4))
-    assert layouts.sections() == [["summary"], ["projects-0", "compliance"], ["commentary-0"]]
+    assert layouts.sections() == [["projects-0", "compliance"], ["commentary-0"], ["summary"]] == BY_WEIGHT[1:]
     fifth_pages = texts(pdf_of(fifth))
     assert fifth_pages == texts(report_render_snapshot(fifth.snapshot, chunked=False).pdf)
     assert "Programme Three" in fifth_pages[0]
@@ -191,11 +195,13 @@ def test_it_never_shares_a_part_between_audiences(big, broker, monkeypatch):
         pdfs[audience] = pdf_of(report)
     assert keys["internal"].isdisjoint(keys["client"])
     # The client's report laid out every part itself: it found nothing of the internal one (it has no
-    # compliance appendix, internal only, and too few pages for a contents).
-    assert laid_out["internal"] == [*PART_SECTIONS, ["contents"]]
-    assert laid_out["client"] == [["summary"], ["projects-0"], ["commentary-0"], ["commentary-1"]]
-    # Each audience's parts and contents, and its own page furniture (running header, footer with page numbers).
-    assert RenderedChunk.objects.count() == len(laid_out["internal"]) + len(laid_out["client"]) + 2 * 2
+    # compliance appendix, internal only, and too few pages for a contents). Each lays its parts out heaviest
+    # first (the client's table, without the appendix, still outweighs five projects' commentary).
+    assert laid_out["internal"] == [*BY_WEIGHT, ["contents"]]
+    assert laid_out["client"] == [["commentary-1", "commentary-2"], ["projects-0"], ["commentary-0"], ["summary"]]
+    # Each audience's parts and contents, and one running header: title and date, the same for both (the
+    # footer, audience line and page numbers, is put together from pieces laid out once per process).
+    assert RenderedChunk.objects.count() == len(laid_out["internal"]) + len(laid_out["client"]) + 1
     client_text = pdf_text(pdfs["client"])
     assert "Prepared for the client" in client_text
     assert f"Programme {PROJECTS - 1}" in client_text

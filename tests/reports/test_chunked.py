@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pikepdf
+import pypdfium2
 import pytest
 from django.conf import settings
 from django.db import transaction
@@ -93,7 +94,7 @@ def contents_lines(page_text: str) -> list[tuple[str, int]]:
     """``(title, page)`` of every entry of a contents page ("Projects ........ 3")."""
     found = []
     for line in page_text.splitlines():
-        match = re.fullmatch(r"(.*?)\s*\.{3,}\s*(\d+)", line.strip())
+        match = re.fullmatch(r"(.*?)\s*(?:\.\s?){3,}\s*(\d+)", line.strip())
         if match:
             found.append((match.group(1), int(match.group(2))))
     return found
@@ -196,6 +197,23 @@ def test_it_gives_the_same_text_on_every_page_in_one_pass_and_in_chunks(internal
     total = len(chunked)
     assert all(f"Page {n} of {total}" in text for n, text in enumerate(chunked, start=1))
     assert all("Big Department: portfolio report" in text and "31 Mar 2025" in text for text in chunked)
+
+
+def bitmaps(pdf: bytes, dpi: int = 100) -> list[bytes]:
+    """Every page of ``pdf`` drawn by PDFium at ``dpi``, as raw RGB pixels."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return [page.render(scale=dpi / 72).to_pil().convert("RGB").tobytes() for page in document]
+    finally:
+        document.close()
+
+
+def test_every_page_looks_exactly_like_the_single_pass(internal):
+    """Pixel for pixel: the merged pages, and on each the running header, the audience line and "Page X of Y",
+    put together from glyphs laid out once (apm.pdf.page_number_kit) where a single pass lays them out."""
+    single, chunked = bitmaps(internal["single"].pdf), bitmaps(internal["chunked"].pdf)
+    assert len(single) == len(chunked) > 5
+    assert [n + 1 for n, (one, other) in enumerate(zip(single, chunked, strict=True)) if one != other] == []
 
 
 def test_it_gives_the_same_contents_and_every_link_resolves_to_its_heading(internal, pages, snapshots):

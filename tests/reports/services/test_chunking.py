@@ -2,9 +2,11 @@
 
 The department of ``tests/reports/large_reports.py`` is chunked (``APM_REPORT_CHUNK_ABOVE`` below its
 size); the tasks are captured as published (``apm.queueing.publish``) and run by calling their services.
-A task that has laid out its part goes on with the next queued one for ``APM_REPORT_PART_SECONDS``: most
-tests set it to 0, so that every part after the first is handed over as a message, as it is on a busy
-fleet; the first test lets one process do it all.
+The parts are taken heaviest first (``reports.services.chunking.HEAVIEST_FIRST``; their order is
+``BY_WEIGHT``): the render task lays out the heaviest itself and publishes the others' tasks. A task that has
+laid out its part goes on with the heaviest queued one for ``APM_REPORT_PART_SECONDS``: most tests set it to
+0, so that every part after the render task's is handed over as a message, as it is on a busy fleet; the
+second test lets one process do it all.
 Failures are injected by making the layout raise; lost messages and dead workers by moving time with
 time-machine and leaving rows behind; the sweeper must pick them up.
 """
@@ -23,6 +25,7 @@ from reports.rendering import report_render_snapshot
 from reports.services import chunking, report_assemble, report_chunk_render, report_render, reports_sweep
 from reports.task_names import ASSEMBLE_REPORT, RENDER_REPORT_CHUNK
 from tests.reports.large_reports import (
+    BY_WEIGHT,
     PART_SECTIONS,
     PROJECTS,
     Broker,
@@ -65,12 +68,27 @@ def parts(report: Report) -> list[ReportChunk]:
     return list(ReportChunk.objects.filter(report=report).order_by("index"))
 
 
+def sections_of(row: ReportChunk) -> list[str]:
+    return [section["id"] for section in row.sections]
+
+
+def by_weight(report: Report) -> list[ReportChunk]:
+    """The parts of ``report`` in the order they are laid out (:data:`BY_WEIGHT`, the heaviest first); only
+    until the assembly, which empties their sections."""
+    return sorted(parts(report), key=lambda row: BY_WEIGHT.index(sections_of(row)))
+
+
+def left_to_the_workers(report: Report) -> list[ReportChunk]:
+    """The parts of ``report`` still queued (those the render task did not lay out), heaviest first."""
+    return [row for row in by_weight(report) if row.status == ChunkStatus.QUEUED]
+
+
 def lay_out_every_part_and_lose_the_assembly(broker: Broker, report: Report, monkeypatch) -> None:
     """Every part of ``report`` laid out; the worker of the last is lost before it assembles (its on-the-spot
     assembly skipped) and the assembly's message with it."""
     with monkeypatch.context() as patch:
         patch.setattr(chunking, "report_assemble", lambda *, report_id: None)
-        for row in parts(report)[1:]:
+        for row in left_to_the_workers(report):
             broker.call(report_chunk_render, chunk_id=row.pk)
     assert [(name, args) for name, args in broker.pending(ASSEMBLE_REPORT)] == [(ASSEMBLE_REPORT, (report.pk,))]
     assert {row.status for row in parts(report)} == {ChunkStatus.DONE}
@@ -89,19 +107,27 @@ def test_it_hands_a_large_report_to_the_workers_in_parts(big, broker, monkeypatc
     rows = parts(report)
     assert [[section["id"] for section in row.sections] for row in rows] == PART_SECTIONS
     assert [row.title for row in rows] == [report.title, "", "", ""]
-    # The render task laid out the first part itself; the others wait for the workers.
-    assert layouts.sections() == [["summary"]]
-    assert [(row.status, row.tries, row.cached) for row in rows] == [(ChunkStatus.DONE, 1, False)] + [
+    # Each part weighs its sections: the summary 4, the table of 13 rows (1 + 0.4 a row) with the compliance
+    # appendix (0.5, no project in it), five projects' commentary, eight projects' (two sections).
+    assert [row.weight for row in rows] == pytest.approx([4.0, 6.7, 5.0, 8.0])
+    heaviest, *others = ordered = by_weight(report)
+    assert [row.weight for row in ordered] == sorted((row.weight for row in rows), reverse=True)
+    # The render task laid out the heaviest part itself; the others wait for the workers.
+    assert layouts.sections() == [BY_WEIGHT[0]] == [sections_of(heaviest)]
+    assert [(row.status, row.tries, row.cached) for row in ordered] == [(ChunkStatus.DONE, 1, False)] + [
         (ChunkStatus.QUEUED, 0, False)
     ] * 3
-    assert RenderedChunk.objects.filter(key=rows[0].key).exists()
-    # Its time was up (APM_REPORT_PART_SECONDS): it handed the next part over, once the parts were committed.
-    assert broker.published == [(RENDER_REPORT_CHUNK, (rows[1].pk,))]
+    assert RenderedChunk.objects.filter(key=heaviest.key).exists()
+    # Its time was up (APM_REPORT_PART_SECONDS): it handed the next heaviest part (the table) over, once the
+    # parts were committed.
+    assert sections_of(others[0]) == PART_SECTIONS[1]
+    assert broker.published == [(RENDER_REPORT_CHUNK, (others[0].pk,))]
 
-    # A task per part, on the planning's commit (APM_REPORT_PARALLEL_PARTS is more than the parts).
+    # A task per other part, heaviest first, on the planning's commit (APM_REPORT_PARALLEL_PARTS is more than
+    # the parts).
     for callback in callbacks:
         callback()
-    assert broker.published[1:] == [(RENDER_REPORT_CHUNK, (row.pk,)) for row in rows[1:]]
+    assert broker.published[1:] == [(RENDER_REPORT_CHUNK, (row.pk,)) for row in others]
 
 
 def test_it_lays_out_every_part_and_assembles_in_one_task_while_its_time_lasts(big, broker, monkeypatch, settings):
@@ -109,19 +135,21 @@ def test_it_lays_out_every_part_and_assembles_in_one_task_while_its_time_lasts(b
     layouts = Layouts(monkeypatch)
     report = broker.call(report_render, report_id=big["report"].pk)
     assert report.status == ReportStatus.RENDERED
-    assert layouts.sections() == [*PART_SECTIONS, ["contents"]]
+    # Heaviest first, then the contents at the assembly.
+    assert layouts.sections() == [*BY_WEIGHT, ["contents"]]
     assert Delivery.objects.filter(report=report).count() == 2
     # The messages published on the way find their work done.
     assert [name for name, _args in broker.pending()].count(ASSEMBLE_REPORT) == 1
     broker.run()
-    assert layouts.sections() == [*PART_SECTIONS, ["contents"]]
+    assert layouts.sections() == [*BY_WEIGHT, ["contents"]]
     assert Report.objects.get(pk=report.pk).sha256 == report.sha256
     assert Delivery.objects.count() == 2
 
 
 def test_it_assembles_once_after_the_last_part_and_delivers_once(big, broker, head_emails):
     broker.call(report_render, report_id=big["report"].pk)
-    chunk_ids = [row.pk for row in parts(big["report"])[1:]]
+    chunk_ids = [row.pk for row in left_to_the_workers(big["report"])]
+    assert len(chunk_ids) == 3
     broker.done = len(broker.published)
     for chunk_id in chunk_ids[:-1]:
         assert broker.call(report_chunk_render, chunk_id=chunk_id).status == ChunkStatus.DONE
@@ -165,7 +193,10 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
     settings.APM_MAX_TRIES = 2
     Layouts(monkeypatch, fail=lambda plan: plan.sections[0]["id"] == "commentary-0")
     broker.call(report_render, report_id=big["report"].pk)
-    table, commentary, last = (row.pk for row in parts(big["report"])[1:])
+    # The parts the render task left, heaviest first: the table, five projects' commentary, the summary.
+    table, commentary, summary = left_to_the_workers(big["report"])
+    assert [sections_of(row) for row in (table, commentary, summary)] == BY_WEIGHT[1:]
+    table, commentary, summary = table.pk, commentary.pk, summary.pk
     broker.done = len(broker.published)
 
     part = broker.call(report_chunk_render, chunk_id=commentary)
@@ -178,8 +209,9 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
     broker.done = len(broker.published)
     # Before its backoff has passed a redelivered message claims nothing.
     assert broker.call(report_chunk_render, chunk_id=commentary).tries == 1
-    for chunk_id in (table, last):
+    for chunk_id in (table, summary):
         assert broker.call(report_chunk_render, chunk_id=chunk_id).status == ChunkStatus.DONE
+    assert [row.pk for row in parts(big["report"]) if row.status != ChunkStatus.DONE] == [commentary]
     assert broker.pending(ASSEMBLE_REPORT) == []  # a part is not done: no assembly
     assert Report.objects.get(pk=big["report"].pk).status == ReportStatus.CHUNKING
 
@@ -201,7 +233,9 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
 def test_it_lays_out_again_a_part_the_cache_lost_before_the_assembly(big, broker, monkeypatch):
     layouts = Layouts(monkeypatch)
     broker.call(report_render, report_id=big["report"].pk)
-    table, lost, last = parts(big["report"])[1:]
+    # The parts the render task left, heaviest first: the table, five projects' commentary (lost), the summary.
+    table, lost, last = left_to_the_workers(big["report"])
+    assert [sections_of(row) for row in (table, lost, last)] == BY_WEIGHT[1:]
     broker.done = len(broker.published)
     for row in (table, lost):
         broker.call(report_chunk_render, chunk_id=row.pk)
@@ -235,14 +269,17 @@ def later(settings, what: str) -> dt.datetime:
 
 def test_the_sweeper_publishes_again_the_parts_whose_messages_were_lost(big, broker, settings):
     broker.call(report_render, report_id=big["report"].pk)
-    queued = [row.pk for row in parts(big["report"])[1:]]
+    # The three the render task left; the sweeper publishes them in the report's order.
+    queued = [row.pk for row in parts(big["report"]) if row.status == ChunkStatus.QUEUED]
+    assert sorted(queued) == sorted(row.pk for row in left_to_the_workers(big["report"]))
+    assert len(queued) == 3
     broker.done = len(broker.published)  # the broker lost them
     assert reports_sweep(now=NOW) == 0
     when = later(settings, "REQUEUE")
     with time_machine.travel(when, tick=False):
         assert reports_sweep(now=when) == 3
         assert broker.pending() == [(RENDER_REPORT_CHUNK, (chunk_id,)) for chunk_id in queued]
-        assert {row.queued_at for row in parts(big["report"])[1:]} == {when}
+        assert {row.queued_at for row in parts(big["report"]) if row.pk in queued} == {when}
         assert reports_sweep(now=when) == 0
         broker.run()
     assert Report.objects.get(pk=big["report"].pk).status == ReportStatus.RENDERED
@@ -251,7 +288,11 @@ def test_the_sweeper_publishes_again_the_parts_whose_messages_were_lost(big, bro
 def test_the_sweeper_takes_over_a_part_whose_worker_died(big, broker, settings):
     settings.APM_MAX_TRIES = 3
     broker.call(report_render, report_id=big["report"].pk)
-    table, *others = (row.pk for row in parts(big["report"])[1:])
+    # The parts the render task left, heaviest first: the table (whose worker dies), then the others.
+    table, *others = left_to_the_workers(big["report"])
+    assert sections_of(table) == PART_SECTIONS[1]
+    table, others = table.pk, [row.pk for row in others]
+    assert len(others) == 2
     for chunk_id in others:
         broker.call(report_chunk_render, chunk_id=chunk_id)
     broker.done = len(broker.published)
@@ -364,10 +405,12 @@ def test_the_sweeper_fails_a_report_still_chunking_whose_part_failed_for_good(bi
 
 
 def test_a_task_whose_part_was_taken_goes_on_with_the_reports_next_part(big, broker, monkeypatch, settings):
-    settings.APM_REPORT_PART_SECONDS = 0  # the render task lays out its first part only
+    settings.APM_REPORT_PART_SECONDS = 0  # the render task lays out its heaviest part only
     layouts = Layouts(monkeypatch)
     broker.call(report_render, report_id=big["report"].pk)
-    table = parts(big["report"])[1]
+    # It handed the next heaviest part, the table, over as a message.
+    table = ReportChunk.objects.get(pk=broker.published[0][1][0])
+    assert sections_of(table) == PART_SECTIONS[1] == BY_WEIGHT[1]
     # Another worker took the table (its task's message is the one delivered here).
     ReportChunk.objects.filter(pk=table.pk).update(status=ChunkStatus.RENDERING, started_at=NOW, tries=1)
     layouts.clear()
@@ -375,7 +418,8 @@ def test_a_task_whose_part_was_taken_goes_on_with_the_reports_next_part(big, bro
 
     broker.call(report_chunk_render, chunk_id=table.pk)
 
-    assert layouts.sections() == [["commentary-0"], ["commentary-1"]]
+    # The report's other queued parts, heaviest first: five projects' commentary, then the summary.
+    assert layouts.sections() == [["commentary-0"], ["summary"]] == BY_WEIGHT[2:]
     assert [row.status for row in parts(big["report"])] == [ChunkStatus.DONE, ChunkStatus.RENDERING] + [
         ChunkStatus.DONE
     ] * 2
