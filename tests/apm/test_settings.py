@@ -14,7 +14,8 @@ PRINT_SETTINGS = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'broker': s.CELERY_BROKER_URL, "
     "'email': s.EMAIL_BACKEND, 'media': str(s.MEDIA_ROOT), 'var': str(s.VAR_DIR), "
-    "'options': s.DATABASES['default'].get('OPTIONS', {}), 'eager': s.CELERY_TASK_ALWAYS_EAGER}))"
+    "'options': s.DATABASES['default'].get('OPTIONS', {}), 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+    "'transport': __import__('apm.celery').celery.app.connection_for_write().get_transport_cls().__module__}))"
 )
 
 
@@ -39,6 +40,7 @@ def test_it_runs_embedded_with_no_environment(tmp_path):
     assert "journal_mode=WAL" in values["options"]["init_command"]
     assert values["options"]["timeout"] >= 5
     assert values["broker"] == "filesystem://"
+    assert values["transport"] == "apm.filesystem_broker"  # whole messages only
     assert values["email"] == "django.core.mail.backends.filebased.EmailBackend"
     assert values["media"] == str(tmp_path / "var" / "media")
     assert values["eager"] is False
@@ -56,6 +58,7 @@ def test_it_switches_to_postgres_redis_and_smtp_from_the_environment(tmp_path):
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values["db"] == "django.db.backends.postgresql"
     assert values["broker"] == "redis://cache.example:6379/2"
+    assert values["transport"] == "kombu.transport.redis"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (values["host"], values["port"]) == ("mailer.example", 2525)
 

@@ -1,0 +1,60 @@
+"""The embedded broker (apm/filesystem_broker.py): a worker sees a whole message or none, never a half-written one."""
+
+from __future__ import annotations
+
+import os
+from queue import Empty
+
+import pytest
+from kombu import Connection
+
+from apm import filesystem_broker
+
+
+@pytest.fixture
+def connection(tmp_path):
+    folders = {name: tmp_path / name for name in ("queue", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir()
+    options = {
+        "data_folder_in": str(folders["queue"]),
+        "data_folder_out": str(folders["queue"]),
+        "processed_folder": str(folders["processed"]),
+        "control_folder": str(folders["control"]),
+        "store_processed": False,
+    }
+    with Connection("filesystem://", transport=filesystem_broker.Transport, transport_options=options) as connection:
+        yield connection
+
+
+def test_a_message_goes_through_whole(connection):
+    queue = connection.SimpleQueue("reports-bulk")
+    queue.put({"task": "reports.tasks.render_report_chunk", "args": [7]})
+    message = queue.get(timeout=1)
+    assert message.payload == {"task": "reports.tasks.render_report_chunk", "args": [7]}
+    message.ack()
+    with pytest.raises(Empty):
+        queue.get(timeout=0.05)
+    queue.close()
+
+
+def test_a_worker_looking_while_a_message_is_written_finds_nothing_then_the_whole_message(connection, monkeypatch):
+    """kombu's own transport creates the file and then writes it: a worker looking in between takes the empty file
+    and drops the message (celery/kombu#1551). Here the file appears, renamed, once written."""
+    channel = connection.default_channel
+    seen_while_writing = []
+    replace = os.replace
+
+    def look_then_replace(source, target):
+        assert os.path.getsize(source) > 0  # written in full under its partial name
+        try:
+            seen_while_writing.append(channel._get("celery"))
+        except Empty:
+            seen_while_writing.append(None)
+        replace(source, target)
+
+    monkeypatch.setattr(filesystem_broker.os, "replace", look_then_replace)
+    channel._put("celery", {"body": "the whole message"})
+    assert seen_while_writing == [None]
+    assert channel._get("celery") == {"body": "the whole message"}
+    assert os.listdir(channel.data_folder_in) == []
