@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from queue import Empty
 
 import pytest
@@ -58,3 +59,34 @@ def test_a_worker_looking_while_a_message_is_written_finds_nothing_then_the_whol
     assert seen_while_writing == [None]
     assert channel._get("celery") == {"body": "the whole message"}
     assert os.listdir(channel.data_folder_in) == []
+
+
+def test_two_workers_starting_together_on_a_new_folder_bind_their_queues_to_one_table(connection):
+    """Each binding reads the table and writes it back under one lock: none reads another's half-written table,
+    none is lost (kombu's own opens the file emptied, then locks it)."""
+    channel = connection.default_channel
+    errors = []
+
+    def bind(number: int) -> None:
+        try:
+            for round_ in range(20):
+                channel._queue_bind("fanout-exchange", "", "", f"worker{number}-queue{round_}")
+        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+            errors.append(exc)
+
+    workers = [threading.Thread(target=bind, args=(number,)) for number in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    table = channel.get_table("fanout-exchange")
+    assert sorted(entry.queue for entry in table) == sorted(f"worker{n}-queue{r}" for n in range(4) for r in range(20))
+
+
+def test_a_table_a_worker_has_created_but_not_written_reads_as_empty(connection):
+    channel = connection.default_channel
+    channel.control_folder.mkdir(exist_ok=True)
+    channel._exchange_file("celeryev").write_bytes(b"")
+    assert channel.get_table("celeryev") == []
+    assert channel.get_table("never-declared") == []
