@@ -419,7 +419,7 @@ def assemble_chunks(
     remember: Remember = _uncached,
 ) -> tuple[bytes, int, bool]:
     """The laid-out ``chunks`` of ``plans`` as one PDF: the contents laid out last from the chunks' anchors, the
-    page furniture (the running header and audience line once, "Page X of Y" from the number kit), all merged
+    page furniture (the running header laid out once, the footer from the number kit), all merged
     (:func:`apm.pdf_merge.merge_tagged`); each layout through ``remember`` (a cache). Returns ``(pdf, pages,
     with_contents)``.
 

@@ -71,7 +71,7 @@ def test_two_workers_starting_together_on_a_new_folder_bind_their_queues_to_one_
         try:
             for round_ in range(20):
                 channel._queue_bind("fanout-exchange", "", "", f"worker{number}-queue{round_}")
-        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+        except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
     workers = [threading.Thread(target=bind, args=(number,)) for number in range(4)]

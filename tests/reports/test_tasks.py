@@ -108,3 +108,35 @@ def test_it_prints_what_run_due_reports_created(world):
     assert "period 2025-06-03 to 2025-06-09" in text
     assert "1 report(s) queued" in text
     assert "0 report(s) queued" in text
+
+
+def test_a_new_worker_process_warms_the_report_renderer_up(monkeypatch):
+    from celery.signals import worker_process_init
+
+    calls = []
+    monkeypatch.setattr(tasks, "renderer_warm_up", lambda: calls.append("warmed"))
+    worker_process_init.send(sender=None)
+    assert calls == ["warmed"]
+
+
+def test_a_warm_up_that_fails_is_logged_and_the_worker_process_still_starts(monkeypatch, caplog):
+    from celery.signals import worker_process_init
+
+    def fails():
+        raise OSError("no fonts")
+
+    monkeypatch.setattr(tasks, "renderer_warm_up", fails)
+    worker_process_init.send(sender=None)  # raises nothing
+    assert "Warming the report renderer up failed" in caplog.text
+
+
+def test_the_warm_up_leaves_the_number_kit_of_both_footers_laid_out():
+    from apm.pdf import page_number_kit
+    from reports.rendering import AUDIENCE_LINES, renderer_warm_up
+
+    renderer_warm_up()
+    kit = page_number_kit(tuple(AUDIENCE_LINES.values()))
+    assert page_number_kit(tuple(AUDIENCE_LINES.values())) is kit  # kept: not laid out again
+    assert set(kit.footers) == set(AUDIENCE_LINES.values())
+    assert kit.pieces == ("Page ", " of ", *"0123456789")
+    assert b"] TJ" in kit.content(AUDIENCE_LINES[True], "Page 3 of 12")
