@@ -54,10 +54,11 @@ A large report is laid out in chunks (:func:`html_to_chunk`): each a complete
 document of whole sections, laid out without page furniture (the margin boxes
 off), with what the merge needs beside its PDF (page count, anchors,
 bookmarks). The furniture of the whole report is stamped on the merged
-pages: the running header and the audience line laid out once
-(:func:`render_static_furniture`, the same on every page), and "Page X of Y"
-put together on each page from pieces laid out once per process
-(:func:`page_number_kit`: the words and the digits, right-aligned as print.css
+pages: the running header laid out once (:func:`render_static_furniture`, the
+same form on every page), and the footer (the audience line, "Page X of Y")
+written on each page from a kit laid out once per process
+(:func:`page_number_kit`: the audience lines, the words and the digits in
+print.css's footer boxes; each page's footer one run of glyphs, right-aligned as print.css
 does), so no page count is ever laid out.
 """
 
@@ -239,6 +240,7 @@ def html_to_pdf_document(html: str, *, extra_css: str = "") -> Document:
     of a plain render, see tests/reports/test_pdf.py). ``extra_css`` is applied
     after every other stylesheet.
     """
+    _per_thread.layout_garbage = True  # left for collect_layout_garbage, whichever path laid the page out
     fetcher = StaticOnlyURLFetcher()
     options: dict[str, Any] = {}
     parsed = _parsed_print_css()

@@ -21,9 +21,10 @@ PDF/UA-1 document that reads as if laid out in one pass:
 * the outline rebuilt from every chunk's bookmarks with WeasyPrint's own
   algorithm (``weasyprint.anchors.make_page_bookmark_tree``), so it is the
   single pass's;
-* the running header and audience line (one page, the same form XObject on
-  every page) and "Page X of Y" put together from the number kit's pieces
-  (a form XObject each, moved into place), inside ``/Artifact << /Type
+* the running header (one page, the same form XObject on every page) and
+  the footer (a form of its own on each page: the number kit's template
+  with its audience line, and "Page X of Y" as one run of the kit's glyphs
+  moved to end where print.css ends it), inside ``/Artifact << /Type
   /Pagination >>`` (a pagination artifact, outside the structure tree).
   Nothing is decompressed.
 

@@ -252,6 +252,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A new pool child warms the report renderer up before it reports ready (reports/tasks.py: print.css, fonts);
+# on a cold font cache or a busy machine that can pass Celery's default 4 s, and the child would be killed.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 30
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 # A safety net, not a limit on a report: a prefork child whose resident memory has passed this many

@@ -32,9 +32,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Rows of the projects table per section: a page's worth (a page holds 21 to 24 rows of the real projects'
-#: names, fewer when many names wrap), so a section fills its page and the table takes no more pages than
-#: one long table would; and small enough that the table is spread over the workers.
+#: Rows of the projects table per section, each section on a page of its own: a page holds 21 to 24 rows of
+#: the real projects' names and 18 when many wrap, so a section seldom spills onto a second page (a long table
+#: of MOD's 67 projects takes the same 4 pages); small enough that the table is spread over the workers.
 TABLE_ROWS = 18
 #: Projects per commentary section (a page or two): a week's changed commentary lays out again only its own few.
 COMMENTARY_PER_SECTION = 5

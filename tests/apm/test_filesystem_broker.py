@@ -90,3 +90,35 @@ def test_a_table_a_worker_has_created_but_not_written_reads_as_empty(connection)
     channel._exchange_file("celeryev").write_bytes(b"")
     assert channel.get_table("celeryev") == []
     assert channel.get_table("never-declared") == []
+
+
+def test_workers_taking_messages_at_once_each_get_a_whole_one_and_every_message_goes_once(connection, tmp_path):
+    """A message is taken by renaming its file in its folder: of two workers reaching for it, one gets it."""
+    channel = connection.default_channel
+    for number in range(200):
+        channel._put("celery", {"number": number})
+    taken: list[int] = []
+    errors = []
+
+    def consume() -> None:
+        other = connection.clone()
+        mine = other.default_channel
+        try:
+            while True:
+                try:
+                    taken.append(mine._get("celery")["number"])
+                except Empty:
+                    return
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            other.close()
+
+    workers = [threading.Thread(target=consume) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert sorted(taken) == list(range(200))
+    assert os.listdir(channel.data_folder_in) == []
