@@ -331,6 +331,7 @@ def report_assemble(*, report_id: int) -> Report:
             snapshot=snapshot,
             pdf=pdf,
             page_count=pages,
+            snapshot_stored=True,  # by report_plan_chunks, with the parts
         )
         if delivered is None:
             return Report.objects.get(pk=report_id)

@@ -128,14 +128,23 @@ def record_failure(
 
 
 def store_and_deliver(
-    report: Report, *, claimed_at: dt.datetime, working: str, snapshot: Snapshot, pdf: bytes, page_count: int
+    report: Report,
+    *,
+    claimed_at: dt.datetime,
+    working: str,
+    snapshot: Snapshot,
+    pdf: bytes,
+    page_count: int,
+    snapshot_stored: bool = False,
 ) -> int | None:
     """In one transaction, if the report is still this worker's (``working`` since ``claimed_at``): store the PDF
     (``pdf``, ``page_count``, SHA-256 of the bytes, ``snapshot``, ``rendered_at``, status rendered), write one
     Delivery with one outbox email per recipient (unique per address, so nothing is sent twice) and empty the
     inputs of the report's parts (kept: which were laid out, which came from the cache). Returns how many
     deliveries were new; None when another worker took the report over (a render that overran
-    ``APM_STUCK_AFTER_SECONDS``: the later one delivers). A stored file whose transaction fails is deleted."""
+    ``APM_STUCK_AFTER_SECONDS``: the later one delivers). A stored file whose transaction fails is deleted.
+    ``snapshot_stored``: the report's row holds ``snapshot`` already (a report laid out in parts stores it with
+    its parts): not written again (for thousands of projects, tens of MB of JSON encoded for nothing)."""
     stored_name = ""
     try:
         with transaction.atomic():
@@ -157,23 +166,15 @@ def store_and_deliver(
             stored_name = report.pdf.name
             report.page_count = page_count
             report.sha256 = hashlib.sha256(pdf).hexdigest()
-            report.snapshot = snapshot
             report.rendered_at = timezone.now()
             report.status = ReportStatus.RENDERED
             report.last_error = ""
             report.next_attempt_at = None
-            report.save(
-                update_fields=[
-                    "pdf",
-                    "page_count",
-                    "sha256",
-                    "snapshot",
-                    "rendered_at",
-                    "status",
-                    "last_error",
-                    "next_attempt_at",
-                ]
-            )
+            fields = ["pdf", "page_count", "sha256", "rendered_at", "status", "last_error", "next_attempt_at"]
+            if not snapshot_stored:
+                report.snapshot = snapshot
+                fields.append("snapshot")
+            report.save(update_fields=fields)
             report.chunks.update(sections=[])  # the parts' inputs are the snapshot's; their keys and counts stay
             return _deliver(report, snapshot, pdf_name=stored_name)
     except Exception:

@@ -46,8 +46,9 @@ def celery_broker(url: str):
         # without this the next use of the same URL gets the closed pool.
         kombu.pools.reset()
 
-    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options, celery_app.conf.broker_transport)
     celery_app.conf.broker_url = url
+    celery_app.conf.broker_transport = None  # the URL's scheme decides (the embedded broker's class would win)
     # As apm/settings.py sets them for REDIS_URL: publishing gives up fast.
     celery_app.conf.broker_transport_options = {
         "visibility_timeout": 3600,
@@ -60,7 +61,11 @@ def celery_broker(url: str):
     try:
         yield celery_app
     finally:
-        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+        (
+            celery_app.conf.broker_url,
+            celery_app.conf.broker_transport_options,
+            celery_app.conf.broker_transport,
+        ) = saved
         reset_pool()
 
 

@@ -116,9 +116,10 @@ def test_it_answers_send_now_when_the_broker_is_unreachable(
     monkeypatch.setattr(redis.connection.AbstractConnection, "connect", counted_connect)
     unreachable = "redis://127.0.0.1:1/0"
     settings.CELERY_BROKER_URL = unreachable
-    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options, celery_app.conf.broker_transport)
     celery_app.conf.broker_url = unreachable
     celery_app.conf.broker_transport_options = redis_transport_options(monkeypatch, unreachable)
+    celery_app.conf.broker_transport = None  # the embedded broker's transport class would win over the URL
     _reset_producer_pool(celery_app)
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -127,7 +128,11 @@ def test_it_answers_send_now_when_the_broker_is_unreachable(
                 requested_by=head,
             )  # fmt: skip
     finally:
-        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+        (
+            celery_app.conf.broker_url,
+            celery_app.conf.broker_transport_options,
+            celery_app.conf.broker_transport,
+        ) = saved
         _reset_producer_pool(celery_app)
     assert celery_app.conf.task_always_eager is False
     assert len(callbacks) == 1
