@@ -18,6 +18,8 @@ import hashlib
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apm.outbox.models import OutboundEmail
 from reports.models import ChunkStatus, Delivery, RenderedChunk, Report, ReportChunk, ReportStatus
@@ -155,8 +157,15 @@ def test_it_assembles_once_after_the_last_part_and_delivers_once(big, broker, he
         assert broker.call(report_chunk_render, chunk_id=chunk_id).status == ChunkStatus.DONE
         assert broker.pending(ASSEMBLE_REPORT) == []
         assert Report.objects.get(pk=big["report"].pk).status == ReportStatus.CHUNKING
-    # The last part publishes the assembly, and its worker, free, assembles the report at once.
-    assert broker.call(report_chunk_render, chunk_id=chunk_ids[-1]).status == ChunkStatus.DONE
+    # The last part publishes the assembly, and its worker, free, assembles the report at once; it does not
+    # write the snapshot again (stored with the parts: tens of MB of JSON for thousands of projects).
+    stored = Report.objects.get(pk=big["report"].pk).snapshot
+    with CaptureQueriesContext(connection) as queries:
+        assert broker.call(report_chunk_render, chunk_id=chunk_ids[-1]).status == ChunkStatus.DONE
+    report_writes = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "reports_report"')]
+    assert any('"sha256"' in sql for sql in report_writes)  # the finishing write is among them
+    assert not any('"snapshot"' in sql for sql in report_writes)
+    assert Report.objects.get(pk=big["report"].pk).snapshot == stored
     assert broker.pending(ASSEMBLE_REPORT) == [(ASSEMBLE_REPORT, (big["report"].pk,))]
     report = Report.objects.get(pk=big["report"].pk)
     assert report.status == ReportStatus.RENDERED
