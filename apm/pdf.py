@@ -82,6 +82,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from weasyprint import CSS, HTML
+from weasyprint.formatting_structure.boxes import TextBox
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -450,8 +451,8 @@ class NumberKit:
         return b"\n".join(lines)
 
 
-def _text_boxes(box: Any) -> Iterator[Any]:
-    if type(box).__name__ == "TextBox":
+def _text_boxes(box: Any) -> Iterator[TextBox]:
+    if isinstance(box, TextBox):
         yield box
     for child in getattr(box, "children", None) or ():
         yield from _text_boxes(child)

@@ -30,6 +30,7 @@ from apm.charts.rag import rag_distribution_svg
 from apm.charts.timeline import milestone_timeline_svg
 from apm.formatting import format_date, format_money
 from apm.pdf import (
+    PRINT_CSS_PATH,
     Chunk,
     document_to_pdf,
     html_to_chunk,
@@ -462,7 +463,7 @@ def renderer_warm_up() -> None:
     (``reports.tasks``)."""
     page = (
         '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Warm-up</title>'
-        f'<link rel="stylesheet" href="{settings.STATIC_URL}css/print.css"></head><body>'
+        f'<link rel="stylesheet" href="{settings.STATIC_URL}{PRINT_CSS_PATH}"></head><body>'
         "<h1>Warm-up</h1><h2>Projects</h2><p><strong>Bold</strong> <em>italic</em> text.</p>"
         "<table><thead><tr><th>Code</th><th>Name</th></tr></thead><tbody><tr><td>A-1</td><td>Alpha</td></tr>"
         "</tbody></table></body></html>"
