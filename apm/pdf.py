@@ -64,6 +64,7 @@ does), so no page count is ever laid out.
 
 from __future__ import annotations
 
+import functools
 import gc
 import io
 import logging
@@ -72,19 +73,24 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pikepdf
+import pydyf
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from weasyprint import CSS, HTML
+from weasyprint.anchors import make_page_bookmark_tree
 from weasyprint.formatting_structure.boxes import TextBox
+from weasyprint.matrix import Matrix
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from apm.pdf_parts import PAGE_WORDS, Chunk, FooterTemplate, NumberKit
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -255,15 +261,108 @@ def html_to_pdf_document(html: str, *, extra_css: str = "") -> Document:
     return HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher, media_type="print").render(**options)
 
 
-def document_to_pdf(document: Document) -> bytes:
-    """The PDF bytes of a laid-out ``document``: tagged PDF/UA-1 with its author and XMP metadata.
+def document_to_pdf(document: Document, *, id_prefix: str = "") -> bytes:
+    """The PDF bytes of a laid-out ``document``: tagged PDF/UA-1 with its author and XMP metadata, its structure
+    tree finished by :func:`finish_tags` (``id_prefix`` before every element ID).
 
     The author is the HTML's ``<meta name="author">`` or else the company
     name setting ("APM" when it is empty).
     """
     if not document.metadata.authors:
         document.metadata.authors = [settings.APM_COMPANY_NAME or "APM"]
-    return document.write_pdf(pdf_variant=PDF_VARIANT)
+    return document.write_pdf(pdf_variant=PDF_VARIANT, finisher=functools.partial(finish_tags, id_prefix=id_prefix))
+
+
+class _Freed(pydyf.Object):
+    """An object number given up: written as a free entry of the cross-reference table (number 0 and
+    generation 65535 are what pydyf writes for its own free object 0), never as an object."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.number = 0
+        self.generation = 65535
+        self.free = "f"
+
+
+def finish_tags(_document: Document, pdf: pydyf.PDF, *, id_prefix: str = "") -> None:
+    """Finish WeasyPrint's structure tree (a ``finisher`` of :meth:`weasyprint.Document.write_pdf`):
+    :func:`_fold_text_spans`, then :func:`_list_ids` with ``id_prefix``."""
+    root_reference = pdf.catalog.get("StructTreeRoot")
+    if root_reference is None:
+        return
+    _fold_text_spans(pdf, root_reference)
+    _list_ids(pdf, root_reference, id_prefix)
+
+
+def _list_ids(pdf: pydyf.PDF, root_reference: bytes, prefix: str) -> None:
+    """Put ``prefix`` before every element ID (WeasyPrint's table headers: ``<object number>-<row>-<col>``,
+    unique in one file only; a cell's ``/Headers`` holds the same string objects, so it follows) and list them
+    in the ``/IDTree`` that PDF/UA asks for when elements have IDs: a merge of parts laid out apart, each with
+    a prefix of its own, takes every part's tree as it is."""
+    objects = pdf.objects
+    names = []
+    for element in objects:
+        if isinstance(element, pydyf.Dictionary) and isinstance(element.get("ID"), pydyf.String):
+            element["ID"].string = prefix + str(element["ID"].string)
+            names.append((element["ID"].string, element.reference))
+    if not names:
+        return
+    tree = pydyf.Dictionary(
+        {"Names": pydyf.Array(item for name, reference in sorted(names) for item in (pydyf.String(name), reference))}
+    )
+    pdf.add_object(tree)
+    objects[int(root_reference.split()[0])]["IDTree"] = tree.reference
+
+
+def _fold_text_spans(pdf: pydyf.PDF, root_reference: bytes) -> None:
+    """Fold the structure element WeasyPrint makes for every run of text (a ``/Span`` whose only kid is the
+    run's marked-content id) into its parent: the parent (a cell, a paragraph, a heading, a span of the HTML)
+    holds the id itself, the page's ``/ParentTree`` entry names the parent, and the span's object number is
+    freed. A reader gets the same text in the same element (the span carried no meaning: no attribute, no
+    language, no alternative text); the structure tree loses more than half of its elements (a cell of the
+    project table was two elements, it is one), and so does the memory that merging a report's parts takes.
+
+    Only a span on the page of its parent (``/Pg``) under an element other than the Document is folded.
+    """
+    objects = pdf.objects
+
+    def at(reference: bytes) -> Any:
+        return objects[int(reference.split()[0])]
+
+    moved: dict[bytes, bytes] = {}
+    for index, element in enumerate(objects):
+        if not isinstance(element, pydyf.Dictionary) or element.get("S") != "/Span":
+            continue
+        kids = element.get("K")
+        if not (isinstance(kids, pydyf.Array) and len(kids) == 1 and type(kids[0]) is int and "P" in element):
+            continue
+        parent = at(element["P"])
+        if (
+            parent.get("S") in (None, "/Document")
+            or parent.get("Pg") != element.get("Pg")
+            or set(element)
+            - {
+                "Type",
+                "S",
+                "K",
+                "Pg",
+                "P",
+            }
+        ):
+            continue
+        reference = element.reference
+        siblings = parent["K"]
+        siblings[siblings.index(reference)] = kids[0]
+        moved[reference] = parent.reference
+        objects[index] = _Freed()
+    if not moved:
+        return
+    numbers = at(at(root_reference)["ParentTree"])["Nums"]
+    for position, entry in enumerate(numbers):
+        if isinstance(entry, pydyf.Array):
+            numbers[position] = pydyf.Array(moved.get(item, item) for item in entry)
+        elif isinstance(entry, bytes):
+            numbers[position] = moved.get(entry, entry)
 
 
 def html_to_pdf(html: str) -> tuple[bytes, int]:
@@ -321,25 +420,10 @@ def collect_layout_garbage() -> bool:
     return True
 
 
-@dataclass
-class Chunk:
-    """A part of a report laid out alone, and what merging it needs.
-
-    ``pdf``: tagged PDF/UA-1 bytes without page furniture. ``pages``: its page count. ``anchors``: every
-    ``id`` of the HTML to the index (0-based, within the chunk) of the page it is on. ``bookmarks``: per
-    page, ``[level, label, [x, y], state]`` of the headings on it, ``x, y`` in PDF points of that page (what
-    ``weasyprint.anchors.make_page_bookmark_tree`` takes). All of it plain JSON but the bytes.
-    """
-
-    pdf: bytes
-    pages: int
-    anchors: dict[str, int] = field(default_factory=dict)
-    bookmarks: list[list[list[Any]]] = field(default_factory=list)
-
-
-def html_to_chunk(html: str) -> Chunk:
+def html_to_chunk(html: str, *, id_prefix: str = "") -> Chunk:
     """Lay out ``html`` (a complete document of whole sections) as a :class:`Chunk`: no margin boxes, garbage
-    collection paused during the layout and the writing."""
+    collection paused during the layout and the writing; ``id_prefix`` before its element IDs (unique to the
+    chunk among a report's, so that the merge takes them as they are: :func:`finish_tags`)."""
     with gc_paused():
         document = html_to_pdf_document(html, extra_css=NO_FURNITURE_CSS)
         anchors: dict[str, int] = {}
@@ -354,7 +438,7 @@ def html_to_chunk(html: str) -> Chunk:
                     for level, label, (x, y), state in page.bookmarks
                 ]
             )
-        pdf = document_to_pdf(document)
+        pdf = document_to_pdf(document, id_prefix=id_prefix)
         pages = len(document.pages)
     return Chunk(pdf=pdf, pages=pages, anchors=anchors, bookmarks=bookmarks)
 
@@ -395,60 +479,6 @@ def render_static_furniture(strings: Mapping[str, str]) -> bytes:
     with gc_paused():
         document = html_to_pdf_document(furniture_html(1), extra_css=static_furniture_css(strings))
         return document.write_pdf()
-
-
-#: The words around the numbers in print.css's "Page X of Y" (its ``@bottom-right`` box).
-PAGE_WORDS = ("Page ", " of ")
-
-
-@dataclass(frozen=True)
-class FooterTemplate:
-    """One audience's footer as a single pass draws it: the audience line (print.css's ``@bottom-left``)
-    and "Page " (``@bottom-right``), as the content stream's operators, one per item; the text matrix
-    (``Tm``) and glyphs (``TJ``) of "Page " at ``tm_index`` and ``tj_index``."""
-
-    lines: tuple[bytes, ...]
-    tm_index: int
-    tj_index: int
-
-
-@dataclass(frozen=True)
-class NumberKit:
-    """What a merged report's footer (the audience line, "Page X of Y") is put together from on every page.
-
-    ``pdf``: an untagged PDF laid out with print.css: one page per audience line (that line and "Page "),
-    then one per other piece (" of ", each digit) right-aligned in the ``@bottom-right`` box; all in one
-    font subset (its resources are page 0's). ``widths``: each piece's advance and ``right``: where the
-    box's text ends (CSS pixels from the page's left edge). ``glyphs``: each piece's ``TJ`` array without its
-    brackets. ``footers``: each audience line's :class:`FooterTemplate`.
-    """
-
-    pdf: bytes
-    pieces: tuple[str, ...]
-    widths: tuple[float, ...]
-    right: float
-    glyphs: tuple[bytes, ...]
-    footers: dict[str, FooterTemplate]
-
-    def content(self, audience: str, text: str) -> bytes:
-        """A content stream of the footer: ``audience`` on the left and ``text`` ("Page 3 of 12") as one run
-        of glyphs ending where the box's text ends: what a single pass draws (and text extraction reads)."""
-        index = {piece: number for number, piece in enumerate(self.pieces)}
-        parts: list[int] = []
-        rest = text
-        while rest:
-            piece = next((p for p in self.pieces if len(p) > 1 and rest.startswith(p)), rest[0])
-            if piece not in index:
-                raise ValueError(f"No piece for {piece!r} in {text!r}.")
-            parts.append(index[piece])
-            rest = rest[len(piece) :]
-        footer = self.footers[audience]
-        left = self.right - sum(self.widths[number] for number in parts)
-        lines = list(footer.lines)
-        tm = lines[footer.tm_index].split()
-        lines[footer.tm_index] = b" ".join([*tm[:4], f"{left:.6f}".encode(), *tm[5:]])
-        lines[footer.tj_index] = b"[" + b" ".join(self.glyphs[number] for number in parts) + b"] TJ"
-        return b"\n".join(lines)
 
 
 def _text_boxes(box: Any) -> Iterator[TextBox]:
@@ -528,3 +558,23 @@ def page_number_kit(audiences: Sequence[str]) -> NumberKit:
     )
     _per_thread.number_kit = (key, kit)
     return kit
+
+
+def outline_tree(chunks: Sequence[Chunk]) -> list[Any]:
+    """The outline of the document that ``chunks`` make in this order, from their pages' bookmarks by
+    WeasyPrint's own algorithm (``weasyprint.anchors.make_page_bookmark_tree``): so it is the single pass's.
+    Each item ``[label, [page, x, y], children, state]``, ``page`` the index in the whole document: plain
+    data for :func:`apm.pdf_merge.merge_tagged`."""
+    pages = [SimpleNamespace(bookmarks=bookmarks) for chunk in chunks for bookmarks in chunk.bookmarks]
+    tree: list[Any] = []
+    skipped: list[int] = []
+    last_by_depth: list[list[Any]] = [tree]
+    previous = 0
+    identity = Matrix()
+    for number, page in enumerate(pages):
+        previous = make_page_bookmark_tree(page, skipped, last_by_depth, previous, number, identity)
+
+    def plain(subtrees: list[Any]) -> list[Any]:
+        return [[label, list(place), plain(children), state] for label, place, children, state in subtrees]
+
+    return plain(tree)

@@ -11,22 +11,25 @@ PDF/UA-1 document that reads as if laid out in one pass:
   (``/P``) under chunk 0's Document element, each page's ``/StructParents``
   its index in the whole document, one ``/ParentTree`` (a balanced number
   tree: the pages, then every annotation's ``/StructParent``) and
-  ``/ParentTreeNextKey``. WeasyPrint names table headers
-  ``/ID (<object number>-<row>-<col>)``, unique in one file only: they and the
-  cells' ``/Headers`` are prefixed per chunk (``c3-…``) and listed in the
-  ``/IDTree`` that elements with an ``/ID`` require;
+  ``/ParentTreeNextKey``; one ``/IDTree`` of every chunk's (each chunk's
+  element IDs begin with a prefix of its own: :func:`apm.pdf.finish_tags`);
 * one ``/Names /Dests`` tree: every named destination pointing at its page in
   the merged document. The contents chunk (``contents``) points its links at
   placeholders of its own; the real headings' destinations win;
-* the outline rebuilt from every chunk's bookmarks with WeasyPrint's own
-  algorithm (``weasyprint.anchors.make_page_bookmark_tree``), so it is the
-  single pass's;
+* the outline from every chunk's bookmarks (:func:`apm.pdf.outline_tree`,
+  WeasyPrint's own algorithm), so it is the single pass's;
 * the running header (one page, the same form XObject on every page) and
   the footer (a form of its own on each page: the number kit's template
   with its audience line, and "Page X of Y" as one run of the kit's glyphs
   moved to end where print.css ends it), inside ``/Artifact << /Type
   /Pagination >>`` (a pagination artifact, outside the structure tree).
   Nothing is decompressed.
+
+``apart=True`` merges in a process of its own (``python -m apm.pdf_merge``,
+nothing of Django or WeasyPrint imported): qpdf holds every copied object
+(about 2 KB each, 70,000 for a report of 5,000 projects), and a worker that
+has laid out parts all day has no room left for that on top of its own heap;
+a process that ends gives it all back at once.
 
 pikepdf's own ``Pdf.pages.extend`` migrates only the destinations the copied
 pages reference and renames clashes (``name.1``), so destinations, outline
@@ -37,22 +40,41 @@ source, so a chunk's structure elements copied after its pages point their
 
 from __future__ import annotations
 
-import io
+import dataclasses
+import json
+import logging
+import pickle
+import subprocess
+import sys
 import tempfile
+import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, String
-from weasyprint.anchors import make_page_bookmark_tree
-from weasyprint.matrix import Matrix
+from pikepdf import Array, Dictionary, Name
 
-from apm.pdf import PAGE_WORDS, Chunk, NumberKit
+from apm.pdf_parts import PAGE_WORDS, Chunk, NumberKit
 
 __all__ = ["merge_tagged"]
+
+logger = logging.getLogger(__name__)
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass
+class _Job:
+    """What :func:`_merge` takes beside the files of its folder (``chunk-<n>.pdf``, ``running.pdf``,
+    ``numbers.pdf``)."""
+
+    pages: list[int]
+    contents: int | None
+    static: bool
+    numbers: NumberKit | None
+    audience: str
+    outline: list[Any]
 
 
 def merge_tagged(
@@ -62,64 +84,110 @@ def merge_tagged(
     static: bytes | None = None,
     numbers: NumberKit | None = None,
     audience: str = "",
+    outline: Sequence[Any] = (),
+    apart: bool = False,
+    timeout: float | None = None,
 ) -> bytes:
     """One tagged PDF of ``chunks`` (in page order) with ``static`` (one page, on every page) stamped on it,
-    and the footer (``audience``'s line, "Page X of Y") put together from ``numbers`` on each page.
+    the footer (``audience``'s line, "Page X of Y") put together from ``numbers`` on each page, and
+    ``outline`` (:func:`apm.pdf.outline_tree` of the chunks) as its bookmarks.
 
     ``contents``: the index in ``chunks`` of the contents, whose named destinations (placeholders of its own
-    links) yield to every other chunk's.
+    links) yield to every other chunk's. ``apart``: merged in a process of its own, given ``timeout``
+    seconds (RuntimeError when it fails, with what it said).
     """
     if not chunks:
         raise ValueError("Nothing to merge.")
-    with tempfile.TemporaryDirectory(prefix="apm-merge-") as folder:
-        return _merge(chunks, contents, static, (numbers, audience) if numbers else None, Path(folder))
+    with tempfile.TemporaryDirectory(prefix="apm-merge-") as name:
+        folder = Path(name)
+        for index, chunk in enumerate(chunks):
+            (folder / f"chunk-{index}.pdf").write_bytes(chunk.pdf)
+        if static is not None:
+            (folder / "running.pdf").write_bytes(static)
+        if numbers is not None:
+            (folder / "numbers.pdf").write_bytes(numbers.pdf)
+        job = _Job(
+            pages=[chunk.pages for chunk in chunks],
+            contents=contents,
+            static=static is not None,
+            numbers=dataclasses.replace(numbers, pdf=b"") if numbers is not None else None,
+            audience=audience,
+            outline=list(outline),
+        )
+        if apart:
+            _merge_apart(job, folder, timeout)
+        else:
+            _merge(job, folder)
+        return (folder / "merged.pdf").read_bytes()
 
 
-def _open(data: bytes, folder: Path, name: str) -> pikepdf.Pdf:
-    """``data`` opened from a file of ``folder``, memory-mapped (qpdf then reads it in place)."""
-    path = folder / f"{name}.pdf"
-    path.write_bytes(data)
-    return pikepdf.open(path, access_mode=pikepdf.AccessMode.mmap)
+def _merge_apart(job: _Job, folder: Path, timeout: float | None) -> None:
+    """:func:`_merge` in a new interpreter (``python -m apm.pdf_merge <folder>``), which writes
+    ``merged.pdf`` and prints its peak memory."""
+    (folder / "job.pickle").write_bytes(pickle.dumps(job))
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(  # noqa: S603 (this interpreter, this module, our own folder)
+            [sys.executable, "-m", "apm.pdf_merge", str(folder)],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"The merge of {len(job.pages)} parts took more than {timeout:.0f} s.") from exc
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip()[-1500:]
+        raise RuntimeError(f"The merge process of {len(job.pages)} parts failed ({done.returncode}): {said}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    logger.info(
+        "Merged %s parts (%s pages) in a process of its own: %.2f s, peak memory %s MB",
+        len(job.pages),
+        sum(job.pages),
+        time.perf_counter() - started,
+        figures["peak_rss_mb"],
+    )
 
 
-def _merge(
-    chunks: Sequence[Chunk],
-    contents: int | None,
-    static: bytes | None,
-    footer: tuple[NumberKit, str] | None,
-    folder: Path,
-) -> bytes:
-    """:func:`merge_tagged`, one chunk at a time: each chunk is opened, copied, its streams' data taken over
-    (qpdf would otherwise read them from the chunk when the merged file is written) and closed before the
-    next, so the chunks' parsed objects never pile up (5,000 projects, 602 pages in 201 chunks: the peak
-    675 MB -> 452 MB)."""
-    out = _open(chunks[0].pdf, folder, "chunk-0")
-    kit = _open(footer[0].pdf, folder, "numbers") if footer is not None else None
-    repeated = _open(static, folder, "running") if static is not None else None
+def _open(folder: Path, name: str) -> pikepdf.Pdf:
+    """``name``.pdf of ``folder``, memory-mapped (qpdf reads it in place)."""
+    return pikepdf.open(folder / f"{name}.pdf", access_mode=pikepdf.AccessMode.mmap)
+
+
+def _merge(job: _Job, folder: Path) -> None:
+    """:func:`merge_tagged` of ``job`` into ``merged.pdf``, one chunk at a time: each chunk is opened, copied,
+    its streams' data taken over (qpdf would otherwise read them from the chunk when the merged file is
+    written) and closed before the next, so the chunks' parsed objects never pile up (5,000 projects, 602
+    pages in 201 chunks: the peak 675 MB -> 452 MB)."""
+    out = _open(folder, "chunk-0")
+    kit = _open(folder, "numbers") if job.numbers is not None else None
+    repeated = _open(folder, "running") if job.static else None
+    contents = job.contents
     try:
         root = out.Root.StructTreeRoot
         document = _document_element(root)
         parents: list[tuple[int, Any]] = []
         annotations: list[tuple[Any, Any]] = []
-        _take_parent_tree(root, chunks[0].pages, 0, list(out.pages), parents, annotations)
-        named: list[Any] = []
-        _rename_ids(document, "c0-", named)
+        _take_parent_tree(root, job.pages[0], 0, list(out.pages), parents, annotations)
+        named: dict[str, Any] = {}
+        _take_ids(root, lambda element: element, named)
         dests: dict[str, tuple[int, int, list[Any]]] = {}
         _collect_dests(out, 0, 0, contents, dests)
-        start = chunks[0].pages
-        for index, chunk in enumerate(chunks[1:], start=1):
-            source = _open(chunk.pdf, folder, f"chunk-{index}")
+        start = job.pages[0]
+        for index, page_count in enumerate(job.pages[1:], start=1):
+            source = _open(folder, f"chunk-{index}")
             try:
                 first_new = len(out.pages)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # pikepdf's partial migration of destinations: rebuilt below
                     out.pages.extend(source.pages)
                 copied = out.copy_foreign(_document_element(source.Root.StructTreeRoot))
-                pages = list(out.pages)[first_new : first_new + chunk.pages]
+                pages = list(out.pages)[first_new : first_new + page_count]
                 for offset, page in enumerate(pages):
                     page.obj.StructParents = start + offset
-                _take_parent_tree(copied.P, chunk.pages, start, pages, parents, annotations)
-                _rename_ids(copied, f"c{index}-", named)
+                _take_parent_tree(copied.P, page_count, start, pages, parents, annotations)
+                _take_ids(source.Root.StructTreeRoot, out.copy_foreign, named)
                 for kid in _kids(copied):
                     kid.P = document
                     document.K.append(kid)
@@ -127,7 +195,7 @@ def _merge(
                 _own_streams(pages)
             finally:
                 source.close()
-            start += chunk.pages
+            start += page_count
         total = start
         tree = pikepdf.NumberTree.new(out)
         for key, value in parents:
@@ -137,16 +205,15 @@ def _merge(
             tree[total + number] = element
         root.ParentTree = tree.obj
         root.ParentTreeNextKey = total + len(annotations)
-        ids = pikepdf.NameTree.new(out)
-        for element in named:
-            ids[str(element.ID)] = element
-        root.IDTree = ids.obj
+        if named:
+            ids = pikepdf.NameTree.new(out)
+            for name in sorted(named):
+                ids[name] = named[name]
+            root.IDTree = ids.obj
         _write_dests(out, dests)
-        _rebuild_outline(out, chunks)
-        _stamp(out, repeated, kit, footer)
-        buffer = io.BytesIO()
-        out.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return buffer.getvalue()
+        _write_outline(out, job.outline)
+        _stamp(out, repeated, kit, (job.numbers, job.audience) if job.numbers is not None else None)
+        out.save(folder / "merged.pdf", object_stream_mode=pikepdf.ObjectStreamMode.generate)
     finally:
         for opened in (out, kit, repeated):
             if opened is not None:
@@ -195,19 +262,6 @@ def _kids(element: Any) -> list[Any]:
     return list(kids) if isinstance(kids, Array) else [kids]
 
 
-def _walk(element: Any) -> Iterator[Any]:
-    """Every structure element under ``element`` (dictionaries with ``/S``), depth first."""
-    seen: set[tuple[int, int]] = set()
-    stack = [element]
-    while stack:
-        node = stack.pop()
-        for kid in _kids(node):
-            if isinstance(kid, Dictionary) and "/S" in kid and kid.objgen not in seen:
-                seen.add(kid.objgen)
-                yield kid
-                stack.append(kid)
-
-
 def _take_parent_tree(
     struct_tree_root: Any,
     page_count: int,
@@ -228,17 +282,15 @@ def _take_parent_tree(
                 annotations.append((annotation, entries[int(annotation.StructParent)]))
 
 
-def _rename_ids(document: Any, prefix: str, named: list[Any]) -> None:
-    """Prefix every element's ``/ID`` and every cell's ``/Headers`` (unique in a chunk, not across chunks); add
-    the elements with an ``/ID`` to ``named`` (for the ``/IDTree``: no second walk of the whole tree)."""
-    for element in _walk(document):
-        if "/ID" in element:
-            element.ID = String(prefix + str(element.ID))
-            named.append(element)
-        attributes = element.get("/A")
-        for attribute in attributes if isinstance(attributes, Array) else [attributes]:
-            if isinstance(attribute, Dictionary) and "/Headers" in attribute:
-                attribute.Headers = Array([String(prefix + str(header)) for header in attribute.Headers])
+def _take_ids(struct_tree_root: Any, local: Callable[[Any], Any], named: dict[str, Any]) -> None:
+    """Add a chunk's ``/IDTree`` entries to ``named``, each element as ``local`` gives it in the merged file
+    (qpdf gives an object copied before as that copy). RuntimeError when two chunks name one ID."""
+    if "/IDTree" not in struct_tree_root:
+        return
+    for name, element in pikepdf.NameTree(struct_tree_root.IDTree).items():
+        if name in named:
+            raise RuntimeError(f"Two parts of the report name the element ID {name!r}.")
+        named[name] = local(element)
 
 
 def _collect_dests(
@@ -277,18 +329,11 @@ def _write_dests(out: pikepdf.Pdf, found: dict[str, tuple[int, int, list[Any]]])
     out.Root.Names.Dests = tree.obj
 
 
-def _rebuild_outline(out: pikepdf.Pdf, chunks: Sequence[Chunk]) -> None:
-    """The outline of the whole document from every chunk's bookmarks (WeasyPrint's tree algorithm)."""
-    pages = [SimpleNamespace(bookmarks=bookmarks) for chunk in chunks for bookmarks in chunk.bookmarks]
-    tree: list[Any] = []
-    skipped: list[int] = []
-    last_by_depth: list[list[Any]] = [tree]
-    previous = 0
-    identity = Matrix()
-    for number, page in enumerate(pages):
-        previous = make_page_bookmark_tree(page, skipped, last_by_depth, previous, number, identity)
+def _write_outline(out: pikepdf.Pdf, outline: Sequence[Any]) -> None:
+    """The outline of the whole document: ``outline`` (:func:`apm.pdf.outline_tree`), each item's page an
+    index in ``out``."""
 
-    def items(subtrees: list[Any]) -> list[pikepdf.OutlineItem]:
+    def items(subtrees: Sequence[Any]) -> list[pikepdf.OutlineItem]:
         made = []
         for label, (page_number, x, y), children, state in subtrees:
             item = pikepdf.OutlineItem(label, Array([out.pages[page_number].obj, Name.XYZ, x, y, 0]))
@@ -297,9 +342,9 @@ def _rebuild_outline(out: pikepdf.Pdf, chunks: Sequence[Chunk]) -> None:
             made.append(item)
         return made
 
-    with out.open_outline() as outline:
-        outline.root.clear()
-        outline.root.extend(items(tree))
+    with out.open_outline() as opened:
+        opened.root.clear()
+        opened.root.extend(items(outline))
 
 
 def _stamp(
@@ -336,3 +381,25 @@ def _stamp(
         contents = page.obj.Contents
         parts = list(contents) if isinstance(contents, Array) else [contents]
         page.obj.Contents = Array([push, *parts, out.make_stream(b"".join(drawn))])
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m apm.pdf_merge <folder>``: the job of ``folder`` merged into its ``merged.pdf``; prints
+    ``{"peak_rss_mb": …}``."""
+    folder = Path(argv[1])
+    job = pickle.loads((folder / "job.pickle").read_bytes())  # noqa: S301 (our own parent's, see above)
+    _merge(job, folder)
+    sys.stdout.write(json.dumps({"peak_rss_mb": _peak_rss_mb()}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -280,6 +280,10 @@ APM_GC_COLLECT_AFTER_TASKS = frozenset(
 APM_REPORT_CHUNK_ABOVE = env.int("APM_REPORT_CHUNK_ABOVE", default=40)
 # The chunk cache (reports/chunk_cache.py, in the database) is pruned to this many MB, least recently used first.
 APM_REPORT_CHUNK_CACHE_MB = env.int("APM_REPORT_CHUNK_CACHE_MB", default=512)
+# A report of more pages than this is merged from its parts in a process of its own (apm/pdf_merge.py): the
+# merge holds every object of the document (about 200 MB for 5,000 projects), and a process that ends gives
+# it all back; a smaller one is merged in the worker (a new process costs a fifth of a second).
+APM_REPORT_MERGE_APART_PAGES = env.int("APM_REPORT_MERGE_APART_PAGES", default=200)
 # Queues: the default one, and a lower-priority one for the parts of large reports.
 # Every worker consumes both (no -Q needed); with Redis it takes from "celery" first.
 CELERY_TASK_DEFAULT_QUEUE = "celery"

@@ -14,6 +14,7 @@ replaced (its peak memory is what is measured). Nothing is asserted.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -94,6 +95,14 @@ class Fleet:
     def peak_rss_mb(self) -> float:
         """The largest peak resident memory (VmHWM) of the workers' pool children: what one worker needed."""
         return max((_vm_hwm_mb(pid) for pid in self.pool_children()), default=0.0)
+
+    def merge_peak_rss_mb(self) -> float:
+        """The largest peak resident memory of the merge processes the workers started for large reports
+        (``apm.pdf_merge``, which logs it), 0 when none ran."""
+        said = "\n".join(log.read_text(errors="replace") for log in self.logs)
+        return max(
+            (float(mb) for mb in re.findall(r"in a process of its own: .*?peak memory ([\d.]+) MB", said)), default=0.0
+        )
 
     def log_tail(self) -> str:
         return "\n".join(log.read_text(errors="replace")[-1500:] for log in self.logs)

@@ -12,7 +12,9 @@ in parts, the chunk cache empty. Prints one JSON object, ``{"rows":
 [{"projects", "workers", "seconds", "pages", "peak_rss_mb", "mode",
 "parts"}], "load_avg", "notes"}``; ``seconds`` from the publish of the
 render task to the rendered report, ``peak_rss_mb`` the largest peak
-resident memory (VmHWM) of the workers' pool children. ``--single`` adds
+resident memory (VmHWM) of the workers' pool children and of the merge
+process a large report's assembly starts (``worker_peak_rss_mb`` and
+``merge_peak_rss_mb`` apart). ``--single`` adds
 one single-pass render per size in a fresh process (``mode``
 "single_pass", the render alone). Nothing is asserted: it prints figures.
 Without ``--json`` it prints one line per run.
@@ -171,13 +173,16 @@ def render_with_workers(projects: int, workers: int) -> dict[str, object]:
         report_id = queue_report(department, title=f"{department.name}: portfolio report (benchmark)")
         seconds = render_through_workers(report_id)
         peak = fleet.peak_rss_mb()
+        merge_peak = fleet.merge_peak_rss_mb()
     return {
         "projects": projects,
         "workers": workers,
         "mode": "parts",
         "seconds": round(seconds, 3),
         "pages": Report.objects.get(pk=report_id).page_count,
-        "peak_rss_mb": peak,
+        "peak_rss_mb": max(peak, merge_peak),
+        "worker_peak_rss_mb": peak,
+        "merge_peak_rss_mb": merge_peak or None,
         "parts": ReportChunk.objects.filter(report_id=report_id).count(),
     }
 

@@ -58,7 +58,7 @@ from apm.pdf import NO_FURNITURE_CSS, PDF_VARIANT, PRINT_CSS_PATH, Chunk
 logger = logging.getLogger(__name__)
 
 #: Raised whenever the layout of a chunk changes in our own code (not in a template, a stylesheet or a library).
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 
 def _sha256_file(path: Path) -> str:

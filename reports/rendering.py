@@ -35,6 +35,7 @@ from apm.pdf import (
     document_to_pdf,
     html_to_chunk,
     html_to_pdf_document,
+    outline_tree,
     page_number_kit,
     render_static_furniture,
 )
@@ -387,9 +388,11 @@ def contents_plan(kind: str, audience: str, entries: Sequence[Mapping[str, Any]]
 
 
 def lay_out_chunk(plan: ChunkPlan) -> Chunk:
-    """Lay ``plan`` out alone (:func:`apm.pdf.html_to_chunk`): from its sections, kind, audience and title."""
+    """Lay ``plan`` out alone (:func:`apm.pdf.html_to_chunk`): from its sections, kind, audience and title; its
+    element IDs begin with its key's first 16 digits (the key differs from every other part's of a report, as
+    its sections do)."""
     sections = [section_from_json(data) for data in plan.sections]
-    return html_to_chunk(_document_html(plan.kind, plan.audience, plan.title, sections))
+    return html_to_chunk(_document_html(plan.kind, plan.audience, plan.title, sections), id_prefix=f"{plan.key[:16]}-")
 
 
 #: Keeps a layout under its key: ``remember(key, make)`` gives the layout stored under ``key``, or ``make()``'s
@@ -421,8 +424,8 @@ def assemble_chunks(
 ) -> tuple[bytes, int, bool]:
     """The laid-out ``chunks`` of ``plans`` as one PDF: the contents laid out last from the chunks' anchors, the
     page furniture (the running header laid out once, the footer from the number kit), all merged
-    (:func:`apm.pdf_merge.merge_tagged`); each layout through ``remember`` (a cache). Returns ``(pdf, pages,
-    with_contents)``.
+    (:func:`apm.pdf_merge.merge_tagged`; in a process of its own above ``APM_REPORT_MERGE_APART_PAGES``
+    pages); each layout through ``remember`` (a cache). Returns ``(pdf, pages, with_contents)``.
 
     The contents decision is the single pass's: laid out with the first guess, kept when the page count
     agrees, else the other choice; so both give the same pages.
@@ -453,6 +456,9 @@ def assemble_chunks(
         static=running.pdf,
         numbers=page_number_kit(tuple(AUDIENCE_LINES.values())),
         audience=strings["audience"],
+        outline=outline_tree(ordered),
+        apart=total > settings.APM_REPORT_MERGE_APART_PAGES,
+        timeout=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     )
     return pdf, total, bool(needs and contents)
 

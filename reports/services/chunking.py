@@ -94,6 +94,7 @@ def report_plan_chunks(report: Report, *, snapshot: Snapshot, claimed_at: dt.dat
         locked = (
             Report.objects.select_for_update()
             .filter(pk=report.pk, status=ReportStatus.RENDERING, render_started_at=claimed_at)
+            .only("pk")
             .first()
         )
         if locked is None:
@@ -181,7 +182,7 @@ def report_chunk_render(*, chunk_id: int) -> ReportChunk | None:
     claimed_at = timezone.now()
     last = False
     if _claim_chunk(chunk_id, claimed_at):
-        ok, last = _render_claimed(ReportChunk.objects.select_related("report").get(pk=chunk_id), claimed_at)
+        ok, last = _render_claimed(_part(chunk_id), claimed_at)
     else:
         ok = True  # its part was taken by a worker going on with the report: go on with the next one
     until = time.monotonic() + settings.APM_REPORT_PART_SECONDS
@@ -197,12 +198,18 @@ def report_chunk_render(*, chunk_id: int) -> ReportChunk | None:
         now = timezone.now()
         if not _claim_chunk(following, now):
             continue
-        ok, last = _render_claimed(ReportChunk.objects.select_related("report").get(pk=following), now)
+        ok, last = _render_claimed(_part(following), now)
     if last:
         # The assembly's message is on its way (the durable hand-over); this worker is free, so it takes the
         # assembly at once (its claim makes the message a no-op).
         report_assemble(report_id=row.report_id)
     return ReportChunk.objects.filter(pk=chunk_id).first()
+
+
+def _part(chunk_id: int) -> ReportChunk:
+    """Part ``chunk_id`` with its report, but not the report's snapshot (megabytes of JSON at thousands of
+    projects, which a part never reads: its sections are its own)."""
+    return ReportChunk.objects.select_related("report").defer("report__snapshot").get(pk=chunk_id)
 
 
 def _next_queued(report_id: int) -> int | None:
@@ -231,7 +238,7 @@ def _render_claimed(row: ReportChunk, claimed_at: dt.datetime) -> tuple[bool, bo
         now = timezone.now()
         with transaction.atomic():
             # The report's row first: parts finishing together are counted one after another.
-            report = Report.objects.select_for_update().filter(pk=report_id).first()
+            report = Report.objects.select_for_update().filter(pk=report_id).only("pk", "status").first()
             done = ReportChunk.objects.filter(pk=row.pk, status=ChunkStatus.RENDERING, started_at=claimed_at).update(
                 status=ChunkStatus.DONE, done_at=now, key=plan.key, cached=from_cache, last_error=""
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ import pypdfium2
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.test import override_settings
 from pypdf import PdfReader
 
+from apm.pdf import Chunk
+from apm.pdf_merge import merge_tagged
 from reports import sections as sections_module
 from reports.kinds import KINDS
 from reports.rendering import RenderedReport, report_render_snapshot, report_sections
@@ -281,10 +285,17 @@ def test_it_lays_out_in_chunks_above_the_setting_only(world, settings):
     small = report_render_snapshot(snapshot)
     settings.APM_REPORT_CHUNK_ABOVE = 0
     chunked = report_render_snapshot(snapshot)
-    # WeasyPrint writes no IDTree; the merge lists the table headers' IDs in one.
+    # One pass names the table headers as WeasyPrint does; a part puts its key's first digits before them
+    # (the merge takes every part's IDTree as it is). Both list them in an IDTree, as PDF/UA asks.
     with pikepdf.open(io.BytesIO(small.pdf)) as one, pikepdf.open(io.BytesIO(chunked.pdf)) as other:
-        assert "/IDTree" not in one.Root.StructTreeRoot
-        assert "/IDTree" in other.Root.StructTreeRoot
+        one_ids = list(pikepdf.NameTree(one.Root.StructTreeRoot.IDTree).keys())
+        other_ids = list(pikepdf.NameTree(other.Root.StructTreeRoot.IDTree).keys())
+    assert one_ids
+    assert all(re.fullmatch(r"\d+-\d+-\d+", name) for name in one_ids)
+    assert len(other_ids) == len(one_ids)
+    assert all(re.fullmatch(r"[0-9a-f]{16}-\d+-\d+-\d+", name) for name in other_ids)
+    assert structure(small.pdf)["ids_listed"]
+    assert structure(chunked.pdf)["ids_listed"]
     assert texts(chunked.pdf) == texts(small.pdf)
     with pytest.raises(ValueError, match="not laid out in sections"):
         report_render_snapshot({**snapshot, "kind": "highlight"}, chunked=True)
@@ -302,3 +313,27 @@ def test_a_rows_slice_holds_every_field_its_template_shows(template, keys):
     assert shown
     assert shown <= set(keys)
     assert "stale" not in keys
+
+
+def test_a_report_merged_in_a_process_of_its_own_is_the_same_report(internal, snapshots, pages, caplog, tmp_path):
+    """Above ``APM_REPORT_MERGE_APART_PAGES`` pages the parts are merged by ``python -m apm.pdf_merge``: the same
+    pages, contents links, outline and structure tree as merged in the worker."""
+    with override_settings(APM_REPORT_MERGE_APART_PAGES=0), caplog.at_level(logging.INFO, logger="apm.pdf_merge"):
+        apart = report_render_snapshot(snapshots["internal"], chunked=True)
+    [said] = [record.getMessage() for record in caplog.records if record.name == "apm.pdf_merge"]
+    assert re.fullmatch(
+        rf"Merged \d+ parts \({apart.page_count} pages\) in a process of its own: [\d.]+ s, peak memory [\d.]+ MB",
+        said,
+    )
+    assert apart.page_count == internal["chunked"].page_count
+    assert texts(apart.pdf) == pages["chunked"]
+    assert links(apart.pdf) == links(internal["chunked"].pdf)
+    assert outline(apart.pdf) == outline(internal["chunked"].pdf)
+    assert structure(apart.pdf) == structure(internal["chunked"].pdf)
+    qpdf_check(apart.pdf, tmp_path)
+
+
+def test_a_merge_process_that_fails_says_why():
+    broken = Chunk(pdf=b"%PDF-1.7\nnot a PDF at all", pages=1)
+    with pytest.raises(RuntimeError, match=r"The merge process of 2 parts failed \(1\): .*"):
+        merge_tagged([broken, broken], apart=True, timeout=60)
