@@ -37,7 +37,10 @@ Table/TR/TH/TD, ``p`` -> P, ``img`` and inline ``svg`` -> Figure, with the
 (``en-GB``), and an XMP metadata stream with ``dc:title``, ``dc:creator`` and
 ``pdfuaid:part`` 1. The document information's ``/Author`` is the HTML's
 ``<meta name="author">`` or else the company (``settings.APM_COMPANY_NAME``,
-"APM" when empty).
+"APM" when empty). Before the file is written, :func:`finish_tags` folds the
+``/Span`` WeasyPrint makes for every run of text into its element (a cell holds
+its text itself: half the elements) and lists the table headers' IDs in the
+``/IDTree`` PDF/UA asks for.
 
 Merging PDFs rendered separately (the parts of a large report, say) must keep
 all of that in the merged file, or it is no longer accessible: one
@@ -314,6 +317,10 @@ def _list_ids(pdf: pydyf.PDF, root_reference: bytes, prefix: str) -> None:
     objects[int(root_reference.split()[0])]["IDTree"] = tree.reference
 
 
+#: The keys of the element WeasyPrint makes for a run of text, and nothing more.
+_PLAIN_SPAN_KEYS = frozenset({"Type", "S", "K", "Pg", "P"})
+
+
 def _fold_text_spans(pdf: pydyf.PDF, root_reference: bytes) -> None:
     """Fold the structure element WeasyPrint makes for every run of text (a ``/Span`` whose only kid is the
     run's marked-content id) into its parent: the parent (a cell, a paragraph, a heading, a span of the HTML)
@@ -337,18 +344,9 @@ def _fold_text_spans(pdf: pydyf.PDF, root_reference: bytes) -> None:
         if not (isinstance(kids, pydyf.Array) and len(kids) == 1 and type(kids[0]) is int and "P" in element):
             continue
         parent = at(element["P"])
-        if (
-            parent.get("S") in (None, "/Document")
-            or parent.get("Pg") != element.get("Pg")
-            or set(element)
-            - {
-                "Type",
-                "S",
-                "K",
-                "Pg",
-                "P",
-            }
-        ):
+        if parent.get("S") in (None, "/Document") or parent.get("Pg") != element.get("Pg"):
+            continue
+        if not set(element) <= _PLAIN_SPAN_KEYS:  # an attribute, a language, an alternative: it says something
             continue
         reference = element.reference
         siblings = parent["K"]
