@@ -277,14 +277,20 @@ def document_to_pdf(document: Document, *, id_prefix: str = "") -> bytes:
 
 
 class _Freed(pydyf.Object):
-    """An object number given up: written as a free entry of the cross-reference table (number 0 and
-    generation 65535 are what pydyf writes for its own free object 0), never as an object."""
+    """An object number given up: written as a free entry of the cross-reference table, never as an object.
+    pydyf writes an entry from the object's place in its list: number 0 and generation 65535 (what it writes
+    for its own free object 0) make it a free entry in a cross-reference stream as in a table, and it must
+    never go into an object stream (that would shift every later object of the stream)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.number = 0
         self.generation = 65535
         self.free = "f"
+
+    @property
+    def compressible(self) -> bool:
+        return False
 
 
 def finish_tags(_document: Document, pdf: pydyf.PDF, *, id_prefix: str = "") -> None:
@@ -319,6 +325,12 @@ def _list_ids(pdf: pydyf.PDF, root_reference: bytes, prefix: str) -> None:
 
 #: The keys of the element WeasyPrint makes for a run of text, and nothing more.
 _PLAIN_SPAN_KEYS = frozenset({"Type", "S", "K", "Pg", "P"})
+#: The elements that may hold text themselves (marked content): paragraphs, headings, cells, list labels and
+#: bodies, captions, inline elements. Grouping elements (Document, Part, Sect, Div, Table, TR, L, LI) hold
+#: elements only, so a run of text directly in one keeps its span.
+_HOLDS_TEXT = frozenset(
+    {"/P", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6", "/TD", "/TH", "/Lbl", "/LBody", "/Caption", "/Span", "/NonStruct"}
+)
 
 
 def _fold_text_spans(pdf: pydyf.PDF, root_reference: bytes) -> None:
@@ -326,10 +338,10 @@ def _fold_text_spans(pdf: pydyf.PDF, root_reference: bytes) -> None:
     run's marked-content id) into its parent: the parent (a cell, a paragraph, a heading, a span of the HTML)
     holds the id itself, the page's ``/ParentTree`` entry names the parent, and the span's object number is
     freed. A reader gets the same text in the same element (the span carried no meaning: no attribute, no
-    language, no alternative text); the structure tree loses more than half of its elements (a cell of the
+    language, no alternative text); the structure tree loses about half of its elements (a cell of the
     project table was two elements, it is one), and so does the memory that merging a report's parts takes.
 
-    Only a span on the page of its parent (``/Pg``) under an element other than the Document is folded.
+    Only a span on the page of its parent (``/Pg``), under an element that may hold text, is folded.
     """
     objects = pdf.objects
 
@@ -344,7 +356,7 @@ def _fold_text_spans(pdf: pydyf.PDF, root_reference: bytes) -> None:
         if not (isinstance(kids, pydyf.Array) and len(kids) == 1 and type(kids[0]) is int and "P" in element):
             continue
         parent = at(element["P"])
-        if parent.get("S") in (None, "/Document") or parent.get("Pg") != element.get("Pg"):
+        if parent.get("S") not in _HOLDS_TEXT or parent.get("Pg") != element.get("Pg"):
             continue
         if not set(element) <= _PLAIN_SPAN_KEYS:  # an attribute, a language, an alternative: it says something
             continue
@@ -410,7 +422,8 @@ def gc_paused() -> Iterator[None]:
 def collect_layout_garbage() -> bool:
     """Collect the garbage once a layout has left some (since the last call): what a worker does between tasks.
     Returns whether it collected. A task that laid nothing out (a part another worker had taken) costs
-    nothing: a full collection in a process that has laid reports out takes a tenth of a second."""
+    nothing: a full collection in a process that has laid reports out takes a tenth of a second (a few
+    milliseconds in a worker, which froze what lived after its warm-up: ``reports.tasks``)."""
     if not getattr(_per_thread, "layout_garbage", False):
         return False
     _per_thread.layout_garbage = False
@@ -418,7 +431,7 @@ def collect_layout_garbage() -> bool:
     return True
 
 
-def html_to_chunk(html: str, *, id_prefix: str = "") -> Chunk:
+def html_to_chunk(html: str, *, id_prefix: str) -> Chunk:
     """Lay out ``html`` (a complete document of whole sections) as a :class:`Chunk`: no margin boxes, garbage
     collection paused during the layout and the writing; ``id_prefix`` before its element IDs (unique to the
     chunk among a report's, so that the merge takes them as they are: :func:`finish_tags`)."""

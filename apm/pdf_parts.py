@@ -1,6 +1,7 @@
 """What a report laid out in parts is merged from: the parts (:class:`Chunk`) and the footer's kit
-(:class:`NumberKit`), plain data with nothing of Django or WeasyPrint, so that a process of its own can merge
-them (:mod:`apm.pdf_merge`). :mod:`apm.pdf` lays them out."""
+(:class:`NumberKit`): plain data, this module imports nothing of Django or WeasyPrint, so that a process of
+its own can merge them (:mod:`apm.pdf_merge`, which imports neither WeasyPrint nor a set-up Django).
+:mod:`apm.pdf` lays them out."""
 
 from __future__ import annotations
 

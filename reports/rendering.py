@@ -474,7 +474,7 @@ def renderer_warm_up() -> None:
         "<table><thead><tr><th>Code</th><th>Name</th></tr></thead><tbody><tr><td>A-1</td><td>Alpha</td></tr>"
         "</tbody></table></body></html>"
     )
-    html_to_chunk(page)
+    html_to_chunk(page, id_prefix="warm-up-")
     page_number_kit(tuple(AUDIENCE_LINES.values()))
 
 

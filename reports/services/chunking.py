@@ -308,9 +308,9 @@ def _claim_assembly(report_id: int, now: dt.datetime) -> bool:
 def report_assemble(*, report_id: int) -> Report:
     """Assemble report ``report_id`` from its parts and queue its emails, once; safe to call any number of times.
 
-    A part the cache no longer holds (pruned, or corrupt) is queued again and the report goes back to
-    chunking. A failure puts the report back to chunking with a backoff, or fails it after
-    ``APM_MAX_TRIES`` tries.
+    A part the cache no longer holds (pruned, or corrupt), or one laid out by other code (stored under a key
+    its sections no longer give), is queued again and the report goes back to chunking. A failure puts the
+    report back to chunking with a backoff, or fails it after ``APM_MAX_TRIES`` tries.
     """
     claimed_at = timezone.now()
     if not _claim_assembly(report_id, claimed_at):
@@ -320,7 +320,12 @@ def report_assemble(*, report_id: int) -> Report:
     )
     try:
         rows = list(ReportChunk.objects.filter(report=report).order_by("index"))
-        found = [cache_get(row.key) for row in rows]
+        # A part laid out by other code (a deploy between its layout and this assembly) is stored under a key
+        # this code no longer gives it: laid out again like a lost one, never merged with parts it may not fit.
+        found = [
+            cache_get(row.key) if chunk_key(report.kind, report.audience, row.title, row.sections) == row.key else None
+            for row in rows
+        ]
         missing = [row.pk for row, chunk in zip(rows, found, strict=True) if chunk is None]
         if not rows:  # never: the parts are written with the report's state, in one transaction
             raise RuntimeError("The report has no parts to assemble.")

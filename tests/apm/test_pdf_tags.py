@@ -7,6 +7,7 @@ when asked. Read back with pikepdf against the same layout written without the f
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pikepdf
 import pytest
 
-from apm.pdf import PDF_VARIANT, document_to_pdf, html_to_pdf_document
+from apm.pdf import PDF_VARIANT, document_to_pdf, finish_tags, html_to_pdf_document
 from tests.pdfs import qpdf_check
 
 HTML = (
@@ -23,6 +24,7 @@ HTML = (
     "<table><thead><tr><th>Code</th><th>Name</th></tr></thead><tbody>"
     "<tr><td>A-1</td><td>Alpha renewal</td></tr><tr><td>B-2</td><td>Beta migration</td></tr>"
     "</tbody></table>"
+    '<div class="loose">Text straight in a division.</div>'
     '<p style="break-before: page">A second page, <a href="#top">with a link</a>.</p></body></html>'
 )
 
@@ -74,12 +76,37 @@ def test_a_cell_holds_its_text_itself_without_a_span_per_run(both):
     cells = [element for element in _elements(finished) if element.S == "/TD"]
     assert len(cells) == 4
     assert all(_kids(cell) and all(isinstance(kid, int) for kid in _kids(cell)) for cell in cells)
-    # The HTML's own span stays an element (it is one of the document's), holding its text.
+    # The HTML's own span stays an element (it is one of the document's), holding its text; so does the run
+    # straight in the division (below). Every other element is still there.
     spans = [element for element in _elements(finished) if element.S == "/Span"]
-    assert len(spans) == 1
-    assert all(isinstance(kid, int) for kid in _kids(spans[0]))
-    runs = sum(1 for element in _elements(plain) if element.S == "/Span") - 1
-    assert len(_elements(finished)) == len(_elements(plain)) - runs
+    assert len(spans) == 2
+    assert all(isinstance(kid, int) for span in spans for kid in _kids(span))
+    assert sum(1 for element in _elements(plain) if element.S == "/Span") > 10
+    others = sorted(str(element.S) for element in _elements(plain) if element.S != "/Span")
+    assert sorted(str(element.S) for element in _elements(finished) if element.S != "/Span") == others
+
+
+def test_a_run_of_text_straight_in_a_grouping_element_keeps_its_span(both):
+    """A division (like a section, a table or a row) holds elements, not text: its run keeps its span."""
+    _plain, finished, _pdf = both
+    [division] = [element for element in _elements(finished) if element.S == "/Div"]
+    [span] = _kids(division)
+    assert span.S == "/Span"
+    assert [isinstance(kid, int) for kid in _kids(span)] == [True]
+
+
+def test_it_writes_freed_numbers_as_free_entries_in_a_cross_reference_table_too(tmp_path):
+    """Uncompressed, pydyf writes a cross-reference table (not a stream): the folded spans' numbers are free
+    entries there as well, and the file is sound."""
+    document = html_to_pdf_document(HTML)
+    pdf = document.write_pdf(
+        pdf_variant=PDF_VARIANT, uncompressed_pdf=True, finisher=functools.partial(finish_tags, id_prefix="")
+    )
+    table = pdf[pdf.rindex(b"\nxref\n") : pdf.rindex(b"trailer")]
+    assert len(re.findall(rb"\d{10} 65535 f", table)) > 10
+    qpdf_check(pdf, tmp_path)
+    with pikepdf.open(io.BytesIO(pdf)) as reopened:
+        assert [element for element in _elements(reopened) if element.S == "/TD"]
 
 
 def test_every_marked_run_still_leads_to_an_element_on_its_page_that_lists_it(both, tmp_path):

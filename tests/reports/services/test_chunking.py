@@ -272,6 +272,37 @@ def test_it_lays_out_again_a_part_the_cache_lost_before_the_assembly(big, broker
     assert texts(pdf_of(report)) == texts(report_render_snapshot(report.snapshot, chunked=False).pdf)
 
 
+def test_it_lays_out_again_a_part_laid_out_by_other_code_before_the_assembly(big, broker, monkeypatch):
+    """A deploy between a part's layout and the assembly: the part is stored under the key the old code gave
+    it (its IDs, say, named otherwise); the assembly lays it out again rather than merge it with the others."""
+    layouts = Layouts(monkeypatch)
+    broker.call(report_render, report_id=big["report"].pk)
+    table, old, last = left_to_the_workers(big["report"])
+    broker.done = len(broker.published)
+    for row in (table, old):
+        broker.call(report_chunk_render, chunk_id=row.pk)
+    old.refresh_from_db()
+    current = old.key
+    RenderedChunk.objects.filter(key=current).update(key="0" * 64)
+    ReportChunk.objects.filter(pk=old.pk).update(key="0" * 64)
+    broker.done = len(broker.published)
+
+    broker.call(report_chunk_render, chunk_id=last.pk)
+    report = Report.objects.get(pk=big["report"].pk)
+    assert (report.status, report.tries) == (ReportStatus.CHUNKING, 0)
+    old.refresh_from_db()
+    assert old.status == ChunkStatus.QUEUED
+
+    layouts.clear()
+    broker.run()
+    report.refresh_from_db()
+    assert layouts.sections() == [PART_SECTIONS[2], ["contents"]]
+    assert report.status == ReportStatus.RENDERED
+    old.refresh_from_db()
+    assert old.key == current
+    assert texts(pdf_of(report)) == texts(report_render_snapshot(report.snapshot, chunked=False).pdf)
+
+
 def later(settings, what: str) -> dt.datetime:
     return NOW + dt.timedelta(seconds=getattr(settings, f"APM_{what}_AFTER_SECONDS") + 1)
 
