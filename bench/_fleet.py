@@ -110,7 +110,9 @@ class Fleet:
 
 def render_through_workers(report_id: int, timeout: float = 1800) -> float:
     """Publish report ``report_id``'s render task and wait until the workers have rendered it; the seconds from
-    the publish to the rendered row (snapshot, parts, assembly and the hand-overs between them).
+    the publish to the rendered row's ``rendered_at`` (snapshot, parts, assembly and the hand-overs between
+    them). It looks every tenth of a second: the figure does not depend on when it looks, and the looking
+    takes no CPU from the workers (on two cores, a query every 20 ms slowed two workers by a few per cent).
 
     Raises RuntimeError when it fails or does not finish within ``timeout``.
     """
@@ -119,15 +121,18 @@ def render_through_workers(report_id: int, timeout: float = 1800) -> float:
     from reports.task_names import RENDER_REPORT
 
     started = time.perf_counter()
+    published_at = time.time()
     if not queueing.publish(RENDER_REPORT, report_id):
         raise RuntimeError("The broker did not take the render task.")
     while True:
-        status, error = Report.objects.filter(pk=report_id).values_list("status", "last_error").get()
+        status, error, rendered_at = (
+            Report.objects.filter(pk=report_id).values_list("status", "last_error", "rendered_at").get()
+        )
         if status == ReportStatus.RENDERED:
-            return time.perf_counter() - started
+            return rendered_at.timestamp() - published_at
         if status == ReportStatus.FAILED or time.perf_counter() - started > timeout:
             raise RuntimeError(f"Report {report_id} is {status} after {time.perf_counter() - started:.0f} s: {error}")
-        time.sleep(0.02)
+        time.sleep(0.1)
 
 
 def queue_report(department, *, title: str, audience: str = "internal") -> int:

@@ -151,6 +151,7 @@ def store_and_deliver(
             locked = (
                 Report.objects.select_for_update()
                 .filter(pk=report.pk, status=working, render_started_at=claimed_at)
+                .only("pk")  # not the snapshot: megabytes of JSON at thousands of projects, the caller has it
                 .first()
             )
             if locked is None:
