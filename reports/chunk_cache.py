@@ -144,14 +144,15 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def layout_key(payload: Mapping[str, Any]) -> str:
+def layout_key(payload: Mapping[str, Any], *, files: str | None = None) -> str:
     """The cache key of a layout described by ``payload`` (plain JSON), with the files, the environment and the
-    render options it depends on besides (see the module's docstring)."""
+    render options it depends on besides (see the module's docstring). ``files``: :func:`files_digest`, when
+    the caller has it (keying a report's parts, it takes it once)."""
     return hashlib.sha256(
         canonical_json(
             {
                 **payload,
-                "files": files_digest(),
+                "files": files or files_digest(),
                 "environment": environment_digest(),
                 "options": {
                     "pdf_variant": PDF_VARIANT,
@@ -163,27 +164,47 @@ def layout_key(payload: Mapping[str, Any]) -> str:
     ).hexdigest()
 
 
-def chunk_key(kind: str, audience: str, title: str, sections: Sequence[Mapping[str, Any]]) -> str:
-    """The cache key of a chunk's layout (see the module's docstring)."""
-    return layout_key({"kind": kind, "audience": audience, "title": title, "sections": list(sections)})
+def chunk_key(
+    kind: str, audience: str, title: str, sections: Sequence[Mapping[str, Any]], *, files: str | None = None
+) -> str:
+    """The cache key of a chunk's layout (see the module's docstring); ``files`` as :func:`layout_key` takes it."""
+    return layout_key({"kind": kind, "audience": audience, "title": title, "sections": list(sections)}, files=files)
 
 
 def cache_get(key: str) -> Chunk | None:
     """The chunk stored under ``key``, or None (never stored, pruned, or corrupt: then deleted)."""
+    return cache_get_many([key]).get(key)
+
+
+def cache_get_many(keys: Sequence[str]) -> dict[str, Chunk]:
+    """The chunks stored under ``keys``, in one query (a report's assembly takes all its parts at once): key ->
+    chunk, for those stored and sound (a corrupt entry is deleted and left out)."""
     from reports.models import RenderedChunk
 
-    entry = RenderedChunk.objects.filter(key=key).first()
-    if entry is None:
-        return None
-    pdf = bytes(entry.pdf)
-    if hashlib.sha256(pdf).hexdigest() != entry.sha256 or len(pdf) != entry.size or not pdf.startswith(b"%PDF-"):
-        logger.warning("Chunk cache entry %s is corrupt; it is dropped and laid out again", key[:12])
-        RenderedChunk.objects.filter(pk=entry.pk).delete()
-        return None
-    now = timezone.now()
-    if entry.used_at < now - dt.timedelta(minutes=1):
-        RenderedChunk.objects.filter(pk=entry.pk).update(used_at=now)
-    return Chunk(pdf=pdf, pages=entry.pages, anchors=dict(entry.anchors), bookmarks=list(entry.bookmarks))
+    found: dict[str, Chunk] = {}
+    touched, corrupt = [], []
+    stale = timezone.now() - dt.timedelta(minutes=1)
+    for start in range(0, len(keys), 500):
+        for entry in RenderedChunk.objects.filter(key__in=keys[start : start + 500]):
+            pdf = bytes(entry.pdf)
+            if (
+                hashlib.sha256(pdf).hexdigest() != entry.sha256
+                or len(pdf) != entry.size
+                or not pdf.startswith(b"%PDF-")
+            ):
+                logger.warning("Chunk cache entry %s is corrupt; it is dropped and laid out again", entry.key[:12])
+                corrupt.append(entry.pk)
+                continue
+            if entry.used_at < stale:
+                touched.append(entry.pk)
+            found[entry.key] = Chunk(
+                pdf=pdf, pages=entry.pages, anchors=dict(entry.anchors), bookmarks=list(entry.bookmarks)
+            )
+    if corrupt:
+        RenderedChunk.objects.filter(pk__in=corrupt).delete()
+    if touched:
+        RenderedChunk.objects.filter(pk__in=touched).update(used_at=timezone.now())
+    return found
 
 
 def cache_put(key: str, chunk: Chunk) -> None:

@@ -40,7 +40,7 @@ from apm.pdf import (
     render_static_furniture,
 )
 from apm.pdf_merge import merge_tagged
-from reports.chunk_cache import chunk_key, layout_key
+from reports.chunk_cache import chunk_key, files_digest, layout_key
 from reports.kinds import UnknownReportKind, kind_for
 from reports.kinds.base import ReportKindSpec, Snapshot
 from reports.kinds.project_rows import rag_count_line
@@ -373,11 +373,12 @@ def plan_report_chunks(snapshot: Snapshot) -> list[ChunkPlan]:
     if sections is None:
         raise ValueError(f"A report of kind {snapshot.get('kind')!r} is not laid out in sections: no chunks.")
     kind, audience = snapshot["kind"], snapshot.get("audience", "")
+    files = files_digest()
     plans = []
     for index, group in enumerate(plan_chunks(sections)):
         title = str(snapshot.get("title") or "") if index == 0 else ""
         data = [section_json(section) for section in group]
-        plans.append(ChunkPlan(kind, audience, title, data, chunk_key(kind, audience, title, data)))
+        plans.append(ChunkPlan(kind, audience, title, data, chunk_key(kind, audience, title, data, files=files)))
     return plans
 
 

@@ -47,7 +47,7 @@ from apm.logs import log_ids
 from apm.outbox.services import backoff_seconds
 from apm.pdf import Chunk
 from apm.queueing import Claim
-from reports.chunk_cache import cache_get, cache_put, chunk_key
+from reports.chunk_cache import cache_get, cache_get_many, cache_put, chunk_key, files_digest
 from reports.kinds.base import Snapshot
 from reports.models import ChunkStatus, RenderedChunk, Report, ReportChunk, ReportStatus
 from reports.rendering import ChunkPlan, assemble_chunks, lay_out_chunk, plan_report_chunks
@@ -322,8 +322,12 @@ def report_assemble(*, report_id: int) -> Report:
         rows = list(ReportChunk.objects.filter(report=report).order_by("index"))
         # A part laid out by other code (a deploy between its layout and this assembly) is stored under a key
         # this code no longer gives it: laid out again like a lost one, never merged with parts it may not fit.
+        files = files_digest()
+        stored = cache_get_many([row.key for row in rows])
         found = [
-            cache_get(row.key) if chunk_key(report.kind, report.audience, row.title, row.sections) == row.key else None
+            stored.get(row.key)
+            if chunk_key(report.kind, report.audience, row.title, row.sections, files=files) == row.key
+            else None
             for row in rows
         ]
         missing = [row.pk for row, chunk in zip(rows, found, strict=True) if chunk is None]
