@@ -147,8 +147,9 @@ def _remove_stale_folders() -> None:
 
 def _merge_apart(job: _Job, folder: Path, timeout: float | None) -> None:
     """:func:`_merge` in a new interpreter (``python -m apm.pdf_merge <folder> <this process's id>``), which
-    writes ``merged.pdf`` and prints its peak memory. It is killed with this process's thread when a
-    deadline interrupts the wait (``subprocess.run``), and kills itself when this process dies (:func:`main`)."""
+    writes ``merged.pdf`` and prints its peak memory. It is killed when anything interrupts the wait (the
+    task's soft time limit: ``subprocess.run`` kills its child on any exception), and it kills itself when
+    this process dies (:func:`main`)."""
     (folder / "job.pickle").write_bytes(pickle.dumps(job))
     started = time.perf_counter()
     try:
