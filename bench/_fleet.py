@@ -111,8 +111,8 @@ class Fleet:
 def render_through_workers(report_id: int, timeout: float = 1800) -> float:
     """Publish report ``report_id``'s render task and wait until the workers have rendered it; the seconds from
     the publish to the rendered row's ``rendered_at`` (snapshot, parts, assembly and the hand-overs between
-    them). It looks every tenth of a second: the figure does not depend on when it looks, and the looking
-    takes no CPU from the workers (on two cores, a query every 20 ms slowed two workers by a few per cent).
+    them). It looks every tenth of a second: the figure does not depend on when it looks, and looking less
+    often leaves the two cores to the workers.
 
     Raises RuntimeError when it fails or does not finish within ``timeout``.
     """
