@@ -298,6 +298,11 @@ CELERY_TASK_ROUTES = {"reports.tasks.render_report_chunk": {"queue": APM_BULK_QU
 # Tasks published per report laid out in parts (the render task lays out one more itself): as many parts at
 # once, each task going on with the next queued part when done, for at most APM_REPORT_PART_SECONDS.
 APM_REPORT_PARALLEL_PARTS = env.int("APM_REPORT_PARALLEL_PARTS", default=8)
+# A report is cut into at least this many parts, as far as its sections (each a page or more) allow: smaller
+# parts for a smaller report. With few parts, the last one is laid out alone while the other workers wait
+# (seven parts on two workers: four on one, three on the other); a larger report's parts stay near a fifth
+# of a second of layout each (reports/sections.py CHUNK_WEIGHT), where a part's fixed costs stay small.
+APM_REPORT_MIN_PARTS = env.int("APM_REPORT_MIN_PARTS", default=16)
 APM_REPORT_PART_SECONDS = env.int("APM_REPORT_PART_SECONDS", default=15)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

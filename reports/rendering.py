@@ -33,6 +33,7 @@ from apm.pdf import (
     PRINT_CSS_PATH,
     Chunk,
     document_to_pdf,
+    gc_paused,
     html_to_chunk,
     html_to_pdf_document,
     outline_tree,
@@ -323,13 +324,14 @@ def report_render_snapshot(snapshot: Snapshot, *, chunked: bool | None = None) -
     if chunked:
         return _render_chunked(snapshot)
     guess = spec.estimated_pages(snapshot) >= TOC_MIN_PAGES
-    html = report_render_html(snapshot, toc=guess)
-    document = html_to_pdf_document(html)
-    needs = len(document.pages) >= TOC_MIN_PAGES
-    if needs != guess:
-        html = report_render_html(snapshot, toc=needs)
+    with gc_paused():  # a fifth of a first render's time in a new process went to the garbage collector
+        html = report_render_html(snapshot, toc=guess)
         document = html_to_pdf_document(html)
-    pdf = document_to_pdf(document)
+        needs = len(document.pages) >= TOC_MIN_PAGES
+        if needs != guess:
+            html = report_render_html(snapshot, toc=needs)
+            document = html_to_pdf_document(html)
+        pdf = document_to_pdf(document)
     return RenderedReport(html=html, pdf=pdf, page_count=len(document.pages))
 
 
@@ -365,7 +367,8 @@ class ChunkPlan:
 
 
 def plan_report_chunks(snapshot: Snapshot) -> list[ChunkPlan]:
-    """The chunks ``snapshot``'s report is laid out in (:func:`reports.sections.plan_chunks`), with their keys.
+    """The chunks ``snapshot``'s report is laid out in (:func:`reports.sections.plan_chunks`, at least
+    ``APM_REPORT_MIN_PARTS`` of them as far as its sections allow), with their keys.
 
     ValueError for a kind that is not sectioned.
     """
@@ -375,7 +378,7 @@ def plan_report_chunks(snapshot: Snapshot) -> list[ChunkPlan]:
     kind, audience = snapshot["kind"], snapshot.get("audience", "")
     files = files_digest()
     plans = []
-    for index, group in enumerate(plan_chunks(sections)):
+    for index, group in enumerate(plan_chunks(sections, min_chunks=settings.APM_REPORT_MIN_PARTS)):
         title = str(snapshot.get("title") or "") if index == 0 else ""
         data = [section_json(section) for section in group]
         plans.append(ChunkPlan(kind, audience, title, data, chunk_key(kind, audience, title, data, files=files)))

@@ -114,18 +114,22 @@ def _slice(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[dict[
     return [{key: row[key] for key in keys if key in row} for row in rows]
 
 
-def plan_chunks(sections: Sequence[Section], max_weight: float | None = None) -> list[list[Section]]:
+def plan_chunks(
+    sections: Sequence[Section], max_weight: float | None = None, *, min_chunks: int = 1
+) -> list[list[Section]]:
     """``sections`` cut into chunks of whole sections, in order, each starting with a section that starts a page.
 
     The first section (the summary, with the cover) is a chunk of its own: the contents goes after it. Then a
     chunk takes sections until the next one that starts a page would take it over ``max_weight`` (None:
-    :data:`CHUNK_WEIGHT`, or more for a report that would otherwise have more than :data:`MAX_CHUNKS`); a
-    section that does not start a page always stays with the one before it.
+    :data:`CHUNK_WEIGHT`; less for a report that would otherwise have fewer than ``min_chunks``, as far as its
+    sections allow; more for one that would have more than :data:`MAX_CHUNKS`); a section that does not start
+    a page always stays with the one before it.
     """
     if not sections:
         return []
     if max_weight is None:
-        max_weight = max(CHUNK_WEIGHT, sum(section.weight for section in sections) / MAX_CHUNKS)
+        total = sum(section.weight for section in sections)
+        max_weight = max(min(CHUNK_WEIGHT, total / max(min_chunks, 1)), total / MAX_CHUNKS)
     chunks: list[list[Section]] = [[sections[0]]]
     current: list[Section] = []
     weight = 0.0

@@ -174,3 +174,27 @@ def test_it_counts_pages():
     pdf, pages = html_to_pdf(html)
     assert pages == 3
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 3
+
+
+def test_a_layout_with_an_extra_stylesheet_reuses_its_parse_and_the_font_configuration(monkeypatch):
+    """Every part of a large report applies the same extra stylesheet: parsed once per thread, with print.css's
+    font configuration (a new one for each part cost 3 ms and was never used)."""
+    link = f'<link rel="stylesheet" href="{settings.STATIC_URL}{pdf_module.PRINT_CSS_PATH}">'
+    html = f"<html><head>{link}</head><body><h1>Part</h1><p>Text</p></body></html>"
+    extra = "@page { @bottom-right { content: none; } }"
+    pdf_module.html_to_pdf_document(html, extra_css=extra)  # print.css parsed, its fonts configured
+
+    def no_new_font_configuration(*_args, **_kwargs):
+        raise AssertionError("a new font configuration")
+
+    monkeypatch.setattr(pdf_module, "FontConfiguration", no_new_font_configuration)
+    parsed = pdf_module._extra_stylesheet(extra, pdf_module._parsed_print_css()[1])
+    document = pdf_module.html_to_pdf_document(html, extra_css=extra)
+    assert len(document.pages) == 1
+    assert pdf_module._extra_stylesheet(extra, pdf_module._parsed_print_css()[1]) is parsed
+    # A few are kept, the oldest dropped first.
+    font_config = pdf_module._parsed_print_css()[1]
+    for n in range(pdf_module.EXTRA_STYLESHEETS_KEPT):
+        pdf_module._extra_stylesheet(f"p {{ orphans: {n + 2}; }}", font_config)
+    assert pdf_module._extra_stylesheet(extra, font_config) is not parsed
+    assert len(pdf_module._per_thread.extra_css[1]) == pdf_module.EXTRA_STYLESHEETS_KEPT

@@ -93,9 +93,10 @@ MAIN_KILLS = (True, False)
 PART_KILLS = (0, 1)
 #: Projects of a chunked test's department, and the threshold its fleet runs with (per test: the other tests
 #: keep the default and render in one pass), so that its report is laid out in parts: two, the cover and
-#: summary, then the projects table (long enough that its layout is caught in the act).
+#: summary, then the projects table (long enough that its layout is caught in the act; cut as a large
+#: report's parts are, not smaller).
 CHUNKED_PROJECTS = 30
-CHUNKED_ENV = {"APM_REPORT_CHUNK_ABOVE": "10"}
+CHUNKED_ENV = {"APM_REPORT_CHUNK_ABOVE": "10", "APM_REPORT_MIN_PARTS": "1"}
 
 
 def only_child(worker) -> int:

@@ -118,8 +118,10 @@ def test_it_keys_a_chunk_by_the_renderer_version(monkeypatch):
 
 @pytest.fixture
 def big(settings, travel):
-    """The department of large_reports.py, chunked."""
+    """The department of large_reports.py, chunked (in the four parts of large_reports.py, cut as a large
+    report is)."""
     settings.APM_REPORT_CHUNK_ABOVE = PROJECTS - 1
+    settings.APM_REPORT_MIN_PARTS = 1
     return big_department()
 
 

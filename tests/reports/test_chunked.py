@@ -194,6 +194,23 @@ def test_it_lays_the_report_out_in_several_chunks_of_whole_sections(snapshots):
     assert all(chunk[0].starts_page for chunk in chunks)
 
 
+def test_a_small_report_is_cut_into_smaller_chunks_and_a_large_one_keeps_their_size():
+    """At least ``min_chunks`` chunks as far as the sections allow (so that no worker is left alone with a
+    large last part while the others wait); a large report's chunks stay at ``CHUNK_WEIGHT``."""
+    small = [sections_module.Section(id="summary", template="t", weight=4)] + [
+        sections_module.Section(id=f"s{n}", template="t", weight=3, starts_page=n != 3) for n in range(6)
+    ]
+
+    def ids(chunks):
+        return [[section.id for section in chunk] for chunk in chunks]
+
+    assert ids(plan_chunks(small)) == [["summary"], ["s0", "s1"], ["s2", "s3"], ["s4", "s5"]]
+    assert ids(plan_chunks(small, min_chunks=16)) == [["summary"], ["s0"], ["s1"], ["s2", "s3"], ["s4"], ["s5"]]
+    large = [sections_module.Section(id=f"s{n}", template="t", weight=2) for n in range(401)]
+    sizes = {sum(section.weight for section in chunk) for chunk in plan_chunks(large, min_chunks=16)[1:]}
+    assert sizes == {sections_module.CHUNK_WEIGHT}
+
+
 def test_it_gives_the_same_text_on_every_page_in_one_pass_and_in_chunks(internal, pages):
     single, chunked = pages["single"], pages["chunked"]
     assert internal["chunked"].page_count == internal["single"].page_count == len(single) == len(chunked) > 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import re
 from decimal import Decimal
@@ -11,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from projects.rag import RAG
+from reports import rendering
 from reports.rendering import (
     format_date,
     format_money,
@@ -214,3 +216,28 @@ def test_it_says_when_the_latest_update_is_older_than_the_period(world):
     pdf = report_render_snapshot(snapshot).pdf
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "No update in this period: what follows is as of 31 Mar 2024." in text
+
+
+@pytest.mark.django_db
+def test_a_single_pass_lays_out_with_the_garbage_collector_paused(world, monkeypatch):
+    """A fifth of a first render's time went to the garbage collector: it is off during the layout and the
+    writing, and on again after."""
+    seen = []
+    real_layout, real_write = rendering.html_to_pdf_document, rendering.document_to_pdf
+
+    def layout(html, **kwargs):
+        seen.append(("layout", gc.isenabled()))
+        return real_layout(html, **kwargs)
+
+    def write(document, **kwargs):
+        seen.append(("write", gc.isenabled()))
+        return real_write(document, **kwargs)
+
+    monkeypatch.setattr(rendering, "html_to_pdf_document", layout)
+    monkeypatch.setattr(rendering, "document_to_pdf", write)
+    assert gc.isenabled()
+    rendered = report_render_snapshot(build_snapshot(department=world["alpha"]), chunked=False)
+    assert rendered.page_count >= 1
+    assert seen[0] == ("layout", False)
+    assert seen[-1] == ("write", False)
+    assert gc.isenabled()

@@ -48,6 +48,7 @@ def big(settings, travel):
     """The department of large_reports.py, chunked, and a queued internal report of it (to its head and an
     extra address). A task lays out one part and hands the next over as a message."""
     settings.APM_REPORT_CHUNK_ABOVE = PROJECTS - 1
+    settings.APM_REPORT_MIN_PARTS = 1  # cut as a large report is: the four parts of large_reports.py
     settings.APM_REPORT_PART_SECONDS = 0
     world = big_department()
     schedule = big_schedule(world["department"])
