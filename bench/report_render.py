@@ -20,22 +20,26 @@ print-to-PDF time for the same HTML (stylesheet inlined as a file:// link)
 and the WeasyPrint/Chromium time ratio.
 
 With ``--json`` it prints one JSON object instead (APM against plain WeasyPrint and Chromium, side by side):
-``pages``; ``apm_single_s``, the report render in this process, one pass,
-nothing rendered before it (fonts, print.css, templates all cold);
+``pages``; ``apm_single_s``, the median of ``--repeat`` single-pass renders, each in a new process, one
+pass, nothing rendered before it (fonts, print.css, templates all cold), each run in
+``apm_single_runs_s``;
 ``plain_weasyprint_s``, the same HTML through ``HTML(string=...).write_pdf()``
 (print.css as a file:// link, tagged PDF/UA-1 like ours) in a fresh Python
 process; ``chromium_cold_s``, Debian's chromium ``--headless
 --print-to-pdf`` of the same HTML written to a file, browser start-up
 included; ``chromium_warm_s``, Playwright's chromium kept open,
 ``page.set_content`` + ``page.pdf`` after one warm-up; ``peak_rss_mb`` of
-each (``ru_maxrss``: this process for APM; the largest child process for the
+each (``ru_maxrss``: the largest single-pass process for APM; the largest child process for the
 others, each measured from its own wrapper process); ``load_avg``
 (``os.getloadavg()`` before and after); and the ratios. ``apm_cold_s``: the
 same report laid out in parts by 2 Celery workers the bench starts and stops
 itself on the embedded broker (bench/_fleet.py), the chunk cache empty, from
 the publish of the render task to the rendered report (snapshot, parts,
 assembly); ``apm_rerender_s``: the same again after a tenth of the projects
-filed a new status update (new commentary, same ratings and figures);
+filed a new status update (new commentary, same ratings and figures). Both
+are medians of ``--repeat`` such pairs on the same workers (each run in
+``chunked``'s ``cold_runs_s`` and ``rerender_runs_s``): one run of half a
+second on two shared cores moves by a tenth either way.
 ``chunked`` gives the parts laid out and taken from the cache, and the
 workers' peak memory. With ``--json`` the bench always runs on a fresh
 temporary database with the real GMPP import (it writes).
@@ -269,8 +273,9 @@ def ratio(numerator: object, denominator: object) -> float | None:
 
 
 def change_a_tenth(department) -> int:
-    """A new status update, dated today, for every tenth project of ``department`` (by code): the same ratings
-    and figures, new commentary (what a week brings: PMs write their updates). Returns how many."""
+    """A new status update, dated today, for every tenth project of ``department`` (by code; today's edited
+    when there is one): the same ratings and figures, new commentary (what a week brings: PMs write their
+    updates). Returns how many."""
     from django.utils import timezone
 
     from projects.models import StatusUpdate
@@ -282,18 +287,20 @@ def change_a_tenth(department) -> int:
         if latest is None:
             StatusUpdate.objects.create(project=project, as_of=today, commentary_overall="First update this week.")
             continue
-        latest.pk = None
-        latest.as_of = today
-        latest.source, latest.source_key = "bench", ""
+        if latest.as_of != today:  # a new update; today's (an earlier run's) is edited again
+            latest.pk = None
+            latest.as_of = today
+            latest.source, latest.source_key = "bench", ""
         latest.commentary_overall = f"Week of {today:%d %b %Y}: {latest.commentary_overall or 'no change'}"[:5000]
         latest.save()
     return len(projects)
 
 
-def chunked_figures(department, audience: str) -> dict[str, object]:
-    """The same report through 2 Celery workers the bench starts (bench/_fleet.py): cold (the chunk cache
-    empty; the workers warmed by one report of the other audience first, as running workers are), then again
-    after :func:`change_a_tenth`. Seconds from the publish of the render task to the rendered report."""
+def chunked_figures(department, audience: str, runs: int) -> dict[str, object]:
+    """The same report through 2 Celery workers the bench starts (bench/_fleet.py), ``runs`` times: cold (the
+    chunk cache emptied; the workers warmed by one report of the other audience first, as running workers
+    are), then again after :func:`change_a_tenth`. Seconds from the publish of the render task to the
+    rendered report, each run's and their medians."""
     from reports.models import RenderedChunk, Report, ReportChunk
 
     sys.path.insert(0, str(BASE_DIR / "bench"))
@@ -309,16 +316,20 @@ def chunked_figures(department, audience: str) -> dict[str, object]:
     try:
         with Fleet(workers=2) as fleet:
             render_through_workers(queue_report(department, title=title, audience=other))
-            RenderedChunk.objects.all().delete()
-            cold_id = queue_report(department, title=title, audience=audience)
-            cold = render_through_workers(cold_id)
-            changed = change_a_tenth(department)
-            again_id = queue_report(department, title=title, audience=audience)
-            rerender = render_through_workers(again_id)
+            colds, rerenders, changed = [], [], 0
+            for _ in range(runs):
+                RenderedChunk.objects.all().delete()
+                cold_id = queue_report(department, title=title, audience=audience)
+                colds.append(round(render_through_workers(cold_id), 3))
+                changed = change_a_tenth(department)
+                again_id = queue_report(department, title=title, audience=audience)
+                rerenders.append(round(render_through_workers(again_id), 3))
             return {
                 "workers": 2,
-                "cold_s": round(cold, 3),
-                "rerender_s": round(rerender, 3),
+                "cold_s": round(statistics.median(colds), 3),
+                "rerender_s": round(statistics.median(rerenders), 3),
+                "cold_runs_s": colds,
+                "rerender_runs_s": rerenders,
                 "pages": Report.objects.get(pk=cold_id).page_count,
                 "pages_rerender": Report.objects.get(pk=again_id).page_count,
                 "cold": parts(cold_id),
@@ -330,7 +341,45 @@ def chunked_figures(department, audience: str) -> dict[str, object]:
         return {"error": str(exc)[-1500:]}
 
 
-def json_figures(department, audience: str) -> dict[str, object]:
+def single_pass(department_code: str, audience: str) -> dict[str, object]:
+    """One single-pass render of the department's report in this fresh process (``--single-pass CODE``):
+    nothing laid out before it (fonts, print.css, templates all cold). Seconds (the render alone, not the
+    snapshot), pages, peak RSS."""
+    from django.utils import timezone
+
+    from reports.rendering import report_render_snapshot
+    from reports.snapshot import report_build_snapshot
+    from teams.models import Department
+
+    department = Department.objects.get(code=department_code)
+    snapshot = report_build_snapshot(
+        kind="portfolio",
+        audience=audience,
+        scope="department",
+        department=department,
+        period_start=None,
+        period_end=timezone.localdate(),
+        title=f"{department.name}: portfolio report (benchmark)",
+    )
+    started = time.perf_counter()
+    rendered = report_render_snapshot(snapshot, chunked=False)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "pages": rendered.page_count, "peak_rss_mb": peak_rss_mb()}
+
+
+def single_passes(department_code: str, audience: str, runs: int) -> list[dict[str, object]]:
+    """:func:`single_pass` in ``runs`` new processes, one after another; their JSON answers."""
+    answers = []
+    for _ in range(runs):
+        command = [sys.executable, __file__, "--single-pass", department_code, "--audience", audience]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"A single-pass render failed: {result.stderr[-1500:]}")
+        answers.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    return answers
+
+
+def json_figures(department, audience: str, runs: int) -> dict[str, object]:
     """APM, plain WeasyPrint and Chromium on ``department``'s portfolio report (see the module's docstring)."""
     from django.utils import timezone
 
@@ -347,11 +396,12 @@ def json_figures(department, audience: str) -> dict[str, object]:
         period_end=timezone.localdate(),
         title=f"{department.name}: portfolio report (benchmark)",
     )
-    started = time.perf_counter()
-    rendered = report_render_snapshot(snapshot, chunked=False)
-    apm_single = time.perf_counter() - started
-    apm_rss = peak_rss_mb()
-    chunked = chunked_figures(department, audience)
+    rendered = report_render_snapshot(snapshot, chunked=False)  # the HTML the others lay out
+    singles = single_passes(department.code, audience, runs)
+    single_runs = [round(float(answer["seconds"]), 3) for answer in singles]
+    apm_single = statistics.median(single_runs)
+    apm_rss = max(float(answer["peak_rss_mb"]) for answer in singles)
+    chunked = chunked_figures(department, audience, runs)
 
     folder = Path(tempfile.mkdtemp(prefix="apm-bench-json-"))
     try:
@@ -373,6 +423,8 @@ def json_figures(department, audience: str) -> dict[str, object]:
         "audience": audience,
         "pages": rendered.page_count,
         "apm_single_s": round(apm_single, 3),
+        "apm_single_runs_s": single_runs,
+        "runs": runs,
         "apm_cold_s": chunked.get("cold_s"),
         "apm_rerender_s": chunked.get("rerender_s"),
         "chunked": chunked,
@@ -411,10 +463,16 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="Timed renders after the first (default 3).")
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--single-pass", help=argparse.SUPPRESS)
     parser.add_argument("--html", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child_measure(args.child, args.html)))
+        return 0
+
+    if args.single_pass:
+        setup_django()
+        print(json.dumps(single_pass(args.single_pass, args.audience)))
         return 0
 
     if args.json and not os.environ.get(TEMP_DB_FLAG):
@@ -445,7 +503,7 @@ def main() -> int:
         print(f"No department {args.department!r}.", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(json_figures(department, args.audience), indent=2))
+        print(json.dumps(json_figures(department, args.audience, max(args.repeat, 1)), indent=2))
         return 0
 
     started = time.perf_counter()
