@@ -241,8 +241,8 @@ def _parsed_print_css() -> tuple[Any, Any] | None:
     return cached[1], cached[2]
 
 
-#: How many extra stylesheets a thread keeps parsed (:func:`_extra_stylesheet`): the one every part has, and
-#: the page furniture of the last few reports.
+#: How many extra stylesheets a thread keeps parsed (:func:`_extra_stylesheet`), the least recently used
+#: dropped first: the one every part has, and the page furniture of the last few reports.
 EXTRA_STYLESHEETS_KEPT = 8
 
 
@@ -255,12 +255,12 @@ def _extra_stylesheet(text: str, font_config: FontConfiguration) -> CSS:
         kept = (font_config, {})
         _per_thread.extra_css = kept
     parsed: dict[str, CSS] = kept[1]
-    found = parsed.get(text)
+    found = parsed.pop(text, None)  # put back last: the dict's order is the order of use
     if found is None:
         found = CSS(string=text, font_config=font_config)
         if len(parsed) >= EXTRA_STYLESHEETS_KEPT:
             parsed.pop(next(iter(parsed)))
-        parsed[text] = found
+    parsed[text] = found
     return found
 
 
@@ -282,9 +282,12 @@ def html_to_pdf_document(html: str, *, extra_css: str = "") -> Document:
         html = link.sub("", html, count=1)
         options = {"stylesheets": [parsed[0]], "font_config": parsed[1]}
     if extra_css:
-        if "font_config" not in options:
+        if "font_config" in options:
+            extra = _extra_stylesheet(extra_css, options["font_config"])
+        else:  # no print.css: nothing kept for a font configuration made for this layout alone
             options["font_config"] = FontConfiguration()
-        options["stylesheets"] = [*options.get("stylesheets", []), _extra_stylesheet(extra_css, options["font_config"])]
+            extra = CSS(string=extra_css, font_config=options["font_config"])
+        options["stylesheets"] = [*options.get("stylesheets", []), extra]
     return HTML(string=html, base_url=REPORT_BASE_URL, url_fetcher=fetcher, media_type="print").render(**options)
 
 

@@ -29,8 +29,8 @@ process; ``chromium_cold_s``, Debian's chromium ``--headless
 --print-to-pdf`` of the same HTML written to a file, browser start-up
 included; ``chromium_warm_s``, Playwright's chromium kept open,
 ``page.set_content`` + ``page.pdf`` after one warm-up; ``peak_rss_mb`` of
-each (``ru_maxrss``: the largest single-pass process for APM; the largest child process for the
-others, each measured from its own wrapper process); ``load_avg``
+each (for APM the largest single-pass process's own peak, VmHWM, Django and the snapshot included; for
+the others ``ru_maxrss`` of the largest child process, each measured from its own wrapper process); ``load_avg``
 (``os.getloadavg()`` before and after); and the ratios. ``apm_cold_s``: the
 same report laid out in parts by 2 Celery workers the bench starts and stops
 itself on the embedded broker (bench/_fleet.py), the chunk cache empty, from
@@ -166,6 +166,8 @@ CHROMIUM_FLAGS = [
 STATIC_LINK = re.compile(r'(href|src)="(?:https://apm\.invalid)?/static/([^"?#]+)[^"]*"')
 STYLESHEET_FILE_LINK = re.compile(r'<link rel="stylesheet" href="(file://[^"]+)"\s*/?>')
 HASHED_NAME = re.compile(r"\.[0-9a-f]{12}(\.[A-Za-z0-9]+)$")
+#: What :func:`change_a_tenth` puts before a commentary (taken off before it puts it again).
+WEEK_OF = re.compile(r"^Week of [^:]*, update \d+: ")
 
 
 def with_file_links(html: str) -> str:
@@ -272,10 +274,10 @@ def ratio(numerator: object, denominator: object) -> float | None:
     return None
 
 
-def change_a_tenth(department) -> int:
+def change_a_tenth(department, run: int = 1) -> int:
     """A new status update, dated today, for every tenth project of ``department`` (by code; today's edited
     when there is one): the same ratings and figures, new commentary (what a week brings: PMs write their
-    updates). Returns how many."""
+    updates), as long whatever the ``run``. Returns how many."""
     from django.utils import timezone
 
     from projects.models import StatusUpdate
@@ -291,7 +293,8 @@ def change_a_tenth(department) -> int:
             latest.pk = None
             latest.as_of = today
             latest.source, latest.source_key = "bench", ""
-        latest.commentary_overall = f"Week of {today:%d %b %Y}: {latest.commentary_overall or 'no change'}"[:5000]
+        said = WEEK_OF.sub("", latest.commentary_overall or "") or "no change"
+        latest.commentary_overall = f"Week of {today:%d %b %Y}, update {run}: {said}"[:5000]
         latest.save()
     return len(projects)
 
@@ -299,8 +302,10 @@ def change_a_tenth(department) -> int:
 def chunked_figures(department, audience: str, runs: int) -> dict[str, object]:
     """The same report through 2 Celery workers the bench starts (bench/_fleet.py), ``runs`` times: cold (the
     chunk cache emptied; the workers warmed by one report of the other audience first, as running workers
-    are), then again after :func:`change_a_tenth`. Seconds from the publish of the render task to the
-    rendered report, each run's and their medians."""
+    are, and from the second run on by the runs before, whose parts they no longer have but whose parsed
+    stylesheets they keep, as running workers do), then again after :func:`change_a_tenth`. Seconds from the
+    publish of the render task to the rendered report, each run's and their medians; pages and parts of the
+    last run."""
     from reports.models import RenderedChunk, Report, ReportChunk
 
     sys.path.insert(0, str(BASE_DIR / "bench"))
@@ -321,7 +326,7 @@ def chunked_figures(department, audience: str, runs: int) -> dict[str, object]:
                 RenderedChunk.objects.all().delete()
                 cold_id = queue_report(department, title=title, audience=audience)
                 colds.append(round(render_through_workers(cold_id), 3))
-                changed = change_a_tenth(department)
+                changed = change_a_tenth(department, run=len(colds))
                 again_id = queue_report(department, title=title, audience=audience)
                 rerenders.append(round(render_through_workers(again_id), 3))
             return {
@@ -460,7 +465,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--department", help="Department code (default: the one with the most projects).")
     parser.add_argument("--audience", default="internal", choices=["internal", "client"])
-    parser.add_argument("--repeat", type=int, default=3, help="Timed renders after the first (default 3).")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="Timed renders after the first (default 3); with --json, the single passes and the cold and "
+        "re-render pairs whose medians are given.",
+    )
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--single-pass", help=argparse.SUPPRESS)

@@ -12,14 +12,14 @@ workers have rendered reports before), then renders the department's internal
 portfolio report through them in parts ``--repeat`` times (default 3), the
 chunk cache emptied before each. Prints one JSON object, ``{"rows":
 [{"projects", "workers", "seconds", "runs_s", "pages", "peak_rss_mb", "mode",
-"parts"}], "load_avg", "notes"}``; ``seconds`` the median of the runs' seconds
+"parts"}], "load_avg", "notes"}`` (``pages`` and ``parts`` of the last run); ``seconds`` the median of the runs' seconds
 from the publish of the render task to the rendered report (a run on two
 shared cores moves by a tenth either way), ``peak_rss_mb`` the largest peak
 resident memory (VmHWM) of the workers' pool children and of the merge
 process a large report's assembly starts (``worker_peak_rss_mb`` and
 ``merge_peak_rss_mb`` apart). ``--single`` adds
 one single-pass render per size in a fresh process (``mode``
-"single_pass", the render alone). Nothing is asserted: it prints figures.
+"single_pass", the render alone, one run: no ``runs_s``). Nothing is asserted: it prints figures.
 Without ``--json`` it prints one line per run.
 """
 
@@ -69,7 +69,7 @@ def seed(sizes: list[int]) -> None:
     call_command("migrate", verbosity=0, stdout=sys.stderr)
     today = dt.datetime.now(dt.UTC).date()
     rags = ("green", "amber", "red", "amber", "green")
-    for n in [WARM_UP_PROJECTS, *sizes]:
+    for n in dict.fromkeys([WARM_UP_PROJECTS, *sizes]):
         department = Department.objects.create(code=department_code(n), name=f"Scale department of {n} projects")
         clients = Client.objects.bulk_create(Client(name=f"Client {n}-{i:03d} Société Générale") for i in range(50))
         projects = Project.objects.bulk_create(

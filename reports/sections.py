@@ -28,6 +28,7 @@ section stays the same from one report to the next.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,8 +129,11 @@ def plan_chunks(
     if not sections:
         return []
     if max_weight is None:
-        total = sum(section.weight for section in sections)
-        max_weight = max(min(CHUNK_WEIGHT, total / max(min_chunks, 1)), total / MAX_CHUNKS)
+        total = sum(section.weight for section in sections[1:])  # the first is a chunk of its own
+        # Rounded up to a half: a small change in one section's weight leaves the other chunks where they were
+        # (and in the cache).
+        smaller = math.ceil(total / max(min_chunks, 1) * 2) / 2
+        max_weight = max(min(CHUNK_WEIGHT, smaller), total / MAX_CHUNKS)
     chunks: list[list[Section]] = [[sections[0]]]
     current: list[Section] = []
     weight = 0.0

@@ -2,7 +2,8 @@
 
 Shared by ``tests/reports/test_chunk_cache.py`` and ``tests/reports/services/test_chunking.py``. The department
 has :data:`PROJECTS` projects and the tests set ``APM_REPORT_CHUNK_ABOVE`` below that, so its report is
-chunked; with every project's commentary (the schedule's ``full_commentary``) it is cut into
+chunked; with every project's commentary (the schedule's ``full_commentary``), and cut as a large report is
+(the tests set ``APM_REPORT_MIN_PARTS`` to 1: a report this small is otherwise cut finer), it is cut into
 :data:`PART_SECTIONS` (``reports.sections.plan_chunks``: the summary alone, the projects table with the compliance
 appendix, then the commentary of five projects, then of the last eight in two sections). Internal money is
 planted on every project (the sentinels of ``tests/access_world.py``) so that a client report can be searched
