@@ -206,24 +206,29 @@ APM_SITE_URL = env.str("APM_SITE_URL", default=f"http://127.0.0.1:{APM_PORT}")
 
 # --- Celery ---------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# A web request that publishes a task waits on Redis at most about this long: to connect, then for each
+# answer. A Redis that accepts connections and never answers held "send now" for 10 s on the old
+# 10-second timeout (five such clicks stop five gunicorn workers). The worker's wait for tasks (BRPOP) is
+# read by its event loop when Redis answers, and is not bound by it.
+APM_BROKER_TIMEOUT_SECONDS = env.float("APM_BROKER_TIMEOUT_SECONDS", default=1.0)
+APM_REDIS_TRANSPORT_OPTIONS = {
+    # Unacknowledged tasks come back after this many seconds (a lost
+    # worker must not lose a report); longer than the hard time limit.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": APM_BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": APM_BROKER_TIMEOUT_SECONDS,
+    # Publishing connects once, never again in the request (kombu's default is ~4 s of retries): when the
+    # broker is down or silent the row stays queued and the sweepers publish it again.
+    "max_retries": 0,
+    "interval_start": 0,
+    # A worker takes from its queues in name order (BRPOP's keys): "celery" (emails, small reports,
+    # the dispatcher) before "reports-bulk" (the parts of large reports), so a department's report
+    # of thousands of projects never holds up an email.
+    "queue_order_strategy": "sorted",
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Unacknowledged tasks come back after this many seconds (a lost
-        # worker must not lose a report); longer than the hard time limit.
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        "socket_connect_timeout": 5,
-        "socket_timeout": 10,
-        # Publishing opens the connection once more at most, at once: a web
-        # request must not wait (kombu's default is ~4 s of retries) when the
-        # broker is down; the sweepers publish again.
-        "max_retries": 1,
-        "interval_start": 0,
-        # A worker takes from its queues in name order (BRPOP's keys): "celery" (emails, small reports,
-        # the dispatcher) before "reports-bulk" (the parts of large reports), so a department's report
-        # of thousands of projects never holds up an email.
-        "queue_order_strategy": "sorted",
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = APM_REDIS_TRANSPORT_OPTIONS
 else:
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
@@ -298,12 +303,12 @@ CELERY_TASK_ROUTES = {"reports.tasks.render_report_chunk": {"queue": APM_BULK_QU
 # Tasks published per report laid out in parts (the render task lays out one more itself): as many parts at
 # once, each task going on with the next queued part when done, for at most APM_REPORT_PART_SECONDS.
 APM_REPORT_PARALLEL_PARTS = env.int("APM_REPORT_PARALLEL_PARTS", default=8)
+APM_REPORT_PART_SECONDS = env.int("APM_REPORT_PART_SECONDS", default=15)
 # A report is cut into at least this many parts, as far as its sections (each a page or more) allow: smaller
 # parts for a smaller report. With few parts, the last one is laid out alone while the other workers wait
 # (seven parts on two workers: four on one, three on the other); a larger report's parts stay near a fifth
 # of a second of layout each (reports/sections.py CHUNK_WEIGHT), where a part's fixed costs stay small.
 APM_REPORT_MIN_PARTS = env.int("APM_REPORT_MIN_PARTS", default=16)
-APM_REPORT_PART_SECONDS = env.int("APM_REPORT_PART_SECONDS", default=15)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks live in code (reports/tasks.py registers them on the beat

@@ -50,13 +50,7 @@ def celery_broker(url: str):
     celery_app.conf.broker_url = url
     celery_app.conf.broker_transport = None  # the URL's scheme decides (the embedded broker's class would win)
     # As apm/settings.py sets them for REDIS_URL: publishing gives up fast.
-    celery_app.conf.broker_transport_options = {
-        "visibility_timeout": 3600,
-        "socket_connect_timeout": 5,
-        "socket_timeout": 10,
-        "max_retries": 1,
-        "interval_start": 0,
-    }
+    celery_app.conf.broker_transport_options = dict(settings.APM_REDIS_TRANSPORT_OPTIONS)
     reset_pool()
     try:
         yield celery_app
