@@ -248,6 +248,74 @@ class _Pending:
     record: Record
 
 
+class _Known:
+    """What the import knows of the stored projects, kept in step with its own writes, so that finding a row's
+    project, its departments and its updates costs no query once the project has been seen.
+
+    Loaded in two queries: each project's id by number (``Project.reference``, unique) and by the source keys
+    of its status updates. Then, for a project a row has touched: the project itself (the one instance every
+    later row of it changes and saves), its departments' ids, and its updates' ``as_of -> (rag, whole-life
+    cost)``. A row that is rolled back leaves these unlike the database: the import forgets them all
+    (:attr:`_Tally.known`) and they are loaded again. Measured on the five GMPP years on PostgreSQL: 7,704
+    queries, a third of them finding what an earlier row had written.
+    """
+
+    def __init__(self) -> None:
+        self.by_reference: dict[str, int] = {
+            reference: pk
+            for reference, pk in Project.objects.exclude(reference=None).values_list("reference", "pk")
+            if reference
+        }
+        self.by_key: dict[str, set[int]] = {}
+        for key, pk in StatusUpdate.objects.exclude(source_key="").values_list("source_key", "project_id"):
+            self.by_key.setdefault(key, set()).add(pk)
+        self.projects: dict[int, Project] = {}
+        self.departments: dict[int, set[int]] = {}
+        self.histories: dict[int, dict[dt.date, tuple[str, Any]]] = {}
+
+    def project(self, pk: int) -> Project:
+        found = self.projects.get(pk)
+        if found is None:
+            found = self.projects[pk] = Project.objects.get(pk=pk)
+        return found
+
+    def with_key(self, key: str) -> list[Project]:
+        """The projects with an update of source key ``key``, by code (the database's order of codes)."""
+        pks: Iterable[int] = self.by_key.get(key, set())
+        if len(self.by_key.get(key, ())) > 1:
+            pks = list(Project.objects.filter(pk__in=pks).order_by("code").values_list("pk", flat=True))
+        return [self.project(pk) for pk in pks]
+
+    def created(self, project: Project) -> None:
+        """``project`` was just saved new: no departments, no updates."""
+        self.projects[project.pk] = project
+        self.departments[project.pk] = set()
+        self.histories[project.pk] = {}
+        if project.reference:
+            self.by_reference[project.reference] = project.pk
+
+    def numbered(self, project: Project, old: str | None) -> None:
+        """``project``'s number changed from ``old`` (saved)."""
+        if old and self.by_reference.get(old) == project.pk:
+            del self.by_reference[old]
+        if project.reference:
+            self.by_reference[project.reference] = project.pk
+
+    def department_ids(self, project: Project) -> set[int]:
+        found = self.departments.get(project.pk)
+        if found is None:
+            found = self.departments[project.pk] = set(project.departments.values_list("pk", flat=True))
+        return found
+
+    def history(self, project: Project) -> dict[dt.date, tuple[str, Any]]:
+        """``as_of -> (rag, whole_life_cost)`` of ``project``'s stored updates (the caller adds what it writes)."""
+        found = self.histories.get(project.pk)
+        if found is None:
+            stored = project.status_updates.values_list("as_of", "rag", "whole_life_cost")
+            found = self.histories[project.pk] = {row[0]: row[1:] for row in stored}
+        return found
+
+
 @dataclass
 class _Tally:
     created: set[int] = field(default_factory=set)
@@ -258,6 +326,14 @@ class _Tally:
     clients: dict[str, Client] = field(default_factory=dict)
     mapping: Mapping = GMPP
     user: User | None = None
+    # The stored projects as this run knows them (_Known); None when a rolled-back row made it forget them.
+    known_projects: _Known | None = None
+
+    @property
+    def known(self) -> _Known:
+        if self.known_projects is None:
+            self.known_projects = _Known()
+        return self.known_projects
 
 
 def source_key(record: Record) -> str:
@@ -383,14 +459,19 @@ def _client(name: str, summary: ImportSummary, tally: _Tally) -> Client:
 
 
 def _find_project(
-    record: Record, key: str, *, mapping: Mapping, client: Client | None, departments: list[Department]
+    record: Record,
+    key: str,
+    *,
+    mapping: Mapping,
+    client: Client | None,
+    departments: list[Department],
+    known: _Known,
 ) -> Project | None:
     if record.reference:
-        project = Project.objects.filter(reference=record.reference).first()
-        if project is not None:
-            return project
-    candidates = Project.objects.filter(status_updates__source_key=key).distinct().order_by("code")
-    for project in candidates:
+        pk = known.by_reference.get(record.reference)
+        if pk is not None:
+            return known.project(pk)
+    for project in known.with_key(key):
         if not record.reference or project.reference is None or _same_number(project.reference, record.reference):
             return project
     if mapping.match_by_name:
@@ -398,7 +479,7 @@ def _find_project(
         named = Project.objects.filter(owner, name__iexact=record.name).distinct().order_by("code")
         for project in named:
             if not record.reference or project.reference is None:
-                return project
+                return known.project(project.pk)
     return None
 
 
@@ -434,7 +515,8 @@ def _write_record(
     departments = [_department(code, summary, tally) for code in record.departments]
     client = _client(record.client, summary, tally) if record.client else None
 
-    project = _find_project(record, key, mapping=mapping, client=client, departments=departments)
+    known = tally.known
+    project = _find_project(record, key, mapping=mapping, client=client, departments=departments, known=known)
     created = project is None
     if project is None:
         project = Project(
@@ -445,6 +527,7 @@ def _write_record(
         )
         validation.clean(project)
         project.save()
+        known.created(project)
     elif as_of is not None and (project.pk, as_of) in seen:
         earlier = seen[(project.pk, as_of)]
         raise RowError(
@@ -456,9 +539,8 @@ def _write_record(
     if as_of is not None:
         seen[(project.pk, as_of)] = item
 
-    # (as_of, rag, whole-life cost) of the project's stored updates, this row's included below.
-    stored = [] if created else project.status_updates.values_list("as_of", "rag", "whole_life_cost")
-    history = {row[0]: row[1:] for row in stored}
+    # as_of -> (rag, whole-life cost) of the project's stored updates, this row's added below.
+    history = known.history(project)
     is_latest = as_of is None or all(other <= as_of for other in history)
     changes: dict[str, object] = {}
     takes_number = project.reference is None or is_latest
@@ -477,12 +559,19 @@ def _write_record(
             if value not in (None, ""):
                 wanted[name] = value
         changes.update({name: value for name, value in wanted.items() if getattr(project, name) != value})
-        if departments and {d.pk for d in departments} != set(project.departments.values_list("pk", flat=True)):
-            project.departments.set(departments)
+        if departments and {d.pk for d in departments} != known.department_ids(project):
+            if created:  # no link to keep or remove: one insert (set() reads them twice first)
+                links = Project.departments.through
+                links.objects.bulk_create(
+                    links(project_id=project.pk, department_id=pk) for pk in dict.fromkeys(d.pk for d in departments)
+                )
+            else:
+                project.departments.set(departments)
+            known.departments[project.pk] = {d.pk for d in departments}
             tally.updated.add(project.pk)
 
     if as_of is not None:
-        _write_update(project, record, as_of, summary)
+        _write_update(project, record, as_of, summary, known=known, stored=as_of in history)
         # From all the project's stored updates: independent of the order rows arrived in.
         history[as_of] = (record.rag, record.whole_life_cost)
         dates = sorted(history, reverse=True)
@@ -493,10 +582,13 @@ def _write_record(
         if project.bac != bac:
             changes["bac"] = bac
     if changes:
+        old_reference = project.reference
         for name, value in changes.items():
             setattr(project, name, value)
         validation.clean(project, fields=changes)
         project.save(update_fields=[*changes, "updated_at"])
+        if "reference" in changes:
+            known.numbered(project, old_reference)
         if not created:
             tally.updated.add(project.pk)
     if created:
@@ -509,7 +601,10 @@ def _has_money(record: Record) -> bool:
     return any(v is not None for v in (record.budget_period, record.forecast_period, record.whole_life_cost))
 
 
-def _write_update(project: Project, record: Record, as_of: dt.date, summary: ImportSummary) -> None:
+def _write_update(
+    project: Project, record: Record, as_of: dt.date, summary: ImportSummary, *, known: _Known, stored: bool
+) -> None:
+    """Create or update ``project``'s update of ``as_of`` (``stored``: one exists) from ``record``."""
     period_label, source = _labels(record, summary.mapping)
     # Field values of the status update (the model's keyword arguments).
     values: dict[str, Any] = {
@@ -529,11 +624,13 @@ def _write_update(project: Project, record: Record, as_of: dt.date, summary: Imp
         "percent_complete": record.percent_complete,
         "withheld": record.withheld,
     }
-    update = StatusUpdate.objects.filter(project=project, as_of=as_of).first()
+    update = StatusUpdate.objects.filter(project=project, as_of=as_of).first() if stored else None
     if update is None:
         validation.create(StatusUpdate, project=project, as_of=as_of, **values)
+        known.by_key.setdefault(values["source_key"], set()).add(project.pk)
         summary.updates_created += 1
         return
+    old_key = update.source_key
     dirty = [name for name in _UPDATE_FIELDS if getattr(update, name) != values[name]]
     if dirty:
         for name in dirty:
@@ -541,6 +638,11 @@ def _write_update(project: Project, record: Record, as_of: dt.date, summary: Imp
         validation.clean(update, fields=dirty)
         update.save(update_fields=dirty)
         summary.updates_updated += 1
+        if update.source_key != old_key:
+            # The old key leads here no longer unless another of the project's updates has it.
+            known.by_key.setdefault(update.source_key, set()).add(project.pk)
+            if not StatusUpdate.objects.filter(project=project, source_key=old_key).exists():
+                known.by_key.get(old_key, set()).discard(project.pk)
     else:
         summary.updates_unchanged += 1
 
@@ -632,6 +734,7 @@ def _import(
             tally.created, tally.updated, tally.touched, seen = snapshot
             tally.departments.clear()
             tally.clients.clear()
+            tally.known_projects = None  # what it knew may hold the row's undone changes
             reason = f"the database refused the row: {exc}" if isinstance(exc, DatabaseError) else str(exc)
             summary.skipped.append(SkippedRow(item.path, item.line, reason))
             if strict:

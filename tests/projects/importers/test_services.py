@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from projects.importers.services import portfolio_import_gmpp
 from projects.models import Client, Project, StatusUpdate
@@ -206,10 +208,17 @@ def real_import(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         before = {m: set(m.objects.values_list("pk", flat=True)) for m in (Project, Client, Department)}
         started = dt.datetime.now(tz=dt.UTC)
-        summary = portfolio_import_gmpp(paths=files)
+        with CaptureQueriesContext(connection) as queries:
+            summary = portfolio_import_gmpp(paths=files)
         seconds = (dt.datetime.now(tz=dt.UTC) - started).total_seconds()
         snapshot = _snapshot()
-        yield {"summary": summary, "files": files, "seconds": seconds, "snapshot": snapshot}
+        yield {
+            "summary": summary,
+            "files": files,
+            "seconds": seconds,
+            "snapshot": snapshot,
+            "queries": len(queries.captured_queries),
+        }
         for model in (Project, Client, Department):
             model.objects.exclude(pk__in=before[model]).delete()
 
@@ -302,10 +311,20 @@ class TestRealFiles:
         assert Department.objects.get(code="MOD").name == "Ministry of Defence"
         assert Client.objects.filter(name__startswith="UK Government — ").count() == len(codes) == 21
 
+    def test_it_finds_what_earlier_rows_wrote_without_asking_the_database(self, real_import):
+        """Per row: its savepoint and release, its update's insert, its project's insert (with its departments'
+        links) or update; finding the project, its departments and its updates again costs nothing (4,166
+        queries; 7,704 when each row asked the database)."""
+        assert real_import["queries"] <= 5.2 * 810
+
     def test_it_changes_nothing_when_run_again(self, real_import):
         sample = dict(Project.objects.order_by("code").values_list("code", "updated_at")[:25])
         counts = (Project.objects.count(), StatusUpdate.objects.count(), Department.objects.count())
-        summary = portfolio_import_gmpp(paths=real_import["files"])
+        with CaptureQueriesContext(connection) as queries:
+            summary = portfolio_import_gmpp(paths=real_import["files"])
+        # Per row its savepoint, release and stored update; once per project itself, its departments and its
+        # updates; once per department and client (3,559).
+        assert len(queries) <= 3 * 810 + 3 * PROJECTS + 2 * 21 + 5
         assert (summary.projects_created, summary.projects_updated, summary.projects_unchanged) == (0, 0, PROJECTS)
         assert (summary.updates_created, summary.updates_updated, summary.updates_unchanged) == (0, 0, 810)
         assert not summary.changed
