@@ -223,3 +223,26 @@ def test_it_runs_the_same_number_of_queries_for_2_and_10_projects(who, world, us
     with django_assert_num_queries(expected):
         large = client.get(reverse("projects:desk"))
     assert small.content.decode().count("Query ") + 8 == large.content.decode().count("Query ")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_shows_a_head_their_projects_worst_first_a_page_at_a_time(world, users, client, settings):
+    """A department of a thousand projects drew a thousand rows: a head sees 25 a page, the worst first."""
+    pm, head = users["pm"], users["head"]
+    for n in range(30):
+        project = factories.ProjectFactory(code=f"P-{n:02d}", name=f"Paged {n:02d}", project_manager=pm)
+        project.departments.set([world["alpha"]])
+        rated(project, "red" if n >= 27 else "green")
+    client.force_login(head)
+    codes = re.compile(r'badge text-bg-light border fw-normal">(P-\d\d)<')
+    first = client.get(reverse("projects:desk")).content.decode()
+    assert codes.findall(first) == ["P-27", "P-28", "P-29", *[f"P-{n:02d}" for n in range(22)]]
+    assert "Showing 1\u201325 of 31." in first  # ALPHA-1 of the world too, unrated: last
+    assert 'aria-current="page"' in first
+    second = client.get(reverse("projects:desk"), {"page": "2"}).content.decode()
+    assert codes.findall(second) == [f"P-{n:02d}" for n in range(22, 27)]
+    assert "Showing 26\u201331 of 31." in second
+    assert "ALPHA-1" in second
+    # Junk gives the first page, past the end the last.
+    assert codes.findall(client.get(reverse("projects:desk"), {"page": "x"}).content.decode()) == codes.findall(first)
+    assert codes.findall(client.get(reverse("projects:desk"), {"page": "99"}).content.decode()) == codes.findall(second)
