@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -368,51 +368,78 @@ def _indices(
     return evm.cpi(ev=ev, ac=ac), evm.spi(ev=ev, pv=pv)
 
 
+def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[PortfolioRating, evm.EvmInputs]]:
+    """Each project of ``projects`` (by code) with its rating and the EVM inputs it was rated on.
+
+    The inputs lack only ``etc_bottom_up`` (which EAC needs, the rating not).
+    Two queries at most: the figures with the current baseline joined (one
+    per project, a constraint), then the own milestones of the projects
+    without one, by their ids (none when every project has a baseline).
+    """
+    current = FilteredRelation("baselines", condition=Q(baselines__is_current=True))
+    figures = list(
+        with_cost_figures(projects, as_of=as_of)
+        .annotate(current_baseline=current)
+        .order_by("code")
+        .values_list(
+            "pk",
+            "code",
+            "bac",
+            "start_date",
+            "end_date",
+            "lines_total",
+            "time_cost",
+            "expense_cost",
+            "pct_complete",
+            "current_baseline__pk",
+            "current_baseline__start_date",
+            "current_baseline__end_date",
+            "current_baseline__milestones",
+        )
+    )
+    own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
+    unbased = [row[0] for row in figures if row[9] is None]
+    if unbased:
+        planned = Milestone.objects.filter(project_id__in=unbased).order_by("due_date", "pk")
+        for project_id, due_date, weight in planned.values_list("project_id", "due_date", "weight"):
+            own[project_id].append(evm.PlanMilestone(due_date, weight))
+    rated = []
+    for pk, code, bac, start, finish, lines_total, time_cost, expense_cost, pct, baseline, *plan in figures:
+        milestones: tuple[evm.PlanMilestone, ...] = tuple(own.get(pk, ()))
+        if baseline is not None:
+            start, finish, milestones = plan[0], plan[1], baseline_milestones(plan[2])
+        inputs = evm.EvmInputs(
+            bac=_bac(bac, lines_total),
+            ac=evm.money(time_cost + expense_cost),
+            percent_complete=pct if pct is not None else ZERO,
+            as_of=as_of,
+            start=start,
+            finish=finish,
+            milestones=milestones,
+        )
+        cpi, spi = _indices(
+            bac=inputs.bac,
+            ac=inputs.ac,
+            percent_complete=inputs.percent_complete,
+            start=start,
+            finish=finish,
+            milestones=milestones,
+            as_of=as_of,
+        )
+        rating = PortfolioRating(pk=pk, code=code, cpi=cpi, spi=spi, rag=_portfolio_rag(pct, cpi, spi))
+        rated.append((rating, inputs))
+    return rated
+
+
 def portfolio_ratings(*, projects: QuerySet[Project], as_of: dt.date) -> list[PortfolioRating]:
-    """CPI, SPI and RAG of every project of ``projects``, ordered by code; three queries whatever their number.
+    """CPI, SPI and RAG of every project of ``projects``, ordered by code; two queries at most whatever their number.
 
     The same figures as :func:`portfolio_rows` (same inputs, same
     :mod:`projects.budget.evm` functions), from plain values instead of model
     instances and without EAC and the rest: cheap enough to count and sort a
     department of a thousand projects before showing one page of it.
     """
-    figures = (
-        with_cost_figures(projects, as_of=as_of)
-        .order_by("code")
-        .values_list(
-            "pk", "code", "bac", "start_date", "end_date", "lines_total", "time_cost", "expense_cost", "pct_complete"
-        )
-    )
-    # One current baseline per project (a constraint), so no ordering (which would join the projects to sort).
-    current = Baseline.objects.filter(project__in=projects.values("pk"), is_current=True).order_by()
-    baselines: dict[int, tuple[dt.date | None, dt.date | None, tuple[evm.PlanMilestone, ...]]] = {
-        project_id: (start, finish, baseline_milestones(stored))
-        for project_id, start, finish, stored in current.values_list(
-            "project_id", "start_date", "end_date", "milestones"
-        )
-    }
-    own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
-    planned = Milestone.objects.filter(project__in=projects.values("pk")).exclude(
-        project__in=Baseline.objects.filter(is_current=True).values("project")
-    )
-    for project_id, due_date, weight in planned.order_by().values_list("project_id", "due_date", "weight"):
-        own[project_id].append(evm.PlanMilestone(due_date, weight))
-    ratings = []
-    for pk, code, bac, start, finish, lines_total, time_cost, expense_cost, pct in figures:
-        milestones: tuple[evm.PlanMilestone, ...] = tuple(own.get(pk, ()))
-        if pk in baselines:
-            start, finish, milestones = baselines[pk]
-        cpi, spi = _indices(
-            bac=_bac(bac, lines_total),
-            ac=time_cost + expense_cost,
-            percent_complete=pct if pct is not None else ZERO,
-            start=start,
-            finish=finish,
-            milestones=milestones,
-            as_of=as_of,
-        )
-        ratings.append(PortfolioRating(pk=pk, code=code, cpi=cpi, spi=spi, rag=_portfolio_rag(pct, cpi, spi)))
-    return ratings
+    return [rating for rating, _ in _rated(projects=projects, as_of=as_of)]
 
 
 def _sorted(ratings: list[PortfolioRating], sort: str) -> list[PortfolioRating]:
@@ -438,27 +465,37 @@ def portfolio_table(
     ``status`` is one of :data:`PORTFOLIO_STATUSES` and ``sort`` one of
     :data:`PORTFOLIO_SORTS` (anything else: the default); ``page`` is taken
     as ``Paginator.get_page`` takes it (junk gives page 1, past the end the
-    last page). The summary covers every project of the filter, through
-    :func:`portfolio_ratings`; only the page's projects are loaded in full
-    (:func:`portfolio_rows`). Seven queries whatever the number of projects.
+    last page). The summary covers every project of the filter, rated as by
+    :func:`portfolio_ratings`; only the page's projects are loaded as models,
+    and their metrics computed from the inputs they were rated on. Four
+    queries whatever the number of projects (three when every project of the
+    filter has a current baseline): the ids and statuses, the figures, the
+    milestones of the projects without a baseline, the page's projects.
     """
     status = status if status in PORTFOLIO_STATUSES else "open"
     sort = sort if sort in PORTFOLIO_SORTS else "code"
-    per_status = dict(projects.order_by().values_list("status").annotate(n=Count("pk")))
-    closed = per_status.get(ProjectStatus.CLOSED, 0)
-    status_counts = {"open": sum(per_status.values()) - closed, "closed": closed, "all": sum(per_status.values())}
-    if status == "open":
-        projects = projects.exclude(status=ProjectStatus.CLOSED)
-    elif status == "closed":
-        projects = projects.filter(status=ProjectStatus.CLOSED)
-    ratings = portfolio_ratings(projects=projects, as_of=as_of)
+    statuses = list(projects.order_by().values_list("pk", "status"))
+    closed = sum(1 for _, value in statuses if value == ProjectStatus.CLOSED)
+    status_counts = {"open": len(statuses) - closed, "closed": closed, "all": len(statuses)}
+    # By id from here: the filter is evaluated once, and each later query looks the projects up by key.
+    ids = [pk for pk, value in statuses if status == "all" or (value == ProjectStatus.CLOSED) == (status == "closed")]
+    rated = _rated(projects=Project.objects.filter(pk__in=ids), as_of=as_of)
+    ratings = [rating for rating, _ in rated]
     counts = {rag or "none": 0 for rag in _RAG_ORDER}
     for rating in ratings:
         counts[rating.rag or "none"] += 1
     shown = Paginator(_sorted(ratings, sort), per_page).get_page(page)
-    position = {rating.pk: i for i, rating in enumerate(shown.object_list)}
-    rows = portfolio_rows(projects=Project.objects.filter(pk__in=list(position)), as_of=as_of) if position else []
-    rows.sort(key=lambda row: position[row.project.pk])
+    inputs = {rating.pk: given for rating, given in rated}
+    on_page = [rating.pk for rating in shown.object_list]
+    loaded = {p.pk: p for p in Project.objects.filter(pk__in=on_page).select_related("budget")} if on_page else {}
+    rows = []
+    for rating in shown.object_list:
+        project = loaded[rating.pk]
+        budget = _budget(project)
+        metrics = evm.evm_compute(
+            replace(inputs[rating.pk], etc_bottom_up=budget.etc_bottom_up if budget is not None else None)
+        )
+        rows.append(PortfolioRow(project=project, currency=project.currency, metrics=metrics, rag=rating.rag))
     return PortfolioTable(
         status=status,
         sort=sort,

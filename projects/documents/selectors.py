@@ -208,18 +208,21 @@ class ProjectCompliance:
 def portfolio_compliance(
     *, projects: QuerySet[Project], today: dt.date, rows: list[ObligationRow] | None = None
 ) -> list[ProjectCompliance]:
-    """Per project (ordered by code): overdue obligations, missing evidence, missing and expired documents.
+    """Per project with an obligation or an expired document (ordered by code): overdue obligations, missing
+    evidence, missing and expired documents.
 
     "Missing documents" are the document kinds obligations wait for that are
     not on file (approved or signed, current, not expired); "expired" are
-    documents past their expiry not marked superseded. 5 queries (2 when
-    ``rows`` from :func:`obligation_rows` of the same projects are given).
+    documents past their expiry not marked superseded. A project with neither
+    an obligation nor an expired document has nothing to show (it is clean, nothing
+    due) and is left out, so a thousand such projects cost nothing. 4 queries
+    (1 when ``rows`` from :func:`obligation_rows` of the same projects are given).
     """
-    lines = {p.pk: ProjectCompliance(project=p) for p in projects.order_by("code")}
+    lines: dict[int, ProjectCompliance] = {}
     for row in rows if rows is not None else obligation_rows(projects=projects, today=today):
         line = lines.get(row.clause.project_id)
         if line is None:
-            continue
+            line = lines[row.clause.project_id] = ProjectCompliance(project=row.clause.project)
         if row.state == OVERDUE:
             line.overdue.append(row)
         elif row.state == MISSING:
@@ -232,12 +235,17 @@ def portfolio_compliance(
             label = DocumentKind(row.clause.evidence_document_kind).label
             if label not in line.missing_documents:
                 line.missing_documents.append(label)
-    for document in Document.objects.filter(project__in=projects, expires_on__lt=today).exclude(
-        status=DocumentStatus.SUPERSEDED
-    ):
-        if document.project_id in lines:
-            lines[document.project_id].expired_documents.append(document)
-    return list(lines.values())
+    expired = (
+        Document.objects.filter(project__in=projects, expires_on__lt=today)
+        .exclude(status=DocumentStatus.SUPERSEDED)
+        .select_related("project")
+    )
+    for document in expired:
+        line = lines.get(document.project_id)
+        if line is None:
+            line = lines[document.project_id] = ProjectCompliance(project=document.project)
+        line.expired_documents.append(document)
+    return sorted(lines.values(), key=lambda line: line.project.code)
 
 
 # --- Clauses ---------------------------------------------------------------------------------

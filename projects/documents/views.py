@@ -366,6 +366,7 @@ def department_compliance(request: AuthenticatedHttpRequest, dept: str) -> HttpR
     outstanding = [line for line in lines if line.needs_action]
     page = Paginator(outstanding, COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))
     on_page = {line.project.pk for line in page.object_list}
+    project_count = projects.count()
     return render(
         request,
         "projects/documents/department_compliance.html",
@@ -375,7 +376,7 @@ def department_compliance(request: AuthenticatedHttpRequest, dept: str) -> HttpR
             "counts": selectors.compliance_counts(rows),
             "lines": page.object_list,
             "page": page,
-            "project_count": len(lines),
-            "clean_count": len(lines) - len(outstanding),
+            "project_count": project_count,
+            "clean_count": project_count - len(outstanding),
         },
     )

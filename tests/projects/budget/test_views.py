@@ -219,12 +219,13 @@ def test_it_builds_the_department_portfolio_in_a_fixed_number_of_queries(
     row = next(r for r in rows if r.project.code == "Q0000")
     assert (row.metrics.ac, row.metrics.ev, row.metrics.cpi) == (D("100.00"), D("20000.00"), D("200.0000"))
     _login(client, head)
-    # session, user, department; statuses, the ratings (3), the page's rows (3); the department list
-    with django_assert_num_queries(11):
+    # session, user, department; ids and statuses, the figures, the milestones of the projects without a
+    # baseline, the page's projects; the department list
+    with django_assert_num_queries(8):
         response = client.get(reverse("projects:department_budget", args=["alpha"]) + "?as_of=2025-03-31")
     assert response.status_code == 200
     assert len(_codes(response)) == min(count + 1, selectors.PORTFOLIO_PAGE_SIZE)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         assert client.get(reverse("projects:department_budget", args=["alpha"]), {"sort": "rag", "page": "2"})
 
 
@@ -321,6 +322,14 @@ def test_it_rates_the_department_summary_exactly_as_the_full_rows(world, pm):
     Expense.objects.create(
         project=zero, date=dt.date(2025, 3, 1), amount=D("10"), currency="GBP", category="other", supplier="S"
     )
+    plan.budget_settings_update(  # a bottom-up ETC: EAC from it, which the table computes from the ratings' inputs
+        project=weighted,
+        contingency_reserve=D("0"),
+        cost_tolerance_percent=D("10"),
+        time_tolerance_days=14,
+        etc_bottom_up=D("12345.67"),
+        actor=pm,
+    )
     projects = Project.objects.filter(departments=alpha)
     for as_of in (dt.date(2024, 6, 1), dt.date(2025, 3, 31), dt.date(2026, 1, 1)):
         full = selectors.portfolio_rows(projects=projects, as_of=as_of)
@@ -328,7 +337,14 @@ def test_it_rates_the_department_summary_exactly_as_the_full_rows(world, pm):
         assert [(r.code, r.cpi, r.spi, r.rag) for r in cheap] == [
             (r.project.code, r.metrics.cpi, r.metrics.spi, r.rag) for r in full
         ]
+        table = selectors.portfolio_table(projects=projects, as_of=as_of, status="all")
+        assert [(r.project.code, r.currency, r.metrics, r.rag) for r in table.rows] == [
+            (r.project.code, r.currency, r.metrics, r.rag) for r in full
+        ]
     assert {r.rag for r in cheap} >= {"red", ""}
+    assert next(r for r in table.rows if r.project.code == "R-WEIGHTED").metrics.eac_method != (
+        next(r for r in table.rows if r.project.code == "R-ZERO").metrics.eac_method
+    )
 
 
 def test_it_answers_404_on_a_department_table_the_user_does_not_head(client, world, head, pm):

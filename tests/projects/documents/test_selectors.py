@@ -12,7 +12,7 @@ from django.utils import timezone
 from apm.outbox.models import OutboundEmail
 from projects.documents import services
 from projects.documents.selectors import obligation_rows, portfolio_compliance
-from projects.models import Clause, Project
+from projects.models import Clause, Document, Project
 from reports.models import Delivery
 from tests import factories
 from tests.projects.document_files import pdf
@@ -135,3 +135,20 @@ def test_it_lists_a_project_whose_only_obligation_is_due_on_department_complianc
     assert "1 of 1 project needs action; 0 with nothing to do are not listed." in page
     assert "Quarterly report" in page
     assert "Every obligation is met." not in page
+
+
+def test_it_lists_a_project_whose_only_trouble_is_an_expired_document_on_department_compliance(world, pm, head, client):
+    """A project without obligations still needs action for a document past its expiry; one with neither is clean."""
+    expired = factories.ProjectFactory(code="E-1", departments=[world["alpha"]], project_manager=pm)
+    factories.ProjectFactory(code="E-2", departments=[world["alpha"]], project_manager=pm)
+    Document.objects.create(
+        project=expired, kind="other", title="Old permit", status="approved", expires_on=dt.date(2020, 1, 1)
+    )
+    lines = portfolio_compliance(projects=Project.objects.filter(departments=world["alpha"]), today=dt.date(2025, 1, 1))
+    assert [(line.project.code, [d.title for d in line.expired_documents]) for line in lines] == [
+        ("E-1", ["Old permit"])
+    ]
+    client.force_login(head)
+    page = client.get(reverse("projects:department_compliance", args=["ALPHA"])).content.decode()
+    assert "1 of 3 projects needs action; 2 with nothing to do are not listed." in page
+    assert "Old permit" in page
