@@ -11,9 +11,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import DateField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest, Least
 
 from projects.models import Allocation, AllocationStatus, OpenRole, OpenRoleSkill, OpenRoleStatus, Project
 from teams.capacity import (
@@ -55,11 +56,24 @@ def member_week_loads(
     first, last = weeks[0], weeks[-1] + dt.timedelta(days=6)
     ids = scope if scope is not None else members if isinstance(members, QuerySet) else [m.pk for m in members]
     bookings: dict[int, list[Booking]] = defaultdict(list)
-    allocations = Allocation.objects.live().filter(_ids_filter(ids), start_date__lte=last, end_date__gte=first)
-    for member_id, start, end, hours, status in allocations.values_list(
-        "member_id", "start_date", "end_date", "hours_per_week", "status"
-    ):
-        bookings[member_id].append(Booking(start, end, hours, status == AllocationStatus.CONFIRMED))
+    # Cut to the weeks asked for (only the part inside counts) and summed per person, status and dates: the
+    # bookings that cover the whole window become one, and the arithmetic runs once per distinct stretch
+    # instead of once per booking (at 10,000 projects, 1,426 bookings of 50 people were 327 rows).
+    allocations = (
+        Allocation.objects.live()
+        .filter(_ids_filter(ids), start_date__lte=last, end_date__gte=first)
+        .annotate(
+            start=Greatest("start_date", Value(first, output_field=DateField())),
+            end=Least("end_date", Value(last, output_field=DateField())),
+        )
+        .values("member_id", "status", "start", "end")
+        .annotate(hours=Sum("hours_per_week"))
+        .order_by()
+    )
+    for row in allocations:
+        bookings[row["member_id"]].append(
+            Booking(row["start"], row["end"], row["hours"], row["status"] == AllocationStatus.CONFIRMED)
+        )
     absences: dict[int, list[Absence]] = defaultdict(list)
     for member_id, start, end, hours_per_day in TimeOff.objects.filter(
         _ids_filter(ids), start__lte=last, end__gte=first
@@ -226,7 +240,15 @@ def heatmap_weeks(*, start: dt.date, count: int = 12) -> list[dt.date]:
 HEAT_HIGH_AT = Decimal(80)
 
 
-@dataclass(frozen=True)
+def _hours(value: Decimal, places: int = 1) -> str:
+    """Hours as the heatmap writes them: whole hours bare, else to ``places`` decimals, half up
+    (what ``floatformat:"-1"`` gives, without the filter's cost in a grid of hundreds of cells)."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return str(value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+@dataclass(frozen=True, slots=True)
 class HeatCell:
     """One cell of the capacity heatmap: the week's load, its band and whether tentative bookings would overbook it.
 
@@ -234,29 +256,27 @@ class HeatCell:
     ``"low"`` (above 0, under 80 %) or ``"none"`` (nothing confirmed, or no
     capacity). ``tentative_over``: confirmed fits, confirmed plus tentative
     does not (marked apart: it is a warning, not an over-allocation).
+
+    The strings a page shows are worked out here once, so that a grid of people by weeks renders
+    without a filter or a lookup chain per cell: ``css_class`` (``static/css/apm.css``; no inline
+    style under the CSP), ``text`` (``"85%"``, ``"over"`` or ``"—"``), ``tentative_text``
+    (``"+20% t"``, or ``""`` without tentative hours) and ``title`` (the hours in words).
     """
 
     load: WeekLoad
     band: str
     tentative_over: bool
-
-    @property
-    def css_class(self) -> str:
-        """The cell's classes (``static/css/apm.css``; no inline style under the CSP)."""
-        classes = [f"util-{self.band}"]
-        if self.tentative_over:
-            classes.append("util-tentative-over")
-        if self.band == "over":
-            classes.append("heat-over")
-        if self.load.away:
-            classes.append("heat-away")
-        return " ".join(classes)
+    css_class: str
+    text: str
+    tentative_text: str
+    title: str
 
 
 def heat_cell(load: WeekLoad) -> HeatCell:
-    """The heatmap cell of ``load`` (bands in :class:`HeatCell`)."""
+    """The heatmap cell of ``load`` (bands and strings in :class:`HeatCell`)."""
     utilisation = load.utilisation
-    if load.over:
+    over = load.over
+    if over:
         band = "over"
     elif utilisation is None or utilisation <= 0:
         band = "none"
@@ -264,5 +284,54 @@ def heat_cell(load: WeekLoad) -> HeatCell:
         band = "high"
     else:
         band = "low"
-    tentative_over = not load.over and load.tentative > 0 and load.confirmed + load.tentative > load.capacity
-    return HeatCell(load=load, band=band, tentative_over=tentative_over)
+    tentative_over = not over and load.tentative > 0 and load.confirmed + load.tentative > load.capacity
+    classes = [f"util-{band}"]
+    if tentative_over:
+        classes.append("util-tentative-over")
+    if over:
+        classes.append("heat-over")
+    if load.away:
+        classes.append("heat-away")
+    title = f"{_hours(load.confirmed)} of {_hours(load.capacity)} h confirmed"
+    tentative_text = ""
+    if load.tentative:
+        title += f", {_hours(load.tentative)} h tentative"
+        share = load.tentative_utilisation
+        tentative_text = f"+{share if share else '?'}% t"
+    if over:
+        title += " — OVER-ALLOCATED"
+    elif tentative_over:
+        title += " — tentative bookings would overbook"
+    text = f"{utilisation}%" if utilisation is not None else ("over" if over else "—")
+    return HeatCell(
+        load=load,
+        band=band,
+        tentative_over=tentative_over,
+        css_class=" ".join(classes),
+        text=text,
+        tentative_text=tentative_text,
+        title=title,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HeatRow:
+    """One person's row of the capacity heatmap: the person, their weekly hours as shown, a cell per week."""
+
+    person: TeamMember
+    weekly_hours: str
+    cells: list[HeatCell]
+
+
+def heatmap_rows(*, people: list[TeamMember], weeks: list[dt.date]) -> list[HeatRow]:
+    """A :class:`HeatRow` per person of ``people`` (in their order) over ``weeks``; the three queries of
+    :func:`member_week_loads` whatever the number of people."""
+    loads = member_week_loads(members=people, weeks=weeks)
+    return [
+        HeatRow(
+            person=person,
+            weekly_hours=_hours(person.weekly_capacity_hours, places=2),
+            cells=[heat_cell(load) for load in loads[person.pk]],
+        )
+        for person in people
+    ]

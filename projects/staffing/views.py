@@ -44,7 +44,7 @@ from teams.models import Department, MemberSkill, Skill, TeamMember, TimeOff
 if TYPE_CHECKING:
     pass
 
-HEATMAP_PAGE = 100
+HEATMAP_PAGE = 50
 
 
 def _staffable_project_or_404(request: AuthenticatedHttpRequest, code: str) -> Project:
@@ -320,8 +320,10 @@ def _parse_week(value: str | None) -> dt.date:
 def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
     """People by weeks: confirmed utilisation percent coloured by band, tentative apart, over-allocation in red.
 
-    GET ``from`` (a date in the first week), ``weeks`` (1-26, default 12),
-    ``department`` (id). A fixed number of queries whatever the number of people.
+    GET ``from`` (a date in the first week), ``weeks`` (1-26, default 12), ``department`` (id; one the
+    user cannot see is ignored, and said so), ``q`` (part of a name), ``mine`` (only people booked on a
+    project the user may staff) and ``page`` (50 people a page; past the end, the last). A fixed number
+    of queries whatever the number of people.
     """
     if not access.see_workspace.allows(request.user):
         raise Http404("No such page.")
@@ -335,22 +337,33 @@ def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
     departments = list(Department.objects.filter(pk__in=members.values("department")).order_by("code"))
     department = request.GET.get("department", "")
     department_id = parse_id_param(department)
-    if department_id is not None:
+    unknown_department = bool(department) and department_id not in {d.pk for d in departments}
+    if unknown_department:
+        department = ""
+    elif department_id is not None:
         members = members.filter(department_id=department_id)
+    search = request.GET.get("q", "").strip()[:100]
+    if search:
+        members = members.filter(name__icontains=search)
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        staffed = Allocation.objects.live().filter(project__in=access.staff_project.queryset(request.user))
+        members = members.filter(pk__in=staffed.values("member_id"))
     members = members.filter(is_active=True).select_related("department").order_by("name", "pk")
     page, query = page_of(request, members, HEATMAP_PAGE)
-    people = list(page.object_list)
-    loads = selectors.member_week_loads(members=people, weeks=weeks)
     return render(
         request,
         "projects/staffing/capacity.html",
         {
             "weeks": [(week, week_label(week)) for week in weeks],
-            "rows": [(person, [selectors.heat_cell(load) for load in loads[person.pk]]) for person in people],
+            "rows": selectors.heatmap_rows(people=list(page.object_list), weeks=weeks),
             "page": page,
             "query": query,
             "departments": departments,
             "department": department,
+            "unknown_department": unknown_department,
+            "search": search,
+            "mine": mine,
             "first": first,
             "count": count,
             "previous": first - dt.timedelta(weeks=count),
