@@ -6,6 +6,7 @@ import pytest
 
 from apm import access
 from apm.access import audience_for
+from apm.accounts.models import Role
 from tests.factories import AllocationFactory, TeamMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,21 @@ def test_it_shows_a_person_booked_on_a_project_one_sees_only_while_the_booking_s
     booking.save(update_fields=["status"])
     assert access.see_member.allows(member, ivy)
     assert list(access.see_member.queryset(member).filter(pk=ivy.pk)) == [ivy]
+
+
+def test_a_user_objects_capabilities_follow_its_links_and_role_as_they_change(world, pm):
+    """The rule's queryset is built once per user object and role; what it lists is read each time."""
+    beta = world["beta_project"]
+    assert codes(pm) == {"ALPHA-1"}
+    assert {project.code for project in access.see_project.queryset(pm)} == {"ALPHA-1"}  # evaluated
+    beta.project_manager = pm
+    beta.save()
+    assert {project.code for project in access.see_project.queryset(pm)} == {"ALPHA-1", "BETA-1"}  # not that one
+    assert codes(pm) == {"ALPHA-1", "BETA-1"}
+    assert access.see_project.allows(pm, beta)
+    pm.role = Role.CLIENT_CONTACT  # the same object in another role: that role's rule
+    assert codes(pm) == set()
+    assert not access.see_internal.allows(pm, beta)
+    pm.role = Role.PROJECT_MANAGER
+    pm.is_active = False
+    assert codes(pm) == set()
