@@ -342,7 +342,8 @@ def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
         department = ""
     elif department_id is not None:
         members = members.filter(department_id=department_id)
-    search = request.GET.get("q", "").strip()[:100]
+    # A NUL is no part of a name, and PostgreSQL refuses it in a query: dropped, as a form's field drops it.
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if search:
         members = members.filter(name__icontains=search)
     mine = request.GET.get("mine") == "1"

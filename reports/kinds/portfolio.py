@@ -38,7 +38,7 @@ def compliance_section(queryset: QuerySet[Project], as_of: dt.date) -> dict[str,
     "projects": [{"code", "name", "overdue": [{"number", "title", "deadline"}], "missing_evidence":
     [{"number", "title"}], "missing_documents": ["Permit", ...], "expired_documents": [{"title",
     "expires_on"}]}]}``; only projects with something to report are listed. Obligation states as in
-    ``projects.documents.selectors`` (5 queries whatever the number of projects).
+    ``projects.documents.selectors`` (4 queries whatever the number of projects).
     """
     listed = []
     for line in portfolio_compliance(projects=queryset, today=as_of):
@@ -74,7 +74,7 @@ def compliance_section(queryset: QuerySet[Project], as_of: dt.date) -> dict[str,
 def performance_ratings(queryset: QuerySet[Project], as_of: dt.date) -> dict[str, dict[str, Any]]:
     """By project code, the CPI/SPI-derived rating as of ``as_of`` (internal only): ``{"performance_rag":
     "red"|"amber"|"green"|"", "cpi": "0.8333" | None, "spi": ...}`` ("" when there is nothing to rate, as on the
-    department's cost page; ``projects.budget.selectors.portfolio_ratings``, three queries)."""
+    department's cost page; ``projects.budget.selectors.portfolio_ratings``, two queries at most)."""
     return {
         rating.code: {
             "performance_rag": rating.rag,

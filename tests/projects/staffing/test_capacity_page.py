@@ -86,6 +86,7 @@ def test_it_finds_people_by_part_of_their_name(client, pm, world):
     assert _names(_get(client, q="quin")) == ["Zoë Quinn"]
     assert "No people to show with these filters." in _get(client, q="nobody by that name")
     assert 'value="quin"' in _get(client, q="quin")  # the search box keeps it
+    assert _names(_get(client, q="qu\x00in")) == ["Zoë Quinn"]  # a NUL (which PostgreSQL refuses) is dropped
 
 
 def test_it_shows_only_people_booked_on_my_projects_when_asked(client, pm, world):
