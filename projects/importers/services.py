@@ -255,9 +255,10 @@ class _Known:
     Loaded in two queries: each project's id by number (``Project.reference``, unique) and by the source keys
     of its status updates. Then, for a project a row has touched: the project itself (the one instance every
     later row of it changes and saves), its departments' ids, and its updates' ``as_of -> (rag, whole-life
-    cost)``. A row that is rolled back leaves these unlike the database: the import forgets them all
-    (:attr:`_Tally.known`) and they are loaded again. Measured on the five GMPP years on PostgreSQL: 7,704
-    queries, a third of them finding what an earlier row had written.
+    cost)``. A row that is rolled back leaves these unlike the database: :meth:`undo` takes back what the row
+    added to the indexes and forgets what it knew of the projects it touched (loaded again when a later row
+    needs them). Measured on the five GMPP years on PostgreSQL: 7,704 queries, a third of them finding what an
+    earlier row had written.
     """
 
     def __init__(self) -> None:
@@ -272,34 +273,87 @@ class _Known:
         self.projects: dict[int, Project] = {}
         self.departments: dict[int, set[int]] = {}
         self.histories: dict[int, dict[dt.date, tuple[str, Any]]] = {}
+        # The current row's: the projects it touched, and how to take back what it added to the indexes.
+        self._touched: set[int] = set()
+        self._undo: list[Callable[[], None]] = []
 
-    def project(self, pk: int) -> Project:
+    def begin(self) -> None:
+        """A row starts: what it changes is noted, to be taken back if it is rolled back."""
+        self._touched.clear()
+        self._undo.clear()
+
+    def undo(self) -> None:
+        """The row was rolled back: the indexes as before it, its projects forgotten (loaded again on demand)."""
+        for take_back in reversed(self._undo):
+            take_back()
+        for pk in self._touched:
+            self.projects.pop(pk, None)
+            self.departments.pop(pk, None)
+            self.histories.pop(pk, None)
+        self.begin()
+
+    def project(self, pk: int) -> Project | None:
+        """Project ``pk``, or None when it is gone (deleted while the import ran)."""
         found = self.projects.get(pk)
         if found is None:
-            found = self.projects[pk] = Project.objects.get(pk=pk)
+            found = Project.objects.filter(pk=pk).first()
+            if found is None:
+                return None
+            self.projects[pk] = found
+        self._touched.add(pk)
         return found
+
+    def add_key(self, key: str, pk: int) -> None:
+        """Project ``pk`` has an update of source key ``key`` now."""
+        pks = self.by_key.setdefault(key, set())
+        if pk not in pks:
+            pks.add(pk)
+            self._undo.append(lambda: pks.discard(pk))
+
+    def drop_key(self, key: str, pk: int) -> None:
+        """Project ``pk`` has no update of source key ``key`` any more."""
+        pks = self.by_key.get(key, set())
+        if pk in pks:
+            pks.discard(pk)
+            self._undo.append(lambda: pks.add(pk))
+
+    def _refer(self, reference: str, pk: int | None) -> None:
+        before = self.by_reference.get(reference)
+        if pk is None:
+            self.by_reference.pop(reference, None)
+        else:
+            self.by_reference[reference] = pk
+
+        def take_back() -> None:
+            if before is None:
+                self.by_reference.pop(reference, None)
+            else:
+                self.by_reference[reference] = before
+
+        self._undo.append(take_back)
 
     def with_key(self, key: str) -> list[Project]:
         """The projects with an update of source key ``key``, by code (the database's order of codes)."""
         pks: Iterable[int] = self.by_key.get(key, set())
         if len(self.by_key.get(key, ())) > 1:
             pks = list(Project.objects.filter(pk__in=pks).order_by("code").values_list("pk", flat=True))
-        return [self.project(pk) for pk in pks]
+        return [project for project in map(self.project, pks) if project is not None]
 
     def created(self, project: Project) -> None:
         """``project`` was just saved new: no departments, no updates."""
         self.projects[project.pk] = project
         self.departments[project.pk] = set()
         self.histories[project.pk] = {}
+        self._touched.add(project.pk)
         if project.reference:
-            self.by_reference[project.reference] = project.pk
+            self._refer(project.reference, project.pk)
 
     def numbered(self, project: Project, old: str | None) -> None:
         """``project``'s number changed from ``old`` (saved)."""
         if old and self.by_reference.get(old) == project.pk:
-            del self.by_reference[old]
+            self._refer(old, None)
         if project.reference:
-            self.by_reference[project.reference] = project.pk
+            self._refer(project.reference, project.pk)
 
     def department_ids(self, project: Project) -> set[int]:
         found = self.departments.get(project.pk)
@@ -326,7 +380,7 @@ class _Tally:
     clients: dict[str, Client] = field(default_factory=dict)
     mapping: Mapping = GMPP
     user: User | None = None
-    # The stored projects as this run knows them (_Known); None when a rolled-back row made it forget them.
+    # The stored projects as this run knows them (_Known), loaded on first use.
     known_projects: _Known | None = None
 
     @property
@@ -469,8 +523,9 @@ def _find_project(
 ) -> Project | None:
     if record.reference:
         pk = known.by_reference.get(record.reference)
-        if pk is not None:
-            return known.project(pk)
+        found = known.project(pk) if pk is not None else None
+        if found is not None:
+            return found
     for project in known.with_key(key):
         if not record.reference or project.reference is None or _same_number(project.reference, record.reference):
             return project
@@ -479,7 +534,7 @@ def _find_project(
         named = Project.objects.filter(owner, name__iexact=record.name).distinct().order_by("code")
         for project in named:
             if not record.reference or project.reference is None:
-                return known.project(project.pk)
+                return known.project(project.pk) or project
     return None
 
 
@@ -627,7 +682,7 @@ def _write_update(
     update = StatusUpdate.objects.filter(project=project, as_of=as_of).first() if stored else None
     if update is None:
         validation.create(StatusUpdate, project=project, as_of=as_of, **values)
-        known.by_key.setdefault(values["source_key"], set()).add(project.pk)
+        known.add_key(values["source_key"], project.pk)
         summary.updates_created += 1
         return
     old_key = update.source_key
@@ -640,9 +695,9 @@ def _write_update(
         summary.updates_updated += 1
         if update.source_key != old_key:
             # The old key leads here no longer unless another of the project's updates has it.
-            known.by_key.setdefault(update.source_key, set()).add(project.pk)
+            known.add_key(update.source_key, project.pk)
             if not StatusUpdate.objects.filter(project=project, source_key=old_key).exists():
-                known.by_key.get(old_key, set()).discard(project.pk)
+                known.drop_key(old_key, project.pk)
     else:
         summary.updates_unchanged += 1
 
@@ -719,6 +774,7 @@ def _import(
             summary.updates_unchanged,
         )
         snapshot = (set(tally.created), set(tally.updated), set(tally.touched), dict(seen))
+        tally.known.begin()
         try:
             with transaction.atomic():
                 _write_record(item, summary, tally, seen)
@@ -734,7 +790,8 @@ def _import(
             tally.created, tally.updated, tally.touched, seen = snapshot
             tally.departments.clear()
             tally.clients.clear()
-            tally.known_projects = None  # what it knew may hold the row's undone changes
+            if tally.known_projects is not None:
+                tally.known_projects.undo()  # what the row added, and its projects as it left them
             reason = f"the database refused the row: {exc}" if isinstance(exc, DatabaseError) else str(exc)
             summary.skipped.append(SkippedRow(item.path, item.line, reason))
             if strict:

@@ -121,6 +121,37 @@ def test_it_imports_the_demo_files(capsys):
     assert (again.projects_unchanged, again.updates_unchanged, again.changed) == (8, 15, False)
 
 
+@pytest.mark.django_db
+def test_a_row_rolled_back_after_creating_its_project_leaves_nothing_a_later_row_finds(monkeypatch):
+    """The import's index of projects takes back what a refused row added, without loading itself again."""
+    from django.db import DatabaseError
+
+    from projects.importers import services
+
+    loads = []
+    real_init, real_write = services._Known.__init__, services._write_update
+
+    def counted_init(self):
+        loads.append(1)
+        real_init(self)
+
+    def refuse_2023(project, record, as_of, summary, **kwargs):
+        if as_of.year == 2023:
+            raise DatabaseError("refused for the test")
+        return real_write(project, record, as_of, summary, **kwargs)
+
+    monkeypatch.setattr(services._Known, "__init__", counted_init)
+    monkeypatch.setattr(services, "_write_update", refuse_2023)
+    summary = portfolio_import_gmpp(paths=DEMO_FILES)
+    assert len(summary.skipped) == 7  # every 2023 row, after it had created its project
+    assert loads == [1]
+    harbour = Project.objects.get(reference="DPW_0001_2122-Q1")  # created again by its 2024 row, once
+    assert harbour.code == "DPW_0001_2122-Q1"
+    assert list(harbour.status_updates.values_list("source", flat=True)) == ["gmpp-2024"]
+    assert StatusUpdate.objects.filter(source="gmpp-2023").count() == 0
+    assert summary.projects_created == Project.objects.count()
+
+
 def _write(path: Path, lines: list[str]) -> Path:
     path.write_bytes("\r\n".join(lines).encode("cp1252"))
     return path
