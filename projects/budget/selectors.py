@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import DecimalField, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, FilteredRelation, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -349,37 +349,58 @@ class PortfolioTable:
     status_counts: dict[str, int]
 
 
-def _indices(
-    *,
-    bac: Decimal,
-    ac: Decimal,
-    percent_complete: Decimal,
-    start: dt.date | None,
-    finish: dt.date | None,
-    milestones: tuple[evm.PlanMilestone, ...],
-    as_of: dt.date,
-) -> tuple[Decimal | None, Decimal | None]:
-    """(CPI, SPI) by the steps of ``evm.evm_compute`` that they need, and nothing else."""
-    bac, ac = evm.money(bac), evm.money(ac)
-    pct = max(ZERO, min(evm.HUNDRED, percent_complete))
-    planned_pct = evm.planned_percent(start=start, finish=finish, milestones=milestones, as_of=as_of)
-    pv = evm.planned_value(bac=bac, planned_pct=planned_pct)
-    ev = evm.earned_value(bac=bac, percent_complete=pct)
-    return evm.cpi(ev=ev, ac=ac), evm.spi(ev=ev, pv=pv)
+#: What a project of the table was rated on, all but ``as_of``: BAC and AC (money), percent complete
+#: (0 when none reported), and the plan: start, finish and milestones.
+_Basis: TypeAlias = tuple[Decimal, Decimal, Decimal, dt.date | None, dt.date | None, tuple[evm.PlanMilestone, ...]]
 
 
-def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[PortfolioRating, evm.EvmInputs]]:
-    """Each project of ``projects`` (by code) with its rating and the EVM inputs it was rated on.
+def _inputs(basis: _Basis, *, as_of: dt.date, etc_bottom_up: Decimal | None) -> evm.EvmInputs:
+    bac, ac, percent_complete, start, finish, milestones = basis
+    return evm.EvmInputs(
+        bac=bac,
+        ac=ac,
+        percent_complete=percent_complete,
+        as_of=as_of,
+        start=start,
+        finish=finish,
+        milestones=milestones,
+        etc_bottom_up=etc_bottom_up,
+    )
 
-    The inputs lack only ``etc_bottom_up`` (which EAC needs, the rating not).
-    Two queries at most: the figures with the current baseline joined (one
-    per project, a constraint), then the own milestones of the projects
-    without one, by their ids (none when every project has a baseline).
+
+def _total(queryset: QuerySet[Any], field: str) -> Coalesce:
+    """``SUM(field)`` of ``queryset`` (filtered on ``OuterRef``) as a plain aggregate subquery, 0 when empty.
+
+    ``Func`` rather than ``Sum``: no ``GROUP BY`` and ``LIMIT`` in the subquery (the same total, ~1 ms
+    less over a department's projects on PostgreSQL).
+    """
+    total = queryset.order_by().annotate(total=Func(field, function="SUM", output_field=MONEY)).values("total")
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[PortfolioRating, _Basis]]:
+    """Each project of ``projects`` (by code) with its rating and what it was rated on.
+
+    CPI and SPI come from the steps of ``evm.evm_compute`` that they need
+    (the same functions on the same inputs), and nothing else. Two queries
+    at most: the figures with the current baseline joined (one per project,
+    a constraint), then the own milestones of the projects without one, by
+    their ids (none when every project has a baseline).
     """
     current = FilteredRelation("baselines", condition=Q(baselines__is_current=True))
+    newest_pct = (  # one update per project and date (a constraint): the date alone orders them
+        StatusUpdate.objects.filter(project=OuterRef("pk"), as_of__lte=as_of, percent_complete__isnull=False)
+        .order_by("-as_of")
+        .values("percent_complete")[:1]
+    )
     figures = list(
-        with_cost_figures(projects, as_of=as_of)
-        .annotate(current_baseline=current)
+        projects.annotate(
+            lines_total=_total(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"),
+            time_cost=_total(TimeEntry.objects.filter(project=OuterRef("pk"), date__lte=as_of), "cost"),
+            expense_cost=_total(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
+            pct_complete=Subquery(newest_pct, output_field=DecimalField(max_digits=5, decimal_places=2)),
+            current_baseline=current,
+        )
         .order_by("code")
         .values_list(
             "pk",
@@ -408,26 +429,16 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[Portfol
         milestones: tuple[evm.PlanMilestone, ...] = tuple(own.get(pk, ()))
         if baseline is not None:
             start, finish, milestones = plan[0], plan[1], baseline_milestones(plan[2])
-        inputs = evm.EvmInputs(
-            bac=_bac(bac, lines_total),
-            ac=evm.money(time_cost + expense_cost),
-            percent_complete=pct if pct is not None else ZERO,
-            as_of=as_of,
-            start=start,
-            finish=finish,
-            milestones=milestones,
-        )
-        cpi, spi = _indices(
-            bac=inputs.bac,
-            ac=inputs.ac,
-            percent_complete=inputs.percent_complete,
-            start=start,
-            finish=finish,
-            milestones=milestones,
-            as_of=as_of,
-        )
+        bac = _bac(bac, lines_total)
+        ac = evm.money(time_cost + expense_cost)
+        reported = pct if pct is not None else ZERO
+        # evm.evm_compute's steps for CPI and SPI (BAC and AC are money already).
+        planned_pct = evm.planned_percent(start=start, finish=finish, milestones=milestones, as_of=as_of)
+        ev = evm.earned_value(bac=bac, percent_complete=max(ZERO, min(evm.HUNDRED, reported)))
+        cpi = evm.cpi(ev=ev, ac=ac)
+        spi = evm.spi(ev=ev, pv=evm.planned_value(bac=bac, planned_pct=planned_pct))
         rating = PortfolioRating(pk=pk, code=code, cpi=cpi, spi=spi, rag=_portfolio_rag(pct, cpi, spi))
-        rated.append((rating, inputs))
+        rated.append((rating, (bac, ac, reported, start, finish, milestones)))
     return rated
 
 
@@ -485,16 +496,15 @@ def portfolio_table(
     for rating in ratings:
         counts[rating.rag or "none"] += 1
     shown = Paginator(_sorted(ratings, sort), per_page).get_page(page)
-    inputs = {rating.pk: given for rating, given in rated}
+    bases = {rating.pk: basis for rating, basis in rated}
     on_page = [rating.pk for rating in shown.object_list]
     loaded = {p.pk: p for p in Project.objects.filter(pk__in=on_page).select_related("budget")} if on_page else {}
     rows = []
     for rating in shown.object_list:
         project = loaded[rating.pk]
         budget = _budget(project)
-        metrics = evm.evm_compute(
-            replace(inputs[rating.pk], etc_bottom_up=budget.etc_bottom_up if budget is not None else None)
-        )
+        etc = budget.etc_bottom_up if budget is not None else None
+        metrics = evm.evm_compute(_inputs(bases[rating.pk], as_of=as_of, etc_bottom_up=etc))
         rows.append(PortfolioRow(project=project, currency=project.currency, metrics=metrics, rag=rating.rag))
     return PortfolioTable(
         status=status,
