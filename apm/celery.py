@@ -1,6 +1,7 @@
 """Celery application: settings come from Django's settings with the CELERY_ prefix.
 
-Worker-only behaviour (apm/settings.py): workers run with DEBUG off, a prefork child is replaced
+Worker-only behaviour (apm/settings.py): workers and beat wait longer on Redis than a web request's publish,
+workers run with DEBUG off, a prefork child is replaced
 once its memory passes ``APM_WORKER_MAX_MEMORY_MB``, and after each task named in
 ``APM_GC_COLLECT_AFTER_TASKS`` (the report renders) that laid something out the process collects its
 garbage.
@@ -12,13 +13,25 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun
+from celery.signals import beat_init, celeryd_init, task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apm.settings")
 
 app = Celery("apm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@celeryd_init.connect
+@beat_init.connect
+def broker_waits_of_a_worker(**_kwargs: Any) -> None:
+    """A worker or beat, as it starts, waits on Redis as ``APM_REDIS_WORKER_TRANSPORT_OPTIONS`` say: longer than
+    a web request's publish (``APM_REDIS_TRANSPORT_OPTIONS``, about a second, one try). Its connections are
+    made after this; a prefork child inherits it."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        app.conf.broker_transport_options = dict(settings.APM_REDIS_WORKER_TRANSPORT_OPTIONS)
 
 
 @task_postrun.connect

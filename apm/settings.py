@@ -208,8 +208,8 @@ APM_SITE_URL = env.str("APM_SITE_URL", default=f"http://127.0.0.1:{APM_PORT}")
 REDIS_URL = env.str("REDIS_URL", default="")
 # A web request that publishes a task waits on Redis at most about this long: to connect, then for each
 # answer. A Redis that accepts connections and never answers held "send now" for 10 s on the old
-# 10-second timeout (five such clicks stop five gunicorn workers). The worker's wait for tasks (BRPOP) is
-# read by its event loop when Redis answers, and is not bound by it.
+# 10-second timeout (five such clicks stop five gunicorn workers). Workers and beat wait longer
+# (APM_REDIS_WORKER_TRANSPORT_OPTIONS below).
 APM_BROKER_TIMEOUT_SECONDS = env.float("APM_BROKER_TIMEOUT_SECONDS", default=1.0)
 APM_REDIS_TRANSPORT_OPTIONS = {
     # Unacknowledged tasks come back after this many seconds (a lost
@@ -225,6 +225,14 @@ APM_REDIS_TRANSPORT_OPTIONS = {
     # the dispatcher) before "reports-bulk" (the parts of large reports), so a department's report
     # of thousands of projects never holds up an email.
     "queue_order_strategy": "sorted",
+}
+# A worker and beat are no web request: a Redis slow for a second must not restart a worker's consumer or
+# lose one of beat's publishes. apm/celery.py gives them these when they start (celeryd_init, beat_init).
+APM_REDIS_WORKER_TRANSPORT_OPTIONS = {
+    **APM_REDIS_TRANSPORT_OPTIONS,
+    "socket_connect_timeout": 5,
+    "socket_timeout": 10,
+    "max_retries": 1,
 }
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

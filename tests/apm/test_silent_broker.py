@@ -73,6 +73,24 @@ def test_publishing_waits_for_redis_about_a_second_and_connects_once(settings):
     assert options["interval_start"] == 0
 
 
+def test_a_worker_and_beat_wait_longer_than_a_web_request(settings):
+    from apm.celery import app, broker_waits_of_a_worker
+
+    saved = app.conf.broker_transport_options
+    try:
+        settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+        broker_waits_of_a_worker()
+        options = app.conf.broker_transport_options
+        assert (options["socket_connect_timeout"], options["socket_timeout"], options["max_retries"]) == (5, 10, 1)
+        assert options["visibility_timeout"] == settings.APM_REDIS_TRANSPORT_OPTIONS["visibility_timeout"]
+        app.conf.broker_transport_options = saved
+        settings.REDIS_URL = ""  # the embedded broker: its options stay
+        broker_waits_of_a_worker()
+        assert app.conf.broker_transport_options == saved
+    finally:
+        app.conf.broker_transport_options = saved
+
+
 def test_send_now_answers_with_its_report_written_when_the_broker_never_answers(
     client, world, head, silent_broker, django_capture_on_commit_callbacks, caplog
 ):
