@@ -34,14 +34,15 @@ def project_list(*, user: User) -> QuerySet[Project]:
     Each project carries ``latest_as_of`` (date or None), ``latest_rating``
     (the rating as published, text, "" or None) and ``latest_rating_note``
     from its newest status update, and ``money_visible`` (whether ``user``
-    may see its money, ``access.see_money``); ``client`` and
-    ``project_manager`` are joined and ``departments`` prefetched (ordered
-    by code).
+    may see its money, ``access.see_money``); ``client`` is joined,
+    ``departments`` prefetched (ordered by code) and ``description`` (not
+    shown in the list) deferred.
     """
     money = access.see_money.queryset(user).values("pk")
     return (
         access.see_project.queryset(user)
-        .select_related("client", "project_manager")
+        .select_related("client")
+        .defer("description")
         .prefetch_related(Prefetch("departments", queryset=Department.objects.order_by("code")))
         .annotate(
             latest_as_of=_latest_status("as_of"),
@@ -89,12 +90,31 @@ def project_milestones(*, project: Project) -> list[Milestone]:
     return list(Milestone.objects.filter(project=project).order_by("due_date", "pk"))
 
 
-def project_filter_departments(*, user: User) -> QuerySet[Department]:
-    """Departments offered in the list filter: those of projects ``user`` may see."""
-    return Department.objects.filter(pk__in=access.see_project.queryset(user).values("departments")).order_by("code")
+@dataclass(frozen=True)
+class ProjectFilterChoices:
+    """What the list filter offers: departments as (pk, label) by code, and categories sorted."""
+
+    departments: list[tuple[int, str]]
+    categories: list[str]
 
 
-def project_filter_categories(*, user: User) -> list[str]:
-    """Distinct non-empty categories of the projects ``user`` may see, sorted."""
-    values = access.see_project.queryset(user).exclude(category="").values_list("category", flat=True)
-    return sorted(set(values))
+def project_filter_choices(*, user: User) -> ProjectFilterChoices:
+    """The departments and non-empty categories of the projects ``user`` may see, in one query.
+
+    The query returns each distinct (category, department) pair of those
+    projects, ordered by department code: a few dozen rows, not one a project.
+    """
+    pairs = (
+        access.see_project.queryset(user)
+        .order_by("departments__code")
+        .values_list("category", "departments__pk", "departments__code", "departments__name")
+        .distinct()
+    )
+    departments: dict[int, str] = {}
+    categories: set[str] = set()
+    for category, pk, code, name in pairs:
+        if category:
+            categories.add(category)
+        if pk is not None and pk not in departments:
+            departments[pk] = str(Department(pk=pk, code=code, name=name))
+    return ProjectFilterChoices(departments=list(departments.items()), categories=sorted(categories))
