@@ -53,6 +53,8 @@ TAB_KEYS = frozenset(tab.key for tab in TABS)
 
 #: The capabilities the tabs ask, each once.
 _CAPABILITIES: tuple[access.Capability, ...] = tuple({tab.capability.name: tab.capability for tab in TABS}.values())
+#: Their names: what :func:`project_capabilities` answers about (a page may read its own buttons from it too).
+ASKED = frozenset(capability.name for capability in _CAPABILITIES)
 
 _CACHE_ATTRIBUTE = "_apm_project_capabilities"
 

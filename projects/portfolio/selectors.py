@@ -69,14 +69,16 @@ class ProjectAbilities:
     share: bool
 
 
-def project_abilities(*, user: User, project: Project) -> ProjectAbilities:
-    """The project page's buttons and money sections for ``user`` (one query per capability)."""
+def project_abilities(*, user: User, capabilities: frozenset[str]) -> ProjectAbilities:
+    """The project page's buttons and money sections for ``user``, from ``capabilities``: the names of the
+    capabilities the user has on the project, as the project's tabs ask them
+    (``projects.common.nav.request_capabilities``, one query for all, once per request: the tab bar's own)."""
     return ProjectAbilities(
         client=access.audience_for(user) == access.CLIENT,
-        see_internal=access.see_internal.allows(user, project),
-        see_money=access.see_money.allows(user, project),
-        edit=access.edit_project.allows(user, project),
-        share=access.manage_share_links.allows(user, project),
+        see_internal=access.see_internal.name in capabilities,
+        see_money=access.see_money.name in capabilities,
+        edit=access.edit_project.name in capabilities,
+        share=access.manage_share_links.name in capabilities,
     )
 
 

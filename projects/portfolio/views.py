@@ -19,6 +19,7 @@ from apm.actions import refusal_on_form
 from apm.http import AuthenticatedHttpRequest
 from apm.paging import page_of
 from projects.common.lookups import project_or_404
+from projects.common.nav import request_capabilities
 from projects.models import Project
 from projects.portfolio import selectors
 from projects.portfolio.filters import ProjectFilter
@@ -66,7 +67,7 @@ def project_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
             "strip": list(reversed(history)),
             "latest": history[0] if history else None,
             "milestones": selectors.project_milestones(project=project),
-            "may": selectors.project_abilities(user=user, project=project),
+            "may": selectors.project_abilities(user=user, capabilities=request_capabilities(request, project)),
         },
     )
 

@@ -196,6 +196,35 @@ def test_it_lists_with_the_same_number_of_queries_for_5_and_200_projects(
         client.get(reverse("projects:list"), {"department": department.pk})
 
 
+@pytest.mark.parametrize("user_fixture", ["pm", "member", "client_user"])
+def test_the_project_page_asks_what_the_user_may_do_in_the_tab_bars_one_query(client, world, request, user_fixture):
+    """Its buttons and money sections come from the capabilities its tab bar asks, once, in one query; the same
+    number of queries whatever its history and milestones."""
+    from apm import access
+    from projects.common.nav import ASKED
+
+    buttons = (access.see_internal, access.see_money, access.edit_project, access.manage_share_links)
+    assert {capability.name for capability in buttons} <= ASKED
+    user = request.getfixturevalue(user_fixture)
+    client.force_login(user)
+    url = reverse("projects:detail", args=["ALPHA-1"])
+    client.get(url)  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url)
+    for n in range(6):
+        factories.StatusUpdateFactory(project=world["alpha_project"], as_of=dt.date(2025, 1, 1 + n))
+        factories.MilestoneFactory(project=world["alpha_project"])
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    # Asking see_internal, see_money, edit_project and share links each on its own cost a PM 16 queries, a
+    # team member 12 (a client sees the status page, which asks none of them).
+    assert len(few.captured_queries) == {"pm": 12, "member": 10, "client_user": 8}[user_fixture]
+    may = page.context["may"]
+    assert may.see_money is (user_fixture == "pm")
+    assert may.see_internal is (user_fixture != "client_user")
+
+
 # --- Create and edit -----------------------------------------------------------------
 
 
