@@ -346,18 +346,13 @@ def chunked_figures(department, audience: str, runs: int) -> dict[str, object]:
         return {"error": str(exc)[-1500:]}
 
 
-def single_pass(department_code: str, audience: str) -> dict[str, object]:
-    """One single-pass render of the department's report in this fresh process (``--single-pass CODE``):
-    nothing laid out before it (fonts, print.css, templates all cold). Seconds (the render alone, not the
-    snapshot), pages, peak RSS."""
+def department_snapshot(department, audience: str) -> dict[str, object]:
+    """The snapshot of ``department``'s portfolio report for ``audience``, as of today."""
     from django.utils import timezone
 
-    from reports.rendering import report_render_snapshot
     from reports.snapshot import report_build_snapshot
-    from teams.models import Department
 
-    department = Department.objects.get(code=department_code)
-    snapshot = report_build_snapshot(
+    return report_build_snapshot(
         kind="portfolio",
         audience=audience,
         scope="department",
@@ -366,6 +361,18 @@ def single_pass(department_code: str, audience: str) -> dict[str, object]:
         period_end=timezone.localdate(),
         title=f"{department.name}: portfolio report (benchmark)",
     )
+
+
+def single_pass(department_code: str, audience: str) -> dict[str, object]:
+    """One single-pass render of the department's report in this fresh process (``--single-pass CODE``):
+    nothing laid out before it (fonts, print.css, templates all cold). Seconds (the render alone, not the
+    snapshot), pages, peak RSS."""
+
+    from reports.rendering import report_render_snapshot
+    from teams.models import Department
+
+    department = Department.objects.get(code=department_code)
+    snapshot = department_snapshot(department, audience)
     started = time.perf_counter()
     rendered = report_render_snapshot(snapshot, chunked=False)
     seconds = time.perf_counter() - started
@@ -386,21 +393,11 @@ def single_passes(department_code: str, audience: str, runs: int) -> list[dict[s
 
 def json_figures(department, audience: str, runs: int) -> dict[str, object]:
     """APM, plain WeasyPrint and Chromium on ``department``'s portfolio report (see the module's docstring)."""
-    from django.utils import timezone
 
     from reports.rendering import report_render_snapshot
-    from reports.snapshot import report_build_snapshot
 
     load_before = os.getloadavg()
-    snapshot = report_build_snapshot(
-        kind="portfolio",
-        audience=audience,
-        scope="department",
-        department=department,
-        period_start=None,
-        period_end=timezone.localdate(),
-        title=f"{department.name}: portfolio report (benchmark)",
-    )
+    snapshot = department_snapshot(department, audience)
     rendered = report_render_snapshot(snapshot, chunked=False)  # the HTML the others lay out
     singles = single_passes(department.code, audience, runs)
     single_runs = [round(float(answer["seconds"]), 3) for answer in singles]
@@ -498,10 +495,8 @@ def main() -> int:
             return rerun_with_temp_db(sys.argv[1:])
 
     from django.db.models import Count
-    from django.utils import timezone
 
     from reports.rendering import report_render_snapshot
-    from reports.snapshot import report_build_snapshot
     from teams.models import Department
 
     departments = Department.objects.annotate(n=Count("projects"))
@@ -519,15 +514,7 @@ def main() -> int:
         return 0
 
     started = time.perf_counter()
-    snapshot = report_build_snapshot(
-        kind="portfolio",
-        audience=args.audience,
-        scope="department",
-        department=department,
-        period_start=None,
-        period_end=timezone.localdate(),
-        title=f"{department.name}: portfolio report (benchmark)",
-    )
+    snapshot = department_snapshot(department, args.audience)
     snapshot_seconds = time.perf_counter() - started
 
     timings = []

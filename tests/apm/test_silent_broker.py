@@ -3,8 +3,6 @@ row written, the publish given up after about a second, and the row left to the 
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import socket
 import threading
 
@@ -12,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from reports.models import Report, ReportStatus
-from tests.integration.services import celery_broker
+from tests.integration.services import celery_broker, hang_guard
 
 #: Seconds after which the test stops a request that hangs (a guard, not a measure: the settings' timeouts
 #: are asserted on the settings).
@@ -48,22 +46,6 @@ def silent_broker():
         for connection in taken:
             connection.close()
         server.close()
-
-
-@contextlib.contextmanager
-def hang_guard(seconds: int):
-    """Raise in this (main) thread when the block takes longer than ``seconds``."""
-
-    def hung(_signum, _frame):
-        raise TimeoutError(f"the request still waited on the broker after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_publishing_waits_for_redis_about_a_second_and_connects_once(settings):

@@ -33,6 +33,23 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def hang_guard(seconds: int = 30):
+    """Fail the test instead of hanging when the code under test blocks (a guard, not a timing): raised in
+    this (main) thread after ``seconds``."""
+
+    def _hung(signum, frame):
+        raise AssertionError(f"still waiting after {seconds} s: the code under test hangs")
+
+    previous = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
 def celery_broker(url: str):
     """Point this process's Celery app at ``url`` with the production transport options, then back."""
     from apm.celery import app as celery_app

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import signal
 import socket
 
 import pytest
@@ -14,26 +12,11 @@ from django.urls import reverse
 from apm.health import checks
 from apm.health.services import DISPATCH_HEARTBEAT, heartbeat_record
 from tests.apm.health.test_checks import DeadConnection
+from tests.integration.services import hang_guard
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@contextlib.contextmanager
-def hang_guard(seconds: int = 30):
-    """Fail the test instead of hanging when the code under test blocks (a guard, not a timing)."""
-
-    def _hung(signum, frame):
-        raise AssertionError(f"still waiting after {seconds} s: the check hangs")
-
-    previous = signal.signal(signal.SIGALRM, _hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def closed_port() -> int:
