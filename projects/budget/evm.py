@@ -256,6 +256,37 @@ EAC_BOTTOM_UP = "AC + bottom-up ETC"
 EAC_NO_COST = "BAC, as nothing is spent yet"
 
 
+def _forecast(
+    *, bac: Decimal, ac: Decimal, typical: Decimal | None, atypical: Decimal, bottom_up: Decimal | None
+) -> tuple[Decimal, str]:
+    """The EAC to forecast with and its method: bottom-up when there is an estimate, else typical (BAC / CPI),
+    else BAC while nothing is spent, else atypical (money spent, nothing earned: CPI cannot project it)."""
+    if bottom_up is not None:
+        return bottom_up, EAC_BOTTOM_UP
+    if typical is not None:
+        return typical, EAC_TYPICAL
+    if ac == 0:
+        return bac, EAC_NO_COST
+    return atypical, EAC_ATYPICAL
+
+
+def forecast_at_completion(
+    *, bac: Decimal, ac: Decimal, percent_complete: Decimal, etc_bottom_up: Decimal | None
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(BAC, EAC, VAC) as :func:`evm_compute` gives them for these inputs, without the plan: what a summary of
+    many projects adds up, computed by the same steps."""
+    bac, ac = money(bac), money(ac)
+    ev = earned_value(bac=bac, percent_complete=max(ZERO, min(HUNDRED, percent_complete)))
+    eac, _ = _forecast(
+        bac=bac,
+        ac=ac,
+        typical=eac_typical(bac=bac, ev=ev, ac=ac),
+        atypical=eac_atypical(bac=bac, ev=ev, ac=ac),
+        bottom_up=eac_bottom_up(ac=ac, etc=etc_bottom_up) if etc_bottom_up is not None else None,
+    )
+    return bac, eac, money(bac - eac)
+
+
 def evm_compute(inputs: EvmInputs) -> EvmMetrics:
     """All EVM figures for ``inputs`` (formulas in the module docstring)."""
     bac, ac = money(inputs.bac), money(inputs.ac)
@@ -270,14 +301,7 @@ def evm_compute(inputs: EvmInputs) -> EvmMetrics:
     typical = eac_typical(bac=bac, ev=ev, ac=ac)
     atypical = eac_atypical(bac=bac, ev=ev, ac=ac)
     bottom_up = eac_bottom_up(ac=ac, etc=inputs.etc_bottom_up) if inputs.etc_bottom_up is not None else None
-    if bottom_up is not None:
-        eac, method = bottom_up, EAC_BOTTOM_UP
-    elif typical is not None:
-        eac, method = typical, EAC_TYPICAL
-    elif ac == 0:
-        eac, method = bac, EAC_NO_COST
-    else:  # money spent, nothing earned yet: the variance cannot be projected by CPI
-        eac, method = atypical, EAC_ATYPICAL
+    eac, method = _forecast(bac=bac, ac=ac, typical=typical, atypical=atypical, bottom_up=bottom_up)
     burn_day = burn_week = None
     if inputs.start is not None and inputs.as_of >= inputs.start:
         days = (inputs.as_of - inputs.start).days + 1

@@ -8,7 +8,6 @@ everyone else internal the PM's desk.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,22 +16,19 @@ from apm import access
 from apm.http import AuthenticatedHttpRequest
 from projects.desk.selectors import desk_for, head_desk_for, pm_rows
 
-#: A head's projects, worst first, this many a page: a department of a thousand projects drew a thousand rows
-#: (0.4 s of templates, 800 KB), where the worst ones are what a head opens the desk for.
-HEAD_PROJECTS_PER_PAGE = 25
-
 
 @login_required
 def desk(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The desk of the logged-in internal user (client contacts 404); a fixed number of queries. A head's projects
-    come :data:`HEAD_PROJECTS_PER_PAGE` a page (``?page=``, taken as ``Paginator.get_page`` takes it: junk gives
-    page 1, past the end the last page)."""
+    """The desk of the logged-in internal user (client contacts 404); a fixed number of queries. The projects
+    come ``projects.desk.selectors.PROJECTS_PER_PAGE`` a page, worst first (``?page=``, taken as
+    ``Paginator.get_page`` takes it: junk gives page 1, past the end the last page)."""
     if not access.see_workspace.allows(request.user):
         raise Http404("No such page.")
     today = timezone.localdate()
-    head = head_desk_for(user=request.user, today=today)
+    page = request.GET.get("page")
+    head = head_desk_for(user=request.user, today=today, page=page)
     if head is not None:
-        page = Paginator(head.rows, HEAD_PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
-        return render(request, "projects/desk/head.html", {"head": head, "page": page})
+        return render(request, "projects/desk/head.html", {"head": head})
     desk = desk_for(user=request.user, today=today)
-    return render(request, "projects/desk/desk.html", {"desk": desk, "rows": pm_rows(user=request.user, desk=desk)})
+    shown, rows = pm_rows(user=request.user, desk=desk, page=page)
+    return render(request, "projects/desk/desk.html", {"desk": desk, "page": shown, "rows": rows})

@@ -162,3 +162,30 @@ def test_it_keeps_every_money_figure_decimal_at_two_places(bac, pct, ac):
         assert figure.as_tuple().exponent == -2
     assert m.etc == m.eac - m.ac
     assert m.vac == m.bac - m.eac
+
+
+@given(
+    bac=money_values,
+    pct=st.decimals(min_value=D("-5"), max_value=D("105"), places=2),
+    ac=money_values | st.just(D("0")),
+    etc=st.none() | money_values,
+)
+def test_it_forecasts_without_the_plan_what_the_full_computation_forecasts(bac, pct, ac, etc):
+    """A summary of many projects adds the forecasts their rows show: the same BAC, EAC and VAC, whatever the
+    method (bottom-up, typical, nothing spent, nothing earned)."""
+    full = evm.evm_compute(
+        evm.EvmInputs(
+            bac=bac,
+            ac=ac,
+            percent_complete=pct,
+            as_of=dt.date(2025, 6, 1),
+            start=dt.date(2025, 1, 1),
+            finish=dt.date(2025, 12, 31),
+            etc_bottom_up=etc,
+        )
+    )
+    assert evm.forecast_at_completion(bac=bac, ac=ac, percent_complete=pct, etc_bottom_up=etc) == (
+        full.bac,
+        full.eac,
+        full.vac,
+    )

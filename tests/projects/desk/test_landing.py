@@ -85,7 +85,7 @@ def test_it_lists_the_pms_projects_worst_first_with_trend_milestone_and_actions(
         project=alpha, name="Done", due_date=dt.date(2025, 5, 1), completed_on=dt.date(2025, 5, 1)
     )
     factories.MilestoneFactory(project=alpha, name="Go live", due_date=dt.date(2026, 1, 15))
-    rows = pm_rows(user=pm, desk=desk_for(user=pm, today=TODAY))
+    _, rows = pm_rows(user=pm, desk=desk_for(user=pm, today=TODAY))
     assert [r.project.code for r in rows] == ["ALPHA-1", "AMBER-2", "AMBER-1", "GREEN-1"]
     assert [(r.previous_rag, r.rag, r.trend) for r in rows[:2]] == [
         ("amber", "red", "worse"),
@@ -110,7 +110,8 @@ def test_it_shows_a_team_member_no_money(world, member, client):
     client.force_login(member)
     page = client.get(reverse("projects:desk")).content.decode()
     assert "£" not in page
-    assert pm_rows(user=member, desk=desk_for(user=member, today=TODAY)) == []
+    page, rows = pm_rows(user=member, desk=desk_for(user=member, today=TODAY))
+    assert (page.paginator.count, rows) == (0, [])
 
 
 @time_machine.travel(NOW, tick=False)
@@ -246,3 +247,25 @@ def test_it_shows_a_head_their_projects_worst_first_a_page_at_a_time(world, user
     # Junk gives the first page, past the end the last.
     assert codes.findall(client.get(reverse("projects:desk"), {"page": "x"}).content.decode()) == codes.findall(first)
     assert codes.findall(client.get(reverse("projects:desk"), {"page": "99"}).content.decode()) == codes.findall(second)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_shows_a_pm_their_projects_worst_first_a_page_at_a_time_with_actions_counted_over_all(world, pm, client):
+    """The order and the action counts come from every project, the rows only for the page shown."""
+    for n in range(30):
+        project = factories.ProjectFactory(code=f"P-{n:02d}", name=f"Paged {n:02d}", project_manager=pm)
+        rated(project, "green")
+        if n == 29:
+            factories.DeliverableFactory(project=project, name="Late", due_date=dt.date(2025, 5, 1))
+    client.force_login(pm)
+    codes = re.compile(r'badge text-bg-light border fw-normal">(P-\d\d)</span></td>')
+    first = client.get(reverse("projects:desk")).content.decode()
+    # P-29 has an action: first of the greens; ALPHA-1 of the world is unrated: last, on page 2.
+    assert codes.findall(first) == ["P-29", *[f"P-{n:02d}" for n in range(24)]]
+    assert "Showing 1\u201325 of 31." in first
+    second = client.get(reverse("projects:desk"), {"page": "2"}).content.decode()
+    assert codes.findall(second) == [f"P-{n:02d}" for n in range(24, 29)]
+    assert "Alpha Project" in second
+    assert "Alpha Project" not in first
+    # The to-do lists are the same on every page.
+    assert first.count(">Late</a>") == second.count(">Late</a>") == 1
