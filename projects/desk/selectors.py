@@ -138,6 +138,21 @@ class Desk:
     def total(self) -> int:
         return sum(len(items) for items in self.lists())
 
+    def hidden(self, shown: int | None) -> dict[str, int]:
+        """Per card of the desk page, the items left out when each of its lists shows its first ``shown`` (None:
+        all): a desk of 60 projects listed 59 late deliverables and 57 people in full, a wall to scroll."""
+        cards = {
+            "overdue": (self.overdue_deliverables, self.overdue_actions),
+            "waiting": (self.sign_offs_waiting, self.changes_waiting, self.proposals_waiting, self.contingency_waiting),
+            "obligations": (self.obligations,),
+            "replies": (self.replies_due,),
+            "documents": (self.documents_expiring,),
+            "capacity": (self.tolerances, self.over_capacity),
+        }
+        if shown is None:
+            return dict.fromkeys(cards, 0)
+        return {card: sum(max(0, len(items) - shown) for items in lists) for card, lists in cards.items()}
+
 
 def _over_capacity(scope: Scope, known: dict[int, Project], today: dt.date) -> list[OverCapacity]:
     """People booked (confirmed) on the projects of ``scope`` whose week is over capacity; 4 queries."""
@@ -505,6 +520,8 @@ def action_counts(desk: Desk) -> dict[int, int]:
     return counts
 
 
+#: Each to-do list of the PM's desk shows this many items until the user asks for all of them.
+LIST_SHOWN = 10
 #: A desk's projects, worst first, this many a page: a department of a thousand projects drew a thousand rows
 #: (0.4 s of templates, 800 KB), where the worst ones are what a desk is opened for.
 PROJECTS_PER_PAGE = 25

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -195,7 +196,21 @@ def test_it_runs_the_same_number_of_queries_for_3_and_60_projects(pm, client, dj
     build(pm, 57, start=3)
     with django_assert_num_queries(25):
         large = client.get(reverse("projects:desk"))
-    assert large.content.decode().count("Late deliverable") == 60
+    # Each list shows its first ten until the user asks for all of them, in the same number of queries.
+    assert large.content.decode().count("Late deliverable") == 10
+    # Sixty of each kind: 50 left out of each list (the two people over capacity are all shown).
+    assert re.findall(r"desk-(\w+)\">Show all \((\d+) more", large.content.decode()) == [
+        ("overdue", "100"),
+        ("waiting", "200"),
+        ("obligations", "50"),
+        ("replies", "50"),
+        ("documents", "50"),
+        ("capacity", "50"),
+    ]
+    with django_assert_num_queries(25):
+        every = client.get(reverse("projects:desk"), {"all": "1"})
+    assert every.content.decode().count("Late deliverable") == 60
+    assert "Show all" not in every.content.decode()
     assert desk_for(user=pm, today=TODAY).total == 60 * 11 + 2  # 11 items a project, and the two people booked on them
 
 
