@@ -4,7 +4,8 @@ Every project page shows the same tab bar (``projects/common/_project_tabs.html`
 rendered by ``{% project_tabs project "key" %}`` of ``projects.templatetags.project_nav``).
 A tab is shown exactly when its page would answer the user (not 403 or 404):
 each tab names the capability its view asks (the access sweep's ``NEEDS``).
-The capabilities are asked in one query, once per request and project.
+The capabilities are asked in one query, once per request and project; the delivery pages read their
+buttons from the same answer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import BooleanField, Exists, OuterRef, Value
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
 from apm import access
@@ -51,8 +53,13 @@ TABS: tuple[Tab, ...] = (
 )
 TAB_KEYS = frozenset(tab.key for tab in TABS)
 
-#: The capabilities the tabs ask, each once.
-_CAPABILITIES: tuple[access.Capability, ...] = tuple({tab.capability.name: tab.capability for tab in TABS}.values())
+#: Asked with the tabs' capabilities, for the buttons of the pages under them: ``work_on_project`` (the
+#: delivery pages, ``projects.common.pages.project_page_flags``) and ``staff_project`` (the team page).
+PAGE_CAPABILITIES: tuple[access.Capability, ...] = (access.work_on_project, access.staff_project)
+#: The capabilities a project page asks, each once.
+_CAPABILITIES: tuple[access.Capability, ...] = tuple(
+    {capability.name: capability for capability in (*(tab.capability for tab in TABS), *PAGE_CAPABILITIES)}.values()
+)
 #: Their names: what :func:`project_capabilities` answers about (a page may read its own buttons from it too).
 ASKED = frozenset(capability.name for capability in _CAPABILITIES)
 
@@ -60,24 +67,38 @@ _CACHE_ATTRIBUTE = "_apm_project_capabilities"
 
 
 def project_capabilities(user: AnyUser | None, project: Project) -> frozenset[str]:
-    """The names of the tabs' capabilities ``user`` has on ``project``: one query for all of them.
+    """The names of the capabilities of :data:`ASKED` ``user`` has on ``project``: one query for all of them.
 
-    Each is ``Exists`` in the capability's own queryset, so the answer is the policy's
-    (``cap.allows`` would ask one query each).
+    Each is asked as ``Capability.allows`` asks it, ``EXISTS`` of the capability's own queryset narrowed to
+    the project, so the answer is the policy's. Capabilities whose querysets are the same SQL for this user
+    (for an internal user, seeing the project, its internal pages and its internal documents) are asked
+    once: PostgreSQL plans every ``EXISTS``, a union of indexed lookups each, and at 10,000 projects the
+    planning of one subquery a capability, correlated with an outer row, took 2.5 ms of the query's 3.3;
+    four distinct ones narrowed to a constant id take about 1 ms in all.
     """
     if project.pk is None:
         return frozenset()
-    annotations: dict[str, Any] = {}
+    asked: dict[tuple[str, tuple[Any, ...]], list[str]] = {}
+    using = DEFAULT_DB_ALIAS
     for capability in _CAPABILITIES:
-        allowed = capability.queryset(user)
+        allowed = capability.queryset(user).filter(pk=project.pk).order_by().values("pk")
         if allowed.query.is_empty():
-            annotations[capability.name] = Value(False, output_field=BooleanField())
-        else:
-            annotations[capability.name] = Exists(allowed.filter(pk=OuterRef("pk")))
-    row = Project.objects.filter(pk=project.pk).annotate(**annotations).values(*annotations).first()
-    if row is None:
+            continue
+        using = allowed.db
+        try:
+            sql, params = allowed.query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:
+            continue
+        asked.setdefault((sql, tuple(params)), []).append(capability.name)
+    if not asked:
         return frozenset()
-    return frozenset(name for name, allowed in row.items() if allowed)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(f"EXISTS({sql})" for sql, _ in asked),
+            [param for _, params in asked for param in params],
+        )
+        row = cursor.fetchone()
+    return frozenset(name for names, allowed in zip(asked.values(), row, strict=True) if allowed for name in names)
 
 
 def request_capabilities(request: HttpRequest, project: Project) -> frozenset[str]:
@@ -86,6 +107,14 @@ def request_capabilities(request: HttpRequest, project: Project) -> frozenset[st
     if project.pk not in cache:
         cache[project.pk] = project_capabilities(getattr(request, "user", None), project)
     return cache[project.pk]
+
+
+def request_allows(request: HttpRequest, capability: access.Capability, project: Project) -> bool:
+    """``capability.allows`` for the request's user on ``project``: read from :func:`request_capabilities`
+    (no query of its own) when it is one of :data:`ASKED`, else asked alone."""
+    if capability.name in ASKED:
+        return capability.name in request_capabilities(request, project)
+    return capability.allows(getattr(request, "user", None), project)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.shortcuts import render
 
 from apm import access
+from projects.common.nav import request_allows
 
 if TYPE_CHECKING:
     from django import forms
@@ -18,12 +19,13 @@ if TYPE_CHECKING:
 
 def project_page_flags(request: HttpRequest, project: Project) -> dict[str, Any]:
     """``project`` and the user's flags on it (each from ``apm.access``): ``may_manage`` (edit the
-    project), ``may_work`` (work on it) and ``see_money``."""
+    project), ``may_work`` (work on it) and ``see_money``; read from the capabilities the project's tab bar
+    asks (``projects.common.nav.request_allows``: one query for all, once per request)."""
     return {
         "project": project,
-        "may_manage": access.edit_project.allows(request.user, project),
-        "may_work": access.work_on_project.allows(request.user, project),
-        "see_money": access.see_money.allows(request.user, project),
+        "may_manage": request_allows(request, access.edit_project, project),
+        "may_work": request_allows(request, access.work_on_project, project),
+        "see_money": request_allows(request, access.see_money, project),
     }
 
 

@@ -33,6 +33,7 @@ from apm.http import AuthenticatedHttpRequest, HtmxRequest
 from apm.paging import page_of
 from projects.common.forms import limit_choices
 from projects.common.lookups import child_or_404, project_or_404
+from projects.common.nav import request_allows
 from projects.models import Allocation, AllocationStatus, OpenRole, Project
 from projects.staffing import selectors, services
 from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet, RoleBookingForm
@@ -69,7 +70,7 @@ def project_team(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "covers": selectors.project_role_cover(project=project),
             "allocations": selectors.project_allocations(project=project),
             "cancelled": selectors.project_cancelled_allocations(project=project),
-            "can_staff": access.staff_project.allows(request.user, project),
+            "can_staff": request_allows(request, access.staff_project, project),
         },
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from apm import access
+from projects.common.nav import request_allows
 from projects.models import Project, RaidItem, RaidKind, RaidStatus, Severity
 from projects.raid.selectors import critical_issues_for
 
@@ -17,12 +18,13 @@ register = template.Library()
 def critical_issues(context: template.Context, project: Project | None = None) -> dict[str, Any]:
     """Open critical issues of ``project`` (or, without one, of every project the user may see), with one-click actions.
 
-    Internal users only; two queries.
+    Internal users only; one query (on a project page, who may see and manage them is the tab bar's answer,
+    asked once a request).
     """
     user = context["request"].user
     if project is None and not access.see_workspace.allows(user):
         return {"critical": [], "may_manage": False}
-    if project is not None and not access.see_internal.allows(user, project):
+    if project is not None and not request_allows(context["request"], access.see_internal, project):
         return {"critical": [], "may_manage": False}
     if project is None:
         items = list(critical_issues_for(user=user)[:10])
@@ -35,7 +37,7 @@ def critical_issues(context: template.Context, project: Project | None = None) -
     )
     return {
         "critical": items,
-        "may_manage": bool(items) and access.edit_project.allows(user, project),
+        "may_manage": bool(items) and request_allows(context["request"], access.edit_project, project),
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
     }

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from projects.common.nav import TABS, project_capabilities, request_capabilities
+from projects.common.nav import ASKED, PAGE_CAPABILITIES, TABS, project_capabilities, request_capabilities
 from tests.apm.access.test_sweep import NEEDS
 
 pytestmark = pytest.mark.django_db
@@ -156,12 +156,13 @@ def test_client_access_stays_in_the_apps_frame(client, project, pm):
 
 
 def test_the_tabs_ask_the_policy_once_a_request(project, pm, member):
-    # One query answers every tab's capability ...
+    # One query answers every tab's capability, and those the pages under the tabs ask ...
     with CaptureQueriesContext(connection) as asked:
         capabilities = project_capabilities(pm, project)
     assert len(asked.captured_queries) == 1
-    assert capabilities == {tab.capability.name for tab in TABS}
-    assert project_capabilities(member, project) == {"see_project", "see_internal", "see_internal_documents"}
+    assert capabilities == {tab.capability.name for tab in TABS} | {c.name for c in PAGE_CAPABILITIES}
+    team = {"see_project", "see_internal", "see_internal_documents", "work_on_project"}
+    assert project_capabilities(member, project) == team
     # ... asked once a request, however many times a page renders the tab bar.
     request = RequestFactory().get("/")
     request.user = member
@@ -169,4 +170,13 @@ def test_the_tabs_ask_the_policy_once_a_request(project, pm, member):
         first = request_capabilities(request, project)
         again = request_capabilities(request, project)
     assert len(asked.captured_queries) == 1
-    assert first == again == {"see_project", "see_internal", "see_internal_documents"}
+    assert first == again == team
+
+
+@pytest.mark.parametrize("user_fixture", [*USERS, "admin_user"])
+def test_its_one_query_answers_as_each_capability_alone(project, request, user_fixture):
+    """Capabilities whose querysets are the same SQL are asked once: the answer is still each one's ``allows``."""
+    user = request.getfixturevalue(user_fixture)
+    asked = {tab.capability for tab in TABS} | set(PAGE_CAPABILITIES)
+    assert {c.name for c in asked} == ASKED
+    assert project_capabilities(user, project) == {c.name for c in asked if c.allows(user, project)}
