@@ -48,3 +48,10 @@ def format_date(value: str | dt.date | None) -> str:
         except ValueError:
             return "—"
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def format_month(value: dt.date | None) -> str:
+    """A date -> ``"Mar 2022"``; ``""`` for None."""
+    if value is None:
+        return ""
+    return f"{MONTHS[value.month - 1]} {value.year}"

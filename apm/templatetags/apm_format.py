@@ -1,5 +1,5 @@
 """Template filters for money, dates and indices: ``{{ amount|money:currency }}``, ``{{ date|day }}``,
-``{{ cpi|index }}``."""
+``{{ date|month }}``, ``{{ cpi|index }}``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
-from apm.formatting import format_date, format_money
+from apm.formatting import format_date, format_money, format_month
 
 register = template.Library()
 
@@ -23,6 +23,12 @@ def money(amount: Decimal | str | None, currency: str) -> str:
 def day(value: str | dt.date | None) -> str:
     """A date or ISO string -> ``31 Mar 2022``; ``—`` for None."""
     return format_date(value)
+
+
+@register.filter(name="month")
+def month(value: dt.date | None) -> str:
+    """A date -> ``Mar 2022``; ``""`` for None (as ``|date:"M Y"`` writes them, without its locale lookups)."""
+    return format_month(value)
 
 
 @register.filter(name="index")

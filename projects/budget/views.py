@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apm import access
@@ -29,6 +30,7 @@ from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
 from apm.formatting import format_money
 from apm.http import AuthenticatedHttpRequest
+from apm.templatetags.apm_format import index as format_index
 from projects.budget import forms, selectors
 from projects.budget.services import checks, contingency, costs, exception_plans, plan
 from projects.common.lookups import child_or_404, project_or_404
@@ -45,6 +47,7 @@ from projects.models import (
     Project,
     ToleranceException,
 )
+from projects.rag import RAG
 from teams.models import Department
 
 
@@ -348,6 +351,7 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
             "department": department,
             "table": table,
             "rows": table.rows,
+            "cells": [_portfolio_cells(row) for row in table.rows],
             "as_of": as_of,
             "counts": table.counts,
             "status_links": [
@@ -357,8 +361,38 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
             "sort_links": {value: urlencode({**keep, "sort": value}) for value in selectors.PORTFOLIO_SORTS},
             "query": urlencode(keep),
             "departments": _departments(request),
+            # A row's link is this prefix, its code and "/budget/": codes are URL-safe (apm.converters), and one
+            # reverse() a page is cheaper than one a row.
+            "budget_prefix": reverse("projects:budget", args=["x"]).removesuffix("x/budget/"),
         },
     )
+
+
+#: The published RAG's label in the table (anything else reads "No RAG").
+_DELIVERY_LABELS = dict(RAG.choices)
+
+
+def _portfolio_cells(row: selectors.PortfolioRow) -> dict[str, str]:
+    """A row of the department table as the strings its cells show, formatted as the ``money`` and ``index``
+    filters write them: the template then reads one key a cell (50 rows of attribute chains, filters and
+    conditions cost the page about 2 ms more)."""
+    metrics, currency, rag = row.metrics, row.currency, row.project.rag
+    return {
+        "code": row.project.code,
+        "name": row.project.name,
+        "delivery": rag,
+        "delivery_label": _DELIVERY_LABELS.get(rag, "No RAG"),
+        "rag": row.rag,
+        "rag_label": row.rag[:1].upper() + row.rag[1:],
+        "bac": format_money(metrics.bac, currency),
+        "ac": format_money(metrics.ac, currency),
+        "ev": format_money(metrics.ev, currency),
+        "cpi": format_index(metrics.cpi),
+        "spi": format_index(metrics.spi),
+        "eac": format_money(metrics.eac, currency),
+        "vac": format_money(metrics.vac, currency),
+        "vac_class": "text-danger" if metrics.vac < 0 else "",
+    }
 
 
 def _departments(request: AuthenticatedHttpRequest) -> list[Department]:

@@ -33,17 +33,20 @@ def project_list(*, user: User) -> QuerySet[Project]:
 
     Each project carries ``latest_as_of`` (date or None), ``latest_rating``
     (the rating as published, text, "" or None) and ``latest_rating_note``
-    from its newest status update, and ``money_visible`` (whether ``user``
-    may see its money, ``access.see_money``); ``client`` is joined,
-    ``departments`` prefetched (ordered by code) and ``description`` (not
-    shown in the list) deferred.
+    from its newest status update, ``money_visible`` (whether ``user``
+    may see its money, ``access.see_money``) and ``department_list`` (its
+    departments by code, prefetched into a list: a related manager a row
+    costs the page about a millisecond); ``client`` is joined and
+    ``description`` (not shown in the list) deferred.
     """
     money = access.see_money.queryset(user).values("pk")
     return (
         access.see_project.queryset(user)
         .select_related("client")
         .defer("description")
-        .prefetch_related(Prefetch("departments", queryset=Department.objects.order_by("code")))
+        .prefetch_related(
+            Prefetch("departments", queryset=Department.objects.order_by("code"), to_attr="department_list")
+        )
         .annotate(
             latest_as_of=_latest_status("as_of"),
             latest_rating=_latest_status("rating_published"),

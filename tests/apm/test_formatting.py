@@ -1,0 +1,22 @@
+"""The date filters the list pages use write what Django's ``date`` filter writes, without its locale lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.template import Context, Template
+
+
+def _render(text: str, value: dt.date | None) -> str:
+    return Template("{% load apm_format %}" + text).render(Context({"d": value}))
+
+
+def test_it_writes_months_and_days_as_the_date_filter_does():
+    for day in (dt.date(2025, month, 1 + month) for month in range(1, 13)):
+        assert _render("{{ d|month }}", day) == _render('{{ d|date:"M Y" }}', day)
+        assert _render("{{ d|day }}", day) == _render('{{ d|date:"j M Y"|default:"—" }}', day)
+
+
+def test_it_writes_nothing_for_no_month_and_a_dash_for_no_day():
+    assert _render("{{ d|month }}", None) == _render('{{ d|date:"M Y" }}', None) == ""
+    assert _render("{{ d|day }}", None) == _render('{{ d|date:"j M Y"|default:"—" }}', None) == "—"
