@@ -35,7 +35,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Model, OuterRef
 
 from apm import access
 from projects.budget import evm
-from projects.budget.selectors import ZERO, _bac, evm_inputs_of, with_cost_figures, with_plan
+from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_cost_figures, with_plan
 from projects.documents.selectors import DUE, EXPIRY_NOTICE_DAYS, MET, ObligationRow, obligation_rows
 from projects.models import (
     Allocation,
@@ -382,7 +382,7 @@ def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> 
     rows = []
     for project in loaded:
         metrics = evm.evm_compute(evm_inputs_of(project, as_of=today)) if project.money_shown else None
-        upcoming = (m for m in project.milestones.all() if m.completed_on is None)
+        upcoming = (m for m in project.plan_milestones if m.completed_on is None)  # type: ignore[attr-defined]
         rows.append(
             ProjectRow(
                 project=project,
@@ -458,7 +458,7 @@ def ranked_projects(
         if inputs and inputs[0]:
             _, _, bac, lines_total, time_cost, expense_cost, pct, etc = inputs
             figures = evm.forecast_at_completion(
-                bac=_bac(bac, lines_total),
+                bac=bac_of(bac, lines_total),
                 ac=time_cost + expense_cost,
                 percent_complete=pct if pct is not None else ZERO,
                 etc_bottom_up=etc,
