@@ -105,6 +105,10 @@ def _relation_ids(user: User, relation: str) -> QuerySet[Any]:
     raise ValueError(f"Unknown relationship {relation!r}.")
 
 
+#: Where :func:`projects_by` keeps the querysets it built for a user object.
+_PROJECTS_BY = "_apm_projects_by"
+
+
 def projects_by(user: AnyUser | None, *relations: str) -> QuerySet[Any]:
     """Projects ``user`` stands in any of ``relations`` to: ``pk IN`` a UNION of one indexed query per link.
 
@@ -113,11 +117,23 @@ def projects_by(user: AnyUser | None, *relations: str) -> QuerySet[Any]:
     subqueries misleads PostgreSQL's row estimates into nested loops: each
     cost 60-140 ms a query on 10,000 projects; the UNION costs a few ms
     (bench/load/README.md).
+
+    Built once per user object and relations, as :meth:`Capability.queryset` builds a rule's queryset, each
+    call a fresh copy: capabilities of the same relations share it (a project page asks eight capabilities,
+    of four sets of relations).
     """
     if not is_active(user) or not relations:
         return no_projects()
-    first, *rest = (_relation_ids(user, relation) for relation in relations)
-    return all_projects().filter(pk__in=first.union(*rest) if rest else first)
+    built: dict[tuple[Any, ...], QuerySet[Any]] | None = getattr(user, _PROJECTS_BY, None)
+    if built is None:
+        built = {}
+        setattr(user, _PROJECTS_BY, built)
+    key = (user.pk, relations)
+    found = built.get(key)
+    if found is None:
+        first, *rest = (_relation_ids(user, relation) for relation in relations)
+        found = built[key] = all_projects().filter(pk__in=first.union(*rest) if rest else first)
+    return found.all()
 
 
 def all_projects() -> QuerySet[Any]:
