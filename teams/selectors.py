@@ -49,8 +49,11 @@ def skills_matrix(*, members: list[TeamMember], skills: list[Skill]) -> list[Mat
     """Rows of levels for ``members`` by ``skills`` (one query whatever their number)."""
     levels: dict[tuple[int, int], int] = {
         (member_id, skill_id): level
+        # Unordered: the default ordering (by person and skill) joins both tables to sort what goes into a dict.
         for member_id, skill_id, level in MemberSkill.objects.filter(
             member__in=[m.pk for m in members], skill__in=[s.pk for s in skills]
-        ).values_list("member_id", "skill_id", "level")
+        )
+        .order_by()
+        .values_list("member_id", "skill_id", "level")
     }
     return [MatrixRow(member=m, levels=[levels.get((m.pk, s.pk)) for s in skills]) for m in members]

@@ -75,9 +75,12 @@ def member_week_loads(
             Booking(row["start"], row["end"], row["hours"], row["status"] == AllocationStatus.CONFIRMED)
         )
     absences: dict[int, list[Absence]] = defaultdict(list)
-    for member_id, start, end, hours_per_day in TimeOff.objects.filter(
-        _ids_filter(ids), start__lte=last, end__gte=first
-    ).values_list("member_id", "start", "end", "hours_per_day"):
+    # Unordered: the default ordering (by person) joins the people's table to sort what is only grouped here.
+    for member_id, start, end, hours_per_day in (
+        TimeOff.objects.filter(_ids_filter(ids), start__lte=last, end__gte=first)
+        .order_by()
+        .values_list("member_id", "start", "end", "hours_per_day")
+    ):
         absences[member_id].append(Absence(start, end, hours_per_day))
     holidays = list(PublicHoliday.objects.filter(date__range=(first, last)).values_list("date", flat=True))
     return {

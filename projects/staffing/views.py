@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
@@ -370,6 +371,8 @@ def capacity_heatmap(request: AuthenticatedHttpRequest) -> HttpResponse:
             "count": count,
             "previous": first - dt.timedelta(weeks=count),
             "next": first + dt.timedelta(weeks=count),
+            # A person's link is this prefix, their id and "/": one reverse() a page instead of one a row.
+            "person_prefix": reverse("staffing:person", args=[0]).removesuffix("0/"),
         },
     )
 
