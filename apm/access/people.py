@@ -28,12 +28,21 @@ def _see_member(user: AnyUser | None) -> QuerySet[Any]:
     if is_admin(user) or user.role == Role.PROJECT_MANAGER:
         # Staffing a project means searching the whole pool of people for skills and free hours.
         return members
+    # Themselves, the teams and live bookings of the projects they see and, for heads, their departments'
+    # people: ``pk IN`` a UNION of one query each, as ``projects_by`` does. One OR across LEFT JOINs of the
+    # teams, bookings and departments (the same people) multiplied the rows before it filtered: 450 ms a
+    # query for a head at 10,000 projects, and a people page asks it four or five times; the UNION 16 ms.
     projects = see_project.queryset(user)
     live = rows("projects.Allocation").filter(project__in=projects).exclude(status="cancelled")
-    rule = Q(user=user) | Q(projects__in=projects) | Q(allocations__in=live)
+    linked = [
+        members.filter(user=user).order_by().values("pk"),
+        rows("projects.Project_team_members").filter(project__in=projects).values("teammember_id"),
+        live.order_by().values("member_id"),
+    ]
     if is_head(user):
-        rule |= Q(department__heads=user)
-    return members.filter(pk__in=members.filter(rule).values("pk"))
+        linked.append(members.filter(department__heads=user).order_by().values("pk"))
+    first, *rest = linked
+    return members.filter(pk__in=first.union(*rest))
 
 
 see_member = Capability(
