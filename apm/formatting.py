@@ -38,6 +38,20 @@ def format_money(amount: Decimal | str | None, currency: str) -> str:
     return f"{sign}{(currency or '').upper()} {digits}".strip()
 
 
+def format_index(value: Decimal | str | float | None) -> str:
+    """A performance index (CPI, SPI, TCPI) to 2 decimals, rounded half up: ``0.8333`` -> ``0.83``, ``1`` ->
+    ``1.00``; ``—`` for None, "" or a value that is not a number."""
+    if value is None or value == "":
+        return "—"
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return "—"
+    if not number.is_finite():
+        return "—"
+    return str(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def format_date(value: str | dt.date | None) -> str:
     """``"2022-03-31"`` or a date -> ``"31 Mar 2022"``; ``"—"`` for None or an unreadable value."""
     if not value:

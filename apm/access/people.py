@@ -30,8 +30,8 @@ def _see_member(user: AnyUser | None) -> QuerySet[Any]:
         return members
     # Themselves, the teams and live bookings of the projects they see and, for heads, their departments'
     # people: ``pk IN`` a UNION of one query each, as ``projects_by`` does. One OR across LEFT JOINs of the
-    # teams, bookings and departments (the same people) multiplied the rows before it filtered: 450 ms a
-    # query for a head at 10,000 projects, and a people page asks it four or five times; the UNION 16 ms.
+    # teams, bookings and departments (the same people) multiplied the rows before it filtered, and a people
+    # page asks the rule four or five times (bench/pages.py measures the pages).
     projects = see_project.queryset(user)
     live = rows("projects.Allocation").filter(project__in=projects).exclude(status="cancelled")
     linked = [

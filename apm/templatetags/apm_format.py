@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import template
 
-from apm.formatting import format_date, format_money, format_month
+from apm.formatting import format_date, format_index, format_money, format_month
 
 register = template.Library()
 
@@ -33,14 +33,5 @@ def month(value: dt.date | None) -> str:
 
 @register.filter(name="index")
 def index(value: Decimal | str | float | None) -> str:
-    """A performance index (CPI, SPI, TCPI) to 2 decimals, rounded half up: ``0.8333`` -> ``0.83``, ``1`` ->
-    ``1.00``; ``—`` for None, "" or a value that is not a number."""
-    if value is None or value == "":
-        return "—"
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return "—"
-    if not number.is_finite():
-        return "—"
-    return str(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """A performance index to 2 decimals (``apm.formatting.format_index``)."""
+    return format_index(value)

@@ -28,9 +28,8 @@ from apm.accounts.services import audit_record
 from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
 from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
-from apm.formatting import format_money
+from apm.formatting import format_index, format_money
 from apm.http import AuthenticatedHttpRequest
-from apm.templatetags.apm_format import index as format_index
 from projects.budget import forms, selectors
 from projects.budget.services import checks, contingency, costs, exception_plans, plan
 from projects.common.lookups import child_or_404, project_or_404

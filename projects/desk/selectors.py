@@ -140,7 +140,8 @@ class Desk:
 
     def hidden(self, shown: int | None) -> dict[str, int]:
         """Per card of the desk page, the items left out when each of its lists shows its first ``shown`` (None:
-        all): a desk of 60 projects listed 59 late deliverables and 57 people in full, a wall to scroll."""
+        all): a busy desk listed every late deliverable and every person over capacity in full, a wall to
+        scroll."""
         cards = {
             "overdue": (self.overdue_deliverables, self.overdue_actions),
             "waiting": (self.sign_offs_waiting, self.changes_waiting, self.proposals_waiting, self.contingency_waiting),
@@ -197,7 +198,7 @@ def _over_capacity(scope: Scope, known: dict[int, Project], today: dt.date) -> l
 Scope: TypeAlias = "list[int] | QuerySet[Any]"
 #: A desk of up to this many projects filters its lists on their ids, given in the query: cheaper to plan and
 #: to build than the rule that found them, repeated as a subquery in every list. Past it, the subquery
-#: (a thousand parameters cost a query about 5 ms to bind on PostgreSQL).
+#: (each parameter is bound in the query's text: a thousand of them cost more than the subquery).
 IDS_AT_MOST = 500
 
 #: What waits on a desk for someone to decide: each has a project and a state.
@@ -239,7 +240,8 @@ def _unacknowledged_critical(scope: Scope, known: dict[int, Project] | None = No
 
 
 def desk_for(*, user: User, today: dt.date) -> Desk:
-    """The desk of ``user`` as of ``today``; a fixed number of queries (17) whatever the projects.
+    """The desk of ``user`` as of ``today``; at most 18 queries whatever the projects (15 when nobody is booked
+    on them in the coming weeks).
 
     The projects are loaded first; each list then takes its rows' projects from them rather than joining them
     again, and filters on their ids (:data:`IDS_AT_MOST`).
@@ -347,10 +349,15 @@ class ProjectRow:
         now, before = _SEVERITY[self.rag], _SEVERITY[self.previous_rag]
         return "better" if now > before else "worse" if now < before else "same"
 
-    @property
-    def severity(self) -> tuple[int, int, str]:
-        """Sort key: red, amber, green, then no RAG; then the most actions; then the code."""
-        return (_SEVERITY.get(self.rag, 3), -self.actions, self.project.code)
+
+def _last_update() -> Subquery:
+    """The date of the project's newest status update (None when it has none), as a subquery."""
+    return Subquery(StatusUpdate.objects.filter(project=OuterRef("pk")).order_by("-as_of").values("as_of")[:1])
+
+
+def _stale(last_update: dt.date | None, today: dt.date) -> bool:
+    """No status update as of ``today`` for :data:`STALE_DAYS` days, or none at all."""
+    return last_update is None or last_update < today - dt.timedelta(days=STALE_DAYS)
 
 
 def _rag_of_update(offset: int) -> Subquery:
@@ -367,18 +374,16 @@ def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> 
     ``user`` may see their money (one query), their budgets joined, current
     baselines and milestones prefetched.
     """
-    newest = StatusUpdate.objects.filter(project=OuterRef("pk")).order_by("-as_of").values("as_of")[:1]
     loaded = (
         with_plan(with_cost_figures(projects, as_of=today))
         .annotate(
             rag_now=_rag_of_update(0),
             rag_before=_rag_of_update(1),
-            last_update=Subquery(newest),
+            last_update=_last_update(),
             money_shown=_money_shown(user),
         )
         .order_by("code")
     )
-    stale_before = today - dt.timedelta(days=STALE_DAYS)
     rows = []
     for project in loaded:
         metrics = evm.evm_compute(evm_inputs_of(project, as_of=today)) if project.money_shown else None
@@ -392,7 +397,7 @@ def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> 
                 percent_complete=project.pct_complete,
                 metrics=metrics,
                 next_milestone=next(upcoming, None),
-                stale=project.last_update is None or project.last_update < stale_before,
+                stale=_stale(project.last_update, today),
             )
         )
     return rows
@@ -430,14 +435,13 @@ def ranked_projects(
     query; with ``forecast``, also each project's money inputs and whether ``user`` may see its money.
 
     Only the page shown is then loaded as rows (:func:`desk_page`): a desk of a thousand projects built a
-    thousand rows with their milestones and baselines (0.3 s at 10,000 projects) to show 25 of them. The
+    thousand rows with their milestones and baselines to show 25 of them. The
     forecast takes :func:`projects.budget.evm.forecast_at_completion` on the inputs :func:`evm_inputs_of` reads
     (:func:`with_cost_figures`' sums and the bottom-up estimate), so a summary adds the figures the rows show.
     """
-    newest = StatusUpdate.objects.filter(project=OuterRef("pk")).order_by("-as_of").values("as_of")[:1]
     fields = ["pk", "code", "rag_now", "last_update"]
     found: QuerySet[Any] = Project.objects.filter(pk__in=projects.values("pk")).annotate(
-        rag_now=_rag_of_update(0), last_update=Subquery(newest)
+        rag_now=_rag_of_update(0), last_update=_last_update()
     )
     if forecast:
         found = with_cost_figures(found, as_of=today).annotate(money_shown=_money_shown(user))
@@ -451,7 +455,6 @@ def ranked_projects(
             "pct_complete",
             "budget__etc_bottom_up",
         ]
-    stale_before = today - dt.timedelta(days=STALE_DAYS)
     ranked = []
     for pk, code, rag, last_update, *inputs in found.order_by().values_list(*fields):
         figures = None
@@ -469,7 +472,7 @@ def ranked_projects(
                 code=code,
                 rag=rag or "",
                 actions=actions.get(pk, 0),
-                stale=last_update is None or last_update < stale_before,
+                stale=_stale(last_update, today),
                 currency=inputs[1] if inputs else "",
                 forecast=figures,
             )
@@ -490,9 +493,12 @@ def desk_page(
         row.project.pk: row
         for row in project_rows(user=user, projects=Project.objects.filter(pk__in=on_page), today=today)
     }
+    shown_rows = []
     for pk, project in on_page.items():
-        rows[pk].actions = project.actions
-    return shown, [rows[pk] for pk in on_page]
+        if pk in rows:  # else deleted since it was ranked: left out rather than failing the page
+            rows[pk].actions = project.actions
+            shown_rows.append(rows[pk])
+    return shown, shown_rows
 
 
 def _project_of(item: Any) -> int:
@@ -523,14 +529,14 @@ def action_counts(desk: Desk) -> dict[int, int]:
 #: Each to-do list of the PM's desk shows this many items until the user asks for all of them.
 LIST_SHOWN = 10
 #: A desk's projects, worst first, this many a page: a department of a thousand projects drew a thousand rows
-#: (0.4 s of templates, 800 KB), where the worst ones are what a desk is opened for.
+#: and their templates, where the worst ones are what a desk is opened for.
 PROJECTS_PER_PAGE = 25
 
 
 def pm_rows(
     *, user: User, desk: Desk, page: str | int | None = 1, per_page: int = PROJECTS_PER_PAGE
 ) -> tuple[Page, list[ProjectRow]]:
-    """The desk's projects worst first, with their action counts: the page ``page`` and its rows (five queries)."""
+    """The desk's projects worst first, with their action counts: the page ``page`` and its rows (four queries)."""
     ids = [project.pk for project in desk.projects]
     projects = Project.objects.filter(pk__in=ids) if len(ids) <= IDS_AT_MOST else desk_projects(user)
     ranked = ranked_projects(user=user, projects=projects, today=desk.today, actions=action_counts(desk))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from projects.staffing.selectors import HeatCell

@@ -25,5 +25,5 @@ _CELLS: dict[int, str] = {level: _cell(level) for level in Level.values}
 @register.filter(name="level_cells")
 def level_cells(levels: list[int | None]) -> SafeString:
     """A ``<td>`` per level of a matrix row: the level as a coloured badge, or empty for none."""
-    cells = (_CELLS.get(level) or _cell(level) if level else _EMPTY for level in levels)
+    cells = ((_CELLS.get(level) or _cell(level)) if level else _EMPTY for level in levels)
     return mark_safe("".join(cells))  # noqa: S308 - every cell is built by format_html

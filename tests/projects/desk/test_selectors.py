@@ -207,6 +207,9 @@ def test_it_runs_the_same_number_of_queries_for_3_and_60_projects(pm, client, dj
         ("documents", "50"),
         ("capacity", "50"),
     ]
+    # From another page of the projects, "Show all" keeps that page.
+    second = client.get(reverse("projects:desk"), {"page": "2"}).content.decode()
+    assert 'href="?page=2&amp;all=1#desk-overdue">Show all (100 more)' in second
     with django_assert_num_queries(25):
         every = client.get(reverse("projects:desk"), {"all": "1"})
     assert every.content.decode().count("Late deliverable") == 60
