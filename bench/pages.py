@@ -29,8 +29,9 @@
    department's budget and compliance tables) and a client contact (the
    portal). Each page is requested ``--requests`` times (default 50) after 3
    warm-up requests, wall-clock milliseconds each (connection included:
-   the sync worker closes it after each answer). Redirects are not
-   followed: a page answers 200 at its own address or its status is
+   the sync worker closes it after each answer), in rounds: every page once
+   a round, mixed as a server meets them, so a slow spell of the machine
+   falls on all pages alike. Redirects are not followed: a page answers 200 at its own address or its status is
    recorded and named in ``notes``. ``/health/web/`` (no login, one
    ``SELECT 1``) is measured the same way as the bare page.
 
@@ -251,17 +252,11 @@ class Browser:
         if status != 302 or "/login/" in location:
             raise RuntimeError(f"Login refused for {username}: {status} {location}")
 
-    def time(self, path: str, count: int) -> tuple[list[float], list[int], str]:
-        """Milliseconds and statuses of ``count`` GETs after the warm-up, and the last Location."""
-        for _ in range(WARM_UP):
-            self.request("GET", path)
-        times, statuses, location = [], [], ""
-        for _ in range(count):
-            started = time.perf_counter()
-            status, _, location = self.request("GET", path)
-            times.append((time.perf_counter() - started) * 1000)
-            statuses.append(status)
-        return times, statuses, location
+    def timed_get(self, path: str) -> tuple[float, int, str]:
+        """One GET: its milliseconds, status and Location."""
+        started = time.perf_counter()
+        status, _, location = self.request("GET", path)
+        return (time.perf_counter() - started) * 1000, status, location
 
 
 @contextlib.contextmanager
@@ -297,21 +292,36 @@ def _time_pages(
     load_run._wait_http(f"http://127.0.0.1:{port}/login/", procs)
     _progress(f"gunicorn on 127.0.0.1:{port} (1 sync worker, DEBUG=false); {count} requests a page:")
     browsers: dict[str, Browser] = {}
-    pages: dict[str, dict[str, Any]] = {}
-    for page, username, path in inner["pages"]:
+    for _, username, _ in inner["pages"]:
         if username not in browsers:
             browsers[username] = Browser(port, f"10.78.0.{len(browsers) + 1}")
             browsers[username].log_in(username, inner["password"])
-        times, statuses, location = browsers[username].time(path, count)
-        counted = collections.Counter(statuses)
+    bare = Browser(port, "10.78.1.1")
+    visits = [(page, browsers[username], path) for page, username, path in inner["pages"]] + [("", bare, BARE)]
+    # In rounds, every page once a round, as a server meets them mixed: a slow spell of the machine (another
+    # process, the kernel reclaiming memory) falls on every page alike instead of on whichever page was being
+    # timed then, and each page pays for what the others leave behind (colder caches, their garbage). Timed
+    # page after page, two runs of the same code differed by up to half on a page; in rounds they agree.
+    times: dict[str, list[float]] = collections.defaultdict(list)
+    statuses: dict[str, list[int]] = collections.defaultdict(list)
+    locations: dict[str, str] = {}
+    for round_number in range(WARM_UP + count):
+        for page, browser, path in visits:
+            elapsed, status, locations[page] = browser.timed_get(path)
+            if round_number >= WARM_UP:
+                times[page].append(elapsed)
+                statuses[page].append(status)
+    pages: dict[str, dict[str, Any]] = {}
+    for page, username, path in inner["pages"]:
+        counted = collections.Counter(statuses[page])
         status = counted.most_common(1)[0][0]
         if set(counted) != {200}:
-            redirect = f" (Location {location})" if location else ""
+            redirect = f" (Location {locations[page]})" if locations[page] else ""
             notes.append(f"{page}: {path} as {username} answered {dict(counted)}{redirect}, not 200")
         queried = inner["queries"][page]
         if queried["status"] != 200:
             notes.append(f"{page}: {path} answered {queried['status']} in-process (its queries counted on that)")
-        ordered = sorted(times)
+        ordered = sorted(times[page])
         pages[page] = {
             "p50_ms": round(load_run._percentile(ordered, 50), 1),
             "p95_ms": round(load_run._percentile(ordered, 95), 1),
@@ -321,9 +331,9 @@ def _time_pages(
             "url": path,
         }
         _progress(f"  {page:24} p50 {pages[page]['p50_ms']:7.1f} ms  p95 {pages[page]['p95_ms']:7.1f} ms  {status}")
-    bare_times, bare_statuses, _ = Browser(port, "10.78.1.1").time(BARE, count)
-    if set(bare_statuses) != {200}:
-        notes.append(f"bare: {BARE} answered {dict(collections.Counter(bare_statuses))}, not 200")
+    bare_times = times[""]
+    if set(statuses[""]) != {200}:
+        notes.append(f"bare: {BARE} answered {dict(collections.Counter(statuses['']))}, not 200")
     return pages, bare_times
 
 
@@ -359,7 +369,7 @@ def run(args: argparse.Namespace, procs: dict[str, subprocess.Popen]) -> dict[st
         f"{inner['bare']['sql_ms']} ms SQL in-process)"
     )
     notes.append(
-        f"gunicorn 1 sync worker; {WARM_UP} warm-up then {args.requests} requests a page, one at a time, "
+        f"gunicorn 1 sync worker; {WARM_UP} warm-up then {args.requests} requests a page in rounds, one at a time, "
         "a new connection each; queries and sql_ms from one in-process request after a warm-up"
     )
     return {
