@@ -141,22 +141,26 @@ def test_it_allocates_a_total_whose_parts_sum_to_it(total, weights):
     assert all(p >= 0 for p in parts)
 
 
+def in_2025(*, bac: Decimal, ac: Decimal, pct: Decimal, etc: Decimal | None = None) -> evm.EvmInputs:
+    """Inputs of a project planned over 2025, measured on 1 June."""
+    return evm.EvmInputs(
+        bac=bac,
+        ac=ac,
+        percent_complete=pct,
+        as_of=dt.date(2025, 6, 1),
+        start=dt.date(2025, 1, 1),
+        finish=dt.date(2025, 12, 31),
+        etc_bottom_up=etc,
+    )
+
+
 @given(
     bac=money_values,
     pct=st.decimals(min_value=D("0"), max_value=D("100"), places=2),
     ac=money_values,
 )
 def test_it_keeps_every_money_figure_decimal_at_two_places(bac, pct, ac):
-    m = evm.evm_compute(
-        evm.EvmInputs(
-            bac=bac,
-            ac=ac,
-            percent_complete=pct,
-            as_of=dt.date(2025, 6, 1),
-            start=dt.date(2025, 1, 1),
-            finish=dt.date(2025, 12, 31),
-        )
-    )
+    m = evm.evm_compute(in_2025(bac=bac, ac=ac, pct=pct))
     for figure in (m.pv, m.ev, m.ac, m.cv, m.sv, m.eac, m.etc, m.vac, m.eac_atypical):
         assert isinstance(figure, Decimal)
         assert figure.as_tuple().exponent == -2
@@ -173,17 +177,7 @@ def test_it_keeps_every_money_figure_decimal_at_two_places(bac, pct, ac):
 def test_it_forecasts_without_the_plan_what_the_full_computation_forecasts(bac, pct, ac, etc):
     """A summary of many projects adds the forecasts their rows show: the same BAC, EAC and VAC, whatever the
     method (bottom-up, typical, nothing spent, nothing earned)."""
-    full = evm.evm_compute(
-        evm.EvmInputs(
-            bac=bac,
-            ac=ac,
-            percent_complete=pct,
-            as_of=dt.date(2025, 6, 1),
-            start=dt.date(2025, 1, 1),
-            finish=dt.date(2025, 12, 31),
-            etc_bottom_up=etc,
-        )
-    )
+    full = evm.evm_compute(in_2025(bac=bac, ac=ac, pct=pct, etc=etc))
     assert evm.forecast_at_completion(bac=bac, ac=ac, percent_complete=pct, etc_bottom_up=etc) == (
         full.bac,
         full.eac,
