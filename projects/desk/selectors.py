@@ -208,12 +208,15 @@ R = TypeVar("R", bound=Model)
 
 
 def _attach(rows: QuerySet[R], known: dict[int, Project] | None) -> list[R]:
-    """``rows`` with their projects: taken from ``known`` (already loaded, by id) when given, else joined."""
+    """``rows`` with their projects: taken from ``known`` (already loaded, by id) when given, else joined. A
+    project missing from ``known`` (created since, when the rows were found by the rule's subquery) is read
+    when asked."""
     if known is None:
         return list(rows.select_related("project"))
     found = list(rows)
     for row in found:
-        row.project = known[row.project_id]  # type: ignore[attr-defined]
+        if row.project_id in known:  # type: ignore[attr-defined]
+            row.project = known[row.project_id]  # type: ignore[attr-defined]
     return found
 
 
@@ -273,14 +276,16 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
         .order_by("action_due", "pk")
     )
     for action in overdue_actions:
-        action.deliverable.project = known[action.deliverable.project_id]
+        if action.deliverable.project_id in known:
+            action.deliverable.project = known[action.deliverable.project_id]
     proposals = list(
         ClauseChangeProposal.objects.filter(clause__project_id__in=scope, status=ProposalStatus.PENDING)
         .select_related("clause", "proposed_by")
         .order_by("proposed_at", "pk")
     )
     for proposal in proposals:
-        proposal.clause.project = known[proposal.clause.project_id]
+        if proposal.clause.project_id in known:
+            proposal.clause.project = known[proposal.clause.project_id]
     return Desk(
         today=today,
         projects=projects,
