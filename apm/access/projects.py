@@ -117,6 +117,22 @@ work_on_project = Capability(
     "edit it, and its team.",
 )
 
+see_margin = Capability(
+    "see_margin",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, REPORTS),
+    doc="See the project's revenue, bill rates, contract value and margin: those who see its money "
+    "(administrators, the PM, heads of its departments, reporting heads); never the team, never a client contact.",
+)
+
+approve_time = Capability(
+    "approve_time",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS),
+    doc="Approve or reject the time logged on the project, and reopen approved time: administrators, its PM "
+    "and heads of its departments.",
+)
+
 edit_budget = Capability(
     "edit_budget",
     subject="project",

@@ -71,6 +71,13 @@ run_import = Capability(
     "(import_data), and administrators.",
 )
 
+manage_rates = Ability(
+    "manage_rates",
+    rule=is_admin,
+    doc="Keep the company's rate cards (bill rates by job role, client and project overrides) and exchange "
+    "rates: administrators.",
+)
+
 create_project = Ability(
     "create_project",
     rule=is_manager,

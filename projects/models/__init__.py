@@ -25,36 +25,42 @@ __all__ = [
 ]
 
 from projects.models.budget import (
+    Approval,
     Baseline,
     BudgetAlert,
     BudgetEvent,
     BudgetLine,
     ContingencyRequest,
     ContingencyState,
+    CostBasis,
     CostCategory,
     ExceptionPlan,
     ExceptionState,
     Expense,
     PlanState,
     ProjectBudget,
+    RateSource,
     TimeEntry,
     ToleranceException,
     ToleranceKind,
 )
 
 __all__ += [
+    "Approval",
     "Baseline",
     "BudgetAlert",
     "BudgetEvent",
     "BudgetLine",
     "ContingencyRequest",
     "ContingencyState",
+    "CostBasis",
     "CostCategory",
     "ExceptionPlan",
     "ExceptionState",
     "Expense",
     "PlanState",
     "ProjectBudget",
+    "RateSource",
     "TimeEntry",
     "ToleranceException",
     "ToleranceKind",
@@ -171,3 +177,29 @@ __all__ += [
 from projects.models.imports import ImportJob, ImportJobStatus, ImportMapping, ImportPhase  # noqa: E402
 
 __all__ += ["ImportJob", "ImportJobStatus", "ImportMapping", "ImportPhase"]
+
+from projects.models.billing import (  # noqa: E402
+    BillingMilestone,
+    BillingModel,
+    BillRate,
+    ExchangeRate,
+    MarginAlert,
+    ProjectBilling,
+    Recognition,
+    TimesheetReminder,
+    TimesheetReminderKind,
+    TimeTimer,
+)
+
+__all__ += [
+    "BillRate",
+    "BillingMilestone",
+    "BillingModel",
+    "ExchangeRate",
+    "MarginAlert",
+    "ProjectBilling",
+    "Recognition",
+    "TimeTimer",
+    "TimesheetReminder",
+    "TimesheetReminderKind",
+]

@@ -66,8 +66,16 @@ class PrivateStorage(FileSystemStorage):
 private_storage = PrivateStorage()
 
 
+class CostBasis(models.TextChoices):
+    """Which time earned value's actual cost (AC) reads: every entry logged, or approved time only."""
+
+    ALL = "all", "All time logged"
+    APPROVED = "approved", "Approved time only"
+
+
 class ProjectBudget(models.Model):
-    """A project's budget settings: contingency reserve, tolerances, bottom-up estimate to complete.
+    """A project's budget settings: contingency reserve, tolerances, bottom-up estimate to complete, and which
+    time actual cost reads (``cost_basis``).
 
     ``contingency_reserve`` (money) is what is left in the reserve.
     ``cost_tolerance_percent`` (0-100): the forecast EAC may differ from BAC
@@ -95,6 +103,13 @@ class ProjectBudget(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(ZERO)],
+    )
+    cost_basis = models.CharField(
+        "actual cost reads",
+        max_length=10,
+        choices=CostBasis.choices,
+        default=CostBasis.ALL,
+        help_text="Approved time only: hours count in actual cost once a PM or head has approved them.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -131,13 +146,38 @@ class BudgetLine(models.Model):
         return f"{self.project.code} {self.get_category_display()}: {self.amount}"
 
 
+class Approval(models.TextChoices):
+    """Where a time entry stands: logged (open), submitted with its week, approved (locked) or rejected."""
+
+    OPEN = "open", "Not submitted"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class RateSource(models.TextChoices):
+    """Where a billable entry's bill rate came from, most specific first."""
+
+    PROJECT = "project", "Project rate"
+    CLIENT = "client", "Client rate"
+    ROLE = "role", "Role's rate card"
+    PERSON = "person", "Person's bill rate"
+
+
 class TimeEntry(models.Model):
     """Hours a person worked on a project on a date, costed when written.
 
     ``cost_rate`` (money per hour) is the person's cost rate valid on
     ``date`` when the entry was written; ``cost`` = hours * cost_rate rounded
     half-up to the minor unit. Both are stored, so a later rate change never
-    rewrites a past cost.
+    rewrites a past cost. A billable entry also stores its ``bill_rate`` (per
+    hour, in the project's currency; None when no rate applies) and where it
+    came from (``bill_rate_source``).
+
+    ``approval``: a person submits a week; the PM or a head of the project's
+    departments approves or rejects each entry (``decided_by``, ``decided_at``,
+    ``decision_comment``). Submitted and approved entries are locked for the
+    person; an approved one opens again only when an approver reopens it.
     """
 
     member = models.ForeignKey(TeamMember, on_delete=models.PROTECT, related_name="time_entries")
@@ -153,6 +193,15 @@ class TimeEntry(models.Model):
     cost_rate = models.DecimalField(max_digits=10, decimal_places=2, editable=False)
     cost = models.DecimalField(max_digits=18, decimal_places=2, editable=False)
     currency = models.CharField(max_length=3, editable=False)
+    bill_rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, editable=False)
+    bill_rate_source = models.CharField(max_length=10, choices=RateSource.choices, blank=True, editable=False)
+    approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.OPEN, editable=False)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decision_comment = models.CharField(max_length=300, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -161,7 +210,11 @@ class TimeEntry(models.Model):
     class Meta:
         ordering = ["-date", "pk"]
         verbose_name_plural = "time entries"
-        indexes = [models.Index(fields=["project", "date"]), models.Index(fields=["member", "date"])]
+        indexes = [
+            models.Index(fields=["project", "date"]),
+            models.Index(fields=["member", "date"]),
+            models.Index(fields=["project", "approval"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(hours__gt=0) & models.Q(hours__lte=24), name="time_entry_hours_in_day"
@@ -184,6 +237,7 @@ class Expense(models.Model):
     amount = models.DecimalField(max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(max_length=3)
     category = models.CharField(max_length=20, choices=CostCategory.choices)
+    billable = models.BooleanField(default=True, help_text="Billed to the client (time and materials).")
     supplier = models.CharField(max_length=200)
     description = models.CharField(max_length=300, blank=True)
     receipt = models.FileField(storage=private_storage, upload_to="receipts/%Y/%m/", max_length=300, blank=True)

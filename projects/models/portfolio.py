@@ -26,6 +26,14 @@ class Client(models.Model):
     """A client account: the organisation a project is delivered for."""
 
     name = models.CharField(max_length=200, unique=True)
+    margin_target_percent = models.DecimalField(
+        "margin target (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The account's lowest acceptable margin; a project forecast below it alerts its PM and heads.",
+    )
 
     class Meta:
         ordering = ["name"]
