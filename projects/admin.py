@@ -6,6 +6,7 @@ administrators only (apm.admin_site); everyone else works in APM's own
 pages, scoped by apm.access.
 """
 
+from projects.billing import admin as billing_admin
 from projects.budget import admin as budget_admin
 from projects.changes import admin as changes_admin
 from projects.correspondence import admin as correspondence_admin
@@ -22,6 +23,7 @@ DOMAIN_ADMINS = (
     portfolio_admin,
     staffing_admin,
     budget_admin,
+    billing_admin,
     delivery_admin,
     quality_admin,
     changes_admin,

@@ -6,6 +6,7 @@ Routes that start with a fixed word (``new/``, ``time/week/``, ``desk/``,
 pattern, so ``<code:code>/`` listed before it would take it.
 """
 
+from projects.billing import urls as billing_urls
 from projects.budget import urls as budget_urls
 from projects.changes import urls as changes_urls
 from projects.correspondence import urls as correspondence_urls
@@ -23,12 +24,14 @@ app_name = "projects"
 urlpatterns = [
     *portfolio_urls.fixed_urlpatterns,
     *budget_urls.fixed_urlpatterns,
+    *billing_urls.fixed_urlpatterns,
     *desk_urls.fixed_urlpatterns,
     *documents_urls.fixed_urlpatterns,
     *portfolio_urls.urlpatterns,
     *status_urls.urlpatterns,
     *staffing_urls.project_urlpatterns,
     *budget_urls.urlpatterns,
+    *billing_urls.urlpatterns,
     *delivery_urls.urlpatterns,
     *quality_urls.urlpatterns,
     *changes_urls.urlpatterns,

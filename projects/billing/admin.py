@@ -1,0 +1,73 @@
+"""Django admin for the company's bill rates (rate cards), exchange rates, projects' billing and billing
+milestones, margin alerts and timesheet reminders (the last two read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from projects.models import (
+    BillingMilestone,
+    BillRate,
+    ExchangeRate,
+    MarginAlert,
+    ProjectBilling,
+    TimesheetReminder,
+)
+
+
+@admin.register(BillRate)
+class BillRateAdmin(admin.ModelAdmin):
+    list_display = ("job_role", "client", "project", "rate", "currency", "valid_from", "valid_to")
+    list_filter = ("currency", "job_role")
+    search_fields = ("job_role__title", "client__name", "project__code")
+    list_select_related = ("job_role", "client", "project")
+    autocomplete_fields = ("client", "project")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ("date", "currency", "rate", "source")
+    list_filter = ("currency",)
+    date_hierarchy = "date"
+
+
+@admin.register(ProjectBilling)
+class ProjectBillingAdmin(admin.ModelAdmin):
+    list_display = ("project", "model", "contract_value")
+    list_filter = ("model",)
+    search_fields = ("project__code", "project__name")
+    list_select_related = ("project",)
+    autocomplete_fields = ("project",)
+
+
+@admin.register(BillingMilestone)
+class BillingMilestoneAdmin(admin.ModelAdmin):
+    list_display = ("project", "name", "amount", "due_on", "deliverable")
+    search_fields = ("project__code", "name")
+    list_select_related = ("project", "deliverable")
+    autocomplete_fields = ("project",)
+    raw_id_fields = ("deliverable",)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """A record of what the system did: nobody adds or changes one by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+@admin.register(MarginAlert)
+class MarginAlertAdmin(_ReadOnly):
+    list_display = ("project", "target_percent", "forecast_percent", "raised_at", "closed_at")
+    list_select_related = ("project",)
+
+
+@admin.register(TimesheetReminder)
+class TimesheetReminderAdmin(_ReadOnly):
+    list_display = ("member", "week_start", "kind", "sent_at")
+    list_filter = ("kind",)
+    list_select_related = ("member",)
