@@ -90,6 +90,35 @@ class ContingencyDecisionForm(forms.Form):
     note = forms.CharField(required=False, max_length=1000)
 
 
+class _EntryIds(forms.Field):
+    """Ids of entries ticked (each ``entry`` value of the form), as a sorted list of ints; whether they are the
+    project's and in the right state is the service's to check."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": "Tick the entries first.", "invalid": "Unknown entries: reload the page."}
+    most = 2000
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            ids = sorted({int(item) for item in value})
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        if len(ids) > self.most or ids[0] < 1 or ids[-1] > 2**63 - 1:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
+
+
+class TimeDecisionForm(forms.Form):
+    """An approver's decision on some entries of one project: approve, reject (with a comment) or reopen
+    (with a reason); ``entry`` the ids ticked."""
+
+    action = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject"), ("reopen", "Reopen")])
+    entry = _EntryIds()
+    comment = forms.CharField(required=False, max_length=300)
+
+
 class ExceptionPlanForm(forms.Form):
     """The PM's exception plan; ``action`` says whether to keep it as a draft or submit it for a decision."""
 

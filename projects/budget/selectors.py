@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     FilteredRelation,
@@ -25,6 +27,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -32,8 +35,10 @@ from django.utils import timezone
 from apm import access
 from projects.budget import evm
 from projects.models import (
+    Approval,
     Baseline,
     BudgetLine,
+    CostBasis,
     CostCategory,
     ExceptionState,
     Expense,
@@ -81,11 +86,33 @@ def _sum_subquery(queryset: QuerySet[Any], field: str) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
+def counted_time(project: Project) -> QuerySet[TimeEntry]:
+    """The time entries of ``project`` that its actual cost reads: all of them, or the approved ones only when
+    its budget says so (``ProjectBudget.cost_basis``). No query when its budget is loaded."""
+    entries = TimeEntry.objects.filter(project=project)
+    budget = _budget(project)
+    if budget is not None and budget.cost_basis == CostBasis.APPROVED:
+        entries = entries.filter(approval=Approval.APPROVED)
+    return entries
+
+
+def _time_cost(total: Callable[[QuerySet[Any], str], Coalesce], *, as_of: dt.date) -> Case:
+    """The cost of the time a project's actual cost reads up to ``as_of`` (:func:`counted_time`'s rule), as a
+    column of a query of projects: the project's budget row picks the sum, so only one of them is computed."""
+    logged = TimeEntry.objects.filter(project=OuterRef("pk"), date__lte=as_of)
+    return Case(
+        When(budget__cost_basis=CostBasis.APPROVED, then=total(logged.filter(approval=Approval.APPROVED), "cost")),
+        default=total(logged, "cost"),
+        output_field=MONEY,
+    )
+
+
 def with_cost_figures(queryset: QuerySet[Project], *, as_of: dt.date) -> QuerySet[CostedProject]:
     """``queryset`` of projects annotated with money aggregated in the database.
 
     Adds ``lines_total`` (sum of budget lines, 0 when none),
-    ``time_cost`` and ``expense_cost`` (dated on or before ``as_of``) and
+    ``time_cost`` (the time :func:`counted_time` counts) and ``expense_cost``
+    (dated on or before ``as_of``) and
     ``pct_complete`` (the newest non-null ``percent_complete`` of a status
     update dated on or before ``as_of``, or None).
     """
@@ -97,7 +124,7 @@ def with_cost_figures(queryset: QuerySet[Project], *, as_of: dt.date) -> QuerySe
     )
     return queryset.annotate(
         lines_total=_sum_subquery(lines, "amount"),
-        time_cost=_sum_subquery(TimeEntry.objects.filter(project=OuterRef("pk"), date__lte=as_of), "cost"),
+        time_cost=_time_cost(_sum_subquery, as_of=as_of),
         expense_cost=_sum_subquery(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
         pct_complete=Subquery(newest_pct, output_field=DecimalField(max_digits=5, decimal_places=2)),
     )
@@ -214,7 +241,7 @@ def budget_by_category(*, project: Project, as_of: dt.date) -> list[CategoryRow]
     for line in BudgetLine.objects.filter(project=project).order_by("category", "pk"):
         lines_by_category[line.category].append(line)
     actual: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    labour = TimeEntry.objects.filter(project=project, date__lte=as_of).aggregate(total=Sum("cost"))["total"]
+    labour = counted_time(project).filter(date__lte=as_of).aggregate(total=Sum("cost"))["total"]
     actual[CostCategory.LABOUR] += labour or ZERO
     expenses = (
         Expense.objects.filter(project=project, date__lte=as_of)
@@ -259,7 +286,7 @@ def burn_up_series(*, project: Project, as_of: dt.date, points: int = 24) -> lis
         dates.append(as_of)
         dates.sort()
     costs: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
-    for row in TimeEntry.objects.filter(project=project).order_by().values("date").annotate(total=Sum("cost")):
+    for row in counted_time(loaded).order_by().values("date").annotate(total=Sum("cost")):
         costs[row["date"]] += row["total"]
     for row in Expense.objects.filter(project=project).order_by().values("date").annotate(total=Sum("amount")):
         costs[row["date"]] += row["total"]
@@ -414,7 +441,7 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[Portfol
     figures = list(
         projects.annotate(
             lines_total=_total(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"),
-            time_cost=_total(TimeEntry.objects.filter(project=OuterRef("pk"), date__lte=as_of), "cost"),
+            time_cost=_time_cost(_total, as_of=as_of),
             expense_cost=_total(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
             pct_complete=Subquery(newest_pct, output_field=DecimalField(max_digits=5, decimal_places=2)),
             current_baseline=current,
@@ -589,13 +616,17 @@ def cell_label(project: Project, day: dt.date) -> str:
 @dataclass(frozen=True)
 class TimesheetCell:
     """One project and day of a person's week: the hours logged (the sum when several entries), how many
-    entries make it, and whether the grid may change it (one entry or none, on a project one logs time on)."""
+    entries make it, and whether the grid may change it (one entry or none, not submitted or approved, on a
+    project one logs time on); ``approval`` the entries' state (``projects.models.Approval``; "" when none, or
+    "mixed") and ``comment`` the approver's comment on a rejected entry."""
 
     project: Project
     day: dt.date
     hours: Decimal | None
     entries: int
     editable: bool
+    approval: str = ""
+    comment: str = ""
 
     @property
     def name(self) -> str:
@@ -640,6 +671,20 @@ class TimesheetWeek:
     def cells(self) -> list[TimesheetCell]:
         return [cell for row in self.rows for cell in row.cells]
 
+    @property
+    def hours_by_approval(self) -> dict[str, Decimal]:
+        """Hours of the week's entries per state (``projects.models.Approval`` values), states with hours only."""
+        totals: dict[str, Decimal] = {}
+        for entry in self.entries:
+            totals[entry.approval] = totals.get(entry.approval, ZERO) + entry.hours
+        return totals
+
+    @property
+    def to_submit(self) -> Decimal:
+        """Hours logged and not yet submitted (open or rejected)."""
+        totals = self.hours_by_approval
+        return totals.get(Approval.OPEN, ZERO) + totals.get(Approval.REJECTED, ZERO)
+
 
 def timesheet_week(*, member: TeamMember, week_start: dt.date, loggable: QuerySet[Project]) -> TimesheetWeek:
     """``member``'s week from ``week_start`` (a Monday) as a grid. Two queries; no costs or rates.
@@ -656,13 +701,25 @@ def timesheet_week(*, member: TeamMember, week_start: dt.date, loggable: QuerySe
     )
     hours: dict[tuple[int, dt.date], Decimal] = defaultdict(lambda: ZERO)
     counts: dict[tuple[int, dt.date], int] = defaultdict(int)
+    states: dict[tuple[int, dt.date], set[str]] = defaultdict(set)
+    comments: dict[tuple[int, dt.date], str] = {}
     others: dict[int, Project] = {}
     ids = {project.pk for project in projects}
     for entry in entries:
-        hours[(entry.project_id, entry.date)] += entry.hours
-        counts[(entry.project_id, entry.date)] += 1
+        key = (entry.project_id, entry.date)
+        hours[key] += entry.hours
+        counts[key] += 1
+        states[key].add(entry.approval)
+        if entry.approval == Approval.REJECTED and entry.decision_comment:
+            comments[key] = entry.decision_comment
         if entry.project_id not in ids:
             others.setdefault(entry.project_id, entry.project)
+
+    def state(key: tuple[int, dt.date]) -> str:
+        found = states.get(key, set())
+        return "" if not found else next(iter(found)) if len(found) == 1 else "mixed"
+
+    locked = {key for key, found in states.items() if found & {Approval.SUBMITTED, Approval.APPROVED}}
     rows = [
         TimesheetRow(
             project=project,
@@ -673,7 +730,9 @@ def timesheet_week(*, member: TeamMember, week_start: dt.date, loggable: QuerySe
                     day=day,
                     hours=hours.get((project.pk, day)),
                     entries=counts.get((project.pk, day), 0),
-                    editable=loggable_row and counts.get((project.pk, day), 0) <= 1,
+                    editable=loggable_row and counts.get((project.pk, day), 0) <= 1 and (project.pk, day) not in locked,
+                    approval=state((project.pk, day)),
+                    comment=comments.get((project.pk, day), ""),
                 )
                 for day in days
             ],
@@ -684,3 +743,75 @@ def timesheet_week(*, member: TeamMember, week_start: dt.date, loggable: QuerySe
         ]
     ]
     return TimesheetWeek(days=days, rows=rows, entries=entries)
+
+
+# --- Time waiting for approval ---------------------------------------------------------------------------------
+
+#: The approvals page lists at most this many entries of each kind (waiting, recently decided).
+APPROVALS_SHOWN = 500
+#: Approved time stays on the approvals page (to reopen) this many days after its decision.
+REOPEN_DAYS = 28
+
+
+@dataclass
+class TimeGroup:
+    """One person's entries of one week on one project, by date: what an approver decides together."""
+
+    project: Project
+    member: TeamMember
+    week_start: dt.date
+    entries: list[TimeEntry]
+
+    @property
+    def hours(self) -> Decimal:
+        return sum((entry.hours for entry in self.entries), ZERO)
+
+    @property
+    def billable_hours(self) -> Decimal:
+        return sum((entry.hours for entry in self.entries if entry.billable), ZERO)
+
+
+@dataclass
+class Approvals:
+    """An approver's page: ``waiting`` (submitted), ``decided`` (approved in the last :data:`REOPEN_DAYS` days,
+    to reopen) and whether either list was cut at :data:`APPROVALS_SHOWN` entries."""
+
+    waiting: list[TimeGroup]
+    decided: list[TimeGroup]
+    more_waiting: bool
+    more_decided: bool
+
+
+def _groups(entries: list[TimeEntry]) -> list[TimeGroup]:
+    groups: dict[tuple[int, int, dt.date], TimeGroup] = {}
+    for entry in entries:
+        monday = entry.date - dt.timedelta(days=entry.date.weekday())
+        key = (entry.project_id, entry.member_id, monday)
+        if key not in groups:
+            groups[key] = TimeGroup(project=entry.project, member=entry.member, week_start=monday, entries=[])
+        groups[key].entries.append(entry)
+    return list(groups.values())
+
+
+def approvals_for(*, user: User, now: dt.datetime | None = None) -> Approvals:
+    """The time ``user`` may decide (``access.approve_time``): submitted entries, oldest week first, and the
+    ones approved lately. Two queries whatever the number of projects or entries."""
+    now = now or timezone.now()
+    projects = access.approve_time.queryset(user).values("pk")
+    entries = TimeEntry.objects.filter(project__in=projects).select_related("project", "member")
+    waiting = list(
+        entries.filter(approval=Approval.SUBMITTED).order_by("date", "project__code", "member__name", "pk")[
+            : APPROVALS_SHOWN + 1
+        ]
+    )
+    decided = list(
+        entries.filter(approval=Approval.APPROVED, decided_at__gte=now - dt.timedelta(days=REOPEN_DAYS))
+        .select_related("decided_by")
+        .order_by("-date", "project__code", "member__name", "pk")[: APPROVALS_SHOWN + 1]
+    )
+    return Approvals(
+        waiting=_groups(waiting[:APPROVALS_SHOWN]),
+        decided=_groups(decided[:APPROVALS_SHOWN]),
+        more_waiting=len(waiting) > APPROVALS_SHOWN,
+        more_decided=len(decided) > APPROVALS_SHOWN,
+    )

@@ -22,9 +22,11 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.actions import refusal_on_form
 from apm.dates import parse_date_param
+from apm.errors import Refused
 from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
 from projects.budget.services import costs
+from projects.budget.services.approval import timesheet_week_submit
 from projects.budget.services.timesheet import timesheet_week_save
 from teams.capacity import week_start
 from teams.models import TeamMember
@@ -78,6 +80,22 @@ def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.info(request, "Nothing changed.")
             return redirect(_week_url(monday))
     return _page(request, monday, week, grid, _entry_form(request, monday))
+
+
+@login_required
+@require_POST
+def timesheet_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Submit the week shown (``?week=``) for approval: its open and rejected entries, all projects."""
+    member = _member_or_404(request)
+    monday = _week_of(request)
+    try:
+        submitted = timesheet_week_submit(member=member, week_start=monday, actor=request.user)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        entries = "1 entry waits" if submitted.entries == 1 else f"{submitted.entries} entries wait"
+        messages.success(request, f"Week submitted: {entries} for approval on {', '.join(submitted.projects)}.")
+    return redirect(_week_url(monday))
 
 
 @login_required
@@ -143,6 +161,7 @@ def _page(
             "week_number": number,
             "week_year": year,
             "this_week": _iso_week(week_start(selectors.today())),
+            "can_submit": monday <= selectors.today(),
             "previous": _iso_week(monday - dt.timedelta(days=7)),
             "next": _iso_week(monday + dt.timedelta(days=7)),
         },

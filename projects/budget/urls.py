@@ -3,16 +3,19 @@ baselines, contingency and exception plans; the weekly timesheet and a departmen
 
 from django.urls import path
 
-from projects.budget import timesheet, views
+from projects.budget import approvals, timesheet, views
 
 #: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("time" looks like a code).
 fixed_urlpatterns = [
     path("time/week/", timesheet.timesheet, name="timesheet"),
     path("time/week/entry/", timesheet.time_entry_add, name="time_entry_add"),
+    path("time/week/submit/", timesheet.timesheet_submit, name="timesheet_submit"),
+    path("time/approvals/", approvals.approvals, name="time_approvals"),
     path("departments/<code:dept>/budget/", views.department_portfolio, name="department_budget"),
 ]
 
 urlpatterns = [
+    path("<code:code>/time/decide/", approvals.time_decide, name="time_decide"),
     path("<code:code>/budget/", views.budget_page, name="budget"),
     path("<code:code>/budget/lines/", views.budget_line_add, name="budget_line_add"),
     path("<code:code>/budget/lines/<int:pk>/remove/", views.budget_line_remove, name="budget_line_remove"),

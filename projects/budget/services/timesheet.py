@@ -23,6 +23,7 @@ from django.db import transaction
 
 from apm.errors import Refused
 from projects.budget.selectors import cell_label
+from projects.budget.services.approval import locked_reason
 from projects.budget.services.checks import budget_check
 from projects.budget.services.costs import time_entry_costed, time_entry_rehour
 from projects.budget.services.events import budget_event_record
@@ -68,8 +69,9 @@ def timesheet_week_save(
     All or nothing: raises ``Refused`` (its message naming the cell or day)
     and writes nothing when a cell changed since it was loaded, a value is out of range (0.25-24 h), a day's hours
     over all projects would pass 24 (a day the save changes), the member is not on a project's team or
-    has no cost rate on a day (for a new entry), or a cell holds several
-    entries (they are changed in the detailed list). Each project whose time
+    has no cost rate on a day (for a new entry), a cell holds several
+    entries (they are changed in the detailed list), or a cell's entry is
+    submitted or approved (``approval.locked_reason``). Each project whose time
     changed gets its budget re-checked once, and an audit entry when entries
     were changed or removed.
     """
@@ -99,6 +101,8 @@ def timesheet_week_save(
         old = entries[0] if entries else None
         if (old.hours if old else Decimal(0)) == hours:
             continue
+        if old is not None and locked_reason(old):
+            raise Refused(f"{cell_label(project, day)}: {locked_reason(old)}.")
         try:
             if old is None:
                 time_entry_costed(member=member, project=project, date=day, hours=hours, actor=actor).save(

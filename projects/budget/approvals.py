@@ -1,0 +1,56 @@
+"""The approvals page: time submitted on the projects one approves (``access.approve_time``), approved or
+rejected entry by entry, and time approved lately, reopened with a reason.
+
+Thin: reads through ``projects.budget.selectors.approvals_for``, writes through
+``projects.budget.services.approval``. Hours only: no costs or rates.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apm import access
+from apm.actions import form_valid_or_shown, refusal_shown
+from apm.http import AuthenticatedHttpRequest
+from projects.budget import forms, selectors
+from projects.budget.services.approval import time_entries_decide, time_entries_reopen
+from projects.common.lookups import project_or_404
+
+
+@login_required
+def approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Time waiting for my approval, by project, person and week; 404 for those who approve no project's time."""
+    if not access.approve_time.queryset(request.user).exists():
+        raise Http404("You approve no project's time.")
+    return render(
+        request,
+        "projects/budget/approvals.html",
+        {"approvals": selectors.approvals_for(user=request.user), "reopen_days": selectors.REOPEN_DAYS},
+    )
+
+
+_DONE = {"approve": "approved", "reject": "rejected", "reopen": "reopened"}
+
+
+@login_required
+@require_POST
+def time_decide(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """Approve, reject (comment) or reopen (reason) the ticked entries of project ``code``."""
+    project = project_or_404(request, code, access.approve_time)
+    form = forms.TimeDecisionForm(request.POST)
+    if form_valid_or_shown(request, form, failed="Nothing was decided."):
+        action, ids, comment = (form.cleaned_data[name] for name in ("action", "entry", "comment"))
+        with refusal_shown(request, failed="Nothing was decided:"):
+            if action == "reopen":
+                count = time_entries_reopen(project=project, entry_ids=ids, reason=comment, actor=request.user)
+            else:
+                count = time_entries_decide(
+                    project=project, entry_ids=ids, approve=action == "approve", comment=comment, actor=request.user
+                )
+            entries = "1 entry" if count == 1 else f"{count} entries"
+            messages.success(request, f"{entries} {_DONE[action]} on {project.code}.")
+    return redirect("projects:time_approvals")
