@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 
 from projects.common.forms import DATE, limit_choices
-from projects.models import CostCategory
+from projects.models import CostBasis, CostCategory
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -56,6 +56,12 @@ class BudgetSettingsForm(forms.Form):
     time_tolerance_days = forms.IntegerField(label="Time tolerance (± days)", min_value=0, max_value=3650)
     etc_bottom_up = money_field(
         label="Bottom-up estimate to complete (optional)", required=False, min_value=Decimal("0")
+    )
+    cost_basis = forms.ChoiceField(
+        label="Actual cost reads",
+        choices=CostBasis.choices,
+        required=False,
+        help_text="Approved time only: hours count once the PM or a head approves them.",
     )
 
 

@@ -11,6 +11,7 @@ client contacts included, gets 404) and every change ``access.edit_budget``
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -30,10 +31,12 @@ from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
 from apm.formatting import format_index, format_money
 from apm.http import AuthenticatedHttpRequest
+from projects.billing import currency
 from projects.budget import forms, selectors
 from projects.budget.services import checks, contingency, costs, exception_plans, plan
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import (
+    CURRENCY_CHOICES,
     Baseline,
     BudgetAlert,
     BudgetEvent,
@@ -103,6 +106,7 @@ def budget_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                     "cost_tolerance_percent": budget.cost_tolerance_percent,
                     "time_tolerance_days": budget.time_tolerance_days,
                     "etc_bottom_up": budget.etc_bottom_up,
+                    "cost_basis": budget.cost_basis,
                 }
             ),
             "expense_form": forms.ExpenseForm(initial={"date": as_of}),
@@ -156,7 +160,7 @@ def budget_settings(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         with transaction.atomic():  # a failing check must not leave half-saved settings behind
             plan.budget_settings_update(project=project, actor=request.user, **form.cleaned_data)
             checks.budget_check(project=project)
-        messages.success(request, "Reserve and tolerances saved.")
+        messages.success(request, "Reserve, tolerances and actual cost saved.")
     return redirect("projects:budget", code=project.code)
 
 
@@ -330,7 +334,11 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
 
     ``?status=open|closed|all`` (open by default), ``?sort=code|rag|cpi|spi``,
     ``?page=``, ``?as_of=``; the RAG counts above the table cover every
-    project of the filter, not only the page.
+    project of the filter, not only the page. The rows' money is totalled in
+    ``?currency=`` (default: the rows' most common currency) at the exchange
+    rates of ``?on=`` (default: today) by ``projects.billing.currency``: one
+    query more when a row is in another currency, none otherwise; a currency
+    without a rate is named and left out of the total.
     """
     department = access.object_or_404(request.user, access.see_department, code=dept.upper())
     as_of = _as_of(request)
@@ -343,6 +351,28 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
     )
     # Links keep the date, the filter and the sort; each link sets its own part (and page 1 unless it pages).
     keep = {"as_of": as_of.isoformat(), "status": table.status, "sort": table.sort}
+    total_notes: list[str] = []
+    shown = Counter(row.currency for row in table.rows)
+    asked = request.GET.get("currency", "").strip().upper()
+    reporting = min(shown, key=lambda code: (-shown[code], code), default=CURRENCY_CHOICES[0][0])
+    if asked in dict(CURRENCY_CHOICES):
+        reporting = keep["currency"] = asked
+    elif asked:
+        total_notes.append(f"“{asked[:20]}” is not a currency this table totals in; the total is in {reporting}.")
+    raw_on = request.GET.get("on", "").strip()
+    on = parse_date_param(raw_on, selectors.today())
+    if raw_on and parse_date_param(raw_on, dt.date.min) == dt.date.min:
+        total_notes.append(f"“{raw_on[:20]}” is not a date (YYYY-MM-DD); the rates are today's.")
+    elif raw_on:
+        keep["on"] = on.isoformat()
+    money = [
+        (
+            r.currency,
+            {"bac": r.metrics.bac, "ac": r.metrics.ac, "ev": r.metrics.ev, "eac": r.metrics.eac, "vac": r.metrics.vac},
+        )
+        for r in table.rows
+    ]
+    total = currency.totals_in(money, currency=reporting, on=on)
     return render(
         request,
         "projects/budget/portfolio.html",
@@ -363,6 +393,10 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
             # A row's link is this prefix, its code and "/budget/": codes are URL-safe (apm.converters), and one
             # reverse() a page is cheaper than one a row.
             "budget_prefix": reverse("projects:budget", args=["x"]).removesuffix("x/budget/"),
+            "total": total,
+            "total_notes": total_notes,
+            "currencies": [code for code, _ in CURRENCY_CHOICES],
+            "lookback_days": currency.LOOKBACK_DAYS,
         },
     )
 

@@ -136,8 +136,10 @@ def budget_settings_update(
     time_tolerance_days: int,
     etc_bottom_up: Decimal | None,
     actor: User | None,
+    cost_basis: str | None = None,
 ) -> ProjectBudget:
-    """Set the contingency reserve, tolerances (± percent of BAC, ± days) and bottom-up ETC; audited.
+    """Set the contingency reserve, tolerances (± percent of BAC, ± days), bottom-up ETC and which time actual
+    cost reads (``projects.models.CostBasis``; None or "" leaves it as it is); audited.
 
     Raises ``Refused`` for a negative value or one the model refuses (a cost
     tolerance over 100 %), changing nothing.
@@ -151,11 +153,14 @@ def budget_settings_update(
             "cost_tolerance_percent": str(budget.cost_tolerance_percent),
             "time_tolerance_days": budget.time_tolerance_days,
             "etc_bottom_up": None if budget.etc_bottom_up is None else str(budget.etc_bottom_up),
+            "cost_basis": budget.cost_basis,
         }
         budget.contingency_reserve = evm.money(contingency_reserve)
         budget.cost_tolerance_percent = cost_tolerance_percent
         budget.time_tolerance_days = time_tolerance_days
         budget.etc_bottom_up = None if etc_bottom_up is None else evm.money(etc_bottom_up)
+        if cost_basis:
+            budget.cost_basis = cost_basis
         validation.clean(budget)
         budget.save()
         budget_event_record(
@@ -167,6 +172,7 @@ def budget_settings_update(
             cost_tolerance_percent=budget.cost_tolerance_percent,
             time_tolerance_days=budget.time_tolerance_days,
             etc_bottom_up=budget.etc_bottom_up,
+            cost_basis=budget.cost_basis,
         )
     return budget
 

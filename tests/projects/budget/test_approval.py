@@ -241,3 +241,23 @@ def test_the_approvals_page_answers_in_the_same_queries_for_one_week_or_many(cli
     assert len(many.captured_queries) == len(one.captured_queries)
     assert page.count("Reject ticked") == 9  # Mo's week and two weeks of four people
     assert page.count("Reopen ticked") == 1
+
+
+def test_the_pm_sets_what_actual_cost_reads_on_the_budget_page(client, world, pm):
+    project = world["alpha_project"]
+    client.force_login(pm)
+    settings = {
+        "settings-contingency_reserve": "0",
+        "settings-cost_tolerance_percent": "10",
+        "settings-time_tolerance_days": "14",
+    }
+    url = reverse("projects:budget_settings", args=[project.code])
+    page = client.post(url, {**settings, "settings-cost_basis": "approved"}, follow=True).content.decode()
+    assert "approved time only and expenses" in page
+    assert budget_get(project=project).cost_basis == CostBasis.APPROVED
+    assert BudgetEvent.objects.filter(project=project, action="settings_changed").last().detail["cost_basis"] == (
+        "approved"
+    )
+    page = client.post(url, {**settings, "settings-cost_basis": "guesswork"}, follow=True).content.decode()
+    assert "Settings not saved" in page
+    assert budget_get(project=project).cost_basis == CostBasis.APPROVED
