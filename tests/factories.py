@@ -303,3 +303,25 @@ class LetterTemplateFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Template {n}")
     subject = "Permit application for $project_name"
     body = "Dear $recipient_person,\n\nWe apply for a permit for $project_name ($project_code).\n\nRegards"
+
+
+# --- Rate cards ---
+
+
+class JobRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "teams.JobRole"
+
+    title = factory.Sequence(lambda n: f"Role {n}")
+
+
+class BillRateFactory(factory.django.DjangoModelFactory):
+    """A role's rate card row (no client, no project) in GBP from 1 Jan 2026, still valid."""
+
+    class Meta:
+        model = "projects.BillRate"
+
+    job_role = factory.SubFactory(JobRoleFactory)
+    rate = Decimal("100.00")
+    currency = "GBP"
+    valid_from = dt.date(2026, 1, 1)

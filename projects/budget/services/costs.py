@@ -1,4 +1,5 @@
-"""Writes of actual costs: time entries (costed at the rate of the day) and expenses with their receipts.
+"""Writes of actual costs: time entries (costed at the rate of the day, billable ones with their bill rate) and
+expenses with their receipts.
 
 Each re-checks the budget after it writes (``projects.budget.services.checks.budget_check``).
 """
@@ -6,6 +7,8 @@ Each re-checks the budget after it writes (``projects.budget.services.checks.bud
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -14,21 +17,43 @@ from django.db import transaction
 from apm import validation
 from apm.errors import Refused
 from apm.uploads import UploadPolicy, upload_check
+from projects.billing.rates import RateQuestion, ResolvedRate, bill_rates_resolve, member_rates_on
 from projects.budget import evm
 from projects.budget.services.checks import budget_check
 from projects.budget.services.events import budget_event_record
 from projects.models import CostCategory, Expense, Project, TimeEntry
-from teams.selectors import member_rate_on
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from apm.accounts.models import User
-    from teams.models import TeamMember
+    from teams.models import MemberRate, TeamMember
 
 #: Receipts: PDF, PNG or JPEG by content (not by name), at most this many bytes.
 RECEIPT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+
+#: What a non-billable entry stores: no bill rate, no source.
+NO_BILL_RATE = ResolvedRate(rate=None, currency="", source="")
+
+
+@dataclass(frozen=True)
+class NewTime:
+    """One entry to cost: ``hours`` on ``project`` on ``date``, billable or not, with a note."""
+
+    project: Project
+    date: dt.date
+    hours: Decimal
+    billable: bool = True
+    note: str = ""
+
+
+class TimeRefused(Refused):
+    """A refusal of one entry of :func:`time_entries_costed`: ``entry`` is the one refused (a grid names its cell)."""
+
+    def __init__(self, message: str, *, entry: NewTime) -> None:
+        super().__init__(message)
+        self.entry = entry
 
 
 def time_entry_record(
@@ -67,37 +92,90 @@ def time_entry_costed(
 ) -> TimeEntry:
     """A new time entry (not saved) of ``hours`` by ``member`` on ``project`` on ``date``, costed and checked.
 
-    The cost rate is the one valid on ``date`` (``teams.selectors.member_rate_on``)
-    and is stored with the cost (hours * rate, half-up to the minor unit), so a
-    later rate change never rewrites it. Raises ``Refused`` when the member
-    is not on the project, has no rate on that date, the rate's currency is
-    not the project's, the hours are out of range, or the model refuses a
-    value (a note over 300 characters). The caller saves it and re-checks the budget.
+    :func:`time_entries_costed` of one entry: raises ``Refused`` as that does.
+    The caller saves it and re-checks the budget.
     """
-    hours = Decimal(hours)
-    if hours < Decimal("0.25") or hours > 24:
-        raise Refused("Hours are at least 0.25 (a quarter of an hour) and at most 24.")
-    if not project.team_members.filter(pk=member.pk).exists():
-        raise Refused(f"{member} is not on the team of {project.code}.")
-    rate = member_rate_on(member_id=member.pk, on=date)
-    if rate is None:
-        raise Refused(f"{member} has no cost rate on {date:%d %b %Y}; ask an administrator to set one.")
-    if rate.currency != project.currency:
-        raise Refused(f"{member}'s rate is in {rate.currency} but {project.code} is budgeted in {project.currency}.")
-    entry = TimeEntry(
-        member=member,
-        project=project,
-        date=date,
-        hours=hours,
-        billable=billable,
-        note=note,
-        cost_rate=rate.cost_rate,
-        cost=evm.money(hours * rate.cost_rate),
-        currency=project.currency,
-        created_by=actor,
+    new = NewTime(project=project, date=date, hours=hours, billable=billable, note=note)
+    return time_entries_costed(member=member, entries=[new], actor=actor)[0]
+
+
+def time_entries_costed(
+    *, member: TeamMember, entries: Sequence[NewTime], actor: User | None = None
+) -> list[TimeEntry]:
+    """New time entries (not saved) of ``member``, one per item of ``entries``, in their order, costed and checked.
+
+    Each is costed at the person's cost rate valid on its date and stores it
+    with the cost (hours * rate, half-up to the minor unit); a billable entry
+    also stores its bill rate and where it came from
+    (``projects.billing.rates``: project override, client override, the
+    role's card, the person's own bill rate), or None and "" when no rate
+    applies (a gap to fill, not a refusal). A later rate change rewrites
+    neither. Three queries whatever the number of entries (the projects the
+    person is on, their rates over the dates, the bill rates).
+
+    All or nothing: raises :class:`TimeRefused` (a ``Refused`` whose
+    ``entry`` is the one refused) for an entry whose hours are out of range
+    (0.25-24), whose project the member is not on, on a date the member has
+    no cost rate, whose rate's currency is not the project's, or with a value
+    the model refuses (a note over 300 characters). The caller saves them and
+    re-checks the budgets.
+    """
+    if not entries:
+        return []
+    for new in entries:
+        if Decimal(new.hours) < Decimal("0.25") or Decimal(new.hours) > 24:
+            raise TimeRefused("Hours are at least 0.25 (a quarter of an hour) and at most 24.", entry=new)
+    projects = {new.project.pk for new in entries}
+    on_team = set(Project.objects.filter(pk__in=projects, team_members=member).values_list("pk", flat=True))
+    own = member_rates_on(member_id=member.pk, days={new.date for new in entries})
+    rated: list[tuple[NewTime, MemberRate]] = []
+    for new in entries:
+        if new.project.pk not in on_team:
+            raise TimeRefused(f"{member} is not on the team of {new.project.code}.", entry=new)
+        rate = own[new.date]
+        if rate is None:
+            raise TimeRefused(
+                f"{member} has no cost rate on {new.date:%d %b %Y}; ask an administrator to set one.", entry=new
+            )
+        if rate.currency != new.project.currency:
+            raise TimeRefused(
+                f"{member}'s rate is in {rate.currency} but {new.project.code} is budgeted in {new.project.currency}.",
+                entry=new,
+            )
+        rated.append((new, rate))
+    bills = iter(
+        bill_rates_resolve(
+            [
+                RateQuestion(member=member, project=new.project, on=new.date, own=rate)
+                for new, rate in rated
+                if new.billable
+            ]
+        )
     )
-    validation.clean(entry)
-    return entry
+    costed = []
+    for new, rate in rated:
+        hours = Decimal(new.hours)
+        bill = next(bills) if new.billable else NO_BILL_RATE
+        entry = TimeEntry(
+            member=member,
+            project=new.project,
+            date=new.date,
+            hours=hours,
+            billable=new.billable,
+            note=new.note,
+            cost_rate=rate.cost_rate,
+            cost=evm.money(hours * rate.cost_rate),
+            currency=new.project.currency,
+            bill_rate=bill.rate,
+            bill_rate_source=bill.source,
+            created_by=actor,
+        )
+        try:
+            validation.clean(entry)
+        except Refused as exc:
+            raise TimeRefused(exc.message, entry=new) from exc
+        costed.append(entry)
+    return costed
 
 
 def time_entry_rehour(*, entry: TimeEntry, hours: Decimal) -> TimeEntry:
