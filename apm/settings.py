@@ -340,6 +340,12 @@ CELERY_BEAT_SCHEDULE["send-document-reminders"] = {
     "task": "projects.tasks.send_document_reminders",
     "schedule": 3600.0,
 }
+# Timesheets not submitted and weeks waiting for approval are reminded once per person and week
+# (projects/budget/services/reminders.py); hourly, so they go out the Monday morning after the week.
+CELERY_BEAT_SCHEDULE["send-timesheet-reminders"] = {
+    "task": "projects.tasks.send_timesheet_reminders",
+    "schedule": 3600.0,
+}
 # Import jobs a lost message or a dead worker left behind are published again (projects/importers/jobs.py).
 CELERY_BEAT_SCHEDULE["sweep-import-jobs"] = {"task": "projects.tasks.sweep_import_jobs", "schedule": APM_SWEEP_SECONDS}
 # Files uploaded on the Import page: at most this many bytes.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from projects.budget.services.reminders import timesheet_reminders_send
 from projects.correspondence.reminders import reminders_send
 from projects.importers.jobs import job_run, jobs_sweep
 from projects.raid.services import raid_escalate_overdue
@@ -20,6 +21,12 @@ def escalate_critical_issues() -> int:
 def send_document_reminders() -> int:
     """Remind PMs of overdue replies and expiring documents (each once); beat runs it hourly."""
     return reminders_send()
+
+
+@shared_task(name="projects.tasks.send_timesheet_reminders", ignore_result=True)
+def send_timesheet_reminders() -> int:
+    """Remind people of weeks not submitted and approvers of weeks waiting (each once); beat runs it hourly."""
+    return timesheet_reminders_send()
 
 
 @shared_task(

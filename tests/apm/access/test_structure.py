@@ -38,6 +38,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("projects/raid/services.py", "_department_heads"): "addresses the escalation email",
     ("projects/raid/services.py", "raise_recipients"): "addresses the critical-issue email",
     ("projects/budget/services/notifications.py", "_recipients"): "addresses budget emails (filtered by see_money)",
+    ("projects/budget/services/reminders.py", "_approvers"): "addresses timesheet reminders (filtered by approve_time)",
     ("projects/budget/services/costs.py", "time_entries_costed"): "the person (not the user) must be on the team",
     ("projects/staffing/services.py", "allocation_create"): "writes the membership a booking makes",
     ("reports/selectors.py", "_reporting_heads"): "addresses a report to its heads",
