@@ -3,6 +3,11 @@ milestones, margin alerts and timesheet reminders (the last two read-only)."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -25,11 +30,46 @@ class BillRateAdmin(admin.ModelAdmin):
     autocomplete_fields = ("client", "project")
 
 
+class ExchangeRateForm(forms.ModelForm):
+    """An administrator's rate: a currency code in capitals other than EUR, a rate above zero, a source that
+    may be left blank (the admin then writes who entered it)."""
+
+    class Meta:
+        model = ExchangeRate
+        fields = ("date", "currency", "rate", "source")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].required = False
+        self.fields["source"].help_text = 'Where the rate comes from; left blank: "Entered by <your username>".'
+        self.fields["rate"].help_text = "Units of the currency that one euro bought that day (1 EUR = rate)."
+
+    def clean_currency(self) -> str:
+        code = self.cleaned_data["currency"].strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise forms.ValidationError("A currency is three letters (ISO 4217), e.g. GBP.")
+        if code == "EUR":
+            raise forms.ValidationError("Rates are quoted against EUR: one euro is always 1 EUR.")
+        return code
+
+    def clean_rate(self) -> Decimal:
+        rate: Decimal = self.cleaned_data["rate"]
+        if rate <= 0:
+            raise forms.ValidationError("A rate is above zero.")
+        return rate
+
+
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):
+    form = ExchangeRateForm
     list_display = ("date", "currency", "rate", "source")
     list_filter = ("currency",)
     date_hierarchy = "date"
+
+    def save_model(self, request: HttpRequest, obj: ExchangeRate, form: forms.ModelForm, change: bool) -> None:
+        if not obj.source.strip():
+            obj.source = f"Entered by {request.user.get_username()}"
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ProjectBilling)
