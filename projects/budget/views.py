@@ -362,7 +362,7 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
     raw_on = request.GET.get("on", "").strip()
     on = parse_date_param(raw_on, selectors.today())
     if raw_on and parse_date_param(raw_on, dt.date.min) == dt.date.min:
-        total_notes.append(f"“{raw_on[:20]}” is not a date (YYYY-MM-DD); the rates are today's.")
+        total_notes.append(f"“{raw_on[:20]}” is not a date (YYYY-MM-DD, 1900 to 2200); the rates are today's.")
     elif raw_on:
         keep["on"] = on.isoformat()
     money = [
