@@ -48,6 +48,7 @@ from projects.models import (
     ProjectStatus,
     StatusUpdate,
     TimeEntry,
+    TimeTimer,
     ToleranceException,
 )
 
@@ -815,3 +816,8 @@ def approvals_for(*, user: User, now: dt.datetime | None = None) -> Approvals:
         more_waiting=len(waiting) > APPROVALS_SHOWN,
         more_decided=len(decided) > APPROVALS_SHOWN,
     )
+
+
+def running_timer(*, member: TeamMember) -> TimeTimer | None:
+    """``member``'s running timer with its project, or None."""
+    return TimeTimer.objects.filter(member=member).select_related("project").first()

@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apm import access
-from apm.actions import refusal_on_form
+from apm.actions import refusal_on_form, refusal_shown
 from apm.dates import parse_date_param
 from apm.errors import Refused
 from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
-from projects.budget.services import costs
+from projects.budget.services import costs, timer
 from projects.budget.services.approval import timesheet_week_submit
 from projects.budget.services.timesheet import timesheet_week_save
 from teams.capacity import week_start
@@ -100,6 +100,41 @@ def timesheet_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def timesheet_timer(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Start the timer on a project (``action=start``, ``project`` its id), stop it and log the time
+    (``stop``), or discard it (``discard``); back to the week shown."""
+    member = _member_or_404(request)
+    monday = _week_of(request)
+    action = request.POST.get("action", "")
+    with refusal_shown(request, failed="Timer:"):
+        if action == "start":
+            project = (
+                selectors.projects_for_time_entry(user=request.user)
+                .filter(pk=_int(request.POST.get("project")))
+                .first()
+            )
+            if project is None:
+                raise Refused("Choose one of your projects.")
+            timer.timer_start(member=member, project=project, actor=request.user)
+            messages.success(request, f"Timer started on {project.code}.")
+        elif action == "stop":
+            stopped, hours = timer.timer_stop(member=member, actor=request.user)
+            messages.success(request, f"{hours.normalize():f} h logged on {stopped.project.code}.")
+        elif action == "discard":
+            if timer.timer_discard(member=member):
+                messages.info(request, "Timer discarded: nothing logged.")
+        else:
+            raise Refused("Start or stop the timer.")
+    return redirect(_week_url(monday))
+
+
+def _int(value: str | None) -> int:
+    """``value`` as a positive database id, or 0 (matches nothing)."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else 0
+
+
+@login_required
+@require_POST
 def time_entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Log one entry (project, day of the week shown, hours, billable, note); the page again on an error."""
     member = _member_or_404(request)
@@ -162,6 +197,8 @@ def _page(
             "week_year": year,
             "this_week": _iso_week(week_start(selectors.today())),
             "can_submit": monday <= selectors.today(),
+            "timer": selectors.running_timer(member=request.user.team_member),
+            "today_iso": selectors.today().isoformat(),
             "previous": _iso_week(monday - dt.timedelta(days=7)),
             "next": _iso_week(monday + dt.timedelta(days=7)),
         },

@@ -10,6 +10,7 @@ fixed_urlpatterns = [
     path("time/week/", timesheet.timesheet, name="timesheet"),
     path("time/week/entry/", timesheet.time_entry_add, name="time_entry_add"),
     path("time/week/submit/", timesheet.timesheet_submit, name="timesheet_submit"),
+    path("time/timer/", timesheet.timesheet_timer, name="timesheet_timer"),
     path("time/approvals/", approvals.approvals, name="time_approvals"),
     path("departments/<code:dept>/budget/", views.department_portfolio, name="department_budget"),
 ]
