@@ -142,6 +142,11 @@ class _Can:
         return import_data.allows(self._user)
 
     @cached_property
+    def manage_rates(self) -> bool:
+        """The rate cards page."""
+        return manage_rates.allows(self._user)
+
+    @cached_property
     def import_people(self) -> bool:
         # The people and skills imports run in the Django admin: administrators with the staff flag.
         return self.administer

@@ -1,9 +1,13 @@
 """Billing routes in the ``projects`` namespace (assembled by ``projects.urls``)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-#: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route.
-fixed_urlpatterns: list[URLPattern] = []
+from projects.billing import views
+
+#: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("rates" looks like a code).
+fixed_urlpatterns: list[URLPattern] = [
+    path("rates/", views.rates_page, name="rates"),
+]
 
 #: Routes under a project's code.
 urlpatterns: list[URLPattern] = []

@@ -36,6 +36,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from projects.billing import forms as billing_forms
 from projects.budget import forms as budget_forms
 from projects.budget.selectors import today
 from projects.changes import forms as change_forms
@@ -185,6 +186,12 @@ TARGETS: dict[str, Target] = {
     "projects:exception_plan_decide": Target("head", (budget_forms.ExceptionPlanDecisionForm,)),
     "projects:timesheet": Target("member", more=_timesheet_cells),
     "projects:time_entry_add": Target("member", (budget_forms.TimeEntryForm,), overrides={"project": _PROJECT_CODES}),
+    "projects:rates": Target(
+        "admin",
+        (billing_forms.BillRateForm, billing_forms.BillRateChangeForm),
+        more=lambda own: {"action": st.one_of(_choice("add", "change")(own), st.just(hs.MISSING))},
+        overrides={"job_role": _ids("teams.JobRole"), "client": _ids("projects.Client"), "project": _PROJECT_CODES},
+    ),
     "projects:deliverable_create": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_move": Target("pm", (delivery_forms.MoveForm,)),

@@ -262,6 +262,7 @@ NEEDS: dict[str, Need] = {
     "imports:confirm": need("import_data", "run_import", on="import_job", missing=403),
     "imports:file": need("import_data", "run_import", on="import_job", missing=403),
     "projects:desk": need("see_workspace"),
+    "projects:rates": need("manage_rates"),
     "projects:department_compliance": need("see_department", on="department"),
     "projects:department_budget": need("see_department", on="department"),
     "projects:detail": need("see_project"),
