@@ -64,11 +64,12 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 @dataclass(frozen=True)
 class BilledTime:
-    """Approved billable hours on ``date`` at ``bill_rate`` (per hour; None when no rate applied)."""
+    """Approved billable hours on ``date`` and what they earn: ``amount`` (money: each entry's hours x its
+    stored bill rate, half-up, summed), None when no bill rate applied."""
 
     date: dt.date
     hours: Decimal
-    bill_rate: Decimal | None
+    amount: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -131,19 +132,19 @@ def time_and_materials(
     cap: Decimal | None,
     as_of: dt.date,
 ) -> Revenue:
-    """Time and materials revenue to ``as_of`` (inclusive): each priced entry ``money(hours x rate)``, each
-    expense ``money(amount x (1 + markup / 100))``; the months in date order until ``cap`` is reached, the
-    rest written off (``cap`` None: no cap)."""
+    """Time and materials revenue to ``as_of`` (inclusive): the priced time's amounts, each expense
+    ``money(amount x (1 + markup / 100))``; the months in date order until ``cap`` is reached, the rest
+    written off (``cap`` None: no cap)."""
     factor = 1 + markup_percent / HUNDRED
     lines: list[tuple[dt.date, Decimal]] = []
     unpriced = ZERO
     for entry in time:
         if entry.date > as_of:
             continue
-        if entry.bill_rate is None:
+        if entry.amount is None:
             unpriced += entry.hours
         else:
-            lines.append((entry.date, money(entry.hours * entry.bill_rate)))
+            lines.append((entry.date, money(entry.amount)))
     lines += [(expense.date, money(expense.amount * factor)) for expense in expenses if expense.date <= as_of]
     by_month = _by_month(lines)
     written_off = ZERO

@@ -73,6 +73,7 @@ class ExpenseForm(forms.Form):
     category = forms.ChoiceField(choices=CostCategory.choices)
     supplier = forms.CharField(max_length=200)
     description = forms.CharField(max_length=300, required=False)
+    billable = forms.BooleanField(required=False, initial=True, label="Billed to the client")
     receipt = forms.FileField(required=False, help_text="PDF, PNG or JPEG, at most 10 MB.")
 
 

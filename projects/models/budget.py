@@ -171,8 +171,10 @@ class TimeEntry(models.Model):
     ``date`` when the entry was written; ``cost`` = hours * cost_rate rounded
     half-up to the minor unit. Both are stored, so a later rate change never
     rewrites a past cost. A billable entry also stores its ``bill_rate`` (per
-    hour, in the project's currency; None when no rate applies) and where it
-    came from (``bill_rate_source``).
+    hour, in the project's currency; None when no rate applies), where it
+    came from (``bill_rate_source``) and ``bill_amount`` = hours * bill_rate
+    half-up to the minor unit (None without a rate): what the hours earn once
+    approved, summed line by line as an invoice does.
 
     ``approval``: a person submits a week; the PM or a head of the project's
     departments approves or rejects each entry (``decided_by``, ``decided_at``,
@@ -195,6 +197,7 @@ class TimeEntry(models.Model):
     currency = models.CharField(max_length=3, editable=False)
     bill_rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, editable=False)
     bill_rate_source = models.CharField(max_length=10, choices=RateSource.choices, blank=True, editable=False)
+    bill_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True, editable=False)
     approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.OPEN, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(

@@ -168,6 +168,7 @@ def time_entries_costed(
             currency=new.project.currency,
             bill_rate=bill.rate,
             bill_rate_source=bill.source,
+            bill_amount=None if bill.rate is None else evm.money(hours * bill.rate),
             created_by=actor,
         )
         try:
@@ -179,13 +180,14 @@ def time_entries_costed(
 
 
 def time_entry_rehour(*, entry: TimeEntry, hours: Decimal) -> TimeEntry:
-    """Change a time entry's hours (0 < h <= 24; not saved): the cost follows at the rate stored with it
-    (a later rate change never rewrites a past cost). Raises ``Refused`` for hours out of range."""
+    """Change a time entry's hours (0 < h <= 24; not saved): the cost and the bill amount follow at the rates
+    stored with it (a later rate change never rewrites them). Raises ``Refused`` for hours out of range."""
     hours = Decimal(hours)
     if hours < Decimal("0.25") or hours > 24:
         raise Refused("Hours are at least 0.25 (a quarter of an hour) and at most 24.")
     entry.hours = hours
     entry.cost = evm.money(hours * entry.cost_rate)
+    entry.bill_amount = None if entry.bill_rate is None else evm.money(hours * entry.bill_rate)
     validation.clean(entry, fields=["hours"])
     return entry
 
@@ -214,9 +216,11 @@ def expense_record(
     supplier: str,
     description: str = "",
     receipt: UploadedFile | None = None,
+    billable: bool = True,
     actor: User | None = None,
 ) -> Expense:
-    """Record an expense (money > 0, project currency) with an optional receipt; re-checks the budget.
+    """Record an expense (money > 0, project currency) with an optional receipt, billed to the client or not
+    (``billable``: time and materials bill it with the project's markup); re-checks the budget.
 
     The receipt (:func:`receipt_check`) and the expense's values are checked
     before anything is written or stored: raises ``Refused`` for a bad
@@ -240,6 +244,7 @@ def expense_record(
             category=category,
             supplier=supplier,
             description=description,
+            billable=billable,
             created_by=actor,
             receipt_content_type=content_type,
         )

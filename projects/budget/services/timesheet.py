@@ -115,7 +115,7 @@ def timesheet_week_save(
                 done.removed += 1
             else:
                 was = old.hours
-                time_entry_rehour(entry=old, hours=hours).save(update_fields=["hours", "cost"])
+                time_entry_rehour(entry=old, hours=hours).save(update_fields=["hours", "cost", "bill_amount"])
                 changed_hours[project.pk] += hours - was
                 done.changed += 1
         except Refused as exc:

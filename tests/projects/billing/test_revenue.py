@@ -17,10 +17,10 @@ def test_a_time_and_materials_month_across_a_mid_month_rate_change_with_a_marked
     39.8 %. 2 h without a bill rate earn nothing and are counted apart."""
     revenue = r.time_and_materials(
         time=[
-            r.BilledTime(dt.date(2026, 3, 10), D("8"), D("95.00")),
-            r.BilledTime(dt.date(2026, 3, 20), D("6"), D("105.00")),
+            r.BilledTime(dt.date(2026, 3, 10), D("8"), D("760.00")),  # 8 h x 95.00
+            r.BilledTime(dt.date(2026, 3, 20), D("6"), D("630.00")),  # 6 h x 105.00
             r.BilledTime(dt.date(2026, 3, 21), D("2"), None),
-            r.BilledTime(dt.date(2026, 4, 2), D("5"), D("105.00")),  # after as_of
+            r.BilledTime(dt.date(2026, 4, 2), D("5"), D("525.00")),  # after as_of
         ],
         expenses=[r.BilledExpense(dt.date(2026, 3, 18), D("200.00"))],
         markup_percent=D("10"),
@@ -38,8 +38,8 @@ def test_a_time_and_materials_month_across_a_mid_month_rate_change_with_a_marked
 def test_time_and_materials_stops_at_the_not_to_exceed_amount_and_says_what_was_written_off():
     revenue = r.time_and_materials(
         time=[
-            r.BilledTime(dt.date(2026, 3, 10), D("10"), D("100.00")),
-            r.BilledTime(dt.date(2026, 4, 10), D("10"), D("100.00")),
+            r.BilledTime(dt.date(2026, 3, 10), D("10"), D("1000.00")),
+            r.BilledTime(dt.date(2026, 4, 10), D("10"), D("1000.00")),
         ],
         expenses=[],
         markup_percent=D("0"),

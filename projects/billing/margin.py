@@ -1,0 +1,280 @@
+"""Reads of revenue, cost and margin: a project's, a list of projects' (a client's account, a department), in a
+fixed number of queries whatever their number; and month by month.
+
+Internal money (``access.see_margin``): never for client contacts or team
+members. The callers pass projects already limited by the policy.
+
+Revenue follows each project's billing (``ProjectBilling``; a project without
+one bills time and materials with no markup, capped at its budget) by the
+rules of :mod:`projects.billing.revenue`, from approved billable time (the
+bill amounts stored on the entries), billable expenses, billing milestones
+and percent complete. Cost to date is the project's actual cost (AC, as its
+budget reads it: all time or approved time only, and expenses); the forecast
+compares the contract value with the forecast cost at completion (EAC) of
+earned value (``projects.budget.evm.forecast_at_completion``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from projects.billing import revenue as rv
+from projects.budget import evm
+from projects.budget.selectors import ZERO, bac_of, with_cost_figures
+from projects.models import (
+    Approval,
+    BillingMilestone,
+    BillingModel,
+    DeliverableStatus,
+    Expense,
+    Project,
+    ProjectBilling,
+    Recognition,
+    StatusUpdate,
+    TimeEntry,
+)
+
+
+@dataclass(frozen=True)
+class ProjectMargin:
+    """A project's money loop as of a date (money in ``project.currency``).
+
+    ``model``: its billing model (time and materials when it has no billing
+    set); ``contract_value``: the price (fixed), the not-to-exceed amount or
+    else the budget (time and materials), the fees of every month (a retainer
+    with an end; None without one, or a fixed price without a price);
+    ``revenue``: recognised to date; ``to_date``: that against actual cost;
+    ``eac``: forecast cost at completion; ``forecast``: the contract value
+    against it (None without a contract value); ``target``: the client's
+    margin target (%); ``retainer``: this month of a retainer (None for the
+    other models).
+    """
+
+    project: Project
+    model: str
+    contract_value: Decimal | None
+    revenue: rv.Revenue
+    to_date: rv.Margin
+    eac: Decimal
+    forecast: rv.Margin | None
+    target: Decimal | None
+    retainer: rv.RetainerMonth | None = None
+
+    @property
+    def below_target(self) -> bool:
+        """Whether the forecast margin % is under the client's target."""
+        if self.target is None or self.forecast is None or self.forecast.percent is None:
+            return False
+        return self.forecast.percent < self.target
+
+    @property
+    def model_label(self) -> str:
+        return BillingModel(self.model).label
+
+
+@dataclass
+class _Inputs:
+    """What the revenue rules read of one project, gathered by :func:`project_margins`' queries."""
+
+    time: list[rv.BilledTime] = field(default_factory=list)
+    expenses: list[rv.BilledExpense] = field(default_factory=list)
+    hours: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    milestones: list[rv.MilestoneDue] = field(default_factory=list)
+    progress: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+
+
+def billing_of(project: Project) -> ProjectBilling:
+    """``project``'s billing, or an unsaved default (time and materials, no markup, no cap of its own)."""
+    try:
+        return project.billing
+    except ProjectBilling.DoesNotExist:
+        return ProjectBilling(project=project)
+
+
+def retainer_terms(project: Project, billing: ProjectBilling) -> rv.RetainerTerms:
+    """The retainer terms of ``billing`` from the project's start (its creation when it has no start date)."""
+    return rv.RetainerTerms(
+        fee=billing.retainer_fee or ZERO,
+        hours=billing.retainer_hours or ZERO,
+        rollover_months=billing.rollover_months,
+        overage_rate=billing.overage_rate,
+        start=project.start_date or project.created_at.date(),
+        end=project.end_date,
+    )
+
+
+def _gather(ids: list[int], models: dict[int, str], percent: set[int], as_of: dt.date) -> dict[int, _Inputs]:
+    """The inputs of the projects ``ids`` (4 queries at most): approved billable time and billable expenses by
+    month, billing milestones of fixed-price projects, percent complete of those recognised by it."""
+    inputs: dict[int, _Inputs] = defaultdict(_Inputs)
+    time = (
+        TimeEntry.objects.filter(project_id__in=ids, approval=Approval.APPROVED, billable=True, date__lte=as_of)
+        .annotate(month=TruncMonth("date"))
+        .order_by()
+        .values("project_id", "month")
+        .annotate(
+            amount=Sum("bill_amount"),
+            priced=Sum("hours", filter=Q(bill_amount__isnull=False)),
+            unpriced=Sum("hours", filter=Q(bill_amount__isnull=True)),
+        )
+    )
+    for row in time:
+        month = _day(row["month"])
+        found = inputs[row["project_id"]]
+        if row["priced"]:
+            found.time.append(rv.BilledTime(month, row["priced"], evm.money(row["amount"])))
+        if row["unpriced"]:
+            found.time.append(rv.BilledTime(month, row["unpriced"], None))
+        found.hours.append((month, (row["priced"] or ZERO) + (row["unpriced"] or ZERO)))
+    expenses = (
+        Expense.objects.filter(project_id__in=ids, billable=True, date__lte=as_of)
+        .annotate(month=TruncMonth("date"))
+        .order_by()
+        .values("project_id", "month")
+        .annotate(amount=Sum("amount"))
+    )
+    for spent in expenses:
+        inputs[spent["project_id"]].expenses.append(rv.BilledExpense(_day(spent["month"]), spent["amount"]))
+    fixed = [pk for pk in ids if models[pk] == BillingModel.FIXED_PRICE]
+    if fixed:
+        for milestone in BillingMilestone.objects.filter(project_id__in=fixed).select_related("deliverable"):
+            inputs[milestone.project_id].milestones.append(rv.MilestoneDue(milestone.amount, falls_due(milestone)))
+    if percent:
+        updates = StatusUpdate.objects.filter(project_id__in=percent, percent_complete__isnull=False, as_of__lte=as_of)
+        for project_id, day, pct in updates.order_by("as_of").values_list("project_id", "as_of", "percent_complete"):
+            inputs[project_id].progress.append((day, pct or ZERO))
+    return inputs
+
+
+def _day(value: Any) -> dt.date:
+    """A month from ``TruncMonth`` as a date (a datetime on some databases)."""
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def falls_due(milestone: BillingMilestone) -> dt.date | None:
+    """When ``milestone`` fell due: its deliverable's acceptance when it has one, else its date (None: not yet)."""
+    deliverable = milestone.deliverable
+    if deliverable is not None:
+        if deliverable.status == DeliverableStatus.ACCEPTED and deliverable.signed_off_at is not None:
+            return deliverable.signed_off_at.date()
+        return None
+    return milestone.due_on
+
+
+def _revenue(
+    project: Project, billing: ProjectBilling, found: _Inputs, bac: Decimal, as_of: dt.date
+) -> tuple[rv.Revenue, Decimal | None, rv.RetainerMonth | None]:
+    """Revenue to ``as_of``, the contract value and (a retainer) this month."""
+    if billing.model == BillingModel.FIXED_PRICE:
+        price = billing.contract_value
+        if billing.recognition == Recognition.PERCENT_COMPLETE:
+            revenue = rv.fixed_price_percent(price=price or ZERO, progress=found.progress, as_of=as_of)
+        else:
+            revenue = rv.fixed_price_milestones(milestones=found.milestones, as_of=as_of)
+        return revenue, price, None
+    if billing.model == BillingModel.RETAINER:
+        terms = retainer_terms(project, billing)
+        months = rv.retainer_months(terms=terms, hours=found.hours, as_of=as_of)
+        revenue = rv.retainer(terms=terms, hours=found.hours, as_of=as_of)
+        return revenue, rv.retainer_contract_value(terms), months[-1] if months else None
+    cap = billing.contract_value if billing.contract_value is not None else bac
+    revenue = rv.time_and_materials(
+        time=found.time, expenses=found.expenses, markup_percent=billing.expense_markup_percent, cap=cap, as_of=as_of
+    )
+    return revenue, cap, None
+
+
+def project_margins(*, projects: QuerySet[Project], as_of: dt.date) -> list[ProjectMargin]:
+    """Revenue, cost and margin of every project of ``projects`` as of ``as_of``, by code; at most six queries
+    whatever their number (the projects with their costs, billing and client; time; expenses; milestones;
+    percent complete)."""
+    loaded = list(
+        with_cost_figures(projects, as_of=as_of).select_related("billing", "client", "budget").order_by("code")
+    )
+    billings = {project.pk: billing_of(project) for project in loaded}
+    models = {pk: billing.model for pk, billing in billings.items()}
+    percent = {
+        pk
+        for pk, billing in billings.items()
+        if billing.model == BillingModel.FIXED_PRICE and billing.recognition == Recognition.PERCENT_COMPLETE
+    }
+    inputs = _gather([project.pk for project in loaded], models, percent, as_of) if loaded else {}
+    answers = []
+    for project in loaded:
+        billing = billings[project.pk]
+        bac = bac_of(project.bac, project.lines_total)
+        ac = evm.money(project.time_cost + project.expense_cost)
+        budget = getattr(project, "budget", None)
+        _, eac, _ = evm.forecast_at_completion(
+            bac=bac,
+            ac=ac,
+            percent_complete=project.pct_complete if project.pct_complete is not None else ZERO,
+            etc_bottom_up=budget.etc_bottom_up if budget is not None else None,
+        )
+        revenue, contract, this_month = _revenue(project, billing, inputs.get(project.pk, _Inputs()), bac, as_of)
+        answers.append(
+            ProjectMargin(
+                project=project,
+                model=billing.model,
+                contract_value=contract,
+                revenue=revenue,
+                to_date=rv.margin(revenue=revenue.total, cost=ac),
+                eac=eac,
+                forecast=rv.margin(revenue=contract, cost=eac) if contract is not None else None,
+                target=project.client.margin_target_percent if project.client is not None else None,
+                retainer=this_month,
+            )
+        )
+    return answers
+
+
+def project_margin(*, project: Project, as_of: dt.date) -> ProjectMargin:
+    """:func:`project_margins` of one project."""
+    (answer,) = project_margins(projects=Project.objects.filter(pk=project.pk), as_of=as_of)
+    return answer
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Margins added up per currency: ``revenue``, ``cost``, ``contract`` and ``eac`` (money) of the projects
+    counted, their margin to date and forecast; ``projects`` how many."""
+
+    currency: str
+    projects: int
+    to_date: rv.Margin
+    forecast: rv.Margin
+
+
+def totals(margins: Iterable[ProjectMargin]) -> list[Totals]:
+    """``margins`` added up per currency (in the order the currencies first appear). A project without a contract
+    value adds its revenue to date to the forecast (what it has earned is all it is sure to)."""
+    sums: dict[str, list[Decimal]] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for item in margins:
+        currency = item.project.currency
+        revenue, cost, contract, eac = sums.setdefault(currency, [ZERO, ZERO, ZERO, ZERO])
+        forecast_revenue = item.contract_value if item.contract_value is not None else item.revenue.total
+        sums[currency] = [
+            revenue + item.revenue.total,
+            cost + item.to_date.cost,
+            contract + forecast_revenue,
+            eac + item.eac,
+        ]
+        counts[currency] += 1
+    return [
+        Totals(
+            currency=currency,
+            projects=counts[currency],
+            to_date=rv.margin(revenue=revenue, cost=cost),
+            forecast=rv.margin(revenue=contract, cost=eac),
+        )
+        for currency, (revenue, cost, contract, eac) in sums.items()
+    ]
