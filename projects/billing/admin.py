@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from projects.billing import selectors
 from projects.models import (
     BillingMilestone,
     BillRate,
@@ -21,13 +22,55 @@ from projects.models import (
 )
 
 
+class BillRateAdminForm(forms.ModelForm):
+    """The rate cards' rules in the admin too: a client or a project (not both), a project's rate in its
+    currency, and no overlap with another rate of the same role, currency and scope
+    (``projects.billing.selectors.overlap_refusal``)."""
+
+    class Meta:
+        model = BillRate
+        fields = ("job_role", "client", "project", "rate", "currency", "valid_from", "valid_to")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["currency"] = (data.get("currency") or "").strip().upper()
+        role, client, project = data.get("job_role"), data.get("client"), data.get("project")
+        if client is not None and project is not None:
+            raise forms.ValidationError("A rate is for a client or for a project, not both.")
+        if project is not None and data["currency"] != project.currency:
+            raise forms.ValidationError(f"{project.code} is billed in {project.currency}: its rates must be in it.")
+        if role is not None and data.get("valid_from") is not None and not self.errors:
+            rate = BillRate(
+                job_role=role,
+                client=client,
+                project=project,
+                currency=data["currency"],
+                valid_from=data["valid_from"],
+                valid_to=data.get("valid_to"),
+            )
+            refusal = selectors.overlap_refusal(rate, exclude_pk=self.instance.pk)
+            if refusal is not None:
+                raise forms.ValidationError(refusal)
+        return data
+
+
 @admin.register(BillRate)
 class BillRateAdmin(admin.ModelAdmin):
-    list_display = ("job_role", "client", "project", "rate", "currency", "valid_from", "valid_to")
+    """Rate cards are kept on their own page (Rates in the navigation), where a change never edits the past;
+    here an administrator corrects a row under the same rules."""
+
+    form = BillRateAdminForm
+    list_display = ("job_role", "client", "project", "rate", "currency", "valid_from", "valid_to", "created_by")
     list_filter = ("currency", "job_role")
     search_fields = ("job_role__title", "client__name", "project__code")
-    list_select_related = ("job_role", "client", "project")
-    autocomplete_fields = ("client", "project")
+    list_select_related = ("job_role", "client", "project", "created_by")
+    autocomplete_fields = ("job_role", "client", "project")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: BillRate, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
 
 
 class ExchangeRateForm(forms.ModelForm):

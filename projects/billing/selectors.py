@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 
-from apm.formatting import CURRENCY_SYMBOLS
+from apm.formatting import CURRENCY_SYMBOLS, format_date
 from projects.models import BillRate, Client
 from teams.models import JobRole
 
@@ -132,3 +132,36 @@ def overlapping(
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
     return rows.select_related("client", "project").order_by("valid_from", "pk").first()
+
+
+def _day(value: dt.date | None) -> str:
+    return format_date(value) if value is not None else "open-ended"
+
+
+def _scope(rate: BillRate) -> str:
+    if rate.project_id is not None:
+        return f"an override for {rate.project.code}"
+    if rate.client_id is not None:
+        return f"an override for {rate.client}"
+    return "a card rate"
+
+
+def overlap_refusal(rate: BillRate, *, exclude_pk: int | None = None) -> str | None:
+    """The sentence refusing ``rate`` (not saved, or saved as ``exclude_pk``) because another rate of its role,
+    currency and scope overlaps it, naming that rate; None when none does. One query."""
+    clash = overlapping(
+        job_role_id=rate.job_role_id,
+        currency=rate.currency,
+        client_id=rate.client_id,
+        project_id=rate.project_id,
+        valid_from=rate.valid_from,
+        valid_to=rate.valid_to,
+        exclude_pk=exclude_pk,
+    )
+    if clash is None:
+        return None
+    return (
+        f"{rate.job_role} already has {_scope(clash)} in {clash.currency} of {clash.rate} from "
+        f"{_day(clash.valid_from)} to {_day(clash.valid_to)}, which overlaps {_day(rate.valid_from)} to "
+        f"{_day(rate.valid_to)}. To change a rate, use “Change from” on it; otherwise choose dates outside it."
+    )

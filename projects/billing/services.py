@@ -35,14 +35,6 @@ def _day(value: dt.date | None) -> str:
     return format_date(value) if value is not None else "open-ended"
 
 
-def _scope(rate: BillRate) -> str:
-    if rate.project_id is not None:
-        return f"an override for {rate.project.code}"
-    if rate.client_id is not None:
-        return f"an override for {rate.client}"
-    return "a card rate"
-
-
 def _check_dates(valid_from: dt.date, valid_to: dt.date | None) -> None:
     for day in (valid_from, valid_to):
         if day is not None and not (EARLIEST <= day <= LATEST):
@@ -52,21 +44,9 @@ def _check_dates(valid_from: dt.date, valid_to: dt.date | None) -> None:
 
 
 def _refuse_overlap(rate: BillRate, *, exclude_pk: int | None = None) -> None:
-    clash = selectors.overlapping(
-        job_role_id=rate.job_role_id,
-        currency=rate.currency,
-        client_id=rate.client_id,
-        project_id=rate.project_id,
-        valid_from=rate.valid_from,
-        valid_to=rate.valid_to,
-        exclude_pk=exclude_pk,
-    )
-    if clash is not None:
-        raise Refused(
-            f"{rate.job_role} already has {_scope(clash)} in {clash.currency} of {clash.rate} from "
-            f"{_day(clash.valid_from)} to {_day(clash.valid_to)}, which overlaps {_day(rate.valid_from)} to "
-            f"{_day(rate.valid_to)}. To change a rate, use “Change from” on it; otherwise choose dates outside it."
-        )
+    refusal = selectors.overlap_refusal(rate, exclude_pk=exclude_pk)
+    if refusal is not None:
+        raise Refused(refusal)
 
 
 def bill_rate_add(
