@@ -88,7 +88,9 @@ class BillRateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.roles = {role.pk: role for role in roles}
         self.clients = {client.pk: client for client in clients}
-        held = [(role.pk, f"{role.title} ({role.people})") for role in roles if getattr(role, "people", 0)]
+        held = [
+            (role.pk, f"{role.title} ({getattr(role, 'people', 0)})") for role in roles if getattr(role, "people", 0)
+        ]
         others = [(role.pk, role.title) for role in roles if not getattr(role, "people", 0)]
         groups: list[Any] = [("", "Choose a role…")]
         if held:

@@ -117,9 +117,9 @@ def bill_rates_resolve(questions: Sequence[RateQuestion]) -> list[ResolvedRate]:
         )
         answer = next(
             (
-                ResolvedRate(rate=row.rate, currency=currency, source=source, bill_rate=row)
+                ResolvedRate(rate=chosen.rate, currency=currency, source=source, bill_rate=chosen)
                 for source, rows in steps
-                if (row := _latest(rows)) is not None
+                if (chosen := _latest(rows)) is not None
             ),
             None,
         )

@@ -124,9 +124,12 @@ def overlapping(
 ) -> BillRate | None:
     """A rate of the same role, currency and scope (card, that client, that project) whose validity shares a day
     with ``valid_from``-``valid_to`` (None: open-ended), the earliest; None when there is none. One query."""
-    rows = BillRate.objects.filter(
-        job_role_id=job_role_id, currency=currency, client_id=client_id, project_id=project_id
-    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    scope = (Q(client_id=client_id) if client_id is not None else Q(client__isnull=True)) & (
+        Q(project_id=project_id) if project_id is not None else Q(project__isnull=True)
+    )
+    rows = BillRate.objects.filter(scope, job_role_id=job_role_id, currency=currency).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
+    )
     if valid_to is not None:
         rows = rows.filter(valid_from__lte=valid_to)
     if exclude_pk is not None:
@@ -139,9 +142,9 @@ def _day(value: dt.date | None) -> str:
 
 
 def _scope(rate: BillRate) -> str:
-    if rate.project_id is not None:
+    if rate.project is not None:
         return f"an override for {rate.project.code}"
-    if rate.client_id is not None:
+    if rate.client is not None:
         return f"an override for {rate.client}"
     return "a card rate"
 
