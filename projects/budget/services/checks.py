@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from projects.billing.alerts import margin_check
 from projects.budget import evm, selectors
 from projects.budget.services.events import budget_event_record
 from projects.budget.services.notifications import budget_notify
@@ -19,6 +20,7 @@ from projects.models import (
     Baseline,
     BudgetAlert,
     ExceptionState,
+    MarginAlert,
     Project,
     ProjectBudget,
     ToleranceException,
@@ -37,6 +39,7 @@ class CheckResult:
     raised: list[ToleranceException] = field(default_factory=list)
     closed: list[ToleranceException] = field(default_factory=list)
     alerts: list[BudgetAlert] = field(default_factory=list)
+    margin_alert: MarginAlert | None = None
 
 
 def _breaches(
@@ -113,7 +116,9 @@ def budget_check(*, project: Project, as_of: dt.date | None = None) -> CheckResu
     the audit entry, emails the PM and every reporting head (outbox) and
     sends ``tolerance_exception_raised`` (the reports app queues the
     exception report PDF). Threshold alerts: one per (project, threshold in
-    ``ALERT_THRESHOLDS``) when AC reaches that percent of BAC.
+    ``ALERT_THRESHOLDS``) when AC reaches that percent of BAC. Then the margin
+    check (``projects.billing.alerts``): the forecast margin against the
+    client's target, alerted once per breach.
     """
     as_of = as_of or selectors.today()
     now = timezone.now()
@@ -153,4 +158,5 @@ def budget_check(*, project: Project, as_of: dt.date | None = None) -> CheckResu
             if result.alerts:
                 top = result.alerts[-1]
                 budget_notify(project=loaded, template="budget-threshold", context={"alert": top, "metrics": metrics})
+        result.margin_alert = margin_check(project=loaded, as_of=as_of)
     return result

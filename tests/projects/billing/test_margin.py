@@ -13,13 +13,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apm.outbox.models import OutboundEmail
 from projects.billing.margin import project_margin, project_margins, totals
 from projects.budget.services.approval import time_entries_decide, timesheet_week_submit
+from projects.budget.services.checks import budget_check
 from projects.budget.services.costs import expense_record, time_entry_record
 from projects.models import (
     BillingMilestone,
     BillingModel,
     DeliverableStatus,
+    MarginAlert,
     Project,
     ProjectBilling,
     Recognition,
@@ -184,3 +187,32 @@ def test_margins_of_many_projects_take_the_same_queries_as_of_one(project, mo, m
     assert [m.revenue.total for m in margins] == [D("400.00")] * 4
     (gbp,) = totals(margins)
     assert (gbp.projects, gbp.to_date.revenue, gbp.forecast.revenue) == (4, D("1600.00"), D("4000.00"))
+
+
+def test_a_forecast_below_the_client_target_alerts_once_per_breach(project, world, pm):
+    """Target 25 %: a price of 12,000.00 against an EAC of 10,000.00 is 16.7 %: one alert, emailed to those
+    who see the margin; a second check sends nothing; 14,000.00 (28.6 %) closes it; back to 12,000.00 is a
+    new breach."""
+    pm.email = "pm@example.com"
+    pm.save()
+    world["acme"].margin_target_percent = D("25")
+    world["acme"].save()
+    ProjectBilling.objects.filter(project=project).update(contract_value=D("12000.00"))
+    raised = budget_check(project=project).margin_alert
+    assert (raised.forecast_percent, raised.target_percent) == (D("16.7"), D("25.00"))
+    assert budget_check(project=project).margin_alert is None
+    emails = OutboundEmail.objects.filter(subject__startswith="Margin alert")
+    assert [(e.to, e.subject) for e in emails] == [
+        (
+            ["pm@example.com", "outside_head@example.com", "head@example.com"],  # the PM and heads; not the team
+            "Margin alert: ALPHA-1 is forecast at 16.7% margin, under Acme's 25% target",
+        )
+    ]
+    assert "Contract value: £12,000\nForecast cost at completion (EAC): £10,000\n" in emails[0].body_text
+    ProjectBilling.objects.filter(project=project).update(contract_value=D("14000.00"))
+    budget_check(project=project)
+    assert MarginAlert.objects.get().closed_at is not None
+    ProjectBilling.objects.filter(project=project).update(contract_value=D("12000.00"))
+    assert budget_check(project=project).margin_alert is not None
+    assert MarginAlert.objects.count() == 2
+    assert OutboundEmail.objects.filter(subject__startswith="Margin alert").count() == 2
