@@ -17,6 +17,7 @@ from projects.models import (
     Expense,
     ProjectBudget,
     TimeEntry,
+    TimeTimer,
     ToleranceException,
 )
 
@@ -40,12 +41,27 @@ class BudgetLineAdmin(admin.ModelAdmin):
 
 @admin.register(TimeEntry)
 class TimeEntryAdmin(admin.ModelAdmin):
-    list_display = ("date", "member", "project", "hours", "billable", "cost")
-    list_filter = ("billable", "date")
+    list_display = ("date", "member", "project", "hours", "billable", "approval", "cost")
+    list_filter = ("approval", "billable", "date")
     search_fields = ("project__code", "member__name", "note")
     list_select_related = ("project", "member")
     autocomplete_fields = ("project", "member")
     date_hierarchy = "date"
+
+
+@admin.register(TimeTimer)
+class TimeTimerAdmin(admin.ModelAdmin):
+    """Timers running now: an administrator may remove one a person left running (nothing is logged)."""
+
+    list_display = ("member", "project", "started_at")
+    list_select_related = ("member", "project")
+    search_fields = ("member__name", "project__code")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TimeTimer | None = None) -> bool:
+        return False
 
 
 @admin.register(Expense)

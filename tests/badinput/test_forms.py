@@ -186,6 +186,19 @@ TARGETS: dict[str, Target] = {
     "projects:exception_plan_decide": Target("head", (budget_forms.ExceptionPlanDecisionForm,)),
     "projects:timesheet": Target("member", more=_timesheet_cells),
     "projects:time_entry_add": Target("member", (budget_forms.TimeEntryForm,), overrides={"project": _PROJECT_CODES}),
+    "projects:timesheet_submit": Target("member"),
+    "projects:timesheet_timer": Target(
+        "member",
+        more=lambda own: {
+            "action": _choice("start", "stop", "discard")(own),
+            "project": st.one_of(_ids("projects.Project")(own), hs.texts(20)),
+        },
+    ),
+    "projects:time_decide": Target(
+        "pm",
+        (budget_forms.TimeDecisionForm,),
+        overrides={"entry": lambda own: st.lists(_ids("projects.TimeEntry")(own))},
+    ),
     "projects:rates": Target(
         "admin",
         (billing_forms.BillRateForm, billing_forms.BillRateChangeForm),

@@ -253,6 +253,7 @@ NEEDS: dict[str, Need] = {
     "projects:timesheet": need("keep_timesheet"),
     "projects:time_entry_add": need("keep_timesheet"),
     "projects:timesheet_submit": need("keep_timesheet"),
+    "projects:timesheet_timer": need("keep_timesheet"),
     "projects:time_approvals": need("approve_time"),
     "projects:time_decide": need("approve_time"),
     "imports:index": need("import_data", missing=403),
