@@ -771,6 +771,10 @@ class TimeGroup:
     def billable_hours(self) -> Decimal:
         return sum((entry.hours for entry in self.entries if entry.billable), ZERO)
 
+    @property
+    def project_id(self) -> int:
+        return self.project.pk
+
 
 @dataclass
 class Approvals:
@@ -783,7 +787,8 @@ class Approvals:
     more_decided: bool
 
 
-def _groups(entries: list[TimeEntry]) -> list[TimeGroup]:
+def time_groups(entries: list[TimeEntry]) -> list[TimeGroup]:
+    """``entries`` (with their project and person) grouped by project, person and week, in the order met."""
     groups: dict[tuple[int, int, dt.date], TimeGroup] = {}
     for entry in entries:
         monday = entry.date - dt.timedelta(days=entry.date.weekday())
@@ -811,8 +816,8 @@ def approvals_for(*, user: User, now: dt.datetime | None = None) -> Approvals:
         .order_by("-date", "project__code", "member__name", "pk")[: APPROVALS_SHOWN + 1]
     )
     return Approvals(
-        waiting=_groups(waiting[:APPROVALS_SHOWN]),
-        decided=_groups(decided[:APPROVALS_SHOWN]),
+        waiting=time_groups(waiting[:APPROVALS_SHOWN]),
+        decided=time_groups(decided[:APPROVALS_SHOWN]),
         more_waiting=len(waiting) > APPROVALS_SHOWN,
         more_decided=len(decided) > APPROVALS_SHOWN,
     )

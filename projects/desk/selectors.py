@@ -35,11 +35,12 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Model, OuterRef
 
 from apm import access
 from projects.budget import evm
-from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_cost_figures, with_plan
+from projects.budget.selectors import ZERO, TimeGroup, bac_of, evm_inputs_of, time_groups, with_cost_figures, with_plan
 from projects.documents.selectors import DUE, EXPIRY_NOTICE_DAYS, MET, ObligationRow, obligation_rows
 from projects.models import (
     Allocation,
     AllocationStatus,
+    Approval,
     Approvers,
     ApproverSide,
     ChangeRequest,
@@ -66,6 +67,7 @@ from projects.models import (
     RaidStatus,
     Severity,
     StatusUpdate,
+    TimeEntry,
     ToleranceException,
 )
 from projects.rag import RAG
@@ -116,6 +118,8 @@ class Desk:
     documents_expiring: list[Document]
     tolerances: list[ToleranceException]
     over_capacity: list[OverCapacity]
+    #: People's weeks submitted and waiting for the user's approval, by project, person and week.
+    time_waiting: list[TimeGroup] = field(default_factory=list)
 
     def lists(self) -> tuple[list[Any], ...]:
         """Every list of items needing action."""
@@ -127,6 +131,7 @@ class Desk:
             self.changes_waiting,
             self.proposals_waiting,
             self.contingency_waiting,
+            self.time_waiting,
             self.obligations,
             self.replies_due,
             self.documents_expiring,
@@ -144,7 +149,13 @@ class Desk:
         scroll."""
         cards = {
             "overdue": (self.overdue_deliverables, self.overdue_actions),
-            "waiting": (self.sign_offs_waiting, self.changes_waiting, self.proposals_waiting, self.contingency_waiting),
+            "waiting": (
+                self.sign_offs_waiting,
+                self.changes_waiting,
+                self.proposals_waiting,
+                self.contingency_waiting,
+                self.time_waiting,
+            ),
             "obligations": (self.obligations,),
             "replies": (self.replies_due,),
             "documents": (self.documents_expiring,),
@@ -243,7 +254,7 @@ def _unacknowledged_critical(scope: Scope, known: dict[int, Project] | None = No
 
 
 def desk_for(*, user: User, today: dt.date) -> Desk:
-    """The desk of ``user`` as of ``today``; at most 18 queries whatever the projects (15 when nobody is booked
+    """The desk of ``user`` as of ``today``; at most 19 queries whatever the projects (16 when nobody is booked
     on them in the coming weeks).
 
     The projects are loaded first; each list then takes its rows' projects from them rather than joining them
@@ -317,6 +328,15 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
         ),
         tolerances=_waiting(ToleranceException, scope, "-raised_at", "plan", known=known, state=ExceptionState.OPEN),
         over_capacity=_over_capacity(scope, known, today),
+        time_waiting=time_groups(
+            _attach(
+                TimeEntry.objects.filter(project_id__in=scope, approval=Approval.SUBMITTED)
+                .exclude(member__user=user)  # one's own time waits for another approver
+                .select_related("member")
+                .order_by("date", "member__name", "pk"),
+                known,
+            )
+        ),
     )
 
 

@@ -261,3 +261,17 @@ def test_the_pm_sets_what_actual_cost_reads_on_the_budget_page(client, world, pm
     page = client.post(url, {**settings, "settings-cost_basis": "guesswork"}, follow=True).content.decode()
     assert "Settings not saved" in page
     assert budget_get(project=project).cost_basis == CostBasis.APPROVED
+
+
+def test_the_pms_desk_lists_the_weeks_waiting_for_them_but_not_their_own(client, world, mo, week, member, pm):
+    timesheet_week_submit(member=mo, week_start=MONDAY, actor=member)
+    pm_person = factories.TeamMemberFactory(name="Pat PM", user=pm)
+    world["alpha_project"].team_members.add(pm_person)
+    member_rate_set(member=pm_person, cost_rate=D("70.00"), bill_rate=D("120.00"), valid_from=dt.date(2024, 1, 1))
+    time_entry_record(member=pm_person, project=world["alpha_project"], date=MONDAY, hours=D("3"), actor=pm)
+    timesheet_week_submit(member=pm_person, week_start=MONDAY, actor=pm)
+    client.force_login(pm)
+    page = client.get(reverse("projects:desk")).content.decode()
+    assert "Time to approve: Mo Member, week of 10 Mar 2025</a>" in page
+    assert "13.50 h submitted" in page
+    assert "Time to approve: Pat PM" not in page
