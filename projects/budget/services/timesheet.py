@@ -1,10 +1,10 @@
 """Writes of the weekly timesheet grid: one person's hours per project and day, saved all at once.
 
 A cell of the grid is one entry per person, project and day: a value creates
-the entry (costed as :func:`~projects.budget.services.costs.time_entry_costed`
-costs every entry), a changed value changes its hours (and its cost, at the
-rate stored with it), an empty cell removes it; a cell not sent is left
-alone. A cell holding several entries (logged one by one with notes) is not
+the entry (the save's new entries costed together, in a fixed number of
+queries, by :func:`~projects.budget.services.costs.time_entries_costed`), a
+changed value changes its hours (and its cost and bill amount, at the rates
+stored with it), an empty cell removes it; a cell not sent is left alone. A cell holding several entries (logged one by one with notes) is not
 the grid's to change. A save carries the hours each cell showed when the
 page was loaded and is refused when one has changed since (optimistic
 concurrency: a second tab or an entry logged meanwhile is never overwritten).
@@ -25,7 +25,7 @@ from apm.errors import Refused
 from projects.budget.selectors import cell_label
 from projects.budget.services.approval import locked_reason
 from projects.budget.services.checks import budget_check
-from projects.budget.services.costs import time_entry_costed, time_entry_rehour
+from projects.budget.services.costs import NewTime, TimeRefused, time_entries_costed, time_entry_rehour
 from projects.budget.services.events import budget_event_record
 from projects.models import Project, TimeEntry
 from teams.models import TeamMember
@@ -89,6 +89,7 @@ def timesheet_week_save(
     changed_cells: list[tuple[Project, dt.date]] = []
     removed_hours: dict[int, Decimal] = defaultdict(Decimal)
     changed_hours: dict[int, Decimal] = defaultdict(Decimal)
+    new: list[NewTime] = []  # cells without an entry yet, costed together below
     for (project, day), value in sorted(cells.items(), key=lambda item: (item[0][0].code, item[0][1])):
         hours = value or Decimal(0)
         entries = existing.get((project.pk, day), [])
@@ -103,13 +104,13 @@ def timesheet_week_save(
             continue
         if old is not None and locked_reason(old):
             raise Refused(f"{cell_label(project, day)}: {locked_reason(old)}.")
+        if old is None:
+            new.append(NewTime(project=project, date=day, hours=hours))
+            touched[project.pk] = project
+            changed_cells.append((project, day))
+            continue
         try:
-            if old is None:
-                time_entry_costed(member=member, project=project, date=day, hours=hours, actor=actor).save(
-                    force_insert=True
-                )
-                done.added += 1
-            elif not hours:
+            if not hours:
                 old.delete()
                 removed_hours[project.pk] += old.hours
                 done.removed += 1
@@ -122,6 +123,13 @@ def timesheet_week_save(
             raise Refused(f"{cell_label(project, day)}: {exc.message}") from exc
         touched[project.pk] = project
         changed_cells.append((project, day))
+    try:
+        costed = time_entries_costed(member=member, entries=new, actor=actor)
+    except TimeRefused as exc:
+        raise Refused(f"{cell_label(exc.entry.project, exc.entry.date)}: {exc.message}") from exc
+    for entry in costed:
+        entry.save(force_insert=True)
+    done.added += len(costed)
     _refuse_long_days(member=member, days=sorted({day for (_, day) in changed_cells}))
     for project in touched.values():
         if project.pk in removed_hours or project.pk in changed_hours:

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from projects.budget.services.costs import time_entry_record
@@ -270,3 +272,19 @@ def test_a_bad_original_value_is_refused_with_a_message(logged_in, world):
     body = logged_in.post(URL, {_cell(alpha, monday): "4", "was-" + _cell(alpha, monday): "lots"}).content.decode()
     assert "Alpha Project, Mon 10 Mar: the page sent a bad original value; reload the page." in body
     assert TimeEntry.objects.count() == 0
+
+
+def test_a_save_costs_its_new_cells_together_whatever_their_number(logged_in, world, mo):
+    """Seven new cells cost no more queries than one, but for each one's INSERT."""
+    alpha = world["alpha_project"]
+
+    def save(days: int, week: str) -> int:
+        monday = dt.date.fromisocalendar(int(week[:4]), int(week[-2:]), 1)
+        data = {_cell(alpha, monday + dt.timedelta(days=n)): "2" for n in range(days)}
+        with CaptureQueriesContext(connection) as captured:
+            response = logged_in.post(reverse("projects:timesheet") + f"?week={week}", data)
+        assert response.status_code == 302
+        return len(captured.captured_queries)
+
+    assert save(7, "2025-W10") - save(1, "2025-W09") <= 6
+    assert TimeEntry.objects.count() == 8
