@@ -286,5 +286,7 @@ def test_a_save_costs_its_new_cells_together_whatever_their_number(logged_in, wo
         assert response.status_code == 302
         return len(captured.captured_queries)
 
-    assert save(7, "2025-W10") - save(1, "2025-W09") <= 6
-    assert TimeEntry.objects.count() == 8
+    save(1, "2025-W08")  # warm the session
+    one = save(1, "2025-W09")
+    assert save(7, "2025-W10") - one <= 6
+    assert TimeEntry.objects.count() == 9
