@@ -15,8 +15,10 @@ section gets no blank page.
 The portfolio kind is sectioned (:func:`portfolio_sections`): the cover and
 summary, the contents (its own page), the projects table in sections of
 :data:`TABLE_ROWS` rows (each repeating the table's header), the compliance
-and all-changes appendices (following the table on its page), the commentary
-in groups of :data:`COMMENTARY_PER_SECTION` projects. The commentary covers
+and all-changes appendices (following the table on its page), internally the
+revenue and margin table in sections of rows like the projects table
+(:func:`margin_sections`), the commentary in groups of
+:data:`COMMENTARY_PER_SECTION` projects. The commentary covers
 only the projects that need attention (:func:`commentary_rows`: red, an open
 tolerance exception, a RAG changed since the last report) unless the
 snapshot asks for all (``full_commentary``); the summary says which, and the
@@ -103,6 +105,12 @@ def section_from_json(data: Mapping[str, Any]) -> Section:
 TABLE_KEYS = (
     "code", "name", "rag", "performance_rag", "cpi", "spi", "percent_complete",
     "bac", "budget_period", "forecast_period", "variance", "currency", "end_date",
+)  # fmt: skip
+#: What a row of the revenue and margin table shows (internal only; its section's slice, likewise): a project's
+#: margin changes as time is approved, and only these sections are laid out again for it.
+MARGIN_KEYS = (
+    "code", "name", "billing", "currency", "revenue", "margin", "margin_percent", "forecast_margin",
+    "forecast_margin_percent", "margin_target", "below_target",
 )  # fmt: skip
 #: What a project's commentary shows (its section's slice, likewise).
 COMMENTARY_KEYS = (
@@ -282,6 +290,7 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
                 weight=0.5 + len(lines) / 40,
             )
         )
+    sections += margin_sections(rows) if internal else []
     shown = commentary_rows(snapshot)
     for index, start in enumerate(range(0, len(shown), COMMENTARY_PER_SECTION)):
         part = shown[start : start + COMMENTARY_PER_SECTION]
@@ -295,3 +304,22 @@ def portfolio_sections(snapshot: Mapping[str, Any], summary: Mapping[str, Any]) 
             )
         )
     return sections
+
+
+def margin_sections(rows: Sequence[Mapping[str, Any]]) -> list[Section]:
+    """The revenue and margin table of an internal report, in sections of :data:`TABLE_ROWS` rows (each a page of
+    its own, the header repeated), rendered from :data:`MARGIN_KEYS` alone; none for a snapshot whose rows have no
+    margin (one stored before reports showed it re-renders as it did)."""
+    priced = [row for row in rows if "revenue" in row]
+    if not priced:
+        return []
+    return [
+        Section(
+            id=f"margins-{index}",
+            template="reports/pdf/sections/margins.html",
+            context={"rows": _slice(priced[start : start + TABLE_ROWS], MARGIN_KEYS), "first": index == 0},
+            anchors=(("sec-margins", "Revenue and margin"),) if index == 0 else (),
+            weight=1 + TABLE_ROW_WEIGHT * len(priced[start : start + TABLE_ROWS]),
+        )
+        for index, start in enumerate(range(0, len(priced), TABLE_ROWS))
+    ]

@@ -2,7 +2,8 @@
 
 Sent to the internal audience only: it spans several projects, and so
 clients, and shows their money. A row per project
-(:mod:`reports.kinds.project_rows`); the internal snapshot adds the
+(:mod:`reports.kinds.project_rows`, whose internal rows carry each project's
+revenue and margin: :mod:`reports.kinds.margins`); the internal snapshot adds the
 portfolio's contract compliance (:func:`compliance_section`). Like every
 kind of project rows its builder also makes the client version (no money,
 no compliance), which no request, schedule or command may send.
@@ -146,20 +147,34 @@ def build_snapshot(request: SnapshotRequest) -> PortfolioSnapshot:
     return snapshot
 
 
+def _priced(snapshot: Snapshot) -> int:
+    """How many rows of the revenue and margin table an internal snapshot has (0 for a client's, or one stored
+    before reports showed margin)."""
+    if snapshot.get("audience") != Audience.INTERNAL:
+        return 0
+    return sum(1 for row in snapshot.get("projects") or [] if "revenue" in row)
+
+
 def toc_entries(snapshot: Snapshot) -> list[tuple[str, str]]:
-    """Summary, the projects table, all changes when the first page shows only some, the commentary."""
+    """Summary, the projects table, all changes when the first page shows only some, internally revenue and
+    margin, the commentary."""
     entries = [("sec-summary", "Summary"), ("sec-projects", "Projects")]
     if len((snapshot.get("changes") or {}).get("lines") or []) > 12:
         entries.append(("sec-all-changes", "All changes since the last report"))
+    if _priced(snapshot):
+        entries.append(("sec-margins", "Revenue and margin"))
     if commentary_rows(snapshot):
         entries.append(("sec-commentary", "Latest commentary"))
     return entries
 
 
 def estimated_pages(snapshot: Snapshot) -> float:
-    """The summary page, the projects table and a commentary block per project it shows."""
+    """The summary page, the projects table, internally the revenue and margin table (a page of its own at
+    least), and a commentary block per project it shows."""
     projects = len(snapshot.get("projects") or [])
-    return 1 + projects / ROWS_PER_PAGE + len(commentary_rows(snapshot)) / COMMENTARIES_PER_PAGE
+    priced = _priced(snapshot)
+    margins = max(1, priced / ROWS_PER_PAGE) if priced else 0
+    return 1 + projects / ROWS_PER_PAGE + margins + len(commentary_rows(snapshot)) / COMMENTARIES_PER_PAGE
 
 
 SPEC = ReportKindSpec(

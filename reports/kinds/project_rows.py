@@ -6,7 +6,8 @@ serialised by its ``serialise``; the client totals hold only RAG counts),
 never by deleting internal keys afterwards. The internal audience *adds* to
 the same row the money of :func:`internal_money` (BAC, period budget and
 forecast, variance, whole-life cost, budget commentary, withheld-field
-notes) and to the totals those of :func:`money_totals`. A kind adds its own
+notes) and the revenue and margin of ``reports.kinds.margins``, and to the
+totals those of :func:`money_totals` and the margins per currency. A kind adds its own
 keys to each row (``details``) and may word the first summary lines itself
 (``headline``).
 
@@ -21,7 +22,8 @@ Shape::
       "totals": {"projects", "red", "amber", "green", "not_rated", "stale", "stale_before" (ISO date or None: is_stale),
                  # internal only:
                  "currency", "bac", "budget_period", "forecast_period", "variance",
-                 "money_complete", "money_note", "other_currencies": [...]},
+                 "money_complete", "money_note", "other_currencies": [...],
+                 "margins": [...] (reports.kinds.margins)},
       "changes": {"first_report": bool, "rag_moves": [...], "added": [...],
                   "removed": [...], "lines": ["...", ...]},
       "summary_lines": ["12 projects: 3 red, 5 amber, 4 green, 0 not rated; 2 stale, not counted", ...],
@@ -36,7 +38,8 @@ author, milestones [{name, due_date, completed_on, state}]``) and ``stale``
 (:func:`is_stale`: its rating predates the period, so the RAG counts leave
 it out and count it under ``stale``); internal
 only, ``currency, bac, budget_period, forecast_period, variance,
-whole_life_cost, commentary_budget, withheld``; and the kind's details.
+whole_life_cost, commentary_budget, withheld`` and the margin keys of
+``reports.kinds.margins``; and the kind's details.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from apm.formatting import format_money
 from projects.common import client_view
 from projects.models import Milestone, Project, StatusUpdate
 from reports.kinds.base import SCHEMA_VERSION, Snapshot, SnapshotRequest, iso, money, scope_label, scoped_projects
+from reports.kinds.margins import margin_figures, margin_line
 
 RAG_ORDER = ("red", "amber", "green", "")
 RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green", "": "Not rated"}
@@ -287,10 +291,13 @@ def snapshot_changes(*, projects: list[dict[str, Any]], previous_snapshot: Snaps
     return {"first_report": False, "rag_moves": rag_moves, "added": added, "removed": removed, "lines": lines}
 
 
-def summary_lines(*, internal: bool, headline: list[str], totals: dict[str, Any], changes: dict[str, Any]) -> list[str]:
+def summary_lines(
+    *, internal: bool, headline: list[str], totals: dict[str, Any], changes: dict[str, Any], margin: str = ""
+) -> list[str]:
     """3-6 short plain-text lines for the email body; money only for the internal audience.
 
-    ``headline``: the kind's own first lines; without them the RAG count of the projects.
+    ``headline``: the kind's own first lines; without them the RAG count of the projects. ``margin``: the
+    internal line on margin (``reports.kinds.margins.margin_line``), after the budget's.
     """
     n = totals["projects"]
     lines = list(headline) or [f"{n} project{'s' if n != 1 else ''}: {rag_count_line(totals)}"]
@@ -301,6 +308,8 @@ def summary_lines(*, internal: bool, headline: list[str], totals: dict[str, Any]
             f"forecast {format_money(totals['forecast_period'], currency)}, "
             f"variance {format_money(totals['variance'], currency)}"
         )
+        if margin:
+            lines.append(margin)
     change_lines = changes["lines"]
     if changes["first_report"]:
         lines.append("First report in this series.")
@@ -322,15 +331,20 @@ def rows_snapshot(
     StatusUpdate dated on or before ``period_end`` (its ``rag``; with no
     update the project's own ``rag``); a project whose update predates the
     period is marked ``stale`` and counted apart. Three queries whatever the number of
-    projects, plus those of ``details``. Raises ValueError for an unknown
-    scope, or when the scope's object is missing.
+    projects (internally, those of ``project_margins`` besides: six at most), plus those of
+    ``details``. Raises ValueError for an unknown scope, or when the scope's object is missing.
     """
     rows = []
+    margins: dict[str, dict[str, Any]] = {}
+    margin_sums: list[dict[str, Any]] = []
+    if request.internal:
+        margins, margin_sums = margin_figures(scoped_projects(request), request.period_end)
     for item, latest in load_projects(scoped_projects(request), request.period_end):
         row = client_row(item, latest, request.period_end)
         row["stale"] = is_stale(latest, request.period_start, request.period_end)
         if request.internal:
             row.update(internal_money(item, latest))
+            row.update(margins.get(item.code) or {})
         if details is not None:
             row.update(details(item, latest, request))
         rows.append(row)
@@ -339,6 +353,7 @@ def rows_snapshot(
     totals["stale_before"] = iso(stale_before(request.period_start, request.period_end))
     if request.internal:
         totals.update(money_totals(rows))
+        totals["margins"] = margin_sums
     changes = snapshot_changes(projects=rows, previous_snapshot=request.previous_snapshot)
     return {
         "schema": SCHEMA_VERSION,
@@ -354,6 +369,10 @@ def rows_snapshot(
         "totals": totals,
         "changes": changes,
         "summary_lines": summary_lines(
-            internal=request.internal, headline=headline(rows) if headline else [], totals=totals, changes=changes
+            internal=request.internal,
+            headline=headline(rows) if headline else [],
+            totals=totals,
+            changes=changes,
+            margin=margin_line(margin_sums),
         ),
     }

@@ -5,7 +5,8 @@ has :data:`PROJECTS` projects and the tests set ``APM_REPORT_CHUNK_ABOVE`` below
 chunked; with every project's commentary (the schedule's ``full_commentary``), and cut as a large report is
 (the tests set ``APM_REPORT_MIN_PARTS`` to 1: a report this small is otherwise cut finer), it is cut into
 :data:`PART_SECTIONS` (``reports.sections.plan_chunks``: the summary alone, the projects table with the compliance
-appendix, then the commentary of five projects, then of the last eight in two sections). Internal money is
+appendix, the revenue and margin table, then the commentary of five projects, then of the last eight in two
+sections); the client's into :data:`CLIENT_PART_SECTIONS` (no compliance appendix, no margin). Internal money is
 planted on every project (the sentinels of ``tests/access_world.py``) so that a client report can be searched
 for it.
 """
@@ -35,10 +36,15 @@ PERIOD_END = dt.date(2025, 3, 31)
 TITLE = "Big Department: portfolio report"
 RAGS = ("red", "amber", "green")
 #: The section ids of each part of the department's report, in order.
-PART_SECTIONS = [["summary"], ["projects-0", "compliance"], ["commentary-0"], ["commentary-1", "commentary-2"]]
+PART_SECTIONS = [
+    ["summary"], ["projects-0", "compliance"], ["margins-0"], ["commentary-0"], ["commentary-1", "commentary-2"]
+]  # fmt: skip
+#: Those of the client's version of the report.
+CLIENT_PART_SECTIONS = [["summary"], ["projects-0"], ["commentary-0"], ["commentary-1", "commentary-2"]]
 #: The order the parts are laid out in: the heaviest first (``reports.services.chunking.HEAVIEST_FIRST``): eight
-#: projects' commentary, the table of 13 rows with the compliance appendix, five projects', the summary.
-BY_WEIGHT = [PART_SECTIONS[3], PART_SECTIONS[1], PART_SECTIONS[2], PART_SECTIONS[0]]
+#: projects' commentary, the table of 13 rows with the compliance appendix, the margin table of 13 rows, five
+#: projects' commentary, the summary.
+BY_WEIGHT = [PART_SECTIONS[4], PART_SECTIONS[1], PART_SECTIONS[2], PART_SECTIONS[3], PART_SECTIONS[0]]
 LONG = "Supplier deliveries slipped a week; the team re-planned the integration tests around the new dates. "
 
 

@@ -28,6 +28,7 @@ from reports.task_names import ASSEMBLE_REPORT
 from tests.apm.access.test_money_sentinels import leaks, pdf_text
 from tests.reports.large_reports import (
     BY_WEIGHT,
+    CLIENT_PART_SECTIONS,
     PART_SECTIONS,
     PROJECTS,
     Broker,
@@ -160,20 +161,24 @@ def test_it_lays_out_again_only_the_parts_whose_data_changed(big, broker, monkey
     status.save()
     layouts.clear()
     fourth = broker.render(big_report(schedule, week=3))
-    assert layouts.sections() == [["commentary-1", "commentary-2"]] == [PART_SECTIONS[3]]
+    assert layouts.sections() == [["commentary-1", "commentary-2"]] == [PART_SECTIONS[4]]
     fourth_pages = texts(pdf_of(fourth))
     assert "the supplier confirmed the new dates" in "".join(fourth_pages)
     assert fourth_pages == texts(report_render_snapshot(fourth.snapshot, chunked=False).pdf)
 
-    # A red project's name: the table, its commentary and the summary (which names the red projects), heaviest
-    # first.
+    # A red project's name: the table, the margin table, its commentary and the summary (which names the red
+    # projects), heaviest first.
     project = big["projects"][3]
     assert project.rag == "red"
     project.name = "Programme Three"
     project.save()
     layouts.clear()
     fifth = broker.render(big_report(schedule, week=4))
-    assert layouts.sections() == [["projects-0", "compliance"], ["commentary-0"], ["summary"]] == BY_WEIGHT[1:]
+    assert (
+        layouts.sections()
+        == [["projects-0", "compliance"], ["margins-0"], ["commentary-0"], ["summary"]]
+        == BY_WEIGHT[1:]
+    )
     fifth_pages = texts(pdf_of(fifth))
     assert fifth_pages == texts(report_render_snapshot(fifth.snapshot, chunked=False).pdf)
     assert "Programme Three" in fifth_pages[0]
@@ -188,7 +193,7 @@ def test_it_never_shares_a_part_between_audiences(big, broker, monkeypatch):
         layouts.clear()
         broker.call(report_render, report_id=report.pk)
         parts = set(ReportChunk.objects.filter(report=report).values_list("key", flat=True))
-        assert len(parts) == len(PART_SECTIONS)
+        assert len(parts) == len(PART_SECTIONS if audience == "internal" else CLIENT_PART_SECTIONS)
         broker.run()
         report.refresh_from_db()
         assert report.status == ReportStatus.RENDERED
@@ -197,8 +202,9 @@ def test_it_never_shares_a_part_between_audiences(big, broker, monkeypatch):
         pdfs[audience] = pdf_of(report)
     assert keys["internal"].isdisjoint(keys["client"])
     # The client's report laid out every part itself: it found nothing of the internal one (it has no
-    # compliance appendix, internal only, and too few pages for a contents). Each lays its parts out heaviest
-    # first (the client's table, without the appendix, still outweighs five projects' commentary).
+    # compliance appendix and no margin table, internal only, and too few pages for a contents). Each lays its
+    # parts out heaviest first (the client's table, without the appendix, still outweighs five projects'
+    # commentary).
     assert laid_out["internal"] == [*BY_WEIGHT, ["contents"]]
     assert laid_out["client"] == [["commentary-1", "commentary-2"], ["projects-0"], ["commentary-0"], ["summary"]]
     # Each audience's parts and contents, and one running header: title and date, the same for both (the

@@ -242,10 +242,15 @@ def test_it_gives_the_same_contents_and_every_link_resolves_to_its_heading(inter
     single, chunked = pages["single"], pages["chunked"]
     assert contents_lines(chunked[1]) == contents_lines(single[1])
     printed = dict(contents_lines(chunked[1]))
-    assert list(printed) == list(entries.values()) == ["Summary", "Projects", "Latest commentary"]
+    assert list(printed) == list(entries.values()) == ["Summary", "Projects", "Revenue and margin", "Latest commentary"]
     assert links(internal["chunked"].pdf) == links(internal["single"].pdf)
     # What the page an entry points at shows first (the summary has no heading of its own).
-    shown = {"Summary": "RAG:", "Projects": "Projects\nCode", "Latest commentary": "Latest commentary\n"}
+    shown = {
+        "Summary": "RAG:",
+        "Projects": "Projects\nCode",
+        "Revenue and margin": "Revenue and margin\n",
+        "Latest commentary": "Latest commentary\n",
+    }
     for way in ("single", "chunked"):
         found = links(internal[way].pdf)
         assert {name for _page, name, _target in found} == set(entries)  # a link's boxes: an annotation each

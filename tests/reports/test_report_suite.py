@@ -141,7 +141,7 @@ def test_it_repeats_table_headers_on_every_page_of_a_60_project_department_repor
     rendered = report_render_snapshot(snapshot)
     pages = page_texts(rendered.pdf)
     assert rendered.page_count == len(pages) > 5
-    rows_seen = set()
+    rows_seen: dict[str, set[str]] = {"Code Project RAG Complete": set(), "Code Project Revenue to date": set()}
     table_pages = 0
     for text in pages:
         flat = one_line(text).split("Latest commentary")[0]
@@ -149,13 +149,15 @@ def test_it_repeats_table_headers_on_every_page_of_a_60_project_department_repor
             continue  # the summary page (red projects listed), the contents and the commentary pages
         rows = re.findall(r"DEP-\d{3}", flat)
         if rows:
-            # A page of the project table: its header row is on it, above the first row.
+            # A page of the project table, or of the revenue and margin table: its header row is on it, above the
+            # first row.
             table_pages += 1
-            assert "Code Project RAG Complete" in flat, flat[:300]
-            assert flat.index("Code Project RAG Complete") < flat.index("DEP-")
-            rows_seen.update(rows)
-    assert len(rows_seen) == 60
-    assert table_pages >= 2
+            header = "Code Project Revenue to date" if "Revenue to date" in flat else "Code Project RAG Complete"
+            assert header in flat, flat[:300]
+            assert flat.index(header) < flat.index("DEP-")
+            rows_seen[header].update(rows)
+    assert [len(rows) for rows in rows_seen.values()] == [60, 60]
+    assert table_pages >= 4
     # Over five pages: a table of contents with page numbers, and "Page X of Y" on every page.
     assert "Contents" in pages[0] + pages[1]
     for number, text in enumerate(pages, start=1):

@@ -68,6 +68,21 @@ INTERNAL_KEYS = {
     "performance_rag",
     # The portfolio report's open tolerance exceptions (reports.kinds.portfolio.open_exceptions).
     "tolerance_exceptions",
+    # Revenue and margin (reports.kinds.margins.margin_row).
+    "billing",
+    "contract_value",
+    "revenue",
+    "cost_to_date",
+    "margin",
+    "margin_percent",
+    "eac",
+    "forecast_margin",
+    "forecast_margin_percent",
+    "margin_target",
+    "below_target",
+    "unpriced_hours",
+    "written_off",
+    "retainer",
 }
 #: The values a client-facing template may get: plain data, nothing with fields of its own.
 PLAIN = (str, int, bool, Decimal, dt.date, type(None))

@@ -109,17 +109,18 @@ def test_it_hands_a_large_report_to_the_workers_in_parts(big, broker, monkeypatc
     assert [row["code"] for row in report.snapshot["projects"]] == [f"BIG-{n:02d}" for n in range(PROJECTS)]
     rows = parts(report)
     assert [[section["id"] for section in row.sections] for row in rows] == PART_SECTIONS
-    assert [row.title for row in rows] == [report.title, "", "", ""]
+    assert [row.title for row in rows] == [report.title, "", "", "", ""]
     # Each part weighs its sections: the summary 4, the table of 13 rows (1 + 0.4 a row) with the compliance
-    # appendix (0.5, no project in it), five projects' commentary, eight projects' (two sections).
-    assert [row.weight for row in rows] == pytest.approx([4.0, 6.7, 5.0, 8.0])
+    # appendix (0.5, no project in it), the margin table of 13 rows, five projects' commentary, eight projects'
+    # (two sections).
+    assert [row.weight for row in rows] == pytest.approx([4.0, 6.7, 6.2, 5.0, 8.0])
     heaviest, *others = ordered = by_weight(report)
     assert [row.weight for row in ordered] == sorted((row.weight for row in rows), reverse=True)
     # The render task laid out the heaviest part itself; the others wait for the workers.
     assert layouts.sections() == [BY_WEIGHT[0]] == [sections_of(heaviest)]
     assert [(row.status, row.tries, row.cached) for row in ordered] == [(ChunkStatus.DONE, 1, False)] + [
         (ChunkStatus.QUEUED, 0, False)
-    ] * 3
+    ] * 4
     assert RenderedChunk.objects.filter(key=heaviest.key).exists()
     # Its time was up (APM_REPORT_PART_SECONDS): it handed the next heaviest part (the table) over, once the
     # parts were committed.
@@ -152,7 +153,7 @@ def test_it_lays_out_every_part_and_assembles_in_one_task_while_its_time_lasts(b
 def test_it_assembles_once_after_the_last_part_and_delivers_once(big, broker, head_emails):
     broker.call(report_render, report_id=big["report"].pk)
     chunk_ids = [row.pk for row in left_to_the_workers(big["report"])]
-    assert len(chunk_ids) == 3
+    assert len(chunk_ids) == 4
     broker.done = len(broker.published)
     for chunk_id in chunk_ids[:-1]:
         assert broker.call(report_chunk_render, chunk_id=chunk_id).status == ChunkStatus.DONE
@@ -177,7 +178,7 @@ def test_it_assembles_once_after_the_last_part_and_delivers_once(big, broker, he
     assert report.sha256 == hashlib.sha256(pdf).hexdigest()
     assert report.page_count == len(texts(pdf)) > 5
     # The parts stay, for their counts, without their inputs (the snapshot holds them).
-    assert [(row.status, row.tries, row.sections) for row in parts(report)] == [(ChunkStatus.DONE, 1, [])] * 4
+    assert [(row.status, row.tries, row.sections) for row in parts(report)] == [(ChunkStatus.DONE, 1, [])] * 5
     deliveries = list(Delivery.objects.filter(report=report).order_by("email_address"))
     assert [d.email_address for d in deliveries] == head_emails
     emails = list(OutboundEmail.objects.filter(delivery__report=report))
@@ -203,10 +204,11 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
     settings.APM_MAX_TRIES = 2
     Layouts(monkeypatch, fail=lambda plan: plan.sections[0]["id"] == "commentary-0")
     broker.call(report_render, report_id=big["report"].pk)
-    # The parts the render task left, heaviest first: the table, five projects' commentary, the summary.
-    table, commentary, summary = left_to_the_workers(big["report"])
-    assert [sections_of(row) for row in (table, commentary, summary)] == BY_WEIGHT[1:]
-    table, commentary, summary = table.pk, commentary.pk, summary.pk
+    # The parts the render task left, heaviest first: the table, the margin table, five projects' commentary,
+    # the summary.
+    table, margins, commentary, summary = left_to_the_workers(big["report"])
+    assert [sections_of(row) for row in (table, margins, commentary, summary)] == BY_WEIGHT[1:]
+    table, margins, commentary, summary = table.pk, margins.pk, commentary.pk, summary.pk
     broker.done = len(broker.published)
 
     part = broker.call(report_chunk_render, chunk_id=commentary)
@@ -219,7 +221,7 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
     broker.done = len(broker.published)
     # Before its backoff has passed a redelivered message claims nothing.
     assert broker.call(report_chunk_render, chunk_id=commentary).tries == 1
-    for chunk_id in (table, summary):
+    for chunk_id in (table, margins, summary):
         assert broker.call(report_chunk_render, chunk_id=chunk_id).status == ChunkStatus.DONE
     assert [row.pk for row in parts(big["report"]) if row.status != ChunkStatus.DONE] == [commentary]
     assert broker.pending(ASSEMBLE_REPORT) == []  # a part is not done: no assembly
@@ -232,7 +234,7 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
     report = Report.objects.get(pk=big["report"].pk)
     assert report.status == ReportStatus.FAILED
     assert report.last_error == (
-        "Part 3 of the report could not be laid out after 2 tries: RuntimeError: Pango ran out of glyphs"
+        "Part 4 of the report could not be laid out after 2 tries: RuntimeError: Pango ran out of glyphs"
     )
     assert report.next_attempt_at is None
     assert broker.pending(ASSEMBLE_REPORT) == []
@@ -243,11 +245,12 @@ def test_it_retries_a_failing_part_with_backoff_then_fails_it_and_the_report(big
 def test_it_lays_out_again_a_part_the_cache_lost_before_the_assembly(big, broker, monkeypatch):
     layouts = Layouts(monkeypatch)
     broker.call(report_render, report_id=big["report"].pk)
-    # The parts the render task left, heaviest first: the table, five projects' commentary (lost), the summary.
-    table, lost, last = left_to_the_workers(big["report"])
-    assert [sections_of(row) for row in (table, lost, last)] == BY_WEIGHT[1:]
+    # The parts the render task left, heaviest first: the table, the margin table, five projects' commentary
+    # (lost), the summary.
+    table, margins, lost, last = left_to_the_workers(big["report"])
+    assert [sections_of(row) for row in (table, margins, lost, last)] == BY_WEIGHT[1:]
     broker.done = len(broker.published)
-    for row in (table, lost):
+    for row in (table, margins, lost):
         broker.call(report_chunk_render, chunk_id=row.pk)
     lost.refresh_from_db()
     RenderedChunk.objects.filter(key=lost.key).delete()  # pruned, say
@@ -260,14 +263,14 @@ def test_it_lays_out_again_a_part_the_cache_lost_before_the_assembly(big, broker
     assert report.tries == 0  # not a failed try
     lost.refresh_from_db()
     assert (lost.status, lost.tries, lost.next_attempt_at) == (ChunkStatus.QUEUED, 0, None)
-    assert [row.status for row in parts(report)] == [ChunkStatus.DONE] * 2 + [ChunkStatus.QUEUED, ChunkStatus.DONE]
+    assert [row.status for row in parts(report)] == [ChunkStatus.DONE] * 3 + [ChunkStatus.QUEUED, ChunkStatus.DONE]
     assert broker.pending() == [(ASSEMBLE_REPORT, (report.pk,)), (RENDER_REPORT_CHUNK, (lost.pk,))]
 
     layouts.clear()
     broker.run()
     report.refresh_from_db()
     # The lost part, then the contents (the first assembly stopped before it).
-    assert layouts.sections() == [PART_SECTIONS[2], ["contents"]]
+    assert layouts.sections() == [PART_SECTIONS[3], ["contents"]]
     assert report.status == ReportStatus.RENDERED
     assert Delivery.objects.filter(report=report).count() == 2
     assert texts(pdf_of(report)) == texts(report_render_snapshot(report.snapshot, chunked=False).pdf)
@@ -278,9 +281,9 @@ def test_it_lays_out_again_a_part_laid_out_by_other_code_before_the_assembly(big
     it (its IDs, say, named otherwise); the assembly lays it out again rather than merge it with the others."""
     layouts = Layouts(monkeypatch)
     broker.call(report_render, report_id=big["report"].pk)
-    table, old, last = left_to_the_workers(big["report"])
+    table, margins, old, last = left_to_the_workers(big["report"])
     broker.done = len(broker.published)
-    for row in (table, old):
+    for row in (table, margins, old):
         broker.call(report_chunk_render, chunk_id=row.pk)
     old.refresh_from_db()
     current = old.key
@@ -297,7 +300,7 @@ def test_it_lays_out_again_a_part_laid_out_by_other_code_before_the_assembly(big
     layouts.clear()
     broker.run()
     report.refresh_from_db()
-    assert layouts.sections() == [PART_SECTIONS[2], ["contents"]]
+    assert layouts.sections() == [PART_SECTIONS[3], ["contents"]]
     assert report.status == ReportStatus.RENDERED
     old.refresh_from_db()
     assert old.key == current
@@ -310,15 +313,15 @@ def later(settings, what: str) -> dt.datetime:
 
 def test_the_sweeper_publishes_again_the_parts_whose_messages_were_lost(big, broker, settings):
     broker.call(report_render, report_id=big["report"].pk)
-    # The three the render task left; the sweeper publishes them in the report's order.
+    # The four the render task left; the sweeper publishes them in the report's order.
     queued = [row.pk for row in parts(big["report"]) if row.status == ChunkStatus.QUEUED]
     assert sorted(queued) == sorted(row.pk for row in left_to_the_workers(big["report"]))
-    assert len(queued) == 3
+    assert len(queued) == 4
     broker.done = len(broker.published)  # the broker lost them
     assert reports_sweep(now=NOW) == 0
     when = later(settings, "REQUEUE")
     with time_machine.travel(when, tick=False):
-        assert reports_sweep(now=when) == 3
+        assert reports_sweep(now=when) == 4
         assert broker.pending() == [(RENDER_REPORT_CHUNK, (chunk_id,)) for chunk_id in queued]
         assert {row.queued_at for row in parts(big["report"]) if row.pk in queued} == {when}
         assert reports_sweep(now=when) == 0
@@ -333,7 +336,7 @@ def test_the_sweeper_takes_over_a_part_whose_worker_died(big, broker, settings):
     table, *others = left_to_the_workers(big["report"])
     assert sections_of(table) == PART_SECTIONS[1]
     table, others = table.pk, [row.pk for row in others]
-    assert len(others) == 2
+    assert len(others) == 3
     for chunk_id in others:
         broker.call(report_chunk_render, chunk_id=chunk_id)
     broker.done = len(broker.published)
@@ -459,8 +462,8 @@ def test_a_task_whose_part_was_taken_goes_on_with_the_reports_next_part(big, bro
 
     broker.call(report_chunk_render, chunk_id=table.pk)
 
-    # The report's other queued parts, heaviest first: five projects' commentary, then the summary.
-    assert layouts.sections() == [["commentary-0"], ["summary"]] == BY_WEIGHT[2:]
+    # The report's other queued parts, heaviest first: the margin table, five projects' commentary, the summary.
+    assert layouts.sections() == [["margins-0"], ["commentary-0"], ["summary"]] == BY_WEIGHT[2:]
     assert [row.status for row in parts(big["report"])] == [ChunkStatus.DONE, ChunkStatus.RENDERING] + [
         ChunkStatus.DONE
-    ] * 2
+    ] * 3
