@@ -3,13 +3,20 @@
 The world (``tests/access_world.py``) plants distinctive money and rates on
 ALPHA-1 (BAC, period budget and forecast, whole-life cost, a budget line, an
 expense, a contingency request, a change's cost impact, a person's cost and
-bill rates). For every relationship that may not see ALPHA-1's money (by the
+bill rates); :func:`plant_the_money_loop` adds the margin's: rate cards (a
+role's card, a client's override, a project's override), time logged at them
+in every approval state (each entry's bill rate and bill amount), a fixed
+price and a billing milestone fallen due, the client's margin target, and so
+the revenue, margin and forecast margin computed from them. For every
+relationship that may not see ALPHA-1's money (by the
 policy: a head or PM only on the team, a team member, the client's contact,
 another client's contact) every URL is opened on ALPHA-1's objects, as a page
 and as an htmx fragment, following redirects; real client and internal PDFs
 are rendered and every PDF they can download is read back to text; then the
-emails the product sends while the project is worked on are read for every
-address of those people. No figure may appear: thousands separators, spaces,
+emails the product sends while the project is worked on (reports, an
+invitation, a critical issue, time approved and rejected, the margin alert,
+timesheet reminders) are read for every address of those people. No figure
+may appear: thousands separators, spaces,
 currency signs are stripped before searching, and "£987.7m"-style
 abbreviations are searched for too.
 """
@@ -19,16 +26,24 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from pypdf import PdfReader
 
 from apm import access
 from apm.outbox.models import OutboundEmail
 from apm.outbox.services import outbox_send
+from projects.billing.margin import project_margin
+from projects.budget.services.approval import time_entries_decide, timesheet_week_submit
+from projects.budget.services.checks import budget_check
+from projects.budget.services.costs import time_entry_record
+from projects.budget.services.reminders import timesheet_reminders_send
+from projects.models import BillingMilestone, BillingModel, BillRate, MarginAlert, ProjectBilling, TimeEntry
 from projects.portal.services import client_contact_invite
 from projects.raid import services as raid_services
 from reports.models import Report
@@ -36,7 +51,7 @@ from reports.rendering import report_render_snapshot
 from reports.services import report_render
 from reports.snapshot import report_build_snapshot
 from tests import factories
-from tests.access_world import SENTINELS, World, build_world, populate
+from tests.access_world import SENTINELS, World, build_world, populate, rate_for
 from tests.apm.access.test_sweep import GET_ONLY, fill, swept_routes, url_for
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +73,37 @@ def flatten(text: str) -> str:
     return re.sub(r"[,\s\u00a0\u202f'\u2019_£$€¥]", "", text)
 
 
-def leaks(text: str) -> list[str]:
+#: The money loop's figures :func:`plant_the_money_loop` plants on both projects (per hour, or money in GBP).
+MARGIN_SENTINELS = {
+    "card_rate": Decimal("7314.29"),
+    "client_rate": Decimal("6203.18"),
+    "project_rate": Decimal("5192.07"),
+    "contract_value": Decimal("7531902.00"),
+    "milestone": Decimal("2468013.00"),
+}
+#: The clients' margin target (%), searched for as it is written ("73.19"), never as "73", which any page has.
+MARGIN_TARGET = Decimal("73.19")
+#: The time each person of ALPHA-1's team logs there, by its approval once planted: (date, hours, approval).
+TIME = (
+    (dt.date(2025, 3, 3), Decimal("7.25"), "approved"),
+    (dt.date(2025, 3, 11), Decimal("6.5"), "rejected"),
+    (dt.date(2025, 3, 19), Decimal("5.75"), "submitted"),
+    (dt.date(2025, 3, 25), Decimal("2.5"), "open"),
+)
+
+
+def leaks(text: str, planted: Mapping[str, Decimal] | None = None) -> list[str]:
+    """The names of the sentinels found in ``text``: those of ``tests/access_world.py``, the money loop's
+    (:data:`MARGIN_SENTINELS`, the target) and ``planted`` (figures computed from them in a test)."""
     flat = flatten(text)
-    return [name for name, value in SENTINELS.items() if any(needle in flat for needle in needles(value))]
+    found = [
+        name
+        for name, value in {**SENTINELS, **MARGIN_SENTINELS, **(planted or {})}.items()
+        if any(needle in flat for needle in needles(value))
+    ]
+    if str(MARGIN_TARGET) in flat:
+        found.append("margin_target")
+    return found
 
 
 def pdf_text(data: bytes) -> str:
@@ -101,9 +144,89 @@ def render_real_pdfs(world: World) -> None:
         report.save(update_fields=["pdf", "snapshot"])
 
 
+def plant_the_money_loop(world: World) -> dict[str, Decimal]:
+    """The margin's figures on both projects (see the module docstring); returns the figures computed from them,
+    by name: every entry's bill amount, each project's revenue, margin to date and forecast margin (their size:
+    a page may print a margin with either sign)."""
+    users = world.users
+    pm = users["pm"]
+    developer, designer, analyst = (factories.JobRoleFactory(title=title) for title in ("Dev", "Designer", "Analyst"))
+    card = {"currency": "GBP", "valid_from": dt.date(2025, 1, 1)}
+    for role in (developer, designer, analyst):
+        BillRate.objects.create(job_role=role, rate=MARGIN_SENTINELS["card_rate"], **card)
+    for client in (world.project.client, world.other_project.client):
+        client.margin_target_percent = MARGIN_TARGET
+        client.save(update_fields=["margin_target_percent"])
+    BillRate.objects.create(
+        job_role=designer, client=world.project.client, rate=MARGIN_SENTINELS["client_rate"], **card
+    )
+    BillRate.objects.create(job_role=developer, project=world.project, rate=MARGIN_SENTINELS["project_rate"], **card)
+    # ALPHA-1's team: the member at the project's rate, the head on the team at the client's, the PM on the
+    # team at the card's; GAMMA-1's person at the card's.
+    team = {
+        users["member"]: developer,
+        users["head_on_team"]: designer,
+        users["pm_on_team"]: analyst,
+    }
+    for user, role in team.items():
+        user.team_member.job_role = role
+        user.team_member.save(update_fields=["job_role"])
+        if not user.team_member.rates.exists():
+            rate_for(user.team_member)
+    gus = world.other.objects["person"]
+    gus.job_role = developer
+    gus.save(update_fields=["job_role"])
+    world.other_project.team_members.add(gus)
+    for project, manager in ((world.project, pm), (world.other_project, users["admin"])):
+        ProjectBilling.objects.create(
+            project=project, model=BillingModel.FIXED_PRICE, contract_value=MARGIN_SENTINELS["contract_value"]
+        )
+        BillingMilestone.objects.create(
+            project=project, name="Discovery", amount=MARGIN_SENTINELS["milestone"], due_on=dt.date(2025, 2, 14)
+        )
+        people = [user.team_member for user in team] if project == world.project else [gus]
+        for person in people:
+            logged = {
+                approval: time_entry_record(member=person, project=project, date=day, hours=hours, actor=person.user)
+                for day, hours, approval in TIME
+            }
+            for day, _hours, approval in TIME:
+                if approval != "open":
+                    timesheet_week_submit(member=person, week_start=day - dt.timedelta(days=day.weekday()))
+            time_entries_decide(project=project, entry_ids=[logged["approved"].pk], approve=True, actor=manager)
+            time_entries_decide(
+                project=project,
+                entry_ids=[logged["rejected"].pk],
+                approve=False,
+                comment="Wrong project: log it on the other one.",
+                actor=manager,
+            )
+    assert set(TimeEntry.objects.values_list("approval", flat=True)) == {"approved", "rejected", "submitted", "open"}
+    assert set(TimeEntry.objects.values_list("bill_rate_source", flat=True)) == {"project", "client", "role"}
+    figures = {
+        f"bill_amount_{n}": amount
+        for n, amount in enumerate(sorted(set(TimeEntry.objects.values_list("bill_amount", flat=True))))
+    }
+    for project in (world.project, world.other_project):
+        for as_of in (dt.date(2025, 3, 31), timezone.localdate()):  # the reports' period end, the pages' today
+            margin = project_margin(project=project, as_of=as_of)
+            assert margin.below_target  # a margin alert is raised on the next budget check
+            figures[f"{project.code}_revenue"] = margin.revenue.total
+            figures[f"{project.code}_margin_{as_of}"] = abs(margin.to_date.margin)
+            if margin.forecast is not None:
+                figures[f"{project.code}_forecast_margin_{as_of}"] = abs(margin.forecast.margin)
+    return figures
+
+
 @pytest.fixture
 def world(db) -> World:
-    return populate(build_world())
+    world = populate(build_world())
+    world.own.objects["margin_figures"] = plant_the_money_loop(world)
+    return world
+
+
+def planted(world: World) -> dict[str, Decimal]:
+    return world.own.objects["margin_figures"]
 
 
 def without_money(world: World) -> list[str]:
@@ -122,6 +245,15 @@ def test_it_plants_figures_that_the_people_with_money_do_see(client, world):
     assert {"budget_line", "expense", "contingency"} <= set(leaks(page.content.decode()))
     detail = client.get(f"/projects/{world.project.code}/").content.decode()
     assert "bac" in leaks(detail)
+    # The rate cards show every rate to an administrator; the internal report the project's money loop.
+    client.force_login(world.users["admin"])
+    rates = client.get("/projects/rates/").content.decode()
+    assert {"card_rate", "client_rate", "project_rate"} <= set(leaks(rates))
+    render_real_pdfs(world)
+    internal = pdf_text(world.own.objects["internal_report"].pdf.read())
+    assert {"milestone", "ALPHA-1_margin_2025-03-31", "margin_target"} <= set(leaks(internal, planted(world)))
+    # Approving the time checked the budget: the forecast margin is under the client's target.
+    assert MarginAlert.objects.filter(project=world.project, closed_at=None).exists()
 
 
 def test_it_shows_no_figure_on_any_page_fragment_or_pdf_to_those_without_money(client, world):
@@ -142,7 +274,7 @@ def test_it_shows_no_figure_on_any_page_fragment_or_pdf_to_those_without_money(c
                 text = body_of(response)
                 if response.get("Content-Type", "").startswith("application/pdf"):
                     opened_pdfs.add((key, route.name))
-                found = leaks(text)
+                found = leaks(text, planted(world))
                 if found:
                     failures.append(f"{url} {'(htmx) ' if headers else ''}shows {found} to {key}")
     assert failures == []
@@ -174,10 +306,20 @@ def test_it_emails_no_figure_to_those_without_money(world, django_capture_on_com
         project=project, kind="issue", severity="critical", affects_client=True, client_message="Delivery slips."
     )
     raid_services.raid_issue_tell_client(item=issue, user=pm)
+    # The forecast margin is below the client's target: the alert goes to those who see the margin. The
+    # weeks waiting and not submitted are reminded to the person and the PM.
+    MarginAlert.objects.all().delete()
+    assert budget_check(project=project).margin_alert is not None
+    assert timesheet_reminders_send(today=dt.date(2025, 3, 18)) >= 1
+    assert timesheet_reminders_send(today=dt.date(2025, 3, 26)) >= 1
     for email in OutboundEmail.objects.all():
         outbox_send(email_id=email.pk)
 
     addresses = {users[key].email.lower() for key in without_money(world)}
+    # A person is emailed at their own address (their timesheet reminders), which may not be their login's.
+    addresses |= {
+        users[key].team_member.email.lower() for key in without_money(world) if hasattr(users[key], "team_member")
+    }
     addresses |= {contact.email.lower() for contact in project.client.contacts.all()}
     read, failures = 0, []
     for message in mail.outbox:
@@ -188,12 +330,21 @@ def test_it_emails_no_figure_to_those_without_money(world, django_capture_on_com
         parts = [message.subject, message.body]
         parts += [content for content, _type in getattr(message, "alternatives", [])]
         parts += [pdf_text(attachment[1]) for attachment in message.attachments if isinstance(attachment, tuple)]
-        found = leaks("\n".join(str(part) for part in parts))
+        found = leaks("\n".join(str(part) for part in parts), planted(world))
         if found:
             failures.append(f"{message.subject!r} to {sorted(to)} shows {found}")
     assert failures == []
     # Control: the client's contact got the report (with its PDF), the invitation and the issue.
     assert read >= 3
+    # The member was reminded of their weeks, and nobody without the margin got the margin alert.
+    reminded = [m for m in mail.outbox if users["member"].team_member.email in m.to]
+    assert reminded, "the member was reminded of the week their time was rejected"
+    alerts = [m for m in mail.outbox if "margin" in m.subject.lower()]
+    assert alerts, "the margin alert went to the PM and the heads"
+    assert not {a.lower() for m in alerts for a in m.to} & addresses
     internal = [m for m in mail.outbox if m.subject.startswith("[Internal]")]
     assert internal, "the internal report went to its reporting head"
     assert any(leaks(pdf_text(a[1])) for m in internal for a in m.attachments), "the internal PDF has the money"
+    assert any("milestone" in leaks(pdf_text(a[1]), planted(world)) for m in internal for a in m.attachments), (
+        "the internal PDF has the revenue"
+    )
