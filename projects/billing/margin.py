@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -33,10 +33,12 @@ from projects.models import (
     Approval,
     BillingMilestone,
     BillingModel,
+    CostBasis,
     DeliverableStatus,
     Expense,
     Project,
     ProjectBilling,
+    ProjectBudget,
     Recognition,
     StatusUpdate,
     TimeEntry,
@@ -199,17 +201,8 @@ def project_margins(*, projects: QuerySet[Project], as_of: dt.date) -> list[Proj
     loaded = list(
         with_cost_figures(projects, as_of=as_of).select_related("billing", "client", "budget").order_by("code")
     )
-    billings = {project.pk: billing_of(project) for project in loaded}
-    models = {pk: billing.model for pk, billing in billings.items()}
-    percent = {
-        pk
-        for pk, billing in billings.items()
-        if billing.model == BillingModel.FIXED_PRICE and billing.recognition == Recognition.PERCENT_COMPLETE
-    }
-    inputs = _gather([project.pk for project in loaded], models, percent, as_of) if loaded else {}
-    answers = []
+    costs = {}
     for project in loaded:
-        billing = billings[project.pk]
         bac = bac_of(project.bac, project.lines_total)
         ac = evm.money(project.time_cost + project.expense_cost)
         budget = getattr(project, "budget", None)
@@ -219,16 +212,47 @@ def project_margins(*, projects: QuerySet[Project], as_of: dt.date) -> list[Proj
             percent_complete=project.pct_complete if project.pct_complete is not None else ZERO,
             etc_bottom_up=budget.etc_bottom_up if budget is not None else None,
         )
-        revenue, contract, this_month = _revenue(project, billing, inputs.get(project.pk, _Inputs()), bac, as_of)
+        costs[project.pk] = Costs(bac=bac, ac=ac, eac=eac)
+    return margins_of(projects=loaded, costs=costs, as_of=as_of)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What :func:`margins_of` takes as read elsewhere (money in the project's currency): the budget at
+    completion (BAC, a time and materials project's cap when it has no not-to-exceed amount), actual cost to
+    date (AC) and the forecast cost at completion (EAC)."""
+
+    bac: Decimal
+    ac: Decimal
+    eac: Decimal
+
+
+def margins_of(*, projects: Sequence[Project], costs: Mapping[int, Costs], as_of: dt.date) -> list[ProjectMargin]:
+    """Revenue and margin of ``projects`` (loaded with ``billing`` and ``client``: ``select_related``) whose
+    costs a caller has already read (``costs`` by project id), in their order. Four queries at most whatever
+    their number (time; expenses; milestones when one is fixed price; percent complete when one is recognised
+    by it); none without projects."""
+    billings = {project.pk: billing_of(project) for project in projects}
+    models = {pk: billing.model for pk, billing in billings.items()}
+    percent = {
+        pk
+        for pk, billing in billings.items()
+        if billing.model == BillingModel.FIXED_PRICE and billing.recognition == Recognition.PERCENT_COMPLETE
+    }
+    inputs = _gather([project.pk for project in projects], models, percent, as_of) if projects else {}
+    answers = []
+    for project in projects:
+        billing, cost = billings[project.pk], costs[project.pk]
+        revenue, contract, this_month = _revenue(project, billing, inputs.get(project.pk, _Inputs()), cost.bac, as_of)
         answers.append(
             ProjectMargin(
                 project=project,
                 model=billing.model,
                 contract_value=contract,
                 revenue=revenue,
-                to_date=rv.margin(revenue=revenue.total, cost=ac),
-                eac=eac,
-                forecast=rv.margin(revenue=contract, cost=eac) if contract is not None else None,
+                to_date=rv.margin(revenue=revenue.total, cost=cost.ac),
+                eac=cost.eac,
+                forecast=rv.margin(revenue=contract, cost=cost.eac) if contract is not None else None,
                 target=project.client.margin_target_percent if project.client is not None else None,
                 retainer=this_month,
             )
@@ -278,3 +302,127 @@ def totals(margins: Iterable[ProjectMargin]) -> list[Totals]:
         )
         for currency, (revenue, cost, contract, eac) in sums.items()
     ]
+
+
+def percent_text(value: Decimal | None) -> str:
+    """A percent as the pages write it, two places at most and no trailing zeros: ``Decimal("36.5")`` ->
+    ``"36.5%"``, ``Decimal("40.00")`` -> ``"40%"`` (as ``floatformat:"-2"``); ``"—"`` for None."""
+    return "—" if value is None else f"{value.quantize(Decimal('0.01')).normalize():f}%"
+
+
+# --- Month by month ------------------------------------------------------------------------------------------------
+
+#: How many months the month-by-month tables show, the month of the date asked included.
+MONTHS_SHOWN = 12
+
+
+def last_months(as_of: dt.date, count: int = MONTHS_SHOWN) -> list[dt.date]:
+    """The first days of the ``count`` months up to ``as_of``'s, oldest first."""
+    months = [rv.month_of(as_of)]
+    while len(months) < count:
+        months.insert(0, rv.month_of(months[0] - dt.timedelta(days=1)))
+    return months
+
+
+def _approved_only(project: Project) -> bool:
+    """Whether ``project``'s actual cost reads approved time only (its budget loaded, else one query)."""
+    try:
+        return project.budget.cost_basis == CostBasis.APPROVED
+    except ProjectBudget.DoesNotExist:
+        return False
+
+
+def cost_by_month(*, projects: Sequence[Project], since: dt.date, until: dt.date) -> dict[int, dict[dt.date, Decimal]]:
+    """Actual cost of ``projects`` month by month, dated from ``since`` to ``until`` (both included): by project
+    id, the first day of a month -> money in the project's currency (months without cost left out).
+
+    Cost is counted as actual cost (AC) counts it: the stored cost of the time
+    that ``projects.budget.selectors.counted_time`` counts (all time logged,
+    or approved time only when the project's budget says so), plus expenses,
+    billable or not. Two queries whatever the number of projects (time,
+    expenses); none without projects. ``projects`` with their budget loaded
+    (``select_related("budget")``, as :func:`project_margins` loads them).
+    """
+    if not projects:
+        return {}
+    approved = {project.pk for project in projects if _approved_only(project)}
+    every = [project.pk for project in projects if project.pk not in approved]
+    counted = Q()
+    if every:
+        counted |= Q(project_id__in=every)
+    if approved:
+        counted |= Q(project_id__in=sorted(approved), approval=Approval.APPROVED)
+    found: dict[int, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    dated = {"date__gte": since, "date__lte": until}
+    for rows in (
+        TimeEntry.objects.filter(counted, **dated)
+        .annotate(month=TruncMonth("date"))
+        .values("project_id", "month")
+        .order_by()
+        .annotate(total=Sum("cost")),
+        Expense.objects.filter(project_id__in=[project.pk for project in projects], **dated)
+        .annotate(month=TruncMonth("date"))
+        .values("project_id", "month")
+        .order_by()
+        .annotate(total=Sum("amount")),
+    ):
+        for row in rows:
+            found[row["project_id"]][_day(row["month"])] += row["total"] or ZERO
+    return {pk: {month: evm.money(total) for month, total in months.items()} for pk, months in found.items()}
+
+
+@dataclass(frozen=True)
+class MonthMargin:
+    """One month's revenue recognised, cost and margin (``figures``: money in ``currency``)."""
+
+    month: dt.date
+    currency: str
+    figures: rv.Margin
+
+
+def by_month(
+    margins: Iterable[ProjectMargin], costs: Mapping[int, Mapping[dt.date, Decimal]], months: Sequence[dt.date]
+) -> dict[str, list[MonthMargin]]:
+    """Revenue (``ProjectMargin.revenue.by_month``), cost (``costs``, as :func:`cost_by_month` gives it) and
+    margin of ``margins`` added up per currency for each of ``months`` (first days, in their order): currency
+    -> one :class:`MonthMargin` a month. No query."""
+    sums: dict[str, dict[dt.date, list[Decimal]]] = {}
+    for item in margins:
+        per_month = sums.setdefault(item.project.currency, {month: [ZERO, ZERO] for month in months})
+        spent = costs.get(item.project.pk, {})
+        for month in months:
+            per_month[month][0] += item.revenue.by_month.get(month, ZERO)
+            per_month[month][1] += spent.get(month, ZERO)
+    return {
+        currency: [
+            MonthMargin(month=month, currency=currency, figures=rv.margin(revenue=revenue, cost=cost))
+            for month, (revenue, cost) in per_month.items()
+        ]
+        for currency, per_month in sums.items()
+    }
+
+
+def monthly(*, margins: Sequence[ProjectMargin], as_of: dt.date) -> dict[str, list[MonthMargin]]:
+    """:func:`by_month` of ``margins`` for the :data:`MONTHS_SHOWN` months to ``as_of``'s (costs read by
+    :func:`cost_by_month`: two queries whatever the number of projects)."""
+    months = last_months(as_of)
+    costs = cost_by_month(projects=[item.project for item in margins], since=months[0], until=as_of)
+    return by_month(margins, costs, months)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A client's account as one user may see it: ``margins`` of its projects (by code), their ``totals`` per
+    currency and ``months`` (:func:`monthly`, per currency)."""
+
+    margins: list[ProjectMargin]
+    totals: list[Totals]
+    months: dict[str, list[MonthMargin]]
+
+
+def client_account(*, projects: QuerySet[Project], as_of: dt.date) -> Account:
+    """The account of the client whose projects are ``projects`` (already limited to those whose margin the user
+    may see) as of ``as_of``: eight queries at most whatever their number (:func:`project_margins`,
+    :func:`cost_by_month`)."""
+    margins = project_margins(projects=projects, as_of=as_of)
+    return Account(margins=margins, totals=totals(margins), months=monthly(margins=margins, as_of=as_of))
