@@ -29,7 +29,13 @@ def margin_check(*, project: Project, as_of: dt.date) -> MarginAlert | None:
         if open_alert is not None and MarginAlert.objects.filter(pk=open_alert.pk, closed_at__isnull=True).update(
             closed_at=now
         ):
-            budget_event_record(project=project, actor=None, action="margin_alert_closed")
+            budget_event_record(
+                project=project,
+                actor=None,
+                action="margin_alert_closed",
+                forecast_percent=figures.forecast.percent if figures.forecast is not None else None,
+                target_percent=figures.target,
+            )
         return None
     if open_alert is not None or figures.forecast is None or figures.target is None:
         return None

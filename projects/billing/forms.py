@@ -1,8 +1,10 @@
-"""Forms of the rate card page. Plain Django forms: the services hold the business rules (overlaps, a project's
-currency, changes from a date).
+"""Forms of billing: the rate card page, a project's billing terms and billing milestones (on its budget page), a
+client's margin target (on its account page). Plain Django forms: the services hold the business rules
+(overlaps, a project's currency, changes from a date, what each billing model needs).
 
-Both forms sit on one page, each with its own ``prefix`` (``rate-``, ``change-``).
-The add form's roles and clients come from the lists the page has already
+Forms that share a page each have their own ``prefix`` (``rate-``,
+``change-``; ``billing-``, ``milestone-`` beside the budget page's own).
+The rate form's roles and clients come from the lists the page has already
 read (``projects.billing.selectors``), so showing them costs no query.
 """
 
@@ -18,11 +20,12 @@ from apm.converters import code_validator
 from apm.dates import EARLIEST, LATEST
 from apm.formatting import format_date
 from apm.forms import IdChoiceField
-from projects.common.forms import DATE
-from projects.models import CURRENCY_CHOICES, BillRate, Project
+from projects.billing import services
+from projects.common.forms import DATE, limit_choices
+from projects.models import CURRENCY_CHOICES, BillingModel, BillRate, Deliverable, Project, Recognition
 
 if TYPE_CHECKING:
-    from projects.models import Client
+    from projects.models import Client, ProjectBilling
     from teams.models import JobRole
 
 #: The largest rate per hour the model holds (ten digits, two of them decimals).
@@ -159,3 +162,177 @@ class BillRateChangeForm(forms.Form):
 
     def clean_valid_from(self) -> dt.date | None:
         return _in_range(self.cleaned_data.get("valid_from"))
+
+
+# --- A project's billing (the budget page) -------------------------------------------------------------------------
+
+
+def _money(label: str, *, help_text: str = "", most: Decimal = services.MAX_MONEY) -> forms.DecimalField:
+    """An optional sum of money above zero, to the penny, at most ``most``."""
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=most,
+        max_digits=18,
+        decimal_places=2,
+        help_text=help_text,
+        error_messages={
+            "min_value": "Enter an amount above zero.",
+            "max_value": f"Enter an amount of at most {most:,}.",
+            "max_digits": f"Enter an amount of at most {most:,}.",
+            "max_whole_digits": f"Enter an amount of at most {most:,}.",
+            "max_decimal_places": "Enter the amount to the penny at most.",
+        },
+    )
+
+
+#: Which fields each billing model reads (the page shows only those once a model is chosen, by
+#: static/js/billing-form.js; without it every group shows, headed by its model's name).
+MODEL_FIELDS = {
+    BillingModel.TIME_AND_MATERIALS: ("not_to_exceed", "expense_markup_percent"),
+    BillingModel.FIXED_PRICE: ("price", "recognition"),
+    BillingModel.RETAINER: ("retainer_fee", "retainer_hours", "rollover_months", "overage_rate"),
+}
+
+
+class ProjectBillingForm(forms.Form):
+    """How a project bills: the model and the terms of each model (the service reads the chosen model's)."""
+
+    prefix = "billing"
+
+    model = forms.ChoiceField(label="Billing model", choices=BillingModel.choices)
+    not_to_exceed = _money("Not-to-exceed amount", help_text="Empty: the budget (BAC) caps the revenue.")
+    expense_markup_percent = forms.DecimalField(
+        label="Expense markup (%)",
+        required=False,
+        min_value=Decimal("0"),
+        max_value=services.MAX_MARKUP,
+        max_digits=5,
+        decimal_places=2,
+        help_text="Added to billable expenses, 0 to 100.",
+    )
+    price = _money("Price")
+    recognition = forms.ChoiceField(label="Revenue recognised", choices=Recognition.choices, required=False)
+    retainer_fee = _money("Monthly fee")
+    retainer_hours = forms.DecimalField(
+        label="Hours a month",
+        required=False,
+        min_value=Decimal("0.25"),
+        max_value=services.MAX_RETAINER_HOURS,
+        max_digits=7,
+        decimal_places=2,
+    )
+    rollover_months = forms.IntegerField(
+        label="Unused hours roll over for (months)",
+        required=False,
+        min_value=0,
+        max_value=services.MAX_ROLLOVER_MONTHS,
+        help_text="0: unused hours expire at the month's end.",
+    )
+    overage_rate = _money(
+        "Overage rate per hour", most=services.MAX_RATE, help_text="Empty: hours beyond the allowance earn nothing."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+            if name == "model":
+                field.widget.attrs["data-billing-model"] = ""
+
+    @classmethod
+    def of(cls, billing: ProjectBilling) -> ProjectBillingForm:
+        """The form showing ``billing``'s terms."""
+        fixed = billing.model == BillingModel.FIXED_PRICE
+        return cls(
+            initial={
+                "model": billing.model,
+                "not_to_exceed": billing.contract_value if not fixed else None,
+                "expense_markup_percent": billing.expense_markup_percent,
+                "price": billing.contract_value if fixed else None,
+                "recognition": billing.recognition,
+                "retainer_fee": billing.retainer_fee,
+                "retainer_hours": billing.retainer_hours,
+                "rollover_months": billing.rollover_months,
+                "overage_rate": billing.overage_rate,
+            }
+        )
+
+    def groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """The terms by model: (model value, its label, its fields), in the models' order."""
+        return [(model.value, model.label, [self[name] for name in MODEL_FIELDS[model]]) for model in BillingModel]
+
+    def billing_values(self) -> dict[str, Any]:
+        """The cleaned values as ``projects.billing.services.project_billing_set`` takes them (after
+        ``is_valid()``): the chosen model's price or not-to-exceed amount as the contract value."""
+        data = self.cleaned_data
+        model = data["model"]
+        return {
+            "model": model,
+            "contract_value": data.get("price") if model == BillingModel.FIXED_PRICE else data.get("not_to_exceed"),
+            "expense_markup_percent": data.get("expense_markup_percent"),
+            "recognition": data.get("recognition") or Recognition.MILESTONES,
+            "retainer_fee": data.get("retainer_fee"),
+            "retainer_hours": data.get("retainer_hours"),
+            "rollover_months": data.get("rollover_months"),
+            "overage_rate": data.get("overage_rate"),
+        }
+
+
+class BillingMilestoneForm(forms.Form):
+    """A billing milestone of a fixed-price project: its name, amount and when it falls due (a deliverable of the
+    project, or a date)."""
+
+    prefix = "milestone"
+
+    name = forms.CharField(max_length=200)
+    amount = _money("Amount")
+    deliverable = IdChoiceField(
+        label="Falls due when this deliverable is accepted",
+        queryset=Deliverable.objects.none(),
+        required=False,
+        empty_label="— (a date instead)",
+        error_messages={"invalid_choice": "Choose one of this project's deliverables."},
+    )
+    due_on = _date_field("or on this date", required=False)
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].required = True
+        limit_choices(self, "deliverable", Deliverable.objects.filter(project=project).order_by("due_date", "name"))
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_due_on(self) -> dt.date | None:
+        return _in_range(self.cleaned_data.get("due_on"))
+
+
+# --- A client's margin target (its account page) -------------------------------------------------------------------
+
+
+class ClientTargetForm(forms.Form):
+    """A client's margin target: a percent from 0 to 100 (empty: no target)."""
+
+    prefix = "target"
+
+    margin_target_percent = forms.DecimalField(
+        label="Margin target (%)",
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        help_text="The lowest forecast margin acceptable on this account; empty: no target.",
+        error_messages={
+            "min_value": "A margin target runs from 0 to 100 %%.",
+            "max_value": "A margin target runs from 0 to 100 %%.",
+            "max_digits": "A margin target runs from 0 to 100 %%.",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["margin_target_percent"].widget.attrs.setdefault("class", "form-control")

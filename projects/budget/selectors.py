@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
@@ -18,6 +18,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     FilteredRelation,
     Func,
     OuterRef,
@@ -325,6 +326,9 @@ class PortfolioRow:
     currency: str
     metrics: evm.EvmMetrics
     rag: str  # "green", "amber", "red", or "" when there is nothing to rate
+    #: Whether the project is among those whose margin the table was asked to show (``portfolio_table``'s
+    #: ``margin_of``); False elsewhere.
+    margin_visible: bool = False
 
 
 def portfolio_rows(*, projects: QuerySet[Project], as_of: dt.date | None = None) -> list[PortfolioRow]:
@@ -359,8 +363,8 @@ def _portfolio_rag(pct_complete: Decimal | None, cpi: Decimal | None, spi: Decim
 PORTFOLIO_PAGE_SIZE = 50
 #: Status filters of the table; "open" (the default) is every status but closed.
 PORTFOLIO_STATUSES = ("open", "closed", "all")
-#: Sort keys of the table: by code (the default), or the worst first.
-PORTFOLIO_SORTS = ("code", "rag", "cpi", "spi")
+#: Sort keys of the table: by code (the default), the worst first, or by client (then code).
+PORTFOLIO_SORTS = ("code", "rag", "cpi", "spi", "client")
 _RAG_ORDER = {"red": 0, "amber": 1, "green": 2, "": 3}
 
 
@@ -373,6 +377,7 @@ class PortfolioRating:
     cpi: Decimal | None
     spi: Decimal | None
     rag: str
+    client: str = ""  # the client's name ("" when none), what the table sorts by client on
 
 
 @dataclass(frozen=True)
@@ -384,6 +389,10 @@ class PortfolioTable:
     the same order; ``counts`` the RAG counts over all rows of the filter
     (``red``, ``amber``, ``green``, ``none``); ``total`` their number;
     ``status_counts`` the number of projects per status filter.
+    ``money`` adds up the money of every project of the filter (not only the
+    page's) per currency: currency -> ``{"bac", "ac", "ev", "eac", "vac"}``
+    (Decimal, each project's figures as its row would show them);
+    ``currencies`` how many projects of the filter each currency has.
     """
 
     status: str
@@ -393,6 +402,8 @@ class PortfolioTable:
     counts: dict[str, int]
     total: int
     status_counts: dict[str, int]
+    money: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    currencies: dict[str, int] = field(default_factory=dict)
 
 
 #: What a project of the table was rated on, all but ``as_of``: BAC and AC (money), percent complete
@@ -424,14 +435,26 @@ def _total(queryset: QuerySet[Any], field: str) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
-def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[PortfolioRating, _Basis]]:
+@dataclass(frozen=True)
+class _Rated:
+    """A project of the table as :func:`_rated` read it: its rating, what it was rated on, its currency and its
+    bottom-up estimate to complete (None when none)."""
+
+    rating: PortfolioRating
+    basis: _Basis
+    currency: str
+    etc_bottom_up: Decimal | None
+
+
+def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
     """Each project of ``projects`` (by code) with its rating and what it was rated on.
 
     CPI and SPI come from the steps of ``evm.evm_compute`` that they need
     (the same functions on the same inputs), and nothing else. Two queries
-    at most: the figures with the current baseline joined (one per project,
-    a constraint), then the own milestones of the projects without one, by
-    their ids (none when every project has a baseline).
+    at most: the figures with the current baseline, the budget (its cost
+    basis picks the time counted; its bottom-up ETC) and the client's name
+    joined (one each per project), then the own milestones of the projects
+    without one, by their ids (none when every project has a baseline).
     """
     current = FilteredRelation("baselines", condition=Q(baselines__is_current=True))
     newest_pct = (  # one update per project and date (a constraint): the date alone orders them
@@ -462,6 +485,9 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[Portfol
             "current_baseline__start_date",
             "current_baseline__end_date",
             "current_baseline__milestones",
+            "currency",
+            "budget__etc_bottom_up",
+            "client__name",
         )
     )
     own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
@@ -472,9 +498,10 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[Portfol
             own[project_id].append(evm.PlanMilestone(due_date, weight))
     rated = []
     for pk, code, bac, start, finish, lines_total, time_cost, expense_cost, pct, baseline, *plan in figures:
+        baseline_start, baseline_finish, baseline_plan, currency, etc_bottom_up, client = plan
         milestones: tuple[evm.PlanMilestone, ...] = tuple(own.get(pk, ()))
         if baseline is not None:
-            start, finish, milestones = plan[0], plan[1], baseline_milestones(plan[2])
+            start, finish, milestones = baseline_start, baseline_finish, baseline_milestones(baseline_plan)
         bac = bac_of(bac, lines_total)
         ac = evm.money(time_cost + expense_cost)
         reported = pct if pct is not None else ZERO
@@ -483,8 +510,10 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[tuple[Portfol
         ev = evm.earned_value(bac=bac, percent_complete=max(ZERO, min(evm.HUNDRED, reported)))
         cpi = evm.cpi(ev=ev, ac=ac)
         spi = evm.spi(ev=ev, pv=evm.planned_value(bac=bac, planned_pct=planned_pct))
-        rating = PortfolioRating(pk=pk, code=code, cpi=cpi, spi=spi, rag=_portfolio_rag(pct, cpi, spi))
-        rated.append((rating, (bac, ac, reported, start, finish, milestones)))
+        rating = PortfolioRating(
+            pk=pk, code=code, cpi=cpi, spi=spi, rag=_portfolio_rag(pct, cpi, spi), client=client or ""
+        )
+        rated.append(_Rated(rating, (bac, ac, reported, start, finish, milestones), currency, etc_bottom_up))
     return rated
 
 
@@ -496,7 +525,7 @@ def portfolio_ratings(*, projects: QuerySet[Project], as_of: dt.date) -> list[Po
     instances and without EAC and the rest: cheap enough to count and sort a
     department of a thousand projects before showing one page of it.
     """
-    return [rating for rating, _ in _rated(projects=projects, as_of=as_of)]
+    return [found.rating for found in _rated(projects=projects, as_of=as_of)]
 
 
 def _sorted(ratings: list[PortfolioRating], sort: str) -> list[PortfolioRating]:
@@ -505,6 +534,8 @@ def _sorted(ratings: list[PortfolioRating], sort: str) -> list[PortfolioRating]:
         return sorted(ratings, key=lambda r: _RAG_ORDER[r.rag])
     if sort in ("cpi", "spi"):
         return sorted(ratings, key=lambda r: (getattr(r, sort) is None, getattr(r, sort) or ZERO))
+    if sort == "client":
+        return sorted(ratings, key=lambda r: (not r.client, r.client.casefold()))
     return ratings
 
 
@@ -516,19 +547,24 @@ def portfolio_table(
     sort: str = "code",
     page: str | int | None = 1,
     per_page: int = PORTFOLIO_PAGE_SIZE,
+    margin_of: QuerySet[Project] | None = None,
 ) -> PortfolioTable:
     """The department table: ``projects`` filtered by ``status``, sorted by ``sort``, one page of ``per_page``.
 
     ``status`` is one of :data:`PORTFOLIO_STATUSES` and ``sort`` one of
     :data:`PORTFOLIO_SORTS` (anything else: the default); ``page`` is taken
     as ``Paginator.get_page`` takes it (junk gives page 1, past the end the
-    last page). The summary covers every project of the filter, rated as by
-    :func:`portfolio_ratings`; only the page's projects are loaded as models,
-    and their metrics computed from the inputs they were rated on. Four
-    queries whatever the number of projects (three when every project of the
-    filter has a current baseline): the number of projects per status, the
-    figures, the milestones of the projects without a baseline, the page's
-    projects with their bottom-up ETC.
+    last page). The summary (the RAG counts, and the money per currency)
+    covers every project of the filter, rated as by
+    :func:`portfolio_ratings`; only the page's projects are loaded as models
+    (with their billing and client), and their metrics computed from the
+    inputs they were rated on. ``margin_of``: the projects whose margin the
+    caller may show (a policy's queryset); each row of the page says whether
+    it is one of them (``PortfolioRow.margin_visible``), asked in the page's
+    query. Four queries whatever the number of projects (three when every
+    project of the filter has a current baseline): the number of projects
+    per status, the figures, the milestones of the projects without a
+    baseline, the page's projects.
     """
     status = status if status in PORTFOLIO_STATUSES else "open"
     sort = sort if sort in PORTFOLIO_SORTS else "code"
@@ -543,25 +579,33 @@ def portfolio_table(
         "open": projects.exclude(status=ProjectStatus.CLOSED),
     }[status]
     rated = _rated(projects=chosen, as_of=as_of)
-    ratings = [rating for rating, _ in rated]
+    ratings = [found.rating for found in rated]
     counts = {rag or "none": 0 for rag in _RAG_ORDER}
     for rating in ratings:
         counts[rating.rag or "none"] += 1
+    money, currencies = _money_by_currency(rated)
     shown = Paginator(_sorted(ratings, sort), per_page).get_page(page)
-    bases = {rating.pk: basis for rating, basis in rated}
+    by_pk = {found.rating.pk: found for found in rated}
     on_page = [rating.pk for rating in shown.object_list]
-    # The bottom-up ETC by a subquery a row: joining the budgets (select_related) reads all of them.
-    etc_of = ProjectBudget.objects.filter(project=OuterRef("pk")).values("etc_bottom_up")
-    loaded = (
-        {p.pk: p for p in Project.objects.filter(pk__in=on_page).annotate(etc=Subquery(etc_of, output_field=MONEY))}
-        if on_page
-        else {}
-    )
+    loaded: dict[int, Project] = {}
+    if on_page:
+        page_projects = Project.objects.filter(pk__in=on_page).select_related("billing", "client")
+        if margin_of is not None:
+            page_projects = page_projects.annotate(margin_visible=Exists(margin_of.filter(pk=OuterRef("pk"))))
+        loaded = {p.pk: p for p in page_projects}
     rows = []
     for rating in shown.object_list:
-        project = loaded[rating.pk]
-        metrics = evm.evm_compute(_inputs(bases[rating.pk], as_of=as_of, etc_bottom_up=project.etc))
-        rows.append(PortfolioRow(project=project, currency=project.currency, metrics=metrics, rag=rating.rag))
+        project, found = loaded[rating.pk], by_pk[rating.pk]
+        metrics = evm.evm_compute(_inputs(found.basis, as_of=as_of, etc_bottom_up=found.etc_bottom_up))
+        rows.append(
+            PortfolioRow(
+                project=project,
+                currency=project.currency,
+                metrics=metrics,
+                rag=rating.rag,
+                margin_visible=bool(getattr(project, "margin_visible", False)),
+            )
+        )
     return PortfolioTable(
         status=status,
         sort=sort,
@@ -570,7 +614,28 @@ def portfolio_table(
         counts=counts,
         total=len(ratings),
         status_counts=status_counts,
+        money=money,
+        currencies=currencies,
     )
+
+
+def _money_by_currency(rated: list[_Rated]) -> tuple[dict[str, dict[str, Decimal]], dict[str, int]]:
+    """BAC, AC, EV, EAC and VAC of every project of ``rated`` added up per currency, each project's figures as
+    ``evm.evm_compute`` gives them (EAC and VAC by ``evm.forecast_at_completion``, its steps without the plan),
+    and the number of projects per currency."""
+    money: dict[str, dict[str, Decimal]] = {}
+    currencies: dict[str, int] = defaultdict(int)
+    for found in rated:
+        bac, ac, reported, *_ = found.basis
+        _, eac, vac = evm.forecast_at_completion(
+            bac=bac, ac=ac, percent_complete=reported, etc_bottom_up=found.etc_bottom_up
+        )
+        ev = evm.earned_value(bac=bac, percent_complete=max(ZERO, min(evm.HUNDRED, reported)))
+        sums = money.setdefault(found.currency, dict.fromkeys(("bac", "ac", "ev", "eac", "vac"), ZERO))
+        for column, value in (("bac", bac), ("ac", ac), ("ev", ev), ("eac", eac), ("vac", vac)):
+            sums[column] += value
+        currencies[found.currency] += 1
+    return money, dict(currencies)
 
 
 def member_week(*, member: TeamMember, week_start: dt.date) -> dict[str, Any]:

@@ -11,7 +11,8 @@ client contacts included, gets 404) and every change ``access.edit_budget``
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -31,12 +32,13 @@ from apm.charts.burn_up import burn_up_svg
 from apm.dates import parse_date_param
 from apm.formatting import format_index, format_money
 from apm.http import AuthenticatedHttpRequest
-from projects.billing import currency
+from projects.billing import currency, margin
+from projects.billing.reporting import REPORTING_CURRENCIES, reporting_asked
+from projects.billing.views import margin_section
 from projects.budget import forms, selectors
 from projects.budget.services import checks, contingency, costs, exception_plans, plan
 from projects.common.lookups import child_or_404, project_or_404
 from projects.models import (
-    CURRENCY_CHOICES,
     Baseline,
     BudgetAlert,
     BudgetEvent,
@@ -64,7 +66,9 @@ def _as_of(request: AuthenticatedHttpRequest) -> dt.date:
 
 @login_required
 def budget_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    """Lines, actuals, remaining and forecast; EVM figures; the burn-up chart; exceptions, baselines, contingency."""
+    """Lines, actuals, remaining and forecast; EVM figures; the burn-up chart; exceptions, baselines, contingency;
+    revenue and margin, billing terms and milestones for those who may see the margin
+    (``projects.billing.views.margin_section``)."""
     project = _budget_project_or_404(request, code)
     as_of = _as_of(request)
     metrics = selectors.project_metrics(project=project, as_of=as_of)
@@ -112,6 +116,7 @@ def budget_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "expense_form": forms.ExpenseForm(initial={"date": as_of}),
             "baseline_form": forms.BaselineForm(),
             "contingency_form": forms.ContingencyRequestForm(),
+            **margin_section(request, project, as_of=as_of),
         },
     )
 
@@ -330,15 +335,20 @@ def exception_plan_decide(request: AuthenticatedHttpRequest, code: str, pk: int)
 
 @login_required
 def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpResponse:
-    """CPI, SPI, EAC and RAG of a department's projects the user may see (heads, administrators), 50 a page.
+    """CPI, SPI, EAC and RAG of a department's projects the user may see (heads, administrators), 50 a page;
+    revenue to date, margin % and forecast margin % of those whose margin the user may see
+    (``access.see_margin``).
 
-    ``?status=open|closed|all`` (open by default), ``?sort=code|rag|cpi|spi``,
-    ``?page=``, ``?as_of=``; the RAG counts above the table cover every
-    project of the filter, not only the page. The rows' money is totalled in
-    ``?currency=`` (default: the rows' most common currency) at the exchange
-    rates of ``?on=`` (default: today) by ``projects.billing.currency``: one
-    query more when a row is in another currency, none otherwise; a currency
-    without a rate is named and left out of the total.
+    ``?status=open|closed|all`` (open by default), ``?sort=code|rag|cpi|spi|client``,
+    ``?page=``, ``?as_of=``; the RAG counts above the table and the total
+    below it cover every project of the filter, not only the page. The
+    total is in ``?currency=`` (default: the most common currency of the
+    filter's projects) at the exchange rates of ``?on=`` (default: today) by
+    ``projects.billing.currency``: one query more when a project is in
+    another currency, none otherwise; a currency without a rate is named and
+    left out of the total. The page's margins: two queries more when a row
+    shows one (time, expenses), and one each when one is fixed price
+    (milestones) or recognised by percent complete.
     """
     department = access.object_or_404(request.user, access.see_department, code=dept.upper())
     as_of = _as_of(request)
@@ -348,31 +358,27 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
         status=request.GET.get("status", ""),
         sort=request.GET.get("sort", ""),
         page=request.GET.get("page"),
+        margin_of=access.see_margin.queryset(request.user),
     )
-    # Links keep the date, the filter and the sort; each link sets its own part (and page 1 unless it pages).
-    keep = {"as_of": as_of.isoformat(), "status": table.status, "sort": table.sort}
-    total_notes: list[str] = []
-    shown = Counter(row.currency for row in table.rows)
-    asked = request.GET.get("currency", "").strip().upper()
-    reporting = min(shown, key=lambda code: (-shown[code], code), default=CURRENCY_CHOICES[0][0])
-    if asked in dict(CURRENCY_CHOICES):
-        reporting = keep["currency"] = asked
-    elif asked:
-        total_notes.append(f"“{asked[:20]}” is not a currency this table totals in; the total is in {reporting}.")
-    raw_on = request.GET.get("on", "").strip()
-    on = parse_date_param(raw_on, selectors.today())
-    if raw_on and parse_date_param(raw_on, dt.date.min) == dt.date.min:
-        total_notes.append(f"“{raw_on[:20]}” is not a date (YYYY-MM-DD, 1900 to 2200); the rates are today's.")
-    elif raw_on:
-        keep["on"] = on.isoformat()
-    money = [
-        (
-            r.currency,
-            {"bac": r.metrics.bac, "ac": r.metrics.ac, "ev": r.metrics.ev, "eac": r.metrics.eac, "vac": r.metrics.vac},
+    asked = reporting_asked(request.GET, counts=table.currencies, today=selectors.today())
+    # Links keep the date, the filter, the sort and the total's currency and date; each link sets its own part
+    # (and page 1 unless it pages).
+    keep = {"as_of": as_of.isoformat(), "status": table.status, "sort": table.sort, **asked.keep}
+    total = currency.totals_in(table.money.items(), currency=asked.currency, on=asked.on)
+    # One row a currency went in: a gap leaves out that currency's projects, counted by the table.
+    total = replace(total, gaps=tuple((gap, table.currencies[gap.currency]) for gap, _ in total.gaps))
+    visible = [row for row in table.rows if row.margin_visible]
+    margins = {
+        found.project.pk: found
+        for found in margin.margins_of(
+            projects=[row.project for row in visible],
+            costs={
+                row.project.pk: margin.Costs(bac=row.metrics.bac, ac=row.metrics.ac, eac=row.metrics.eac)
+                for row in visible
+            },
+            as_of=as_of,
         )
-        for r in table.rows
-    ]
-    total = currency.totals_in(money, currency=reporting, on=on)
+    }
     return render(
         request,
         "projects/budget/portfolio.html",
@@ -380,7 +386,8 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
             "department": department,
             "table": table,
             "rows": table.rows,
-            "cells": [_portfolio_cells(row) for row in table.rows],
+            "cells": [_portfolio_cells(row, margins.get(row.project.pk)) for row in table.rows],
+            "shows_margin": bool(margins),
             "as_of": as_of,
             "counts": table.counts,
             "status_links": [
@@ -391,11 +398,12 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
             "query": urlencode(keep),
             "departments": _departments(request),
             # A row's link is this prefix, its code and "/budget/": codes are URL-safe (apm.converters), and one
-            # reverse() a page is cheaper than one a row.
+            # reverse() a page is cheaper than one a row. A client's account page likewise, by the client's id.
             "budget_prefix": reverse("projects:budget", args=["x"]).removesuffix("x/budget/"),
+            "account_prefix": reverse("projects:client_account", args=[0]).removesuffix("0/"),
             "total": total,
-            "total_notes": total_notes,
-            "currencies": [code for code, _ in CURRENCY_CHOICES],
+            "total_notes": asked.notes,
+            "currencies": REPORTING_CURRENCIES,
             "lookback_days": currency.LOOKBACK_DAYS,
         },
     )
@@ -405,14 +413,17 @@ def department_portfolio(request: AuthenticatedHttpRequest, dept: str) -> HttpRe
 _DELIVERY_LABELS = dict(RAG.choices)
 
 
-def _portfolio_cells(row: selectors.PortfolioRow) -> dict[str, str]:
+def _portfolio_cells(row: selectors.PortfolioRow, figures: margin.ProjectMargin | None) -> dict[str, Any]:
     """A row of the department table as the strings its cells show, formatted as the ``money`` and ``index``
     filters write them: the template then reads one key a cell (50 rows of attribute chains, filters and
-    conditions cost the page about 2 ms more)."""
+    conditions cost the page about 2 ms more). ``figures``: the project's margin, when the user may see it."""
     metrics, currency, rag = row.metrics, row.currency, row.project.rag
-    return {
+    client = row.project.client
+    cells: dict[str, Any] = {
         "code": row.project.code,
         "name": row.project.name,
+        "client": client.name if client is not None else "",
+        "client_id": client.pk if client is not None and figures is not None else "",
         "delivery": rag,
         "delivery_label": _DELIVERY_LABELS.get(rag, "No RAG"),
         "rag": row.rag,
@@ -425,7 +436,19 @@ def _portfolio_cells(row: selectors.PortfolioRow) -> dict[str, str]:
         "eac": format_money(metrics.eac, currency),
         "vac": format_money(metrics.vac, currency),
         "vac_class": "text-danger" if metrics.vac < 0 else "",
+        "margin": figures is not None,
     }
+    if figures is not None:
+        forecast = figures.forecast.percent if figures.forecast is not None else None
+        cells.update(
+            revenue=format_money(figures.revenue.total, currency),
+            margin_percent=margin.percent_text(figures.to_date.percent),
+            margin_class="text-danger" if figures.to_date.margin < 0 else "",
+            forecast_percent=margin.percent_text(forecast),
+            below_target=figures.below_target,
+            target=margin.percent_text(figures.target),
+        )
+    return cells
 
 
 def _departments(request: AuthenticatedHttpRequest) -> list[Department]:

@@ -205,6 +205,12 @@ TARGETS: dict[str, Target] = {
         more=lambda own: {"action": st.one_of(_choice("add", "change")(own), st.just(hs.MISSING))},
         overrides={"job_role": _ids("teams.JobRole"), "client": _ids("projects.Client"), "project": _PROJECT_CODES},
     ),
+    "projects:billing_settings": Target("pm", (billing_forms.ProjectBillingForm,)),
+    "projects:billing_milestone_add": Target(
+        "pm", (billing_forms.BillingMilestoneForm,), overrides={"deliverable": _ids("projects.Deliverable")}
+    ),
+    "projects:billing_milestone_remove": Target("pm"),
+    "projects:client_target": Target("admin", (billing_forms.ClientTargetForm,)),
     "projects:deliverable_create": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_move": Target("pm", (delivery_forms.MoveForm,)),

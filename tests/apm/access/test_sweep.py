@@ -27,8 +27,10 @@ The money sentinel sweep (``tests/apm/access/test_money_sentinels.py``) uses the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -38,7 +40,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 
 from apm import access
-from projects.models import Allocation, BudgetLine, ToleranceException
+from projects.models import Allocation, BillingMilestone, BudgetLine, ToleranceException
 from tests import factories
 from tests.access_world import RELATIONSHIPS, Side, World, build_world, populate
 
@@ -113,6 +115,9 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:expense_receipt": {"pk": "expense"},
     "projects:contingency_decide": {"pk": "contingency"},
     "projects:budget_line_remove": {"pk": "budget_line"},
+    "projects:billing_milestone_remove": {"pk": "billing_milestone"},
+    "projects:client_account": {"pk": "client"},
+    "projects:client_target": {"pk": "client"},
     "projects:exception_plan": {"pk": "tolerance_exception"},
     "projects:exception_plan_decide": {"pk": "tolerance_exception"},
     "projects:role_suggestions": {"role_id": "open_role"},
@@ -167,6 +172,14 @@ DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
 #: booking, made) on first use and kept there; the ``sweep`` fixture makes them before it takes fingerprints.
 FOUND: dict[str, Any] = {
     "budget_line": lambda project: BudgetLine.objects.filter(project=project).order_by("pk").first(),
+    # The side's client has this one project: its account page answers as the project's margin does.
+    "client": lambda project: project.client,
+    "billing_milestone": lambda project: (
+        BillingMilestone.objects.filter(project=project).order_by("pk").first()
+        or BillingMilestone.objects.create(
+            project=project, name=f"{project.code} kick-off", amount=Decimal("1000.00"), due_on=dt.date(2026, 1, 1)
+        )
+    ),
     "tolerance_exception": lambda project: (
         ToleranceException.objects.filter(project=project).order_by("pk").first()
         or ToleranceException.objects.create(
@@ -264,6 +277,8 @@ NEEDS: dict[str, Need] = {
     "imports:file": need("import_data", "run_import", on="import_job", missing=403),
     "projects:desk": need("see_workspace"),
     "projects:rates": need("manage_rates"),
+    "projects:client_account": need("see_margin"),
+    "projects:client_target": need("see_margin", act="manage_rates"),
     "projects:department_compliance": need("see_department", on="department"),
     "projects:department_budget": need("see_department", on="department"),
     "projects:detail": need("see_project"),
@@ -281,6 +296,9 @@ NEEDS: dict[str, Need] = {
     "projects:budget_line_add": need("see_money", act="edit_budget"),
     "projects:budget_line_remove": need("see_money", act="edit_budget"),
     "projects:budget_settings": need("see_money", act="edit_budget"),
+    "projects:billing_settings": need("see_margin", act="edit_budget"),
+    "projects:billing_milestone_add": need("see_margin", act="edit_budget"),
+    "projects:billing_milestone_remove": need("see_margin", act="edit_budget"),
     "projects:expense_add": need("see_money", act="edit_budget"),
     "projects:expense_receipt": need("see_money"),
     "projects:baseline_add": need("see_money", act="edit_budget"),

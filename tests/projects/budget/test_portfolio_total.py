@@ -64,8 +64,9 @@ def test_it_totals_in_a_fixed_number_of_queries(client, head, mixed, usd_project
         factories.ProjectFactory(code=f"MORE-{n:02d}", departments=[mixed["alpha"]], currency="USD", bac=D("1"))
     client.force_login(head)
     # The table's 8 (session, user, department, statuses, figures, milestones, the page's projects, the
-    # department list) and one for every rate the total needs.
-    with django_assert_num_queries(9):
+    # department list), the 2 of the page's margins (approved time and billable expenses by month) and one for
+    # every rate the total needs.
+    with django_assert_num_queries(11):
         response = client.get(URL, {"currency": "GBP", "on": "2026-12-06", "as_of": "2026-12-06"})
     assert f"{3 + usd_projects} USD projects are not in this total" in _text(response.content.decode())
 
@@ -73,7 +74,7 @@ def test_it_totals_in_a_fixed_number_of_queries(client, head, mixed, usd_project
 def test_it_needs_no_rate_when_every_project_is_in_the_reporting_currency(client, head, world):
     client.force_login(head)
     text = _text(client.get(URL, {"as_of": "2026-12-06"}).content.decode())
-    assert "every project shown is in GBP, no rate needed" in text
+    assert "every project is in GBP, no rate needed" in text
     assert "No GBP rate" not in text
 
 
