@@ -1,13 +1,16 @@
 """A small agency-like world for the demo (``manage.py setup_demo``), written by the APM team.
 
-Every name here is invented: three clients with their contacts, four departments of 28 people
-with skills, levels, rates and time off, and three projects run by the ``pm`` login with the
-``member`` login on the team. Each project holds deliverables in every state, a quality standard
-with reviews and an open non-conformance, change requests waiting for decisions, a RAID log with
-an unacknowledged critical issue, documents (a permit expiring within 30 days), clauses (one
-due), correspondence with a public authority awaiting a reply, time entries and expenses, a
-budget and a status history; one budget breaks its cost tolerance, and its exception plan awaits a
-head's decision.
+Every name here is invented: four clients with their contacts, four departments of 28 people
+with skills, levels, rates and time off (and two people of a Dublin studio, paid in euros), and
+three projects run by the ``pm`` login with the ``member`` login on the team. Each project holds
+deliverables in every state, a quality standard with reviews and an open non-conformance, change
+requests waiting for decisions, a RAID log with an unacknowledged critical issue, documents (a
+permit expiring within 30 days), clauses (one due), correspondence with a public authority
+awaiting a reply, time entries and expenses, a budget and a status history; one budget breaks
+its cost tolerance, and its exception plan awaits a head's decision. A fourth project of the PM,
+in euros (LAF-FEST), is staffed by the Dublin studio alone: a budget, time, expenses and a status
+history. The money loop (job roles and rate cards, the timesheets' approval, each project's
+billing, the clients' margin targets, exchange rates) is ``projects.demo.money``'s.
 
 Objects are written through the services (so they are what the app itself would write) and
 found again by natural keys: a second run creates nothing. Dates are relative to the day of the
@@ -28,10 +31,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apm.accounts.models import Role, User
-from projects.budget.services import checks, costs, exception_plans, plan
+from projects.budget.services import checks, costs, exception_plans, plan, timesheet
 from projects.changes import services as change_services
 from projects.correspondence import services as correspondence_services
 from projects.delivery import services as delivery_services
+from projects.demo import money
 from projects.documents import services as document_services
 from projects.models import (
     Clause,
@@ -55,6 +59,7 @@ from projects.quality.services import CheckInput
 from projects.rag import RAG
 from projects.raid import services as raid_services
 from projects.staffing.services import allocation_create
+from teams.capacity import week_start
 from teams.models import (
     Department,
     Level,
@@ -144,6 +149,14 @@ CLIENTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ),
     ("Meadowfold Dairy Co-operative", (("Ruth Barley", "ruth.barley@meadowfold.example"),)),
     ("Northgate Museum Trust", (("Idris Vane", "idris.vane@northgate.example"),)),
+    ("Liffeyside Arts Festival", (("Aoife Byrne", "aoife.byrne@liffeyside.example"),)),
+)
+
+#: The Dublin studio (name, department, job title): paid in euros, so it staffs the euro project alone (a
+#: person's time is costed in their rate's currency, which must be the project's).
+DUBLIN = (
+    ("Niamh Fallon", "AGY-STU", "Designer"),
+    ("Cian Doherty", "AGY-TEC", "Developer"),
 )
 
 
@@ -156,6 +169,8 @@ class ProjectSpec:
     budget: Decimal  # the labour line; expenses and third parties add to it
     authority: str
     overspend: bool = False  # costs run far ahead of progress: the cost tolerance breaks
+    currency: str = "GBP"
+    dublin: bool = False  # staffed by the Dublin studio alone: no member login, deliverables, RAID or documents
 
 
 PROJECTS = (
@@ -183,6 +198,16 @@ PROJECTS = (
         ("AGY-TEC", "AGY-STR"),
         Decimal("40000"),
         "Northgate City Council Planning",
+    ),
+    ProjectSpec(
+        "LAF-FEST",
+        "Liffeyside festival wayfinding and programme site",
+        "Liffeyside Arts Festival",
+        ("AGY-STU", "AGY-TEC"),
+        Decimal("25000"),
+        "Dublin City Council",
+        currency="EUR",
+        dublin=True,
     ),
 )
 
@@ -245,6 +270,8 @@ class _World:
         self.created: Counter[str] = Counter()
         self.departments: dict[str, Department] = {}
         self.people: dict[str, TeamMember] = {}
+        self.dublin: list[TeamMember] = []
+        self.rate_start = today.replace(month=1, day=1) - dt.timedelta(days=365)
         self.skills: dict[str, Skill] = {}
         self.contacts: dict[str, ClientContact] = {}
 
@@ -276,7 +303,7 @@ class _World:
             department.heads.add(self.admin)
             self.departments[code] = department
             self.count("Department", int(made))
-        rate_start = self.today.replace(month=1, day=1) - dt.timedelta(days=365)
+        rate_start = self.rate_start
         for i, name in enumerate(PEOPLE):
             code = DEPARTMENT_CODES[i % len(DEPARTMENT_CODES)]
             seniority = (i // len(DEPARTMENT_CODES)) % 3  # 0 senior, 1 mid, 2 junior
@@ -321,6 +348,36 @@ class _World:
                 member=member, skill=self.skills[skill], defaults={"level": level, "last_assessed": rate_start}
             )
             self.count("MemberSkill", int(made))
+        for name, code, title in DUBLIN:
+            person, made = TeamMember.objects.get_or_create(
+                email=f"{name.lower().replace(' ', '.')}@agency.example",
+                defaults={"name": name, "department": self.departments[code], "job_title": title},
+            )
+            self.dublin.append(person)
+            if made:
+                self.count("TeamMember")
+                member_rate_set(
+                    member=person,
+                    cost_rate=Decimal("60"),
+                    bill_rate=Decimal("120"),
+                    valid_from=rate_start,
+                    currency="EUR",
+                )
+                self.count("MemberRate")
+        money.roles_assign(
+            people=[
+                *(
+                    (self.people[name], money.DEPARTMENT_ROLES[DEPARTMENT_CODES[i % len(DEPARTMENT_CODES)]])
+                    for i, name in enumerate(PEOPLE)
+                ),
+                (member, money.MEMBER_ROLE),
+                *(
+                    (person, money.DEPARTMENT_ROLES[code])
+                    for person, (_, code, _) in zip(self.dublin, DUBLIN, strict=True)
+                ),
+            ],
+            count=self.count,
+        )
         year = self.today.year
         for date, label in (
             (dt.date(year, 12, 25), "Christmas Day"),
@@ -414,21 +471,25 @@ class _World:
                 "description": f"A demo project for {spec.client} (invented).",
                 "start_date": start,
                 "end_date": start + dt.timedelta(days=200),
+                "currency": spec.currency,
             },
         )
         if made:
             self.count("Project")
             project.departments.set([self.departments[code] for code in spec.departments])
             project.reporting_heads.add(self.admin)
-        project.team_members.add(self.people["member"])
-        if not project.quality_standards.filter(pk=standard.pk).exists():
-            quality_services.project_standards_set(project=project, standards=[standard], user=self.pm)
+        if not spec.dublin:
+            project.team_members.add(self.people["member"])
+            if not project.quality_standards.filter(pk=standard.pk).exists():
+                quality_services.project_standards_set(project=project, standards=[standard], user=self.pm)
         fresh = self.budget(project, spec)
         self.staffing(project, spec, index)
-        self.delivery(project, spec, standard)
-        self.changes(project)
-        self.raid(project, spec)
-        self.documents(project, spec)
+        if not spec.dublin:
+            self.delivery(project, spec, standard)
+            self.changes(project)
+            self.raid(project, spec)
+            self.documents(project, spec)
+        money.project_rates_seed(admin=self.admin, project=project, count=self.count)
         self.costs(project, spec)
         self.status_history(project, spec)
         if fresh:
@@ -437,6 +498,30 @@ class _World:
             checks.budget_check(project=project)
         self.exception_plan(project)
         return project
+
+    def money_loop(self, projects: list[Project]) -> None:
+        """The timesheets decided when their time was logged now, each project's billing, the clients' margin
+        targets and the exchange rates (``projects.demo.money``); then each new project's budget check, which
+        raises the margin alert of the one forecast below its client's target."""
+        if self.created["TimeEntry"]:
+            # Someone of NMT-APP's team other than the member leaves their last week open.
+            nmt = next(project for project in projects if project.code == "NMT-APP")
+            bookings = nmt.allocations.filter(status="confirmed").exclude(member=self.people["member"])
+            money.timesheets_decide(
+                pm=self.pm,
+                projects=projects,
+                member=self.people["member"],
+                open_person=bookings.order_by("pk").select_related("member")[0].member,
+                today=self.today,
+            )
+        billed = self.created["ProjectBilling"]
+        for project in projects:
+            money.billing_seed(project=project, count=self.count)
+        money.margin_targets_seed()
+        money.exchange_rates_seed(count=self.count)
+        if self.created["ProjectBilling"] > billed:
+            for project in projects:
+                checks.budget_check(project=project)
 
     def exception_plan(self, project: Project) -> None:
         """The PM's plan for each open tolerance exception, submitted and awaiting a head's decision."""
@@ -499,6 +584,19 @@ class _World:
             return
         start = self.today - dt.timedelta(days=self.today.weekday() + 14)
         end = start + dt.timedelta(weeks=12)
+        if spec.dublin:
+            for k, person in enumerate(self.dublin):
+                allocation_create(
+                    project=project,
+                    member=person,
+                    hours_per_week=Decimal("20") if k == 0 else Decimal("15"),
+                    start_date=start,
+                    end_date=end,
+                    role_title=person.job_title,
+                    created_by=self.pm,
+                )
+                self.count("Allocation")
+            return
         lead, rest = self.departments[spec.departments[0]].pk, {self.departments[c].pk for c in spec.departments[1:]}
         people = [p for n, p in self.people.items() if n != "member" and p.department_id == lead]
         others = [p for n, p in self.people.items() if n != "member" and p.department_id in rest]
@@ -875,12 +973,17 @@ class _World:
         spent = sum((amount * factor * factor for _, amount, _ in expenses), Decimal(0))
         labour = bac * self._planned_percent(project) / 100 * factor - spent
         hours = max(Decimal("0.25"), min(Decimal("8"), (labour / len(days) / rates * 4).quantize(Decimal("1")) / 4))
+        # A week of a person at a time, as the timesheet grid saves it: the budget is checked once a week, not
+        # once an entry (a fifth of the seed's time).
+        weeks: dict[dt.date, list[dt.date]] = {}
         for day in days:
-            for person in people:
-                costs.time_entry_record(
-                    member=person, project=project, date=day, hours=hours, note="Demo work", actor=self.pm
+            weeks.setdefault(week_start(day), []).append(day)
+        for person in people:
+            for week in weeks.values():
+                saved = timesheet.timesheet_week_save(
+                    member=person, cells={(project, day): hours for day in week}, actor=self.pm
                 )
-                self.count("TimeEntry")
+                self.count("TimeEntry", saved.added)
 
 
 def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.date | None = None) -> Seeded:
@@ -894,8 +997,9 @@ def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.dat
         world.catalogue()
         world.teams()
         world.clients()
+        money.rate_cards_seed(admin=admin, since=world.rate_start, today=world.today, count=world.count)
         standard = world.standard()
         world.letter_templates()
-        for index, spec in enumerate(PROJECTS):
-            world.project(spec, index, standard)
+        projects = [world.project(spec, index, standard) for index, spec in enumerate(PROJECTS)]
+        world.money_loop(projects)
     return Seeded(created=+world.created)  # unary plus: only what was created

@@ -18,7 +18,11 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
+from django.urls import reverse
 
+from projects.demo import money
+from projects.models import Client as Account
+from projects.models import TimeEntry
 from reports.management.commands.setup_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +78,7 @@ LANDINGS = {
             "Filming and hoarding permit",  # permits expiring within 30 days
             "Cost tolerance broken",  # MDC-BRAND's
             "Tom Morgan over capacity",  # people over capacity
+            "Time to approve: Tom Morgan",  # the member's last week, submitted
         ),
     ),
     "client": (
@@ -110,15 +115,25 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
         transaction.set_rollback(True)
 
 
+def _signed_in(username: str) -> Client:
+    browser = Client()
+    # Through the login form: client.login() cannot, django-axes wants the request.
+    response = browser.post("/login/", {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, f"{username} / {DEMO_PASSWORD} does not log in"
+    return browser
+
+
+def _text(response) -> str:
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split())
+
+
 @pytest.mark.parametrize("username", list(LANDINGS))
 def test_each_demo_login_lands_on_a_page_with_working_actions(demo, username, settings):
     # The demo's files (a document to review, linked from the client's landing page) are where it stored them.
     settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT = demo / "media", demo / "private"
     landing, (tag, css_class), expected = LANDINGS[username]
-    browser = Client()
-    # Through the login form: client.login() cannot, django-axes wants the request.
-    response = browser.post("/login/", {"username": username, "password": DEMO_PASSWORD})
-    assert response.status_code == 302, f"{username} / {DEMO_PASSWORD} does not log in"
+    browser = _signed_in(username)
 
     response = browser.get("/", follow=True)
     assert response.status_code == 200
@@ -141,3 +156,27 @@ def test_each_demo_login_lands_on_a_page_with_working_actions(demo, username, se
         if anchor:
             _, ids = _links(page.content.decode(), tag, css_class)
             assert anchor in ids, f"{text!r} ({href}) on {landing}: no #{anchor} there"
+
+
+def test_the_demo_logins_find_the_money_loop(demo):
+    """The member reads the PM's rejection on their timesheet; the PM finds the member's week to approve; the
+    administrator totals a department with a EUR project in GBP at the sample's rates of 4 Dec 2026 and sees
+    MDC-BRAND below its client's target on the client's account."""
+    rejected = TimeEntry.objects.filter(approval="rejected").order_by("date").first()
+    timesheet = _text(_signed_in("member").get(reverse("projects:timesheet"), {"week": f"{rejected.date:%G-W%V}"}))
+    assert money.REJECTION in timesheet
+
+    approvals = _text(_signed_in("pm").get(reverse("projects:time_approvals")))
+    assert "Tom Morgan" in approvals
+
+    admin = _signed_in("demo")
+    table = _text(
+        admin.get(reverse("projects:department_budget", args=["AGY-STU"]), {"currency": "GBP", "on": "2026-12-04"})
+    )
+    assert "LAF-FEST" in table
+    assert "Total in GBP" in table
+    assert "EUR at 0.8612 of Fri 4 Dec 2026" in table
+    meadowfold = Account.objects.get(name="Meadowfold Dairy Co-operative")
+    account = _text(admin.get(reverse("projects:client_account", args=[meadowfold.pk])))
+    assert "MDC-BRAND" in account
+    assert "below target" in account

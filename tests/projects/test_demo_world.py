@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -10,21 +11,30 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from projects.demo.world import PROJECTS
+from projects.billing import revenue
+from projects.billing.margin import billing_of, falls_due, project_margins, retainer_terms
+from projects.demo import money
+from projects.demo.world import DEPARTMENT_CODES, PROJECTS
 from projects.models import (
     Allocation,
+    BillRate,
+    Client,
     ClientContact,
     Correspondence,
     Deliverable,
     Document,
+    ExchangeRate,
+    MarginAlert,
     NonConformance,
     Project,
+    ProjectBilling,
     RaidItem,
     TimeEntry,
     ToleranceException,
 )
 from projects.staffing.selectors import member_week_loads
 from teams.capacity import week_start
+from teams.models import TeamMember
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +54,7 @@ def test_it_seeds_every_kind_the_demo_shows_and_a_second_run_creates_nothing(set
     first = _counts()
     _the_pm_manages_the_agency_projects_with_the_member_and_the_client()
     _every_kind_the_demo_shows_is_there()
+    _the_money_loop_is_there()
     call_command("setup_demo", stdout=io.StringIO())
     assert _counts() == first
 
@@ -51,7 +62,9 @@ def test_it_seeds_every_kind_the_demo_shows_and_a_second_run_creates_nothing(set
 def _the_pm_manages_the_agency_projects_with_the_member_and_the_client() -> None:
     projects = Project.objects.filter(project_manager__username="pm")
     assert sorted(projects.values_list("code", flat=True)) == sorted(spec.code for spec in PROJECTS)
-    assert all(p.team_members.filter(user__username="member").exists() for p in projects)
+    # The member is on every project but the Dublin studio's (whose people are paid in euros, as it is billed).
+    staffed = [spec.code for spec in PROJECTS if not spec.dublin]
+    assert all(p.team_members.filter(user__username="member").exists() for p in projects.filter(code__in=staffed))
     contact = ClientContact.objects.get(user__username="client")
     assert projects.filter(client=contact.client).exists()
 
@@ -89,3 +102,71 @@ def _every_kind_the_demo_shows_is_there() -> None:
     member = Allocation.objects.filter(**mine, member__user__username="member").first().member
     (load,) = member_week_loads(members=[member], weeks=[week_start(today)])[member.pk]
     assert load.confirmed > load.capacity  # over-booked
+
+
+def _the_money_loop_is_there() -> None:
+    mine = Project.objects.filter(project_manager__username="pm")
+    today = timezone.localdate()
+    # Every person of the agency has a job role; the roles have cards, a client's and a project's override, and
+    # the front-end card changed in the middle of the time logged: the member's entries carry both rates.
+    assert not TeamMember.objects.filter(department__code__in=DEPARTMENT_CODES, job_role=None).exists()
+    assert BillRate.objects.filter(client=None, project=None, currency="GBP").count() >= len(money.CARDS)
+    assert BillRate.objects.filter(client__name="Harbourlight Ferries").exists()
+    assert BillRate.objects.filter(project__code="HLF-WEB").exists()
+    changed = BillRate.objects.filter(job_role__title=money.MEMBER_ROLE, client=None, project=None).order_by(
+        "valid_from"
+    )
+    assert [(rate.rate, rate.valid_to) for rate in changed] == [
+        (money.CARDS[money.MEMBER_ROLE], changed[1].valid_from - timezone.timedelta(days=1)),
+        (money.CARD_CHANGE, None),
+    ]
+    theirs = TimeEntry.objects.filter(member__user__username="member", project__code="HLF-WEB")
+    assert set(theirs.values_list("bill_rate", flat=True)) == {money.CARDS[money.MEMBER_ROLE], money.CARD_CHANGE}
+    assert set(TimeEntry.objects.filter(project__in=mine).values_list("bill_rate_source", flat=True)) == {
+        "project",
+        "client",
+        "role",
+    }
+    # Time in every approval state: weeks approved, the member's last week waiting for the PM, the member's
+    # week before on HLF-WEB rejected with the PM's comment, someone's last week still open.
+    assert set(TimeEntry.objects.filter(project__in=mine).values_list("approval", flat=True)) == {
+        "open",
+        "submitted",
+        "approved",
+        "rejected",
+    }
+    last_week = week_start(today) - timezone.timedelta(weeks=1)
+    waiting = TimeEntry.objects.filter(approval="submitted")
+    assert {entry.member.user.username for entry in waiting} == {"member"}
+    assert {week_start(day) for day in waiting.values_list("date", flat=True)} == {last_week}
+    rejected = TimeEntry.objects.filter(approval="rejected")
+    assert set(rejected.values_list("project__code", "decision_comment", "decided_by__username")) == {
+        ("HLF-WEB", money.REJECTION, "pm")
+    }
+    # The billing models: time and materials with a markup, a fixed price whose first milestone fell due when the
+    # client accepted the discovery report, a retainer rolling hours over with a month of overage; one in EUR.
+    billings = {billing.project.code: billing for billing in ProjectBilling.objects.select_related("project")}
+    assert {code: billing.model for code, billing in billings.items()} == {
+        "HLF-WEB": "tm",
+        "MDC-BRAND": "fixed",
+        "NMT-APP": "retainer",
+        "LAF-FEST": "tm",
+    }
+    assert billings["HLF-WEB"].expense_markup_percent > 0
+    milestones = billings["MDC-BRAND"].project.billing_milestones.all()
+    fallen = [m for m in milestones if (falls_due(m) or dt.date.max) <= today]
+    assert [(m.name, m.deliverable.status) for m in fallen] == [("Discovery accepted", "accepted")]
+    nmt = billings["NMT-APP"].project
+    assert billings["NMT-APP"].rollover_months >= 1
+    hours = TimeEntry.objects.filter(project=nmt, approval="approved").values_list("date", "hours")
+    months = revenue.retainer_months(terms=retainer_terms(nmt, billing_of(nmt)), hours=list(hours), as_of=today)
+    assert any(month.overage_hours > 0 for month in months)
+    assert any(month.rolled_in > 0 for month in months)
+    assert Project.objects.get(code="LAF-FEST").currency == "EUR"
+    # Every client has a margin target; MDC-BRAND alone is forecast below its client's, and its alert is open.
+    assert not Client.objects.filter(projects__in=mine, margin_target_percent=None).exists()
+    below = [m.project.code for m in project_margins(projects=mine, as_of=today) if m.below_target]
+    assert below == ["MDC-BRAND"]
+    assert list(MarginAlert.objects.filter(closed_at=None).values_list("project__code", flat=True)) == ["MDC-BRAND"]
+    # The sample file's exchange rates: GBP, for the EUR project's total in the department's table.
+    assert ExchangeRate.objects.filter(currency="GBP").count() == 12

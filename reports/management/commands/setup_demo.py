@@ -7,8 +7,10 @@ that department that is due now, so that a PDF reaches var/mail/ within a
 couple of minutes of start. Then it seeds the small invented agency world of
 projects/demo/world.py (clients, people, skills, three projects managed by
 ``pm`` with ``member`` on the team and ``client`` as the client contact of
-HLF-WEB), so every page has something to show. Safe to run again: nothing is
-duplicated, the schedule is simply made due again.
+HLF-WEB, a fourth in euros staffed from Dublin) and its money loop
+(projects/demo/money.py: rate cards, approved and rejected time, billing,
+margin targets, exchange rates), so every page has something to show. Safe to
+run again: nothing is duplicated, the schedule is simply made due again.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ def test_it_loads_the_demo_set_logins_and_a_due_schedule_and_runs_twice_without_
         Role.CLIENT_CONTACT,
     )
     assert User.objects.get(username="demo").check_password("apm-demo-2026")
-    assert Project.objects.filter(project_manager__username="pm").count() == 3
+    # The agency's three projects with the member on the team, and the Dublin studio's in euros.
+    assert Project.objects.filter(project_manager__username="pm").count() == 4
     assert ClientContact.objects.filter(user__username="client").count() == 1
     schedule = ReportSchedule.objects.get()
     assert schedule.active
