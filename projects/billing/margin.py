@@ -402,6 +402,15 @@ def by_month(
     }
 
 
+def from_first_active(months: Sequence[MonthMargin]) -> list[MonthMargin]:
+    """``months`` from the first with any revenue or cost (none when every month is empty): a project begun
+    in February reads from February, not from eleven empty months before it."""
+    for index, month in enumerate(months):
+        if month.figures.revenue or month.figures.cost:
+            return list(months[index:])
+    return []
+
+
 def monthly(*, margins: Sequence[ProjectMargin], as_of: dt.date) -> dict[str, list[MonthMargin]]:
     """:func:`by_month` of ``margins`` for the :data:`MONTHS_SHOWN` months to ``as_of``'s (costs read by
     :func:`cost_by_month`: two queries whatever the number of projects)."""
@@ -413,7 +422,8 @@ def monthly(*, margins: Sequence[ProjectMargin], as_of: dt.date) -> dict[str, li
 @dataclass(frozen=True)
 class Account:
     """A client's account as one user may see it: ``margins`` of its projects (by code), their ``totals`` per
-    currency and ``months`` (:func:`monthly`, per currency)."""
+    currency and ``months`` (:func:`monthly`, per currency, each from its first month with any revenue or cost:
+    :func:`from_first_active`)."""
 
     margins: list[ProjectMargin]
     totals: list[Totals]
@@ -425,4 +435,5 @@ def client_account(*, projects: QuerySet[Project], as_of: dt.date) -> Account:
     may see) as of ``as_of``: eight queries at most whatever their number (:func:`project_margins`,
     :func:`cost_by_month`)."""
     margins = project_margins(projects=projects, as_of=as_of)
-    return Account(margins=margins, totals=totals(margins), months=monthly(margins=margins, as_of=as_of))
+    months = {currency: from_first_active(rows) for currency, rows in monthly(margins=margins, as_of=as_of).items()}
+    return Account(margins=margins, totals=totals(margins), months=months)

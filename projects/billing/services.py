@@ -184,7 +184,7 @@ MAX_RATE = Decimal("99999999.99")
 
 
 #: The terms each billing model reads (the others are cleared when it is chosen).
-MODEL_TERMS = {
+MODEL_TERMS: dict[str, tuple[str, ...]] = {
     BillingModel.TIME_AND_MATERIALS: ("contract_value", "expense_markup_percent"),
     BillingModel.FIXED_PRICE: ("contract_value", "recognition"),
     BillingModel.RETAINER: ("retainer_fee", "retainer_hours", "rollover_months", "overage_rate"),

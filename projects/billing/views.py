@@ -15,6 +15,7 @@ by administrators.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -100,8 +101,9 @@ def rates_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def margin_section(request: AuthenticatedHttpRequest, project: Project, *, as_of: dt.date) -> dict[str, Any]:
     """What the budget page's "Revenue and margin" section shows of ``project`` as of ``as_of``: an empty dict
-    unless the user may see its margin (``access.see_margin``). Eight queries at most, and two more for the
-    milestones of a fixed-price project (the list and, for those who may change them, the deliverables).
+    unless the user may see its margin (``access.see_margin``). Ten queries at most (the question, the margin,
+    the months' costs, the open alert, whether the user may change the billing), and two more for the milestones
+    of a fixed-price project (the list and, for those who may change them, the deliverables to choose from).
 
     ``margin`` (``ProjectMargin``), ``months`` (the last 12 months' revenue, cost and margin, from the first
     with any), ``margin_alert`` (the open one or None), ``milestones`` ((milestone, the day it fell due or
@@ -111,9 +113,7 @@ def margin_section(request: AuthenticatedHttpRequest, project: Project, *, as_of
     if not access.see_margin.allows(request.user, project):
         return {}
     (figures,) = margin.project_margins(projects=Project.objects.filter(pk=project.pk), as_of=as_of)
-    months = margin.monthly(margins=[figures], as_of=as_of).get(project.currency, [])
-    while months and not (months[0].figures.revenue or months[0].figures.cost):
-        months = months[1:]
+    months = margin.from_first_active(margin.monthly(margins=[figures], as_of=as_of).get(project.currency, []))
     may_edit = access.edit_budget.allows(request.user, project)
     billing = margin.billing_of(figures.project)
     fixed = billing.model == BillingModel.FIXED_PRICE
@@ -131,7 +131,7 @@ def margin_section(request: AuthenticatedHttpRequest, project: Project, *, as_of
         "months": months,
         "margin_alert": MarginAlert.objects.filter(project=project, closed_at__isnull=True).first(),
         "milestones": milestones,
-        "milestones_total": sum((m.amount for m, _ in milestones), margin.ZERO),
+        "milestones_total": sum((m.amount for m, _ in milestones), Decimal(0)),
         "may_edit_billing": may_edit,
         "billing_form": forms.ProjectBillingForm.of(billing) if may_edit else None,
         "milestone_form": forms.BillingMilestoneForm(project=project) if may_edit and fixed else None,
@@ -140,7 +140,7 @@ def margin_section(request: AuthenticatedHttpRequest, project: Project, *, as_of
     }
 
 
-def _budget_page(project: Project) -> str:
+def _revenue_url(project: Project) -> str:
     return reverse("projects:budget", args=[project.code]) + "#revenue"
 
 
@@ -162,7 +162,7 @@ def billing_settings(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         with refusal_shown(request, failed="Billing not saved."):
             billing = services.project_billing_set(actor=request.user, project=project, **form.billing_values())
             messages.success(request, f"Billing saved: {billing.get_model_display().lower()}.")
-    return redirect(_budget_page(project))
+    return redirect(_revenue_url(project))
 
 
 @login_required
@@ -178,7 +178,7 @@ def billing_milestone_add(request: AuthenticatedHttpRequest, code: str) -> HttpR
                 request,
                 f"Billing milestone “{milestone.name}” of {format_money(milestone.amount, project.currency)} added.",
             )
-    return redirect(_budget_page(project))
+    return redirect(_revenue_url(project))
 
 
 @login_required
@@ -192,7 +192,7 @@ def billing_milestone_remove(request: AuthenticatedHttpRequest, code: str, pk: i
     with refusal_shown(request, failed="Milestone not removed."):
         services.billing_milestone_remove(actor=request.user, milestone=milestone)
         messages.success(request, f"Billing milestone “{milestone.name}” removed.")
-    return redirect(_budget_page(project))
+    return redirect(_revenue_url(project))
 
 
 # --- A client's account ----------------------------------------------------------------------------------------------
@@ -206,9 +206,9 @@ def client_account(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     (``?currency=&on=``, as the department table); the last 12 months; the margin target, which
     administrators set here. ``?as_of=`` (default today).
 
-    Twelve queries at most whatever the number of projects: the session and the user, the account
-    (``margin.client_account``: eight at most), the exchange rates (none when one currency), the target form's
-    ability (none: it asks the user's role).
+    Eleven queries at most whatever the number of projects: the session and the user, the account
+    (``margin.client_account``: eight at most), the exchange rates (none when every project is in the currency
+    of the total); whether the user may set the target asks no query (an ability of the user's role).
     """
     if parse_id_param(str(pk)) is None:  # beyond what a database id holds (SQLite would overflow)
         raise Http404("No such client.")

@@ -43,6 +43,8 @@ PARAMETERS = {
     "recipient_organisation": hs.texts(),
     "sort": hs.texts(20),
     "format": hs.texts(10),
+    "currency": st.one_of(st.sampled_from(["GBP", "EUR", "gbp", "XXX"]), hs.texts(10)),
+    "on": hs.dates(),
 }
 
 

@@ -409,7 +409,7 @@ def test_a_head_sees_the_accounts_projects_of_their_department_with_totals_in_gb
     assert "Account Acme" in text
     assert "of the 2 projects of Acme whose margin you may see" in text
     assert "BETA-2" not in text
-    rows = text.split("Retainer balance", 1)[1].split("Rows marked", 1)[0]
+    rows = text.split("Retainer balance", 1)[1].split("Projects marked", 1)[0]
     assert "ALPHA-1 Alpha Project Time and materials £10,000 £1,990 £1,270 36.2% 36.5% below target —" in rows
     assert "ALPHA-2 Alpha Retainer Retainer €6,000 €2,300 €600 86.3%" not in rows
     assert "ALPHA-2 Alpha Retainer Retainer €6,000 €2,300 €600 73.9% 23.3% below target 0 h (2 h over)" in rows
