@@ -4,8 +4,9 @@ A cell of the grid is one entry per person, project and day: a value creates
 the entry (the save's new entries costed together, in a fixed number of
 queries, by :func:`~projects.budget.services.costs.time_entries_costed`), a
 changed value changes its hours (and its cost and bill amount, at the rates
-stored with it), an empty cell removes it; a cell not sent is left alone. A cell holding several entries (logged one by one with notes) is not
-the grid's to change. A save carries the hours each cell showed when the
+stored with it), an empty cell removes it; a cell not sent is left alone. A
+cell holding several entries (logged one by one with notes) is not the
+grid's to change. A save carries the hours each cell showed when the
 page was loaded and is refused when one has changed since (optimistic
 concurrency: a second tab or an entry logged meanwhile is never overwritten).
 """
