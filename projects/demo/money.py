@@ -51,6 +51,7 @@ from projects.models import (
     BillRate,
     Client,
     Deliverable,
+    ExchangeRate,
     Project,
     ProjectBilling,
     TimeEntry,
@@ -264,7 +265,24 @@ def margin_targets_seed() -> None:
         Client.objects.filter(name=name, margin_target_percent=None).update(margin_target_percent=target)
 
 
-def exchange_rates_seed(*, count: Count) -> None:
-    """The sample ECB file's rates (``import_rates``); a second run adds nothing."""
-    done = exchange_rates_import(rates=rates_file_read(path=Path(settings.BASE_DIR) / SAMPLE_RATES))
+def exchange_rates_seed(*, count: Count, today: dt.date) -> None:
+    """The sample ECB file's rates (``import_rates``); a second run adds nothing.
+
+    The sample ends on a fixed day, the demo's dates follow the day it is run: a demo run more than a few days
+    later would show every EUR total as a gap. Then the sample's last rates are also written on the last
+    weekday up to ``today``, their source saying so (never in the sample itself, never outside the demo).
+    """
+    sample = rates_file_read(path=Path(settings.BASE_DIR) / SAMPLE_RATES)
+    done = exchange_rates_import(rates=sample)
     count("ExchangeRate", done.added)
+    last = max(sample.dates)
+    weekday = today - dt.timedelta(days=max(0, today.weekday() - 4))
+    if weekday <= last:
+        return
+    for quote in (q for q in sample.quotes if q.date == last):
+        _, created = ExchangeRate.objects.get_or_create(
+            date=weekday,
+            currency=quote.currency,
+            defaults={"rate": quote.rate, "source": f"Demo: the sample's rate of {last:%d %b %Y}, carried forward"},
+        )
+        count("ExchangeRate", int(created))

@@ -518,7 +518,7 @@ class _World:
         for project in projects:
             money.billing_seed(project=project, count=self.count)
         money.margin_targets_seed()
-        money.exchange_rates_seed(count=self.count)
+        money.exchange_rates_seed(count=self.count, today=self.today)
         if self.created["ProjectBilling"] > billed:
             for project in projects:
                 checks.budget_check(project=project)

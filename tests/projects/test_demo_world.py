@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from projects.billing import revenue
+from projects.billing import currency, revenue
 from projects.billing.margin import billing_of, falls_due, project_margins, retainer_terms
 from projects.demo import money
 from projects.demo.world import DEPARTMENT_CODES, PROJECTS
@@ -168,5 +168,9 @@ def _the_money_loop_is_there() -> None:
     below = [m.project.code for m in project_margins(projects=mine, as_of=today) if m.below_target]
     assert below == ["MDC-BRAND"]
     assert list(MarginAlert.objects.filter(closed_at=None).values_list("project__code", flat=True)) == ["MDC-BRAND"]
-    # The sample file's exchange rates: GBP, for the EUR project's total in the department's table.
-    assert ExchangeRate.objects.filter(currency="GBP").count() == 12
+    # The sample file's exchange rates: GBP, for the EUR project's total in the department's table; run after the
+    # sample's last day, its last rates carried to the last weekday, saying so, so today's total has a rate.
+    assert ExchangeRate.objects.filter(currency="GBP", date__lte=dt.date(2026, 12, 4)).count() == 12
+    assert currency.rate_on("GBP", today).rate == ExchangeRate.objects.get(currency="GBP", date="2026-12-04").rate
+    carried = ExchangeRate.objects.filter(date__gt=dt.date(2026, 12, 4))
+    assert all(rate.source == "Demo: the sample's rate of 04 Dec 2026, carried forward" for rate in carried)
