@@ -119,8 +119,45 @@ def test_pm_first_ten_minutes(browser, live_server, demo, console_errors):
     assert "Portside Borough Council Highways" in letter  # the council
     assert "Awaiting reply" in letter
 
+    # 6. Time to approve (/projects/time/approvals/, also on My desk): Tom Morgan's last week waits; approve it
+    # and open the budget of HLF-WEB: revenue and margin to date move. MDC-BRAND's budget shows a fixed price
+    # forecast under Meadowfold's margin target (a margin alert); NMT-APP's a retainer's month in hours.
+    before = _revenue_to_date(_tab(page, live_server, "HLF-WEB", "Budget", "/projects/HLF-WEB/budget/"))
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="My desk", exact=True))
+    _click(page, page.get_by_role("link", name=re.compile(r"^Time to approve: Tom Morgan")).first)
+    _at(page, live_server, "/projects/time/approvals/")
+    week = page.locator("section.card", has=page.get_by_role("heading", name=re.compile(r"Tom Morgan · HLF-WEB")))
+    _click(page, week.get_by_role("button", name="Approve ticked"))
+    assert re.search(r"\d+ entries approved on HLF-WEB\.", page.locator("main").inner_text())
+    budget = _tab(page, live_server, "HLF-WEB", "Budget", "/projects/HLF-WEB/budget/")
+    assert _revenue_to_date(budget) > before, (before, budget)
+    mdc = _tab(page, live_server, "MDC-BRAND", "Budget", "/projects/MDC-BRAND/budget/")
+    assert "Fixed price" in mdc
+    assert "Forecast below target" in mdc
+    assert "Margin alert open since" in mdc
+    nmt = _tab(page, live_server, "NMT-APP", "Budget", "/projects/NMT-APP/budget/")
+    assert "Retainer" in nmt
+    assert "Rolled in" in nmt
+
+    # 7. Harbourlight's account (the client's name on a budget page links to /projects/clients/<id>/): every project
+    # of the client with revenue, cost and margin, month by month.
+    _tab(page, live_server, "HLF-WEB", "Budget", "/projects/HLF-WEB/budget/")
+    _click(page, page.get_by_role("link", name=re.compile(r"^Harbourlight Ferries")))
+    assert re.fullmatch(rf"{re.escape(live_server.url)}/projects/clients/\d+/", page.url), page.url
+    account = page.locator("main").inner_text()
+    assert "Account Harbourlight Ferries" in account
+    assert "HLF-WEB" in account
+    assert "Month by month" in account
+
     assert console_errors == []
     context.close()
+
+
+def _revenue_to_date(text: str) -> int:
+    """The budget page's "Revenue to date" in whole pounds."""
+    found = re.search(r"Revenue to date\s*£([\d,]+)", text)
+    assert found, text
+    return int(found.group(1).replace(",", ""))
 
 
 def test_client_first_ten_minutes(browser, live_server, demo, console_errors):
