@@ -103,22 +103,33 @@ def may_receive_internal(
 ) -> bool:
     """Whether an internal report of a scope may go to ``address``.
 
-    Yes for an address in a domain an administrator allowed
-    (``settings.APM_INTERNAL_EMAIL_DOMAINS``), and for the address of an
-    active internal user who may see the money of every project in scope.
-    Never for a client contact's address (``reports.selectors.client_addresses``
-    refuses those whatever the domain).
+    The address of someone APM knows is decided by what they may see: an
+    active user's login address, or a person's own address (their login's
+    rights; a person without a login sees no money), yes only when they may
+    see the money of every project in scope. Any other address: yes in a
+    domain an administrator allowed (``settings.APM_INTERNAL_EMAIL_DOMAINS``),
+    so a team member's company address never receives what their login may
+    not see. Never for a client contact's address
+    (``reports.selectors.client_addresses`` refuses those whatever the domain).
     """
-    domain = address.rsplit("@", 1)[-1].strip().lower()
-    if domain and domain in settings.APM_INTERNAL_EMAIL_DOMAINS:
-        return True
-    users = rows("accounts.User").filter(email__iexact=address.strip(), is_active=True)
-    return any(
-        may_see_internal_scope(
-            candidate, scope=scope, project=project, department=department, project_manager=project_manager
+    address = address.strip()
+    users = list(rows("accounts.User").filter(email__iexact=address))
+    users += [
+        person.user
+        for person in rows("teams.TeamMember").filter(email__iexact=address).select_related("user")
+        if person.user is not None
+    ]
+    known = bool(users) or rows("teams.TeamMember").filter(email__iexact=address).exists()
+    if known:
+        return any(
+            candidate.is_active
+            and may_see_internal_scope(
+                candidate, scope=scope, project=project, department=department, project_manager=project_manager
+            )
+            for candidate in users
         )
-        for candidate in users
-    )
+    domain = address.rsplit("@", 1)[-1].lower()
+    return bool(domain) and domain in settings.APM_INTERNAL_EMAIL_DOMAINS
 
 
 def _subjects_sent_by(user: AnyUser | None) -> Q | None:

@@ -102,6 +102,21 @@ def test_it_accepts_an_address_in_an_allowed_internal_domain(client, world, sett
     assert client.post(reverse("reports:schedule_create"), data).status_code == 302
 
 
+def test_a_known_persons_address_in_an_allowed_domain_is_decided_by_what_they_may_see(client, world, settings):
+    """The domain rule is for addresses APM does not know: a team member's company address, as a login or as
+    their person's own address, never receives an internal report their login may not see."""
+    member = world.users["member"]
+    member.email = "mo@elsewhere.example"
+    member.save(update_fields=["email"])
+    factories.TeamMemberFactory(name="No Login", email="nologin@elsewhere.example")
+    settings.APM_INTERNAL_EMAIL_DOMAINS = ["elsewhere.example"]
+    client.force_login(world.users["pm"])
+    for address in ("mo@elsewhere.example", "nologin@elsewhere.example"):
+        page = client.post(reverse("reports:schedule_create"), schedule_form(world, extra_recipients=address))
+        assert f"{address} may not see them" in page.content.decode()
+    assert not ReportSchedule.objects.filter(name="Alpha internal").exists()
+
+
 def test_it_pauses_a_schedule_whose_owner_left_and_tells_their_heads(world):
     """Made by the PM while they ran the project; they are taken off it and deactivated: it stops."""
     pm = world.users["pm"]
