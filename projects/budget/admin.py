@@ -41,12 +41,23 @@ class BudgetLineAdmin(admin.ModelAdmin):
 
 @admin.register(TimeEntry)
 class TimeEntryAdmin(admin.ModelAdmin):
+    """Time is read here, not written: logging, costing, approval and reopening go through the timesheet and
+    the approvals page, which cost each entry, lock approved time and record every decision (a change here
+    would keep the old cost and bill amount and leave no trace; adding one failed, its rates not being on the
+    form). Deleting stays, as a project's deletion takes its time with it."""
+
     list_display = ("date", "member", "project", "hours", "billable", "approval", "cost")
     list_filter = ("approval", "billable", "date")
     search_fields = ("project__code", "member__name", "note")
     list_select_related = ("project", "member")
     autocomplete_fields = ("project", "member")
     date_hierarchy = "date"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
+        return False
 
 
 @admin.register(TimeTimer)
