@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import refusal_on_form, refusal_shown
-from apm.dates import parse_date_param
+from apm.dates import parse_date_param, parse_id_param
 from apm.errors import Refused
 from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
@@ -108,11 +108,8 @@ def timesheet_timer(request: AuthenticatedHttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     with refusal_shown(request, failed="Timer:"):
         if action == "start":
-            project = (
-                selectors.projects_for_time_entry(user=request.user)
-                .filter(pk=_int(request.POST.get("project")))
-                .first()
-            )
+            chosen = parse_id_param(request.POST.get("project"))
+            project = selectors.projects_for_time_entry(user=request.user).filter(pk=chosen).first() if chosen else None
             if project is None:
                 raise Refused("Choose one of your projects.")
             timer.timer_start(member=member, project=project, actor=request.user)
@@ -126,11 +123,6 @@ def timesheet_timer(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             raise Refused("Start or stop the timer.")
     return redirect(_week_url(monday))
-
-
-def _int(value: str | None) -> int:
-    """``value`` as a positive database id, or 0 (matches nothing)."""
-    return int(value) if value and value.isdigit() and len(value) < 19 else 0
 
 
 @login_required

@@ -7,6 +7,7 @@ Each re-checks the budget after it writes (``projects.budget.services.checks.bud
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,12 +23,13 @@ from projects.budget import evm
 from projects.budget.services.checks import budget_check
 from projects.budget.services.events import budget_event_record
 from projects.models import CostCategory, Expense, Project, TimeEntry
+from teams.models import TeamMember
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from apm.accounts.models import User
-    from teams.models import MemberRate, TeamMember
+    from teams.models import MemberRate
 
 #: Receipts: PDF, PNG or JPEG by content (not by name), at most this many bytes.
 RECEIPT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
@@ -69,13 +71,17 @@ def time_entry_record(
     """Record ``hours`` (0 < h <= 24) by ``member`` on ``project`` on ``date``, costed now.
 
     The entry is :func:`time_entry_costed`; re-checks the budget after. Raises
-    ``Refused`` as that does; nothing is written then.
+    ``Refused`` as that does, or when the person's hours that day would pass 24
+    (:func:`day_hours_check`); nothing is written then.
     """
     entry = time_entry_costed(
         member=member, project=project, date=date, hours=hours, billable=billable, note=note, actor=actor
     )
     with transaction.atomic():
+        # The grid's saves lock the same row: a day's hours are checked against what is stored, not racing it.
+        TeamMember.objects.select_for_update().filter(pk=member.pk).first()
         entry.save(force_insert=True)
+        day_hours_check(member=member, days=[date])
         budget_check(project=project)
     return entry
 
@@ -263,3 +269,25 @@ def expense_record(
                 expense.receipt.storage.delete(expense.receipt.name)
             raise
     return expense
+
+
+#: Most hours a person logs in one day, over all projects.
+DAY_HOURS = Decimal(24)
+
+
+def day_hours_check(*, member: TeamMember, days: list[dt.date]) -> None:
+    """Raise ``Refused`` when ``member``'s hours on a day of ``days`` (all projects, as stored now) pass
+    :data:`DAY_HOURS`. Callers hold the person's row locked, so two writes cannot both pass it."""
+    if not days:
+        return
+    rows = TimeEntry.objects.filter(member=member, date__in=days).order_by().values_list("date", "hours")
+    totals: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for day, hours in rows:
+        totals[day] += hours
+    long_days = [
+        f"{day:%a} {day.day} {day:%b} ({hours.normalize():f} h)"
+        for day, hours in sorted(totals.items())
+        if hours > DAY_HOURS
+    ]
+    if long_days:
+        raise Refused(f"A day has at most 24 hours: {', '.join(long_days)}.")

@@ -26,16 +26,19 @@ from apm.errors import Refused
 from projects.budget.selectors import cell_label
 from projects.budget.services.approval import locked_reason
 from projects.budget.services.checks import budget_check
-from projects.budget.services.costs import NewTime, TimeRefused, time_entries_costed, time_entry_rehour
+from projects.budget.services.costs import (
+    NewTime,
+    TimeRefused,
+    day_hours_check,
+    time_entries_costed,
+    time_entry_rehour,
+)
 from projects.budget.services.events import budget_event_record
 from projects.models import Project, TimeEntry
 from teams.models import TeamMember
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
-
-#: Most hours a person logs in one day, over all projects.
-DAY_HOURS = Decimal(24)
 
 
 @dataclass
@@ -131,7 +134,7 @@ def timesheet_week_save(
     for entry in costed:
         entry.save(force_insert=True)
     done.added += len(costed)
-    _refuse_long_days(member=member, days=sorted({day for (_, day) in changed_cells}))
+    day_hours_check(member=member, days=sorted({day for (_, day) in changed_cells}))
     for project in touched.values():
         if project.pk in removed_hours or project.pk in changed_hours:
             budget_event_record(
@@ -168,20 +171,3 @@ def _refuse_stale_cells(
             f"{names} changed since you opened the week: reload the page to see the hours saved now, "
             "then enter yours again."
         )
-
-
-def _refuse_long_days(*, member: TeamMember, days: list[dt.date]) -> None:
-    """Raise ``Refused`` when ``member``'s hours on a day of ``days`` (all projects) pass :data:`DAY_HOURS`."""
-    if not days:
-        return
-    rows = TimeEntry.objects.filter(member=member, date__in=days).order_by().values_list("date", "hours")
-    totals: dict[dt.date, Decimal] = defaultdict(Decimal)
-    for day, hours in rows:
-        totals[day] += hours
-    long_days = [
-        f"{day:%a} {day.day} {day:%b} ({hours.normalize():f} h)"
-        for day, hours in sorted(totals.items())
-        if hours > DAY_HOURS
-    ]
-    if long_days:
-        raise Refused(f"A day has at most 24 hours: {', '.join(long_days)}.")

@@ -109,7 +109,12 @@ def test_the_timesheet_page_starts_and_stops_the_timer(client, world, mo, member
 
 @pytest.mark.parametrize(
     "data",
-    [{"action": "start", "project": "x"}, {"action": "start", "project": "99999999999999999999"}, {"action": "go"}],
+    [
+        {"action": "start", "project": "x"},
+        {"action": "start", "project": "99999999999999999999"},
+        {"action": "start", "project": "²"},
+        {"action": "go"},
+    ],
 )
 def test_junk_posted_to_the_timer_is_refused_with_a_message(client, world, mo, member, data):
     client.force_login(member)
@@ -118,3 +123,17 @@ def test_junk_posted_to_the_timer_is_refused_with_a_message(client, world, mo, m
     assert page.status_code == 200
     assert "Timer:" in page.content.decode()
     assert not TimeTimer.objects.exists()
+
+
+def test_a_day_stays_at_most_24_hours_whichever_way_time_is_logged(world, mo, member):
+    project = world["alpha_project"]
+    with _at(8):
+        time_entry_record(member=mo, project=project, date=WEDNESDAY, hours=D("20"), actor=member)
+        time_entry_record(member=mo, project=project, date=WEDNESDAY, hours=D("3"), note="Call", actor=member)
+        with pytest.raises(Refused, match="A day has at most 24 hours"):
+            time_entry_record(member=mo, project=project, date=WEDNESDAY, hours=D("2"), note="More", actor=member)
+        timer_start(member=mo, project=project, actor=member)
+    with _at(9, 30), pytest.raises(Refused, match="A day has at most 24 hours"):  # 1.5 h into a cell of two entries
+        timer_stop(member=mo, actor=member)
+    assert _logged() == [(WEDNESDAY, D("20.00"), D("1100.00")), (WEDNESDAY, D("3.00"), D("165.00"))]
+    assert TimeTimer.objects.count() == 1
