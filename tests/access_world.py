@@ -33,6 +33,7 @@ from projects.models import (
     QualityReview,
     ReviewCheck,
     StatusUpdate,
+    TimeEntry,
 )
 from projects.portal.services import share_link_create
 from reports.models import Delivery, Report
@@ -350,6 +351,17 @@ def populate_side(*, project: Any, department: Any, pm: Any, person: Any, contac
             "contact": contact,
             "change_number": str(change_request.number),
             "audit_event": audit,
+            # An hour the side's person logged (the own side's is the member's): what change_own_time is about.
+            "time_entry": TimeEntry.objects.create(
+                member=person,
+                project=project,
+                date=dt.date(2025, 3, 4),
+                hours=Decimal("1"),
+                billable=False,
+                cost_rate=SENTINELS["cost_rate"],
+                cost=SENTINELS["cost_rate"],
+                currency=project.currency,
+            ),
             **_quality_objects(project, reviewer=pm),
             **_document_objects(project, pm=pm),
         },

@@ -246,6 +246,22 @@ log_time = Capability(
 )
 
 
+def _own_time(user: AnyUser | None) -> QuerySet[Any]:
+    entries = rows("projects.TimeEntry")
+    if not is_internal(user):
+        return entries.none()
+    return entries.filter(member__user=user)
+
+
+change_own_time = Capability(
+    "change_own_time",
+    subject="time_entry",
+    rule=_own_time,
+    doc="Change or remove a time entry: the person who logged it, and only they (while it is not submitted or "
+    "approved: the timesheet's services say so; approvers reopen approved time instead).",
+)
+
+
 def _share_links(user: AnyUser | None) -> QuerySet[Any]:
     links = rows("portal.ShareLink")
     return links.filter(project__in=manage_share_links.queryset(user))

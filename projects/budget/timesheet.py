@@ -27,6 +27,7 @@ from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
 from projects.budget.services import costs, timer
 from projects.budget.services.approval import timesheet_week_submit
+from projects.budget.services.timesheet import time_entry_remove as timesheet_entry_remove
 from projects.budget.services.timesheet import timesheet_week_save
 from teams.capacity import week_start
 from teams.models import TeamMember
@@ -122,6 +123,19 @@ def timesheet_timer(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.info(request, "Timer discarded: nothing logged.")
         else:
             raise Refused("Start or stop the timer.")
+    return redirect(_week_url(monday))
+
+
+@login_required
+@require_POST
+def time_entry_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Remove one of my entries that is not submitted or approved (anyone else's: 404); back to the week shown."""
+    member = _member_or_404(request)
+    entry = access.object_or_404(request.user, access.change_own_time, pk=pk)
+    monday = _week_of(request)
+    with refusal_shown(request, failed="Nothing removed:"):
+        removed = timesheet_entry_remove(member=member, entry_id=entry.pk, actor=request.user)
+        messages.success(request, f"{removed.hours.normalize():f} h on {removed.project.code} removed.")
     return redirect(_week_url(monday))
 
 

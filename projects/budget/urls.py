@@ -9,6 +9,7 @@ from projects.budget import approvals, timesheet, views
 fixed_urlpatterns = [
     path("time/week/", timesheet.timesheet, name="timesheet"),
     path("time/week/entry/", timesheet.time_entry_add, name="time_entry_add"),
+    path("time/week/entry/<int:pk>/remove/", timesheet.time_entry_remove, name="time_entry_remove"),
     path("time/week/submit/", timesheet.timesheet_submit, name="timesheet_submit"),
     path("time/timer/", timesheet.timesheet_timer, name="timesheet_timer"),
     path("time/approvals/", approvals.approvals, name="time_approvals"),

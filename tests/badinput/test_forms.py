@@ -187,6 +187,7 @@ TARGETS: dict[str, Target] = {
     "projects:timesheet": Target("member", more=_timesheet_cells),
     "projects:time_entry_add": Target("member", (budget_forms.TimeEntryForm,), overrides={"project": _PROJECT_CODES}),
     "projects:timesheet_submit": Target("member"),
+    "projects:time_entry_remove": Target("member"),
     "projects:timesheet_timer": Target(
         "member",
         more=lambda own: {

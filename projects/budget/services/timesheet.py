@@ -171,3 +171,32 @@ def _refuse_stale_cells(
             f"{names} changed since you opened the week: reload the page to see the hours saved now, "
             "then enter yours again."
         )
+
+
+@transaction.atomic
+def time_entry_remove(*, member: TeamMember, entry_id: int, actor: User | None = None) -> TimeEntry:
+    """Remove ``member``'s own entry ``entry_id`` (one of several in a day's cell, which the grid leaves alone, or
+    a rejected one to log again); the entry removed. The project's budget is checked again and the removal is
+    in its history.
+
+    Raises ``Refused`` when the entry is not the person's (or is gone), or is submitted or approved
+    (``approval.locked_reason``).
+    """
+    TeamMember.objects.select_for_update().filter(pk=member.pk).first()
+    entry = TimeEntry.objects.select_related("project").filter(member=member, pk=entry_id).first()
+    if entry is None:
+        raise Refused("No such entry of yours: reload the page.")
+    if locked_reason(entry):
+        raise Refused(f"{cell_label(entry.project, entry.date)}: {locked_reason(entry)}.")
+    entry.delete()
+    budget_event_record(
+        project=entry.project,
+        actor=actor,
+        action="time_changed",
+        member=member.name,
+        week=entry.date - dt.timedelta(days=entry.date.weekday()),
+        hours_removed=entry.hours,
+        hours_changed_by=Decimal(0),
+    )
+    budget_check(project=entry.project)
+    return entry

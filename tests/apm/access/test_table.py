@@ -36,6 +36,7 @@ QUALIFIERS = {
     "a person": "person",
     "an audit event": "audit_event",
     "the head's import job": "import_job",
+    "a time entry": "time_entry",
 }
 #: The object of a row without a qualifier, by the capability's subject.
 SUBJECTS = {"project": "project", "department": "department", "share link": "share_link"}

@@ -275,3 +275,21 @@ def test_the_pms_desk_lists_the_weeks_waiting_for_them_but_not_their_own(client,
     assert "Time to approve: Mo Member, week of 10 Mar 2025</a>" in page
     assert "13.50 h submitted" in page
     assert "Time to approve: Pat PM" not in page
+
+
+def test_a_rejected_entry_in_a_cell_of_several_is_removed_and_logged_again(client, world, mo, week, member, pm):
+    """The grid leaves a cell of several entries alone: each open or rejected entry has its own Remove."""
+    project = world["alpha_project"]
+    extra = time_entry_record(member=mo, project=project, date=MONDAY, hours=D("1"), note="Call", actor=member)
+    timesheet_week_submit(member=mo, week_start=MONDAY, actor=member)
+    time_entries_decide(project=project, entry_ids=[extra.pk], approve=False, comment="Not this project", actor=pm)
+    client.force_login(member)
+    url = reverse("projects:time_entry_remove", args=[week[0].pk]) + f"?week={WEEK}"
+    page = client.post(url, follow=True).content.decode()
+    assert "Nothing removed:" in page  # submitted: locked
+    page = client.post(reverse("projects:time_entry_remove", args=[extra.pk]) + f"?week={WEEK}", follow=True)
+    assert "1 h on ALPHA-1 removed." in page.content.decode()
+    assert not TimeEntry.objects.filter(pk=extra.pk).exists()
+    assert BudgetEvent.objects.filter(project=project, action="time_changed").last().detail["hours_removed"] == "1.00"
+    client.force_login(pm)
+    assert client.post(reverse("projects:time_entry_remove", args=[week[1].pk])).status_code == 404  # no timesheet
