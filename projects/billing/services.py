@@ -130,7 +130,7 @@ def bill_rate_change(*, actor: User, bill_rate: BillRate, rate: Decimal, valid_f
     with transaction.atomic():
         JobRole.objects.select_for_update().filter(pk=bill_rate.job_role_id).first()
         old = (
-            BillRate.objects.select_for_update()
+            BillRate.objects.select_for_update(of=("self",))
             .select_related("job_role", "client", "project")
             .filter(pk=bill_rate.pk)
             .first()

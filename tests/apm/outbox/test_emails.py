@@ -25,15 +25,18 @@ from apm.accounts.services import invitation_create
 from apm.outbox.models import OutboundEmail
 from apm.outbox.services import SendResult, email_render, outbox_enqueue, outbox_send
 from projects.models import (
+    Client,
     ContingencyRequest,
     Correspondence,
     Document,
     ExceptionPlan,
+    MarginAlert,
     RaidItem,
     ToleranceException,
 )
 from projects.raid import services as raid
 from reports.models import Report, ReportSchedule
+from teams.models import TeamMember
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +76,8 @@ def _contexts() -> dict[str, dict]:
         "as_of": "2026-12-06",
     }
     schedule = ReportSchedule(name=f"{EVIL} weekly", kind="highlight", scope="project", created_by=pm)
+    billed = factories.ProjectFactory.build(code="Q-2", name=EVIL, client=Client(name=EVIL), currency="GBP")
+    person = TeamMember(name=EVIL)
     report = Report(title=f"{EVIL} highlight report", audience="internal", period_end=WHEN.date())
     return {
         "budget-exception": {
@@ -133,6 +138,34 @@ def _contexts() -> dict[str, dict]:
             "recipient_name": EVIL,
             "period_start": WHEN.date(),
             "period_end": WHEN.date(),
+        },
+        "margin-alert": {
+            "project": billed,
+            "alert": MarginAlert(project=billed, target_percent=Decimal("25"), forecast_percent=Decimal("16.7")),
+            "figures": {
+                "model_label": "Fixed price",
+                "contract_value": Decimal("12000"),
+                "eac": Decimal("10000"),
+                "forecast": {"margin": Decimal("2000")},
+                "revenue": {"total": Decimal("5000")},
+                "to_date": {"cost": Decimal("4000")},
+            },
+        },
+        "timesheet-missing": {
+            "member": person,
+            "week_start": WHEN.date(),
+            "week_end": WHEN.date(),
+            "entries_open": 2,
+            "link": LINK,
+            "subject_names": "Your timesheet",
+        },
+        "timesheet-unapproved": {
+            "member": person,
+            "week_start": WHEN.date(),
+            "week_end": WHEN.date(),
+            "projects": [project],
+            "hours": Decimal("37.5"),
+            "link": LINK,
         },
         "schedule-paused": {"schedule": schedule, "reason": f"{EVIL} left", "owner": pm, "schedules_url": LINK},
         "schedule-recipient-paused": {
