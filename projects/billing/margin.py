@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from projects.billing import revenue as rv
 from projects.budget import evm
@@ -51,8 +52,9 @@ class ProjectMargin:
 
     ``model``: its billing model (time and materials when it has no billing
     set); ``contract_value``: the price (fixed), the not-to-exceed amount or
-    else the budget (time and materials), the fees of every month (a retainer
-    with an end; None without one, or a fixed price without a price);
+    else the budget (time and materials; None with neither), the fees of every
+    month (a retainer with an end; None without one, or a fixed price without
+    a price);
     ``revenue``: recognised to date; ``to_date``: that against actual cost;
     ``eac``: forecast cost at completion; ``forecast``: the contract value
     against it (None without a contract value); ``target``: the client's
@@ -136,15 +138,10 @@ def _gather(ids: list[int], models: dict[int, str], percent: set[int], as_of: dt
         if row["unpriced"]:
             found.time.append(rv.BilledTime(month, row["unpriced"], None))
         found.hours.append((month, (row["priced"] or ZERO) + (row["unpriced"] or ZERO)))
-    expenses = (
-        Expense.objects.filter(project_id__in=ids, billable=True, date__lte=as_of)
-        .annotate(month=TruncMonth("date"))
-        .order_by()
-        .values("project_id", "month")
-        .annotate(amount=Sum("amount"))
-    )
-    for spent in expenses:
-        inputs[spent["project_id"]].expenses.append(rv.BilledExpense(_day(spent["month"]), spent["amount"]))
+    # One by one, not summed by month: each expense is marked up and rounded on its own, as an invoice's line.
+    expenses = Expense.objects.filter(project_id__in=ids, billable=True, date__lte=as_of).order_by()
+    for project_id, day, amount in expenses.values_list("project_id", "date", "amount"):
+        inputs[project_id].expenses.append(rv.BilledExpense(day, amount))
     fixed = [pk for pk in ids if models[pk] == BillingModel.FIXED_PRICE]
     if fixed:
         for milestone in BillingMilestone.objects.filter(project_id__in=fixed).select_related("deliverable"):
@@ -166,7 +163,7 @@ def falls_due(milestone: BillingMilestone) -> dt.date | None:
     deliverable = milestone.deliverable
     if deliverable is not None:
         if deliverable.status == DeliverableStatus.ACCEPTED and deliverable.signed_off_at is not None:
-            return deliverable.signed_off_at.date()
+            return timezone.localdate(deliverable.signed_off_at)  # the day it was accepted here, not in UTC
         return None
     return milestone.due_on
 
@@ -187,7 +184,9 @@ def _revenue(
         months = rv.retainer_months(terms=terms, hours=found.hours, as_of=as_of)
         revenue = rv.retainer(terms=terms, hours=found.hours, as_of=as_of)
         return revenue, rv.retainer_contract_value(terms), months[-1] if months else None
-    cap = billing.contract_value if billing.contract_value is not None else bac
+    # No not-to-exceed amount: the budget caps it; with no budget either, nothing does (a cap of 0 would write
+    # every hour off).
+    cap = billing.contract_value if billing.contract_value is not None else (bac if bac > 0 else None)
     revenue = rv.time_and_materials(
         time=found.time, expenses=found.expenses, markup_percent=billing.expense_markup_percent, cap=cap, as_of=as_of
     )

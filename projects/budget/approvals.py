@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -39,8 +40,11 @@ _DONE = {"approve": "approved", "reject": "rejected", "reopen": "reopened"}
 @login_required
 @require_POST
 def time_decide(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    """Approve, reject (comment) or reopen (reason) the ticked entries of project ``code``."""
-    project = project_or_404(request, code, access.approve_time)
+    """Approve, reject (comment) or reopen (reason) the ticked entries of project ``code``: 404 for those who do
+    not see its internal pages, 403 for those who see them but do not approve its time."""
+    project = project_or_404(request, code, access.see_internal)
+    if not access.approve_time.allows(request.user, project):
+        raise PermissionDenied("Only the project's PM or a head of its departments approves its time.")
     form = forms.TimeDecisionForm(request.POST)
     if form_valid_or_shown(request, form, failed="Nothing was decided."):
         action, ids, comment = (form.cleaned_data[name] for name in ("action", "entry", "comment"))

@@ -170,7 +170,8 @@ def time_entries_reopen(*, project: Project, entry_ids: Iterable[int], reason: s
     submit again), recording who, when and ``reason``; the number reopened.
 
     Raises ``Refused`` unless ``actor`` may approve time on the project, for
-    a missing or too long reason, or an entry that is not approved.
+    a missing or too long reason, an entry that is not approved, or the
+    actor's own time (administrators excepted).
     """
     access.approve_time.require(actor, project, "Only the project's PM or a head of its departments reopens time.")
     reason = reason.strip()
@@ -180,6 +181,9 @@ def time_entries_reopen(*, project: Project, entry_ids: Iterable[int], reason: s
         raise Refused(f"A reason has at most {COMMENT_CHARS} characters.")
     with transaction.atomic():
         entries = _decidable(project=project, entry_ids=entry_ids, states=(Approval.APPROVED,))
+        if _own_time(actor, entries) and not access.administer.allows(actor):
+            # As for approving: one's own approved hours are reopened by another approver.
+            raise Refused("This is your own time: another approver of the project reopens it.")
         TimeEntry.objects.filter(pk__in=[entry.pk for entry in entries]).update(
             approval=Approval.OPEN,
             submitted_at=None,

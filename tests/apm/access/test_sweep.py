@@ -270,7 +270,7 @@ NEEDS: dict[str, Need] = {
     "projects:timesheet_timer": need("keep_timesheet"),
     "projects:time_entry_remove": need("keep_timesheet", "change_own_time", on="time_entry"),
     "projects:time_approvals": need("approve_time"),
-    "projects:time_decide": need("approve_time"),
+    "projects:time_decide": need("see_internal", act="approve_time"),
     "imports:index": need("import_data", missing=403),
     "imports:preset": need("import_data", missing=403),
     "imports:job": need("import_data", "run_import", on="import_job", missing=403),

@@ -216,3 +216,25 @@ def test_a_forecast_below_the_client_target_alerts_once_per_breach(project, worl
     assert budget_check(project=project).margin_alert is not None
     assert MarginAlert.objects.count() == 2
     assert OutboundEmail.objects.filter(subject__startswith="Margin alert").count() == 2
+
+
+def test_expenses_are_marked_up_one_by_one_and_no_budget_caps_nothing(project, mo, member, pm):
+    """Two expenses of 0.05 marked up 10 %: 0.055 each, 0.06 half-up, 0.12 (on their sum it would be 0.11). With
+    neither a not-to-exceed amount nor a budget, nothing caps time and materials (no contract value either)."""
+    Project.objects.filter(pk=project.pk).update(bac=None)
+    for day in (2, 3):
+        expense_record(project=project, date=dt.date(2026, 3, day), amount=D("0.05"), category="travel", supplier="Bus")
+    margin = project_margin(project=project, as_of=END_OF_MARCH)
+    assert (margin.revenue.total, margin.revenue.written_off) == (D("0.12"), D("0.00"))
+    assert (margin.contract_value, margin.forecast) == (None, None)
+
+
+def test_a_milestone_accepted_just_after_local_midnight_falls_due_that_local_day(project):
+    ProjectBilling.objects.filter(project=project).update(model=BillingModel.FIXED_PRICE, contract_value=D("100"))
+    accepted = factories.DeliverableFactory(project=project, status=DeliverableStatus.ACCEPTED)
+    accepted.signed_off_at = dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)  # 00:30 on 1 July in London
+    accepted.save()
+    BillingMilestone.objects.create(project=project, name="Launch", amount=D("100"), deliverable=accepted)
+    assert project_margin(project=project, as_of=dt.date(2026, 7, 31)).revenue.by_month == {
+        dt.date(2026, 7, 1): D("100.00")
+    }

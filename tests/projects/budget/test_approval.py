@@ -293,3 +293,17 @@ def test_a_rejected_entry_in_a_cell_of_several_is_removed_and_logged_again(clien
     assert BudgetEvent.objects.filter(project=project, action="time_changed").last().detail["hours_removed"] == "1.00"
     client.force_login(pm)
     assert client.post(reverse("projects:time_entry_remove", args=[week[1].pk])).status_code == 404  # no timesheet
+
+
+def test_nobody_reopens_their_own_approved_time_but_an_administrator(world, pm, head, admin_user):
+    project = world["alpha_project"]
+    pm_person = factories.TeamMemberFactory(name="Pat PM", user=pm)
+    project.team_members.add(pm_person)
+    member_rate_set(member=pm_person, cost_rate=D("70.00"), bill_rate=D("120.00"), valid_from=dt.date(2024, 1, 1))
+    entry = time_entry_record(member=pm_person, project=project, date=MONDAY, hours=D("3"), actor=pm)
+    timesheet_week_submit(member=pm_person, week_start=MONDAY, actor=pm)
+    time_entries_decide(project=project, entry_ids=[entry.pk], approve=True, actor=head)
+    with pytest.raises(Refused, match="your own time"):
+        time_entries_reopen(project=project, entry_ids=[entry.pk], reason="Let me fix it", actor=pm)
+    time_entries_reopen(project=project, entry_ids=[entry.pk], reason="Fix the hours", actor=admin_user)
+    assert TimeEntry.objects.get(pk=entry.pk).approval == Approval.OPEN
