@@ -1,7 +1,7 @@
 """The approvals page: time submitted on the projects one approves (``access.approve_time``), approved or
 rejected entry by entry, and time approved lately, reopened with a reason.
 
-Thin: reads through ``projects.budget.selectors.approvals_for``, writes through
+Thin: reads through ``projects.budget.selectors.time.approvals_for``, writes through
 ``projects.budget.services.approval``. Hours only: no costs or rates.
 """
 
@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_shown
 from apm.http import AuthenticatedHttpRequest
-from projects.budget import forms, selectors
+from projects.budget import forms
+from projects.budget.selectors import time as time_selectors
 from projects.budget.services.approval import time_entries_decide, time_entries_reopen
 from projects.common.lookups import project_or_404
 
@@ -30,7 +31,7 @@ def approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "projects/budget/approvals.html",
-        {"approvals": selectors.approvals_for(user=request.user), "reopen_days": selectors.REOPEN_DAYS},
+        {"approvals": time_selectors.approvals_for(user=request.user), "reopen_days": time_selectors.REOPEN_DAYS},
     )
 
 

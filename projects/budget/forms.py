@@ -19,7 +19,7 @@ from projects.models import CostBasis, CostCategory
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from projects.budget.selectors import TimesheetCell, TimesheetWeek
+    from projects.budget.selectors.time import TimesheetCell, TimesheetWeek
     from projects.models import Project
 #: The largest sum of money a form takes (£1 trillion): more would overflow the database's decimal columns.
 MAX_MONEY = Decimal(10**12)

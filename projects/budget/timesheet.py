@@ -25,6 +25,7 @@ from apm.dates import parse_date_param, parse_id_param
 from apm.errors import Refused
 from apm.http import AuthenticatedHttpRequest
 from projects.budget import forms, selectors
+from projects.budget.selectors import time as time_selectors
 from projects.budget.services import costs, timer
 from projects.budget.services.approval import timesheet_week_submit
 from projects.budget.services.timesheet import time_entry_remove as timesheet_entry_remove
@@ -65,8 +66,8 @@ def timesheet(request: AuthenticatedHttpRequest) -> HttpResponse:
     """
     member = _member_or_404(request)
     monday = _week_of(request)
-    week = selectors.timesheet_week(
-        member=member, week_start=monday, loggable=selectors.projects_for_time_entry(user=request.user)
+    week = time_selectors.timesheet_week(
+        member=member, week_start=monday, loggable=time_selectors.projects_for_time_entry(user=request.user)
     )
     grid = forms.TimesheetGridForm(request.POST or None, week=week)
     if request.method == "POST" and grid.is_valid():
@@ -110,7 +111,9 @@ def timesheet_timer(request: AuthenticatedHttpRequest) -> HttpResponse:
     with refusal_shown(request, failed="Timer:"):
         if action == "start":
             chosen = parse_id_param(request.POST.get("project"))
-            project = selectors.projects_for_time_entry(user=request.user).filter(pk=chosen).first() if chosen else None
+            project = (
+                time_selectors.projects_for_time_entry(user=request.user).filter(pk=chosen).first() if chosen else None
+            )
             if project is None:
                 raise Refused("Choose one of your projects.")
             timer.timer_start(member=member, project=project, actor=request.user)
@@ -152,8 +155,8 @@ def time_entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
             costs.time_entry_record(member=member, actor=request.user, **data)
             messages.success(request, f"{data['hours']} h logged on {data['project'].code}.")
             return redirect(_week_url(monday))
-    week = selectors.timesheet_week(
-        member=member, week_start=monday, loggable=selectors.projects_for_time_entry(user=request.user)
+    week = time_selectors.timesheet_week(
+        member=member, week_start=monday, loggable=time_selectors.projects_for_time_entry(user=request.user)
     )
     return _page(request, monday, week, forms.TimesheetGridForm(week=week), form)
 
@@ -163,7 +166,7 @@ def _entry_form(request: AuthenticatedHttpRequest, monday: dt.date, data: object
     today = selectors.today()
     return forms.TimeEntryForm(
         data,
-        projects=selectors.projects_for_time_entry(user=request.user).order_by("code"),
+        projects=time_selectors.projects_for_time_entry(user=request.user).order_by("code"),
         week=days,
         initial={"date": today if monday <= today <= days[-1] else monday},
     )
@@ -172,7 +175,7 @@ def _entry_form(request: AuthenticatedHttpRequest, monday: dt.date, data: object
 def _page(
     request: AuthenticatedHttpRequest,
     monday: dt.date,
-    week: selectors.TimesheetWeek,
+    week: time_selectors.TimesheetWeek,
     grid: forms.TimesheetGridForm,
     form: forms.TimeEntryForm,
 ) -> HttpResponse:
@@ -203,7 +206,7 @@ def _page(
             "week_year": year,
             "this_week": _iso_week(week_start(selectors.today())),
             "can_submit": monday <= selectors.today(),
-            "timer": selectors.running_timer(member=request.user.team_member),
+            "timer": time_selectors.running_timer(member=request.user.team_member),
             "today_iso": selectors.today().isoformat(),
             "previous": _iso_week(monday - dt.timedelta(days=7)),
             "next": _iso_week(monday + dt.timedelta(days=7)),

@@ -35,7 +35,8 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Model, OuterRef
 
 from apm import access
 from projects.budget import evm
-from projects.budget.selectors import ZERO, TimeGroup, bac_of, evm_inputs_of, time_groups, with_cost_figures, with_plan
+from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_cost_figures, with_plan
+from projects.budget.selectors.time import TimeGroup, time_groups
 from projects.documents.selectors import DUE, EXPIRY_NOTICE_DAYS, MET, ObligationRow, obligation_rows
 from projects.models import (
     Allocation,

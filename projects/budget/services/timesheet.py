@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from apm.errors import Refused
-from projects.budget.selectors import cell_label
+from projects.budget.selectors.time import cell_label
 from projects.budget.services.approval import locked_reason
 from projects.budget.services.checks import budget_check
 from projects.budget.services.costs import (

@@ -205,8 +205,7 @@ def plant_the_money_loop(world: World) -> dict[str, Decimal]:
     billed = TimeEntry.objects.filter(billable=True)  # the world's own hours are not billable
     assert set(billed.values_list("bill_rate_source", flat=True)) == {"project", "client", "role"}
     figures = {
-        f"bill_amount_{n}": amount
-        for n, amount in enumerate(sorted(set(billed.values_list("bill_amount", flat=True))))
+        f"bill_amount_{n}": amount for n, amount in enumerate(sorted(set(billed.values_list("bill_amount", flat=True))))
     }
     for project in (world.project, world.other_project):
         for as_of in (dt.date(2025, 3, 31), timezone.localdate()):  # the reports' period end, the pages' today
