@@ -110,7 +110,7 @@ def retainer_terms(project: Project, billing: ProjectBilling) -> rv.RetainerTerm
         hours=billing.retainer_hours or ZERO,
         rollover_months=billing.rollover_months,
         overage_rate=billing.overage_rate,
-        start=project.start_date or project.created_at.date(),
+        start=project.start_date or timezone.localdate(project.created_at),
         end=project.end_date,
     )
 
