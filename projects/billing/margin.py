@@ -80,6 +80,11 @@ class ProjectMargin:
         return self.forecast.percent < self.target
 
     @property
+    def forecast_revenue(self) -> Decimal:
+        """What the project is sure to earn by its end: its contract value, or without one its revenue to date."""
+        return self.contract_value if self.contract_value is not None else self.revenue.total
+
+    @property
     def model_label(self) -> str:
         return BillingModel(self.model).label
 
@@ -284,11 +289,10 @@ def totals(margins: Iterable[ProjectMargin]) -> list[Totals]:
     for item in margins:
         currency = item.project.currency
         revenue, cost, contract, eac = sums.setdefault(currency, [ZERO, ZERO, ZERO, ZERO])
-        forecast_revenue = item.contract_value if item.contract_value is not None else item.revenue.total
         sums[currency] = [
             revenue + item.revenue.total,
             cost + item.to_date.cost,
-            contract + forecast_revenue,
+            contract + item.forecast_revenue,
             eac + item.eac,
         ]
         counts[currency] += 1

@@ -228,9 +228,7 @@ def client_account(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 {
                     "revenue": found.revenue.total,
                     "cost": found.to_date.cost,
-                    "forecast_revenue": found.contract_value
-                    if found.contract_value is not None
-                    else found.revenue.total,
+                    "forecast_revenue": found.forecast_revenue,
                     "eac": found.eac,
                 },
             )

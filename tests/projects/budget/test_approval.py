@@ -36,14 +36,6 @@ def _frozen():
 
 
 @pytest.fixture
-def mo(world):
-    """Mo Member, on ALPHA-1 at a cost rate of 55.00 an hour."""
-    person = world["alpha_project"].team_members.get()
-    member_rate_set(member=person, cost_rate=D("55.00"), bill_rate=D("95.00"), valid_from=dt.date(2024, 1, 1))
-    return person
-
-
-@pytest.fixture
 def week(world, mo, member):
     """Mo's Monday (7.5 h) and Tuesday (6 h) on ALPHA-1, logged and not yet submitted."""
     project = world["alpha_project"]

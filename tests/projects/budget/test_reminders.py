@@ -27,12 +27,11 @@ TODAY = dt.date(2025, 3, 10)  # the Monday after
 
 
 @pytest.fixture
-def mo(world, member):
-    person = world["alpha_project"].team_members.get()
-    person.email = "mo@example.com"
-    person.save()
-    member_rate_set(member=person, cost_rate=D("55.00"), bill_rate=D("95.00"), valid_from=dt.date(2024, 1, 1))
-    return person
+def mo(mo):
+    """The budget tests' Mo Member, with an address of their own."""
+    mo.email = "mo@example.com"
+    mo.save()
+    return mo
 
 
 def _sent() -> list[tuple[list[str], str]]:

@@ -16,18 +16,10 @@ from projects.budget.services.approval import timesheet_week_submit
 from projects.budget.services.costs import time_entry_record
 from projects.budget.services.timer import timer_discard, timer_start, timer_stop
 from projects.models import TimeEntry, TimeTimer
-from teams.services import member_rate_set
 
 D = Decimal
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 WEDNESDAY = dt.date(2025, 3, 12)
-
-
-@pytest.fixture
-def mo(world):
-    person = world["alpha_project"].team_members.get()
-    member_rate_set(member=person, cost_rate=D("55.00"), bill_rate=D("95.00"), valid_from=dt.date(2024, 1, 1))
-    return person
 
 
 def _at(hour: int, minute: int = 0, day: dt.date = WEDNESDAY):

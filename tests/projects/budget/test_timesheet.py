@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from projects.budget.services.costs import time_entry_costed, time_entry_record
 from projects.models import BudgetEvent, TimeEntry
-from teams.services import member_rate_set
 from tests import factories
 
 D = Decimal
@@ -28,14 +27,6 @@ URL = reverse("projects:timesheet") + f"?week={WEEK}"
 def _frozen():
     with time_machine.travel(dt.datetime(2025, 3, 12, 12, tzinfo=LONDON), tick=False):
         yield
-
-
-@pytest.fixture
-def mo(world):
-    """Mo Member, on ALPHA-1 at a cost rate of 55.00 an hour."""
-    person = world["alpha_project"].team_members.get()
-    member_rate_set(member=person, cost_rate=D("55.00"), bill_rate=D("95.00"), valid_from=dt.date(2024, 1, 1))
-    return person
 
 
 @pytest.fixture
