@@ -63,6 +63,21 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _figures_kept(request):
+    """After each test that used the database: every project's stored figures (``projects.budget.figures``) that
+    hold today equal a fresh computation. A service that writes time, expenses, budget lines or status updates
+    around the signals without refreshing them fails the test that runs it."""
+    if "_django_db_helper" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from projects.budget import figures
+
+    assert figures.drift() == [], "stored project figures differ from the rows they sum"
+
+
 @pytest.fixture
 def published(monkeypatch):
     """Every task published, as a list of (task name, args), instead of sending it to a broker."""

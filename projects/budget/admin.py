@@ -16,6 +16,7 @@ from projects.models import (
     ExceptionPlan,
     Expense,
     ProjectBudget,
+    ProjectFigures,
     TimeEntry,
     TimeTimer,
     ToleranceException,
@@ -146,3 +147,20 @@ class BudgetEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the audit trail is written by the budget services only
+
+
+@admin.register(ProjectFigures)
+class ProjectFiguresAdmin(admin.ModelAdmin):
+    """Each project's kept sums, read-only: written by ``projects.budget.figures`` whenever the rows they add up
+    change, so an edit here would only be overwritten (or, worse, believed)."""
+
+    list_display = ("project", "as_of", "next_due", "lines_total", "time_cost", "expense_cost", "rag_now")
+    search_fields = ("project__code", "project__name")
+    list_select_related = ("project",)
+    readonly_fields = [f.name for f in ProjectFigures._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ProjectFigures | None = None) -> bool:
+        return False

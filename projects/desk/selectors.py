@@ -31,10 +31,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, ExpressionWrapper, F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, QuerySet
 
 from apm import access
-from projects.budget import evm
+from projects.budget import evm, figures
 from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_cost_figures, with_plan
 from projects.budget.selectors.time import TimeGroup, time_groups
 from projects.documents.selectors import DUE, EXPIRY_NOTICE_DAYS, MET, ObligationRow, obligation_rows
@@ -67,7 +67,6 @@ from projects.models import (
     RaidKind,
     RaidStatus,
     Severity,
-    StatusUpdate,
     TimeEntry,
     ToleranceException,
 )
@@ -376,21 +375,9 @@ class ProjectRow:
         return "better" if now > before else "worse" if now < before else "same"
 
 
-def _last_update() -> Subquery:
-    """The date of the project's newest status update (None when it has none), as a subquery."""
-    return Subquery(StatusUpdate.objects.filter(project=OuterRef("pk")).order_by("-as_of").values("as_of")[:1])
-
-
 def _stale(last_update: dt.date | None, today: dt.date) -> bool:
     """No status update as of ``today`` for :data:`STALE_DAYS` days, or none at all."""
     return last_update is None or last_update < today - dt.timedelta(days=STALE_DAYS)
-
-
-def _rag_of_update(offset: int) -> Subquery:
-    """The RAG of the project's ``offset``-th newest rated status update (0 = newest), as a subquery."""
-    # One update per project and date (a constraint): the date alone orders them, straight off its index.
-    updates = StatusUpdate.objects.filter(project=OuterRef("pk")).exclude(rag="").order_by("-as_of")
-    return Subquery(updates.values("rag")[offset : offset + 1])
 
 
 def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> list[ProjectRow]:
@@ -402,12 +389,7 @@ def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> 
     """
     loaded = (
         with_plan(with_cost_figures(projects, as_of=today))
-        .annotate(
-            rag_now=_rag_of_update(0),
-            rag_before=_rag_of_update(1),
-            last_update=_last_update(),
-            money_shown=_money_shown(user),
-        )
+        .annotate(**figures.status_columns(), money_shown=_money_shown(user))
         .order_by("code")
     )
     rows = []
@@ -467,7 +449,7 @@ def ranked_projects(
     """
     fields = ["pk", "code", "rag_now", "last_update"]
     found: QuerySet[Any] = Project.objects.filter(pk__in=projects.values("pk")).annotate(
-        rag_now=_rag_of_update(0), last_update=_last_update()
+        **figures.status_columns("rag_now", "last_update")
     )
     if forecast:
         found = with_cost_figures(found, as_of=today).annotate(money_shown=_money_shown(user))
@@ -483,10 +465,10 @@ def ranked_projects(
         ]
     ranked = []
     for pk, code, rag, last_update, *inputs in found.order_by().values_list(*fields):
-        figures = None
+        outlook = None
         if inputs and inputs[0]:
             _, _, bac, lines_total, time_cost, expense_cost, pct, etc = inputs
-            figures = evm.forecast_at_completion(
+            outlook = evm.forecast_at_completion(
                 bac=bac_of(bac, lines_total),
                 ac=time_cost + expense_cost,
                 percent_complete=pct if pct is not None else ZERO,
@@ -500,7 +482,7 @@ def ranked_projects(
                 actions=actions.get(pk, 0),
                 stale=_stale(last_update, today),
                 currency=inputs[1] if inputs else "",
-                forecast=figures,
+                forecast=outlook,
             )
         )
     return sorted(ranked, key=lambda project: project.severity)

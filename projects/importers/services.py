@@ -80,6 +80,7 @@ from django.utils.text import slugify
 
 from apm import access, validation
 from apm.errors import Refused
+from projects.budget import figures
 from projects.importers import gmpp
 from projects.importers.gmpp import GmppFormatError, RowError
 from projects.importers.mapping import GMPP, Mapping, Record, parse_record
@@ -725,7 +726,9 @@ def portfolio_import(
     summary = ImportSummary(mapping=mapping)
     try:
         with transaction.atomic():
-            _import(summary, paths=paths, user=user, progress=progress, encoding=encoding, strict=strict)
+            # The projects' kept figures are written once for all the rows, at the end, not once a row.
+            with figures.deferred():
+                _import(summary, paths=paths, user=user, progress=progress, encoding=encoding, strict=strict)
             if dry_run:
                 transaction.set_rollback(True)
     except _Stop:

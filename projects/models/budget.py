@@ -475,3 +475,39 @@ class BudgetEvent(models.Model):
     def action_label(self) -> str:
         """``"line_added"`` -> ``"Line added"``."""
         return self.action.replace("_", " ").capitalize()
+
+
+class ProjectFigures(models.Model):
+    """A project's sums kept on write, so the pages that rate hundreds of projects read one row each instead of
+    adding up their time, expenses and budget lines on every request.
+
+    Written by ``projects.budget.figures`` whenever a time entry, expense,
+    budget line or status update of the project changes, in the writer's
+    transaction. The sums are those of ``projects.budget.selectors`` as of
+    ``as_of`` (the day they were written): budget lines; the cost of the time
+    logged, all of it and the approved part; expenses; the newest percent
+    complete. They hold for any later day before ``next_due``, the first date
+    after ``as_of`` of a time entry, expense or percent complete of the
+    project (None: none is dated later); on and after it, and before
+    ``as_of``, the readers add up the rows themselves. ``rag_now``,
+    ``rag_before`` and ``last_update`` (the newest two rated status updates'
+    RAG, the newest update's date) hold whatever the day.
+    """
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, primary_key=True, related_name="figures")
+    as_of = models.DateField()
+    next_due = models.DateField(null=True, blank=True)
+    lines_total = models.DecimalField(max_digits=20, decimal_places=2)
+    time_cost = models.DecimalField(max_digits=20, decimal_places=2)
+    approved_time_cost = models.DecimalField(max_digits=20, decimal_places=2)
+    expense_cost = models.DecimalField(max_digits=20, decimal_places=2)
+    pct_complete = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    rag_now = models.CharField(max_length=5, blank=True)
+    rag_before = models.CharField(max_length=5, blank=True)
+    last_update = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "project figures"
+
+    def __str__(self) -> str:
+        return f"Figures of project {self.project_id} as of {self.as_of}"

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from apm import access
 from apm.errors import Refused
+from projects.budget import figures
 from projects.budget.services.checks import budget_check
 from projects.budget.services.events import budget_event_record
 from projects.models import Approval, Project, TimeEntry
@@ -152,6 +153,7 @@ def time_entries_decide(
             decided_at=timezone.now(),
             decision_comment=comment,
         )
+        figures.refresh([project.pk])  # the approved time's cost (an update sends no signal)
         budget_event_record(
             project=project,
             actor=actor,
@@ -191,6 +193,7 @@ def time_entries_reopen(*, project: Project, entry_ids: Iterable[int], reason: s
             decided_at=timezone.now(),
             decision_comment=reason,
         )
+        figures.refresh([project.pk])
         budget_event_record(
             project=project,
             actor=actor,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from apm.errors import Refused
+from projects.budget import figures
 from projects.budget.selectors.time import cell_label
 from projects.budget.services.approval import locked_reason
 from projects.budget.services.checks import budget_check
@@ -94,46 +95,48 @@ def timesheet_week_save(
     removed_hours: dict[int, Decimal] = defaultdict(Decimal)
     changed_hours: dict[int, Decimal] = defaultdict(Decimal)
     new: list[NewTime] = []  # cells without an entry yet, costed together below
-    for (project, day), value in sorted(cells.items(), key=lambda item: (item[0][0].code, item[0][1])):
-        hours = value or Decimal(0)
-        entries = existing.get((project.pk, day), [])
-        if len(entries) > 1:
-            if hours != sum((e.hours for e in entries), Decimal(0)):
-                raise Refused(
-                    f"{cell_label(project, day)}: holds {len(entries)} entries; change them in the list of entries."
-                )
-            continue
-        old = entries[0] if entries else None
-        if (old.hours if old else Decimal(0)) == hours:
-            continue
-        if old is not None and locked_reason(old):
-            raise Refused(f"{cell_label(project, day)}: {locked_reason(old)}.")
-        if old is None:
-            new.append(NewTime(project=project, date=day, hours=hours))
+    # One refresh of each project's figures for the whole week, before its budget is checked.
+    with figures.deferred():
+        for (project, day), value in sorted(cells.items(), key=lambda item: (item[0][0].code, item[0][1])):
+            hours = value or Decimal(0)
+            entries = existing.get((project.pk, day), [])
+            if len(entries) > 1:
+                if hours != sum((e.hours for e in entries), Decimal(0)):
+                    raise Refused(
+                        f"{cell_label(project, day)}: holds {len(entries)} entries; change them in the list of entries."
+                    )
+                continue
+            old = entries[0] if entries else None
+            if (old.hours if old else Decimal(0)) == hours:
+                continue
+            if old is not None and locked_reason(old):
+                raise Refused(f"{cell_label(project, day)}: {locked_reason(old)}.")
+            if old is None:
+                new.append(NewTime(project=project, date=day, hours=hours))
+                touched[project.pk] = project
+                changed_cells.append((project, day))
+                continue
+            try:
+                if not hours:
+                    old.delete()
+                    removed_hours[project.pk] += old.hours
+                    done.removed += 1
+                else:
+                    was = old.hours
+                    time_entry_rehour(entry=old, hours=hours).save(update_fields=["hours", "cost", "bill_amount"])
+                    changed_hours[project.pk] += hours - was
+                    done.changed += 1
+            except Refused as exc:
+                raise Refused(f"{cell_label(project, day)}: {exc.message}") from exc
             touched[project.pk] = project
             changed_cells.append((project, day))
-            continue
         try:
-            if not hours:
-                old.delete()
-                removed_hours[project.pk] += old.hours
-                done.removed += 1
-            else:
-                was = old.hours
-                time_entry_rehour(entry=old, hours=hours).save(update_fields=["hours", "cost", "bill_amount"])
-                changed_hours[project.pk] += hours - was
-                done.changed += 1
-        except Refused as exc:
-            raise Refused(f"{cell_label(project, day)}: {exc.message}") from exc
-        touched[project.pk] = project
-        changed_cells.append((project, day))
-    try:
-        costed = time_entries_costed(member=member, entries=new, actor=actor)
-    except TimeRefused as exc:
-        raise Refused(f"{cell_label(exc.entry.project, exc.entry.date)}: {exc.message}") from exc
-    for entry in costed:
-        entry.save(force_insert=True)
-    done.added += len(costed)
+            costed = time_entries_costed(member=member, entries=new, actor=actor)
+        except TimeRefused as exc:
+            raise Refused(f"{cell_label(exc.entry.project, exc.entry.date)}: {exc.message}") from exc
+        for entry in costed:
+            entry.save(force_insert=True)
+        done.added += len(costed)
     day_hours_check(member=member, days=sorted({day for (_, day) in changed_cells}))
     for project in touched.values():
         if project.pk in removed_hours or project.pk in changed_hours:

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.billing import services
+from projects.budget import figures
 from projects.budget.services.costs import expense_record, time_entry_record
 from projects.models import (
     Approval,
@@ -109,6 +110,7 @@ def alpha(world, pm):
         )
     expense_record(project=project, date=dt.date(2026, 3, 18), amount=D("200"), category="travel", supplier="Rail")
     TimeEntry.objects.filter(project=project).update(approval=Approval.APPROVED)
+    figures.refresh([project.pk])  # an update sends no signal
     StatusUpdate.objects.create(project=project, as_of=MARCH_31, percent_complete=D("20"))
     services.project_billing_set(
         actor=pm, project=project, model=BillingModel.TIME_AND_MATERIALS, expense_markup_percent=D("10")
@@ -194,6 +196,7 @@ def test_a_retainer_shows_this_months_hours(client, world, pm):
     time_entry_record(member=mo, project=project, date=dt.date(2026, 3, 12), hours=D("8"))
     time_entry_record(member=mo, project=project, date=dt.date(2026, 3, 13), hours=D("8"))
     TimeEntry.objects.filter(project=project).update(approval=Approval.APPROVED)
+    figures.refresh([project.pk])  # an update sends no signal
     services.project_billing_set(
         actor=pm,
         project=project,
@@ -385,6 +388,7 @@ def acme(alpha, world, pm, outside_head):
     member_rate_set(member=eve, cost_rate=D("50.00"), bill_rate=D("0"), valid_from=dt.date(2025, 1, 1), currency="EUR")
     time_entry_record(member=eve, project=alpha2, date=dt.date(2026, 3, 5), hours=D("12"))
     TimeEntry.objects.filter(project=alpha2).update(approval=Approval.APPROVED)
+    figures.refresh([alpha2.pk])  # an update sends no signal
     services.project_billing_set(
         actor=pm,
         project=alpha2,

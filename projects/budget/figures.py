@@ -1,0 +1,346 @@
+"""Each project's sums kept on write (:class:`projects.models.ProjectFigures`), and the columns that read them.
+
+A page that rates a department of a thousand projects added up, on every
+request, each project's time, expenses and budget lines and looked up its
+newest status updates: eight correlated subqueries a project. Those sums
+change only when one of the project's rows does, so they are written then,
+in the writer's transaction, and the readers take one joined row a project.
+
+* **Writing.** A time entry, expense, budget line or status update saved or
+  deleted (signals, below) refreshes its project's row; a write that goes
+  around the signals (``QuerySet.update``, ``bulk_create``) calls
+  :func:`refresh` itself. :func:`deferred` gathers the refreshes of a long
+  run of writes (an import, the demo) into one at its end. The row is locked
+  before its sums are read, so two writers of the same project queue and the
+  second reads what the first committed.
+* **Reading.** :func:`cost_columns` and :func:`status_columns` give, for a
+  query of projects, each figure as the stored column when the row holds for
+  the day asked (``ProjectFigures.as_of`` on or before it and no row of the
+  project dated after ``as_of`` and on or before it), else the sum computed
+  as before. A project without a row, or asked about another day, is exactly
+  as before; only the cost changes.
+* **Days passing.** An entry dated in the future is left out of the sums
+  until its day; the row says when (``next_due``) and, from that day, the
+  readers compute the project's sums again until :func:`refresh_due` (beat,
+  daily) writes them. The same task writes the rows of projects that have
+  none (created before the table, or by a bulk write).
+
+``tests/conftest.py`` checks after every test that touches the database that
+every stored row equals a fresh computation: a writer that forgets to
+refresh fails the test that exercises it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import (
+    Case,
+    DateField,
+    DecimalField,
+    F,
+    Func,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from projects.models import (
+    Approval,
+    BudgetLine,
+    CostBasis,
+    Expense,
+    Project,
+    ProjectFigures,
+    StatusUpdate,
+    TimeEntry,
+)
+
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+PERCENT = DecimalField(max_digits=5, decimal_places=2)
+ZERO = Decimal("0")
+#: Projects refreshed a statement: bound parameters stay well under SQLite's limit.
+BATCH = 500
+
+#: The stored sums and what they are, each also computed live by :func:`_live_columns`.
+SUMS = ("lines_total", "time_cost", "approved_time_cost", "expense_cost", "pct_complete")
+STATUS = ("rag_now", "rag_before", "last_update")
+
+_deferred: ContextVar[set[int] | None] = ContextVar("apm_figures_deferred", default=None)
+
+
+def today() -> dt.date:
+    """Today in ``settings.TIME_ZONE``, the day the figures are written for."""
+    return timezone.localdate()
+
+
+# --- The sums, computed ----------------------------------------------------------------------------
+
+
+def total(queryset: QuerySet[Any], field: str) -> Coalesce:
+    """``SUM(field)`` of ``queryset`` (filtered on ``OuterRef("pk")``) as a plain aggregate subquery, 0 when empty.
+
+    ``Func`` rather than ``Sum``: no ``GROUP BY`` and ``LIMIT`` in the subquery (the same total, cheaper to
+    plan and run over a department's projects on PostgreSQL).
+    """
+    summed = queryset.order_by().annotate(total=Func(field, function="SUM", output_field=MONEY)).values("total")
+    return Coalesce(Subquery(summed, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def _newest_pct(as_of: dt.date) -> Subquery:
+    # One update per project and date (a constraint): the date alone orders them.
+    newest = (
+        StatusUpdate.objects.filter(project=OuterRef("pk"), as_of__lte=as_of, percent_complete__isnull=False)
+        .order_by("-as_of")
+        .values("percent_complete")[:1]
+    )
+    return Subquery(newest, output_field=PERCENT)
+
+
+def rag_of_update(offset: int) -> Subquery:
+    """The RAG of the project's ``offset``-th newest rated status update (0 = newest), as a subquery."""
+    updates = StatusUpdate.objects.filter(project=OuterRef("pk")).exclude(rag="").order_by("-as_of")
+    return Subquery(updates.values("rag")[offset : offset + 1])
+
+
+def last_update() -> Subquery:
+    """The date of the project's newest status update (None when it has none), as a subquery."""
+    return Subquery(StatusUpdate.objects.filter(project=OuterRef("pk")).order_by("-as_of").values("as_of")[:1])
+
+
+def _logged(as_of: dt.date) -> QuerySet[TimeEntry]:
+    return TimeEntry.objects.filter(project=OuterRef("pk"), date__lte=as_of)
+
+
+def _live_columns(as_of: dt.date) -> dict[str, Any]:
+    """Every figure of a project computed from its rows, as of ``as_of``."""
+    return {
+        "lines_total": total(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"),
+        "time_cost": total(_logged(as_of), "cost"),
+        "approved_time_cost": total(_logged(as_of).filter(approval=Approval.APPROVED), "cost"),
+        "expense_cost": total(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
+        "pct_complete": _newest_pct(as_of),
+        "rag_now": rag_of_update(0),
+        "rag_before": rag_of_update(1),
+        "last_update": last_update(),
+    }
+
+
+def _first_after(queryset: QuerySet[Any], as_of: dt.date) -> Subquery:
+    dated = queryset.filter(project=OuterRef("pk"), date__gt=as_of).order_by().values("project")
+    return Subquery(dated.annotate(first=Min("date")).values("first")[:1], output_field=DateField())
+
+
+# --- The sums, read --------------------------------------------------------------------------------
+
+
+def _holds(as_of: dt.date) -> Q:
+    """The project's stored row holds on ``as_of``."""
+    return Q(figures__as_of__lte=as_of) & (Q(figures__next_due__isnull=True) | Q(figures__next_due__gt=as_of))
+
+
+def _stored_or(name: str, live: Any, as_of: dt.date, output_field: Any) -> Case:
+    return Case(When(_holds(as_of), then=F(f"figures__{name}")), default=live, output_field=output_field)
+
+
+def cost_columns(*, as_of: dt.date, total_of: Callable[[QuerySet[Any], str], Any] | None = None) -> dict[str, Any]:
+    """``lines_total``, ``time_cost`` (the time actual cost reads: all of it, or the approved part when the
+    project's budget says so), ``expense_cost`` and ``pct_complete`` as of ``as_of``, as columns of a query of
+    projects: stored where the project's row holds, else computed (``total_of``: how a sum is computed, by
+    default :func:`total`)."""
+    total_of = total_of or total
+    logged = _logged(as_of)
+    approved = Q(budget__cost_basis=CostBasis.APPROVED)
+    holds = _holds(as_of)
+    return {
+        "lines_total": _stored_or(
+            "lines_total", total_of(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"), as_of, MONEY
+        ),
+        "time_cost": Case(
+            When(holds & approved, then=F("figures__approved_time_cost")),
+            When(holds, then=F("figures__time_cost")),
+            When(approved, then=total_of(logged.filter(approval=Approval.APPROVED), "cost")),
+            default=total_of(logged, "cost"),
+            output_field=MONEY,
+        ),
+        "expense_cost": _stored_or(
+            "expense_cost",
+            total_of(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
+            as_of,
+            MONEY,
+        ),
+        "pct_complete": _stored_or("pct_complete", _newest_pct(as_of), as_of, PERCENT),
+    }
+
+
+def status_columns(*names: str) -> dict[str, Any]:
+    """``rag_now``, ``rag_before`` and ``last_update`` (or those of ``names``) as columns of a query of projects:
+    stored where the project has a row (they hold whatever the day), else computed."""
+    live = {"rag_now": rag_of_update(0), "rag_before": rag_of_update(1), "last_update": last_update()}
+    return {
+        name: Case(
+            When(figures__isnull=False, then=F(f"figures__{name}")),
+            default=live[name],
+            output_field=ProjectFigures._meta.get_field(name),
+        )
+        for name in names or STATUS
+    }
+
+
+# --- Writing ---------------------------------------------------------------------------------------
+
+
+def refresh(project_ids: Iterable[int], *, as_of: dt.date | None = None) -> None:
+    """Write the figures of the projects ``project_ids`` as of ``as_of`` (default: today); inside
+    :func:`deferred`, only note them. Three queries and a write a :data:`BATCH` of projects."""
+    ids = sorted({int(pk) for pk in project_ids if pk is not None})
+    gathered = _deferred.get()
+    if gathered is not None:
+        gathered.update(ids)
+        return
+    as_of = as_of or today()
+    for start in range(0, len(ids), BATCH):
+        _refresh_batch(ids[start : start + BATCH], as_of)
+
+
+def _refresh_batch(ids: list[int], as_of: dt.date) -> None:
+    with transaction.atomic():
+        # Only projects that still exist (one created by a row rolled back since, in an import, is gone).
+        ids = list(Project.objects.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            return
+        # A placeholder row for a project without one (never read: dated after any day asked), so that every
+        # row can be locked before the sums are read.
+        ProjectFigures.objects.bulk_create(
+            [ProjectFigures(project_id=pk, as_of=dt.date.max, **dict.fromkeys(SUMS[:4], ZERO)) for pk in ids],
+            ignore_conflicts=True,
+        )
+        list(ProjectFigures.objects.select_for_update().filter(project_id__in=ids).order_by("pk").values("pk"))
+        found = Project.objects.filter(pk__in=ids).annotate(
+            **_live_columns(as_of),
+            next_time=_first_after(TimeEntry.objects.all(), as_of),
+            next_expense=_first_after(Expense.objects.all(), as_of),
+            next_pct=_first_after_update(as_of),
+        )
+        rows = []
+        for values in found.values("pk", *SUMS, *STATUS, "next_time", "next_expense", "next_pct"):
+            dates = [values.pop(key) for key in ("next_time", "next_expense", "next_pct")]
+            later = [day for day in dates if day is not None]
+            rows.append(
+                ProjectFigures(
+                    project_id=values.pop("pk"),
+                    as_of=as_of,
+                    next_due=min(later) if later else None,
+                    **_blank_ragless(values),
+                )
+            )
+        ProjectFigures.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["project"],
+            update_fields=["as_of", "next_due", *SUMS, *STATUS],
+        )
+
+
+def _blank_ragless(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with a RAG that no update gave (None) as the blank the column keeps."""
+    return {key: "" if value is None and key in ("rag_now", "rag_before") else value for key, value in values.items()}
+
+
+def _first_after_update(as_of: dt.date) -> Subquery:
+    dated = (
+        StatusUpdate.objects.filter(project=OuterRef("pk"), as_of__gt=as_of, percent_complete__isnull=False)
+        .order_by("as_of")
+        .values("as_of")[:1]
+    )
+    return Subquery(dated, output_field=DateField())
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[set[int]]:
+    """Within, :func:`refresh` only notes the projects; on the way out (without an error) they are refreshed
+    together. Nested: the outermost refreshes."""
+    if _deferred.get() is not None:
+        yield _deferred.get()  # type: ignore[misc]
+        return
+    gathered: set[int] = set()
+    token = _deferred.set(gathered)
+    try:
+        yield gathered
+    finally:
+        _deferred.reset(token)
+    refresh(gathered)
+
+
+def refresh_due(*, as_of: dt.date | None = None) -> int:
+    """Write the figures of every project whose row no longer holds today (a dated row's day has come) or that
+    has none; the number of projects refreshed."""
+    as_of = as_of or today()
+    ids = list(
+        Project.objects.filter(
+            Q(figures__isnull=True) | Q(figures__next_due__lte=as_of) | Q(figures__as_of__gt=as_of)
+        ).values_list("pk", flat=True)
+    )
+    refresh(ids, as_of=as_of)
+    return len(ids)
+
+
+def drift(*, as_of: dt.date | None = None) -> list[int]:
+    """The projects whose stored row holds on ``as_of`` (default: today) but differs from a fresh computation:
+    always empty unless a writer forgot to refresh."""
+    as_of = as_of or today()
+    stored = {
+        row["project_id"]: row
+        for row in ProjectFigures.objects.filter(as_of__lte=as_of)
+        .filter(Q(next_due__isnull=True) | Q(next_due__gt=as_of))
+        .values("project_id", *SUMS, *STATUS)
+    }
+    if not stored:
+        return []
+    wrong = []
+    computed = Project.objects.filter(pk__in=list(stored)).annotate(**_live_columns(as_of))
+    for values in computed.values("pk", *SUMS, *STATUS):
+        kept = stored[values.pop("pk")]
+        pk = kept.pop("project_id")
+        fresh = _blank_ragless(values)
+        if any(kept[key] != fresh[key] for key in fresh):
+            wrong.append(pk)
+    return sorted(wrong)
+
+
+# --- Signals ---------------------------------------------------------------------------------------
+
+_WATCHED = (TimeEntry, Expense, BudgetLine, StatusUpdate)
+
+
+def _saved(sender: type[Any], instance: Any, raw: bool = False, **_: Any) -> None:
+    if not raw:  # a fixture being loaded: refresh_due writes the rows
+        refresh([instance.project_id])
+
+
+def _deleted(sender: type[Any], instance: Any, origin: Any = None, **_: Any) -> None:
+    # Deleted with its project (or the project's client): the project's row goes with it.
+    started = origin.model if isinstance(origin, QuerySet) else type(origin)
+    if origin is not None and started is not sender:
+        return
+    refresh([instance.project_id])
+
+
+def connect() -> None:
+    """Connect the receivers (``ProjectsConfig.ready``)."""
+    for model in _WATCHED:
+        post_save.connect(_saved, sender=model, dispatch_uid=f"figures-saved-{model.__name__}")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"figures-deleted-{model.__name__}")
