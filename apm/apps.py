@@ -6,3 +6,8 @@ class ApmConfig(AppConfig):
 
     name = "apm"
     verbose_name = "APM"
+
+    def ready(self) -> None:
+        from apm import lookups
+
+        lookups.register()

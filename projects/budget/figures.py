@@ -6,8 +6,8 @@ newest status updates: eight correlated subqueries a project. Those sums
 change only when one of the project's rows does, so they are written then,
 in the writer's transaction, and the readers take one joined row a project.
 
-* **Writing.** A time entry, expense, budget line or status update saved or
-  deleted (signals, below) refreshes its project's row; a write that goes
+* **Writing.** A project created, or a time entry, expense, budget line or
+  status update saved or deleted (signals, below) refreshes its project's row; a write that goes
   around the signals (``QuerySet.update``, ``bulk_create``) calls
   :func:`refresh` itself. :func:`deferred` gathers the refreshes of a long
   run of writes (an import, the demo) into one at its end. The row is locked
@@ -55,7 +55,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
 from projects.models import (
@@ -156,33 +156,42 @@ def _stored_or(name: str, live: Any, as_of: dt.date, output_field: Any) -> Case:
     return Case(When(_holds(as_of), then=F(f"figures__{name}")), default=live, output_field=output_field)
 
 
+def _computed_costs(as_of: dt.date, total_of: Callable[[QuerySet[Any], str], Any]) -> dict[str, Any]:
+    """``lines_total``, ``time_cost`` (by the cost basis of the project's budget), ``expense_cost`` and
+    ``pct_complete`` as of ``as_of``, added up from the project's rows."""
+    logged = _logged(as_of)
+    return {
+        "lines_total": total_of(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"),
+        "time_cost": Case(
+            When(
+                budget__cost_basis=CostBasis.APPROVED, then=total_of(logged.filter(approval=Approval.APPROVED), "cost")
+            ),
+            default=total_of(logged, "cost"),
+            output_field=MONEY,
+        ),
+        "expense_cost": total_of(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
+        "pct_complete": _newest_pct(as_of),
+    }
+
+
 def cost_columns(*, as_of: dt.date, total_of: Callable[[QuerySet[Any], str], Any] | None = None) -> dict[str, Any]:
     """``lines_total``, ``time_cost`` (the time actual cost reads: all of it, or the approved part when the
     project's budget says so), ``expense_cost`` and ``pct_complete`` as of ``as_of``, as columns of a query of
     projects: stored where the project's row holds, else computed (``total_of``: how a sum is computed, by
     default :func:`total`)."""
-    total_of = total_of or total
-    logged = _logged(as_of)
-    approved = Q(budget__cost_basis=CostBasis.APPROVED)
+    computed = _computed_costs(as_of, total_of or total)
     holds = _holds(as_of)
+    approved = Q(budget__cost_basis=CostBasis.APPROVED)
     return {
-        "lines_total": _stored_or(
-            "lines_total", total_of(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"), as_of, MONEY
-        ),
+        "lines_total": _stored_or("lines_total", computed["lines_total"], as_of, MONEY),
         "time_cost": Case(
             When(holds & approved, then=F("figures__approved_time_cost")),
             When(holds, then=F("figures__time_cost")),
-            When(approved, then=total_of(logged.filter(approval=Approval.APPROVED), "cost")),
-            default=total_of(logged, "cost"),
+            default=computed["time_cost"],
             output_field=MONEY,
         ),
-        "expense_cost": _stored_or(
-            "expense_cost",
-            total_of(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
-            as_of,
-            MONEY,
-        ),
-        "pct_complete": _stored_or("pct_complete", _newest_pct(as_of), as_of, PERCENT),
+        "expense_cost": _stored_or("expense_cost", computed["expense_cost"], as_of, MONEY),
+        "pct_complete": _stored_or("pct_complete", computed["pct_complete"], as_of, PERCENT),
     }
 
 
@@ -198,6 +207,50 @@ def status_columns(*names: str) -> dict[str, Any]:
         )
         for name in names or STATUS
     }
+
+
+#: What :func:`stored_columns` adds beside the figures: the row's day and next due day (None without a row).
+KEPT_AS_OF, KEPT_NEXT_DUE = "kept_as_of", "kept_next_due"
+#: The figures a rating reads, in the order :func:`live_figures` gives them.
+RATED = ("lines_total", "time_cost", "expense_cost", "pct_complete", "rag_now", "last_update")
+
+
+def stored_columns() -> dict[str, Any]:
+    """The figures of :data:`RATED` as plain columns of the project's stored row (``time_cost`` by the cost
+    basis of its budget), with :data:`KEPT_AS_OF` and :data:`KEPT_NEXT_DUE`: for a query of many projects read
+    as values, where the ``CASE`` of :func:`cost_columns` costs more to build and plan than the rows it
+    reads. The caller asks :func:`holds` of each row and takes :func:`live_figures` for those it does not hold
+    for (a fixed number of queries: one more when there are any)."""
+    return {
+        "lines_total": F("figures__lines_total"),
+        "time_cost": Case(
+            When(budget__cost_basis=CostBasis.APPROVED, then=F("figures__approved_time_cost")),
+            default=F("figures__time_cost"),
+            output_field=MONEY,
+        ),
+        "expense_cost": F("figures__expense_cost"),
+        "pct_complete": F("figures__pct_complete"),
+        "rag_now": F("figures__rag_now"),
+        "last_update": F("figures__last_update"),
+        KEPT_AS_OF: F("figures__as_of"),
+        KEPT_NEXT_DUE: F("figures__next_due"),
+    }
+
+
+def holds(kept_as_of: dt.date | None, kept_next_due: dt.date | None, as_of: dt.date) -> bool:
+    """Whether a stored row of day ``kept_as_of`` (None: no row) and next due day ``kept_next_due`` holds on
+    ``as_of`` (the rule :func:`cost_columns` applies in the database)."""
+    return kept_as_of is not None and kept_as_of <= as_of and (kept_next_due is None or kept_next_due > as_of)
+
+
+def live_figures(ids: list[int], *, as_of: dt.date) -> dict[int, tuple[Any, ...]]:
+    """The figures of :data:`RATED` of the projects ``ids`` as of ``as_of``, added up from their rows (one
+    query; none when ``ids`` is empty)."""
+    if not ids:
+        return {}
+    live = {**_computed_costs(as_of, total), "rag_now": rag_of_update(0), "last_update": last_update()}
+    found = Project.objects.filter(pk__any=ids).order_by().annotate(**{f"live_{k}": v for k, v in live.items()})
+    return {pk: tuple(rest) for pk, *rest in found.values_list("pk", *(f"live_{name}" for name in RATED))}
 
 
 # --- Writing ---------------------------------------------------------------------------------------
@@ -326,9 +379,19 @@ def drift(*, as_of: dt.date | None = None) -> list[int]:
 _WATCHED = (TimeEntry, Expense, BudgetLine, StatusUpdate)
 
 
+def _moving(sender: type[Any], instance: Any, raw: bool = False, update_fields: Any = None, **_: Any) -> None:
+    # A row saved again may have moved to another project (the admin's change form allows it): the project it
+    # left is refreshed too. One query, only for a row already stored whose project may have changed.
+    if raw or instance._state.adding or (update_fields is not None and not {"project", "project_id"} & update_fields):
+        return
+    left = sender._default_manager.filter(pk=instance.pk).values_list("project_id", flat=True).first()
+    if left is not None and left != instance.project_id:
+        instance._figures_left = left
+
+
 def _saved(sender: type[Any], instance: Any, raw: bool = False, **_: Any) -> None:
     if not raw:  # a fixture being loaded: refresh_due writes the rows
-        refresh([instance.project_id])
+        refresh([instance.project_id, instance.__dict__.pop("_figures_left", None)])
 
 
 def _deleted(sender: type[Any], instance: Any, origin: Any = None, **_: Any) -> None:
@@ -339,8 +402,15 @@ def _deleted(sender: type[Any], instance: Any, origin: Any = None, **_: Any) -> 
     refresh([instance.project_id])
 
 
+def _project_created(sender: type[Any], instance: Project, created: bool, raw: bool = False, **_: Any) -> None:
+    if created and not raw:  # a row from the start, so that readers never add up a new project's rows
+        refresh([instance.pk])
+
+
 def connect() -> None:
     """Connect the receivers (``ProjectsConfig.ready``)."""
+    post_save.connect(_project_created, sender=Project, dispatch_uid="figures-project-created")
     for model in _WATCHED:
+        pre_save.connect(_moving, sender=model, dispatch_uid=f"figures-moving-{model.__name__}")
         post_save.connect(_saved, sender=model, dispatch_uid=f"figures-saved-{model.__name__}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"figures-deleted-{model.__name__}")

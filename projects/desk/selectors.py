@@ -35,6 +35,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, Query
 
 from apm import access
 from projects.budget import evm, figures
+from projects.budget.figures import KEPT_AS_OF, KEPT_NEXT_DUE
 from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_cost_figures, with_plan
 from projects.budget.selectors.time import TimeGroup, time_groups
 from projects.documents.selectors import DUE, EXPIRY_NOTICE_DAYS, MET, ObligationRow, obligation_rows
@@ -173,7 +174,7 @@ def _over_capacity(scope: Scope, known: dict[int, Project], today: dt.date) -> l
     last = weeks[-1] + dt.timedelta(days=6)
     bookings = _attach(
         Allocation.objects.filter(
-            project_id__in=scope, status=AllocationStatus.CONFIRMED, start_date__lte=last, end_date__gte=first
+            project_id__any=scope, status=AllocationStatus.CONFIRMED, start_date__lte=last, end_date__gte=first
         )
         .select_related("member")
         .order_by("member__name", "project__code"),
@@ -205,12 +206,11 @@ def _over_capacity(scope: Scope, known: dict[int, Project], today: dt.date) -> l
     return rows
 
 
-#: The projects a desk's lists are filtered on: their ids, or a query giving them (``project_id__in=``).
-Scope: TypeAlias = "list[int] | QuerySet[Any]"
-#: A desk of up to this many projects filters its lists on their ids, given in the query: cheaper to plan and
-#: to build than the rule that found them, repeated as a subquery in every list. Past it, the subquery
-#: (each parameter is bound in the query's text: a thousand of them cost more than the subquery).
-IDS_AT_MOST = 500
+#: The projects a desk's lists are filtered on: their ids, found once a request and given to each list as one
+#: array (``__any``, apm.lookups). The rule that found them (a UNION of the user's links to projects) repeated as
+#: a subquery in every list cost more than reading the ids once, and a thousand ids bound one by one (``__in``)
+#: cost more again.
+Scope: TypeAlias = "list[int]"
 
 #: What waits on a desk for someone to decide: each has a project and a state.
 W = TypeVar("W", Deliverable, ChangeRequest, ContingencyRequest, ToleranceException)
@@ -236,7 +236,7 @@ def _waiting(
 ) -> list[W]:
     """The rows of ``model`` on the projects of ``scope`` in ``state``, with their project and ``related``, by
     ``order``, id."""
-    rows = model._default_manager.filter(project_id__in=scope, **state).select_related(*related)
+    rows = model._default_manager.filter(project_id__any=scope, **state).select_related(*related)
     return _attach(rows.order_by(order, "pk"), known)
 
 
@@ -245,7 +245,7 @@ def _unacknowledged_critical(scope: Scope, known: dict[int, Project] | None = No
     first."""
     return _attach(
         RaidItem.objects.filter(
-            project_id__in=scope, kind=RaidKind.ISSUE, severity=Severity.CRITICAL, acknowledged_at__isnull=True
+            project_id__any=scope, kind=RaidKind.ISSUE, severity=Severity.CRITICAL, acknowledged_at__isnull=True
         )
         .exclude(status=RaidStatus.CLOSED)
         .order_by(F("escalated_at").desc(nulls_last=True), "raised_at", "pk"),
@@ -258,21 +258,21 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
     on them in the coming weeks).
 
     The projects are loaded first; each list then takes its rows' projects from them rather than joining them
-    again, and filters on their ids (:data:`IDS_AT_MOST`).
+    again, and filters on their ids (:data:`Scope`).
     """
     projects = list(desk_projects(user).order_by("code"))
     known = {project.pk: project for project in projects}
-    scope: Scope = list(known) if len(known) <= IDS_AT_MOST else desk_projects(user).values("pk")
+    scope: Scope = list(known)
     soon = today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
     obligations = [
         row
-        for row in obligation_rows(projects=Project.objects.filter(pk__in=scope), today=today)
+        for row in obligation_rows(projects=Project.objects.filter(pk__any=scope), today=today)
         if row.state != MET
         and not (row.state == DUE and row.days_left is not None and row.days_left > OBLIGATION_NOTICE_DAYS)
     ]
     replies = _attach(
         Correspondence.objects.filter(
-            project_id__in=scope,
+            project_id__any=scope,
             reply_due_on__lte=today + dt.timedelta(days=REPLY_NOTICE_DAYS),
             status__in=[CorrespondenceStatus.OPEN, CorrespondenceStatus.AWAITING_REPLY],
         ).order_by("reply_due_on", "pk"),
@@ -281,7 +281,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
     replies.sort(key=lambda e: (e.counterpart_kind != Counterpart.AUTHORITY, e.reply_due_on))
     overdue_actions = list(
         NonConformance.objects.filter(
-            deliverable__project_id__in=scope, status=NonConformanceStatus.OPEN, action_due__lt=today
+            deliverable__project_id__any=scope, status=NonConformanceStatus.OPEN, action_due__lt=today
         )
         .select_related("deliverable", "action_owner")
         .order_by("action_due", "pk")
@@ -290,7 +290,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
         if action.deliverable.project_id in known:
             action.deliverable.project = known[action.deliverable.project_id]
     proposals = list(
-        ClauseChangeProposal.objects.filter(clause__project_id__in=scope, status=ProposalStatus.PENDING)
+        ClauseChangeProposal.objects.filter(clause__project_id__any=scope, status=ProposalStatus.PENDING)
         .select_related("clause", "proposed_by")
         .order_by("proposed_at", "pk")
     )
@@ -302,7 +302,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
         projects=projects,
         critical_issues=_unacknowledged_critical(scope, known),
         overdue_deliverables=_attach(
-            Deliverable.objects.filter(project_id__in=scope, due_date__lt=today)
+            Deliverable.objects.filter(project_id__any=scope, due_date__lt=today)
             .exclude(status=DeliverableStatus.ACCEPTED)
             .select_related("owner")
             .order_by("due_date", "pk"),
@@ -320,7 +320,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
         obligations=obligations,
         replies_due=replies,
         documents_expiring=_attach(
-            Document.objects.filter(project_id__in=scope, expires_on__lte=soon)
+            Document.objects.filter(project_id__any=scope, expires_on__lte=soon)
             .exclude(status__in=[DocumentStatus.SUPERSEDED, DocumentStatus.EXPIRED])
             .filter(Q(expires_on__gte=today) | ~Q(status=DocumentStatus.DRAFT))
             .order_by("expires_on", "pk"),
@@ -330,7 +330,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
         over_capacity=_over_capacity(scope, known, today),
         time_waiting=time_groups(
             _attach(
-                TimeEntry.objects.filter(project_id__in=scope, approval=Approval.SUBMITTED)
+                TimeEntry.objects.filter(project_id__any=scope, approval=Approval.SUBMITTED)
                 .exclude(member__user=user)  # one's own time waits for another approver
                 .select_related("member")
                 .order_by("date", "member__name", "pk"),
@@ -389,7 +389,7 @@ def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> 
     """
     loaded = (
         with_plan(with_cost_figures(projects, as_of=today))
-        .annotate(**figures.status_columns(), money_shown=_money_shown(user))
+        .annotate(**figures.status_columns(), money_shown=_money_shown_column(user))
         .order_by("code")
     )
     rows = []
@@ -411,9 +411,14 @@ def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> 
     return rows
 
 
-def _money_shown(user: User) -> ExpressionWrapper:
+def _money_shown_column(user: User) -> ExpressionWrapper:
     """Whether ``user`` may see a project's money (``access.see_money``), as a column of the project's query."""
     return ExpressionWrapper(Q(pk__in=access.see_money.queryset(user).values("pk")), output_field=BooleanField())
+
+
+def _money_shown(user: User, ids: list[int]) -> list[int]:
+    """Which of the projects ``ids`` ``user`` may see the money of (``access.see_money``); one query."""
+    return list(access.see_money.queryset(user).filter(pk__any=ids).values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)
@@ -437,37 +442,31 @@ class RankedProject:
 
 
 def ranked_projects(
-    *, user: User, projects: QuerySet[Project], today: dt.date, actions: dict[int, int], forecast: bool = False
+    *, user: User, ids: list[int], today: dt.date, actions: dict[int, int], forecast: bool = False
 ) -> list[RankedProject]:
-    """Every project of ``projects``, worst first (:attr:`RankedProject.severity`), from plain values, in one
-    query; with ``forecast``, also each project's money inputs and whether ``user`` may see its money.
+    """Every project of ``ids``, worst first (:attr:`RankedProject.severity`), from plain values and the
+    projects' stored figures, in one query (one more for those whose stored figures do not hold today:
+    ``projects.budget.figures``); with ``forecast``, also each project's forecast when ``user`` may see its
+    money (one query more).
 
     Only the page shown is then loaded as rows (:func:`desk_page`): a desk of a thousand projects built a
     thousand rows with their milestones and baselines to show 25 of them. The
     forecast takes :func:`projects.budget.evm.forecast_at_completion` on the inputs :func:`evm_inputs_of` reads
     (:func:`with_cost_figures`' sums and the bottom-up estimate), so a summary adds the figures the rows show.
     """
-    fields = ["pk", "code", "rag_now", "last_update"]
-    found: QuerySet[Any] = Project.objects.filter(pk__in=projects.values("pk")).annotate(
-        **figures.status_columns("rag_now", "last_update")
+    found = Project.objects.filter(pk__any=ids).annotate(**figures.stored_columns()).order_by()
+    rows = list(
+        found.values_list(
+            "pk", "code", "currency", "bac", "budget__etc_bottom_up", *figures.RATED, KEPT_AS_OF, KEPT_NEXT_DUE
+        )
     )
-    if forecast:
-        found = with_cost_figures(found, as_of=today).annotate(money_shown=_money_shown(user))
-        fields += [
-            "money_shown",
-            "currency",
-            "bac",
-            "lines_total",
-            "time_cost",
-            "expense_cost",
-            "pct_complete",
-            "budget__etc_bottom_up",
-        ]
+    live = figures.live_figures([row[0] for row in rows if not figures.holds(*row[-2:], today)], as_of=today)
+    shown = set(_money_shown(user, ids)) if forecast else set()
     ranked = []
-    for pk, code, rag, last_update, *inputs in found.order_by().values_list(*fields):
+    for pk, code, currency, bac, etc, *kept in rows:
+        lines_total, time_cost, expense_cost, pct, rag, last_update = live.get(pk) or kept[:-2]
         outlook = None
-        if inputs and inputs[0]:
-            _, _, bac, lines_total, time_cost, expense_cost, pct, etc = inputs
+        if pk in shown:
             outlook = evm.forecast_at_completion(
                 bac=bac_of(bac, lines_total),
                 ac=time_cost + expense_cost,
@@ -481,7 +480,7 @@ def ranked_projects(
                 rag=rag or "",
                 actions=actions.get(pk, 0),
                 stale=_stale(last_update, today),
-                currency=inputs[1] if inputs else "",
+                currency=currency if forecast else "",
                 forecast=outlook,
             )
         )
@@ -546,8 +545,7 @@ def pm_rows(
 ) -> tuple[Page, list[ProjectRow]]:
     """The desk's projects worst first, with their action counts: the page ``page`` and its rows (four queries)."""
     ids = [project.pk for project in desk.projects]
-    projects = Project.objects.filter(pk__in=ids) if len(ids) <= IDS_AT_MOST else desk_projects(user)
-    ranked = ranked_projects(user=user, projects=projects, today=desk.today, actions=action_counts(desk))
+    ranked = ranked_projects(user=user, ids=ids, today=desk.today, actions=action_counts(desk))
     return desk_page(user=user, ranked=ranked, today=desk.today, page=page, per_page=per_page)
 
 
@@ -629,12 +627,15 @@ def head_desk_for(
     if not departments:
         return None
     headed = [department.pk for department in departments]
-    projects = access.decide_as_head.queryset(user).filter(
-        pk__in=Project.objects.filter(departments__in=headed).values("pk")
+    # The projects' ids, read once (:data:`Scope`).
+    scope: Scope = list(
+        access.decide_as_head.queryset(user)
+        .filter(pk__in=Project.departments.through.objects.filter(department_id__in=headed).values("project_id"))
+        .values_list("pk", flat=True)
     )
     changes = list(
         ChangeRequest.objects.filter(
-            project__in=projects, status=ChangeStatus.SUBMITTED, approvers__in=[Approvers.HEAD, Approvers.BOTH]
+            project_id__any=scope, status=ChangeStatus.SUBMITTED, approvers__in=[Approvers.HEAD, Approvers.BOTH]
         )
         .exclude(approvals__side=ApproverSide.HEAD)
         .select_related("project")
@@ -643,14 +644,14 @@ def head_desk_for(
     # Open exceptions with their plans: a submitted plan waits for the head's decision; one without a plan (or
     # with a draft or rejected one) waits for the PM; an approved plan is decided (the exception stays open
     # until the forecast is back inside tolerance, on the budget page).
-    exceptions = _waiting(ToleranceException, projects, "-raised_at", "plan__submitted_by", state=ExceptionState.OPEN)
-    contingency = _waiting(ContingencyRequest, projects, "requested_at", state=ContingencyState.PENDING)
+    exceptions = _waiting(ToleranceException, scope, "-raised_at", "plan__submitted_by", state=ExceptionState.OPEN)
+    contingency = _waiting(ContingencyRequest, scope, "requested_at", state=ContingencyState.PENDING)
     proposals = list(
-        ClauseChangeProposal.objects.filter(clause__project__in=projects, status=ProposalStatus.PENDING)
+        ClauseChangeProposal.objects.filter(clause__project_id__any=scope, status=ProposalStatus.PENDING)
         .select_related("clause__project", "proposed_by")
         .order_by("proposed_at", "pk")
     )
-    critical = _unacknowledged_critical(projects)
+    critical = _unacknowledged_critical(scope)
     tolerances = [e for e in exceptions if e.plan_state not in (PlanState.SUBMITTED, PlanState.APPROVED)]
     plans = [e for e in exceptions if e.plan_state == PlanState.SUBMITTED]
     actions: dict[int, int] = defaultdict(int)
@@ -659,7 +660,7 @@ def head_desk_for(
             actions[item.project_id] += 1
     for proposal in proposals:
         actions[proposal.clause.project_id] += 1
-    ranked = ranked_projects(user=user, projects=projects, today=today, actions=actions, forecast=True)
+    ranked = ranked_projects(user=user, ids=scope, today=today, actions=actions, forecast=True)
     shown, rows = desk_page(user=user, ranked=ranked, today=today, page=page, per_page=per_page)
     return HeadDesk(
         today=today,

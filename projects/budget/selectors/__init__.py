@@ -402,15 +402,17 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
     """Each project of ``projects`` (by code) with its rating and what it was rated on.
 
     CPI and SPI come from the steps of ``evm.evm_compute`` that they need
-    (the same functions on the same inputs), and nothing else. Two queries
-    at most: the figures with the current baseline, the budget (its cost
-    basis picks the time counted; its bottom-up ETC) and the client's name
-    joined (one each per project), then the own milestones of the projects
-    without one, by their ids (none when every project has a baseline).
+    (the same functions on the same inputs), and nothing else. Three queries
+    at most: the projects' stored figures (``projects.budget.figures``) with
+    the current baseline, the budget (its cost basis picks the time counted;
+    its bottom-up ETC) and the client's name joined (one each per project);
+    the figures added up of those whose stored ones do not hold on ``as_of``
+    (none when they all do); the own milestones of the projects without a
+    baseline, by their ids (none when every project has one).
     """
     current = FilteredRelation("baselines", condition=Q(baselines__is_current=True))
     found = list(
-        projects.annotate(**figures.cost_columns(as_of=as_of), current_baseline=current)
+        projects.annotate(**figures.stored_columns(), current_baseline=current)
         .order_by("code")
         .values_list(
             "pk",
@@ -429,8 +431,13 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
             "currency",
             "budget__etc_bottom_up",
             "client__name",
+            figures.KEPT_AS_OF,
+            figures.KEPT_NEXT_DUE,
         )
     )
+    # The projects whose stored figures do not hold on ``as_of`` (none, or a day before them): added up.
+    live = figures.live_figures([row[0] for row in found if not figures.holds(*row[-2:], as_of)], as_of=as_of)
+    found = [(*row[:5], *live[row[0]][:4], *row[9:-2]) if row[0] in live else row[:-2] for row in found]
     own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
     unbased = [row[0] for row in found if row[9] is None]
     if unbased:

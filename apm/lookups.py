@@ -1,0 +1,36 @@
+"""``field__any=ids``: membership in a list of values, bound as one array on PostgreSQL.
+
+``field__in=ids`` writes one parameter per value into the query's text: a
+department head's desk filters on the ids of a thousand projects, and
+PostgreSQL parses and plans a thousand literals in every query that uses
+them (more than the subquery that found them costs to run again).
+``= ANY(%s)`` sends the same list as one array, parsed once. Elsewhere
+(SQLite) it is ``IN``. An empty list matches nothing, as ``__in`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Field, ForeignObject, Lookup
+from django.db.models.lookups import In
+
+
+class AnyOf(Lookup):  # type: ignore[type-arg]
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return list(self.rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if connection.vendor != "postgresql" or not self.rhs:
+            return In(self.lhs, self.rhs).as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, [int(value) for value in self.rhs]]
+
+
+def register() -> None:
+    """Make ``__any`` available on every field, foreign keys included (``ApmConfig.ready``)."""
+    Field.register_lookup(AnyOf)
+    ForeignObject.register_lookup(AnyOf)
