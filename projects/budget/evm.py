@@ -274,16 +274,20 @@ def forecast_at_completion(
     *, bac: Decimal, ac: Decimal, percent_complete: Decimal, etc_bottom_up: Decimal | None
 ) -> tuple[Decimal, Decimal, Decimal]:
     """(BAC, EAC, VAC) as :func:`evm_compute` gives them for these inputs, without the plan: what a summary of
-    many projects adds up, computed by the same steps."""
+    many projects adds up, by the same steps as :func:`_forecast` takes them, computing only the estimate it
+    chooses (a department's summary forecasts a thousand projects a request)."""
     bac, ac = money(bac), money(ac)
-    ev = earned_value(bac=bac, percent_complete=max(ZERO, min(HUNDRED, percent_complete)))
-    eac, _ = _forecast(
-        bac=bac,
-        ac=ac,
-        typical=eac_typical(bac=bac, ev=ev, ac=ac),
-        atypical=eac_atypical(bac=bac, ev=ev, ac=ac),
-        bottom_up=eac_bottom_up(ac=ac, etc=etc_bottom_up) if etc_bottom_up is not None else None,
-    )
+    if etc_bottom_up is not None:
+        eac = eac_bottom_up(ac=ac, etc=etc_bottom_up)
+    else:
+        ev = earned_value(bac=bac, percent_complete=max(ZERO, min(HUNDRED, percent_complete)))
+        typical = eac_typical(bac=bac, ev=ev, ac=ac)
+        if typical is not None:
+            eac = typical
+        elif ac == 0:
+            eac = bac
+        else:
+            eac = eac_atypical(bac=bac, ev=ev, ac=ac)
     return bac, eac, money(bac - eac)
 
 

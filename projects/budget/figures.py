@@ -212,7 +212,7 @@ def status_columns(*names: str) -> dict[str, Any]:
 #: What :func:`stored_columns` adds beside the figures: the row's day and next due day (None without a row).
 KEPT_AS_OF, KEPT_NEXT_DUE = "kept_as_of", "kept_next_due"
 #: The figures a rating reads, in the order :func:`live_figures` gives them.
-RATED = ("lines_total", "time_cost", "expense_cost", "pct_complete", "rag_now", "last_update")
+RATED = ("lines_total", "time_cost", "expense_cost", "pct_complete", "rag_now", "last_update", "rag_before")
 
 
 def stored_columns() -> dict[str, Any]:
@@ -232,6 +232,7 @@ def stored_columns() -> dict[str, Any]:
         "pct_complete": F("figures__pct_complete"),
         "rag_now": F("figures__rag_now"),
         "last_update": F("figures__last_update"),
+        "rag_before": F("figures__rag_before"),
         KEPT_AS_OF: F("figures__as_of"),
         KEPT_NEXT_DUE: F("figures__next_due"),
     }
@@ -248,9 +249,27 @@ def live_figures(ids: list[int], *, as_of: dt.date) -> dict[int, tuple[Any, ...]
     query; none when ``ids`` is empty)."""
     if not ids:
         return {}
-    live = {**_computed_costs(as_of, total), "rag_now": rag_of_update(0), "last_update": last_update()}
+    live = {
+        **_computed_costs(as_of, total),
+        "rag_now": rag_of_update(0),
+        "last_update": last_update(),
+        "rag_before": rag_of_update(1),
+    }
     found = Project.objects.filter(pk__any=ids).order_by().annotate(**{f"live_{k}": v for k, v in live.items()})
     return {pk: tuple(rest) for pk, *rest in found.values_list("pk", *(f"live_{name}" for name in RATED))}
+
+
+def with_kept(projects: list[Project], *, as_of: dt.date) -> list[Project]:
+    """``projects``, loaded with :func:`stored_columns`, with the figures of :data:`RATED` as attributes: the
+    stored ones where they hold on ``as_of``, else added up (one query when any is)."""
+    live = live_figures(
+        [p.pk for p in projects if not holds(getattr(p, KEPT_AS_OF), getattr(p, KEPT_NEXT_DUE), as_of)], as_of=as_of
+    )
+    for project in projects:
+        if project.pk in live:
+            for name, value in zip(RATED, live[project.pk], strict=True):
+                setattr(project, name, value)
+    return projects
 
 
 # --- Writing ---------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, Query
 from apm import access
 from projects.budget import evm, figures
 from projects.budget.figures import KEPT_AS_OF, KEPT_NEXT_DUE
-from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_cost_figures, with_plan
+from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_plan
 from projects.budget.selectors.time import TimeGroup, time_groups
 from projects.documents.selectors import DUE, EXPIRY_NOTICE_DAYS, MET, ObligationRow, obligation_rows
 from projects.models import (
@@ -381,16 +381,20 @@ def _stale(last_update: dt.date | None, today: dt.date) -> bool:
 
 
 def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> list[ProjectRow]:
-    """A :class:`ProjectRow` per project of ``projects``, by code; three queries whatever their number.
+    """A :class:`ProjectRow` per project of ``projects``, by code; three queries whatever their number (four
+    when the stored figures of some do not hold today).
 
-    The projects with their costs, status RAGs, last update and whether
-    ``user`` may see their money (one query), their budgets joined, current
-    baselines and milestones prefetched.
+    The projects with their stored figures (``projects.budget.figures``) and
+    whether ``user`` may see their money (one query), their budgets joined,
+    current baselines and milestones prefetched.
     """
-    loaded = (
-        with_plan(with_cost_figures(projects, as_of=today))
-        .annotate(**figures.status_columns(), money_shown=_money_shown_column(user))
-        .order_by("code")
+    loaded = figures.with_kept(
+        list(
+            with_plan(projects.annotate(**figures.stored_columns(), money_shown=_money_shown_column(user))).order_by(
+                "code"
+            )
+        ),
+        as_of=today,
     )
     rows = []
     for project in loaded:
@@ -464,7 +468,7 @@ def ranked_projects(
     shown = set(_money_shown(user, ids)) if forecast else set()
     ranked = []
     for pk, code, currency, bac, etc, *kept in rows:
-        lines_total, time_cost, expense_cost, pct, rag, last_update = live.get(pk) or kept[:-2]
+        lines_total, time_cost, expense_cost, pct, rag, last_update, _ = live.get(pk) or kept[:-2]
         outlook = None
         if pk in shown:
             outlook = evm.forecast_at_completion(
