@@ -346,6 +346,12 @@ CELERY_BEAT_SCHEDULE["send-timesheet-reminders"] = {
     "task": "projects.tasks.send_timesheet_reminders",
     "schedule": 3600.0,
 }
+# Projects whose kept figures wait for a day that has come (time, an expense or a percent complete dated then), or
+# that have none, get them written (projects/budget/figures.py); until then their pages add the sums up.
+CELERY_BEAT_SCHEDULE["refresh-project-figures"] = {
+    "task": "projects.tasks.refresh_project_figures",
+    "schedule": 3600.0,
+}
 # Import jobs a lost message or a dead worker left behind are published again (projects/importers/jobs.py).
 CELERY_BEAT_SCHEDULE["sweep-import-jobs"] = {"task": "projects.tasks.sweep_import_jobs", "schedule": APM_SWEEP_SECONDS}
 # Files uploaded on the Import page: at most this many bytes.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from projects.budget import figures
 from projects.budget.services.reminders import timesheet_reminders_send
 from projects.correspondence.reminders import reminders_send
 from projects.importers.jobs import job_run, jobs_sweep
@@ -27,6 +28,13 @@ def send_document_reminders() -> int:
 def send_timesheet_reminders() -> int:
     """Remind people of weeks not submitted and approvers of weeks waiting (each once); beat runs it hourly."""
     return timesheet_reminders_send()
+
+
+@shared_task(name="projects.tasks.refresh_project_figures", ignore_result=True)
+def refresh_project_figures() -> int:
+    """Write the kept figures of projects whose row's day has come (time, an expense or a percent complete dated
+    then) or that have none (``projects.budget.figures.refresh_due``); beat runs it hourly. Returns how many."""
+    return figures.refresh_due()
 
 
 @shared_task(

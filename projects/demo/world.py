@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apm.accounts.models import Role, User
+from projects.budget import figures
 from projects.budget.services import checks, costs, exception_plans, plan, timesheet
 from projects.changes import services as change_services
 from projects.correspondence import services as correspondence_services
@@ -993,7 +994,8 @@ def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.dat
     projects. Returns what was created.
     """
     world = _World(admin=admin, pm=pm, member_user=member_user, today=today or timezone.localdate())
-    with transaction.atomic():
+    # The projects' kept figures are written once, at the end, not once a time entry, expense or update.
+    with transaction.atomic(), figures.deferred():
         world.catalogue()
         world.teams()
         world.clients()
