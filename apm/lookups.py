@@ -16,18 +16,18 @@ from django.db.models import Field, ForeignObject, Lookup
 from django.db.models.lookups import In
 
 
-class AnyOf(Lookup):  # type: ignore[type-arg]
+class AnyOf(Lookup):
     lookup_name = "any"
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
         return list(self.rhs)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         if connection.vendor != "postgresql" or not self.rhs:
             return In(self.lhs, self.rhs).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, [int(value) for value in self.rhs]]
+        return f"{lhs} = ANY(%s)", (*lhs_params, [int(value) for value in self.rhs])
 
 
 def register() -> None:

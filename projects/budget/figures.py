@@ -7,22 +7,26 @@ change only when one of the project's rows does, so they are written then,
 in the writer's transaction, and the readers take one joined row a project.
 
 * **Writing.** A project created, or a time entry, expense, budget line or
-  status update saved or deleted (signals, below) refreshes its project's row; a write that goes
-  around the signals (``QuerySet.update``, ``bulk_create``) calls
-  :func:`refresh` itself. :func:`deferred` gathers the refreshes of a long
-  run of writes (an import, the demo) into one at its end. The row is locked
-  before its sums are read, so two writers of the same project queue and the
-  second reads what the first committed.
-* **Reading.** :func:`cost_columns` and :func:`status_columns` give, for a
-  query of projects, each figure as the stored column when the row holds for
-  the day asked (``ProjectFigures.as_of`` on or before it and no row of the
-  project dated after ``as_of`` and on or before it), else the sum computed
-  as before. A project without a row, or asked about another day, is exactly
-  as before; only the cost changes.
+  status update saved, moved to another project or deleted (signals, below)
+  refreshes its project's row; a write that goes around the signals
+  (``QuerySet.update``, ``bulk_create``) calls :func:`refresh` itself.
+  :func:`deferred` gathers the refreshes of a long run of writes in one
+  transaction (an import, a week's timesheet, the demo) into one at its
+  end; meanwhile the projects it noted read as having no stored row. The
+  row is locked before its sums are read, so two writers of the same
+  project queue and the second reads what the first committed.
+* **Reading.** :func:`cost_columns` gives, for a query of projects, each
+  figure as the stored column when the row holds for the day asked
+  (``ProjectFigures.as_of`` on or before it and no row of the project dated
+  after ``as_of`` and on or before it), else the sum computed as before. A
+  query that reads many projects as values takes the plain columns
+  (:func:`stored_columns`), asks :func:`holds` of each and adds up the others
+  in one query (:func:`live_figures`). A project without a row, or asked
+  about another day, reads exactly as before; only the cost changes.
 * **Days passing.** An entry dated in the future is left out of the sums
   until its day; the row says when (``next_due``) and, from that day, the
   readers compute the project's sums again until :func:`refresh_due` (beat,
-  daily) writes them. The same task writes the rows of projects that have
+  hourly) writes them. The same task writes the rows of projects that have
   none (created before the table, or by a bulk write).
 
 ``tests/conftest.py`` checks after every test that touches the database that
@@ -148,8 +152,10 @@ def _first_after(queryset: QuerySet[Any], as_of: dt.date) -> Subquery:
 
 
 def _holds(as_of: dt.date) -> Q:
-    """The project's stored row holds on ``as_of``."""
-    return Q(figures__as_of__lte=as_of) & (Q(figures__next_due__isnull=True) | Q(figures__next_due__gt=as_of))
+    """The project's stored row holds on ``as_of`` (and it is not waiting in :func:`deferred`)."""
+    held = Q(figures__as_of__lte=as_of) & (Q(figures__next_due__isnull=True) | Q(figures__next_due__gt=as_of))
+    waiting = _deferred.get()
+    return held & ~Q(pk__in=sorted(waiting)) if waiting else held
 
 
 def _stored_or(name: str, live: Any, as_of: dt.date, output_field: Any) -> Case:
@@ -195,20 +201,6 @@ def cost_columns(*, as_of: dt.date, total_of: Callable[[QuerySet[Any], str], Any
     }
 
 
-def status_columns(*names: str) -> dict[str, Any]:
-    """``rag_now``, ``rag_before`` and ``last_update`` (or those of ``names``) as columns of a query of projects:
-    stored where the project has a row (they hold whatever the day), else computed."""
-    live = {"rag_now": rag_of_update(0), "rag_before": rag_of_update(1), "last_update": last_update()}
-    return {
-        name: Case(
-            When(figures__isnull=False, then=F(f"figures__{name}")),
-            default=live[name],
-            output_field=ProjectFigures._meta.get_field(name),
-        )
-        for name in names or STATUS
-    }
-
-
 #: What :func:`stored_columns` adds beside the figures: the row's day and next due day (None without a row).
 KEPT_AS_OF, KEPT_NEXT_DUE = "kept_as_of", "kept_next_due"
 #: The figures a rating reads, in the order :func:`live_figures` gives them.
@@ -238,9 +230,12 @@ def stored_columns() -> dict[str, Any]:
     }
 
 
-def holds(kept_as_of: dt.date | None, kept_next_due: dt.date | None, as_of: dt.date) -> bool:
+def holds(kept_as_of: Any, kept_next_due: Any, as_of: dt.date, pk: int | None = None) -> bool:
     """Whether a stored row of day ``kept_as_of`` (None: no row) and next due day ``kept_next_due`` holds on
-    ``as_of`` (the rule :func:`cost_columns` applies in the database)."""
+    ``as_of`` (the rule :func:`cost_columns` applies in the database), for the project ``pk``."""
+    waiting = _deferred.get()
+    if waiting and pk in waiting:
+        return False
     return kept_as_of is not None and kept_as_of <= as_of and (kept_next_due is None or kept_next_due > as_of)
 
 
@@ -259,11 +254,12 @@ def live_figures(ids: list[int], *, as_of: dt.date) -> dict[int, tuple[Any, ...]
     return {pk: tuple(rest) for pk, *rest in found.values_list("pk", *(f"live_{name}" for name in RATED))}
 
 
-def with_kept(projects: list[Project], *, as_of: dt.date) -> list[Project]:
+def with_kept(projects: list[Any], *, as_of: dt.date) -> list[Any]:
     """``projects``, loaded with :func:`stored_columns`, with the figures of :data:`RATED` as attributes: the
     stored ones where they hold on ``as_of``, else added up (one query when any is)."""
     live = live_figures(
-        [p.pk for p in projects if not holds(getattr(p, KEPT_AS_OF), getattr(p, KEPT_NEXT_DUE), as_of)], as_of=as_of
+        [p.pk for p in projects if not holds(getattr(p, KEPT_AS_OF), getattr(p, KEPT_NEXT_DUE), as_of, p.pk)],
+        as_of=as_of,
     )
     for project in projects:
         if project.pk in live:
@@ -343,8 +339,9 @@ def _first_after_update(as_of: dt.date) -> Subquery:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[set[int]]:
-    """Within, :func:`refresh` only notes the projects; on the way out (without an error) they are refreshed
-    together. Nested: the outermost refreshes."""
+    """Within, :func:`refresh` only notes the projects, and the readers add up those projects' sums themselves;
+    on the way out (without an error) they are refreshed together. Nested: the outermost refreshes. Used
+    inside a transaction, so that an error rolls back the writes with the refresh they skip."""
     if _deferred.get() is not None:
         yield _deferred.get()  # type: ignore[misc]
         return

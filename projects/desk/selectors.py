@@ -177,11 +177,13 @@ def _over_capacity(scope: Scope, known: dict[int, Project], today: dt.date) -> l
             project_id__any=scope, status=AllocationStatus.CONFIRMED, start_date__lte=last, end_date__gte=first
         )
         .select_related("member")
-        .order_by("member__name", "project__code"),
+        .order_by("member__name", "pk"),
         known,
     )
     if not bookings:
         return []
+    # By person, then project code: sorted here, as ordering by the code joined every project to the bookings.
+    bookings.sort(key=lambda booking: (booking.member.name, booking.project.code))
     members: dict[int, TeamMember] = {}
     their_projects: dict[int, list[Project]] = {}
     for booking in bookings:
@@ -399,7 +401,7 @@ def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> 
     rows = []
     for project in loaded:
         metrics = evm.evm_compute(evm_inputs_of(project, as_of=today)) if project.money_shown else None
-        upcoming = (m for m in project.plan_milestones if m.completed_on is None)  # type: ignore[attr-defined]
+        upcoming = (m for m in project.plan_milestones if m.completed_on is None)
         rows.append(
             ProjectRow(
                 project=project,
@@ -464,7 +466,8 @@ def ranked_projects(
             "pk", "code", "currency", "bac", "budget__etc_bottom_up", *figures.RATED, KEPT_AS_OF, KEPT_NEXT_DUE
         )
     )
-    live = figures.live_figures([row[0] for row in rows if not figures.holds(*row[-2:], today)], as_of=today)
+    apart = [row[0] for row in rows if not figures.holds(row[-2], row[-1], today, row[0])]
+    live = figures.live_figures(apart, as_of=today)
     shown = set(_money_shown(user, ids)) if forecast else set()
     ranked = []
     for pk, code, currency, bac, etc, *kept in rows:

@@ -115,14 +115,14 @@ def _evidence_label(clause: Clause) -> str:
     return "Nothing named yet"
 
 
-def _reports_sent(projects: QuerySet[Project]) -> set[tuple[int, str]]:
-    """(project id, report kind) of the projects' reports sent to at least one recipient; one query.
+def _reports_sent(ids: list[int]) -> set[tuple[int, str]]:
+    """(project id, report kind) of the reports of the projects ``ids`` sent to at least one recipient; one query.
 
     Followed from the project's side (``Project.reports``, the relation the reports app adds), so
     ``projects`` imports nothing of ``reports``.
     """
     rows = (
-        Project.objects.filter(pk__in=projects.values("pk"), reports__deliveries__email__status=EmailStatus.SENT)
+        Project.objects.filter(pk__any=ids, reports__deliveries__email__status=EmailStatus.SENT)
         .values_list("pk", "reports__kind")
         .distinct()
     )
@@ -130,22 +130,29 @@ def _reports_sent(projects: QuerySet[Project]) -> set[tuple[int, str]]:
 
 
 def obligation_rows(*, projects: QuerySet[Project], today: dt.date) -> list[ObligationRow]:
-    """Each obligation clause of ``projects`` with its compliance state; 3 queries whatever the number.
+    """Each obligation clause of ``projects`` with its compliance state; 3 queries at most whatever the number.
 
-    Ordered overdue, missing, due, met, then by deadline and number.
+    Ordered overdue, missing, due, met, then by deadline and number. The
+    documents on file are read only for the projects with a clause met by a
+    document, the reports sent only for those with a clause met by a report
+    (none, no query: a desk of projects without such clauses asked for both).
     """
     clauses = list(
         Clause.objects.filter(project__in=projects, kind=ClauseKind.OBLIGATION)
         .select_related("project", "evidence_deliverable")
         .order_by("project__code", "number")
     )
-    on_file = set(
-        Document.objects.filter(project__in=projects, status__in=LIVE_DOCUMENT, versions__is_current=True)
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
-        .values_list("project_id", "kind")
-        .distinct()
-    )
-    sent = _reports_sent(projects)
+    by_document = sorted({c.project_id for c in clauses if c.evidence == EvidenceKind.DOCUMENT})
+    by_report = sorted({c.project_id for c in clauses if c.evidence == EvidenceKind.REPORT})
+    on_file = set()
+    if by_document:
+        on_file = set(
+            Document.objects.filter(project_id__any=by_document, status__in=LIVE_DOCUMENT, versions__is_current=True)
+            .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+            .values_list("project_id", "kind")
+            .distinct()
+        )
+    sent = _reports_sent(by_report) if by_report else set()
     rows = []
     for clause in clauses:
         if clause.evidence == EvidenceKind.DOCUMENT:

@@ -91,7 +91,7 @@ def with_cost_figures(queryset: QuerySet[Project], *, as_of: dt.date) -> QuerySe
     project's stored figures where they hold on ``as_of``, else added up
     (``projects.budget.figures``).
     """
-    return queryset.annotate(**figures.cost_columns(as_of=as_of))
+    return queryset.annotate(**figures.cost_columns(as_of=as_of))  # type: ignore[return-value]
 
 
 def with_plan(queryset: QuerySet[P]) -> QuerySet[P]:
@@ -436,7 +436,8 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
         )
     )
     # The projects whose stored figures do not hold on ``as_of`` (none, or a day before them): added up.
-    live = figures.live_figures([row[0] for row in found if not figures.holds(*row[-2:], as_of)], as_of=as_of)
+    apart = [row[0] for row in found if not figures.holds(row[-2], row[-1], as_of, row[0])]
+    live = figures.live_figures(apart, as_of=as_of)
     found = [(*row[:5], *live[row[0]][:4], *row[9:-2]) if row[0] in live else row[:-2] for row in found]
     own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
     unbased = [row[0] for row in found if row[9] is None]
