@@ -239,7 +239,7 @@ def holds(kept_as_of: Any, kept_next_due: Any, as_of: dt.date, pk: int | None = 
     return kept_as_of is not None and kept_as_of <= as_of and (kept_next_due is None or kept_next_due > as_of)
 
 
-def live_figures(ids: list[int], *, as_of: dt.date) -> dict[int, tuple[Any, ...]]:
+def live_figures(ids: frozenset[int], *, as_of: dt.date) -> dict[int, tuple[Any, ...]]:
     """The figures of :data:`RATED` of the projects ``ids`` as of ``as_of``, added up from their rows (one
     query; none when ``ids`` is empty)."""
     if not ids:
@@ -258,7 +258,7 @@ def with_kept(projects: list[Any], *, as_of: dt.date) -> list[Any]:
     """``projects``, loaded with :func:`stored_columns`, with the figures of :data:`RATED` as attributes: the
     stored ones where they hold on ``as_of``, else added up (one query when any is)."""
     live = live_figures(
-        [p.pk for p in projects if not holds(getattr(p, KEPT_AS_OF), getattr(p, KEPT_NEXT_DUE), as_of, p.pk)],
+        frozenset(p.pk for p in projects if not holds(getattr(p, KEPT_AS_OF), getattr(p, KEPT_NEXT_DUE), as_of, p.pk)),
         as_of=as_of,
     )
     for project in projects:

@@ -212,7 +212,7 @@ def _over_capacity(scope: Scope, known: dict[int, Project], today: dt.date) -> l
 #: array (``__any``, apm.lookups). The rule that found them (a UNION of the user's links to projects) repeated as
 #: a subquery in every list cost more than reading the ids once, and a thousand ids bound one by one (``__in``)
 #: cost more again.
-Scope: TypeAlias = "list[int]"
+Scope: TypeAlias = "frozenset[int]"
 
 #: What waits on a desk for someone to decide: each has a project and a state.
 W = TypeVar("W", Deliverable, ChangeRequest, ContingencyRequest, ToleranceException)
@@ -264,7 +264,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
     """
     projects = list(desk_projects(user).order_by("code"))
     known = {project.pk: project for project in projects}
-    scope: Scope = list(known)
+    scope: Scope = frozenset(known)
     soon = today + dt.timedelta(days=EXPIRY_NOTICE_DAYS)
     obligations = [
         row
@@ -422,7 +422,7 @@ def _money_shown_column(user: User) -> ExpressionWrapper:
     return ExpressionWrapper(Q(pk__in=access.see_money.queryset(user).values("pk")), output_field=BooleanField())
 
 
-def _money_shown(user: User, ids: list[int]) -> list[int]:
+def _money_shown(user: User, ids: frozenset[int]) -> list[int]:
     """Which of the projects ``ids`` ``user`` may see the money of (``access.see_money``); one query."""
     return list(access.see_money.queryset(user).filter(pk__any=ids).values_list("pk", flat=True))
 
@@ -448,7 +448,7 @@ class RankedProject:
 
 
 def ranked_projects(
-    *, user: User, ids: list[int], today: dt.date, actions: dict[int, int], forecast: bool = False
+    *, user: User, ids: frozenset[int], today: dt.date, actions: dict[int, int], forecast: bool = False
 ) -> list[RankedProject]:
     """Every project of ``ids``, worst first (:attr:`RankedProject.severity`), from plain values and the
     projects' stored figures, in one query (one more for those whose stored figures do not hold today:
@@ -466,7 +466,7 @@ def ranked_projects(
             "pk", "code", "currency", "bac", "budget__etc_bottom_up", *figures.RATED, KEPT_AS_OF, KEPT_NEXT_DUE
         )
     )
-    apart = [row[0] for row in rows if not figures.holds(row[-2], row[-1], today, row[0])]
+    apart = frozenset(row[0] for row in rows if not figures.holds(row[-2], row[-1], today, row[0]))
     live = figures.live_figures(apart, as_of=today)
     shown = set(_money_shown(user, ids)) if forecast else set()
     ranked = []
@@ -551,7 +551,7 @@ def pm_rows(
     *, user: User, desk: Desk, page: str | int | None = 1, per_page: int = PROJECTS_PER_PAGE
 ) -> tuple[Page, list[ProjectRow]]:
     """The desk's projects worst first, with their action counts: the page ``page`` and its rows (four queries)."""
-    ids = [project.pk for project in desk.projects]
+    ids = frozenset(project.pk for project in desk.projects)
     ranked = ranked_projects(user=user, ids=ids, today=desk.today, actions=action_counts(desk))
     return desk_page(user=user, ranked=ranked, today=desk.today, page=page, per_page=per_page)
 
@@ -635,7 +635,7 @@ def head_desk_for(
         return None
     headed = [department.pk for department in departments]
     # The projects' ids, read once (:data:`Scope`).
-    scope: Scope = list(
+    scope: Scope = frozenset(
         access.decide_as_head.queryset(user)
         .filter(pk__in=Project.departments.through.objects.filter(department_id__in=headed).values("project_id"))
         .values_list("pk", flat=True)

@@ -115,7 +115,7 @@ def _evidence_label(clause: Clause) -> str:
     return "Nothing named yet"
 
 
-def _reports_sent(ids: list[int]) -> set[tuple[int, str]]:
+def _reports_sent(ids: frozenset[int]) -> set[tuple[int, str]]:
     """(project id, report kind) of the reports of the projects ``ids`` sent to at least one recipient; one query.
 
     Followed from the project's side (``Project.reports``, the relation the reports app adds), so
@@ -142,8 +142,8 @@ def obligation_rows(*, projects: QuerySet[Project], today: dt.date) -> list[Obli
         .select_related("project", "evidence_deliverable")
         .order_by("project__code", "number")
     )
-    by_document = sorted({c.project_id for c in clauses if c.evidence == EvidenceKind.DOCUMENT})
-    by_report = sorted({c.project_id for c in clauses if c.evidence == EvidenceKind.REPORT})
+    by_document = frozenset(c.project_id for c in clauses if c.evidence == EvidenceKind.DOCUMENT)
+    by_report = frozenset(c.project_id for c in clauses if c.evidence == EvidenceKind.REPORT)
     on_file = set()
     if by_document:
         on_file = set(

@@ -436,7 +436,7 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
         )
     )
     # The projects whose stored figures do not hold on ``as_of`` (none, or a day before them): added up.
-    apart = [row[0] for row in found if not figures.holds(row[-2], row[-1], as_of, row[0])]
+    apart = frozenset(row[0] for row in found if not figures.holds(row[-2], row[-1], as_of, row[0]))
     live = figures.live_figures(apart, as_of=as_of)
     found = [(*row[:5], *live[row[0]][:4], *row[9:-2]) if row[0] in live else row[:-2] for row in found]
     own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
