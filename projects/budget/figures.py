@@ -6,9 +6,9 @@ newest status updates: eight correlated subqueries a project. Those sums
 change only when one of the project's rows does, so they are written then,
 in the writer's transaction, and the readers take one joined row a project.
 
-* **Writing.** A project created, or a time entry, expense, budget line or
-  status update saved, moved to another project or deleted (signals, below)
-  refreshes its project's row; a write that goes around the signals
+* **Writing.** A project or its budget saved, or a time entry, expense,
+  budget line or status update saved, moved to another project or deleted
+  (signals, below) refreshes its project's row; a write that goes around the signals
   (``QuerySet.update``, ``bulk_create``) calls :func:`refresh` itself.
   :func:`deferred` gathers the refreshes of a long run of writes in one
   transaction (an import, a week's timesheet, the demo) into one at its
@@ -62,12 +62,14 @@ from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
+from projects.budget import evm
 from projects.models import (
     Approval,
     BudgetLine,
     CostBasis,
     Expense,
     Project,
+    ProjectBudget,
     ProjectFigures,
     StatusUpdate,
     TimeEntry,
@@ -82,6 +84,8 @@ BATCH = 500
 #: The stored sums and what they are, each also computed live by :func:`_live_columns`.
 SUMS = ("lines_total", "time_cost", "approved_time_cost", "expense_cost", "pct_complete")
 STATUS = ("rag_now", "rag_before", "last_update")
+#: The forecast at completion, from the sums and the project's BAC, budget basis and bottom-up estimate.
+FORECAST = ("bac", "eac", "vac")
 
 _deferred: ContextVar[set[int] | None] = ContextVar("apm_figures_deferred", default=None)
 
@@ -284,6 +288,37 @@ def refresh(project_ids: Iterable[int], *, as_of: dt.date | None = None) -> None
         _refresh_batch(ids[start : start + BATCH], as_of)
 
 
+def _computed(ids: list[int], as_of: dt.date) -> dict[int, dict[str, Any]]:
+    """Every stored figure of the projects ``ids`` (those that exist), computed from their rows as of ``as_of``;
+    one query."""
+    found = Project.objects.filter(pk__in=ids).annotate(
+        **_live_columns(as_of),
+        next_time=_first_after(TimeEntry.objects.all(), as_of),
+        next_expense=_first_after(Expense.objects.all(), as_of),
+        next_pct=_first_after_update(as_of),
+    )
+    basis = ("bac", "budget__cost_basis", "budget__etc_bottom_up")
+    computed = {}
+    for values in found.values("pk", *SUMS, *STATUS, "next_time", "next_expense", "next_pct", *basis):
+        later = [day for day in (values.pop(key) for key in ("next_time", "next_expense", "next_pct")) if day]
+        bac, cost_basis, etc = (values.pop(key) for key in basis)
+        time_cost = values["approved_time_cost"] if cost_basis == CostBasis.APPROVED else values["time_cost"]
+        lines_total = values["lines_total"]
+        pct = values["pct_complete"]
+        forecast = evm.forecast_at_completion(
+            bac=evm.money(lines_total if lines_total else (bac or ZERO)),  # selectors.bac_of's rule
+            ac=time_cost + values["expense_cost"],
+            percent_complete=pct if pct is not None else ZERO,
+            etc_bottom_up=etc,
+        )
+        computed[values.pop("pk")] = {
+            "next_due": min(later) if later else None,
+            **_blank_ragless(values),
+            **dict(zip(FORECAST, forecast, strict=True)),
+        }
+    return computed
+
+
 def _refresh_batch(ids: list[int], as_of: dt.date) -> None:
     with transaction.atomic():
         # Only projects that still exist (one created by a row rolled back since, in an import, is gone).
@@ -293,33 +328,19 @@ def _refresh_batch(ids: list[int], as_of: dt.date) -> None:
         # A placeholder row for a project without one (never read: dated after any day asked), so that every
         # row can be locked before the sums are read.
         ProjectFigures.objects.bulk_create(
-            [ProjectFigures(project_id=pk, as_of=dt.date.max, **dict.fromkeys(SUMS[:4], ZERO)) for pk in ids],
+            [
+                ProjectFigures(project_id=pk, as_of=dt.date.max, **dict.fromkeys((*SUMS[:4], *FORECAST), ZERO))
+                for pk in ids
+            ],
             ignore_conflicts=True,
         )
         list(ProjectFigures.objects.select_for_update().filter(project_id__in=ids).order_by("pk").values("pk"))
-        found = Project.objects.filter(pk__in=ids).annotate(
-            **_live_columns(as_of),
-            next_time=_first_after(TimeEntry.objects.all(), as_of),
-            next_expense=_first_after(Expense.objects.all(), as_of),
-            next_pct=_first_after_update(as_of),
-        )
-        rows = []
-        for values in found.values("pk", *SUMS, *STATUS, "next_time", "next_expense", "next_pct"):
-            dates = [values.pop(key) for key in ("next_time", "next_expense", "next_pct")]
-            later = [day for day in dates if day is not None]
-            rows.append(
-                ProjectFigures(
-                    project_id=values.pop("pk"),
-                    as_of=as_of,
-                    next_due=min(later) if later else None,
-                    **_blank_ragless(values),
-                )
-            )
+        rows = [ProjectFigures(project_id=pk, as_of=as_of, **values) for pk, values in _computed(ids, as_of).items()]
         ProjectFigures.objects.bulk_create(
             rows,
             update_conflicts=True,
             unique_fields=["project"],
-            update_fields=["as_of", "next_due", *SUMS, *STATUS],
+            update_fields=["as_of", "next_due", *SUMS, *STATUS, *FORECAST],
         )
 
 
@@ -371,23 +392,17 @@ def drift(*, as_of: dt.date | None = None) -> list[int]:
     """The projects whose stored row holds on ``as_of`` (default: today) but differs from a fresh computation:
     always empty unless a writer forgot to refresh."""
     as_of = as_of or today()
+    fields = (*SUMS, *STATUS, *FORECAST)
     stored = {
         row["project_id"]: row
         for row in ProjectFigures.objects.filter(as_of__lte=as_of)
         .filter(Q(next_due__isnull=True) | Q(next_due__gt=as_of))
-        .values("project_id", *SUMS, *STATUS)
+        .values("project_id", *fields)
     }
     if not stored:
         return []
-    wrong = []
-    computed = Project.objects.filter(pk__in=list(stored)).annotate(**_live_columns(as_of))
-    for values in computed.values("pk", *SUMS, *STATUS):
-        kept = stored[values.pop("pk")]
-        pk = kept.pop("project_id")
-        fresh = _blank_ragless(values)
-        if any(kept[key] != fresh[key] for key in fresh):
-            wrong.append(pk)
-    return sorted(wrong)
+    computed = _computed(list(stored), as_of)
+    return sorted(pk for pk, kept in stored.items() if any(kept[key] != computed[pk][key] for key in fields))
 
 
 # --- Signals ---------------------------------------------------------------------------------------
@@ -418,14 +433,27 @@ def _deleted(sender: type[Any], instance: Any, origin: Any = None, **_: Any) -> 
     refresh([instance.project_id])
 
 
-def _project_created(sender: type[Any], instance: Project, created: bool, raw: bool = False, **_: Any) -> None:
-    if created and not raw:  # a row from the start, so that readers never add up a new project's rows
+def _project_saved(sender: type[Any], instance: Project, raw: bool = False, **_: Any) -> None:
+    # A row from the start, so that readers never add up a new project's rows; its BAC (and so its forecast)
+    # may have changed since.
+    if not raw:
         refresh([instance.pk])
+
+
+def _budget_changed(
+    sender: type[Any], instance: ProjectBudget, raw: bool = False, origin: Any = None, **_: Any
+) -> None:
+    # The cost basis and the bottom-up estimate change the forecast; deleted with its project, nothing to do.
+    started = origin.model if isinstance(origin, QuerySet) else type(origin)
+    if not raw and (origin is None or started is ProjectBudget):
+        refresh([instance.project_id])
 
 
 def connect() -> None:
     """Connect the receivers (``ProjectsConfig.ready``)."""
-    post_save.connect(_project_created, sender=Project, dispatch_uid="figures-project-created")
+    post_save.connect(_project_saved, sender=Project, dispatch_uid="figures-project-saved")
+    post_save.connect(_budget_changed, sender=ProjectBudget, dispatch_uid="figures-budget-saved")
+    post_delete.connect(_budget_changed, sender=ProjectBudget, dispatch_uid="figures-budget-deleted")
     for model in _WATCHED:
         pre_save.connect(_moving, sender=model, dispatch_uid=f"figures-moving-{model.__name__}")
         post_save.connect(_saved, sender=model, dispatch_uid=f"figures-saved-{model.__name__}")

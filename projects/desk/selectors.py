@@ -457,28 +457,43 @@ def ranked_projects(
 
     Only the page shown is then loaded as rows (:func:`desk_page`): a desk of a thousand projects built a
     thousand rows with their milestones and baselines to show 25 of them. The
-    forecast takes :func:`projects.budget.evm.forecast_at_completion` on the inputs :func:`evm_inputs_of` reads
-    (:func:`with_cost_figures`' sums and the bottom-up estimate), so a summary adds the figures the rows show.
+    forecast is the one the project's stored figures keep, which :func:`projects.budget.evm.forecast_at_completion`
+    gave on the inputs :func:`evm_inputs_of` reads (the sums and the bottom-up estimate), so a summary adds the
+    figures the rows show; where the stored figures do not hold, the same function on the sums added up.
     """
     found = Project.objects.filter(pk__any=ids).annotate(**figures.stored_columns()).order_by()
     rows = list(
         found.values_list(
-            "pk", "code", "currency", "bac", "budget__etc_bottom_up", *figures.RATED, KEPT_AS_OF, KEPT_NEXT_DUE
+            "pk",
+            "code",
+            "currency",
+            "bac",
+            "budget__etc_bottom_up",
+            *(f"figures__{name}" for name in figures.FORECAST),
+            *figures.RATED,
+            KEPT_AS_OF,
+            KEPT_NEXT_DUE,
         )
     )
     apart = frozenset(row[0] for row in rows if not figures.holds(row[-2], row[-1], today, row[0]))
     live = figures.live_figures(apart, as_of=today)
     shown = set(_money_shown(user, ids)) if forecast else set()
     ranked = []
-    for pk, code, currency, bac, etc, *kept in rows:
+    for pk, code, currency, bac, etc, kept_bac, kept_eac, kept_vac, *kept in rows:
         lines_total, time_cost, expense_cost, pct, rag, last_update, _ = live.get(pk) or kept[:-2]
         outlook = None
         if pk in shown:
-            outlook = evm.forecast_at_completion(
-                bac=bac_of(bac, lines_total),
-                ac=time_cost + expense_cost,
-                percent_complete=pct if pct is not None else ZERO,
-                etc_bottom_up=etc,
+            # The forecast the project's row keeps (what evm.forecast_at_completion gave when it was written),
+            # else computed from the sums added up.
+            outlook = (
+                (kept_bac, kept_eac, kept_vac)
+                if pk not in live
+                else evm.forecast_at_completion(
+                    bac=bac_of(bac, lines_total),
+                    ac=time_cost + expense_cost,
+                    percent_complete=pct if pct is not None else ZERO,
+                    etc_bottom_up=etc,
+                )
             )
         ranked.append(
             RankedProject(

@@ -486,7 +486,9 @@ class ProjectFigures(models.Model):
     transaction. The sums are those of ``projects.budget.selectors`` as of
     ``as_of`` (the day they were written): budget lines; the cost of the time
     logged, all of it and the approved part; expenses; the newest percent
-    complete. They hold for any later day before ``next_due``, the first date
+    complete; and the forecast at completion they give with the project's
+    BAC, cost basis and bottom-up estimate (``bac``, ``eac``, ``vac``, as
+    ``evm.forecast_at_completion`` computes them). They hold for any later day before ``next_due``, the first date
     after ``as_of`` of a time entry, expense or percent complete of the
     project (None: none is dated later); on and after it, and before
     ``as_of``, the readers add up the rows themselves. ``rag_now``,
@@ -505,6 +507,9 @@ class ProjectFigures(models.Model):
     rag_now = models.CharField(max_length=5, blank=True)
     rag_before = models.CharField(max_length=5, blank=True)
     last_update = models.DateField(null=True, blank=True)
+    bac = models.DecimalField("BAC", max_digits=20, decimal_places=2)
+    eac = models.DecimalField("EAC", max_digits=20, decimal_places=2)
+    vac = models.DecimalField("VAC", max_digits=20, decimal_places=2)
 
     class Meta:
         verbose_name_plural = "project figures"

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from apm import validation
 from apm.errors import Refused
 from apm.formatting import format_money
-from projects.budget import evm, selectors
+from projects.budget import evm, figures, selectors
 from projects.budget.services.events import budget_event_record
 from projects.models import Baseline, BudgetLine, CostCategory, Milestone, Project, ProjectBudget
 
@@ -30,6 +30,7 @@ def project_bac_sync(*, project: Project) -> Decimal:
     total = evm.money(BudgetLine.objects.filter(project=project).aggregate(t=Sum("amount"))["t"] or 0)
     Project.objects.filter(pk=project.pk).update(bac=total)
     project.bac = total
+    figures.refresh([project.pk])  # the forecast reads the BAC (an update sends no signal)
     return total
 
 
