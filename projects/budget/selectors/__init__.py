@@ -396,6 +396,8 @@ class _Rated:
     basis: _Basis
     currency: str
     etc_bottom_up: Decimal | None
+    #: (EAC, VAC) as the project's stored figures keep them, when they hold (else None: computed).
+    kept_forecast: tuple[Decimal, Decimal] | None = None
 
 
 def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
@@ -431,14 +433,19 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
             "currency",
             "budget__etc_bottom_up",
             "client__name",
+            "figures__eac",
+            "figures__vac",
             figures.KEPT_AS_OF,
             figures.KEPT_NEXT_DUE,
         )
     )
-    # The projects whose stored figures do not hold on ``as_of`` (none, or a day before them): added up.
+    # The projects whose stored figures do not hold on ``as_of`` (none, or a day before them): added up, and
+    # their forecasts computed.
     apart = frozenset(row[0] for row in found if not figures.holds(row[-2], row[-1], as_of, row[0]))
     live = figures.live_figures(apart, as_of=as_of)
-    found = [(*row[:5], *live[row[0]][:4], *row[9:-2]) if row[0] in live else row[:-2] for row in found]
+    found = [
+        (*row[:5], *live[row[0]][:4], *row[9:-4], None) if row[0] in live else (*row[:-4], row[-4:-2]) for row in found
+    ]
     own: dict[int, list[evm.PlanMilestone]] = defaultdict(list)
     unbased = [row[0] for row in found if row[9] is None]
     if unbased:
@@ -447,7 +454,7 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
             own[project_id].append(evm.PlanMilestone(due_date, weight))
     rated = []
     for pk, code, bac, start, finish, lines_total, time_cost, expense_cost, pct, baseline, *plan in found:
-        baseline_start, baseline_finish, baseline_plan, currency, etc_bottom_up, client = plan
+        baseline_start, baseline_finish, baseline_plan, currency, etc_bottom_up, client, kept = plan
         milestones: tuple[evm.PlanMilestone, ...] = tuple(own.get(pk, ()))
         if baseline is not None:
             start, finish, milestones = baseline_start, baseline_finish, baseline_milestones(baseline_plan)
@@ -462,7 +469,7 @@ def _rated(*, projects: QuerySet[Project], as_of: dt.date) -> list[_Rated]:
         rating = PortfolioRating(
             pk=pk, code=code, cpi=cpi, spi=spi, rag=_portfolio_rag(pct, cpi, spi), client=client or ""
         )
-        rated.append(_Rated(rating, (bac, ac, reported, start, finish, milestones), currency, etc_bottom_up))
+        rated.append(_Rated(rating, (bac, ac, reported, start, finish, milestones), currency, etc_bottom_up, kept))
     return rated
 
 
@@ -576,9 +583,12 @@ def _money_by_currency(rated: list[_Rated]) -> tuple[dict[str, dict[str, Decimal
     currencies: dict[str, int] = defaultdict(int)
     for found in rated:
         bac, ac, reported, *_ = found.basis
-        _, eac, vac = evm.forecast_at_completion(
-            bac=bac, ac=ac, percent_complete=reported, etc_bottom_up=found.etc_bottom_up
-        )
+        if found.kept_forecast is not None:
+            eac, vac = found.kept_forecast
+        else:
+            _, eac, vac = evm.forecast_at_completion(
+                bac=bac, ac=ac, percent_complete=reported, etc_bottom_up=found.etc_bottom_up
+            )
         ev = evm.earned_value(bac=bac, percent_complete=max(ZERO, min(evm.HUNDRED, reported)))
         sums = money.setdefault(found.currency, dict.fromkeys(("bac", "ac", "ev", "eac", "vac"), ZERO))
         for column, value in (("bac", bac), ("ac", ac), ("ev", ev), ("eac", eac), ("vac", vac)):
