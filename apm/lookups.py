@@ -1,4 +1,4 @@
-"""``field__any=ids``: membership in a list of integer ids, bound as one array on PostgreSQL.
+"""``field__any=ids``: membership in a collection of integer ids, bound as one array on PostgreSQL.
 
 ``field__in=ids`` writes one parameter per value into the query's text: a
 department head's desk filters on the ids of a thousand projects, and
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Field, ForeignObject, Lookup
+from django.db.models import ForeignObject, IntegerField, Lookup
 from django.db.models.lookups import In
 
 
@@ -27,6 +27,8 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
+        if isinstance(self.rhs, (str, bytes)):  # iterable, but not a collection of ids
+            raise TypeError("__any takes a collection of ids, not a string.")
         return sorted(int(value) for value in self.rhs)
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
@@ -37,6 +39,6 @@ class AnyOf(Lookup):
 
 
 def register() -> None:
-    """Make ``__any`` available on every field, foreign keys included (``ApmConfig.ready``)."""
-    Field.register_lookup(AnyOf)
+    """Make ``__any`` available on integer fields (ids) and foreign keys (``ApmConfig.ready``)."""
+    IntegerField.register_lookup(AnyOf)
     ForeignObject.register_lookup(AnyOf)

@@ -366,6 +366,9 @@ def deferred() -> Iterator[set[int]]:
     if _deferred.get() is not None:
         yield _deferred.get()  # type: ignore[misc]
         return
+    if not transaction.get_connection().in_atomic_block:
+        # Outside a transaction, writes made before an error would stay without the refresh it skips.
+        raise RuntimeError("figures.deferred() is used inside a transaction (transaction.atomic).")
     gathered: set[int] = set()
     token = _deferred.set(gathered)
     try:
@@ -388,21 +391,20 @@ def refresh_due(*, as_of: dt.date | None = None) -> int:
     return len(ids)
 
 
-def drift(*, as_of: dt.date | None = None) -> list[int]:
-    """The projects whose stored row holds on ``as_of`` (default: today) but differs from a fresh computation:
-    always empty unless a writer forgot to refresh."""
-    as_of = as_of or today()
+def drift() -> list[int]:
+    """The projects whose stored row differs from a fresh computation as of the day it was written: always empty
+    unless a writer forgot to refresh."""
     fields = (*SUMS, *STATUS, *FORECAST)
-    stored = {
-        row["project_id"]: row
-        for row in ProjectFigures.objects.filter(as_of__lte=as_of)
-        .filter(Q(next_due__isnull=True) | Q(next_due__gt=as_of))
-        .values("project_id", *fields)
-    }
-    if not stored:
-        return []
-    computed = _computed(list(stored), as_of)
-    return sorted(pk for pk, kept in stored.items() if any(kept[key] != computed[pk][key] for key in fields))
+    by_day: dict[dt.date, dict[int, dict[str, Any]]] = {}
+    for row in ProjectFigures.objects.exclude(as_of=dt.date.max).values("project_id", "as_of", "next_due", *fields):
+        by_day.setdefault(row.pop("as_of"), {})[row.pop("project_id")] = row
+    wrong = []
+    for day, stored in by_day.items():
+        computed = _computed(list(stored), day)
+        wrong += [
+            pk for pk, kept in stored.items() if any(kept[key] != computed[pk][key] for key in (*fields, "next_due"))
+        ]
+    return sorted(wrong)
 
 
 # --- Signals ---------------------------------------------------------------------------------------
@@ -421,8 +423,12 @@ def _moving(sender: type[Any], instance: Any, raw: bool = False, update_fields: 
 
 
 def _saved(sender: type[Any], instance: Any, raw: bool = False, **_: Any) -> None:
-    if not raw:  # a fixture being loaded: refresh_due writes the rows
-        refresh([instance.project_id, instance.__dict__.pop("_figures_left", None)])
+    if raw:
+        # A fixture being loaded (loaddata): nothing else of the app can be read yet, so the project's row is
+        # dropped rather than written; its readers add up its rows until refresh_due writes it again.
+        ProjectFigures.objects.filter(project_id=instance.project_id).delete()
+        return
+    refresh([instance.project_id, instance.__dict__.pop("_figures_left", None)])
 
 
 def _deleted(sender: type[Any], instance: Any, origin: Any = None, **_: Any) -> None:
@@ -430,13 +436,21 @@ def _deleted(sender: type[Any], instance: Any, origin: Any = None, **_: Any) -> 
     started = origin.model if isinstance(origin, QuerySet) else type(origin)
     if origin is not None and started is not sender:
         return
-    refresh([instance.project_id])
+    # Django deletes a model's rows in one statement and then signals each: once a delete of many rows (an
+    # admin's "delete selected") has refreshed a project, its other rows need nothing more.
+    done: set[int] = origin.__dict__.setdefault("_figures_refreshed", set()) if origin is not None else set()
+    if instance.project_id not in done:
+        done.add(instance.project_id)
+        refresh([instance.project_id])
 
 
-def _project_saved(sender: type[Any], instance: Project, raw: bool = False, **_: Any) -> None:
+def _project_saved(
+    sender: type[Any], instance: Project, raw: bool = False, update_fields: Any = None, **_: Any
+) -> None:
     # A row from the start, so that readers never add up a new project's rows; its BAC (and so its forecast)
-    # may have changed since.
-    if not raw:
+    # may have changed since. A save of named fields without the BAC (a status update setting the RAG) leaves
+    # the figures as they are.
+    if not raw and (update_fields is None or "bac" in update_fields):
         refresh([instance.pk])
 
 

@@ -182,8 +182,12 @@ def _over_capacity(scope: Scope, known: dict[int, Project], today: dt.date) -> l
     )
     if not bookings:
         return []
-    # By person, then project code: sorted here, as ordering by the code joined every project to the bookings.
-    bookings.sort(key=lambda booking: (booking.member.name, booking.project.code))
+    # By person (in the database's order of names), then project code: sorted here, as ordering by the code
+    # joined every project to the bookings.
+    people: dict[int, int] = {}
+    for booking in bookings:
+        people.setdefault(booking.member_id, len(people))
+    bookings.sort(key=lambda booking: (people[booking.member_id], booking.project.code))
     members: dict[int, TeamMember] = {}
     their_projects: dict[int, list[Project]] = {}
     for booking in bookings:

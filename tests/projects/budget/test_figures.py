@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core import serializers
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
@@ -294,3 +295,32 @@ def test_two_writers_of_one_project_queue_on_its_row(transactional_db, project):
     assert not errors, errors
     assert _row(project).expense_cost == D("111.00")
     assert figures.drift() == []
+
+
+def test_deleting_many_entries_at_once_refreshes_their_project_once(project, mo, member):
+    for day in range(5):
+        _log(mo, project, MONDAY - dt.timedelta(days=7 * day), "1", member)
+    with CaptureQueriesContext(connection) as deleted:
+        TimeEntry.objects.filter(project=project).delete()
+    assert _figure_writes(deleted) == 2  # a placeholder and the sums, once for the five rows
+    assert _row(project).time_cost == D("0.00")
+
+
+def test_a_loaded_fixture_drops_the_projects_row_until_it_is_written_again(project, mo, member, tmp_path):
+    expense = expense_record(project=project, date=MONDAY, amount=D("10"), category="travel", supplier="Rail")
+    dumped = tmp_path / "expense.json"
+    dumped.write_text(serializers.serialize("json", [expense]))
+    Expense.objects.filter(pk=expense.pk).delete()
+    assert _row(project).expense_cost == D("0.00")
+    call_command("loaddata", str(dumped), verbosity=0)
+    assert not ProjectFigures.objects.filter(project=project).exists()  # its readers add up the rows meanwhile
+    assert _read(project, TODAY).expense_cost == D("10.00")
+    assert figures.refresh_due() >= 1
+    assert _row(project).expense_cost == D("10.00")
+
+
+def test_the_ids_lookup_refuses_a_string(project):
+    assert Project.objects.filter(pk__any=frozenset([project.pk])).get() == project
+    assert not Project.objects.filter(pk__any=frozenset()).exists()
+    with pytest.raises(TypeError, match="collection of ids"):
+        Project.objects.filter(pk__any=str(project.pk)).exists()
