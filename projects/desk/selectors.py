@@ -386,25 +386,26 @@ def _stale(last_update: dt.date | None, today: dt.date) -> bool:
     return last_update is None or last_update < today - dt.timedelta(days=STALE_DAYS)
 
 
-def project_rows(*, user: User, projects: QuerySet[Project], today: dt.date) -> list[ProjectRow]:
+def project_rows(
+    *, user: User, projects: QuerySet[Project], today: dt.date, money_of: frozenset[int] | None = None
+) -> list[ProjectRow]:
     """A :class:`ProjectRow` per project of ``projects``, by code; three queries whatever their number (four
     when the stored figures of some do not hold today).
 
     The projects with their stored figures (``projects.budget.figures``) and
     whether ``user`` may see their money (one query), their budgets joined,
-    current baselines and milestones prefetched.
+    current baselines and milestones prefetched. ``money_of``: the projects
+    whose money the user may see, when the caller has asked already.
     """
+    if money_of is None:
+        projects = projects.annotate(money_shown=_money_shown_column(user))
     loaded = figures.with_kept(
-        list(
-            with_plan(projects.annotate(**figures.stored_columns(), money_shown=_money_shown_column(user))).order_by(
-                "code"
-            )
-        ),
-        as_of=today,
+        list(with_plan(projects.annotate(**figures.stored_columns())).order_by("code")), as_of=today
     )
     rows = []
     for project in loaded:
-        metrics = evm.evm_compute(evm_inputs_of(project, as_of=today)) if project.money_shown else None
+        shown = project.money_shown if money_of is None else project.pk in money_of
+        metrics = evm.evm_compute(evm_inputs_of(project, as_of=today)) if shown else None
         upcoming = (m for m in project.plan_milestones if m.completed_on is None)
         rows.append(
             ProjectRow(
@@ -444,6 +445,8 @@ class RankedProject:
     stale: bool
     currency: str = ""
     forecast: tuple[Decimal, Decimal, Decimal] | None = None
+    #: Whether the user may see its money, when the ranking asked (with ``forecast``), else None.
+    money_shown: bool | None = None
 
     @property
     def severity(self) -> tuple[int, int, str]:
@@ -508,6 +511,7 @@ def ranked_projects(
                 stale=_stale(last_update, today),
                 currency=currency if forecast else "",
                 forecast=outlook,
+                money_shown=pk in shown if forecast else None,
             )
         )
     return sorted(ranked, key=lambda project: project.severity)
@@ -522,9 +526,11 @@ def desk_page(
     on_page = {project.pk: project for project in shown.object_list}
     if not on_page:
         return shown, []
+    asked = [project for project in on_page.values() if project.money_shown is not None]
+    money_of = frozenset(p.pk for p in asked if p.money_shown) if len(asked) == len(on_page) else None
+    page_projects = Project.objects.filter(pk__in=on_page)
     rows = {
-        row.project.pk: row
-        for row in project_rows(user=user, projects=Project.objects.filter(pk__in=on_page), today=today)
+        row.project.pk: row for row in project_rows(user=user, projects=page_projects, today=today, money_of=money_of)
     }
     shown_rows = []
     for pk, project in on_page.items():
