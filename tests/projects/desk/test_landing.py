@@ -273,3 +273,19 @@ def test_it_shows_a_pm_their_projects_worst_first_a_page_at_a_time_with_actions_
     assert "Alpha Project" not in first
     # The to-do lists are the same on every page.
     assert first.count(">Late</a>") == second.count(">Late</a>") == 1
+
+
+def test_a_heads_desk_reads_the_same_from_the_kept_figures_as_from_the_rows(world, pm, head):
+    """The figures the world's rows keep were written on the real day, after TODAY: the desk adds up the rows.
+    Written again as of TODAY, the desk reads them kept, and shows the same."""
+    red = factories.ProjectFactory(code="ALPHA-9", name="Alpha red", departments=[world["alpha"]])
+    rated(world["alpha_project"], "green", last=dt.date(2025, 1, 2))
+    rated(red, "red")
+    added_up = head_desk_for(user=head, today=TODAY)
+    assert figures.refresh_due(as_of=TODAY) >= 2
+    kept = head_desk_for(user=head, today=TODAY)
+    assert [summary.money for summary in kept.departments] == [summary.money for summary in added_up.departments]
+    assert [summary.counts for summary in kept.departments] == [summary.counts for summary in added_up.departments]
+    assert [(row.project.code, row.rag, row.metrics) for row in kept.rows] == [
+        (row.project.code, row.rag, row.metrics) for row in added_up.rows
+    ]
