@@ -133,14 +133,22 @@ def _logged(as_of: dt.date) -> QuerySet[TimeEntry]:
     return TimeEntry.objects.filter(project=OuterRef("pk"), date__lte=as_of)
 
 
+def _sums(as_of: dt.date, total_of: Callable[[QuerySet[Any], str], Any]) -> dict[str, Any]:
+    """The sums of :data:`SUMS` of a project added up from its rows as of ``as_of`` (``total_of``: how)."""
+    logged = _logged(as_of)
+    return {
+        "lines_total": total_of(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"),
+        "time_cost": total_of(logged, "cost"),
+        "approved_time_cost": total_of(logged.filter(approval=Approval.APPROVED), "cost"),
+        "expense_cost": total_of(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
+        "pct_complete": _newest_pct(as_of),
+    }
+
+
 def _live_columns(as_of: dt.date) -> dict[str, Any]:
     """Every figure of a project computed from its rows, as of ``as_of``."""
     return {
-        "lines_total": total(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"),
-        "time_cost": total(_logged(as_of), "cost"),
-        "approved_time_cost": total(_logged(as_of).filter(approval=Approval.APPROVED), "cost"),
-        "expense_cost": total(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
-        "pct_complete": _newest_pct(as_of),
+        **_sums(as_of, total),
         "rag_now": rag_of_update(0),
         "rag_before": rag_of_update(1),
         "last_update": last_update(),
@@ -169,18 +177,16 @@ def _stored_or(name: str, live: Any, as_of: dt.date, output_field: Any) -> Case:
 def _computed_costs(as_of: dt.date, total_of: Callable[[QuerySet[Any], str], Any]) -> dict[str, Any]:
     """``lines_total``, ``time_cost`` (by the cost basis of the project's budget), ``expense_cost`` and
     ``pct_complete`` as of ``as_of``, added up from the project's rows."""
-    logged = _logged(as_of)
+    sums = _sums(as_of, total_of)
     return {
-        "lines_total": total_of(BudgetLine.objects.filter(project=OuterRef("pk")), "amount"),
+        "lines_total": sums["lines_total"],
         "time_cost": Case(
-            When(
-                budget__cost_basis=CostBasis.APPROVED, then=total_of(logged.filter(approval=Approval.APPROVED), "cost")
-            ),
-            default=total_of(logged, "cost"),
+            When(budget__cost_basis=CostBasis.APPROVED, then=sums["approved_time_cost"]),
+            default=sums["time_cost"],
             output_field=MONEY,
         ),
-        "expense_cost": total_of(Expense.objects.filter(project=OuterRef("pk"), date__lte=as_of), "amount"),
-        "pct_complete": _newest_pct(as_of),
+        "expense_cost": sums["expense_cost"],
+        "pct_complete": sums["pct_complete"],
     }
 
 
