@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard
 
 from django.apps import apps
+from django.core.signals import setting_changed
 from django.db.models import Model, QuerySet
+from django.dispatch import receiver
 from django.http import Http404
 
 from apm.accounts.roles import Role
@@ -105,10 +109,6 @@ def _relation_ids(user: User, relation: str) -> QuerySet[Any]:
     raise ValueError(f"Unknown relationship {relation!r}.")
 
 
-#: Where :func:`projects_by` keeps the querysets it built for a user object.
-_PROJECTS_BY = "_apm_projects_by"
-
-
 def projects_by(user: AnyUser | None, *relations: str) -> QuerySet[Any]:
     """Projects ``user`` stands in any of ``relations`` to: ``pk IN`` a UNION of one indexed query per link.
 
@@ -118,22 +118,66 @@ def projects_by(user: AnyUser | None, *relations: str) -> QuerySet[Any]:
     cost 60-140 ms a query on 10,000 projects; the UNION costs a few ms
     (bench/load/README.md).
 
-    Built once per user object and relations, as :meth:`Capability.queryset` builds a rule's queryset, each
-    call a fresh copy: capabilities of the same relations share it (a project page asks eight capabilities,
-    of four sets of relations).
+    Built once per user and relations (:func:`built`), each call a fresh copy: capabilities of the same
+    relations share it (a project page asks eight capabilities, of four sets of relations).
     """
     if not is_active(user) or not relations:
         return no_projects()
-    built: dict[tuple[Any, ...], QuerySet[Any]] | None = getattr(user, _PROJECTS_BY, None)
-    if built is None:
-        built = {}
-        setattr(user, _PROJECTS_BY, built)
-    key = (user.pk, relations)
-    found = built.get(key)
-    if found is None:
+
+    def build() -> QuerySet[Any]:
         first, *rest = (_relation_ids(user, relation) for relation in relations)
-        found = built[key] = all_projects().filter(pk__in=first.union(*rest) if rest else first)
+        return all_projects().filter(pk__in=first.union(*rest) if rest else first)
+
+    return built(("projects_by", relations), user, build)
+
+
+# --- Rules built once -----------------------------------------------------------------------------
+
+
+class _Built(threading.local):
+    """The querysets :func:`built` keeps, per thread (a queryset is not shared between threads), oldest first."""
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[tuple[Any, ...], QuerySet[Any]] = OrderedDict()
+
+
+_built = _Built()
+#: How many built querysets a thread keeps (about 14 KiB each): the capabilities a page asks of a few dozen users.
+BUILT_KEPT = 512
+#: Raised when a setting changes (tests), so nothing built under the old settings is used again.
+_generation = 0
+
+
+def built(name: tuple[Any, ...], user: AnyUser, build: Callable[[], QuerySet[Any]]) -> QuerySet[Any]:
+    """A fresh copy of the queryset ``build()`` returns for ``user``, built once per ``name`` and user.
+
+    A rule's queryset is a query not run yet: what it says depends only on the
+    user's id, role and flags (the only things a rule reads of the user; the
+    rest it leaves to the database) and the settings, never on the data, which
+    the database reads each time a copy runs. So it is built once and kept
+    (keyed by those, the oldest dropped past :data:`BUILT_KEPT`), and each
+    call gets a copy: nothing evaluated is kept or shared, and a change of
+    role, flag or setting builds it again. Building the querysets of the
+    visibility rule, not running them, was most of what asking a capability
+    cost (a project page asks eight; its tab bar alone seven), and the same
+    user asks the same ones on every page.
+    """
+    key = (_generation, *name, user.pk, getattr(user, "role", None), user.is_active, user.is_superuser)
+    entries = _built.entries
+    found = entries.get(key)
+    if found is None:
+        found = entries[key] = build()
+        while len(entries) > BUILT_KEPT:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(key)
     return found.all()
+
+
+@receiver(setting_changed)
+def _forget_built(**kwargs: Any) -> None:
+    global _generation
+    _generation += 1
 
 
 def all_projects() -> QuerySet[Any]:
@@ -145,10 +189,6 @@ def no_projects() -> QuerySet[Any]:
 
 
 # --- The two kinds of capability ----------------------------------------------------------------
-
-
-#: Where :meth:`Capability.queryset` keeps the querysets it built for a user object.
-_BUILT = "_apm_capability_querysets"
 
 
 class Capability:
@@ -170,23 +210,12 @@ class Capability:
     def queryset(self, user: AnyUser | None) -> QuerySet[Any]:
         """The objects ``user`` may act on (an unevaluated queryset; none for anonymous or inactive users).
 
-        The rule's queryset is built once per user object while its role and flags stay the same (the only
-        things a rule reads of the user beside its id; the rest it leaves to the database), and each call gets
-        a fresh copy of it: nothing evaluated is shared, every query reads the database as it is then. A page
-        asked the same capabilities again and again (its project tabs alone ask seven), and building the
-        querysets of the visibility rule, not running them, was most of that: 6 ms of a project tab bar's 8.
+        The rule's queryset is built once per user, role and flags (:func:`built`) and each call gets a fresh
+        copy of it: nothing evaluated is shared, every query reads the database as it is then.
         """
         if user is None or getattr(user, "pk", None) is None:
             return self._rule(user)
-        built: dict[tuple[Any, ...], QuerySet[Any]] | None = getattr(user, _BUILT, None)
-        if built is None:
-            built = {}
-            setattr(user, _BUILT, built)
-        key = (self.name, user.pk, getattr(user, "role", None), user.is_active, user.is_superuser)
-        found = built.get(key)
-        if found is None:
-            found = built[key] = self._rule(user)
-        return found.all()
+        return built(("capability", self.name), user, lambda: self._rule(user))
 
     def allows(self, user: AnyUser | None, obj: Model | None) -> bool:
         """Whether ``user`` has this capability on ``obj`` (False for None or an unsaved object)."""

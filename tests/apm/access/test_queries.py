@@ -8,6 +8,8 @@ that a project reached through several links is counted once.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -66,3 +68,71 @@ def test_it_lists_projects_with_the_same_number_of_queries_for_one_link_and_many
         response = client.get("/projects/")
     assert response.status_code == 200
     assert [p.code for p in response.context["projects"]] == ["MINE-0", "MINE-1", "MINE-2", "MINE-3"]
+
+
+# --- Rules built once (apm.access.base.built) ----------------------------------------------------
+
+
+def test_a_kept_rule_reads_the_data_as_it_is_when_it_runs(db):
+    """The rule is kept between requests (new user objects), but what it finds is read at each query."""
+    from apm.accounts.models import User
+
+    pm = factories.UserFactory(username="keeper", role=Role.PROJECT_MANAGER)
+    project = factories.ProjectFactory(code="KEEP-1")
+    assert not access.see_project.allows(User.objects.get(pk=pm.pk), project)
+    project.project_manager = pm
+    project.save()
+    assert access.see_project.allows(User.objects.get(pk=pm.pk), project)
+    project.project_manager = factories.UserFactory(role=Role.PROJECT_MANAGER)
+    project.save()
+    assert not access.see_project.allows(pm, project)
+
+
+def test_a_kept_rule_is_built_again_when_the_role_or_a_flag_changes(db):
+    user = factories.UserFactory(username="mover", role=Role.PROJECT_MANAGER)
+    factories.ProjectFactory(code="MOVE-1")
+    assert access.see_project.queryset(user).count() == 0
+    user.role = Role.ADMINISTRATOR
+    user.save()
+    assert access.see_project.queryset(user).count() == 1
+    user.is_active = False
+    user.save()
+    assert access.see_project.queryset(user).count() == 0
+
+
+def test_a_kept_rule_is_a_fresh_copy_each_time_and_one_per_user(db):
+    first = factories.UserFactory(username="first", role=Role.PROJECT_MANAGER)
+    second = factories.UserFactory(username="second", role=Role.PROJECT_MANAGER)
+    mine = factories.ProjectFactory(code="FIRST-1", project_manager=first)
+    one, two = access.see_project.queryset(first), access.see_project.queryset(first)
+    assert one is not two
+    assert one.query is not two.query
+    assert list(one) == [mine]
+    assert list(access.see_project.queryset(second)) == []
+
+
+def test_a_setting_changed_builds_the_rules_again(db, settings, monkeypatch):
+    from apm.access import base
+
+    monkeypatch.setattr(base._built, "entries", OrderedDict())
+    user = factories.UserFactory(username="setter", role=Role.PROJECT_MANAGER)
+    generation = base._generation
+    access.see_project.queryset(user)
+    settings.APM_INTERNAL_EMAIL_DOMAINS = ["example.org"]
+    assert base._generation == generation + 1
+    access.see_project.queryset(user)
+    built = [key for key in base._built.entries if key[1:3] == ("capability", "see_project") and key[3] == user.pk]
+    assert [key[0] for key in built] == [generation, generation + 1]
+
+
+def test_no_more_rules_are_kept_than_the_bound(db, monkeypatch):
+    """Past the bound the oldest are dropped: the users asked last keep theirs (a rule and its projects each)."""
+    from apm.access import base
+
+    monkeypatch.setattr(base, "BUILT_KEPT", 4)
+    monkeypatch.setattr(base._built, "entries", OrderedDict())
+    users = [factories.UserFactory(username=f"many{i}", role=Role.PROJECT_MANAGER) for i in range(5)]
+    for user in users:
+        access.see_project.queryset(user)
+    assert len(base._built.entries) == 4
+    assert {key[-4] for key in base._built.entries} == {users[3].pk, users[4].pk}
