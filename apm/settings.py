@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -365,6 +366,23 @@ APM_COMPANY_ADDRESS = [
     for line in env.str("APM_COMPANY_ADDRESS", default="1 Example Street|London EC1A 1AA|United Kingdom").split("|")
     if line.strip()
 ]
+# The seller on invoices and credit notes (projects/billing/invoices.py), with the letterhead's address above;
+# each issued invoice keeps a copy, so a change here never rewrites one. The bank details one line per "|".
+APM_COMPANY_LEGAL_NAME = env.str("APM_COMPANY_LEGAL_NAME", default="") or APM_COMPANY_NAME
+APM_COMPANY_TAX_ID = env.str("APM_COMPANY_TAX_ID", default="").strip()
+APM_COMPANY_BANK_DETAILS = [
+    line.strip() for line in env.str("APM_COMPANY_BANK_DETAILS", default="").split("|") if line.strip()
+]
+# The tax (VAT) rate, in %, a new invoice line starts with (each line's rate may be changed while a draft).
+try:
+    APM_INVOICE_TAX_RATE = Decimal(env.str("APM_INVOICE_TAX_RATE", default="20").strip())
+except InvalidOperation:
+    raise ImproperlyConfigured("APM_INVOICE_TAX_RATE must be a number of percent, e.g. 20 or 7.5.") from None
+if not (APM_INVOICE_TAX_RATE.is_finite() and 0 <= APM_INVOICE_TAX_RATE <= 100):
+    raise ImproperlyConfigured("APM_INVOICE_TAX_RATE must be a percentage from 0 to 100.")
+# Project managers draft, issue and credit the invoices of their projects' clients too (apm.access
+# manage_invoices); off, only administrators and department heads do.
+APM_INVOICES_BY_PM = env.bool("APM_INVOICES_BY_PM", default=False)
 # Hours a reporting head has to acknowledge a critical issue before it escalates
 # (a project may set its own in RaidSettings).
 APM_CRITICAL_ACK_HOURS = env.int("APM_CRITICAL_ACK_HOURS", default=4)

@@ -1,5 +1,6 @@
 """Django admin for the company's bill rates (rate cards), exchange rates, projects' billing and billing
-milestones, margin alerts and timesheet reminders (the last two read-only)."""
+milestones, margin alerts and timesheet reminders (the last two read-only), and invoices, credit notes and their
+numbering (read-only: they are drafted, issued and credited by ``projects.billing.invoices`` alone)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from projects.models import (
     BillingMilestone,
     BillRate,
     ExchangeRate,
+    Invoice,
+    InvoiceItem,
+    InvoiceLine,
+    InvoiceSequence,
     MarginAlert,
     ProjectBilling,
     TimesheetReminder,
@@ -154,3 +159,47 @@ class TimesheetReminderAdmin(_ReadOnly):
     list_display = ("member", "week_start", "kind", "sent_at")
     list_filter = ("kind",)
     list_select_related = ("member",)
+
+
+class _Record(_ReadOnly):
+    """Accounting records: not deleted by hand either (an issued invoice refuses it anyway)."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ("position", "description", "quantity", "unit", "unit_price", "net", "tax_rate", "tax", "currency")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(_Record):
+    list_display = ("__str__", "kind", "state", "client", "issue_date", "due_date", "gross_total", "currency")
+    list_filter = ("kind", "state", "currency")
+    search_fields = ("number", "client__name", "buyer_name")
+    list_select_related = ("client",)
+    date_hierarchy = "issue_date"
+    inlines = [InvoiceLineInline]
+
+
+@admin.register(InvoiceItem)
+class InvoiceItemAdmin(_Record):
+    list_display = ("__str__", "line", "claimed")
+    list_filter = ("claimed",)
+    search_fields = ("line__invoice__number", "line__description")
+    list_select_related = ("line",)
+
+
+@admin.register(InvoiceSequence)
+class InvoiceSequenceAdmin(_Record):
+    list_display = ("__str__", "kind", "year", "last_number", "last_issued_on")

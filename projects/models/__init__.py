@@ -205,3 +205,29 @@ __all__ += [
     "TimesheetReminder",
     "TimesheetReminderKind",
 ]
+
+from projects.models.invoices import (  # noqa: E402
+    NUMBER_PREFIXES,
+    Grouping,
+    Invoice,
+    InvoiceItem,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceState,
+    LineKind,
+    RetainerPart,
+)
+
+__all__ += [
+    "NUMBER_PREFIXES",
+    "Grouping",
+    "Invoice",
+    "InvoiceItem",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceSequence",
+    "InvoiceState",
+    "LineKind",
+    "RetainerPart",
+]

@@ -23,7 +23,15 @@ def validate_not_reserved_project_code(value: str) -> None:
 
 
 class Client(models.Model):
-    """A client account: the organisation a project is delivered for."""
+    """A client account: the organisation a project is delivered for.
+
+    Its billing details are what an invoice addresses: ``legal_name`` (blank:
+    ``name``), ``billing_address`` (lines), ``tax_id`` (their VAT or tax
+    number, when they have one), ``invoice_currency`` (every line is
+    converted into it) and ``payment_terms_days`` (an invoice falls due that
+    many days after its issue date). An issued invoice keeps its own copy of
+    them, so a change here never rewrites it.
+    """
 
     name = models.CharField(max_length=200, unique=True)
     margin_target_percent = models.DecimalField(
@@ -34,6 +42,16 @@ class Client(models.Model):
         blank=True,
         help_text="The account's lowest acceptable margin; a project forecast below it alerts its PM and heads.",
     )
+    legal_name = models.CharField(max_length=200, blank=True, help_text="As invoices name it; empty: the name.")
+    billing_address = models.TextField(blank=True, help_text="Where invoices are addressed, one line per line.")
+    tax_id = models.CharField("tax identifier", max_length=40, blank=True, help_text="Their VAT or tax number.")
+    invoice_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="GBP")
+    payment_terms_days = models.PositiveSmallIntegerField(
+        "payment terms (days)",
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="An invoice falls due this many days after it is issued.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -41,9 +59,15 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def invoiced_as(self) -> str:
+        """The name invoices address: the legal name, else the name."""
+        return self.legal_name.strip() or self.name
+
 
 class ClientContact(models.Model):
-    """A person at the client. ``opted_in_reports`` contacts receive client-audience reports."""
+    """A person at the client. ``opted_in_reports`` contacts receive client-audience reports; ``billing_contact``
+    contacts its invoices and credit notes."""
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
@@ -52,6 +76,7 @@ class ClientContact(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="client_contact"
     )
     opted_in_reports = models.BooleanField("opted in to reports", default=False)
+    billing_contact = models.BooleanField(default=False, help_text="Receives the client's invoices and credit notes.")
 
     class Meta:
         ordering = ["client__name", "name"]

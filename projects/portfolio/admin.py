@@ -14,21 +14,25 @@ from projects.models import Client, ClientContact, Milestone, Project, StatusUpd
 class ClientContactInline(admin.TabularInline):
     model = ClientContact
     extra = 0
-    fields = ("name", "email", "user", "opted_in_reports")
+    fields = ("name", "email", "user", "opted_in_reports", "billing_contact")
     autocomplete_fields = ("user",)
 
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
-    list_display = ("name",)
-    search_fields = ("name", "contacts__name", "contacts__email")
+    list_display = ("name", "legal_name", "invoice_currency", "payment_terms_days")
+    search_fields = ("name", "legal_name", "contacts__name", "contacts__email")
     inlines = [ClientContactInline]
+    fieldsets = (
+        (None, {"fields": ("name", "margin_target_percent")}),
+        ("Billing", {"fields": ("legal_name", "billing_address", "tax_id", "invoice_currency", "payment_terms_days")}),
+    )
 
 
 @admin.register(ClientContact)
 class ClientContactAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "client", "user", "opted_in_reports")
-    list_filter = ("opted_in_reports", "client")
+    list_display = ("name", "email", "client", "user", "opted_in_reports", "billing_contact")
+    list_filter = ("opted_in_reports", "billing_contact", "client")
     search_fields = ("name", "email", "client__name")
     autocomplete_fields = ("client", "user")
     list_select_related = ("client", "user")

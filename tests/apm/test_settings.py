@@ -95,3 +95,28 @@ def test_it_links_emails_to_the_port_make_run_serves_on(tmp_path):
     # The web process of `make run` listens on the same port, with the same default.
     web = next(line for line in (settings.BASE_DIR / "Procfile").read_text().splitlines() if line.startswith("web:"))
     assert "127.0.0.1:${APM_PORT:-8000}" in web
+
+
+def test_it_reads_the_sellers_details_and_refuses_a_tax_rate_that_is_not_a_percentage(tmp_path):
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps("
+        "[s.APM_COMPANY_LEGAL_NAME, s.APM_COMPANY_TAX_ID, s.APM_COMPANY_BANK_DETAILS, str(s.APM_INVOICE_TAX_RATE)]))"
+    )
+    env = {
+        "APM_COMPANY_NAME": "Northwind",
+        "APM_COMPANY_TAX_ID": "GB123456789",
+        "APM_COMPANY_BANK_DETAILS": "Example Bank| Sort code 12-34-56 |",
+        "APM_INVOICE_TAX_RATE": "7.5",
+    }
+    result = run_with_env(["-c", code], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        "Northwind",  # the legal name defaults to the company's name
+        "GB123456789",
+        ["Example Bank", "Sort code 12-34-56"],
+        "7.5",
+    ]
+    for bad in ("twenty", "120", "NaN"):
+        result = run_with_env(["manage.py", "check"], {"APM_INVOICE_TAX_RATE": bad}, tmp_path)
+        assert result.returncode != 0
+        assert "APM_INVOICE_TAX_RATE must be" in result.stderr
