@@ -92,9 +92,12 @@ class Side:
         return obj if isinstance(obj, str) else str(obj.pk)
 
     def subject(self, key: str) -> Any:
-        """The object a capability is asked about: ``project``, ``department`` or an object key."""
+        """The object a capability is asked about: ``project``, ``department``, ``client`` (the project's) or an
+        object key."""
         if key == "project":
             return self.project
+        if key == "client":
+            return self.project.client
         if key == "department":
             return self.department
         return self.objects[key]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from apm.access.base import (
@@ -123,6 +124,30 @@ see_margin = Capability(
     rule=on_projects(MANAGES, HEADS, REPORTS),
     doc="See the project's revenue, bill rates, contract value and margin: those who see its money "
     "(administrators, the PM, heads of its departments, reporting heads); never the team, never a client contact.",
+)
+
+
+def _invoice_clients(user: AnyUser | None) -> QuerySet[Any]:
+    clients = rows("projects.Client")
+    if is_admin(user):
+        return clients
+    relations = []
+    if is_head(user):
+        relations.append(HEADS)
+    if settings.APM_INVOICES_BY_PM and is_manager(user):
+        relations.append(MANAGES)
+    if not relations:
+        return clients.none()
+    return clients.filter(pk__in=projects_by(user, *relations).order_by().values("client_id"))
+
+
+manage_invoices = Capability(
+    "manage_invoices",
+    subject="client",
+    rule=_invoice_clients,
+    doc="Draft, edit, issue, record the payment of and credit a client's invoices: administrators, and department "
+    "heads for the clients of their departments' projects; with APM_INVOICES_BY_PM on, project managers too for "
+    "the clients of the projects they manage (off by default).",
 )
 
 approve_time = Capability(

@@ -39,7 +39,7 @@ QUALIFIERS = {
     "a time entry": "time_entry",
 }
 #: The object of a row without a qualifier, by the capability's subject.
-SUBJECTS = {"project": "project", "department": "department", "share link": "share_link"}
+SUBJECTS = {"project": "project", "department": "department", "share link": "share_link", "client": "client"}
 
 
 def readme_table() -> tuple[list[str], dict[str, list[bool]]]:
