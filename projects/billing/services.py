@@ -32,12 +32,14 @@ from apm.errors import Refused
 from apm.formatting import format_date
 from projects.billing import selectors
 from projects.billing.alerts import margin_check
+from projects.billing.invoice_lines import invoices_holding
 from projects.budget.services.events import budget_event_record
 from projects.models import (
     BillingMilestone,
     BillingModel,
     BillRate,
     Client,
+    InvoiceItem,
     Project,
     ProjectBilling,
     ProjectStatus,
@@ -359,10 +361,18 @@ def billing_milestone_add(
 
 def billing_milestone_remove(*, actor: User, milestone: BillingMilestone) -> None:
     """Remove ``milestone`` (revenue it recognised goes with it). Records ``billing_milestone_removed`` in the
-    budget history, then runs the margin check. Raises ``Refused`` when ``actor`` may not edit the budget."""
+    budget history, then runs the margin check. Raises ``Refused`` when ``actor`` may not edit the budget, or the
+    milestone is on an invoice (issued, or a draft)."""
     project = milestone.project
     access.edit_budget.require(actor, project, NOT_THE_PM)
     with transaction.atomic():
+        numbers, drafted = invoices_holding(InvoiceItem.objects.filter(milestone=milestone))
+        if numbers:
+            raise Refused(
+                f"“{milestone.name}” is billed on {', '.join(numbers)}: it stays unless the invoice is credited."
+            )
+        if drafted:
+            raise Refused(f"“{milestone.name}” is on a draft invoice: remove its line or discard the draft first.")
         deleted, _ = BillingMilestone.objects.filter(pk=milestone.pk).delete()
         if not deleted:
             raise Refused("That milestone was removed meanwhile; reload the page.")

@@ -27,10 +27,11 @@ from django.utils import timezone
 
 from apm import access
 from apm.errors import Refused
+from projects.billing.invoice_lines import invoices_holding
 from projects.budget import figures
 from projects.budget.services.checks import budget_check
 from projects.budget.services.events import budget_event_record
-from projects.models import Approval, Project, TimeEntry
+from projects.models import Approval, InvoiceItem, Project, TimeEntry
 from teams.models import TeamMember
 
 if TYPE_CHECKING:
@@ -109,6 +110,20 @@ def _decidable(*, project: Project, entry_ids: Iterable[int], states: tuple[str,
     return entries
 
 
+def _refuse_invoiced(entries: list[TimeEntry]) -> None:
+    """``Refused`` when one of ``entries`` (locked) is on an invoice: an issued one bills it as it stands (its credit
+    note releases it), and a draft would bill hours that were changed since."""
+    numbers, drafted = invoices_holding(InvoiceItem.objects.filter(time_entry__in=entries))
+    if numbers:
+        raise Refused(
+            f"Some of this time is billed on {', '.join(numbers)}: it stays as invoiced unless the invoice is credited."
+        )
+    if drafted:
+        raise Refused(
+            "Some of this time is on a draft invoice: remove its line or discard the draft first, then reopen it."
+        )
+
+
 def _own_time(actor: User, entries: list[TimeEntry]) -> bool:
     member = getattr(actor, "team_member", None)
     return member is not None and any(entry.member_id == member.pk for entry in entries)
@@ -172,8 +187,9 @@ def time_entries_reopen(*, project: Project, entry_ids: Iterable[int], reason: s
     submit again), recording who, when and ``reason``; the number reopened.
 
     Raises ``Refused`` unless ``actor`` may approve time on the project, for
-    a missing or too long reason, an entry that is not approved, or the
-    actor's own time (administrators excepted).
+    a missing or too long reason, an entry that is not approved, the
+    actor's own time (administrators excepted), or time on an invoice (an
+    issued one, or a draft).
     """
     access.approve_time.require(actor, project, "Only the project's PM or a head of its departments reopens time.")
     reason = reason.strip()
@@ -186,6 +202,7 @@ def time_entries_reopen(*, project: Project, entry_ids: Iterable[int], reason: s
         if _own_time(actor, entries) and not access.administer.allows(actor):
             # As for approving: one's own approved hours are reopened by another approver.
             raise Refused("This is your own time: another approver of the project reopens it.")
+        _refuse_invoiced(entries)
         TimeEntry.objects.filter(pk__in=[entry.pk for entry in entries]).update(
             approval=Approval.OPEN,
             submitted_at=None,
