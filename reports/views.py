@@ -101,7 +101,7 @@ def report_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         "reports/index.html",
         {
             "departments": access.see_department.queryset(request.user).order_by("code"),
-            "projects": access.see_project.queryset(request.user).select_related("client").order_by("code"),
+            "projects": access.see_project.listed(request.user).select_related("client").order_by("code"),
             "can_schedule": access.create_project.allows(request.user),
         },
     )

@@ -118,6 +118,10 @@ def projects_by(user: AnyUser | None, *relations: str) -> QuerySet[Any]:
     cost 60-140 ms a query on 10,000 projects; the UNION costs a few ms
     (bench/load/README.md).
 
+    Used as a subquery as it is (``project__in=``, ``.values("pk")``), it is
+    the UNION alone (:class:`_ByLinks`); read for its ids, the UNION alone
+    too (:meth:`Capability.ids`).
+
     Built once per user and relations (:func:`built`), each call a fresh copy: capabilities of the same
     relations share it (a project page asks eight capabilities, of four sets of relations).
     """
@@ -126,9 +130,66 @@ def projects_by(user: AnyUser | None, *relations: str) -> QuerySet[Any]:
 
     def build() -> QuerySet[Any]:
         first, *rest = (_relation_ids(user, relation) for relation in relations)
-        return all_projects().filter(pk__in=first.union(*rest) if rest else first)
+        links = first.union(*rest) if rest else first
+        found = all_projects().filter(pk__in=links)
+        # The condition just added, to know later that nothing was added since (lookups are shared by clones).
+        vars(found.query)["apm_links"] = (links, found.query.where.children[0])
+        found.__class__ = _by_links(type(found))
+        return found
 
     return built(("projects_by", relations), user, build)
+
+
+def _links(projects: QuerySet[Any]) -> QuerySet[Any] | None:
+    """The UNION of :func:`projects_by` that ``projects`` are, when they are still exactly its projects (nothing
+    filtered, excluded, sliced or selected since but their ids), else None."""
+    query = projects.query
+    found = query.__dict__.get("apm_links")
+    if found is None:
+        return None
+    links, condition = found
+    where = query.where
+    exact = (
+        len(where.children) == 1
+        and where.children[0] is condition
+        and not where.negated
+        and query.low_mark == 0
+        and query.high_mark is None
+        and not query.combinator
+        and not query.distinct_fields
+        and projects._fields in (None, ("pk",), ("id",))  # type: ignore[attr-defined]
+    )
+    return links if exact else None
+
+
+class _ByLinks:
+    """The queryset class of :func:`projects_by`'s projects (mixed into the model's own).
+
+    As the value of a filter (``project__in=projects``), Django writes it as
+    ``SELECT id FROM project WHERE id IN (UNION)``: PostgreSQL cannot foresee
+    how many ids the UNION gives (for the heads' link it plans a department's
+    worth, whether the user heads one or none) and joins every project to
+    them, reading the whole table to return a PM's hundred. The ids are the
+    UNION's own (every link names an existing project), so the UNION alone
+    is the same subquery, and PostgreSQL reads just those rows.
+    """
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
+        links = _links(self)  # type: ignore[arg-type]
+        if links is None:
+            return super().resolve_expression(*args, **kwargs)  # type: ignore[misc]
+        return links.resolve_expression(*args, **kwargs)
+
+
+_BY_LINKS: dict[type, type] = {}
+
+
+def _by_links(queryset_class: type) -> type:
+    """The model's queryset class with :class:`_ByLinks` mixed in (one a class)."""
+    found = _BY_LINKS.get(queryset_class)
+    if found is None:
+        found = _BY_LINKS[queryset_class] = type(f"{queryset_class.__name__}ByLinks", (_ByLinks, queryset_class), {})
+    return found
 
 
 # --- Rules built once -----------------------------------------------------------------------------
@@ -216,6 +277,33 @@ class Capability:
         if user is None or getattr(user, "pk", None) is None:
             return self._rule(user)
         return built(("capability", self.name), user, lambda: self._rule(user))
+
+    def ids(self, user: AnyUser | None) -> frozenset[int] | None:
+        """The ids of the objects ``user`` may act on, read now (one query), or None when the rule sets no
+        condition (an administrator's "everything": no ids to read).
+
+        For a page that filters several queries on the same objects: ``pk__any=ids`` (apm.lookups) in each
+        instead of the rule's subquery. PostgreSQL cannot foresee how many projects the rule's UNION finds
+        (it plans a department's worth for the heads' link of a user who heads none) and joins every project
+        to read a PM's hundred; given the ids, it reads just those. Read them once a request, where the
+        page is built: they are the rule's answer at that moment.
+        """
+        allowed = self.queryset(user)
+        if not allowed.query.where:
+            return None
+        links = _links(allowed)
+        if links is not None:
+            # A copy: the UNION is kept (built), and a queryset keeps what it read.
+            return frozenset(value for row in links.all() for value in row.values())
+        return frozenset(allowed.values_list("pk", flat=True))
+
+    def listed(self, user: AnyUser | None) -> QuerySet[Any]:
+        """The objects ``user`` may act on, for a list shown now: filtered on their ids read at once (one
+        query, :meth:`ids`) instead of on the rule's subquery, whose size PostgreSQL cannot foresee (it
+        reads every project to list a PM's hundred); the rule's queryset as it is when it sets no condition."""
+        allowed = self.queryset(user)
+        ids = self.ids(user)
+        return allowed if ids is None else allowed.model._default_manager.filter(pk__any=ids)
 
     def allows(self, user: AnyUser | None, obj: Model | None) -> bool:
         """Whether ``user`` has this capability on ``obj`` (False for None or an unsaved object)."""

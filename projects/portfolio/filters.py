@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from django.forms.renderers import BaseRenderer
     from django.http import HttpRequest, QueryDict
 
-    from apm.accounts.models import User
-
 
 def _attrs_html(attrs: dict[str, Any]) -> str:
     """The attributes as Django's ``django/forms/widgets/attrs.html`` writes them (True: bare, False: left out)."""
@@ -71,8 +69,9 @@ _NOT_OFFERED = {"invalid_choice": "Select a valid choice. That choice is not one
 class ProjectFilter(django_filters.FilterSet):
     """Filter by department, RAG and category; ``q`` searches name and code (case-insensitive).
 
-    The department and category choices come from the projects ``user`` may
-    see, so the form never names another client's department or category.
+    The department and category choices come from the projects the user may
+    see (``seen``: their ids, ``access.see_project.ids``), so the form never
+    names another client's department or category.
     Both are read in one query, as plain choices, when the filter is made.
     """
 
@@ -99,10 +98,10 @@ class ProjectFilter(django_filters.FilterSet):
         *,
         request: HttpRequest | None = None,
         prefix: str | None = None,
-        user: User,
+        seen: frozenset[int] | None,
     ) -> None:
         super().__init__(data, queryset, request=request, prefix=prefix)
-        choices = project_filter_choices(user=user)
+        choices = project_filter_choices(seen=seen)
         self.filters["department"].extra["choices"] = choices.departments
         self.filters["category"].extra["choices"] = [(c, c) for c in choices.categories]
 

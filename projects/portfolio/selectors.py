@@ -28,11 +28,12 @@ def _latest_status(field: str) -> Subquery:
     return Subquery(newest.values(field)[:1])
 
 
-def project_list(*, user: User) -> QuerySet[Project]:
+def project_list(*, user: User, seen: frozenset[int] | None) -> QuerySet[Project]:
     """The projects ``user`` may see, ready for the list page, ordered by code.
 
-    Each project carries ``latest_as_of`` (date or None), ``latest_rating``
-    (the rating as published, text, "" or None) and ``latest_rating_note``
+    ``seen``: their ids as ``access.see_project.ids`` read them (None: every project), read once by the page
+    for this and :func:`project_filter_choices`. Each project carries ``latest_as_of`` (date or None),
+    ``latest_rating`` (the rating as published, text, "" or None) and ``latest_rating_note``
     from its newest status update, ``money_visible`` (whether ``user``
     may see its money, ``access.see_money``) and ``department_list`` (its
     departments by code, prefetched into a list: a related manager a row
@@ -41,7 +42,7 @@ def project_list(*, user: User) -> QuerySet[Project]:
     """
     money = access.see_money.queryset(user).values("pk")
     return (
-        access.see_project.queryset(user)
+        _seen(seen)
         .select_related("client")
         .defer("description")
         .prefetch_related(
@@ -55,6 +56,11 @@ def project_list(*, user: User) -> QuerySet[Project]:
         )
         .order_by("code")
     )
+
+
+def _seen(seen: frozenset[int] | None) -> QuerySet[Project]:
+    """The projects of the ids ``seen``, or all of them for None."""
+    return Project.objects.all() if seen is None else Project.objects.filter(pk__any=seen)
 
 
 #: What the project page prefetches: departments by code and the reporting heads.
@@ -103,14 +109,15 @@ class ProjectFilterChoices:
     categories: list[str]
 
 
-def project_filter_choices(*, user: User) -> ProjectFilterChoices:
-    """The departments and non-empty categories of the projects ``user`` may see, in one query.
+def project_filter_choices(*, seen: frozenset[int] | None) -> ProjectFilterChoices:
+    """The departments and non-empty categories of the projects of the ids ``seen`` (None: every project;
+    ``access.see_project.ids``), in one query.
 
     The query returns each distinct (category, department) pair of those
     projects, ordered by department code: a few dozen rows, not one a project.
     """
     pairs = (
-        access.see_project.queryset(user)
+        _seen(seen)
         .order_by("departments__code")
         .values_list("category", "departments__pk", "departments__code", "departments__name")
         .distinct()

@@ -33,7 +33,11 @@ PAGE_SIZE = 50
 def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The projects the user may see, filtered and paginated (50 a page); BAC only where they may see money."""
     user = request.user
-    project_filter = ProjectFilter(request.GET or None, queryset=selectors.project_list(user=user), user=user)
+    # The ids read once, for the list and its filter's choices (apm.access.Capability.ids).
+    seen = access.see_project.ids(user)
+    project_filter = ProjectFilter(
+        request.GET or None, queryset=selectors.project_list(user=user, seen=seen), seen=seen
+    )
     page, query = page_of(request, project_filter.qs, PAGE_SIZE)
     return render(
         request,

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
-    Exists,
+    ExpressionWrapper,
     FilteredRelation,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -547,7 +547,9 @@ def portfolio_table(
     if on_page:
         page_projects = Project.objects.filter(pk__in=on_page).select_related("billing", "client")
         if margin_of is not None:
-            page_projects = page_projects.annotate(margin_visible=Exists(margin_of.filter(pk=OuterRef("pk"))))
+            # ``IN`` the policy's queryset as it is: its UNION alone (apm.access), not every project joined to it.
+            visible = ExpressionWrapper(Q(pk__in=margin_of.values("pk")), output_field=BooleanField())
+            page_projects = page_projects.annotate(margin_visible=visible)
         loaded = {p.pk: p for p in page_projects}
     rows = []
     for rating in shown.object_list:

@@ -136,3 +136,51 @@ def test_no_more_rules_are_kept_than_the_bound(db, monkeypatch):
         access.see_project.queryset(user)
     assert len(base._built.entries) == 4
     assert {key[-4] for key in base._built.entries} == {users[3].pk, users[4].pk}
+
+
+# --- The rule as a subquery, and its ids -----------------------------------------------------------
+
+
+def _subquery(sql: str) -> str:
+    """What the outer query's ``IN (...)`` holds."""
+    return sql.split(" IN (", 1)[1]
+
+
+def test_as_a_filter_value_the_rule_is_its_union_alone(tangled):
+    """``project__in=rule`` names the union, not every project joined to it (PostgreSQL cannot foresee its size)."""
+    from projects.models import Milestone
+
+    user, _ = tangled
+    for value in (access.see_project.queryset(user), access.see_project.queryset(user).values("pk")):
+        inner = _subquery(str(Milestone.objects.filter(project__in=value).query))
+        first_link = inner.split(" UNION ", 1)[0]
+        assert " UNION " in inner
+        # Wrapped, the first part would be ``SELECT V0."id" FROM "projects_project" V0 WHERE V0."id" IN (...``.
+        assert "project_manager_id" in first_link
+        assert '"id" IN (' not in first_link
+
+
+def test_a_rule_narrowed_any_further_is_not_taken_for_its_union(tangled):
+    from projects.models import Milestone
+
+    user, mine = tangled
+    narrowed = access.see_project.queryset(user).filter(code="MINE-1")
+    sql = str(Milestone.objects.filter(project__in=narrowed).query)
+    assert "MINE-1" in sql
+    factories.MilestoneFactory(project=mine[0])
+    kept = factories.MilestoneFactory(project=mine[1])
+    assert list(Milestone.objects.filter(project__in=narrowed)) == [kept]
+    assert list(Milestone.objects.filter(project__in=access.see_project.queryset(user).exclude(code="MINE-0"))) == [
+        kept
+    ]
+    assert Milestone.objects.filter(project__in=access.see_project.queryset(user)[:1]).count() == 1
+
+
+def test_the_ids_are_read_afresh_each_time(tangled, django_assert_num_queries):
+    user, mine = tangled
+    with django_assert_num_queries(1):
+        assert access.see_project.ids(user) == frozenset(p.pk for p in mine)
+    added = factories.ProjectFactory(code="MINE-9", project_manager=user)
+    assert access.see_project.ids(user) == frozenset(p.pk for p in [*mine, added])
+    assert access.see_project.ids(factories.UserFactory(role=Role.ADMINISTRATOR)) is None
+    assert access.see_project.ids(factories.UserFactory(role=Role.PROJECT_MANAGER)) == frozenset()
