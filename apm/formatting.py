@@ -21,6 +21,10 @@ def format_money(amount: Decimal | str | None, currency: str) -> str:
     rounded half-up to whole units. ``None`` or an empty/unparseable string
     gives ``"—"``. Currencies without a symbol read ``"CHF 1,234"``.
     """
+    return _money_text(amount, currency, places=0)
+
+
+def _money_text(amount: Decimal | str | None, currency: str, *, places: int) -> str:
     if amount is None or amount == "":
         return "—"
     try:
@@ -29,13 +33,19 @@ def format_money(amount: Decimal | str | None, currency: str) -> str:
         return "—"
     if not value.is_finite():
         return "—"
-    whole = value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
-    sign = "-" if whole < 0 else ""
-    digits = f"{abs(whole):,.0f}"
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    digits = f"{abs(rounded):,.{places}f}"
     symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
     if symbol:
         return f"{sign}{symbol}{digits}"
     return f"{sign}{(currency or '').upper()} {digits}".strip()
+
+
+def format_amount(amount: Decimal | str | None, currency: str) -> str:
+    """To the penny, as an invoice states it: ``"£1,234.50"``, ``"-£60.00"``, ``"CHF 1,234.00"``; ``"—"`` as
+    :func:`format_money` for None or what is no number. Rounded half-up to two places."""
+    return _money_text(amount, currency, places=2)
 
 
 def format_index(value: Decimal | str | float | None) -> str:

@@ -17,6 +17,7 @@ from apm.access.base import (
     is_manager,
     rows,
 )
+from apm.access.projects import manage_invoices
 from apm.accounts.roles import Role
 
 if TYPE_CHECKING:
@@ -145,6 +146,12 @@ class _Can:
     def manage_rates(self) -> bool:
         """The rate cards page."""
         return manage_rates.allows(self._user)
+
+    @cached_property
+    def manage_invoices(self) -> bool:
+        """The invoices page: offered unless the policy gives the user no client by its rule (no query: the rule is
+        empty by construction for those it refuses; the page itself answers 404 to one who manages none)."""
+        return not manage_invoices.queryset(self._user).query.is_empty()
 
     @cached_property
     def import_people(self) -> bool:

@@ -1,4 +1,5 @@
-"""Template filters for money, dates and indices: ``{{ amount|money:currency }}``, ``{{ date|day }}``,
+"""Template filters for money, dates and indices: ``{{ amount|money:currency }}`` (whole units),
+``{{ amount|amount:currency }}`` (to the penny), ``{{ date|day }}``,
 ``{{ date|month }}``, ``{{ cpi|index }}``."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from decimal import Decimal
 
 from django import template
 
-from apm.formatting import format_date, format_index, format_money, format_month
+from apm.formatting import format_amount, format_date, format_index, format_money, format_month
 
 register = template.Library()
 
@@ -17,6 +18,12 @@ register = template.Library()
 def money(amount: Decimal | str | None, currency: str) -> str:
     """``1234567.5|money:"GBP"`` -> ``£1,234,568``; ``—`` for None."""
     return format_money(amount, currency)
+
+
+@register.filter(name="amount")
+def amount(value: Decimal | str | None, currency: str) -> str:
+    """``1234.5|amount:"GBP"`` -> ``£1,234.50``; ``—`` for None."""
+    return format_amount(value, currency)
 
 
 @register.filter(name="day")

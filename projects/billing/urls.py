@@ -2,14 +2,25 @@
 
 from django.urls import URLPattern, path
 
-from projects.billing import views
+from projects.billing import invoice_views, views
 
-#: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("rates" and "clients" look like
-#: codes, and are reserved: ``apm.converters.RESERVED_PROJECT_CODES``).
+#: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("rates", "clients" and "invoices"
+#: look like codes, and are reserved: ``apm.converters.RESERVED_PROJECT_CODES``). An invoice's discard comes last of
+#: its actions (the access sweep walks them in this order, and a discarded draft is gone).
 fixed_urlpatterns: list[URLPattern] = [
     path("rates/", views.rates_page, name="rates"),
     path("clients/<int:pk>/", views.client_account, name="client_account"),
     path("clients/<int:pk>/target/", views.client_target, name="client_target"),
+    path("invoices/", invoice_views.invoice_list, name="invoices"),
+    path("invoices/new/", invoice_views.invoice_create, name="invoice_create"),
+    path("invoices/<int:pk>/", invoice_views.invoice_page, name="invoice"),
+    path("invoices/<int:pk>/lines/", invoice_views.invoice_line_add, name="invoice_line_add"),
+    path("invoices/<int:pk>/lines/<int:line>/", invoice_views.invoice_line_edit, name="invoice_line"),
+    path("invoices/<int:pk>/lines/<int:line>/remove/", invoice_views.invoice_line_remove, name="invoice_line_remove"),
+    path("invoices/<int:pk>/issue/", invoice_views.invoice_issue, name="invoice_issue"),
+    path("invoices/<int:pk>/paid/", invoice_views.invoice_paid, name="invoice_paid"),
+    path("invoices/<int:pk>/credit/", invoice_views.invoice_credit, name="invoice_credit"),
+    path("invoices/<int:pk>/discard/", invoice_views.invoice_discard, name="invoice_discard"),
 ]
 
 #: Routes under a project's code.

@@ -40,7 +40,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 
 from apm import access
-from projects.models import Allocation, BillingMilestone, BudgetLine, ToleranceException
+from projects.models import Allocation, BillingMilestone, BudgetLine, Invoice, InvoiceLine, ToleranceException
 from tests import factories
 from tests.access_world import RELATIONSHIPS, Side, World, build_world, populate
 
@@ -119,6 +119,14 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:billing_milestone_remove": {"pk": "billing_milestone"},
     "projects:client_account": {"pk": "client"},
     "projects:client_target": {"pk": "client"},
+    "projects:invoice": {"pk": "invoice"},
+    "projects:invoice_line_add": {"pk": "invoice"},
+    "projects:invoice_line": {"pk": "invoice", "line": "invoice_line"},
+    "projects:invoice_line_remove": {"pk": "invoice", "line": "invoice_line"},
+    "projects:invoice_issue": {"pk": "invoice"},
+    "projects:invoice_paid": {"pk": "invoice"},
+    "projects:invoice_credit": {"pk": "invoice"},
+    "projects:invoice_discard": {"pk": "invoice"},
     "projects:exception_plan": {"pk": "tolerance_exception"},
     "projects:exception_plan_decide": {"pk": "tolerance_exception"},
     "projects:role_suggestions": {"role_id": "open_role"},
@@ -169,6 +177,36 @@ ARGUMENTS: dict[str, dict[str, str]] = {
 #: Defaults for argument names not listed for a URL.
 DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
 
+
+def _draft_invoice(project: Any) -> Invoice:
+    """A draft invoice to the project's client with one line (its discard, swept last of its URLs, deletes it)."""
+    found = Invoice.objects.filter(client=project.client).order_by("pk").first()
+    if found is not None:
+        return found
+    invoice = Invoice.objects.create(
+        client=project.client,
+        currency="GBP",
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 1, 31),
+        rates_on=dt.date(2026, 1, 31),
+        net_total=Decimal("100.00"),
+        tax_total=Decimal("20.00"),
+        gross_total=Decimal("120.00"),
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=1,
+        description=f"{project.code} consulting",
+        quantity=Decimal("1"),
+        unit_price=Decimal("100.00"),
+        net=Decimal("100.00"),
+        tax_rate=Decimal("20"),
+        tax=Decimal("20.00"),
+        currency="GBP",
+    )
+    return invoice
+
+
 #: Objects of a side's project that ``Side.objects`` (tests/access_world.py) does not name: found (or, for a
 #: booking, made) on first use and kept there; the ``sweep`` fixture makes them before it takes fingerprints.
 FOUND: dict[str, Any] = {
@@ -187,6 +225,8 @@ FOUND: dict[str, Any] = {
             project=project, kind="cost", summary=f"{project.code} over budget", raised_at=timezone.now()
         )
     ),
+    "invoice": _draft_invoice,
+    "invoice_line": lambda project: _draft_invoice(project).lines.order_by("pk").first(),
     "allocation": lambda project: (
         Allocation.objects.filter(project=project).order_by("pk").first()
         or factories.AllocationFactory(
@@ -281,6 +321,17 @@ NEEDS: dict[str, Need] = {
     "projects:rates": need("manage_rates"),
     "projects:client_account": need("see_margin"),
     "projects:client_target": need("see_margin", act="manage_rates"),
+    # Invoices are the client's: every page looks the invoice up among those of the clients one manages.
+    "projects:invoices": need("manage_invoices", on="client"),
+    "projects:invoice_create": need("manage_invoices", on="client"),
+    "projects:invoice": need("manage_invoices", on="client"),
+    "projects:invoice_line_add": need("manage_invoices", on="client"),
+    "projects:invoice_line": need("manage_invoices", on="client"),
+    "projects:invoice_line_remove": need("manage_invoices", on="client"),
+    "projects:invoice_issue": need("manage_invoices", on="client"),
+    "projects:invoice_paid": need("manage_invoices", on="client"),
+    "projects:invoice_credit": need("manage_invoices", on="client"),
+    "projects:invoice_discard": need("manage_invoices", on="client"),
     "projects:department_compliance": need("see_department", on="department"),
     "projects:department_budget": need("see_department", on="department"),
     "projects:detail": need("see_project"),

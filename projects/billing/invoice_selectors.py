@@ -1,0 +1,126 @@
+"""Reads of the invoice pages: the invoices a user may manage (filtered, overdue marked), one invoice with its
+lines, and the seller's and buyer's details an invoice shows.
+
+Every read starts from the policy: the clients ``access.manage_invoices``
+gives the user, so an invoice of any other client is never found (a 404 for
+the views). Reads only; the writes are ``projects.billing.invoices``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+
+from apm import access
+from apm.dates import parse_id_param
+from projects.models import Client, Invoice, InvoiceKind, InvoiceLine, InvoiceState
+
+if TYPE_CHECKING:
+    from apm.access.base import AnyUser
+
+#: The list's state filter: the states, and "overdue" (issued, due before today, unpaid).
+OVERDUE = "overdue"
+STATE_FILTERS: tuple[tuple[str, str], ...] = (*InvoiceState.choices, (OVERDUE, "Overdue"))
+
+
+def overdue_q(today: dt.date) -> Q:
+    """An invoice is overdue when it is issued (not paid, not void) and its due date is before ``today``."""
+    return Q(kind=InvoiceKind.INVOICE, state=InvoiceState.ISSUED, due_date__lt=today)
+
+
+def managed_clients(user: AnyUser | None) -> QuerySet[Client]:
+    """The clients whose invoices ``user`` manages (``access.manage_invoices``), by name."""
+    return access.manage_invoices.queryset(user).order_by("name", "pk")
+
+
+def invoices_of(
+    user: AnyUser | None, *, today: dt.date, client_id: int | None = None, state: str = ""
+) -> QuerySet[Invoice]:
+    """The invoices and credit notes of the clients ``user`` manages, newest first, each with its client and
+    ``overdue`` (bool): of ``client_id`` only, of the state ``state`` only (a value of :data:`STATE_FILTERS`;
+    anything else is no filter). One query for a page of them."""
+    found = (
+        Invoice.objects.filter(client__in=access.manage_invoices.queryset(user))
+        .select_related("client")
+        .annotate(overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField()))
+        .order_by("-issue_date", "-created_at", "-pk")
+    )
+    if client_id is not None:
+        found = found.filter(client_id=client_id)
+    if state == OVERDUE:
+        found = found.filter(overdue_q(today))
+    elif state in InvoiceState.values:
+        found = found.filter(state=state)
+    return found
+
+
+def invoice_for(user: AnyUser | None, pk: Any, *, today: dt.date) -> Invoice | None:
+    """The invoice ``pk`` if ``user`` manages its client's invoices (with its client, the invoice it credits and
+    its credit note, and ``overdue``), else None; a ``pk`` that is no database id is None too. One query."""
+    number = parse_id_param(str(pk))
+    if number is None:
+        return None
+    return (
+        invoices_of(user, today=today)
+        .select_related("client", "credited_invoice", "credit_note")
+        .filter(pk=number)
+        .first()
+    )
+
+
+def invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
+    """``invoice``'s lines in their order, each with its project. One query."""
+    return list(InvoiceLine.objects.filter(invoice=invoice).select_related("project").order_by("position", "pk"))
+
+
+def invoice_line(invoice: Invoice, pk: Any) -> InvoiceLine | None:
+    """The line ``pk`` of ``invoice`` (None for another invoice's line or no database id)."""
+    number = parse_id_param(str(pk))
+    return None if number is None else InvoiceLine.objects.filter(invoice=invoice, pk=number).first()
+
+
+@dataclass(frozen=True)
+class Party:
+    """A seller or a buyer as an invoice names them: name, address lines, tax identifier."""
+
+    name: str
+    address: list[str]
+    tax_id: str
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Both parties, and whether they are the invoice's own copies (``kept``: issued) or the details as they stand
+    now (a draft: copied when it is issued)."""
+
+    seller: Party
+    buyer: Party
+    bank_details: list[str]
+    kept: bool
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def invoice_parties(invoice: Invoice) -> Parties:
+    """Who sells and who buys on ``invoice``: its copies once issued, else the settings' seller and the client's
+    billing details as they stand (``invoice.client`` is read, already selected)."""
+    if not invoice.is_draft:
+        return Parties(
+            seller=Party(invoice.seller_name, _lines(invoice.seller_address), invoice.seller_tax_id),
+            buyer=Party(invoice.buyer_name, _lines(invoice.buyer_address), invoice.buyer_tax_id),
+            bank_details=_lines(invoice.seller_bank_details),
+            kept=True,
+        )
+    client = invoice.client
+    return Parties(
+        seller=Party(settings.APM_COMPANY_LEGAL_NAME, list(settings.APM_COMPANY_ADDRESS), settings.APM_COMPANY_TAX_ID),
+        buyer=Party(client.invoiced_as, _lines(client.billing_address), client.tax_id.strip()),
+        bank_details=list(settings.APM_COMPANY_BANK_DETAILS),
+        kept=False,
+    )

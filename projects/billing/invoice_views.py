@@ -1,0 +1,248 @@
+"""Invoice pages: the list of the invoices one manages, a new draft, an invoice (or credit note) with its lines and
+its actions: edit, add and remove lines, discard or issue a draft; record the payment of an issued invoice, or
+credit it.
+
+Thin: reads go through ``projects.billing.invoice_selectors``, writes
+through ``projects.billing.invoices``. Every page looks the invoice up among
+those of the clients the user manages (``access.manage_invoices``): any
+other invoice, a line of another invoice and an id that is no id answer 404,
+never a 403 that would confirm it exists. A form that does not validate and
+a service's refusal both show the invoice page again (200) with the reason on
+the form, nothing changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apm.actions import refusal_on_form, refusal_shown
+from apm.dates import parse_id_param
+from apm.formatting import format_amount, format_date
+from apm.http import AuthenticatedHttpRequest
+from apm.paging import page_of
+from projects.billing import invoice_forms as forms
+from projects.billing import invoice_selectors as selectors
+from projects.billing import invoices as services
+from projects.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState
+
+#: Invoices a page of the list.
+PAGE_SIZE = 50
+
+
+def _url(invoice: Invoice, anchor: str = "") -> str:
+    return reverse("projects:invoice", args=[invoice.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _invoice_or_404(request: AuthenticatedHttpRequest, pk: Any) -> Invoice:
+    invoice = selectors.invoice_for(request.user, pk, today=timezone.localdate())
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return invoice
+
+
+def _line_or_404(invoice: Invoice, pk: Any) -> InvoiceLine:
+    line = selectors.invoice_line(invoice, pk)
+    if line is None:
+        raise Http404("No such line.")
+    line.invoice = invoice
+    return line
+
+
+def _name(invoice: Invoice) -> str:
+    return invoice.number or "The draft"
+
+
+@login_required
+def invoice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The invoices and credit notes of the clients the user manages (404 for one who manages none), newest first,
+    fifty a page: ``?client=`` (an id) and ``?state=`` (a state or "overdue") filter. Overdue invoices are marked.
+
+    Four queries whatever the number of rows: the session and the user, the clients, the page's invoices with
+    their clients, and their count.
+    """
+    clients = list(selectors.managed_clients(request.user))
+    if not clients:
+        raise Http404("No invoices for this login.")
+    client_id = parse_id_param(request.GET.get("client"))
+    state = request.GET.get("state", "")
+    today = timezone.localdate()
+    found = selectors.invoices_of(request.user, today=today, client_id=client_id, state=state)
+    page, query = page_of(request, found, PAGE_SIZE)
+    return render(
+        request,
+        "projects/billing/invoices.html",
+        {
+            "page": page,
+            "query": query,
+            "clients": clients,
+            "client_id": client_id,
+            "state": state,
+            "states": selectors.STATE_FILTERS,
+            "filtered": client_id is not None or state != "",
+        },
+    )
+
+
+@login_required
+def invoice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A new draft (``InvoiceDraftForm``) for a client the user manages (404 for one who manages none): POST drafts
+    it from the work of the period and shows it; a bad value or a refusal (nothing to bill, a missing exchange rate)
+    shows the form again with the reason, nothing made."""
+    clients = list(selectors.managed_clients(request.user))
+    if not clients:
+        raise Http404("No invoices for this login.")
+    today = timezone.localdate()
+    form = forms.InvoiceDraftForm(request.POST if request.method == "POST" else None, clients=clients, today=today)
+    if request.method == "POST" and form.is_valid():
+        with refusal_on_form(form):
+            invoice = services.invoice_draft(actor=request.user, **form.draft_values())
+            messages.success(
+                request,
+                f"Draft invoice to {invoice.client} of {format_date(invoice.period_start)} to "
+                f"{format_date(invoice.period_end)}: {format_amount(invoice.gross_total, invoice.currency)} gross. "
+                "Check the lines, then issue it.",
+            )
+            return redirect(_url(invoice))
+    return render(request, "projects/billing/invoice_new.html", {"form": form})
+
+
+def _page(request: AuthenticatedHttpRequest, invoice: Invoice, **bound: Any) -> HttpResponse:
+    """The invoice page, with the forms of its state: ``bound`` replaces one by a form that failed (shown with its
+    errors). Four queries: the session and the user, the invoice with its client and credit links, its lines."""
+    today = timezone.localdate()
+    draft = invoice.is_draft
+    settles = invoice.kind == InvoiceKind.INVOICE and invoice.state in (InvoiceState.ISSUED, InvoiceState.PAID)
+    context: dict[str, Any] = {
+        "invoice": invoice,
+        "lines": selectors.invoice_lines(invoice),
+        "parties": selectors.invoice_parties(invoice),
+        "credit_note": getattr(invoice, "credit_note", None),
+        "line_form": forms.InvoiceLineForm(tax_rate=settings.APM_INVOICE_TAX_RATE) if draft else None,
+        "issue_form": forms.InvoiceIssueForm(initial={"issue_date": today}) if draft else None,
+        "paid_form": forms.InvoicePaidForm(initial={"paid_on": today})
+        if settles and invoice.state == InvoiceState.ISSUED
+        else None,
+        "credit_form": forms.InvoiceCreditForm() if settles else None,
+    }
+    context.update(bound)
+    return render(request, "projects/billing/invoice.html", context)
+
+
+@login_required
+def invoice_page(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """An invoice or a credit note: the parties, dates and state, its lines and totals, and the actions of its
+    state (a draft: its lines, discard, issue; an issued invoice: paid, credit)."""
+    return _page(request, _invoice_or_404(request, pk))
+
+
+@login_required
+@require_POST
+def invoice_line_add(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """POST: a line of the user's own on a draft (``InvoiceLineForm``, prefix ``line``)."""
+    invoice = _invoice_or_404(request, pk)
+    form = forms.InvoiceLineForm(request.POST)
+    if form.is_valid():
+        with refusal_on_form(form):
+            line = services.invoice_line_add(actor=request.user, invoice=invoice, **form.cleaned_data)
+            messages.success(request, f"Line “{line.description}” added.")
+            return redirect(_url(invoice, "lines"))
+    return _page(request, invoice, line_form=form)
+
+
+@login_required
+def invoice_line_edit(request: AuthenticatedHttpRequest, pk: str, line: str) -> HttpResponse:
+    """A draft's line: its form (GET), saved (POST) back to the invoice; an issued invoice's line is shown, not
+    edited (the service refuses)."""
+    invoice = _invoice_or_404(request, pk)
+    current = _line_or_404(invoice, line)
+    form = forms.InvoiceLineForm(request.POST if request.method == "POST" else None, line=current)
+    if request.method == "POST" and form.is_valid():
+        with refusal_on_form(form):
+            services.invoice_line_update(actor=request.user, line=current, **form.cleaned_data)
+            messages.success(request, f"Line {current.position} saved.")
+            return redirect(_url(invoice, "lines"))
+    return render(request, "projects/billing/invoice_line.html", {"invoice": invoice, "line": current, "form": form})
+
+
+@login_required
+@require_POST
+def invoice_line_remove(request: AuthenticatedHttpRequest, pk: str, line: str) -> HttpResponse:
+    """POST: remove a draft's line (its work is free for another draft)."""
+    invoice = _invoice_or_404(request, pk)
+    current = _line_or_404(invoice, line)
+    with refusal_shown(request, failed="Line not removed."):
+        services.invoice_line_remove(actor=request.user, line=current)
+        messages.success(request, f"Line “{current.description}” removed; its work is free for another draft.")
+    return redirect(_url(invoice, "lines"))
+
+
+@login_required
+@require_POST
+def invoice_issue(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """POST: issue the draft on the date given (``InvoiceIssueForm``): it takes its number and is never edited
+    again."""
+    invoice = _invoice_or_404(request, pk)
+    form = forms.InvoiceIssueForm(request.POST)
+    if form.is_valid():
+        with refusal_on_form(form):
+            issued = services.invoice_issue(actor=request.user, invoice=invoice, on=form.cleaned_data["issue_date"])
+            due = f", due on {format_date(issued.due_date)}" if issued.due_date else ""
+            messages.success(request, f"{issued.number} issued on {format_date(issued.issue_date)}{due}.")
+            return redirect(_url(issued))
+    return _page(request, invoice, issue_form=form)
+
+
+@login_required
+@require_POST
+def invoice_paid(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """POST: the issued invoice was paid on the date given (``InvoicePaidForm``)."""
+    invoice = _invoice_or_404(request, pk)
+    form = forms.InvoicePaidForm(request.POST)
+    if form.is_valid():
+        with refusal_on_form(form):
+            paid = services.invoice_mark_paid(actor=request.user, invoice=invoice, on=form.cleaned_data["paid_on"])
+            messages.success(request, f"{paid.number} paid on {format_date(paid.paid_on)}.")
+            return redirect(_url(paid))
+    return _page(request, invoice, paid_form=form)
+
+
+@login_required
+@require_POST
+def invoice_credit(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """POST: reverse the issued invoice in full with a credit note (``InvoiceCreditForm``), shown next; the
+    invoice becomes void and its work is free for a corrected invoice."""
+    invoice = _invoice_or_404(request, pk)
+    form = forms.InvoiceCreditForm(request.POST)
+    if form.is_valid():
+        with refusal_on_form(form):
+            note = services.invoice_credit(
+                actor=request.user, invoice=invoice, reason=form.cleaned_data["reason"], on=form.cleaned_data["on"]
+            )
+            messages.success(
+                request,
+                f"{note.number} credits {invoice.number} in full; {invoice.number} is void and its work can be "
+                "invoiced again.",
+            )
+            return redirect(_url(note))
+    return _page(request, invoice, credit_form=form)
+
+
+@login_required
+@require_POST
+def invoice_discard(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """POST: delete the draft with its lines (its work is free for another draft); back to the list."""
+    invoice = _invoice_or_404(request, pk)
+    with refusal_shown(request, failed="Not discarded."):
+        services.invoice_discard(actor=request.user, invoice=invoice)
+        messages.success(request, f"Draft invoice to {invoice.client} discarded; its work is free for another draft.")
+        return redirect("projects:invoices")
+    return redirect(_url(invoice))
