@@ -1,6 +1,6 @@
 """Invoice pages: the list of the invoices one manages, a new draft, an invoice (or credit note) with its lines and
 its actions: edit, add and remove lines, discard or issue a draft; record the payment of an issued invoice, or
-credit it.
+credit it; and its PDF.
 
 Thin: reads go through ``projects.billing.invoice_selectors``, writes
 through ``projects.billing.invoices``. Every page looks the invoice up among
@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -29,6 +30,7 @@ from apm.dates import parse_id_param
 from apm.formatting import format_amount, format_date
 from apm.http import AuthenticatedHttpRequest
 from apm.paging import page_of
+from apm.pdf import html_to_pdf
 from projects.billing import invoice_forms as forms
 from projects.billing import invoice_selectors as selectors
 from projects.billing import invoices as services
@@ -142,6 +144,28 @@ def invoice_page(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
     """An invoice or a credit note: the parties, dates and state, its lines and totals, and the actions of its
     state (a draft: its lines, discard, issue; an issued invoice: paid, credit)."""
     return _page(request, _invoice_or_404(request, pk))
+
+
+@login_required
+def invoice_pdf(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """The invoice or credit note as a PDF (``templates/invoices/invoice.html`` through the one renderer,
+    ``apm.pdf.html_to_pdf``): the parties, dates, lines and totals the client is billed, and the bank details; a
+    draft says on its face that it is not a valid invoice. Nothing internal: no cost, cost rate, margin or what a
+    draft left out. Rendered on request (one page or two, well under a second)."""
+    invoice = _invoice_or_404(request, pk)
+    html = render_to_string(
+        "invoices/invoice.html",
+        {
+            "invoice": invoice,
+            "lines": selectors.invoice_lines(invoice),
+            "parties": selectors.invoice_parties(invoice),
+        },
+    )
+    pdf, _pages = html_to_pdf(html)
+    name = invoice.number or f"draft-{invoice.get_kind_display().lower().replace(' ', '-')}-{invoice.pk}"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response
 
 
 @login_required

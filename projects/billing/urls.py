@@ -14,6 +14,7 @@ fixed_urlpatterns: list[URLPattern] = [
     path("invoices/", invoice_views.invoice_list, name="invoices"),
     path("invoices/new/", invoice_views.invoice_create, name="invoice_create"),
     path("invoices/<int:pk>/", invoice_views.invoice_page, name="invoice"),
+    path("invoices/<int:pk>/pdf/", invoice_views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/lines/", invoice_views.invoice_line_add, name="invoice_line_add"),
     path("invoices/<int:pk>/lines/<int:line>/", invoice_views.invoice_line_edit, name="invoice_line"),
     path("invoices/<int:pk>/lines/<int:line>/remove/", invoice_views.invoice_line_remove, name="invoice_line_remove"),

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import zoneinfo
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 from apm.accounts.models import User
 from apm.errors import Refused
@@ -424,3 +426,46 @@ def test_the_list_asks_the_same_queries_whatever_its_rows(client, acme, users, i
         page = browser.get(LIST)
     assert page.content.decode().count('<a href="/projects/invoices/') >= invoices
     assert problems(Page(page.content.decode())) == []
+
+
+# --- The PDF -------------------------------------------------------------------------------------------------------
+
+
+def _text(data: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_pdf_states_the_number_lines_and_totals_and_nothing_internal(client, march, acme, users):
+    head = users["head"]
+    draft = invoice_draft(actor=head, client=acme, period_start=dt.date(2026, 3, 1), period_end=dt.date(2026, 3, 31))
+    browser = _browser(client, head)
+    shown = browser.get(_url(draft, "pdf"))
+    assert shown.status_code == 200
+    assert shown["Content-Type"] == "application/pdf"
+    assert "DRAFT: not a valid invoice" in _text(shown.content)
+    issued = invoice_issue(actor=head, invoice=draft, on=dt.date(2026, 4, 1))
+    response = browser.get(_url(issued, "pdf"))
+    assert response["Content-Disposition"] == 'inline; filename="INV-2026-0001.pdf"'
+    text = " ".join(_text(response.content).split())
+    for said in (
+        "Invoice INV-2026-0001",
+        "Acme Trading Ltd",
+        "1 Quay Street",
+        "Developer, 2 Mar 2026 to 3 Mar 2026",
+        "14 hours",
+        "£95.00",
+        "£1,330.00",
+        "£266.00",
+        "£1,596.00",
+        "1 May 2026",
+    ):
+        assert said in text, said
+    # Only what the client is billed: no cost rate (55.00), no cost, no margin, nothing the draft left out.
+    for never in ("55.00", "770.00", "cost", "Cost", "margin", "Margin", "no bill rate", "DRAFT"):
+        assert never not in text, never
+
+
+def test_the_pdf_is_a_404_for_who_may_not_manage_the_client(client, acme, users):
+    invoice = _made(acme, 1)
+    for who in ("member", "client_user", "pm", "outside_head"):
+        assert _browser(client, users[who]).get(_url(invoice, "pdf")).status_code == 404, who
