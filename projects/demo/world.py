@@ -143,6 +143,19 @@ PEOPLE = (
     "Yves Pardoe",
 )
 
+#: The clients' billing details (fictional), so a draft invoice can be issued: legal name, address, VAT number.
+BILLING = {
+    "Harbourlight Ferries": (
+        "Harbourlight Ferries Ltd",
+        "Ferry Terminal\nQuay Road\nPortside PS1 4HF",
+        "GB 123 4567 89",
+    ),
+    "Meadowfold Dairy Co-operative": ("Meadowfold Dairy Co-operative Ltd", "Meadowfold Farm\nVale VL2 7MD", ""),
+}
+
+#: Billing contacts (they receive invoices): the second contact of the first client.
+BILLING_CONTACTS = ("owen.pike@harbourlight.example",)
+
 CLIENTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Harbourlight Ferries",
@@ -414,9 +427,14 @@ class _World:
         for name, contacts in CLIENTS:
             client, made = Client.objects.get_or_create(name=name)
             self.count("Client", int(made))
+            if name in BILLING and not client.billing_address:
+                client.legal_name, client.billing_address, client.tax_id = BILLING[name]
+                client.save(update_fields=["legal_name", "billing_address", "tax_id"])
             for k, (person, email) in enumerate(contacts):
                 contact, made = ClientContact.objects.get_or_create(
-                    client=client, email=email, defaults={"name": person, "opted_in_reports": True}
+                    client=client,
+                    email=email,
+                    defaults={"name": person, "opted_in_reports": True, "billing_contact": email in BILLING_CONTACTS},
                 )
                 self.count("ClientContact", int(made))
                 if k == 0:

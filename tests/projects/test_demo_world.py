@@ -57,6 +57,25 @@ def test_it_seeds_every_kind_the_demo_shows_and_a_second_run_creates_nothing(set
     _the_money_loop_is_there()
     call_command("setup_demo", stdout=io.StringIO())
     assert _counts() == first
+    _an_invoice_can_be_drafted_and_issued()
+
+
+def _an_invoice_can_be_drafted_and_issued() -> None:
+    """The first client has billing details and a billing contact: the demo administrator issues its invoice."""
+    from apm.accounts.models import User
+    from projects.billing.invoices import invoice_draft, invoice_issue
+    from projects.models import Client
+
+    client = Client.objects.get(name="Harbourlight Ferries")
+    assert client.billing_address
+    assert client.contacts.filter(billing_contact=True).exists()
+    today = timezone.localdate()
+    demo = User.objects.get(username="demo")
+    draft = invoice_draft(actor=demo, client=client, period_start=today.replace(year=today.year - 2), period_end=today)
+    assert draft.lines.exists()
+    issued = invoice_issue(actor=demo, invoice=draft, on=today)
+    assert issued.number.startswith(f"INV-{today.year}-")
+    assert client.contacts.filter(billing_contact=True).get().email == "owen.pike@harbourlight.example"
 
 
 def _the_pm_manages_the_agency_projects_with_the_member_and_the_client() -> None:
