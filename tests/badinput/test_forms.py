@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projects.billing import forms as billing_forms
+from projects.billing import invoice_forms
 from projects.budget import forms as budget_forms
 from projects.budget.selectors import today
 from projects.changes import forms as change_forms
@@ -212,6 +213,16 @@ TARGETS: dict[str, Target] = {
     ),
     "projects:billing_milestone_remove": Target("pm"),
     "projects:client_target": Target("admin", (billing_forms.ClientTargetForm,)),
+    "projects:invoice_create": Target(
+        "admin", (invoice_forms.InvoiceDraftForm,), overrides={"client": _ids("projects.Client")}
+    ),
+    "projects:invoice_line_add": Target("admin", (invoice_forms.InvoiceLineForm,)),
+    "projects:invoice_line": Target("admin", (invoice_forms.InvoiceLineForm,)),
+    "projects:invoice_line_remove": Target("admin"),
+    "projects:invoice_issue": Target("admin", (invoice_forms.InvoiceIssueForm,)),
+    "projects:invoice_paid": Target("admin", (invoice_forms.InvoicePaidForm,)),
+    "projects:invoice_credit": Target("admin", (invoice_forms.InvoiceCreditForm,)),
+    "projects:invoice_discard": Target("admin"),
     "projects:deliverable_create": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_move": Target("pm", (delivery_forms.MoveForm,)),
