@@ -20,7 +20,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -30,10 +29,10 @@ from apm.dates import parse_id_param
 from apm.formatting import format_amount, format_date
 from apm.http import AuthenticatedHttpRequest
 from apm.paging import page_of
-from apm.pdf import html_to_pdf
 from projects.billing import invoice_forms as forms
 from projects.billing import invoice_selectors as selectors
 from projects.billing import invoices as services
+from projects.billing.invoice_pdf import invoice_pdf_bytes, invoice_pdf_name
 from projects.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState
 
 #: Invoices a page of the list.
@@ -148,23 +147,11 @@ def invoice_page(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
 
 @login_required
 def invoice_pdf(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
-    """The invoice or credit note as a PDF (``templates/invoices/invoice.html`` through the one renderer,
-    ``apm.pdf.html_to_pdf``): the parties, dates, lines and totals the client is billed, and the bank details; a
-    draft says on its face that it is not a valid invoice. Nothing internal: no cost, cost rate, margin or what a
-    draft left out. Rendered on request (one page or two, well under a second)."""
+    """The invoice or credit note as a PDF (``projects.billing.invoice_pdf``), rendered on request."""
     invoice = _invoice_or_404(request, pk)
-    html = render_to_string(
-        "invoices/invoice.html",
-        {
-            "invoice": invoice,
-            "lines": selectors.invoice_lines(invoice),
-            "parties": selectors.invoice_parties(invoice),
-        },
-    )
-    pdf, _pages = html_to_pdf(html)
-    name = invoice.number or f"draft-{invoice.get_kind_display().lower().replace(' ', '-')}-{invoice.pk}"
+    pdf = invoice_pdf_bytes(invoice)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{invoice_pdf_name(invoice)}"'
     return response
 
 
