@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -325,3 +326,63 @@ class BillRateFactory(factory.django.DjangoModelFactory):
     rate = Decimal("100.00")
     currency = "GBP"
     valid_from = dt.date(2026, 1, 1)
+
+
+# --- Invoices ---
+
+
+def issued_invoice(
+    project: Project,
+    *,
+    sequence: int,
+    due_date: dt.date,
+    net: Decimal = Decimal("1000.00"),
+    state: str = "issued",
+    paid_on: dt.date | None = None,
+    credits: Any = None,
+) -> Any:
+    """An invoice issued to ``project``'s client 30 days before ``due_date`` (``INV-<year>-<sequence>``), one line
+    of ``net`` on ``project`` at 20 %, written directly as issuing would leave it (no work claimed); with
+    ``credits``, the credit note (``CN-<year>-<sequence>``) of that invoice instead."""
+    from projects.models import Invoice, InvoiceLine
+
+    issued = due_date - dt.timedelta(days=30)
+    tax = (net * Decimal("0.2")).quantize(Decimal("0.01"))
+    invoice = Invoice.objects.create(
+        client=project.client,
+        currency=project.currency,
+        period_start=issued.replace(day=1),
+        period_end=issued,
+        rates_on=issued,
+        buyer_name=project.client.name,
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=1,
+        description=f"{project.code}: services",
+        quantity=Decimal("1"),
+        unit_price=net,
+        net=net,
+        tax_rate=Decimal("20"),
+        tax=tax,
+        currency=project.currency,
+        project=project,
+    )
+    # Lines are written while a draft; then issued, as the service leaves it.
+    Invoice.objects.filter(pk=invoice.pk).update(
+        kind="invoice" if credits is None else "credit_note",
+        credited_invoice=credits,
+        state=state,
+        number=f"{'INV' if credits is None else 'CN'}-{issued.year}-{sequence:04d}",
+        year=issued.year,
+        sequence=sequence,
+        issue_date=issued,
+        due_date=due_date,
+        payment_terms_days=30,
+        paid_on=paid_on,
+        net_total=net,
+        tax_total=tax,
+        gross_total=net + tax,
+    )
+    invoice.refresh_from_db()
+    return invoice

@@ -72,6 +72,32 @@ def invoice_for(user: AnyUser | None, pk: Any, *, today: dt.date) -> Invoice | N
     )
 
 
+def overdue_on_desk(user: AnyUser | None, projects: frozenset[int], *, today: dt.date) -> list[Invoice]:
+    """The overdue invoices (:func:`overdue_q`) billing one of ``projects`` whose money ``user`` may see
+    (``access.see_money``), longest overdue first, each with its client and ``managed``: whether ``user``
+    manages the client's invoices (``access.manage_invoices``: the invoice's page opens). One query for the
+    projects whose money is shown and one for the invoices; none without projects.
+
+    A desk's projects are those the user runs; an invoice may bill other projects of the client too. Its
+    number, client, due date and total are what the client is sent, not internal money, but they are money all
+    the same: whoever may not see a project's money never sees its invoices.
+    """
+    money = access.see_money.ids(user) if projects else frozenset()
+    shown = projects if money is None else projects & money
+    if not shown:
+        return []
+    return list(
+        Invoice.objects.filter(
+            overdue_q(today), pk__in=InvoiceLine.objects.filter(project_id__any=shown).values("invoice_id")
+        )
+        .select_related("client")
+        .annotate(
+            managed=ExpressionWrapper(Q(client__in=access.manage_invoices.queryset(user)), output_field=BooleanField())
+        )
+        .order_by("due_date", "number", "pk")
+    )
+
+
 def invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
     """``invoice``'s lines in their order, each with its project. One query."""
     return list(InvoiceLine.objects.filter(invoice=invoice).select_related("project").order_by("position", "pk"))

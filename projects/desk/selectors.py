@@ -19,7 +19,9 @@ The lists, as of ``today`` (the user's local date):
 * documents expiring within 30 days (or expired and not yet marked);
 * open tolerance exceptions (broken tolerances), each with the state of its exception plan;
 * people on these projects booked beyond their capacity this week or in
-  the next :data:`CAPACITY_WEEKS` - 1 weeks.
+  the next :data:`CAPACITY_WEEKS` - 1 weeks;
+* invoices billing these projects, issued and unpaid past their due date,
+  for whoever may see the projects' money.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, ExpressionWrapper, F, Model, Q, QuerySet
 
 from apm import access
+from projects.billing.invoice_selectors import overdue_on_desk
 from projects.budget import evm, figures
 from projects.budget.figures import KEPT_AS_OF, KEPT_NEXT_DUE
 from projects.budget.selectors import ZERO, bac_of, evm_inputs_of, with_plan
@@ -58,6 +61,7 @@ from projects.models import (
     Document,
     DocumentStatus,
     ExceptionState,
+    Invoice,
     Milestone,
     NonConformance,
     NonConformanceStatus,
@@ -121,9 +125,11 @@ class Desk:
     over_capacity: list[OverCapacity]
     #: People's weeks submitted and waiting for the user's approval, by project, person and week.
     time_waiting: list[TimeGroup] = field(default_factory=list)
+    #: Issued invoices billing these projects, unpaid past their due date (``invoice_selectors.overdue_on_desk``).
+    invoices_overdue: list[Invoice] = field(default_factory=list)
 
     def lists(self) -> tuple[list[Any], ...]:
-        """Every list of items needing action."""
+        """Every list of items needing action on a project (an invoice, which may bill several, is not one)."""
         return (
             self.critical_issues,
             self.overdue_deliverables,
@@ -142,7 +148,7 @@ class Desk:
 
     @property
     def total(self) -> int:
-        return sum(len(items) for items in self.lists())
+        return sum(len(items) for items in self.lists()) + len(self.invoices_overdue)
 
     def hidden(self, shown: int | None) -> dict[str, int]:
         """Per card of the desk page, the items left out when each of its lists shows its first ``shown`` (None:
@@ -161,6 +167,7 @@ class Desk:
             "replies": (self.replies_due,),
             "documents": (self.documents_expiring,),
             "capacity": (self.tolerances, self.over_capacity),
+            "invoices": (self.invoices_overdue,),
         }
         if shown is None:
             return dict.fromkeys(cards, 0)
@@ -260,8 +267,8 @@ def _unacknowledged_critical(scope: Scope, known: dict[int, Project] | None = No
 
 
 def desk_for(*, user: User, today: dt.date) -> Desk:
-    """The desk of ``user`` as of ``today``; at most 20 queries whatever the projects (17 when nobody is booked
-    on them in the coming weeks).
+    """The desk of ``user`` as of ``today``; at most 22 queries whatever the projects (17 when nobody is booked
+    on them in the coming weeks and no money of theirs is shown).
 
     The projects are loaded first; each list then takes its rows' projects from them rather than joining them
     again, and filters on their ids (:data:`Scope`).
@@ -343,6 +350,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
                 known,
             )
         ),
+        invoices_overdue=overdue_on_desk(user, scope, today=today),
     )
 
 
@@ -626,6 +634,9 @@ class HeadDesk:
     critical_issues: list[RaidItem]
     tolerances: list[ToleranceException]
     plans_waiting: list[ToleranceException] = field(default_factory=list)
+    #: Issued invoices billing the departments' projects, unpaid past their due date (not a decision: shown
+    #: beside them, not counted).
+    invoices_overdue: list[Invoice] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -711,6 +722,7 @@ def head_desk_for(
         critical_issues=critical,
         tolerances=tolerances,
         plans_waiting=plans,
+        invoices_overdue=overdue_on_desk(user, scope, today=today),
     )
 
 

@@ -107,6 +107,7 @@ def fill_project(project, *, n: int, pm, member) -> None:
         start_date=dt.date(2025, 5, 1),
         end_date=dt.date(2025, 7, 31),
     )
+    factories.issued_invoice(project, sequence=n + 1, due_date=dt.date(2025, 5, 15))
 
 
 def build(pm, count: int, start: int = 0) -> None:
@@ -129,6 +130,7 @@ def test_it_lists_what_needs_action_today_each_linking_to_where_it_is_done(pm, c
     assert len(desk.tolerances) == 2
     assert [(o.member.name, o.booked) for o in desk.over_capacity] == [("Busy Person 0", Decimal("60.00"))]
     assert [item.title for item in desk.critical_issues] == ["Site flooded 0", "Site flooded 1"]
+    assert [invoice.number for invoice in desk.invoices_overdue] == ["INV-2025-0001", "INV-2025-0002"]
     client.force_login(pm)
     page = client.get(reverse("projects:desk")).content.decode()
     # The banner above everything: each unacknowledged critical issue, its project and its deadline (with a year).
@@ -190,13 +192,14 @@ def test_it_runs_the_same_number_of_queries_for_3_and_60_projects(pm, client, dj
     client.force_login(pm)
     build(pm, 3)
     client.get(reverse("projects:desk"))  # warm the session and content types
-    # 26: the documents on file and the reports sent are read only for the clauses they meet (here documents);
-    # the ids of the PM's projects are read before the projects.
-    with django_assert_num_queries(26):
+    # 28: the documents on file and the reports sent are read only for the clauses they meet (here documents);
+    # the ids of the PM's projects are read before the projects; the overdue invoices with the ids of the
+    # projects whose money is shown.
+    with django_assert_num_queries(28):
         small = client.get(reverse("projects:desk"))
     assert small.content.decode().count("Late deliverable") == 3
     build(pm, 57, start=3)
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(28):
         large = client.get(reverse("projects:desk"))
     # Each list shows its first ten until the user asks for all of them, in the same number of queries.
     assert large.content.decode().count("Late deliverable") == 10
@@ -208,15 +211,17 @@ def test_it_runs_the_same_number_of_queries_for_3_and_60_projects(pm, client, dj
         ("replies", "50"),
         ("documents", "50"),
         ("capacity", "50"),
+        ("invoices", "50"),
     ]
     # From another page of the projects, "Show all" keeps that page.
     second = client.get(reverse("projects:desk"), {"page": "2"}).content.decode()
     assert 'href="?page=2&amp;all=1#desk-overdue">Show all (100 more)' in second
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(28):
         every = client.get(reverse("projects:desk"), {"all": "1"})
     assert every.content.decode().count("Late deliverable") == 60
     assert "Show all" not in every.content.decode()
-    assert desk_for(user=pm, today=TODAY).total == 60 * 11 + 2  # 11 items a project, and the two people booked on them
+    # 12 items a project (its overdue invoice one of them), and the two people booked on them.
+    assert desk_for(user=pm, today=TODAY).total == 60 * 12 + 2
 
 
 def test_it_is_where_a_pm_and_a_head_land_and_is_not_for_clients(world, pm, head, client_user, client):
