@@ -18,6 +18,7 @@ from projects.models import (
     BillRate,
     ExchangeRate,
     Invoice,
+    InvoiceDelivery,
     InvoiceItem,
     InvoiceLine,
     InvoiceSequence,
@@ -190,6 +191,13 @@ class InvoiceAdmin(_Record):
     list_select_related = ("client",)
     date_hierarchy = "issue_date"
     inlines = [InvoiceLineInline]
+
+
+@admin.register(InvoiceDelivery)
+class InvoiceDeliveryAdmin(_Record):
+    list_display = ("__str__", "name", "sent_by", "created_at")
+    search_fields = ("invoice__number", "address", "name")
+    list_select_related = ("invoice", "sent_by")
 
 
 @admin.register(InvoiceItem)

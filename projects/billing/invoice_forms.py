@@ -52,7 +52,10 @@ class _Styled(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            if isinstance(field.widget, forms.CheckboxInput):
+                css = "form-check-input"
+            else:
+                css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
             field.widget.attrs.setdefault("class", css)
 
     def clean(self) -> dict[str, Any]:
@@ -190,11 +193,14 @@ class InvoiceLineForm(_Styled):
 
 
 class InvoiceIssueForm(_Styled):
-    """The issue date (today or a day past; the due date follows from the client's payment terms)."""
+    """The issue date (today or a day past; the due date follows from the client's payment terms), and whether to
+    email the issued invoice to the client's billing contacts (ticked when the form is shown; a form posted without
+    the box, as an unticked box posts, does not send)."""
 
     prefix = "issue"
 
     issue_date = _date_field("Issue date")
+    send = forms.BooleanField(label="Email it to the billing contacts", required=False, initial=True)
 
 
 class InvoicePaidForm(_Styled):

@@ -1,9 +1,9 @@
-"""Invoice pages: the list of the invoices one manages, a new draft, an invoice (or credit note) with its lines and
-its actions: edit, add and remove lines, discard or issue a draft; record the payment of an issued invoice, or
-credit it; and its PDF.
+"""Invoice pages: the list of the invoices one manages and its CSV export, a new draft, an invoice (or credit note)
+with its lines and its actions: edit, add and remove lines, discard or issue a draft; record the payment of an
+issued invoice, or credit it; email it to the client's billing contacts; and its PDF.
 
 Thin: reads go through ``projects.billing.invoice_selectors``, writes
-through ``projects.billing.invoices``. Every page looks the invoice up among
+through ``projects.billing.invoices`` and ``projects.billing.invoice_delivery``. Every page looks the invoice up among
 those of the clients the user manages (``access.manage_invoices``): any
 other invoice, a line of another invoice and an id that is no id answer 404,
 never a 403 that would confirm it exists. A form that does not validate and
@@ -13,12 +13,13 @@ the form, nothing changed.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,17 +27,25 @@ from django.views.decorators.http import require_POST
 
 from apm.actions import refusal_on_form, refusal_shown
 from apm.dates import parse_id_param
+from apm.errors import Refused
 from apm.formatting import format_amount, format_date
 from apm.http import AuthenticatedHttpRequest
+from apm.outbox.models import EmailStatus
 from apm.paging import page_of
+from projects.billing import invoice_delivery as delivery
 from projects.billing import invoice_forms as forms
 from projects.billing import invoice_selectors as selectors
 from projects.billing import invoices as services
+from projects.billing.invoice_export import export_lines, invoice_csv
 from projects.billing.invoice_pdf import invoice_pdf_bytes, invoice_pdf_name
 from projects.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState
 
+logger = logging.getLogger(__name__)
+
 #: Invoices a page of the list.
 PAGE_SIZE = 50
+#: Lines the CSV export reads from the database at a time.
+EXPORT_CHUNK = 2000
 
 
 def _url(invoice: Invoice, anchor: str = "") -> str:
@@ -94,6 +103,27 @@ def invoice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+def invoice_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
+    """The list's issued, paid and void invoices and credit notes as CSV for an accounting system
+    (``projects.billing.invoice_export``), same ``?client=`` and ``?state=`` filters; drafts never. 404 for one
+    who manages no client. Streamed: the lines are read a chunk at a time."""
+    if not selectors.managed_clients(request.user).exists():
+        raise Http404("No invoices for this login.")
+    today = timezone.localdate()
+    lines = export_lines(
+        request.user,
+        today=today,
+        client_id=parse_id_param(request.GET.get("client")),
+        state=request.GET.get("state", ""),
+    )
+    response = StreamingHttpResponse(
+        invoice_csv(lines.iterator(chunk_size=EXPORT_CHUNK)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="invoices-{today.isoformat()}.csv"'
+    return response
+
+
+@login_required
 def invoice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A new draft (``InvoiceDraftForm``) for a client the user manages (404 for one who manages none): POST drafts
     it from the work of the period and shows it; a bad value or a refusal (nothing to bill, a missing exchange rate)
@@ -121,6 +151,7 @@ def _page(request: AuthenticatedHttpRequest, invoice: Invoice, **bound: Any) -> 
     errors). Four queries: the session and the user, the invoice with its client and credit links, its lines."""
     today = timezone.localdate()
     draft = invoice.is_draft
+    deliveries = [] if draft else delivery.invoice_deliveries(invoice)
     settles = invoice.kind == InvoiceKind.INVOICE and invoice.state in (InvoiceState.ISSUED, InvoiceState.PAID)
     context: dict[str, Any] = {
         "invoice": invoice,
@@ -133,6 +164,9 @@ def _page(request: AuthenticatedHttpRequest, invoice: Invoice, **bound: Any) -> 
         if settles and invoice.state == InvoiceState.ISSUED
         else None,
         "credit_form": forms.InvoiceCreditForm() if settles else None,
+        "deliveries": deliveries,
+        "sendable": invoice.state in (InvoiceState.ISSUED, InvoiceState.PAID),
+        "failed_sendings": any(d.email is not None and d.email.status == EmailStatus.FAILED for d in deliveries),
     }
     context.update(bound)
     return render(request, "projects/billing/invoice.html", context)
@@ -140,16 +174,21 @@ def _page(request: AuthenticatedHttpRequest, invoice: Invoice, **bound: Any) -> 
 
 @login_required
 def invoice_page(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
-    """An invoice or a credit note: the parties, dates and state, its lines and totals, and the actions of its
-    state (a draft: its lines, discard, issue; an issued invoice: paid, credit)."""
+    """An invoice or a credit note: the parties, dates and state, its lines and totals, the actions of its state (a
+    draft: its lines, discard, issue; an issued invoice: paid, credit, send) and its sendings to billing contacts."""
     return _page(request, _invoice_or_404(request, pk))
 
 
 @login_required
 def invoice_pdf(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
-    """The invoice or credit note as a PDF (``projects.billing.invoice_pdf``), rendered on request."""
+    """The invoice or credit note as a PDF: the one sent to the billing contacts once it was sent (stored, as they
+    received it), else rendered on request (``projects.billing.invoice_pdf``)."""
     invoice = _invoice_or_404(request, pk)
-    pdf = invoice_pdf_bytes(invoice)
+    if invoice.pdf:
+        with invoice.pdf.open("rb") as stored:
+            pdf = stored.read()
+    else:
+        pdf = invoice_pdf_bytes(invoice)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice_pdf_name(invoice)}"'
     return response
@@ -196,11 +235,33 @@ def invoice_line_remove(request: AuthenticatedHttpRequest, pk: str, line: str) -
     return redirect(_url(invoice, "lines"))
 
 
+def _send(request: AuthenticatedHttpRequest, invoice: Invoice, *, not_sent: str) -> None:
+    """Email ``invoice`` to its client's billing contacts; a refusal is a warning after ``not_sent``."""
+    try:
+        made = delivery.invoice_send(actor=request.user, invoice=invoice)
+    except Refused as refused:
+        messages.warning(request, f"{not_sent} {refused.message}")
+        return
+    names = ", ".join(f"{sent.name} <{sent.address}>" if sent.name else sent.address for sent in made)
+    messages.success(request, f"{invoice.number} queued for {names}, with its PDF.")
+
+
+def _send_issued(request: AuthenticatedHttpRequest, issued: Invoice) -> None:
+    """Email the invoice just issued; nothing the sending raises undoes the issue, committed already."""
+    not_sent = f"{issued.number} was issued but not sent:"
+    try:
+        _send(request, issued, not_sent=not_sent)
+    except Exception:  # the PDF or the storage failed: shown and logged, the issue stands
+        logger.exception("Invoice %s issued but not sent", issued.number)
+        messages.warning(request, f"{not_sent} its PDF could not be made. Send it again from its page.")
+
+
 @login_required
 @require_POST
 def invoice_issue(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
     """POST: issue the draft on the date given (``InvoiceIssueForm``): it takes its number and is never edited
-    again."""
+    again; with the box ticked it is then emailed to the billing contacts. The issue stands whatever the sending
+    does: a sending refused (no billing contact) or failing is a warning on the issued invoice's page."""
     invoice = _invoice_or_404(request, pk)
     form = forms.InvoiceIssueForm(request.POST)
     if form.is_valid():
@@ -208,6 +269,8 @@ def invoice_issue(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
             issued = services.invoice_issue(actor=request.user, invoice=invoice, on=form.cleaned_data["issue_date"])
             due = f", due on {format_date(issued.due_date)}" if issued.due_date else ""
             messages.success(request, f"{issued.number} issued on {format_date(issued.issue_date)}{due}.")
+            if form.cleaned_data["send"]:
+                _send_issued(request, issued)
             return redirect(_url(issued))
     return _page(request, invoice, issue_form=form)
 
@@ -245,6 +308,30 @@ def invoice_credit(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
             )
             return redirect(_url(note))
     return _page(request, invoice, credit_form=form)
+
+
+@login_required
+@require_POST
+def invoice_send(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """POST: email the issued invoice or credit note to the client's billing contacts (again), with its PDF; a
+    refusal (a draft, a void invoice, no billing contact) is a message, nothing queued."""
+    invoice = _invoice_or_404(request, pk)
+    _send(request, invoice, not_sent="Not sent:")
+    return redirect(_url(invoice, "sendings"))
+
+
+@login_required
+@require_POST
+def invoice_send_retry(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
+    """POST: queue again the invoice's sendings whose email failed (the same messages, tries reset)."""
+    invoice = _invoice_or_404(request, pk)
+    with refusal_shown(request, failed="Not queued again."):
+        again = delivery.invoice_deliveries_retry(actor=request.user, invoice=invoice)
+        if again:
+            messages.success(request, f"{again} failed email{'s' if again != 1 else ''} queued again.")
+        else:
+            messages.info(request, "No sending of this invoice has failed: nothing to queue again.")
+    return redirect(_url(invoice, "sendings"))
 
 
 @login_required

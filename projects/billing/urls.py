@@ -13,6 +13,7 @@ fixed_urlpatterns: list[URLPattern] = [
     path("clients/<int:pk>/target/", views.client_target, name="client_target"),
     path("invoices/", invoice_views.invoice_list, name="invoices"),
     path("invoices/new/", invoice_views.invoice_create, name="invoice_create"),
+    path("invoices/export.csv", invoice_views.invoice_export, name="invoice_export"),
     path("invoices/<int:pk>/", invoice_views.invoice_page, name="invoice"),
     path("invoices/<int:pk>/pdf/", invoice_views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/lines/", invoice_views.invoice_line_add, name="invoice_line_add"),
@@ -21,6 +22,8 @@ fixed_urlpatterns: list[URLPattern] = [
     path("invoices/<int:pk>/issue/", invoice_views.invoice_issue, name="invoice_issue"),
     path("invoices/<int:pk>/paid/", invoice_views.invoice_paid, name="invoice_paid"),
     path("invoices/<int:pk>/credit/", invoice_views.invoice_credit, name="invoice_credit"),
+    path("invoices/<int:pk>/send/", invoice_views.invoice_send, name="invoice_send"),
+    path("invoices/<int:pk>/send/retry/", invoice_views.invoice_send_retry, name="invoice_send_retry"),
     path("invoices/<int:pk>/discard/", invoice_views.invoice_discard, name="invoice_discard"),
 ]
 

@@ -22,6 +22,11 @@ time entry, expense, milestone and retainer month to one claimed item at
 most: two drafts holding the same hours can both exist, but only one of
 them can be issued.
 
+An issued invoice's PDF is rendered once, when it is first sent, and kept
+in the default storage (``pdf``): the document the client received, the
+same at every later sending. Each sending to a billing contact is an
+:class:`InvoiceDelivery` with its outbox email.
+
 Invoiced hours, bill rates and amounts are the client's to see (they are
 what the client pays); costs, cost rates and margins never appear here.
 """
@@ -37,6 +42,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apm.errors import Refused
+from apm.outbox.models import OutboundEmail
 from projects.models.billing import BillingMilestone
 from projects.models.budget import Expense, TimeEntry
 from projects.models.portfolio import Client, Project
@@ -88,6 +94,11 @@ class RetainerPart(models.TextChoices):
     OVERAGE = "overage", "Overage"
 
 
+def invoice_pdf_path(invoice: Invoice, filename: str) -> str:
+    """Where an issued invoice's PDF is stored: ``invoices/<year>/<file name>`` (the year of its number)."""
+    return f"invoices/{invoice.year or 'draft'}/{filename}"
+
+
 def _issued_refusal(number: str | None) -> Refused:
     return Refused(f"{number or 'This invoice'} is issued: it is never edited. Credit it and draft a new one instead.")
 
@@ -105,6 +116,11 @@ class Invoice(models.Model):
 
     A credit note reverses ``credited_invoice`` in full (one at most per
     invoice) and gives ``reason``; the invoice becomes void.
+
+    ``pdf``: the issued document as first sent, in the default storage under
+    ``invoices/<year>/`` (empty until then). It is written once, by a
+    conditional UPDATE from empty (``projects.billing.invoice_delivery``),
+    never through ``save()``.
 
     ``save()`` and ``delete()`` refuse (``apm.errors.Refused``) any change of
     a row that is no longer a draft except the moves of :data:`NEXT_STATES`
@@ -141,6 +157,7 @@ class Invoice(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_note"
     )
     reason = models.TextField(blank=True)
+    pdf = models.FileField(upload_to=invoice_pdf_path, max_length=200, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -364,3 +381,27 @@ class InvoiceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{NUMBER_PREFIXES[InvoiceKind(self.kind)]}-{self.year}: {self.last_number} issued"
+
+
+class InvoiceDelivery(models.Model):
+    """One sending of an issued invoice or credit note to one billing contact: ``address`` and ``name`` as they
+    were, ``email`` its outbox message (queued, sent or failed there), ``sent_by`` who sent it. An invoice may be
+    sent again: each sending is a row of its own."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="deliveries")
+    email = models.OneToOneField(
+        OutboundEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoice_delivery"
+    )
+    address = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "invoice deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.invoice} -> {self.address}"

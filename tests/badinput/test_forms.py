@@ -222,6 +222,8 @@ TARGETS: dict[str, Target] = {
     "projects:invoice_issue": Target("admin", (invoice_forms.InvoiceIssueForm,)),
     "projects:invoice_paid": Target("admin", (invoice_forms.InvoicePaidForm,)),
     "projects:invoice_credit": Target("admin", (invoice_forms.InvoiceCreditForm,)),
+    "projects:invoice_send": Target("admin"),
+    "projects:invoice_send_retry": Target("admin"),
     "projects:invoice_discard": Target("admin"),
     "projects:deliverable_create": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),

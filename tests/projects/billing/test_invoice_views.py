@@ -5,7 +5,6 @@ reason or 404, never 500, and changes nothing; the list and the invoice page ask
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import zoneinfo
@@ -15,62 +14,15 @@ import pytest
 from pypdf import PdfReader
 
 from apm.accounts.models import User
-from apm.errors import Refused
 from projects.billing.invoices import invoice_draft, invoice_issue
-from projects.budget.services.approval import time_entries_decide, timesheet_week_submit
-from projects.budget.services.costs import time_entry_record
-from projects.models import BillingModel, Invoice, InvoiceKind, InvoiceLine, InvoiceState, ProjectBilling
-from teams.services import member_rate_set
-from tests import factories
+from projects.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState
 from tests.test_html import Page, problems
 
 D = Decimal
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 LIST = "/projects/invoices/"
 NEW = "/projects/invoices/new/"
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen(time_machine):
-    time_machine.move_to(dt.datetime(2026, 4, 2, 10, tzinfo=LONDON), tick=False)
-
-
-@pytest.fixture
-def acme(world):
-    client = world["acme"]
-    client.legal_name = "Acme Trading Ltd"
-    client.billing_address = "1 Quay Street\nBristol BS1 1AA"
-    client.tax_id = "GB 123 4567 89"
-    client.invoice_currency = "GBP"
-    client.payment_terms_days = 30
-    client.save()
-    return client
-
-
-@pytest.fixture
-def march(world, acme, pm):
-    """ALPHA-1 bills time and materials; Mo, a developer at 95.00 GBP an hour, worked 8 h on 2 Mar and 6 h on
-    3 Mar 2026, approved; Nat, with no bill rate, 3 h on 4 Mar (left out of a draft)."""
-    project = world["alpha_project"]
-    ProjectBilling.objects.create(project=project, model=BillingModel.TIME_AND_MATERIALS)
-    developer = factories.JobRoleFactory(title="Developer")
-    factories.BillRateFactory(job_role=developer, rate=D("95.00"), currency="GBP")
-    mo = project.team_members.get()
-    mo.job_role = developer
-    mo.save()
-    nat = factories.TeamMemberFactory(name="Nat Norate", job_role=factories.JobRoleFactory(title="Intern"))
-    project.team_members.add(nat)
-    entries = []
-    for person in (mo, nat):
-        member_rate_set(member=person, cost_rate=D("55.00"), bill_rate=D("0"), valid_from=dt.date(2025, 1, 1))
-    for person, day, hours in ((mo, 2, "8"), (mo, 3, "6"), (nat, 4, "3")):
-        entries.append(time_entry_record(member=person, project=project, date=dt.date(2026, 3, day), hours=D(hours)))
-    for entry in entries:
-        with contextlib.suppress(Refused):
-            timesheet_week_submit(member=entry.member, week_start=entry.date - dt.timedelta(days=entry.date.weekday()))
-    time_entries_decide(project=project, entry_ids=[e.pk for e in entries], approve=True, actor=pm)
-    return project
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("april_2")]
 
 
 def _browser(client, user):

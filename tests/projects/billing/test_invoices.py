@@ -58,22 +58,7 @@ ISSUED_ON = dt.date(2026, 4, 2)
 NOT_ACMES = re.escape("You do not manage Acme's invoices.")
 
 
-@pytest.fixture(autouse=True)
-def _frozen(time_machine):
-    time_machine.move_to(dt.datetime(2026, 4, 2, 10, tzinfo=LONDON), tick=False)
-
-
-@pytest.fixture
-def acme(world):
-    """Acme, invoiced in GBP as Acme Trading Ltd at 30 days."""
-    client = world["acme"]
-    client.legal_name = "Acme Trading Ltd"
-    client.billing_address = "1 Quay Street\nBristol BS1 1AA"
-    client.tax_id = "GB 123 4567 89"
-    client.invoice_currency = "GBP"
-    client.payment_terms_days = 30
-    client.save()
-    return client
+pytestmark = pytest.mark.usefixtures("april_2")
 
 
 @pytest.fixture
