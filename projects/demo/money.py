@@ -22,6 +22,10 @@ and the PM would use:
 * the clients' margin targets (:data:`MARGIN_TARGETS`): MDC-BRAND, whose cost
   runs half as much again ahead of progress, is forecast below its client's,
   so the budget check raises a margin alert;
+* Harbourlight Ferries' invoices (:func:`invoices_seed`): the first week of
+  HLF-WEB's approved time issued :data:`INVOICE_ISSUED_DAYS_AGO` days ago on
+  the client's 14 days' terms, so overdue since (on the desks and in the
+  portal); the approved time since drafted, for a PM to check and issue;
 * the exchange rates of ``projects/billing/samples/eurofxref-hist-sample.csv``
   (19 Nov to 4 Dec 2026, not the ECB's figures), so a department's table
   totals its GBP and EUR projects in one currency at a stated date's rates.
@@ -41,6 +45,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from apm.accounts.models import User
+from projects.billing.invoices import invoice_discard, invoice_draft, invoice_issue
 from projects.billing.rates_import import exchange_rates_import, rates_file_read
 from projects.billing.services import bill_rate_add, bill_rate_change
 from projects.budget.services.approval import time_entries_decide, timesheet_week_submit
@@ -52,6 +57,7 @@ from projects.models import (
     Client,
     Deliverable,
     ExchangeRate,
+    Invoice,
     Project,
     ProjectBilling,
     TimeEntry,
@@ -286,3 +292,35 @@ def exchange_rates_seed(*, count: Count, today: dt.date) -> None:
             defaults={"rate": quote.rate, "source": f"Demo: the sample's rate of {last:%d %b %Y}, carried forward"},
         )
         count("ExchangeRate", int(created))
+
+
+#: The client invoiced in the demo (time and materials on HLF-WEB, billing details and a billing contact in
+#: ``projects.demo.world``) and how long ago its first invoice was issued.
+INVOICED_CLIENT = "Harbourlight Ferries"
+INVOICE_ISSUED_DAYS_AGO = 20
+
+
+def invoices_seed(*, admin: User, today: dt.date, count: Count) -> None:
+    """:data:`INVOICED_CLIENT`'s invoices, as its account manager would have made them: the first week of
+    approved time invoiced :data:`INVOICE_ISSUED_DAYS_AGO` days ago, and a draft of the approved time since;
+    nothing when the client has an invoice already or no approved time."""
+    client = Client.objects.get(name=INVOICED_CLIENT)
+    if Invoice.objects.filter(client=client).exists():
+        return
+    days = TimeEntry.objects.filter(project__client=client, approval=Approval.APPROVED).order_by("date")
+    first = days.values_list("date", flat=True).first()
+    issued_on = today - dt.timedelta(days=INVOICE_ISSUED_DAYS_AGO)
+    if first is None or first >= issued_on:
+        return
+    period_end = min(first + dt.timedelta(days=6), issued_on - dt.timedelta(days=1))
+    invoice_issue(
+        actor=admin,
+        invoice=invoice_draft(actor=admin, client=client, period_start=first, period_end=period_end),
+        on=issued_on,
+    )
+    count("Invoice")
+    draft = invoice_draft(actor=admin, client=client, period_start=period_end + dt.timedelta(days=1), period_end=today)
+    if not draft.lines.exists():
+        invoice_discard(actor=admin, invoice=draft)
+        return
+    count("Invoice")

@@ -143,14 +143,16 @@ PEOPLE = (
     "Yves Pardoe",
 )
 
-#: The clients' billing details (fictional), so a draft invoice can be issued: legal name, address, VAT number.
+#: The clients' billing details (fictional), so a draft invoice can be issued: legal name, address, VAT number,
+#: payment terms in days.
 BILLING = {
     "Harbourlight Ferries": (
         "Harbourlight Ferries Ltd",
         "Ferry Terminal\nQuay Road\nPortside PS1 4HF",
         "GB 123 4567 89",
+        14,
     ),
-    "Meadowfold Dairy Co-operative": ("Meadowfold Dairy Co-operative Ltd", "Meadowfold Farm\nVale VL2 7MD", ""),
+    "Meadowfold Dairy Co-operative": ("Meadowfold Dairy Co-operative Ltd", "Meadowfold Farm\nVale VL2 7MD", "", 30),
 }
 
 #: Billing contacts (they receive invoices): the second contact of the first client.
@@ -428,8 +430,8 @@ class _World:
             client, made = Client.objects.get_or_create(name=name)
             self.count("Client", int(made))
             if name in BILLING and not client.billing_address:
-                client.legal_name, client.billing_address, client.tax_id = BILLING[name]
-                client.save(update_fields=["legal_name", "billing_address", "tax_id"])
+                client.legal_name, client.billing_address, client.tax_id, client.payment_terms_days = BILLING[name]
+                client.save(update_fields=["legal_name", "billing_address", "tax_id", "payment_terms_days"])
             for k, (person, email) in enumerate(contacts):
                 contact, made = ClientContact.objects.get_or_create(
                     client=client,
@@ -538,6 +540,7 @@ class _World:
             money.billing_seed(project=project, count=self.count)
         money.margin_targets_seed()
         money.exchange_rates_seed(count=self.count, today=self.today)
+        money.invoices_seed(admin=self.admin, today=self.today, count=self.count)
         if self.created["ProjectBilling"] > billed:
             for project in projects:
                 checks.budget_check(project=project)

@@ -55,9 +55,27 @@ def test_it_seeds_every_kind_the_demo_shows_and_a_second_run_creates_nothing(set
     _the_pm_manages_the_agency_projects_with_the_member_and_the_client()
     _every_kind_the_demo_shows_is_there()
     _the_money_loop_is_there()
+    _harbourlight_has_an_overdue_invoice_and_a_draft()
     call_command("setup_demo", stdout=io.StringIO())
     assert _counts() == first
     _an_invoice_can_be_drafted_and_issued()
+
+
+def _harbourlight_has_an_overdue_invoice_and_a_draft() -> None:
+    """Its first week of time invoiced 20 days ago on 14 days' terms (overdue since, on the PM's desk), the time
+    approved since drafted."""
+    from apm.accounts.models import User
+    from projects.desk.selectors import desk_for
+    from projects.models import Invoice
+
+    today = timezone.localdate()
+    invoices = Invoice.objects.filter(client__name="Harbourlight Ferries")
+    issued = invoices.get(state="issued")
+    assert issued.number == f"INV-{(today - dt.timedelta(days=20)).year}-0001"
+    assert issued.due_date == today - dt.timedelta(days=6)
+    assert issued.gross_total > 0
+    assert invoices.get(state="draft").lines.exists()
+    assert desk_for(user=User.objects.get(username="pm"), today=today).invoices_overdue == [issued]
 
 
 def _an_invoice_can_be_drafted_and_issued() -> None:
