@@ -364,3 +364,18 @@ def test_the_csv_has_a_row_per_line_of_the_accounting_documents_one_manages(clie
 @pytest.mark.parametrize("who", ["member", "client_user", "pm"])
 def test_the_csv_is_a_404_for_who_manages_no_client(client, acme, users, who):
     assert _browser(client, users[who]).get(EXPORT).status_code == 404
+
+
+@pytest.mark.parametrize("sendings", [1, 3])
+def test_an_issued_invoices_page_asks_the_same_queries_whatever_its_sendings(
+    client, march, acme, billing, users, sendings, django_assert_num_queries
+):
+    head = users["head"]
+    invoice = _issued(head, acme)
+    for _ in range(sendings):
+        invoice_send(actor=head, invoice=Invoice.objects.get(pk=invoice.pk))
+    browser = _browser(client, head)
+    browser.get(_url(invoice))  # sessions warmed
+    with django_assert_num_queries(5):  # the draft's four, and its sendings with their emails and senders
+        page = browser.get(_url(invoice)).content.decode()
+    assert page.count("&lt;bea@acme.example&gt;") == sendings
