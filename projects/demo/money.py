@@ -25,7 +25,8 @@ and the PM would use:
 * Harbourlight Ferries' invoices (:func:`invoices_seed`): the first week of
   HLF-WEB's approved time issued :data:`INVOICE_ISSUED_DAYS_AGO` days ago on
   the client's 14 days' terms, so overdue since (on the desks and in the
-  portal); the approved time since drafted, for a PM to check and issue;
+  portal), and emailed to its billing contact; the approved time since
+  drafted, for a PM to check and issue;
 * the exchange rates of ``projects/billing/samples/eurofxref-hist-sample.csv``
   (19 Nov to 4 Dec 2026, not the ECB's figures), so a department's table
   totals its GBP and EUR projects in one currency at a stated date's rates.
@@ -45,6 +46,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from apm.accounts.models import User
+from projects.billing.invoice_delivery import invoice_send
 from projects.billing.invoices import invoice_discard, invoice_draft, invoice_issue
 from projects.billing.rates_import import exchange_rates_import, rates_file_read
 from projects.billing.services import bill_rate_add, bill_rate_change
@@ -302,7 +304,8 @@ INVOICE_ISSUED_DAYS_AGO = 20
 
 def invoices_seed(*, admin: User, today: dt.date, count: Count) -> None:
     """:data:`INVOICED_CLIENT`'s invoices, as its account manager would have made them: the first week of
-    approved time invoiced :data:`INVOICE_ISSUED_DAYS_AGO` days ago, and a draft of the approved time since;
+    approved time invoiced :data:`INVOICE_ISSUED_DAYS_AGO` days ago and emailed to the billing contact (the
+    outbox sends it when the worker runs), and a draft of the approved time since;
     nothing when the client has an invoice already or no approved time."""
     client = Client.objects.get(name=INVOICED_CLIENT)
     if Invoice.objects.filter(client=client).exists():
@@ -313,12 +316,13 @@ def invoices_seed(*, admin: User, today: dt.date, count: Count) -> None:
     if first is None or first >= issued_on:
         return
     period_end = min(first + dt.timedelta(days=6), issued_on - dt.timedelta(days=1))
-    invoice_issue(
+    issued = invoice_issue(
         actor=admin,
         invoice=invoice_draft(actor=admin, client=client, period_start=first, period_end=period_end),
         on=issued_on,
     )
     count("Invoice")
+    count("InvoiceDelivery", len(invoice_send(actor=admin, invoice=issued)))
     draft = invoice_draft(actor=admin, client=client, period_start=period_end + dt.timedelta(days=1), period_end=today)
     if not draft.lines.exists():
         invoice_discard(actor=admin, invoice=draft)

@@ -75,6 +75,10 @@ def _harbourlight_has_an_overdue_invoice_and_a_draft() -> None:
     assert issued.due_date == today - dt.timedelta(days=6)
     assert issued.gross_total > 0
     assert invoices.get(state="draft").lines.exists()
+    # Emailed to the billing contact with its PDF.
+    assert list(issued.deliveries.values_list("address", "email__attachments__filename")) == [
+        ("owen.pike@harbourlight.example", f"{issued.number}.pdf")
+    ]
     assert desk_for(user=User.objects.get(username="pm"), today=today).invoices_overdue == [issued]
 
 
