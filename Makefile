@@ -48,8 +48,9 @@ static: $(STAMP)
 # The app with demo data on the embedded defaults: web on http://127.0.0.1:8000 (APM_PORT=8765
 # serves on 8765, and links in emails follow), a Celery worker and beat, all in the foreground
 # (Ctrl-C stops them). The demo's PM invoices their projects' clients too (APM_INVOICES_BY_PM,
-# off by default elsewhere).
+# off by default elsewhere), and its invoices name an invented bank account (none by default).
 run: export APM_INVOICES_BY_PM ?= true
+run: export APM_COMPANY_BANK_DETAILS ?= Demo Bank plc (invented)|Sort code 00-00-00|Account 00000000
 run: demo static
 	$(BIN)/honcho start -f Procfile
 
