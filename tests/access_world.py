@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apm.accounts.models import AuditEvent, AuditKind, Invitation, Role
 from apm.accounts.services import new_token, token_hash
+from projects.budget.evm import money
 from projects.documents import services as document_services
 from projects.models import (
     BudgetLine,
@@ -29,6 +30,9 @@ from projects.models import (
     ContingencyRequest,
     Expense,
     ImportJob,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
     NonConformance,
     QualityReview,
     ReviewCheck,
@@ -258,6 +262,66 @@ def _document_objects(project: Any, *, pm: Any) -> dict[str, Any]:
     }
 
 
+#: The hours of each side's issued invoice (ALPHA-1's, GAMMA-1's), so that their amounts differ: another client's
+#: invoice figure is a leak, one's own is what one is billed.
+INVOICED_HOURS = {1: Decimal("2.5"), 2: Decimal("4.25")}
+#: The unit price of each side's draft: a figure no client may see (a draft is never shown to the client).
+DRAFT_PRICE = Decimal("4817.36")
+
+
+def _invoice(project: Any, *, number: int | None, hours: Decimal, price: Decimal) -> Invoice:
+    """An invoice to the project's client of ``hours`` of time on it at ``price`` an hour, 20 % tax: issued as
+    ``INV-2025-<number>`` on 1 Apr 2025 (written directly as issuing leaves it: numbered, the parties copied,
+    nothing claimed), or a draft when ``number`` is None."""
+    client = project.client
+    invoice = Invoice.objects.create(
+        client=client,
+        currency="GBP",
+        period_start=dt.date(2025, 3, 1),
+        period_end=dt.date(2025, 3, 31),
+        rates_on=dt.date(2025, 3, 31),
+    )
+    net = money(hours * price)
+    tax = money(net * Decimal("0.2"))
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=1,
+        kind="time",
+        project=project,
+        description=f"{project.code} {project.name}: time, March 2025",
+        quantity=hours,
+        unit="hours",
+        unit_price=price,
+        net=net,
+        tax_rate=Decimal("20"),
+        tax=tax,
+        currency="GBP",
+    )
+    totals = {"net_total": net, "tax_total": tax, "gross_total": net + tax}
+    if number is None:
+        Invoice.objects.filter(pk=invoice.pk).update(**totals)
+    else:
+        InvoiceSequence.objects.update_or_create(
+            kind="invoice", year=2025, defaults={"last_number": number, "last_issued_on": dt.date(2025, 4, 1)}
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(
+            state="issued",
+            number=f"INV-2025-{number:04d}",
+            year=2025,
+            sequence=number,
+            issue_date=dt.date(2025, 4, 1),
+            payment_terms_days=30,
+            due_date=dt.date(2025, 5, 1),
+            buyer_name=client.name,
+            buyer_address="1 Sweep Street\nBristol",
+            seller_name="APM Sweep Ltd",
+            seller_address="2 Sweep Street\nBristol",
+            **totals,
+        )
+    invoice.refresh_from_db()
+    return invoice
+
+
 def _invitation_token(user: Any, *, used: bool) -> str:
     token = new_token()
     Invitation.objects.create(
@@ -367,6 +431,12 @@ def populate_side(*, project: Any, department: Any, pm: Any, person: Any, contac
             ),
             **_quality_objects(project, reviewer=pm),
             **_document_objects(project, pm=pm),
+            # The client's invoices: one issued, billing the person's time at the planted bill rate (what the
+            # client is billed), and a draft (nobody at the client sees it).
+            "issued_invoice": _invoice(
+                project, number=number, hours=INVOICED_HOURS[number], price=SENTINELS["bill_rate"]
+            ),
+            "draft_invoice": _invoice(project, number=None, hours=Decimal("1"), price=DRAFT_PRICE),
         },
     )
 

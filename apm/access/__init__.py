@@ -27,7 +27,9 @@ form, template, admin or task looks at a user's role or at the link tables
 
 Being on the team shows a project, not its money: budgets, costs, rates,
 margins and internal reports are :data:`see_money`. A client contact sees
-their client's projects in the client audience only and never internal money.
+their client's projects in the client audience only and never internal money;
+of money, only what their client is billed: the issued invoices and credit
+notes of :data:`see_invoice` (never a draft).
 
 ``apm`` sits below the apps it rules on (``reports`` -> ``projects`` ->
 ``teams`` -> ``apm``), so this package, and only this package, reaches their
@@ -54,6 +56,7 @@ from apm.access.people import (
     see_member_rates,
 )
 from apm.access.projects import (
+    CLIENT_INVOICE_STATES,
     SHARED_WITH_CLIENT,
     approve_time,
     change_client,
@@ -65,6 +68,7 @@ from apm.access.projects import (
     edit_project,
     invite_contact,
     invite_contacts,
+    invoice_clients,
     log_time,
     manage_invoices,
     manage_share_links,
@@ -74,6 +78,7 @@ from apm.access.projects import (
     see_document,
     see_internal,
     see_internal_documents,
+    see_invoice,
     see_margin,
     see_money,
     see_project,
@@ -129,6 +134,7 @@ CAPABILITIES: dict[str, Capability | Ability] = {
         edit_budget,
         approve_time,
         manage_invoices,
+        see_invoice,
         decide_as_head,
         plan_exception,
         decide_exception_plan,
@@ -164,6 +170,7 @@ CAPABILITIES: dict[str, Capability | Ability] = {
 __all__ = [
     "CAPABILITIES",
     "CLIENT",
+    "CLIENT_INVOICE_STATES",
     "INTERNAL",
     "MANAGER_ROLES",
     "SCOPE_COMPANY",
@@ -179,6 +186,7 @@ __all__ = [
     "context",
     "home_page",
     "internal_users",
+    "invoice_clients",
     "may_receive_internal",
     "may_see_internal_scope",
     "may_send",

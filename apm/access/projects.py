@@ -150,6 +150,37 @@ manage_invoices = Capability(
     "the clients of the projects they manage (off by default).",
 )
 
+#: The states of the invoices and credit notes a client contact sees: issued ones, paid or void too; never a draft.
+CLIENT_INVOICE_STATES = ("issued", "paid", "void")
+
+
+def invoice_clients(user: AnyUser | None) -> QuerySet[Any]:
+    """The clients whose invoices ``user`` sees (:data:`see_invoice`): those whose invoices they manage
+    (:data:`manage_invoices`), and an active client contact's own client (its issued ones only)."""
+    if is_contact(user):
+        own = rows("projects.ClientContact").filter(user=user).values("client_id")
+        return rows("projects.Client").filter(pk__in=own)
+    return manage_invoices.queryset(user)
+
+
+def _see_invoice(user: AnyUser | None) -> QuerySet[Any]:
+    invoices = rows("projects.Invoice")
+    if is_admin(user):
+        return invoices
+    found = invoices.filter(client__in=invoice_clients(user))
+    return found.filter(state__in=CLIENT_INVOICE_STATES) if is_contact(user) else found
+
+
+see_invoice = Capability(
+    "see_invoice",
+    subject="invoice",
+    rule=_see_invoice,
+    doc="See an invoice or credit note, its lines and its PDF: administrators and whoever manages the client's "
+    "invoices (manage_invoices) all of that client's, drafts included; an active contact of the invoice's client "
+    "its issued, paid and void ones (the bill rates and amounts the client is billed), never a draft, never "
+    "another client's. Nobody else, however close to the client's projects.",
+)
+
 approve_time = Capability(
     "approve_time",
     subject="project",

@@ -1,19 +1,26 @@
 """The client view: the one declaration of what a client contact may see, and the builders of its values.
 
 Everything a client reads of a project (the portal's status pages, share
-links, client-audience report snapshots; later the API, invoices and
+links, client-audience report snapshots, invoices; later the API and
 comments, which extend these declarations) is built here, from model
 instances, into plain values with exactly the declared keys and types.
 Client-facing code hands templates these values, never model instances, so
 a template cannot reach a field that is not declared (``project.bac`` on a
 ``Project`` would render; on a :class:`ClientProject` it is not there).
 
-Never declared, so never shown to a client: money of any kind (BAC,
-budgets, forecasts, variance, whole-life cost, costs, rates, margins, a
-change request's cost impact, budget commentary, withheld-figure notes), the
-cost rating, the RAID log, lessons learned, tolerances and burn-up, and the
-internal text of deliverables and change requests (descriptions, reasons;
-the client reads ``client_summary``, the PM's words for them). The internal
+Of money, only what the client is billed is declared: the bill rates and
+amounts of their issued invoices and credit notes (:class:`ClientInvoice`:
+each line's quantity, unit price, net and tax, a converted line's price,
+currency and rate, the totals) and their retainers' monthly fee and hours
+(:class:`ClientRetainer`). Nothing else of money is declared, so never shown
+to a client: BAC, budgets, forecasts, variance, whole-life cost, costs, cost
+rates, bill rates and amounts not on an issued invoice, revenue, margins, a
+change request's cost impact, budget commentary, withheld-figure notes, a
+draft invoice, what a draft left out and who issued an invoice. Never
+declared either: the cost rating, the RAID log, lessons learned, tolerances
+and burn-up, and the internal text of deliverables and change requests
+(descriptions, reasons; the client reads ``client_summary``, the PM's words
+for them). The internal
 audience of a report *adds* its keys to a client row; nothing is ever
 removed from a value after it is built.
 
@@ -45,13 +52,23 @@ from typing import (
 )
 
 from apm import access
-from projects.models import DeliverableStatus
+from projects.models import DeliverableStatus, InvoiceKind, InvoiceState
 
 if TYPE_CHECKING:
     from django.db.models.fields.files import FieldFile
 
+    from projects.billing.revenue import RetainerMonth
     from projects.documents.selectors import DocumentWithVersion
-    from projects.models import ChangeRequest, ClientContact, Deliverable, Milestone, Project, StatusUpdate
+    from projects.models import (
+        ChangeRequest,
+        ClientContact,
+        Deliverable,
+        Invoice,
+        InvoiceLine,
+        Milestone,
+        Project,
+        StatusUpdate,
+    )
 
 Rag = Literal["red", "amber", "green", ""]
 MilestoneState = Literal["done", "overdue", "upcoming"]
@@ -294,6 +311,104 @@ class ClientStatus(TypedDict):
     reports: list[ClientReport]
     #: Documents shared with the client.
     documents: list[ClientDocument]
+
+
+class ClientInvoiceLine(TypedDict):
+    """A line of an issued invoice or credit note: what the client is billed for, at the bill rate they are billed."""
+
+    #: What the line bills ("ALPHA-1 Alpha Project: Developer, 2 Mar 2026 to 3 Mar 2026").
+    description: str
+    #: The code of the project it bills; "" when none.
+    project_code: str
+    #: Hours, items or months (negative on a credit note).
+    quantity: Decimal
+    #: What the quantity counts ("hours"); "" when not said.
+    unit: str
+    #: The price of one unit in the invoice's currency (a bill rate for time).
+    unit_price: Decimal
+    #: Quantity x unit price.
+    net: Decimal
+    #: Percent.
+    tax_rate: Decimal
+    #: Net x tax rate / 100.
+    tax: Decimal
+    #: A line converted from a project billing in another currency: that currency; "" when not converted.
+    source_currency: str
+    #: The unit price there; None when not converted.
+    source_unit_price: Decimal | None
+    #: Units of the invoice's currency per unit of the source's; None when not converted.
+    exchange_rate: Decimal | None
+    #: The day of that rate; None when not converted.
+    rate_date: dt.date | None
+
+
+class ClientInvoiceCard(TypedDict):
+    """An issued invoice or credit note in the client's list of invoices."""
+
+    #: Its id (its page and PDF are addressed by it).
+    id: int
+    #: "INV-2026-0001", "CN-2026-0001".
+    number: str
+    #: The kind's label ("Invoice", "Credit note").
+    kind: str
+    #: A credit note (it has no due date and is never paid).
+    credit_note: bool
+    #: The state's label ("Issued", "Paid", "Void (credited)").
+    state: str
+    #: An invoice issued, unpaid and due before today.
+    overdue: bool
+    #: When it was issued.
+    issue_date: dt.date
+    #: When it is due; None for a credit note.
+    due_date: dt.date | None
+    #: When it was paid; None while unpaid.
+    paid_on: dt.date | None
+    #: Its currency (ISO code).
+    currency: str
+    #: The sum of its lines' nets.
+    net_total: Decimal
+    #: The sum of its lines' taxes.
+    tax_total: Decimal
+    #: Net plus tax: what is to be paid (negative on a credit note).
+    gross_total: Decimal
+    #: The number of the invoice a credit note reverses; "" for an invoice.
+    credited_invoice: str
+
+
+class ClientInvoice(ClientInvoiceCard):
+    """An issued invoice or credit note with its lines (its page in the portal)."""
+
+    #: Why a credit note reverses the invoice, as it states; "" for an invoice.
+    reason: str
+    #: The id of the invoice a credit note reverses (its page); None for an invoice.
+    credited_invoice_id: int | None
+    #: Its lines, in their order.
+    lines: list[ClientInvoiceLine]
+
+
+class ClientRetainer(TypedDict):
+    """A retainer project's month as the client is billed for it: the fee, the hours it includes and those used."""
+
+    #: The project's code.
+    project_code: str
+    #: The project's name.
+    project_name: str
+    #: The month (its first day).
+    month: dt.date
+    #: The hours the month's fee includes.
+    hours_included: Decimal
+    #: Unused hours rolled over from earlier months, available this month.
+    hours_rolled_in: Decimal
+    #: Approved billable hours of the month.
+    hours_used: Decimal
+    #: Included and rolled-over hours not used yet (0 once exceeded).
+    hours_left: Decimal
+    #: Hours beyond everything available: billed as overage (0 when none).
+    hours_over: Decimal
+    #: The monthly fee.
+    fee: Decimal
+    #: The fee's currency (ISO code).
+    currency: str
 
 
 # --- Builders -----------------------------------------------------------------------------------
@@ -553,6 +668,80 @@ def client_document(document: DocumentWithVersion) -> ClientDocument:
         "status": document.get_status_display(),
         "version": current.number if current is not None else None,
         "expires_on": document.expires_on,
+    }
+
+
+def client_invoice_line(line: InvoiceLine) -> ClientInvoiceLine:
+    """A line of an issued invoice (reads ``line.project``: select it)."""
+    converted = line.exchange_rate is not None
+    return {
+        "description": line.description,
+        "project_code": line.project.code if line.project is not None else "",
+        "quantity": line.quantity,
+        "unit": line.unit,
+        "unit_price": line.unit_price,
+        "net": line.net,
+        "tax_rate": line.tax_rate,
+        "tax": line.tax,
+        "source_currency": line.source_currency if converted else "",
+        "source_unit_price": line.source_unit_price if converted else None,
+        "exchange_rate": line.exchange_rate if converted else None,
+        "rate_date": line.rate_date if converted else None,
+    }
+
+
+def client_invoice_card(invoice: Invoice, *, today: dt.date) -> ClientInvoiceCard:
+    """An issued invoice or credit note, ``overdue`` judged on ``today`` (reads ``invoice.credited_invoice``:
+    select it). Raises ``ValueError`` for a draft: a client never sees one."""
+    if invoice.is_draft or invoice.number is None or invoice.issue_date is None:
+        raise ValueError("A draft is never shown to the client.")
+    credit_note = invoice.kind == InvoiceKind.CREDIT_NOTE
+    credited = invoice.credited_invoice if invoice.credited_invoice_id else None
+    due = invoice.due_date
+    overdue = not credit_note and invoice.state == InvoiceState.ISSUED and due is not None and due < today
+    return {
+        "id": invoice.pk,
+        "number": invoice.number,
+        "kind": invoice.get_kind_display(),
+        "credit_note": credit_note,
+        "state": invoice.get_state_display(),
+        "overdue": overdue,
+        "issue_date": invoice.issue_date,
+        "due_date": None if credit_note else invoice.due_date,
+        "paid_on": invoice.paid_on,
+        "currency": invoice.currency,
+        "net_total": invoice.net_total,
+        "tax_total": invoice.tax_total,
+        "gross_total": invoice.gross_total,
+        "credited_invoice": (credited.number or "") if credited is not None else "",
+    }
+
+
+def client_invoice(invoice: Invoice, *, lines: Iterable[InvoiceLine], today: dt.date) -> ClientInvoice:
+    """An issued invoice or credit note with ``lines`` (its lines in order, each with its project selected)."""
+    return {
+        **client_invoice_card(invoice, today=today),
+        "reason": invoice.reason if invoice.credited_invoice_id else "",
+        "credited_invoice_id": invoice.credited_invoice_id,
+        "lines": [client_invoice_line(line) for line in lines],
+    }
+
+
+def client_retainer(project: Project, *, month: RetainerMonth) -> ClientRetainer:
+    """``month`` of ``project``'s retainer (``projects.billing.revenue.retainer_months``): its fee in the project's
+    currency, and the hours included, rolled in, used, left and over."""
+    available = month.allowance + month.rolled_in
+    return {
+        "project_code": project.code,
+        "project_name": project.name,
+        "month": month.month,
+        "hours_included": month.allowance,
+        "hours_rolled_in": month.rolled_in,
+        "hours_used": month.used,
+        "hours_left": max(available - month.used, Decimal("0")),
+        "hours_over": month.overage_hours,
+        "fee": month.fee,
+        "currency": project.currency,
     }
 
 

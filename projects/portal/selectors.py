@@ -1,37 +1,50 @@
 """Reads for the client portal. Every value a client page shows is built by ``projects.common.client_view``.
 
 The portal hands its templates only values of the client view's declaration
-(:class:`~projects.common.client_view.ClientStatus` and the cards of the
-projects list), never model instances, so no internal figure (BAC, budgets,
-forecasts, costs, rates, margins, budget commentary, a change's cost) can
-reach a client page. Projects come from ``apm.access.see_project``, reports
-from ``apm.access.see_report``.
+(:class:`~projects.common.client_view.ClientStatus`, the cards of the
+projects list, the client's invoices and retainers), never model instances,
+so no internal figure (BAC, budgets, forecasts, costs, rates, margins, budget
+commentary, a change's cost) can reach a client page. Projects come from
+``apm.access.see_project``, reports from ``apm.access.see_report``, invoices
+from ``apm.access.see_invoice``: only issued ones, never a draft, also for
+internal users previewing the portal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from apm import access
 from apm.accounts.services import token_hash
+from apm.dates import parse_id_param
+from projects.billing import revenue
+from projects.billing.margin import retainer_terms
 from projects.changes.selectors import change_requests_awaiting_client
 from projects.common import client_view
 from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.documents.selectors import shared_documents
 from projects.models import (
+    Approval,
     Approvers,
     ApproverSide,
+    BillingModel,
     ChangeRequest,
     ChangeStatus,
     Deliverable,
     DeliverableStatus,
+    Invoice,
+    InvoiceLine,
     Milestone,
     Project,
     StatusUpdate,
+    TimeEntry,
 )
 from projects.portal.models import ShareLink
 
@@ -179,3 +192,73 @@ def live_share_link(*, token: str, now: dt.datetime | None = None) -> ShareLink 
         .filter(token_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
+
+
+# --- Invoices and retainers ---------------------------------------------------------------------
+
+
+def portal_invoices(*, user: User) -> QuerySet[Invoice]:
+    """The issued invoices and credit notes ``user`` sees (``access.see_invoice``; paid and void ones too, never a
+    draft), newest first, each with its client and the invoice a credit note reverses: one query for a page."""
+    return (
+        access.see_invoice.queryset(user)
+        .filter(state__in=access.CLIENT_INVOICE_STATES)
+        .select_related("client", "credited_invoice")
+        .order_by("-issue_date", "-issued_at", "-pk")
+    )
+
+
+def portal_invoice(*, user: User, pk: object) -> Invoice | None:
+    """The issued invoice or credit note ``pk`` among :func:`portal_invoices`, else None (also for a ``pk`` that is
+    no database id). One query."""
+    number = parse_id_param(str(pk))
+    return None if number is None else portal_invoices(user=user).filter(pk=number).first()
+
+
+def portal_invoice_view(*, invoice: Invoice, today: dt.date) -> client_view.ClientInvoice:
+    """``invoice`` (from :func:`portal_invoice`) as the client sees it, with its lines in order. One query."""
+    lines = InvoiceLine.objects.filter(invoice=invoice).select_related("project").order_by("position", "pk")
+    return client_view.client_invoice(invoice, lines=lines, today=today)
+
+
+def portal_retainers(*, user: User, today: dt.date) -> list[client_view.ClientRetainer]:
+    """This month (``today``'s) of each retainer project ``user`` sees of the clients whose invoices they see
+    (``access.invoice_clients``: a contact's own client), by code; a retainer not running this month is left out.
+    Two queries, however many projects.
+
+    Hours used are the approved billable hours, counted from the retainer's
+    first month so that rolled-over hours are as the invoices bill them
+    (``projects.billing.revenue.retainer_months``).
+    """
+    projects = list(
+        access.see_project.queryset(user)
+        .filter(client__in=access.invoice_clients(user), billing__model=BillingModel.RETAINER)
+        .select_related("billing")
+        .order_by("code")
+    )
+    if not projects:
+        return []
+    hours: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    used = (
+        TimeEntry.objects.filter(
+            project__in=[project.pk for project in projects],
+            approval=Approval.APPROVED,
+            billable=True,
+            date__lte=today,
+        )
+        .annotate(month=TruncMonth("date"))
+        .order_by()
+        .values_list("project_id", "month")
+        .annotate(hours=Sum("hours"))
+    )
+    for project_id, month, total in used:
+        hours[project_id].append((month.date() if isinstance(month, dt.datetime) else month, total))
+    found = []
+    this_month = revenue.month_of(today)
+    for project in projects:
+        months = revenue.retainer_months(
+            terms=retainer_terms(project, project.billing), hours=hours[project.pk], as_of=today
+        )
+        if months and months[-1].month == this_month:
+            found.append(client_view.client_retainer(project, month=months[-1]))
+    return found

@@ -1,7 +1,9 @@
 """Client portal URLs, mounted at /portal/.
 
 ``_s/<token>/`` is the share link (no login); it starts with "_" so that it
-can never be a project code.
+can never be a project code. ``invoices/`` comes before ``<code:code>/``:
+"invoices" is a reserved word, never a project code
+(``apm.converters.RESERVED_PROJECT_CODES``).
 """
 
 from django.urls import path
@@ -14,6 +16,9 @@ urlpatterns = [
     path("", views.portal_home, name="home"),
     path("_s/<str:token>/", views.shared_status, name="shared"),
     path("_s/<str:token>/reports/<int:pk>/pdf/", views.shared_report_pdf, name="shared_report_pdf"),
+    path("invoices/", views.portal_invoices, name="invoices"),
+    path("invoices/<int:pk>/", views.portal_invoice, name="invoice"),
+    path("invoices/<int:pk>/pdf/", views.portal_invoice_pdf, name="invoice_pdf"),
     path("<code:code>/", views.portal_project, name="project"),
     path("<code:code>/reports/<int:pk>/pdf/", views.portal_report_pdf, name="report_pdf"),
     path("<code:code>/deliverables/<int:pk>/sign-off/", views.deliverable_sign_off_view, name="sign_off"),

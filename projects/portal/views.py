@@ -2,7 +2,8 @@
 
 Projects are looked up inside ``apm.access.see_project`` (a client contact:
 their client's projects), reports inside ``see_report``, share links inside
-``see_share_link``: anything else is a 404. Every status page shows the
+``see_share_link``, invoices inside ``see_invoice`` (issued ones only):
+anything else is a 404. Every status page shows the
 client audience, also to internal users previewing it, and its template gets
 only values of the client view (``projects.common.client_view``), never a
 model instance.
@@ -10,12 +11,13 @@ model instance.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -29,13 +31,16 @@ from apm.accounts.models import AuditKind, User
 from apm.accounts.services import audit_record
 from apm.actions import form_valid_or_shown, refusal_shown
 from apm.http import AuthenticatedHttpRequest
+from apm.paging import page_of
+from projects.billing.invoice_pdf import invoice_pdf_bytes, invoice_pdf_name
 from projects.changes.selectors import change_requests_awaiting_client
 from projects.changes.services import change_request_decide
+from projects.common import client_view
 from projects.common.client_view import ArchivedReport
 from projects.common.lookups import child_or_404, project_or_404
 from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.delivery.services import deliverable_sign_off
-from projects.models import ChangeRequest, Deliverable, Project
+from projects.models import ChangeRequest, Deliverable, Invoice, Project
 from projects.portal import selectors
 from projects.portal.forms import ContactForm, DecisionForm, ShareLinkForm
 from projects.portal.services import (
@@ -49,19 +54,66 @@ from projects.portal.services import (
 PAGE_SIZE = 50
 
 
-@login_required
-def portal_home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """What waits for the client across their projects, then the projects they follow, 50 a page."""
-    page = Paginator(selectors.portal_projects(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    pages = {
+def _pages(page: Page[Any]) -> dict[str, int | None]:
+    """Where ``page`` stands among its pages, as plain numbers (a template gets no page of model instances)."""
+    return {
         "number": page.number,
         "count": page.paginator.num_pages,
         "previous": page.previous_page_number() if page.has_previous() else None,
         "next": page.next_page_number() if page.has_next() else None,
     }
+
+
+@login_required
+def portal_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """What waits for the client across their projects, then the projects they follow, 50 a page."""
+    page = Paginator(selectors.portal_projects(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     projects = selectors.portal_cards(projects=list(page.object_list))
     waiting = selectors.portal_waiting(user=request.user)
-    return render(request, "portal/home.html", {"projects": projects, "pages": pages, "waiting": waiting})
+    return render(request, "portal/home.html", {"projects": projects, "pages": _pages(page), "waiting": waiting})
+
+
+@login_required
+def portal_invoices(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The client's issued invoices and credit notes, newest first, 50 a page (overdue ones marked), and this month
+    of each of their retainers (hours included, used, left; the fee). Five queries whatever the number of rows:
+    the session and the user, the page's invoices and their count, the retainer projects (and a sixth, their
+    hours, when there are some)."""
+    today = timezone.localdate()
+    page, query = page_of(request, selectors.portal_invoices(user=request.user), PAGE_SIZE)
+    invoices = [client_view.client_invoice_card(invoice, today=today) for invoice in page.object_list]
+    retainers = selectors.portal_retainers(user=request.user, today=today)
+    context = {"invoices": invoices, "pages": _pages(page), "query": query, "retainers": retainers, "today": today}
+    return render(request, "portal/invoices.html", context)
+
+
+def _invoice_or_404(request: AuthenticatedHttpRequest, pk: int) -> Invoice:
+    invoice = selectors.portal_invoice(user=request.user, pk=pk)
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return invoice
+
+
+@login_required
+def portal_invoice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """An issued invoice or credit note: its dates, lines and totals as the client is billed."""
+    invoice = _invoice_or_404(request, pk)
+    shown = selectors.portal_invoice_view(invoice=invoice, today=timezone.localdate())
+    return render(request, "portal/invoice.html", {"invoice": shown})
+
+
+@login_required
+def portal_invoice_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The issued invoice or credit note as a PDF, the same document as the invoice pages give: the one emailed to
+    the billing contacts once it was sent (stored), else rendered now (``projects.billing.invoice_pdf``)."""
+    invoice = _invoice_or_404(request, pk)
+    pdf = None
+    if invoice.pdf:
+        with contextlib.suppress(FileNotFoundError), invoice.pdf.open("rb") as stored:
+            pdf = stored.read()
+    response = HttpResponse(pdf if pdf is not None else invoice_pdf_bytes(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice_pdf_name(invoice)}"'
+    return response
 
 
 def _status_context(project: Project, *, user: User | None) -> dict[str, Any]:

@@ -19,6 +19,12 @@ timesheet reminders) are read for every address of those people. No figure
 may appear: thousands separators, spaces,
 currency signs are stripped before searching, and "£987.7m"-style
 abbreviations are searched for too.
+
+Each client has an issued invoice (its time at the planted bill rate) and a
+draft: a client's contact is billed the figures of their client's issued
+invoices, so those (:func:`invoiced`) are allowed to that contact, and only
+to them; another client's invoice, a draft, a cost rate, a cost or a margin
+is still a leak.
 """
 
 from __future__ import annotations
@@ -43,7 +49,17 @@ from projects.budget.services.approval import time_entries_decide, timesheet_wee
 from projects.budget.services.checks import budget_check
 from projects.budget.services.costs import time_entry_record
 from projects.budget.services.reminders import timesheet_reminders_send
-from projects.models import BillingMilestone, BillingModel, BillRate, MarginAlert, ProjectBilling, TimeEntry
+from projects.models import (
+    BillingMilestone,
+    BillingModel,
+    BillRate,
+    ClientContact,
+    Invoice,
+    InvoiceState,
+    MarginAlert,
+    ProjectBilling,
+    TimeEntry,
+)
 from projects.portal.services import client_contact_invite
 from projects.raid import services as raid_services
 from reports.models import Report
@@ -92,14 +108,17 @@ TIME = (
 )
 
 
-def leaks(text: str, planted: Mapping[str, Decimal] | None = None) -> list[str]:
+def leaks(
+    text: str, planted: Mapping[str, Decimal] | None = None, *, allowed: frozenset[Decimal] = frozenset()
+) -> list[str]:
     """The names of the sentinels found in ``text``: those of ``tests/access_world.py``, the money loop's
-    (:data:`MARGIN_SENTINELS`, the target) and ``planted`` (figures computed from them in a test)."""
+    (:data:`MARGIN_SENTINELS`, the target) and ``planted`` (figures computed from them in a test), except those
+    whose figure is ``allowed`` (what the reader is billed: :func:`invoiced`)."""
     flat = flatten(text)
     found = [
         name
         for name, value in {**SENTINELS, **MARGIN_SENTINELS, **(planted or {})}.items()
-        if any(needle in flat for needle in needles(value))
+        if value not in allowed and any(needle in flat for needle in needles(value))
     ]
     if str(MARGIN_TARGET) in flat:
         found.append("margin_target")
@@ -218,10 +237,43 @@ def plant_the_money_loop(world: World) -> dict[str, Decimal]:
     return figures
 
 
+def _figures(invoice: Invoice) -> set[Decimal]:
+    """The money on ``invoice``: its lines' unit prices (and a converted line's source price), nets and taxes, and
+    its totals."""
+    found = {invoice.net_total, invoice.tax_total, invoice.gross_total}
+    for line in invoice.lines.all():
+        found |= {line.unit_price, line.net, line.tax}
+        if line.source_unit_price is not None:
+            found.add(line.source_unit_price)
+    return found
+
+
+def invoice_figures(world: World) -> dict[str, Decimal]:
+    """Both clients' invoices' figures, by name, to search for (those of 1,000 or more: a shorter figure is found
+    in any page)."""
+    return {
+        f"{side.project.code}_{key}_{n}": figure
+        for side in (world.own, world.other)
+        for key in ("issued_invoice", "draft_invoice")
+        for n, figure in enumerate(sorted(_figures(side.objects[key])))
+        if abs(figure) >= 1000
+    }
+
+
+def invoiced(user) -> frozenset[Decimal]:
+    """The figures ``user`` is billed: those of the issued (paid, void) invoices of the client whose contact they
+    are; none for anyone else."""
+    contact = ClientContact.objects.filter(user=user).first() if user.is_authenticated else None
+    if contact is None:
+        return frozenset()
+    issued = Invoice.objects.filter(client=contact.client_id).exclude(state=InvoiceState.DRAFT)
+    return frozenset(figure for invoice in issued for figure in _figures(invoice))
+
+
 @pytest.fixture
 def world(db) -> World:
     world = populate(build_world())
-    world.own.objects["margin_figures"] = plant_the_money_loop(world)
+    world.own.objects["margin_figures"] = plant_the_money_loop(world) | invoice_figures(world)
     return world
 
 
@@ -263,6 +315,7 @@ def test_it_shows_no_figure_on_any_page_fragment_or_pdf_to_those_without_money(c
     failures, opened_pdfs = [], set()
     for key in keys:
         client.force_login(world.users[key])
+        allowed = invoiced(world.users[key])
         for route in swept_routes():
             if route.name in GET_ONLY:
                 continue
@@ -274,13 +327,25 @@ def test_it_shows_no_figure_on_any_page_fragment_or_pdf_to_those_without_money(c
                 text = body_of(response)
                 if response.get("Content-Type", "").startswith("application/pdf"):
                     opened_pdfs.add((key, route.name))
-                found = leaks(text, planted(world))
+                found = leaks(text, planted(world), allowed=allowed)
                 if found:
                     failures.append(f"{url} {'(htmx) ' if headers else ''}shows {found} to {key}")
     assert failures == []
-    # The sweep read real report PDFs: the client report, by the people who may open it.
+    # The sweep read real report PDFs: the client report, by the people who may open it; and the client's invoice.
     assert ("member", "reports:pdf") in opened_pdfs
     assert ("contact", "portal:report_pdf") in opened_pdfs
+    assert ("contact", "portal:invoice_pdf") in opened_pdfs
+    # A control: the contact's invoice, page and PDF, shows what they are billed (so what is allowed was on a
+    # swept page), and nothing of another client's invoice or of a draft.
+    contact = world.users["contact"]
+    client.force_login(contact)
+    invoice = world.own.objects["issued_invoice"]
+    for url in (f"/portal/invoices/{invoice.pk}/", f"/portal/invoices/{invoice.pk}/pdf/"):
+        text = body_of(client.get(url))
+        shown = leaks(text, planted(world))
+        assert "bill_rate" in shown, url
+        assert any(name.startswith("ALPHA-1_issued_invoice_") for name in shown), url
+        assert leaks(text, planted(world), allowed=invoiced(contact)) == [], url
 
 
 def test_it_emails_no_figure_to_those_without_money(world, django_capture_on_commit_callbacks, published):

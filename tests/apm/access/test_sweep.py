@@ -146,6 +146,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:invite": {"pk": "contact"},
     "portal:shared": {"token": "share_token"},
     "portal:shared_report_pdf": {"token": "share_token", "pk": "client_report"},
+    "portal:invoice": {"pk": "issued_invoice"},
+    "portal:invoice_pdf": {"pk": "issued_invoice"},
     "accounts:invitation": {"token": "invitation_token"},
     "projects:deliverable": {"pk": "deliverable"},
     "projects:deliverable_edit": {"pk": "deliverable"},
@@ -183,7 +185,7 @@ DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
 
 def _draft_invoice(project: Any) -> Invoice:
     """A draft invoice to the project's client with one line (its discard, swept last of its URLs, deletes it)."""
-    found = Invoice.objects.filter(client=project.client).order_by("pk").first()
+    found = Invoice.objects.filter(client=project.client, state="draft").order_by("pk").first()
     if found is not None:
         return found
     invoice = Invoice.objects.create(
@@ -438,6 +440,10 @@ NEEDS: dict[str, Need] = {
     "portal:share_revoke": Need(see=(on("manage_share_links", "project"), on("see_share_link", "share_link"))),
     "portal:invite": Need(see=(on("invite_contacts", "project"), on("invite_contact", "contact"))),
     "portal:contact_add": need("invite_contacts"),
+    # The portal lists the issued invoices one sees (none: an empty page); an invoice is one of them.
+    "portal:invoices": Need(),
+    "portal:invoice": need("see_invoice", on="issued_invoice"),
+    "portal:invoice_pdf": need("see_invoice", on="issued_invoice"),
 }
 
 #: URLs without login. A share link opens for anyone who has it (the other side's is revoked: dead for

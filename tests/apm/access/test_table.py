@@ -37,6 +37,8 @@ QUALIFIERS = {
     "an audit event": "audit_event",
     "the head's import job": "import_job",
     "a time entry": "time_entry",
+    "an issued invoice": "issued_invoice",
+    "a draft invoice": "draft_invoice",
 }
 #: The object of a row without a qualifier, by the capability's subject.
 SUBJECTS = {"project": "project", "department": "department", "share link": "share_link", "client": "client"}
