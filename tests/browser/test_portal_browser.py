@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 
+from projects.models import BillingModel, Invoice, InvoiceLine, ProjectBilling
 from tests import factories
 from tests.browser.conftest import log_in, watch
 
@@ -99,5 +100,73 @@ def test_it_fits_the_status_page_without_horizontal_scrolling(
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     inner_width = page.evaluate("window.innerWidth")
     assert scroll_width <= inner_width, f"{scroll_width}px of content in a {inner_width}px window"
+    assert console_errors == []
+    context.close()
+
+
+@pytest.fixture
+def invoiced(world):
+    """An invoice issued to Acme (the client user's) with a long line, and a retainer project of Acme's this month."""
+    project = world["alpha_project"]
+    invoice = Invoice.objects.create(
+        client=world["acme"],
+        currency="GBP",
+        period_start=dt.date(2025, 3, 1),
+        period_end=dt.date(2025, 3, 31),
+        rates_on=dt.date(2025, 3, 31),
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=1,
+        kind="time",
+        project=project,
+        description=f"{project.code} {project.name}: Senior developer, 3 Mar 2025 to 28 Mar 2025, user research",
+        quantity=Decimal("117.25"),
+        unit="hours",
+        unit_price=Decimal("1295.00"),
+        net=Decimal("151838.75"),
+        tax_rate=Decimal("20"),
+        tax=Decimal("30367.75"),
+        currency="GBP",
+    )
+    Invoice.objects.filter(pk=invoice.pk).update(
+        state="issued",
+        number="INV-2025-0001",
+        year=2025,
+        sequence=1,
+        issue_date=dt.date(2025, 4, 1),
+        due_date=dt.date(2025, 5, 1),
+        net_total=Decimal("151838.75"),
+        tax_total=Decimal("30367.75"),
+        gross_total=Decimal("182206.50"),
+    )
+    retainer = factories.ProjectFactory(
+        code="ALPHA-RETAINER", name="Alpha support retainer", client=world["acme"], start_date=dt.date(2025, 1, 1)
+    )
+    ProjectBilling.objects.create(
+        project=retainer, model=BillingModel.RETAINER, retainer_fee=Decimal("12500.00"), retainer_hours=Decimal("40")
+    )
+    return invoice
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_it_fits_the_invoice_pages_without_horizontal_scrolling(
+    browser, live_server, invoiced, client_user, width, console_errors, tmp_path
+):
+    context = browser.new_context(
+        viewport={"width": width, "height": 844}, is_mobile=width < 500, has_touch=width < 500
+    )
+    page = context.new_page()
+    watch(page, console_errors)
+    log_in(page, live_server, "client")
+    for path, shot in (("/portal/invoices/", "invoices"), (f"/portal/invoices/{invoiced.pk}/", "invoice")):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(tmp_path / f"{shot}-{width}.png"), full_page=True)
+        assert "INV-2025-0001" in page.content()
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        inner_width = page.evaluate("window.innerWidth")
+        assert scroll_width <= inner_width, f"{path}: {scroll_width}px of content in a {inner_width}px window"
+    assert "ALPHA-RETAINER" in page.goto(f"{live_server.url}/portal/invoices/").text()
     assert console_errors == []
     context.close()
