@@ -52,7 +52,11 @@ INTERNAL_PAGES = (
     ("/portal/ALPHA-1/", ""),
     ("/portal/ALPHA-1/access/", ""),
 )
-CLIENT_PAGES = (("/portal/", "portal-home"), ("/portal/ALPHA-1/", "portal-status"))
+CLIENT_PAGES = (
+    ("/portal/", "portal-home"),
+    ("/portal/ALPHA-1/", "portal-status"),
+    ("/portal/invoices/", "portal-invoices"),
+)
 
 #: Records the page's CSP violations before any of its scripts run.
 RECORD_VIOLATIONS = """
