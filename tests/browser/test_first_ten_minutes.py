@@ -63,7 +63,8 @@ def _section(page, heading: str) -> str:
     return page.locator(".card-body", has=page.get_by_role("heading", name=heading, exact=True)).inner_text()
 
 
-def test_pm_first_ten_minutes(browser, live_server, demo, console_errors):
+def test_pm_first_ten_minutes(browser, live_server, demo, console_errors, settings):
+    settings.APM_INVOICES_BY_PM = True  # as make run sets it
     context = browser.new_context()
     page = context.new_page()
     watch(page, console_errors)
@@ -149,6 +150,40 @@ def test_pm_first_ten_minutes(browser, live_server, demo, console_errors):
     assert "HLF-WEB" in account
     assert "Month by month" in account
 
+    # 8. Invoices (/projects/invoices/; make run lets a PM invoice their projects' clients): Harbourlight's
+    # INV-…-0001, emailed to its billing contact Owen Pike, is overdue (also on My desk); the draft of the time
+    # approved since waits: edit a line, issue it (it takes the next number and is emailed with its PDF), and
+    # "Export CSV" for the accounts.
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="Invoices", exact=True))
+    _at(page, live_server, "/projects/invoices/")
+    overdue = page.locator("tr", has_text=re.compile(r"INV-\d{4}-0001"))
+    assert "overdue" in overdue.inner_text()
+    _click(page, overdue.get_by_role("link"))
+    assert "Owen Pike" in page.locator("main").inner_text()
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="My desk", exact=True))
+    assert re.search(r"INV-\d{4}-0001\s+Harbourlight Ferries", _section(page, "Invoices overdue"))
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="Invoices", exact=True))
+    _click(page, page.get_by_role("link", name="Draft", exact=True))
+    _click(page, page.get_by_role("link", name="Edit line 1"))
+    page.get_by_label("Description").fill("Design, as agreed on the kick-off call")
+    _click(page, page.get_by_role("button", name="Save the line"))
+    assert "Line 1 saved." in page.locator(".alert-success").inner_text()
+    _click(page, page.get_by_role("button", name="Issue the invoice"))
+    issued = page.locator("main").inner_text()
+    assert re.search(r"INV-\d{4}-0002 issued on", issued), issued
+    assert "Design, as agreed on the kick-off call" in issued
+    assert re.search(r"Owen Pike\s*<owen.pike@harbourlight.example>", issued), issued
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="Invoices", exact=True))
+    export = page.request.get(f"{live_server.url}{page.get_by_role('link', name='Export CSV').get_attribute('href')}")
+    assert export.status == 200
+    assert export.headers["content-type"].startswith("text/csv")
+    rows = export.text().lstrip("\ufeff").splitlines()
+    assert rows[0].startswith("number,kind,state,")
+    assert {row.split(",")[0] for row in rows[1:]} == {
+        re.search(r"INV-\d{4}-0001", export.text()).group(0),
+        re.search(r"INV-\d{4}-0002", export.text()).group(0),
+    }
+
     assert console_errors == []
     context.close()
 
@@ -195,6 +230,20 @@ def test_client_first_ten_minutes(browser, live_server, demo, console_errors):
     assert "your decision on" in page.locator(".alert-success").inner_text()
     assert sign_offs.locator(".portal-item", has_text="Design concepts").count() == 0
     assert Deliverable.objects.get(project__code="HLF-WEB", name="Design concepts").status == "accepted"
+
+    # 3. Invoices (/portal/invoices/): INV-…-0001, overdue, with its lines and the PDF Owen Pike was emailed (the
+    # draft is not shown).
+    _click(page, page.locator("header.portal-header").get_by_role("link", name="Invoices", exact=True))
+    _at(page, live_server, "/portal/invoices/")
+    listed = page.locator("main").inner_text()
+    assert re.search(r"INV-\d{4}-0001", listed), listed
+    assert "Overdue" in listed
+    assert "Draft" not in listed
+    _click(page, page.get_by_role("link", name=re.compile(r"^INV-\d{4}-0001$")))
+    assert "Lines" in page.locator("main").inner_text()
+    pdf_link = page.get_by_role("link", name=re.compile(r"^PDF")).first
+    pdf = page.request.get(f"{live_server.url}{pdf_link.get_attribute('href')}")
+    assert (pdf.status, pdf.body()[:5]) == (200, b"%PDF-")
 
     assert console_errors == []
     context.close()
