@@ -157,7 +157,7 @@ def invoice_send(*, actor: User, invoice: Invoice) -> list[InvoiceDelivery]:
     attachment = AttachmentSpec(filename=invoice_pdf_name(invoice), storage_name=pdf_name, mimetype="application/pdf")
     made: list[InvoiceDelivery] = []
     with transaction.atomic():
-        locked = Invoice.objects.select_for_update().select_related("credited_invoice").get(pk=invoice.pk)
+        locked = Invoice.objects.select_for_update(of=("self",)).select_related("credited_invoice").get(pk=invoice.pk)
         _refuse_unless_sendable(locked)  # credited meanwhile
         locked.client = invoice.client
         for contact in contacts:
