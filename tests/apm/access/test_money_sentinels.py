@@ -22,9 +22,9 @@ abbreviations are searched for too.
 
 Each client has an issued invoice (its time at the planted bill rate) and a
 draft: a client's contact is billed the figures of their client's issued
-invoices, so those (:func:`invoiced`) are allowed to that contact, and only
-to them; another client's invoice, a draft, a cost rate, a cost or a margin
-is still a leak.
+invoices, so those (:func:`invoiced`) are allowed to that contact on the
+portal's invoice pages, and nowhere else; another client's invoice, a draft,
+a cost rate, a cost or a margin is still a leak.
 """
 
 from __future__ import annotations
@@ -315,10 +315,13 @@ def test_it_shows_no_figure_on_any_page_fragment_or_pdf_to_those_without_money(c
     failures, opened_pdfs = [], set()
     for key in keys:
         client.force_login(world.users[key])
-        allowed = invoiced(world.users[key])
+        billed = invoiced(world.users[key])
         for route in swept_routes():
             if route.name in GET_ONLY:
                 continue
+            # What the reader is billed is allowed on their invoices' pages only: a bill rate shown anywhere
+            # else in the portal is still a leak.
+            allowed = billed if route.name.startswith("portal:invoice") else frozenset()
             url = url_for(route, fill(route, world.own))
             for headers in ({}, {"HX-Request": "true"}):
                 response = client.get(url, follow=True, headers=headers)
