@@ -331,6 +331,85 @@ class BillRateFactory(factory.django.DjangoModelFactory):
 # --- Invoices ---
 
 
+def billed_as_acme(client: Client) -> Client:
+    """``client`` with billing details: invoiced in GBP as Acme Trading Ltd of 1 Quay Street, Bristol (tax ID
+    GB 123 4567 89) at 30 days."""
+    client.legal_name = "Acme Trading Ltd"
+    client.billing_address = "1 Quay Street\nBristol BS1 1AA"
+    client.tax_id = "GB 123 4567 89"
+    client.invoice_currency = "GBP"
+    client.payment_terms_days = 30
+    client.save()
+    return client
+
+
+def written_invoice(
+    client: Client,
+    *,
+    price: Decimal = Decimal("100.00"),
+    lines: int = 1,
+    project: Project | None = None,
+    number: int | None = None,
+    issued_on: dt.date | None = None,
+    due_on: dt.date | None = None,
+    state: str = "issued",
+    paid_on: dt.date | None = None,
+    credits: Any = None,
+) -> Any:
+    """An invoice to ``client`` in GBP of ``lines`` lines of 1 x ``price`` at 20 % (on ``project`` when given),
+    written directly as the services would leave it (nothing claimed): a draft when ``number`` is None, else
+    issued on ``issued_on`` as ``INV-<year>-<number>`` in ``state``, due on ``due_on`` (30 days later by
+    default); with ``credits``, the credit note ``CN-<year>-<number>`` of that invoice."""
+    from projects.models import Invoice, InvoiceLine
+
+    period_end = issued_on or dt.date(2026, 3, 31)
+    invoice = Invoice.objects.create(
+        client=client,
+        currency="GBP",
+        period_start=period_end.replace(day=1),
+        period_end=period_end,
+        rates_on=period_end,
+        buyer_name=client.name,
+    )
+    tax = (price * Decimal("0.2")).quantize(Decimal("0.01"))
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=n,
+            description=f"{project.code}: services {n}" if project else f"Consulting {n}",
+            quantity=Decimal("1"),
+            unit_price=price,
+            net=price,
+            tax_rate=Decimal("20"),
+            tax=tax,
+            currency="GBP",
+            project=project,
+        )
+        for n in range(1, lines + 1)
+    )
+    # Lines are written while a draft (an issued invoice's refuse it); then issued, as the service leaves it.
+    issued: dict[str, Any] = {}
+    if number is not None:
+        day = issued_on or dt.date(2026, 4, 1)
+        issued = {
+            "kind": "invoice" if credits is None else "credit_note",
+            "credited_invoice": credits,
+            "state": state,
+            "number": f"{'INV' if credits is None else 'CN'}-{day.year}-{number:04d}",
+            "year": day.year,
+            "sequence": number,
+            "issue_date": day,
+            "due_date": due_on or day + dt.timedelta(days=30),
+            "payment_terms_days": 30,
+            "paid_on": paid_on,
+        }
+    Invoice.objects.filter(pk=invoice.pk).update(
+        net_total=price * lines, tax_total=tax * lines, gross_total=(price + tax) * lines, **issued
+    )
+    invoice.refresh_from_db()
+    return invoice
+
+
 def issued_invoice(
     project: Project,
     *,
@@ -341,48 +420,16 @@ def issued_invoice(
     paid_on: dt.date | None = None,
     credits: Any = None,
 ) -> Any:
-    """An invoice issued to ``project``'s client 30 days before ``due_date`` (``INV-<year>-<sequence>``), one line
-    of ``net`` on ``project`` at 20 %, written directly as issuing would leave it (no work claimed); with
-    ``credits``, the credit note (``CN-<year>-<sequence>``) of that invoice instead."""
-    from projects.models import Invoice, InvoiceLine
-
-    issued = due_date - dt.timedelta(days=30)
-    tax = (net * Decimal("0.2")).quantize(Decimal("0.01"))
-    invoice = Invoice.objects.create(
-        client=project.client,
-        currency=project.currency,
-        period_start=issued.replace(day=1),
-        period_end=issued,
-        rates_on=issued,
-        buyer_name=project.client.name,
-    )
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        position=1,
-        description=f"{project.code}: services",
-        quantity=Decimal("1"),
-        unit_price=net,
-        net=net,
-        tax_rate=Decimal("20"),
-        tax=tax,
-        currency=project.currency,
+    """An invoice of ``net`` on ``project`` to its client, issued 30 days before ``due_date`` as
+    ``INV-<year>-<sequence>`` (:func:`written_invoice`)."""
+    return written_invoice(
+        project.client,
+        price=net,
         project=project,
-    )
-    # Lines are written while a draft; then issued, as the service leaves it.
-    Invoice.objects.filter(pk=invoice.pk).update(
-        kind="invoice" if credits is None else "credit_note",
-        credited_invoice=credits,
+        number=sequence,
+        issued_on=due_date - dt.timedelta(days=30),
+        due_on=due_date,
         state=state,
-        number=f"{'INV' if credits is None else 'CN'}-{issued.year}-{sequence:04d}",
-        year=issued.year,
-        sequence=sequence,
-        issue_date=issued,
-        due_date=due_date,
-        payment_terms_days=30,
         paid_on=paid_on,
-        net_total=net,
-        tax_total=tax,
-        gross_total=net + tax,
+        credits=credits,
     )
-    invoice.refresh_from_db()
-    return invoice

@@ -31,14 +31,7 @@ def april_2(time_machine):
 @pytest.fixture
 def acme(world):
     """Acme, invoiced in GBP as Acme Trading Ltd of 1 Quay Street, Bristol (tax ID GB 123 4567 89) at 30 days."""
-    client = world["acme"]
-    client.legal_name = "Acme Trading Ltd"
-    client.billing_address = "1 Quay Street\nBristol BS1 1AA"
-    client.tax_id = "GB 123 4567 89"
-    client.invoice_currency = "GBP"
-    client.payment_terms_days = 30
-    client.save()
-    return client
+    return factories.billed_as_acme(world["acme"])
 
 
 @pytest.fixture

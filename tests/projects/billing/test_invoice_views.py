@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from apm.accounts.models import User
 from projects.billing.invoices import invoice_draft, invoice_issue
 from projects.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState
+from tests import factories
 from tests.test_html import Page, problems
 
 D = Decimal
@@ -45,33 +46,9 @@ def _url(invoice, *rest: str) -> str:
     return f"/projects/invoices/{invoice.pk}/" + "".join(f"{part}/" for part in rest)
 
 
-def _made(acme, lines: int, *, state: str = InvoiceState.DRAFT) -> Invoice:
-    """An invoice to Acme with ``lines`` lines of 1 x 100.00 at 20 %, written directly (for the query counts)."""
-    invoice = Invoice.objects.create(
-        client=acme,
-        currency="GBP",
-        period_start=dt.date(2026, 3, 1),
-        period_end=dt.date(2026, 3, 31),
-        rates_on=dt.date(2026, 3, 31),
-    )
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(
-            invoice=invoice,
-            position=n,
-            description=f"Consulting {n}",
-            quantity=D("1"),
-            unit_price=D("100.00"),
-            net=D("100.00"),
-            tax_rate=D("20"),
-            tax=D("20.00"),
-            currency="GBP",
-        )
-        for n in range(1, lines + 1)
-    )
-    Invoice.objects.filter(pk=invoice.pk).update(
-        net_total=D(100 * lines), tax_total=D(20 * lines), gross_total=D(120 * lines)
-    )
-    return invoice
+def _made(acme, lines: int) -> Invoice:
+    """A draft to Acme with ``lines`` lines of 1 x 100.00 at 20 %, written directly (for the query counts)."""
+    return factories.written_invoice(acme, lines=lines)
 
 
 # --- The flow ------------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from projects.billing.invoices import invoice_credit, invoice_draft, invoice_iss
 from projects.budget.services.approval import time_entries_decide, timesheet_week_submit
 from projects.budget.services.costs import time_entry_record
 from projects.common import client_view
-from projects.models import BillingModel, Invoice, InvoiceLine, InvoiceState, ProjectBilling
+from projects.models import BillingModel, Invoice, ProjectBilling
 from teams.services import member_rate_set
 from tests import factories
 from tests.test_html import Page, problems
@@ -52,13 +52,7 @@ def _approve(project, entries, *, pm) -> None:
 
 @pytest.fixture
 def acme(world):
-    client = world["acme"]
-    client.legal_name = "Acme Trading Ltd"
-    client.billing_address = "1 Quay Street\nBristol BS1 1AA"
-    client.invoice_currency = "GBP"
-    client.payment_terms_days = 30
-    client.save()
-    return client
+    return factories.billed_as_acme(world["acme"])
 
 
 @pytest.fixture
@@ -101,42 +95,8 @@ def invoices(world, acme, pm, head):
 def _written(client, *, price: Decimal, number: str | None = None, lines: int = 1) -> Invoice:
     """An invoice to ``client`` of ``lines`` lines of 1 x ``price`` at 20 %, written directly: a draft, or issued on
     1 Apr 2026 as ``number`` (as issuing leaves it, nothing claimed)."""
-    invoice = Invoice.objects.create(
-        client=client,
-        currency="GBP",
-        period_start=dt.date(2026, 3, 1),
-        period_end=dt.date(2026, 3, 31),
-        rates_on=dt.date(2026, 3, 31),
-    )
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(
-            invoice=invoice,
-            position=n,
-            description=f"Consulting {n}",
-            quantity=D("1"),
-            unit_price=price,
-            net=price,
-            tax_rate=D("20"),
-            tax=price / 5,
-            currency="GBP",
-        )
-        for n in range(1, lines + 1)
-    )
-    totals = {"net_total": price * lines, "tax_total": price * lines / 5, "gross_total": price * lines * D("1.2")}
-    issued = {}
-    if number is not None:
-        sequence = int(number.rsplit("-", 1)[1])
-        issued = {
-            "state": InvoiceState.ISSUED,
-            "number": number,
-            "year": 2026,
-            "sequence": sequence,
-            "issue_date": dt.date(2026, 4, 1),
-            "due_date": dt.date(2026, 5, 1),
-        }
-    Invoice.objects.filter(pk=invoice.pk).update(**totals, **issued)
-    invoice.refresh_from_db()
-    return invoice
+    sequence = None if number is None else int(number.rsplit("-", 1)[1])
+    return factories.written_invoice(client, price=price, lines=lines, number=sequence)
 
 
 def _text(data: bytes) -> str:
