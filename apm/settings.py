@@ -383,6 +383,9 @@ if not (APM_INVOICE_TAX_RATE.is_finite() and 0 <= APM_INVOICE_TAX_RATE <= 100):
 # Project managers draft, issue and credit the invoices of their projects' clients too (apm.access
 # manage_invoices); off, only administrators and department heads do.
 APM_INVOICES_BY_PM = env.bool("APM_INVOICES_BY_PM", default=False)
+# A deliverable's percent complete follows its tasks: done estimate / total estimate (projects.planning.services);
+# off, the team sets it by hand.
+APM_DELIVERABLE_PROGRESS_FROM_TASKS = env.bool("APM_DELIVERABLE_PROGRESS_FROM_TASKS", default=False)
 # Hours a reporting head has to acknowledge a critical issue before it escalates
 # (a project may set its own in RaidSettings).
 APM_CRITICAL_ACK_HOURS = env.int("APM_CRITICAL_ACK_HOURS", default=4)

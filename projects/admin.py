@@ -13,6 +13,7 @@ from projects.correspondence import admin as correspondence_admin
 from projects.delivery import admin as delivery_admin
 from projects.documents import admin as documents_admin
 from projects.importers import admin as importers_admin
+from projects.planning import admin as planning_admin
 from projects.portfolio import admin as portfolio_admin
 from projects.quality import admin as quality_admin
 from projects.raid import admin as raid_admin
@@ -25,6 +26,7 @@ DOMAIN_ADMINS = (
     budget_admin,
     billing_admin,
     delivery_admin,
+    planning_admin,
     quality_admin,
     changes_admin,
     raid_admin,

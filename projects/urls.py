@@ -13,6 +13,7 @@ from projects.correspondence import urls as correspondence_urls
 from projects.delivery import urls as delivery_urls
 from projects.desk import urls as desk_urls
 from projects.documents import urls as documents_urls
+from projects.planning import urls as planning_urls
 from projects.portfolio import urls as portfolio_urls
 from projects.quality import urls as quality_urls
 from projects.raid import urls as raid_urls
@@ -33,6 +34,7 @@ urlpatterns = [
     *budget_urls.urlpatterns,
     *billing_urls.urlpatterns,
     *delivery_urls.urlpatterns,
+    *planning_urls.urlpatterns,
     *quality_urls.urlpatterns,
     *changes_urls.urlpatterns,
     *raid_urls.urlpatterns,

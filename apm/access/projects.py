@@ -52,7 +52,7 @@ see_internal = Capability(
     "see_internal",
     subject="project",
     rule=on_projects(MANAGES, HEADS, REPORTS, TEAM),
-    doc="See the project's internal pages (deliverables, quality, changes, RAID, team, correspondence): "
+    doc="See the project's internal pages (deliverables, tasks, quality, changes, RAID, team, correspondence): "
     "everyone who sees it except client contacts.",
 )
 
@@ -102,20 +102,35 @@ staff_project = Capability(
     doc="State open roles and book people on the project: as edit_project.",
 )
 
+
+def _workers(user: AnyUser | None) -> QuerySet[Any]:
+    """Administrators all projects; those who run projects the ones they manage, head or are on the team
+    of; other internal users the ones they are on the team of."""
+    if is_admin(user):
+        return all_projects()
+    if is_manager(user):
+        return projects_by(user, MANAGES, HEADS, TEAM)
+    if is_internal(user):
+        return projects_by(user, TEAM)
+    return no_projects()
+
+
 work_on_project = Capability(
     "work_on_project",
     subject="project",
-    rule=lambda user: (
-        all_projects()
-        if is_admin(user)
-        else projects_by(user, MANAGES, HEADS, TEAM)
-        if is_manager(user)
-        else projects_by(user, TEAM)
-        if is_internal(user)
-        else no_projects()
-    ),
+    rule=_workers,
     doc="Work on the project: move deliverables, review quality, raise changes, log RAID items. Those who "
     "edit it, and its team.",
+)
+
+edit_tasks = Capability(
+    "edit_tasks",
+    subject="project",
+    # The same rule as work_on_project, so a project page asks both in one EXISTS (projects.common.nav).
+    rule=_workers,
+    doc="Plan and work the project's tasks: create, edit, assign, move, reorder and delete them and tick their "
+    "checklists. Administrators, the PM, heads of its departments and its team; never a client contact (tasks "
+    "are internal: seeing them is see_internal).",
 )
 
 see_margin = Capability(

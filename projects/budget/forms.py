@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from apm.forms import IdChoiceField
 from projects.common.forms import DATE, limit_choices
-from projects.models import CostBasis, CostCategory
+from projects.models import CostBasis, CostCategory, Task
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -151,22 +152,38 @@ class ExceptionPlanDecisionForm(forms.Form):
     note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class _TaskChoiceField(IdChoiceField):
+    """Tasks named with their project: "ALPHA-1 · Draft the brief"."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.project.code} · {obj.title}"
+
+
 class TimeEntryForm(forms.Form):
     project: forms.ModelChoiceField[Project] = forms.ModelChoiceField(queryset=None, to_field_name="code")
     date = forms.DateField(widget=DATE)
     hours = forms.DecimalField(min_value=Decimal("0.25"), max_value=Decimal("24"), decimal_places=2)
     billable = forms.BooleanField(required=False, initial=True)
     note = forms.CharField(max_length=300, required=False)
+    task = _TaskChoiceField(queryset=Task.objects.none(), required=False, help_text="The task worked on, if any.")
 
     def __init__(
-        self, *args: Any, projects: QuerySet[Project] | None = None, week: list[dt.date] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        projects: QuerySet[Project] | None = None,
+        week: list[dt.date] | None = None,
+        tasks: QuerySet[Task] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         if projects is not None:
             limit_choices(self, "project", projects)
+        if tasks is not None:
+            limit_choices(self, "task", tasks)
         self.week = week or []
         for name, field in self.fields.items():
-            css = "form-check-input" if name == "billable" else "form-select" if name == "project" else "form-control"
+            select = name in ("project", "task")
+            css = "form-check-input" if name == "billable" else "form-select" if select else "form-control"
             field.widget.attrs.setdefault("class", css)
 
     def clean_date(self) -> dt.date:
@@ -174,6 +191,13 @@ class TimeEntryForm(forms.Form):
         if self.week and not (self.week[0] <= value <= self.week[-1]):
             raise forms.ValidationError("Pick a day of the week shown.")
         return value
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        project, task = self.cleaned_data.get("project"), self.cleaned_data.get("task")
+        if task is not None and project is not None and task.project_id != project.pk:
+            self.add_error("task", f"{task} is a task of {task.project.code}, not of {project.code}.")
+        return self.cleaned_data
 
 
 class TimesheetGridForm(forms.Form):

@@ -30,6 +30,7 @@ from projects.budget.services import costs, timer
 from projects.budget.services.approval import timesheet_week_submit
 from projects.budget.services.timesheet import time_entry_remove as timesheet_entry_remove
 from projects.budget.services.timesheet import timesheet_week_save
+from projects.planning.selectors import open_tasks_of
 from teams.capacity import week_start
 from teams.models import TeamMember
 
@@ -164,9 +165,11 @@ def time_entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _entry_form(request: AuthenticatedHttpRequest, monday: dt.date, data: object = None) -> forms.TimeEntryForm:
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     today = selectors.today()
+    loggable = time_selectors.projects_for_time_entry(user=request.user)
     return forms.TimeEntryForm(
         data,
-        projects=time_selectors.projects_for_time_entry(user=request.user).order_by("code"),
+        projects=loggable.order_by("code"),
+        tasks=open_tasks_of(loggable),
         week=days,
         initial={"date": today if monday <= today <= days[-1] else monday},
     )

@@ -43,6 +43,7 @@ TABS: tuple[Tab, ...] = (
     Tab("team", "Team", "projects:team", access.see_internal),
     Tab("budget", "Budget", "projects:budget", access.see_money),
     Tab("deliverables", "Deliverables", "projects:deliverables", access.see_internal),
+    Tab("tasks", "Tasks", "projects:tasks", access.see_internal),
     Tab("quality", "Quality", "projects:quality", access.see_internal),
     Tab("changes", "Changes", "projects:changes", access.see_internal),
     Tab("raid", "RAID", "projects:raid", access.see_internal),
@@ -54,8 +55,9 @@ TABS: tuple[Tab, ...] = (
 TAB_KEYS = frozenset(tab.key for tab in TABS)
 
 #: Asked with the tabs' capabilities, for the buttons of the pages under them: ``work_on_project`` (the
-#: delivery pages, ``projects.common.pages.project_page_flags``) and ``staff_project`` (the team page).
-PAGE_CAPABILITIES: tuple[access.Capability, ...] = (access.work_on_project, access.staff_project)
+#: delivery pages, ``projects.common.pages.project_page_flags``), ``edit_tasks`` (the task pages; the same
+#: rule as ``work_on_project``, so the same ``EXISTS``) and ``staff_project`` (the team page).
+PAGE_CAPABILITIES: tuple[access.Capability, ...] = (access.work_on_project, access.edit_tasks, access.staff_project)
 #: The capabilities a project page asks, each once.
 _CAPABILITIES: tuple[access.Capability, ...] = tuple(
     {capability.name: capability for capability in (*(tab.capability for tab in TABS), *PAGE_CAPABILITIES)}.values()

@@ -1,7 +1,7 @@
 """The workflows of ``projects``, as explicit transition tables, and the one check of a move.
 
-Deliverables, non-conformances, change requests, RAID items, documents,
-clause change proposals and correspondence each have one table: for every
+Deliverables, tasks, non-conformances, change requests, RAID items,
+documents, clause change proposals and correspondence each have one table: for every
 state, the states it may go to next.
 
 A small explicit transition table rather than django-fsm-2: the rules read in
@@ -28,6 +28,7 @@ from projects.models import (
     NonConformanceStatus,
     ProposalStatus,
     RaidStatus,
+    TaskStatus,
 )
 
 
@@ -86,6 +87,19 @@ DELIVERABLE = Workflow(
         ),
         DeliverableStatus.REJECTED: frozenset({DeliverableStatus.IN_PROGRESS}),
         DeliverableStatus.ACCEPTED: frozenset(),
+    },
+)
+
+#: A task is worked, reviewed and done; blocked from any open state, and back to where the work was. Done
+#: opens again (to in progress) when the review missed something.
+TASK = Workflow(
+    TaskStatus,
+    {
+        TaskStatus.TO_DO: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.BLOCKED}),
+        TaskStatus.IN_PROGRESS: frozenset({TaskStatus.TO_DO, TaskStatus.IN_REVIEW, TaskStatus.BLOCKED}),
+        TaskStatus.IN_REVIEW: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.BLOCKED}),
+        TaskStatus.BLOCKED: frozenset({TaskStatus.TO_DO, TaskStatus.IN_PROGRESS}),
+        TaskStatus.DONE: frozenset({TaskStatus.IN_PROGRESS}),
     },
 )
 

@@ -24,9 +24,12 @@ from apm.http import AuthenticatedHttpRequest
 from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
+from projects.common.nav import request_allows
 from projects.common.pages import delivery_form_page, project_page_flags
 from projects.delivery import forms, selectors, services
 from projects.models import Deliverable, DeliverableStatus, Project, QualityReview
+from projects.planning import selectors as task_selectors
+from projects.planning.forms import TaskForm
 from projects.quality.forms import NonConformanceForm
 
 
@@ -84,7 +87,8 @@ NEXT_LABELS: dict[str, str] = {
 
 @login_required
 def deliverable_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
-    """A deliverable: facts, acceptance criteria, dependencies, reviews, non-conformances, sign-off, history."""
+    """A deliverable: facts, acceptance criteria, dependencies, reviews, non-conformances, sign-off, its tasks (with
+    an "Add a task" form for whoever may edit them), history."""
     project = project_or_404(request, code, access.see_internal)
     item = _deliverable_or_404(project, pk)
     labels = dict(NEXT_LABELS)
@@ -103,6 +107,7 @@ def deliverable_detail(request: AuthenticatedHttpRequest, code: str, pk: int) ->
         .prefetch_related("checks__criterion__standard")
     )
     ncs = list(item.non_conformances.select_related("action_owner", "verified_by").order_by("-opened_at"))
+    may_edit_tasks = request_allows(request, access.edit_tasks, project)
     return render(
         request,
         "projects/delivery/deliverable_detail.html",
@@ -122,6 +127,9 @@ def deliverable_detail(request: AuthenticatedHttpRequest, code: str, pk: int) ->
             "quality_unchecked": item.status not in (DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED)
             and selectors.deliverable_quality_unchecked(deliverable=item),
             "quality_unchecked_message": selectors.QUALITY_UNCHECKED,
+            "tasks": list(task_selectors.deliverable_tasks(deliverable=item)),
+            "task_form": TaskForm(project=project, initial={"deliverable": item.pk}) if may_edit_tasks else None,
+            "today": timezone.localdate(),
         },
     )
 

@@ -3,14 +3,15 @@
 Every name here is invented: four clients with their contacts, four departments of 28 people
 with skills, levels, rates and time off (and two people of a Dublin studio, paid in euros), and
 three projects run by the ``pm`` login with the ``member`` login on the team. Each project holds
-deliverables in every state, a quality standard with reviews and an open non-conformance, change
-requests waiting for decisions, a RAID log with an unacknowledged critical issue, documents (a
-permit expiring within 30 days), clauses (one due), correspondence with a public authority
-awaiting a reply, time entries and expenses, a budget and a status history; one budget breaks
-its cost tolerance, and its exception plan awaits a head's decision. A fourth project of the PM,
-in euros (LAF-FEST), is staffed by the Dublin studio alone: a budget, time, expenses and a status
-history. The money loop (job roles and rate cards, the timesheets' approval, each project's
-billing, the clients' margin targets, exchange rates) is ``projects.demo.money``'s.
+deliverables in every state (the prototype's work as tasks of the member login), a quality
+standard with reviews and an open non-conformance, change requests waiting for decisions, a RAID
+log with an unacknowledged critical issue, documents (a permit expiring within 30 days), clauses
+(one due), correspondence with a public authority awaiting a reply, time entries and expenses, a
+budget and a status history; one budget breaks its cost tolerance, and its exception plan awaits
+a head's decision. A fourth project of the PM, in euros (LAF-FEST), is staffed by the Dublin
+studio alone: a budget, time, expenses and a status history. The money loop (job roles and rate
+cards, the timesheets' approval, each project's billing, the clients' margin targets, exchange
+rates) is ``projects.demo.money``'s.
 
 Objects are written through the services (so they are what the app itself would write) and
 found again by natural keys: a second run creates nothing. Dates are relative to the day of the
@@ -55,6 +56,7 @@ from projects.models import (
     StatusUpdate,
     ToleranceException,
 )
+from projects.planning import services as task_services
 from projects.quality import services as quality_services
 from projects.quality.services import CheckInput
 from projects.rag import RAG
@@ -507,6 +509,7 @@ class _World:
         self.staffing(project, spec, index)
         if not spec.dublin:
             self.delivery(project, spec, standard)
+            self.tasks(project)
             self.changes(project)
             self.raid(project, spec)
             self.documents(project, spec)
@@ -735,6 +738,42 @@ class _World:
         in_progress = make("Prototype", 30, 30)
         delivery_services.deliverable_transition(deliverable=in_progress, to=DeliverableStatus.IN_PROGRESS, user=pm)
         make("Launch pack", 90)
+
+    def tasks(self, project: Project) -> None:
+        """The prototype's work as tasks, assigned to the member login (their desk's "My tasks"): one overdue,
+        one in progress with a checklist half ticked, one blocked, one done."""
+        if project.tasks.exists():
+            return
+        prototype = project.deliverables.get(name="Prototype")
+        member = self.people["member"]
+        made = {}
+        for title, due, hours, priority, moves in (
+            ("Wireframe the booking flow", -3, "12", "high", ("in_progress",)),
+            ("Build the clickable prototype", 20, "32", "normal", ("in_progress",)),
+            ("Usability test with five customers", 28, "16", "normal", ("blocked",)),
+            ("Agree the page inventory", -10, "6", "low", ("in_progress", "in_review", "done")),
+        ):
+            task = task_services.task_create(
+                project=project,
+                user=self.pm,
+                title=title,
+                deliverable=prototype,
+                assignees=[member],
+                estimate_hours=Decimal(hours),
+                start_date=min(self.today, self.today + dt.timedelta(days=due)) - dt.timedelta(days=7),
+                due_date=self.today + dt.timedelta(days=due),
+                priority=priority,
+            )
+            for to in moves:
+                task_services.task_move(task=task, user=self.pm, to=to)
+            made[title] = task
+            self.count("Task")
+        build = made["Build the clickable prototype"]
+        for text, done in (("Home and search", True), ("Booking and payment", True), ("My trips", False)):
+            item = task_services.checklist_item_add(task=build, user=self.pm, text=text)
+            if done:
+                task_services.checklist_item_tick(item=item, user=self.pm, done=True)
+            self.count("TaskChecklistItem")
 
     def changes(self, project: Project) -> None:
         if project.change_requests.exists():

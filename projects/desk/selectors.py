@@ -21,7 +21,8 @@ The lists, as of ``today`` (the user's local date):
 * people on these projects booked beyond their capacity this week or in
   the next :data:`CAPACITY_WEEKS` - 1 weeks;
 * invoices billing these projects, issued and unpaid past their due date,
-  for whoever may see the projects' money.
+  for whoever may see the projects' money;
+* and, apart from those, the user's own open tasks on any project (one query).
 """
 
 from __future__ import annotations
@@ -72,9 +73,11 @@ from projects.models import (
     RaidKind,
     RaidStatus,
     Severity,
+    Task,
     TimeEntry,
     ToleranceException,
 )
+from projects.planning import selectors as planning_selectors
 from projects.rag import RAG
 from projects.staffing.selectors import member_week_loads
 from teams.capacity import week_start
@@ -127,6 +130,9 @@ class Desk:
     time_waiting: list[TimeGroup] = field(default_factory=list)
     #: Issued invoices billing these projects, unpaid past their due date (``invoice_selectors.overdue_on_desk``).
     invoices_overdue: list[Invoice] = field(default_factory=list)
+    #: The user's own open tasks across every project they work on, overdue first (``planning.selectors.my_tasks``):
+    #: their work, not an action on the desk's projects, so neither counted in ``total`` nor per project.
+    my_tasks: list[Task] = field(default_factory=list)
 
     def lists(self) -> tuple[list[Any], ...]:
         """Every list of items needing action on a project (an invoice, which may bill several, is not one)."""
@@ -168,6 +174,7 @@ class Desk:
             "documents": (self.documents_expiring,),
             "capacity": (self.tolerances, self.over_capacity),
             "invoices": (self.invoices_overdue,),
+            "my_tasks": (self.my_tasks,),
         }
         if shown is None:
             return dict.fromkeys(cards, 0)
@@ -267,7 +274,7 @@ def _unacknowledged_critical(scope: Scope, known: dict[int, Project] | None = No
 
 
 def desk_for(*, user: User, today: dt.date) -> Desk:
-    """The desk of ``user`` as of ``today``; at most 23 queries whatever the projects, fewer when nobody is booked
+    """The desk of ``user`` as of ``today``; at most 24 queries whatever the projects, fewer when nobody is booked
     on them in the coming weeks or none of their invoices is overdue.
 
     The projects are loaded first; each list then takes its rows' projects from them rather than joining them
@@ -351,6 +358,7 @@ def desk_for(*, user: User, today: dt.date) -> Desk:
             )
         ),
         invoices_overdue=overdue_on_desk(user, scope, today=today),
+        my_tasks=planning_selectors.my_tasks(user=user, today=today),
     )
 
 

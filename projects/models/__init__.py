@@ -233,3 +233,7 @@ __all__ += [
     "LineKind",
     "RetainerPart",
 ]
+
+from projects.models.tasks import OPEN_TASK_STATES, Task, TaskChecklistItem, TaskPriority, TaskStatus  # noqa: E402
+
+__all__ += ["OPEN_TASK_STATES", "Task", "TaskChecklistItem", "TaskPriority", "TaskStatus"]

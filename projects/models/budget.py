@@ -192,6 +192,10 @@ class TimeEntry(models.Model):
     )
     billable = models.BooleanField(default=True)
     note = models.CharField(max_length=300, blank=True)
+    # The task worked on, of the same project (the time services refuse another project's).
+    task = models.ForeignKey(
+        "projects.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="time_entries"
+    )
     cost_rate = models.DecimalField(max_digits=10, decimal_places=2, editable=False)
     cost = models.DecimalField(max_digits=18, decimal_places=2, editable=False)
     currency = models.CharField(max_length=3, editable=False)

@@ -46,6 +46,7 @@ from projects.delivery import forms as delivery_forms
 from projects.documents import forms as document_forms
 from projects.importers import forms as import_forms
 from projects.importers.mapping import TARGETS_BY_KEY
+from projects.planning import forms as planning_forms
 from projects.portal import forms as portal_forms
 from projects.portfolio import forms as project_forms
 from projects.quality import forms as quality_forms
@@ -186,7 +187,11 @@ TARGETS: dict[str, Target] = {
     "projects:exception_plan": Target("pm", (budget_forms.ExceptionPlanForm,)),
     "projects:exception_plan_decide": Target("head", (budget_forms.ExceptionPlanDecisionForm,)),
     "projects:timesheet": Target("member", more=_timesheet_cells),
-    "projects:time_entry_add": Target("member", (budget_forms.TimeEntryForm,), overrides={"project": _PROJECT_CODES}),
+    "projects:time_entry_add": Target(
+        "member",
+        (budget_forms.TimeEntryForm,),
+        overrides={"project": _PROJECT_CODES, "task": _ids("projects.Task")},
+    ),
     "projects:timesheet_submit": Target("member"),
     "projects:time_entry_remove": Target("member"),
     "projects:timesheet_timer": Target(
@@ -228,6 +233,28 @@ TARGETS: dict[str, Target] = {
     "projects:deliverable_create": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_edit": Target("pm", (delivery_forms.DeliverableForm,)),
     "projects:deliverable_move": Target("pm", (delivery_forms.MoveForm,)),
+    "projects:task_create": Target(
+        "member",
+        (planning_forms.TaskForm,),
+        overrides={
+            "deliverable": _ids("projects.Deliverable"),
+            "assignees": lambda own: st.lists(_ids("teams.TeamMember")(own)),
+        },
+    ),
+    "projects:task_edit": Target(
+        "member",
+        (planning_forms.TaskForm,),
+        overrides={
+            "deliverable": _ids("projects.Deliverable"),
+            "assignees": lambda own: st.lists(_ids("teams.TeamMember")(own)),
+        },
+    ),
+    "projects:task_move": Target("member", (planning_forms.MoveForm,)),
+    "projects:task_reorder": Target("member", (planning_forms.ReorderForm,)),
+    "projects:task_checklist_add": Target("member", (planning_forms.ChecklistItemForm,)),
+    "projects:task_checklist_tick": Target("member", (planning_forms.TickForm,)),
+    "projects:task_checklist_remove": Target("member"),
+    "projects:task_delete": Target("member"),
     "projects:schedule_baseline": Target("pm", (delivery_forms.BaselineForm,)),
     "projects:quality": Target("pm", (quality_forms.StandardsForm,)),
     "projects:review_create": Target("pm", more=_criteria),

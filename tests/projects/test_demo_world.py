@@ -56,6 +56,7 @@ def test_it_seeds_every_kind_the_demo_shows_and_a_second_run_creates_nothing(set
     _every_kind_the_demo_shows_is_there()
     _the_money_loop_is_there()
     _harbourlight_has_an_overdue_invoice_and_a_draft()
+    _the_member_has_tasks_on_their_desk()
     call_command("setup_demo", stdout=io.StringIO())
     assert _counts() == first
     _an_invoice_can_be_drafted_and_issued()
@@ -80,6 +81,25 @@ def _harbourlight_has_an_overdue_invoice_and_a_draft() -> None:
         ("owen.pike@harbourlight.example", f"{issued.number}.pdf")
     ]
     assert desk_for(user=User.objects.get(username="pm"), today=today).invoices_overdue == [issued]
+
+
+def _the_member_has_tasks_on_their_desk() -> None:
+    """Each staffed project's prototype has four tasks of the member login: three open (one overdue, first on their
+    desk), one done; the work in progress has a checklist."""
+    from apm.accounts.models import User
+    from projects.desk.selectors import desk_for
+    from projects.models import Task
+
+    staffed = [spec.code for spec in PROJECTS if not spec.dublin]
+    tasks = Task.objects.filter(project__code__in=staffed, deliverable__name="Prototype")
+    assert tasks.count() == 4 * len(staffed)
+    assert set(tasks.values_list("status", flat=True)) == {"in_progress", "blocked", "done"}
+    assert not tasks.exclude(assignees__user__username="member").exists()
+    assert tasks.filter(checklist__done=True).exists()
+    today = timezone.localdate()
+    mine = desk_for(user=User.objects.get(username="member"), today=today).my_tasks
+    assert len(mine) == 3 * len(staffed)
+    assert mine[0].due_date < today
 
 
 def _an_invoice_can_be_drafted_and_issued() -> None:

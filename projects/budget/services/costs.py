@@ -22,7 +22,7 @@ from projects.billing.rates import RateQuestion, ResolvedRate, bill_rates_resolv
 from projects.budget import evm
 from projects.budget.services.checks import budget_check
 from projects.budget.services.events import budget_event_record
-from projects.models import CostCategory, Expense, Project, TimeEntry
+from projects.models import CostCategory, Expense, Project, Task, TimeEntry
 from teams.models import TeamMember
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ class NewTime:
     hours: Decimal
     billable: bool = True
     note: str = ""
+    #: The task worked on: one of ``project``'s, or None.
+    task: Task | None = None
 
 
 class TimeRefused(Refused):
@@ -66,16 +68,18 @@ def time_entry_record(
     hours: Decimal,
     billable: bool = True,
     note: str = "",
+    task: Task | None = None,
     actor: User | None = None,
 ) -> TimeEntry:
-    """Record ``hours`` (0 < h <= 24) by ``member`` on ``project`` on ``date``, costed now.
+    """Record ``hours`` (0 < h <= 24) by ``member`` on ``project`` on ``date``, costed now, on ``task`` (one of
+    the project's) when given.
 
     The entry is :func:`time_entry_costed`; re-checks the budget after. Raises
     ``Refused`` as that does, or when the person's hours that day would pass 24
     (:func:`day_hours_check`); nothing is written then.
     """
     entry = time_entry_costed(
-        member=member, project=project, date=date, hours=hours, billable=billable, note=note, actor=actor
+        member=member, project=project, date=date, hours=hours, billable=billable, note=note, task=task, actor=actor
     )
     with transaction.atomic():
         # The grid's saves lock the same row: a day's hours are checked against what is stored, not racing it.
@@ -94,14 +98,16 @@ def time_entry_costed(
     hours: Decimal,
     billable: bool = True,
     note: str = "",
+    task: Task | None = None,
     actor: User | None = None,
 ) -> TimeEntry:
-    """A new time entry (not saved) of ``hours`` by ``member`` on ``project`` on ``date``, costed and checked.
+    """A new time entry (not saved) of ``hours`` by ``member`` on ``project`` on ``date`` (on ``task`` when
+    given), costed and checked.
 
     :func:`time_entries_costed` of one entry: raises ``Refused`` as that does.
     The caller saves it and re-checks the budget.
     """
-    new = NewTime(project=project, date=date, hours=hours, billable=billable, note=note)
+    new = NewTime(project=project, date=date, hours=hours, billable=billable, note=note, task=task)
     return time_entries_costed(member=member, entries=[new], actor=actor)[0]
 
 
@@ -121,7 +127,7 @@ def time_entries_costed(
 
     All or nothing: raises :class:`TimeRefused` (a ``Refused`` whose
     ``entry`` is the one refused) for an entry whose hours are out of range
-    (0.25-24), whose project the member is not on, on a date the member has
+    (0.25-24), whose task is of another project, whose project the member is not on, on a date the member has
     no cost rate, whose rate's currency is not the project's, or with a value
     the model refuses (a note over 300 characters). The caller saves them and
     re-checks the budgets.
@@ -131,6 +137,8 @@ def time_entries_costed(
     for new in entries:
         if Decimal(new.hours) < Decimal("0.25") or Decimal(new.hours) > 24:
             raise TimeRefused("Hours are at least 0.25 (a quarter of an hour) and at most 24.", entry=new)
+        if new.task is not None and new.task.project_id != new.project.pk:
+            raise TimeRefused(f"{new.task} is a task of another project, not of {new.project.code}.", entry=new)
     projects = {new.project.pk for new in entries}
     on_team = set(Project.objects.filter(pk__in=projects, team_members=member).values_list("pk", flat=True))
     own = member_rates_on(member_id=member.pk, days={new.date for new in entries})
@@ -169,6 +177,7 @@ def time_entries_costed(
             hours=hours,
             billable=new.billable,
             note=new.note,
+            task=new.task,
             cost_rate=rate.cost_rate,
             cost=evm.money(hours * rate.cost_rate),
             currency=new.project.currency,

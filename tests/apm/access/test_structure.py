@@ -41,6 +41,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("projects/budget/services/reminders.py", "_approvers"): "addresses timesheet reminders (filtered by approve_time)",
     ("projects/budget/services/costs.py", "time_entries_costed"): "the person (not the user) must be on the team",
     ("projects/staffing/services.py", "allocation_create"): "writes the membership a booking makes",
+    ("projects/planning/services.py", "_check_assignees"): "the people assigned (not the user) must be on the team",
+    ("projects/planning/forms.py", "team_of"): "lists the people a form offers as assignees",
     ("reports/selectors.py", "_reporting_heads"): "addresses a report to its heads",
     ("reports/selectors.py", "_client_contacts"): "addresses a client report to the contacts",
     ("reports/selectors.py", "schedule_paused_recipients"): "addresses the paused-schedule email",

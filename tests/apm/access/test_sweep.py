@@ -40,7 +40,16 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 
 from apm import access
-from projects.models import Allocation, BillingMilestone, BudgetLine, Invoice, InvoiceLine, ToleranceException
+from projects.models import (
+    Allocation,
+    BillingMilestone,
+    BudgetLine,
+    Invoice,
+    InvoiceLine,
+    Task,
+    TaskChecklistItem,
+    ToleranceException,
+)
 from tests import factories
 from tests.access_world import RELATIONSHIPS, Side, World, build_world, populate
 
@@ -152,6 +161,14 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:deliverable": {"pk": "deliverable"},
     "projects:deliverable_edit": {"pk": "deliverable"},
     "projects:deliverable_move": {"pk": "deliverable"},
+    "projects:task": {"pk": "task"},
+    "projects:task_edit": {"pk": "task"},
+    "projects:task_move": {"pk": "task"},
+    "projects:task_reorder": {"pk": "task"},
+    "projects:task_checklist_add": {"pk": "task"},
+    "projects:task_checklist_tick": {"pk": "task", "item": "task_checklist_item"},
+    "projects:task_checklist_remove": {"pk": "task", "item": "task_checklist_item"},
+    "projects:task_delete": {"pk": "task"},
     "projects:review_create": {"pk": "deliverable"},
     "projects:evidence": {"pk": "review_check"},
     "projects:nc_action": {"pk": "non_conformance"},
@@ -212,6 +229,16 @@ def _draft_invoice(project: Any) -> Invoice:
     return invoice
 
 
+def _task(project: Any) -> Task:
+    """A task of the project with one checklist line (its delete, swept last of its URLs, removes it)."""
+    found = Task.objects.filter(project=project).order_by("pk").first()
+    if found is not None:
+        return found
+    task = Task.objects.create(project=project, title=f"{project.code} task", due_date=dt.date(2026, 1, 31))
+    TaskChecklistItem.objects.create(task=task, text="Checked")
+    return task
+
+
 #: Objects of a side's project that ``Side.objects`` (tests/access_world.py) does not name: found (or, for a
 #: booking, made) on first use and kept there; the ``sweep`` fixture makes them before it takes fingerprints.
 FOUND: dict[str, Any] = {
@@ -232,6 +259,8 @@ FOUND: dict[str, Any] = {
     ),
     "invoice": _draft_invoice,
     "invoice_line": lambda project: _draft_invoice(project).lines.order_by("pk").first(),
+    "task": _task,
+    "task_checklist_item": lambda project: _task(project).checklist.order_by("pk").first(),
     "allocation": lambda project: (
         Allocation.objects.filter(project=project).order_by("pk").first()
         or factories.AllocationFactory(
@@ -376,6 +405,16 @@ NEEDS: dict[str, Need] = {
     "projects:deliverable": need("see_internal"),
     "projects:deliverable_edit": need("edit_project"),
     "projects:deliverable_move": need("see_internal"),
+    "projects:tasks": need("see_internal"),
+    "projects:task": need("see_internal"),
+    "projects:task_create": need("edit_tasks"),
+    "projects:task_edit": need("edit_tasks"),
+    "projects:task_move": need("edit_tasks"),
+    "projects:task_reorder": need("edit_tasks"),
+    "projects:task_checklist_add": need("edit_tasks"),
+    "projects:task_checklist_tick": need("edit_tasks"),
+    "projects:task_checklist_remove": need("edit_tasks"),
+    "projects:task_delete": need("edit_tasks"),
     "projects:review_create": need("work_on_project"),
     "projects:quality": need("see_internal"),
     "projects:evidence": need("see_internal"),

@@ -102,7 +102,17 @@ def test_it_shows_exactly_the_tabs_whose_pages_answer_and_marks_the_active_one(c
 
 def test_it_shows_each_relationship_the_tabs_of_the_policy(client, project, pm, member, client_user):
     everything = [tab.key for tab in TABS]
-    internal = ["overview", "team", "deliverables", "quality", "changes", "raid", "documents", "correspondence"]
+    internal = [
+        "overview",
+        "team",
+        "deliverables",
+        "tasks",
+        "quality",
+        "changes",
+        "raid",
+        "documents",
+        "correspondence",
+    ]
     expected = {
         pm: everything,
         member: [*internal, "reports"],
@@ -161,7 +171,7 @@ def test_the_tabs_ask_the_policy_once_a_request(project, pm, member):
         capabilities = project_capabilities(pm, project)
     assert len(asked.captured_queries) == 1
     assert capabilities == {tab.capability.name for tab in TABS} | {c.name for c in PAGE_CAPABILITIES}
-    team = {"see_project", "see_internal", "see_internal_documents", "work_on_project"}
+    team = {"see_project", "see_internal", "see_internal_documents", "work_on_project", "edit_tasks"}
     assert project_capabilities(member, project) == team
     # ... asked once a request, however many times a page renders the tab bar.
     request = RequestFactory().get("/")

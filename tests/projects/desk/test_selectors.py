@@ -192,14 +192,14 @@ def test_it_runs_the_same_number_of_queries_for_3_and_60_projects(pm, client, dj
     client.force_login(pm)
     build(pm, 3)
     client.get(reverse("projects:desk"))  # warm the session and content types
-    # 28: the documents on file and the reports sent are read only for the clauses they meet (here documents);
+    # 29: the documents on file and the reports sent are read only for the clauses they meet (here documents);
     # the ids of the PM's projects are read before the projects; the overdue invoices with the ids of the
-    # projects whose money is shown.
-    with django_assert_num_queries(28):
+    # projects whose money is shown; the user's own open tasks.
+    with django_assert_num_queries(29):
         small = client.get(reverse("projects:desk"))
     assert small.content.decode().count("Late deliverable") == 3
     build(pm, 57, start=3)
-    with django_assert_num_queries(28):
+    with django_assert_num_queries(29):
         large = client.get(reverse("projects:desk"))
     # Each list shows its first ten until the user asks for all of them, in the same number of queries.
     assert large.content.decode().count("Late deliverable") == 10
@@ -216,7 +216,7 @@ def test_it_runs_the_same_number_of_queries_for_3_and_60_projects(pm, client, dj
     # From another page of the projects, "Show all" keeps that page.
     second = client.get(reverse("projects:desk"), {"page": "2"}).content.decode()
     assert 'href="?page=2&amp;all=1#desk-overdue">Show all (100 more)' in second
-    with django_assert_num_queries(28):
+    with django_assert_num_queries(29):
         every = client.get(reverse("projects:desk"), {"all": "1"})
     assert every.content.decode().count("Late deliverable") == 60
     assert "Show all" not in every.content.decode()

@@ -1,0 +1,100 @@
+"""Forms of the task pages (validation only; services write)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from apm.forms import IdChoiceField, IdMultipleChoiceField
+from projects.common.forms import DATE, limit_choices
+from projects.models import Deliverable, Project, Task, TaskPriority, TaskStatus
+from teams.models import TeamMember
+
+
+def team_of(project: Project) -> QuerySet[TeamMember]:
+    """The people a task of ``project`` may be assigned to: its team, by name."""
+    return project.team_members.order_by("name")
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    deliverable = IdChoiceField(queryset=Deliverable.objects.none(), required=False)
+    assignees = IdMultipleChoiceField(
+        queryset=TeamMember.objects.none(), required=False, help_text="People of the project's team."
+    )
+    estimate_hours = forms.DecimalField(
+        min_value=Decimal("0"),
+        max_value=Decimal("99999"),
+        max_digits=7,
+        decimal_places=2,
+        required=False,
+        label="Estimate (hours)",
+    )
+    start_date = forms.DateField(widget=DATE, required=False)
+    due_date = forms.DateField(widget=DATE, required=False)
+    priority = forms.ChoiceField(choices=TaskPriority.choices, initial=TaskPriority.NORMAL)
+
+    def __init__(self, *args: Any, project: Project, instance: Task | None = None, **kwargs: Any) -> None:
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": instance.title,
+                "description": instance.description,
+                "deliverable": instance.deliverable_id,
+                "assignees": [person.pk for person in instance.assignees.all()],
+                "estimate_hours": instance.estimate_hours,
+                "start_date": instance.start_date,
+                "due_date": instance.due_date,
+                "priority": instance.priority,
+            }
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "deliverable", Deliverable.objects.filter(project=project).order_by("due_date", "pk"))
+        limit_choices(self, "assignees", team_of(project))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, due = data.get("start_date"), data.get("due_date")
+        if start and due and start > due:
+            self.add_error("start_date", "The start is after the due date.")
+        return data
+
+
+class DeliverableTaskForm(TaskForm):
+    """The "Add a task" form of a deliverable's page: the deliverable is the page's, not a choice."""
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, project=project, **kwargs)
+        del self.fields["deliverable"]
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(choices=TaskStatus.choices)
+
+
+class ReorderForm(forms.Form):
+    position = forms.IntegerField(min_value=0, max_value=100000, help_text="0 is first of its column.")
+
+
+class ChecklistItemForm(forms.Form):
+    text = forms.CharField(max_length=300)
+
+
+class TickForm(forms.Form):
+    done = forms.BooleanField(required=False)
+
+
+class TaskFilterForm(forms.Form):
+    """The task list's filters (GET): a bad value is ignored, as if not given."""
+
+    status = forms.ChoiceField(choices=[("", "Any status"), *TaskStatus.choices], required=False)
+    assignee = IdChoiceField(queryset=TeamMember.objects.none(), required=False, empty_label="Anyone")
+    deliverable = IdChoiceField(queryset=Deliverable.objects.none(), required=False, empty_label="Any deliverable")
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "assignee", team_of(project))
+        limit_choices(self, "deliverable", Deliverable.objects.filter(project=project).order_by("due_date", "pk"))

@@ -1,0 +1,21 @@
+"""Task routes in the ``projects`` namespace (assembled by ``projects.urls``)."""
+
+from django.urls import path
+
+from projects.planning import views
+
+urlpatterns = [
+    path("<code:code>/tasks/", views.task_list, name="tasks"),
+    path("<code:code>/tasks/new/", views.task_create, name="task_create"),
+    path("<code:code>/tasks/<int:pk>/", views.task_detail, name="task"),
+    path("<code:code>/tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
+    path("<code:code>/tasks/<int:pk>/move/", views.task_move, name="task_move"),
+    path("<code:code>/tasks/<int:pk>/reorder/", views.task_reorder, name="task_reorder"),
+    path("<code:code>/tasks/<int:pk>/checklist/", views.checklist_add, name="task_checklist_add"),
+    path("<code:code>/tasks/<int:pk>/checklist/<int:item>/tick/", views.checklist_tick, name="task_checklist_tick"),
+    path(
+        "<code:code>/tasks/<int:pk>/checklist/<int:item>/remove/", views.checklist_remove, name="task_checklist_remove"
+    ),
+    # Last: the access sweep posts the URLs in this order, and a removed task answers the rest with 404.
+    path("<code:code>/tasks/<int:pk>/delete/", views.task_delete, name="task_delete"),
+]
