@@ -651,6 +651,8 @@ class HeadDesk:
     #: Issued invoices billing the departments' projects, unpaid past their due date (not a decision: shown
     #: beside them, not counted).
     invoices_overdue: list[Invoice] = field(default_factory=list)
+    #: The head's own open tasks on any project, overdue first (as the PM's desk; not a decision, not counted).
+    my_tasks: list[Task] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -738,6 +740,7 @@ def head_desk_for(
         tolerances=tolerances,
         plans_waiting=plans,
         invoices_overdue=overdue_on_desk(user, scope, today=today, money_of=money_of),
+        my_tasks=planning_selectors.my_tasks(user=user, today=today),
     )
 
 

@@ -261,3 +261,17 @@ def test_it_shows_my_tasks_on_the_desk_overdue_first(client, member, pm, project
     assert problems(Page(html)) == []
     client.force_login(pm)
     assert "My tasks" not in client.get(reverse("projects:desk")).content.decode()
+
+
+@time_machine.travel(dt.datetime(2025, 6, 25, 9, tzinfo=dt.UTC), tick=False)
+def test_it_shows_a_head_their_own_tasks_on_the_heads_desk(client, head, pm, project):
+    heads_person = factories.TeamMemberFactory(name="Hal Head", user=head)
+    project.team_members.add(heads_person)
+    services.task_create(project=project, user=pm, title="Approve the cut", assignees=[heads_person])
+    client.force_login(head)
+    response = client.get(reverse("projects:desk"))
+    assert "projects/desk/head.html" in [template.name for template in response.templates]
+    html = response.content.decode()
+    assert "My tasks" in html
+    assert "Approve the cut" in html
+    assert problems(Page(html)) == []
