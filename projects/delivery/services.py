@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from projects.models import (
     Project,
     SignOffOverride,
 )
+from projects.planning.services import deliverable_progress_from_tasks
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -155,7 +157,9 @@ def deliverable_update(*, deliverable: Deliverable, user: User, **changes: Any) 
     """Change the plain fields of a deliverable (not its status or sign-off); history kept.
 
     ``changes`` may hold any of ``EDITABLE_FIELDS``, ``acceptance_criteria``
-    and ``depends_on``. Team members may change ``percent_complete`` only.
+    and ``depends_on``. Team members may change ``percent_complete`` only;
+    nobody may while it follows the deliverable's tasks
+    (``APM_DELIVERABLE_PROGRESS_FROM_TASKS`` on and some of them estimated).
     An accepted deliverable is final. Raises ``Refused`` (who may not
     change it, an accepted deliverable, bad values), changing nothing.
     """
@@ -171,6 +175,13 @@ def deliverable_update(*, deliverable: Deliverable, user: User, **changes: Any) 
     pct = changes.get("percent_complete", deliverable.percent_complete)
     if pct is None or not 0 <= int(pct) <= 100:
         raise Refused("Percent complete is a whole number from 0 to 100.")
+    if int(pct) != deliverable.percent_complete and settings.APM_DELIVERABLE_PROGRESS_FROM_TASKS:
+        from_tasks = deliverable_progress_from_tasks(deliverable=deliverable)
+        if from_tasks is not None:
+            raise Refused(
+                f"Percent complete follows this deliverable's tasks ({from_tasks}% of their estimate is done): "
+                "move its tasks instead."
+            )
     if "name" in changes and not str(changes["name"]).strip():
         raise Refused("Give the deliverable a name.")
     _check_dates(changes.get("start_date", deliverable.start_date), changes.get("due_date", deliverable.due_date))

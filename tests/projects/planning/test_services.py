@@ -12,6 +12,7 @@ from apm.errors import Refused
 from projects.budget.services.costs import time_entry_record
 from projects.common import workflow
 from projects.common.workflow import TransitionError
+from projects.delivery.services import deliverable_update
 from projects.models import Deliverable, Task, TaskStatus, TimeEntry
 from projects.planning import services
 from projects.planning.selectors import my_tasks
@@ -224,3 +225,14 @@ def test_it_lists_my_open_tasks_overdue_first(project, deliverable, pm, member, 
     project.team_members.remove(mo)
     assert my_tasks(user=member, today=today) == []
     assert my_tasks(user=client_user, today=today) == []
+
+
+def test_it_refuses_a_percent_by_hand_while_it_follows_the_tasks(settings, deliverable, pm, task):
+    settings.APM_DELIVERABLE_PROGRESS_FROM_TASKS = True
+    with pytest.raises(Refused, match=r"follows this deliverable's tasks \(0% of their estimate is done\)"):
+        deliverable_update(deliverable=deliverable, user=pm, percent_complete=50)
+    assert _percent(deliverable) == 0
+    deliverable_update(deliverable=deliverable, user=pm, name="Launch film", percent_complete=0)  # unchanged: fine
+    settings.APM_DELIVERABLE_PROGRESS_FROM_TASKS = False
+    deliverable_update(deliverable=deliverable, user=pm, percent_complete=50)
+    assert _percent(deliverable) == 50
