@@ -67,6 +67,7 @@ class AuditKind(models.TextChoices):
     SCHEDULE_RECIPIENT_PAUSED = "schedule_recipient_paused", "Recipient unsubscribed from a report schedule"
     SCHEDULE_RECIPIENT_RESUMED = "schedule_recipient_resumed", "Recipient put back on a report schedule"
     CLIENT_CONTACT_ADDED = "client_contact_added", "Client contact added"
+    INVOICE_DOWNLOADED = "invoice_downloaded", "Invoice downloaded"
 
 
 class AuditEvent(models.Model):

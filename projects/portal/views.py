@@ -105,7 +105,8 @@ def portal_invoice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def portal_invoice_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The issued invoice or credit note as a PDF, the same document as the invoice pages give: the one emailed to
-    the billing contacts once it was sent (stored), else rendered now (``projects.billing.invoice_pdf``)."""
+    the billing contacts once it was sent (stored), else rendered now (``projects.billing.invoice_pdf``). Each
+    download is in the audit log, as a report's is."""
     invoice = _invoice_or_404(request, pk)
     pdf = None
     if invoice.pdf:
@@ -113,6 +114,12 @@ def portal_invoice_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             pdf = stored.read()
     response = HttpResponse(pdf if pdf is not None else invoice_pdf_bytes(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice_pdf_name(invoice)}"'
+    audit_record(
+        kind=AuditKind.INVOICE_DOWNLOADED,
+        request=request,
+        target=f"invoice:{invoice.pk}",
+        detail={"via": "portal", "number": invoice.number or ""},
+    )
     return response
 
 

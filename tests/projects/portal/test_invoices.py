@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from apm import access
+from apm.accounts.models import AuditEvent, AuditKind
 from apm.errors import Refused
 from projects.billing.invoice_delivery import invoice_pdf_stored
 from projects.billing.invoice_pdf import invoice_pdf_bytes
@@ -188,6 +189,13 @@ def test_the_pdf_is_the_invoice_pages_document_and_states_nothing_internal(clien
         assert said in text, said
     for never in ("55.00", "770.00", "cost", "Cost", "margin", "Margin", "DRAFT"):
         assert never not in text, never
+    # Each download is in the audit log, as a report's is: who, which invoice, through the portal.
+    event = AuditEvent.objects.get(kind=AuditKind.INVOICE_DOWNLOADED)
+    assert (event.user, event.target, event.detail) == (
+        client_user,
+        f"invoice:{invoice.pk}",
+        {"via": "portal", "number": "INV-2026-0002"},
+    )
 
 
 def test_once_sent_the_pdf_is_the_one_the_billing_contacts_received(client, invoices, client_user):
