@@ -11,6 +11,8 @@ changes.
 
 from __future__ import annotations
 
+import contextlib
+
 from django.template.loader import render_to_string
 
 from apm.pdf import html_to_pdf
@@ -36,3 +38,13 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
     )
     pdf, _pages = html_to_pdf(html)
     return pdf
+
+
+def invoice_pdf_document(invoice: Invoice) -> bytes:
+    """The PDF to serve for ``invoice``: the one its billing contacts were sent (``Invoice.pdf``, stored at the first
+    sending) when there is one, else rendered now (:func:`invoice_pdf_bytes`); a stored file gone missing is
+    rendered again rather than failing."""
+    if invoice.pdf:
+        with contextlib.suppress(FileNotFoundError), invoice.pdf.open("rb") as stored:
+            return bytes(stored.read())
+    return invoice_pdf_bytes(invoice)

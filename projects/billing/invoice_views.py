@@ -37,7 +37,7 @@ from projects.billing import invoice_forms as forms
 from projects.billing import invoice_selectors as selectors
 from projects.billing import invoices as services
 from projects.billing.invoice_export import export_lines, invoice_csv
-from projects.billing.invoice_pdf import invoice_pdf_bytes, invoice_pdf_name
+from projects.billing.invoice_pdf import invoice_pdf_document, invoice_pdf_name
 from projects.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState
 
 logger = logging.getLogger(__name__)
@@ -184,12 +184,7 @@ def invoice_pdf(request: AuthenticatedHttpRequest, pk: str) -> HttpResponse:
     """The invoice or credit note as a PDF: the one sent to the billing contacts once it was sent (stored, as they
     received it), else rendered on request (``projects.billing.invoice_pdf``)."""
     invoice = _invoice_or_404(request, pk)
-    if invoice.pdf:
-        with invoice.pdf.open("rb") as stored:
-            pdf = stored.read()
-    else:
-        pdf = invoice_pdf_bytes(invoice)
-    response = HttpResponse(pdf, content_type="application/pdf")
+    response = HttpResponse(invoice_pdf_document(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice_pdf_name(invoice)}"'
     return response
 

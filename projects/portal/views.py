@@ -11,7 +11,6 @@ model instance.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -32,7 +31,7 @@ from apm.accounts.services import audit_record
 from apm.actions import form_valid_or_shown, refusal_shown
 from apm.http import AuthenticatedHttpRequest
 from apm.paging import page_of
-from projects.billing.invoice_pdf import invoice_pdf_bytes, invoice_pdf_name
+from projects.billing.invoice_pdf import invoice_pdf_document, invoice_pdf_name
 from projects.changes.selectors import change_requests_awaiting_client
 from projects.changes.services import change_request_decide
 from projects.common import client_view
@@ -108,11 +107,7 @@ def portal_invoice_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     the billing contacts once it was sent (stored), else rendered now (``projects.billing.invoice_pdf``). Each
     download is in the audit log, as a report's is."""
     invoice = _invoice_or_404(request, pk)
-    pdf = None
-    if invoice.pdf:
-        with contextlib.suppress(FileNotFoundError), invoice.pdf.open("rb") as stored:
-            pdf = stored.read()
-    response = HttpResponse(pdf if pdf is not None else invoice_pdf_bytes(invoice), content_type="application/pdf")
+    response = HttpResponse(invoice_pdf_document(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice_pdf_name(invoice)}"'
     audit_record(
         kind=AuditKind.INVOICE_DOWNLOADED,

@@ -148,7 +148,7 @@ def test_a_second_sending_attaches_the_stored_pdf_never_rendered_again(
     sent = _sent()
     assert len(sent) == 4
     assert {message.attachments[0][1] for message in sent} == {original}
-    monkeypatch.setattr("projects.billing.invoice_views.invoice_pdf_bytes", never)
+    monkeypatch.setattr("projects.billing.invoice_pdf.invoice_pdf_bytes", never)
     shown = _browser(client, head).get(_url(invoice, "pdf"))
     assert shown.content == original  # the invoice's page offers the PDF the client received
 
