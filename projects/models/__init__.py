@@ -237,3 +237,7 @@ __all__ += [
 from projects.models.tasks import OPEN_TASK_STATES, Task, TaskChecklistItem, TaskPriority, TaskStatus  # noqa: E402
 
 __all__ += ["OPEN_TASK_STATES", "Task", "TaskChecklistItem", "TaskPriority", "TaskStatus"]
+
+from projects.models.templates import ProjectTemplate  # noqa: E402
+
+__all__ += ["ProjectTemplate"]

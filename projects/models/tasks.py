@@ -7,7 +7,9 @@ hours (a Decimal); when ``APM_DELIVERABLE_PROGRESS_FROM_TASKS`` is on, a
 deliverable's ``percent_complete`` follows its tasks' estimates
 (``projects.planning.services``). ``status`` moves through
 ``projects.common.workflow.TASK``; ``position`` orders the tasks of one
-status column (smaller first). Every change is kept (django-simple-history,
+status column (smaller first). ``depends_on`` are finish-to-start
+predecessors: the task should not start before each of them is due (a loop
+is refused by the services). Every change is kept (django-simple-history,
 ``history``; a change of assignees names them in the entry's reason).
 """
 
@@ -68,6 +70,13 @@ class Task(models.Model):
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.TO_DO)
     priority = models.CharField(max_length=10, choices=TaskPriority.choices, default=TaskPriority.NORMAL)
     position = models.PositiveIntegerField(default=0, help_text="Order within its status column, smaller first.")
+    depends_on = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="dependents",
+        help_text="Finish-to-start predecessors, tasks of the same project.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The assignees are named in the history's reason ("assigned: ..."), not diffed: a diff of a many-to-many
