@@ -112,9 +112,11 @@ from apm.access.users import (
     import_data,
     keep_timesheet,
     manage_rates,
+    manage_templates,
     run_import,
     see_audit,
     see_workspace,
+    template_money_visible,
 )
 
 #: Every capability by name (the README's table and the sweep read this).
@@ -160,6 +162,7 @@ CAPABILITIES: dict[str, Capability | Ability] = {
         see_audit,
         administer,
         manage_rates,
+        manage_templates,
         import_data,
         run_import,
         create_project,
@@ -197,5 +200,6 @@ __all__ = [
     "shared_with_client",
     "reporting_head_candidates",
     "scope_projects",
+    "template_money_visible",
     *CAPABILITIES,
 ]

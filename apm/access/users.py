@@ -17,7 +17,7 @@ from apm.access.base import (
     is_manager,
     rows,
 )
-from apm.access.projects import manage_invoices
+from apm.access.projects import manage_invoices, see_money
 from apm.accounts.roles import Role
 
 if TYPE_CHECKING:
@@ -84,6 +84,26 @@ create_project = Ability(
     rule=is_manager,
     doc="Create projects (and become their PM): administrators, department heads and project managers.",
 )
+
+manage_templates = Ability(
+    "manage_templates",
+    rule=is_admin,
+    doc="Keep the company's project templates: rename them, edit their descriptions and delete them. "
+    "Administrators. Saving a project as a template is edit_project on that project (its PM, a head of its "
+    "departments, an administrator); reading templates and starting a project from one is create_project; "
+    "a template's budget amounts are shown as template_money_visible says.",
+)
+
+
+def template_money_visible(user: AnyUser | None, template: Any) -> bool:
+    """Whether ``user`` sees the amounts of ``template``'s budget lines (a ``projects.ProjectTemplate``):
+    administrators, and those who see the money of the project it was saved from (see_money); nobody else,
+    so a template written by an administrator (no source project) shows its amounts to administrators only."""
+    if is_admin(user):
+        return True
+    source = getattr(template, "source_project", None)
+    return source is not None and see_money.allows(user, source)
+
 
 see_workspace = Ability(
     "see_workspace",
