@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from apm.forms import IdChoiceField, IdMultipleChoiceField
 from projects.common.forms import DATE, limit_choices
@@ -17,6 +17,13 @@ from teams.models import TeamMember
 def team_of(project: Project) -> QuerySet[TeamMember]:
     """The people a task of ``project`` may be assigned to: its team, by name."""
     return project.team_members.order_by("name")
+
+
+class TaskChoiceField(IdMultipleChoiceField):
+    """Tasks offered by reference and title ("T-4 Cut the trailer")."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.reference} {obj.title}"
 
 
 class TaskForm(forms.Form):
@@ -37,6 +44,12 @@ class TaskForm(forms.Form):
     start_date = forms.DateField(widget=DATE, required=False)
     due_date = forms.DateField(widget=DATE, required=False)
     priority = forms.ChoiceField(choices=TaskPriority.choices, initial=TaskPriority.NORMAL)
+    depends_on = TaskChoiceField(
+        queryset=Task.objects.none(),
+        required=False,
+        label="Depends on",
+        help_text="Tasks of this project to finish before this one starts.",
+    )
 
     def __init__(self, *args: Any, project: Project, instance: Task | None = None, **kwargs: Any) -> None:
         if instance is not None and "initial" not in kwargs:
@@ -49,10 +62,13 @@ class TaskForm(forms.Form):
                 "start_date": instance.start_date,
                 "due_date": instance.due_date,
                 "priority": instance.priority,
+                "depends_on": [before.pk for before in instance.depends_on.all()],
             }
         super().__init__(*args, **kwargs)
         limit_choices(self, "deliverable", Deliverable.objects.filter(project=project).order_by("due_date", "pk"))
         limit_choices(self, "assignees", team_of(project))
+        others = Task.objects.filter(project=project).order_by(F("start_date").asc(nulls_last=True), "title", "pk")
+        limit_choices(self, "depends_on", others.exclude(pk=instance.pk) if instance is not None else others)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -37,6 +37,7 @@ from projects.models import (
     TaskPriority,
     TaskStatus,
 )
+from projects.planning.schedule import find_loop, loop_words
 from teams.models import TeamMember
 
 if TYPE_CHECKING:
@@ -93,6 +94,35 @@ def _check_assignees(project: Project, assignees: Iterable[TeamMember]) -> list[
     return people
 
 
+def check_depends_on(project: Project, task: Task | None, depends_on: Iterable[Task]) -> list[Task]:
+    """``depends_on`` as a list of predecessors for ``task`` (None: a task not yet saved), else ``Refused``:
+    a task of another project, the task itself, or a loop with the project's other links, named as it runs
+    ("T-3 → T-5 → T-3"). Two queries (the project's links)."""
+    predecessors = list(depends_on)
+    for before in predecessors:
+        if before.project_id != project.pk:
+            raise Refused(f"{before.reference} ({before.title}) belongs to another project.")
+        if task is not None and before.pk == task.pk:
+            raise Refused("A task cannot depend on itself.")
+    if task is None or task.pk is None or not predecessors:
+        return predecessors
+    links = Task.depends_on.through.objects.filter(from_task__project=project).exclude(from_task_id=task.pk)
+    edges = [(before, after) for after, before in links.values_list("from_task_id", "to_task_id")]
+    edges += [(before.pk, task.pk) for before in predecessors]
+    loop = find_loop(edges)
+    if loop:
+        raise Refused(
+            f"These dependencies would make a loop: {loop_words(f'T-{pk}' for pk in loop)} (a task waiting on itself)."
+        )
+    return predecessors
+
+
+def _depends_words(predecessors: list[Task]) -> str:
+    """The history's reason for a change of predecessors: which they are now."""
+    refs = ", ".join(sorted((t.reference for t in predecessors), key=lambda ref: int(ref[2:])))
+    return f"depends on: {refs or 'nothing'}"
+
+
 def _next_position(project: Project, status: str) -> int:
     top = Task.objects.filter(project=project, status=status).aggregate(top=Max("position"))["top"]
     return 0 if top is None else top + 1
@@ -110,6 +140,7 @@ def task_create(
     start_date: dt.date | None = None,
     due_date: dt.date | None = None,
     priority: str = TaskPriority.NORMAL,
+    depends_on: Iterable[Task] = (),
 ) -> Task:
     """Add a task to ``project`` (status to do, last of its column), optionally under ``deliverable``.
 
@@ -117,8 +148,8 @@ def task_create(
     ``Refused`` unless ``user`` may edit the project's tasks, and for a
     missing title, a deliverable of another project, a negative estimate,
     a start after the due date, an unknown priority, an assignee who is not on
-    the project's team, or a value the model refuses (a title over 300
-    characters).
+    the project's team, a predecessor (``depends_on``) of another project, or
+    a value the model refuses (a title over 300 characters).
     """
     _require(user, project)
     _check_values(
@@ -131,6 +162,7 @@ def task_create(
         priority=priority,
     )
     people = _check_assignees(project, assignees)
+    predecessors = check_depends_on(project, None, depends_on)
     with transaction.atomic():
         task = Task(
             project=project,
@@ -144,37 +176,58 @@ def task_create(
             status=TaskStatus.TO_DO,
             position=_next_position(project, TaskStatus.TO_DO),
         )
-        history_save(task, user=user, reason=f"created; {_assigned(people)}" if people else "created")
+        reason = "; ".join(
+            [
+                "created",
+                *([_assigned(people)] if people else []),
+                *([_depends_words(predecessors)] if predecessors else []),
+            ]
+        )
+        history_save(task, user=user, reason=reason)
         if people:
             task.assignees.set(people)
+        if predecessors:
+            task.depends_on.set(predecessors)
         _progress_follows(task.deliverable_id, user=user)
     return task
 
 
 def task_update(*, task: Task, user: User, **changes: Any) -> Task:
-    """Change the plain fields of a task (``EDITABLE_FIELDS``) and, with ``assignees``, who does it.
+    """Change the plain fields of a task (``EDITABLE_FIELDS``), with ``assignees`` who does it and with
+    ``depends_on`` its finish-to-start predecessors (named in the history's reason when they change).
 
     Not its status (:func:`task_move`) nor its place (:func:`task_reorder`).
-    Raises ``Refused`` as :func:`task_create` does, and for a field that is
-    not editable here; nothing changes then.
+    Raises ``Refused`` as :func:`task_create` does, for a field that is not
+    editable here, and for a predecessor that is the task itself or would
+    make a loop (:func:`check_depends_on`, the loop named); nothing changes then.
     """
     project = task.project
     _require(user, project)
-    unknown = set(changes) - {*EDITABLE_FIELDS, "assignees"}
+    unknown = set(changes) - {*EDITABLE_FIELDS, "assignees", "depends_on"}
     if unknown:
         raise Refused(f"Cannot change {', '.join(sorted(unknown))} here.")
     merged = {field: changes.get(field, getattr(task, field)) for field in EDITABLE_FIELDS}
     _check_values(project=project, **{k: v for k, v in merged.items() if k != "description"})
     people = _check_assignees(project, changes["assignees"]) if "assignees" in changes else None
+    predecessors = check_depends_on(project, task, changes["depends_on"]) if "depends_on" in changes else None
     was_under = task.deliverable_id
     with transaction.atomic():
         for field, value in merged.items():
             setattr(task, field, value.strip() if field == "title" else value)
-        if people is not None and {p.pk for p in people} != {p.pk for p in task.assignees.all()}:
-            history_save(task, user=user, reason=f"edited; {_assigned(people)}")
-            task.assignees.set(people)
-        else:
-            history_save(task, user=user, reason="edited")
+        reasons = ["edited"]
+        people_changed = people is not None and {p.pk for p in people} != {p.pk for p in task.assignees.all()}
+        if people_changed:
+            reasons.append(_assigned(people or []))
+        links_changed = predecessors is not None and {p.pk for p in predecessors} != {
+            p.pk for p in task.depends_on.all()
+        }
+        if links_changed:
+            reasons.append(_depends_words(predecessors or []))
+        history_save(task, user=user, reason="; ".join(reasons))
+        if people_changed:
+            task.assignees.set(people or [])
+        if links_changed:
+            task.depends_on.set(predecessors or [])
         for deliverable_id in {was_under, task.deliverable_id}:
             _progress_follows(deliverable_id, user=user)
     return task

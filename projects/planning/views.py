@@ -101,6 +101,8 @@ def task_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
             "project": project,
             "task": task,
             "assignees": list(task.assignees.order_by("name")),
+            "predecessors": list(task.depends_on.order_by("start_date", "pk")),
+            "successors": list(task.dependents.order_by("start_date", "pk")),
             "checklist": selectors.task_checklist(task=task),
             "moves": [(state, MOVE_LABELS[state]) for state in workflow.TASK.next_states(task.status)],
             "may_edit": may_edit,
