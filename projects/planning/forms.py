@@ -95,6 +95,25 @@ class ReorderForm(forms.Form):
     position = forms.IntegerField(min_value=0, max_value=100000, help_text="0 is first of its column.")
 
 
+class PlaceForm(forms.Form):
+    """A card put on the board: the column (``status``) and its place there (``position``, 0 first; empty:
+    last). ``board`` says which board answers: ``all`` the one across the user's projects."""
+
+    status = forms.ChoiceField(choices=TaskStatus.choices, label="Move to")
+    position = forms.IntegerField(min_value=0, max_value=100000, required=False, label="Place")
+    board = forms.ChoiceField(choices=[("", "The project's"), ("all", "Across projects")], required=False)
+
+
+class ManagedBoardFilterForm(forms.Form):
+    """The filter of the board across projects (GET): one of the user's projects; a bad value is ignored."""
+
+    project = IdChoiceField(queryset=Project.objects.none(), required=False, empty_label="All my projects")
+
+    def __init__(self, *args: Any, projects: QuerySet[Project], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, "project", projects)
+
+
 class ChecklistItemForm(forms.Form):
     text = forms.CharField(max_length=300)
 
