@@ -154,6 +154,14 @@ class Clause(models.Model):
     ``history`` (and in the proposal's ``old_text``). An obligation may name
     what shows it is met (``evidence``: a document kind, a deliverable, or a
     report kind sent) and a ``deadline``.
+
+    An obligation may repeat (``recurrence``, an RFC 5545 RRULE of the subset
+    ``projects.planning.recurrence`` reads: a monthly report, an annual permit
+    renewal). Its ``deadline`` is then always the current period's: when the
+    period is marked met, or its deadline passes, the deadline rolls forward to
+    the rule's next date and the period that ended is kept as an
+    :class:`ObligationOccurrence`. Compliance (met, due, overdue) is read, as
+    for any obligation, against the current deadline.
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="clauses")
@@ -179,6 +187,9 @@ class Clause(models.Model):
         max_length=20, blank=True, help_text="A report kind, e.g. highlight or quality."
     )
     deadline = models.DateField(null=True, blank=True)
+    recurrence = models.CharField(
+        max_length=200, blank=True, help_text="A repeat rule (RFC 5545 RRULE), blank when it does not repeat."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -190,6 +201,45 @@ class Clause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+class OccurrenceOutcome(models.TextChoices):
+    MET = "met", "Met"
+    MISSED = "missed", "Missed"
+
+
+class ObligationOccurrence(models.Model):
+    """One ended period of a repeating obligation: the deadline it had (``due_date``) and how it ended.
+
+    Written when the clause's deadline rolls forward (``projects.documents.recurring``):
+    ``met`` when somebody marked it met (``recorded_by``) or its evidence was
+    on file when the deadline passed, else ``missed``. Unique on (clause,
+    due date): a period ends once, however many runs or clicks see it end,
+    and the deadline rolls only with the row written.
+    """
+
+    clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="occurrences")
+    due_date = models.DateField()
+    outcome = models.CharField(max_length=10, choices=OccurrenceOutcome.choices)
+    next_due_date = models.DateField(help_text="The deadline of the period that followed.")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who marked it met; empty when its deadline passed.",
+    )
+
+    class Meta:
+        ordering = ["clause", "-due_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["clause", "due_date"], name="one_occurrence_per_clause_and_due_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clause.number} due {self.due_date} ({self.outcome})"
 
 
 class ProposalStatus(models.TextChoices):

@@ -9,7 +9,12 @@ deliverable's ``percent_complete`` follows its tasks' estimates
 ``projects.common.workflow.TASK``; ``position`` orders the tasks of one
 status column (smaller first). ``depends_on`` are finish-to-start
 predecessors: the task should not start before each of them is due (a loop
-is refused by the services). Every change is kept (django-simple-history,
+is refused by the services). ``recurrence`` is a repeat rule (an RFC 5545
+RRULE of the subset ``projects.planning.recurrence`` reads; blank: the task
+does not repeat); the next occurrence of a repeating task points back to the
+one it was made from (``recurs_from``, one to one: at most one next
+occurrence per task, held by the database, so two runs or a double click
+never make two). Every change is kept (django-simple-history,
 ``history``; a change of assignees names them in the entry's reason).
 """
 
@@ -76,6 +81,17 @@ class Task(models.Model):
         blank=True,
         related_name="dependents",
         help_text="Finish-to-start predecessors, tasks of the same project.",
+    )
+    recurrence = models.CharField(
+        max_length=200, blank=True, help_text="A repeat rule (RFC 5545 RRULE), blank when it does not repeat."
+    )
+    recurs_from = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_occurrence",
+        help_text="The occurrence this one repeats.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
