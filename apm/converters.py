@@ -13,7 +13,7 @@ from django.core.validators import RegexValidator
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}"
 
 #: Codes that are also fixed URL words under /projects/ and cannot name a project.
-RESERVED_PROJECT_CODES = frozenset({"new", "time", "departments", "desk", "rates", "clients", "invoices"})
+RESERVED_PROJECT_CODES = frozenset({"new", "time", "departments", "desk", "rates", "clients", "invoices", "templates"})
 
 code_validator = RegexValidator(
     regex=rf"\A{CODE_PATTERN}\Z",
