@@ -11,6 +11,7 @@ from django.db.models import F, QuerySet
 from apm.forms import IdChoiceField, IdMultipleChoiceField
 from projects.common.forms import DATE, limit_choices
 from projects.models import Deliverable, Project, Task, TaskPriority, TaskStatus
+from projects.planning.plan import UndoLine, undo_line
 from teams.models import TeamMember
 
 
@@ -133,3 +134,46 @@ class TaskFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         limit_choices(self, "assignee", team_of(project))
         limit_choices(self, "deliverable", Deliverable.objects.filter(project=project).order_by("due_date", "pk"))
+
+
+class PlanDatesForm(forms.Form):
+    """A task's dates on the plan (a dragged bar, or a row of the date form below the chart)."""
+
+    start_date = forms.DateField(widget=DATE, required=False, label="Start")
+    due_date = forms.DateField(widget=DATE, required=False, label="Due")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        start, due = self.cleaned_data.get("start_date"), self.cleaned_data.get("due_date")
+        if start and due and start > due:
+            self.add_error("start_date", "The start is after the due date.")
+        return self.cleaned_data
+
+
+class PlanDeliverableDatesForm(PlanDatesForm):
+    """A deliverable's dates on the plan: it needs a due date."""
+
+    due_date = forms.DateField(widget=DATE, label="Due")
+
+
+class UndoLinesField(forms.Field):
+    """The tasks a plan change moved, each ``pk:old start:old due:new start:new due`` (``plan.undo_line``)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[UndoLine]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if not values:
+            raise forms.ValidationError("There is nothing to undo.")
+        if len(values) > 5000:
+            raise forms.ValidationError("Too many tasks to undo at once.")
+        try:
+            return [undo_line(str(v)) for v in values]
+        except ValueError as exc:
+            raise forms.ValidationError("These are not the dates of a change on the plan.") from exc
+
+
+class PlanUndoForm(forms.Form):
+    """The dates of the tasks a plan change moved, to put back."""
+
+    move = UndoLinesField()
