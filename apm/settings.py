@@ -353,6 +353,10 @@ CELERY_BEAT_SCHEDULE["refresh-project-figures"] = {
     "task": "projects.tasks.refresh_project_figures",
     "schedule": 3600.0,
 }
+# Repeating tasks that fell due get their next occurrence, repeating obligations whose deadline passed their next
+# deadline, each once (projects/planning/recurring.py, projects/documents/recurring.py); hourly, so what falls due at
+# midnight repeats in the first hour and what failed is tried again the next.
+CELERY_BEAT_SCHEDULE["repeat-due-work"] = {"task": "projects.tasks.repeat_due_work", "schedule": 3600.0}
 # Import jobs a lost message or a dead worker left behind are published again (projects/importers/jobs.py).
 CELERY_BEAT_SCHEDULE["sweep-import-jobs"] = {"task": "projects.tasks.sweep_import_jobs", "schedule": APM_SWEEP_SECONDS}
 # Files uploaded on the Import page: at most this many bytes.

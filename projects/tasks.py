@@ -8,7 +8,9 @@ from django.conf import settings
 from projects.budget import figures
 from projects.budget.services.reminders import timesheet_reminders_send
 from projects.correspondence.reminders import reminders_send
+from projects.documents.recurring import obligations_repeat_due
 from projects.importers.jobs import job_run, jobs_sweep
+from projects.planning.recurring import tasks_repeat_due
 from projects.raid.services import raid_escalate_overdue
 
 
@@ -55,3 +57,11 @@ def run_import_job(job_id: int) -> str | None:
 def sweep_import_jobs() -> int:
     """Publish again the import jobs a lost message or a dead worker left behind."""
     return jobs_sweep()
+
+
+@shared_task(name="projects.tasks.repeat_due_work", ignore_result=True)
+def repeat_due_work() -> dict[str, int]:
+    """Make the next occurrence of repeating tasks that fell due, and end the periods of repeating obligations
+    whose deadline passed (each once: a second run, or two at once, make nothing more); beat runs it hourly, so
+    work falling due at midnight is repeated in the first hour and a failed one is tried again the next."""
+    return {"tasks": tasks_repeat_due(), "obligations": obligations_repeat_due()}

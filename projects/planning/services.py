@@ -37,6 +37,7 @@ from projects.models import (
     TaskPriority,
     TaskStatus,
 )
+from projects.planning.recurring import check_recurrence, task_repeat
 from projects.planning.schedule import find_loop, loop_words
 from teams.models import TeamMember
 
@@ -44,7 +45,16 @@ if TYPE_CHECKING:
     from apm.accounts.models import User
 
 #: The fields :func:`task_update` changes (assignees through :func:`task_assign`).
-EDITABLE_FIELDS = ("title", "description", "deliverable", "estimate_hours", "start_date", "due_date", "priority")
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "deliverable",
+    "estimate_hours",
+    "start_date",
+    "due_date",
+    "priority",
+    "recurrence",
+)
 
 
 def _require(user: User, project: Project) -> None:
@@ -141,6 +151,7 @@ def task_create(
     due_date: dt.date | None = None,
     priority: str = TaskPriority.NORMAL,
     depends_on: Iterable[Task] = (),
+    recurrence: str = "",
 ) -> Task:
     """Add a task to ``project`` (status to do, last of its column), optionally under ``deliverable``.
 
@@ -148,8 +159,10 @@ def task_create(
     ``Refused`` unless ``user`` may edit the project's tasks, and for a
     missing title, a deliverable of another project, a negative estimate,
     a start after the due date, an unknown priority, an assignee who is not on
-    the project's team, a predecessor (``depends_on``) of another project, or
-    a value the model refuses (a title over 300 characters).
+    the project's team, a predecessor (``depends_on``) of another project, a
+    repeat rule (``recurrence``, RRULE text) outside ``projects.planning.recurrence``'s
+    subset or without a due date, or a value the model refuses (a title over
+    300 characters).
     """
     _require(user, project)
     _check_values(
@@ -163,6 +176,7 @@ def task_create(
     )
     people = _check_assignees(project, assignees)
     predecessors = check_depends_on(project, None, depends_on)
+    recurrence = check_recurrence(recurrence_text=recurrence, due_date=due_date)
     with transaction.atomic():
         task = Task(
             project=project,
@@ -175,6 +189,7 @@ def task_create(
             priority=priority,
             status=TaskStatus.TO_DO,
             position=_next_position(project, TaskStatus.TO_DO),
+            recurrence=recurrence,
         )
         reason = "; ".join(
             [
@@ -207,7 +222,8 @@ def task_update(*, task: Task, user: User, **changes: Any) -> Task:
     if unknown:
         raise Refused(f"Cannot change {', '.join(sorted(unknown))} here.")
     merged = {field: changes.get(field, getattr(task, field)) for field in EDITABLE_FIELDS}
-    _check_values(project=project, **{k: v for k, v in merged.items() if k != "description"})
+    _check_values(project=project, **{k: v for k, v in merged.items() if k not in ("description", "recurrence")})
+    merged["recurrence"] = check_recurrence(recurrence_text=merged["recurrence"], due_date=merged["due_date"])
     people = _check_assignees(project, changes["assignees"]) if "assignees" in changes else None
     predecessors = check_depends_on(project, task, changes["depends_on"]) if "depends_on" in changes else None
     was_under = task.deliverable_id
@@ -250,7 +266,8 @@ def task_assign(*, task: Task, user: User, assignees: Iterable[TeamMember]) -> T
 
 
 def task_move(*, task: Task, user: User, to: str) -> Task:
-    """Move ``task`` to the state ``to`` along ``workflow.TASK``, last in its new column.
+    """Move ``task`` to the state ``to`` along ``workflow.TASK``, last in its new column; a repeating task moved
+    to done gets its next occurrence, once (``projects.planning.recurring.task_repeat``).
 
     Raises a ``TransitionError`` (a ``Refused``) naming the allowed moves for a
     move the table does not allow, ``Refused`` when ``user`` may not edit the
@@ -264,6 +281,8 @@ def task_move(*, task: Task, user: User, to: str) -> Task:
         locked.position = _next_position(locked.project, to)
         history_save(locked, user=user, reason=f"status: {TaskStatus(to).label}")
         _progress_follows(locked.deliverable_id, user=user)
+        if to == TaskStatus.DONE:
+            task_repeat(task=locked, user=user)
     task.refresh_from_db()
     return task
 

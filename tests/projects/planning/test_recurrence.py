@@ -4,12 +4,19 @@ exactly once whether the task is done, falls due, or both, and however many runs
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from decimal import Decimal
 
 import pytest
+import time_machine
+from django.db import connection, connections
 
 from apm.errors import Refused
-from projects.planning import recurrence
+from projects import tasks as projects_tasks
+from projects.models import Task, TaskPriority, TaskStatus
+from projects.planning import recurrence, recurring, services
 from projects.planning.recurrence import LAST, MONTHLY, WEEKLY, YEARLY, Rule, next_after, occurrence_after, parse
+from tests.integration.services import unavailable
 
 D = dt.date
 
@@ -111,3 +118,166 @@ def test_it_counts_weeks_from_the_anchor_when_catching_up():
     every_other_monday = Rule.make(freq=WEEKLY, interval=2, weekdays=[0])
     # From Monday 4 Jan, the first date after Tuesday 12 Jan is Monday 18 Jan, not Monday 11 Jan.
     assert occurrence_after(every_other_monday, anchor=D(2027, 1, 4), after=D(2027, 1, 12)) == D(2027, 1, 18)
+
+
+# --- Repeating tasks ---------------------------------------------------------------------------------
+
+MONTH_END = "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=-1"
+
+
+def _at(day: dt.date):
+    """Travel to 9:00 UTC of ``day`` (the clock stands still)."""
+    return time_machine.travel(dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC), tick=False)
+
+
+def _finish(task: Task, user) -> None:
+    for state in (TaskStatus.IN_PROGRESS, TaskStatus.IN_REVIEW, TaskStatus.DONE):
+        services.task_move(task=task, user=user, to=state)
+
+
+@pytest.fixture
+def report_task(project, deliverable, pm, mo):
+    """ "Monthly report": repeats on the last day of the month, due 31 Jan 2025 from the 27th, Mo's, 3 hours,
+    high priority, with a two-line checklist (one ticked)."""
+    with _at(D(2025, 1, 10)):
+        task = services.task_create(
+            project=project,
+            user=pm,
+            title="Monthly report",
+            description="Figures and narrative.",
+            deliverable=deliverable,
+            assignees=[mo],
+            estimate_hours=Decimal("3"),
+            start_date=D(2025, 1, 27),
+            due_date=D(2025, 1, 31),
+            priority=TaskPriority.HIGH,
+            recurrence="FREQ=MONTHLY;BYMONTHDAY=-1",
+        )
+        first = services.checklist_item_add(task=task, user=pm, text="Figures")
+        services.checklist_item_add(task=task, user=pm, text="Narrative")
+        services.checklist_item_tick(item=first, user=pm, done=True)
+    return task
+
+
+def test_it_stores_the_rule_as_printed_and_refuses_one_without_a_due_date(project, pm, report_task):
+    assert report_task.recurrence == MONTH_END
+    with pytest.raises(Refused, match="A repeating task needs a due date"):
+        services.task_create(project=project, user=pm, title="Weekly call", recurrence="FREQ=WEEKLY;BYDAY=MO")
+    with pytest.raises(Refused, match="Say on which days of the week"):
+        services.task_update(task=report_task, user=pm, recurrence="FREQ=WEEKLY")
+    report_task.refresh_from_db()
+    assert report_task.recurrence == MONTH_END
+    assert not Task.objects.filter(title="Weekly call").exists()
+
+
+def test_it_makes_exactly_one_next_occurrence_when_a_task_is_done(report_task, pm, mo):
+    with _at(D(2025, 1, 30)):
+        _finish(report_task, pm)
+    following = Task.objects.get(recurs_from=report_task)
+    assert (following.start_date, following.due_date) == (D(2025, 2, 24), D(2025, 2, 28))
+    assert following.status == TaskStatus.TO_DO
+    assert (following.title, following.description, following.priority) == (
+        "Monthly report",
+        "Figures and narrative.",
+        TaskPriority.HIGH,
+    )
+    assert (following.project_id, following.deliverable_id) == (report_task.project_id, report_task.deliverable_id)
+    assert following.estimate_hours == Decimal("3")
+    assert following.recurrence == MONTH_END
+    assert list(following.assignees.all()) == [mo]
+    assert list(following.checklist.values_list("text", "done")) == [("Figures", False), ("Narrative", False)]
+    entry = following.history.get()
+    assert entry.history_user == pm
+    assert entry.history_change_reason == f"created: repeats {report_task.reference} ({MONTH_END})"
+    # Done, back in progress, done again: still the one next occurrence.
+    with _at(D(2025, 1, 31)):
+        services.task_move(task=report_task, user=pm, to=TaskStatus.IN_PROGRESS)
+        services.task_move(task=report_task, user=pm, to=TaskStatus.IN_REVIEW)
+        services.task_move(task=report_task, user=pm, to=TaskStatus.DONE)
+    assert Task.objects.filter(title="Monthly report").count() == 2
+
+
+def test_it_makes_the_next_occurrence_once_when_a_task_falls_due_however_many_runs(report_task, pm):
+    with _at(D(2025, 1, 31)):
+        assert recurring.tasks_repeat_due() == 0  # due today: not fallen due yet
+    with _at(D(2025, 2, 1)):
+        assert projects_tasks.repeat_due_work() == {"tasks": 1, "obligations": 0}
+        assert projects_tasks.repeat_due_work() == {"tasks": 0, "obligations": 0}
+    following = Task.objects.get(recurs_from=report_task)
+    assert following.due_date == D(2025, 2, 28)
+    assert following.history.get().history_user is None
+    # Done late, after the run made its next one: nothing more.
+    with _at(D(2025, 2, 3)):
+        _finish(report_task, pm)
+    assert Task.objects.filter(title="Monthly report").count() == 2
+    # The next one falls due in its turn: one more, and the chain goes on one at a time.
+    with _at(D(2025, 3, 1)):
+        assert recurring.tasks_repeat_due() == 1
+        assert recurring.tasks_repeat_due() == 0
+    assert list(
+        Task.objects.filter(title="Monthly report").values_list("due_date", flat=True).order_by("due_date")
+    ) == [
+        D(2025, 1, 31),
+        D(2025, 2, 28),
+        D(2025, 3, 31),
+    ]
+
+
+def test_it_leaves_no_trail_of_overdue_copies_when_found_late(report_task):
+    with _at(D(2025, 4, 10)):
+        assert recurring.tasks_repeat_due() == 1
+    assert Task.objects.get(recurs_from=report_task).due_date == D(2025, 4, 30)
+
+
+def test_it_counts_the_database_as_the_judge_when_a_run_saw_no_next_occurrence(report_task, monkeypatch):
+    with _at(D(2025, 2, 1)):
+        assert recurring.task_repeat(task=report_task, user=None) is not None
+        # A run that read the task before the other made its next one: its insert fails the constraint, skipped.
+        with monkeypatch.context() as patched:
+            patched.setattr(recurring.Task.objects, "filter", _no_next_seen(recurring.Task.objects.filter))
+            assert recurring.task_repeat(task=report_task, user=None) is None
+    assert Task.objects.filter(recurs_from=report_task).count() == 1
+
+
+def _no_next_seen(real):
+    """``Task.objects.filter`` as a run that has not seen the other run's insert: no next occurrence exists."""
+
+    def filtered(*args, **kwargs):
+        rows = real(*args, **kwargs)
+        return rows.none() if "recurs_from" in kwargs else rows
+
+    return filtered
+
+
+def test_it_makes_nothing_for_a_task_that_does_not_repeat_or_is_closed(task, pm):
+    with _at(D(2025, 7, 1)):
+        assert recurring.tasks_repeat_due() == 0
+        _finish(task, pm)
+    assert Task.objects.count() == 1
+
+
+def test_it_makes_one_next_occurrence_when_runs_race(transactional_db, report_task):
+    if connection.vendor != "postgresql":
+        unavailable("the race of runs needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/apm_x")
+    threads_n = 4
+    barrier = threading.Barrier(threads_n)
+    made: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            made.append(recurring.tasks_repeat_due(today=D(2025, 2, 1)))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sum(made) == 1
+    assert Task.objects.filter(recurs_from=report_task).count() == 1
