@@ -8,11 +8,95 @@ from typing import Any
 from django import forms
 from django.db.models import F, QuerySet
 
+from apm.errors import Refused
 from apm.forms import IdChoiceField, IdMultipleChoiceField
 from projects.common.forms import DATE, limit_choices
 from projects.models import Deliverable, Project, Task, TaskPriority, TaskStatus
+from projects.planning import recurrence
 from projects.planning.plan import UndoLine, undo_line
 from teams.models import TeamMember
+
+# --- Repeats: the fields of a repeat rule, on the task form and an obligation's -----------------------------
+
+REPEATS_FIELDS = ("repeats", "repeats_every", "repeats_on_days", "repeats_on_day")
+
+
+def repeats_fields(counted_from: str) -> dict[str, forms.Field]:
+    """The fields that say how something repeats (``counted_from``: "due date", "deadline"); appended to a form's
+    fields and read back into one RRULE text by :func:`repeats_cleaned`."""
+    return {
+        "repeats": forms.ChoiceField(
+            choices=[
+                ("", "Does not repeat"),
+                (recurrence.DAILY, "Daily"),
+                (recurrence.WEEKLY, "Weekly, on the days below"),
+                (recurrence.MONTHLY, "Monthly, on the day below"),
+                (recurrence.YEARLY, f"Yearly, on the {counted_from}'s day"),
+            ],
+            required=False,
+            help_text=f"The next occurrence is made once, when this one is done or its {counted_from} passes.",
+        ),
+        "repeats_every": forms.IntegerField(
+            min_value=1,
+            max_value=recurrence.MAX_INTERVAL,
+            required=False,
+            initial=1,
+            label="Every",
+            help_text="1: every day, week, month or year; 2: every other one.",
+        ),
+        "repeats_on_days": forms.TypedMultipleChoiceField(
+            choices=list(enumerate(recurrence.WEEKDAY_NAMES)),
+            coerce=int,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            label="On (weekly)",
+        ),
+        "repeats_on_day": forms.TypedChoiceField(
+            choices=[("", "—"), *((day, str(day)) for day in range(1, 32)), (recurrence.LAST, "The last day")],
+            coerce=int,
+            empty_value=None,
+            required=False,
+            label="On day (monthly)",
+        ),
+    }
+
+
+def repeats_initial(text: str) -> dict[str, Any]:
+    """The initial values of :func:`repeats_fields` for a stored RRULE ``text`` ({} for none or one that no longer
+    reads)."""
+    try:
+        rule = recurrence.parse(text)
+    except Refused:
+        return {}
+    if rule is None:
+        return {}
+    return {
+        "repeats": rule.freq,
+        "repeats_every": rule.interval,
+        "repeats_on_days": list(rule.weekdays),
+        "repeats_on_day": rule.monthday,
+    }
+
+
+def repeats_cleaned(form: forms.Form) -> None:
+    """Replace the repeat fields of ``form.cleaned_data`` by ``recurrence`` (RRULE text, "" for none); a rule the
+    subset refuses (weekly with no day, ...) is the form's error on "repeats", in the rule's words."""
+    data = form.cleaned_data
+    values = {name: data.pop(name, None) for name in REPEATS_FIELDS}
+    if not values["repeats"]:
+        data["recurrence"] = ""
+        return
+    try:
+        rule = recurrence.Rule.make(
+            freq=values["repeats"],
+            interval=values["repeats_every"] or 1,
+            weekdays=(values["repeats_on_days"] or []) if values["repeats"] == recurrence.WEEKLY else [],
+            monthday=values["repeats_on_day"] if values["repeats"] == recurrence.MONTHLY else None,
+        )
+    except Refused as refused:
+        form.add_error("repeats", refused.message)
+        return
+    data["recurrence"] = str(rule)
 
 
 def team_of(project: Project) -> QuerySet[TeamMember]:
@@ -64,8 +148,10 @@ class TaskForm(forms.Form):
                 "due_date": instance.due_date,
                 "priority": instance.priority,
                 "depends_on": [before.pk for before in instance.depends_on.all()],
+                **repeats_initial(instance.recurrence),
             }
         super().__init__(*args, **kwargs)
+        self.fields.update(repeats_fields("due date"))
         limit_choices(self, "deliverable", Deliverable.objects.filter(project=project).order_by("due_date", "pk"))
         limit_choices(self, "assignees", team_of(project))
         others = Task.objects.filter(project=project).order_by(F("start_date").asc(nulls_last=True), "title", "pk")
@@ -77,6 +163,7 @@ class TaskForm(forms.Form):
         start, due = data.get("start_date"), data.get("due_date")
         if start and due and start > due:
             self.add_error("start_date", "The start is after the due date.")
+        repeats_cleaned(self)
         return data
 
 
