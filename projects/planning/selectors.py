@@ -58,7 +58,17 @@ def task_checklist(*, task: Task) -> list[TaskChecklistItem]:
 
 def my_tasks(*, user: User, today: dt.date) -> list[Task]:
     """``user``'s open tasks (not done) across the projects whose internal pages they see, overdue first, then
-    by due date (undated last) and priority; each with its project and deliverable (one query)."""
+    by due date (undated last) and priority; each with its project and deliverable.
+
+    One query when they have none (most desks: a PM or head assigned no task), two otherwise: which projects
+    their open tasks are on, read plainly first, then the tasks of those the visibility rule lets them see.
+    The rule's UNION joined to the tasks, their projects and deliverables took PostgreSQL 1.6 ms to plan, on
+    every desk, to find nothing.
+    """
+    mine = Task.objects.filter(assignees__user=user, status__in=OPEN_TASK_STATES)
+    projects = frozenset(mine.order_by().values_list("project_id", flat=True))
+    if not projects:
+        return []
     overdue = Case(When(due_date__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField())
     urgency = Case(
         When(priority="urgent", then=Value(0)),
@@ -68,11 +78,7 @@ def my_tasks(*, user: User, today: dt.date) -> list[Task]:
         output_field=IntegerField(),
     )
     return list(
-        Task.objects.filter(
-            assignees__user=user,
-            status__in=OPEN_TASK_STATES,
-            project__in=access.see_internal.queryset(user).values("pk"),
-        )
+        mine.filter(project_id__any=projects, project__in=access.see_internal.queryset(user).filter(pk__any=projects))
         .select_related("project", "deliverable")
         .order_by(overdue, F("due_date").asc(nulls_last=True), urgency, "pk")
     )
