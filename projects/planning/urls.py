@@ -3,10 +3,13 @@
 from django.urls import path
 
 from projects.planning import views
+from projects.planning.plan_import import views as import_views
 
 urlpatterns = [
     path("<code:code>/tasks/", views.task_list, name="tasks"),
     path("<code:code>/tasks/new/", views.task_create, name="task_create"),
+    path("<code:code>/tasks/import/", import_views.task_import, name="task_import"),
+    path("<code:code>/tasks/import/confirm/", import_views.task_import_confirm, name="task_import_confirm"),
     path("<code:code>/tasks/<int:pk>/", views.task_detail, name="task"),
     path("<code:code>/tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
     path("<code:code>/tasks/<int:pk>/move/", views.task_move, name="task_move"),
