@@ -27,7 +27,7 @@ from projects.common.lookups import child_or_404, project_or_404
 from projects.common.nav import request_allows
 from projects.common.pages import delivery_form_page
 from projects.models import Project, Task, TaskChecklistItem, TaskStatus
-from projects.planning import forms, selectors, services
+from projects.planning import forms, recurrence, selectors, services
 
 #: The button of each move, by the state it goes to.
 MOVE_LABELS: dict[str, str] = {
@@ -85,7 +85,9 @@ def task_create(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 
 def _task_or_404(project: Project, pk: int) -> Task:
-    return child_or_404(Task.objects.select_related("project", "deliverable"), project=project, pk=pk)
+    return child_or_404(
+        Task.objects.select_related("project", "deliverable", "recurs_from", "next_occurrence"), project=project, pk=pk
+    )
 
 
 @login_required
@@ -103,6 +105,7 @@ def task_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
             "assignees": list(task.assignees.order_by("name")),
             "predecessors": list(task.depends_on.order_by("start_date", "pk")),
             "successors": list(task.dependents.order_by("start_date", "pk")),
+            "repeats": recurrence.describe(task.recurrence),
             "checklist": selectors.task_checklist(task=task),
             "moves": [(state, MOVE_LABELS[state]) for state in workflow.TASK.next_states(task.status)],
             "may_edit": may_edit,

@@ -4,12 +4,14 @@ exactly once whether the task is done, falls due, or both, and however many runs
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.db import connection, connections
+from django.urls import reverse
 
 from apm.errors import Refused
 from projects import tasks as projects_tasks
@@ -17,6 +19,7 @@ from projects.models import Task, TaskPriority, TaskStatus
 from projects.planning import recurrence, recurring, services
 from projects.planning.recurrence import LAST, MONTHLY, WEEKLY, YEARLY, Rule, next_after, occurrence_after, parse
 from tests.integration.services import unavailable
+from tests.test_html import Page, problems
 
 D = dt.date
 
@@ -281,3 +284,59 @@ def test_it_makes_one_next_occurrence_when_runs_race(transactional_db, report_ta
     assert not errors, errors
     assert sum(made) == 1
     assert Task.objects.filter(recurs_from=report_task).count() == 1
+
+
+# --- The form and the page ------------------------------------------------------------------------------------
+
+
+def _edit(client, task, **changes):
+    data = {"title": task.title, "priority": task.priority, "due_date": "2025-01-31", "repeats_every": "1", **changes}
+    return client.post(reverse("projects:task_edit", args=[task.project.code, task.pk]), data)
+
+
+@pytest.mark.parametrize(
+    ("changes", "sentence"),
+    [
+        ({"repeats": "WEEKLY"}, "Say on which days of the week it repeats."),
+        ({"repeats": "MONTHLY"}, "Say on which day of the month it repeats"),
+        ({"repeats": "DAILY", "repeats_every": "0"}, "greater than or equal to 1"),
+        ({"repeats": "HOURLY"}, "Select a valid choice"),
+        ({"repeats": "MONTHLY", "repeats_on_day": "32"}, "Select a valid choice"),
+        ({"repeats": "WEEKLY", "repeats_on_days": ["7"]}, "Select a valid choice"),
+        ({"repeats": "DAILY", "due_date": ""}, "A repeating task needs a due date"),
+    ],
+)
+def test_it_refuses_a_rule_typed_wrong_on_the_form_and_changes_nothing(client, member, task, changes, sentence):
+    client.force_login(member)
+    response = _edit(client, task, **changes)
+    assert response.status_code == 200
+    assert sentence in response.content.decode()
+    task.refresh_from_db()
+    assert (task.recurrence, task.due_date) == ("", D(2025, 6, 20))
+
+
+def test_it_sets_a_rule_on_the_form_and_shows_it_with_the_occurrences_on_the_page(client, member, task, pm):
+    client.force_login(member)
+    response = _edit(client, task, repeats="WEEKLY", repeats_on_days=["0", "3"], repeats_on_day="5")
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.recurrence == "FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,TH"
+    url = reverse("projects:task", args=[task.project.code, task.pk])
+    page = client.get(url).content.decode()
+    assert "Every week on Monday and Thursday" in page
+    assert "The next is made when this one is done or its due date passes." in page
+    checked = re.findall(r'<input[^>]* name="repeats_on_days" value="(\d)"[^>]* checked', page)
+    assert checked == ["0", "3"]
+    with _at(D(2025, 2, 1)):
+        recurring.tasks_repeat_due()
+    following = Task.objects.get(recurs_from=task)
+    assert following.due_date == D(2025, 2, 3)  # the Monday after
+    page = client.get(url).content.decode()
+    assert f'Next: <a href="{reverse("projects:task", args=[task.project.code, following.pk])}">' in page
+    assert problems(Page(page)) == []
+    page = client.get(reverse("projects:task", args=[task.project.code, following.pk])).content.decode()
+    assert f'Repeats <a href="{url}">{task.reference}, due 31 Jan 2025</a>' in page
+    # Cleared: the task no longer repeats.
+    assert _edit(client, following, repeats="", due_date="2025-02-03").status_code == 302
+    following.refresh_from_db()
+    assert following.recurrence == ""
