@@ -2,12 +2,17 @@
 
 from django.urls import path
 
+from projects.planning import plan_views as gantt_views
 from projects.planning import views
 from projects.planning.plan_import import views as import_views
 
 urlpatterns = [
     path("<code:code>/tasks/", views.task_list, name="tasks"),
     path("<code:code>/tasks/new/", views.task_create, name="task_create"),
+    path("<code:code>/plan/", gantt_views.plan_page, name="plan"),
+    path("<code:code>/plan/undo/", gantt_views.plan_undo, name="plan_undo"),
+    path("<code:code>/plan/tasks/<int:pk>/dates/", gantt_views.task_dates, name="plan_task_dates"),
+    path("<code:code>/plan/deliverables/<int:pk>/dates/", gantt_views.deliverable_dates, name="plan_deliverable_dates"),
     path("<code:code>/tasks/import/", import_views.task_import, name="task_import"),
     path("<code:code>/tasks/import/confirm/", import_views.task_import_confirm, name="task_import_confirm"),
     path("<code:code>/tasks/<int:pk>/", views.task_detail, name="task"),
