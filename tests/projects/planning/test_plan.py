@@ -1,0 +1,244 @@
+"""The plan: dependencies through the task services, task_reschedule pushing successors with history, undo
+(refused once a task changed since), a deliverable's bar through the delivery services with its baseline left
+alone, who may see and change it, and the page in a fixed number of queries at 10 and 300 tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apm.errors import Refused
+from projects.delivery import services as delivery_services
+from projects.models import DeliverableBaseline, Task
+from projects.planning import plan, services
+from tests.test_html import Page, problems
+
+
+def june(day: int) -> dt.date:
+    return dt.date(2026, 6, day)
+
+
+@pytest.fixture
+def chain(project, deliverable, pm):
+    """A (1-3 June) → B (4-5 June) → C (8-9 June), and D (10 June) after C; all under "Launch video"."""
+
+    def make(title: str, start: dt.date, due: dt.date, after: list[Task]) -> Task:
+        return services.task_create(
+            project=project,
+            user=pm,
+            title=title,
+            deliverable=deliverable,
+            start_date=start,
+            due_date=due,
+            depends_on=after,
+        )
+
+    a = make("Write the script", june(1), june(3), [])
+    b = make("Shoot", june(4), june(5), [a])
+    c = make("Edit", june(8), june(9), [b])
+    d = make("Grade", june(10), june(10), [c])
+    return a, b, c, d
+
+
+def _dates(task: Task) -> tuple[dt.date | None, dt.date | None]:
+    task.refresh_from_db()
+    return task.start_date, task.due_date
+
+
+def test_it_records_the_predecessors_and_refuses_a_loop_naming_it(chain, pm):
+    a, b, c, _ = chain
+    assert list(b.depends_on.all()) == [a]
+    assert b.history.first().history_change_reason == f"created; depends on: {a.reference}"
+    with pytest.raises(Refused, match=f"loop: {a.reference} → {b.reference} → {c.reference} → {a.reference}"):
+        services.task_update(task=a, user=pm, depends_on=[c])
+    assert list(a.depends_on.all()) == []
+    with pytest.raises(Refused, match="cannot depend on itself"):
+        services.task_update(task=a, user=pm, depends_on=[a])
+    services.task_update(task=c, user=pm, depends_on=[a, b])
+    assert c.history.first().history_change_reason == f"edited; depends on: {a.reference}, {b.reference}"
+
+
+def test_it_refuses_a_predecessor_of_another_project(chain, pm, world, admin_user):
+    other = Task.objects.create(project=world["beta_project"], title="Elsewhere")
+    with pytest.raises(Refused, match="belongs to another project"):
+        services.task_update(task=chain[0], user=admin_user, depends_on=[other])
+
+
+def test_it_offers_the_projects_other_tasks_in_the_form_and_lists_them_on_the_task(client, pm, chain):
+    a, b, c, _ = chain
+    client.force_login(pm)
+    url = reverse("projects:task_edit", args=[a.project.code, b.pk])
+    data = {"title": "Shoot", "priority": "normal", "depends_on": [str(a.pk), str(c.pk)]}
+    html = client.post(url, data).content.decode()
+    assert "would make a loop" in html
+    assert f"{b.reference} → {c.reference} → {b.reference}" in html
+    html = client.get(reverse("projects:task", args=[a.project.code, b.pk])).content.decode()
+    assert f'href="/projects/{a.project.code}/tasks/{a.pk}/"' in html
+    assert f"{c.reference} Edit" in html
+
+
+def test_it_moves_a_task_and_pushes_its_successors_with_history(chain, pm):
+    a, b, c, d = chain
+    moved = plan.task_reschedule(task=a, user=pm, start_date=june(3), due_date=june(5))
+    assert [(m.task.reference, m.pushed) for m in moved] == [(a.reference, False), (b.reference, True)]
+    assert _dates(a) == (june(3), june(5))
+    assert _dates(b) == (june(6), june(7))
+    # C starts on the 8th, the day after B's new end: it stays; a day more and it goes, and D with it.
+    assert _dates(c) == (june(8), june(9))
+    assert b.history.first().history_change_reason == f"pushed by {a.reference} moving 2 days"
+    moved = plan.task_reschedule(task=a, user=pm, start_date=june(4), due_date=june(6))
+    assert [m.task.reference for m in moved] == [a.reference, b.reference, c.reference, d.reference]
+    assert _dates(c) == (june(9), june(10))
+    assert _dates(d) == (june(11), june(11))
+    assert d.history.first().history_change_reason == f"pushed by {a.reference} moving 1 day"
+    assert a.history.first().history_change_reason == "dates: 04 Jun to 06 Jun 2026 (was 03 Jun to 05 Jun 2026)"
+
+
+def test_it_pushes_only_as_far_as_needed(chain, pm):
+    a, b, c, _d = chain
+    moved = plan.task_reschedule(task=a, user=pm, start_date=june(2), due_date=june(4))
+    assert [m.task.reference for m in moved] == [a.reference, b.reference]
+    assert _dates(b) == (june(5), june(6))
+    assert _dates(c) == (june(8), june(9))
+    assert c.history.count() == 1
+
+
+def test_it_undoes_a_change_and_refuses_once_a_task_changed_since(chain, pm):
+    a, b, c, d = chain
+    moved = plan.task_reschedule(task=a, user=pm, start_date=june(5), due_date=june(7))
+    lines = [plan.undo_line(m.undo_value) for m in moved]
+    assert _dates(d) == (june(12), june(12))
+    plan.task_reschedule_undo(project=a.project, user=pm, lines=lines)
+    assert [_dates(t) for t in chain] == [
+        (june(1), june(3)),
+        (june(4), june(5)),
+        (june(8), june(9)),
+        (june(10), june(10)),
+    ]
+    assert d.history.first().history_change_reason == "undo: dates back to 10 Jun 2026"
+
+    moved = plan.task_reschedule(task=a, user=pm, start_date=june(5), due_date=june(7))
+    lines = [plan.undo_line(m.undo_value) for m in moved]
+    services.task_update(task=Task.objects.get(pk=c.pk), user=pm, due_date=june(20))
+    with pytest.raises(Refused, match=f"{c.reference} .* has changed since"):
+        plan.task_reschedule_undo(project=a.project, user=pm, lines=lines)
+    assert _dates(a) == (june(5), june(7))
+    assert _dates(b) == (june(8), june(9))
+
+
+def test_it_moves_a_deliverable_through_its_services_leaving_the_baseline(project, deliverable, pm):
+    baseline = delivery_services.schedule_baseline_set(project=project, user=pm, reason="Signed plan")
+    kept = DeliverableBaseline.objects.get(baseline=baseline, deliverable=deliverable)
+    before = deliverable.history.count()
+    plan.deliverable_reschedule(
+        deliverable=deliverable, user=pm, start_date=dt.date(2025, 3, 1), due_date=dt.date(2025, 7, 15)
+    )
+    deliverable.refresh_from_db()
+    assert (deliverable.start_date, deliverable.due_date) == (dt.date(2025, 3, 1), dt.date(2025, 7, 15))
+    assert deliverable.history.count() == before + 1
+    row = DeliverableBaseline.objects.get(pk=kept.pk)
+    assert (row.start_date, row.due_date) == (dt.date(2025, 2, 1), dt.date(2025, 6, 30))
+
+
+def test_it_shows_the_plan_with_the_critical_path_and_moves_from_the_date_form(client, pm, chain):
+    a, b, c, _d = chain
+    project = a.project
+    client.force_login(pm)
+    url = reverse("projects:plan", args=[project.code])
+    html = client.get(url).content.decode()
+    assert 'id="plan-data"' in html
+    assert "plan-critical" in html
+    assert problems(Page(html)) == []
+    response = client.post(
+        reverse("projects:plan_task_dates", args=[project.code, b.pk]),
+        {"start_date": "2026-06-05", "due_date": "2026-06-08"},
+    )
+    assert response.status_code == 302
+    html = client.get(url).content.decode()
+    assert "Moved:" in html
+    assert "Undo" in html
+    assert _dates(c) == (june(9), june(10))
+    undo = re.findall(r'name="move" value="([^"]+)"', html)
+    assert len(undo) == 3
+    client.post(reverse("projects:plan_undo", args=[project.code]), {"move": undo})
+    assert _dates(b) == (june(4), june(5))
+    assert _dates(c) == (june(8), june(9))
+
+
+def test_it_answers_a_drag_in_json_and_refuses_in_words(client, pm, chain):
+    a = chain[0]
+    client.force_login(pm)
+    url = reverse("projects:plan_task_dates", args=[a.project.code, a.pk])
+    answer = client.post(url, {"start_date": "2026-06-09", "due_date": "2026-06-02"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 400
+    assert "The start is after the due date" in answer.json()["message"]
+    answer = client.post(url, {"start_date": "2026-06-02", "due_date": "2026-06-04"}, HTTP_ACCEPT="application/json")
+    assert answer.json() == {"ok": True, "message": ""}
+    assert _dates(a) == (june(2), june(4))
+
+
+@pytest.mark.parametrize("who", ["client_user", "other_pm"])
+def test_it_hides_the_plan_from_clients_and_outsiders(client, request, chain, who):
+    a = chain[0]
+    client.force_login(request.getfixturevalue(who))
+    code = a.project.code
+    assert client.get(reverse("projects:plan", args=[code])).status_code == 404
+    response = client.post(reverse("projects:plan_task_dates", args=[code, a.pk]), {"start_date": "2026-06-02"})
+    assert response.status_code == 404
+    assert _dates(a) == (june(1), june(3))
+
+
+def test_it_refuses_a_member_moving_a_deliverable(client, member, chain, deliverable):
+    client.force_login(member)
+    code = deliverable.project.code
+    assert client.get(reverse("projects:plan", args=[code])).status_code == 200
+    url = reverse("projects:plan_deliverable_dates", args=[code, deliverable.pk])
+    assert client.post(url, {"due_date": "2025-08-01"}).status_code == 404
+    deliverable.refresh_from_db()
+    assert deliverable.due_date == dt.date(2025, 6, 30)
+
+
+def test_it_refuses_a_member_without_edit_rights_in_the_service(chain, outside_head):
+    with pytest.raises(Refused, match="may change its tasks"):
+        plan.task_reschedule(task=chain[0], user=outside_head, start_date=june(2), due_date=june(4))
+    assert _dates(chain[0]) == (june(1), june(3))
+
+
+def _grow(project, deliverable, n: int) -> None:
+    """``n`` dated tasks, each after the one before (half under the deliverable), written directly: fast."""
+    tasks = Task.objects.bulk_create(
+        Task(
+            project=project,
+            deliverable=deliverable if i % 2 else None,
+            title=f"Step {i}",
+            start_date=june(1) + dt.timedelta(days=i),
+            due_date=june(1) + dt.timedelta(days=i),
+        )
+        for i in range(n)
+    )
+    Link = Task.depends_on.through
+    Link.objects.bulk_create(Link(from_task=after, to_task=before) for before, after in itertools.pairwise(tasks))
+
+
+def test_it_shows_the_plan_of_10_and_300_tasks_in_the_same_number_of_queries(
+    client, pm, project, deliverable, django_assert_num_queries
+):
+    client.force_login(pm)
+    url = reverse("projects:plan", args=[project.code])
+    _grow(project, deliverable, 10)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        html = client.get(url).content.decode()
+    assert "Step 9" in html
+    Task.objects.all().delete()
+    _grow(project, deliverable, 300)
+    with django_assert_num_queries(len(small.captured_queries)):
+        html = client.get(url).content.decode()
+    assert "Step 299" in html
+    assert len(small.captured_queries) == 8
