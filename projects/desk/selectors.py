@@ -242,8 +242,6 @@ def _over_capacity(
 #: cost more again.
 Scope: TypeAlias = "frozenset[int]"
 
-#: What waits on a desk for someone to decide: each has a project and a state.
-W = TypeVar("W", Deliverable, ChangeRequest, ContingencyRequest, ToleranceException)
 #: A row with a project.
 R = TypeVar("R", bound=Model)
 
@@ -259,15 +257,6 @@ def _attach(rows: QuerySet[R], known: dict[int, Project] | None) -> list[R]:
         if row.project_id in known:  # type: ignore[attr-defined]
             row.project = known[row.project_id]  # type: ignore[attr-defined]
     return found
-
-
-def _waiting(
-    model: type[W], scope: Scope, order: str, *related: str, known: dict[int, Project] | None = None, **state: str
-) -> list[W]:
-    """The rows of ``model`` on the projects of ``scope`` in ``state``, with their project and ``related``, by
-    ``order``, id."""
-    rows = model._default_manager.filter(project_id__any=scope, **state).select_related(*related)
-    return _attach(rows.order_by(order, "pk"), known)
 
 
 def _critical(scope: Scope) -> QuerySet[RaidItem]:
@@ -728,25 +717,30 @@ def head_desk_for(
             department_id__in=headed, project_id__in=access.decide_as_head.queryset(user)
         ).values_list("project_id", flat=True)
     )
-    changes = list(
-        ChangeRequest.objects.filter(
+    lists: dict[str, QuerySet[Any]] = {
+        "changes": ChangeRequest.objects.filter(
             project_id__any=scope, status=ChangeStatus.SUBMITTED, approvers__in=[Approvers.HEAD, Approvers.BOTH]
-        )
-        .exclude(approvals__side=ApproverSide.HEAD)
-        .select_related("project")
-        .order_by("submitted_at", "pk")
-    )
+        ).exclude(approvals__side=ApproverSide.HEAD),
+        "exceptions": ToleranceException.objects.filter(project_id__any=scope, state=ExceptionState.OPEN),
+        "contingency": ContingencyRequest.objects.filter(project_id__any=scope, state=ContingencyState.PENDING),
+        "proposals": ClauseChangeProposal.objects.filter(clause__project_id__any=scope, status=ProposalStatus.PENDING),
+        "critical": _critical(scope),
+    }
+    found = _found(lists) if scope else frozenset()
+
+    def read(name: str, order: tuple[str, ...], *related: str) -> list[Any]:
+        if name not in found:
+            return []
+        return list(lists[name].select_related(*related).order_by(*order))
+
+    changes: list[ChangeRequest] = read("changes", ("submitted_at", "pk"), "project")
     # Open exceptions with their plans: a submitted plan waits for the head's decision; one without a plan (or
     # with a draft or rejected one) waits for the PM; an approved plan is decided (the exception stays open
     # until the forecast is back inside tolerance, on the budget page).
-    exceptions = _waiting(ToleranceException, scope, "-raised_at", "plan__submitted_by", state=ExceptionState.OPEN)
-    contingency = _waiting(ContingencyRequest, scope, "requested_at", state=ContingencyState.PENDING)
-    proposals = list(
-        ClauseChangeProposal.objects.filter(clause__project_id__any=scope, status=ProposalStatus.PENDING)
-        .select_related("clause__project", "proposed_by")
-        .order_by("proposed_at", "pk")
-    )
-    critical = _unacknowledged_critical(scope)
+    exceptions: list[ToleranceException] = read("exceptions", ("-raised_at", "pk"), "project", "plan__submitted_by")
+    contingency: list[ContingencyRequest] = read("contingency", ("requested_at", "pk"), "project")
+    proposals: list[ClauseChangeProposal] = read("proposals", ("proposed_at", "pk"), "clause__project", "proposed_by")
+    critical: list[RaidItem] = _in_order_of_critical(lists["critical"], None) if "critical" in found else []
     tolerances = [e for e in exceptions if e.plan_state not in (PlanState.SUBMITTED, PlanState.APPROVED)]
     plans = [e for e in exceptions if e.plan_state == PlanState.SUBMITTED]
     actions: dict[int, int] = defaultdict(int)
