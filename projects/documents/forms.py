@@ -27,6 +27,7 @@ from projects.models import (
     Project,
     Visibility,
 )
+from projects.planning.forms import repeats_cleaned, repeats_fields
 
 
 def _people(project: Project) -> QuerySet[User]:
@@ -97,6 +98,12 @@ class EvidenceForm(forms.Form):
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit_choices(self, "evidence_deliverable", Deliverable.objects.filter(project=project).order_by("name"))
+        self.fields.update(repeats_fields("deadline"))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        repeats_cleaned(self)
+        return self.cleaned_data
 
 
 class NewClauseForm(ClauseForm, EvidenceForm):
@@ -106,6 +113,12 @@ class NewClauseForm(ClauseForm, EvidenceForm):
             project=project, kind__in=[DocumentKind.CONTRACT, DocumentKind.SOW, DocumentKind.AMENDMENT]
         )
         limit_choices(self, "contract", contracts)
+
+
+class PeriodMetForm(forms.Form):
+    """A repeating obligation's period marked met: the deadline the user saw (a second click is refused)."""
+
+    due_date = forms.DateField(widget=forms.HiddenInput)
 
 
 class ProposalForm(forms.Form):

@@ -26,6 +26,7 @@ from apm.errors import Refused
 from apm.uploads import CheckedUpload
 from projects.common import workflow
 from projects.common.history import history_save
+from projects.documents.recurring import check_clause_recurrence
 from projects.documents.uploads import upload_check
 from projects.models import (
     Clause,
@@ -244,11 +245,15 @@ def clause_create(
     evidence_deliverable: Deliverable | None = None,
     evidence_report_kind: str = "",
     deadline: dt.date | None = None,
+    recurrence: str = "",
 ) -> Clause:
-    """Add a clause (version 1) to the project's contract.
+    """Add a clause (version 1) to the project's contract; an obligation may repeat (``recurrence``, RRULE text,
+    ``projects.documents.recurring``).
 
     Raises ``Refused`` (who may not, no number or wording, an unknown kind, a
-    duplicate number, evidence that does not fit, a number over 20 characters).
+    duplicate number, evidence that does not fit, a number over 20 characters,
+    a repeat rule outside the subset, on a clause that is not an obligation or
+    without a deadline).
     """
     access.edit_project.require(user, project, NOT_A_MANAGER)
     number = number.strip()
@@ -264,6 +269,7 @@ def clause_create(
         evidence_deliverable=evidence_deliverable,
         evidence_report_kind=evidence_report_kind,
     )
+    recurrence = check_clause_recurrence(kind=kind, recurrence_text=recurrence, deadline=deadline)
     if Clause.objects.filter(project=project, number=number).exists():
         raise Refused(f"Clause {number} already exists in this project's contract.")
     clause = Clause(
@@ -278,6 +284,7 @@ def clause_create(
         evidence_deliverable=evidence_deliverable if evidence == EvidenceKind.DELIVERABLE else None,
         evidence_report_kind=evidence_report_kind if evidence == EvidenceKind.REPORT else "",
         deadline=deadline,
+        recurrence=recurrence,
     )
     history_save(clause, user=user, reason="Clause added")
     return clause
@@ -292,10 +299,13 @@ def clause_set_evidence(
     evidence_deliverable: Deliverable | None = None,
     evidence_report_kind: str = "",
     deadline: dt.date | None = None,
+    recurrence: str | None = None,
 ) -> Clause:
-    """Name what shows an obligation is met and its deadline (the wording changes only by proposal).
+    """Name what shows an obligation is met, its deadline and, with ``recurrence`` (RRULE text, "" for none; None
+    keeps it), how it repeats (the wording changes only by proposal).
 
-    Raises ``Refused`` (who may not, evidence that does not fit the clause), changing nothing.
+    Raises ``Refused`` (who may not, evidence that does not fit the clause, a
+    repeat rule outside the subset or without a deadline), changing nothing.
     """
     access.edit_project.require(user, clause.project, NOT_A_MANAGER)
     _check_evidence(
@@ -306,6 +316,8 @@ def clause_set_evidence(
         evidence_deliverable=evidence_deliverable,
         evidence_report_kind=evidence_report_kind,
     )
+    rule = clause.recurrence if recurrence is None else recurrence
+    clause.recurrence = check_clause_recurrence(kind=clause.kind, recurrence_text=rule, deadline=deadline)
     clause.evidence = evidence
     clause.evidence_document_kind = evidence_document_kind if evidence == EvidenceKind.DOCUMENT else ""
     clause.evidence_deliverable = evidence_deliverable if evidence == EvidenceKind.DELIVERABLE else None

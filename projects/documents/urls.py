@@ -23,6 +23,7 @@ urlpatterns = [
     path("<code:code>/clauses/new/", views.clause_create, name="clause_create"),
     path("<code:code>/clauses/<int:pk>/", views.clause_detail, name="clause"),
     path("<code:code>/clauses/<int:pk>/evidence/", views.clause_evidence, name="clause_evidence"),
+    path("<code:code>/clauses/<int:pk>/period-met/", views.clause_period_met, name="clause_period_met"),
     path("<code:code>/clauses/<int:pk>/propose/", views.clause_propose, name="clause_propose"),
     path("<code:code>/clauses/proposals/<int:pk>/decide/", views.proposal_decide, name="proposal_decide"),
     path("<code:code>/compliance/", views.compliance, name="compliance"),

@@ -29,7 +29,7 @@ from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import documents_form_page
-from projects.documents import forms, selectors, services
+from projects.documents import forms, recurring, selectors, services
 from projects.models import (
     Clause,
     ClauseChangeProposal,
@@ -39,6 +39,8 @@ from projects.models import (
     DocumentVersion,
     Project,
 )
+from projects.planning.forms import repeats_initial
+from projects.planning.recurrence import describe
 
 COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the department view
 
@@ -269,10 +271,30 @@ def clause_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
             and (pending is None or pending.proposed_by_id != request.user.pk),
             "proposal_form": forms.ProposalForm(initial={"text": clause.text}),
             "evidence_form": forms.EvidenceForm(
-                project=project, initial=model_to_dict(clause, fields=list(forms.EvidenceForm.base_fields))
+                project=project,
+                initial={
+                    **model_to_dict(clause, fields=list(forms.EvidenceForm.base_fields)),
+                    **repeats_initial(clause.recurrence),
+                },
             ),
+            "repeats": describe(clause.recurrence),
+            "periods": list(clause.occurrences.select_related("recorded_by")[:24]),
         },
     )
+
+
+@login_required
+@require_POST
+def clause_period_met(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
+    """A repeating obligation's current period marked met: kept as met, the deadline rolls on."""
+    project = project_or_404(request, code, access.edit_project)
+    clause = _clause_or_404(project, pk)
+    form = forms.PeriodMetForm(request.POST)
+    if form_valid_or_shown(request, form):
+        with refusal_shown(request, failed="Nothing changed."):
+            recurring.obligation_period_met(clause=clause, user=request.user, due_date=form.cleaned_data["due_date"])
+            messages.success(request, f"Period marked met; the next deadline is {clause.deadline:%d %b %Y}.")
+    return redirect("projects:clause", code=project.code, pk=clause.pk)
 
 
 @login_required
