@@ -1,9 +1,9 @@
 // The project's plan (templates/projects/planning/plan.html): draws the bars of the json_script block
 // "plan-data" with the vendored frappe-gantt, as a file so that the Content-Security-Policy needs no
-// inline script. A bar dragged or resized posts its new dates (the same endpoint as the date form under
-// the chart, asking for JSON); the server moves the task and pushes its successors, then the page
-// reloads to show what moved, with Undo. A refused change shows the server's sentence and puts the bar
-// back. Without this file the date form does everything.
+// inline script. A bar dragged or resized posts its new dates once the mouse is let go (the same
+// endpoint as the date form under the chart, asking for JSON); the server moves the task and pushes its
+// successors, then the page reloads to show what moved, with Undo. A refused change shows the server's
+// sentence and puts the bar back. Without this file the date form does everything.
 (function () {
   "use strict";
   var holder = document.getElementById("plan-chart");
@@ -60,7 +60,24 @@
     gantt.refresh(bars());
   }
 
+  // frappe-gantt reports every step of a drag: keep the last and send it when the mouse is let go.
+  var pending = null;
+
   function dateChanged(task, start, end) {
+    pending = { task: task, start: start, end: end };
+  }
+
+  document.addEventListener("mouseup", function () {
+    window.setTimeout(function () {
+      if (pending) {
+        var change = pending;
+        pending = null;
+        send(change.task, change.start, change.end);
+      }
+    }, 0);
+  });
+
+  function send(task, start, end) {
     var body = new URLSearchParams();
     body.append("start_date", day(start));
     body.append("due_date", day(end));
