@@ -37,6 +37,7 @@ from projects.models import (
     QualityReview,
     ReviewCheck,
     StatusUpdate,
+    Task,
     TimeEntry,
 )
 from projects.portal.services import share_link_create
@@ -492,4 +493,12 @@ def furnish_pages(world: World) -> World:
     )
     for month in (1, 2):
         factories.StatusUpdateFactory(project=project, as_of=dt.date(2025, month, 28), rag="green")
+    # The plan's chart with an arrow and a critical path: two dated tasks, the second after the first.
+    brief = Task.objects.create(
+        project=project, title="Brief", start_date=dt.date(2025, 3, 3), due_date=dt.date(2025, 3, 5)
+    )
+    build = Task.objects.create(
+        project=project, title="Build", start_date=dt.date(2025, 3, 6), due_date=dt.date(2025, 3, 14)
+    )
+    build.depends_on.add(brief)
     return world
