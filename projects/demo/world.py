@@ -768,6 +768,13 @@ class _World:
                 task_services.task_move(task=task, user=self.pm, to=to)
             made[title] = task
             self.count("Task")
+        # Finish-to-start links: the plan (/projects/<code>/plan/) draws their arrows and a critical path.
+        for title, after in (
+            ("Wireframe the booking flow", "Agree the page inventory"),
+            ("Build the clickable prototype", "Wireframe the booking flow"),
+            ("Usability test with five customers", "Build the clickable prototype"),
+        ):
+            task_services.task_update(task=made[title], user=self.pm, depends_on=[made[after]])
         build = made["Build the clickable prototype"]
         for text, done in (("Home and search", True), ("Booking and payment", True), ("My trips", False)):
             item = task_services.checklist_item_add(task=build, user=self.pm, text=text)
