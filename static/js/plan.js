@@ -102,9 +102,20 @@
     });
   }
 
+  // Days for a plan of two months or less, weeks up to nine months, months beyond.
+  function viewMode() {
+    var first = null;
+    var last = null;
+    source.forEach(function (bar) {
+      if (!first || bar.start < first) { first = bar.start; }
+      if (!last || bar.end > last) { last = bar.end; }
+    });
+    var days = (Date.parse(last) - Date.parse(first)) / 86400000;
+    return days > 270 ? "Month" : days > 60 ? "Week" : "Day";
+  }
+
   gantt = new window.Gantt(holder, bars(), {
-    view_mode: "Day",
-    view_modes: ["Day", "Week", "Month"],
+    view_mode: viewMode(),
     view_mode_select: false,
     today_button: false,
     holidays: {},
@@ -119,4 +130,29 @@
     on_date_change: dateChanged
   });
   holder.gantt = gantt;
+
+  // The chart scrolls sideways: reachable by the keyboard (its arrows scroll it), and named.
+  var scroller = holder.querySelector(".gantt-container");
+  if (scroller) {
+    scroller.setAttribute("tabindex", "0");
+    scroller.setAttribute("role", "region");
+    scroller.setAttribute("aria-label", "Gantt chart of the plan (the dates table below has the same dates)");
+  }
+
+  var modes = document.getElementById("plan-modes");
+  if (modes) {
+    modes.hidden = false;
+    var current = viewMode();
+    modes.querySelectorAll("button[data-mode]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.getAttribute("data-mode") === current));
+      button.classList.toggle("active", button.getAttribute("data-mode") === current);
+      button.addEventListener("click", function () {
+        gantt.change_view_mode(button.getAttribute("data-mode"));
+        modes.querySelectorAll("button[data-mode]").forEach(function (other) {
+          other.setAttribute("aria-pressed", String(other === button));
+          other.classList.toggle("active", other === button);
+        });
+      });
+    });
+  }
 })();
