@@ -45,8 +45,9 @@ def _day(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _chart(project: Project, the_plan: plan.Plan) -> list[dict[str, Any]]:
-    """The bars of the chart (frappe-gantt's tasks): each deliverable, then its dated tasks."""
+def _chart(project: Project, the_plan: plan.Plan, *, may_manage: bool) -> list[dict[str, Any]]:
+    """The bars of the chart (frappe-gantt's tasks): each deliverable, then its dated tasks. A bar's ``post``
+    is where its new dates go; empty for a deliverable the user may not change (plan.js says so)."""
     critical = set(the_plan.path.critical)
     dated = {t.pk for t in the_plan.tasks if t.start_date or t.due_date}
     before: dict[int, list[str]] = {}
@@ -74,7 +75,9 @@ def _chart(project: Project, the_plan: plan.Plan) -> list[dict[str, Any]]:
                     "progress": deliverable.percent_complete,
                     "dependencies": deliverable_before.get(deliverable.pk, []),
                     "custom_class": "plan-deliverable",
-                    "post": reverse("projects:plan_deliverable_dates", args=[project.code, deliverable.pk]),
+                    "post": reverse("projects:plan_deliverable_dates", args=[project.code, deliverable.pk])
+                    if may_manage
+                    else "",
                 }
             )
         for task in tasks:
@@ -154,7 +157,7 @@ def plan_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         {
             "project": project,
             "plan": the_plan,
-            "chart": _chart(project, the_plan),
+            "chart": _chart(project, the_plan, may_manage=may_manage),
             "critical": [t for t in the_plan.tasks if t.pk in critical],
             "rows": _rows(project, the_plan, may_edit=may_edit, may_manage=may_manage),
             "moved": moved,

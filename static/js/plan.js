@@ -78,6 +78,10 @@
   });
 
   function send(task, start, end) {
+    if (!task.post) {
+      refused("Only the project manager, a head of its departments or an administrator moves a deliverable.");
+      return;
+    }
     var body = new URLSearchParams();
     body.append("start_date", day(start));
     body.append("due_date", day(end));
@@ -88,14 +92,17 @@
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
       body: body
     }).then(function (response) {
-      return response.json().then(function (answer) {
-        if (answer.ok) {
-          window.location.reload();
-        } else {
-          holder.removeAttribute("aria-busy");
-          refused(answer.message || "Nothing changed.");
-        }
-      });
+      if (response.status === 404 || response.status === 403) {
+        return { ok: false, message: "You may not change this: nothing changed." };
+      }
+      return response.json();
+    }).then(function (answer) {
+      if (answer.ok) {
+        window.location.reload();
+      } else {
+        holder.removeAttribute("aria-busy");
+        refused(answer.message || "Nothing changed.");
+      }
     }).catch(function () {
       holder.removeAttribute("aria-busy");
       refused("The change could not be sent: nothing changed. Try again, or use the dates table below.");

@@ -61,3 +61,40 @@ def test_it_moves_a_dragged_task_and_pushes_its_successor(browser, live_server, 
     expect(page.locator("#plan-moved")).to_contain_text("Undone")
     assert Task.objects.get(pk=shoot.pk).start_date == dt.date(2026, 6, 4)
     assert console_errors == []
+
+
+def test_it_puts_back_a_bar_the_user_may_not_move_and_says_why(browser, live_server, world, member, console_errors):
+    from playwright.sync_api import expect
+
+    from projects.delivery import services as delivery_services
+
+    project = world["alpha_project"]
+    launch = delivery_services.deliverable_create(
+        project=project,
+        user=project.project_manager,
+        name="Launch video",
+        start_date=dt.date(2026, 6, 1),
+        due_date=dt.date(2026, 6, 12),
+    )
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    watch(page, console_errors)
+    log_in(page, live_server, member.username)
+    page.goto(live_server.url + reverse("projects:plan", args=[project.code]))
+
+    bar = page.locator(f'.bar-wrapper[data-id="d{launch.pk}"] .bar')
+    before = bar.bounding_box()
+    column = page.evaluate("document.getElementById('plan-chart').gantt.config.column_width")
+    x, y = before["x"] + before["width"] / 2, before["y"] + before["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + step * 3 * column / 10, y)
+    page.mouse.up()
+
+    expect(page.locator("#plan-message")).to_contain_text("moves a deliverable")
+    expect(page.locator("#plan-message")).to_be_visible()
+    after = page.locator(f'.bar-wrapper[data-id="d{launch.pk}"] .bar').bounding_box()
+    assert after["x"] == before["x"]
+    launch.refresh_from_db()
+    assert launch.due_date == dt.date(2026, 6, 12)
+    assert console_errors == []
