@@ -42,6 +42,7 @@ from projects.models import (
     ProposalStatus,
     Visibility,
 )
+from projects.planning.recurrence import describe
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -316,14 +317,19 @@ def clause_set_evidence(
         evidence_deliverable=evidence_deliverable,
         evidence_report_kind=evidence_report_kind,
     )
-    rule = clause.recurrence if recurrence is None else recurrence
-    clause.recurrence = check_clause_recurrence(kind=clause.kind, recurrence_text=rule, deadline=deadline)
+    rule = check_clause_recurrence(
+        kind=clause.kind, recurrence_text=clause.recurrence if recurrence is None else recurrence, deadline=deadline
+    )
+    reason = "Evidence and deadline set"
+    if rule != clause.recurrence:
+        reason += f"; repeats: {describe(rule).lower() or 'no more'}"
+    clause.recurrence = rule
     clause.evidence = evidence
     clause.evidence_document_kind = evidence_document_kind if evidence == EvidenceKind.DOCUMENT else ""
     clause.evidence_deliverable = evidence_deliverable if evidence == EvidenceKind.DELIVERABLE else None
     clause.evidence_report_kind = evidence_report_kind if evidence == EvidenceKind.REPORT else ""
     clause.deadline = deadline
-    history_save(clause, user=user, reason="Evidence and deadline set")
+    history_save(clause, user=user, reason=reason)
     return clause
 
 

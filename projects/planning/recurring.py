@@ -90,7 +90,9 @@ def task_repeat(*, task: Task, user: User | None, today: dt.date | None = None) 
                 recurrence=task.recurrence,
                 recurs_from=task,
             )
-            history_save(following, user=user, reason=f"created: repeats {task.reference} ({task.recurrence})")
+            history_save(
+                following, user=user, reason=f"created: repeats {task.reference}, due {task.due_date:%d %b %Y}"
+            )
             following.assignees.set(task.assignees.all())
             TaskChecklistItem.objects.bulk_create(
                 TaskChecklistItem(task=following, text=item.text, position=item.position, done=False)

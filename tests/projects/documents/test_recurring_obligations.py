@@ -185,6 +185,9 @@ def test_it_sets_the_rule_on_the_evidence_form_and_refuses_one_typed_wrong(clien
     assert Clause.objects.get(pk=renewal.pk).recurrence == YEARLY
     client.post(url, {**data, "repeats": "MONTHLY", "repeats_on_day": "-1"})
     assert Clause.objects.get(pk=renewal.pk).recurrence == MONTH_END
+    assert renewal.history.order_by("-history_id").first().history_change_reason == (
+        "Evidence and deadline set; repeats: every month on the last day"
+    )
     page = client.get(reverse("projects:clause", args=[renewal.project.code, renewal.pk])).content.decode()
     assert "Repeats: Every month on the last day." in page
 

@@ -191,7 +191,7 @@ def test_it_makes_exactly_one_next_occurrence_when_a_task_is_done(report_task, p
     assert list(following.checklist.values_list("text", "done")) == [("Figures", False), ("Narrative", False)]
     entry = following.history.get()
     assert entry.history_user == pm
-    assert entry.history_change_reason == f"created: repeats {report_task.reference} ({MONTH_END})"
+    assert entry.history_change_reason == f"created: repeats {report_task.reference}, due 31 Jan 2025"
     # Done, back in progress, done again: still the one next occurrence.
     with _at(D(2025, 1, 31)):
         services.task_move(task=report_task, user=pm, to=TaskStatus.IN_PROGRESS)
@@ -335,7 +335,7 @@ def test_it_sets_a_rule_on_the_form_and_shows_it_with_the_occurrences_on_the_pag
     assert f'Next: <a href="{reverse("projects:task", args=[task.project.code, following.pk])}">' in page
     assert problems(Page(page)) == []
     page = client.get(reverse("projects:task", args=[task.project.code, following.pk])).content.decode()
-    assert f'Repeats <a href="{url}">{task.reference}, due 31 Jan 2025</a>' in page
+    assert f'Previous: <a href="{url}">{task.reference}, due 31 Jan 2025</a>' in page
     # Cleared: the task no longer repeats.
     assert _edit(client, following, repeats="", due_date="2025-02-03").status_code == 302
     following.refresh_from_db()
