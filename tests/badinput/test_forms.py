@@ -47,6 +47,7 @@ from projects.documents import forms as document_forms
 from projects.importers import forms as import_forms
 from projects.importers.mapping import TARGETS_BY_KEY
 from projects.planning import forms as planning_forms
+from projects.planning.plan_import import forms as plan_import_forms
 from projects.portal import forms as portal_forms
 from projects.portfolio import forms as project_forms
 from projects.quality import forms as quality_forms
@@ -255,6 +256,8 @@ TARGETS: dict[str, Target] = {
     "projects:task_checklist_tick": Target("member", (planning_forms.TickForm,)),
     "projects:task_checklist_remove": Target("member"),
     "projects:task_delete": Target("member"),
+    "projects:task_import": Target("member", (plan_import_forms.PlanUploadForm,)),
+    "projects:task_import_confirm": Target("member", (plan_import_forms.PlanConfirmForm,)),
     "projects:plan_task_dates": Target("member", (planning_forms.PlanDatesForm,)),
     "projects:plan_deliverable_dates": Target("pm", (planning_forms.PlanDeliverableDatesForm,)),
     "projects:plan_undo": Target("member", (planning_forms.PlanUndoForm,)),

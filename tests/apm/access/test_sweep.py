@@ -417,6 +417,8 @@ NEEDS: dict[str, Need] = {
     "projects:task_checklist_tick": need("edit_tasks"),
     "projects:task_checklist_remove": need("edit_tasks"),
     "projects:task_delete": need("edit_tasks"),
+    "projects:task_import": need("edit_tasks"),
+    "projects:task_import_confirm": need("edit_tasks"),
     "projects:plan": need("see_internal"),
     "projects:plan_undo": need("edit_tasks"),
     "projects:plan_task_dates": need("edit_tasks"),
