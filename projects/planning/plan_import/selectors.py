@@ -14,7 +14,7 @@ from django.conf import settings
 
 from apm import access
 from projects.models import Project, Task
-from projects.planning.plan_import.reading import Plan, PlanDeliverable
+from projects.planning.plan_import.outline import Plan, PlanDeliverable
 from teams.models import TeamMember
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from projects.delivery.services import deliverable_create
 from projects.models import Deliverable, Project, Task
 from projects.planning import services as task_services
 from projects.planning.plan_import import reading
-from projects.planning.plan_import.reading import Plan
+from projects.planning.plan_import.outline import Plan
 from projects.planning.plan_import.selectors import resource_key, stored_path, team_by_name
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from apm.errors import Refused
 from projects.models import Deliverable, Task
-from projects.planning.plan_import import reading, services
+from projects.planning.plan_import import outline, reading, services, task_list
 from tests import factories
 from tests.test_html import Page, problems
 
@@ -373,12 +373,12 @@ def test_it_reads_ms_project_lags_types_and_links_to_summaries():
 
 
 def test_it_finds_loops():
-    assert reading.find_loop({"a": ["b"], "b": ["c"], "c": []}) == []
-    assert reading.find_loop({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
+    assert outline.find_loop({"a": ["b"], "b": ["c"], "c": []}) == []
+    assert outline.find_loop({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
     chain = {str(n): [str(n + 1)] for n in range(5000)}
-    assert reading.find_loop(chain) == []
+    assert outline.find_loop(chain) == []
     chain["4999"] = ["0"]
-    assert len(reading.find_loop(chain)) == 5001
+    assert len(outline.find_loop(chain)) == 5001
 
 
 @pytest.mark.parametrize(
@@ -394,10 +394,10 @@ def test_it_finds_loops():
     ],
 )
 def test_it_reads_the_dates_of_a_task_list(text, day):
-    assert reading.parse_list_date(text) == day
+    assert task_list.parse_list_date(text) == day
 
 
 @pytest.mark.parametrize("text", ["31/02/2026", "03/30/2026", "tomorrow", "1899-12-31", "9999-01-01"])
 def test_it_refuses_what_is_not_a_date(text):
     with pytest.raises(ValueError, match=re.escape(text)):
-        reading.parse_list_date(text)
+        task_list.parse_list_date(text)
