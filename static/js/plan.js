@@ -138,8 +138,16 @@
   });
   holder.gantt = gantt;
 
-  // The chart scrolls sideways: reachable by the keyboard (its arrows scroll it), and named.
+  // The chart scrolls sideways: reachable by the keyboard (its arrows scroll it), and named. It opens on
+  // the first task (deliverables often start long before their tasks), at once rather than smoothly.
   var scroller = holder.querySelector(".gantt-container");
+  var first = null;
+  source.forEach(function (bar) {
+    if (bar.id.charAt(0) === "t" && (!first || bar.start < first.start)) { first = bar; }
+  });
+  if (scroller && first && gantt.get_bar(first.id)) {
+    scroller.scrollLeft = Math.max(0, gantt.get_bar(first.id).$bar.getX() - 60);
+  }
   if (scroller) {
     scroller.setAttribute("tabindex", "0");
     scroller.setAttribute("role", "region");
