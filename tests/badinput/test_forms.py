@@ -240,6 +240,7 @@ TARGETS: dict[str, Target] = {
         overrides={
             "deliverable": _ids("projects.Deliverable"),
             "assignees": lambda own: st.lists(_ids("teams.TeamMember")(own)),
+            "depends_on": lambda own: st.lists(_ids("projects.Task")(own)),
         },
     ),
     "projects:task_edit": Target(
@@ -248,6 +249,7 @@ TARGETS: dict[str, Target] = {
         overrides={
             "deliverable": _ids("projects.Deliverable"),
             "assignees": lambda own: st.lists(_ids("teams.TeamMember")(own)),
+            "depends_on": lambda own: st.lists(_ids("projects.Task")(own)),
         },
     ),
     "projects:task_move": Target("member", (planning_forms.MoveForm,)),
