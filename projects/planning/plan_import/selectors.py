@@ -80,7 +80,7 @@ class PlanPreview:
     """What confirming the plan would do. ``may_deliver``: whether the user may add deliverables (else the
     summaries are not imported and the tasks go without a deliverable). ``unmatched`` the resource names no
     team member has (those tasks are imported unassigned by them), ``existing`` the task names the project
-    already has."""
+    already has, ``below`` what the lists under the tasks hold, in words ("1 row refused")."""
 
     plan: Plan
     rows: list[PreviewRow]
@@ -89,6 +89,7 @@ class PlanPreview:
     links: int
     unmatched: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    below: list[str] = field(default_factory=list)
 
 
 def plan_preview(*, project: Project, user: User, plan: Plan) -> PlanPreview:
@@ -125,7 +126,14 @@ def plan_preview(*, project: Project, user: User, plan: Plan) -> PlanPreview:
             if title.casefold() in wanted
         }
     )
+    counts = (
+        (len(plan.simplified), "link imported as finish-to-start", "links imported as finish-to-start"),
+        (len(unmatched), "resource not on the team", "resources not on the team"),
+        (len(plan.refused), "row refused", "rows refused"),
+        (len(plan.notes), "thing read differently than written", "things read differently than written"),
+    )
     return PlanPreview(
+        below=[f"{n} {one if n == 1 else many}" for n, one, many in counts if n],
         plan=plan,
         rows=rows,
         deliverables=plan.deliverables if may_deliver else [],
