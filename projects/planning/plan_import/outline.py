@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from apm.errors import Refused
+from projects.planning.schedule import find_loop, loop_words
 
 #: The most tasks one plan may hold.
 MAX_TASKS = 2000
@@ -256,9 +257,13 @@ def assemble(entries: list[Entry], *, source: str, kind: str) -> Plan:
                         plan.notes.append(f"{label(by_key[to])} depends on itself; that link is left out.")
                     elif frm not in predecessors[to]:
                         predecessors[to].append(frm)
-    loop = find_loop(predecessors)
-    if loop:
-        names = " → ".join(label(by_key[key]) for key in reversed(loop))
+    found = find_loop((before, after) for after, befores in predecessors.items() for before in befores)
+    if found:
+        # Told from the loop's task that comes first in the file.
+        place = {entry.key: index for index, entry in enumerate(entries)}
+        first = min(range(len(found) - 1), key=lambda i: place[found[i]])
+        loop = [*found[first:-1], *found[:first], found[first]]
+        names = loop_words(loop, label={key: label(by_key[key]) for key in loop})
         raise Refused(f"The plan's links go round in a loop: {names}. Fix the plan; nothing was imported.")
     plan.tasks = [
         PlanTask(
@@ -280,29 +285,3 @@ def assemble(entries: list[Entry], *, source: str, kind: str) -> Plan:
 
 def _why(plan: Plan) -> str:
     return f" (refused: {' '.join(plan.refused[:3])})" if plan.refused else ""
-
-
-def find_loop(predecessors: dict[str, list[str]]) -> list[str]:
-    """A loop in ``predecessors`` (each key's predecessor keys) as the keys along it, the first repeated at the
-    end (``[a, b, a]``); ``[]`` when there is none. Iterative depth-first search, so a long chain cannot exhaust
-    the stack."""
-    state: dict[str, int] = {}  # 1 on the current path, 2 done
-    for start in predecessors:
-        if state.get(start):
-            continue
-        path: list[str] = [start]
-        pending: list[list[str]] = [list(predecessors.get(start, []))]
-        state[start] = 1
-        while path:
-            if not pending[-1]:
-                state[path.pop()] = 2
-                pending.pop()
-                continue
-            following = pending[-1].pop()
-            if state.get(following) == 1:
-                return [*path[path.index(following) :], following]
-            if not state.get(following):
-                state[following] = 1
-                path.append(following)
-                pending.append(list(predecessors.get(following, [])))
-    return []

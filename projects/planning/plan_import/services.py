@@ -5,8 +5,8 @@ the private file store (``PRIVATE_MEDIA_ROOT/plan-imports/``, one file per proje
 preview page reads it back (``selectors.plan_stored``). ``plan_import`` claims the stored plan by renaming
 its file, which only one request can do, so a double submit imports it once; then, in one transaction,
 creates the deliverables (``projects.delivery.services.deliverable_create``) and the tasks
-(``projects.planning.services.task_create``) and links each task to its predecessors, each write with its
-history entry. A refusal on the way rolls everything back and gives the stored plan back for another try.
+(``projects.planning.services.task_create``), each after its predecessors and linked to them, each write
+with its history entry. A refusal on the way rolls everything back and gives the stored plan back for another try.
 Stored plans older than :data:`KEEP_HOURS` are removed when a plan is uploaded.
 """
 
@@ -24,12 +24,11 @@ from django.db import transaction
 
 from apm import access, uploads
 from apm.errors import Refused
-from projects.common.history import history_save
 from projects.delivery.services import deliverable_create
 from projects.models import Deliverable, Project, Task
 from projects.planning import services as task_services
 from projects.planning.plan_import import reading
-from projects.planning.plan_import.outline import Plan
+from projects.planning.plan_import.outline import Plan, PlanTask
 from projects.planning.plan_import.selectors import resource_key, stored_path, team_by_name
 
 if TYPE_CHECKING:
@@ -109,11 +108,24 @@ def plan_upload(*, project: Project, user: User, upload: UploadedFile) -> str:
     return token
 
 
-def _depend(task: Task, predecessors: list[Task], *, user: User) -> None:
-    """Link ``task`` to its finish-to-start ``predecessors`` (the plan was checked for loops), with a history
-    entry naming them."""
-    task.depends_on.add(*predecessors)
-    history_save(task, user=user, reason="depends on: " + ", ".join(p.title for p in predecessors))
+def _in_link_order(rows: list[PlanTask]) -> list[PlanTask]:
+    """``rows`` with each after its predecessors, otherwise in the file's order (the plan has no loop)."""
+    by_key = {row.key: row for row in rows}
+    placed: set[str] = set()
+    order: list[PlanTask] = []
+    for row in rows:
+        stack = [(row, iter(row.predecessors))]
+        while stack:
+            current, pending = stack[-1]
+            following = next((key for key in pending if key not in placed), None)
+            if following is None:
+                stack.pop()
+                if current.key not in placed:
+                    placed.add(current.key)
+                    order.append(current)
+            else:
+                stack.append((by_key[following], iter(by_key[following].predecessors)))
+    return order
 
 
 def _create(project: Project, user: User, plan: Plan) -> PlanImported:
@@ -131,10 +143,11 @@ def _create(project: Project, user: User, plan: Plan) -> PlanImported:
                 description=f"Imported from the plan “{plan.source}”.",
             )
     tasks: dict[str, Task] = {}
-    assignments = 0
-    for row in plan.tasks:
+    assignments = links = 0
+    for row in _in_link_order(plan.tasks):
         people = list({team[key].pk: team[key] for r in row.resources if (key := resource_key(r)) in team}.values())
         assignments += len(people)
+        links += len(row.predecessors)
         tasks[row.key] = task_services.task_create(
             project=project,
             user=user,
@@ -145,12 +158,8 @@ def _create(project: Project, user: User, plan: Plan) -> PlanImported:
             estimate_hours=row.hours,
             start_date=row.start,
             due_date=row.finish,
+            depends_on=[tasks[key] for key in row.predecessors],
         )
-    links = 0
-    for row in plan.tasks:
-        if row.predecessors:
-            _depend(tasks[row.key], [tasks[key] for key in row.predecessors], user=user)
-            links += len(row.predecessors)
     return PlanImported(deliverables=len(deliverables), tasks=len(tasks), links=links, assignments=assignments)
 
 
