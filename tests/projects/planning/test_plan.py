@@ -242,3 +242,16 @@ def test_it_shows_the_plan_of_10_and_300_tasks_in_the_same_number_of_queries(
         html = client.get(url).content.decode()
     assert "Step 299" in html
     assert len(small.captured_queries) == 8
+
+
+def test_it_names_the_tasks_left_out_for_want_of_dates_and_offers_members_the_task_rows_only(
+    client, member, pm, chain, project
+):
+    services.task_create(project=project, user=pm, title="Find a composer")
+    client.force_login(member)
+    html = client.get(reverse("projects:plan", args=[project.code])).content.decode()
+    assert "Left out of the chart and the critical path, without dates:" in html
+    assert "Find a composer" in html
+    a = chain[0]
+    assert f'action="/projects/{project.code}/plan/tasks/{a.pk}/dates/"' in html
+    assert "/plan/deliverables/" not in html
