@@ -14,6 +14,7 @@ from django.conf import settings
 
 from apm import access
 from projects.models import Project, Task
+from projects.planning.forms import team_of
 from projects.planning.plan_import.outline import Plan, PlanDeliverable
 from teams.models import TeamMember
 
@@ -29,9 +30,10 @@ def resource_key(name: str) -> str:
 
 
 def team_by_name(project: Project) -> dict[str, TeamMember]:
-    """The project's team members by :func:`resource_key` of their name (the first of two of the same name)."""
+    """The people a task of ``project`` may be assigned to (``planning.forms.team_of``: its team) by
+    :func:`resource_key` of their name (the first of two of the same name)."""
     team: dict[str, TeamMember] = {}
-    for member in project.team_members.order_by("name", "pk"):
+    for member in team_of(project):
         team.setdefault(resource_key(member.name), member)
     return team
 
