@@ -15,6 +15,7 @@ from projects.documents import admin as documents_admin
 from projects.importers import admin as importers_admin
 from projects.planning import admin as planning_admin
 from projects.portfolio import admin as portfolio_admin
+from projects.project_templates import admin as project_templates_admin
 from projects.quality import admin as quality_admin
 from projects.raid import admin as raid_admin
 from projects.staffing import admin as staffing_admin
@@ -33,4 +34,5 @@ DOMAIN_ADMINS = (
     documents_admin,
     correspondence_admin,
     importers_admin,
+    project_templates_admin,
 )

@@ -2,7 +2,7 @@
 
 ``<code:code>`` is a project code (apm.converters); anything unknown is a 404.
 Routes that start with a fixed word (``new/``, ``time/week/``, ``desk/``,
-``departments/...``) come first: a word like "desk" also matches the code
+``departments/...``, ``templates/...``) come first: a word like "desk" also matches the code
 pattern, so ``<code:code>/`` listed before it would take it.
 """
 
@@ -15,6 +15,7 @@ from projects.desk import urls as desk_urls
 from projects.documents import urls as documents_urls
 from projects.planning import urls as planning_urls
 from projects.portfolio import urls as portfolio_urls
+from projects.project_templates import urls as template_urls
 from projects.quality import urls as quality_urls
 from projects.raid import urls as raid_urls
 from projects.staffing import urls as staffing_urls
@@ -28,6 +29,7 @@ urlpatterns = [
     *billing_urls.fixed_urlpatterns,
     *desk_urls.fixed_urlpatterns,
     *documents_urls.fixed_urlpatterns,
+    *template_urls.fixed_urlpatterns,
     *portfolio_urls.urlpatterns,
     *status_urls.urlpatterns,
     *staffing_urls.project_urlpatterns,
@@ -40,4 +42,5 @@ urlpatterns = [
     *raid_urls.urlpatterns,
     *documents_urls.urlpatterns,
     *correspondence_urls.urlpatterns,
+    *template_urls.urlpatterns,
 ]
