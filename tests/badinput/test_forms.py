@@ -50,6 +50,7 @@ from projects.planning import forms as planning_forms
 from projects.planning.plan_import import forms as plan_import_forms
 from projects.portal import forms as portal_forms
 from projects.portfolio import forms as project_forms
+from projects.project_templates import forms as template_forms
 from projects.quality import forms as quality_forms
 from projects.raid import forms as raid_forms
 from projects.staffing.forms import AllocationForm, OpenRoleForm, RequirementFormSet, RoleBookingForm
@@ -157,6 +158,10 @@ TARGETS: dict[str, Target] = {
     "accounts:invitation": Target(None, (SetPasswordForm,)),
     "projects:create": Target("pm", (project_forms.ProjectForm,)),
     "projects:edit": Target("pm", (project_forms.ProjectForm,)),
+    "projects:template_use": Target("pm", (template_forms.ProjectFromTemplateForm,)),
+    "projects:template_save": Target("pm", (template_forms.TemplateForm,)),
+    "projects:template_edit": Target("admin", (template_forms.TemplateForm,)),
+    "projects:template_delete": Target("admin"),
     "projects:update": Target("pm", (update_forms.StatusUpdateForm,), more=lambda own: {"as_of": hs.dates()}),
     "projects:role_create": Target("pm", (OpenRoleForm,), more=_formset("skills", RequirementFormSet.form)),
     "projects:role_assign": Target(

@@ -46,6 +46,7 @@ from projects.models import (
     BudgetLine,
     Invoice,
     InvoiceLine,
+    ProjectTemplate,
     Task,
     TaskChecklistItem,
     ToleranceException,
@@ -197,6 +198,10 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "imports:confirm": {"pk": "import_job"},
     "imports:file": {"pk": "import_job"},
     "imports:preset": {"key": "preset_key"},
+    "projects:template": {"pk": "project_template"},
+    "projects:template_use": {"pk": "project_template"},
+    "projects:template_edit": {"pk": "project_template"},
+    "projects:template_delete": {"pk": "project_template"},
 }
 #: Defaults for argument names not listed for a URL.
 DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
@@ -241,6 +246,21 @@ def _task(project: Any) -> Task:
     return task
 
 
+def _template(project: Any) -> ProjectTemplate:
+    """A template saved from the project: one deliverable and a task under it (its delete, swept last of its
+    URLs, removes it)."""
+    found = ProjectTemplate.objects.filter(source_project=project).order_by("pk").first()
+    if found is not None:
+        return found
+    content = {
+        "version": 1,
+        "currency": "GBP",
+        "deliverables": [{"name": "Kick-off pack", "due": 7}],
+        "tasks": [{"title": "Agree the plan", "due": 3, "deliverable": 0}],
+    }
+    return ProjectTemplate.objects.create(name=f"{project.code} template", content=content, source_project=project)
+
+
 #: Objects of a side's project that ``Side.objects`` (tests/access_world.py) does not name: found (or, for a
 #: booking, made) on first use and kept there; the ``sweep`` fixture makes them before it takes fingerprints.
 FOUND: dict[str, Any] = {
@@ -262,6 +282,7 @@ FOUND: dict[str, Any] = {
     "invoice": _draft_invoice,
     "invoice_line": lambda project: _draft_invoice(project).lines.order_by("pk").first(),
     "task": _task,
+    "project_template": _template,
     "task_checklist_item": lambda project: _task(project).checklist.order_by("pk").first(),
     "allocation": lambda project: (
         Allocation.objects.filter(project=project).order_by("pk").first()
@@ -340,6 +361,14 @@ NEEDS: dict[str, Need] = {
     "logout": Need(),
     "projects:list": Need(),
     "projects:create": need("create_project", missing=403),
+    # Templates are the company's, not a project's: whoever may create projects reads and uses them;
+    # administrators keep them; saving a project as one is editing it.
+    "projects:templates": need("create_project", missing=403),
+    "projects:template": need("create_project", missing=403),
+    "projects:template_use": need("create_project", missing=403),
+    "projects:template_edit": need("create_project", act="manage_templates", missing=403),
+    "projects:template_delete": need("create_project", act="manage_templates", missing=403),
+    "projects:template_save": need("edit_project"),
     "projects:timesheet": need("keep_timesheet"),
     "projects:time_entry_add": need("keep_timesheet"),
     "projects:timesheet_submit": need("keep_timesheet"),
