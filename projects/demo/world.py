@@ -52,11 +52,13 @@ from projects.models import (
     OpenRole,
     OpenRoleSkill,
     Project,
+    ProjectTemplate,
     QualityStandard,
     StatusUpdate,
     ToleranceException,
 )
 from projects.planning import services as task_services
+from projects.project_templates import services as template_services
 from projects.quality import services as quality_services
 from projects.quality.services import CheckInput
 from projects.rag import RAG
@@ -547,6 +549,20 @@ class _World:
         if self.created["ProjectBilling"] > billed:
             for project in projects:
                 checks.budget_check(project=project)
+
+    def project_template(self, project: Project) -> None:
+        """The company's one template, kept by the administrator: the website rebuild's plan, for ``pm`` to start
+        the next website from (Projects, then New project, then a project template)."""
+        if ProjectTemplate.objects.filter(name="Website rebuild").exists():
+            return
+        template_services.template_save_from_project(
+            project=project,
+            user=self.admin,
+            name="Website rebuild",
+            description="A booking or shop website rebuilt: discovery, prototype, build and launch, with the usual "
+            "risks, the company's quality standard and the contract's clauses.",
+        )
+        self.count("ProjectTemplate")
 
     def exception_plan(self, project: Project) -> None:
         """The PM's plan for each open tolerance exception, submitted and awaiting a head's decision."""
@@ -1071,4 +1087,5 @@ def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.dat
         world.letter_templates()
         projects = [world.project(spec, index, standard) for index, spec in enumerate(PROJECTS)]
         world.money_loop(projects)
+        world.project_template(projects[0])
     return Seeded(created=+world.created)  # unary plus: only what was created
