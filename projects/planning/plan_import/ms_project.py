@@ -134,7 +134,7 @@ def read_ms_project(data: bytes, *, name: str) -> Plan:
             name=title,
             start=_xml_date(_text(element, "Start"), what="start", task=shown),
             finish=_xml_date(_text(element, "Finish"), what="finish", task=shown),
-            level=int(level) if level.isdigit() and len(level) < 4 else 1,
+            level=int(level) if level.isascii() and level.isdigit() and len(level) < 4 else 1,
             summary=_text(element, "Summary") == "1",
             resources=assigned.get(uid, []),
             hours=_work_hours(_text(element, "Work")),

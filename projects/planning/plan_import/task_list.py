@@ -136,11 +136,16 @@ def read_task_list(data: bytes, *, name: str) -> Plan:
 
     def cell(row: tabular.Row, wanted: str) -> str:
         index = columns.get(wanted)
-        return row.cells[index].strip() if index is not None and index < len(row.cells) else ""
+        # A NUL cannot be stored in PostgreSQL's text; no plan means one.
+        return row.cells[index].replace("\x00", "").strip() if index is not None and index < len(row.cells) else ""
 
     for number, row in enumerate(table.rows, start=1):
         written_id = cell(row, "id")
-        key = f"id:{int(written_id)}" if by_id and written_id.isdigit() and len(written_id) < 10 else f"row:{number}"
+        key = (
+            f"id:{int(written_id)}"
+            if by_id and written_id.isascii() and written_id.isdigit() and len(written_id) < 10
+            else f"row:{number}"
+        )
         if by_id and key.startswith("row:"):
             key = f"line:{row.line}"
         entry = Entry(key=key, source=f"line {row.line}", name=" ".join(cell(row, "name").split()))
@@ -159,7 +164,7 @@ def read_task_list(data: bytes, *, name: str) -> Plan:
                     f"its {wanted} “{cell(row, wanted)[:40]}” is not a date (yyyy-mm-dd, dd/mm/yyyy or dd.mm.yyyy)"
                 )
         level = cell(row, "level")
-        entry.level = int(level) if level.isdigit() and len(level) < 4 else 1
+        entry.level = int(level) if level.isascii() and level.isdigit() and len(level) < 4 else 1
         entry.links = _list_links(cell(row, "predecessors"), by_id=by_id)
         entry.resources = [" ".join(r.split()) for r in re.split(r"[;,]", cell(row, "resources")) if r.strip()]
         work = cell(row, "work")

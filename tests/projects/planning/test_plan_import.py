@@ -401,3 +401,15 @@ def test_it_creates_a_task_after_a_predecessor_listed_below_it(pm, project):
     assert services.plan_import(project=project, user=pm, token=token).links == 2
     assert list(Task.objects.order_by("pk").values_list("title", flat=True)) == ["Design", "Build", "Hand over"]
     assert _links() == {("Hand over", "Build"), ("Build", "Design")}
+
+
+def test_it_reads_odd_cells_of_a_task_list_without_failing():
+    text = 'ID,Name,Outline Level,Predecessors\n²,Dig deep,³,\u0661\n2,Fill,1,"²,  , 9SS+0d"\n'
+    plan = reading.read_plan(text.encode(), name="odd.csv")
+    assert [(t.key, t.name) for t in plan.tasks] == [("line:2", "Dig deep"), ("id:2", "Fill")]
+    assert plan.tasks[1].predecessors == []
+    assert "“Fill” (line 3): its predecessor “²” is not a task of the file; left out." in plan.notes
+    assert "“Fill” (line 3): its predecessor 9SS+0d is not a task of the file; left out." in plan.notes
+    assert plan.simplified == []
+    plan = reading.read_plan("Name\r\nDig\x00 deep\r\n".encode("utf-16"), name="nul.csv")
+    assert [t.name for t in plan.tasks] == ["Dig deep"]
