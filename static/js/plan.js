@@ -145,9 +145,12 @@
   source.forEach(function (bar) {
     if (bar.id.charAt(0) === "t" && (!first || bar.start < first.start)) { first = bar; }
   });
-  if (scroller && first && gantt.get_bar(first.id)) {
-    scroller.scrollLeft = Math.max(0, gantt.get_bar(first.id).$bar.getX() - 60);
+  function toFirstTask() {
+    if (scroller && first && gantt.get_bar(first.id)) {
+      scroller.scrollLeft = Math.max(0, gantt.get_bar(first.id).$bar.getX() - 60);
+    }
   }
+  toFirstTask();
   if (scroller) {
     scroller.setAttribute("tabindex", "0");
     scroller.setAttribute("role", "region");
@@ -163,6 +166,7 @@
       button.classList.toggle("active", button.getAttribute("data-mode") === current);
       button.addEventListener("click", function () {
         gantt.change_view_mode(button.getAttribute("data-mode"));
+        toFirstTask();
         modes.querySelectorAll("button[data-mode]").forEach(function (other) {
           other.setAttribute("aria-pressed", String(other === button));
           other.classList.toggle("active", other === button);
