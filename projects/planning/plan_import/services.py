@@ -58,9 +58,10 @@ def _require(user: User, project: Project) -> None:
 
 
 def _sweep(folder: Path) -> None:
-    """Remove stored plans (and claims) older than ``KEEP_HOURS``."""
+    """Remove stored plans older than ``KEEP_HOURS``, with what a request that died left behind (a plan being
+    written, ``.tmp``, or claimed, ``.importing``)."""
     cutoff = time.time() - KEEP_HOURS * 3600
-    for old in folder.glob("*.json*"):
+    for old in folder.iterdir():
         try:
             if old.stat().st_mtime < cutoff:
                 old.unlink()

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
@@ -413,3 +416,30 @@ def test_it_reads_odd_cells_of_a_task_list_without_failing():
     assert plan.simplified == []
     plan = reading.read_plan("Name\r\nDig\x00 deep\r\n".encode("utf-16"), name="nul.csv")
     assert [t.name for t in plan.tasks] == ["Dig deep"]
+
+
+def test_it_forgets_stored_plans_after_a_day(pm, project, settings):
+    with time_machine.travel(dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), tick=False):
+        old = services.plan_upload(project=project, user=pm, upload=_file("supplier_plan.xml"))
+        folder = Path(settings.PRIVATE_MEDIA_ROOT) / "plan-imports"
+        (folder / "1-1-left-behind.importing").write_text("{}")
+        for path in folder.iterdir():
+            os.utime(path, (time.time(), time.time()))
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC), tick=False):
+        new = services.plan_upload(project=project, user=pm, upload=_file("supplier_plan.xml"))
+    assert sorted(path.name for path in folder.iterdir()) == [f"{project.pk}-{pm.pk}-{new}.json"]
+    with pytest.raises(Refused, match="imported already"):
+        services.plan_import(project=project, user=pm, token=old)
+
+
+@pytest.mark.parametrize("size", [3, 300])
+def test_it_previews_in_a_fixed_number_of_queries(client, pm, project, mo, size, django_assert_num_queries):
+    rows = [["Name", "Finish", "Predecessors", "Resource Names"]]
+    rows += [
+        [f"Step {n}", "2026-06-30", str(n - 1) if n > 1 else "", "Mo Member; Sam Other"] for n in range(1, size + 1)
+    ]
+    client.force_login(pm)
+    url = _upload(client, project, _csv(rows)).url
+    with django_assert_num_queries(7):
+        html = client.get(url).content.decode()
+    assert f"Import {size} tasks" in html
