@@ -380,6 +380,26 @@ def plan_of(content: Any) -> TemplatePlan:
     )
 
 
+def predecessors_first(depends: Sequence[tuple[int, ...]]) -> list[int]:
+    """The indexes of ``depends`` (item index -> the indexes it depends on, no loop: :func:`plan_of` refused
+    those) ordered so that every item comes after those it depends on, else in their own order."""
+    done: set[int] = set()
+    order: list[int] = []
+    for start in range(len(depends)):
+        stack = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in done:
+                continue
+            if expanded:
+                done.add(node)
+                order.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(depends[node]) if p not in done)
+    return order
+
+
 def counts_of(content: Any) -> dict[str, int]:
     """How many items of each list ``content`` holds (0 for a list that is missing or not a list): for lists,
     without checking the rest."""

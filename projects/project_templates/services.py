@@ -263,8 +263,10 @@ def project_create_from_template(*, template: ProjectTemplate, user: User, form:
         for made, d in zip(deliverables, plan.deliverables, strict=True):
             if d.depends_on:
                 made.depends_on.set([deliverables[i] for i in d.depends_on])
-        tasks = []
-        for t in plan.tasks:
+        # Each task made after those it depends on, so that task_create links them (and its history says so).
+        tasks: dict[int, Task] = {}
+        for index in doc.predecessors_first([t.depends_on for t in plan.tasks]):
+            t = plan.tasks[index]
             task = task_create(
                 project=project,
                 user=user,
@@ -275,13 +277,11 @@ def project_create_from_template(*, template: ProjectTemplate, user: User, form:
                 start_date=doc.shifted(start, t.start),
                 due_date=doc.shifted(start, t.due),
                 priority=t.priority,
+                depends_on=[tasks[i] for i in t.depends_on],
             )
             for text in t.checklist:
                 checklist_item_add(task=task, user=user, text=text)
-            tasks.append(task)
-        for made_task, t in zip(tasks, plan.tasks, strict=True):
-            if t.depends_on:
-                made_task.depends_on.set([tasks[i] for i in t.depends_on])
+            tasks[index] = task
         for r in plan.raid:
             fields: dict[str, Any] = {
                 "title": r.title,

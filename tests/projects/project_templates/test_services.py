@@ -68,6 +68,7 @@ def test_it_creates_a_project_with_every_item_at_the_new_start(planned, pm, form
     assert [i.text for i in sketch.checklist.all()] == ["Wireframes", "Review"]
     assert (code.start_date, code.due_date, code.deliverable) == (dt.date(2025, 3, 18), dt.date(2025, 4, 3), build)
     assert list(code.depends_on.all()) == [sketch]
+    assert code.history.filter(history_change_reason__contains=f"depends on: {sketch.reference}").exists()
     assert (tidy.start_date, tidy.due_date, tidy.deliverable) == (None, None, None)
     risk = RaidItem.objects.get(project=project, kind="risk")
     assert (risk.title, risk.due_date, risk.probability, risk.impact) == (
@@ -88,6 +89,22 @@ def test_it_creates_a_project_with_every_item_at_the_new_start(planned, pm, form
     entry = design.history.get()
     assert (entry.history_user, entry.history_change_reason) == (pm, "created")
     assert sketch.history.filter(history_user=pm).exists()
+
+
+def test_it_makes_a_task_after_those_it_depends_on_whatever_their_order(pm, project, form_data):
+    content = {
+        "version": 1,
+        "currency": "GBP",
+        "tasks": [{"title": "Launch", "depends_on": [1, 2]}, {"title": "Test", "depends_on": [2]}, {"title": "Build"}],
+    }
+    template = ProjectTemplate.objects.create(name="Backwards", content=content)
+
+    made = services.project_create_from_template(template=template, user=pm, form=_form(pm, form_data))
+
+    tasks = {t.title: t for t in Task.objects.filter(project=made)}
+    assert set(tasks["Launch"].depends_on.all()) == {tasks["Test"], tasks["Build"]}
+    assert list(tasks["Test"].depends_on.all()) == [tasks["Build"]]
+    assert not tasks["Build"].depends_on.exists()
 
 
 def test_it_leaves_alone_the_project_it_was_saved_from(planned, pm, form_data):
