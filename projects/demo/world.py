@@ -797,6 +797,31 @@ class _World:
             if done:
                 task_services.checklist_item_tick(item=item, user=self.pm, done=True)
             self.count("TaskChecklistItem")
+        self.monthly_report(project)
+
+    def monthly_report(self, project: Project) -> None:
+        """A task repeating on the last day of every month, last month's done: its next occurrence, due at the end
+        of this month, was made when it was moved to done (another person's: the member's desk stays as it is)."""
+        author = project.team_members.exclude(user__username="member").order_by("name").first()
+        last_month_end = self.today.replace(day=1) - dt.timedelta(days=1)
+        report = task_services.task_create(
+            project=project,
+            user=self.pm,
+            title="Monthly highlight report",
+            description="The month's progress, RAG and next steps, for the client.",
+            assignees=[author] if author else [],
+            estimate_hours=Decimal("3"),
+            start_date=last_month_end - dt.timedelta(days=4),
+            due_date=last_month_end,
+            recurrence="FREQ=MONTHLY;BYMONTHDAY=-1",
+        )
+        for text in ("Figures from the budget page", "RAG and commentary", "Sent to the client"):
+            item = task_services.checklist_item_add(task=report, user=self.pm, text=text)
+            task_services.checklist_item_tick(item=item, user=self.pm, done=True)
+            self.count("TaskChecklistItem", 2)  # and its unticked copy on the next occurrence
+        for to in ("in_progress", "in_review", "done"):
+            task_services.task_move(task=report, user=self.pm, to=to)
+        self.count("Task", 2)
 
     def changes(self, project: Project) -> None:
         if project.change_requests.exists():
@@ -927,6 +952,8 @@ class _World:
                 review_link=f"https://staging.{project.code.lower()}.example/concepts",
             )
         self.count("Document", 5)
+        # 7.2 repeats every year (a permit renewal): marked met, or its deadline passing, keeps the period and
+        # moves the deadline on a year.
         for number, title, kind, deadline, evidence in (
             ("4.1", "Deliver the agreed deliverables", "deliverable", None, ""),
             ("7.2", "Hold the permits the works need", "obligation", self.today + dt.timedelta(days=6), "document"),
@@ -944,6 +971,7 @@ class _World:
                 deadline=deadline,
                 evidence=evidence,
                 evidence_document_kind="permit" if evidence == "document" else "",
+                recurrence="FREQ=YEARLY" if number == "7.2" else "",
             )
             self.count("Clause")
         permit_clause = Clause.objects.get(project=project, number="7.2")
