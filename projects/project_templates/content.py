@@ -7,7 +7,7 @@ The document (``version`` 1)::
                        "depends_on": [deliverable index]}],
      "tasks": [{"title", "description", "estimate_hours": "12.50" | null, "priority", "start": int | null,
                 "due": int | null, "deliverable": deliverable index | null, "depends_on": [task index],
-                "checklist": [str]}],
+                "checklist": [str], "recurrence": RRULE text or ""}],
      "raid": [{"kind": "risk" | "assumption" | "dependency", "title", "description", "due": int | null,
                "probability": 1-5, "impact": 1-5, "mitigation", "contingency_plan", "trigger"}],
      "quality_standards": [{"name", "client_id": int | null, "client": str}],
@@ -76,6 +76,7 @@ class PlanTask:
     deliverable: int | None
     depends_on: tuple[int, ...]
     checklist: tuple[str, ...]
+    recurrence: str = ""  # a repeat rule (projects.planning.recurrence); its checks are task_create's
 
     @property
     def days(self) -> str:
@@ -314,6 +315,7 @@ def plan_of(content: Any) -> TemplatePlan:
             deliverable=r.index("deliverable", size, what="deliverable"),
             depends_on=r.indexes("depends_on", task_count, own=n, what="task"),
             checklist=r.texts("checklist", limit=300),
+            recurrence=r.text("recurrence", limit=200).strip(),
         )
         if item.start is not None and item.due is not None and item.start > item.due:
             raise r.refuse("starts after it is due")

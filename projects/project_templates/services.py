@@ -72,7 +72,7 @@ def content_of(project: Project) -> dict[str, Any]:
     """The template document of ``project`` as it is now (see :mod:`projects.project_templates.content`).
 
     Kept: its deliverables (name, description, acceptance criteria, dates, dependencies), tasks (title,
-    description, estimate, priority, dates, deliverable, dependencies, checklist texts; not who does them
+    description, estimate, priority, dates, deliverable, dependencies, checklist texts, repeat rule; not who does them
     nor how far they are), RAID risks, assumptions and dependencies still open (issues are events, not
     starters), quality standards (by name and client), budget lines (not the unallocated remainder) and
     clauses (with their evidence). Dates become days from ``project.start_date``, which must be set.
@@ -120,6 +120,7 @@ def content_of(project: Project) -> dict[str, Any]:
                 "deliverable": where.get(t.deliverable_id) if t.deliverable_id else None,
                 "depends_on": sorted(task_at[p.pk] for p in t.depends_on.all() if p.pk in task_at),
                 "checklist": [item.text for item in t.checklist.all()],
+                "recurrence": t.recurrence,
             }
             for t in tasks
         ],
@@ -278,6 +279,7 @@ def project_create_from_template(*, template: ProjectTemplate, user: User, form:
                 due_date=doc.shifted(start, t.due),
                 priority=t.priority,
                 depends_on=[tasks[i] for i in t.depends_on],
+                recurrence=t.recurrence,
             )
             for text in t.checklist:
                 checklist_item_add(task=task, user=user, text=text)

@@ -107,6 +107,30 @@ def test_it_makes_a_task_after_those_it_depends_on_whatever_their_order(pm, proj
     assert not tasks["Build"].depends_on.exists()
 
 
+def test_it_keeps_how_a_task_repeats(pm, project, form_data):
+    content = {
+        "version": 1,
+        "currency": "GBP",
+        "tasks": [{"title": "Weekly check-in", "due": 4, "recurrence": "FREQ=WEEKLY;BYDAY=FR"}],
+    }
+    template = ProjectTemplate.objects.create(name="Repeats", content=content)
+
+    made = services.project_create_from_template(template=template, user=pm, form=_form(pm, form_data))
+
+    task = Task.objects.get(project=made)
+    assert (task.recurrence, task.due_date) == ("FREQ=WEEKLY;INTERVAL=1;BYDAY=FR", dt.date(2025, 3, 7))
+
+
+def test_it_refuses_a_repeat_rule_the_tasks_refuse_and_creates_nothing(pm, project, form_data):
+    content = {"version": 1, "currency": "GBP", "tasks": [{"title": "Often", "due": 4, "recurrence": "FREQ=SECONDLY"}]}
+    template = ProjectTemplate.objects.create(name="Too often", content=content)
+
+    with pytest.raises(Refused):
+        services.project_create_from_template(template=template, user=pm, form=_form(pm, form_data))
+
+    assert not Project.objects.filter(code="NEW-1").exists()
+
+
 def test_it_leaves_alone_the_project_it_was_saved_from(planned, pm, form_data):
     template = services.template_save_from_project(project=planned, user=pm, name="Web shop")
     before = Task.objects.filter(project=planned).count()
