@@ -30,6 +30,7 @@ urlpatterns = [
     *desk_urls.fixed_urlpatterns,
     *documents_urls.fixed_urlpatterns,
     *template_urls.fixed_urlpatterns,
+    *planning_urls.fixed_urlpatterns,
     *portfolio_urls.urlpatterns,
     *status_urls.urlpatterns,
     *staffing_urls.project_urlpatterns,

@@ -2,9 +2,14 @@
 
 from django.urls import path
 
+from projects.planning import board_views, views
 from projects.planning import plan_views as gantt_views
-from projects.planning import views
 from projects.planning.plan_import import views as import_views
+
+#: A fixed word: ``projects.urls`` puts it before every ``<code:code>/`` route ("tasks" looks like a code).
+fixed_urlpatterns = [
+    path("tasks/board/", board_views.managed_board, name="tasks_board_all"),
+]
 
 urlpatterns = [
     path("<code:code>/tasks/", views.task_list, name="tasks"),
@@ -15,10 +20,12 @@ urlpatterns = [
     path("<code:code>/plan/deliverables/<int:pk>/dates/", gantt_views.deliverable_dates, name="plan_deliverable_dates"),
     path("<code:code>/tasks/import/", import_views.task_import, name="task_import"),
     path("<code:code>/tasks/import/confirm/", import_views.task_import_confirm, name="task_import_confirm"),
+    path("<code:code>/tasks/board/", board_views.task_board, name="tasks_board"),
     path("<code:code>/tasks/<int:pk>/", views.task_detail, name="task"),
     path("<code:code>/tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
     path("<code:code>/tasks/<int:pk>/move/", views.task_move, name="task_move"),
     path("<code:code>/tasks/<int:pk>/reorder/", views.task_reorder, name="task_reorder"),
+    path("<code:code>/tasks/<int:pk>/place/", board_views.task_place, name="task_place"),
     path("<code:code>/tasks/<int:pk>/checklist/", views.checklist_add, name="task_checklist_add"),
     path("<code:code>/tasks/<int:pk>/checklist/<int:item>/tick/", views.checklist_tick, name="task_checklist_tick"),
     path(

@@ -259,6 +259,7 @@ TARGETS: dict[str, Target] = {
     ),
     "projects:task_move": Target("member", (planning_forms.MoveForm,)),
     "projects:task_reorder": Target("member", (planning_forms.ReorderForm,)),
+    "projects:task_place": Target("member", (planning_forms.PlaceForm,)),
     "projects:task_checklist_add": Target("member", (planning_forms.ChecklistItemForm,)),
     "projects:task_checklist_tick": Target("member", (planning_forms.TickForm,)),
     "projects:task_checklist_remove": Target("member"),
