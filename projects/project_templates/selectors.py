@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from apm import access
 from apm.errors import Refused
 from projects.models import ProjectTemplate
+from projects.planning import recurrence
 from projects.project_templates import content as doc
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def template_list(*, user: User) -> list[TemplateRow]:
 class TaskView:
     task: doc.PlanTask
     after: list[str]  # the titles of the tasks it depends on
+    repeats: str = ""  # its repeat rule in words ("" when it does not repeat)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,11 @@ def template_view(*, template: ProjectTemplate, user: User) -> TemplateView:
         groups = [DeliverableView(deliverable=d, after=[names[i] for i in d.depends_on]) for d in plan.deliverables]
         loose = DeliverableView(deliverable=None)
         for task in plan.tasks:
-            shown = TaskView(task=task, after=[plan.tasks[i].title for i in task.depends_on])
+            shown = TaskView(
+                task=task,
+                after=[plan.tasks[i].title for i in task.depends_on],
+                repeats=recurrence.describe(task.recurrence) if task.recurrence else "",
+            )
             (loose if task.deliverable is None else groups[task.deliverable]).tasks.append(shown)
         if loose.tasks:
             groups.append(loose)

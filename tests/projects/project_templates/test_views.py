@@ -56,6 +56,21 @@ def test_it_shows_the_plan_in_days_and_money_only_to_those_who_see_it(client, te
         assert ("£1,234" in page) is sees, user
 
 
+def test_it_says_how_a_task_repeats(client, pm):
+    content = {
+        "version": 1,
+        "currency": "GBP",
+        "tasks": [{"title": "Check-in", "due": 4, "recurrence": "FREQ=WEEKLY;BYDAY=FR"}],
+    }
+    template = ProjectTemplate.objects.create(name="Repeats", content=content)
+    client.force_login(pm)
+
+    page = client.get(reverse("projects:template", args=[template.pk])).content.decode()
+
+    assert "Repeats: " in page
+    assert "Friday" in page
+
+
 def test_it_saves_a_project_as_a_template_from_its_page(client, planned, pm):
     client.force_login(pm)
     assert "Save as template" in client.get(reverse("projects:detail", args=[planned.code])).content.decode()
