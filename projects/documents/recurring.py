@@ -77,6 +77,12 @@ def _period_end(*, clause: Clause, due_date: dt.date, outcome: str, user: User |
     return True
 
 
+def period_start(*, clause: Clause) -> dt.date | None:
+    """When the current period of ``clause`` begins: the due date of the period before it (None: none has ended).
+    Until then it is not marked met: next year's renewal is not met in advance. One query."""
+    return clause.occurrences.order_by("-due_date").values_list("due_date", flat=True).first()
+
+
 def obligation_period_met(*, clause: Clause, user: User, due_date: dt.date, today: dt.date | None = None) -> Clause:
     """Mark the period of the repeating obligation ``clause`` due on ``due_date`` met: it is kept as met and the
     deadline moves to the next date of its rule.
@@ -84,12 +90,16 @@ def obligation_period_met(*, clause: Clause, user: User, due_date: dt.date, toda
     ``due_date`` is the deadline the user saw: a second click, or a period
     ended meanwhile by the periodic run, is refused with the deadline now.
     Raises ``Refused`` for someone who may not edit the project, a clause
-    that is not a repeating obligation with a deadline, or that case.
+    that is not a repeating obligation with a deadline, a period that has
+    not begun (:func:`period_start`), or that case.
     """
     access.edit_project.require(user, clause.project, NOT_A_MANAGER)
     if clause.kind != ClauseKind.OBLIGATION or not clause.recurrence or clause.deadline is None:
         raise Refused("Only a repeating obligation with a deadline is marked met period by period.")
     today = today or timezone.localdate()
+    begins = period_start(clause=clause) if clause.deadline == due_date else None
+    if begins is not None and begins > today:
+        raise Refused(f"The period due {due_date:%d %b %Y} begins on {begins:%d %b %Y}; it is marked met from then.")
     if not _period_end(clause=clause, due_date=due_date, outcome=OccurrenceOutcome.MET, user=user, today=today):
         clause.refresh_from_db(fields=["deadline"])
         raise Refused(

@@ -256,6 +256,7 @@ def clause_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
     pending = next((p for p in proposals if p.status == "pending"), None)
     rows = selectors.obligation_rows(projects=Project.objects.filter(pk=project.pk), today=timezone.localdate())
     row = next((r for r in rows if r.clause.pk == clause.pk), None)
+    periods = list(clause.occurrences.select_related("recorded_by")[:24])  # newest first
     return render(
         request,
         "projects/documents/clause_detail.html",
@@ -278,7 +279,8 @@ def clause_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
                 },
             ),
             "repeats": describe(clause.recurrence),
-            "periods": list(clause.occurrences.select_related("recorded_by")[:24]),
+            "periods": periods,
+            "period_begun": not periods or periods[0].due_date <= timezone.localdate(),
         },
     )
 

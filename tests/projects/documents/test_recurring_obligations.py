@@ -171,7 +171,8 @@ def test_it_shows_the_rule_and_the_periods_and_marks_one_met_on_the_page(client,
         response = client.post(met, {"due_date": "2025-03-31"}, follow=True)  # the second click
         page = response.content.decode()
     assert "has ended already" in page
-    assert "Met for the period due 31 Mar 2026" in page
+    assert "This period is due 31 Mar 2026" in page
+    assert "Met for the period due" not in page  # it begins on 31 Mar 2025
     assert "Earlier periods" in page
     assert ObligationOccurrence.objects.count() == 1
 
@@ -228,3 +229,16 @@ def test_it_ends_one_period_when_runs_race(transactional_db, world, pm):
     assert sum(ended) == 1
     assert ObligationOccurrence.objects.filter(clause=clause).count() == 1
     assert Clause.objects.get(pk=clause.pk).deadline == D(2026, 3, 31)
+
+
+def test_it_does_not_mark_a_period_met_before_it_begins(client, pm, renewal):
+    with _at(D(2025, 3, 20)):
+        recurring.obligation_period_met(clause=renewal, user=pm, due_date=D(2025, 3, 31))
+        with pytest.raises(Refused, match=re.escape("The period due 31 Mar 2026 begins on 31 Mar 2025;")):
+            recurring.obligation_period_met(clause=renewal, user=pm, due_date=D(2026, 3, 31))
+        client.force_login(pm)
+        page = client.get(reverse("projects:clause", args=[renewal.project.code, renewal.pk])).content.decode()
+        assert "Met for the period due" not in page
+    with _at(D(2025, 3, 31)):
+        recurring.obligation_period_met(clause=renewal, user=pm, due_date=D(2026, 3, 31))
+    assert Clause.objects.get(pk=renewal.pk).deadline == D(2027, 3, 31)
