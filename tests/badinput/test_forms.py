@@ -288,6 +288,7 @@ TARGETS: dict[str, Target] = {
     "projects:document_version_add": Target("pm", (document_forms.VersionForm,)),
     "projects:clause_create": Target("pm", (document_forms.NewClauseForm,)),
     "projects:clause_evidence": Target("pm", (document_forms.EvidenceForm,)),
+    "projects:clause_period_met": Target("pm", (document_forms.PeriodMetForm,)),
     "projects:clause_propose": Target("pm", (document_forms.ProposalForm,)),
     "projects:proposal_decide": Target("head", (document_forms.DecisionForm,)),
     "projects:correspondence_create": Target("pm", (correspondence_forms.CorrespondenceForm,)),
