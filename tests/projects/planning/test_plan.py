@@ -255,3 +255,21 @@ def test_it_names_the_tasks_left_out_for_want_of_dates_and_offers_members_the_ta
     a = chain[0]
     assert f'action="/projects/{project.code}/plan/tasks/{a.pk}/dates/"' in html
     assert "/plan/deliverables/" not in html
+
+
+def test_it_moves_a_dragged_deliverable_through_the_endpoint_leaving_the_baseline(client, pm, project, deliverable):
+    baseline = delivery_services.schedule_baseline_set(project=project, user=pm, reason="Signed plan")
+    before = deliverable.history.count()
+    client.force_login(pm)
+    url = reverse("projects:plan_deliverable_dates", args=[project.code, deliverable.pk])
+    answer = client.post(url, {"start_date": "2025-02-08", "due_date": "2025-07-07"}, HTTP_ACCEPT="application/json")
+    assert answer.json() == {"ok": True, "message": ""}
+    deliverable.refresh_from_db()
+    assert (deliverable.start_date, deliverable.due_date) == (dt.date(2025, 2, 8), dt.date(2025, 7, 7))
+    assert deliverable.history.count() == before + 1
+    assert deliverable.history.first().history_user == pm
+    row = DeliverableBaseline.objects.get(baseline=baseline, deliverable=deliverable)
+    assert (row.start_date, row.due_date) == (dt.date(2025, 2, 1), dt.date(2025, 6, 30))
+    answer = client.post(url, {"start_date": "2025-02-08"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 400
+    assert answer.json()["message"] == "Nothing changed: due_date: This field is required."
