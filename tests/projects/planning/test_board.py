@@ -304,6 +304,14 @@ def test_it_shows_the_board_across_the_pms_projects(client, pm, member, project,
     assert response.url == url
 
 
+def test_it_offers_a_head_the_board_of_their_departments_projects(client, head, pm, project):
+    _make(project, pm, "Cut the trailer")
+    client.force_login(head)
+    url = reverse("projects:tasks_board_all")
+    assert url in client.get(reverse("projects:desk")).content.decode()
+    assert "Cut the trailer" in client.get(url).content.decode()
+
+
 def test_it_says_plainly_when_the_user_runs_no_project(client, member, other_pm, world):
     for user in (member, other_pm):
         client.force_login(user)
