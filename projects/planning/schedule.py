@@ -199,13 +199,15 @@ def successors_push(
     start: dt.date | None,
     due: dt.date | None,
 ) -> list[Move]:
-    """``moved`` gets (``start``, ``due``); each successor that would now start on or before a predecessor's
-    last day is pushed later, keeping its length, to the day after (transitively, in topological order).
+    """``moved`` gets (``start``, ``due``); each successor that would now start on or before the last day of a
+    predecessor that moved is pushed later by the same amount as ``moved``'s end moved, keeping its length and
+    its distance to what it waits on (transitively, in topological order), as a person dragging a task expects
+    the work after it to follow.
 
     Returns the moves: ``moved``'s first (even when unchanged dates are given), then each pushed successor.
-    Nothing is pulled earlier. A successor without a start is pushed by its due date; one without dates is
-    left alone (and does not carry the push further). ``ValueError`` for a loop. O(V + E) over the nodes
-    reachable from ``moved``.
+    Nothing is pulled earlier: a task moved earlier (or shortened) pushes nothing. A successor without a start
+    is pushed by its due date; one without dates is left alone (and does not carry the push further).
+    ``ValueError`` for a loop. O(V + E) over the nodes reachable from ``moved``.
     """
     successors: dict[N, list[N]] = defaultdict(list)
     for a, b in edges:
@@ -230,10 +232,12 @@ def successors_push(
     current = {node: dates.get(node, (None, None)) for node in reach}
     old = dict(current)
     current[moved] = (start, due)
+    was_end, now_end = old[moved][1] or old[moved][0], due or start
+    shift = now_end - was_end if was_end and now_end else dt.timedelta(0)
     shifted: set[N] = {moved}
     pushed: list[N] = []
     for node in order:
-        if node == moved:
+        if node == moved or shift <= dt.timedelta(0):
             continue
         first, last = current[node]
         begin = first or last
@@ -241,9 +245,7 @@ def successors_push(
         ends = [end for p in predecessors[node] if p in shifted and (end := current[p][1] or current[p][0])]
         if begin is None or not ends:
             continue
-        need = max(ends) + ONE_DAY
-        if begin < need:
-            shift = need - begin
+        if begin <= max(ends):
             current[node] = (first + shift if first else None, last + shift if last else None)
             shifted.add(node)
             pushed.append(node)

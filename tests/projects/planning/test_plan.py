@@ -100,7 +100,31 @@ def test_it_moves_a_task_and_pushes_its_successors_with_history(chain, pm):
     assert a.history.first().history_change_reason == "dates: 04 Jun to 06 Jun 2026 (was 03 Jun to 05 Jun 2026)"
 
 
-def test_it_pushes_only_as_far_as_needed(chain, pm):
+def test_it_pushes_the_successors_by_the_same_amount_keeping_their_gaps(chain, pm):
+    a, b, c, d = chain
+    # A four days later ends on the 7th: B (from the 4th) is pushed four days; C, two days after B, then starts
+    # before B's new end and follows by the same four days, keeping its two days' gap; D after it too.
+    moved = plan.task_reschedule(task=a, user=pm, start_date=june(5), due_date=june(7))
+    assert [(m.task.reference, m.days) for m in moved] == [
+        (a.reference, 4),
+        (b.reference, 4),
+        (c.reference, 4),
+        (d.reference, 4),
+    ]
+    assert [_dates(t) for t in chain] == [
+        (june(5), june(7)),
+        (june(8), june(9)),
+        (june(12), june(13)),
+        (june(14), june(14)),
+    ]
+    assert c.history.first().history_change_reason == f"pushed by {a.reference} moving 4 days"
+    # Moved back earlier, it pulls nothing with it.
+    moved = plan.task_reschedule(task=a, user=pm, start_date=june(1), due_date=june(3))
+    assert [m.task.reference for m in moved] == [a.reference]
+    assert _dates(b) == (june(8), june(9))
+
+
+def test_it_pushes_only_the_successors_that_would_start_too_early(chain, pm):
     a, b, c, _d = chain
     moved = plan.task_reschedule(task=a, user=pm, start_date=june(2), due_date=june(4))
     assert [m.task.reference for m in moved] == [a.reference, b.reference]
@@ -113,7 +137,7 @@ def test_it_undoes_a_change_and_refuses_once_a_task_changed_since(chain, pm):
     a, b, c, d = chain
     moved = plan.task_reschedule(task=a, user=pm, start_date=june(5), due_date=june(7))
     lines = [plan.undo_line(m.undo_value) for m in moved]
-    assert _dates(d) == (june(12), june(12))
+    assert _dates(d) == (june(14), june(14))
     plan.task_reschedule_undo(project=a.project, user=pm, lines=lines)
     assert [_dates(t) for t in chain] == [
         (june(1), june(3)),
@@ -163,7 +187,8 @@ def test_it_shows_the_plan_with_the_critical_path_and_moves_from_the_date_form(c
     html = client.get(url).content.decode()
     assert "Moved:" in html
     assert "Undo" in html
-    assert _dates(c) == (june(9), june(10))
+    # B's end three days later: C, which started the day after it, follows three days.
+    assert _dates(c) == (june(11), june(12))
     undo = re.findall(r'name="move" value="([^"]+)"', html)
     assert len(undo) == 3
     client.post(reverse("projects:plan_undo", args=[project.code]), {"move": undo})

@@ -81,8 +81,8 @@ def test_it_pushes_the_successors_transitively():
     assert all(m.days == 3 for m in moves)
 
 
-def test_it_pushes_only_those_that_would_start_too_early():
-    # B two days later ends on 7 June: D (9 June) still starts after it; E (6 June) is pushed to the 8th.
+def test_it_pushes_only_those_that_would_start_too_early_by_the_same_amount():
+    # B two days later ends on 7 June: D (9 June) still starts after it; E (6 June) is pushed two days too.
     moves = schedule.successors_push(DATES, LINKS, moved="B", start=june(6), due=june(7))
     assert [(m.node, m.new_start, m.new_due) for m in moves] == [("B", june(6), june(7)), ("E", june(8), june(8))]
 
@@ -91,3 +91,13 @@ def test_it_pulls_nothing_earlier_and_leaves_undated_successors_alone():
     dates = {**DATES, "F": (None, None)}
     moves = schedule.successors_push(dates, [*LINKS, ("A", "F")], moved="A", start=june(1), due=june(2))
     assert [m.node for m in moves] == ["A"]
+
+
+def test_it_keeps_the_gap_of_a_successor_it_pushes():
+    # E is a day after B; B ending four days later pushes E four days, still a day after it.
+    moves = schedule.successors_push(DATES, LINKS, moved="B", start=june(8), due=june(9))
+    assert [(m.node, m.new_start, m.new_due) for m in moves] == [
+        ("B", june(8), june(9)),
+        ("D", june(13), june(14)),
+        ("E", june(10), june(10)),
+    ]
