@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apm import access
 from apm.outbox.models import EmailStatus
@@ -35,6 +36,7 @@ from projects.models import (
     DocumentStatus,
     DocumentVersion,
     EvidenceKind,
+    ObligationOccurrence,
     Project,
     ProposalStatus,
 )
@@ -115,8 +117,9 @@ def _evidence_label(clause: Clause) -> str:
     return "Nothing named yet"
 
 
-def _reports_sent(ids: frozenset[int]) -> set[tuple[int, str]]:
-    """(project id, report kind) of the reports of the projects ``ids`` sent to at least one recipient; one query.
+def _reports_sent(ids: frozenset[int]) -> dict[tuple[int, str], dt.datetime | None]:
+    """When a report of each (project id, report kind) of the projects ``ids`` was last sent to a recipient (the
+    latest email's ``sent_at``); one query. A pair missing was never sent.
 
     Followed from the project's side (``Project.reports``, the relation the reports app adds), so
     ``projects`` imports nothing of ``reports``.
@@ -124,9 +127,26 @@ def _reports_sent(ids: frozenset[int]) -> set[tuple[int, str]]:
     rows = (
         Project.objects.filter(pk__any=ids, reports__deliveries__email__status=EmailStatus.SENT)
         .values_list("pk", "reports__kind")
-        .distinct()
+        .annotate(last=Max("reports__deliveries__email__sent_at"))
+        .order_by()
     )
-    return set(rows)
+    return {(pk, kind): last for pk, kind, last in rows}
+
+
+def _periods_begun(clauses: list[Clause]) -> dict[int, dt.date]:
+    """When the current period of each repeating clause of ``clauses`` began: the due date of its latest ended
+    period (a clause none of whose periods has ended is missing: its first period began with it). One query,
+    none without such a clause."""
+    repeating = [clause.pk for clause in clauses if clause.recurrence]
+    if not repeating:
+        return {}
+    rows = (
+        ObligationOccurrence.objects.filter(clause_id__in=repeating)
+        .values_list("clause_id")
+        .annotate(last=Max("due_date"))
+        .order_by()
+    )
+    return dict(rows)
 
 
 def obligation_rows(*, projects: QuerySet[Project], today: dt.date) -> list[ObligationRow]:
@@ -152,7 +172,10 @@ def obligation_rows(*, projects: QuerySet[Project], today: dt.date) -> list[Obli
             .values_list("project_id", "kind")
             .distinct()
         )
-    sent = _reports_sent(by_report) if by_report else set()
+    sent = _reports_sent(by_report) if by_report else {}
+    # A repeating obligation met by a report is met by one sent in its current period: last month's report does
+    # not meet this month's.
+    begun = _periods_begun([c for c in clauses if c.evidence == EvidenceKind.REPORT]) if by_report else {}
     rows = []
     for clause in clauses:
         if clause.evidence == EvidenceKind.DOCUMENT:
@@ -162,7 +185,10 @@ def obligation_rows(*, projects: QuerySet[Project], today: dt.date) -> list[Obli
                 clause.evidence_deliverable.status == DeliverableStatus.ACCEPTED
             )
         elif clause.evidence == EvidenceKind.REPORT:
-            met = (clause.project_id, clause.evidence_report_kind) in sent
+            key = (clause.project_id, clause.evidence_report_kind)
+            since = begun.get(clause.pk)
+            last = sent.get(key)
+            met = key in sent and (since is None or (last is not None and timezone.localdate(last) > since))
         else:
             met = False
         days_left = (clause.deadline - today).days if clause.deadline else None

@@ -13,9 +13,13 @@ from django.db import connection, connections
 from django.urls import reverse
 
 from apm.errors import Refused
+from apm.outbox.models import OutboundEmail
 from projects import tasks as projects_tasks
 from projects.documents import recurring, services
-from projects.models import Clause, ObligationOccurrence
+from projects.documents.selectors import obligation_rows
+from projects.models import Clause, ObligationOccurrence, Project
+from reports.models import Delivery
+from tests import factories
 from tests.integration.services import unavailable
 from tests.projects.document_files import pdf
 from tests.projects.steps import add_clause
@@ -242,3 +246,39 @@ def test_it_does_not_mark_a_period_met_before_it_begins(client, pm, renewal):
     with _at(D(2025, 3, 31)):
         recurring.obligation_period_met(clause=renewal, user=pm, due_date=D(2026, 3, 31))
     assert Clause.objects.get(pk=renewal.pk).deadline == D(2027, 3, 31)
+
+
+def test_it_asks_a_report_of_each_period_for_a_repeating_obligation_met_by_a_report(world, pm):
+    """Last month's highlight report does not meet this month's obligation: only one sent in the period does."""
+    project = world["alpha_project"]
+    clause = add_clause(
+        project,
+        pm,
+        number="9.3",
+        title="Monthly highlight report",
+        evidence="report",
+        evidence_report_kind="highlight",
+        deadline=D(2025, 1, 31),
+        recurrence=MONTH_END,
+    )
+
+    def send_report(day: dt.date) -> None:
+        report = factories.ReportFactory(project=project, audience="client")
+        email = factories.OutboundEmailFactory(kind="report", to=["c@x.example"], status="sent")
+        OutboundEmail.objects.filter(pk=email.pk).update(sent_at=dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC))
+        Delivery.objects.create(report=report, email_address="c@x.example", recipient_kind="extra", email=email)
+
+    def state(today: dt.date) -> str:
+        return next(r.state for r in obligation_rows(projects=Project.objects.all(), today=today) if r.clause == clause)
+
+    send_report(D(2025, 1, 20))
+    assert state(D(2025, 1, 25)) == "met"
+    with _at(D(2025, 2, 3)):
+        assert recurring.obligations_repeat_due() == 1
+    assert ObligationOccurrence.objects.get(clause=clause).outcome == "met"
+    clause.refresh_from_db()
+    assert clause.deadline == D(2025, 2, 28)
+    # February's period began on 31 January: January's report is not February's.
+    assert state(D(2025, 2, 10)) == "due"
+    send_report(D(2025, 2, 26))
+    assert state(D(2025, 2, 27)) == "met"
