@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from projects.common.admin_files import PrivateFilesAdminMixin, ProtectedDownload
-from projects.models import Clause, ClauseChangeProposal, Document, DocumentVersion
+from projects.models import Clause, ClauseChangeProposal, Document, DocumentVersion, ObligationOccurrence
 
 
 class VersionInline(PrivateFilesAdminMixin, admin.TabularInline):
@@ -39,6 +39,19 @@ class ProposalInline(admin.TabularInline):
         return False
 
 
+class OccurrenceInline(admin.TabularInline):
+    """A repeating obligation's ended periods, as they were recorded (``projects.documents.recurring``)."""
+
+    model = ObligationOccurrence
+    extra = 0
+    can_delete = False
+    fields = ("due_date", "outcome", "next_due_date", "recorded_at", "recorded_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Clause | None = None) -> bool:
+        return False
+
+
 @admin.register(Document)
 class DocumentAdmin(SimpleHistoryAdmin):
     list_display = ("title", "project", "kind", "status", "visibility", "expires_on")
@@ -56,7 +69,7 @@ class ClauseAdmin(SimpleHistoryAdmin):
     search_fields = ("number", "title", "project__code")
     raw_id_fields = ("project", "contract", "evidence_deliverable")
     readonly_fields = ("text", "version")
-    inlines = [ProposalInline]
+    inlines = [ProposalInline, OccurrenceInline]
 
 
 @admin.register(ClauseChangeProposal)
