@@ -29,6 +29,20 @@ def cards(world, pm):
     return made
 
 
+@pytest.fixture
+def contexts(browser):
+    """Browser contexts made by the test, closed after it (an open page would keep asking the live server)."""
+    made = []
+
+    def new(**options):
+        made.append(browser.new_context(**options))
+        return made[-1]
+
+    yield new
+    for context in made:
+        context.close()
+
+
 def _titles(page, status: str) -> list[str]:
     return page.locator(f'ol[data-status="{status}"] .board-card-title').all_inner_texts()
 
@@ -47,11 +61,11 @@ def _drag(page, source, target, *, above: bool) -> None:
     page.mouse.up()
 
 
-def test_it_keeps_a_dragged_card_where_it_was_dropped(browser, live_server, world, pm, cards, console_errors):
+def test_it_keeps_a_dragged_card_where_it_was_dropped(contexts, live_server, world, pm, cards, console_errors):
     from playwright.sync_api import expect
 
     project = world["alpha_project"]
-    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page = contexts(viewport={"width": 1400, "height": 900}).new_page()
     watch(page, console_errors)
     log_in(page, live_server, "pm")
     url = live_server.url + reverse("projects:tasks_board", args=[project.code])
@@ -71,11 +85,11 @@ def test_it_keeps_a_dragged_card_where_it_was_dropped(browser, live_server, worl
     assert console_errors == []
 
 
-def test_it_puts_a_forbidden_drag_back_with_the_message(browser, live_server, world, pm, cards, console_errors):
+def test_it_puts_a_forbidden_drag_back_with_the_message(contexts, live_server, world, pm, cards, console_errors):
     from playwright.sync_api import expect
 
     project = world["alpha_project"]
-    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page = contexts(viewport={"width": 1400, "height": 900}).new_page()
     watch(page, console_errors)
     log_in(page, live_server, "pm")
     page.goto(live_server.url + reverse("projects:tasks_board", args=[project.code]))
@@ -90,11 +104,11 @@ def test_it_puts_a_forbidden_drag_back_with_the_message(browser, live_server, wo
     assert console_errors == []
 
 
-def test_it_moves_a_card_with_the_keyboard_on_a_phone(browser, live_server, world, member, cards, console_errors):
+def test_it_moves_a_card_with_the_keyboard_on_a_phone(contexts, live_server, world, member, cards, console_errors):
     from playwright.sync_api import expect
 
     project = world["alpha_project"]
-    page = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True).new_page()
+    page = contexts(viewport={"width": 390, "height": 844}, has_touch=True).new_page()
     watch(page, console_errors)
     log_in(page, live_server, "member")
     page.goto(live_server.url + reverse("projects:tasks_board", args=[project.code]))
