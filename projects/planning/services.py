@@ -121,6 +121,9 @@ def check_depends_on(project: Project, task: Task | None, depends_on: Iterable[T
     edges += [(before.pk, task.pk) for before in predecessors]
     loop = find_loop(edges)
     if loop:
+        if task.pk in loop[:-1]:  # read from the task being changed
+            at = loop.index(task.pk)
+            loop = [*loop[at:-1], *loop[:at], task.pk]
         raise Refused(
             f"These dependencies would make a loop: {loop_words(f'T-{pk}' for pk in loop)} (a task waiting on itself)."
         )
