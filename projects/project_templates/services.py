@@ -72,10 +72,11 @@ def content_of(project: Project) -> dict[str, Any]:
     """The template document of ``project`` as it is now (see :mod:`projects.project_templates.content`).
 
     Kept: its deliverables (name, description, acceptance criteria, dates, dependencies), tasks (title,
-    description, estimate, priority, dates, deliverable, dependencies, checklist texts, repeat rule; not who does them
-    nor how far they are), RAID risks, assumptions and dependencies still open (issues are events, not
-    starters), quality standards (by name and client), budget lines (not the unallocated remainder) and
-    clauses (with their evidence). Dates become days from ``project.start_date``, which must be set.
+    description, estimate, priority, dates, deliverable, dependencies, checklist texts, repeat rule; not who
+    does them nor how far they are; of a repeating task, its first occurrence only), RAID risks, assumptions
+    and dependencies still open (issues are events, not starters), quality standards (by name and client),
+    budget lines (not the unallocated remainder) and clauses (with their evidence). Dates become days from
+    ``project.start_date``, which must be set.
     Seven queries.
     """
     start = project.start_date
@@ -85,8 +86,10 @@ def content_of(project: Project) -> dict[str, Any]:
         Deliverable.objects.filter(project=project).order_by("due_date", "pk").prefetch_related("depends_on")
     )
     where = {d.pk: n for n, d in enumerate(deliverables)}
+    # A repeating task's later occurrences are left out: the first keeps the series (its rule and dates), and a
+    # new project makes its own next ones.
     tasks = list(
-        Task.objects.filter(project=project)
+        Task.objects.filter(project=project, recurs_from__isnull=True)
         .order_by("deliverable_id", "due_date", "pk")
         .prefetch_related("depends_on", "checklist")
     )

@@ -233,3 +233,24 @@ def test_it_lets_only_administrators_rename_and_delete(planned, pm, admin_user):
     assert (template.name, template.description) == ("Shop in a box", "The usual")
     services.template_delete(template=template, user=admin_user)
     assert not ProjectTemplate.objects.exists()
+
+
+def test_it_keeps_a_repeating_task_once_however_many_occurrences_it_had(pm, project):
+    from projects.planning import services as tasks
+
+    task = tasks.task_create(
+        project=project,
+        user=pm,
+        title="Monthly report",
+        due_date=dt.date(2025, 3, 31),
+        recurrence="FREQ=MONTHLY;BYMONTHDAY=-1",
+    )
+    for state in ("in_progress", "in_review", "done"):
+        tasks.task_move(task=task, user=pm, to=state)
+    assert Task.objects.filter(project=project, title="Monthly report").count() == 2
+
+    kept = services.content_of(project)["tasks"]
+
+    assert [(t["title"], t["recurrence"]) for t in kept] == [
+        ("Monthly report", "FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=-1")
+    ]
