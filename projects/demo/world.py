@@ -58,6 +58,7 @@ from projects.models import (
     ToleranceException,
 )
 from projects.planning import services as task_services
+from projects.planning.forms import team_of
 from projects.project_templates import services as template_services
 from projects.quality import services as quality_services
 from projects.quality.services import CheckInput
@@ -802,7 +803,7 @@ class _World:
     def monthly_report(self, project: Project) -> None:
         """A task repeating on the last day of every month, last month's done: its next occurrence, due at the end
         of this month, was made when it was moved to done (another person's: the member's desk stays as it is)."""
-        author = project.team_members.exclude(user__username="member").order_by("name").first()
+        author = team_of(project).exclude(user__username="member").first()
         last_month_end = self.today.replace(day=1) - dt.timedelta(days=1)
         report = task_services.task_create(
             project=project,

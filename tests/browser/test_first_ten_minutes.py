@@ -11,17 +11,21 @@ violations on the way.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-from projects.models import Deliverable
+from projects.models import Deliverable, Project, ProjectTemplate
 from reports.management.commands.setup_demo import DEMO_PASSWORD
 from tests.browser.conftest import watch
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
+
+SUPPLIER_PLAN = Path(__file__).resolve().parents[1] / "data" / "plans" / "supplier_plan.xml"
 
 
 @pytest.fixture
@@ -183,6 +187,60 @@ def test_pm_first_ten_minutes(browser, live_server, demo, console_errors, settin
         re.search(r"INV-\d{4}-0001", export.text()).group(0),
         re.search(r"INV-\d{4}-0002", export.text()).group(0),
     }
+
+    # 9. Project templates (/projects/templates/, or "project template" on New project): "Website rebuild", HLF-WEB's
+    # plan in days from its start; Use this template, give a code (say HLF-APP), a name, the client and a start
+    # date, and the new project has its deliverables, tasks, RAID starters, standard, budget lines and clauses
+    # dated from that start.
+    _click(page, page.locator("nav.navbar").get_by_role("link", name="Projects", exact=True))
+    _click(page, page.get_by_role("link", name="New project"))
+    _click(page, page.get_by_role("link", name="project template"))
+    _at(page, live_server, "/projects/templates/")
+    _click(page, page.get_by_role("link", name="Website rebuild"))
+    _click(page, page.get_by_role("link", name="Use this template"))
+    page.get_by_label("Code").fill("HLF-APP")
+    page.get_by_label("Name").fill("Harbourlight booking app")
+    page.get_by_label("Client").select_option(label="Harbourlight Ferries")
+    page.get_by_label("Start date").fill("2027-01-04")
+    _click(page, page.get_by_role("button", name="Create the project from the template"))
+    _at(page, live_server, "/projects/HLF-APP/")
+    made = Project.objects.get(code="HLF-APP")
+    assert list(made.deliverables.order_by("pk").values_list("name", flat=True))[:2] == [
+        "Discovery report",
+        "Moodboards",
+    ]
+    wireframes = made.tasks.get(title="Wireframe the booking flow")
+    kept = next(
+        t
+        for t in ProjectTemplate.objects.get(name="Website rebuild").content["tasks"]
+        if t["title"] == wireframes.title
+    )
+    day0 = dt.date(2027, 1, 4)
+    assert (wireframes.start_date, wireframes.due_date) == (
+        day0 + dt.timedelta(days=kept["start"]),
+        day0 + dt.timedelta(days=kept["due"]),
+    )
+    assert [t.title for t in wireframes.depends_on.all()] == ["Agree the page inventory"]
+
+    # 10. Import a plan (the new project's Tasks, then "Import a plan"): upload the supplier's MS Project plan
+    # tests/data/plans/supplier_plan.xml; the preview shows two deliverables (its summary tasks) and seven tasks,
+    # the start-to-start link with its lag imported as finish-to-start, and its resources not on the team; Import
+    # adds them with their dependencies, and the Board (beside List and Plan) has them in To do, ready to drag.
+    _click(page, page.locator("nav.project-tabs").get_by_role("link", name="Tasks", exact=True))
+    _click(page, page.get_by_role("link", name="Import a plan"))
+    page.get_by_label("Plan file").set_input_files(str(SUPPLIER_PLAN))
+    _click(page, page.get_by_role("button", name="Preview the import"))
+    preview = page.locator(".plan-preview").inner_text()
+    assert "start-to-start with a lag of 2 days" in preview
+    assert "not on the team" in preview
+    before = made.tasks.count()
+    _click(page, page.get_by_role("button", name="Import 7 tasks and 2 deliverables"))
+    assert "Imported 7 tasks with 7 links and 2 deliverables." in page.locator("main").inner_text()
+    assert made.tasks.count() == before + 7
+    _click(page, page.get_by_role("link", name="Board", exact=True))
+    _at(page, live_server, "/projects/HLF-APP/tasks/board/")
+    to_do = page.locator("section", has=page.get_by_role("heading", name=re.compile(r"^To do"))).inner_text()
+    assert "Backend services" in to_do or "Backend services" in page.locator("main").inner_text()
 
     assert console_errors == []
     context.close()
