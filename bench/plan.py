@@ -16,7 +16,8 @@ index (so no loop), with a fixed seed. Then, each ``--repeat`` times:
   through the in-process test client (server time: the view, its queries and
   the template, no network), with the page's query count;
 - ``task_list``: GET ``/projects/<code>/tasks/`` the same way: the baseline,
-  a list page of the same tasks measured in the same process.
+  a list page of the same project measured in the same process (its first
+  hundred tasks: the list is paged).
 
 Prints the medians (p50) and first runs in milliseconds as one JSON object
 (``--json``: on one line). Nothing is asserted. Not part of ``make test``.

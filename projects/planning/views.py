@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
 from apm.http import AuthenticatedHttpRequest, HtmxRequest
+from apm.paging import page_of
 from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
@@ -28,6 +29,9 @@ from projects.common.nav import request_allows
 from projects.common.pages import delivery_form_page
 from projects.models import Project, Task, TaskChecklistItem, TaskStatus
 from projects.planning import forms, recurrence, selectors, services
+
+#: The task list shows this many tasks a page.
+TASKS_PER_PAGE = 100
 
 #: The button of each move, by the state it goes to.
 MOVE_LABELS: dict[str, str] = {
@@ -42,18 +46,22 @@ MOVE_LABELS: dict[str, str] = {
 @login_required
 def task_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's tasks, filtered by status, assignee and deliverable (``?status=&assignee=&deliverable=``; a
-    bad value is ignored), earliest due first; a fixed number of queries."""
+    bad value is ignored), earliest due first, :data:`TASKS_PER_PAGE` a page (``?page=``); a fixed number of
+    queries whatever the number of tasks (an imported plan may bring two thousand)."""
     project = project_or_404(request, code, access.see_internal)
     filters = forms.TaskFilterForm(request.GET or None, project=project)
     chosen = filters.cleaned_data if filters.is_valid() else {}
-    tasks = list(
+    page, query = page_of(
+        request,
         selectors.task_list(
             project=project,
             status=chosen.get("status") or "",
             assignee=chosen.get("assignee"),
             deliverable=chosen.get("deliverable"),
-        )
+        ),
+        TASKS_PER_PAGE,
     )
+    tasks = list(page.object_list)
     may_edit = request_allows(request, access.edit_tasks, project)
     return render(
         request,
@@ -61,6 +69,8 @@ def task_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         {
             "project": project,
             "tasks": tasks,
+            "page": page,
+            "query": query,
             "filters": filters,
             "filtered": bool(chosen and any(chosen.values())),
             "may_edit": may_edit,

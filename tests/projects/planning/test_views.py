@@ -275,3 +275,19 @@ def test_it_shows_a_head_their_own_tasks_on_the_heads_desk(client, head, pm, pro
     assert "My tasks" in html
     assert "Approve the cut" in html
     assert problems(Page(html)) == []
+
+
+def test_it_lists_the_tasks_a_hundred_a_page_keeping_the_filters(client, pm, project, mo):
+    Task.objects.bulk_create(Task(project=project, title=f"Imported {n:03d}", status="to_do") for n in range(101))
+    client.force_login(pm)
+    url = reverse("projects:tasks", args=[project.code])
+
+    first = client.get(url, {"status": "to_do"}).content.decode()
+    second = client.get(url, {"status": "to_do", "page": "2"}).content.decode()
+
+    assert first.count("Imported ") == 100
+    assert "Tasks 1–100 of 101" in first
+    assert 'href="?status=to_do&amp;page=2"' in first
+    assert second.count("Imported ") == 1
+    assert "Tasks 101–101 of 101" in second
+    assert problems(Page(second)) == []
