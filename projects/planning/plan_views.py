@@ -28,6 +28,7 @@ from apm import access
 from apm.errors import Refused
 from apm.forms import form_errors
 from apm.http import AuthenticatedHttpRequest
+from apm.paging import page_of
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.nav import request_allows
 from projects.models import Deliverable, Project, Task
@@ -35,6 +36,9 @@ from projects.planning import forms, plan
 
 #: The chart's class of a critical task (plan.css colours it; the legend says it in words).
 CRITICAL = "plan-critical"
+#: The date form shows this many rows a page (the chart shows them all): two thousand rows of date inputs made a
+#: page of 2.4 MB.
+ROWS_SHOWN = 100
 
 
 def _session_key(project: Project) -> str:
@@ -151,6 +155,7 @@ def plan_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     critical = set(the_plan.path.critical)
     may_edit = request_allows(request, access.edit_tasks, project)
     may_manage = request_allows(request, access.edit_project, project)
+    rows, query = page_of(request, _rows(project, the_plan, may_edit=may_edit, may_manage=may_manage), ROWS_SHOWN)
     return render(
         request,
         "projects/planning/plan.html",
@@ -159,7 +164,11 @@ def plan_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "plan": the_plan,
             "chart": _chart(project, the_plan, may_manage=may_manage),
             "critical": [t for t in the_plan.tasks if t.pk in critical],
-            "rows": _rows(project, the_plan, may_edit=may_edit, may_manage=may_manage),
+            "rows": rows.object_list,
+            "page": rows,
+            "query": query,
+            # A row saved from a later page of the date form comes back to it.
+            "back": f"?page={rows.number}" if rows.number > 1 else "",
             "moved": moved,
             "may_edit": may_edit,
         },
@@ -172,7 +181,9 @@ def _answer(request: HttpRequest, project: Project, refused: str = "") -> HttpRe
         return JsonResponse({"ok": not refused, "message": refused}, status=400 if refused else 200)
     if refused:
         messages.error(request, refused)
-    return redirect("projects:plan", code=project.code)
+    page = request.GET.get("page", "")
+    back = f"?page={page}" if page.isdigit() and page.isascii() and len(page) < 7 else ""
+    return redirect(reverse("projects:plan", args=[project.code]) + back)
 
 
 def _kept(request: HttpRequest, project: Project, moved: list[plan.Moved], *, undone: bool = False) -> None:

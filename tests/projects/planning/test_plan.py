@@ -298,3 +298,29 @@ def test_it_moves_a_dragged_deliverable_through_the_endpoint_leaving_the_baselin
     answer = client.post(url, {"start_date": "2025-02-08"}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 400
     assert answer.json()["message"] == "Nothing changed: due_date: This field is required."
+
+
+def test_it_shows_the_date_form_a_hundred_rows_a_page_and_comes_back_to_the_page_saved_from(
+    client, pm, project, deliverable
+):
+    _grow(project, deliverable, 250)
+    client.force_login(pm)
+    url = reverse("projects:plan", args=[project.code])
+
+    third = client.get(url, {"page": "3"}).content.decode()
+
+    assert "Rows 201\u2013251 of 251" in third  # the deliverable and its 250 tasks
+    assert 'href="?page=2"' in third
+    actions = re.findall(r'action="(/projects/[^"]+/plan/tasks/(\d+)/dates/\?page=3)"', third)
+    assert len(actions) == 51
+    action, pk = actions[0]
+    response = client.post(action, {"start_date": "2026-09-01", "due_date": "2026-09-02"})
+    assert response.status_code == 302
+    assert response["Location"] == url + "?page=3"
+    assert (
+        client.post(
+            reverse("projects:plan_task_dates", args=[project.code, pk]) + "?page=../x",
+            {"start_date": "2026-09-01", "due_date": "2026-09-02"},
+        )["Location"]
+        == url
+    )

@@ -286,8 +286,8 @@ def test_it_lists_the_tasks_a_hundred_a_page_keeping_the_filters(client, pm, pro
     second = client.get(url, {"status": "to_do", "page": "2"}).content.decode()
 
     assert first.count("Imported ") == 100
-    assert "Tasks 1–100 of 101" in first
+    assert "Tasks 1\u2013100 of 101" in first
     assert 'href="?status=to_do&amp;page=2"' in first
     assert second.count("Imported ") == 1
-    assert "Tasks 101–101 of 101" in second
+    assert "Tasks 101\u2013101 of 101" in second
     assert problems(Page(second)) == []
