@@ -120,14 +120,20 @@ def managed_projects(user: User) -> QuerySet[Project]:
     return access.run_project.listed(user).order_by("code")
 
 
+#: The board across projects shows the done tasks last changed within this many days: years of them across a
+#: PM's projects made a wall of a column (each project's own board keeps them all).
+DONE_SHOWN_DAYS = 30
+
+
 def managed_board(*, user: User, today: dt.date, project: Project | None = None) -> list[Column]:
-    """The board across the projects ``user`` runs (:func:`managed_projects`): every task of them, open and
-    done, cards grouped by project code in each column; only ``project``'s when given (one of them). 3
-    queries: the projects' ids, the tasks, their assignees."""
+    """The board across the projects ``user`` runs (:func:`managed_projects`): their open tasks and those done in
+    the last :data:`DONE_SHOWN_DAYS` days, cards grouped by project code in each column; only ``project``'s when
+    given (one of them). 3 queries: the projects' ids, the tasks, their assignees."""
     projects = managed_projects(user)
     if project is not None:
         projects = projects.filter(pk=project.pk)
-    tasks = _tasks(Task.objects.filter(project__in=projects))
+    since = dt.datetime.combine(today - dt.timedelta(days=DONE_SHOWN_DAYS), dt.time(), tzinfo=dt.UTC)
+    tasks = _tasks(Task.objects.filter(project__in=projects).exclude(status=TaskStatus.DONE, updated_at__lt=since))
     return _columns(list(tasks.order_by("project__code", "project_id", "status", "position", "pk")), today=today)
 
 

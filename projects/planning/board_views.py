@@ -63,6 +63,7 @@ def _managed_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
         # Those who run a project may edit its tasks (access.run_project is within access.edit_tasks).
         "may_edit": True,
         "across": True,
+        "done_days": board.DONE_SHOWN_DAYS,
         "empty": not any(column.cards for column in columns),
     }
 

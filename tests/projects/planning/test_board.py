@@ -358,3 +358,21 @@ def test_it_shows_10_and_300_tasks_in_the_same_number_of_queries(
     with django_assert_num_queries(expected):
         response = client.get(url, query)
     assert response.content.decode().count('class="board-card card"') == 300
+
+
+def test_it_shows_the_done_tasks_of_the_last_month_across_projects_and_all_on_the_projects_board(client, pm, project):
+    (recent,) = _make(project, pm, "Shipped last week")
+    (old,) = _make(project, pm, "Shipped last spring")
+    for task in (recent, old):
+        _reach(task, pm, "done")
+    Task.objects.filter(pk=old.pk).update(updated_at=dt.datetime(2025, 4, 1, tzinfo=dt.UTC))
+    client.force_login(pm)
+
+    across = client.get(reverse("projects:tasks_board_all")).content.decode()
+    own = client.get(reverse("projects:tasks_board", args=[project.code])).content.decode()
+
+    assert "Shipped last week" in across
+    assert "Shipped last spring" not in across
+    assert "finished in the last 30 days" in across
+    assert "Shipped last week" in own
+    assert "Shipped last spring" in own
