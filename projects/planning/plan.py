@@ -136,6 +136,10 @@ def task_reschedule(*, task: Task, user: User, start_date: dt.date | None, due_d
             )
         except ValueError as exc:
             raise Refused(f"{exc} Remove one of these links first.") from exc
+        except OverflowError:
+            raise Refused(
+                "That would push a task waiting on this one past the last date there is (31 Dec 9999): nothing changed."
+            ) from None
         moved: list[Moved] = []
         for move in moves:
             item = tasks[int(str(move.node))]
@@ -169,8 +173,11 @@ def undo_line(value: str) -> UndoLine:
     pk, *dates = value.split(":")
     if len(dates) != 4 or not pk.isdigit() or not 0 < int(pk) < 2**63:
         raise ValueError(value)
-    parsed = [dt.date.fromisoformat(d) if d else None for d in dates]
-    return UndoLine(int(pk), *parsed)
+    old_start, old_due, new_start, new_due = (dt.date.fromisoformat(d) if d else None for d in dates)
+    for start, due in ((old_start, old_due), (new_start, new_due)):
+        if start and due and start > due:
+            raise ValueError(value)
+    return UndoLine(int(pk), old_start, old_due, new_start, new_due)
 
 
 def task_reschedule_undo(*, project: Project, user: User, lines: Iterable[UndoLine]) -> list[Moved]:

@@ -321,13 +321,25 @@ def task_reorder(*, task: Task, user: User, position: int) -> Task:
 
 def task_delete(*, task: Task, user: User) -> None:
     """Remove ``task``, its checklist with it (its history keeps a deletion entry; time logged on it stays,
-    without the task). Raises ``Refused`` when ``user`` may not edit the project's tasks."""
+    without the task). Removing a repeating task's next occurrence stops the series: the occurrence it repeats
+    no longer repeats (else it would be made again as soon as that one is done or due). Raises ``Refused`` when
+    ``user`` may not edit the project's tasks."""
     _require(user, task.project)
     with transaction.atomic():
         deliverable_id = task.deliverable_id
+        before = Task.objects.select_for_update().filter(pk=task.recurs_from_id).exclude(recurrence="").first()
+        reference = task.reference
         task._history_user = user  # type: ignore[attr-defined]
         task._change_reason = "deleted"  # type: ignore[attr-defined]
         task.delete()
+        if before is not None:
+            before.recurrence = ""
+            history_save(
+                before,
+                user=user,
+                reason=f"stops repeating: its next occurrence {reference} was removed",
+                fields=["recurrence", "updated_at"],
+            )
         _progress_follows(deliverable_id, user=user)
 
 

@@ -231,8 +231,9 @@ def project_create_from_template(*, template: ProjectTemplate, user: User, form:
     domain's create service, by ``user``, with its history ("created"): deliverables and their
     dependencies, tasks (to do, nobody assigned) with their deliverable, dependencies and checklists, the
     RAID starters, the quality standards that apply to the project's client (:func:`_standards_for`), the
-    budget lines (taken from a BAC typed on the form first, as on the budget page) and the clauses. All in
-    one transaction: any refusal creates nothing.
+    budget lines (taken from a BAC typed on the form first, as on the budget page; only when ``user`` sees
+    the template's amounts, ``access.template_money_visible``) and the clauses. All in one transaction: any
+    refusal creates nothing.
 
     Raises ``Refused`` unless ``user`` may create projects (``access.create_project``), when the form has no
     start date, when the template's content is malformed (``content.plan_of``), when the template's
@@ -244,8 +245,11 @@ def project_create_from_template(*, template: ProjectTemplate, user: User, form:
     if start is None:
         raise Refused("Give the project a start date: the template's dates count from it.")
     plan = doc.plan_of(template.content)
+    # Its budget lines are money: copied only for someone who may see them on the template (a project of
+    # their own would show them the amounts the template page hides).
+    budget_lines = plan.budget_lines if access.template_money_visible(user, template) else ()
     currency = form.cleaned_data.get("currency")
-    if plan.budget_lines and currency != plan.currency:
+    if budget_lines and currency != plan.currency:
         raise Refused(
             f"The template's budget lines are in {plan.currency}; choose {plan.currency} as the project's "
             "currency (or start it without a template)."
@@ -305,7 +309,7 @@ def project_create_from_template(*, template: ProjectTemplate, user: User, form:
         standards = _standards_for(project, plan)
         if standards:
             project_standards_set(project=project, standards=standards, user=user)
-        for line in plan.budget_lines:
+        for line in budget_lines:
             budget_line_add(
                 project=project, category=line.category, amount=line.amount, description=line.description, actor=user
             )

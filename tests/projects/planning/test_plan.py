@@ -324,3 +324,22 @@ def test_it_shows_the_date_form_a_hundred_rows_a_page_and_comes_back_to_the_page
         )["Location"]
         == url
     )
+
+
+def test_it_refuses_in_words_a_push_past_the_last_date_and_an_undo_with_reversed_dates(client, pm, chain):
+    a, b, *_ = chain
+    client.force_login(pm)
+    response = client.post(
+        reverse("projects:plan_task_dates", args=[a.project.code, a.pk]),
+        {"start_date": "9999-12-20", "due_date": "9999-12-30"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "past the last date there is" in response.json()["message"]
+    assert _dates(a) == (june(1), june(3))
+    assert _dates(b) == (june(4), june(5))
+    reversed_old = f"{a.pk}:2026-06-09:2026-06-01:2026-06-01:2026-06-03"
+    response = client.post(reverse("projects:plan_undo", args=[a.project.code]), {"move": [reversed_old]})
+    assert response.status_code == 302
+    assert _dates(a) == (june(1), june(3))
+    assert "Nothing was undone" in client.get(response["Location"]).content.decode()

@@ -226,6 +226,22 @@ def test_it_makes_the_next_occurrence_once_when_a_task_falls_due_however_many_ru
     ]
 
 
+def test_it_stops_the_series_when_its_next_occurrence_is_removed(report_task, pm):
+    with _at(D(2025, 2, 1)):
+        assert recurring.tasks_repeat_due() == 1
+        following = Task.objects.get(recurs_from=report_task)
+        reference = following.reference
+        services.task_delete(task=following, user=pm)
+        # Not made again: removing it said the work does not come round any more.
+        assert recurring.tasks_repeat_due() == 0
+    report_task.refresh_from_db()
+    assert report_task.recurrence == ""
+    assert report_task.history.first().history_change_reason == (
+        f"stops repeating: its next occurrence {reference} was removed"
+    )
+    assert Task.objects.filter(title="Monthly report").count() == 1
+
+
 def test_it_leaves_no_trail_of_overdue_copies_when_found_late(report_task):
     with _at(D(2025, 4, 10)):
         assert recurring.tasks_repeat_due() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -124,6 +125,16 @@ def test_it_starts_a_project_from_a_template(client, template, stranger_pm, form
     project = Project.objects.get(code="NEW-1")
     assert project.project_manager == stranger_pm
     assert Deliverable.objects.get(project=project, name="Design").due_date == dt.date(2025, 3, 17)
+    # The template's amounts are hidden from them on its page, and their own project does not bring them back.
+    assert not project.budget_lines.exists()
+
+
+def test_it_gives_the_budget_lines_to_those_who_see_the_templates_money(client, template, pm, form_data):
+    client.force_login(pm)
+    response = client.post(reverse("projects:template_use", args=[template.pk]), form_data | {"bac": "5000"})
+    assert response.status_code == 302
+    lines = Project.objects.get(code="NEW-1").budget_lines.filter(unallocated=False)
+    assert list(lines.values_list("description", "amount")) == [("Design days", Decimal("1234.00"))]
 
 
 def test_it_asks_for_a_start_date(client, template, pm, form_data):
