@@ -327,7 +327,11 @@ def task_delete(*, task: Task, user: User) -> None:
     _require(user, task.project)
     with transaction.atomic():
         deliverable_id = task.deliverable_id
-        before = Task.objects.select_for_update().filter(pk=task.recurs_from_id).exclude(recurrence="").first()
+        before = (
+            Task.objects.select_for_update().filter(pk=task.recurs_from_id).exclude(recurrence="").first()
+            if task.recurs_from_id is not None
+            else None
+        )
         reference = task.reference
         task._history_user = user  # type: ignore[attr-defined]
         task._change_reason = "deleted"  # type: ignore[attr-defined]
