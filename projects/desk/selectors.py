@@ -296,8 +296,9 @@ def _found(lists: dict[str, QuerySet[Any]]) -> frozenset[str]:
 
 
 def desk_for(*, user: User, today: dt.date) -> Desk:
-    """The desk of ``user`` as of ``today``; at most 19 queries whatever the projects, fewer when its lists are
-    empty: one tells which of them have rows (:func:`_found`), and only those are read.
+    """The desk of ``user`` as of ``today`` in a fixed number of queries whatever the number of projects (the
+    page with every list filled: 29, tests/projects/desk/test_selectors.py), fewer when its lists are empty: one
+    query tells which of them have rows (:func:`_found`), and only those are read.
 
     The projects are loaded first; each list then takes its rows' projects from them rather than joining them
     again, and filters on their ids (:data:`Scope`).
