@@ -50,6 +50,7 @@ from projects.models import (
 from teams.services import member_rate_set
 from tests import factories
 from tests.integration.services import unavailable
+from tests.races import race
 
 D = Decimal
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -644,28 +645,6 @@ def test_every_service_asks_the_policy(month, acme, admin_user, users):
 THREADS = 6
 
 
-def _race(targets) -> list[BaseException]:
-    """Run ``targets`` in threads released together; each closes its connection. The errors they raised."""
-    barrier = threading.Barrier(len(targets))
-    errors: list[BaseException] = []
-
-    def run(target) -> None:
-        try:
-            barrier.wait(timeout=10)
-            target()
-        except BaseException as exc:  # reported by the caller
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
-
-
 def _postgres() -> None:
     if connection.vendor != "postgresql":
         unavailable(
@@ -684,7 +663,7 @@ def test_threads_issuing_at_once_get_consecutive_numbers(transactional_db, world
 
         return issue
 
-    assert _race([issuer(draft) for draft in drafts]) == []
+    assert race([issuer(draft) for draft in drafts]) == []
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:04d}" for n in range(1, THREADS + 1)]
     assert InvoiceSequence.objects.get(kind=InvoiceKind.INVOICE, year=2026).last_number == THREADS
@@ -705,7 +684,7 @@ def test_two_drafts_of_the_same_hours_racing_to_issue_one_wins(
 
         return issue
 
-    errors = _race([issuer(draft) for draft in drafts])
+    errors = race([issuer(draft) for draft in drafts])
     assert len(errors) == 1, errors
     assert isinstance(errors[0], Refused), errors
     assert "already on INV-2026-0001" in errors[0].message

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 
 from apm.errors import Refused
@@ -23,6 +22,7 @@ from tests import factories
 from tests.integration.services import unavailable
 from tests.projects.document_files import pdf
 from tests.projects.steps import add_clause
+from tests.races import race
 from tests.test_html import Page, problems
 
 pytestmark = pytest.mark.django_db
@@ -210,25 +210,8 @@ def test_it_ends_one_period_when_runs_race(transactional_db, world, pm):
         deadline=D(2025, 3, 31),
         recurrence="FREQ=YEARLY",
     )
-    threads_n = 4
-    barrier = threading.Barrier(threads_n)
     ended: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            ended.append(recurring.obligations_repeat_due(today=D(2025, 4, 1)))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = race([lambda: ended.append(recurring.obligations_repeat_due(today=D(2025, 4, 1)))] * 4)
     assert not errors, errors
     assert sum(ended) == 1
     assert ObligationOccurrence.objects.filter(clause=clause).count() == 1

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 
 from apm.errors import Refused
@@ -19,6 +18,7 @@ from projects.models import Task, TaskPriority, TaskStatus
 from projects.planning import recurrence, recurring, services
 from projects.planning.recurrence import LAST, MONTHLY, WEEKLY, YEARLY, Rule, next_after, occurrence_after, parse
 from tests.integration.services import unavailable
+from tests.races import race
 from tests.test_html import Page, problems
 
 D = dt.date
@@ -278,25 +278,8 @@ def test_it_makes_nothing_for_a_task_that_does_not_repeat_or_is_closed(task, pm)
 def test_it_makes_one_next_occurrence_when_runs_race(transactional_db, report_task):
     if connection.vendor != "postgresql":
         unavailable("the race of runs needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/apm_x")
-    threads_n = 4
-    barrier = threading.Barrier(threads_n)
     made: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            made.append(recurring.tasks_repeat_due(today=D(2025, 2, 1)))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = race([lambda: made.append(recurring.tasks_repeat_due(today=D(2025, 2, 1)))] * 4)
     assert not errors, errors
     assert sum(made) == 1
     assert Task.objects.filter(recurs_from=report_task).count() == 1
