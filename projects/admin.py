@@ -9,10 +9,13 @@ pages, scoped by apm.access.
 from projects.billing import admin as billing_admin
 from projects.budget import admin as budget_admin
 from projects.changes import admin as changes_admin
+from projects.chat import admin as chat_admin
+from projects.conversation import admin as conversation_admin
 from projects.correspondence import admin as correspondence_admin
 from projects.delivery import admin as delivery_admin
 from projects.documents import admin as documents_admin
 from projects.importers import admin as importers_admin
+from projects.notifications import admin as notifications_admin
 from projects.planning import admin as planning_admin
 from projects.portfolio import admin as portfolio_admin
 from projects.project_templates import admin as project_templates_admin
@@ -35,4 +38,7 @@ DOMAIN_ADMINS = (
     correspondence_admin,
     importers_admin,
     project_templates_admin,
+    conversation_admin,
+    notifications_admin,
+    chat_admin,
 )

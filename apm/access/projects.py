@@ -282,6 +282,40 @@ invite_contacts = Capability(
 )
 
 
+comment = Capability(
+    "comment",
+    subject="project",
+    rule=lambda user: (
+        all_projects()
+        if is_admin(user)
+        else projects_by(user, CONTACT)
+        if is_contact(user)
+        else projects_by(user, MANAGES, HEADS, REPORTS, TEAM)
+        if is_internal(user)
+        else no_projects()
+    ),
+    doc="Comment on the project's deliverables, tasks, change requests, RAID items, documents and correspondence: "
+    "everyone who sees the project. A client contact only on what the client side shows them (the deliverables "
+    "they sign off, the change requests they decide, the documents shared with them), and always visibly to the "
+    "client.",
+)
+
+comment_to_client = Capability(
+    "comment_to_client",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, who=is_manager),
+    doc="Make a comment visible to the client, on what the client side shows: administrators, and heads and PMs "
+    "who manage the project or head one of its departments (as edit_project). Every other comment is internal.",
+)
+
+manage_chat_hooks = Capability(
+    "manage_chat_hooks",
+    subject="project",
+    rule=on_projects(MANAGES, HEADS, who=is_manager),
+    doc="Add, change and remove the project's Slack and Microsoft Teams channels: as edit_project.",
+)
+
+
 #: What the client side (a client contact, a share link's status page) may see of a project's register:
 #: documents shared with the client, neither drafts nor superseded.
 SHARED_WITH_CLIENT = Q(visibility=CLIENT) & ~Q(status__in=("draft", "superseded"))

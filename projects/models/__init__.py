@@ -245,3 +245,33 @@ __all__ += ["OPEN_TASK_STATES", "Task", "TaskChecklistItem", "TaskPriority", "Ta
 from projects.models.templates import ProjectTemplate  # noqa: E402
 
 __all__ += ["ProjectTemplate"]
+
+from projects.models.conversation import (  # noqa: E402
+    ANCHORS,
+    ChatEvent,
+    ChatHook,
+    ChatService,
+    Comment,
+    CommentAttachment,
+    CommentVisibility,
+    DigestRun,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationPreference,
+)
+
+__all__ += [
+    "ANCHORS",
+    "ChatEvent",
+    "ChatHook",
+    "ChatService",
+    "Comment",
+    "CommentAttachment",
+    "CommentVisibility",
+    "DigestRun",
+    "Notification",
+    "NotificationChannel",
+    "NotificationKind",
+    "NotificationPreference",
+]
