@@ -38,13 +38,14 @@ them (the import contracts and ``docs/architecture.md`` name this exception).
 
 The package: :mod:`apm.access.base` (who the user is, relationships, the
 two kinds of capability, the one 404 lookup), :mod:`~apm.access.projects`,
-:mod:`~apm.access.people`, :mod:`~apm.access.reports` and
+:mod:`~apm.access.people`, :mod:`~apm.access.reports`, :mod:`~apm.access.conversation` and
 :mod:`~apm.access.users`. Import the names from ``apm.access``.
 """
 
 from __future__ import annotations
 
 from apm.access.base import CLIENT, INTERNAL, MANAGER_ROLES, Ability, Capability, audience_for, object_or_404
+from apm.access.conversation import CLIENT_SIDE_ANCHORS, client_side, see_comment
 from apm.access.people import (
     administrators,
     client_logins,
@@ -153,6 +154,7 @@ CAPABILITIES: dict[str, Capability | Ability] = {
         invite_contacts,
         comment,
         comment_to_client,
+        see_comment,
         manage_chat_hooks,
         log_time,
         change_own_time,
@@ -182,6 +184,7 @@ __all__ = [
     "CAPABILITIES",
     "CLIENT",
     "CLIENT_INVOICE_STATES",
+    "CLIENT_SIDE_ANCHORS",
     "INTERNAL",
     "MANAGER_ROLES",
     "SCOPE_COMPANY",
@@ -193,6 +196,7 @@ __all__ = [
     "Capability",
     "administrators",
     "audience_for",
+    "client_side",
     "client_logins",
     "context",
     "home_page",
