@@ -9,6 +9,7 @@ pattern, so ``<code:code>/`` listed before it would take it.
 from projects.billing import urls as billing_urls
 from projects.budget import urls as budget_urls
 from projects.changes import urls as changes_urls
+from projects.conversation import urls as conversation_urls
 from projects.correspondence import urls as correspondence_urls
 from projects.delivery import urls as delivery_urls
 from projects.desk import urls as desk_urls
@@ -43,5 +44,6 @@ urlpatterns = [
     *raid_urls.urlpatterns,
     *documents_urls.urlpatterns,
     *correspondence_urls.urlpatterns,
+    *conversation_urls.urlpatterns,
     *template_urls.urlpatterns,
 ]

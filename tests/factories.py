@@ -433,3 +433,16 @@ def issued_invoice(
         paid_on=paid_on,
         credits=credits,
     )
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """An internal comment on a deliverable of a new project (pass ``deliverable`` or another anchor and its
+    ``project``)."""
+
+    class Meta:
+        model = "projects.Comment"
+
+    deliverable = factory.SubFactory(DeliverableFactory)
+    project = factory.LazyAttribute(lambda o: o.deliverable.project)
+    author = factory.SubFactory(UserFactory)
+    body = "A comment."

@@ -21,6 +21,7 @@ from projects.changes import forms, selectors, services
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import delivery_form_page, project_page_flags
+from projects.conversation.selectors import comment_thread
 from projects.models import ChangeFunding, ChangeRequest, Project
 
 #: The fields of a change request that carry money: their history is shown only with ``access.see_money``
@@ -77,6 +78,7 @@ def change_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> 
             "history": history_rows(
                 change, hidden=() if access.see_money.allows(request.user, project) else MONEY_FIELDS
             ),
+            "thread": comment_thread(anchor=change, user=request.user),
         },
     )
 

@@ -1,8 +1,9 @@
 """The client view: the one declaration of what a client contact may see, and the builders of its values.
 
 Everything a client reads of a project (the portal's status pages, share
-links, client-audience report snapshots, invoices; later the API and
-comments, which extend these declarations) is built here, from model
+links, client-audience report snapshots, invoices, the comments visible to
+the client (:class:`ClientComment`); later the API, which extends these
+declarations) is built here, from model
 instances, into plain values with exactly the declared keys and types.
 Client-facing code hands templates these values, never model instances, so
 a template cannot reach a field that is not declared (``project.bac`` on a
@@ -51,6 +52,8 @@ from typing import (
     is_typeddict,
 )
 
+from django.utils import formats, timezone
+
 from apm import access
 from projects.models import DeliverableStatus, InvoiceKind, InvoiceState
 
@@ -62,6 +65,7 @@ if TYPE_CHECKING:
     from projects.models import (
         ChangeRequest,
         ClientContact,
+        Comment,
         Deliverable,
         Invoice,
         InvoiceLine,
@@ -290,6 +294,39 @@ class ClientDocument(TypedDict):
     version: int | None
     #: When it expires; None when it does not.
     expires_on: dt.date | None
+
+
+class ClientCommentFile(TypedDict):
+    """A file attached to a client-visible comment (downloaded through the access-checked view, by id)."""
+
+    #: Its id.
+    id: int
+    #: Its name as uploaded.
+    name: str
+
+
+class ClientComment(TypedDict):
+    """A comment visible to the client on a deliverable or change request they see. Never an internal comment,
+    never who was mentioned or the earlier texts of an edited one."""
+
+    #: Its id (its place on the page: ``#comment-<id>``).
+    id: int
+    #: Who wrote it (their name).
+    author: str
+    #: What it says (plain text; "" once deleted).
+    body: str
+    #: When it was written, in the reader's time zone ("8 Dec 2026 14:05").
+    written_at: str
+    #: Whether it was edited after it was written.
+    edited: bool
+    #: Whether it was deleted (a tombstone: no body, no files).
+    deleted: bool
+    #: Who deleted it; "" when not deleted.
+    deleted_by: str
+    #: When it was deleted ("8 Dec 2026 14:05"); "" when not deleted.
+    deleted_at: str
+    #: Its attached files; none once deleted.
+    files: list[ClientCommentFile]
 
 
 class ClientStatus(TypedDict):
@@ -625,6 +662,30 @@ def client_change_request(change: ChangeRequest) -> ClientChangeRequest:
         "title": change.title,
         "summary": change.client_summary,
         "schedule_impact_days": change.schedule_impact_days,
+    }
+
+
+def _moment(value: dt.datetime) -> str:
+    """A moment as the reader reads it: their time zone, to the minute ("8 Dec 2026 14:05")."""
+    return formats.date_format(timezone.localtime(value), "j M Y H:i")
+
+
+def client_comment(comment: Comment) -> ClientComment:
+    """A client-visible comment (reads ``author``, ``deleted_by`` and ``attachments``: select and prefetch them).
+    Raises ``ValueError`` for an internal comment: a client never sees one."""
+    if comment.visibility != access.CLIENT:
+        raise ValueError("An internal comment is never shown to the client.")
+    deleted = comment.deleted_at is not None
+    return {
+        "id": comment.pk,
+        "author": str(comment.author) if comment.author is not None else "Someone",
+        "body": "" if deleted else comment.body,
+        "written_at": _moment(comment.created_at),
+        "edited": comment.edited_at is not None,
+        "deleted": deleted,
+        "deleted_by": str(comment.deleted_by) if deleted and comment.deleted_by is not None else "",
+        "deleted_at": _moment(comment.deleted_at) if comment.deleted_at is not None else "",
+        "files": [] if deleted else [{"id": file.pk, "name": file.original_name} for file in comment.attachments.all()],
     }
 
 

@@ -37,7 +37,7 @@ def _linked(html: str, mentioned: Collection[str]) -> str:
 
     def mention(match: re.Match[str]) -> str:
         name = match.group(0)
-        return f'<span class="mention">{name}</span>' if match.group(1).lower() in mentioned else name
+        return f'<mark class="mention">{name}</mark>' if match.group(1).lower() in mentioned else name
 
     out = []
     # With the pattern captured, split() puts the addresses at the odd places.

@@ -20,6 +20,7 @@ from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import documents_form_page
+from projects.conversation.selectors import comment_thread
 from projects.correspondence import forms, letters, selectors, services
 from projects.models import (
     Correspondence,
@@ -93,6 +94,7 @@ def correspondence_detail(request: AuthenticatedHttpRequest, code: str, pk: int)
             "clauses": list(entry.clauses.all()),
             "moves": workflow.CORRESPONDENCE.moves(entry.status),
             "history": history_rows(entry),
+            "thread": comment_thread(anchor=entry, user=request.user),
             "today": timezone.localdate(),
             "may_manage": access.edit_project.allows(request.user, project),
             "attachment_form": forms.AttachmentForm(),

@@ -26,6 +26,7 @@ from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.nav import request_allows
 from projects.common.pages import delivery_form_page, project_page_flags
+from projects.conversation.selectors import comment_thread
 from projects.delivery import forms, selectors, services
 from projects.models import Deliverable, DeliverableStatus, Project, QualityReview
 from projects.planning import selectors as task_selectors
@@ -122,6 +123,7 @@ def deliverable_detail(request: AuthenticatedHttpRequest, code: str, pk: int) ->
             "open_ncs": [nc for nc in ncs if nc.status != "closed"],
             "overrides": list(item.overrides.select_related("by")),
             "history": history_rows(item),
+            "thread": comment_thread(anchor=item, user=request.user),
             "nc_form": NonConformanceForm(project=project),
             "is_admin": access.administer.allows(request.user),
             "quality_unchecked": item.status not in (DeliverableStatus.ACCEPTED, DeliverableStatus.REJECTED)

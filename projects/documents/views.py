@@ -29,6 +29,7 @@ from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import documents_form_page
+from projects.conversation.selectors import comment_thread
 from projects.documents import forms, recurring, selectors, services
 from projects.models import (
     Clause,
@@ -120,6 +121,7 @@ def document_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> Ht
             "clauses": list(document.clauses.all()),
             "correspondence": list(document.correspondence.all()),
             "history": history_rows(document),
+            "thread": comment_thread(anchor=document, user=request.user),
             "may_manage": access.edit_project.allows(request.user, project),
             "version_form": forms.VersionForm(),
             "details_form": forms.DocumentDetailsForm(

@@ -27,6 +27,7 @@ from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.nav import request_allows
 from projects.common.pages import delivery_form_page
+from projects.conversation.selectors import comment_thread
 from projects.models import Project, Task, TaskChecklistItem, TaskStatus
 from projects.planning import forms, recurrence, selectors, services
 
@@ -121,6 +122,7 @@ def task_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
             "may_edit": may_edit,
             "form": forms.TaskForm(project=project, instance=task) if may_edit else None,
             "history": history_rows(task),
+            "thread": comment_thread(anchor=task, user=request.user),
             "today": timezone.localdate(),
         },
     )

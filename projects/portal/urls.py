@@ -8,6 +8,7 @@ can never be a project code. ``invoices/`` comes before ``<code:code>/``:
 
 from django.urls import path
 
+from projects.conversation.urls import portal_urlpatterns as comment_urlpatterns
 from projects.portal import views
 
 app_name = "portal"
@@ -23,6 +24,7 @@ urlpatterns = [
     path("<code:code>/reports/<int:pk>/pdf/", views.portal_report_pdf, name="report_pdf"),
     path("<code:code>/deliverables/<int:pk>/sign-off/", views.deliverable_sign_off_view, name="sign_off"),
     path("<code:code>/changes/<int:pk>/decide/", views.change_request_decide_view, name="decide"),
+    *comment_urlpatterns,
     path("<code:code>/access/", views.project_access, name="access"),
     path("<code:code>/access/links/<int:pk>/revoke/", views.share_link_revoke_view, name="share_revoke"),
     path("<code:code>/access/contacts/", views.contact_add_view, name="contact_add"),

@@ -24,6 +24,7 @@ from projects.common import workflow
 from projects.common.history import history_rows
 from projects.common.lookups import child_or_404, project_or_404
 from projects.common.pages import delivery_form_page, project_page_flags
+from projects.conversation.selectors import comment_thread
 from projects.models import CostCategory, RaidItem, RaidKind
 from projects.raid import forms, selectors, services
 
@@ -105,6 +106,7 @@ def raid_detail(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpRe
             and item.acknowledged_at is None
             and access.decide_as_head.allows(request.user, project),
             "history": history_rows(item),
+            "thread": comment_thread(anchor=item, user=request.user),
             "categories": CostCategory.choices,
         },
     )
