@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "simple_history",
     "apm.accounts",
     "apm.outbox",
+    "apm.outbound",
     "apm.health",
     "teams",
     "projects",
@@ -330,6 +331,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-reports": {"task": "reports.tasks.sweep_stuck_reports", "schedule": APM_SWEEP_SECONDS},
     "sweep-outbox": {"task": "apm.outbox.tasks.sweep_outbox", "schedule": APM_SWEEP_SECONDS},
 }
+# Outbound HTTP requests (Slack and Teams webhooks) a lost message or a dead worker left behind (apm/outbound).
+CELERY_BEAT_SCHEDULE["sweep-outbound"] = {"task": "apm.outbound.tasks.sweep_outbound", "schedule": APM_SWEEP_SECONDS}
 # Critical issues not acknowledged in time escalate once (projects/tasks.py).
 CELERY_BEAT_SCHEDULE["escalate-critical-issues"] = {
     "task": "projects.tasks.escalate_critical_issues",
@@ -404,6 +407,19 @@ APM_MAX_TRIES = env.int("APM_MAX_TRIES", default=8)
 APM_RETRY_BASE_SECONDS = env.float("APM_RETRY_BASE_SECONDS", default=30.0)
 if APM_RETRY_BASE_SECONDS <= 0:
     raise ImproperlyConfigured("APM_RETRY_BASE_SECONDS must be more than 0.")
+# Outbound HTTP delivery (apm/outbound: Slack and Teams webhooks). A receiver gets this long to accept the
+# connection and this long for each read and for its whole body, which is read up to the cap; a request body
+# over its cap is never sent. Plain http only to hosts an administrator allowed (AllowedHost, in the admin)
+# unless APM_OUTBOUND_ALLOW_HTTP is on, for development only (the address rules hold either way).
+APM_OUTBOUND_CONNECT_TIMEOUT_SECONDS = env.float("APM_OUTBOUND_CONNECT_TIMEOUT_SECONDS", default=5.0)
+APM_OUTBOUND_READ_TIMEOUT_SECONDS = env.float("APM_OUTBOUND_READ_TIMEOUT_SECONDS", default=5.0)
+APM_OUTBOUND_MAX_RESPONSE_BYTES = env.int("APM_OUTBOUND_MAX_RESPONSE_BYTES", default=64 * 1024)
+APM_OUTBOUND_MAX_REQUEST_BYTES = env.int("APM_OUTBOUND_MAX_REQUEST_BYTES", default=256 * 1024)
+APM_OUTBOUND_ALLOW_HTTP = env.bool("APM_OUTBOUND_ALLOW_HTTP", default=False)
+if not (0 < APM_OUTBOUND_CONNECT_TIMEOUT_SECONDS <= 60 and 0 < APM_OUTBOUND_READ_TIMEOUT_SECONDS <= 60):
+    raise ImproperlyConfigured("APM_OUTBOUND_CONNECT_TIMEOUT_SECONDS and _READ_TIMEOUT_SECONDS must be 0 to 60 s.")
+if APM_OUTBOUND_MAX_RESPONSE_BYTES <= 0 or APM_OUTBOUND_MAX_REQUEST_BYTES <= 0:
+    raise ImproperlyConfigured("APM_OUTBOUND_MAX_RESPONSE_BYTES and APM_OUTBOUND_MAX_REQUEST_BYTES must be positive.")
 
 # --- Real data ------------------------------------------------------------
 APM_REAL_DATA_DIR = Path(env.str("APM_REAL_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data" / "real")))
