@@ -21,6 +21,8 @@ urlpatterns = [
     # Portfolio files of any layout, mapped in the browser (administrators and department heads).
     path("import/", include("projects.importers.urls")),
     path("accounts/", include("apm.accounts.urls")),
+    # Everyone's notification centre and settings (internal users and client contacts alike).
+    path("notifications/", include("projects.notifications.urls")),
     # The client portal: status pages for client contacts and share links.
     path("portal/", include("projects.portal.urls")),
     path("admin/", admin.site.urls),
