@@ -6,9 +6,11 @@ Routes that start with a fixed word (``new/``, ``time/week/``, ``desk/``,
 pattern, so ``<code:code>/`` listed before it would take it.
 """
 
+from projects.activity import urls as activity_urls
 from projects.billing import urls as billing_urls
 from projects.budget import urls as budget_urls
 from projects.changes import urls as changes_urls
+from projects.chat import urls as chat_urls
 from projects.conversation import urls as conversation_urls
 from projects.correspondence import urls as correspondence_urls
 from projects.delivery import urls as delivery_urls
@@ -46,4 +48,6 @@ urlpatterns = [
     *correspondence_urls.urlpatterns,
     *conversation_urls.urlpatterns,
     *template_urls.urlpatterns,
+    *chat_urls.urlpatterns,
+    *activity_urls.urlpatterns,
 ]

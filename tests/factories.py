@@ -446,3 +446,18 @@ class CommentFactory(factory.django.DjangoModelFactory):
     project = factory.LazyAttribute(lambda o: o.deliverable.project)
     author = factory.SubFactory(UserFactory)
     body = "A comment."
+
+
+class ChatHookFactory(factory.django.DjangoModelFactory):
+    """A Slack channel of a new project hearing of every event but the client's comments (a secret path in its
+    URL)."""
+
+    class Meta:
+        model = "projects.ChatHook"
+
+    project = factory.SubFactory(ProjectFactory)
+    service = "slack"
+    name = factory.Sequence(lambda n: f"#team-{n}")
+    url = factory.Sequence(lambda n: f"https://hooks.slack.com/services/T000/B000/secretpath{n}")
+    events = factory.LazyFunction(lambda: ["critical_issue", "escalation", "decision", "budget_alert"])
+    active = True

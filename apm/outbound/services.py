@@ -181,13 +181,15 @@ def outbound_send(*, request_id: int) -> SendResult:
     return SendResult.SENT
 
 
-def outbound_retry(*, request_id: int) -> bool:
+def outbound_retry(*, request_id: int, url: str | None = None) -> bool:
     """Put a failed request back in the queue (the chat page's and the admin's "Retry"), with its tries counted
-    afresh and the same idempotency key. Returns True when it was failed and is now queued again."""
+    afresh and the same idempotency key; to ``url`` when given (the receiver's address mended since). Returns True
+    when it was failed and is now queued again."""
     now = timezone.now()
+    fields: dict[str, Any] = {"url": url} if url else {}
     with transaction.atomic():
         changed = OutboundRequest.objects.filter(pk=request_id, status=RequestStatus.FAILED).update(
-            status=RequestStatus.QUEUED, tries=0, next_attempt_at=None, queued_at=now
+            status=RequestStatus.QUEUED, tries=0, next_attempt_at=None, queued_at=now, **fields
         )
         if changed:
             queueing.publish_on_commit(SEND_REQUEST, request_id)

@@ -25,6 +25,7 @@ from apm.formatting import format_money
 from projects.budget import evm
 from projects.budget.services.contingency import contingency_fund_change
 from projects.budget.services.plan import baseline_create, budget_line_add, unallocated_remainder
+from projects.chat.announcements import announce_change_decision
 from projects.common import workflow
 from projects.common.history import history_save
 from projects.delivery.services import deliverable_baseline_snapshot
@@ -314,6 +315,7 @@ def change_request_decide(
             )
             locked.status, locked.decided_at = ChangeStatus.REJECTED, now
             history_save(locked, user=user, reason=f"rejected by {side}")
+            announce_change_decision(change_request=locked)
         else:
             if side == ApproverSide.HEAD and locked.cost_impact > 0:
                 locked.applied = {"funding": funding}  # the head side's choice, until the change is applied
@@ -334,6 +336,7 @@ def change_request_decide(
                 locked.status, locked.decided_at = ChangeStatus.APPROVED, now
                 funded = f"; {FUNDING_STATEMENTS[ChangeFunding(chosen)]}" if locked.cost_impact > 0 else ""
                 history_save(locked, user=user, reason=f"approved{funded}; baseline {locked.applied['baseline']}")
+                announce_change_decision(change_request=locked)
             else:
                 history_save(locked, user=user, reason=f"approved by {side}; awaiting the other side")
     change_request.refresh_from_db()

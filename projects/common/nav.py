@@ -49,8 +49,10 @@ TABS: tuple[Tab, ...] = (
     Tab("raid", "RAID", "projects:raid", access.see_internal),
     Tab("documents", "Documents", "projects:documents", access.see_internal_documents),
     Tab("correspondence", "Correspondence", "projects:correspondence", access.see_internal_documents),
+    Tab("activity", "Activity", "projects:activity", access.see_internal),
     Tab("reports", "Reports", "reports:project", access.see_project),
     Tab("client_access", "Client access", "portal:access", access.manage_share_links),
+    Tab("chat", "Chat channels", "projects:chat", access.manage_chat_hooks),
 )
 TAB_KEYS = frozenset(tab.key for tab in TABS)
 

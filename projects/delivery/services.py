@@ -21,6 +21,7 @@ from django.utils import timezone
 from apm import access, validation
 from apm.errors import Refused
 from projects.budget.services.plan import baseline_create
+from projects.chat.announcements import announce_sign_off
 from projects.common import workflow
 from projects.common.history import history_save
 from projects.delivery.selectors import deliverable_open_non_conformances
@@ -299,6 +300,7 @@ def deliverable_sign_off(*, deliverable: Deliverable, user: User, accepted: bool
         if accepted:
             locked.percent_complete = 100
         history_save(locked, user=user, reason=f"client {'accepted' if accepted else 'rejected'}")
+        announce_sign_off(deliverable=locked)
         if accepted and locked.milestone_id:
             pending = Deliverable.objects.filter(milestone_id=locked.milestone_id).exclude(
                 status=DeliverableStatus.ACCEPTED

@@ -34,6 +34,7 @@ from apm.accounts.models import User
 from apm.errors import Refused
 from apm.outbox.services import email_render, outbox_enqueue
 from projects.budget.services.contingency import contingency_request
+from projects.chat.announcements import announce_critical_issue, announce_escalation
 from projects.common import workflow
 from projects.common.history import history_save
 from projects.models import (
@@ -122,6 +123,7 @@ def _notify_critical(item: RaidItem) -> bool:
         _email(template="critical-issue", to=to, context={"item": item, "project": item.project, "link": _link(item)})
     else:
         logger.warning("Critical issue %s on %s: no head to tell", item.pk, item.project.code)
+    announce_critical_issue(item=item)
     return True
 
 
@@ -265,6 +267,7 @@ def raid_escalate_overdue(*, now: dt.datetime | None = None) -> int:
                         "hours": ack_hours(item.project),
                     },
                 )
+            announce_escalation(item=item, hours=ack_hours(item.project))
             count += 1
     return count
 

@@ -16,6 +16,7 @@ from projects.budget.services.events import budget_event_record
 from projects.budget.services.notifications import budget_notify
 from projects.budget.services.plan import budget_get
 from projects.budget.signals import tolerance_exception_raised
+from projects.chat.announcements import announce_tolerance_broken
 from projects.models import (
     Baseline,
     BudgetAlert,
@@ -103,6 +104,7 @@ def _raise_exception(
         return None
     budget_event_record(project=project, actor=None, action="exception_raised", kind=kind, summary=summary)
     budget_notify(project=project, template="budget-exception", context={"exception": exception, "figures": figures})
+    announce_tolerance_broken(exception=exception)
     tolerance_exception_raised.send(sender=ToleranceException, exception=exception)
     return exception
 
