@@ -46,6 +46,8 @@ from projects.notifications.services import notifications_create
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
+    from projects.models import Project
+
 #: The longest comment, in characters (the model's column holds as much).
 MAX_BODY = 10_000
 #: The most files one comment may carry.
@@ -135,6 +137,14 @@ def may_comment_to_client(user: User, anchor: Anchor) -> bool:
     if access.audience_for(user) == access.CLIENT:
         return True
     return access.comment_to_client.allows(user, anchor.project)
+
+
+def may_comment_on_portal(user: User, project: Project) -> bool:
+    """Whether ``user`` may write on the client portal of ``project``, where every comment is visible to the
+    client: a contact who comments there, or whoever makes comments visible to the client."""
+    if not access.comment.allows(user, project):
+        return False
+    return access.audience_for(user) == access.CLIENT or access.comment_to_client.allows(user, project)
 
 
 def _body(body: str) -> str:

@@ -37,6 +37,8 @@ from projects.changes.services import change_request_decide
 from projects.common import client_view
 from projects.common.client_view import ArchivedReport
 from projects.common.lookups import child_or_404, project_or_404
+from projects.conversation.selectors import portal_threads
+from projects.conversation.services import may_comment_on_portal
 from projects.delivery.selectors import deliverables_awaiting_sign_off
 from projects.delivery.services import deliverable_sign_off
 from projects.models import ChangeRequest, Deliverable, Invoice, Project
@@ -124,12 +126,26 @@ def _status_context(project: Project, *, user: User | None) -> dict[str, Any]:
     ``user`` None is a visitor through a share link, who may do nothing.
     """
     status = selectors.portal_status(project=project, user=user)
+    # The comments visible to the client under each item, for those signed in (a share link shows none).
+    threads = (
+        portal_threads(
+            project=project,
+            user=user,
+            deliverables=[d["id"] for d in status["deliverables"]],
+            change_requests=[c["id"] for c in status["change_requests"]],
+        )
+        if user is not None
+        else {"deliverable": {}, "change_request": {}}
+    )
     return {
         "project": status["project"],
         "status": status,
+        "deliverable_rows": [(d, threads["deliverable"].get(d["id"], [])) for d in status["deliverables"]],
+        "change_rows": [(c, threads["change_request"].get(c["id"], [])) for c in status["change_requests"]],
         "shared": user is None,
         "can_decide": user is not None and access.decide_for_client.allows(user, project),
         "can_manage": user is not None and access.manage_share_links.allows(user, project),
+        "can_comment": user is not None and may_comment_on_portal(user, project),
     }
 
 
