@@ -53,6 +53,39 @@ def _shown(value: Any) -> Any:
     return value
 
 
+def history_changes(
+    record: Any, previous: Any, *, model: type[Model], hidden: Collection[str] = (), many: bool = True
+) -> list[tuple[str, str, Any, Any]]:
+    """What changed from ``previous`` to ``record`` (two history records of one object of ``model``):
+    ``[(field name, field label, old, new)]``, no query when ``many`` is false.
+
+    Choices are given in words and datetimes as the reader reads them; a many-to-many field as the number of
+    related rows (diffing one reads its history, a query per record: ``many=False`` leaves them out). Changes of
+    :data:`HIDDEN` fields and of those named in ``hidden`` are left out (money, for those the policy does not
+    show it).
+    """
+    skipped = set(HIDDEN) | set(hidden)
+    if not many:
+        skipped |= {field.name for field in model._meta.many_to_many}
+    delta = record.diff_against(previous, excluded_fields=skipped)
+    changes = []
+    for change in delta.changes:
+        try:
+            # A field the history tracks: the model's own, never a reverse relation.
+            field = cast("Field[Any, Any]", model._meta.get_field(change.field))
+        except Exception:  # a field since removed
+            changes.append((change.field, change.field, change.old, change.new))
+            continue
+        old, new = change.old, change.new
+        if getattr(field, "choices", None):
+            words = dict(field.flatchoices)
+            old, new = words.get(old, old), words.get(new, new)
+        elif isinstance(old, list) or isinstance(new, list):  # many-to-many: the related rows
+            old, new = len(old or []), len(new or [])
+        changes.append((change.field, str(field.verbose_name), _shown(old), _shown(new)))
+    return changes
+
+
 def history_rows(obj: Tracked, *, limit: int = 50, hidden: Collection[str] = ()) -> list[dict[str, Any]]:
     """Newest first: ``[{"at", "user", "type", "reason", "changes": [(field label, old, new)]}]`` (2 queries).
 
@@ -64,23 +97,12 @@ def history_rows(obj: Tracked, *, limit: int = 50, hidden: Collection[str] = ())
         previous = records[index + 1] if index + 1 < len(records) else None
         changes = []
         if previous is not None:
-            delta = record.diff_against(previous)
-            for change in delta.changes:
-                if change.field in HIDDEN or change.field in hidden:
-                    continue
-                try:
-                    # A field the history tracks: the model's own, never a reverse relation.
-                    field = cast("Field[Any, Any]", obj._meta.get_field(change.field))
-                except Exception:  # a field since removed
-                    changes.append((change.field, change.old, change.new))
-                    continue
-                old, new = change.old, change.new
-                if getattr(field, "choices", None):
-                    words = dict(field.flatchoices)
-                    old, new = words.get(old, old), words.get(new, new)
-                elif isinstance(old, list) or isinstance(new, list):  # many-to-many: the related rows
-                    old, new = len(old or []), len(new or [])
-                changes.append((str(field.verbose_name), _shown(old), _shown(new)))
+            changes = [
+                (label, old, new)
+                for _name, label, old, new in history_changes(
+                    record, previous, model=cast("type[Model]", type(obj)), hidden=hidden
+                )
+            ]
         rows.append(
             {
                 "at": record.history_date,

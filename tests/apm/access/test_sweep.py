@@ -46,6 +46,7 @@ from projects.models import (
     BudgetLine,
     Invoice,
     InvoiceLine,
+    Notification,
     ProjectTemplate,
     Task,
     TaskChecklistItem,
@@ -195,6 +196,11 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:correspondence_status": {"pk": "correspondence"},
     "projects:correspondence_attach": {"pk": "correspondence"},
     "projects:correspondence_file": {"pk": "correspondence_file"},
+    "projects:comment_add": {"anchor": "comment_anchor", "pk": "deliverable"},
+    "projects:comment_edit": {"pk": "internal_comment"},
+    "projects:comment_delete": {"pk": "internal_comment"},
+    "projects:comment_file": {"pk": "comment_file"},
+    "portal:comment_add": {"anchor": "comment_anchor", "pk": "deliverable"},
     "imports:job": {"pk": "import_job"},
     "imports:map": {"pk": "import_job"},
     "imports:confirm": {"pk": "import_job"},
@@ -204,6 +210,8 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:template_use": {"pk": "project_template"},
     "projects:template_edit": {"pk": "project_template"},
     "projects:template_delete": {"pk": "project_template"},
+    "notifications:open": {"pk": "notification"},
+    "notifications:read": {"pk": "notification"},
 }
 #: Defaults for argument names not listed for a URL.
 DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
@@ -285,6 +293,13 @@ FOUND: dict[str, Any] = {
     "invoice_line": lambda project: _draft_invoice(project).lines.order_by("pk").first(),
     "task": _task,
     "project_template": _template,
+    # A notification is its recipient's alone (RECIPIENT_ONLY): the project's PM's (someone outside the sweep's
+    # relationships for a project without one).
+    "notification": lambda project: Notification.objects.get_or_create(
+        recipient=project.project_manager or factories.UserFactory(username=f"{project.code.lower()}-reader"),
+        key=f"sweep:{project.code}",
+        defaults={"kind": "assignment", "text": f"{project.code} sweep", "url": f"/projects/{project.code}/"},
+    )[0],
     "task_checklist_item": lambda project: _task(project).checklist.order_by("pk").first(),
     "allocation": lambda project: (
         Allocation.objects.filter(project=project).order_by("pk").first()
@@ -486,12 +501,20 @@ NEEDS: dict[str, Need] = {
     "projects:proposal_decide": need("see_internal_documents"),
     "projects:compliance": need("see_internal_documents"),
     "projects:correspondence": need("see_internal_documents"),
+    "projects:activity": need("see_internal"),
     "projects:correspondence_create": need("edit_project"),
     "projects:letter_create": need("edit_project"),
     "projects:correspondence_entry": need("see_internal_documents"),
     "projects:correspondence_status": need("edit_project"),
     "projects:correspondence_attach": need("edit_project"),
     "projects:correspondence_file": need("see_internal_documents"),
+    # Comments: written on an internal page by its readers (all may comment); edited and deleted inside
+    # see_comment (the service refuses a non-author with a message); a file only with its comment.
+    "projects:comment_add": need("see_internal", act="comment"),
+    "projects:comment_edit": Need(see=(on("see_project", "project"), on("see_comment", "internal_comment"))),
+    "projects:comment_delete": Need(see=(on("see_project", "project"), on("see_comment", "internal_comment"))),
+    "projects:comment_file": Need(see=(on("see_project", "project"), on("see_comment", "client_comment"))),
+    "portal:comment_add": need("see_project", act="comment"),
     "reports:index": Need(),
     "reports:project": need("see_project"),
     "reports:project_send": need("see_project", act="send_client"),
@@ -526,7 +549,17 @@ NEEDS: dict[str, Need] = {
     "portal:invoices": Need(),
     "portal:invoice": need("see_invoice", on="issued_invoice"),
     "portal:invoice_pdf": need("see_invoice", on="issued_invoice"),
+    # Everyone's own centre and settings; one notification only its recipient's (RECIPIENT_ONLY).
+    "notifications:centre": Need(),
+    "notifications:bell": Need(),
+    "notifications:preferences": Need(),
+    "notifications:read_all": Need(),
+    "notifications:open": Need(),
+    "notifications:read": Need(),
 }
+
+#: URLs of one notification: its recipient's alone (no capability shares it; the administrator gets a 404 too).
+RECIPIENT_ONLY = {"notifications:open": "notification", "notifications:read": "notification"}
 
 #: URLs without login. A share link opens for anyone who has it (the other side's is revoked: dead for
 #: everyone); an invitation link likewise (the other side's is used).
@@ -561,6 +594,8 @@ def expected(route_name: str, user: Any, side: Side) -> set[int]:
     """The answers the policy allows ``user`` on ``route_name`` filled from ``side``."""
     if route_name in PUBLIC:
         return PUBLIC[route_name]
+    if route_name in RECIPIENT_ONLY:
+        return {200, 302} if side.subject(RECIPIENT_ONLY[route_name]).recipient_id == user.pk else {404}
     declared = NEEDS[route_name]
     for name, key in declared.see:
         if not allows(user, name, side.subject(key) if key else None):
