@@ -1,6 +1,6 @@
 """Template filters for money, dates and indices: ``{{ amount|money:currency }}`` (whole units),
 ``{{ amount|amount:currency }}`` (to the penny), ``{{ date|day }}``,
-``{{ date|month }}``, ``{{ cpi|index }}``."""
+``{{ date|month }}``, ``{{ cpi|index }}``; ``{% rag_chip rag title %}`` (a status RAG with its word)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,29 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from apm.formatting import format_amount, format_date, format_index, format_money, format_month
 
 register = template.Library()
+
+#: The word of each status RAG a chip shows; anything else is "No RAG".
+RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
+
+
+@register.simple_tag
+def rag_chip(rag: str | None, title: str = "") -> SafeString:
+    """A RAG chip with its word: ``<span class="rag rag-red" title="…">Red</span>`` (``rag-none``, "No RAG",
+    for an empty one). A tag rather than an included template: a desk's fifty chips as includes cost a
+    millisecond and a half of its rendering."""
+    if title:
+        return format_html('<span class="rag rag-{}" title="{}">{}</span>', rag or "none", title, _word(rag))
+    return format_html('<span class="rag rag-{}">{}</span>', rag or "none", _word(rag))
+
+
+def _word(rag: str | None) -> str:
+    return RAG_WORDS.get(rag or "", "No RAG")
 
 
 @register.filter(name="money")
