@@ -105,16 +105,14 @@ def _changes(kind: Kind, record: Any, previous: Any, *, see_money: bool) -> tupl
     return changes, left_out
 
 
-def entry_for(
-    kind: Kind, record: Any, previous: Any | None, *, code: str, see_money: bool, see_comments: bool
-) -> Entry | None:
+def entry_for(kind: Kind, record: Any, previous: Any | None, *, code: str, see_money: bool) -> Entry | None:
     """The entry of history row ``record`` of ``kind`` on the project ``code`` (``previous``: the row before it
-    of the same object, None for the first), for a viewer who sees money or not and comments or not; None
-    when nothing of it is for this viewer (a change of money only, without ``see_money``; a move within a
-    board column). It links the object's page while the object exists (``exists_now``), or the page of what
-    it belongs to."""
+    of the same object, None for the first), for a viewer who sees money or not (a comment's words only where
+    its row says ``may_see``); None when nothing of it is for this viewer (a change of money only, without
+    ``see_money``; a move within a board column). It links the object's page while the object exists
+    (``exists_now``), or the page of what it belongs to."""
     if kind.key == "comment":
-        return _comment_entry(record, previous, code=code, see_comments=see_comments)
+        return _comment_entry(record, previous, code=code)
     what, title, url_name, arguments = describe(kind, record)
     alive = record.exists_now or not kind.links_self
     entry = Entry(
@@ -147,7 +145,7 @@ def entry_for(
     return entry
 
 
-def _comment_entry(record: Any, previous: Any | None, *, code: str, see_comments: bool) -> Entry | None:
+def _comment_entry(record: Any, previous: Any | None, *, code: str) -> Entry | None:
     anchor = comment_anchor(record)
     if anchor is None:
         return None
@@ -169,6 +167,6 @@ def _comment_entry(record: Any, previous: Any | None, *, code: str, see_comments
         entry.verb = "edited a comment on"
     if record.visibility == "client":
         entry.tail = "(visible to the client)"
-    if see_comments and record.deleted_at is None:
+    if record.may_see and record.deleted_at is None:
         entry.excerpt = Truncator(record.body).chars(EXCERPT)
     return entry

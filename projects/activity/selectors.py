@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
+from apm import access
 from projects.activity.feed import Entry, entry_for, user_ids_named
 from projects.activity.kinds import KIND_BY_KEY, KINDS, Kind
 
@@ -45,9 +46,12 @@ def _history(kind: Kind) -> QuerySet[Any]:
     return model.history.model._default_manager.all()
 
 
-def _rows(kind: Kind, *, project: Project, before: dt.datetime | None, person_id: int | None) -> QuerySet[Any]:
+def _rows(
+    kind: Kind, *, project: Project, viewer: User, before: dt.datetime | None, person_id: int | None
+) -> QuerySet[Any]:
     """The newest ``PER_PAGE + 1`` history rows of ``kind`` on ``project`` before ``before`` (by
-    ``person_id`` when given), each with ``previous_id`` and ``exists_now``; a sliced queryset, one query."""
+    ``person_id`` when given), each with ``previous_id`` and ``exists_now`` (a comment's also with
+    ``may_see``: ``viewer`` sees it, ``apm.access.see_comment``); a sliced queryset, one query."""
     rows = _history(kind).filter(**{kind.project: project.pk})
     if before is not None:
         rows = rows.filter(history_date__lt=before)
@@ -59,6 +63,8 @@ def _rows(kind: Kind, *, project: Project, before: dt.datetime | None, person_id
         .order_by("-history_id")
         .values("history_id")[:1]
     )
+    if kind.key == "comment":
+        rows = rows.annotate(may_see=Exists(access.see_comment.queryset(viewer).filter(pk=OuterRef("id"))))
     return rows.annotate(
         previous_id=Subquery(previous),
         exists_now=Exists(kind.model._default_manager.filter(pk=OuterRef("id"))),
@@ -69,8 +75,8 @@ def _rows(kind: Kind, *, project: Project, before: dt.datetime | None, person_id
 def project_activity(
     *,
     project: Project,
+    viewer: User,
     see_money: bool,
-    see_comments: bool,
     kind: str = "",
     person_id: int | None = None,
     before: dt.datetime | None = None,
@@ -78,16 +84,16 @@ def project_activity(
     """The page of ``project``'s feed before ``before`` (a timezone-aware instant; None: the newest), of
     the kind keyed ``kind`` ("" or an unknown key: every kind) and by the user ``person_id`` (None: anyone).
 
-    ``see_money`` (``apm.access.see_money`` of the viewer) shows changes of money fields; without it an
-    entry whose only changes are money is left out. ``see_comments`` (the viewer sees the comments: the
-    feed's viewers see the internal pages, so all of them) shows a comment's words. At most
+    ``see_money`` (``apm.access.see_money`` of ``viewer`` on the project) shows changes of money fields;
+    without it an entry whose only changes are money is left out. A comment's words are shown only where
+    ``viewer`` sees the comment (``apm.access.see_comment``). At most
     ``2 * len(KINDS) + 2`` queries; see the module's docstring.
     """
     kinds = [KIND_BY_KEY[kind]] if kind in KIND_BY_KEY else list(KINDS)
     records: list[tuple[Kind, Any]] = []
     previous: dict[tuple[str, int], Any] = {}
     for each in kinds:
-        rows = _rows(each, project=project, before=before, person_id=person_id)
+        rows = _rows(each, project=project, viewer=viewer, before=before, person_id=person_id)
         found = list(rows)
         records += [(each, record) for record in found]
         earlier = _history(each).filter(history_id__in=Subquery(rows.values("previous_id")))
@@ -101,7 +107,6 @@ def project_activity(
             previous.get((each.key, record.previous_id)),
             code=project.code,
             see_money=see_money,
-            see_comments=see_comments,
         )
         for each, record in page
     ]

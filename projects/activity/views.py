@@ -20,7 +20,6 @@ from apm.http import AuthenticatedHttpRequest
 from projects.activity import selectors
 from projects.activity.kinds import KIND_BY_KEY, KINDS
 from projects.common.lookups import project_or_404
-from projects.common.nav import request_allows
 from projects.common.pages import project_page_flags
 
 #: The largest id a person filter may name (a database integer).
@@ -54,8 +53,8 @@ def activity(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     person_id = _person(request.GET.get("person"))
     page = selectors.project_activity(
         project=project,
+        viewer=request.user,
         see_money=flags["see_money"],
-        see_comments=request_allows(request, access.see_internal_documents, project),
         kind=kind,
         person_id=person_id,
         before=_instant(request.GET.get("before")),
