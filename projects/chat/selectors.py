@@ -38,6 +38,11 @@ class Delivery:
     channel: str
 
 
+def chat_delivery(*, project: Project, pk: int) -> OutboundRequest | None:
+    """Delivery ``pk`` if it went (or goes) to one of ``project``'s channels, else None."""
+    return OutboundRequest.objects.filter(pk=pk, source__startswith=f"chat:{project.pk}:").first()
+
+
 def chat_deliveries(*, project: Project, hooks: list[ChatHook], limit: int = LAST_DELIVERIES) -> list[Delivery]:
     """The last ``limit`` deliveries to ``project``'s channels (removed ones' too), newest first."""
     names = {hook.pk: hook.name for hook in hooks}

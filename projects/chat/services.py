@@ -213,13 +213,12 @@ def chat_hook_test(*, hook: ChatHook, user: User) -> OutboundRequest:
     return request
 
 
-def chat_delivery_retry(*, project: Project, request_id: int, user: User) -> bool:
-    """Send a failed delivery of one of ``project``'s channels again, to the channel's URL as it is now (a URL
-    mended after a failure is used) and with the same idempotency key. Returns False when it was not failed.
-    Refuses a delivery of a removed channel."""
+def chat_delivery_retry(*, project: Project, request: OutboundRequest, user: User) -> bool:
+    """Send ``request``, a failed delivery of one of ``project``'s channels, again: to the channel's URL as it is
+    now (a URL mended after a failure is used) and with the same idempotency key. Returns False when it was not
+    failed. Refuses a delivery of another project's channel or of a removed channel."""
     access.manage_chat_hooks.require(user, project, REFUSED)
-    request = OutboundRequest.objects.filter(pk=request_id, source__startswith=f"chat:{project.pk}:").first()
-    if request is None:
+    if not request.source.startswith(f"chat:{project.pk}:"):
         raise Refused("No such delivery of this project's channels.")
     hook = ChatHook.objects.filter(project=project, pk=int(request.source.rsplit(":", 1)[1])).first()
     if hook is None:

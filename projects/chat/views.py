@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -96,8 +96,11 @@ def chat_hook_test(request: AuthenticatedHttpRequest, code: str, pk: int) -> Htt
 @login_required
 def chat_delivery_retry(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     project = project_or_404(request, code, access.manage_chat_hooks)
+    delivery = selectors.chat_delivery(project=project, pk=pk)
+    if delivery is None:
+        raise Http404("No such delivery.")
     with refusal_shown(request, failed="Nothing was sent again."):
-        if services.chat_delivery_retry(project=project, request_id=pk, user=request.user):
+        if services.chat_delivery_retry(project=project, request=delivery, user=request.user):
             messages.success(request, "Queued again, to the channel's address as it is now.")
         else:
             messages.info(request, "That delivery has not failed: nothing to retry.")

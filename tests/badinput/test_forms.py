@@ -41,6 +41,7 @@ from projects.billing import invoice_forms
 from projects.budget import forms as budget_forms
 from projects.budget.selectors import today
 from projects.changes import forms as change_forms
+from projects.chat import forms as chat_forms
 from projects.correspondence import forms as correspondence_forms
 from projects.delivery import forms as delivery_forms
 from projects.documents import forms as document_forms
@@ -301,6 +302,11 @@ TARGETS: dict[str, Target] = {
     "portal:share_revoke": Target("pm"),
     "portal:invite": Target("pm"),
     "portal:contact_add": Target("pm", (portal_forms.ContactForm,)),
+    "projects:chat": Target("pm", (chat_forms.ChatHookForm,)),
+    "projects:chat_hook": Target("pm", (chat_forms.ChatHookForm,)),
+    "projects:chat_hook_test": Target("pm"),
+    "projects:chat_retry": Target("pm"),
+    "projects:chat_hook_remove": Target("pm"),
     "reports:project_send": Target(
         "pm",
         more=lambda own: {

@@ -40,10 +40,12 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 
 from apm import access
+from apm.outbound.models import OutboundRequest
 from projects.models import (
     Allocation,
     BillingMilestone,
     BudgetLine,
+    ChatHook,
     Invoice,
     InvoiceLine,
     Notification,
@@ -212,6 +214,10 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:template_delete": {"pk": "project_template"},
     "notifications:open": {"pk": "notification"},
     "notifications:read": {"pk": "notification"},
+    "projects:chat_hook": {"pk": "chat_hook"},
+    "projects:chat_hook_test": {"pk": "chat_hook"},
+    "projects:chat_retry": {"pk": "chat_delivery"},
+    "projects:chat_hook_remove": {"pk": "chat_hook"},
 }
 #: Defaults for argument names not listed for a URL.
 DEFAULT_ARGUMENTS = {"code": "project_code", "dept": "department_code"}
@@ -308,6 +314,30 @@ FOUND: dict[str, Any] = {
         )
     ),
 }
+
+
+def _chat_hook(project: Any) -> Any:
+    """A Slack channel of the project (its remove, swept last of its URLs, deletes it)."""
+    return ChatHook.objects.filter(project=project).order_by("pk").first() or factories.ChatHookFactory(project=project)
+
+
+def _chat_delivery(project: Any) -> OutboundRequest:
+    """A failed delivery to the project's channel (its Retry queues it again)."""
+    hook = _chat_hook(project)
+    source = f"chat:{project.pk}:{hook.pk}"
+    return OutboundRequest.objects.filter(source=source).order_by("pk").first() or OutboundRequest.objects.create(
+        kind="chat",
+        source=source,
+        summary=f"{project.code}: sweep",
+        url=hook.url,
+        idempotency_key=f"sweep:{project.code}",
+        status="failed",
+        queued_at=timezone.now(),
+    )
+
+
+FOUND["chat_hook"] = _chat_hook
+FOUND["chat_delivery"] = _chat_delivery
 
 
 def _value(side: Side, key: str) -> str:
@@ -556,6 +586,12 @@ NEEDS: dict[str, Need] = {
     "notifications:read_all": Need(),
     "notifications:open": Need(),
     "notifications:read": Need(),
+    # A project's chat channels: their URLs are secrets of the channel, so every page is the managers' alone.
+    "projects:chat": need("manage_chat_hooks"),
+    "projects:chat_hook": need("manage_chat_hooks"),
+    "projects:chat_hook_test": need("manage_chat_hooks"),
+    "projects:chat_retry": need("manage_chat_hooks"),
+    "projects:chat_hook_remove": need("manage_chat_hooks"),
 }
 
 #: URLs of one notification: its recipient's alone (no capability shares it; the administrator gets a 404 too).

@@ -202,7 +202,7 @@ def test_a_retry_goes_to_the_mended_url_with_the_same_key(project, pm, published
         events=hook.events,
         active=True,
     )
-    assert services.chat_delivery_retry(project=project, request_id=request.pk, user=pm) is True
+    assert services.chat_delivery_retry(project=project, request=request, user=pm) is True
     request.refresh_from_db()
     assert (request.status, request.tries, request.url) == (
         RequestStatus.QUEUED,
@@ -217,4 +217,4 @@ def test_a_retry_of_another_projects_delivery_is_refused(project, pm, world):
     request = OutboundRequest.objects.get()
     assert request.source.endswith(f":{other.pk}")
     with pytest.raises(Refused, match="No such delivery"):
-        services.chat_delivery_retry(project=project, request_id=request.pk, user=pm)
+        services.chat_delivery_retry(project=project, request=request, user=pm)
