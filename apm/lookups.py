@@ -4,9 +4,15 @@
 department head's desk filters on the ids of a thousand projects, and
 PostgreSQL parses and plans a thousand literals in every query that uses
 them (more than the subquery that found them costs to run again).
-``= ANY(%s::bigint[])`` sends the same ids as one array literal, parsed
-once. Elsewhere (SQLite) it is ``IN``. An empty list matches nothing, as
-``__in`` does.
+``= ANY((SELECT %s::bigint[])::bigint[])`` sends the same ids as one array
+literal, parsed once. The array is the value of a subquery rather than a
+constant so that the planner cannot look into it: given a constant array,
+PostgreSQL estimated each of a thousand ids against the column's statistics
+while planning, and the five lists of a head's desk, asked in one query,
+took 2.8 ms to plan and 7 ms to run against 0.6 and 0.1 (EXPLAIN ANALYZE at
+943 ids); it now plans as for a few ids (an index scan of each) and runs the
+subquery once. Elsewhere (SQLite) it is ``IN``. An empty list matches
+nothing, as ``__in`` does.
 
 The ids are best given as a ``frozenset`` (or any iterable but a list or a
 tuple): Django walks a list or a tuple value item by item to resolve it, as
@@ -54,7 +60,7 @@ class AnyOf(Lookup):
         if connection.vendor != "postgresql" or not self.rhs:
             return In(self.lhs, self.rhs).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, self.array)
+        return f"{lhs} = ANY((SELECT %s::bigint[])::bigint[])", (*lhs_params, self.array)
 
 
 def register() -> None:
