@@ -9,12 +9,14 @@ commented on deliverable D-4 'Brief'". The changed fields come from ``projects.c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from projects.activity.kinds import Kind, comment_anchor, describe
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 
 #: Characters of a comment's words an entry shows.
 EXCERPT = 160
+#: Words of a history's reason that an entry's sentence says already, in its verb ("Registered", "Now approved").
+_SAID = frozenset(
+    {"status", "now", "created", "added", "logged", "registered", "raised", "edited", "opened", "recorded"}
+)
 
 
 @dataclass
@@ -64,6 +70,18 @@ class Entry:
         title = f" '{self.title}'" if self.title else ""
         tail = f" {self.tail}" if self.tail else ""
         return f"{self.actor} {self.verb} {self.what}{title}{tail}"
+
+    @property
+    def day(self) -> dt.date:
+        """The day of the entry in the reader's time zone (the page heads each day's entries)."""
+        return timezone.localdate(self.at)
+
+    @property
+    def note(self) -> str:
+        """The reason the history gives, unless the sentence says all of it already ("Now approved" after
+        "moved document 'Plan' from Under review to Approved"): only a reason that adds words is shown."""
+        said = set(re.findall(r"\w+", self.sentence.lower())) | _SAID
+        return "" if set(re.findall(r"\w+", self.reason.lower())) <= said else self.reason
 
     def name_people(self, users: dict[int, User]) -> None:
         """Name the actor and the users of changed user fields from ``users`` (by id); "APM" for no user."""

@@ -53,6 +53,17 @@ def test_it_tells_who_created_moved_changed_and_deleted_a_task(client, pm, proje
     changed = entries[1]
     assert [(c.label, c.old, c.new) for c in changed.changes] == [("title", "Draft brief", "Draft the brief")]
     assert all(entry.url == "" for entry in entries), "the task is gone: nothing links to a 404"
+    assert entries[2].reason == "status: In progress"
+    assert entries[2].note == "", "the move says it already"
+
+
+def test_it_shows_the_reason_of_a_change_only_when_it_adds_words(client, pm, project):
+    task = task_services.task_create(project=project, user=pm, title="Draft brief")
+    task.description = "Two pages"
+    history_save(task, user=pm, reason="the client asked for a shorter brief")
+    _response, entries = feed(client, pm, project, kind="task")
+    assert entries[0].note == "the client asked for a shorter brief"
+    assert [(c.label, c.old, c.new) for c in entries[0].changes] == [("description", "", "Two pages")]
 
 
 def test_it_names_apm_for_a_change_no_one_made_and_links_what_still_exists(client, pm, project, deliverable):

@@ -112,6 +112,7 @@ def test_it_shows_each_relationship_the_tabs_of_the_policy(client, project, pm, 
         "raid",
         "documents",
         "correspondence",
+        "activity",
     ]
     expected = {
         pm: everything,
