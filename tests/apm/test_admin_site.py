@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from projects.common.admin_files import PrivateFileWidget
 from projects.models import (
+    Comment,
+    CommentAttachment,
     CorrespondenceAttachment,
     Document,
     DocumentVersion,
@@ -219,7 +221,16 @@ def private_files(world, admin_user):
     letter.file.save("letter.pdf", ContentFile(PDF), save=True)
     job = ImportJob(owner=admin_user, original_name="portfolio.pdf", size=len(PDF))
     job.file.save("portfolio.pdf", ContentFile(PDF), save=True)
+    comment = Comment.objects.create(project=project, deliverable=deliverable, author=admin_user, body="See the file")
+    comment_file = CommentAttachment(
+        comment=comment, original_name="notes.pdf", content_type="application/pdf", size=len(PDF)
+    )
+    comment_file.file.save("notes.pdf", ContentFile(PDF), save=True)
     return {
+        "projects.commentattachment": (
+            admin_url("projects.comment", "change", comment.pk),
+            reverse("projects:comment_file", args=[code, comment_file.pk]),
+        ),
         "projects.importjob": (
             admin_url("projects.importjob", "change", job.pk),
             reverse("imports:file", args=[job.pk]),
