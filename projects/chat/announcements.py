@@ -41,8 +41,7 @@ def announce_escalation(*, item: RaidItem, hours: int) -> int:
         project=project,
         event=ChatEvent.ESCALATION,
         title=f"{project.code}: critical issue {item.reference} escalated",
-        text=f"{item.title} was not acknowledged within {hours} hours; the department heads and management "
-        "were told.",
+        text=f"{item.title} was not acknowledged within {hours} hours; the department heads and management were told.",
         url=site_link(reverse("projects:raid_item", kwargs={"code": project.code, "pk": item.pk})),
         key=f"raid:{item.pk}:escalated",
     )

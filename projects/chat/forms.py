@@ -31,6 +31,7 @@ class ChatHookForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=DEFAULT_EVENTS,
         label="Announce",
+        required=False,
     )
     active = forms.BooleanField(required=False, initial=True, label="Active (untick to pause the channel)")
 

@@ -139,4 +139,4 @@ def test_remove_and_retry(client, pm, project, published):
     client.post(reverse("projects:chat_hook_remove", args=[project.code, hook.pk]))
     assert not ChatHook.objects.exists()
     page = client.get(chat_url(project)).content.decode()
-    assert "(removed)" in page
+    assert "a removed channel" in page
