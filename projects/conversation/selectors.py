@@ -91,13 +91,15 @@ def _comments(user: User | None, **anchor: Any) -> list[Comment]:
 
 def _versions(comments: list[Comment]) -> dict[int, list[Version]]:
     """The earlier texts of the edited, undeleted ``comments`` (one query): comment id -> oldest first."""
-    edited = [comment.pk for comment in comments if comment.edited_at and not comment.is_deleted]
     found: dict[int, list[Version]] = defaultdict(list)
-    if not edited:
+    if not comments:
         return found
-    records = Comment.history.filter(id__in=edited).order_by("history_date", "history_id")
-    current = {comment.pk: comment.body for comment in comments}
+    # All the thread's comments, edited or not: one query whichever were edited (the count is pinned).
+    records = Comment.history.filter(id__in=[comment.pk for comment in comments]).order_by("history_date", "history_id")
+    current = {comment.pk: comment.body for comment in comments if comment.edited_at and not comment.is_deleted}
     for record in records.only("id", "body", "history_date"):
+        if record.id not in current:
+            continue
         texts = found[record.id]
         if record.body != current[record.id] and (not texts or texts[-1].html != body_html(record.body)):
             texts.append(Version(at=record.history_date, html=body_html(record.body)))
