@@ -37,7 +37,7 @@ from projects.models import (
 
 def _value_of(model: type[Model], field_name: str, outer: str) -> Subquery:
     """``field_name`` of the ``model`` row whose pk is the history row's ``outer`` (None when gone)."""
-    return Subquery(model._default_manager.filter(pk=OuterRef(outer)).values(field_name)[:1])
+    return Subquery(model._default_manager.filter(pk=OuterRef(outer)).order_by().values(field_name)[:1])
 
 
 @dataclass(frozen=True)
