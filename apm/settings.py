@@ -360,6 +360,16 @@ CELERY_BEAT_SCHEDULE["refresh-project-figures"] = {
 # deadline, each once (projects/planning/recurring.py, projects/documents/recurring.py); hourly, so what falls due at
 # midnight repeats in the first hour and what failed is tried again the next.
 CELERY_BEAT_SCHEDULE["repeat-due-work"] = {"task": "projects.tasks.repeat_due_work", "schedule": 3600.0}
+# Daily digests of notifications, each person's once a day (a DigestRun claims it), from 07:00 local time
+# (projects/notifications/digest.py); hourly, so a digest goes out in the first hour after seven and a missed
+# run is made up the next hour.
+CELERY_BEAT_SCHEDULE["send-notification-digests"] = {
+    "task": "projects.tasks.send_notification_digests",
+    "schedule": 3600.0,
+}
+# Tasks due tomorrow and overdue tell their assignees, each once (the key names the task, and the day for "due
+# tomorrow"; projects/notifications/producers.py); hourly, so work that falls due at midnight is told that hour.
+CELERY_BEAT_SCHEDULE["notify-work-due"] = {"task": "projects.tasks.notify_work_due", "schedule": 3600.0}
 # Import jobs a lost message or a dead worker left behind are published again (projects/importers/jobs.py).
 CELERY_BEAT_SCHEDULE["sweep-import-jobs"] = {"task": "projects.tasks.sweep_import_jobs", "schedule": APM_SWEEP_SECONDS}
 # Files uploaded on the Import page: at most this many bytes.

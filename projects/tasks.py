@@ -10,6 +10,8 @@ from projects.budget.services.reminders import timesheet_reminders_send
 from projects.correspondence.reminders import reminders_send
 from projects.documents.recurring import obligations_repeat_due
 from projects.importers.jobs import job_run, jobs_sweep
+from projects.notifications.digest import digests_send
+from projects.notifications.producers import work_due_notify
 from projects.planning.recurring import tasks_repeat_due
 from projects.raid.services import raid_escalate_overdue
 
@@ -65,3 +67,17 @@ def repeat_due_work() -> dict[str, int]:
     whose deadline passed (each once: a second run, or two at once, make nothing more); beat runs it hourly, so
     work falling due at midnight is repeated in the first hour and a failed one is tried again the next."""
     return {"tasks": tasks_repeat_due(), "obligations": obligations_repeat_due()}
+
+
+@shared_task(name="projects.tasks.send_notification_digests", ignore_result=True)
+def send_notification_digests() -> int:
+    """Send each person's daily digest of notifications once (``projects.notifications.digest.digests_send``);
+    beat runs it hourly. Returns how many were sent."""
+    return digests_send()
+
+
+@shared_task(name="projects.tasks.notify_work_due", ignore_result=True)
+def notify_work_due() -> int:
+    """Tell assignees of tasks due tomorrow and overdue, each once (``projects.notifications.producers``);
+    beat runs it hourly. Returns how many notifications were created."""
+    return work_due_notify()

@@ -45,6 +45,7 @@ from projects.models import (
     RaisedBy,
 )
 from projects.models.changes import FUNDING_STATEMENTS
+from projects.notifications.producers import change_request_submitted_notify
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -137,7 +138,10 @@ def change_request_submit(*, change_request: ChangeRequest, user: User) -> Chang
     """Draft -> submitted (the PM sends it for approval). Raises ``Refused`` (a TransitionError when not a draft)."""
     if not access.edit_project.allows(user, change_request.project):
         raise Refused("Only the project manager or a head submits change requests.")
-    return _change_move(change_request, to=ChangeStatus.SUBMITTED, user=user)
+    with transaction.atomic():
+        moved = _change_move(change_request, to=ChangeStatus.SUBMITTED, user=user)
+        change_request_submitted_notify(change_request=moved, actor=user)
+    return moved
 
 
 def change_request_withdraw(*, change_request: ChangeRequest, user: User) -> ChangeRequest:

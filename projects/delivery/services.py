@@ -35,6 +35,7 @@ from projects.models import (
     Project,
     SignOffOverride,
 )
+from projects.notifications.producers import sign_off_requested_notify
 from projects.planning.services import deliverable_progress_from_tasks
 
 if TYPE_CHECKING:
@@ -259,6 +260,8 @@ def deliverable_transition(
         elif note.strip():
             reason = f"{reason} ({note.strip()})"
         history_save(locked, user=user, reason=reason)
+        if to == DeliverableStatus.AWAITING_SIGN_OFF:
+            sign_off_requested_notify(deliverable=locked, actor=user)
     deliverable.refresh_from_db()
     return deliverable
 

@@ -37,6 +37,7 @@ from projects.models import (
     TaskPriority,
     TaskStatus,
 )
+from projects.notifications.producers import task_assignees_notify
 from projects.planning.recurring import check_recurrence, task_repeat
 from projects.planning.schedule import find_loop, loop_words
 from teams.models import TeamMember
@@ -204,6 +205,7 @@ def task_create(
         history_save(task, user=user, reason=reason)
         if people:
             task.assignees.set(people)
+            task_assignees_notify(task=task, people=people, actor=user)
         if predecessors:
             task.depends_on.set(predecessors)
         _progress_follows(task.deliverable_id, user=user)
@@ -234,7 +236,8 @@ def task_update(*, task: Task, user: User, **changes: Any) -> Task:
         for field, value in merged.items():
             setattr(task, field, value.strip() if field == "title" else value)
         reasons = ["edited"]
-        people_changed = people is not None and {p.pk for p in people} != {p.pk for p in task.assignees.all()}
+        before = {p.pk for p in task.assignees.all()} if people is not None else set()
+        people_changed = people is not None and {p.pk for p in people} != before
         if people_changed:
             reasons.append(_assigned(people or []))
         links_changed = predecessors is not None and {p.pk for p in predecessors} != {
@@ -245,6 +248,7 @@ def task_update(*, task: Task, user: User, **changes: Any) -> Task:
         history_save(task, user=user, reason="; ".join(reasons))
         if people_changed:
             task.assignees.set(people or [])
+            task_assignees_notify(task=task, people=[p for p in people or [] if p.pk not in before], actor=user)
         if links_changed:
             task.depends_on.set(predecessors or [])
         for deliverable_id in {was_under, task.deliverable_id}:
@@ -263,8 +267,10 @@ def task_assign(*, task: Task, user: User, assignees: Iterable[TeamMember]) -> T
     _require(user, task.project)
     people = _check_assignees(task.project, assignees)
     with transaction.atomic():
+        before = set(task.assignees.values_list("pk", flat=True))
         history_save(task, user=user, reason=_assigned(people))
         task.assignees.set(people)
+        task_assignees_notify(task=task, people=[p for p in people if p.pk not in before], actor=user)
     return task
 
 

@@ -48,6 +48,7 @@ from projects.models import (
     RaidStatus,
     Severity,
 )
+from projects.notifications.producers import critical_issue_escalated_notify, critical_issue_notify, raid_owner_notify
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -121,6 +122,8 @@ def _notify_critical(item: RaidItem) -> bool:
     item.heads_notified_at, item.ack_deadline, item.notified_to = now, deadline, to
     if to:
         _email(template="critical-issue", to=to, context={"item": item, "project": item.project, "link": _link(item)})
+        # The same heads in APM, written as emailed: the email above told them.
+        critical_issue_notify(item=item, emailed=to)
     else:
         logger.warning("Critical issue %s on %s: no head to tell", item.pk, item.project.code)
     announce_critical_issue(item=item)
@@ -174,6 +177,7 @@ def raid_item_create(*, project: Project, kind: str, user: User, **fields: Any) 
         item = RaidItem(project=project, kind=kind, raised_by=user, raised_at=timezone.now(), **fields)
         history_save(item, user=user, reason="logged")
         _notify_critical(item)
+        raid_owner_notify(item=item, actor=user)
     return item
 
 
@@ -190,6 +194,8 @@ def raid_item_update(*, item: RaidItem, user: User, **fields: Any) -> RaidItem:
             setattr(item, name, value)
         history_save(item, user=user, reason="edited")
         _notify_critical(item)
+        if "owner" in fields:
+            raid_owner_notify(item=item, actor=user)
     return item
 
 
@@ -267,6 +273,7 @@ def raid_escalate_overdue(*, now: dt.datetime | None = None) -> int:
                         "hours": ack_hours(item.project),
                     },
                 )
+                critical_issue_escalated_notify(item=item, emailed=to)
             announce_escalation(item=item, hours=ack_hours(item.project))
             count += 1
     return count

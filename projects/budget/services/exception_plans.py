@@ -16,6 +16,7 @@ from projects.budget import evm
 from projects.budget.services.events import budget_event_record
 from projects.budget.services.notifications import budget_notify
 from projects.models import ExceptionPlan, ExceptionState, PlanState, ToleranceException, ToleranceKind
+from projects.notifications.producers import exception_plan_submitted_notify
 
 #: The states in which the PM may still change the plan.
 EDITABLE = (PlanState.DRAFT, PlanState.REJECTED)
@@ -97,6 +98,8 @@ def exception_plan_save(
             forecast_eac=forecast_eac,
             forecast_finish=forecast_finish,
         )
+        if submit:
+            exception_plan_submitted_notify(plan=plan, actor=actor)
     exception.plan = plan
     return plan
 

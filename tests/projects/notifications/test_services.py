@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from apm.outbox.models import OutboundEmail
 from apm.outbox.services import outbox_send
 from projects.models import Notification, NotificationChannel, NotificationKind, NotificationPreference
 from projects.notifications.services import notifications_create
 from tests import factories
+from tests.integration.services import unavailable
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +127,21 @@ def test_it_never_stores_a_link_outside_apm(world, member):
 def test_it_refuses_an_unknown_kind(member):
     with pytest.raises(ValueError, match="Unknown notification kind"):
         _create([member], kind="gossip")
+
+
+def test_it_creates_one_row_and_one_email_when_two_calls_race(transactional_db, world, member):
+    if connection.vendor != "postgresql":
+        unavailable("the race of producers needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/apm_x")
+    member.email = "mo@example.com"
+    member.save()
+    made: list[int] = []
+
+    def produce():
+        made.append(len(_create([member], kind=NotificationKind.MENTION, key="mention:comment:9")))
+
+    errors = race([produce] * 4)
+
+    assert errors == []
+    assert sorted(made) == [0, 0, 0, 1]
+    assert Notification.objects.count() == 1
+    assert OutboundEmail.objects.count() == 1
