@@ -49,6 +49,7 @@ from projects.budget.services.approval import time_entries_decide, timesheet_wee
 from projects.budget.services.checks import budget_check
 from projects.budget.services.costs import time_entry_record
 from projects.budget.services.reminders import timesheet_reminders_send
+from projects.conversation.services import comment_create
 from projects.models import (
     BillingMilestone,
     BillingModel,
@@ -297,6 +298,8 @@ def test_it_plants_figures_that_the_people_with_money_do_see(client, world):
     assert {"budget_line", "expense", "contingency"} <= set(leaks(page.content.decode()))
     detail = client.get(f"/projects/{world.project.code}/").content.decode()
     assert "bac" in leaks(detail)
+    activity = client.get(f"/projects/{world.project.code}/activity/?kind=change").content.decode()
+    assert "cost_impact" in leaks(activity), "the feed tells the PM of the change of cost"
     # The rate cards show every rate to an administrator; the internal report the project's money loop.
     client.force_login(world.users["admin"])
     rates = client.get("/projects/rates/").content.decode()
@@ -416,3 +419,34 @@ def test_it_emails_no_figure_to_those_without_money(world, django_capture_on_com
     assert any("milestone" in leaks(pdf_text(a[1]), planted(world)) for m in internal for a in m.attachments), (
         "the internal PDF has the revenue"
     )
+
+
+#: A figure the team writes in an internal comment (a team member may read it: comments are words, not money
+#: fields), which no page a client's contact reaches may show.
+COMMENT_FIGURE = Decimal("8642097.53")
+
+
+def test_it_shows_no_internal_comments_figure_to_a_client(client, world, published):
+    pm = world.users["pm"]
+    for anchor in (world.own.objects["deliverable"], world.own.objects["change_request"]):
+        comment_create(anchor=anchor, author=pm, body=f"Internal: it costs £{COMMENT_FIGURE:,}.", visibility="internal")
+    comment_create(
+        anchor=world.own.objects["deliverable"], author=pm, body="For you: page 3 is fixed.", visibility="client"
+    )
+    failures = []
+    for key in ("contact", "other_contact"):
+        client.force_login(world.users[key])
+        for route in swept_routes():
+            if route.name in GET_ONLY:
+                continue
+            url = url_for(route, fill(route, world.own))
+            response = client.get(url, follow=True)
+            if response.status_code == 200 and "comment" in leaks(body_of(response), {"comment": COMMENT_FIGURE}):
+                failures.append(f"{url} shows the internal comment's figure to {key}")
+    assert failures == []
+    # Controls: the contact reads the comment meant for them on the portal; the team reads the internal one.
+    client.force_login(world.users["contact"])
+    assert "For you: page 3 is fixed." in client.get(f"/portal/{world.project.code}/").content.decode()
+    client.force_login(world.users["member"])
+    page = client.get(f"/projects/{world.project.code}/deliverables/{world.own.objects['deliverable'].pk}/")
+    assert "comment" in leaks(page.content.decode(), {"comment": COMMENT_FIGURE})
