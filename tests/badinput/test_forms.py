@@ -42,11 +42,13 @@ from projects.budget import forms as budget_forms
 from projects.budget.selectors import today
 from projects.changes import forms as change_forms
 from projects.chat import forms as chat_forms
+from projects.conversation import forms as conversation_forms
 from projects.correspondence import forms as correspondence_forms
 from projects.delivery import forms as delivery_forms
 from projects.documents import forms as document_forms
 from projects.importers import forms as import_forms
 from projects.importers.mapping import TARGETS_BY_KEY
+from projects.models import NotificationChannel, NotificationKind
 from projects.planning import forms as planning_forms
 from projects.planning.plan_import import forms as plan_import_forms
 from projects.portal import forms as portal_forms
@@ -295,6 +297,10 @@ TARGETS: dict[str, Target] = {
     "projects:correspondence_create": Target("pm", (correspondence_forms.CorrespondenceForm,)),
     "projects:correspondence_status": Target("pm", (correspondence_forms.CorrespondenceStatusForm,)),
     "projects:correspondence_attach": Target("pm", (correspondence_forms.AttachmentForm,)),
+    "projects:comment_add": Target("member", (conversation_forms.CommentForm,)),
+    "projects:comment_edit": Target("pm", (conversation_forms.CommentEditForm,)),
+    "projects:comment_delete": Target("pm"),
+    "portal:comment_add": Target("client", (conversation_forms.CommentForm,)),
     "projects:letter_create": Target("pm", (correspondence_forms.LetterForm,)),
     "portal:sign_off": Target("client", (portal_forms.DecisionForm,)),
     "portal:decide": Target("client", (portal_forms.DecisionForm,)),
@@ -336,6 +342,15 @@ TARGETS: dict[str, Target] = {
         },
     ),
     "imports:confirm": Target("head"),
+    "notifications:preferences": Target(
+        "pm",
+        more=lambda own: {
+            kind: st.one_of(st.sampled_from(NotificationChannel.values), hs.texts(20), st.just(hs.MISSING))
+            for kind in NotificationKind.values
+        },
+    ),
+    "notifications:read": Target("pm", more=lambda own: {"page": hs.texts(20)}),
+    "notifications:read_all": Target("pm", more=lambda own: {"page": hs.texts(20)}),
 }
 
 #: Rows that may change even when a request is refused, and why.
