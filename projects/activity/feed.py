@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import ForeignKey
+from django.db.models import DateTimeField, ForeignKey
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -44,6 +44,8 @@ class Change:
     #: The ids of the users of a user field, named by :meth:`Entry.name_people`.
     old_user: int | None = None
     new_user: int | None = None
+    #: A date and time field, such as the ``submitted_at`` a move stamps.
+    stamp: bool = False
 
 
 @dataclass
@@ -119,7 +121,7 @@ def _changes(kind: Kind, record: Any, previous: Any, *, see_money: bool) -> tupl
             else:  # another object, named by its id only: say that it changed
                 changes.append(Change(name, label, None, None))
             continue
-        changes.append(Change(name, label, old, new))
+        changes.append(Change(name, label, old, new, stamp=isinstance(model_field, DateTimeField)))
     return changes, left_out
 
 
@@ -158,7 +160,8 @@ def entry_for(kind: Kind, record: Any, previous: Any | None, *, code: str, see_m
     if status is not None:
         entry.verb = "moved"
         entry.tail = f"from {status.old} to {status.new}"
-        changes.remove(status)
+        # The times a move stamps (submitted, closed) are the entry's own time: not listed again.
+        changes = [change for change in changes if change is not status and not change.stamp]
     entry.changes = changes
     return entry
 

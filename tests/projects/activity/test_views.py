@@ -103,6 +103,17 @@ def test_it_tells_every_kind_with_a_link_that_opens(client, pm, member, project,
     assert letter.subject in response.content.decode()
 
 
+def test_it_lists_no_time_a_move_stamps(client, pm, project):
+    change = change_services.change_request_create(
+        project=project, user=pm, title="Extra cut", description="A shorter edit.", reason="The client asked."
+    )
+    change_services.change_request_submit(change_request=change, user=pm)
+    _response, entries = feed(client, pm, project, kind="change")
+    moved = f"{pm} moved change request CR-{change.number} 'Extra cut' from Draft to Submitted for approval"
+    assert entries[0].sentence == moved
+    assert entries[0].changes == [], "submitted at is the entry's own time"
+
+
 def test_it_tells_a_deleted_comment_without_its_words(client, pm, project, deliverable):
     comment = Comment(
         project=project, deliverable=deliverable, author=pm, body="Secret plan", visibility=CommentVisibility.CLIENT
