@@ -39,9 +39,14 @@ def _instant(value: str | None) -> dt.datetime | None:
         instant = parse_datetime(value or "")
     except ValueError:  # well formed but not a date (month 13)
         return None
-    if instant is not None and timezone.is_naive(instant):
+    if instant is None:
+        return None
+    if timezone.is_naive(instant):
         instant = timezone.make_aware(instant)
-    return instant
+    try:
+        return instant.astimezone(dt.UTC)
+    except OverflowError:  # at the ends of the calendar: 9999-12-31T23:00-05:00 is past the last UTC instant
+        return None
 
 
 @login_required

@@ -45,6 +45,8 @@ PARAMETERS = {
     "format": hs.texts(10),
     "currency": st.one_of(st.sampled_from(["GBP", "EUR", "gbp", "XXX"]), hs.texts(10)),
     "on": hs.dates(),
+    "before": st.one_of(hs.dates(), hs.texts(30)),
+    "person": st.one_of(hs.numbers(), hs.texts(10)),
 }
 
 

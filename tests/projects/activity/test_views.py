@@ -183,6 +183,8 @@ def test_it_filters_by_kind_and_person_and_ignores_what_it_cannot_read(client, p
         {"before": "yesterday"},
         {"before": "2026-13-45T99:00"},
         {"kind": "\x00", "person": "\x00", "before": "\x00"},
+        {"before": "9999-12-31T23:59:59-05:00"},
+        {"before": "0001-01-01T00:00:00+05:00"},
     ):
         _response, entries = feed(client, pm, project, **bad)
         assert sentences(entries) == everything, bad
