@@ -58,9 +58,11 @@ from projects.models import (
     Invoice,
     InvoiceState,
     MarginAlert,
+    Notification,
     ProjectBilling,
     TimeEntry,
 )
+from projects.notifications import producers
 from projects.portal.services import client_contact_invite
 from projects.raid import services as raid_services
 from reports.models import Report
@@ -450,3 +452,41 @@ def test_it_shows_no_internal_comments_figure_to_a_client(client, world, publish
     client.force_login(world.users["member"])
     page = client.get(f"/projects/{world.project.code}/deliverables/{world.own.objects['deliverable'].pk}/")
     assert "comment" in leaks(page.content.decode(), {"comment": COMMENT_FIGURE})
+
+
+def test_it_notifies_no_figure_to_those_without_money(client, world, published):
+    """Events that notify (the change request with its planted cost submitted to both sides, tasks assigned and
+    due, a deliverable sent to sign-off, a critical issue): nobody without the money finds a figure in their
+    notifications, their notification centre or the notification emails sent to them."""
+    users, project = world.users, world.project
+    pm = users["pm"]
+    change = world.own.objects["change_request"]
+    change.approvers = "both"
+    change.save(update_fields=["approvers"])
+    producers.change_request_submitted_notify(change_request=change, actor=pm)
+    producers.sign_off_requested_notify(deliverable=world.own.objects["deliverable"], actor=pm)
+    everyone = [user.email for user in users.values() if getattr(user, "email", "")]
+    producers.critical_issue_notify(item=world.own.objects["raid_item"], emailed=everyone)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    for task in project.tasks.all():
+        producers.task_assignees_notify(task=task, people=project.team_members.all(), actor=pm)
+        task.due_date = tomorrow
+        task.save(update_fields=["due_date"])
+    producers.work_due_notify()
+    for email in OutboundEmail.objects.all():
+        outbox_send(email_id=email.pk)
+
+    failures, told = [], set()
+    for key in without_money(world):
+        user = users[key]
+        texts = list(Notification.objects.filter(recipient=user).values_list("text", flat=True))
+        told |= {key} if texts else set()
+        client.force_login(user)
+        texts.append(client.get("/notifications/").content.decode())
+        texts += [f"{m.subject}\n{m.body}" for m in mail.outbox if user.email in m.to]
+        found = leaks("\n".join(texts), planted(world))
+        if found:
+            failures.append(f"{key} is notified of {found}")
+    assert failures == []
+    # Controls: the client's contact was asked to decide and the team member was given work.
+    assert {"contact", "member"} <= told
