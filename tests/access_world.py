@@ -27,6 +27,8 @@ from projects.documents import services as document_services
 from projects.models import (
     BudgetLine,
     ChangeRequest,
+    Comment,
+    CommentAttachment,
     ContingencyRequest,
     Expense,
     ImportJob,
@@ -230,6 +232,26 @@ def _quality_objects(project: Any, *, reviewer: Any) -> dict[str, Any]:
     }
 
 
+def _comment_objects(deliverable: Any, *, pm: Any) -> dict[str, Any]:
+    """An internal comment and a client-visible one on the deliverable (the client side shows it), the latter
+    with a file; written as rows, so that building the world notifies nobody."""
+    project = deliverable.project
+    internal = Comment.objects.create(
+        project=project, deliverable=deliverable, author=pm, body=f"{project.code} internal note", visibility="internal"
+    )
+    shared = Comment.objects.create(
+        project=project, deliverable=deliverable, author=pm, body=f"{project.code} note for you", visibility="client"
+    )
+    attachment = CommentAttachment(comment=shared, original_name="notes.pdf", content_type="application/pdf", size=5)
+    attachment.file.save("notes.pdf", _pdf(), save=True)
+    return {
+        "internal_comment": internal,
+        "client_comment": shared,
+        "comment_file": attachment,
+        "comment_anchor": "deliverable",
+    }
+
+
 def _document_objects(project: Any, *, pm: Any) -> dict[str, Any]:
     """A document shared with the client (approved), an internal one, an obligation with a pending proposal,
     a logged letter."""
@@ -413,6 +435,7 @@ def populate_side(*, project: Any, department: Any, pm: Any, person: Any, contac
             "person": person,
             "deliverable": deliverable,
             "change_request": change_request,
+            **_comment_objects(deliverable, pm=pm),
             "share_link": link.link,
             "share_token": link.token,
             "unsubscribe_token": unsubscribe_token(schedule_id=internal_schedule.pk, address="x@example.com"),

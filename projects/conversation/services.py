@@ -360,9 +360,5 @@ def comment_delete(*, comment: Comment, user: User) -> Comment:
     comment.body = ""
     comment.deleted_at = timezone.now()
     comment.deleted_by = user
-    # Not history_save: it validates, and the model refuses the empty body that a tombstone is. The history
-    # entry is stamped the same way (who and why, as django-simple-history reads them off the instance).
-    comment._history_user = user  # type: ignore[attr-defined]
-    comment._change_reason = "Comment deleted"  # type: ignore[attr-defined]
-    comment.save(update_fields=["body", "deleted_at", "deleted_by"])
+    history_save(comment, user=user, reason="Comment deleted", fields=["body", "deleted_at", "deleted_by"])
     return comment

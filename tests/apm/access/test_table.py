@@ -39,6 +39,8 @@ QUALIFIERS = {
     "a time entry": "time_entry",
     "an issued invoice": "issued_invoice",
     "a draft invoice": "draft_invoice",
+    "an internal comment": "internal_comment",
+    "a client-visible comment": "client_comment",
 }
 #: The object of a row without a qualifier, by the capability's subject.
 SUBJECTS = {"project": "project", "department": "department", "share link": "share_link", "client": "client"}
