@@ -129,7 +129,10 @@ def test_it_lets_only_a_head_of_the_projects_departments_decide(exception, pm, h
     with pytest.raises(Refused, match="not awaiting a decision"):
         exception_plans.exception_plan_decide(plan=plan, approve=False, note="No", actor=admin_user)
     assert BudgetEvent.objects.filter(action="exception_plan_approved", actor=head).count() == 1
-    (email,) = sent()
+    # The heads who decide were told at submission that it waits (projects.notifications); then the PM of the decision.
+    asked, email = sent()
+    assert "waits for your decision" in asked.subject
+    assert asked.to == [head.email]
     assert email.to == ["pm@example.com"]
     assert "Exception plan approved: ALPHA-1 cost tolerance" in email.subject
     assert "Go ahead" in email.body
@@ -153,7 +156,9 @@ def test_it_lets_the_pm_revise_and_resubmit_a_rejected_plan(exception, pm, head)
     assert (resubmitted.state, resubmitted.decided_by, resubmitted.decision_note) == ("submitted", None, "")
     assert exception_plans.exception_plan_decide(plan=resubmitted, approve=True, actor=head).state == "approved"
     assert ExceptionPlan.objects.count() == 1
-    rejected, approved = sent()
+    # Each submission asks the head again (projects.notifications); each decision tells the PM.
+    decisions = [m for m in sent() if "waits for your decision" not in m.subject]
+    rejected, approved = decisions
     assert "rejected" in rejected.subject
     assert "approved" in approved.subject
 

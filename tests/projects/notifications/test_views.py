@@ -88,7 +88,7 @@ def test_every_signed_in_page_has_the_bell_link_loaded_later(client, world, memb
 
     for page in (internal, portal):
         assert 'href="/notifications/"' in page
-        assert 'hx-get="/notifications/bell/"' in page
+        assert 'data-hx-get="/notifications/bell/"' in page
 
 
 def test_opening_marks_read_and_goes_to_the_link(client, member):
