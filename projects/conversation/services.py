@@ -26,11 +26,13 @@ from django.utils import timezone
 from apm import access, validation
 from apm.accounts.models import User
 from apm.errors import Refused
+from projects.chat.services import chat_announce, site_link
 from projects.common.history import history_save
 from projects.conversation.mentions import mentioned_names
 from projects.documents.uploads import upload_check
 from projects.models import (
     ChangeRequest,
+    ChatEvent,
     Comment,
     CommentAttachment,
     CommentVisibility,
@@ -210,6 +212,9 @@ def _followers(comment: Comment, anchor: Anchor) -> list[User]:
         .distinct()
     )
     people += list(User.objects.filter(pk__in=earlier, is_active=True))
+    if comment.author is not None and access.audience_for(comment.author) == access.CLIENT:
+        # What the client writes is the PM's to answer, whoever owns the anchor.
+        people.append(anchor.project.project_manager)
     return [person for person in people if person is not None and person.is_active]
 
 
@@ -313,7 +318,28 @@ def comment_create(
         history_save(comment, user=author, reason="Comment written")
         for upload, check in zip(uploads, checked, strict=True):
             _store(comment, upload, extension=check.extension, name=check.name, content_type=check.content_type)
-        return _mentions(comment, author=author, anchor=anchor)
+        posted = _mentions(comment, author=author, anchor=anchor)
+        if access.audience_for(author) == access.CLIENT:
+            _announce_client_comment(comment, author=author, anchor=anchor)
+        return posted
+
+
+#: The most of a client's comment a team channel is shown (the link opens the rest).
+ANNOUNCED_CHARACTERS = 300
+
+
+def _announce_client_comment(comment: Comment, *, author: User, anchor: Anchor) -> None:
+    """Tell the project's team channels (``ChatEvent.CLIENT_COMMENT``) what the client wrote: their own words,
+    which carry nothing internal, cut to :data:`ANNOUNCED_CHARACTERS`, and a link to the internal page."""
+    excerpt = comment.body if len(comment.body) <= ANNOUNCED_CHARACTERS else comment.body[:ANNOUNCED_CHARACTERS] + "…"
+    chat_announce(
+        project=anchor.project,
+        event=ChatEvent.CLIENT_COMMENT,
+        title=f"{anchor.project.code}: {author} commented on {anchor_label(anchor)}",
+        text=excerpt,
+        url=site_link(comment_url(comment)),
+        key=f"comment:{comment.pk}:client",
+    )
 
 
 def comment_edit(*, comment: Comment, user: User, body: str) -> Posted:

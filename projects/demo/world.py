@@ -38,6 +38,7 @@ from projects.changes import services as change_services
 from projects.correspondence import services as correspondence_services
 from projects.delivery import services as delivery_services
 from projects.demo import money
+from projects.demo.conversation import conversation_seed
 from projects.documents import services as document_services
 from projects.models import (
     Clause,
@@ -1117,4 +1118,11 @@ def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.dat
         projects = [world.project(spec, index, standard) for index, spec in enumerate(PROJECTS)]
         world.money_loop(projects)
         world.project_template(projects[0])
+        conversation_seed(
+            project=projects[0],
+            pm=pm,
+            member_user=member_user,
+            contact_user=User.objects.get(client_contact=world.contacts[PROJECTS[0].client]),
+            count=world.created,
+        )
     return Seeded(created=+world.created)  # unary plus: only what was created

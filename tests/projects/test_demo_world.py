@@ -57,6 +57,7 @@ def test_it_seeds_every_kind_the_demo_shows_and_a_second_run_creates_nothing(set
     _the_money_loop_is_there()
     _harbourlight_has_an_overdue_invoice_and_a_draft()
     _the_member_has_tasks_on_their_desk()
+    _harbourlight_has_a_conversation()
     call_command("setup_demo", stdout=io.StringIO())
     assert _counts() == first
     _an_invoice_can_be_drafted_and_issued()
@@ -81,6 +82,31 @@ def _harbourlight_has_an_overdue_invoice_and_a_draft() -> None:
         ("owen.pike@harbourlight.example", f"{issued.number}.pdf")
     ]
     assert desk_for(user=User.objects.get(username="pm"), today=today).invoices_overdue == [issued]
+
+
+def _harbourlight_has_a_conversation() -> None:
+    """The client asks about the design concepts before signing them off, the PM answers visibly to the client and
+    mentions the member, and notes something internal; the member and the PM are notified; the team's Slack
+    channel is connected."""
+    from projects.models import ChatHook, Comment, Notification
+
+    comments = Comment.objects.filter(project__code="HLF-WEB")
+    on_concepts = comments.filter(deliverable__name="Design concepts").order_by("pk")
+    assert [(c.author.username, c.visibility) for c in on_concepts] == [
+        ("client", "client"),
+        ("pm", "client"),
+        ("pm", "internal"),
+    ]
+    assert comments.filter(task__isnull=False).exists()
+    assert comments.filter(raid_item__isnull=False).exists()
+    assert Notification.objects.filter(recipient__username="member", kind="mention").exists()
+    # The client wrote on a deliverable the member owns: its owner and the project's PM hear of it.
+    client_said = on_concepts[0]
+    told = set(
+        Notification.objects.filter(key=f"comment:{client_said.pk}").values_list("recipient__username", flat=True)
+    )
+    assert told == {"member", "pm"}
+    assert ChatHook.objects.get(project__code="HLF-WEB").events
 
 
 def _the_member_has_tasks_on_their_desk() -> None:
