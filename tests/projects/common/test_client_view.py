@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from projects.common import client_view
 from projects.common.client_view import (
+    ClientComment,
     ClientHighlightDetails,
     ClientMilestone,
     ClientProject,
@@ -252,8 +253,23 @@ def test_it_hands_the_portal_page_only_declared_values(client, project, client_u
     assert response.status_code == 200
     ((template, context),) = rendered
     assert template == "portal/project.html"
-    assert set(context) == {"project", "status", "shared", "can_decide", "can_manage"}
+    assert set(context) == {
+        "project",
+        "status",
+        "deliverable_rows",
+        "change_rows",
+        "shared",
+        "can_decide",
+        "can_manage",
+        "can_comment",
+    }
     assert problems(context["status"], ClientStatus) == []
+    # Each item with the comments visible to the client on it (none here; tests/projects/conversation has them).
+    assert [item for item, _comments in context["deliverable_rows"]] == context["status"]["deliverables"]
+    assert [item for item, _comments in context["change_rows"]] == context["status"]["change_requests"]
+    for _item, comments in context["deliverable_rows"] + context["change_rows"]:
+        for comment in comments:
+            assert problems(comment, ClientComment) == []
     assert context["project"] is context["status"]["project"]
     assert (context["shared"], context["can_decide"], context["can_manage"]) == (False, True, False)
     assert_plain(context)
@@ -307,9 +323,22 @@ def test_it_hands_the_share_link_page_only_declared_values(client, project, pm, 
     assert response.status_code == 200
     ((template, context),) = rendered
     assert template == "portal/project.html"
-    assert set(context) == {"project", "status", "shared", "can_decide", "can_manage", "token"}
+    assert set(context) == {
+        "project",
+        "status",
+        "deliverable_rows",
+        "change_rows",
+        "shared",
+        "can_decide",
+        "can_manage",
+        "can_comment",
+        "token",
+    }
     assert problems(context["status"], ClientStatus) == []
     assert (context["shared"], context["can_decide"], context["can_manage"]) == (True, False, False)
+    # A share link shows no comment and takes none.
+    assert context["can_comment"] is False
+    assert all(comments == [] for _item, comments in context["deliverable_rows"] + context["change_rows"])
     assert_plain(context)
     assert [r["title"] for r in context["status"]["reports"]] == ["Highlight report March"]
 
