@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from apm.outbound import services
-from apm.outbound.models import OutboundRequest, RequestStatus
+from apm.outbound.models import AllowedHost, OutboundRequest, RequestStatus
 from apm.outbound.services import outbound_enqueue, outbound_retry, outbound_send, outbound_sweep
 from apm.outbox.services import SendResult, backoff_seconds
 
@@ -248,3 +248,16 @@ def test_the_timeouts_and_caps_are_small(settings):
     assert settings.APM_OUTBOUND_MAX_REQUEST_BYTES <= 1024 * 1024
     assert settings.APM_OUTBOUND_ALLOW_HTTP is False
     assert settings.CELERY_BEAT_SCHEDULE["sweep-outbound"]["task"] == "apm.outbound.tasks.sweep_outbound"
+
+
+def test_the_request_names_the_host_and_goes_to_the_address_it_resolved(receiver, published, monkeypatch):
+    """An allowed name that resolves to the receiver: the receiver is reached, and told the name, not the address."""
+    AllowedHost.objects.create(host="chat-proxy.internal", allow_http=True)
+    monkeypatch.setattr(
+        "apm.outbound.guard.socket.getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("127.0.0.1", receiver.port))]
+    )
+    request = enqueue(f"http://chat-proxy.internal:{receiver.port}/slack?x=1")
+    assert outbound_send(request_id=request.pk) is SendResult.SENT
+    [received] = receiver.requests
+    assert received.headers["Host"] == f"chat-proxy.internal:{receiver.port}"
+    assert received.path == "/slack?x=1"
