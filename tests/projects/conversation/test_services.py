@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apm import access
 from apm.errors import Refused
 from projects.conversation.services import MAX_BODY, comment_create, comment_delete, comment_edit
-from projects.models import Comment, CommentAttachment, Notification, NotificationKind
+from projects.models import Comment, CommentAttachment, Document, Notification, NotificationKind
 from tests import factories
 from tests.projects.conversation.conftest import pdf
 
@@ -162,3 +162,16 @@ def test_it_refuses_a_program_renamed_as_a_pdf_with_the_uploads_message(delivera
         comment_create(anchor=deliverable, author=pm, body="See file", visibility="internal", files=[program])
     assert not Comment.objects.exists()
     assert not CommentAttachment.objects.exists()
+
+
+def test_it_lets_a_client_visible_comment_only_on_a_document_shared_with_the_client(project, pm, client_user):
+    shared = Document.objects.create(project=project, kind="sow", title="SOW", visibility="client", status="approved")
+    internal = Document.objects.create(project=project, kind="minutes", title="Minutes")
+    comment = comment_create(anchor=shared, author=pm, body="Signed copy attached", visibility="client").comment
+    assert access.see_comment.allows(client_user, comment)
+    with pytest.raises(Refused, match="client never sees this document"):
+        comment_create(anchor=internal, author=pm, body="Hi", visibility="client")
+    # Once the shared document is superseded, the client side no longer shows it, nor the comment on it.
+    shared.status = "superseded"
+    shared.save(update_fields=["status"])
+    assert not access.see_comment.allows(client_user, comment)
