@@ -23,7 +23,7 @@ class PreferencesForm(forms.Form):
                 choices=NotificationChannel.choices,
                 initial=row.channel,
                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-                help_text=f"Unless you choose: {row.default_label.lower()}.",
+                help_text=f"Unless you choose: {row.default_label}.",
                 error_messages={"required": f"Choose how you hear of “{row.label.lower()}”."},
             )
 

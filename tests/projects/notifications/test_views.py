@@ -168,7 +168,7 @@ def test_the_settings_show_each_kinds_default_and_save_a_choice(client, member):
     data = dict.fromkeys(NotificationKind.values, NotificationChannel.IN_APP) | {"mention": "digest"}
     response = client.post("/notifications/settings/", data)
 
-    assert "Unless you choose: email at once." in page
+    assert "Unless you choose: Email at once." in page
     assert response.status_code == 302
     assert NotificationPreference.objects.get(user=member, kind="mention").channel == "digest"
     assert NotificationPreference.objects.filter(user=member).count() == len(NotificationKind.values)
