@@ -13,7 +13,16 @@ from django.urls import reverse
 from projects.activity.selectors import PER_PAGE
 from projects.changes import services as change_services
 from projects.common.history import history_save
-from projects.models import Comment, CommentVisibility, Task, TaskStatus
+from projects.models import (
+    ClauseChangeProposal,
+    Comment,
+    CommentVisibility,
+    Document,
+    NonConformance,
+    QualityReview,
+    Task,
+    TaskStatus,
+)
 from projects.planning import services as task_services
 from projects.raid import services as raid_services
 from tests import factories
@@ -101,6 +110,41 @@ def test_it_tells_every_kind_with_a_link_that_opens(client, pm, member, project,
     for entry in entries:
         assert client.get(entry.url).status_code == 200, entry.sentence
     assert letter.subject in response.content.decode()
+
+
+def test_it_tells_reviews_non_conformances_proposals_and_documents_linking_what_they_belong_to(
+    client, pm, project, deliverable
+):
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    review = QualityReview(deliverable=deliverable, reviewer=pm, completed_at=now, outcome="failed")
+    history_save(review, user=pm, reason="reviewed")
+    nc = NonConformance(deliverable=deliverable, title="Subtitles missing", opened_at=now)
+    history_save(nc, user=pm, reason="opened")
+    nc.status = "closed"
+    history_save(nc, user=pm, reason="verified")
+    clause = factories.ClauseFactory(project=project, number="4.2")
+    proposal = ClauseChangeProposal(
+        clause=clause,
+        proposed_text="New words",
+        reason="Clearer",
+        base_version=1,
+        old_text=clause.text,
+        proposed_by=pm,
+        proposed_at=now,
+    )
+    history_save(proposal, user=pm, reason="proposed")
+    document = Document(project=project, kind="contract", title="Master agreement")
+    history_save(document, user=pm, reason="registered")
+    _response, entries = feed(client, pm, project)
+    said = sentences(entries)
+    d = f"D-{deliverable.pk}"
+    assert f"{pm} recorded a quality review of deliverable {d} 'Launch video'" in said
+    assert f"{pm} opened non-conformance NC-{nc.pk} 'Subtitles missing'" in said
+    assert f"{pm} moved non-conformance NC-{nc.pk} 'Subtitles missing' from Open to Closed (verified)" in said
+    assert f"{pm} proposed a change to clause 4.2" in said
+    assert f"{pm} added document 'Master agreement'" in said
+    for entry in entries:
+        assert client.get(entry.url).status_code == 200, entry.sentence
 
 
 def test_it_lists_no_time_a_move_stamps(client, pm, project):
