@@ -527,6 +527,18 @@ class _World:
         self.exception_plan(project)
         return project
 
+    def conversation(self, project: Project) -> None:
+        """The first project's comments and its team's channel (``projects.demo.conversation``); its client's
+        contact writes the first comment."""
+        spec = next(spec for spec in PROJECTS if spec.code == project.code)
+        conversation_seed(
+            project=project,
+            pm=self.pm,
+            member_user=self.member_user,
+            contact_user=User.objects.get(client_contact=self.contacts[spec.client]),
+            count=self.created,
+        )
+
     def money_loop(self, projects: list[Project]) -> None:
         """The timesheets decided when their time was logged now, each project's billing, the clients' margin
         targets and the exchange rates (``projects.demo.money``); then each new project's budget check, which
@@ -1118,11 +1130,5 @@ def seed_agency_world(*, admin: User, pm: User, member_user: User, today: dt.dat
         projects = [world.project(spec, index, standard) for index, spec in enumerate(PROJECTS)]
         world.money_loop(projects)
         world.project_template(projects[0])
-        conversation_seed(
-            project=projects[0],
-            pm=pm,
-            member_user=member_user,
-            contact_user=User.objects.get(client_contact=world.contacts[PROJECTS[0].client]),
-            count=world.created,
-        )
+        world.conversation(projects[0])
     return Seeded(created=+world.created)  # unary plus: only what was created

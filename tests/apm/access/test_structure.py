@@ -54,6 +54,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("projects/demo/world.py", "clients"): "seeds the demo clients' contacts",
     ("projects/demo/world.py", "project"): "seeds the demo projects' heads and teams",
     ("projects/demo/world.py", "delivery"): "finds the demo contact who signs off",
+    ("projects/demo/world.py", "conversation"): "finds the demo contact who comments",
 }
 
 
