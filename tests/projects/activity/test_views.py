@@ -292,3 +292,20 @@ def test_it_reads_a_page_in_the_same_number_of_queries_for_a_small_and_a_large_p
         large_page = client.get(reverse(url, args=[large.code]))
     assert len(small_page.context["page"].entries) < PER_PAGE
     assert len(large_page.context["page"].entries) == PER_PAGE
+
+
+def test_it_has_an_index_of_each_project_history_newest_first():
+    """Each history table the feed reads by project has (project, newest first): the page reads its newest rows
+    in order instead of sorting a project's whole history (migration 0017)."""
+    from django.db import connection
+
+    from projects.activity.kinds import KINDS
+
+    with connection.cursor() as cursor:
+        for kind in KINDS:
+            if kind.project != "project_id":
+                continue
+            table = kind.model.history.model._meta.db_table  # type: ignore[attr-defined]
+            indexes = connection.introspection.get_constraints(cursor, table)
+            columns = [spec["columns"] for spec in indexes.values() if spec["index"]]
+            assert ["project_id", "history_date", "history_id"] in columns, table
