@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Model, OuterRef, Subquery
 
-from projects.changes.views import MONEY_FIELDS
+from projects.changes.selectors import MONEY_FIELDS
 from projects.models import (
     ChangeRequest,
     Clause,

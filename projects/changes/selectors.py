@@ -6,6 +6,10 @@ from django.db.models import QuerySet
 
 from projects.models import Approvers, ApproverSide, ChangeRequest, ChangeStatus, Project
 
+#: The fields of a change request that carry money: their history is shown only with ``access.see_money``
+#: (``applied`` holds the budget line and the cost applied).
+MONEY_FIELDS = frozenset({"cost_impact", "cost_category", "applied"})
+
 
 def change_requests_awaiting_client(*, project: Project) -> QuerySet[ChangeRequest]:
     """Submitted change requests of ``project`` that need the client's decision and do not have it yet."""

@@ -24,10 +24,6 @@ from projects.common.pages import delivery_form_page, project_page_flags
 from projects.conversation.selectors import comment_thread
 from projects.models import ChangeFunding, ChangeRequest, Project
 
-#: The fields of a change request that carry money: their history is shown only with ``access.see_money``
-#: (``applied`` holds the budget line and the cost applied).
-MONEY_FIELDS = frozenset({"cost_impact", "cost_category", "applied"})
-
 
 @login_required
 def change_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
@@ -76,7 +72,7 @@ def change_detail(request: AuthenticatedHttpRequest, code: str, number: int) -> 
             "side": side,
             "fundings": ChangeFunding.choices,
             "history": history_rows(
-                change, hidden=() if access.see_money.allows(request.user, project) else MONEY_FIELDS
+                change, hidden=() if access.see_money.allows(request.user, project) else selectors.MONEY_FIELDS
             ),
             "thread": comment_thread(anchor=change, user=request.user),
         },
