@@ -51,9 +51,11 @@ def bell(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
 def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Mark the notification read and go to its link (the centre when it has none); another's is a 404."""
+    """Mark the notification read and go to its link (the centre when it has none); another's is a 404.
+
+    Any method: the link is followed with GET, and whatever the method, another's notification is a 404 before
+    anything else is said about it."""
     try:
         notification = services.notification_mark_read(user=request.user, notification_id=pk)
     except Notification.DoesNotExist as exc:
