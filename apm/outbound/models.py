@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from apm.validators import web_url
+
 
 class RequestStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -38,7 +40,7 @@ class OutboundRequest(models.Model):
     kind = models.CharField(max_length=40, default="webhook", db_index=True)
     source = models.CharField(max_length=100, blank=True, db_index=True)
     summary = models.CharField(max_length=200, blank=True)
-    url = models.CharField(max_length=2000)
+    url = models.CharField(max_length=2000, validators=[web_url])
     method = models.CharField(max_length=10, default="POST")
     body = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)

@@ -29,6 +29,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from apm.validators import inside_path, web_url
 from projects.models.budget import private_storage
 from projects.models.changes import ChangeRequest
 from projects.models.delivery import Deliverable
@@ -165,7 +166,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     text = models.CharField(max_length=500)
-    url = models.CharField(max_length=500, blank=True)
+    url = models.CharField(max_length=500, blank=True, validators=[inside_path])
     key = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -238,7 +239,7 @@ class ChatHook(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="chat_hooks")
     service = models.CharField(max_length=8, choices=ChatService.choices)
     name = models.CharField(max_length=100, help_text="The channel, as the team calls it (#launch-team).")
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[web_url])
     events = models.JSONField(default=list)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(

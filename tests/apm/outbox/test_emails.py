@@ -31,6 +31,7 @@ from projects.models import (
     Document,
     ExceptionPlan,
     MarginAlert,
+    Notification,
     RaidItem,
     ToleranceException,
 )
@@ -203,6 +204,22 @@ def _contexts() -> dict[str, dict]:
             "schedule": schedule,
             "address": "ann@example.com",
             "schedules_url": LINK,
+        },
+        "notification": {
+            "notification": Notification(
+                recipient=pm, kind="mention", project=project, actor=pm, text=f"{EVIL} mentioned you"
+            ),
+            "recipient": pm,
+            "link": LINK,
+        },
+        "digest": {
+            "recipient": pm,
+            "day": WHEN.date(),
+            "count": 1,
+            "groups": [{"project": project, "items": [(Notification(text=f"{EVIL} commented"), LINK)]}],
+            "centre": LINK,
+            "settings_link": LINK,
+            "subject_names": "Your APM digest",
         },
     }
 

@@ -74,9 +74,23 @@ def test_it_accepts_http_and_https_evidence_links_in_the_model(link):
     ReviewCheck(result="passed", evidence_link=link).full_clean(exclude=["review", "criterion"])
 
 
-def _url_like_fields():
+#: Fields named url that hold a path inside APM, not an address: they refuse every address, web ones too.
+PATHS = {"Notification.url"}
+
+
+def test_it_allows_only_a_path_inside_apm_in_a_path_field():
+    for model, field in _url_like_fields(paths=True):
+        assert f"{model.__name__}.{field.name}" in PATHS
+        assert _accepts(field, "/projects/X-1/deliverables/3/#comment-4")
+        for value in [*NOT_WEB, *WEB, "//evil.example/x", "/\\evil.example/x"]:
+            assert not _accepts(field, value.strip()), value
+
+
+def _url_like_fields(*, paths: bool = False):
     for model in apps.get_models():
         for field in model._meta.get_fields():
+            if (f"{model.__name__}.{field.name}" in PATHS) != paths:
+                continue
             if isinstance(field, models.URLField) or (
                 isinstance(field, models.CharField | models.TextField) and re.search(r"url|link", field.name)
             ):
