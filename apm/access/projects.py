@@ -32,18 +32,20 @@ if TYPE_CHECKING:
     from apm.access.base import AnyUser
 
 
+def _who_sees(user: AnyUser | None) -> QuerySet[Any]:
+    """Administrators all projects; a client contact their client's; an internal user those they stand in a
+    relationship to."""
+    if is_admin(user):
+        return all_projects()
+    if is_contact(user):
+        return projects_by(user, CONTACT)
+    return projects_by(user, MANAGES, HEADS, REPORTS, TEAM) if is_internal(user) else no_projects()
+
+
 see_project = Capability(
     "see_project",
     subject="project",
-    rule=lambda user: (
-        all_projects()
-        if is_admin(user)
-        else projects_by(user, CONTACT)
-        if is_contact(user)
-        else projects_by(user, MANAGES, HEADS, REPORTS, TEAM)
-        if is_internal(user)
-        else no_projects()
-    ),
+    rule=_who_sees,
     doc="See the project: administrators all; the PM, heads of its departments, reporting heads and its "
     "team; a client contact their client's projects (in the client audience only).",
 )
@@ -285,15 +287,7 @@ invite_contacts = Capability(
 comment = Capability(
     "comment",
     subject="project",
-    rule=lambda user: (
-        all_projects()
-        if is_admin(user)
-        else projects_by(user, CONTACT)
-        if is_contact(user)
-        else projects_by(user, MANAGES, HEADS, REPORTS, TEAM)
-        if is_internal(user)
-        else no_projects()
-    ),
+    rule=_who_sees,
     doc="Comment on the project's deliverables, tasks, change requests, RAID items, documents and correspondence: "
     "everyone who sees the project. A client contact only on what the client side shows them (the deliverables "
     "they sign off, the change requests they decide, the documents shared with them), and always visibly to the "
