@@ -78,6 +78,12 @@ INSTALLED_APPS = [
     "apm.outbox",
     "apm.outbound",
     "apm.health",
+    # The REST API (/api/v1/): Django REST framework, drf-spectacular's OpenAPI 3 schema and its Swagger UI
+    # served from our static files (the sidecar; no CDN), personal access tokens (apm.api).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apm.api",
     "teams",
     "projects",
     "reports",
@@ -503,6 +509,68 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     "microphone": [],
     "payment": [],
     "usb": [],
+}
+
+# --- The REST API ----------------------------------------------------------
+from apm.api.problem import PROBLEM_SCHEMA  # noqa: E402
+
+# One cache for the API's per-token rate limit: Redis when REDIS_URL is set (shared by every web process),
+# else each process's memory (the embedded default runs one web process).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "apm"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+#: Requests a token (or a browser session) may make to /api/ per minute before a 429 with Retry-After.
+APM_API_RATE_PER_MINUTE = env.int("APM_API_RATE_PER_MINUTE", default=600)
+#: The longest life a personal access token may be given, and the life a new one is offered.
+APM_API_TOKEN_MAX_DAYS = env.int("APM_API_TOKEN_MAX_DAYS", default=365)
+APM_API_TOKEN_DEFAULT_DAYS = env.int("APM_API_TOKEN_DEFAULT_DAYS", default=90)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apm.api.authentication.TokenAuthentication",
+        "apm.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apm.api.permissions.SignedIn"],
+    "DEFAULT_THROTTLE_CLASSES": ["apm.api.throttling.PerToken"],
+    "DEFAULT_PAGINATION_CLASS": "apm.api.pagination.Pages",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "apm.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "apm.api.errors.problem_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "APM API",
+    "DESCRIPTION": (
+        "The account project manager's desk as JSON. Authenticate with a personal access token "
+        "(`Authorization: Bearer apm_…`, made at /api/tokens/) or the browser's session. Every endpoint answers "
+        "exactly what the same person sees in the browser; errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1",
+    # Tags and operation ids from the path after it: "projects", "projects_list".
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["apm.api.permissions.SignedIn"],
+    "SERVE_AUTHENTICATION": [
+        "apm.api.authentication.TokenAuthentication",
+        "apm.api.authentication.SessionAuthentication",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every error's body (apm.api.schema).
+    "APPEND_COMPONENTS": {"schemas": {"Problem": PROBLEM_SCHEMA}},
 }
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins from

@@ -25,6 +25,9 @@ urlpatterns = [
     path("notifications/", include("projects.notifications.urls")),
     # The client portal: status pages for client contacts and share links.
     path("portal/", include("projects.portal.urls")),
+    # The REST API: each app's endpoints from its own api.py (by name: apm imports no app), the schema and docs.
+    path("api/v1/", include("projects.api")),
+    path("api/", include("apm.api.urls")),
     path("admin/", admin.site.urls),
     # Database, broker and beat checks for the load balancer and monitoring (no login).
     path("health/", include("apm.health.urls")),

@@ -68,6 +68,8 @@ class AuditKind(models.TextChoices):
     SCHEDULE_RECIPIENT_RESUMED = "schedule_recipient_resumed", "Recipient put back on a report schedule"
     CLIENT_CONTACT_ADDED = "client_contact_added", "Client contact added"
     INVOICE_DOWNLOADED = "invoice_downloaded", "Invoice downloaded"
+    API_TOKEN_CREATED = "api_token_created", "API token created"
+    API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,28 @@
+"""The per-token rate limit: ``APM_API_RATE_PER_MINUTE`` requests a minute for each token (a browser session
+counts as its person's), then a 429 problem with ``Retry-After``. Counted in the cache (Redis when set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from apm.api.models import ApiToken
+
+
+class PerToken(SimpleRateThrottle):
+    scope = "token"
+
+    def get_rate(self) -> str:
+        return f"{settings.APM_API_RATE_PER_MINUTE}/min"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if isinstance(request.auth, ApiToken):
+            ident = f"t{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"u{request.user.pk}"
+        else:
+            ident = f"a{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

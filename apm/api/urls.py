@@ -1,0 +1,10 @@
+"""``/api/``: the OpenAPI schema, its interactive docs (Swagger UI from our static files) and each person's
+tokens page. The endpoints themselves are under ``/api/v1/``, from each app's ``api.py``."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
