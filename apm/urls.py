@@ -27,6 +27,8 @@ urlpatterns = [
     path("portal/", include("projects.portal.urls")),
     # The REST API: each app's endpoints from its own api.py (by name: apm imports no app), the schema and docs.
     path("api/v1/", include("projects.api")),
+    path("api/v1/", include("teams.api")),
+    path("api/v1/", include("reports.api")),
     path("api/", include("apm.api.urls")),
     path("admin/", admin.site.urls),
     # Database, broker and beat checks for the load balancer and monitoring (no login).

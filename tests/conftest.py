@@ -156,3 +156,27 @@ def world(db, head, outside_head, pm, member, client_user, other_client_user):
         "alpha_project": alpha_project,
         "beta_project": beta_project,
     }
+
+
+@pytest.fixture
+def api_as(db):
+    """``api_as(user, write=False, projects=(), days=30)``: a DRF test client holding a fresh personal access token
+    of ``user``, made through the service as the tokens page makes one (``client.token`` is the token). Every
+    token's request count starts at zero (the rate limit's cache is cleared)."""
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from apm.api.services import token_create
+
+    cache.clear()
+
+    def make(user, *, write: bool = False, projects=(), days: int = 30) -> APIClient:
+        _row, token = token_create(
+            user=user, name=f"test {user.username}", can_write=write, days=days, projects=projects
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client.token = token
+        return client
+
+    return make

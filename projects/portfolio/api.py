@@ -92,3 +92,6 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
 
     def visible(self, user: Any) -> QuerySet[Project]:
         return selectors.project_list(user=user, seen=access.see_project.ids(user))
+
+
+ROUTES: list[tuple[str, Any, str]] = [("projects", ProjectViewSet, "api-project")]
