@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apm.api.models import ApiToken
-from apm.api.permissions import ClientContact, Internal
+from apm.api.permissions import ClientContact, Internal, SignedIn
 
 
 def token_projects(request: Request) -> list[int] | None:
@@ -80,3 +80,10 @@ class PortalViewSet(_Visible):
     """A client contact's endpoint: values of the client view (``projects.common.client_view``) only."""
 
     permission_classes = [ClientContact]
+
+
+class SignedInViewSet(_Visible):
+    """An endpoint for everyone signed in, client contacts included (their own notifications): ``visible``
+    alone decides the rows."""
+
+    permission_classes = [SignedIn]
