@@ -161,14 +161,11 @@ def world(db, head, outside_head, pm, member, client_user, other_client_user):
 @pytest.fixture
 def api_as(db):
     """``api_as(user, write=False, projects=(), days=30)``: a DRF test client holding a fresh personal access token
-    of ``user``, made through the service as the tokens page makes one (``client.token`` is the token). Every
-    token's request count starts at zero (the rate limit's cache is cleared)."""
-    from django.core.cache import cache
+    of ``user``, made through the service as the tokens page makes one (``client.token`` is the token). A new
+    token's request count starts at zero: the rate limit counts by its random prefix."""
     from rest_framework.test import APIClient
 
     from apm.api.services import token_create
-
-    cache.clear()
 
     def make(user, *, write: bool = False, projects=(), days: int = 30) -> APIClient:
         _row, token = token_create(

@@ -20,7 +20,8 @@ class PerToken(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if isinstance(request.auth, ApiToken):
-            ident = f"t{request.auth.pk}"
+            # The random prefix, not the row's id: ids repeat across databases sharing one cache (test workers).
+            ident = f"t{request.auth.prefix}"
         elif request.user and request.user.is_authenticated:
             ident = f"u{request.user.pk}"
         else:
