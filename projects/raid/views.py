@@ -12,13 +12,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms.models import model_to_dict
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_shown
 from apm.errors import Refused
+from apm.exports import export_filename, export_format, table_response
 from apm.http import AuthenticatedHttpRequest
 from projects.common import workflow
 from projects.common.history import history_rows
@@ -33,9 +34,7 @@ from projects.raid import forms, selectors, services
 def raid_log(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The RAID log: critical issues first, the risk heat map, and every item by kind."""
     project = project_or_404(request, code, access.see_internal)
-    kind = request.GET.get("kind", "")
-    if kind not in RaidKind.values:
-        kind = ""
+    kind = _raid_kind(request)
     items = list(selectors.raid_log(project=project, kind=kind or None))
     grid = selectors.risk_heat_map(project=project)
     critical = [i for i in items if i.is_critical and i.status != "closed"] if not kind or kind == "issue" else []
@@ -56,6 +55,59 @@ def raid_log(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "grid": [(5 - index, row) for index, row in enumerate(grid)],
             "critical": critical,
         },
+    )
+
+
+def _raid_kind(request: AuthenticatedHttpRequest) -> str:
+    """The log's kind filter from the query string ("" for all kinds)."""
+    kind = request.GET.get("kind", "")
+    return kind if kind in RaidKind.values else ""
+
+
+#: The columns of the RAID log's export, as the log shows them (score split into its parts).
+RAID_COLUMNS = (
+    "Ref.",
+    "Kind",
+    "Title",
+    "Owner",
+    "Probability",
+    "Impact",
+    "Score",
+    "Severity",
+    "Status",
+    "Critical",
+    "Raised",
+)
+
+
+@login_required
+def raid_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> StreamingHttpResponse:
+    """The RAID log as CSV or XLSX, filtered by kind as the page is (every item, not a page)."""
+    export_format(fmt)
+    project = project_or_404(request, code, access.see_internal)
+    kind = _raid_kind(request)
+    rows = (
+        (
+            i.reference,
+            i.get_kind_display(),
+            i.title,
+            str(i.owner) if i.owner else "",
+            i.probability if i.kind == RaidKind.RISK else None,
+            i.impact if i.kind == RaidKind.RISK else None,
+            i.score if i.kind == RaidKind.RISK else None,
+            i.get_severity_display() if i.kind == RaidKind.ISSUE else "",
+            i.get_status_display(),
+            bool(i.is_critical),
+            i.raised_at,
+        )
+        for i in selectors.raid_log(project=project, kind=kind or None).iterator()
+    )
+    return table_response(
+        rows=rows,
+        columns=RAID_COLUMNS,
+        filename=export_filename("raid", project.code + (f"-{kind}" if kind else ""), fmt),
+        fmt=fmt,
+        sheet="RAID log",
     )
 
 

@@ -511,6 +511,7 @@ NEEDS: dict[str, Need] = {
     "projects:change": need("see_internal"),
     "projects:change_action": need("see_internal"),
     "projects:raid": need("see_internal"),
+    "projects:raid_export": need("see_internal"),
     "projects:raid_create": need("work_on_project"),
     "projects:raid_item": need("see_internal"),
     "projects:raid_action": need("see_internal"),
