@@ -3,11 +3,13 @@ a project's page and its edit form."""
 
 from django.urls import path
 
-from projects.portfolio import views
+from apm.exports import export_paths
+from projects.portfolio import exports, views
 
 #: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("new" looks like a code).
 fixed_urlpatterns = [
     path("", views.project_list, name="list"),
+    *export_paths("", exports.project_list_export, name="list_export"),
     path("new/", views.project_create, name="create"),
 ]
 

@@ -407,6 +407,7 @@ NEEDS: dict[str, Need] = {
     "home": Need(),
     "logout": Need(),
     "projects:list": Need(),
+    "projects:list_export": Need(),
     "projects:create": need("create_project", missing=403),
     # Templates are the company's, not a project's: whoever may create projects reads and uses them;
     # administrators keep them; saving a project as one is editing it.
