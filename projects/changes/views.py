@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_shown
+from apm.exports import export_filename, export_format, table_response
 from apm.http import AuthenticatedHttpRequest
 from projects.changes import forms, selectors, services
 from projects.common.history import history_rows
@@ -32,6 +33,44 @@ def change_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         request,
         "projects/changes/changes.html",
         {**project_page_flags(request, project), "changes": list(selectors.change_request_list(project=project))},
+    )
+
+
+@login_required
+def change_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> StreamingHttpResponse:
+    """The change requests as CSV or XLSX, with the cost impact only for those who see the project's money."""
+    export_format(fmt)
+    project = project_or_404(request, code, access.see_internal)
+    see_money = access.see_money.allows(request.user, project)
+    columns = (
+        "Ref.",
+        "Title",
+        "Raised by",
+        *(("Cost impact", "Currency") if see_money else ()),
+        "Days",
+        "Approvers",
+        "Decisions",
+        "Status",
+    )
+    rows = (
+        (
+            c.reference,
+            c.title,
+            c.get_raised_by_display(),
+            *((c.cost_impact, project.currency) if see_money else ()),
+            c.schedule_impact_days,
+            c.get_approvers_display(),
+            "; ".join(f"{a.get_side_display()}: {'approved' if a.approved else 'rejected'}" for a in c.approvals.all()),
+            c.get_status_display(),
+        )
+        for c in selectors.change_request_list(project=project).iterator(chunk_size=500)
+    )
+    return table_response(
+        rows=rows,
+        columns=columns,
+        filename=export_filename("changes", project.code, fmt),
+        fmt=fmt,
+        sheet="Change requests",
     )
 
 

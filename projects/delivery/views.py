@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_shown
 from apm.charts.gantt import gantt_svg
+from apm.exports import export_filename, export_format, table_response
 from apm.http import AuthenticatedHttpRequest
 from projects.common import workflow
 from projects.common.history import history_rows
@@ -44,6 +45,48 @@ def deliverable_list(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         request,
         "projects/delivery/deliverables.html",
         {**project_page_flags(request, project), "items": items, "chart": chart, "baseline_form": forms.BaselineForm()},
+    )
+
+
+#: The columns of the deliverables' export, as the table shows them.
+DELIVERABLE_COLUMNS = (
+    "Deliverable",
+    "Owner",
+    "Due",
+    "Status",
+    "Done %",
+    "Milestone",
+    "EV weight",
+    "Depends on",
+    "Open NCs",
+)
+
+
+@login_required
+def deliverable_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> StreamingHttpResponse:
+    """The deliverables table as CSV or XLSX (every deliverable)."""
+    export_format(fmt)
+    project = project_or_404(request, code, access.see_internal)
+    rows = (
+        (
+            d.name,
+            str(d.owner) if d.owner else "",
+            d.due_date,
+            d.get_status_display(),
+            d.percent_complete,
+            d.milestone.name if d.milestone else "",
+            d.milestone.weight if d.milestone else None,
+            ", ".join(dep.name for dep in d.depends_on.all()),
+            getattr(d, "open_ncs", 0),  # annotated by the selector
+        )
+        for d in selectors.deliverable_list(project=project).iterator(chunk_size=500)
+    )
+    return table_response(
+        rows=rows,
+        columns=DELIVERABLE_COLUMNS,
+        filename=export_filename("deliverables", project.code, fmt),
+        fmt=fmt,
+        sheet="Deliverables",
     )
 
 

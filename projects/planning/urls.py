@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from apm.exports import export_paths
 from projects.planning import board_views, views
 from projects.planning import plan_views as gantt_views
 from projects.planning.plan_import import views as import_views
@@ -13,6 +14,7 @@ fixed_urlpatterns = [
 
 urlpatterns = [
     path("<code:code>/tasks/", views.task_list, name="tasks"),
+    *export_paths("<code:code>/tasks/", views.task_export, name="tasks_export"),
     path("<code:code>/tasks/new/", views.task_create, name="task_create"),
     path("<code:code>/plan/", gantt_views.plan_page, name="plan"),
     path("<code:code>/plan/undo/", gantt_views.plan_undo, name="plan_undo"),

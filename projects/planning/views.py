@@ -11,15 +11,19 @@ request with the task's page.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
+from apm.exports import export_filename, export_format, table_response
 from apm.http import AuthenticatedHttpRequest, HtmxRequest
 from apm.paging import page_of
 from projects.common import workflow
@@ -44,6 +48,64 @@ MOVE_LABELS: dict[str, str] = {
 }
 
 
+def _filtered_tasks(project: Project, chosen: dict[str, Any]) -> QuerySet[Task]:
+    """The project's tasks with the list's filters ``chosen`` (the filter form's cleaned data, or nothing)."""
+    return selectors.task_list(
+        project=project,
+        status=chosen.get("status") or "",
+        assignee=chosen.get("assignee"),
+        deliverable=chosen.get("deliverable"),
+    )
+
+
+#: The columns of the task list's export, as the list shows them.
+TASK_COLUMNS = (
+    "Task",
+    "Ref.",
+    "Status",
+    "Priority",
+    "Start",
+    "Due",
+    "Assignees",
+    "Deliverable",
+    "Estimate (h)",
+    "Checklist done",
+    "Checklist items",
+)
+
+
+@login_required
+def task_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> StreamingHttpResponse:
+    """The task list as CSV or XLSX, with the list's filters (every task, not a page)."""
+    export_format(fmt)
+    project = project_or_404(request, code, access.see_internal)
+    filters = forms.TaskFilterForm(request.GET or None, project=project)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    rows = (
+        (
+            t.title,
+            t.reference,
+            t.get_status_display(),
+            t.get_priority_display(),
+            t.start_date,
+            t.due_date,
+            ", ".join(person.name for person in t.assignees.all()),
+            t.deliverable.name if t.deliverable else "",
+            t.estimate_hours,
+            getattr(t, "ticked", 0),
+            getattr(t, "ticks", 0),
+        )
+        for t in _filtered_tasks(project, chosen).iterator(chunk_size=500)
+    )
+    return table_response(
+        rows=rows,
+        columns=TASK_COLUMNS,
+        filename=export_filename("tasks", project.code, fmt),
+        fmt=fmt,
+        sheet="Tasks",
+    )
+
+
 @login_required
 def task_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's tasks, filtered by status, assignee and deliverable (``?status=&assignee=&deliverable=``; a
@@ -52,16 +114,7 @@ def task_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     project = project_or_404(request, code, access.see_internal)
     filters = forms.TaskFilterForm(request.GET or None, project=project)
     chosen = filters.cleaned_data if filters.is_valid() else {}
-    page, query = page_of(
-        request,
-        selectors.task_list(
-            project=project,
-            status=chosen.get("status") or "",
-            assignee=chosen.get("assignee"),
-            deliverable=chosen.get("deliverable"),
-        ),
-        TASKS_PER_PAGE,
-    )
+    page, query = page_of(request, _filtered_tasks(project, chosen), TASKS_PER_PAGE)
     tasks = list(page.object_list)
     may_edit = request_allows(request, access.edit_tasks, project)
     return render(
