@@ -53,7 +53,7 @@ class RateMoneySerializer(serializers.Serializer):
 class BillRateSerializer(serializers.ModelSerializer):
     job_role = serializers.IntegerField(source="job_role_id", read_only=True)
     job_role_title = serializers.CharField(source="job_role.title", read_only=True)
-    scope = serializers.SerializerMethodField()
+    applies_to = serializers.SerializerMethodField()
     client = serializers.IntegerField(source="client_id", allow_null=True, read_only=True)
     client_name = serializers.CharField(source="client.name", default=None, allow_null=True, read_only=True)
     project = serializers.CharField(source="project.code", default=None, allow_null=True, read_only=True)
@@ -66,7 +66,7 @@ class BillRateSerializer(serializers.ModelSerializer):
             "id",
             "job_role",
             "job_role_title",
-            "scope",
+            "applies_to",
             "client",
             "client_name",
             "project",
@@ -78,7 +78,7 @@ class BillRateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(serializers.ChoiceField(choices=["card", "client", "project"]))
-    def get_scope(self, rate: BillRate) -> str:
+    def get_applies_to(self, rate: BillRate) -> str:
         return "project" if rate.project_id else "client" if rate.client_id else "card"
 
     @extend_schema_field(serializers.ChoiceField(choices=STATES))
@@ -96,7 +96,7 @@ class BillRateFilter(django_filters.FilterSet):
     client = django_filters.NumberFilter(field_name="client_id", label="The client's id (its overrides).")
     project = django_filters.CharFilter(field_name="project__code", label="Project code (its overrides).")
     currency = django_filters.CharFilter()
-    scope = django_filters.ChoiceFilter(
+    applies_to = django_filters.ChoiceFilter(
         choices=[("card", "card"), ("client", "client"), ("project", "project")], method="of_scope"
     )
 
@@ -205,7 +205,7 @@ class LineMoneySerializer(serializers.Serializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
-    kind = serializers.ChoiceField(choices=LineKind.choices, read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="What the line bills: " + ", ".join(LineKind.values) + ".")
     project = serializers.CharField(source="project.code", default=None, allow_null=True, read_only=True)
     money = serializers.SerializerMethodField()
 

@@ -68,7 +68,7 @@ def rates(world):
 
 def test_rate_cards_are_for_those_who_keep_them(rates, admin_user, pm, head, member, api_as):
     rows = _results(api_as(admin_user).get("/api/v1/rate-cards/"))
-    assert sorted((row["scope"], row["project"], row["money"]["rate"]) for row in rows) == [
+    assert sorted((row["applies_to"], row["project"], row["money"]["rate"]) for row in rows) == [
         ("card", None, "95.00"),
         ("project", "ALPHA-1", "90.00"),
     ]
@@ -76,7 +76,7 @@ def test_rate_cards_are_for_those_who_keep_them(rates, admin_user, pm, head, mem
     for who in (pm, head, member):
         assert _results(api_as(who).get("/api/v1/rate-cards/")) == []
     _problem(api_as(pm).get(f"/api/v1/rate-cards/{rows[0]['id']}/"), 404)
-    assert len(_results(api_as(admin_user).get("/api/v1/rate-cards/?scope=project"))) == 1
+    assert len(_results(api_as(admin_user).get("/api/v1/rate-cards/?applies_to=project"))) == 1
 
 
 def test_a_client_token_gets_a_403_on_billing(world, client_user, api_as):
