@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
+from apm.exports import export_filename, export_format, table_response
 from apm.http import AuthenticatedHttpRequest
 from projects.common import workflow
 from projects.common.history import history_rows
@@ -31,13 +32,67 @@ from projects.models import (
 )
 
 
+def _log_filters(request: AuthenticatedHttpRequest) -> tuple[str, bool]:
+    """The log's counterpart filter ("" for any; an unknown value is ignored) and whether only replies pending."""
+    counterpart = request.GET.get("counterpart", "")
+    return (counterpart if counterpart in Counterpart.values else "", request.GET.get("pending") == "1")
+
+
+#: The columns of the log's export, as the log shows them.
+CORRESPONDENCE_COLUMNS = (
+    "Date",
+    "Direction",
+    "Channel",
+    "Subject",
+    "Files",
+    "Organisation",
+    "Person",
+    "Counterpart",
+    "Their reference",
+    "Our reference",
+    "Reply due",
+    "Status",
+)
+
+
+@login_required
+def correspondence_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> StreamingHttpResponse:
+    """The correspondence log as CSV or XLSX, with the log's filters."""
+    export_format(fmt)
+    project = project_or_404(request, code, access.see_internal_documents)
+    counterpart, pending = _log_filters(request)
+    entries = selectors.correspondence_list(project=project, counterpart_kind=counterpart, pending_only=pending)
+    rows = (
+        (
+            e.date,
+            e.get_direction_display(),
+            e.get_channel_display(),
+            e.subject,
+            len(e.attachments.all()),
+            e.counterpart_organisation,
+            e.counterpart_person,
+            e.get_counterpart_kind_display(),
+            e.their_reference,
+            e.our_reference,
+            e.reply_due_on,
+            e.get_status_display(),
+        )
+        for e in entries
+    )
+    return table_response(
+        rows=rows,
+        columns=CORRESPONDENCE_COLUMNS,
+        filename=export_filename("correspondence", project.code, fmt),
+        fmt=fmt,
+        sheet="Correspondence",
+    )
+
+
 @login_required
 def correspondence_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's correspondence log, newest first; filter by counterpart or replies pending."""
     project = project_or_404(request, code, access.see_internal_documents)
-    counterpart = request.GET.get("counterpart", "")
-    counterpart = counterpart if counterpart in Counterpart.values else ""
-    pending = request.GET.get("pending") == "1"
+    counterpart, pending = _log_filters(request)
     return render(
         request,
         "projects/correspondence/correspondence.html",

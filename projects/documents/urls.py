@@ -3,6 +3,7 @@ proposals, a project's compliance, and a department's compliance."""
 
 from django.urls import path
 
+from apm.exports import export_paths
 from projects.documents import views
 
 #: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route.
@@ -12,6 +13,7 @@ fixed_urlpatterns = [
 
 urlpatterns = [
     path("<code:code>/documents/", views.document_list, name="documents"),
+    *export_paths("<code:code>/documents/", views.document_export, name="documents_export"),
     path("<code:code>/documents/new/", views.document_create, name="document_create"),
     path("<code:code>/documents/<int:pk>/", views.document_detail, name="document"),
     path("<code:code>/documents/<int:pk>/edit/", views.document_edit, name="document_edit"),

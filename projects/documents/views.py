@@ -17,13 +17,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_on_form, refusal_shown
+from apm.exports import export_filename, export_format, table_response
 from apm.http import AuthenticatedHttpRequest
 from projects.common import workflow
 from projects.common.history import history_rows
@@ -49,14 +50,51 @@ COMPLIANCE_PAGE_SIZE = 50  # projects with something outstanding, a page of the 
 # --- Register -----------------------------------------------------------------------------
 
 
+def _register_filters(request: AuthenticatedHttpRequest) -> tuple[str, str]:
+    """The register's kind and status filters from the query string ("" for any; an unknown value is ignored)."""
+    kind = request.GET.get("kind", "")
+    status = request.GET.get("status", "")
+    return (kind if kind in DocumentKind.values else "", status if status in DocumentStatus.values else "")
+
+
+#: The columns of the register's export, as the register shows them.
+DOCUMENT_COLUMNS = ("Title", "Kind", "Status", "Version", "Owner", "Signed", "Expires", "Seen by")
+
+
+@login_required
+def document_export(request: AuthenticatedHttpRequest, code: str, fmt: str) -> StreamingHttpResponse:
+    """The document register as CSV or XLSX, with the register's kind and status filters."""
+    export_format(fmt)
+    project = project_or_404(request, code, access.see_internal_documents)
+    kind, status = _register_filters(request)
+    documents = selectors.document_list(user=request.user, project=project, kind=kind, status=status)
+    rows = (
+        (
+            d.title,
+            d.get_kind_display(),
+            d.get_status_display(),
+            ", ".join(f"v{v.number}" for v in d.current_versions),
+            (d.owner.get_full_name() or str(d.owner)) if d.owner else "",
+            d.signed_on,
+            d.expires_on,
+            "Client" if d.is_shared else "Internal",
+        )
+        for d in documents
+    )
+    return table_response(
+        rows=rows,
+        columns=DOCUMENT_COLUMNS,
+        filename=export_filename("documents", project.code, fmt),
+        fmt=fmt,
+        sheet="Documents",
+    )
+
+
 @login_required
 def document_list(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The project's document register, by kind and status; a fixed number of queries."""
     project = project_or_404(request, code, access.see_internal_documents)
-    kind = request.GET.get("kind", "")
-    status = request.GET.get("status", "")
-    kind = kind if kind in DocumentKind.values else ""
-    status = status if status in DocumentStatus.values else ""
+    kind, status = _register_filters(request)
     documents = selectors.document_list(user=request.user, project=project, kind=kind, status=status)
     return render(
         request,

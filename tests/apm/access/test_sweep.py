@@ -40,6 +40,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 
 from apm import access
+from apm.api.services import token_create
 from apm.outbound.models import OutboundRequest
 from projects.models import (
     Allocation,
@@ -214,6 +215,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "projects:template_delete": {"pk": "project_template"},
     "notifications:open": {"pk": "notification"},
     "notifications:read": {"pk": "notification"},
+    "api-token-revoke": {"pk": "api_token"},
     "projects:chat_hook": {"pk": "chat_hook"},
     "projects:chat_hook_test": {"pk": "chat_hook"},
     "projects:chat_retry": {"pk": "chat_delivery"},
@@ -307,6 +309,13 @@ FOUND: dict[str, Any] = {
         defaults={"kind": "assignment", "text": f"{project.code} sweep", "url": f"/projects/{project.code}/"},
     )[0],
     "task_checklist_item": lambda project: _task(project).checklist.order_by("pk").first(),
+    # An API token is its person's alone (RECIPIENT_ONLY): the project's PM's, as the notification.
+    "api_token": lambda project: token_create(
+        user=project.project_manager or factories.UserFactory(username=f"{project.code.lower()}-holder"),
+        name=f"{project.code} sweep",
+        can_write=False,
+        days=30,
+    )[0],
     "allocation": lambda project: (
         Allocation.objects.filter(project=project).order_by("pk").first()
         or factories.AllocationFactory(
@@ -520,6 +529,7 @@ NEEDS: dict[str, Need] = {
     "projects:raid_item": need("see_internal"),
     "projects:raid_action": need("see_internal"),
     "projects:documents": need("see_internal_documents"),
+    "projects:documents_export": need("see_internal_documents"),
     "projects:document_create": need("edit_project"),
     "projects:document": need("see_internal_documents"),
     "projects:document_edit": need("edit_project"),
@@ -536,6 +546,7 @@ NEEDS: dict[str, Need] = {
     "projects:proposal_decide": need("see_internal_documents"),
     "projects:compliance": need("see_internal_documents"),
     "projects:correspondence": need("see_internal_documents"),
+    "projects:correspondence_export": need("see_internal_documents"),
     "projects:activity": need("see_internal"),
     "projects:correspondence_create": need("edit_project"),
     "projects:letter_create": need("edit_project"),
@@ -591,6 +602,9 @@ NEEDS: dict[str, Need] = {
     "notifications:read_all": Need(),
     "notifications:open": Need(),
     "notifications:read": Need(),
+    # Everyone's own API tokens page; one token only its person revokes (RECIPIENT_ONLY).
+    "api-tokens": Need(),
+    "api-token-revoke": Need(),
     # A project's chat channels: their URLs are secrets of the channel, so every page is the managers' alone.
     "projects:chat": need("manage_chat_hooks"),
     "projects:chat_hook": need("manage_chat_hooks"),
@@ -600,7 +614,11 @@ NEEDS: dict[str, Need] = {
 }
 
 #: URLs of one notification: its recipient's alone (no capability shares it; the administrator gets a 404 too).
-RECIPIENT_ONLY = {"notifications:open": "notification", "notifications:read": "notification"}
+RECIPIENT_ONLY = {
+    "notifications:open": "notification",
+    "notifications:read": "notification",
+    "api-token-revoke": "api_token",
+}
 
 #: URLs without login. A share link opens for anyone who has it (the other side's is revoked: dead for
 #: everyone); an invitation link likewise (the other side's is used).
@@ -636,7 +654,9 @@ def expected(route_name: str, user: Any, side: Side) -> set[int]:
     if route_name in PUBLIC:
         return PUBLIC[route_name]
     if route_name in RECIPIENT_ONLY:
-        return {200, 302} if side.subject(RECIPIENT_ONLY[route_name]).recipient_id == user.pk else {404}
+        subject = side.subject(RECIPIENT_ONLY[route_name])
+        owner = subject.user_id if hasattr(subject, "user_id") else subject.recipient_id
+        return {200, 302} if owner == user.pk else {404}
     declared = NEEDS[route_name]
     for name, key in declared.see:
         if not allows(user, name, side.subject(key) if key else None):
