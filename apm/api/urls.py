@@ -4,7 +4,11 @@ tokens page. The endpoints themselves are under ``/api/v1/``, from each app's ``
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apm.api import views
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("tokens/", views.tokens, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="api-token-revoke"),
 ]
