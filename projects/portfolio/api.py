@@ -1,6 +1,11 @@
 """The projects endpoint: ``/api/v1/projects/`` and ``/api/v1/projects/<code>/`` (the team's view; client
 contacts read ``/api/v1/portal/projects/``). A project's money (``money``) is there only for those who may
-see it (``access.see_money``), else ``null``."""
+see it (``access.see_money``), else ``null``.
+
+The clients endpoint ``/api/v1/clients/``: the clients whose account page the person opens (a project of the
+client whose margin they see, ``access.see_margin``); the margin target is in ``money``. The contacts endpoint
+``/api/v1/contacts/``: the client contacts the client access page lists with their email
+(``access.invite_contact``: the PM and heads of the client's projects)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from rest_framework import mixins, serializers
 
 from apm import access
 from apm.api.viewsets import ApiViewSet
-from projects.models import Project, ProjectStatus
+from projects.models import Client, ClientContact, Project, ProjectStatus
 from projects.portfolio import selectors
 from projects.rag import RAG
 
@@ -94,4 +99,91 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return selectors.project_list(user=user, seen=access.see_project.ids(user))
 
 
-ROUTES: list[tuple[str, Any, str]] = [("projects", ProjectViewSet, "api-project")]
+class ClientMoneySerializer(serializers.Serializer):
+    margin_target_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, help_text="The lowest forecast margin acceptable."
+    )
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    money = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Client
+        fields = ["id", "name", "money"]
+
+    @extend_schema_field(ClientMoneySerializer(allow_null=True))
+    def get_money(self, client: Client) -> dict[str, Any] | None:
+        # Every client listed is one with a project whose margin the person sees (see_margin covers see_money).
+        target = client.margin_target_percent
+        return {"margin_target_percent": None if target is None else f"{target:.2f}"}
+
+
+class ClientFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Part of the name.")
+
+    class Meta:
+        model = Client
+        fields: list[str] = []
+
+
+class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """The clients whose account the person sees: a project of theirs whose margin the person may see."""
+
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilter
+    ordering_fields = ["name"]
+    ordering = ["name", "pk"]
+    project_path = "projects"
+
+    def visible(self, user: Any) -> QuerySet[Client]:
+        return Client.objects.filter(pk__in=access.see_margin.queryset(user).order_by().values("client_id"))
+
+    def get_queryset(self) -> QuerySet[Client]:
+        # A token limited to projects keeps the clients of those projects, each once.
+        return super().get_queryset().distinct()
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    client = serializers.IntegerField(source="client_id")
+    client_name = serializers.CharField(source="client.name")
+    has_login = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClientContact
+        fields = ["id", "client", "client_name", "name", "email", "has_login"]
+
+    def get_has_login(self, contact: ClientContact) -> bool:
+        return contact.user is not None and contact.user.has_usable_password()
+
+
+class ContactFilter(django_filters.FilterSet):
+    client = django_filters.NumberFilter(field_name="client_id")
+    project = django_filters.CharFilter(field_name="client__projects__code", label="The project's code.")
+
+    class Meta:
+        model = ClientContact
+        fields: list[str] = []
+
+
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """The client contacts the person may invite to the portal (as the client access page lists them)."""
+
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    ordering_fields = ["name"]
+    ordering = ["client__name", "name", "pk"]
+    project_path = "client__projects"
+
+    def visible(self, user: Any) -> QuerySet[ClientContact]:
+        return access.invite_contact.queryset(user).select_related("client", "user")
+
+    def get_queryset(self) -> QuerySet[ClientContact]:
+        return super().get_queryset().distinct()
+
+
+ROUTES: list[tuple[str, Any, str]] = [
+    ("projects", ProjectViewSet, "api-project"),
+    ("clients", ClientViewSet, "api-client"),
+    ("contacts", ContactViewSet, "api-contact"),
+]
