@@ -3,16 +3,19 @@ baselines, contingency and exception plans; the weekly timesheet and a departmen
 
 from django.urls import path
 
-from projects.budget import approvals, timesheet, views
+from apm.exports import export_paths
+from projects.budget import approvals, exports, timesheet, views
 
 #: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("time" looks like a code).
 fixed_urlpatterns = [
     path("time/week/", timesheet.timesheet, name="timesheet"),
+    *export_paths("time/week/", exports.timesheet_export, name="timesheet_export"),
     path("time/week/entry/", timesheet.time_entry_add, name="time_entry_add"),
     path("time/week/entry/<int:pk>/remove/", timesheet.time_entry_remove, name="time_entry_remove"),
     path("time/week/submit/", timesheet.timesheet_submit, name="timesheet_submit"),
     path("time/timer/", timesheet.timesheet_timer, name="timesheet_timer"),
     path("time/approvals/", approvals.approvals, name="time_approvals"),
+    *export_paths("time/approvals/", exports.approvals_export, name="time_approvals_export"),
     path("departments/<code:dept>/budget/", views.department_portfolio, name="department_budget"),
 ]
 
@@ -23,6 +26,7 @@ urlpatterns = [
     path("<code:code>/budget/lines/<int:pk>/remove/", views.budget_line_remove, name="budget_line_remove"),
     path("<code:code>/budget/settings/", views.budget_settings, name="budget_settings"),
     path("<code:code>/budget/expenses/", views.expense_add, name="expense_add"),
+    *export_paths("<code:code>/budget/expenses/", exports.expense_export, name="expenses_export"),
     path("<code:code>/budget/expenses/<int:pk>/receipt/", views.expense_receipt, name="expense_receipt"),
     path("<code:code>/budget/baselines/", views.baseline_add, name="baseline_add"),
     path("<code:code>/budget/contingency/", views.contingency_request, name="contingency_request"),
