@@ -33,7 +33,8 @@ class TokenForm(forms.Form):
         queryset=None,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="Leave empty for every project you can see; choose some to limit the token to them.",
+        help_text="Leave empty for every project you can see, or choose some (Ctrl or ⌘ and click for several) to "
+        "limit the token to them.",
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

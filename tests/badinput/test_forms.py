@@ -36,6 +36,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apm.api import forms as api_forms
 from projects.billing import forms as billing_forms
 from projects.billing import invoice_forms
 from projects.budget import forms as budget_forms
@@ -351,6 +352,10 @@ TARGETS: dict[str, Target] = {
     ),
     "notifications:read": Target("pm", more=lambda own: {"page": hs.texts(20)}),
     "notifications:read_all": Target("pm", more=lambda own: {"page": hs.texts(20)}),
+    "api-tokens": Target(
+        "pm", (api_forms.TokenForm,), overrides={"projects": lambda own: st.lists(_ids("projects.Project")(own))}
+    ),
+    "api-token-revoke": Target("pm"),
 }
 
 #: Rows that may change even when a request is refused, and why.

@@ -448,6 +448,7 @@ NEEDS: dict[str, Need] = {
     "projects:client_target": need("see_margin", act="manage_rates"),
     # Invoices are the client's: every page looks the invoice up among those of the clients one manages.
     "projects:invoices": need("manage_invoices", on="client"),
+    "projects:invoice_list_export": need("manage_invoices", on="client"),
     "projects:invoice_create": need("manage_invoices", on="client"),
     "projects:invoice": need("manage_invoices", on="client"),
     "projects:invoice_pdf": need("manage_invoices", on="client"),

@@ -4,6 +4,10 @@ token is a 404."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 from django.conf import settings
 
@@ -116,3 +120,17 @@ def test_the_page_needs_a_login(client, world):
     response = client.get(PAGE)
     assert response.status_code == 302
     assert "/login" in response.url
+
+
+def test_the_docs_page_allows_only_its_own_inline_style(client, world, pm):
+    client.force_login(pm)
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = response["Content-Security-Policy"]
+    assert f"'sha256-{digest}'" in policy
+    assert "unsafe-inline" not in policy
+    assert "<script>" not in html  # the split view's scripts are files
+    assert f"'sha256-{digest}'" not in client.get(PAGE)["Content-Security-Policy"]
