@@ -79,10 +79,12 @@ BOM = "\ufeff"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_paths(prefix: str, view: Callable[..., HttpResponseBase], *, name: str) -> list[URLPattern]:
-    """The URLs ``<prefix>export.csv`` and ``<prefix>export.xlsx`` of a register's export, one name for both: the
+def export_paths(
+    prefix: str, view: Callable[..., HttpResponseBase], *, name: str, stem: str = "export"
+) -> list[URLPattern]:
+    """The URLs ``<prefix><stem>.csv`` and ``<prefix><stem>.xlsx`` of a register's export, one name for both: the
     view gets ``fmt``; reverse it with ``fmt="csv"`` or ``fmt="xlsx"`` as a keyword (any other ending is a 404)."""
-    return [path(f"{prefix}export.{fmt}", view, {"fmt": fmt}, name=name) for fmt in FORMATS]
+    return [path(f"{prefix}{stem}.{fmt}", view, {"fmt": fmt}, name=name) for fmt in FORMATS]
 
 
 def export_format(fmt: str) -> str:

@@ -2,7 +2,8 @@
 
 from django.urls import URLPattern, path
 
-from projects.billing import invoice_views, views
+from apm.exports import export_paths
+from projects.billing import exports, invoice_views, views
 
 #: Fixed words: ``projects.urls`` puts these before every ``<code:code>/`` route ("rates", "clients" and "invoices"
 #: look like codes, and are reserved: ``apm.converters.RESERVED_PROJECT_CODES``). An invoice's discard comes last of
@@ -14,6 +15,7 @@ fixed_urlpatterns: list[URLPattern] = [
     path("invoices/", invoice_views.invoice_list, name="invoices"),
     path("invoices/new/", invoice_views.invoice_create, name="invoice_create"),
     path("invoices/export.csv", invoice_views.invoice_export, name="invoice_export"),
+    *export_paths("invoices/", exports.invoice_list_export, name="invoice_list_export", stem="list"),
     path("invoices/<int:pk>/", invoice_views.invoice_page, name="invoice"),
     path("invoices/<int:pk>/pdf/", invoice_views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/lines/", invoice_views.invoice_line_add, name="invoice_line_add"),
