@@ -16,7 +16,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +25,7 @@ from rest_framework.routers import SimpleRouter
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from apm.reporting import ReportKind
+from projects.budget.api import ById
 from reports.forms import SendNowForm
 from reports.models import Audience, Report, ReportSchedule, ReportStatus, Scope
 from reports.services import report_request
@@ -133,7 +134,7 @@ class ReportFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class ReportViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Reports the person may open, newest first; POST asks for one now, as the reports page's "Send now"."""
 
     serializer_class = ReportSerializer
@@ -148,7 +149,17 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             .defer("snapshot")
         )
 
-    @extend_schema(request=ReportRequestSerializer, responses={201: ReportSerializer})
+    @extend_schema(
+        request=ReportRequestSerializer,
+        responses={201: ReportSerializer},
+        examples=[
+            OpenApiExample(
+                "A project's highlight report",
+                value={"kind": "highlight", "audience": "internal", "project": "ALPHA-1"},
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Ask for a report now (queued; it is emailed when ready), with the "Send now" form's checks."""
         asked = ReportRequestSerializer(data=request.data, context=self.get_serializer_context())
@@ -193,6 +204,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         source="project_manager.username", default=None, allow_null=True, read_only=True
     )
     created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True, read_only=True)
+    local_time = serializers.CharField(read_only=True, help_text="The time of day it runs (HH:MM:SS) in time_zone.")
     weekdays = serializers.ListField(child=serializers.IntegerField(), read_only=True, help_text="1 = Monday.")
 
     class Meta:
@@ -236,7 +248,7 @@ class ScheduleFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ScheduleViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Report schedules the person may manage, by name (none for those who keep no schedules)."""
 
     serializer_class = ScheduleSerializer

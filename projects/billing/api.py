@@ -25,6 +25,7 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet, token_projects
 from projects.billing import invoice_selectors
+from projects.budget.api import ById, id_filter
 from projects.models import BillRate, Invoice, InvoiceKind, InvoiceLine, InvoiceState, LineKind
 from teams.models import MemberRate
 
@@ -92,8 +93,8 @@ class BillRateSerializer(serializers.ModelSerializer):
 
 
 class BillRateFilter(django_filters.FilterSet):
-    job_role = django_filters.NumberFilter(field_name="job_role_id", label="The job role's id.")
-    client = django_filters.NumberFilter(field_name="client_id", label="The client's id (its overrides).")
+    job_role = id_filter("job_role_id", "The job role's id.")
+    client = id_filter("client_id", "The client's id (its overrides).")
     project = django_filters.CharFilter(field_name="project__code", label="Project code (its overrides).")
     currency = django_filters.CharFilter()
     applies_to = django_filters.ChoiceFilter(
@@ -112,7 +113,7 @@ class BillRateFilter(django_filters.FilterSet):
         return queryset.filter(client__isnull=True, project__isnull=True)
 
 
-class RateCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class RateCardViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Bill rates by role, client and project, for those who keep the rate cards; an empty list for anyone else.
     A token limited to projects sees those projects' overrides only."""
 
@@ -158,14 +159,14 @@ class MemberRateSerializer(serializers.ModelSerializer):
 
 
 class MemberRateFilter(django_filters.FilterSet):
-    person = django_filters.NumberFilter(field_name="member_id", label="The person's id.")
+    person = id_filter("member_id", "The person's id.")
 
     class Meta:
         model = MemberRate
         fields: list[str] = []
 
 
-class MemberRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class MemberRateViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """People's cost and bill rates, to administrators and the heads of their departments (none to a token limited
     to projects: rates are a person's, not a project's)."""
 
@@ -282,7 +283,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 
 class InvoiceFilter(django_filters.FilterSet):
-    client = django_filters.NumberFilter(field_name="client_id", label="The client's id.")
+    client = id_filter("client_id", "The client's id.")
     state = django_filters.ChoiceFilter(choices=InvoiceState.choices)
     kind = django_filters.ChoiceFilter(choices=InvoiceKind.choices)
     overdue = django_filters.BooleanFilter(field_name="overdue", label="Issued, unpaid and past its due date.")
@@ -296,7 +297,7 @@ class InvoiceFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=InvoiceLine.objects.filter(project__code=value).values("invoice_id"))
 
 
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class InvoiceViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Invoices and credit notes of the clients whose invoices one manages, newest first, with their lines. A
     token limited to projects sees those with a line of one of its projects."""
 

@@ -21,14 +21,15 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apm import access
 from apm.api.viewsets import ApiViewSet
-from apm.dates import parse_date_param
+from apm.dates import MAX_ID, parse_date_param, parse_id_param
 from projects.budget import evm, selectors
 from projects.budget.services.costs import time_entry_record
 from projects.models import (
@@ -48,6 +49,23 @@ if TYPE_CHECKING:
 
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
+
+
+def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
+    """A filter on a row's id: a number out of the database's range is a 400, not an error of the database."""
+    return django_filters.NumberFilter(field_name=field_name, label=label, min_value=1, max_value=MAX_ID)
+
+
+class ById:
+    """A viewset whose rows are looked up by id: anything but a database id in the path is a 404 problem."""
+
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self) -> Any:
+        lookup = cast(Any, self).kwargs.get("pk")
+        if parse_id_param(lookup) is None:
+            raise NotFound("Not found, or not yours to see.")
+        return super().get_object()  # type: ignore[misc]
 
 
 def _budget_of(project: Project) -> ProjectBudget | None:
@@ -160,7 +178,7 @@ class TimeEntryCreateSerializer(serializers.Serializer):
 
 class TimeEntryFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__code", label="Project code.")
-    person = django_filters.NumberFilter(field_name="member_id", label="The person's id.")
+    person = id_filter("member_id", "The person's id.")
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="On or after (YYYY-MM-DD).")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="On or before (YYYY-MM-DD).")
     approval = django_filters.ChoiceFilter(choices=Approval.choices)
@@ -177,7 +195,7 @@ class TimeEntryFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=own) if value else queryset.exclude(pk__in=own)
 
 
-class TimeEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class TimeEntryViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Time entries: one's own, and those submitted on projects whose time one approves. Money only in ``money``,
     for those who see the project's money."""
 
@@ -192,7 +210,17 @@ class TimeEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         shown = Q(pk__in=own) | (Q(project__in=approving) & ~Q(approval=Approval.OPEN))
         return TimeEntry.objects.filter(shown).select_related("project", "member", "decided_by")
 
-    @extend_schema(request=TimeEntryCreateSerializer, responses={201: TimeEntrySerializer})
+    @extend_schema(
+        request=TimeEntryCreateSerializer,
+        responses={201: TimeEntrySerializer},
+        examples=[
+            OpenApiExample(
+                "Three hours on a project",
+                value={"project": "ALPHA-1", "date": "2026-03-02", "hours": "3.00", "note": "Workshop"},
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """File a time entry for yourself on a project you log time on (the timesheet's one-entry form)."""
         if not access.keep_timesheet.allows(request.user):
