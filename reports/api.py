@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from apm import access
-from apm.api.viewsets import ApiViewSet
+from apm.api.viewsets import ApiViewSet, token_projects
 from apm.reporting import ReportKind
 from projects.budget.api import ById
 from reports.forms import SendNowForm
@@ -108,11 +108,15 @@ class ReportRequestSerializer(serializers.Serializer):
         code, department_code = attrs.get("project"), attrs.get("department")
         if (code is None) == (department_code is None):
             raise serializers.ValidationError("Give either a project or a department.")
+        limit = token_projects(self.context["request"])
         if code is not None:
-            found = access.see_project.queryset(user).filter(code=code).first()
+            projects = access.see_project.queryset(user)
+            found = (projects if limit is None else projects.filter(pk__in=limit)).filter(code=code).first()
             if found is None:
                 raise serializers.ValidationError({"project": "No such project, or not yours to see."})
             attrs.update(scope=Scope.PROJECT, project=found, department=None)
+        elif limit is not None:
+            raise serializers.ValidationError({"department": "This token is limited to projects: ask about one."})
         else:
             unit = access.see_department.queryset(user).filter(code__iexact=department_code).first()
             if unit is None:

@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apm import access
-from apm.api.viewsets import ApiViewSet
+from apm.api.viewsets import ApiViewSet, token_projects
 from apm.dates import MAX_ID, parse_date_param, parse_id_param
 from projects.budget import evm, selectors
 from projects.budget.services.costs import time_entry_record
@@ -159,6 +159,9 @@ class TimeEntryCreateSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         loggable = access.log_time.queryset(getattr(request, "user", None))
+        limit = token_projects(request) if request is not None else None
+        if limit is not None:
+            loggable = loggable.filter(pk__in=limit)
         project: Any = self.fields["project"]
         task: Any = self.fields["task"]
         project.queryset = loggable

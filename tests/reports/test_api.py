@@ -171,3 +171,12 @@ def test_the_schedule_list_takes_the_same_queries_for_5_and_200_schedules(world,
     many = _count(api_as(pm), "/api/v1/schedules/?page_size=200")
     assert (few[1], many[1]) == (5, 200)
     assert few[0] == many[0]
+
+
+def test_a_token_limited_to_projects_asks_only_about_them(world, head, api_as, published):
+    limited = api_as(head, write=True, projects=[world["alpha_project"]])
+    department = {"kind": "portfolio", "audience": "internal", "department": "ALPHA"}
+    assert "department" in _problem(limited.post("/api/v1/reports/", department, format="json"), 400)["errors"]
+    assert not Report.objects.exists()
+    project = {"kind": "highlight", "audience": "internal", "project": "ALPHA-1"}
+    assert limited.post("/api/v1/reports/", project, format="json").status_code == 201

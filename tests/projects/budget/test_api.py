@@ -224,3 +224,12 @@ def test_the_budget_list_takes_the_same_queries_for_5_and_200_projects(world, pm
     many = _count(api_as(pm), "/api/v1/budgets/?page_size=200")
     assert (few[1], many[1]) == (5, 200)
     assert few[0] == many[0]
+
+
+def test_a_token_limited_to_other_projects_files_no_time(world, mo, member, api_as):
+    beta = world["beta_project"]
+    beta.team_members.add(mo)
+    limited = api_as(member, write=True, projects=[beta])
+    body = {"project": "ALPHA-1", "date": "2025-03-12", "hours": "1"}
+    _problem(limited.post("/api/v1/time-entries/", body, format="json"), 400)
+    assert not TimeEntry.objects.exists()
