@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apm import access
 from apm.api.viewsets import ApiViewSet, token_projects
+from apm.dates import MAX_ID
 from projects.conversation import services
 from projects.models import ANCHORS, Comment, CommentVisibility
+from teams.api import IdLookup, id_filter
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -76,7 +78,7 @@ class CommentSerializer(serializers.ModelSerializer):
 class CommentCreateSerializer(serializers.Serializer):
     project = serializers.CharField(help_text="The project's code.")
     anchor = serializers.ChoiceField(choices=ANCHORS, help_text="What the comment is on.")
-    anchor_id = serializers.IntegerField(min_value=1)
+    anchor_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     body = serializers.CharField(max_length=services.MAX_BODY, help_text="The text; @username mentions a person.")
     visible_to_client = serializers.BooleanField(
         default=False, help_text="Visible to the client (the PM or a head, on what the client side shows)."
@@ -95,12 +97,12 @@ class CommentPostedSerializer(CommentSerializer):
 
 class CommentFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__code", label="Project code.")
-    deliverable = django_filters.NumberFilter(field_name="deliverable_id")
-    task = django_filters.NumberFilter(field_name="task_id")
-    change_request = django_filters.NumberFilter(field_name="change_request_id")
-    raid_item = django_filters.NumberFilter(field_name="raid_item_id")
-    document = django_filters.NumberFilter(field_name="document_id")
-    correspondence = django_filters.NumberFilter(field_name="correspondence_id")
+    deliverable = id_filter("deliverable_id", "Comments on this deliverable (its id).")
+    task = id_filter("task_id", "Comments on this task (its id).")
+    change_request = id_filter("change_request_id", "Comments on this change request (its id).")
+    raid_item = id_filter("raid_item_id", "Comments on this raid item (its id).")
+    document = id_filter("document_id", "Comments on this document (its id).")
+    correspondence = id_filter("correspondence_id", "Comments on this correspondence (its id).")
     visibility = django_filters.ChoiceFilter(choices=CommentVisibility.choices)
 
     class Meta:
@@ -108,7 +110,7 @@ class CommentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class CommentViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Comments the person sees, oldest first; writing one as the anchor's comment form does."""
 
     serializer_class = CommentSerializer
@@ -119,7 +121,17 @@ class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def visible(self, user: Any) -> QuerySet[Comment]:
         return access.see_comment.queryset(user).select_related("project", "author").prefetch_related("mentions")
 
-    @extend_schema(request=CommentCreateSerializer, responses={status.HTTP_201_CREATED: CommentPostedSerializer})
+    @extend_schema(
+        request=CommentCreateSerializer,
+        responses={status.HTTP_201_CREATED: CommentPostedSerializer},
+        examples=[
+            OpenApiExample(
+                "A comment on a deliverable",
+                value={"project": "ALPHA-1", "anchor": "deliverable", "anchor_id": 1, "body": "Looks good, @pm."},
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Write a comment on a deliverable, task, change request, RAID item, document or correspondence entry."""
         given = CommentCreateSerializer(data=request.data)

@@ -21,6 +21,7 @@ from apm.api.viewsets import ApiViewSet
 from projects.models import Client, ClientContact, Project, ProjectStatus
 from projects.portfolio import selectors
 from projects.rag import RAG
+from teams.api import IdLookup, id_filter
 
 
 class ProjectMoneySerializer(serializers.Serializer):
@@ -127,7 +128,7 @@ class ClientFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ClientViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The clients whose account the person sees: a project of theirs whose margin the person may see."""
 
     serializer_class = ClientSerializer
@@ -158,7 +159,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ContactFilter(django_filters.FilterSet):
-    client = django_filters.NumberFilter(field_name="client_id")
+    client = id_filter("client_id", "The client's id.")
     project = django_filters.CharFilter(field_name="client__projects__code", label="The project's code.")
 
     class Meta:
@@ -166,7 +167,7 @@ class ContactFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ContactViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The client contacts the person may invite to the portal (as the client access page lists them)."""
 
     serializer_class = ContactSerializer

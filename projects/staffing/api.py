@@ -19,6 +19,7 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import Allocation, AllocationStatus
+from teams.api import IdLookup, id_filter
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -67,7 +68,7 @@ class AllocationSerializer(serializers.ModelSerializer):
 
 class AllocationFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__code", label="Project code.")
-    person = django_filters.NumberFilter(field_name="member_id", label="The person's id.")
+    person = id_filter("member_id", "The person's id.")
     status = django_filters.ChoiceFilter(choices=AllocationStatus.choices)
     start = django_filters.DateFilter(field_name="end_date", lookup_expr="gte", label="Bookings ending on or after.")
     end = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label="Bookings starting on or before.")
@@ -82,7 +83,7 @@ AllocationFilter.base_filters["from"] = AllocationFilter.base_filters.pop("start
 AllocationFilter.base_filters["to"] = AllocationFilter.base_filters.pop("end")
 
 
-class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class AllocationViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Bookings on the projects the person sees internally, by start date."""
 
     serializer_class = AllocationSerializer
