@@ -121,3 +121,33 @@ def test_the_skills_list_takes_the_same_queries_for_5_or_200_skills(world, pm, a
         assert response.json()["count"] == total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_departments_list_takes_the_same_queries_for_5_or_200_departments(world, admin_user, api_as):
+    client = api_as(admin_user)
+    client.get("/api/v1/departments/")  # the token's first use is stamped once
+    counts = []
+    made = 0
+    for total in (5, 200):
+        for n in range(made, total):
+            factories.TeamMemberFactory(department=factories.DepartmentFactory(code=f"D-{n}"))
+        made = total
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/departments/", {"page_size": 200})
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("pk", ["9223372036854775808", "1.5", "-1", "abc"])
+def test_an_id_no_database_holds_is_a_404_problem(world, pm, pk, api_as):
+    response = api_as(pm).get(f"/api/v1/people/{pk}/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("skill", ["9223372036854775808", "1.5", "x"])
+def test_an_id_filter_no_database_holds_is_a_400_problem(world, pm, skill, api_as):
+    response = api_as(pm).get("/api/v1/people/", {"skill": skill})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"

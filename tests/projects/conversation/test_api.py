@@ -134,3 +134,17 @@ def test_the_list_takes_the_same_queries_for_5_or_200_comments(world, pm, member
         assert response.json()["count"] == total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_token_limited_to_another_project_may_not_comment_here(world, admin_user, deliverable, api_as):
+    client = api_as(admin_user, write=True, projects=[world["beta_project"]])
+    given = {"project": "ALPHA-1", "anchor": "deliverable", "anchor_id": deliverable.pk, "body": "x"}
+    _problem(client.post("/api/v1/comments/", given, format="json"), 404)
+    assert not Comment.objects.exists()
+
+
+def test_an_anchor_id_beyond_a_database_id_is_a_400(world, pm, api_as):
+    given = {"project": "ALPHA-1", "anchor": "deliverable", "anchor_id": 2**64, "body": "x"}
+    _problem(api_as(pm, write=True).post("/api/v1/comments/", given, format="json"), 400)
+    _problem(api_as(pm).get("/api/v1/comments/", {"deliverable": 2**64}), 400)
+    _problem(api_as(pm).get(f"/api/v1/comments/{2**64}/"), 404)
