@@ -18,12 +18,14 @@ from typing import Any, Literal, TypedDict, Union, get_args, get_origin, get_typ
 
 import django_filters
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
 from apm import access
 from apm.api.viewsets import PortalViewSet, token_projects
+from apm.dates import parse_id_param
 from projects.common import client_view
 from projects.models import Comment, CommentAttachment, Invoice, InvoiceLine, Project
 from projects.portal import selectors
@@ -141,6 +143,17 @@ class PortalProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Por
         return selectors.portal_projects(user=user)
 
 
+class _ById:
+    """A row looked up by its id, whatever is in the address: anything but a database id is a 404 problem."""
+
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self) -> Any:
+        if parse_id_param(str(self.kwargs.get("pk", ""))) is None:  # type: ignore[attr-defined]
+            raise Http404("No such id.")
+        return super().get_object()  # type: ignore[misc]
+
+
 # --- Invoices -------------------------------------------------------------------------------------
 
 
@@ -169,7 +182,7 @@ class PortalInvoiceFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=InvoiceLine.objects.filter(project__code=value).values("invoice"))
 
 
-class PortalInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+class PortalInvoiceViewSet(_ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
     """The client's issued invoices and credit notes (paid and void ones too, never a draft), newest first."""
 
     filterset_class = PortalInvoiceFilter
@@ -225,7 +238,7 @@ class PortalCommentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class PortalCommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+class PortalCommentViewSet(_ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
     """Comments visible to the client on deliverables, change requests they decide and documents shared with
     them, in the client's projects; deleted ones as tombstones."""
 

@@ -106,7 +106,11 @@ def test_only_issued_invoices_of_the_own_client_are_listed(world, api_as, client
     assert one["gross_total"] == "240.00"
     for hidden in (draft, theirs):
         assert api.get(f"/api/v1/portal/invoices/{hidden.pk}/").status_code == 404
-    assert api.get("/api/v1/portal/invoices/not-an-id/").status_code == 404
+    for junk in ("not-an-id", "+0.0", "-1", str(2**64)):
+        for endpoint in ("invoices", "comments"):
+            response = api.get(f"/api/v1/portal/{endpoint}/{junk}/")
+            assert response.status_code == 404
+            assert response["Content-Type"] == "application/problem+json"
     assert _ok(api.get("/api/v1/portal/invoices/?project=BETA-1"))["results"] == []
 
 
