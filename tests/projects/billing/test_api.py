@@ -170,3 +170,12 @@ def test_the_member_rate_list_takes_the_same_queries_for_5_and_200_rates(world, 
     many = _count(api_as(admin_user), "/api/v1/member-rates/?page_size=200")
     assert (few[1], many[1]) == (5, 200)
     assert few[0] == many[0]
+
+
+def test_the_overdue_filter_reads_the_lists_mark(world, head, api_as):
+    _invoice(world["acme"], world["alpha_project"])
+    client = api_as(head)
+    assert _results(client.get("/api/v1/invoices/?overdue=true")) == []
+    assert [row["overdue"] for row in _results(client.get("/api/v1/invoices/?overdue=false"))] == [False]
+    _problem(client.get("/api/v1/invoices/?client=99999999999999999999999"), 400)
+    _problem(client.get("/api/v1/invoices/1.5e9/"), 404)
