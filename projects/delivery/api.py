@@ -16,6 +16,7 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import Deliverable, DeliverableStatus, NonConformanceStatus
+from teams.api import IdLookup
 
 
 class DeliverableSerializer(serializers.ModelSerializer):
@@ -35,6 +36,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
     acceptance_criteria = serializers.ListField(child=serializers.CharField(), read_only=True)
     depends_on = serializers.SerializerMethodField(help_text="The ids of the deliverables to finish first.")
     open_non_conformances = serializers.IntegerField(source="open_ncs", read_only=True)
+    review_link = serializers.CharField(read_only=True, help_text="Where the client sees it; empty without one.")
     signed_off_by = serializers.CharField(
         source="signed_off_by.username", default=None, allow_null=True, read_only=True
     )
@@ -82,7 +84,7 @@ class DeliverableFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class DeliverableViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Deliverables of the projects whose internal pages one sees, earliest due first."""
 
     serializer_class = DeliverableSerializer

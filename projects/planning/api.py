@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import django_filters
 from django.db.models import Count, Prefetch, Q, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -24,13 +24,25 @@ from rest_framework.response import Response
 from apm import access
 from apm.accounts.models import User
 from apm.api.viewsets import ApiViewSet, token_projects
+from apm.dates import parse_id_param
 from projects.models import Deliverable, Project, Task, TaskPriority, TaskStatus
 from projects.planning import services
+from teams.api import IdLookup, id_filter
 from teams.models import TeamMember
 
 EDIT_REFUSED = (
     "Only the project's team, its project manager, a head of its departments or an administrator may change its tasks."
 )
+
+
+class IdOf(serializers.PrimaryKeyRelatedField):
+    """A row by its id: anything but a whole number a database id holds is refused as the field's error (SQLite
+    cannot even compare a larger one)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or parse_id_param(str(data)) is None:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "string", "enum": TaskStatus.values, "x-spec-enum-id": "task-status"})
@@ -98,14 +110,14 @@ class TaskCreateSerializer(serializers.Serializer):
     )
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    deliverable = serializers.PrimaryKeyRelatedField(
+    deliverable = IdOf(
         queryset=Deliverable.objects.none(),
         required=False,
         allow_null=True,
         default=None,
         help_text="The id of one of the project's deliverables.",
     )
-    assignees = serializers.PrimaryKeyRelatedField(
+    assignees = IdOf(
         queryset=TeamMember.objects.none(),
         many=True,
         required=False,
@@ -124,7 +136,7 @@ class TaskCreateSerializer(serializers.Serializer):
     start_date = serializers.DateField(required=False, allow_null=True, default=None)
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
     priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False, default=TaskPriority.NORMAL)
-    depends_on = serializers.PrimaryKeyRelatedField(
+    depends_on = IdOf(
         queryset=Task.objects.none(),
         many=True,
         required=False,
@@ -143,16 +155,16 @@ class TaskCreateSerializer(serializers.Serializer):
             editable = editable.filter(pk__in=limit)
         fields = self.fields
         fields["project"] = serializers.SlugRelatedField(slug_field="code", queryset=editable)
-        fields["deliverable"] = serializers.PrimaryKeyRelatedField(
+        fields["deliverable"] = IdOf(
             queryset=Deliverable.objects.filter(project__in=editable), required=False, allow_null=True, default=None
         )
-        fields["assignees"] = serializers.PrimaryKeyRelatedField(
+        fields["assignees"] = IdOf(
             queryset=TeamMember.objects.filter(projects__in=editable).distinct(),
             many=True,
             required=False,
             default=list,
         )
-        fields["depends_on"] = serializers.PrimaryKeyRelatedField(
+        fields["depends_on"] = IdOf(
             queryset=Task.objects.filter(project__in=editable), many=True, required=False, default=list
         )
 
@@ -171,16 +183,16 @@ class TaskMoveSerializer(serializers.Serializer):
 
 class TaskFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__code", label="Project code.")
-    deliverable = django_filters.NumberFilter(field_name="deliverable_id", label="A deliverable's id.")
+    deliverable = id_filter("deliverable_id", "A deliverable's id.")
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
-    assignee = django_filters.NumberFilter(field_name="assignees", label="An assignee's id (a team member).")
+    assignee = id_filter("assignees", "An assignee's id (a team member).")
 
     class Meta:
         model = Task
         fields: list[str] = []
 
 
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class TaskViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Tasks of the projects whose internal pages one sees, earliest due first; POST adds one and ``move`` moves
     one, on the projects whose tasks one may change, through the planning services."""
 
@@ -207,7 +219,17 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def _shown(self, task: Task) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)
 
-    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
+    @extend_schema(
+        request=TaskCreateSerializer,
+        responses={201: TaskSerializer},
+        examples=[
+            OpenApiExample(
+                "A task",
+                value={"project": "ALPHA-1", "title": "Record the voice-over", "estimate_hours": "6.5"},
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = TaskCreateSerializer(data=request.data, context=self.get_serializer_context())
         given.is_valid(raise_exception=True)

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from apm.api.viewsets import ApiViewSet, token_projects
 from projects.common.forms import work_owners
 from projects.models import Project, RaidItem, RaidKind, RaidStatus, Severity
 from projects.raid import services
+from teams.api import IdLookup
 
 
 @extend_schema_field({"type": "string", "enum": RaidKind.values, "x-spec-enum-id": "raid-item-kind"})
@@ -37,6 +38,9 @@ class KindField(serializers.ChoiceField):
 
 class RaidItemSerializer(serializers.ModelSerializer):
     kind = KindField()
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, allow_blank=True, read_only=True, help_text="An issue's; empty for other kinds."
+    )
     project = serializers.CharField(source="project.code", read_only=True)
     reference = serializers.CharField(read_only=True, help_text="Kind letter and id: R-12, I-13, A-14, D-15.")
     owner = serializers.CharField(source="owner.username", default=None, allow_null=True, read_only=True)
@@ -147,7 +151,7 @@ class RaidItemFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class RaidItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class RaidItemViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """The RAID logs of the projects whose internal pages one sees, open items first; POST logs an item on a
     project one works on, through the form's service."""
 
@@ -161,7 +165,23 @@ class RaidItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
             "project", "owner", "raised_by", "acknowledged_by"
         )
 
-    @extend_schema(request=RaidItemCreateSerializer, responses={201: RaidItemSerializer})
+    @extend_schema(
+        request=RaidItemCreateSerializer,
+        responses={201: RaidItemSerializer},
+        examples=[
+            OpenApiExample(
+                "A risk",
+                value={
+                    "project": "ALPHA-1",
+                    "kind": "risk",
+                    "title": "The supplier may deliver late",
+                    "probability": 2,
+                    "impact": 4,
+                },
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = RaidItemCreateSerializer(data=request.data, context=self.get_serializer_context())
         given.is_valid(raise_exception=True)

@@ -20,14 +20,16 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import Milestone, StatusUpdate
+from projects.models.portfolio import RatingSource
 from projects.rag import RAG
+from teams.api import IdLookup
 
 #: The money fields of a weekly update; ``withheld`` may say why one of them is not published.
 MONEY_FIELDS = ("budget_period", "forecast_period", "whole_life_cost")
 
 
 @extend_schema_field(
-    {"type": "string", "pattern": f"^({'|'.join(RAG.values)})?$", "description": "A RAG rating; empty: not rated."}
+    {"type": "string", "pattern": f"^({'|'.join(RAG.values)})$", "description": "A RAG rating; empty: not rated."}
 )
 class RatingField(serializers.ChoiceField):
     """One of an update's aspect ratings (a pattern, not an enum: an enum named once for each of the five
@@ -63,6 +65,9 @@ class StatusUpdateMoneySerializer(serializers.Serializer):
 
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
+    rating_source = serializers.ChoiceField(
+        choices=RatingSource.choices, allow_blank=True, read_only=True, help_text="Whose assessment the rating is."
+    )
     project = serializers.CharField(source="project.code", read_only=True)
     author = serializers.CharField(source="author.username", default=None, allow_null=True, read_only=True)
     rag_time = RatingField()
@@ -118,7 +123,7 @@ class StatusUpdateFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class StatusUpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class StatusUpdateViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Weekly status updates of the projects whose internal pages one sees, newest first; money only in
     ``money``, for those who see the project's money."""
 
@@ -176,7 +181,7 @@ class MilestoneFilter(django_filters.FilterSet):
         return queryset.filter(states[value]) if value in states else queryset
 
 
-class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class MilestoneViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Milestones of the projects whose internal pages one sees, by due date."""
 
     serializer_class = MilestoneSerializer

@@ -78,6 +78,13 @@ def test_a_client_contact_gets_403(plan, client_user, api_as):
     _problem(api_as(client_user).get("/api/v1/tasks/"), 403)
 
 
+def test_a_malformed_or_too_large_id_is_a_404_problem(plan, pm, api_as):
+    client = api_as(pm)
+    for bad in ("1.5", str(2**70), "T-1"):
+        _problem(client.get(f"/api/v1/tasks/{bad}/"), 404)
+    _problem(client.get(f"/api/v1/tasks/?deliverable={2**70}"), 400)
+
+
 def test_filters(plan, pm, api_as):
     client = api_as(pm)
     assert _titles(client.get("/api/v1/tasks/?project=ALPHA-1")) == ["Cut", "Grade"]
@@ -132,6 +139,9 @@ def test_a_reporting_head_may_read_but_not_change_tasks(plan, outside_head, api_
         ({"deliverable": 999999}, "deliverable"),
         ({"deliverable": "video"}, "deliverable"),
         ({"assignees": [999999]}, "assignees"),
+        ({"assignees": [2**70]}, "assignees"),
+        ({"deliverable": 2**70}, "deliverable"),
+        ({"deliverable": True}, "deliverable"),
         ({"depends_on": "T-1"}, "depends_on"),
         ({"start_date": "2025-06-10", "due_date": "2025-06-01"}, "start_date"),
     ],
