@@ -2,8 +2,9 @@
 (``access.see_internal``):
 
 * ``/api/v1/status-updates/``: the PM's weekly updates as the project page shows them (ratings, progress,
-  commentary and the narrative); the cost rating, the budget commentary and every figure only in ``money``, for
-  those who see the project's money (``access.see_money``), else ``null``.
+  commentary and the narrative the client reads too); the cost rating, the budget commentary, every figure and
+  the lessons learned (which only the internal reports show) only in ``money``, for those who see the project's
+  money (``access.see_money``), else ``null``.
 * ``/api/v1/milestones/``: the project's milestones, each with its state today (done, overdue or upcoming).
 """
 
@@ -57,6 +58,9 @@ class StatusUpdateMoneySerializer(serializers.Serializer):
     )
     whole_life_cost = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
     withheld = serializers.SerializerMethodField(help_text="Text published instead of a figure, by field name.")
+    lessons_learned = serializers.CharField(
+        allow_blank=True, help_text="Shown only in the internal reports, which go to those who see the money."
+    )
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
     def get_withheld(self, update: StatusUpdate) -> dict[str, str]:
@@ -98,7 +102,6 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "work_planned",
             "decisions_needed",
             "risks_issues",
-            "lessons_learned",
             "author",
             "created_at",
             "updated_at",

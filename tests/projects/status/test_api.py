@@ -82,6 +82,7 @@ def test_money_and_the_cost_rating_only_for_those_who_see_money(updates, pm, mem
         "variance_period": "10000.00",
         "whole_life_cost": "1000000.00",
         "withheld": {},
+        "lessons_learned": "",
     }
     row = api_as(member).get("/api/v1/status-updates/").json()["results"][0]
     assert row["money"] is None
