@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypedDict, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import django_filters
+from django import forms
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -25,7 +26,7 @@ from rest_framework import mixins, serializers
 
 from apm import access
 from apm.api.viewsets import PortalViewSet, token_projects
-from apm.dates import parse_id_param
+from apm.dates import MAX_ID, parse_id_param
 from projects.common import client_view
 from projects.models import Comment, CommentAttachment, Invoice, InvoiceLine, Project
 from projects.portal import selectors
@@ -227,11 +228,20 @@ class PortalCommentSerializer(_Built, declared(ClientProjectComment)):  # type: 
         }
 
 
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number from 1 to the largest database id, else a 400 problem (never an overflow)."""
+
+    field_class = forms.IntegerField  # type: ignore[assignment]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class PortalCommentFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__code", label="Project code.")
-    deliverable = django_filters.NumberFilter(field_name="deliverable_id")
-    change_request = django_filters.NumberFilter(field_name="change_request_id")
-    document = django_filters.NumberFilter(field_name="document_id")
+    deliverable = IdFilter(field_name="deliverable_id", label="Deliverable id.")
+    change_request = IdFilter(field_name="change_request_id", label="Change request id.")
+    document = IdFilter(field_name="document_id", label="Document id.")
 
     class Meta:
         model = Comment

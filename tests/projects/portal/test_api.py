@@ -120,6 +120,10 @@ def test_comments_are_the_client_visible_ones_only(alpha, api_as, client_user, o
     assert [row["comment"]["body"] for row in body["results"]] == ["Seen by the client"]
     assert body["results"][0]["anchor"] == "deliverable"
     assert _ok(api_as(other_client_user).get("/api/v1/portal/comments/"))["results"] == []
+    for junk in ("-3.4e+123", str(2**64), "1.5", "x"):
+        response = api_as(client_user).get(f"/api/v1/portal/comments/?change_request={junk}")
+        assert response.status_code == 400
+        assert "change_request" in response.json()["errors"]
 
 
 def test_a_token_limited_to_a_project_sees_only_it(world, api_as, client_user):
