@@ -5,6 +5,8 @@ schedules they can read (and those who see the money find them: the control)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.apm.access.test_money_sentinels import leaks, planted, without_money
@@ -18,6 +20,11 @@ world = sentinel_world
 #: ALPHA-1's team heads the department of two of its people and sees their planted rates, as the person's page
 #: shows them); tests/projects/billing/test_api.py holds who sees them.
 ENDPOINTS = ("time-entries", "budgets", "rate-cards", "invoices", "reports", "schedules")
+
+
+#: What a JSON body holds that is no figure but may read as one once flattened: a time stamp's microseconds, a
+#: digest's hex. Dropped before the search.
+NOT_FIGURES = re.compile(r'\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?|"sha256":"[0-9a-f]*"')
 
 
 def _key(row: dict) -> str | None:
@@ -47,7 +54,7 @@ def test_the_money_endpoints_show_no_figure_to_those_without_money(world, api_as
                 bodies.append(detail.content.decode())
                 read += 1
             for body in bodies:
-                found = leaks(body, figures)
+                found = leaks(NOT_FIGURES.sub("", body), figures)
                 if found:
                     failures.append(f"{key} {endpoint}: {found}")
     assert read, "nobody read a row: the sweep swept nothing"
