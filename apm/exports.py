@@ -35,6 +35,7 @@ from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import NumberWidget
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
 #: What a spreadsheet may take for the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -76,6 +77,7 @@ FORMATS = ("csv", "xlsx")
 #: The byte order mark that tells Excel a CSV file is UTF-8.
 BOM = "\ufeff"
 
+#: The media type of an XLSX workbook.
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -135,7 +137,8 @@ def _xlsx_cell(value: Any) -> Any:
         return timezone.make_naive(value) if timezone.is_aware(value) else value
     if isinstance(value, dt.date):
         return value
-    return safe_cell(value)
+    # Control characters other than tab and line breaks cannot be stored in a workbook (openpyxl refuses them).
+    return ILLEGAL_CHARACTERS_RE.sub("", safe_cell(value))
 
 
 def _csv_lines(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> Iterator[str]:

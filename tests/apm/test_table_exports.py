@@ -127,12 +127,12 @@ def test_the_export_takes_the_same_queries_for_5_and_200_rows(client, world, pm,
 
 
 def test_the_helper_writes_numbers_and_dates_as_such_and_refuses_an_unknown_format():
-    rows = [["=1+1", Decimal("-12.50"), 3, dt.date(2026, 1, 2), None, True]]
-    columns = ["Name", "Amount", "Count", "Day", "Empty", "Flag"]
+    rows = [["=1+1", Decimal("-12.50"), 3, dt.date(2026, 1, 2), None, True, "bell\x07"]]
+    columns = ["Name", "Amount", "Count", "Day", "Empty", "Flag", "Control"]
     xlsx = xlsx_rows(table_response(rows=rows, columns=columns, filename="a b/c.xlsx", fmt="xlsx"))
-    assert xlsx[1][:4] == ["'=1+1", -12.5, 3, dt.datetime(2026, 1, 2)]
+    assert xlsx[1] == ["'=1+1", -12.5, 3, dt.datetime(2026, 1, 2), None, "yes", "bell"]
     response = table_response(rows=rows, columns=columns, filename="x.csv", fmt="csv")
-    assert body(response).decode().splitlines()[1] == "'=1+1,-12.50,3,2026-01-02,,yes"
+    assert body(response).decode().splitlines()[1] == "'=1+1,-12.50,3,2026-01-02,,yes,bell\x07"
     assert (
         'filename="a-b-c.xlsx"'
         in table_response(rows=[], columns=columns, filename="a b/c.xlsx", fmt="xlsx")["Content-Disposition"]
