@@ -4,10 +4,6 @@ token is a 404."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-
 import pytest
 from django.conf import settings
 
@@ -122,15 +118,14 @@ def test_the_page_needs_a_login(client, world):
     assert "/login" in response.url
 
 
-def test_the_docs_page_allows_only_its_own_inline_style(client, world, pm):
+def test_the_docs_page_keeps_to_the_content_security_policy(client, world, pm):
     client.force_login(pm)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
-    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
-    policy = response["Content-Security-Policy"]
-    assert f"'sha256-{digest}'" in policy
-    assert "unsafe-inline" not in policy
+    assert "<style" not in html
+    assert "api-docs" in html  # its style, as a static file
     assert "<script>" not in html  # the split view's scripts are files
-    assert f"'sha256-{digest}'" not in client.get(PAGE)["Content-Security-Policy"]
+    policy = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in policy
+    assert "sha256-" not in policy
