@@ -25,7 +25,6 @@ from rest_framework.routers import SimpleRouter
 from apm import access
 from apm.api.viewsets import ApiViewSet, token_projects
 from apm.reporting import ReportKind
-from projects.budget.api import ById
 from reports.forms import SendNowForm
 from reports.models import Audience, Report, ReportSchedule, ReportStatus, Scope
 from reports.services import report_request
@@ -138,7 +137,7 @@ class ReportFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ReportViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Reports the person may open, newest first; POST asks for one now, as the reports page's "Send now"."""
 
     serializer_class = ReportSerializer
@@ -252,7 +251,7 @@ class ScheduleFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ScheduleViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Report schedules the person may manage, by name (none for those who keep no schedules)."""
 
     serializer_class = ScheduleSerializer

@@ -14,37 +14,16 @@ from typing import Any
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, mixins, serializers
+from rest_framework import mixins, serializers
 from rest_framework.routers import SimpleRouter
 
 from apm import access
+from apm.api.filters import id_filter
 from apm.api.viewsets import ApiViewSet
-from apm.dates import MAX_ID, parse_id_param
 from teams.models import Department, MemberRate, MemberSkill, Skill, TeamMember
 
 
-def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
-    """A filter on a row's id: a whole number a database id holds (1 to 2**63-1), else a 400 problem (SQLite
-    cannot even compare a larger one)."""
-    return django_filters.NumberFilter(
-        field_name=field_name, label=label, min_value=1, max_value=MAX_ID, decimal_places=0
-    )
-
-
-class IdLookup:
-    """A viewset whose rows are found by an integer id: one beyond what a database id holds is a 404 (not an
-    error of the database). Whatever stands in the path's place reaches the view, so a malformed id is a 404
-    problem too (the router's default pattern stops at a dot, and Django's own 404 page is no problem)."""
-
-    lookup_value_regex = "[^/]+"
-
-    def get_object(self) -> Any:
-        if parse_id_param(str(self.kwargs.get("pk", ""))) is None:  # type: ignore[attr-defined]
-            raise exceptions.NotFound("Not found, or not yours to see.")
-        return super().get_object()  # type: ignore[misc]
-
-
-class NotProjectRows(IdLookup, ApiViewSet):
+class NotProjectRows(ApiViewSet):
     """An endpoint whose rows belong to no project: the policy's rows, which a project-limited token does not
     narrow."""
 

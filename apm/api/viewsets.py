@@ -17,12 +17,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponseNotModified
 from django.utils.http import parse_etags, quote_etag
-from rest_framework import viewsets
+from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apm.api.models import ApiToken
 from apm.api.permissions import ClientContact, Internal, SignedIn
+from apm.dates import parse_id_param
 
 
 def token_projects(request: Request) -> list[int] | None:
@@ -57,6 +58,14 @@ class Conditional:
 class _Visible(Conditional, viewsets.GenericViewSet):
     #: The lookup from a row to its project ("" for the project itself).
     project_path = "project"
+    #: Whatever stands in the path reaches the view (the router's default stops at a dot, and Django's HTML 404
+    #: is no problem details): :meth:`get_object` answers anything but a database id with a 404 problem.
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self) -> Any:
+        if self.lookup_field == "pk" and parse_id_param(str(self.kwargs.get("pk", ""))) is None:
+            raise exceptions.NotFound("Not found, or not yours to see.")
+        return super().get_object()
 
     def visible(self, user: Any) -> QuerySet[Any]:
         raise NotImplementedError

@@ -23,9 +23,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
 from apm import access
+from apm.api.filters import id_filter
 from apm.api.viewsets import ApiViewSet, token_projects
 from projects.billing import invoice_selectors
-from projects.budget.api import ById, id_filter
 from projects.models import BillRate, Invoice, InvoiceKind, InvoiceLine, InvoiceState, LineKind
 from teams.models import MemberRate
 
@@ -113,7 +113,7 @@ class BillRateFilter(django_filters.FilterSet):
         return queryset.filter(client__isnull=True, project__isnull=True)
 
 
-class RateCardViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class RateCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Bill rates by role, client and project, for those who keep the rate cards; an empty list for anyone else.
     A token limited to projects sees those projects' overrides only."""
 
@@ -166,7 +166,7 @@ class MemberRateFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class MemberRateViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class MemberRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """People's cost and bill rates, to administrators and the heads of their departments (none to a token limited
     to projects: rates are a person's, not a project's)."""
 
@@ -297,7 +297,7 @@ class InvoiceFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=InvoiceLine.objects.filter(project__code=value).values("invoice_id"))
 
 
-class InvoiceViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Invoices and credit notes of the clients whose invoices one manages, newest first, with their lines. A
     token limited to projects sees those with a line of one of its projects."""
 

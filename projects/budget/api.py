@@ -23,13 +23,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apm import access
+from apm.api.filters import id_filter
 from apm.api.viewsets import ApiViewSet, token_projects
-from apm.dates import MAX_ID, parse_date_param, parse_id_param
+from apm.dates import parse_date_param
 from projects.budget import evm, selectors
 from projects.budget.services.costs import time_entry_record
 from projects.models import (
@@ -49,23 +49,6 @@ if TYPE_CHECKING:
 
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
-
-
-def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
-    """A filter on a row's id: a number out of the database's range is a 400, not an error of the database."""
-    return django_filters.NumberFilter(field_name=field_name, label=label, min_value=1, max_value=MAX_ID)
-
-
-class ById:
-    """A viewset whose rows are looked up by id: anything but a database id in the path is a 404 problem."""
-
-    lookup_value_regex = "[^/]+"
-
-    def get_object(self) -> Any:
-        lookup = cast(Any, self).kwargs.get("pk")
-        if parse_id_param(lookup) is None:
-            raise NotFound("Not found, or not yours to see.")
-        return super().get_object()  # type: ignore[misc]
 
 
 def _budget_of(project: Project) -> ProjectBudget | None:
@@ -198,7 +181,7 @@ class TimeEntryFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=own) if value else queryset.exclude(pk__in=own)
 
 
-class TimeEntryViewSet(ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class TimeEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Time entries: one's own, and those submitted on projects whose time one approves. Money only in ``money``,
     for those who see the project's money."""
 

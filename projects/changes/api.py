@@ -16,7 +16,6 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import ChangeApproval, ChangeRequest, ChangeStatus, Deliverable
-from teams.api import IdLookup
 
 
 class ChangeMoneySerializer(serializers.Serializer):
@@ -103,7 +102,7 @@ class ChangeRequestFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ChangeRequestViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Change requests of the projects whose internal pages one sees, newest first; the cost impact only in
     ``money``, for those who see the project's money."""
 

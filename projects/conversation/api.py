@@ -23,7 +23,7 @@ from apm.api.viewsets import ApiViewSet, token_projects
 from apm.dates import MAX_ID
 from projects.conversation import services
 from projects.models import ANCHORS, Comment, CommentVisibility
-from teams.api import IdLookup, id_filter
+from teams.api import id_filter
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -110,7 +110,7 @@ class CommentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class CommentViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Comments the person sees, oldest first; writing one as the anchor's comment form does."""
 
     serializer_class = CommentSerializer

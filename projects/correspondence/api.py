@@ -16,7 +16,6 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import Channel, Correspondence, CorrespondenceStatus, Counterpart, Direction
-from teams.api import IdLookup
 
 #: An entry whose reply is still awaited (``Correspondence.reply_pending`` as a condition).
 AWAITING = Q(reply_due_on__isnull=False, status__in=[CorrespondenceStatus.OPEN, CorrespondenceStatus.AWAITING_REPLY])
@@ -70,7 +69,7 @@ class CorrespondenceFilter(django_filters.FilterSet):
         return queryset.filter(AWAITING) if value else queryset.exclude(AWAITING)
 
 
-class CorrespondenceViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class CorrespondenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The correspondence of the projects the person sees internally, newest first."""
 
     serializer_class = CorrespondenceSerializer

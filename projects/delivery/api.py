@@ -16,7 +16,6 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import Deliverable, DeliverableStatus, NonConformanceStatus
-from teams.api import IdLookup
 
 
 class DeliverableSerializer(serializers.ModelSerializer):
@@ -84,7 +83,7 @@ class DeliverableFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class DeliverableViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Deliverables of the projects whose internal pages one sees, earliest due first."""
 
     serializer_class = DeliverableSerializer

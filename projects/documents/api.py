@@ -18,7 +18,6 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import Document, DocumentKind, DocumentStatus, DocumentVersion, Visibility
-from teams.api import IdLookup
 
 
 def _current(document: Document) -> DocumentVersion | None:
@@ -110,7 +109,7 @@ class DocumentFilter(django_filters.FilterSet):
         return queryset.exclude(visibility=Visibility.CLIENT)
 
 
-class DocumentViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The documents of the registers the person sees: metadata and a link to the browser's download."""
 
     serializer_class = DocumentSerializer

@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from apm.api.viewsets import SignedInViewSet
 from projects.models import Notification, NotificationKind
 from projects.notifications import selectors, services
-from teams.api import IdLookup
 
 if TYPE_CHECKING:
     from apm.accounts.models import User
@@ -52,7 +51,7 @@ def _me(request: Request) -> User:
 MarkedAll = inline_serializer("NotificationsMarkedRead", fields={"marked": serializers.IntegerField()})
 
 
-class NotificationViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInViewSet):
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SignedInViewSet):
     """The caller's notifications, newest first; ``read`` marks one, ``read-all`` every unread one."""
 
     serializer_class = NotificationSerializer

@@ -27,7 +27,7 @@ from apm.api.viewsets import ApiViewSet, token_projects
 from apm.dates import parse_id_param
 from projects.models import Deliverable, Project, Task, TaskPriority, TaskStatus
 from projects.planning import services
-from teams.api import IdLookup, id_filter
+from teams.api import id_filter
 from teams.models import TeamMember
 
 EDIT_REFUSED = (
@@ -192,7 +192,7 @@ class TaskFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class TaskViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """Tasks of the projects whose internal pages one sees, earliest due first; POST adds one and ``move`` moves
     one, on the projects whose tasks one may change, through the planning services."""
 

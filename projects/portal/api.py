@@ -17,16 +17,14 @@ from decimal import Decimal
 from typing import Any, Literal, TypedDict, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import django_filters
-from django import forms
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
 from apm import access
+from apm.api.filters import IdFilter
 from apm.api.viewsets import PortalViewSet, token_projects
-from apm.dates import MAX_ID, parse_id_param
 from projects.common import client_view
 from projects.models import Comment, CommentAttachment, Invoice, InvoiceLine, Project
 from projects.portal import selectors
@@ -144,17 +142,6 @@ class PortalProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Por
         return selectors.portal_projects(user=user)
 
 
-class _ById:
-    """A row looked up by its id, whatever is in the address: anything but a database id is a 404 problem."""
-
-    lookup_value_regex = "[^/]+"
-
-    def get_object(self) -> Any:
-        if parse_id_param(str(self.kwargs.get("pk", ""))) is None:  # type: ignore[attr-defined]
-            raise Http404("No such id.")
-        return super().get_object()  # type: ignore[misc]
-
-
 # --- Invoices -------------------------------------------------------------------------------------
 
 
@@ -183,7 +170,7 @@ class PortalInvoiceFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=InvoiceLine.objects.filter(project__code=value).values("invoice"))
 
 
-class PortalInvoiceViewSet(_ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+class PortalInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
     """The client's issued invoices and credit notes (paid and void ones too, never a draft), newest first."""
 
     filterset_class = PortalInvoiceFilter
@@ -228,15 +215,6 @@ class PortalCommentSerializer(_Built, declared(ClientProjectComment)):  # type: 
         }
 
 
-class IdFilter(django_filters.NumberFilter):
-    """An id: a whole number from 1 to the largest database id, else a 400 problem (never an overflow)."""
-
-    field_class = forms.IntegerField  # type: ignore[assignment]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
-
-
 class PortalCommentFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__code", label="Project code.")
     deliverable = IdFilter(field_name="deliverable_id", label="Deliverable id.")
@@ -248,7 +226,7 @@ class PortalCommentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class PortalCommentViewSet(_ById, mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
+class PortalCommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
     """Comments visible to the client on deliverables, change requests they decide and documents shared with
     them, in the client's projects; deleted ones as tombstones."""
 

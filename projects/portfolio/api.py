@@ -21,7 +21,7 @@ from apm.api.viewsets import ApiViewSet
 from projects.models import Client, ClientContact, Project, ProjectStatus
 from projects.portfolio import selectors
 from projects.rag import RAG
-from teams.api import IdLookup, id_filter
+from teams.api import id_filter
 
 
 class ProjectMoneySerializer(serializers.Serializer):
@@ -74,7 +74,7 @@ class ProjectFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ProjectStatus.choices)
     rag = django_filters.ChoiceFilter(choices=RAG.choices)
     department = django_filters.CharFilter(field_name="departments__code", label="Department code.")
-    client = django_filters.NumberFilter(field_name="client_id")
+    client = id_filter("client_id", "The client's id.")
     category = django_filters.CharFilter()
 
     class Meta:
@@ -128,7 +128,7 @@ class ClientFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ClientViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The clients whose account the person sees: a project of theirs whose margin the person may see."""
 
     serializer_class = ClientSerializer
@@ -167,7 +167,7 @@ class ContactFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ContactViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """The client contacts the person may invite to the portal (as the client access page lists them)."""
 
     serializer_class = ContactSerializer

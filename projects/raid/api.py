@@ -24,7 +24,6 @@ from apm.api.viewsets import ApiViewSet, token_projects
 from projects.common.forms import work_owners
 from projects.models import Project, RaidItem, RaidKind, RaidStatus, Severity
 from projects.raid import services
-from teams.api import IdLookup
 
 
 @extend_schema_field({"type": "string", "enum": RaidKind.values, "x-spec-enum-id": "raid-item-kind"})
@@ -151,7 +150,7 @@ class RaidItemFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class RaidItemViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
+class RaidItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ApiViewSet):
     """The RAID logs of the projects whose internal pages one sees, open items first; POST logs an item on a
     project one works on, through the form's service."""
 

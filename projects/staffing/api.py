@@ -19,7 +19,7 @@ from rest_framework import mixins, serializers
 from apm import access
 from apm.api.viewsets import ApiViewSet
 from projects.models import Allocation, AllocationStatus
-from teams.api import IdLookup, id_filter
+from teams.api import id_filter
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -83,7 +83,7 @@ AllocationFilter.base_filters["from"] = AllocationFilter.base_filters.pop("start
 AllocationFilter.base_filters["to"] = AllocationFilter.base_filters.pop("end")
 
 
-class AllocationViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Bookings on the projects the person sees internally, by start date."""
 
     serializer_class = AllocationSerializer

@@ -23,7 +23,6 @@ from apm.api.viewsets import ApiViewSet
 from projects.models import Milestone, StatusUpdate
 from projects.models.portfolio import RatingSource
 from projects.rag import RAG
-from teams.api import IdLookup
 
 #: The money fields of a weekly update; ``withheld`` may say why one of them is not published.
 MONEY_FIELDS = ("budget_period", "forecast_period", "whole_life_cost")
@@ -126,7 +125,7 @@ class StatusUpdateFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class StatusUpdateViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class StatusUpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Weekly status updates of the projects whose internal pages one sees, newest first; money only in
     ``money``, for those who see the project's money."""
 
@@ -184,7 +183,7 @@ class MilestoneFilter(django_filters.FilterSet):
         return queryset.filter(states[value]) if value in states else queryset
 
 
-class MilestoneViewSet(IdLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Milestones of the projects whose internal pages one sees, by due date."""
 
     serializer_class = MilestoneSerializer
