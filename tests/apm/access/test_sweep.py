@@ -608,6 +608,9 @@ NEEDS: dict[str, Need] = {
     "notifications:read": Need(),
     # Everyone's own API tokens page; one token only its person revokes (RECIPIENT_ONLY).
     "api-tokens": Need(),
+    # The OpenAPI schema and its docs: anyone signed in.
+    "api-schema": Need(),
+    "api-docs": Need(),
     "api-token-revoke": Need(),
     # A project's chat channels: their URLs are secrets of the channel, so every page is the managers' alone.
     "projects:chat": need("manage_chat_hooks"),
@@ -714,9 +717,19 @@ def _is_admin(route: Route) -> bool:
     return route.name.startswith(ADMIN_NAMESPACE + ":")
 
 
+#: The REST API's endpoints answer JSON, not pages: ``tests/apm/api/test_sweep.py`` sweeps every operation of its
+#: schema as every relationship (:func:`test_it_leaves_to_the_api_sweep_only_operations_of_the_schema` holds that
+#: each route left out here is one of them).
+API_PREFIX = "api/v1/"
+
+
+def _is_api(route: Route) -> bool:
+    return route.pattern.startswith(API_PREFIX)
+
+
 def swept_routes() -> list[Route]:
-    """Every non-admin URL, GET pages first, then the POST-only actions (which change the world)."""
-    return [r for r in all_routes() if not _is_admin(r)]
+    """Every non-admin URL but the API's, GET pages first, then the POST-only actions (which change the world)."""
+    return [r for r in all_routes() if not _is_admin(r) and not _is_api(r)]
 
 
 @pytest.fixture
@@ -736,6 +749,21 @@ def test_it_finds_the_urls_of_every_app():
     names = {route.name for route in all_routes()}
     for expected_name in ("projects:detail", "reports:pdf", "portal:project", "portal:shared", "staffing:person"):
         assert expected_name in names
+
+
+def test_it_leaves_to_the_api_sweep_only_operations_of_the_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    documented = set(SchemaGenerator().get_schema(request=None, public=True)["paths"])
+    api_routes = [r for r in all_routes() if _is_api(r)]
+    assert len(api_routes) > 20
+    # The schema names a primary key ``id`` (drf-spectacular's SCHEMA_COERCE_PATH_PK).
+    paths = {
+        "/"
+        + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", r.pattern.replace("^", "").replace("$", "")).replace("{pk}", "{id}")
+        for r in api_routes
+    }
+    assert paths - documented == set()
 
 
 def test_it_declares_what_every_url_needs():
@@ -864,6 +892,10 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client, sweep):
         if route.name in PUBLIC or route.name in GET_ONLY:
             continue
         url = url_for(route, fill(route, sweep.own))
+        if route.name == "api-schema":
+            # The schema is read by programs: a 401 problem, as every API endpoint answers.
+            assert client.get(url).status_code == 401
+            continue
         for method in ("get", "post"):
             response = getattr(client, method)(url)
             assert response.status_code in (302, 405), (method, url, response.status_code)
