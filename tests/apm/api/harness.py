@@ -97,15 +97,24 @@ def rows(client: Any, url: str) -> list[dict[str, Any]]:
     return [row for row in body if isinstance(row, dict)] if isinstance(body, list) else []
 
 
+def value_in(row: dict[str, Any], name: str) -> Any:
+    """``row[name]``, else the value of ``name`` in an object inside the row (a row wrapping its comment)."""
+    if row.get(name) is not None:
+        return row[name]
+    return next(
+        (value[name] for value in row.values() if isinstance(value, dict) and value.get(name) is not None), None
+    )
+
+
 def real_path_parameters(client: Any, path: str) -> dict[str, str] | None:
-    """Values for ``path``'s parameters that exist for ``client``'s person: each from the first row of the list at
-    the path before it (``/deliverables/{id}/`` takes the first deliverable's ``id``), else :data:`KNOWN`; ``None``
-    when the person sees no such row."""
+    """Values for ``path``'s parameters that exist for ``client``'s person: each from the first row (or an object in
+    it) of the list at the path before it (``/deliverables/{id}/`` takes the first deliverable's ``id``), else
+    :data:`KNOWN`; ``None`` when the person sees no such row."""
     values: dict[str, str] = {}
     for match in PARAMETER.finditer(path):
         name = match.group(1)
         prefix = path[: match.start()]
-        listed = [row[name] for row in rows(client, prefix.format(**values)) if row.get(name) is not None]
+        listed = [found for row in rows(client, prefix.format(**values)) if (found := value_in(row, name)) is not None]
         if listed:
             values[name] = str(listed[0])
         elif name in KNOWN:

@@ -14,6 +14,7 @@ nobody's but the administrator's), with the money of ``tests/apm/access/test_mon
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from tests.apm.api.harness import (
     may_use,
     real_path_parameters,
     rows,
+    value_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +75,11 @@ def project_codes(value: Any, codes: set[str]) -> set[str]:
     if isinstance(value, list):
         return set().union(*(project_codes(item, codes) for item in value)) if value else set()
     return set()
+
+
+#: A timestamp of the JSON ("2026-12-08T04:36:41.414523Z"): its digits are the clock's, never a figure, but once
+#: flattened a run's microseconds can read as a sentinel. Dropped from a body before the search.
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 
 
 def audience(user: Any) -> str:
@@ -136,8 +143,8 @@ def _reads(client: Any, operation: Operation) -> list[str]:
         return []
     last = names[-1]
     before = operation.path[: operation.path.rindex("{" + last + "}")].format(**values)
-    listed = [str(row[last]) for row in rows_all(client, before) if row.get(last) is not None] or [values[last]]
-    return [operation.path.format(**{**values, last: value}) for value in listed]
+    listed = [str(found) for row in rows_all(client, before) if (found := value_in(row, last)) is not None]
+    return [operation.path.format(**{**values, last: value}) for value in listed or [values[last]]]
 
 
 def rows_all(client: Any, url: str) -> list[dict[str, Any]]:
@@ -160,7 +167,7 @@ def test_no_planted_figure_in_any_json_a_member_or_a_contact_reads(key, world, a
             if status != 200:
                 continue
             read += 1
-            shown = leaks(text, planted(world), allowed=allowed)
+            shown = leaks(TIMESTAMP.sub("", text), planted(world), allowed=allowed)
             if shown:
                 failures.append(f"{url} shows {key} {shown}")
     assert failures == []
