@@ -13,9 +13,7 @@ urlpatterns = [
     # A page for people: an anonymous visitor is sent to the login page (the schema answers a program's 401).
     path(
         "docs/",
-        login_required(
-            SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html")
-        ),
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html")),
         name="api-docs",
     ),
     path("tokens/", views.tokens, name="api-tokens"),
