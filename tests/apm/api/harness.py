@@ -163,7 +163,8 @@ def _plain_value(raw: dict[str, Any], schema: dict[str, Any]) -> Any:
 
 def plain_body(raw: dict[str, Any], operation: Operation, row: dict[str, Any] | None) -> dict[str, Any]:
     """A body for a write ``operation``: each field of its request schema that the row read before it has, with the
-    row's value (a copy of an existing row is a valid one, mostly), and the other required ones with a plain value."""
+    row's value (a copy of an existing row is a valid one, mostly; its blanks left out), and the other required ones
+    with a plain value (a choice the row does not hold already: a move to another state)."""
     content = raw["paths"][operation.path][operation.method.lower()]["requestBody"]["content"]
     media = content.get("application/json") or next(iter(content.values()))
     schema = _resolved(raw, media.get("schema", {}))
@@ -175,11 +176,14 @@ def plain_body(raw: dict[str, Any], operation: Operation, row: dict[str, Any] | 
             value = row[name]
             if prop_schema.get("type") == "array" and isinstance(value, list):
                 value = [item for item in value if not isinstance(item, dict)]
+            if value in ("", None) and name not in schema.get("required", []):
+                continue  # a blank left out: a service may refuse a field that does not apply (an issue's plan)
             if not isinstance(value, dict):
                 body[name] = value
                 continue
         if name in schema.get("required", []):
-            body[name] = _plain_value(raw, prop)
+            choices = [value for value in prop_schema.get("enum") or [] if value not in (row or {}).values()]
+            body[name] = next((value for value in choices if value not in ("", None)), None) or _plain_value(raw, prop)
     return body
 
 
