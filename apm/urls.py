@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from apm.accounts.views import LoginView, home
+from apm.api import views as api_views
 from apm.converters import CodeConverter
 
 # <code:...> in every app's URLs: registered before the apps' URLconfs load.
@@ -29,6 +30,8 @@ urlpatterns = [
     path("api/v1/", include("projects.api")),
     path("api/v1/", include("teams.api")),
     path("api/v1/", include("reports.api")),
+    # Anything else under /api/v1/ is the API's 404 problem, not the site's HTML page.
+    path("api/v1/<path:rest>", api_views.not_found, name="api-not-found"),
     path("api/", include("apm.api.urls")),
     path("admin/", admin.site.urls),
     # Database, broker and beat checks for the load balancer and monitoring (no login).

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from apm import access
 from apm.actions import form_valid_or_shown, refusal_shown
+from apm.api.errors import PROBLEM_TYPE
 from apm.api.forms import TokenForm
 from apm.api.models import ApiToken
 from apm.api.services import token_create, token_revoke
@@ -72,3 +73,10 @@ def token_revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         token_revoke(token=token, by=request.user, request=request)
         messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
     return redirect("api-tokens")
+
+
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """An address under ``/api/v1/`` that no endpoint answers: a 404 problem, as the endpoints' own 404s are, not
+    the site's HTML page."""
+    body = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No such endpoint or object."}
+    return JsonResponse(body, status=404, content_type=PROBLEM_TYPE)

@@ -97,7 +97,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     project_path = ""
 
     def visible(self, user: Any) -> QuerySet[Project]:
-        return selectors.project_list(user=user, seen=access.see_project.ids(user))
+        return selectors.project_list(user=user, seen=access.see_project.ids(user)).select_related("project_manager")
 
 
 class ClientMoneySerializer(serializers.Serializer):

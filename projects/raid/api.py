@@ -105,12 +105,18 @@ class RaidItemCreateSerializer(serializers.Serializer):
         help_text="The username of the project's PM or of a team member with a login.",
     )
     due_date = serializers.DateField(required=False, allow_null=True, help_text="Review, validation or need-by date.")
-    probability = serializers.IntegerField(min_value=1, max_value=5, required=False, help_text="A risk's, 1-5.")
-    impact = serializers.IntegerField(min_value=1, max_value=5, required=False, help_text="A risk's, 1-5.")
+    probability = serializers.IntegerField(
+        min_value=1, max_value=5, required=False, allow_null=True, help_text="A risk's, 1-5."
+    )
+    impact = serializers.IntegerField(
+        min_value=1, max_value=5, required=False, allow_null=True, help_text="A risk's, 1-5."
+    )
     mitigation = serializers.CharField(required=False, allow_blank=True)
     contingency_plan = serializers.CharField(required=False, allow_blank=True)
     trigger = serializers.CharField(required=False, allow_blank=True)
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False, help_text="An issue's.")
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, required=False, allow_null=True, allow_blank=True, help_text="An issue's."
+    )
     affects_client = serializers.BooleanField(required=False)
     client_message = serializers.CharField(
         required=False, allow_blank=True, help_text="What the client is told, in client words."
@@ -186,6 +192,9 @@ class RaidItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         given.is_valid(raise_exception=True)
         fields = dict(given.validated_data)
         project, kind = fields.pop("project"), fields.pop("kind")
+        # A row read back carries every kind's fields, blank (or false) where they are not its kind's: those say nothing.
+        others = set(services.RISK_FIELDS) ^ set(services.ISSUE_FIELDS)
+        fields = {name: value for name, value in fields.items() if name not in others or value not in ("", None, False)}
         item = services.raid_item_create(project=project, kind=kind, user=cast(User, request.user), **fields)
         shown = self.get_queryset().get(pk=item.pk)
         return Response(self.get_serializer(shown).data, status=status.HTTP_201_CREATED)

@@ -138,7 +138,9 @@ def _clean(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         allowed |= set(ISSUE_FIELDS)
     unknown = set(fields) - allowed
     if unknown:
-        raise Refused(f"A {RaidKind(kind).label.lower()} has no {', '.join(sorted(unknown))}.")
+        label = RaidKind(kind).label.lower()
+        article = "An" if label[0] in "aeiou" else "A"
+        raise Refused(f"{article} {label} has no {', '.join(sorted(unknown))}.")
     if "title" in fields and not str(fields["title"] or "").strip():
         raise Refused("Give it a title.")
     if kind == RaidKind.RISK:

@@ -148,6 +148,11 @@ def test_reads_carry_an_etag_and_answer_304_when_unchanged(world, pm, api_as):
     assert changed["ETag"] != etag
 
 
+def test_an_address_no_endpoint_answers_is_a_404_problem(world, pm, api_as):
+    for path in ("/api/v1/projects/ALPHA-1/nope/", "/api/v1/nothing/", "/api/v1/projects/ALPHA-1/x/y/"):
+        _problem(api_as(pm).get(path), 404)
+
+
 def test_money_is_there_only_for_those_who_may_see_it(world, pm, member, api_as):
     assert api_as(pm).get("/api/v1/projects/ALPHA-1/").json()["money"]["currency"]
     assert api_as(member).get("/api/v1/projects/ALPHA-1/").json()["money"] is None
@@ -162,3 +167,26 @@ def test_the_schema_and_docs_are_for_signed_in_people(world, member, api_as, cli
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+def test_the_project_list_takes_the_same_queries_for_5_and_200_projects(world, head, pm, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    client = api_as(head)
+    client.get("/api/v1/projects/")  # the token's first use is stamped once
+    counts = []
+    made = 0
+    for total in (5, 200):
+        for n in range(made, total):
+            manager = factories.UserFactory(username=f"pm-{n}")  # each row its own PM: a join, never a query a row
+            factories.ProjectFactory(code=f"P-{n}", project_manager=manager, departments=[world["alpha"]])
+        made = total
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/projects/", {"page_size": 200})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) >= total
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

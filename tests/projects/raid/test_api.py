@@ -113,6 +113,28 @@ def test_a_critical_issue_tells_the_heads_at_once(world, pm, api_as):
     assert len(mail.outbox) <= 1  # through the outbox, never twice
 
 
+def test_an_issue_posted_back_as_read_with_blank_risk_fields_is_logged(world, pm, api_as):
+    issue = {
+        "project": "ALPHA-1",
+        "kind": "issue",
+        "title": "Printer jam",
+        "severity": "low",
+        "mitigation": "",
+        "contingency_plan": "",
+        "trigger": "",
+        "probability": None,
+        "impact": None,
+    }
+    response = api_as(pm, write=True).post("/api/v1/raid-items/", issue, format="json")
+    assert response.status_code == 201, response.content
+    # A risk field with words in it is still refused, in a sentence.
+    body = _problem(
+        api_as(pm, write=True).post("/api/v1/raid-items/", {**issue, "mitigation": "Spare printer"}, format="json"),
+        400,
+    )
+    assert body["detail"] == "An issue has no mitigation."
+
+
 def test_a_read_token_may_not_write(world, pm, api_as):
     _problem(api_as(pm).post("/api/v1/raid-items/", RISK, format="json"), 403)
     assert not RaidItem.objects.exists()
