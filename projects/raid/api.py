@@ -192,7 +192,7 @@ class RaidItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         given.is_valid(raise_exception=True)
         fields = dict(given.validated_data)
         project, kind = fields.pop("project"), fields.pop("kind")
-        # A row read back carries every kind's fields, blank (or false) where they are not its kind's: those say nothing.
+        # A row read back carries every kind's fields, blank (or false) where not its kind's: those say nothing.
         others = set(services.RISK_FIELDS) ^ set(services.ISSUE_FIELDS)
         fields = {name: value for name, value in fields.items() if name not in others or value not in ("", None, False)}
         item = services.raid_item_create(project=project, kind=kind, user=cast(User, request.user), **fields)
