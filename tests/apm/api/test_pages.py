@@ -126,6 +126,10 @@ def test_the_docs_page_keeps_to_the_content_security_policy(client, world, pm):
     assert "<style" not in html
     assert "api-docs" in html  # its style, as a static file
     assert "<script>" not in html  # the split view's scripts are files
+    # Swagger UI's shell, ours: a language, a main landmark and a level-one heading (axe's first three rules).
+    assert '<html lang="en">' in html
+    assert "<main>" in html
+    assert "<h1" in html
     policy = response["Content-Security-Policy"]
     assert "unsafe-inline" not in policy
     assert "sha256-" not in policy
