@@ -41,8 +41,10 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -191,6 +193,12 @@ def test_it_finds_no_axe_violation_and_no_html_error_on_any_page_for_any_role(
         # A stylesheet that fails to load would leave axe judging contrast on an unstyled page.
         page.on("response", lambda r: findings.append(f"load {r.url}: {r.status}") if r.status >= 400 else None)
         page.on("requestfailed", lambda r: findings.append(f"load {r.url}: {r.failure}"))
+        # Requests a page makes after its load event (htmx's bell): each is let finish before the next page, which
+        # would cut it short (a request still unanswered after ten seconds is cut, and found as failed).
+        pending: set[Any] = set()
+        page.on("request", lambda r, pending=pending: pending.add(r))
+        page.on("requestfinished", lambda r, pending=pending: pending.discard(r))
+        page.on("requestfailed", lambda r, pending=pending: pending.discard(r))
         for checked_page in pages:
             response = page.goto(f"{live_server.url}{checked_page.path}", wait_until="load")
             where = f"{checked_page.path} ({checked_page.name}) as {role}"
@@ -206,6 +214,9 @@ def test_it_finds_no_axe_violation_and_no_html_error_on_any_page_for_any_role(
                     f"axe {violation['id']} ({violation['impact']}, {violation['count']} nodes) {where}: "
                     f"{violation['help']}; " + " | ".join(violation["nodes"])
                 )
+            settled_by = time.monotonic() + 10
+            while pending and time.monotonic() < settled_by:
+                page.wait_for_timeout(20)
         context.close()
     # The pages each role reaches: a role that reached nothing would check nothing.
     assert all(checked[role] for role in ROLES), {role: len(pages) for role, pages in checked.items()}
