@@ -515,10 +515,16 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 from apm.api.problem import PROBLEM_SCHEMA  # noqa: E402
 
 # One cache for the API's per-token rate limit: Redis when REDIS_URL is set (shared by every web process),
-# else each process's memory (the embedded default runs one web process).
+# else each process's memory (the embedded default runs one web process). A Redis that does not answer holds a
+# request a second at most, and the limit then lets it through (apm.api.throttling): no request waits on it.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "apm"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "apm",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -63,6 +63,17 @@ def test_it_switches_to_postgres_redis_and_smtp_from_the_environment(tmp_path):
     assert (values["host"], values["port"]) == ("mailer.example", 2525)
 
 
+def test_the_api_rate_limits_cache_is_redis_then_and_never_waits_on_it_more_than_a_second(tmp_path):
+    code = "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(s.CACHES))"
+    result = run_with_env(["-c", code], {"REDIS_URL": "redis://cache.example:6379/2"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    cache = json.loads(result.stdout.strip().splitlines()[-1])["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache.example:6379/2"
+    assert cache["OPTIONS"]["socket_connect_timeout"] <= 1
+    assert cache["OPTIONS"]["socket_timeout"] <= 1
+
+
 def test_it_passes_the_deploy_checks_in_production(tmp_path):
     env = {
         "DEBUG": "false",

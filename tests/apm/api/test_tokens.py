@@ -190,3 +190,13 @@ def test_the_project_list_takes_the_same_queries_for_5_and_200_projects(world, h
         assert len(response.json()["results"]) >= total
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_failing_cache_lets_requests_through_rather_than_failing_them(world, pm, api_as, monkeypatch):
+    from django.core.cache import cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("Redis does not answer")
+
+    monkeypatch.setattr(cache, "get", broken)
+    assert api_as(pm).get("/api/v1/projects/").status_code == 200
